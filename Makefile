@@ -1,0 +1,50 @@
+# CEA — the two commands a newcomer needs:
+#   make run    the platform with demo data (embedded PostgreSQL + Redis unless DATABASE_URL is set)
+#   make test   lint, import contracts and the whole test suite
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint pytest stop bench clean
+
+help:
+	@echo "make run    - serve CEA with demo data on http://127.0.0.1:8000/ (Ctrl-C stops everything)"
+	@echo "make test   - ruff, import-linter and the test suite"
+	@echo "make stop   - stop embedded PostgreSQL/Redis left running (e.g. after a crash)"
+	@echo "make bench  - run the benchmarks under bench/ (figures go to docs/performance.md by hand)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m cea.runtime run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# Without DATABASE_URL the suite runs against the embedded servers, started for the run.
+pytest: $(STAMP)
+ifdef DATABASE_URL
+	SECRET_KEY=test-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
+else
+	$(PY) -m cea.runtime exec -- $(PY) -m pytest $(PYTEST_ARGS)
+endif
+
+test: lint pytest
+
+stop: $(STAMP)
+	$(PY) -m cea.runtime stop
+
+bench: $(STAMP)
+	$(PY) -m cea.runtime exec -- $(PY) bench/records.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

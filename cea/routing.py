@@ -1,0 +1,3 @@
+"""Websocket routes of every app (the agent desktop and live context arrive with engagement)."""
+
+websocket_urlpatterns: list = []

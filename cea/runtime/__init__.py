@@ -1,0 +1,1 @@
+"""How CEA runs on one machine: the embedded PostgreSQL and Redis, and `make run`."""
