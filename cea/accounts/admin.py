@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
+
+from cea.accounts.models import ApiScope, ApiToken, Team, User
+from cea.accounts.services import api_token_create, api_token_revoke, user_set_role
+from cea.common.admin import RoleModelAdmin, run_service_action
+from cea.common.roles import Role
+
+
+@admin.register(Team)
+class TeamAdmin(RoleModelAdmin):
+    change_roles = add_roles = (Role.ADMIN,)
+    list_display = ["name", "member_count", "created_at"]
+    search_fields = ["name"]
+
+    @admin.display(description="Members")
+    def member_count(self, team: Team) -> int:
+        return team.members.count()
+
+
+@admin.register(User)
+class UserAdmin(RoleModelAdmin, DjangoUserAdmin):
+    """Users and their roles: administrators only. Staff flags follow the role."""
+
+    view_roles = change_roles = add_roles = (Role.ADMIN,)
+    list_display = ["username", "get_full_name", "role", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "teams"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    filter_horizontal = ["teams"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email"]}),
+        ("Role and teams", {"fields": ["role", "teams", "is_active"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["username", "role", "password1", "password2"]})]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        user_set_role(user=obj, role=obj.role)
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scopes", "expires_at"]
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("The expiry must be in the future.")
+        return expires_at
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(RoleModelAdmin):
+    """API tokens: the secret is shown once, on creation; afterwards only its prefix."""
+
+    view_roles = change_roles = add_roles = (Role.ADMIN,)
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "user", "scope_list", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["revoked_at", "user"]
+    search_fields = ["name", "prefix", "user__username"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at"] if obj else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["fields"] = []
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="Scopes")
+    def scope_list(self, token: ApiToken) -> str:
+        return ", ".join(token.scopes)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        token, plaintext = api_token_create(
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data["expires_at"],
+        )
+        obj.pk = token.pk
+        self.message_user(
+            request, f"Token created. Copy it now, it will not be shown again: {plaintext}", messages.WARNING
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        run_service_action(self, request, queryset, lambda t: api_token_revoke(token=t), "{count} token(s) revoked.")

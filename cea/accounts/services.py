@@ -1,0 +1,142 @@
+"""Writes for users, teams and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cea.accounts.models import ApiScope, ApiToken, Team, User
+from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
+from cea.common.roles import Role
+
+TOKEN_PREFIX = "cea"  # noqa: S105 - a public marker, not a secret
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def team_create(*, name: str, description: str = "") -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("A team needs a name.", fields={"name": "This field is required."})
+    if Team.objects.filter(name__iexact=name).exists():
+        raise ValidationFailed("A team with this name exists.", fields={"name": "Already taken."})
+    return Team.objects.create(name=name, description=description)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: Role | str,
+    password: str | None = None,
+    teams: Iterable[Team] = (),
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    validate: bool = True,
+) -> User:
+    """Create a user with a role; staff access (the admin console) follows the role.
+
+    Integration clients get no password: they authenticate with API tokens only.
+    """
+    role = Role(role)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed("A user with this username exists.", fields={"username": "Already taken."})
+    user = User(username=username, role=role, first_name=first_name, last_name=last_name, email=email)
+    _apply_role_flags(user)
+    if role == Role.INTEGRATION or not password:
+        user.set_unusable_password()
+    else:
+        if validate:
+            try:
+                validate_password(password, user)
+            except DjangoValidationError as exc:
+                raise ValidationFailed("The password is too weak.", fields={"password": exc.messages}) from None
+        user.set_password(password)
+    user.save()
+    user.teams.set(teams)
+    return user
+
+
+def _apply_role_flags(user: User) -> None:
+    user.is_staff = user.role in (Role.SUPERVISOR, Role.ADMIN)
+    user.is_superuser = user.role == Role.ADMIN
+
+
+def user_set_role(*, user: User, role: Role | str) -> User:
+    user.role = Role(role)
+    _apply_role_flags(user)
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    return user
+
+
+def api_token_create(
+    *, user: User, name: str, scopes: Iterable[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; return it with the plaintext, which is never stored or shown again."""
+    scopes = sorted(set(scopes))
+    unknown = [scope for scope in scopes if scope not in ApiScope.values]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown scopes: {', '.join(unknown)}.", fields={"scopes": [f"Unknown scope {s!r}." for s in unknown]}
+        )
+    if not scopes:
+        raise ValidationFailed("A token needs at least one scope.", fields={"scopes": "Choose at least one scope."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The expiry is in the past.", fields={"expires_at": "Must be in the future."})
+    if not name.strip():
+        raise ValidationFailed("A token needs a name.", fields={"name": "This field is required."})
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip(), prefix=prefix, digest=_digest(secret), scopes=scopes, expires_at=expires_at
+    )
+    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+    return token
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken:
+    """The active token for ``raw``; ``PermissionDenied`` if it is unknown, expired or revoked.
+
+    One message for every failure so that a caller learns nothing about which tokens exist.
+    """
+    refused = PermissionDenied("Invalid, expired or revoked API token.", code="invalid_token")
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise refused
+    _, prefix, secret = parts
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.digest, _digest(secret)):
+        raise refused
+    if not token.is_active or not token.user.is_active:
+        raise refused
+    now = timezone.now()
+    # Record use at most once a minute: no write on every request.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def api_token_get(*, user: User, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("No such API token.")
+    if token.user_id != user.pk and not user.is_superuser:
+        raise PermissionDenied("This token belongs to another user.")
+    return token

@@ -1,0 +1,38 @@
+"""The roles of CEA's users and the questions every interface asks about them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Administrator"
+    INTEGRATION = "integration", "Integration client"
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser | None) -> Role | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    return Role(getattr(user, "role", Role.AGENT))
+
+
+def sees_everything(user) -> bool:
+    """Admins and integration clients are not limited to teams (clients are limited by token scopes)."""
+    return role_of(user) in (Role.ADMIN, Role.INTEGRATION)
+
+
+def can_supervise(user) -> bool:
+    return role_of(user) in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def is_admin(user) -> bool:
+    return role_of(user) == Role.ADMIN
