@@ -1,0 +1,32 @@
+"""The composition root of URLs: each app contributes its API and pages here."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from cea.health import health
+from records.urls import api_urlpatterns as records_api
+from records.urls import page_urlpatterns as records_pages
+
+
+@login_required
+def home(request):
+    return redirect("records:customer-search")
+
+
+admin.site.site_header = "CEA console"
+admin.site.site_title = "CEA console"
+admin.site.index_title = "Configuration and records"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("health/", health, name="health"),
+    path("accounts/", include("cea.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((records_api, "records-api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include((records_pages, "records"))),
+]

@@ -1,0 +1,152 @@
+"""Check, then do: every interface fetches records through these helpers.
+
+An agent and a supervisor see the customers and cases of their teams; an admin,
+and an integration client (limited by its token's scopes instead), see all.
+Unknown ids raise ``NotFound`` (404); ids the user may not see raise
+``PermissionDenied`` (403).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from cea.common.errors import NotFound, PermissionDenied
+from cea.common.roles import can_supervise, role_of, sees_everything
+from records.cases.models import Case, CaseNote
+from records.customers.models import Customer
+from records.interactions.models import Interaction
+
+
+def team_ids_of(user) -> frozenset[int]:
+    """The ids of the user's teams, read once per user object."""
+    cached = getattr(user, "_cea_team_ids", None)
+    if cached is None:
+        cached = frozenset(user.teams.values_list("id", flat=True)) if user.is_authenticated else frozenset()
+        user._cea_team_ids = cached
+    return cached
+
+
+def _require_user(user) -> None:
+    if role_of(user) is None:
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+
+
+# --- Customers ------------------------------------------------------------------------------
+
+
+def customers_visible_to(user) -> QuerySet[Customer]:
+    _require_user(user)
+    customers = Customer.objects.all()
+    if sees_everything(user):
+        return customers
+    return customers.filter(team_id__in=team_ids_of(user))
+
+
+def customer_visible(user, customer: Customer) -> bool:
+    return sees_everything(user) or (customer.team_id is not None and customer.team_id in team_ids_of(user))
+
+
+def access_customer(user, customer_id) -> Customer:
+    _require_user(user)
+    customers = Customer.objects.select_related("team", "merged_into")
+    customer = customers.filter(pk=customer_id).first() if str(customer_id).isdigit() else None
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    if not customer_visible(user, customer):
+        raise PermissionDenied("This customer belongs to a team you are not in.")
+    return customer
+
+
+# --- Cases ----------------------------------------------------------------------------------
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    _require_user(user)
+    cases = Case.objects.all()
+    if sees_everything(user):
+        return cases
+    teams = team_ids_of(user)
+    return cases.filter(Q(team_id__in=teams) | Q(assignee_id=user.pk))
+
+
+def case_visible(user, case: Case) -> bool:
+    return (
+        sees_everything(user)
+        or case.assignee_id == user.pk
+        or (case.team_id is not None and case.team_id in team_ids_of(user))
+    )
+
+
+def access_case(user, case_id) -> Case:
+    """A case by id or by reference (``CS-…``)."""
+    _require_user(user)
+    cases = Case.objects.select_related("customer", "team", "assignee", "sla_policy")
+    key = str(case_id)
+    if key.isdigit():
+        case = cases.filter(pk=int(key)).first()
+    else:
+        case = cases.filter(reference=key.upper()).first()
+    if case is None:
+        raise NotFound(f"No case {case_id}.")
+    if not case_visible(user, case):
+        raise PermissionDenied("This case belongs to a team you are not in.")
+    return case
+
+
+def access_case_note(user, case: Case, note_id) -> CaseNote:
+    note = case.notes.filter(pk=note_id).first() if str(note_id).isdigit() else None
+    if note is None:
+        raise NotFound(f"No note {note_id} on case {case.reference}.")
+    return note
+
+
+# --- Interactions ---------------------------------------------------------------------------
+
+
+def interactions_visible_to(user) -> QuerySet[Interaction]:
+    _require_user(user)
+    interactions = Interaction.objects.all()
+    if sees_everything(user):
+        return interactions
+    teams = team_ids_of(user)
+    return interactions.filter(Q(customer__team_id__in=teams) | Q(team_id__in=teams) | Q(agent_id=user.pk))
+
+
+def access_interaction(user, interaction_id) -> Interaction:
+    _require_user(user)
+    interaction = (
+        Interaction.objects.select_related("customer", "agent", "team", "case").filter(pk=interaction_id).first()
+        if str(interaction_id).isdigit()
+        else None
+    )
+    if interaction is None:
+        raise NotFound(f"No interaction with id {interaction_id}.")
+    teams = team_ids_of(user)
+    visible = (
+        sees_everything(user)
+        or interaction.agent_id == user.pk
+        or (interaction.team_id is not None and interaction.team_id in teams)
+        or (interaction.customer is not None and interaction.customer.team_id in teams)
+    )
+    if not visible:
+        raise PermissionDenied("This interaction belongs to a team you are not in.")
+    return interaction
+
+
+# --- Actions that need more than visibility -------------------------------------------------
+
+
+# ``user=None`` is the system itself (a Celery job, a management command): it may do anything.
+
+
+def require_team_allowed(user, team) -> None:
+    """Putting a record in ``team`` needs membership of it (admins and integration clients: any)."""
+    if team is None or user is None or sees_everything(user):
+        return
+    if team.pk not in team_ids_of(user):
+        raise PermissionDenied(f"You cannot assign records to the team {team.name!r}: you are not in it.")
+
+
+def require_supervisor(user, action: str) -> None:
+    if user is not None and not (can_supervise(user) or sees_everything(user)):
+        raise PermissionDenied(f"Only a supervisor or an administrator may {action}.")

@@ -1,0 +1,1 @@
+"""Service requests (cases): the status state machine, SLA policies and breaches, notes."""

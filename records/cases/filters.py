@@ -1,0 +1,24 @@
+import django_filters
+from django.db.models import Q
+
+from records.cases.models import Case, CaseCategory, CasePriority, CaseStatus
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=CasePriority.choices)
+    category = django_filters.ChoiceFilter(choices=CaseCategory.choices)
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    team = django_filters.NumberFilter(field_name="team_id")
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    breached = django_filters.BooleanFilter(method="filter_breached", label="Any SLA breached")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Case
+        fields = ["status", "priority", "category", "customer", "team", "assignee"]
+
+    def filter_breached(self, queryset, name, value):
+        breached = Q(first_response_breached=True) | Q(resolution_breached=True)
+        return queryset.filter(breached) if value else queryset.exclude(breached)

@@ -1,0 +1,1 @@
+"""Customer profiles: contact data, consent, preferences, segment, value tier, scores, merge."""

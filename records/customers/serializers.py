@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cea.accounts.models import Team
+from cea.common.channels import Channel
+from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
+from records.identities.models import Identity, IdentityKind
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Identity
+        fields = ["id", "kind", "label", "is_primary", "verified_at", "created_at"]
+
+
+class IdentityInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IdentityKind.choices)
+    value = serializers.CharField(max_length=255)
+    is_primary = serializers.BooleanField(default=False)
+    verified = serializers.BooleanField(default=False)
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Consent
+        fields = ["channel", "purpose", "granted", "given_at", "source"]
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    granted = serializers.BooleanField()
+    given_at = serializers.DateTimeField(required=False)
+    source = serializers.CharField(max_length=100, required=False, default="")
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(read_only=True)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "given_name",
+            "family_name",
+            "full_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postcode",
+            "country",
+            "language",
+            "preferred_channel",
+            "preferences",
+            "segment",
+            "persona",
+            "value_tier",
+            "custom_attributes",
+            "scores",
+            "scores_updated_at",
+            "team",
+            "team_name",
+            "status",
+            "merged_into",
+            "merged_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class BriefCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
+    resolution_breached = serializers.BooleanField()
+
+
+class Customer360Serializer(CustomerSerializer):
+    identities = IdentitySerializer(many=True, read_only=True)
+    consents = ConsentSerializer(many=True, read_only=True)
+    open_cases = BriefCaseSerializer(many=True, read_only=True)
+    case_count = serializers.IntegerField(read_only=True)
+    interaction_count = serializers.IntegerField(read_only=True)
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [
+            *CustomerSerializer.Meta.fields,
+            "identities",
+            "consents",
+            "open_cases",
+            "case_count",
+            "interaction_count",
+        ]
+        read_only_fields = fields
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    """What a client may set on a profile; types are checked here, meaning in the service."""
+
+    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    family_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=16, required=False)
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
+    preferences = serializers.DictField(required=False)
+    segment = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    persona = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    value_tier = serializers.ChoiceField(choices=ValueTier.choices, required=False)
+    custom_attributes = serializers.DictField(required=False)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+
+
+class CustomerCreateSerializer(CustomerInputSerializer):
+    identities = IdentityInputSerializer(many=True, required=False)
+
+
+class MergeInputSerializer(serializers.Serializer):
+    merged_id = serializers.IntegerField(help_text="The customer to merge into this one; it becomes a tombstone.")
+
+
+class DuplicateCandidateSerializer(serializers.Serializer):
+    customer = CustomerSerializer()
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())

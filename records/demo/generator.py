@@ -1,0 +1,435 @@
+"""Build the demo data set: teams, agents, SLA policies, customers with identities and consent,
+cases with notes, interactions with transcripts, and the journey events that tell each story.
+
+Deterministic: the same seed and sizes give the same people, cases and conversations (times
+are laid out backwards from the moment of loading, over ``days``). Rows are written with
+``bulk_create`` in batches inside one transaction, so a failed load leaves nothing behind.
+The audit triggers still record every insert, under the context ``job=demo_data``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from cea.accounts.models import Team, User
+from cea.accounts.services import team_create, user_create
+from cea.common.channels import Channel, Direction
+from cea.common.roles import Role
+from records.audit.context import audited
+from records.cases.models import Case, CaseCategory, CaseNote, CasePriority, CaseStatus, NoteVisibility, SlaPolicy
+from records.cases.services import next_case_reference
+from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
+from records.customers.services import search_name_of
+from records.demo import vocabulary as words
+from records.identities.models import Identity, IdentityKind
+from records.identities.normalise import hash_national_id
+from records.interactions.models import Interaction
+from records.journey.models import JourneyEvent
+
+BATCH = 5000
+AGENTS_PER_TEAM = 10
+SLA_TARGETS = {  # priority: (first response minutes, resolution minutes)
+    CasePriority.URGENT: (15, 4 * 60),
+    CasePriority.HIGH: (60, 24 * 60),
+    CasePriority.NORMAL: (4 * 60, 3 * 24 * 60),
+    CasePriority.LOW: (24 * 60, 10 * 24 * 60),
+}
+CHANNEL_WEIGHTS = {
+    Channel.VOICE: 35,
+    Channel.CHAT: 25,
+    Channel.EMAIL: 20,
+    Channel.SMS: 5,
+    Channel.SOCIAL: 5,
+    Channel.WEB_FORM: 4,
+    Channel.MOBILE_APP: 3,
+    Channel.BRANCH: 2,
+    Channel.IOT: 1,
+}
+STATUS_WEIGHTS = {
+    CaseStatus.NEW: 10,
+    CaseStatus.OPEN: 20,
+    CaseStatus.PENDING: 10,
+    CaseStatus.RESOLVED: 25,
+    CaseStatus.CLOSED: 35,
+}
+TIER_WEIGHTS = {ValueTier.STANDARD: 70, ValueTier.SILVER: 18, ValueTier.GOLD: 9, ValueTier.PLATINUM: 3}
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    customers: int = 2000
+    cases: int = 5000
+    interactions: int = 20000
+    days: int = 90
+
+    @classmethod
+    def scaled(cls, scale: float) -> DemoSize:
+        return cls(customers=round(2000 * scale), cases=round(5000 * scale), interactions=round(20000 * scale))
+
+
+def _bulk(model, rows: list, report: Callable[[str], None] | None = None) -> list:
+    created = []
+    for start in range(0, len(rows), BATCH):
+        created.extend(model.objects.bulk_create(rows[start : start + BATCH], batch_size=BATCH))
+        if report and len(rows) > BATCH:
+            report(f"  {model._meta.verbose_name_plural}: {len(created):,}/{len(rows):,}")
+    return created
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+class DemoBuilder:
+    def __init__(self, *, size: DemoSize, seed: int, now: datetime | None, report: Callable[[str], None]) -> None:
+        self.size = size
+        self.rng = random.Random(seed)
+        self.now = now or timezone.now()
+        self.start = self.now - timedelta(days=size.days)
+        self.report = report
+        self.events: list[JourneyEvent] = []
+
+    def _moment(self, after: datetime | None = None) -> datetime:
+        after = max(after or self.start, self.start)
+        span = (self.now - after).total_seconds()
+        return after + timedelta(seconds=self.rng.uniform(0, max(span, 1)))
+
+    def _event(self, customer_id: int, at: datetime, kind: str, summary: str, channel: str = "", **payload) -> None:
+        self.events.append(
+            JourneyEvent(
+                customer_id=customer_id,
+                occurred_at=at,
+                source_system="records",
+                channel=channel,
+                kind=kind,
+                summary=summary,
+                payload=payload,
+            )
+        )
+
+    # --- people ---------------------------------------------------------------------------
+
+    def teams_and_agents(self) -> tuple[list[Team], dict[int, list[User]]]:
+        teams = []
+        for name, description in words.TEAMS:
+            team = Team.objects.filter(name=name).first() or team_create(name=name, description=description)
+            teams.append(team)
+        agents: dict[int, list[User]] = {}
+        for index, team in enumerate(teams):
+            slug = team.name.lower().replace(" & ", "-").replace(" ", "-")
+            members = []
+            for number in range(1, AGENTS_PER_TEAM + 1):
+                username = f"{slug}.agent{number:02d}"
+                user = User.objects.filter(username=username).first() or user_create(
+                    username=username,
+                    role=Role.AGENT,
+                    teams=[team],
+                    first_name=words.GIVEN_NAMES[(index * 17 + number * 7) % len(words.GIVEN_NAMES)],
+                    last_name=words.FAMILY_NAMES[(index * 13 + number * 5) % len(words.FAMILY_NAMES)],
+                )
+                members.append(user)
+            supervisor = f"{slug}.supervisor"
+            if not User.objects.filter(username=supervisor).exists():
+                user_create(
+                    username=supervisor,
+                    role=Role.SUPERVISOR,
+                    teams=[team],
+                    first_name="Supervisor",
+                    last_name=team.name,
+                )
+            agents[team.pk] = members
+        return teams, agents
+
+    def sla_policies(self) -> dict[str, SlaPolicy]:
+        policies = {}
+        for priority, (first, resolution) in SLA_TARGETS.items():
+            policies[priority], _ = SlaPolicy.objects.get_or_create(
+                name=f"{CasePriority(priority).label} priority",
+                defaults={
+                    "priority": priority,
+                    "first_response_minutes": first,
+                    "resolution_minutes": resolution,
+                    "is_default_for_priority": True,
+                },
+            )
+        return policies
+
+    def customers(self, teams: list[Team]) -> list[Customer]:
+        rng, rows = self.rng, []
+        premium = next(team for team in teams if team.name == "Premium Care")
+        others = [team for team in teams if team is not premium]
+        for i in range(self.size.customers):
+            given, family = rng.choice(words.GIVEN_NAMES), rng.choice(words.FAMILY_NAMES)
+            city, district = rng.choice(words.CITIES)
+            tier = _weighted(rng, TIER_WEIGHTS)
+            has_email, has_phone = rng.random() < 0.9, rng.random() < 0.85
+            rows.append(
+                Customer(
+                    given_name=given,
+                    family_name=family,
+                    search_name=search_name_of(given, family),
+                    date_of_birth=datetime(1940, 1, 1).date() + timedelta(days=rng.randrange(0, 365 * 66)),
+                    email=f"{given}.{family}.{i}@example.com".lower() if has_email else "",
+                    phone=f"+4474{i:08d}" if has_phone else "",
+                    address_line1=f"{rng.randint(1, 240)} {rng.choice(words.STREETS)}",
+                    city=city,
+                    postcode=f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                    f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                    country="GB",
+                    language=rng.choice(words.LANGUAGES),
+                    preferred_channel=_weighted(rng, CHANNEL_WEIGHTS) if rng.random() < 0.6 else "",
+                    preferences={"contact_time": rng.choice(["morning", "afternoon", "evening", "any"])},
+                    segment=rng.choice(words.SEGMENTS),
+                    persona=rng.choice(words.PERSONAS),
+                    value_tier=tier,
+                    custom_attributes={"customer_since": 1990 + rng.randint(0, 35)},
+                    team=premium if tier in (ValueTier.GOLD, ValueTier.PLATINUM) else rng.choice(others),
+                    created_at=self.start - timedelta(days=rng.randint(1, 3650)),
+                )
+            )
+        customers = _bulk(Customer, rows, self.report)
+        for customer in customers:
+            self._event(customer.pk, customer.created_at, "customer.created", f"Customer {customer.full_name} created")
+        return customers
+
+    def identities_and_consents(self, customers: list[Customer]) -> int:
+        rng, identities, consents = self.rng, [], []
+        for i, customer in enumerate(customers):
+            if customer.email:
+                identities.append(
+                    Identity(
+                        customer=customer,
+                        kind=IdentityKind.EMAIL,
+                        value=customer.email,
+                        label=customer.email,
+                        is_primary=True,
+                    )
+                )
+            if customer.phone:
+                identities.append(
+                    Identity(
+                        customer=customer,
+                        kind=IdentityKind.PHONE,
+                        value=customer.phone,
+                        label=customer.phone,
+                        is_primary=True,
+                    )
+                )
+            if rng.random() < 0.7:
+                account = f"ACC{i:08d}"
+                identities.append(Identity(customer=customer, kind=IdentityKind.ACCOUNT, value=account, label=account))
+            if rng.random() < 0.2:
+                handle = f"{rng.choice(words.SOCIAL_PLATFORMS)}:{customer.given_name.lower()}_{i}"
+                identities.append(Identity(customer=customer, kind=IdentityKind.SOCIAL, value=handle, label=handle))
+            if rng.random() < 0.1:
+                device = f"dev-{i:08d}"
+                identities.append(Identity(customer=customer, kind=IdentityKind.DEVICE, value=device, label=device))
+            if rng.random() < 0.3:
+                digest, label = hash_national_id(f"QQ{i:06d}C")
+                identities.append(Identity(customer=customer, kind=IdentityKind.NATIONAL_ID, value=digest, label=label))
+            for channel, purpose in rng.sample(
+                [
+                    (Channel.EMAIL, ConsentPurpose.MARKETING),
+                    (Channel.SMS, ConsentPurpose.SERVICE),
+                    (Channel.VOICE, ConsentPurpose.RESEARCH),
+                    (Channel.EMAIL, ConsentPurpose.SERVICE),
+                ],
+                k=rng.randint(1, 3),
+            ):
+                consents.append(
+                    Consent(
+                        customer=customer,
+                        channel=channel,
+                        purpose=purpose,
+                        granted=rng.random() < 0.7,
+                        given_at=customer.created_at,
+                        source="import",
+                    )
+                )
+        _bulk(Identity, identities, self.report)
+        _bulk(Consent, consents, self.report)
+        return len(identities)
+
+    def cases(self, customers: list[Customer], agents: dict[int, list[User]], policies) -> dict[int, list[Case]]:
+        rng, rows, notes = self.rng, [], []
+        for _ in range(self.size.cases):
+            customer = rng.choice(customers)
+            category = rng.choice(CaseCategory.values)
+            priority = rng.choices(CasePriority.values, weights=[20, 55, 20, 5])[0]
+            status = _weighted(rng, STATUS_WEIGHTS)
+            created = self._moment()
+            policy = policies[priority]
+            case = Case(
+                reference=next_case_reference(),
+                customer=customer,
+                subject=rng.choice(words.CASE_SUBJECTS[category]),
+                category=category,
+                priority=priority,
+                status=status,
+                sla_policy=policy,
+                team=customer.team,
+                assignee=rng.choice(agents[customer.team_id]) if rng.random() < 0.85 else None,
+                created_at=created,
+                first_response_due_at=created + timedelta(minutes=policy.first_response_minutes),
+                resolution_due_at=created + timedelta(minutes=policy.resolution_minutes),
+                description="Raised from the customer's contact; see the linked interactions.",
+            )
+            if status != CaseStatus.NEW:
+                case.first_responded_at = created + timedelta(
+                    minutes=rng.expovariate(1 / policy.first_response_minutes)
+                )
+                case.first_responded_at = min(case.first_responded_at, self.now)
+            if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+                took = timedelta(minutes=rng.expovariate(1 / (policy.resolution_minutes * 0.6)))
+                case.resolved_at = min(max(created + took, case.first_responded_at), self.now)
+            if status == CaseStatus.CLOSED:
+                case.closed_at = min(case.resolved_at + timedelta(days=rng.uniform(0.5, 7)), self.now)
+            responded = case.first_responded_at or self.now
+            case.first_response_breached = responded > case.first_response_due_at
+            case.resolution_breached = (case.resolved_at or self.now) > case.resolution_due_at
+            rows.append(case)
+        cases = _bulk(Case, rows, self.report)
+        by_customer: dict[int, list[Case]] = defaultdict(list)
+        for case in cases:
+            by_customer[case.customer_id].append(case)
+            ref = {"case_id": case.pk, "reference": case.reference}
+            self._event(
+                case.customer_id,
+                case.created_at,
+                "case.created",
+                f"Case {case.reference} opened: {case.subject}",
+                **ref,
+                category=case.category,
+                priority=case.priority,
+            )
+            if case.first_responded_at:
+                self._event(
+                    case.customer_id, case.first_responded_at, "case.open", f"Case {case.reference} new → open", **ref
+                )
+            if case.resolved_at:
+                self._event(
+                    case.customer_id, case.resolved_at, "case.resolved", f"Case {case.reference} open → resolved", **ref
+                )
+            if case.closed_at:
+                self._event(
+                    case.customer_id, case.closed_at, "case.closed", f"Case {case.reference} resolved → closed", **ref
+                )
+            for _ in range(rng.randint(0, 2)):
+                notes.append(
+                    CaseNote(
+                        case=case,
+                        author=case.assignee,
+                        body=rng.choice(words.AGENT_LINES),
+                        visibility=rng.choice(NoteVisibility.values),
+                    )
+                )
+        _bulk(CaseNote, notes, self.report)
+        return by_customer
+
+    def interactions(
+        self, customers: list[Customer], agents: dict[int, list[User]], cases: dict[int, list[Case]]
+    ) -> None:
+        rng, rows = self.rng, []
+        for index in range(self.size.interactions):
+            customer = rng.choice(customers)
+            channel = _weighted(rng, CHANNEL_WEIGHTS)
+            started = self._moment()
+            waited = timedelta(seconds=rng.expovariate(1 / 45))
+            abandoned = channel in (Channel.VOICE, Channel.CHAT) and rng.random() < 0.05
+            answered = None if abandoned else started + waited
+            handled = timedelta(seconds=rng.gauss(360, 120) if channel == Channel.VOICE else rng.gauss(600, 200))
+            ended = (answered or started + waited) + (max(handled, timedelta(seconds=30)) if answered else timedelta())
+            agent = None if abandoned else rng.choice(agents[customer.team_id])
+            transcript = []
+            if not abandoned:
+                moment = answered
+                for turn in range(rng.randint(2, 6)):
+                    author = "customer" if turn % 2 == 0 else "agent"
+                    line = rng.choice(words.CUSTOMER_LINES if author == "customer" else words.AGENT_LINES)
+                    transcript.append(
+                        {
+                            "at": moment.isoformat(),
+                            "author": author,
+                            "body": line,
+                            "author_name": customer.given_name if author == "customer" else agent.first_name,
+                        }
+                    )
+                    moment += timedelta(seconds=rng.randint(10, 90))
+            wrap_up, disposition = ("abandoned", "abandoned") if abandoned else rng.choice(words.WRAP_UPS)
+            own_cases = [case for case in cases.get(customer.pk, ()) if case.created_at <= ended]
+            case = rng.choice(own_cases) if own_cases and rng.random() < 0.4 else None
+            rows.append(
+                Interaction(
+                    customer=customer,
+                    channel=channel,
+                    direction=Direction.OUTBOUND if rng.random() < 0.1 else Direction.INBOUND,
+                    external_id=f"demo-{index:08d}",
+                    started_at=started,
+                    answered_at=answered,
+                    ended_at=ended,
+                    queue=f"{customer.team.name} {Channel(channel).label}",
+                    agent=agent,
+                    team=customer.team,
+                    transcript=transcript,
+                    wrap_up_code=wrap_up,
+                    disposition=disposition,
+                    context_snapshot={"intent": rng.choice(list(words.CASE_SUBJECTS)), "verified": rng.random() < 0.6},
+                    sentiment=round(rng.uniform(-1, 1), 2) if transcript else None,
+                    case=case,
+                )
+            )
+        for interaction in _bulk(Interaction, rows, self.report):
+            self._event(
+                interaction.customer_id,
+                interaction.ended_at,
+                "interaction.recorded",
+                f"{Channel(interaction.channel).label} {interaction.direction} conversation"
+                f" ({interaction.disposition})",
+                channel=interaction.channel,
+                interaction_id=interaction.pk,
+                case_id=interaction.case_id,
+            )
+
+    def build(self) -> dict[str, int]:
+        teams, agents = self.teams_and_agents()
+        policies = self.sla_policies()
+        self.report(f"Customers: {self.size.customers:,}")
+        customers = self.customers(teams)
+        identities = self.identities_and_consents(customers)
+        self.report(f"Cases: {self.size.cases:,}")
+        cases = self.cases(customers, agents, policies) if self.size.cases else {}
+        self.report(f"Interactions: {self.size.interactions:,}")
+        if self.size.interactions:
+            self.interactions(customers, agents, cases)
+        self.report(f"Journey events: {len(self.events):,}")
+        _bulk(JourneyEvent, self.events, self.report)
+        return {
+            "customers": len(customers),
+            "identities": identities,
+            "cases": self.size.cases,
+            "interactions": self.size.interactions,
+            "journey_events": len(self.events),
+        }
+
+
+def demo_data_present() -> bool:
+    return Customer.objects.exists()
+
+
+def load_demo_data(
+    *,
+    size: DemoSize,
+    seed: int = 20261123,
+    now: datetime | None = None,
+    report: Callable[[str], None] = lambda line: None,
+) -> dict[str, int]:
+    """Load the demo data set in one transaction; return the counts written."""
+    with transaction.atomic(), audited(None, job="demo_data"):
+        return DemoBuilder(size=size, seed=seed, now=now, report=report).build()

@@ -1,0 +1,84 @@
+"""Adding, verifying and removing customers' channel identifiers."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from cea.common.errors import Conflict, ValidationFailed
+from records.audit.context import audited
+from records.identities.models import Identity, IdentityKind
+from records.identities.normalise import normalise
+from records.journey.services import journey_record
+
+
+@transaction.atomic
+def identity_add(
+    *,
+    actor,
+    customer,
+    kind: str,
+    value: str,
+    is_primary: bool = False,
+    verified: bool = False,
+    source_system: str = "records",
+) -> Identity:
+    """Attach an identifier to a customer.
+
+    Raises ``ValidationFailed`` for a malformed identifier and ``Conflict`` if it already
+    identifies another customer (an identifier belongs to one customer only).
+    """
+    stored, label = normalise(kind, value)
+    existing = Identity.objects.filter(kind=kind, value=stored).select_related("customer").first()
+    if existing is not None:
+        if existing.customer_id == customer.pk:
+            return existing
+        raise Conflict(
+            f"This {IdentityKind(kind).label.lower()} already identifies another customer (id {existing.customer_id}).",
+            fields={"value": "Already in use by another customer."},
+            code="identity_taken",
+        )
+    with audited(actor):
+        if is_primary:
+            Identity.objects.filter(customer=customer, kind=kind, is_primary=True).update(is_primary=False)
+        identity = Identity.objects.create(
+            customer=customer,
+            kind=kind,
+            value=stored,
+            label=label,
+            is_primary=is_primary,
+            verified_at=timezone.now() if verified else None,
+        )
+        journey_record(
+            customer=customer,
+            kind="identity.added",
+            summary=f"{IdentityKind(kind).label} {label} added",
+            source_system=source_system,
+            payload={"identity_id": identity.pk, "kind": kind, "label": label},
+        )
+    return identity
+
+
+@transaction.atomic
+def identity_verify(*, actor, identity: Identity) -> Identity:
+    with audited(actor):
+        identity.verified_at = timezone.now()
+        identity.save(update_fields=["verified_at", "updated_at"])
+    return identity
+
+
+@transaction.atomic
+def identity_remove(*, actor, identity: Identity) -> None:
+    if identity.is_primary and identity.customer.identities.filter(kind=identity.kind).count() > 1:
+        raise ValidationFailed(
+            "Make another identifier of this kind primary before removing the primary one.",
+            fields={"is_primary": "Cannot remove the primary identifier while others exist."},
+        )
+    with audited(actor):
+        journey_record(
+            customer=identity.customer,
+            kind="identity.removed",
+            summary=f"{identity.get_kind_display()} {identity.label} removed",
+            payload={"identity_id": identity.pk, "kind": identity.kind, "label": identity.label},
+        )
+        identity.delete()

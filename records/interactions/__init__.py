@@ -1,0 +1,1 @@
+"""Interactions: the record of each finished conversation."""

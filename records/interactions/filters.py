@@ -1,0 +1,19 @@
+import django_filters
+
+from cea.common.channels import Channel, Direction
+from records.interactions.models import Interaction
+
+
+class InteractionFilter(django_filters.FilterSet):
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    direction = django_filters.ChoiceFilter(choices=Direction.choices)
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    agent = django_filters.NumberFilter(field_name="agent_id")
+    case = django_filters.NumberFilter(field_name="case_id")
+    queue = django_filters.CharFilter()
+    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+
+    class Meta:
+        model = Interaction
+        fields = ["channel", "direction", "customer", "agent", "case", "queue", "wrap_up_code", "disposition"]

@@ -1,0 +1,136 @@
+"""Recording finished conversations and what is learnt about them afterwards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from cea.common.channels import Channel, Direction
+from cea.common.errors import Conflict, ValidationFailed
+from records.audit.context import audited
+from records.interactions.models import Interaction
+from records.journey.services import journey_record
+
+TRANSCRIPT_AUTHORS = {"customer", "agent", "bot", "system"}
+
+
+def _validate_transcript(transcript: Any) -> list[dict]:
+    if not isinstance(transcript, list):
+        raise ValidationFailed("The transcript is a list of messages.", fields={"transcript": "Must be a list."})
+    errors = []
+    for index, message in enumerate(transcript):
+        if not isinstance(message, dict) or not isinstance(message.get("body"), str):
+            errors.append(f"Message {index}: needs a text body.")
+        elif message.get("author") not in TRANSCRIPT_AUTHORS:
+            errors.append(f"Message {index}: author must be one of {', '.join(sorted(TRANSCRIPT_AUTHORS))}.")
+    if errors:
+        raise ValidationFailed("The transcript has invalid messages.", fields={"transcript": errors})
+    return transcript
+
+
+@transaction.atomic
+def interaction_record(
+    *,
+    actor,
+    channel: str,
+    started_at: datetime,
+    ended_at: datetime,
+    customer=None,
+    direction: str = Direction.INBOUND,
+    answered_at: datetime | None = None,
+    queue: str = "",
+    agent=None,
+    team=None,
+    transcript: list | None = None,
+    wrap_up_code: str = "",
+    disposition: str = "",
+    wrap_up_notes: str = "",
+    context_snapshot: dict | None = None,
+    case=None,
+    external_id: str = "",
+    source_system: str = "records",
+) -> Interaction:
+    """Record one finished conversation and write ``interaction.recorded`` to the customer's journey.
+
+    Refuses (``Conflict``) a second recording of the same ``(channel, external_id)``.
+    """
+    errors: dict[str, str] = {}
+    if channel not in Channel.values:
+        errors["channel"] = f"Choose one of {', '.join(Channel.values)}."
+    if direction not in Direction.values:
+        errors["direction"] = f"Choose one of {', '.join(Direction.values)}."
+    if ended_at < started_at:
+        errors["ended_at"] = "The conversation cannot end before it started."
+    if answered_at is not None and not (started_at <= answered_at <= ended_at):
+        errors["answered_at"] = "Must be between the start and the end."
+    if context_snapshot is not None and not isinstance(context_snapshot, dict):
+        errors["context_snapshot"] = "Must be an object."
+    if case is not None and customer is not None and case.customer_id != customer.pk:
+        errors["case"] = "The case belongs to another customer."
+    if errors:
+        raise ValidationFailed("The interaction has invalid fields.", fields=errors)
+    transcript = _validate_transcript(transcript or [])
+    if external_id and Interaction.objects.filter(channel=channel, external_id=external_id).exists():
+        raise Conflict(f"The {channel} conversation {external_id!r} is already recorded.", code="already_recorded")
+    with audited(actor):
+        interaction = Interaction.objects.create(
+            customer=customer,
+            channel=channel,
+            direction=direction,
+            external_id=external_id,
+            started_at=started_at,
+            answered_at=answered_at,
+            ended_at=ended_at,
+            queue=queue,
+            agent=agent,
+            team=team,
+            transcript=transcript,
+            wrap_up_code=wrap_up_code,
+            disposition=disposition,
+            wrap_up_notes=wrap_up_notes,
+            context_snapshot=context_snapshot or {},
+            case=case,
+        )
+        if customer is not None:
+            journey_record(
+                customer=customer,
+                kind="interaction.recorded",
+                channel=channel,
+                source_system=source_system,
+                occurred_at=ended_at,
+                summary=f"{Channel(channel).label} {direction} conversation"
+                + (f" ({disposition})" if disposition else ""),
+                payload={"interaction_id": interaction.pk, "case_id": getattr(case, "pk", None), "queue": queue},
+            )
+    return interaction
+
+
+@transaction.atomic
+def interaction_link_case(*, actor, interaction: Interaction, case) -> Interaction:
+    if interaction.customer_id is not None and case.customer_id != interaction.customer_id:
+        raise ValidationFailed("The case belongs to another customer.", fields={"case": "Another customer's case."})
+    with audited(actor):
+        interaction.case = case
+        interaction.save(update_fields=["case", "updated_at"])
+        journey_record(
+            customer=case.customer,
+            kind="case.interaction_linked",
+            channel=interaction.channel,
+            summary=f"{interaction.get_channel_display()} conversation linked to {case.reference}",
+            payload={"interaction_id": interaction.pk, "case_id": case.pk},
+        )
+    return interaction
+
+
+@transaction.atomic
+def interaction_set_sentiment(*, actor, interaction: Interaction, score: float, label: str = "") -> Interaction:
+    """Written by insights: ``score`` from -1 (negative) to 1 (positive)."""
+    if not -1.0 <= score <= 1.0:
+        raise ValidationFailed("Sentiment is between -1 and 1.", fields={"sentiment": "Out of range."})
+    with audited(actor):
+        interaction.sentiment = score
+        interaction.sentiment_label = label
+        interaction.save(update_fields=["sentiment", "sentiment_label", "updated_at"])
+    return interaction

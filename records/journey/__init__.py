@@ -1,0 +1,1 @@
+"""Journey events: the append-only timeline of each customer."""

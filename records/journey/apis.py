@@ -1,0 +1,82 @@
+"""REST API for a customer's journey timeline (newest first, cursor-paginated)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cea.common.errors import ValidationFailed
+from records.access import access_customer
+from records.journey.models import JourneyEvent
+from records.journey.selectors import journey_timeline
+
+
+class JourneyEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JourneyEvent
+        fields = ["id", "occurred_at", "source_system", "channel", "kind", "summary", "payload"]
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    results = JourneyEventSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+def encode_cursor(event: JourneyEvent) -> str:
+    return base64.urlsafe_b64encode(f"{event.occurred_at.isoformat()}|{event.pk}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        occurred_at, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(occurred_at), int(event_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor is not one this API gave out.", fields={"cursor": "Invalid cursor."}
+        ) from None
+
+
+class TimelineQuerySerializer(serializers.Serializer):
+    cursor = serializers.CharField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    kind = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+
+
+class CustomerTimelineApi(APIView):
+    scope_resource = "customers"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
+            OpenApiParameter("limit", int, description="1-200, default 50"),
+            OpenApiParameter("kind", str, many=True, description="Only events of these kinds"),
+        ],
+        responses=TimelinePageSerializer,
+    )
+    def get(self, request, customer_id: int):
+        customer = access_customer(request.user, customer_id)
+        params = TimelineQuerySerializer(
+            data={**request.query_params.dict(), "kind": request.query_params.getlist("kind")}
+        )
+        params.is_valid(raise_exception=True)
+        cursor = params.validated_data.get("cursor")
+        limit = params.validated_data["limit"]
+        events = journey_timeline(
+            customer_id=customer.pk,
+            before=decode_cursor(cursor) if cursor else None,
+            limit=limit + 1,
+            kinds=params.validated_data.get("kind") or None,
+        )
+        page, more = events[:limit], len(events) > limit
+        return Response(
+            {
+                "results": JourneyEventSerializer(page, many=True).data,
+                "next_cursor": encode_cursor(page[-1]) if more else None,
+            }
+        )

@@ -1,0 +1,9 @@
+"""All models of the System of Record, gathered for Django; each lives in its domain package."""
+
+from records.cases.models import Case, CaseNote, SlaPolicy
+from records.customers.models import Consent, Customer
+from records.identities.models import Identity
+from records.interactions.models import Interaction
+from records.journey.models import JourneyEvent
+
+__all__ = ["Case", "CaseNote", "Consent", "Customer", "Identity", "Interaction", "JourneyEvent", "SlaPolicy"]

@@ -1,0 +1,61 @@
+"""URLs of the System of Record: the REST API under /api/v1/ and the browser pages."""
+
+from django.urls import path
+
+from records import views
+from records.audit.apis import CaseAuditApi, CustomerAuditApi
+from records.cases.apis import (
+    CaseDetailApi,
+    CaseInteractionLinkApi,
+    CaseListApi,
+    CaseNotesApi,
+    CaseTransitionApi,
+    SlaPolicyListApi,
+)
+from records.customers.apis import (
+    CustomerConsentApi,
+    CustomerDetailApi,
+    CustomerDuplicatesApi,
+    CustomerListApi,
+    CustomerMergeApi,
+)
+from records.identities.apis import CustomerIdentitiesApi, CustomerIdentityDetailApi, LookupApi
+from records.interactions.apis import InteractionDetailApi, InteractionListApi
+from records.journey.apis import CustomerTimelineApi
+
+api_urlpatterns = [
+    path("customers/", CustomerListApi.as_view(), name="customer-list"),
+    path("customers/<int:customer_id>/", CustomerDetailApi.as_view(), name="customer-detail"),
+    path("customers/<int:customer_id>/identities/", CustomerIdentitiesApi.as_view(), name="customer-identities"),
+    path(
+        "customers/<int:customer_id>/identities/<int:identity_id>/",
+        CustomerIdentityDetailApi.as_view(),
+        name="customer-identity-detail",
+    ),
+    path("customers/<int:customer_id>/consents/", CustomerConsentApi.as_view(), name="customer-consents"),
+    path("customers/<int:customer_id>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
+    path("customers/<int:customer_id>/duplicates/", CustomerDuplicatesApi.as_view(), name="customer-duplicates"),
+    path("customers/<int:customer_id>/merge/", CustomerMergeApi.as_view(), name="customer-merge"),
+    path("customers/<int:customer_id>/audit/", CustomerAuditApi.as_view(), name="customer-audit"),
+    path("lookup/", LookupApi.as_view(), name="lookup"),
+    path("cases/", CaseListApi.as_view(), name="case-list"),
+    path("cases/<str:case_id>/", CaseDetailApi.as_view(), name="case-detail"),
+    path("cases/<str:case_id>/transitions/", CaseTransitionApi.as_view(), name="case-transitions"),
+    path("cases/<str:case_id>/notes/", CaseNotesApi.as_view(), name="case-notes"),
+    path("cases/<str:case_id>/interactions/", CaseInteractionLinkApi.as_view(), name="case-interactions"),
+    path("cases/<str:case_id>/audit/", CaseAuditApi.as_view(), name="case-audit"),
+    path("sla-policies/", SlaPolicyListApi.as_view(), name="sla-policy-list"),
+    path("interactions/", InteractionListApi.as_view(), name="interaction-list"),
+    path("interactions/<int:interaction_id>/", InteractionDetailApi.as_view(), name="interaction-detail"),
+]
+
+page_urlpatterns = [
+    path("customers/", views.customer_search_page, name="customer-search"),
+    path("customers/<int:customer_id>/", views.customer_page, name="customer-360"),
+    path("customers/<int:customer_id>/timeline/", views.customer_timeline_fragment, name="customer-timeline"),
+    path("customers/<int:customer_id>/cases/new/", views.case_create_page, name="case-create"),
+    path("cases/<str:case_id>/", views.case_page, name="case"),
+    path("cases/<str:case_id>/transition/", views.case_transition_action, name="case-transition"),
+    path("cases/<str:case_id>/notes/", views.case_note_action, name="case-note"),
+    path("cases/<str:case_id>/edit/", views.case_update_action, name="case-update"),
+]

@@ -1,0 +1,154 @@
+"""Browser pages of the System of Record: customer search, the customer 360° page, the case page.
+
+Server-rendered with htmx for in-place updates; the agent desktop reuses the partials
+under ``templates/records/partials/``. Every object is fetched through ``records.access``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from cea.common.errors import ValidationFailed
+from cea.common.roles import can_supervise
+from records.access import access_case, access_customer, customers_visible_to
+from records.audit.selectors import audit_trail
+from records.cases.models import transitions_from
+from records.cases.services import case_add_note, case_create, case_transition, case_update
+from records.customers.selectors import customer_360, customer_search
+from records.forms import CaseEditForm, CaseForm, NoteForm
+from records.interactions.models import Interaction
+from records.journey.apis import decode_cursor, encode_cursor
+from records.journey.selectors import journey_timeline
+
+TIMELINE_PAGE = 20
+
+
+def _form_error(form) -> ValidationFailed:
+    return ValidationFailed("Please correct the highlighted fields.", fields=form.errors)
+
+
+@login_required
+@require_GET
+def customer_search_page(request):
+    text = request.GET.get("q", "")
+    customers = customer_search(customers=customers_visible_to(request.user).select_related("team"), text=text)
+    page = Paginator(customers.order_by("family_name", "given_name", "id"), 25).get_page(request.GET.get("page"))
+    return render(request, "records/customer_search.html", {"page": page, "q": text})
+
+
+@login_required
+@require_GET
+def customer_page(request, customer_id: int):
+    customer = access_customer(request.user, customer_id)
+    if customer.merged_into_id:
+        return redirect("records:customer-360", customer_id=customer.merged_into_id)
+    context = {
+        "customer": customer_360(customer_id=customer.pk),
+        "recent_interactions": Interaction.objects.filter(customer=customer).select_related("agent")[:10],
+        "case_form": CaseForm(),
+        **_timeline_context(customer.pk, None),
+    }
+    return render(request, "records/customer_360.html", context)
+
+
+def _timeline_context(customer_id: int, cursor: str | None) -> dict:
+    events = journey_timeline(
+        customer_id=customer_id, before=decode_cursor(cursor) if cursor else None, limit=TIMELINE_PAGE + 1
+    )
+    page = events[:TIMELINE_PAGE]
+    more = len(events) > TIMELINE_PAGE
+    return {"timeline": page, "next_cursor": encode_cursor(page[-1]) if more else None, "customer_id": customer_id}
+
+
+@login_required
+@require_GET
+def customer_timeline_fragment(request, customer_id: int):
+    customer = access_customer(request.user, customer_id)
+    context = _timeline_context(customer.pk, request.GET.get("cursor"))
+    return render(request, "records/partials/timeline_events.html", context)
+
+
+@login_required
+@require_POST
+def case_create_page(request, customer_id: int):
+    customer = access_customer(request.user, customer_id)
+    form = CaseForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    case = case_create(actor=request.user, customer=customer, channel="", **form.cleaned_data)
+    if request.htmx:
+        response = render(request, "records/partials/case_created.html", {"case": case})
+        response["HX-Redirect"] = case_url(case)
+        return response
+    return redirect(case_url(case))
+
+
+def case_url(case) -> str:
+    return reverse("records:case", kwargs={"case_id": case.reference})
+
+
+def _case_context(request, case) -> dict:
+    case = access_case(request.user, case.pk)
+    return {
+        "case": case,
+        "transitions": transitions_from(case.status),
+        "notes": case.notes.select_related("author"),
+        "interactions": case.interactions.select_related("agent")[:20],
+        "note_form": NoteForm(),
+        "edit_form": CaseEditForm(
+            initial={
+                "subject": case.subject,
+                "description": case.description,
+                "category": case.category,
+                "priority": case.priority,
+                "team": case.team_id,
+                "assignee": case.assignee_id,
+            }
+        ),
+    }
+
+
+@login_required
+@require_GET
+def case_page(request, case_id: str):
+    case = access_case(request.user, case_id)
+    context = _case_context(request, case)
+    # The audit panel is for supervisors and administrators; agents do not see it.
+    context["audit"] = audit_trail(case, limit=50) if can_supervise(request.user) else None
+    return render(request, "records/case.html", context)
+
+
+@login_required
+@require_POST
+def case_transition_action(request, case_id: str):
+    case = access_case(request.user, case_id)
+    case_transition(
+        actor=request.user, case=case, transition=request.POST.get("transition", ""), note=request.POST.get("note", "")
+    )
+    return render(request, "records/partials/case_summary.html", _case_context(request, case))
+
+
+@login_required
+@require_POST
+def case_update_action(request, case_id: str):
+    case = access_case(request.user, case_id)
+    form = CaseEditForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    case_update(actor=request.user, case=case, **form.cleaned_data)
+    return render(request, "records/partials/case_summary.html", _case_context(request, case))
+
+
+@login_required
+@require_POST
+def case_note_action(request, case_id: str):
+    case = access_case(request.user, case_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    case_add_note(actor=request.user, case=case, **form.cleaned_data)
+    return render(request, "records/partials/case_notes.html", _case_context(request, case))

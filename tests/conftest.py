@@ -1,0 +1,58 @@
+"""Fixtures shared by the whole suite. Tests run against real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from tests.accounts.factories import TeamFactory, UserFactory
+
+
+def pytest_configure(config) -> None:
+    # Keep the suite's keys apart from a platform running on the same Redis.
+    settings.CACHES["default"]["KEY_PREFIX"] = "cea-test"
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "cea-test:channels"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:
+    # The manifest storage needs `collectstatic`; tests render templates without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def team_a(db):
+    return TeamFactory(name="Team A")
+
+
+@pytest.fixture
+def team_b(db):
+    return TeamFactory(name="Team B")
+
+
+@pytest.fixture
+def agent(team_a):
+    return UserFactory(username="agent.a", role="agent", teams=[team_a])
+
+
+@pytest.fixture
+def agent_b(team_b):
+    return UserFactory(username="agent.b", role="agent", teams=[team_b])
+
+
+@pytest.fixture
+def supervisor(team_a):
+    return UserFactory(username="supervisor.a", role="supervisor", teams=[team_a])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role="admin")
+
+
+@pytest.fixture
+def integration_user(db):
+    return UserFactory(username="crm-sync", role="integration")
