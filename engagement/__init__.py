@@ -1,0 +1,1 @@
+"""The System of Engagement: funnel, ID&V, self-service, routing, WFM, context store, agent desktop."""

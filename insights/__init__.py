@@ -1,0 +1,1 @@
+"""The System of Insight: KPIs, sentiment, compliance, journey analytics and the feedback loop."""

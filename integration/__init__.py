@@ -1,0 +1,1 @@
+"""The integration and aggregation layer: legacy connectors, sync jobs, aggregation API, webhooks."""
