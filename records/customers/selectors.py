@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from records.cases.models import Case, CaseStatus
 from records.customers.models import Customer, CustomerStatus
 from records.identities.models import Identity, IdentityKind
+from records.identities.selectors import identities_matching
 
 SIMILAR_NAME_THRESHOLD = 0.55
 
@@ -19,11 +20,13 @@ def customer_search(*, customers: QuerySet[Customer], text: str) -> QuerySet[Cus
     text = text.strip()
     if not text:
         return customers
-    match = Q(search_name__icontains=text.lower()) | Q(email__iexact=text) | Q(phone=text)
-    match |= Q(identities__value=text.lower()) | Q(identities__value=text)
+    match = Q(search_name__icontains=text.lower()) | Q(email__iexact=text)
+    identity_ids = [identity.pk for identity in identities_matching(value=text)]
+    if identity_ids:
+        match |= Q(pk__in=Identity.objects.filter(pk__in=identity_ids).values("customer_id"))
     if text.isdigit():
         match |= Q(pk=int(text))
-    return customers.filter(match).distinct()
+    return customers.filter(match)
 
 
 def customer_360(*, customer_id: int) -> Customer:
