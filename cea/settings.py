@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from cea.common.env import env_bool, env_int, env_list, env_optional, env_str, env_url
@@ -247,7 +248,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Records --------------------------------------------------------------------------------
 
-CEA_DEFAULT_PHONE_REGION = env_str("CEA_DEFAULT_PHONE_REGION", "GB")
+CEA_DEFAULT_PHONE_REGION = env_str("CEA_DEFAULT_PHONE_REGION", "GB").upper()
+if CEA_DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(f"CEA_DEFAULT_PHONE_REGION={CEA_DEFAULT_PHONE_REGION!r} is not an ISO 3166 region code.")
 
 # --- Internationalisation, static -----------------------------------------------------------
 

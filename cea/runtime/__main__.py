@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from cea.common.env import env_int, env_str
 from cea.runtime import embedded
 
 PYTHON = sys.executable
@@ -187,9 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="serve web, worker and beat with demo data")
-    run.add_argument("--host", default=os.environ.get("CEA_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    run.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    run.add_argument("--host", default=env_str("CEA_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=1, maximum=65535))
+    run.add_argument("--web-workers", type=int, default=env_int("WEB_CONCURRENCY", 1, minimum=1))
     run_exec = commands.add_parser("exec", help="run a command against the embedded servers")
     run_exec.add_argument("cmd", nargs=argparse.REMAINDER)
     commands.add_parser("stop", help="stop the embedded servers")
