@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from cea.accounts.models import Team
 from records.cases.models import CaseCategory, CasePriority, NoteVisibility
+from records.identities.models import IdentityKind
 
 
 class CaseForm(forms.Form):
@@ -24,3 +25,8 @@ class CaseEditForm(CaseForm):
 class NoteForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(choices=NoteVisibility.choices, initial=NoteVisibility.INTERNAL)
+
+
+class IdentityForm(forms.Form):
+    kind = forms.ChoiceField(choices=IdentityKind.choices)
+    value = forms.CharField(max_length=255)

@@ -18,8 +18,10 @@ from records.access import access_case, access_customer, customers_visible_to
 from records.audit.selectors import audit_trail
 from records.cases.models import transitions_from
 from records.cases.services import case_add_note, case_create, case_transition, case_update
-from records.customers.selectors import customer_360, customer_search
-from records.forms import CaseEditForm, CaseForm, NoteForm
+from records.customers.selectors import customer_360, customer_duplicate_candidates, customer_search
+from records.customers.services import customer_merge
+from records.forms import CaseEditForm, CaseForm, IdentityForm, NoteForm
+from records.identities.services import identity_add
 from records.interactions.models import Interaction
 from records.journey.apis import decode_cursor, encode_cursor
 from records.journey.selectors import journey_timeline
@@ -50,9 +52,46 @@ def customer_page(request, customer_id: int):
         "customer": customer_360(customer_id=customer.pk),
         "recent_interactions": Interaction.objects.filter(customer=customer).select_related("agent")[:10],
         "case_form": CaseForm(),
+        "identity_form": IdentityForm(),
+        # Merging is a supervisor's decision, so only they are shown the candidates.
+        "duplicates": (
+            customer_duplicate_candidates(customer=customer, within=customers_visible_to(request.user), limit=5)
+            if can_supervise(request.user)
+            else None
+        ),
         **_timeline_context(customer.pk, None),
     }
     return render(request, "records/customer_360.html", context)
+
+
+@login_required
+@require_POST
+def identity_add_action(request, customer_id: int):
+    customer = access_customer(request.user, customer_id)
+    form = IdentityForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    identity_add(actor=request.user, customer=customer, **form.cleaned_data)
+    return render(
+        request,
+        "records/partials/customer_identities.html",
+        {"customer": customer_360(customer_id=customer.pk), "identity_form": IdentityForm()},
+    )
+
+
+@login_required
+@require_POST
+def customer_merge_action(request, customer_id: int):
+    """Merge the posted ``merged_id`` into this customer, then show the survivor."""
+    survivor = access_customer(request.user, customer_id)
+    merged = access_customer(request.user, request.POST.get("merged_id", ""))
+    customer_merge(actor=request.user, survivor_id=survivor.pk, merged_id=merged.pk)
+    url = reverse("records:customer-360", kwargs={"customer_id": survivor.pk})
+    if request.htmx:
+        response = render(request, "records/partials/merged.html", {"merged": merged, "survivor": survivor})
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def _timeline_context(customer_id: int, cursor: str | None) -> dict:

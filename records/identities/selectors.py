@@ -17,24 +17,27 @@ def customer_lookup(*, kind: str, value: str) -> Customer | None:
     return identity.customer if identity else None
 
 
+def identities_matching(*, value: str) -> list[Identity]:
+    """Identities of any kind matching ``value``, each kind reading it its own way.
+
+    A phone number, an email, an account number … are normalised as their kind does;
+    kinds that cannot read ``value`` are skipped.
+    """
+    query = Q()
+    for kind in IdentityKind.values:
+        try:
+            stored, _ = normalise(kind, value)
+        except ValidationFailed:
+            continue
+        query |= Q(kind=kind, value=stored)
+    if not query:
+        return []
+    return list(Identity.objects.select_related("customer").filter(query))
+
+
 def customer_lookup_any(*, value: str) -> list[tuple[str, Customer]]:
     """Every ``(kind, customer)`` whose identifier of any kind matches ``value``.
 
-    Each kind reads the value its own way (a phone number, an email, an account number …);
-    kinds that cannot read it are skipped. Several matches are all returned, not guessed between.
+    Several matches are all returned, never guessed between.
     """
-    candidates: dict[str, str] = {}
-    for kind in IdentityKind.values:
-        try:
-            candidates[kind], _ = normalise(kind, value)
-        except ValidationFailed:
-            continue
-    if not candidates:
-        return []
-
-    query = Q()
-    for kind, stored in candidates.items():
-        query |= Q(kind=kind, value=stored)
-    return [
-        (identity.kind, identity.customer) for identity in Identity.objects.select_related("customer").filter(query)
-    ]
+    return [(identity.kind, identity.customer) for identity in identities_matching(value=value)]
