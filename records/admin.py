@@ -45,26 +45,27 @@ def _by_team(request, queryset, *fields: str):
 # --- Customers ------------------------------------------------------------------------------
 
 
-class IdentityInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent; they change through their own services, not here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class IdentityInline(ReadOnlyInline):
     model = Identity
     fields = ["kind", "label", "is_primary", "verified_at", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class ConsentInline(admin.TabularInline):
+class ConsentInline(ReadOnlyInline):
     model = Consent
     fields = ["channel", "purpose", "granted", "given_at", "source"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CustomerForm(forms.ModelForm):
@@ -88,8 +89,21 @@ class CustomerForm(forms.ModelForm):
         return cleaned
 
 
+class ServiceFormAdmin(RoleModelAdmin):
+    """Hands the signed-in user to the form, whose ``clean()`` runs the service's checks as that user."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class WithActor(form_class):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, actor=request.user, **inner)
+
+        return WithActor
+
+
 @admin.register(Customer)
-class CustomerAdmin(RoleModelAdmin):
+class CustomerAdmin(ServiceFormAdmin):
     form = CustomerForm
     list_display = ["__str__", "email", "phone", "value_tier", "segment", "team", "status", "created_at"]
     list_filter = ["status", "value_tier", "segment", "team", "language", "preferred_channel"]
@@ -122,15 +136,6 @@ class CustomerAdmin(RoleModelAdmin):
     def scope_queryset(self, request, queryset):
         return _by_team(request, queryset, "team")
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-
-        class WithActor(form_class):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, actor=request.user, **inner)
-
-        return WithActor
-
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE_FIELDS}
         if change:
@@ -162,15 +167,9 @@ class CustomerAdmin(RoleModelAdmin):
 # --- Cases ----------------------------------------------------------------------------------
 
 
-class CaseNoteInline(admin.TabularInline):
+class CaseNoteInline(ReadOnlyInline):
     model = CaseNote
     fields = ["created_at", "author", "visibility", "body"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 CASE_FIELDS = ("subject", "description", "category", "priority", "team", "assignee", "sla_policy")
@@ -210,7 +209,7 @@ def _transition_action(transition: CaseTransition):
 
 
 @admin.register(Case)
-class CaseAdmin(RoleModelAdmin):
+class CaseAdmin(ServiceFormAdmin):
     form = CaseForm
     list_display = [
         "reference",
@@ -250,15 +249,6 @@ class CaseAdmin(RoleModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "customer"] if obj else self.readonly_fields
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-
-        class WithActor(form_class):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, actor=request.user, **inner)
-
-        return WithActor
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in CASE_FIELDS if name in form.cleaned_data}
