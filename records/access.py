@@ -26,6 +26,15 @@ def team_ids_of(user) -> frozenset[int]:
     return cached
 
 
+def _as_id(value) -> int | None:
+    """``value`` as a row id if it is written in ASCII digits; ``None`` otherwise.
+
+    ``str.isdigit`` alone accepts characters ``int()`` refuses (``"²"``), which would be a 500.
+    """
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _require_user(user) -> None:
     if role_of(user) is None:
         raise PermissionDenied("Sign in first.", code="not_authenticated")
@@ -49,7 +58,8 @@ def customer_visible(user, customer: Customer) -> bool:
 def access_customer(user, customer_id) -> Customer:
     _require_user(user)
     customers = Customer.objects.select_related("team", "merged_into")
-    customer = customers.filter(pk=customer_id).first() if str(customer_id).isdigit() else None
+    pk = _as_id(customer_id)
+    customer = customers.filter(pk=pk).first() if pk is not None else None
     if customer is None:
         raise NotFound(f"No customer with id {customer_id}.")
     if not customer_visible(user, customer):
@@ -81,9 +91,11 @@ def access_case(user, case_id) -> Case:
     """A case by id or by reference (``CS-…``)."""
     _require_user(user)
     cases = Case.objects.select_related("customer", "team", "assignee", "sla_policy")
-    key = str(case_id)
-    if key.isdigit():
-        case = cases.filter(pk=int(key)).first()
+    key, pk = str(case_id), _as_id(case_id)
+    if pk is not None:
+        case = cases.filter(pk=pk).first()
+    elif "\x00" in key:  # PostgreSQL cannot compare text with NUL; no reference has one
+        case = None
     else:
         case = cases.filter(reference=key.upper()).first()
     if case is None:
@@ -94,7 +106,8 @@ def access_case(user, case_id) -> Case:
 
 
 def access_case_note(user, case: Case, note_id) -> CaseNote:
-    note = case.notes.filter(pk=note_id).first() if str(note_id).isdigit() else None
+    pk = _as_id(note_id)
+    note = case.notes.filter(pk=pk).first() if pk is not None else None
     if note is None:
         raise NotFound(f"No note {note_id} on case {case.reference}.")
     return note
@@ -114,9 +127,10 @@ def interactions_visible_to(user) -> QuerySet[Interaction]:
 
 def access_interaction(user, interaction_id) -> Interaction:
     _require_user(user)
+    pk = _as_id(interaction_id)
     interaction = (
-        Interaction.objects.select_related("customer", "agent", "team", "case").filter(pk=interaction_id).first()
-        if str(interaction_id).isdigit()
+        Interaction.objects.select_related("customer", "agent", "team", "case").filter(pk=pk).first()
+        if pk is not None
         else None
     )
     if interaction is None:

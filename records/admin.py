@@ -54,7 +54,18 @@ class ReadOnlyInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
+    # Role-based like the parent's admin, not Django's per-model permissions (which supervisors
+    # do not have): whoever may open the parent row sees these rows.
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.admin_site.get_model_admin(self.parent_model).has_view_permission(request, obj)
+
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -91,6 +102,10 @@ class CustomerForm(forms.ModelForm):
 
 class ServiceFormAdmin(RoleModelAdmin):
     """Hands the signed-in user to the form, whose ``clean()`` runs the service's checks as that user."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inlines are read-only and never saved (``save_related`` skips them), so they change nothing.
+        return super().construct_change_message(request, form, [], add)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)

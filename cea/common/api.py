@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, filters, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -55,3 +55,37 @@ def exception_handler(exc, context):
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ordering, with per-view aliases.
+
+    ``ordering_aliases = {"priority": "priority_rank"}`` lets a client order by the word it
+    knows while the database orders by a rank the view annotates (urgent before low, not a-z).
+    """
+
+    def get_ordering(self, request, queryset, view):
+        aliases = getattr(view, "ordering_aliases", {})
+        ordering = super().get_ordering(request, queryset, view) or []
+        return [
+            ("-" if term.startswith("-") else "") + aliases.get(term.lstrip("-"), term.lstrip("-")) for term in ordering
+        ]
+
+
+def _has_null_character(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null_character(key) or _has_null_character(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_null_character(item) for item in value)
+    return False
+
+
+def no_null_characters(value) -> None:
+    """Validator for free-form JSON input: PostgreSQL (text and jsonb) refuses ``\\u0000``, so refuse it first.
+
+    DRF's ``CharField`` does this for strings; a ``DictField`` or ``JSONField`` needs it explicitly.
+    """
+    if _has_null_character(value):
+        raise serializers.ValidationError("Null characters are not allowed.")

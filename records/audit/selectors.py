@@ -19,7 +19,7 @@ class AuditEntry:
     user_id: int | None
     username: str | None
     url: str | None
-    changes: dict[str, list[Any]]  # field -> [before, after]; for an insert, the values as created
+    changes: dict[str, list[Any]]  # field -> [before, after]; an insert has no before, a delete no after
 
 
 def audit_trail(*objs, limit: int = 200) -> list[AuditEntry]:
@@ -31,7 +31,12 @@ def audit_trail(*objs, limit: int = 200) -> list[AuditEntry]:
     for row in rows:
         metadata = row.pgh_context or {}
         user_id = metadata.get("user")
-        changes = row.pgh_diff if row.pgh_diff is not None else {k: [None, v] for k, v in (row.pgh_data or {}).items()}
+        if row.pgh_diff is not None:
+            changes = row.pgh_diff
+        elif row.pgh_label == "delete":  # the row as it was before it went
+            changes = {k: [v, None] for k, v in (row.pgh_data or {}).items()}
+        else:
+            changes = {k: [None, v] for k, v in (row.pgh_data or {}).items()}
         changes.pop("updated_at", None)
         entries.append(
             AuditEntry(

@@ -97,9 +97,10 @@ def case_create(
     """Open a service request for a customer; its SLA comes from ``sla_policy`` or the priority's default."""
     if customer.status == CustomerStatus.MERGED:
         raise Conflict(f"Customer {customer.pk} was merged into {customer.merged_into_id}; open the case there.")
+    # The team defaults to the customer's before validating, so that the assignee is checked against it.
+    team = team or customer.team
     fields = {"subject": subject, "category": category, "priority": priority, "team": team, "assignee": assignee}
     _validate(fields)
-    team = team or customer.team
     require_team_allowed(actor, team)
     with audited(actor):
         case = Case(
@@ -136,7 +137,10 @@ def case_update(*, actor, case: Case, **fields) -> Case:
         raise ValidationFailed(f"Unknown case fields: {', '.join(sorted(unknown))}.")
     if case.status == CaseStatus.CLOSED:
         raise Conflict(f"Case {case.reference} is closed; reopen it first.")
-    _validate({**fields, "team": fields.get("team", case.team), "assignee": fields.get("assignee", case.assignee)})
+    checked = {**fields, "team": fields.get("team", case.team), "assignee": fields.get("assignee", case.assignee)}
+    _validate(checked)
+    if "subject" in fields:
+        fields["subject"] = checked["subject"]  # trimmed by the validation, as on create
     if "team" in fields:
         require_team_allowed(actor, fields["team"])
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
@@ -258,7 +262,9 @@ def case_add_note(*, actor, case: Case, body: str, visibility: str = NoteVisibil
 
 
 def case_mark_breaches(*, now=None) -> int:
-    """Flag open cases whose SLA due times have passed; return how many cases changed.
+    """Flag open cases whose SLA due times have passed; return how many flags were set.
+
+    A case past both its first-response and its resolution due time counts twice.
 
     Two set-based UPDATEs (the audit triggers record each row): run by a periodic Celery task.
     """

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from cea.common.errors import ValidationFailed
 from records.cases.models import Case, CaseStatus
 from records.customers.models import Customer, CustomerStatus
 from records.identities.models import Identity, IdentityKind
@@ -20,11 +21,15 @@ def customer_search(*, customers: QuerySet[Customer], text: str) -> QuerySet[Cus
     text = text.strip()
     if not text:
         return customers
+    if "\x00" in text:  # PostgreSQL refuses NUL in text: a 400, not a 500
+        raise ValidationFailed(
+            "The search text has a null character.", fields={"q": "Null characters are not allowed."}
+        )
     match = Q(search_name__icontains=text.lower()) | Q(email__iexact=text)
     identity_ids = [identity.pk for identity in identities_matching(value=text)]
     if identity_ids:
         match |= Q(pk__in=Identity.objects.filter(pk__in=identity_ids).values("customer_id"))
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²".isdigit() is true, but int() refuses it
         match |= Q(pk=int(text))
     return customers.filter(match)
 

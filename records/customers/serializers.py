@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cea.accounts.models import Team
+from cea.common.api import no_null_characters
 from cea.common.channels import Channel
 from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
 from records.identities.models import Identity, IdentityKind
@@ -118,11 +119,11 @@ class CustomerInputSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     language = serializers.CharField(max_length=16, required=False)
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
-    preferences = serializers.DictField(required=False)
+    preferences = serializers.DictField(required=False, validators=[no_null_characters])
     segment = serializers.CharField(max_length=50, required=False, allow_blank=True)
     persona = serializers.CharField(max_length=50, required=False, allow_blank=True)
     value_tier = serializers.ChoiceField(choices=ValueTier.choices, required=False)
-    custom_attributes = serializers.DictField(required=False)
+    custom_attributes = serializers.DictField(required=False, validators=[no_null_characters])
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
 
 

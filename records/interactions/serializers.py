@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from cea.accounts.models import Team
+from cea.common.api import no_null_characters
 from cea.common.channels import Channel, Direction
 from records.interactions.models import Interaction
 
@@ -63,5 +64,5 @@ class InteractionCreateSerializer(serializers.Serializer):
     wrap_up_code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     disposition = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     wrap_up_notes = serializers.CharField(required=False, allow_blank=True, default="")
-    context_snapshot = serializers.DictField(required=False)
+    context_snapshot = serializers.DictField(required=False, validators=[no_null_characters])
     case = serializers.CharField(required=False, allow_null=True, help_text="Case id or reference to link")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
+from records.access import require_team_allowed
 from records.audit.context import audited
 from records.interactions.models import Interaction
 from records.journey.services import journey_record
@@ -69,30 +70,46 @@ def interaction_record(
         errors["context_snapshot"] = "Must be an object."
     if case is not None and customer is not None and case.customer_id != customer.pk:
         errors["case"] = "The case belongs to another customer."
+    # The handling agent must belong to the team it is recorded under: otherwise the
+    # interaction would be shown to an agent of another team.
+    if agent is not None and team is not None and not agent.teams.filter(pk=team.pk).exists():
+        errors["agent"] = f"{agent} is not in the team {team.name}."
     if errors:
         raise ValidationFailed("The interaction has invalid fields.", fields=errors)
     transcript = _validate_transcript(transcript or [])
+    require_team_allowed(actor, team)
+    already_recorded = Conflict(
+        f"The {channel} conversation {external_id!r} is already recorded.", code="already_recorded"
+    )
     if external_id and Interaction.objects.filter(channel=channel, external_id=external_id).exists():
-        raise Conflict(f"The {channel} conversation {external_id!r} is already recorded.", code="already_recorded")
+        raise already_recorded
     with audited(actor):
-        interaction = Interaction.objects.create(
-            customer=customer,
-            channel=channel,
-            direction=direction,
-            external_id=external_id,
-            started_at=started_at,
-            answered_at=answered_at,
-            ended_at=ended_at,
-            queue=queue,
-            agent=agent,
-            team=team,
-            transcript=transcript,
-            wrap_up_code=wrap_up_code,
-            disposition=disposition,
-            wrap_up_notes=wrap_up_notes,
-            context_snapshot=context_snapshot or {},
-            case=case,
-        )
+        try:
+            # A savepoint: the same conversation recorded concurrently since the check above
+            # fails the unique constraint here and is refused the same way.
+            with transaction.atomic():
+                interaction = Interaction.objects.create(
+                    customer=customer,
+                    channel=channel,
+                    direction=direction,
+                    external_id=external_id,
+                    started_at=started_at,
+                    answered_at=answered_at,
+                    ended_at=ended_at,
+                    queue=queue,
+                    agent=agent,
+                    team=team,
+                    transcript=transcript,
+                    wrap_up_code=wrap_up_code,
+                    disposition=disposition,
+                    wrap_up_notes=wrap_up_notes,
+                    context_snapshot=context_snapshot or {},
+                    case=case,
+                )
+        except IntegrityError as exc:
+            if external_id and "interaction_external_once" in str(exc):
+                raise already_recorded from None
+            raise
         if customer is not None:
             journey_record(
                 customer=customer,

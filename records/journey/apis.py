@@ -35,7 +35,10 @@ def encode_cursor(event: JourneyEvent) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         occurred_at, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(occurred_at), int(event_id)
+        moment = datetime.fromisoformat(occurred_at)
+        if moment.tzinfo is None:  # the cursors given out carry an offset; a naive time is forged
+            raise ValueError(occurred_at)
+        return moment, int(event_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed(
             "The cursor is not one this API gave out.", fields={"cursor": "Invalid cursor."}

@@ -1,0 +1,111 @@
+"""GET /health/: PostgreSQL, Redis and a Celery worker, against the real servers and a real worker."""
+
+from __future__ import annotations
+
+import uuid
+
+import celery.contrib.testing.tasks  # noqa: F401 - registers the ``celery.ping`` task the worker check sends
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+
+from cea.celery import app as celery_app
+
+
+def _drop_broker_connections() -> None:
+    # The app keeps a pool of connections made with the old transport options: forget it (kombu keeps
+    # pools per connection settings, so the old one is still there, unclosed, for the old options).
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@pytest.fixture
+def private_broker():
+    """A broker keyspace of this test's own on the real Redis.
+
+    Pings are broadcast to every worker of a broker: a platform running on the same Redis
+    would answer the "no worker" check, and a test worker would consume tasks other tests
+    left in the queue. A key prefix of its own keeps both out.
+    """
+    prefix = f"cea-test:health:{uuid.uuid4().hex}:"
+    redis_url = settings.REDIS_URL
+    original_options = celery_app.conf.broker_transport_options
+    original_hijack = celery_app.conf.worker_hijack_root_logger
+    celery_app.conf.broker_transport_options = {**original_options, "global_keyprefix": prefix}
+    celery_app.conf.worker_hijack_root_logger = False  # leave pytest's log capture alone
+    _drop_broker_connections()
+    yield prefix
+    celery_app.conf.broker_transport_options = original_options
+    celery_app.conf.worker_hijack_root_logger = original_hijack
+    _drop_broker_connections()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+# Celery's Django fix-up closes the database connections of the thread that builds the worker (this
+# one): outside a test transaction Django simply reconnects, inside one the test would lose it.
+@pytest.mark.django_db(transaction=True)
+def test_health_is_ok_with_a_worker_on_the_default_queue(client, private_broker):
+    # Given: a real worker in this process, consuming the queue tasks are sent to by default.
+    # start_worker's ping check sends a task to that queue and waits for its answer.
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    assert celery_app.conf.task_default_queue == queue == "cea"
+    with start_worker(celery_app, queues=[queue], perform_ping_check=True, shutdown_timeout=30) as worker:
+        assert {q.name for q in worker.consumer.task_consumer.queues} == {queue}
+        # When
+        response = client.get("/health/")
+    # Then
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"postgres", "redis", "celery"}
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "postgres": True,
+        "redis": True,
+        "celery": True,
+    }
+    assert body["checks"]["celery"]["worker"] == worker.hostname
+
+
+@pytest.mark.django_db
+def test_health_is_503_without_a_worker_and_says_why(client, private_broker):
+    # When: nothing consumes this broker
+    response = client.get("/health/")
+    # Then
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "failing"
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "postgres": True,
+        "redis": True,
+        "celery": False,
+    }
+    celery_check = {key: value for key, value in body["checks"]["celery"].items() if key != "ms"}
+    assert celery_check == {"ok": False, "error": "RuntimeError: no Celery worker answered a ping within 1s"}
+
+
+@pytest.mark.django_db
+def test_health_is_503_when_redis_does_not_answer(client, private_broker, settings):
+    # Given: a Redis address where nothing listens
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    # When
+    response = client.get("/health/")
+    # Then
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert (checks["postgres"]["ok"], checks["redis"]["ok"]) == (True, False)
+    assert checks["redis"]["error"].startswith("ConnectionError: ")
+
+
+@pytest.mark.django_db
+def test_health_answers_get_only(client):
+    assert client.post("/health/").status_code == 405
