@@ -15,6 +15,12 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # Fixtures make many users; the production hasher's iterations are not what the tests measure.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings) -> None:
     # The manifest storage needs `collectstatic`; tests render templates without it.
     settings.STORAGES = {

@@ -49,7 +49,7 @@ def user_create(
 
     Integration clients get no password: they authenticate with API tokens only.
     """
-    role = Role(role)
+    role = _role(role)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed("A user with this username exists.", fields={"username": "Already taken."})
     user = User(username=username, role=role, first_name=first_name, last_name=last_name, email=email)
@@ -73,8 +73,14 @@ def _apply_role_flags(user: User) -> None:
     user.is_superuser = user.role == Role.ADMIN
 
 
+def _role(role: Role | str) -> Role:
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of {', '.join(Role.values)}."})
+    return Role(role)
+
+
 def user_set_role(*, user: User, role: Role | str) -> User:
-    user.role = Role(role)
+    user.role = _role(role)
     _apply_role_flags(user)
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     return user

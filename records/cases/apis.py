@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from records.access import access_case, access_customer, access_interaction, cases_visible_to
 from records.cases.filters import CaseFilter
 from records.cases.models import Case, SlaPolicy
+from records.cases.selectors import cases_with_priority_rank
 from records.cases.serializers import (
     CaseCreateSerializer,
     CaseLinkInteractionSerializer,
@@ -39,13 +40,14 @@ class CaseListApi(generics.ListAPIView):
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
     ordering_fields = ["created_at", "updated_at", "priority", "resolution_due_at", "reference", "id"]
+    ordering_aliases = {"priority": "priority_rank"}
     ordering = ["-created_at", "-id"]
     search_fields = ["reference", "subject"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Case.objects.none()
-        return (
+        return cases_with_priority_rank(
             cases_visible_to(self.request.user)
             .select_related("customer", "team", "assignee")
             .prefetch_related(_with_interaction_ids)

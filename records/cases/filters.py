@@ -11,7 +11,10 @@ class CaseFilter(django_filters.FilterSet):
     customer = django_filters.NumberFilter(field_name="customer_id")
     team = django_filters.NumberFilter(field_name="team_id")
     assignee = django_filters.NumberFilter(field_name="assignee_id")
-    breached = django_filters.BooleanFilter(method="filter_breached", label="Any SLA breached")
+    # A choice, not a BooleanFilter: a value other than true/false is a 400, not "no filter".
+    breached = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_breached", label="Any SLA breached"
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -21,4 +24,4 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_breached(self, queryset, name, value):
         breached = Q(first_response_breached=True) | Q(resolution_breached=True)
-        return queryset.filter(breached) if value else queryset.exclude(breached)
+        return queryset.filter(breached) if value == "true" else queryset.exclude(breached)
