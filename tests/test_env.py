@@ -50,7 +50,7 @@ def test_secrets_may_come_from_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("CEA_SECRET_FILE", str(secret))
     assert env_str("CEA_SECRET") == "s3cret"
     monkeypatch.setenv("CEA_SECRET_FILE", str(tmp_path / "missing"))
-    with pytest.raises(ImproperlyConfigured, match="CEA_SECRET_FILE=.* cannot be read"):
+    with pytest.raises(ImproperlyConfigured, match=r"CEA_SECRET_FILE=.* cannot be read"):
         env_optional("CEA_SECRET")
 
 

@@ -13,7 +13,11 @@ def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CEA_DEBUG"}}
     return subprocess.run(
         [sys.executable, "-c", "import cea.settings as s; print(s.DATABASES['default']['NAME'], s.REDIS_URL)"],
-        env={**clean, **env}, cwd=embedded.PROJECT_DIR, capture_output=True, text=True, timeout=60,
+        env={**clean, **env},
+        cwd=embedded.PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -31,8 +35,15 @@ def test_stack_mode_reads_both_urls():
         ({"DATABASE_URL": "postgres://u@db/cea", "SECRET_KEY": "k"}, "stack mode needs both"),
         ({"DATABASE_URL": "mysql://u@db/cea", "REDIS_URL": "redis://c", "SECRET_KEY": "k"}, "scheme postgres"),
         ({"DATABASE_URL": "postgres://u@db/cea", "REDIS_URL": "redis://c"}, "SECRET_KEY is required"),
-        ({"DATABASE_URL": "postgres://u@db/cea", "REDIS_URL": "redis://c", "SECRET_KEY": "k", "CEA_DEBUG": "perhaps"},
-         "not a boolean"),
+        (
+            {
+                "DATABASE_URL": "postgres://u@db/cea",
+                "REDIS_URL": "redis://c",
+                "SECRET_KEY": "k",
+                "CEA_DEBUG": "perhaps",
+            },
+            "not a boolean",
+        ),
     ],
 )
 def test_a_broken_stack_configuration_fails_at_start(env, message):
