@@ -252,6 +252,36 @@ CEA_DEFAULT_PHONE_REGION = env_str("CEA_DEFAULT_PHONE_REGION", "GB").upper()
 if CEA_DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"CEA_DEFAULT_PHONE_REGION={CEA_DEFAULT_PHONE_REGION!r} is not an ISO 3166 region code.")
 
+# --- Engagement -----------------------------------------------------------------------------
+
+# The context store. Anchor: Avaya's context store caps a context near 2 KB and leases it for
+# 7,200 s by default; CEA's limits are configurable and reported by GET /api/v1/engagement/contexts/limits/.
+CEA_CONTEXT_TTL_SECONDS = env_int("CEA_CONTEXT_TTL_SECONDS", 7200, minimum=1)
+CEA_CONTEXT_MAX_BYTES = env_int("CEA_CONTEXT_MAX_BYTES", 8192, minimum=256)
+CEA_CONTEXT_MAX_VALUE_BYTES = env_int("CEA_CONTEXT_MAX_VALUE_BYTES", 2048, minimum=16)
+CEA_CONTEXT_MAX_KEYS = env_int("CEA_CONTEXT_MAX_KEYS", 100, minimum=1)
+
+# Identification and verification.
+CEA_IDV_CODE_TTL_SECONDS = env_int("CEA_IDV_CODE_TTL_SECONDS", 300, minimum=30)
+CEA_IDV_MAX_FAILURES = env_int("CEA_IDV_MAX_FAILURES", 5, minimum=1)
+CEA_IDV_LOCK_MINUTES = env_int("CEA_IDV_LOCK_MINUTES", 30, minimum=1)
+CEA_SMS_SENDER = env_str("CEA_SMS_SENDER", "engagement.idv.senders.ConsoleSmsSender")
+
+# Inbound webhooks: how old a signed timestamp may be.
+CEA_WEBHOOK_TOLERANCE_SECONDS = env_int("CEA_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10)
+
+# Email: inbound arrives at the email adapter's endpoint; replies go out through this backend.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CEA Support <support@cea.example>")
+
+MEDIA_ROOT = env_str("CEA_MEDIA_ROOT", str(embedded.data_dir() / "media"))
+MEDIA_URL = "media/"
+
 # --- Internationalisation, static -----------------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"

@@ -1,0 +1,51 @@
+"""Check, then do, for engagement: conversations are fetched through these helpers.
+
+A conversation is visible to the agents and supervisors of its team or its customer's team,
+to the agent handling it, and to admins and integration clients.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from cea.common.errors import NotFound, PermissionDenied
+from cea.common.roles import role_of, sees_everything
+from engagement.conversations.models import Conversation
+from records.access import team_ids_of
+
+
+def conversations_visible_to(user) -> QuerySet[Conversation]:
+    if role_of(user) is None:
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    conversations = Conversation.objects.all()
+    if sees_everything(user):
+        return conversations
+    teams = team_ids_of(user)
+    return conversations.filter(Q(team_id__in=teams) | Q(customer__team_id__in=teams) | Q(agent_id=user.pk))
+
+
+def conversation_visible(user, conversation: Conversation) -> bool:
+    if sees_everything(user):
+        return True
+    teams = team_ids_of(user)
+    return (
+        conversation.agent_id == user.pk
+        or (conversation.team_id is not None and conversation.team_id in teams)
+        or (conversation.customer is not None and conversation.customer.team_id in teams)
+    )
+
+
+def access_conversation(user, conversation_id) -> Conversation:
+    if role_of(user) is None:
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    text = str(conversation_id)
+    conversation = (
+        Conversation.objects.select_related("customer", "team", "agent").filter(pk=int(text)).first()
+        if text.isascii() and text.isdigit()
+        else None
+    )
+    if conversation is None:
+        raise NotFound(f"No conversation with id {conversation_id}.")
+    if not conversation_visible(user, conversation):
+        raise PermissionDenied("This conversation belongs to a team you are not in.")
+    return conversation

@@ -1,0 +1,1 @@
+"""Channel adapters: each turns its native payload into conversations and messages."""

@@ -1,0 +1,1 @@
+"""The context store: hot key/values per customer and conversation in Redis, durable and live."""

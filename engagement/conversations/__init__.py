@@ -1,0 +1,1 @@
+"""Live conversations on every channel: the one funnel every adapter feeds."""

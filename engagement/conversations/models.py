@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.db import models
+
+from cea.common.channels import Channel, Direction
+from cea.common.models import TimeStampedModel
+
+
+class ConversationStatus(models.TextChoices):
+    SELF_SERVICE = "self_service", "In self-service"
+    QUEUED = "queued", "Waiting for an agent"
+    ACTIVE = "active", "With an agent"
+    ENDED = "ended", "Ended"
+
+
+class VerificationLevel(models.TextChoices):
+    ANONYMOUS = "anonymous", "Anonymous"
+    IDENTIFIED = "identified", "Identified"
+    VERIFIED = "verified", "Verified"
+
+
+LEVEL_ORDER = [VerificationLevel.ANONYMOUS, VerificationLevel.IDENTIFIED, VerificationLevel.VERIFIED]
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Conversation(TimeStampedModel):
+    """A live conversation on one channel, from first contact until it ends.
+
+    When it ends it is recorded in records as an Interaction (``interaction``) with its
+    transcript and a snapshot of its context. ``(channel, external_id)`` is the channel's own
+    id for the thread (a call id, a chat session, an email thread's first Message-ID …).
+    """
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INBOUND)
+    external_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ConversationStatus.choices, default=ConversationStatus.SELF_SERVICE, db_index=True
+    )
+    customer = models.ForeignKey(
+        "records.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="conversations"
+    )
+    # The channel identifier the contact came from (caller number, email address, handle, device id).
+    contact_kind = models.CharField(max_length=20, blank=True)
+    contact_value = models.CharField(max_length=255, blank=True)
+    visitor = models.CharField(max_length=64, blank=True, help_text="Anonymous web chat visitor token")
+    verification_level = models.CharField(
+        max_length=12, choices=VerificationLevel.choices, default=VerificationLevel.ANONYMOUS
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    queue = models.CharField(max_length=100, blank=True)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    intent = models.CharField(max_length=100, blank=True)
+    contained = models.BooleanField(default=False, help_text="Solved in self-service, without an agent")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    interaction = models.OneToOneField(
+        "records.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="conversation_external_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "queue"], name="conversation_status_queue"),
+            models.Index(fields=["customer", "-created_at"], name="conversation_customer_recent"),
+            models.Index(fields=["visitor"], name="conversation_visitor", condition=~models.Q(visitor="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} conversation {self.pk}"
+
+
+class AuthorKind(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent"
+    BOT = "bot", "Self-service"
+    SYSTEM = "system", "System"
+
+
+class Message(models.Model):
+    """One message or event of a conversation, in order of ``id``.
+
+    ``(channel, external_id)`` is unique when given: the same webhook delivered many times
+    makes one message. Clients that reconnect ask for the messages after the last id they saw.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    external_id = models.CharField(max_length=255, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    author_name = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    # Channel detail: a call event and its links, email headers, a device's fault code …
+    payload = models.JSONField(default=dict, blank=True)
+    sent_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], condition=~models.Q(external_id=""), name="message_external_once"
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "id"], name="message_conversation_order")]
+
+    def __str__(self) -> str:
+        return f"{self.author_kind}: {self.body[:40]}"
+
+
+class Attachment(models.Model):
+    """A file that came with a message (an email attachment), kept in the media storage."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,305 @@
+"""The one funnel: every channel adapter opens conversations and adds messages through here.
+
+Ingest is idempotent on ``(channel, external_id)`` for conversations and for messages: the
+same webhook delivered a hundred times makes one row. When a conversation ends it is recorded
+in records as an Interaction with its transcript and a snapshot of its context.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cea.common.channels import Channel, Direction
+from cea.common.errors import Conflict, ValidationFailed
+from cea.common.live import push_on_commit
+from engagement.context.models import ContextScope
+from engagement.context.services import context_read, context_write_on_commit
+from engagement.conversations.models import (
+    LEVEL_ORDER,
+    AuthorKind,
+    Conversation,
+    ConversationStatus,
+    Message,
+    VerificationLevel,
+)
+from records.audit.context import audited
+from records.identities.selectors import customer_lookup
+from records.interactions.services import interaction_record
+from records.journey.services import journey_record
+
+
+def conversation_group(conversation_id: int) -> str:
+    """The Channels group of everyone following a conversation (the visitor's widget, the agent)."""
+    return f"conversation.{conversation_id}"
+
+
+def identify_contact(*, kind: str, value: str):
+    """The customer a channel identifier belongs to, or ``None`` (malformed identifiers included)."""
+    if not kind or not value:
+        return None
+    try:
+        return customer_lookup(kind=kind, value=value)
+    except ValidationFailed:
+        return None
+
+
+@transaction.atomic
+def conversation_start(
+    *,
+    channel: str,
+    external_id: str = "",
+    direction: str = Direction.INBOUND,
+    contact_kind: str = "",
+    contact_value: str = "",
+    customer=None,
+    visitor: str = "",
+    queue: str = "",
+    team=None,
+    subject: str = "",
+    source: str = "engagement",
+    context: dict | None = None,
+) -> tuple[Conversation, bool]:
+    """Open a conversation, or return the one already open for ``(channel, external_id)``.
+
+    The contact is identified through records when its identifier belongs to one customer
+    (level ``identified``). ``context`` seeds the conversation's context. Returns
+    ``(conversation, created)``.
+    """
+    if channel not in Channel.values:
+        raise ValidationFailed(f"Unknown channel {channel!r}.", fields={"channel": "Unknown channel."})
+    if external_id:
+        existing = Conversation.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    customer = customer or identify_contact(kind=contact_kind, value=contact_value)
+    conversation = Conversation(
+        channel=channel,
+        external_id=external_id,
+        direction=direction,
+        contact_kind=contact_kind,
+        contact_value=contact_value[:255],
+        customer=customer,
+        visitor=visitor,
+        queue=queue,
+        team=team or (customer.team if customer else None),
+        subject=subject[:300],
+        verification_level=VerificationLevel.IDENTIFIED if customer else VerificationLevel.ANONYMOUS,
+    )
+    try:
+        with transaction.atomic(), audited(None, source=source):
+            conversation.save()
+    except IntegrityError:
+        # The same thread arrived twice at once: the other request made it.
+        return Conversation.objects.get(channel=channel, external_id=external_id), False
+    if customer is not None:
+        journey_record(
+            customer=customer,
+            kind="conversation.started",
+            source_system="engagement",
+            channel=channel,
+            summary=f"{Channel(channel).label} conversation started" + (f": {subject}" if subject else ""),
+            payload={"conversation_id": conversation.pk, "direction": direction},
+        )
+    seed = {
+        "channel": channel,
+        "direction": direction,
+        "verification_level": conversation.verification_level,
+        **({"contact": {"kind": contact_kind, "value": contact_value}} if contact_kind else {}),
+        **({"customer_id": customer.pk} if customer else {}),
+        **(context or {}),
+    }
+    context_write_on_commit(
+        actor=None,
+        scope=ContextScope.CONVERSATION,
+        context_id=conversation.pk,
+        values=seed,
+        customer_id=customer.pk if customer else None,
+        source=source,
+    )
+    return conversation, True
+
+
+@transaction.atomic
+def message_add(
+    *,
+    conversation: Conversation,
+    direction: str,
+    author_kind: str,
+    body: str = "",
+    external_id: str = "",
+    sent_at: datetime | None = None,
+    author=None,
+    author_name: str = "",
+    payload: dict | None = None,
+) -> tuple[Message, bool]:
+    """Add a message or event; returns ``(message, created)``.
+
+    The same ``(channel, external_id)`` twice returns the first message, ``created=False``.
+    """
+    if author_kind not in AuthorKind.values:
+        raise ValidationFailed(f"Unknown author kind {author_kind!r}.", fields={"author_kind": "Unknown."})
+    if external_id:
+        existing = Message.objects.filter(channel=conversation.channel, external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    if conversation.status == ConversationStatus.ENDED:
+        raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
+    message = Message(
+        conversation=conversation,
+        channel=conversation.channel,
+        external_id=external_id,
+        direction=direction,
+        author_kind=author_kind,
+        author=author if getattr(author, "pk", None) else None,
+        author_name=author_name[:200],
+        body=body,
+        payload=payload or {},
+        sent_at=sent_at or timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return Message.objects.get(channel=conversation.channel, external_id=external_id), False
+    push_on_commit(
+        conversation_group(conversation.pk), {"type": "conversation.message", "message": message_json(message)}
+    )
+    return message, True
+
+
+def message_json(message: Message) -> dict:
+    """How a message travels to browsers (the widget, the desktop)."""
+    return {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "direction": message.direction,
+        "author_kind": message.author_kind,
+        "author_name": message.author_name,
+        "body": message.body,
+        "payload": message.payload,
+        "sent_at": message.sent_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def conversation_set_verification(
+    *, conversation: Conversation, customer, level: str, method: str = ""
+) -> Conversation:
+    """Record who the customer is and how far they proved it; the level never goes down."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.customer_id not in (None, customer.pk):
+        raise Conflict("This conversation is already with another customer.", code="customer_mismatch")
+    current = LEVEL_ORDER.index(VerificationLevel(conversation.verification_level))
+    wanted = LEVEL_ORDER.index(VerificationLevel(level))
+    with audited(None, source="idv", method=method):
+        conversation.customer = customer
+        conversation.team = conversation.team or customer.team
+        if wanted > current:
+            conversation.verification_level = level
+            if level == VerificationLevel.VERIFIED:
+                conversation.verified_at = timezone.now()
+        conversation.save()
+    journey_record(
+        customer=customer,
+        kind=f"idv.{conversation.verification_level}",
+        source_system="engagement",
+        channel=conversation.channel,
+        summary=f"{VerificationLevel(conversation.verification_level).label} on {conversation.get_channel_display()}"
+        + (f" by {method}" if method else ""),
+        payload={"conversation_id": conversation.pk, "method": method},
+    )
+    context_write_on_commit(
+        actor=None,
+        scope=ContextScope.CONVERSATION,
+        context_id=conversation.pk,
+        customer_id=customer.pk,
+        source="idv",
+        values={"customer_id": customer.pk, "verification_level": conversation.verification_level},
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_escalate(*, conversation: Conversation, queue: str = "", reason: str = "") -> Conversation:
+    """Hand a conversation from self-service to the agents' queue; its context goes with it."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.status == ConversationStatus.ENDED:
+        raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
+    if conversation.status in (ConversationStatus.QUEUED, ConversationStatus.ACTIVE):
+        return conversation
+    conversation.status = ConversationStatus.QUEUED
+    conversation.escalated_at = timezone.now()
+    conversation.queue = queue or conversation.queue
+    conversation.save(update_fields=["status", "escalated_at", "queue", "updated_at"])
+    push_on_commit(conversation_group(conversation.pk), {"type": "conversation.status", "status": conversation.status})
+    context_write_on_commit(
+        actor=None,
+        scope=ContextScope.CONVERSATION,
+        context_id=conversation.pk,
+        source="selfservice",
+        customer_id=conversation.customer_id,
+        values={"escalation_reason": reason or "customer asked for an agent"},
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_end(
+    *,
+    actor,
+    conversation: Conversation,
+    wrap_up_code: str = "",
+    disposition: str = "",
+    notes: str = "",
+    ended_at: datetime | None = None,
+):
+    """End a conversation and record it in records as an Interaction; ending twice returns the same one."""
+    conversation = Conversation.objects.select_for_update().select_related("customer").get(pk=conversation.pk)
+    if conversation.status == ConversationStatus.ENDED:
+        return conversation.interaction
+    ended_at = ended_at or timezone.now()
+    transcript = [
+        {
+            "at": m.sent_at.isoformat(),
+            "author": m.author_kind,
+            "author_name": m.author_name,
+            "body": m.body,
+            **({"event": m.payload["event"]} if "event" in m.payload else {}),
+        }
+        for m in conversation.messages.order_by("id")
+    ]
+    snapshot = context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
+    conversation.contained = conversation.agent_id is None and conversation.escalated_at is None
+    interaction = interaction_record(
+        actor=actor,
+        channel=conversation.channel,
+        direction=conversation.direction,
+        customer=conversation.customer,
+        started_at=conversation.created_at,
+        answered_at=conversation.answered_at,
+        ended_at=max(ended_at, conversation.created_at),
+        queue=conversation.queue,
+        agent=conversation.agent,
+        team=conversation.team,
+        transcript=transcript,
+        wrap_up_code=wrap_up_code,
+        disposition=disposition or ("contained" if conversation.contained else ""),
+        wrap_up_notes=notes,
+        context_snapshot={
+            **snapshot,
+            "verification_level": conversation.verification_level,
+            "contained": conversation.contained,
+        },
+        external_id=f"conversation-{conversation.pk}",
+        source_system="engagement",
+    )
+    with audited(actor):
+        conversation.status = ConversationStatus.ENDED
+        conversation.ended_at = ended_at
+        conversation.interaction = interaction
+        conversation.save()
+    push_on_commit(conversation_group(conversation.pk), {"type": "conversation.status", "status": conversation.status})
+    return interaction

@@ -1,0 +1,1 @@
+"""Self-service: configurable flows, knowledge answers, look-ups; containment and escalation."""
