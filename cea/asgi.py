@@ -1,4 +1,9 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (session-authenticated, origin-checked)."""
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+Websockets of signed-in users (the agent desktop, live context) are session-authenticated and
+origin-checked against ALLOWED_HOSTS; the public web chat widget runs on customers' own sites,
+so its consumer checks the Origin against its site key's allowed origins instead.
+"""
 
 import os
 
@@ -11,11 +16,22 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from cea.routing import websocket_urlpatterns  # noqa: E402
+from cea.routing import authenticated_websocket_urlpatterns, public_websocket_urlpatterns  # noqa: E402
+
+from django.urls import re_path  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": URLRouter(
+            [
+                *public_websocket_urlpatterns,
+                # Everything else: signed-in users, from pages of this site only.
+                re_path(
+                    r"^",
+                    AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(authenticated_websocket_urlpatterns))),
+                ),
+            ]
+        ),
     }
 )

@@ -1,3 +1,5 @@
-"""Websocket routes of every app (the agent desktop and live context arrive with engagement)."""
+"""Websocket routes of every app."""
 
-websocket_urlpatterns: list = []
+from engagement.routing import authenticated_websocket_urlpatterns, public_websocket_urlpatterns
+
+__all__ = ["authenticated_websocket_urlpatterns", "public_websocket_urlpatterns"]

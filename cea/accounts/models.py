@@ -42,6 +42,11 @@ class ApiScope(models.TextChoices):
     CASES_WRITE = "cases:write", "Create and update cases, notes and transitions"
     INTERACTIONS_READ = "interactions:read", "Read interactions"
     INTERACTIONS_WRITE = "interactions:write", "Record interactions"
+    CONVERSATIONS_READ = "conversations:read", "Read live conversations and their messages"
+    CONVERSATIONS_WRITE = "conversations:write", "Send channel traffic in (app, web form, branch, IoT) and reply"
+    CONTEXT_READ = "context:read", "Read hot context"
+    CONTEXT_WRITE = "context:write", "Write hot context"
+    VERIFICATION_WRITE = "verification:write", "Identify and verify customers in conversations (ID&V)"
 
 
 class ApiToken(TimeStampedModel):

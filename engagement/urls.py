@@ -1,0 +1,15 @@
+"""URLs of the System of Engagement: the REST API under /api/v1/engagement/ and its pages."""
+
+from django.urls import include, path
+
+api_urlpatterns = [
+    path("", include("engagement.conversations.urls")),
+    path("", include("engagement.adapters.urls")),
+    path("", include("engagement.idv.urls")),
+    path("", include("engagement.selfservice.urls")),
+    path("", include("engagement.context.urls")),
+    path("", include("engagement.webchat.urls")),
+]
+
+# Browser pages (the web chat demo site); engagement.webchat fills it.
+page_urlpatterns: list = []
