@@ -15,10 +15,9 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from cea.routing import authenticated_websocket_urlpatterns, public_websocket_urlpatterns  # noqa: E402
-
-from django.urls import re_path  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
