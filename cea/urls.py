@@ -7,6 +7,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cea.health import health
+from engagement.urls import api_urlpatterns as engagement_api
+from engagement.urls import page_urlpatterns as engagement_pages
 from records.urls import api_urlpatterns as records_api
 from records.urls import page_urlpatterns as records_pages
 
@@ -25,8 +27,10 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("accounts/", include("cea.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/engagement/", include((engagement_api, "engagement-api"))),
     path("api/v1/", include((records_api, "records-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include((records_pages, "records"))),
+    path("", include((engagement_pages, "engagement"))),
 ]
