@@ -221,6 +221,9 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "cea.common.channels.Channel",
         "CaseStatusEnum": "records.cases.models.CaseStatus",
         "CustomerStatusEnum": "records.customers.models.CustomerStatus",
+        # Named here because ID&V has other "kind" and "method" choice sets (identify accepts "any").
+        "KindEnum": "records.identities.models.IdentityKind",
+        "ChallengeMethodEnum": "engagement.idv.models.ChallengeMethod",
     },
 }
 

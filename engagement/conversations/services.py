@@ -186,15 +186,19 @@ def message_json(message: Message) -> dict:
 
 @transaction.atomic
 def conversation_set_verification(
-    *, conversation: Conversation, customer, level: str, method: str = ""
+    *, conversation: Conversation, customer, level: str, method: str = "", actor=None
 ) -> Conversation:
-    """Record who the customer is and how far they proved it; the level never goes down."""
+    """Record who the customer is and how far they proved it; the level never goes down.
+
+    ``actor`` (the agent or client who identified or verified, ``None`` for the system) is the
+    user the audit trail names.
+    """
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if conversation.customer_id not in (None, customer.pk):
         raise Conflict("This conversation is already with another customer.", code="customer_mismatch")
     current = LEVEL_ORDER.index(VerificationLevel(conversation.verification_level))
     wanted = LEVEL_ORDER.index(VerificationLevel(level))
-    with audited(None, source="idv", method=method):
+    with audited(actor, source="idv", method=method):
         conversation.customer = customer
         conversation.team = conversation.team or customer.team
         if wanted > current:
@@ -234,7 +238,10 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
     conversation.escalated_at = timezone.now()
     conversation.queue = queue or conversation.queue
     conversation.save(update_fields=["status", "escalated_at", "queue", "updated_at"])
-    push_on_commit(conversation_group(conversation.pk), {"type": "conversation.status", "status": conversation.status})
+    push_on_commit(
+        conversation_group(conversation.pk),
+        {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
+    )
     context_write_on_commit(
         actor=None,
         scope=ContextScope.CONVERSATION,
@@ -257,7 +264,9 @@ def conversation_end(
     ended_at: datetime | None = None,
 ):
     """End a conversation and record it in records as an Interaction; ending twice returns the same one."""
-    conversation = Conversation.objects.select_for_update().select_related("customer").get(pk=conversation.pk)
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",)).select_related("customer").get(pk=conversation.pk)
+    )
     if conversation.status == ConversationStatus.ENDED:
         return conversation.interaction
     ended_at = ended_at or timezone.now()
@@ -301,5 +310,8 @@ def conversation_end(
         conversation.ended_at = ended_at
         conversation.interaction = interaction
         conversation.save()
-    push_on_commit(conversation_group(conversation.pk), {"type": "conversation.status", "status": conversation.status})
+    push_on_commit(
+        conversation_group(conversation.pk),
+        {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
+    )
     return interaction
