@@ -1,0 +1,272 @@
+"""Email: an inbound RFC 822 message becomes a message of a conversation, threaded as mail clients do.
+
+- The message's external id is its ``Message-ID`` (without angle brackets); a message without
+  one gets ``sha256-<digest of the raw bytes>@cea.invalid``, so a redelivery is still one message.
+- Threading: the ``In-Reply-To`` and ``References`` ids are looked up among the messages
+  already kept (inbound emails and our own replies, whose ``Message-ID`` we chose, on the email
+  and web form channels); the message joins the newest open conversation among them. When
+  that conversation has ended, or nothing is found, a new conversation opens, its external id
+  the opening message's id.
+- The sender's address identifies the customer; the subject goes on the conversation; the text
+  is the ``text/plain`` body, or the ``text/html`` one made plain; attachments are kept in the
+  media storage with their size and SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.errors import MessageError
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from cea.common.channels import Channel, Direction
+from cea.common.errors import ValidationFailed
+from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, queue_for_agents
+from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
+from engagement.conversations.services import conversation_start, message_add
+from records.identities.models import IdentityKind
+
+# Channels whose conversations are written to by email (a web form is answered by email).
+EMAIL_THREAD_CHANNELS = (Channel.EMAIL, Channel.WEB_FORM)
+# The largest raw message accepted (bytes), the usual limit of mail providers.
+MAX_EMAIL_BYTES = 25 * 1024 * 1024
+# ``References`` kept on a message and sent on a reply (RFC 5322 lets long chains be trimmed).
+MAX_REFERENCES = 20
+
+_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_INVISIBLE_HTML = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_LINE_BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</tr\s*>|</h[1-6]\s*>|</li\s*>", re.IGNORECASE)
+
+
+def message_ids(header_value: str | None) -> list[str]:
+    """The ids in a ``Message-ID``/``In-Reply-To``/``References`` header, without angle brackets."""
+    if not header_value:
+        return []
+    text = _printable(str(header_value))
+    found = _MESSAGE_ID.findall(text)
+    if found:
+        return found
+    bare = text.strip()
+    return [bare] if bare and " " not in bare else []
+
+
+def _printable(text: str) -> str:
+    """``text`` without NUL characters, which PostgreSQL cannot store (a hostile email may carry them)."""
+    return text.replace("\x00", "")
+
+
+@dataclass
+class ParsedAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str
+    in_reply_to: list[str]
+    references: list[str]
+    sender: str
+    sender_name: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    sent_at: datetime | None
+    text: str
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """The ids this message answers, nearest first."""
+        ids = list(self.in_reply_to) + list(reversed(self.references))
+        return list(dict.fromkeys(i for i in ids if i != self.message_id))
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text of an HTML body: scripts and styles dropped, block ends as line breaks."""
+    markup = _INVISIBLE_HTML.sub("", markup)
+    markup = _LINE_BREAKS.sub("\n", markup)
+    text = html.unescape(strip_tags(markup))
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _text_of(part) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, AssertionError):  # an unknown or lying charset
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+    return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+
+
+def _body_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = _text_of(part)
+    if part.get_content_subtype() == "html":
+        text = html_to_text(text)
+    return _printable(text.replace("\r\n", "\n")).strip()
+
+
+def _attachments_of(message: EmailMessage) -> list[ParsedAttachment]:
+    found = []
+    for number, part in enumerate(message.iter_attachments(), start=1):
+        content_type = part.get_content_type()
+        if part.get_content_maintype() == "multipart":
+            continue
+        if part.get_content_maintype() == "message":  # a forwarded email, kept whole
+            inner = part.get_payload()
+            content = (inner[0] if isinstance(inner, list) else inner).as_bytes()
+        else:
+            content = part.get_payload(decode=True) or b""
+        filename = _printable(part.get_filename() or "").strip()
+        if not filename:
+            filename = f"attachment-{number}{mimetypes.guess_extension(content_type) or '.bin'}"
+        found.append(
+            ParsedAttachment(filename=filename[:255], content_type=_printable(content_type)[:100], content=content)
+        )
+    return found
+
+
+def _addresses(message: EmailMessage, name: str) -> list:
+    header = message[name]
+    return list(getattr(header, "addresses", ())) if header is not None else []
+
+
+def email_parse(raw: bytes) -> ParsedEmail:
+    """Read an RFC 822 message; ``ValidationFailed`` (field ``raw``) when it cannot be one."""
+    if not raw or not raw.strip():
+        raise ValidationFailed("The email is empty.", fields={"raw": "An RFC 822 message is required."})
+    if len(raw) > MAX_EMAIL_BYTES:
+        raise ValidationFailed(
+            f"The email is {len(raw)} bytes; the limit is {MAX_EMAIL_BYTES}.", fields={"raw": "Too large."}
+        )
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        senders = _addresses(message, "From")
+        to = [a.addr_spec for a in _addresses(message, "To")]
+        cc = [a.addr_spec for a in _addresses(message, "Cc")]
+        date_header = message["Date"]
+        sent_at = getattr(date_header, "datetime", None) if date_header is not None else None
+        subject = str(message["Subject"] or "")
+        text = _body_of(message)
+        attachments = _attachments_of(message)
+        own_ids = message_ids(message["Message-ID"])
+        in_reply_to = message_ids(message["In-Reply-To"])
+        references = message_ids(message["References"])
+    except (MessageError, ValueError, TypeError, IndexError, AttributeError, LookupError) as exc:
+        raise ValidationFailed(
+            f"The email cannot be read: {exc}.", fields={"raw": "Not a readable RFC 822 message."}
+        ) from None
+    sender = next((a for a in senders if a.addr_spec and "@" in a.addr_spec), None)
+    if sender is None:
+        raise ValidationFailed("The email has no sender address (From).", fields={"raw": "A From address is required."})
+    if sent_at is not None and timezone.is_naive(sent_at):
+        sent_at = sent_at.replace(tzinfo=UTC)
+    message_id = own_ids[0][:255] if own_ids else f"sha256-{hashlib.sha256(raw).hexdigest()}@cea.invalid"
+    return ParsedEmail(
+        message_id=message_id,
+        in_reply_to=[i[:255] for i in in_reply_to],
+        references=[i[:255] for i in references][-MAX_REFERENCES:],
+        sender=_printable(sender.addr_spec).strip().lower(),
+        sender_name=_printable(sender.display_name or ""),
+        to=[_printable(address) for address in to],
+        cc=[_printable(address) for address in cc],
+        subject=" ".join(_printable(subject).split())[:300],
+        sent_at=sent_at,
+        text=text,
+        attachments=attachments,
+    )
+
+
+def _open_conversation_of_thread(email: ParsedEmail) -> Conversation | None:
+    """The newest open conversation holding a message this email answers, locked; ``None`` if none."""
+    ids = email.thread_ids
+    if not ids:
+        return None
+    conversation_ids = Message.objects.filter(channel__in=EMAIL_THREAD_CHANNELS, external_id__in=ids).values(
+        "conversation_id"
+    )
+    return (
+        Conversation.objects.select_for_update()
+        .filter(pk__in=conversation_ids)
+        .exclude(status=ConversationStatus.ENDED)
+        .order_by("-id")
+        .first()
+    )
+
+
+def _attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachment:
+    return Attachment.objects.create(
+        message=message,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=len(attachment.content),
+        sha256=hashlib.sha256(attachment.content).hexdigest(),
+        file=ContentFile(attachment.content, name=attachment.filename),
+    )
+
+
+@transaction.atomic
+def email_ingest(*, raw: bytes) -> Ingested:
+    """Keep one inbound email; a redelivery of the same ``Message-ID`` changes nothing.
+
+    Raises ``ValidationFailed`` (400) when ``raw`` is not a readable message with a sender.
+    Attachment files are written to the media storage before the transaction commits: a
+    rollback leaves the files without a row (never a row without its file).
+    """
+    email = email_parse(raw)
+    duplicate = already_ingested(channels=EMAIL_THREAD_CHANNELS, external_id=email.message_id)
+    if duplicate is not None:
+        return duplicate
+    conversation = _open_conversation_of_thread(email)
+    if conversation is None:
+        conversation, opened = conversation_start(
+            channel=Channel.EMAIL,
+            external_id=email.message_id,
+            contact_kind=IdentityKind.EMAIL,
+            contact_value=email.sender,
+            subject=email.subject,
+            source="email",
+        )
+        if opened:
+            conversation = queue_for_agents(
+                conversation=conversation,
+                queue=DEFAULT_QUEUES[Channel.EMAIL],
+                reason="Email has no self-service",
+            )
+    message, created = message_add(
+        conversation=conversation,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        author_name=email.sender_name or email.sender,
+        body=email.text,
+        external_id=email.message_id,
+        sent_at=email.sent_at,
+        payload={
+            "message_id": email.message_id,
+            "in_reply_to": email.in_reply_to,
+            "references": email.references,
+            "from": email.sender,
+            "to": email.to,
+            "cc": email.cc,
+            "subject": email.subject,
+        },
+    )
+    if created:
+        for attachment in email.attachments:
+            _attachment_keep(message, attachment)
+    return Ingested(conversation=conversation, message=message, created=created)

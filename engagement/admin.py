@@ -1,0 +1,8 @@
+"""The console for the System of Engagement: each part registers its models in its own admin module."""
+
+from engagement.adapters import admin as adapters_admin
+from engagement.idv import admin as idv_admin
+from engagement.selfservice import admin as selfservice_admin
+from engagement.webchat import admin as webchat_admin
+
+__all__ = ["adapters_admin", "idv_admin", "selfservice_admin", "webchat_admin"]

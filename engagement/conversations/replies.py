@@ -1,0 +1,159 @@
+"""Agents' replies on every channel: one service records the outbound message, each channel delivers it.
+
+How a reply reaches the customer depends on the conversation's channel:
+
+- email and web form: by email, through Django's email backend, from a Celery task sent after
+  the commit (``engagement.tasks.deliver_email_reply``); the reply carries ``In-Reply-To`` and
+  ``References`` so the customer's mail client threads it, and its ``Message-ID`` (chosen here)
+  is the message's external id, so the customer's answer threads back onto the conversation;
+- web chat and mobile app: live, through ``message_add``'s push to the conversation's group
+  (the app's back-end also reads ``messages/?after=<id>``);
+- SMS, social DM and IoT: recorded only, with ``delivery: "not_sent"`` in the payload — no
+  provider send exists yet (an SMS gateway/social API client belongs to the integration layer);
+- voice and branch visits: refused — the conversation is spoken, there is nothing to send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from cea.common.channels import Channel, Direction
+from cea.common.errors import Conflict, ValidationFailed
+from engagement.conversations.models import AuthorKind, Conversation, Message
+from engagement.conversations.services import message_add
+
+logger = logging.getLogger(__name__)
+
+EMAIL_CHANNELS = (Channel.EMAIL, Channel.WEB_FORM)
+LIVE_CHANNELS = (Channel.CHAT, Channel.MOBILE_APP)
+SPOKEN_CHANNELS = {Channel.VOICE: "a phone call", Channel.BRANCH: "a branch visit"}
+MAX_REFERENCES = 20
+
+
+class Delivery:
+    QUEUED = "queued"  # waiting for the email task
+    SENT = "sent"
+    LIVE = "live"  # pushed to the conversation's websocket group
+    NOT_SENT = "not_sent"  # recorded; no provider send for this channel yet
+
+
+def _mail_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "cea.invalid"
+
+
+def _email_headers(conversation: Conversation, *, actor, client_message_id: str) -> dict:
+    """Where the reply goes and how it threads: after the newest message that has a ``Message-ID``."""
+    if conversation.contact_kind != "email" or not conversation.contact_value:
+        raise Conflict(f"Conversation {conversation.pk} has no email address to reply to.", code="no_reply_address")
+    if client_message_id:
+        # Derived from the client's id, so a retried request makes the same message.
+        key = hashlib.sha256(f"{conversation.pk}:{actor.pk}:{client_message_id}".encode()).hexdigest()[:24]
+    else:
+        key = secrets.token_hex(12)
+    message_id = f"reply.{conversation.pk}.{key}@{_mail_domain()}"
+    previous = (
+        conversation.messages.filter(payload__has_key="message_id").exclude(external_id="").order_by("-id").first()
+    )
+    parent = previous.payload["message_id"] if previous else ""
+    references = ([*previous.payload.get("references", []), parent] if previous else [])[-MAX_REFERENCES:]
+    subject = conversation.subject or "Your message"
+    return {
+        "delivery": Delivery.QUEUED,
+        "message_id": message_id,
+        "in_reply_to": [parent] if parent else [],
+        "references": references,
+        "to": conversation.contact_value,
+        "subject": subject if subject.lower().startswith("re:") else f"Re: {subject}",
+    }
+
+
+@transaction.atomic
+def conversation_reply(
+    *, actor, conversation: Conversation, body: str, client_message_id: str = ""
+) -> tuple[Message, bool]:
+    """Record an agent's reply and have it delivered on the conversation's channel.
+
+    Returns ``(message, created)``; with ``client_message_id`` a retried request returns the
+    first reply (``created=False``) and sends nothing again. Raises ``ValidationFailed`` for an
+    empty body, ``Conflict`` for an ended conversation (``conversation_ended``), a spoken
+    channel (``no_text_replies``) or an email conversation without an address. The caller
+    checks that ``actor`` may see the conversation (``engagement.access``). Locks the
+    conversation so that it cannot end while the reply is added.
+    """
+    from engagement.tasks import deliver_email_reply  # here: the task module imports this one
+
+    body = body.strip()
+    if not body:
+        raise ValidationFailed("A reply needs some text.", fields={"body": "This field may not be blank."})
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    channel = conversation.channel
+    if channel in SPOKEN_CHANNELS:
+        raise Conflict(
+            f"Conversation {conversation.pk} is {SPOKEN_CHANNELS[channel]}: "
+            "replies are spoken, there is no text to send.",
+            code="no_text_replies",
+        )
+    external_id = f"reply:{actor.pk}:{client_message_id}" if client_message_id else ""
+    if channel in EMAIL_CHANNELS:
+        # The Message-ID is the external id (answers thread on it); derived from the client's
+        # id when one is given, so that a retried request is the same message.
+        payload = _email_headers(conversation, actor=actor, client_message_id=client_message_id)
+        external_id = payload["message_id"]
+    elif channel in LIVE_CHANNELS:
+        payload = {"delivery": Delivery.LIVE}
+    else:
+        payload = {"delivery": Delivery.NOT_SENT, "reason": f"No {conversation.get_channel_display()} sender yet."}
+    message, created = message_add(
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.AGENT,
+        author=actor,
+        author_name=str(actor) if actor is not None else "",
+        body=body,
+        external_id=external_id,
+        payload=payload,
+    )
+    if created and channel in EMAIL_CHANNELS:
+        deliver_email_reply.delay_on_commit(message.pk)
+    return message, created
+
+
+@transaction.atomic
+def email_reply_deliver(*, message_id: int) -> bool:
+    """Send an email reply that is still queued; ``True`` if it was sent now.
+
+    Idempotent: a reply already sent, or gone (erased), is not sent again. The message row is
+    locked while sending, so two workers never both send it. A failure of the mail server
+    raises (the task retries); the reply stays queued.
+    """
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        logger.warning("Email reply %s not sent: the message no longer exists", message_id)
+        return False
+    payload = message.payload
+    if payload.get("delivery") != Delivery.QUEUED:
+        return False
+    headers = {"Message-ID": f"<{payload['message_id']}>"}
+    if payload.get("in_reply_to"):
+        headers["In-Reply-To"] = " ".join(f"<{i}>" for i in payload["in_reply_to"])
+    if payload.get("references"):
+        headers["References"] = " ".join(f"<{i}>" for i in payload["references"])
+    EmailMessage(
+        subject=payload["subject"],
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[payload["to"]],
+        headers=headers,
+    ).send()
+    message.payload = {**payload, "delivery": Delivery.SENT, "delivered_at": timezone.now().isoformat()}
+    message.save(update_fields=["payload"])
+    return True

@@ -1,0 +1,116 @@
+"""How conversations and their messages travel over the REST API."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cea.common.serializers import BriefUserSerializer
+from engagement.conversations.models import Attachment, Conversation, Message
+
+MESSAGES_PAGE_MAX = 500
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.full_name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    agent = BriefUserSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Conversation
+        # ``visitor`` (the web chat visitor's token) stays out: it would let a reader speak as the visitor.
+        fields = [
+            "id",
+            "channel",
+            "direction",
+            "external_id",
+            "status",
+            "customer",
+            "customer_name",
+            "contact_kind",
+            "contact_value",
+            "verification_level",
+            "verified_at",
+            "queue",
+            "team",
+            "team_name",
+            "agent",
+            "subject",
+            "intent",
+            "contained",
+            "created_at",
+            "escalated_at",
+            "answered_at",
+            "ended_at",
+            "interaction",
+        ]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Where to download it (permission-checked)")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "sha256", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse(
+            "engagement-api:conversation-attachment",
+            kwargs={"conversation_id": attachment.message.conversation_id, "attachment_id": attachment.pk},
+        )
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation",
+            "channel",
+            "external_id",
+            "direction",
+            "author_kind",
+            "author",
+            "author_name",
+            "body",
+            "payload",
+            "sent_at",
+            "created_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+
+class MessagesAfterQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0, required=False, default=0, help_text="The id of the last message the client has"
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=MESSAGES_PAGE_MAX, required=False, default=100)
+
+
+class MessagePageSerializer(serializers.Serializer):
+    results = MessageSerializer(many=True)
+    has_more = serializers.BooleanField(help_text="Ask again with after=<id of the last result> for the rest")
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+    client_message_id = serializers.CharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The client's id of this reply: a retried request with the same id sends nothing twice",
+    )
+
+
+class EndInputSerializer(serializers.Serializer):
+    wrap_up_code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    disposition = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
