@@ -1,0 +1,198 @@
+"""Reads for self-service: flows to run, knowledge answers by full-text search, containment."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
+
+from cea.common.channels import Channel
+from cea.common.errors import ValidationFailed
+from engagement.context.models import ContextScope
+from engagement.context.services import context_resolve
+from engagement.conversations.models import Conversation, ConversationStatus
+from engagement.selfservice.definition import FlowDef
+from engagement.selfservice.models import Flow, KnowledgeArticle
+
+MAX_QUERY_CHARS = 200
+LEXEME = re.compile(r"^\w+$")
+MAX_LEXEMES = 12
+
+
+# --- Flows ---------------------------------------------------------------------------------
+
+
+def flow_definitions_active() -> list[FlowDef]:
+    """Every active flow with its steps, as the engine runs them."""
+    flows = Flow.objects.filter(is_active=True).prefetch_related("steps")
+    return [FlowDef.of(flow, flow.steps.all()) for flow in flows]
+
+
+def conversation_of_call(*, call_id: str) -> Conversation | None:
+    """The voice conversation of a telephony platform's call id, or ``None``.
+
+    Found through the context alias ``call:<call id>`` that the voice adapter (and
+    ``selfservice_ivr_call``) set, else a voice conversation whose external id is the call id.
+    """
+    voice = Conversation.objects.select_related("customer").filter(channel=Channel.VOICE)
+    resolved = context_resolve(alias=f"call:{call_id}")
+    if resolved is not None and resolved[0] == ContextScope.CONVERSATION and resolved[1].isdigit():
+        conversation = voice.filter(pk=int(resolved[1])).first()
+        if conversation is not None:
+            return conversation
+    return voice.filter(external_id=call_id).first()
+
+
+# --- Knowledge -----------------------------------------------------------------------------
+
+
+def _query_text(text: str) -> str:
+    text = " ".join((text or "").split())[:MAX_QUERY_CHARS]
+    if "\x00" in text:
+        raise ValidationFailed(
+            "The search text has a null character.", fields={"q": "Null characters are not allowed."}
+        )
+    return text
+
+
+def _articles(published_only: bool) -> QuerySet[KnowledgeArticle]:
+    articles = KnowledgeArticle.objects.all()
+    return articles.filter(is_published=True) if published_only else articles
+
+
+def _languages(articles: QuerySet[KnowledgeArticle]) -> list[str]:
+    return sorted(set(articles.order_by().values_list("language", flat=True).distinct()))
+
+
+def knowledge_search(*, text: str, limit: int = 10, published_only: bool = True) -> list[KnowledgeArticle]:
+    """Articles matching ``text`` by PostgreSQL full-text search, best first, each with ``rank``.
+
+    ``text`` is read as a web search (``websearch_to_tsquery``): every word must match (stemmed,
+    so "opening hours" finds "open" and "hours"), "quoted phrases", ``or``, and ``-word``.
+    Each article is matched in its own language's configuration. The title weighs more than the
+    keywords, which weigh more than the body.
+    """
+    text = _query_text(text)
+    if not text:
+        return []
+    articles = _articles(published_only)
+    match = Q()
+    ranks = []
+    for language in _languages(articles):
+        query = SearchQuery(text, search_type="websearch", config=language)
+        match |= Q(language=language, search_vector=query)
+        ranks.append(When(language=language, then=SearchRank(F("search_vector"), query)))
+    if not ranks:
+        return []
+    ranked = articles.filter(match).annotate(rank=Case(*ranks, default=Value(0.0), output_field=FloatField()))
+    return list(ranked.order_by("-rank", "title", "id")[:limit])
+
+
+def _lexemes(language: str, text: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [language, text])
+        row = cursor.fetchone()
+    return [lexeme for lexeme in (row[0] or []) if LEXEME.match(lexeme)][:MAX_LEXEMES]
+
+
+def knowledge_best_answer(*, text: str) -> KnowledgeArticle | None:
+    """The published article that best answers a question in the customer's own words, or ``None``.
+
+    First a web search where every word must match; failing that, the article that matches
+    the most of the question's words (stop words aside), at least two of them and at least
+    half, so that "what time do you open on saturdays please" still finds the opening hours
+    without one common word being enough.
+    """
+    found = knowledge_search(text=text, limit=1)
+    if found:
+        return found[0]
+    text = _query_text(text)
+    if not text:
+        return None
+    articles = _articles(published_only=True)
+    best: tuple[float, float, KnowledgeArticle] | None = None
+    for language in _languages(articles):
+        lexemes = _lexemes(language, text)
+        needed = max(2, math.ceil(len(lexemes) / 2))
+        if len(lexemes) < needed:
+            continue
+        # The lexemes are already stemmed by the article's language: match them as they are.
+        quoted = [f"'{lexeme}'" for lexeme in lexemes]
+        matched = sum(
+            (
+                Case(
+                    When(search_vector=SearchQuery(term, search_type="raw", config="simple"), then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+                for term in quoted
+            ),
+            Value(0),
+        )
+        any_term = SearchQuery(" | ".join(quoted), search_type="raw", config="simple")
+        candidate = (
+            articles.filter(language=language, search_vector=any_term)
+            .annotate(matched=matched, rank=SearchRank(F("search_vector"), any_term))
+            .filter(matched__gte=needed)
+            .order_by("-matched", "-rank", "title", "id")
+            .first()
+        )
+        if candidate is not None:
+            score = (candidate.matched / len(lexemes), candidate.rank)
+            if best is None or score > best[:2]:
+                best = (*score, candidate)
+    return best[2] if best else None
+
+
+# --- Containment ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Containment:
+    """Of the conversations that ended in a period, how many were solved without an agent."""
+
+    channel: str  # "" for all channels together
+    ended: int
+    contained: int
+
+    @property
+    def rate(self) -> float | None:
+        """``contained / ended`` (0-1, four decimals); ``None`` when nothing ended."""
+        return round(self.contained / self.ended, 4) if self.ended else None
+
+
+@dataclass(frozen=True)
+class ContainmentReport:
+    start: datetime
+    end: datetime
+    channels: list[Containment]
+    total: Containment
+
+
+def containment_rate(
+    *, start: datetime, end: datetime, conversations: QuerySet[Conversation] | None = None
+) -> ContainmentReport:
+    """Containment of the conversations that ended in ``[start, end)``, per channel and in total.
+
+    A conversation is contained when it ended without an agent and was never escalated
+    (``conversation_end`` decides it). ``conversations`` narrows the set (a supervisor's
+    teams); by default all.
+    """
+    if end <= start:
+        raise ValidationFailed("The period ends before it starts.", fields={"end": "Must be after start."})
+    base = conversations if conversations is not None else Conversation.objects.all()
+    rows = (
+        base.filter(status=ConversationStatus.ENDED, ended_at__gte=start, ended_at__lt=end)
+        .order_by()
+        .values("channel")
+        .annotate(ended=Count("id"), contained=Count("id", filter=Q(contained=True)))
+        .order_by("channel")
+    )
+    channels = [Containment(channel=row["channel"], ended=row["ended"], contained=row["contained"]) for row in rows]
+    total = Containment(channel="", ended=sum(c.ended for c in channels), contained=sum(c.contained for c in channels))
+    return ContainmentReport(start=start, end=end, channels=channels, total=total)

@@ -1,0 +1,233 @@
+"""Named look-ups into the organisation's back-ends, for self-service and the agent desktop.
+
+A look-up is a callable ``(customer, inputs) -> dict`` registered under a name
+(``"order_status"``, ``"balance"`` …). Callers never import a back-end: they call
+``run_lookup(name, customer=…, inputs=…)``, which applies the look-up's timeout, checks the
+shape of the answer and turns every failure into ``LookupFailed``, whose ``permanent`` flag says
+whether asking again later could help.
+
+**Not connected yet.** The connectors to the legacy systems (billing, order management …) are
+built by the integration issue; until then the look-ups registered below are placeholders:
+
+- ``case_status`` answers honestly from records: the customer's open service requests.
+- ``order_status`` and ``balance`` have no back-end to ask and raise
+  ``LookupFailed("not connected", permanent=True)``; self-service apologises and offers an
+  agent. A connector replaces a placeholder by registering the same name again.
+
+This module is part of the integration layer: it may use records' selectors and must not import
+engagement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError, connection, connections, transaction
+
+from records.cases.models import CaseStatus
+from records.customers.models import Customer
+from records.customers.selectors import customer_360
+
+logger = logging.getLogger(__name__)
+
+LookupFunction = Callable[[Customer | None, Mapping[str, Any]], dict]
+
+DEFAULT_TIMEOUT_SECONDS = 5.0
+NOT_CONNECTED = "not connected"
+
+
+class LookupFailed(Exception):
+    """A look-up gave no answer.
+
+    ``permanent``: asking again will not help (unknown look-up, not connected, nothing found,
+    bad input); otherwise the back-end was slow or down and a later attempt may succeed.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Lookup:
+    name: str
+    function: LookupFunction
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    # Answered from CEA's own database: run in the caller's thread (so it sees the caller's
+    # transaction) under a PostgreSQL statement timeout, instead of in a worker thread.
+    database: bool = False
+    description: str = ""
+
+
+REGISTRY: dict[str, Lookup] = {}
+
+# Remote look-ups run here so that a slow back-end cannot hold the caller past its timeout.
+_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lookup")
+
+
+def register(
+    name: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, database: bool = False, description: str = ""
+) -> Callable[[LookupFunction], LookupFunction]:
+    """Register the decorated callable as the look-up ``name``; a later registration replaces it.
+
+    ``timeout`` (seconds) bounds a call. ``database=True`` marks a look-up answered from CEA's
+    own database (run inline under a statement timeout); others run in a worker thread.
+    """
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"A look-up name is letters, digits and underscores: {name!r}.")
+    if timeout <= 0:
+        raise ValueError("A look-up timeout is a positive number of seconds.")
+
+    def decorate(function: LookupFunction) -> LookupFunction:
+        if name in REGISTRY:
+            logger.info("Look-up %r is replaced by %s", name, getattr(function, "__qualname__", function))
+        REGISTRY[name] = Lookup(
+            name=name,
+            function=function,
+            timeout=timeout,
+            database=database,
+            description=description or _first_line(function.__doc__),
+        )
+        return function
+
+    return decorate
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def lookup_names() -> list[str]:
+    """The names a flow may use, sorted."""
+    return sorted(REGISTRY)
+
+
+def run_lookup(
+    name: str, *, customer: Customer | None, inputs: Mapping[str, Any] | None = None, timeout: float | None = None
+) -> dict:
+    """Run the look-up ``name`` and return its answer (a dict).
+
+    Raises ``LookupFailed``: unknown name, not connected, nothing found (permanent); timed out or
+    the back-end failed (not permanent). Never raises anything else. A remote look-up that times
+    out keeps running in its worker thread until its own client gives up; its answer is dropped.
+    """
+    lookup = REGISTRY.get(name)
+    if lookup is None:
+        raise LookupFailed(f"unknown look-up {name!r}", permanent=True)
+    inputs = dict(inputs or {})
+    limit = timeout if timeout is not None else lookup.timeout
+    if lookup.database:
+        result = _run_in_database(lookup, customer, inputs, limit)
+    else:
+        result = _run_in_thread(lookup, customer, inputs, limit)
+    if not isinstance(result, dict):
+        logger.error("Look-up %r answered %r, not a dict", name, type(result).__name__)
+        raise LookupFailed("the back-end gave an answer of the wrong shape", permanent=True)
+    return result
+
+
+def _run_in_thread(lookup: Lookup, customer, inputs: dict, limit: float) -> dict:
+    def call() -> dict:
+        try:
+            return lookup.function(customer, inputs)
+        finally:
+            # Pool threads are reused: give back any database connection the look-up opened.
+            connections.close_all()
+
+    future = _executor.submit(call)
+    try:
+        return future.result(timeout=limit)
+    except FutureTimeout:
+        logger.warning("Look-up %r timed out after %ss", lookup.name, limit)
+        raise LookupFailed(f"timed out after {limit:g} s") from None
+    except LookupFailed:
+        raise
+    except Exception:
+        logger.exception("Look-up %r failed", lookup.name)
+        raise LookupFailed("the back-end failed") from None
+
+
+def _run_in_database(lookup: Lookup, customer, inputs: dict, limit: float) -> dict:
+    try:
+        # A savepoint: a cancelled statement rolls back to here (and so does the timeout setting),
+        # leaving the caller's transaction usable.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('statement_timeout')")
+                previous = cursor.fetchone()[0]
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{max(int(limit * 1000), 1)}ms"])
+            result = lookup.function(customer, inputs)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return result
+    except LookupFailed:
+        raise
+    except DatabaseError as exc:
+        cause = exc.__cause__
+        cancelled = getattr(cause, "sqlstate", None) == "57014" or getattr(cause, "pgcode", None) == "57014"
+        logger.warning("Look-up %r failed in the database: %s", lookup.name, exc)
+        raise LookupFailed(f"timed out after {limit:g} s" if cancelled else "the database failed") from None
+    except Exception:
+        logger.exception("Look-up %r failed", lookup.name)
+        raise LookupFailed("the look-up failed") from None
+
+
+# --- The look-ups available until the connectors arrive ---------------------------------------
+
+OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
+MAX_CASES_LISTED = 5
+
+
+@register("case_status", database=True, timeout=2.0, description="The customer's open service requests (records)")
+def case_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
+    """The customer's open cases from records, or the one whose ``reference`` is given.
+
+    Answer: ``{"count", "summary", "cases": [{"reference", "subject", "status"}]}`` (at most five
+    cases listed), or with ``reference``: ``{"reference", "subject", "status", "summary"}``.
+    """
+    if customer is None:
+        raise LookupFailed("the customer is not identified", permanent=True)
+    open_cases = customer_360(customer_id=customer.pk).open_cases
+    reference = str(inputs.get("reference") or "").strip().upper()
+    if reference:
+        for case in open_cases:
+            if case.reference.upper() == reference:
+                status = CaseStatus(case.status).label.lower()
+                return {
+                    "reference": case.reference,
+                    "subject": case.subject,
+                    "status": status,
+                    "summary": f"{case.reference} ({case.subject}) is {status}.",
+                }
+        raise LookupFailed(f"no open case {reference}", permanent=True)
+    listed = [
+        {"reference": case.reference, "subject": case.subject[:80], "status": CaseStatus(case.status).label.lower()}
+        for case in open_cases[:MAX_CASES_LISTED]
+    ]
+    if not listed:
+        summary = "You have no open requests with us."
+    else:
+        summary = "; ".join(f"{c['reference']} ({c['subject']}) is {c['status']}" for c in listed) + "."
+        summary = (
+            "You have 1 open request: " if len(open_cases) == 1 else f"You have {len(open_cases)} open requests: "
+        ) + summary
+    return {"count": len(open_cases), "summary": summary, "cases": listed}
+
+
+@register("order_status", description="Where an order is (order management: not connected yet)")
+def order_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
+    """Not connected yet: the order-management connector (integration issue) will answer this."""
+    raise LookupFailed(NOT_CONNECTED, permanent=True)
+
+
+@register("balance", description="The account balance (billing: not connected yet)")
+def balance(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
+    """Not connected yet: the billing connector (integration issue) will answer this."""
+    raise LookupFailed(NOT_CONNECTED, permanent=True)
