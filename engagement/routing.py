@@ -7,7 +7,14 @@ origins against the site key's allowed origins.
 
 from django.urls import path
 
-authenticated_websocket_urlpatterns: list = []
-public_websocket_urlpatterns: list = []
+from engagement.context.consumers import LiveContextConsumer
+from engagement.webchat.consumers import WebchatConsumer
 
-__all__ = ["authenticated_websocket_urlpatterns", "path", "public_websocket_urlpatterns"]
+authenticated_websocket_urlpatterns: list = [
+    path("ws/context/", LiveContextConsumer.as_asgi(), name="ws-context"),
+]
+public_websocket_urlpatterns: list = [
+    path("ws/webchat/", WebchatConsumer.as_asgi(), name="ws-webchat"),
+]
+
+__all__ = ["authenticated_websocket_urlpatterns", "public_websocket_urlpatterns"]

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from engagement.webchat import views as webchat_views
+
 api_urlpatterns = [
     path("", include("engagement.conversations.urls")),
     path("", include("engagement.adapters.urls")),
@@ -11,5 +13,7 @@ api_urlpatterns = [
     path("", include("engagement.webchat.urls")),
 ]
 
-# Browser pages (the web chat demo site); engagement.webchat fills it.
-page_urlpatterns: list = []
+# Browser pages (the web chat demo site).
+page_urlpatterns: list = [
+    path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
+]

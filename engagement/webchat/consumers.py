@@ -1,0 +1,224 @@
+"""The web chat widget's websocket: ``ws/webchat/?site_key=…&visitor=<token>&page=<url>``.
+
+A public route (no session, no allowed-hosts check: the widget runs on customers' sites), so
+the consumer checks the site key and the Origin header itself; refused connections get an
+error frame and close code 4403.
+
+Frames from the widget::
+
+    {"type": "message", "client_id": "c-1", "body": "Hello"}  → {"type": "ack", "client_id", "id", "conversation"}
+    {"type": "resume", "after": 41}                           → {"type": "history", "messages": [...], "more", ...}
+    {"type": "end"}                                           (the visitor ends the chat)
+    {"type": "restart"}                                       (after an end: the next message opens a new chat)
+    {"type": "ping"}                                          → {"type": "pong"}
+
+Frames from the server: ``welcome`` (once, with the visitor token to keep), ``message``
+(``{"id", "author_kind", "author_name", "body", "sent_at"}``), ``status`` (``self_service``,
+``queued``, ``active``, ``ended``), ``error`` (``{"code", "message", "client_id"?}``).
+
+No message is lost across a network drop: the widget resends unacknowledged messages with
+the same ``client_id`` (stored once) and asks for what it missed with ``resume``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+
+from cea.common.errors import ApplicationError
+from engagement.consumers import CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
+from engagement.conversations.models import ConversationStatus
+from engagement.conversations.services import conversation_group
+from engagement.webchat.selectors import (
+    visible_to_visitor,
+    visitor_conversation_latest,
+    visitor_message_json,
+    visitor_messages_after,
+)
+from engagement.webchat.services import (
+    MAX_BODY_CHARS,
+    WebchatSession,
+    webchat_after_customer_message,
+    webchat_conversation_end,
+    webchat_conversation_open,
+    webchat_message_check,
+    webchat_message_receive,
+    webchat_session_open,
+)
+
+logger = logging.getLogger("engagement.webchat")
+
+
+def _header(scope: dict, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _is_whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class WebchatConsumer(EngagementJsonConsumer):
+    # A person types a few messages a minute; a burst covers the resend of queued messages
+    # after a reconnect.
+    message_burst: float = 10
+    messages_per_second: float = 0.5
+
+    async def connect(self) -> None:
+        self.session: WebchatSession | None = None
+        self.conversation_id: int | None = None
+        self.messages = TokenBucket(self.message_burst, self.messages_per_second)
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        site_key = params.get("site_key", [""])[0]
+        origin = _header(self.scope, b"origin")
+        try:
+            self.session = await database_sync_to_async(webchat_session_open)(
+                site_key=site_key,
+                origin=origin,
+                token=params.get("visitor", [""])[0],
+                page=params.get("page", [""])[0],
+            )
+        except ApplicationError as refusal:
+            logger.warning("Web chat connection refused (%s): site key %r, origin %r", refusal.code, site_key, origin)
+            await self.refuse(CLOSE_FORBIDDEN, refusal.code, refusal.message)
+            return
+        conversation = self.session.conversation
+        if conversation is not None:
+            await self._follow(conversation.pk)
+        await self.accept()
+        self.let_in = True
+        await self.send_json(
+            {
+                "type": "welcome",
+                "visitor": self.session.token,
+                "conversation": self.conversation_id,
+                "status": conversation.status if conversation else None,
+                "site": self.session.site.name,
+                "greeting": self.session.site.greeting,
+                "max_body": MAX_BODY_CHARS,
+            }
+        )
+
+    async def disconnect(self, code) -> None:
+        if self.conversation_id is not None:
+            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+
+    async def _follow(self, conversation_id: int) -> None:
+        if self.conversation_id == conversation_id:
+            return
+        if self.conversation_id is not None:
+            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+        self.conversation_id = conversation_id
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+
+    # --- Frames from the widget -----------------------------------------------------------
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        handlers = {
+            "message": self.on_message,
+            "resume": self.on_resume,
+            "end": self.on_end,
+            "restart": self.on_restart,
+            "ping": self.on_ping,
+        }
+        kind = content.get("type")
+        handler = handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self.send_error("unknown_type", f"Frame types: {', '.join(handlers)}.")
+            return
+        await handler(content)
+
+    async def on_message(self, content: dict) -> None:
+        client_id = content.get("client_id")
+        if not self.messages.take():
+            await self.send_error(
+                "rate_limited",
+                "You are sending messages too quickly; this one will be sent in a moment.",
+                client_id=client_id,
+                retry_after=round(self.messages.seconds_until_next(), 1),
+            )
+            return
+        try:
+            webchat_message_check(client_id=client_id, body=content.get("body"))
+            if self.conversation_id is None:
+                conversation = await database_sync_to_async(webchat_conversation_open)(session=self.session)
+                # Follow the conversation before the message goes in, so no reply can be missed.
+                await self._follow(conversation.pk)
+            message, _ = await database_sync_to_async(webchat_message_receive)(
+                session=self.session,
+                conversation_id=self.conversation_id,
+                client_id=client_id,
+                body=content.get("body"),
+            )
+        except ApplicationError as refusal:
+            await self.send_error(refusal.code, refusal.message, client_id=client_id)
+            return
+        await self.send_json(
+            {"type": "ack", "client_id": client_id, "id": message.pk, "conversation": message.conversation_id}
+        )
+        await database_sync_to_async(webchat_after_customer_message)(message=message)
+
+    async def on_resume(self, content: dict) -> None:
+        after = content.get("after", 0)
+        if not _is_whole_number(after):
+            await self.send_error("invalid_after", "after is the id of the last message seen (0 for all).")
+            return
+        messages, more = [], False
+        if self.conversation_id is not None:
+            messages, more = await database_sync_to_async(visitor_messages_after)(
+                conversation_id=self.conversation_id, visitor=self.session.visitor, after=after
+            )
+        await self.send_json(
+            {
+                "type": "history",
+                "conversation": self.conversation_id,
+                "after": after,
+                "messages": messages,
+                "more": more,
+            }
+        )
+
+    async def on_end(self, content: dict) -> None:
+        if self.conversation_id is None:
+            await self.send_error("no_conversation", "There is no chat to end.")
+            return
+        try:
+            await database_sync_to_async(webchat_conversation_end)(
+                session=self.session, conversation_id=self.conversation_id
+            )
+        except ApplicationError as refusal:
+            await self.send_error(refusal.code, refusal.message)
+
+    async def on_restart(self, content: dict) -> None:
+        latest = await database_sync_to_async(visitor_conversation_latest)(visitor=self.session.visitor)
+        if latest is not None and latest.status != ConversationStatus.ENDED:
+            await self.send_error("conversation_open", "This chat is still open; end it before starting a new one.")
+            return
+        if self.conversation_id is not None:
+            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+            self.conversation_id = None
+        await self.send_json({"type": "restarted"})
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_json({"type": "pong"})
+
+    # --- Events of the conversation's group -----------------------------------------------
+
+    async def conversation_message(self, event: dict) -> None:
+        message = event.get("message") or {}
+        if message.get("conversation") != self.conversation_id:
+            return
+        if not visible_to_visitor(author_kind=message.get("author_kind", ""), payload=message.get("payload")):
+            return
+        await self.send_json({"type": "message", "message": visitor_message_json(message)})
+
+    async def conversation_status(self, event: dict) -> None:
+        conversation = event.get("conversation")
+        if conversation is not None and conversation != self.conversation_id:
+            return
+        await self.send_json({"type": "status", "conversation": self.conversation_id, "status": event.get("status")})

@@ -1,0 +1,284 @@
+"""Web chat through the one funnel: site keys and origins, visitor tokens, conversations, messages.
+
+A visitor is a random id kept by the widget in the browser's localStorage as a *signed* token
+(``django.core.signing``, salted with the site key), so a visitor cannot forge another's token
+nor reuse one on another site. The visitor's conversation is a ``chat`` conversation with
+``external_id = "webchat:<visitor>:<n>"`` (n counts the visitor's chats, so a new chat after one
+ended gets a new conversation), and each message's ``external_id`` is
+``"<visitor>:<client id>"``: a message the widget resends after a network drop is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.core import signing
+from django.db import transaction
+
+from cea.common.channels import Channel, Direction
+from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from engagement.context.models import ContextScope
+from engagement.context.services import context_alias
+from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
+from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start, message_add
+from engagement.selfservice.services import selfservice_on_customer_message
+from engagement.webchat.models import SiteKey
+from engagement.webchat.selectors import visitor_conversation_current, visitor_conversation_latest
+
+logger = logging.getLogger("engagement.webchat")
+
+VISITOR_SALT = "engagement.webchat.visitor"
+VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_BODY_CHARS = 2000
+MAX_PAGE_CHARS = 300
+DEMO_SITE_KEY = "site_demo_shop"
+
+
+# --- Origins --------------------------------------------------------------------------------
+
+
+def origin_normalise(value: str) -> str | None:
+    """``value`` as a browser writes an Origin: ``scheme://host[:port]``, lower case, no default port.
+
+    ``None`` when ``value`` is not an http(s) origin (a path, credentials, ``null`` …).
+    """
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or parts.password is not None
+    ):
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default_port = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default_port else "")
+
+
+def site_origin_allowed(*, site: SiteKey, origin: str) -> bool:
+    """Whether ``origin`` is exactly (scheme, host and port) one of the site key's allowed origins."""
+    wanted = origin_normalise(origin or "")
+    return wanted is not None and wanted in {origin_normalise(allowed) for allowed in site.allowed_origins}
+
+
+# --- Visitors -------------------------------------------------------------------------------
+
+
+def _signer(site: SiteKey) -> signing.Signer:
+    return signing.Signer(salt=f"{VISITOR_SALT}:{site.key}")
+
+
+def visitor_token_issue(*, site: SiteKey) -> tuple[str, str]:
+    """A new visitor: ``(visitor id, signed token)``."""
+    visitor = secrets.token_urlsafe(16)
+    return visitor, _signer(site).sign(visitor)
+
+
+def visitor_from_token(*, site: SiteKey, token: str) -> str | None:
+    """The visitor id in a token this site issued; ``None`` for a missing, forged or foreign token."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        visitor = _signer(site).unsign(token)
+    except signing.BadSignature:
+        return None
+    return visitor if VISITOR_ID.match(visitor) else None
+
+
+# --- Connections ----------------------------------------------------------------------------
+
+
+@dataclass
+class WebchatSession:
+    """What a widget's websocket connection knows once it is let in."""
+
+    site: SiteKey
+    origin: str
+    page: str
+    visitor: str
+    token: str
+    conversation: Conversation | None
+
+
+def _page_address(page: str) -> str:
+    """The page the widget runs on, for the agent's context: an http(s) address, shortened; else nothing."""
+    page = page[:MAX_PAGE_CHARS]
+    if not page.startswith(("http://", "https://")) or any(ord(char) < 32 for char in page):
+        return ""
+    return page
+
+
+def webchat_session_open(*, site_key: str, origin: str, token: str = "", page: str = "") -> WebchatSession:
+    """Let a widget in: the site key is active and ``origin`` is one of its allowed origins.
+
+    The visitor is the one in ``token`` when this site signed it, else a new visitor. Their
+    current conversation (open, or ended within the last hour so that a reconnecting widget
+    still sees the end) is resumed; none is created until the first message.
+    Refusals: ``PermissionDenied`` with code ``unknown_site_key`` or ``origin_not_allowed``.
+    """
+    site = SiteKey.objects.select_related("team").filter(key=site_key or "", is_active=True).first()
+    if site is None:
+        raise PermissionDenied("This site key is unknown or inactive.", code="unknown_site_key")
+    if not site_origin_allowed(site=site, origin=origin):
+        raise PermissionDenied("This website may not use this chat.", code="origin_not_allowed")
+    visitor = visitor_from_token(site=site, token=token)
+    if visitor is None:
+        if token:
+            logger.info("Web chat: a visitor token of site %s did not verify; issuing a new one", site.key)
+        visitor, token = visitor_token_issue(site=site)
+    return WebchatSession(
+        site=site,
+        origin=origin_normalise(origin) or "",
+        page=_page_address(page),
+        visitor=visitor,
+        token=token,
+        conversation=visitor_conversation_current(visitor=visitor),
+    )
+
+
+# --- Conversations and messages -------------------------------------------------------------
+
+
+def webchat_conversation_open(*, session: WebchatSession) -> Conversation:
+    """The visitor's open conversation, or a new one for their next chat; idempotent.
+
+    Two tabs of one visitor opening at once count the same ``n`` and so get one conversation.
+    """
+    latest = visitor_conversation_latest(visitor=session.visitor)
+    if latest is not None and latest.status != ConversationStatus.ENDED:
+        return latest
+    number = Conversation.objects.filter(channel=Channel.CHAT, visitor=session.visitor).count() + 1
+    site = session.site
+    conversation, created = conversation_start(
+        channel=Channel.CHAT,
+        external_id=f"webchat:{session.visitor}:{number}",
+        visitor=session.visitor,
+        queue=site.queue,
+        team=site.team,
+        subject=f"Web chat on {site.name}",
+        source="webchat",
+        context={
+            "webchat_site": site.name,
+            "webchat_origin": session.origin,
+            **({"webchat_page": session.page} if session.page else {}),
+        },
+    )
+    if created:
+        context_alias(alias=f"webchat:{session.visitor}", scope=ContextScope.CONVERSATION, context_id=conversation.pk)
+    return conversation
+
+
+def webchat_body_check(body: object) -> str:
+    """The message text to store; ``ValidationFailed`` codes ``empty_body``, ``body_too_long``, ``invalid_body``."""
+    if not isinstance(body, str):
+        raise ValidationFailed("A message body is text.", code="invalid_body")
+    body = body.strip()
+    if not body:
+        raise ValidationFailed("The message is empty.", code="empty_body")
+    if len(body) > MAX_BODY_CHARS:
+        raise ValidationFailed(
+            f"The message is {len(body)} characters; the limit is {MAX_BODY_CHARS}.", code="body_too_long"
+        )
+    if "\x00" in body:
+        raise ValidationFailed("The message contains a null character.", code="invalid_body")
+    return body
+
+
+def webchat_message_check(*, client_id: object, body: object) -> str:
+    """The text to store for a widget's message frame, or ``ValidationFailed``.
+
+    Codes: ``invalid_client_id`` and those of ``webchat_body_check``. Checked before anything is
+    opened, so that a bad frame never starts a conversation.
+    """
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ValidationFailed("client_id is 1-64 letters, digits, '-' or '_'.", code="invalid_client_id")
+    return webchat_body_check(body)
+
+
+def webchat_message_receive(
+    *, session: WebchatSession, conversation_id: int, client_id: str, body: object
+) -> tuple[Message, bool]:
+    """Store a visitor's message once per ``client_id``; returns ``(message, created)``.
+
+    Refusals: ``ValidationFailed`` (see ``webchat_message_check``), ``Conflict``
+    (``conversation_ended``).
+    """
+    text = webchat_message_check(client_id=client_id, body=body)
+    conversation = Conversation.objects.get(pk=conversation_id, visitor=session.visitor)
+    return message_add(
+        conversation=conversation,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body=text,
+        external_id=f"{session.visitor}:{client_id}",
+    )
+
+
+def webchat_after_customer_message(*, message: Message) -> None:
+    """Let self-service answer a customer's message while the conversation is in self-service.
+
+    Called after the message is committed, also for a message the widget sent again: self-service
+    answers each message once, so a turn cut short by a dropped connection is completed, not repeated.
+    Self-service failing must not strand the customer: the conversation then goes to the agents'
+    queue and the failure is logged.
+    """
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    if conversation.status != ConversationStatus.SELF_SERVICE:
+        return
+    try:
+        selfservice_on_customer_message(conversation=conversation, message=message)
+    except Exception:
+        logger.exception("Self-service failed on conversation %s; handing it to an agent", conversation.pk)
+        try:
+            conversation_escalate(conversation=conversation, reason="self-service could not answer")
+        except ApplicationError:
+            logger.warning("Conversation %s could not be escalated after a self-service failure", conversation.pk)
+
+
+def webchat_conversation_end(*, session: WebchatSession, conversation_id: int) -> None:
+    """The visitor ends their chat (recorded in records like any end); ending twice is harmless."""
+    conversation = Conversation.objects.filter(pk=conversation_id, visitor=session.visitor).first()
+    if conversation is None:
+        raise NotFound("There is no chat to end.", code="no_conversation")
+    conversation_end(actor=None, conversation=conversation)
+
+
+# --- The demo site --------------------------------------------------------------------------
+
+
+def demo_site_ensure(*, origins: list[str], team=None, queue: str = "web-chat") -> tuple[SiteKey, bool, list[str]]:
+    """The demo shop's site key, created once; ``origins`` are added to its allowed origins.
+
+    Origins an administrator added are kept. Returns ``(site key, created, origins added)``.
+    """
+    wanted = []
+    for origin in origins:
+        normalised = origin_normalise(origin)
+        if normalised is None:
+            raise ValidationFailed(f"{origin!r} is not an origin (scheme://host[:port]).", code="invalid_origin")
+        if normalised not in wanted:
+            wanted.append(normalised)
+    with transaction.atomic():
+        site, created = SiteKey.objects.select_for_update().get_or_create(
+            key=DEMO_SITE_KEY,
+            defaults={"name": "Demo shop", "allowed_origins": wanted, "queue": queue, "team": team},
+        )
+        if created:
+            return site, True, wanted
+        added = [origin for origin in wanted if origin not in site.allowed_origins]
+        if added:
+            site.allowed_origins = [*site.allowed_origins, *added]
+            site.save(update_fields=["allowed_origins", "updated_at"])
+    return site, False, added
