@@ -115,6 +115,8 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "collectstatic", "--no-input", "-v", "0")
         _manage(env, "load_demo_data")
         _manage(env, "ensure_demo_logins")
+        _manage(env, "load_demo_flows")
+        _manage(env, "ensure_demo_site", "--port", str(port))
         if supervisor.stopping:
             return 0
         supervisor.spawn(
@@ -170,6 +172,7 @@ def _run(host: str, port: int, web_workers: int) -> int:
             ],
         )
         print(f"CEA is running on http://{host}:{port}/  (Ctrl-C stops everything)", flush=True)
+        print(f"  web chat demo: http://{host}:{port}/demo/shop/", flush=True)
         code = supervisor.wait()
     except subprocess.CalledProcessError as exc:
         print(f"CEA: set-up step failed: {exc}", file=sys.stderr, flush=True)
