@@ -127,7 +127,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=env_int("CEA_DB_CONN_MAX_AGE", 60, minimum=0),
+        # 0 by default: under ASGI each request's sync code runs in a fresh thread, so a persistent
+        # (thread-local) connection is never reused and lingers until garbage collection, up to
+        # "too many clients" (Django's docs; measured in docs/performance.md). Celery may set it.
+        conn_max_age=env_int("CEA_DB_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
