@@ -5,16 +5,25 @@ from __future__ import annotations
 from django.db.models import Q
 
 from cea.common.errors import ValidationFailed
+from cea.common.sql import fetch_models, row_mapper
 from records.customers.models import Customer
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import normalise
+
+_CUSTOMER = row_mapper(Customer, "c")
+# One row through the unique (kind, value) index; hand-written for speed (cea/common/sql.py).
+# The select list comes from the model's own fields, never from input.
+_LOOKUP_SQL = (
+    f"SELECT {_CUSTOMER.columns} FROM records_identity i JOIN records_customer c ON c.id = i.customer_id"  # noqa: S608
+    " WHERE i.kind = %s AND i.value = %s"
+)
 
 
 def customer_lookup(*, kind: str, value: str) -> Customer | None:
     """The customer identified by ``value`` of ``kind``, or ``None``. Malformed values raise."""
     stored, _ = normalise(kind, value)
-    identity = Identity.objects.select_related("customer").filter(kind=kind, value=stored).first()
-    return identity.customer if identity else None
+    found = fetch_models(_CUSTOMER, _LOOKUP_SQL, [kind, stored])
+    return found[0] if found else None
 
 
 def identities_matching(*, value: str) -> list[Identity]:

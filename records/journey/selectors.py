@@ -6,7 +6,16 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from cea.common.sql import fetch_models, row_mapper
 from records.journey.models import JourneyEvent
+
+_EVENT = row_mapper(JourneyEvent, "e")
+_SELECT = f"SELECT {_EVENT.columns} FROM records_journeyevent e WHERE e.customer_id = %s"  # noqa: S608 - model fields
+_ORDER = " ORDER BY e.occurred_at DESC, e.id DESC LIMIT %s"
+# Hand-written for speed (cea/common/sql.py). The row comparison is an index condition: PostgreSQL
+# walks journey_customer_timeline from the cursor and stops after ``limit`` rows.
+_FIRST_PAGE = _SELECT + _ORDER
+_NEXT_PAGE = _SELECT + " AND (e.occurred_at, e.id) < (%s, %s)" + _ORDER
 
 
 def journey_timeline(
@@ -22,10 +31,15 @@ def journey_timeline(
     pagination walks the ``journey_customer_timeline`` index, so page 1,000 costs what page 1 does.
     Events of customers merged into this one were moved here by the merge.
     """
-    events: QuerySet[JourneyEvent] = JourneyEvent.objects.filter(customer_id=customer_id)
     if kinds:
-        events = events.filter(kind__in=kinds)
-    if before is not None:
-        occurred_at, event_id = before
-        events = events.filter(Q(occurred_at__lt=occurred_at) | Q(occurred_at=occurred_at, id__lt=event_id))
-    return list(events.order_by("-occurred_at", "-id")[:limit])
+        events: QuerySet[JourneyEvent] = JourneyEvent.objects.filter(customer_id=customer_id, kind__in=kinds)
+        if before is not None:
+            occurred_at, event_id = before
+            events = events.filter(
+                Q(occurred_at__lte=occurred_at),
+                Q(occurred_at__lt=occurred_at) | Q(occurred_at=occurred_at, id__lt=event_id),
+            )
+        return list(events.order_by("-occurred_at", "-id")[:limit])
+    if before is None:
+        return fetch_models(_EVENT, _FIRST_PAGE, [customer_id, limit])
+    return fetch_models(_EVENT, _NEXT_PAGE, [customer_id, *before, limit])
