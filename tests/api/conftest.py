@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from cea.accounts.services import api_token_create
 from records.cases.services import case_create
-from records.customers.services import customer_create
 from records.interactions.services import interaction_record
+from tests.support import assert_error, make_customer
 
 ALL_SCOPES = [
     "customers:read",
@@ -59,10 +59,6 @@ def token_client(db) -> Callable[..., APIClient]:
     return make
 
 
-def make_customer(team=None, *, given_name: str = "Alice", family_name: str = "Smith", **fields):
-    return customer_create(actor=None, given_name=given_name, family_name=family_name, team=team, **fields)
-
-
 def make_case(customer, *, subject: str = "Router keeps dropping", **fields):
     return case_create(actor=None, customer=customer, subject=subject, **fields)
 
@@ -77,16 +73,6 @@ def make_interaction(customer, *, channel: str = "chat", minutes_ago: int = 10, 
         ended_at=ended_at,
         **fields,
     )
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is the one error shape with ``status``; return its ``error`` object."""
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
 
 
 @pytest.fixture
@@ -111,3 +97,6 @@ def world(team_a, team_b):
 def fill(path: str, world) -> str:
     """``path`` with ``{customer_a}``-style placeholders replaced by the world's ids."""
     return path.format(**{name: getattr(value, "pk", value) for name, value in vars(world).items()})
+
+
+__all__ = ["assert_error", "fill", "make_case", "make_customer", "make_interaction"]

@@ -7,36 +7,9 @@ import time
 
 from rest_framework.test import APIClient
 
-from cea.accounts.services import api_token_create
 from engagement.adapters.webhooks import webhook_signature
-from engagement.context import store
-from records.customers.services import customer_create
-
-
-def isolate_redis(settings):
-    """Give the test its own context-store key prefix on the shared Redis; remove its keys after."""
-    settings.REDIS_PREFIX = f"cea-test-adapters-{time.monotonic_ns()}"
-    yield
-    client = store.client()
-    for key in client.scan_iter(f"{settings.REDIS_PREFIX}:*"):
-        client.delete(key)
-
-
-def token_client(user, scopes=("conversations:read", "conversations:write")) -> APIClient:
-    _, plaintext = api_token_create(user=user, name="tests", scopes=list(scopes), expires_at=None)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    return client
-
-
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def make_customer(team=None, *, given_name: str = "Alice", family_name: str = "Smith", **fields):
-    return customer_create(actor=None, given_name=given_name, family_name=family_name, team=team, **fields)
+from tests.support import assert_error, make_customer, session_client, token_client
+from tests.support import isolated_redis as isolate_redis
 
 
 def signed_post(client: APIClient, source, payload, *, timestamp: int | None = None, secret: str | None = None):
@@ -53,11 +26,5 @@ def signed_post(client: APIClient, source, payload, *, timestamp: int | None = N
     )
 
 
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is the one error shape with ``status``; return its ``error`` object."""
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
+# Shared helpers, re-exported for the tests that import them from here.
+__all__ = ["assert_error", "isolate_redis", "make_customer", "session_client", "signed_post", "token_client"]

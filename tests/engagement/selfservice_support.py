@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from rest_framework.test import APIClient
-
-from cea.accounts.services import api_token_create
 from cea.common.channels import Channel
-from engagement.context import store
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation
 from engagement.conversations.services import conversation_start, message_add
@@ -19,25 +13,13 @@ from engagement.selfservice.services import (
     selfservice_on_ivr_input,
 )
 from integration import lookups
-from records.customers.services import customer_create
-
-
-def isolate_redis(settings):
-    """Give the test its own context-store key prefix on the shared Redis; remove its keys after."""
-    settings.REDIS_PREFIX = f"cea-test-selfservice-{time.monotonic_ns()}"
-    yield
-    client = store.client()
-    for key in client.scan_iter(f"{settings.REDIS_PREFIX}:*"):
-        client.delete(key)
+from tests.support import assert_error, make_customer, session_client, token_client
+from tests.support import isolated_redis as isolate_redis
 
 
 def register_lookup(monkeypatch, name: str, function, **options) -> None:
     """Register a look-up for this test only."""
     monkeypatch.setitem(lookups.REGISTRY, name, lookups.Lookup(name=name, function=function, **options))
-
-
-def make_customer(team=None, *, given_name: str = "Alice", family_name: str = "Smith", **fields):
-    return customer_create(actor=None, given_name=given_name, family_name=family_name, team=team, **fields)
 
 
 def chat(*, customer=None, team=None, visitor: str = "visitor-1") -> Conversation:
@@ -158,24 +140,20 @@ def make_flows() -> dict:
     return {"order": order, "delivery": delivery, "balance": balance, "hours": hours}
 
 
-def token_client(user, scopes=("conversations:read", "conversations:write")) -> APIClient:
-    _, plaintext = api_token_create(user=user, name="tests", scopes=list(scopes), expires_at=None)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    return client
-
-
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is the one error shape with ``status``; return its ``error`` object."""
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
+# Shared helpers (tests/support.py), re-exported for the tests that import them from here.
+__all__ = [
+    "assert_error",
+    "call",
+    "chat",
+    "context_of",
+    "isolate_redis",
+    "make_customer",
+    "make_flows",
+    "order_lookup",
+    "presses",
+    "register_lookup",
+    "reloaded",
+    "says",
+    "session_client",
+    "token_client",
+]

@@ -21,16 +21,12 @@ from engagement.context.services import (
 )
 from records.journey.models import JourneyEvent
 from tests.records.factories import CustomerFactory
+from tests.support import isolated_redis
 
 
 @pytest.fixture(autouse=True)
 def _isolated_redis_keys(settings):
-    # Each test gets its own key prefix on the shared Redis, removed afterwards.
-    settings.REDIS_PREFIX = f"cea-test-ctx-{time.monotonic_ns()}"
-    yield
-    client = store.client()
-    for key in client.scan_iter(f"{settings.REDIS_PREFIX}:*"):
-        client.delete(key)
+    yield from isolated_redis(settings)
 
 
 @pytest.mark.django_db

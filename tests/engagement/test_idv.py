@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import re
 import threading
-import time
 
 import pytest
 from django.core import mail
@@ -45,6 +44,7 @@ from records.customers.services import customer_create
 from records.identities.services import identity_add
 from records.journey.models import JourneyEvent
 from tests.records.db_locks import wait_for_lock_waiters
+from tests.support import isolated_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +55,7 @@ BIRTH = dt.date(1980, 2, 29)
 
 @pytest.fixture(autouse=True)
 def _isolated_redis_keys(settings):
-    # Each test gets its own key prefix on the shared Redis (context and attempt counters), removed afterwards.
-    settings.REDIS_PREFIX = f"cea-test-idv-{time.monotonic_ns()}"
-    yield
-    client = attempts._client()
-    for key in client.scan_iter(f"{settings.REDIS_PREFIX}:*"):
-        client.delete(key)
+    yield from isolated_redis(settings)
 
 
 @pytest.fixture(autouse=True)

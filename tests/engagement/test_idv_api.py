@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import time
 
 import pytest
 import yaml
@@ -21,13 +20,14 @@ from rest_framework.test import APIClient
 from cea.accounts.services import api_token_create
 from engagement.conversations.models import Conversation
 from engagement.conversations.services import conversation_start
-from engagement.idv import attempts, senders
+from engagement.idv import senders
 from engagement.idv.models import VerificationLock
 from engagement.idv.urls import urlpatterns as idv_urlpatterns
 from records.audit.selectors import audit_trail
 from records.customers.services import customer_create
 from records.identities.services import identity_add
 from records.journey.models import JourneyEvent
+from tests.support import isolated_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +40,7 @@ LOCKED_MESSAGE = "Too many failed verification attempts: verification is paused.
 
 @pytest.fixture(autouse=True)
 def _isolated_redis_keys(settings):
-    settings.REDIS_PREFIX = f"cea-test-idv-api-{time.monotonic_ns()}"
-    yield
-    client = attempts._client()
-    for key in client.scan_iter(f"{settings.REDIS_PREFIX}:*"):
-        client.delete(key)
+    yield from isolated_redis(settings)
 
 
 @pytest.fixture(autouse=True)

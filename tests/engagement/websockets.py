@@ -7,8 +7,7 @@ consumers reach the database from other threads.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
@@ -16,29 +15,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from cea.asgi import application
-from engagement.context import store
+from tests.support import isolated_redis
 
 TIMEOUT = 5  # seconds to wait for a frame that must come (never a measurement)
 QUIET = 0.3  # seconds of silence that count as "nothing more arrives"
-
-
-def isolated_redis(settings) -> Iterator[str]:
-    """A key prefix and channel layer of this test's own on the shared Redis, removed afterwards.
-
-    A generator for each test module's autouse fixture: ``yield from isolated_redis(settings)``.
-    """
-    prefix = f"cea-test-ws-{uuid.uuid4().hex[:12]}"
-    settings.REDIS_PREFIX = prefix
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"{prefix}:channels"},
-        }
-    }
-    yield prefix
-    client = store.client()
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
@@ -81,3 +61,7 @@ async def closed_with(communicator) -> int:
     output = await communicator.receive_output(timeout=TIMEOUT)
     assert output["type"] == "websocket.close", output
     return output["code"]
+
+
+# isolated_redis is shared (tests/support.py) and re-exported for the tests that import it from here.
+__all__ = ["QUIET", "TIMEOUT", "closed_with", "desktop", "isolated_redis", "receive", "run", "session_cookie", "widget"]

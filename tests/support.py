@@ -1,0 +1,64 @@
+"""Helpers shared by test modules of every app (not collected as tests)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import redis
+from rest_framework.test import APIClient
+
+from cea.accounts.services import api_token_create
+from records.customers.services import customer_create
+
+
+def isolated_redis(settings) -> Iterator[str]:
+    """A key prefix and a channel layer of the test's own on the shared Redis, removed afterwards.
+
+    A generator for a module's autouse fixture: ``yield from isolated_redis(settings)``.
+    """
+    prefix = f"cea-test-{uuid.uuid4().hex[:12]}"
+    settings.REDIS_PREFIX = prefix
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"{prefix}:channels"},
+        }
+    }
+    yield prefix
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+def token_client(user, scopes=("conversations:read", "conversations:write")) -> APIClient:
+    """An API client authenticated with a new token of ``user`` with ``scopes``."""
+    _, plaintext = api_token_create(user=user, name="tests", scopes=list(scopes), expires_at=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return client
+
+
+def session_client(user) -> APIClient:
+    """An API client signed in with a browser session, as the desktop calls the API."""
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def make_customer(team=None, *, given_name: str = "Alice", family_name: str = "Smith", **fields):
+    """A customer made by the system through the service, so journey and audit rows exist."""
+    return customer_create(actor=None, given_name=given_name, family_name=family_name, team=team, **fields)
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """The response is the one error shape with ``status``; return its ``error`` object."""
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert isinstance(error["message"], str) and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    return error
