@@ -138,6 +138,9 @@ def message_add(
     """Add a message or event; returns ``(message, created)``.
 
     The same ``(channel, external_id)`` twice returns the first message, ``created=False``.
+    Messages of one conversation are added one at a time (the conversation row is locked until
+    commit), so their ids grow in commit order: a client that reconnects and asks for the
+    messages after the last id it saw cannot miss one committed late with a smaller id.
     """
     if author_kind not in AuthorKind.values:
         raise ValidationFailed(f"Unknown author kind {author_kind!r}.", fields={"author_kind": "Unknown."})
@@ -145,7 +148,8 @@ def message_add(
         existing = Message.objects.filter(channel=conversation.channel, external_id=external_id).first()
         if existing is not None:
             return existing, False
-    if conversation.status == ConversationStatus.ENDED:
+    status = Conversation.objects.select_for_update().values_list("status", flat=True).get(pk=conversation.pk)
+    if status == ConversationStatus.ENDED:
         raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
     message = Message(
         conversation=conversation,
