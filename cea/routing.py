@@ -1,5 +1,5 @@
 """Websocket routes of every app."""
 
-from engagement.routing import authenticated_websocket_urlpatterns, public_websocket_urlpatterns
+from engagement.websockets import authenticated_websocket_urlpatterns, public_websocket_urlpatterns
 
 __all__ = ["authenticated_websocket_urlpatterns", "public_websocket_urlpatterns"]

@@ -230,6 +230,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Routing (engagement) -----------------------------------------------------------------
+
+# Routing and presence. The sweep expires offers, ends after-contact work, sets disconnected
+# agents offline and re-routes waiting work whose rules widened (it is also the safety net for
+# a lost trigger), so its period bounds how late any of those can be.
+CEA_ROUTING_SWEEP_SECONDS = env_int("CEA_ROUTING_SWEEP_SECONDS", 2, minimum=1)
+CEA_PRESENCE_GRACE_SECONDS = env_int("CEA_PRESENCE_GRACE_SECONDS", 30, minimum=1)
+CEA_DESKTOP_HEARTBEAT_SECONDS = env_int("CEA_DESKTOP_HEARTBEAT_SECONDS", 20, minimum=1)
+CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
+
 # --- Celery ---------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = REDIS_URL
@@ -249,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
     "records: flag SLA breaches": {
         "task": "records.cases.mark_sla_breaches",
         "schedule": env_int("CEA_SLA_SWEEP_SECONDS", 60, minimum=5),
+    },
+    "engagement: routing sweep": {
+        "task": "engagement.routing.sweep",
+        "schedule": float(CEA_ROUTING_SWEEP_SECONDS),
+        "options": {"expires": float(CEA_ROUTING_SWEEP_SECONDS)},
     },
 }
 

@@ -6,7 +6,7 @@ to the agent handling it, and to admins and integration clients.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import role_of, sees_everything
@@ -21,7 +21,25 @@ def conversations_visible_to(user) -> QuerySet[Conversation]:
     if sees_everything(user):
         return conversations
     teams = team_ids_of(user)
-    return conversations.filter(Q(team_id__in=teams) | Q(customer__team_id__in=teams) | Q(agent_id=user.pk))
+    return conversations.filter(
+        Q(team_id__in=teams) | Q(customer__team_id__in=teams) | Q(agent_id=user.pk) | Exists(_routed_to(user))
+    )
+
+
+def _routed_to(user, conversation_id=None):
+    """Open work of a conversation offered to, handled by or transferred by name to ``user``.
+
+    The router may offer a conversation to an agent outside its team (a queue without a team, a
+    transfer by name): the offer is what lets them see it.
+    """
+    from engagement.routing.models import OPEN_WORK, WorkItem
+
+    work = WorkItem.objects.filter(status__in=OPEN_WORK).filter(
+        Q(agent__user_id=user.pk) | Q(target_agent__user_id=user.pk)
+    )
+    if conversation_id is None:
+        return work.filter(conversation_id=OuterRef("pk"))
+    return work.filter(conversation_id=conversation_id)
 
 
 def conversation_visible(user, conversation: Conversation) -> bool:
@@ -32,6 +50,7 @@ def conversation_visible(user, conversation: Conversation) -> bool:
         conversation.agent_id == user.pk
         or (conversation.team_id is not None and conversation.team_id in teams)
         or (conversation.customer is not None and conversation.customer.team_id in teams)
+        or _routed_to(user, conversation.pk).exists()
     )
 
 

@@ -4,19 +4,43 @@ from engagement.adapters.models import WebhookSource
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
+from engagement.routing.models import (
+    AgentProfile,
+    AgentSkill,
+    ChannelLoad,
+    Offer,
+    PresenceChange,
+    Queue,
+    ReasonCode,
+    RoutingStep,
+    Skill,
+    WorkItem,
+    WrapUpCode,
+)
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 from engagement.webchat.models import SiteKey
 
 __all__ = [
+    "AgentProfile",
+    "AgentSkill",
     "Attachment",
+    "ChannelLoad",
     "ContextChange",
     "Conversation",
     "Flow",
     "FlowStep",
     "KnowledgeArticle",
     "Message",
+    "Offer",
+    "PresenceChange",
+    "Queue",
+    "ReasonCode",
+    "RoutingStep",
     "SiteKey",
+    "Skill",
     "VerificationChallenge",
     "VerificationLock",
     "WebhookSource",
+    "WorkItem",
+    "WrapUpCode",
 ]

@@ -29,3 +29,4 @@ def deliver_email_reply(message_id: int) -> bool:
 # The task lives in engagement/idv/tasks.py; importing it here is what makes the worker (which
 # discovers `<app>.tasks` modules) register it.
 from engagement.idv.tasks import send_verification_code  # noqa: E402, F401
+from engagement.routing.tasks import route_agent, route_queue, sweep  # noqa: E402, F401

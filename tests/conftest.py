@@ -62,3 +62,12 @@ def admin_user(db):
 @pytest.fixture
 def integration_user(db):
     return UserFactory(username="crm-sync", role="integration")
+
+
+@pytest.fixture
+def routing_defaults(db):
+    """Channel loads, reason and wrap-up codes, the general queue: made by a migration, but a
+    transactional test before this one may have flushed them."""
+    from engagement.routing.defaults import routing_defaults_ensure
+
+    routing_defaults_ensure()

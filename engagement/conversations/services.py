@@ -242,6 +242,9 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
     conversation.escalated_at = timezone.now()
     conversation.queue = queue or conversation.queue
     conversation.save(update_fields=["status", "escalated_at", "queue", "updated_at"])
+    from engagement.routing.engine import work_enqueue  # routing builds on conversations
+
+    work_enqueue(conversation=conversation, queue_name=conversation.queue)
     push_on_commit(
         conversation_group(conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
@@ -274,6 +277,11 @@ def conversation_end(
     if conversation.status == ConversationStatus.ENDED:
         return conversation.interaction
     ended_at = ended_at or timezone.now()
+    from engagement.routing.work import work_on_conversation_end  # routing builds on conversations
+
+    work = work_on_conversation_end(conversation=conversation, now=ended_at)
+    if work == "abandoned":
+        disposition = disposition or "abandoned"
     transcript = [
         {
             "at": m.sent_at.isoformat(),
@@ -305,6 +313,7 @@ def conversation_end(
             **snapshot,
             "verification_level": conversation.verification_level,
             "contained": conversation.contained,
+            **({"abandoned": True} if work == "abandoned" else {}),
         },
         external_id=f"conversation-{conversation.pk}",
         source_system="engagement",

@@ -151,3 +151,18 @@ def interaction_set_sentiment(*, actor, interaction: Interaction, score: float, 
         interaction.sentiment_label = label
         interaction.save(update_fields=["sentiment", "sentiment_label", "updated_at"])
     return interaction
+
+
+@transaction.atomic
+def interaction_wrap_up(
+    *, actor, interaction: Interaction, wrap_up_code: str, disposition: str = "", notes: str = ""
+) -> Interaction:
+    """The agent's wrap-up of a conversation recorded before they finished it (the customer left first)."""
+    if len(wrap_up_code) > 50 or len(disposition) > 50:
+        raise ValidationFailed("Wrap-up code and disposition are at most 50 characters.")
+    with audited(actor):
+        interaction.wrap_up_code = wrap_up_code
+        interaction.disposition = disposition or interaction.disposition
+        interaction.wrap_up_notes = notes
+        interaction.save(update_fields=["wrap_up_code", "disposition", "wrap_up_notes", "updated_at"])
+    return interaction

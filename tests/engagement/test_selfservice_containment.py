@@ -41,7 +41,7 @@ def test_solved_in_self_service_is_contained_and_escalated_is_not(flows, django_
     # Given
     solved, escalated = chat(), chat(visitor="visitor-2")
     with django_capture_on_commit_callbacks(execute=True):
-        # When: one customer gets the answer, the other asks for an agent and the agent ends it
+        # When: one customer gets the answer, the other asks for an agent and leaves before an answer
         says(solved, "1")
         says(solved, "123456")
         says(escalated, "agent")
@@ -49,7 +49,7 @@ def test_solved_in_self_service_is_contained_and_escalated_is_not(flows, django_
     # Then
     solved, escalated = reloaded(solved), reloaded(escalated)
     assert (solved.status, solved.contained, solved.interaction.disposition) == ("ended", True, "contained")
-    assert (escalated.status, escalated.contained, escalated.interaction.disposition) == ("ended", False, "")
+    assert (escalated.status, escalated.contained, escalated.interaction.disposition) == ("ended", False, "abandoned")
 
 
 def test_the_containment_rate_by_channel_over_a_period(flows, django_capture_on_commit_callbacks):

@@ -1,0 +1,491 @@
+"""The router: work joins a queue, and each decision offers one waiting item to one free agent.
+
+Decisions are safe with many workers at once. A decision locks the item it routes and the agent
+it picks with ``SELECT … FOR UPDATE SKIP LOCKED``, so two workers never take the same item or the
+same agent's last unit of capacity; a locked row is skipped, never waited for. ``load_units`` is
+read and raised under the agent's lock, so no agent passes their capacity.
+
+Two directions, one rule set:
+
+- ``dispatch_queue`` (a new item, an offer that ended, the sweep): the queue's waiting items in
+  rank order, each to the best free agent its current bullseye step allows;
+- ``route_agent`` (an agent became free): the best waiting item, across the agent's queues,
+  whose current step the agent matches.
+
+Triggers run in Celery on commit (``kick_on_commit``) and a periodic sweep (``routing_sweep``)
+repeats them, so a lost trigger delays work by one sweep but never strands it.
+
+Blocking locks (accept, reject, transfer, presence, end of a conversation) are always taken in
+the order conversation → work item → agent, so they cannot deadlock with one another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from engagement.routing.defaults import CHANNEL_UNITS, DEFAULT_UNITS
+from engagement.routing.defaults import DEFAULT_QUEUE as DEFAULT_QUEUE_ROW
+from engagement.routing.live import offer_json, push_to_agent
+from engagement.routing.models import (
+    AgentProfile,
+    AgentSelection,
+    ChannelLoad,
+    Offer,
+    OfferStatus,
+    Presence,
+    Queue,
+    WorkItem,
+    WorkStatus,
+)
+from engagement.routing.priority import effective_priority, rank_of
+from engagement.routing.rules import ANY_AGENT, Step, queue_steps, step_at, step_start
+
+logger = logging.getLogger("engagement.routing")
+
+DEFAULT_QUEUE, DEFAULT_QUEUE_LABEL = DEFAULT_QUEUE_ROW
+# How many waiting items one dispatch looks at before it stops (items no free agent matches
+# are passed over; the sweep comes back to them).
+MAX_ATTEMPTS = 200
+
+
+# --- Triggers ---------------------------------------------------------------------------------
+
+
+def kick_on_commit(*, queue_ids=(), agent_ids=()) -> None:
+    """After commit, ask Celery to route these queues and these agents."""
+    queue_ids, agent_ids = sorted(set(queue_ids)), sorted(set(agent_ids))
+    if not queue_ids and not agent_ids:
+        return
+
+    def kick() -> None:
+        from engagement.routing import tasks  # the tasks call back into this module
+
+        for queue_id in queue_ids:
+            tasks.route_queue.delay(queue_id)
+        for agent_id in agent_ids:
+            tasks.route_agent.delay(agent_id)
+
+    transaction.on_commit(kick)
+
+
+# --- Joining a queue --------------------------------------------------------------------------
+
+
+def queue_for(name: str) -> Queue:
+    """The active queue called ``name``, or the default queue (a contact is never dropped for a typo)."""
+    queue = Queue.objects.filter(name=name, is_active=True).first() if name else None
+    if queue is None:
+        if name:
+            logger.warning("No active queue %r: the work goes to %r.", name, DEFAULT_QUEUE)
+        queue, _ = Queue.objects.get_or_create(name=DEFAULT_QUEUE, defaults={"label": DEFAULT_QUEUE_LABEL})
+    return queue
+
+
+def units_for(channel: str) -> int:
+    units = ChannelLoad.objects.filter(channel=channel).values_list("units", flat=True).first()
+    return units or CHANNEL_UNITS.get(channel, DEFAULT_UNITS)
+
+
+def _context_values(conversation) -> dict:
+    from engagement.context.models import ContextScope
+    from engagement.context.services import context_read
+
+    try:
+        return context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
+    except Exception:
+        logger.exception("Context of conversation %s unreadable for priority", conversation.pk)
+        return {}
+
+
+@transaction.atomic
+def work_enqueue(
+    *,
+    conversation,
+    queue_name: str = "",
+    queue: Queue | None = None,
+    target_agent: AgentProfile | None = None,
+    transferred_from: WorkItem | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> WorkItem:
+    """Put a conversation in a queue to wait for an agent; a conversation already waiting keeps its item."""
+    from engagement.routing.priority import priority_of
+
+    existing = (
+        WorkItem.objects.filter(conversation=conversation, status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
+        .select_related("queue")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    queue = queue or queue_for(queue_name or conversation.queue)
+    priority, reasons = priority_of(
+        base=queue.base_priority,
+        customer=conversation.customer,
+        verification_level=conversation.verification_level,
+        context=_context_values(conversation),
+    )
+    enqueued_at = transferred_from.enqueued_at if transferred_from is not None else now
+    item = WorkItem.objects.create(
+        conversation=conversation,
+        queue=queue,
+        channel=conversation.channel,
+        units=units_for(conversation.channel),
+        priority=priority,
+        priority_reasons=reasons,
+        rank=rank_of(priority=priority, ageing_per_minute=queue.ageing_per_minute, enqueued_at=enqueued_at),
+        enqueued_at=enqueued_at,
+        entered_queue_at=now,
+        target_agent=target_agent,
+        transferred_from=transferred_from,
+        note=note,
+    )
+    kick_on_commit(queue_ids=[queue.pk], agent_ids=[target_agent.pk] if target_agent else [])
+    return item
+
+
+# --- Decisions --------------------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """What one routing attempt did: offered (``offer``), moved to an overflow queue, or nothing."""
+
+    offer: Offer | None = None
+    overflowed_to: int | None = None
+
+
+def _free_agents(*, item: WorkItem, queue: Queue, step: Step):
+    """Agents who may be offered ``item`` now, best first, with their rows locked (SKIP LOCKED)."""
+    agents = AgentProfile.objects.filter(
+        presence=Presence.AVAILABLE,
+        user__is_active=True,
+        load_units__lte=F("capacity_units") - item.units,
+    ).filter(Q(channels=[]) | Q(channels__contains=[item.channel]))
+    declined = Offer.objects.filter(work_item=item, status__in=(OfferStatus.REJECTED, OfferStatus.TIMED_OUT)).values(
+        "agent_id"
+    )
+    agents = agents.exclude(pk__in=declined)
+    if item.target_agent_id is not None:
+        # A transfer to a named agent goes to them only, whatever the queue's rules say.
+        return agents.filter(pk=item.target_agent_id).order_by("pk").select_for_update(skip_locked=True, of=("self",))
+    if queue.team_id is not None:
+        agents = agents.filter(user__teams=queue.team_id)
+    order = ["idle_since", "pk"]
+    if step.skill_id is not None:
+        agents = agents.filter(skills__skill_id=step.skill_id, skills__proficiency__gte=step.min_proficiency)
+        if queue.selection == AgentSelection.BEST_PROFICIENCY:
+            order = ["-skills__proficiency", *order]
+    return agents.order_by(*order).select_for_update(skip_locked=True, of=("self",))
+
+
+def _offer(*, item: WorkItem, agent: AgentProfile, queue: Queue, step_index: int, now: datetime) -> Offer:
+    """Reserve ``item`` for ``agent``; both rows are locked by the caller."""
+    offer = Offer.objects.create(
+        work_item=item,
+        agent=agent,
+        offered_at=now,
+        expires_at=now + timedelta(seconds=queue.offer_timeout_seconds),
+        step=step_index,
+    )
+    item.status = WorkStatus.OFFERED
+    item.agent = agent
+    item.offered_at = now
+    item.save(update_fields=["status", "agent", "offered_at"])
+    AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") + item.units, idle_since=now)
+    agent.load_units += item.units
+    agent.idle_since = now
+    offer.work_item = item
+    push_to_agent(agent.user_id, {"type": "offer.new", "offer": offer_json(offer)})
+    return offer
+
+
+def _overflow(*, item: WorkItem, target_id: int, now: datetime) -> Decision:
+    target = Queue.objects.get(pk=target_id)
+    item.queue = target
+    item.entered_queue_at = now
+    item.rank = rank_of(
+        priority=item.priority, ageing_per_minute=target.ageing_per_minute, enqueued_at=item.enqueued_at
+    )
+    item.save(update_fields=["queue", "entered_queue_at", "rank"])
+    kick_on_commit(queue_ids=[target.pk])
+    return Decision(overflowed_to=target.pk)
+
+
+def _target_can_take(item: WorkItem) -> bool:
+    """Whether the agent an item was transferred to by name could ever be offered it as things are.
+
+    Away, offline, deactivated, without the item's channel or with too small a capacity: the item
+    would wait for them for ever, so it falls back to its queue's rules instead.
+    """
+    return (
+        AgentProfile.objects.filter(pk=item.target_agent_id, user__is_active=True, capacity_units__gte=item.units)
+        .exclude(presence__in=(Presence.AWAY, Presence.OFFLINE))
+        .filter(Q(channels=[]) | Q(channels__contains=[item.channel]))
+        .exists()
+    )
+
+
+def route_locked_item(*, item: WorkItem, queue: Queue, steps: list[Step], now: datetime) -> Decision:
+    """One decision for an item the caller has locked: offer it, overflow it, or leave it waiting."""
+    if item.target_agent_id is not None and not _target_can_take(item):
+        item.target_agent = None
+        item.save(update_fields=["target_agent"])
+    age = (now - item.entered_queue_at).total_seconds()
+    # A transfer to a named agent skips the queue's rules: it is for them.
+    index, step = step_at(steps, age) if item.target_agent_id is None else (0, ANY_AGENT)
+    if step.overflows:
+        return _overflow(item=item, target_id=step.overflow_to_id, now=now)
+    agent = _free_agents(item=item, queue=queue, step=step).first()
+    if agent is None:
+        return Decision()
+    return Decision(offer=_offer(item=item, agent=agent, queue=queue, step_index=index, now=now))
+
+
+def _lock_next_waiting(queue_id: int, passed_over: list[int]) -> WorkItem | None:
+    return (
+        WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("conversation__customer", "queue")
+        .filter(queue_id=queue_id, status=WorkStatus.WAITING)
+        .exclude(pk__in=passed_over)
+        .order_by("-rank", "id")
+        .first()
+    )
+
+
+def route_next(
+    *, queue: Queue, steps: list[Step] | None = None, passed_over: list[int] | None = None
+) -> Decision | None:
+    """Lock the queue's best waiting item not passed over and decide it; ``None`` when none is left."""
+    steps = queue_steps(queue) if steps is None else steps
+    passed_over = [] if passed_over is None else passed_over
+    with transaction.atomic():
+        item = _lock_next_waiting(queue.pk, passed_over)
+        if item is None:
+            return None
+        decision = route_locked_item(item=item, queue=queue, steps=steps, now=timezone.now())
+        if decision.offer is None and decision.overflowed_to is None:
+            passed_over.append(item.pk)
+        return decision
+
+
+def _any_free_agent(queue: Queue) -> bool:
+    agents = AgentProfile.objects.filter(
+        presence=Presence.AVAILABLE, user__is_active=True, load_units__lt=F("capacity_units")
+    )
+    if queue.team_id is not None:
+        agents = agents.filter(user__teams=queue.team_id)
+    return agents.exists()
+
+
+def dispatch_queue(queue_id: int, *, max_attempts: int = MAX_ATTEMPTS) -> int:
+    """Route the queue's waiting work, best first, until no free agent matches; returns the offers made."""
+    queue = Queue.objects.filter(pk=queue_id).first()
+    if queue is None:
+        return 0
+    steps = queue_steps(queue)
+    passed_over: list[int] = []
+    offers = 0
+    has_targeted = WorkItem.objects.filter(
+        queue_id=queue_id, status=WorkStatus.WAITING, target_agent__isnull=False
+    ).exists()
+    if not has_targeted and not _any_free_agent(queue):
+        return 0
+    for _ in range(max_attempts):
+        decision = route_next(queue=queue, steps=steps, passed_over=passed_over)
+        if decision is None:
+            break
+        if decision.offer is not None:
+            offers += 1
+    return offers
+
+
+def _matching_ages(steps: list[Step], agent_skills: dict[int, int]) -> list[tuple[int, int | None]]:
+    """The item ages (in seconds, ``[start, end)``) at which the queue's rules let this agent in."""
+    if not steps:
+        return [(0, None)]
+    ages = []
+    for index, step in enumerate(steps):
+        if step.overflows:
+            continue
+        if step.skill_id is None or agent_skills.get(step.skill_id, 0) >= step.min_proficiency:
+            ages.append((step_start(steps, index), step.until_seconds))
+    if ages and steps[-1].until_seconds is not None and not steps[-1].overflows:
+        # The last step keeps holding after its limit.
+        start, _ = ages[-1]
+        if ages[-1][1] == steps[-1].until_seconds:
+            ages[-1] = (start, None)
+    return ages
+
+
+def _ages_filter(ages: list[tuple[int, int | None]], now: datetime) -> Q:
+    condition = Q(pk__in=[])
+    for start, end in ages:
+        part = Q(entered_queue_at__lte=now - timedelta(seconds=start))
+        if end is not None:
+            part &= Q(entered_queue_at__gt=now - timedelta(seconds=end))
+        condition |= part
+    return condition
+
+
+def _step_index(steps: list[Step], item: WorkItem, now: datetime) -> int:
+    return step_at(steps, (now - item.entered_queue_at).total_seconds())[0]
+
+
+def route_agent(agent_id: int) -> Offer | None:
+    """Offer a free agent the best waiting item they match, across their queues (one decision)."""
+    tried: list[int] = []
+    for _ in range(3):  # the chosen item may be taken by another worker between look and lock
+        with transaction.atomic():
+            now = timezone.now()
+            agent = (
+                AgentProfile.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=agent_id, presence=Presence.AVAILABLE, user__is_active=True)
+                .first()
+            )
+            if agent is None or agent.load_units >= agent.capacity_units:
+                return None
+            candidate = _best_item_for(agent, now, passed_over=tried)
+            if candidate is None:
+                return None
+            item, queue, steps = candidate
+            # Still waiting where it was seen: another worker may have overflowed it to a queue this
+            # agent does not serve, or dropped its transfer target, between the look and the lock.
+            locked = (
+                WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("conversation__customer", "queue")
+                .filter(
+                    pk=item.pk,
+                    status=WorkStatus.WAITING,
+                    queue_id=item.queue_id,
+                    entered_queue_at=item.entered_queue_at,
+                    target_agent_id=item.target_agent_id,
+                )
+                .first()
+            )
+            if locked is None:
+                tried.append(item.pk)
+                continue
+            index = 0 if locked.target_agent_id else _step_index(steps, locked, now)
+            return _offer(item=locked, agent=agent, queue=queue, step_index=index, now=now)
+    return None
+
+
+def _best_item_for(
+    agent: AgentProfile, now: datetime, *, passed_over: Sequence[int] = ()
+) -> tuple[WorkItem, Queue, list[Step]] | None:
+    spare = agent.capacity_units - agent.load_units
+    waiting = (
+        WorkItem.objects.filter(status=WorkStatus.WAITING, units__lte=spare)
+        .exclude(
+            pk__in=Offer.objects.filter(agent=agent, status__in=(OfferStatus.REJECTED, OfferStatus.TIMED_OUT)).values(
+                "work_item_id"
+            )
+        )
+        .exclude(pk__in=list(passed_over))
+    )
+    if agent.channels:
+        waiting = waiting.filter(channel__in=agent.channels)
+    # A transfer to this agent by name comes first.
+    targeted = waiting.filter(target_agent=agent).select_related("queue").order_by("-rank", "id").first()
+    if targeted is not None:
+        return targeted, targeted.queue, queue_steps(targeted.queue)
+    skills = dict(agent.skills.values_list("skill_id", "proficiency"))
+    team_ids = list(agent.user.teams.values_list("pk", flat=True))
+    queues = Queue.objects.filter(is_active=True).filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
+    if agent.channels:
+        queues = queues.filter(Q(channel="") | Q(channel__in=agent.channels))
+    best: tuple[float, WorkItem, Queue, list[Step]] | None = None
+    for queue in queues.prefetch_related("steps"):
+        steps = [
+            Step(s.position, s.until_seconds, s.skill_id, s.min_proficiency, s.overflow_to_id)
+            for s in sorted(queue.steps.all(), key=lambda s: (s.position, s.pk))
+        ]
+        ages = _matching_ages(steps, skills)
+        if not ages:
+            continue
+        item = (
+            waiting.filter(queue=queue, target_agent__isnull=True)
+            .filter(_ages_filter(ages, now))
+            .order_by("-rank", "id")
+            .first()
+        )
+        if item is None:
+            continue
+        score = effective_priority(rank=item.rank, ageing_per_minute=queue.ageing_per_minute, now=now)
+        if best is None or score > best[0]:
+            best = (score, item, queue, steps)
+    return None if best is None else best[1:]
+
+
+# --- Ending an offer --------------------------------------------------------------------------
+
+
+def offer_close(*, offer: Offer, item: WorkItem, agent: AgentProfile, status: str, reason: str, now: datetime) -> None:
+    """End a pending offer; the caller holds the item's and the agent's locks.
+
+    Rejected, timed-out and rescinded offers give the agent's capacity back and put the item back
+    to waiting (a transfer to a named agent falls back to its queue). Accepted offers keep both.
+    """
+    offer.status = status
+    offer.ended_at = now
+    offer.reason = reason[:200]
+    offer.save(update_fields=["status", "ended_at", "reason"])
+    if status != OfferStatus.ACCEPTED:
+        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units)
+        agent.load_units = max(0, agent.load_units - item.units)
+        item.status = WorkStatus.WAITING
+        item.agent = None
+        item.offered_at = None
+        item.target_agent = None
+        item.save(update_fields=["status", "agent", "offered_at", "target_agent"])
+    push_to_agent(agent.user_id, {"type": "offer.ended", "offer": offer.pk, "status": status, "reason": reason})
+
+
+def work_release(*, item: WorkItem, agent: AgentProfile, status: str, now: datetime) -> None:
+    """Close assigned work (done or transferred) and give the agent's capacity back; rows are locked."""
+    item.status = status
+    item.ended_at = now
+    item.save(update_fields=["status", "ended_at"])
+    agent.load_units = max(0, agent.load_units - item.units)
+    if agent.load_units == 0:
+        # Free again: longest idle counts from the end of their last contact, not from when it began.
+        agent.idle_since = now
+        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units, idle_since=now)
+    else:
+        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units)
+    push_to_agent(agent.user_id, {"type": "work.ended", "conversation": item.conversation_id, "status": status})
+
+
+# --- The sweep --------------------------------------------------------------------------------
+
+# Free agents the sweep asks work for, longest idle first (a missed "agent available" trigger).
+SWEEP_AGENTS = 200
+
+
+def routing_sweep() -> dict:
+    """Expire offers, run presence timers, then route every queue with waiting work and idle agents.
+
+    Runs on a schedule (``CEA_ROUTING_SWEEP_SECONDS``): widening steps take effect here, and any
+    trigger lost between commit and Celery is made good within one period.
+    """
+    from engagement.routing.offers import offers_expire_due
+    from engagement.routing.presence import presence_sweep
+
+    done = {"offers_expired": offers_expire_due(), **presence_sweep()}
+    queue_ids = list(WorkItem.objects.filter(status=WorkStatus.WAITING).values_list("queue_id", flat=True).distinct())
+    done["offers"] = sum(dispatch_queue(queue_id) for queue_id in sorted(queue_ids))
+    if queue_ids:
+        free = AgentProfile.objects.filter(
+            presence=Presence.AVAILABLE, user__is_active=True, load_units__lt=F("capacity_units")
+        ).order_by("idle_since", "pk")[:SWEEP_AGENTS]
+        done["offers"] += sum(route_agent(agent_id) is not None for agent_id in free.values_list("pk", flat=True))
+    return done

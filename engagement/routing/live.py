@@ -1,0 +1,69 @@
+"""What the router tells an agent's desktop: every agent has a Channels group, ``agent.<user id>``."""
+
+from __future__ import annotations
+
+from cea.common.channels import Direction
+from cea.common.live import push_on_commit
+
+
+def agent_group(user_id: int) -> str:
+    return f"agent.{user_id}"
+
+
+def offer_json(offer) -> dict:
+    item = offer.work_item
+    conversation = item.conversation
+    customer = conversation.customer
+    return {
+        "id": offer.pk,
+        "work_item": item.pk,
+        "conversation": conversation.pk,
+        "channel": conversation.channel,
+        "channel_label": conversation.get_channel_display(),
+        "queue": item.queue.label or item.queue.name,
+        "customer": str(customer) if customer else (conversation.contact_value or "Visitor"),
+        "subject": conversation.subject,
+        "verification_level": conversation.verification_level,
+        "priority": item.priority,
+        "note": item.note,
+        "transfer": item.transferred_from_id is not None,
+        "offered_at": offer.offered_at.isoformat(),
+        "expires_at": offer.expires_at.isoformat(),
+        "seconds": max(0, round((offer.expires_at - offer.offered_at).total_seconds())),
+    }
+
+
+def push_to_agent(user_id: int, event: dict) -> None:
+    push_on_commit(agent_group(user_id), event)
+
+
+def conversation_announce(*, conversation, body: str, payload: dict, context: dict) -> None:
+    """Tell everyone following a conversation that the router moved it (joined, transferred).
+
+    Its new status goes to the conversation's group, a system message to the customer, and
+    ``context`` into the conversation's context (after commit).
+    """
+    from engagement.context.models import ContextScope
+    from engagement.context.services import context_write_on_commit
+    from engagement.conversations.models import AuthorKind
+    from engagement.conversations.services import conversation_group, message_add
+
+    push_on_commit(
+        conversation_group(conversation.pk),
+        {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
+    )
+    message_add(
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.SYSTEM,
+        body=body,
+        payload=payload,
+    )
+    context_write_on_commit(
+        actor=None,
+        scope=ContextScope.CONVERSATION,
+        context_id=conversation.pk,
+        customer_id=conversation.customer_id,
+        source="routing",
+        values=context,
+    )

@@ -1,0 +1,336 @@
+"""Routing and work assignment: queues, skills, agents' capacity and presence, work items and offers.
+
+A conversation that needs an agent becomes a ``WorkItem`` in a ``Queue``. The router offers it to
+one agent at a time (an ``Offer``, a reservation) chosen by the queue's ``RoutingStep`` rules,
+which widen as the item ages (bullseye). An agent's load is counted in capacity units per channel
+(``ChannelLoad``): one voice call fills a default capacity of 4, a chat or an email takes 1.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from cea.common.channels import Channel
+from cea.common.models import TimeStampedModel
+
+
+class Skill(TimeStampedModel):
+    name = models.SlugField(max_length=60, unique=True, help_text="e.g. billing, spanish, mortgages")
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentSelection(models.TextChoices):
+    LONGEST_IDLE = "longest_idle", "Longest idle among matching agents"
+    BEST_PROFICIENCY = "best_proficiency", "Best proficiency, then longest idle"
+
+
+class Queue(TimeStampedModel):
+    """Where waiting work lines up. ``name`` is what conversations, flows and adapters name."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    label = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(
+        max_length=20, choices=Channel.choices, blank=True, help_text="Blank: work of any channel"
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queues",
+        help_text="Only this team's agents take its work; blank: any agent who matches the rules",
+    )
+    service_level_percent = models.PositiveSmallIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    service_level_seconds = models.PositiveIntegerField(default=20, validators=[MinValueValidator(1)])
+    selection = models.CharField(max_length=20, choices=AgentSelection.choices, default=AgentSelection.LONGEST_IDLE)
+    base_priority = models.IntegerField(default=0)
+    ageing_per_minute = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0)], help_text="Priority points a waiting item gains per minute"
+    )
+    offer_timeout_seconds = models.PositiveIntegerField(default=20, validators=[MinValueValidator(3)])
+    unavailable_on_timeout = models.BooleanField(
+        default=True, help_text="An agent who lets an offer time out is set away (reason: missed offer)"
+    )
+    after_contact_seconds = models.PositiveIntegerField(
+        default=60, help_text="Time limit of after-contact work following a contact of this queue"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+
+class RoutingStep(models.Model):
+    """One ring of a queue's bullseye. Steps apply in ``position`` order by the item's age in the queue.
+
+    A step holds while the item is younger than ``until_seconds`` (blank on the last step: for
+    ever). It asks for ``skill`` at ``min_proficiency`` or better (no skill: any agent of the
+    queue), or moves the item to ``overflow_to``.
+    """
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    until_seconds = models.PositiveIntegerField(null=True, blank=True)
+    skill = models.ForeignKey(Skill, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    min_proficiency = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    overflow_to = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["queue", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_proficiency__gte=1, min_proficiency__lte=5), name="routingstep_proficiency_1_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.overflow_to_id:
+            return f"overflow to {self.overflow_to}"
+        want = f"{self.skill} {self.min_proficiency}+" if self.skill_id else "any agent"
+        return f"{want} until {self.until_seconds}s" if self.until_seconds else want
+
+
+class ChannelLoad(models.Model):
+    """How many capacity units one conversation of a channel takes (voice 4, chat 1 …)."""
+
+    channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
+    units = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.units}"
+
+
+class Presence(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    BUSY = "busy", "Busy (no new work)"
+    AFTER_CONTACT = "after_contact", "After-contact work"
+    AWAY = "away", "Away"
+    OFFLINE = "offline", "Offline"
+
+
+class ReasonCode(models.Model):
+    """Why an agent is away: break, lunch, training … (``system`` codes are set by CEA itself)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    system = models.BooleanField(default=False, help_text="Set by CEA (e.g. missed offer), not chosen by agents")
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class AgentProfile(TimeStampedModel):
+    """An agent as the router sees them: channels, capacity, presence and current load.
+
+    ``load_units`` is the sum of the units of their pending offers and assigned work; it only
+    changes with this row locked, so it can never pass ``capacity_units`` by a race.
+    ``idle_since`` is when they last got work or became available (longest idle goes first).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="routing_profile")
+    channels = ArrayField(
+        models.CharField(max_length=20, choices=Channel.choices),
+        default=list,
+        blank=True,
+        help_text="Channels this agent takes; empty: all",
+    )
+    capacity_units = models.PositiveSmallIntegerField(default=4, validators=[MinValueValidator(1)])
+    presence = models.CharField(max_length=20, choices=Presence.choices, default=Presence.OFFLINE)
+    reason = models.ForeignKey(ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    presence_since = models.DateTimeField(default=timezone.now)
+    after_contact_until = models.DateTimeField(null=True, blank=True)
+    idle_since = models.DateTimeField(default=timezone.now)
+    load_units = models.PositiveSmallIntegerField(default=0)
+    # Desktop connections: an agent with none for longer than the grace period goes offline.
+    connections = models.PositiveSmallIntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        indexes = [
+            models.Index(fields=["presence", "idle_since"], name="agentprofile_free"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_presence_display()})"
+
+
+class AgentSkill(models.Model):
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents")
+    proficiency = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+    class Meta:
+        ordering = ["skill__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "skill"], name="agentskill_once"),
+            models.CheckConstraint(
+                condition=models.Q(proficiency__gte=1, proficiency__lte=5), name="agentskill_proficiency_1_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["skill", "proficiency"], name="agentskill_match")]
+
+    def __str__(self) -> str:
+        return f"{self.skill} {self.proficiency}"
+
+
+class PresenceChange(models.Model):
+    """Every presence change, timestamped: the record adherence and reporting read."""
+
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="presence_changes")
+    presence = models.CharField(max_length=20, choices=Presence.choices)
+    reason = models.ForeignKey(ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cause = models.CharField(max_length=40, blank=True, help_text="agent, supervisor, disconnect, timer, missed_offer")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["agent", "-started_at"], name="presencechange_agent_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.agent.user} {self.presence} at {self.started_at:%H:%M:%S}"
+
+
+class WorkStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered to an agent"
+    ASSIGNED = "assigned", "With an agent"
+    WRAP_UP = "wrap_up", "Wrap-up"
+    DONE = "done", "Done"
+    TRANSFERRED = "transferred", "Transferred"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+OPEN_WORK = (WorkStatus.WAITING, WorkStatus.OFFERED, WorkStatus.ASSIGNED, WorkStatus.WRAP_UP)
+# Work that takes an agent's capacity.
+LOADED_WORK = (WorkStatus.OFFERED, WorkStatus.ASSIGNED, WorkStatus.WRAP_UP)
+
+
+class WorkItem(models.Model):
+    """One conversation waiting for, offered to, or handled by an agent.
+
+    A conversation has at most one open work item. ``rank`` orders waiting work: priority plus
+    ageing is ``priority + rate × age``, so ordering by ``priority − rate × enqueued epoch`` gives
+    the same order at any moment and can be indexed. ``entered_queue_at`` is when it joined its
+    current queue (the bullseye steps count from it); ``enqueued_at`` is when it first waited.
+    """
+
+    conversation = models.ForeignKey("engagement.Conversation", on_delete=models.CASCADE, related_name="work_items")
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="work_items")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    units = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=WorkStatus.choices, default=WorkStatus.WAITING)
+    priority = models.IntegerField(default=0)
+    priority_reasons = models.JSONField(default=dict, blank=True)
+    rank = models.FloatField(default=0)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    entered_queue_at = models.DateTimeField(default=timezone.now)
+    target_agent = models.ForeignKey(
+        AgentProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A transfer to a named agent: only they are offered it",
+    )
+    agent = models.ForeignKey(AgentProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="work")
+    offered_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    wait_seconds = models.FloatField(null=True, blank=True, help_text="From enqueued to answered or abandoned")
+    transferred_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True, help_text="A transfer's note to the next agent")
+
+    class Meta:
+        ordering = ["-rank", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=models.Q(status__in=["waiting", "offered", "assigned", "wrap_up"]),
+                name="workitem_one_open_per_conversation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=False) | ~models.Q(status__in=["offered", "assigned", "wrap_up"]),
+                name="workitem_loaded_has_agent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["queue", "-rank"], name="workitem_waiting_rank", condition=models.Q(status="waiting")),
+            models.Index(fields=["agent", "status"], name="workitem_agent_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"work {self.pk} ({self.status}) for conversation {self.conversation_id}"
+
+
+class OfferStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    TIMED_OUT = "timed_out", "Timed out"
+    RESCINDED = "rescinded", "Rescinded"
+
+
+class Offer(models.Model):
+    """A reservation of one work item for one agent, until they accept, reject or it times out."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="offers")
+    status = models.CharField(max_length=20, choices=OfferStatus.choices, default=OfferStatus.PENDING)
+    offered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    step = models.PositiveSmallIntegerField(default=0, help_text="The bullseye step that matched")
+
+    class Meta:
+        ordering = ["-offered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_item"], condition=models.Q(status="pending"), name="offer_one_pending_per_item"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="offer_pending_expiry", condition=models.Q(status="pending")),
+            models.Index(fields=["agent", "status"], name="offer_agent_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} of work {self.work_item_id} to {self.agent.user} ({self.status})"
+
+
+class WrapUpCode(models.Model):
+    """The outcome an agent picks when wrapping up a contact."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
