@@ -11,6 +11,7 @@ api_urlpatterns = [
     path("", include("engagement.selfservice.urls")),
     path("", include("engagement.context.urls")),
     path("", include("engagement.webchat.urls")),
+    path("", include("engagement.routing.urls")),
 ]
 
 # Browser pages (the web chat demo site).

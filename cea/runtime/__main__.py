@@ -116,6 +116,7 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "load_demo_data")
         _manage(env, "ensure_demo_logins")
         _manage(env, "load_demo_flows")
+        _manage(env, "load_demo_routing")
         _manage(env, "ensure_demo_site", "--port", str(port))
         if supervisor.stopping:
             return 0

@@ -1,0 +1,198 @@
+"""The console for routing: queues and their rules, skills, agents' capacity and skills, codes.
+
+Supervisors and administrators configure routing; work items, offers and presence changes are
+read-only records (they change only through the router).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from cea.common.admin import RoleModelAdmin
+from cea.common.errors import ValidationFailed
+from engagement.routing.models import (
+    AgentProfile,
+    AgentSkill,
+    ChannelLoad,
+    Offer,
+    PresenceChange,
+    Queue,
+    ReasonCode,
+    RoutingStep,
+    Skill,
+    WorkItem,
+    WrapUpCode,
+)
+from engagement.routing.rules import Step, steps_validate
+
+
+class ParentPermissionInline(admin.TabularInline):
+    """An inline editable by whoever may change its parent (role-based, like the parent's admin)."""
+
+    extra = 0
+    parent_model: type
+
+    def _parent(self):
+        return self.admin_site.get_model_admin(self.parent_model)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._parent().has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._parent().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._parent().has_change_permission(request, obj)
+
+
+class RoutingStepFormSet(forms.BaseInlineFormSet):
+    """The steps are checked together (rules.steps_validate) when the queue is saved."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        live = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not (self.can_delete and self._should_delete_form(form))
+        ]
+        live.sort(key=lambda data: data.get("position") or 0)
+        steps = [
+            Step(
+                position=data.get("position") or 0,
+                until_seconds=data.get("until_seconds"),
+                skill_id=data["skill"].pk if data.get("skill") else None,
+                min_proficiency=data.get("min_proficiency") or 1,
+                overflow_to_id=data["overflow_to"].pk if data.get("overflow_to") else None,
+            )
+            for data in live
+        ]
+        try:
+            steps_validate(steps, queue_id=self.instance.pk)
+        except ValidationFailed as problem:
+            raise forms.ValidationError(problem.message) from problem
+
+
+class RoutingStepInline(ParentPermissionInline):
+    model = RoutingStep
+    parent_model = Queue
+    formset = RoutingStepFormSet
+    fk_name = "queue"
+    fields = ["position", "until_seconds", "skill", "min_proficiency", "overflow_to"]
+
+
+@admin.register(Queue)
+class QueueAdmin(RoleModelAdmin):
+    """Queues with their service-level target, agent selection and bullseye steps.
+
+    Steps hold by the item's age in the queue: each asks for a skill at a proficiency until its
+    ``until seconds``; the last may overflow to another queue.
+    """
+
+    inlines = [RoutingStepInline]
+    list_display = [
+        "name",
+        "label",
+        "channel",
+        "team",
+        "service_level_percent",
+        "service_level_seconds",
+        "selection",
+        "is_active",
+    ]
+    list_filter = ["is_active", "channel", "selection"]
+    search_fields = ["name", "label"]
+
+
+@admin.register(Skill)
+class SkillAdmin(RoleModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+
+
+class AgentSkillInline(ParentPermissionInline):
+    model = AgentSkill
+    parent_model = AgentProfile
+    fields = ["skill", "proficiency"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(RoleModelAdmin):
+    """Agents as the router sees them: channels, capacity units and skills; presence is read-only here."""
+
+    inlines = [AgentSkillInline]
+    list_display = ["user", "presence", "reason", "load_units", "capacity_units", "presence_since", "connections"]
+    list_filter = ["presence"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    fields = [
+        "user",
+        "channels",
+        "capacity_units",
+        "presence",
+        "reason",
+        "presence_since",
+        "load_units",
+        "idle_since",
+        "connections",
+        "last_seen_at",
+    ]
+    readonly_fields = [
+        "presence",
+        "reason",
+        "presence_since",
+        "load_units",
+        "idle_since",
+        "connections",
+        "last_seen_at",
+    ]
+    autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj is not None else self.readonly_fields
+
+
+@admin.register(ChannelLoad)
+class ChannelLoadAdmin(RoleModelAdmin):
+    list_display = ["channel", "units"]
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(RoleModelAdmin):
+    list_display = ["code", "label", "is_active", "system"]
+    readonly_fields = ["system"]
+
+
+@admin.register(WrapUpCode)
+class WrapUpCodeAdmin(RoleModelAdmin):
+    list_display = ["code", "label", "is_active"]
+
+
+class ReadOnlyAdmin(RoleModelAdmin):
+    add_roles = ()
+    change_roles = ()
+
+
+@admin.register(WorkItem)
+class WorkItemAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "conversation", "queue", "status", "priority", "agent", "enqueued_at", "wait_seconds"]
+    list_filter = ["status", "queue", "channel"]
+    list_select_related = ["queue", "agent__user", "conversation"]
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "work_item", "agent", "status", "offered_at", "ended_at", "reason"]
+    list_filter = ["status"]
+    list_select_related = ["agent__user", "work_item"]
+
+
+@admin.register(PresenceChange)
+class PresenceChangeAdmin(ReadOnlyAdmin):
+    list_display = ["agent", "presence", "reason", "started_at", "ended_at", "cause"]
+    list_filter = ["presence", "cause"]
+    list_select_related = ["agent__user", "reason"]

@@ -1,0 +1,70 @@
+"""Read-only views of routing: queue statistics, an agent's offers and work."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
+
+
+def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict]:
+    """Per active queue: waiting work, the oldest wait, free agents, and the service level since ``since``.
+
+    Service level: the share of work answered within the queue's target seconds, among the work
+    answered or abandoned since ``since`` (default: the last 24 hours).
+    """
+    now = now or timezone.now()
+    since = since or now - timedelta(hours=24)
+    live = {
+        row["queue_id"]: row
+        for row in WorkItem.objects.filter(status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
+        .values("queue_id")
+        .annotate(
+            waiting=Count("pk", filter=Q(status=WorkStatus.WAITING)),
+            offered=Count("pk", filter=Q(status=WorkStatus.OFFERED)),
+            oldest=Min("enqueued_at"),
+        )
+    }
+    results = []
+    for queue in Queue.objects.filter(is_active=True).select_related("team"):
+        done = WorkItem.objects.filter(queue=queue, wait_seconds__isnull=False, transferred_from__isnull=True).filter(
+            Q(assigned_at__gte=since) | Q(status=WorkStatus.ABANDONED, ended_at__gte=since)
+        )
+        counts = done.aggregate(
+            answered=Count("pk", filter=Q(assigned_at__isnull=False)),
+            within=Count("pk", filter=Q(assigned_at__isnull=False, wait_seconds__lte=queue.service_level_seconds)),
+            abandoned=Count("pk", filter=Q(status=WorkStatus.ABANDONED)),
+        )
+        handled = counts["answered"] + counts["abandoned"]
+        row = live.get(queue.pk, {})
+        agents = AgentProfile.objects.filter(presence=Presence.AVAILABLE, user__is_active=True)
+        if queue.team_id:
+            agents = agents.filter(user__teams=queue.team_id)
+        results.append(
+            {
+                "name": queue.name,
+                "label": queue.label or queue.name,
+                "channel": queue.channel,
+                "team": queue.team.name if queue.team else None,
+                "waiting": row.get("waiting", 0),
+                "offered": row.get("offered", 0),
+                "oldest_wait_seconds": round((now - row["oldest"]).total_seconds(), 1) if row.get("oldest") else None,
+                "agents_available": agents.count(),
+                "answered": counts["answered"],
+                "abandoned": counts["abandoned"],
+                "service_level_target": f"{queue.service_level_percent}% in {queue.service_level_seconds} s",
+                "service_level_percent": round(100 * counts["within"] / handled, 1) if handled else None,
+            }
+        )
+    return results
+
+
+def offers_pending_for(profile: AgentProfile):
+    return (
+        Offer.objects.filter(agent=profile, status=OfferStatus.PENDING)
+        .select_related("work_item__conversation__customer", "work_item__queue")
+        .order_by("offered_at", "pk")
+    )
