@@ -129,18 +129,7 @@ class AgentProfileAdmin(RoleModelAdmin):
     list_display = ["user", "presence", "reason", "load_units", "capacity_units", "presence_since", "connections"]
     list_filter = ["presence"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
-    fields = [
-        "user",
-        "channels",
-        "capacity_units",
-        "presence",
-        "reason",
-        "presence_since",
-        "load_units",
-        "idle_since",
-        "connections",
-        "last_seen_at",
-    ]
+    # What the router and the desktop keep up to date: shown, never edited here.
     readonly_fields = [
         "presence",
         "reason",
@@ -150,6 +139,7 @@ class AgentProfileAdmin(RoleModelAdmin):
         "connections",
         "last_seen_at",
     ]
+    fields = ["user", "channels", "capacity_units", *readonly_fields]
     autocomplete_fields = ["user"]
 
     def get_readonly_fields(self, request, obj=None):
