@@ -147,10 +147,17 @@ CACHES = {
     }
 }
 
+# redis-py 8 reads with a 5 s socket timeout by default, and channels-redis waits for a consumer's
+# next message with a 5 s BZPOPMIN: an idle websocket's read would time out just as Redis answers,
+# killing the consumer. The socket timeout must outlast the blocking wait.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 15
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:channels"},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS}],
+            "prefix": f"{REDIS_PREFIX}:channels",
+        },
     }
 }
 

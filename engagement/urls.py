@@ -14,7 +14,8 @@ api_urlpatterns = [
     path("", include("engagement.routing.urls")),
 ]
 
-# Browser pages (the web chat demo site).
+# Browser pages: the agent desktop and the web chat demo site.
 page_urlpatterns: list = [
+    path("desk/", include("engagement.desktop.urls")),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
 ]

@@ -8,10 +8,12 @@ origins against the site key's allowed origins.
 from django.urls import path
 
 from engagement.context.consumers import LiveContextConsumer
+from engagement.desktop.consumers import DesktopConsumer
 from engagement.webchat.consumers import WebchatConsumer
 
 authenticated_websocket_urlpatterns: list = [
     path("ws/context/", LiveContextConsumer.as_asgi(), name="ws-context"),
+    path("ws/desktop/", DesktopConsumer.as_asgi(), name="ws-desktop"),
 ]
 public_websocket_urlpatterns: list = [
     path("ws/webchat/", WebchatConsumer.as_asgi(), name="ws-webchat"),

@@ -22,7 +22,13 @@ def isolated_redis(settings) -> Iterator[str]:
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"{prefix}:channels"},
+            "CONFIG": {
+                # As configured (cea/settings.py): a socket timeout longer than the layer's blocking read.
+                "hosts": [
+                    {"address": settings.REDIS_URL, "socket_timeout": settings.CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS}
+                ],
+                "prefix": f"{prefix}:channels",
+            },
         }
     }
     yield prefix

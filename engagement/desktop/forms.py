@@ -1,0 +1,36 @@
+"""Forms of the desk: they check types and lengths; the services check meaning."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(max_length=20_000, strip=False)
+    client_message_id = forms.CharField(max_length=64, required=False)
+
+
+class WrapUpForm(forms.Form):
+    wrap_up_code = forms.CharField(max_length=50, required=False)
+    disposition = forms.CharField(max_length=50, required=False)
+    notes = forms.CharField(max_length=10_000, required=False)
+    after_contact = forms.BooleanField(required=False)
+
+
+class TransferForm(forms.Form):
+    to_queue = forms.CharField(max_length=100, required=False)
+    to_agent = forms.CharField(max_length=150, required=False)
+    note = forms.CharField(max_length=2000, required=False)
+
+
+class OtpStartForm(forms.Form):
+    method = forms.ChoiceField(choices=[("sms", "SMS"), ("email", "Email")])
+
+
+class OtpCheckForm(forms.Form):
+    code = forms.CharField(max_length=12)
+
+
+class CaseTransitionForm(forms.Form):
+    transition = forms.CharField(max_length=20)
+    note = forms.CharField(max_length=10_000, required=False)

@@ -1,0 +1,27 @@
+"""Pages of the agent desktop, mounted at /desk/ by engagement/urls.py (names in the ``engagement`` namespace)."""
+
+from django.urls import path
+
+from engagement.desktop import views
+
+urlpatterns = [
+    path("", views.desktop_page, name="desktop"),
+    path("conversations/<int:conversation_id>/", views.conversation_fragment, name="desk-conversation"),
+    path("conversations/<int:conversation_id>/reply/", views.reply_action, name="desk-reply"),
+    path("conversations/<int:conversation_id>/wrap-up/", views.wrap_up_action, name="desk-wrap-up"),
+    path("conversations/<int:conversation_id>/transfer/", views.transfer_action, name="desk-transfer"),
+    path(
+        "conversations/<int:conversation_id>/verification/",
+        views.verification_start_action,
+        name="desk-verification-start",
+    ),
+    path(
+        "conversations/<int:conversation_id>/verification/check/",
+        views.verification_check_action,
+        name="desk-verification-check",
+    ),
+    path("customers/", views.customer_search_fragment, name="desk-customer-search"),
+    path("customers/<int:customer_id>/", views.customer_fragment, name="desk-customer"),
+    path("customers/<int:customer_id>/cases/", views.case_create_action, name="desk-case-create"),
+    path("cases/<str:case_id>/transition/", views.case_transition_action, name="desk-case-transition"),
+]
