@@ -16,6 +16,8 @@ SKILLS = {
 # (name, label, channel, selection, steps: (until, skill, min proficiency, overflow to))
 QUEUES = [
     ("general", "General", "", AgentSelection.LONGEST_IDLE, []),
+    # The demo shop's site key sends its chats here (engagement.webchat.services.demo_site_ensure).
+    ("web-chat", "Web chat", "chat", AgentSelection.LONGEST_IDLE, [(30, "orders", 3, None), (None, None, 1, None)]),
     (
         "billing",
         "Billing",
