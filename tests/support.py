@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import redis
+from celery import current_app
 from rest_framework.test import APIClient
 
 from cea.accounts.services import api_token_create
@@ -68,3 +69,15 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert error["code"] == code
     return error
+
+
+def eager_celery() -> Iterator[None]:
+    """Celery tasks run in the process that sends them (on commit) for the duration.
+
+    A generator for a fixture: ``yield from eager_celery()``.
+    """
+    conf = current_app.conf
+    before = conf.task_always_eager, conf.task_eager_propagates
+    conf.task_always_eager, conf.task_eager_propagates = True, True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = before

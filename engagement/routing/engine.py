@@ -250,30 +250,79 @@ def route_locked_item(*, item: WorkItem, queue: Queue, steps: list[Step], now: d
     return Decision(offer=_offer(item=item, agent=agent, queue=queue, step_index=index, now=now))
 
 
-def _lock_next_waiting(queue_id: int, passed_over: list[int]) -> WorkItem | None:
+def _lock_next_waiting(queue_id: int, passed_over: list[int], hopeless: Q | None = None) -> WorkItem | None:
+    waiting = WorkItem.objects.filter(queue_id=queue_id, status=WorkStatus.WAITING).exclude(pk__in=passed_over)
+    if hopeless is not None:
+        waiting = waiting.exclude(hopeless)
     return (
-        WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
+        waiting.select_for_update(skip_locked=True, of=("self",))
         .select_related("conversation__customer", "queue")
-        .filter(queue_id=queue_id, status=WorkStatus.WAITING)
-        .exclude(pk__in=passed_over)
         .order_by("-rank", "id")
         .first()
     )
 
 
+# What an item asks of an agent when it has no transfer target and no agent has declined it: its
+# channel, its units and the bullseye step holding. Within one dispatch, once no free agent meets
+# such a requirement, no later item with the same one is looked at (agents only fill up as the
+# dispatch goes on; an agent freed meanwhile asks for work themself).
+Requirement = tuple[str, int, int]
+
+
+def _step_ages(steps: list[Step], index: int) -> tuple[int, int | None]:
+    """The ages ``[start, end)`` at which step ``index`` holds (the last one for ever after its start)."""
+    if not steps:
+        return 0, None
+    end = None if index == len(steps) - 1 else steps[index].until_seconds
+    return step_start(steps, index), end
+
+
+def _hopeless_filter(hopeless: set[Requirement], steps: list[Step], now: datetime) -> Q | None:
+    """The waiting items whose requirement no free agent met earlier in this dispatch."""
+    if not hopeless:
+        return None
+    condition = Q(pk__in=[])
+    for channel, units, index in sorted(hopeless):
+        condition |= Q(target_agent__isnull=True, channel=channel, units=units) & _ages_filter(
+            [_step_ages(steps, index)], now
+        )
+    return condition
+
+
+def _requirement(item: WorkItem, steps: list[Step], now: datetime) -> Requirement | None:
+    """``item``'s requirement if it depends on nothing but channel, units and step; ``None`` otherwise."""
+    if item.target_agent_id is not None:
+        return None
+    if Offer.objects.filter(work_item=item, status__in=(OfferStatus.REJECTED, OfferStatus.TIMED_OUT)).exists():
+        return None
+    index = step_at(steps, (now - item.entered_queue_at).total_seconds())[0]
+    return item.channel, item.units, index
+
+
 def route_next(
-    *, queue: Queue, steps: list[Step] | None = None, passed_over: list[int] | None = None
+    *,
+    queue: Queue,
+    steps: list[Step] | None = None,
+    passed_over: list[int] | None = None,
+    hopeless: set[Requirement] | None = None,
 ) -> Decision | None:
-    """Lock the queue's best waiting item not passed over and decide it; ``None`` when none is left."""
+    """Lock the queue's best waiting item not passed over and decide it; ``None`` when none is left.
+
+    ``passed_over`` and ``hopeless`` carry what one dispatch learnt from one decision to the next:
+    the items left waiting, and the requirements no free agent met.
+    """
     steps = queue_steps(queue) if steps is None else steps
     passed_over = [] if passed_over is None else passed_over
     with transaction.atomic():
-        item = _lock_next_waiting(queue.pk, passed_over)
+        now = timezone.now()
+        item = _lock_next_waiting(queue.pk, passed_over, _hopeless_filter(hopeless or set(), steps, now))
         if item is None:
             return None
-        decision = route_locked_item(item=item, queue=queue, steps=steps, now=timezone.now())
+        decision = route_locked_item(item=item, queue=queue, steps=steps, now=now)
         if decision.offer is None and decision.overflowed_to is None:
             passed_over.append(item.pk)
+            if hopeless is not None and (requirement := _requirement(item, steps, now)) is not None:
+                hopeless.add(requirement)
         return decision
 
 
@@ -293,6 +342,7 @@ def dispatch_queue(queue_id: int, *, max_attempts: int = MAX_ATTEMPTS) -> int:
         return 0
     steps = queue_steps(queue)
     passed_over: list[int] = []
+    hopeless: set[Requirement] = set()
     offers = 0
     has_targeted = WorkItem.objects.filter(
         queue_id=queue_id, status=WorkStatus.WAITING, target_agent__isnull=False
@@ -300,7 +350,7 @@ def dispatch_queue(queue_id: int, *, max_attempts: int = MAX_ATTEMPTS) -> int:
     if not has_targeted and not _any_free_agent(queue):
         return 0
     for _ in range(max_attempts):
-        decision = route_next(queue=queue, steps=steps, passed_over=passed_over)
+        decision = route_next(queue=queue, steps=steps, passed_over=passed_over, hopeless=hopeless)
         if decision is None:
             break
         if decision.offer is not None:

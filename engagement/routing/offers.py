@@ -53,6 +53,9 @@ def offer_accept(*, actor, offer_id) -> Conversation:
     conversation, item, agent, offer = _lock(_own_offer(actor, offer_id))
     _still_pending(offer)
     now = timezone.now()
+    if offer.expires_at <= now:
+        # Its time is up though the sweep has not recorded it yet: it timed out all the same.
+        raise Conflict("This offer has already ended (timed out).", code=f"offer_{OfferStatus.TIMED_OUT}")
     offer_close(offer=offer, item=item, agent=agent, status=OfferStatus.ACCEPTED, reason="", now=now)
     item.status = WorkStatus.ASSIGNED
     item.assigned_at = now

@@ -102,10 +102,22 @@ def presence_change_locked(
 
 
 def _rescind_pending(profile: AgentProfile, *, now: datetime, reason: str) -> None:
+    """Rescind the agent's pending offers whose items this transaction holds or can lock at once.
+
+    The caller locked the items first (``lock_profile``), but the router may have made one more offer
+    before the agent's row was locked. Its item may now be locked by that offer's accept (or reject,
+    or the customer leaving), which waits for the agent's row we hold: waiting for the item would
+    deadlock. So such an item is skipped (``SKIP LOCKED``), and that transaction ends the offer.
+    """
+    held = (
+        WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(offers__agent=profile, offers__status=OfferStatus.PENDING)
+        .values_list("pk", flat=True)
+    )
     offers = (
         Offer.objects.select_for_update(of=("self",))
         .select_related("work_item")
-        .filter(agent=profile, status=OfferStatus.PENDING)
+        .filter(agent=profile, status=OfferStatus.PENDING, work_item_id__in=list(held))
     )
     queue_ids = []
     for offer in offers:
@@ -121,7 +133,10 @@ def _rescind_pending(profile: AgentProfile, *, now: datetime, reason: str) -> No
 
 
 def lock_profile(profile_id: int) -> AgentProfile:
-    """Lock the items of the agent's pending offers, then the agent (the engine's lock order)."""
+    """Lock the items of the agent's pending offers, then the agent (the engine's lock order).
+
+    An offer the router makes between the two locks is not covered; ``_rescind_pending`` copes.
+    """
     list(
         WorkItem.objects.select_for_update(of=("self",))
         .filter(offers__agent_id=profile_id, offers__status=OfferStatus.PENDING)

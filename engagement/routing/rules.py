@@ -48,6 +48,11 @@ def steps_validate(steps: list[Step], *, queue_id: int | None = None) -> None:
                 raise ValidationFailed(f"{label} overflows: it cannot also ask for a skill.")
             if not _active_queue(step.overflow_to_id):
                 raise ValidationFailed(f"{label} overflows to a queue that does not exist or is closed.")
+            if index == 0 and queue_id is not None and _overflows_at_once_to(step.overflow_to_id, queue_id):
+                raise ValidationFailed(
+                    f"{label} overflows at once to a queue that overflows at once back here: "
+                    "its work would go round for ever."
+                )
             continue
         if not 1 <= step.min_proficiency <= 5:
             raise ValidationFailed(f"{label}: proficiency is from 1 to 5.")
@@ -66,6 +71,27 @@ def _active_queue(queue_id: int) -> bool:
     from engagement.routing.models import Queue
 
     return Queue.objects.filter(pk=queue_id, is_active=True).exists()
+
+
+def _overflows_at_once_to(start_id: int, home_id: int) -> bool:
+    """Whether work put in queue ``start_id`` is moved on at once, queue after queue, to ``home_id``.
+
+    A queue whose first step overflows moves work on at age 0; a loop of such queues would move an
+    item round and round without ever offering it.
+    """
+    from engagement.routing.models import RoutingStep
+
+    seen: set[int] = set()
+    current = start_id
+    while current not in seen:
+        seen.add(current)
+        first = RoutingStep.objects.filter(queue_id=current).order_by("position", "id").first()
+        if first is None or first.overflow_to_id is None:
+            return False
+        if first.overflow_to_id == home_id:
+            return True
+        current = first.overflow_to_id
+    return False
 
 
 def step_at(steps: list[Step], age_seconds: float) -> tuple[int, Step]:

@@ -91,6 +91,9 @@ def conversation_wrap_up(
     """
     from engagement.conversations.services import conversation_end
 
+    # Checked on the row as it is now (locked), not on the caller's copy: a conversation transferred
+    # meanwhile is no longer this agent's to end.
+    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
     _handling_agent(actor, conversation)
     code = WrapUpCode.objects.filter(code=wrap_up_code, is_active=True).first()
     if code is None:
@@ -100,7 +103,6 @@ def conversation_wrap_up(
         )
     if len(notes) > 10_000:
         raise ValidationFailed("Notes are at most 10,000 characters.", fields={"notes": "Too long."})
-    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
     if conversation.status == ConversationStatus.ENDED:
         interaction = conversation.interaction
         if interaction is not None:
@@ -147,6 +149,8 @@ def conversation_transfer(
         raise ValidationFailed("Transfer to a queue or to an agent.", fields={"to": "Choose one."})
     if len(note) > 2000:
         raise ValidationFailed("The note is at most 2,000 characters.", fields={"note": "Too long."})
+    # Checked on the row as it is now (locked), not on the caller's copy.
+    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
     _handling_agent(actor, conversation)
     target = None
     if to_agent is not None:
@@ -157,7 +161,6 @@ def conversation_transfer(
         target = agent_profile_for(to_agent)
     if to_queue is not None and not to_queue.is_active:
         raise ValidationFailed("This queue is closed.", fields={"to_queue": "Inactive queue."})
-    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
     if conversation.status != ConversationStatus.ACTIVE:
         raise Conflict("Only a conversation with an agent can be transferred.", code="not_active")
     item = (

@@ -35,10 +35,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from celery import current_app
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
 from tests.browser.helpers import TIMEOUT_MS
+from tests.support import eager_celery as run_tasks_eagerly
 from tests.support import isolated_redis
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -142,11 +142,7 @@ def _redis(settings) -> Iterator[str]:
 @pytest.fixture
 def eager_celery() -> Iterator[None]:
     """Celery tasks run in the process that sends them (here: inside the server, on commit)."""
-    conf = current_app.conf
-    before = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = before
+    yield from run_tasks_eagerly()
 
 
 @pytest.fixture

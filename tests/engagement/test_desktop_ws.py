@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from celery import current_app
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
@@ -27,7 +26,7 @@ from tests.accounts.factories import UserFactory
 from tests.engagement.desktop_support import customer_says, on_desk, routing_defaults
 from tests.engagement.websockets import QUIET, closed_with, receive, run, session_cookie
 from tests.records.factories import CustomerFactory
-from tests.support import isolated_redis
+from tests.support import eager_celery, isolated_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,11 +43,7 @@ def _defaults(db):
 
 @pytest.fixture(autouse=True)
 def _eager_celery():
-    conf = current_app.conf
-    before = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = before
+    yield from eager_celery()
 
 
 def desk_socket(session: str | None = None) -> WebsocketCommunicator:

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from celery import current_app
 
 from cea.common.channels import Channel
 from engagement.conversations.services import conversation_escalate, conversation_start
 from engagement.routing.models import Offer, OfferStatus, PresenceChange, WorkItem, WorkStatus
 from records.interactions.models import Interaction
-from tests.support import assert_error, isolated_redis, session_client, token_client
+from tests.engagement.routing_support import eager_celery
+from tests.support import assert_error, session_client, token_client
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("routing_env")]
 
 
 @pytest.fixture(autouse=True)
-def _eager(routing_defaults):
-    conf = current_app.conf
-    before = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = before
+def _eager():
+    yield from eager_celery()
 
 
 def _available(user):
@@ -109,7 +100,7 @@ def test_an_offer_is_listed_accepted_and_wrapped_up_into_records(agent, team_a):
     )
 
 
-def test_another_agents_offer_cannot_be_taken(agent, team_a, routing_defaults):
+def test_another_agents_offer_cannot_be_taken(agent, team_a):
     # Given an offer to one agent
     from tests.accounts.factories import UserFactory
 
