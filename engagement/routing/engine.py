@@ -26,13 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cea.common.sql import row_mapper
 from engagement.routing.defaults import CHANNEL_UNITS, DEFAULT_UNITS
 from engagement.routing.defaults import DEFAULT_QUEUE as DEFAULT_QUEUE_ROW
-from engagement.routing.live import offer_json, push_to_agent
+from engagement.routing.live import offer_payload, push_to_agent
 from engagement.routing.models import (
     AgentProfile,
     AgentSelection,
@@ -163,48 +164,145 @@ class Decision:
     overflowed_to: int | None = None
 
 
-def _free_agents(*, item: WorkItem, queue: Queue, step: Step):
-    """Agents who may be offered ``item`` now, best first, with their rows locked (SKIP LOCKED)."""
-    agents = AgentProfile.objects.filter(
-        presence=Presence.AVAILABLE,
-        user__is_active=True,
-        load_units__lte=F("capacity_units") - item.units,
-    ).filter(Q(channels=[]) | Q(channels__contains=[item.channel]))
-    declined = Offer.objects.filter(work_item=item, status__in=(OfferStatus.REJECTED, OfferStatus.TIMED_OUT)).values(
-        "agent_id"
-    )
-    agents = agents.exclude(pk__in=declined)
+# A decision is three statements with fixed SQL (docs/performance.md, "Routing"): lock the best
+# waiting item, lock the best free agent, then write the offer, the item and the agent's load in
+# one statement. The ORM built and compiled each query anew on every decision, which cost more
+# than the queries themselves.
+
+_ITEM = row_mapper(WorkItem, "w")
+_ITEM_WIDTH = len(_ITEM.attnames)
+# The item with what its offer shows the agent (conversation and customer), skipping rows
+# another worker holds. __HOPELESS__ is where a dispatch leaves out what no free agent can take.
+_NEXT_WAITING_SQL = f"""
+SELECT {_ITEM.columns}, c.channel, c.subject, c.verification_level, c.contact_value,
+       cu.id, cu.given_name, cu.family_name
+FROM engagement_workitem w
+JOIN engagement_conversation c ON c.id = w.conversation_id
+LEFT JOIN records_customer cu ON cu.id = c.customer_id
+WHERE w.queue_id = %s AND w.status = 'waiting' AND NOT (w.id = ANY(%s))__HOPELESS__
+ORDER BY w.rank DESC, w.id
+LIMIT 1
+FOR UPDATE OF w SKIP LOCKED
+"""  # noqa: S608 - model columns and fixed fragments; values are parameters
+_DECLINED_SQL = """
+NOT EXISTS (
+    SELECT 1 FROM engagement_offer o
+    WHERE o.work_item_id = %(item)s AND o.agent_id = a.id AND o.status IN ('rejected', 'timed_out')
+)"""
+_OFFER_SQL = """
+WITH offer AS (
+    INSERT INTO engagement_offer (work_item_id, agent_id, status, offered_at, expires_at, ended_at, reason, step)
+    VALUES (%(item)s, %(agent)s, 'pending', %(now)s, %(expires)s, NULL, '', %(step)s)
+    RETURNING id
+), item AS (
+    UPDATE engagement_workitem SET status = 'offered', agent_id = %(agent)s, offered_at = %(now)s
+    WHERE id = %(item)s
+), agent AS (
+    UPDATE engagement_agentprofile SET load_units = load_units + %(units)s, idle_since = %(now)s
+    WHERE id = %(agent)s
+)
+SELECT id FROM offer
+"""
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """What an offer shows the agent besides the item: read with the item, so no extra queries."""
+
+    conversation_id: int
+    channel: str
+    subject: str
+    verification_level: str
+    customer_label: str
+    queue_label: str
+
+    @classmethod
+    def of(cls, item: WorkItem) -> OfferView:
+        """From an item fetched with ``select_related("conversation__customer", "queue")``."""
+        conversation, customer = item.conversation, item.conversation.customer
+        return cls(
+            conversation_id=conversation.pk,
+            channel=conversation.channel,
+            subject=conversation.subject,
+            verification_level=conversation.verification_level,
+            customer_label=str(customer) if customer else (conversation.contact_value or "Visitor"),
+            queue_label=item.queue.label or item.queue.name,
+        )
+
+
+def _pick_agent(*, item: WorkItem, queue: Queue, step: Step) -> tuple[int, int] | None:
+    """``(agent id, user id)`` of the best agent who may be offered ``item`` now, locked (SKIP LOCKED)."""
+    params: dict = {"units": item.units, "channel": item.channel, "item": item.pk}
+    joins, where, order = "", "", "a.idle_since, a.id"
     if item.target_agent_id is not None:
         # A transfer to a named agent goes to them only, whatever the queue's rules say.
-        return agents.filter(pk=item.target_agent_id).order_by("pk").select_for_update(skip_locked=True, of=("self",))
-    if queue.team_id is not None:
-        agents = agents.filter(user__teams=queue.team_id)
-    order = ["idle_since", "pk"]
-    if step.skill_id is not None:
-        agents = agents.filter(skills__skill_id=step.skill_id, skills__proficiency__gte=step.min_proficiency)
-        if queue.selection == AgentSelection.BEST_PROFICIENCY:
-            order = ["-skills__proficiency", *order]
-    return agents.order_by(*order).select_for_update(skip_locked=True, of=("self",))
+        where = " AND a.id = %(target)s"
+        params["target"] = item.target_agent_id
+    else:
+        if queue.team_id is not None:
+            joins += " JOIN accounts_user_teams ut ON ut.user_id = a.user_id AND ut.team_id = %(team)s"
+            params["team"] = queue.team_id
+        if step.skill_id is not None:
+            joins += (
+                " JOIN engagement_agentskill s ON s.agent_id = a.id"
+                " AND s.skill_id = %(skill)s AND s.proficiency >= %(proficiency)s"
+            )
+            params.update(skill=step.skill_id, proficiency=step.min_proficiency)
+            if queue.selection == AgentSelection.BEST_PROFICIENCY:
+                order = "s.proficiency DESC, a.idle_since, a.id"
+    sql = f"""
+SELECT a.id, a.user_id
+FROM engagement_agentprofile a JOIN accounts_user u ON u.id = a.user_id{joins}
+WHERE a.presence = 'available' AND u.is_active AND a.load_units <= a.capacity_units - %(units)s
+  AND (a.channels = '{{}}' OR a.channels @> ARRAY[%(channel)s]::varchar(20)[]){where}
+  AND {_DECLINED_SQL}
+ORDER BY {order}
+LIMIT 1
+FOR UPDATE OF a SKIP LOCKED"""  # noqa: S608 - fixed fragments; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
-def _offer(*, item: WorkItem, agent: AgentProfile, queue: Queue, step_index: int, now: datetime) -> Offer:
-    """Reserve ``item`` for ``agent``; both rows are locked by the caller."""
-    offer = Offer.objects.create(
-        work_item=item,
-        agent=agent,
-        offered_at=now,
-        expires_at=now + timedelta(seconds=queue.offer_timeout_seconds),
-        step=step_index,
+def _offer(
+    *, item: WorkItem, agent_id: int, user_id: int, queue: Queue, step_index: int, now: datetime, view: OfferView
+) -> Offer:
+    """Reserve ``item`` for the agent; both rows are locked by the caller. One statement writes all three."""
+    expires_at = now + timedelta(seconds=queue.offer_timeout_seconds)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OFFER_SQL,
+            {
+                "item": item.pk,
+                "agent": agent_id,
+                "now": now,
+                "expires": expires_at,
+                "step": step_index,
+                "units": item.units,
+            },
+        )
+        offer_id = cursor.fetchone()[0]
+    item.status, item.agent_id, item.offered_at = WorkStatus.OFFERED, agent_id, now
+    offer = Offer.from_db(
+        connection.alias,
+        ["id", "work_item_id", "agent_id", "status", "offered_at", "expires_at", "ended_at", "reason", "step"],
+        [offer_id, item.pk, agent_id, OfferStatus.PENDING, now, expires_at, None, "", step_index],
     )
-    item.status = WorkStatus.OFFERED
-    item.agent = agent
-    item.offered_at = now
-    item.save(update_fields=["status", "agent", "offered_at"])
-    AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") + item.units, idle_since=now)
-    agent.load_units += item.units
-    agent.idle_since = now
     offer.work_item = item
-    push_to_agent(agent.user_id, {"type": "offer.new", "offer": offer_json(offer)})
+    payload = offer_payload(
+        offer_id=offer_id,
+        item=item,
+        conversation_id=view.conversation_id,
+        channel=view.channel,
+        queue_label=view.queue_label,
+        customer_label=view.customer_label,
+        subject=view.subject,
+        verification_level=view.verification_level,
+        offered_at=now,
+        expires_at=expires_at,
+    )
+    push_to_agent(user_id, {"type": "offer.new", "offer": payload})
     return offer
 
 
@@ -234,7 +332,9 @@ def _target_can_take(item: WorkItem) -> bool:
     )
 
 
-def route_locked_item(*, item: WorkItem, queue: Queue, steps: list[Step], now: datetime) -> Decision:
+def route_locked_item(
+    *, item: WorkItem, queue: Queue, steps: list[Step], now: datetime, view: OfferView | None = None
+) -> Decision:
     """One decision for an item the caller has locked: offer it, overflow it, or leave it waiting."""
     if item.target_agent_id is not None and not _target_can_take(item):
         item.target_agent = None
@@ -244,22 +344,40 @@ def route_locked_item(*, item: WorkItem, queue: Queue, steps: list[Step], now: d
     index, step = step_at(steps, age) if item.target_agent_id is None else (0, ANY_AGENT)
     if step.overflows:
         return _overflow(item=item, target_id=step.overflow_to_id, now=now)
-    agent = _free_agents(item=item, queue=queue, step=step).first()
+    agent = _pick_agent(item=item, queue=queue, step=step)
     if agent is None:
         return Decision()
-    return Decision(offer=_offer(item=item, agent=agent, queue=queue, step_index=index, now=now))
-
-
-def _lock_next_waiting(queue_id: int, passed_over: list[int], hopeless: Q | None = None) -> WorkItem | None:
-    waiting = WorkItem.objects.filter(queue_id=queue_id, status=WorkStatus.WAITING).exclude(pk__in=passed_over)
-    if hopeless is not None:
-        waiting = waiting.exclude(hopeless)
-    return (
-        waiting.select_for_update(skip_locked=True, of=("self",))
-        .select_related("conversation__customer", "queue")
-        .order_by("-rank", "id")
-        .first()
+    agent_id, user_id = agent
+    view = view or OfferView.of(WorkItem.objects.select_related("conversation__customer", "queue").get(pk=item.pk))
+    return Decision(
+        offer=_offer(item=item, agent_id=agent_id, user_id=user_id, queue=queue, step_index=index, now=now, view=view)
     )
+
+
+def _lock_next_waiting(
+    queue: Queue, passed_over: list[int], hopeless: tuple[str, list]
+) -> tuple[WorkItem, OfferView] | None:
+    hopeless_sql, hopeless_params = hopeless
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NEXT_WAITING_SQL.replace("__HOPELESS__", hopeless_sql), [queue.pk, passed_over, *hopeless_params]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    item = _ITEM.instance(row[:_ITEM_WIDTH])
+    channel, subject, level, contact, customer_id, given, family = row[_ITEM_WIDTH:]
+    name = " ".join(part for part in (given, family) if part)
+    customer_label = (name or f"Customer {customer_id}") if customer_id is not None else (contact or "Visitor")
+    view = OfferView(
+        conversation_id=item.conversation_id,
+        channel=channel,
+        subject=subject,
+        verification_level=level,
+        customer_label=customer_label,
+        queue_label=queue.label or queue.name,
+    )
+    return item, view
 
 
 # What an item asks of an agent when it has no transfer target and no agent has declined it: its
@@ -277,16 +395,18 @@ def _step_ages(steps: list[Step], index: int) -> tuple[int, int | None]:
     return step_start(steps, index), end
 
 
-def _hopeless_filter(hopeless: set[Requirement], steps: list[Step], now: datetime) -> Q | None:
-    """The waiting items whose requirement no free agent met earlier in this dispatch."""
-    if not hopeless:
-        return None
-    condition = Q(pk__in=[])
+def _hopeless_sql(hopeless: set[Requirement], steps: list[Step], now: datetime) -> tuple[str, list]:
+    """SQL leaving out the waiting items whose requirement no free agent met earlier in this dispatch."""
+    parts, params = [], []
     for channel, units, index in sorted(hopeless):
-        condition |= Q(target_agent__isnull=True, channel=channel, units=units) & _ages_filter(
-            [_step_ages(steps, index)], now
-        )
-    return condition
+        start, end = _step_ages(steps, index)
+        part = "w.target_agent_id IS NULL AND w.channel = %s AND w.units = %s AND w.entered_queue_at <= %s"
+        params += [channel, units, now - timedelta(seconds=start)]
+        if end is not None:
+            part += " AND w.entered_queue_at > %s"
+            params.append(now - timedelta(seconds=end))
+        parts.append(f"({part})")
+    return (f" AND NOT ({' OR '.join(parts)})", params) if parts else ("", [])
 
 
 def _requirement(item: WorkItem, steps: list[Step], now: datetime) -> Requirement | None:
@@ -315,10 +435,11 @@ def route_next(
     passed_over = [] if passed_over is None else passed_over
     with transaction.atomic():
         now = timezone.now()
-        item = _lock_next_waiting(queue.pk, passed_over, _hopeless_filter(hopeless or set(), steps, now))
-        if item is None:
+        locked = _lock_next_waiting(queue, passed_over, _hopeless_sql(hopeless or set(), steps, now))
+        if locked is None:
             return None
-        decision = route_locked_item(item=item, queue=queue, steps=steps, now=now)
+        item, view = locked
+        decision = route_locked_item(item=item, queue=queue, steps=steps, now=now, view=view)
         if decision.offer is None and decision.overflowed_to is None:
             passed_over.append(item.pk)
             if hopeless is not None and (requirement := _requirement(item, steps, now)) is not None:
@@ -425,7 +546,15 @@ def route_agent(agent_id: int) -> Offer | None:
                 tried.append(item.pk)
                 continue
             index = 0 if locked.target_agent_id else _step_index(steps, locked, now)
-            return _offer(item=locked, agent=agent, queue=queue, step_index=index, now=now)
+            return _offer(
+                item=locked,
+                agent_id=agent.pk,
+                user_id=agent.user_id,
+                queue=queue,
+                step_index=index,
+                now=now,
+                view=OfferView.of(locked),
+            )
     return None
 
 

@@ -278,7 +278,10 @@ class WorkItem(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["queue", "-rank"], name="workitem_waiting_rank", condition=models.Q(status="waiting")),
+            # The router's order, tie-break included, so the next item is the index's first row.
+            models.Index(
+                fields=["queue", "-rank", "id"], name="workitem_waiting_order", condition=models.Q(status="waiting")
+            ),
             models.Index(fields=["agent", "status"], name="workitem_agent_status"),
         ]
 
