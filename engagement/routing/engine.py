@@ -363,8 +363,11 @@ def _lock_next_waiting(
             _NEXT_WAITING_SQL.replace("__HOPELESS__", hopeless_sql), [queue.pk, passed_over, *hopeless_params]
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else _item_and_view(row, queue)
+
+
+def _item_and_view(row, queue: Queue) -> tuple[WorkItem, OfferView]:
+    """A row of ``_NEXT_WAITING_SQL``: the item, and what its offer shows the agent."""
     item = _ITEM.instance(row[:_ITEM_WIDTH])
     channel, subject, level, contact, customer_id, given, family = row[_ITEM_WIDTH:]
     name = " ".join(part for part in (given, family) if part)
@@ -511,40 +514,81 @@ def _step_index(steps: list[Step], item: WorkItem, now: datetime) -> int:
     return step_at(steps, (now - item.entered_queue_at).total_seconds())[0]
 
 
+_AGENT = row_mapper(AgentProfile, "a")
+_FREE_AGENT_SQL = f"""
+SELECT {_AGENT.columns}
+FROM engagement_agentprofile a JOIN accounts_user u ON u.id = a.user_id
+WHERE a.id = %s AND a.presence = 'available' AND u.is_active
+FOR UPDATE OF a SKIP LOCKED
+"""  # noqa: S608 - model columns
+# The item as it was seen, still waiting where it was: another worker may have overflowed it to a
+# queue this agent does not serve, or dropped its transfer target, between the look and the lock.
+_SEEN_ITEM_SQL = _NEXT_WAITING_SQL.replace(
+    "WHERE w.queue_id = %s AND w.status = 'waiting' AND NOT (w.id = ANY(%s))__HOPELESS__",
+    "WHERE w.id = %s AND w.queue_id = %s AND w.status = 'waiting' AND w.entered_queue_at = %s"
+    " AND w.target_agent_id IS NOT DISTINCT FROM %s",
+)
+_QUEUE = row_mapper(Queue, "q")
+_QUEUES_SQL = f"""
+SELECT {_QUEUE.columns}, s.id, s.position, s.until_seconds, s.skill_id, s.min_proficiency, s.overflow_to_id
+FROM engagement_queue q LEFT JOIN engagement_routingstep s ON s.queue_id = q.id
+WHERE q.is_active
+ORDER BY q.id, s.position, s.id
+"""  # noqa: S608 - model columns
+_QUEUE_WIDTH = len(_QUEUE.attnames)
+
+
+# The best item of each kind an agent may get: transferred to them by name, or in one queue at
+# the ages the queue's rules let them in; all asked in one statement (UNION ALL).
+_BEST_TARGETED_SQL = f"""(
+SELECT {_ITEM.columns} FROM engagement_workitem w
+WHERE w.target_agent_id = %s AND __COMMON__
+ORDER BY w.rank DESC, w.id LIMIT 1)"""  # noqa: S608 - model columns and fixed fragments
+_BEST_IN_QUEUE_SQL = f"""(
+SELECT {_ITEM.columns} FROM engagement_workitem w
+WHERE w.queue_id = %s AND w.target_agent_id IS NULL AND __COMMON__ AND (__AGES__)
+ORDER BY w.rank DESC, w.id LIMIT 1)"""  # noqa: S608 - model columns and fixed fragments
+
+
+def _active_queues() -> list[tuple[Queue, list[Step]]]:
+    """Every active queue with its steps, in one statement."""
+    queues: dict[int, tuple[Queue, list[Step]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUES_SQL)
+        rows = cursor.fetchall()
+    for row in rows:
+        queue_id = row[0]
+        if queue_id not in queues:
+            queues[queue_id] = (_QUEUE.instance(row[:_QUEUE_WIDTH]), [])
+        step_id, position, until, skill_id, proficiency, overflow_to_id = row[_QUEUE_WIDTH:]
+        if step_id is not None:
+            queues[queue_id][1].append(Step(position, until, skill_id, proficiency, overflow_to_id))
+    return list(queues.values())
+
+
 def route_agent(agent_id: int) -> Offer | None:
     """Offer a free agent the best waiting item they match, across their queues (one decision)."""
     tried: list[int] = []
     for _ in range(3):  # the chosen item may be taken by another worker between look and lock
         with transaction.atomic():
             now = timezone.now()
-            agent = (
-                AgentProfile.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=agent_id, presence=Presence.AVAILABLE, user__is_active=True)
-                .first()
-            )
+            with connection.cursor() as cursor:
+                cursor.execute(_FREE_AGENT_SQL, [agent_id])
+                row = cursor.fetchone()
+            agent = _AGENT.instance(row) if row else None
             if agent is None or agent.load_units >= agent.capacity_units:
                 return None
             candidate = _best_item_for(agent, now, passed_over=tried)
             if candidate is None:
                 return None
             item, queue, steps = candidate
-            # Still waiting where it was seen: another worker may have overflowed it to a queue this
-            # agent does not serve, or dropped its transfer target, between the look and the lock.
-            locked = (
-                WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("conversation__customer", "queue")
-                .filter(
-                    pk=item.pk,
-                    status=WorkStatus.WAITING,
-                    queue_id=item.queue_id,
-                    entered_queue_at=item.entered_queue_at,
-                    target_agent_id=item.target_agent_id,
-                )
-                .first()
-            )
-            if locked is None:
+            with connection.cursor() as cursor:
+                cursor.execute(_SEEN_ITEM_SQL, [item.pk, item.queue_id, item.entered_queue_at, item.target_agent_id])
+                row = cursor.fetchone()
+            if row is None:
                 tried.append(item.pk)
                 continue
+            locked, view = _item_and_view(row, queue)
             index = 0 if locked.target_agent_id else _step_index(steps, locked, now)
             return _offer(
                 item=locked,
@@ -553,7 +597,7 @@ def route_agent(agent_id: int) -> Offer | None:
                 queue=queue,
                 step_index=index,
                 now=now,
-                view=OfferView.of(locked),
+                view=view,
             )
     return None
 
@@ -561,44 +605,57 @@ def route_agent(agent_id: int) -> Offer | None:
 def _best_item_for(
     agent: AgentProfile, now: datetime, *, passed_over: Sequence[int] = ()
 ) -> tuple[WorkItem, Queue, list[Step]] | None:
-    spare = agent.capacity_units - agent.load_units
-    waiting = (
-        WorkItem.objects.filter(status=WorkStatus.WAITING, units__lte=spare)
-        .exclude(
-            pk__in=Offer.objects.filter(agent=agent, status__in=(OfferStatus.REJECTED, OfferStatus.TIMED_OUT)).values(
-                "work_item_id"
-            )
-        )
-        .exclude(pk__in=list(passed_over))
+    """The waiting item this agent should get next, with its queue and rules (not locked).
+
+    A transfer to the agent by name comes first; otherwise, of each queue the agent serves, the
+    best item whose current step the agent matches, and of those the highest priority now.
+    One statement asks every queue at once.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT skill_id, proficiency FROM engagement_agentskill WHERE agent_id = %s", [agent.pk])
+        skills = dict(cursor.fetchall())
+        cursor.execute("SELECT team_id FROM accounts_user_teams WHERE user_id = %s", [agent.user_id])
+        team_ids = {team_id for (team_id,) in cursor.fetchall()}
+    common = (
+        "w.status = 'waiting' AND w.units <= %s AND NOT (w.id = ANY(%s))"
+        " AND NOT EXISTS (SELECT 1 FROM engagement_offer o WHERE o.work_item_id = w.id AND o.agent_id = %s"
+        " AND o.status IN ('rejected', 'timed_out'))"
     )
+    common_params: list = [agent.capacity_units - agent.load_units, list(passed_over), agent.pk]
     if agent.channels:
-        waiting = waiting.filter(channel__in=agent.channels)
-    # A transfer to this agent by name comes first.
-    targeted = waiting.filter(target_agent=agent).select_related("queue").order_by("-rank", "id").first()
-    if targeted is not None:
-        return targeted, targeted.queue, queue_steps(targeted.queue)
-    skills = dict(agent.skills.values_list("skill_id", "proficiency"))
-    team_ids = list(agent.user.teams.values_list("pk", flat=True))
-    queues = Queue.objects.filter(is_active=True).filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
-    if agent.channels:
-        queues = queues.filter(Q(channel="") | Q(channel__in=agent.channels))
-    best: tuple[float, WorkItem, Queue, list[Step]] | None = None
-    for queue in queues.prefetch_related("steps"):
-        steps = [
-            Step(s.position, s.until_seconds, s.skill_id, s.min_proficiency, s.overflow_to_id)
-            for s in sorted(queue.steps.all(), key=lambda s: (s.position, s.pk))
-        ]
+        common += " AND w.channel = ANY(%s)"
+        common_params.append(list(agent.channels))
+    parts = [_BEST_TARGETED_SQL.replace("__COMMON__", common)]
+    params: list = [agent.pk, *common_params]
+    eligible: dict[int, tuple[Queue, list[Step]]] = {}
+    for queue, steps in _active_queues():
+        if queue.team_id is not None and queue.team_id not in team_ids:
+            continue
+        if agent.channels and queue.channel and queue.channel not in agent.channels:
+            continue
         ages = _matching_ages(steps, skills)
         if not ages:
             continue
-        item = (
-            waiting.filter(queue=queue, target_agent__isnull=True)
-            .filter(_ages_filter(ages, now))
-            .order_by("-rank", "id")
-            .first()
-        )
-        if item is None:
-            continue
+        eligible[queue.pk] = (queue, steps)
+        age_sql, age_params = [], []
+        for start, end in ages:
+            age_sql.append("(w.entered_queue_at <= %s" + (")" if end is None else " AND w.entered_queue_at > %s)"))
+            age_params.append(now - timedelta(seconds=start))
+            if end is not None:
+                age_params.append(now - timedelta(seconds=end))
+        parts.append(_BEST_IN_QUEUE_SQL.replace("__COMMON__", common).replace("__AGES__", " OR ".join(age_sql)))
+        params += [queue.pk, *common_params, *age_params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        items = [_ITEM.instance(row) for row in cursor.fetchall()]
+    targeted = [item for item in items if item.target_agent_id == agent.pk]
+    if targeted:
+        item = targeted[0]
+        queue = Queue.objects.get(pk=item.queue_id)
+        return item, queue, queue_steps(queue)
+    best: tuple[float, WorkItem, Queue, list[Step]] | None = None
+    for item in items:
+        queue, steps = eligible[item.queue_id]
         score = effective_priority(rank=item.rank, ageing_per_minute=queue.ageing_per_minute, now=now)
         if best is None or score > best[0]:
             best = (score, item, queue, steps)
