@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) bench/records.py
 	$(PY) bench/context.py
 	$(PY) bench/asgi_servers.py
+	$(PY) bench/routing.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
