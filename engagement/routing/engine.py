@@ -134,7 +134,9 @@ def work_enqueue(
         verification_level=conversation.verification_level,
         context=_context_values(conversation),
     )
-    enqueued_at = transferred_from.enqueued_at if transferred_from is not None else now
+    # A transferred conversation's wait (for reporting) starts now; its ageing goes on from its
+    # first wait, so a transfer does not send the customer to the back of the line.
+    ageing_from = transferred_from.enqueued_at if transferred_from is not None else now
     item = WorkItem.objects.create(
         conversation=conversation,
         queue=queue,
@@ -142,8 +144,8 @@ def work_enqueue(
         units=units_for(conversation.channel),
         priority=priority,
         priority_reasons=reasons,
-        rank=rank_of(priority=priority, ageing_per_minute=queue.ageing_per_minute, enqueued_at=enqueued_at),
-        enqueued_at=enqueued_at,
+        rank=rank_of(priority=priority, ageing_per_minute=queue.ageing_per_minute, enqueued_at=ageing_from),
+        enqueued_at=now,
         entered_queue_at=now,
         target_agent=target_agent,
         transferred_from=transferred_from,

@@ -14,6 +14,7 @@ from engagement.routing.live import offer_json
 from engagement.routing.models import OfferStatus, Presence, WorkItem, WorkStatus
 from engagement.routing.offers import offer_accept, offer_reject
 from engagement.routing.presence import presence_set
+from engagement.routing.priority import rank_of
 from engagement.routing.work import conversation_transfer
 from tests.accounts.factories import UserFactory
 from tests.engagement.routing_support import fresh, make_agent, make_queue, pending_offer, routable, waiting
@@ -53,9 +54,16 @@ def test_a_transfer_to_a_queue_moves_the_conversation_with_its_note(
     old = fresh(handled)
     assert (old.status, old.ended_at is not None) == (WorkStatus.TRANSFERRED, True)
     assert fresh(agent.routing_profile).load_units == 0
-    # the new item keeps its first wait for ageing, starts the queue's rules afresh
+    # the new item ages from the first wait, but its own wait (reported) and the queue's rules start afresh
     assert (new.queue, new.status, new.transferred_from, new.note) == (billing, WorkStatus.WAITING, old, NOTE)
-    assert (new.enqueued_at, new.entered_queue_at > old.enqueued_at, new.target_agent) == (old.enqueued_at, True, None)
+    assert new.rank == rank_of(
+        priority=new.priority, ageing_per_minute=billing.ageing_per_minute, enqueued_at=old.enqueued_at
+    )
+    assert (new.enqueued_at == new.entered_queue_at, new.enqueued_at > old.enqueued_at, new.target_agent) == (
+        True,
+        True,
+        None,
+    )
     # the conversation
     conversation = fresh(handled.conversation)
     assert (conversation.status, conversation.agent, conversation.queue) == (ConversationStatus.QUEUED, None, "billing")
