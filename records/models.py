@@ -2,8 +2,20 @@
 
 from records.cases.models import Case, CaseNote, SlaPolicy
 from records.customers.models import Consent, Customer
+from records.holdings.models import Holding, SourceRecord
 from records.identities.models import Identity
 from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
 
-__all__ = ["Case", "CaseNote", "Consent", "Customer", "Identity", "Interaction", "JourneyEvent", "SlaPolicy"]
+__all__ = [
+    "Case",
+    "CaseNote",
+    "Consent",
+    "Customer",
+    "Holding",
+    "Identity",
+    "Interaction",
+    "JourneyEvent",
+    "SlaPolicy",
+    "SourceRecord",
+]

@@ -1,0 +1,16 @@
+"""All models of the integration layer, gathered for Django; each lives in its domain package."""
+
+from integration.connectors.models import Connector
+from integration.outbox.models import OutboxMessage
+from integration.sync.models import ProcessedFile, SyncFailure, SyncRun
+from integration.webhooks.models import WebhookDelivery, WebhookSubscription
+
+__all__ = [
+    "Connector",
+    "OutboxMessage",
+    "ProcessedFile",
+    "SyncFailure",
+    "SyncRun",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]
