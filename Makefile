@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) bench/context.py
 	$(PY) bench/asgi_servers.py
 	$(PY) bench/routing.py
+	$(PY) bench/sync.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

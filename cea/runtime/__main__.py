@@ -103,6 +103,32 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], env=env, check=True, cwd=embedded.PROJECT_DIR)
 
 
+def _sample_systems(port: int) -> list[str]:
+    """The arguments of ``python -m integration.sample_systems serve`` (and, from ``--port-base``
+    on, of ``load_demo_connectors``): the legacy systems on loopback ports from
+    ``CEA_SAMPLE_SYSTEMS_PORT_BASE`` (default: the web port + 100), their secrets under the data
+    folder, the legacy customer database beside CEA's (``<name>_legacy``)."""
+    import dj_database_url
+
+    from integration.sample_systems.demo import legacy_database_url
+
+    base = env_int("CEA_SAMPLE_SYSTEMS_PORT_BASE", min(port + 100, 65000), minimum=1, maximum=65534)
+    state = embedded.read_state()
+    database_url = os.environ.get("DATABASE_URL") or (state.database_url if state else "")
+    legacy_url = legacy_database_url(dj_database_url.parse(database_url))
+    secrets_dir = embedded.data_dir() / "sample-systems"
+    return [
+        "--host",
+        "127.0.0.1",
+        "--port-base",
+        str(base),
+        "--secrets-dir",
+        str(secrets_dir),
+        "--legacy-db-url",
+        legacy_url,
+    ]
+
+
 def _run(host: str, port: int, web_workers: int) -> int:
     started = _start_embedded()
     env = dict(os.environ)
@@ -118,8 +144,11 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "load_demo_flows")
         _manage(env, "load_demo_routing")
         _manage(env, "ensure_demo_site", "--port", str(port))
+        samples = _sample_systems(port)
+        _manage(env, "load_demo_connectors", *samples)
         if supervisor.stopping:
             return 0
+        supervisor.spawn("sample-systems", [PYTHON, "-m", "integration.sample_systems", "serve", *samples])
         supervisor.spawn(
             "web",
             [
@@ -174,6 +203,7 @@ def _run(host: str, port: int, web_workers: int) -> int:
         )
         print(f"CEA is running on http://{host}:{port}/  (Ctrl-C stops everything)", flush=True)
         print(f"  web chat demo: http://{host}:{port}/demo/shop/", flush=True)
+        print(f"  sample legacy systems on 127.0.0.1:{samples[3]} (billing) and the next port (orders)", flush=True)
         code = supervisor.wait()
     except subprocess.CalledProcessError as exc:
         print(f"CEA: set-up step failed: {exc}", file=sys.stderr, flush=True)

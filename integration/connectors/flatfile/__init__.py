@@ -1,0 +1,1 @@
+"""Flat files: CSV and fixed-width mainframe extracts from a drop folder (``connector.py``, ``layout.py``)."""

@@ -1,0 +1,298 @@
+"""The flat-file connector: CSV and fixed-width extracts dropped in a folder, each loaded once.
+
+Settings (the connector's JSON ``settings``)::
+
+    folder        the drop folder (required)
+    pattern       which files, a glob (default "*")
+    format        "fixed" or "csv" (default "fixed"); layout: see ``layout.py``
+    delimiter     CSV only (default ","); has_header: CSV only (default true)
+    encoding      default "utf-8" (mainframe extracts converted from EBCDIC are often "latin-1")
+    skip_prefixes lines starting with one of these are not records (headers, trailers): ["HDR", "TRL"]
+    page_size     lines per page, each page committed with its watermark (default 1000)
+    after         "leave" (default) or "move" into done_folder (default <folder>/processed)
+    holdings      [{"kind": "account", "mappings": {"external_id": "ACCT-NO", "amount": "BALANCE"},
+                    "constants": {"currency": "GBP"}}]: holdings read from each line
+
+The connector's ``mappings`` make each line's fields canonical customer fields
+(``apply_mappings``); ``external_id`` must be among them.
+
+Each file is known by its SHA-256 (``ProcessedFile``): a file seen complete is never loaded
+again, whatever its name. The watermark is ``<sha256>:<last line loaded>``; it is stored with
+each page, so a run killed half-way through a file resumes after the last page it committed.
+Lines that cannot be read come back in ``Page.bad`` as ``("<file>:<line>", reason)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integration.connectors.base import BaseConnector, ConnectorError, Page, SourceItem, apply_mappings, register_kind
+from integration.connectors.flatfile.layout import FieldError, Layout, LayoutError, layout_from_settings
+from integration.connectors.models import ConnectorKind
+from integration.sync.models import ProcessedFile
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class FilePage(Page):
+    """A page of one file: which file, and whether it is the file's last page."""
+
+    file_id: int = 0
+    path: str = ""
+    lines: int = 0  # lines of the file this page covers
+    last: bool = False
+
+
+def flatfile_settings_check(settings: Mapping[str, Any], mappings: Mapping[str, Any]) -> dict[str, str]:
+    """Problems with a flat-file connector's settings and mappings, ``{field: message}`` (empty if fine)."""
+    problems: dict[str, str] = {}
+    if not settings.get("folder"):
+        problems["settings"] = "folder (the drop folder) is required."
+    try:
+        layout = layout_from_settings(settings)
+    except LayoutError as error:
+        problems["settings"] = f"layout: {error}"
+        return problems
+    names = {spec.name for spec in layout.fields}
+    if mappings and "external_id" not in mappings:
+        problems["mappings"] = "external_id must be mapped (the customer's id in the file)."
+    unknown = sorted({source for source in (mappings or {}).values() if source not in names})
+    for holding in settings.get("holdings") or []:
+        if not isinstance(holding, Mapping) or not holding.get("kind"):
+            problems["settings"] = "each of holdings has a kind and mappings."
+            continue
+        unknown += sorted({source for source in (holding.get("mappings") or {}).values() if source not in names})
+    if unknown:
+        problems["mappings"] = f"Not fields of the layout: {', '.join(sorted(set(unknown)))}."
+    if settings.get("after", "leave") not in ("leave", "move"):
+        problems["settings"] = "after is 'leave' or 'move'."
+    page_size = settings.get("page_size", DEFAULT_PAGE_SIZE)
+    if not isinstance(page_size, int) or not 1 <= page_size <= 100_000:
+        problems["settings"] = "page_size is a number of lines from 1 to 100000."
+    return problems
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@register_kind
+class FlatFileConnector(BaseConnector):
+    kind = ConnectorKind.FLATFILE
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.run_id: int | None = None  # set by the sync service, recorded on each file
+        try:
+            self.layout: Layout = layout_from_settings(self.settings)
+        except LayoutError as error:
+            raise ConnectorError(f"Connector {config.name}: {error}", permanent=True) from None
+        self.mappings = dict(config.mappings or {})
+        self.holding_specs = list(self.setting("holdings") or [])
+        self._bad_text: dict[str, str] = {}  # the text of the current page's bad lines, by key
+        self._header: list[str] | None = None
+
+    # --- Files ----------------------------------------------------------------------------------
+
+    def folder(self) -> Path:
+        folder = Path(self.setting("folder", required=True))
+        if not folder.is_dir():
+            # The share may be unmounted for a moment: worth trying again.
+            raise ConnectorError(f"Connector {self.config.name}: the drop folder {folder} is not there.")
+        return folder
+
+    def waiting_files(self) -> list[Path]:
+        pattern = self.setting("pattern") or "*"
+        return sorted(path for path in self.folder().glob(pattern) if path.is_file())
+
+    def _after(self, path: Path) -> None:
+        if self.setting("after", "leave") != "move":
+            return
+        done = Path(self.setting("done_folder") or path.parent / "processed")
+        try:
+            done.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(done / path.name))
+        except OSError as error:
+            logger.warning("Connector %s: could not move %s: %s", self.config.name, path.name, error.strerror)
+
+    # --- Lines ----------------------------------------------------------------------------------
+
+    def item_from_row(self, row: Mapping[str, Any], key: str, raw: dict[str, Any]) -> SourceItem:
+        fields = apply_mappings(row, self.mappings)
+        if not fields.get("external_id"):
+            raise FieldError("no customer id (external_id is empty)")
+        fields["external_id"] = str(fields["external_id"])
+        holdings = []
+        for spec in self.holding_specs:
+            holding = {**(spec.get("constants") or {}), **apply_mappings(row, spec.get("mappings") or {})}
+            holding["kind"] = spec["kind"]
+            if holding.get("external_id") not in (None, ""):
+                holding["external_id"] = str(holding["external_id"])
+                holdings.append(holding)
+        fields["holdings"] = holdings
+        return SourceItem(kind="customer", key=key, fields=fields, raw=raw)
+
+    def reparse(self, payload: Mapping[str, Any]) -> SourceItem:
+        """The item of a dead-lettered line, read again with the current layout (for a replay)."""
+        text, key = payload.get("text"), payload.get("key") or ""
+        if not isinstance(text, str):
+            raise ConnectorError("The failure holds no line to read again.", permanent=True)
+        try:
+            if self.layout.format == "fixed":
+                row = self.layout.fixed_parser()(text)
+            else:
+                cells = next(csv.reader([text], delimiter=self.setting("delimiter") or ","))
+                row = self.layout.csv_parser(payload.get("header"))(cells)
+            return self.item_from_row(row, key, dict(payload))
+        except (FieldError, LayoutError) as error:
+            raise ConnectorError(f"{key}: {error}", permanent=True) from None
+
+    def _records(self, path: Path, start_after: int) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
+        """``(line number, text, row or None, reason)`` for each record line after ``start_after``."""
+        encoding = self.setting("encoding") or "utf-8"
+        skip = tuple(self.setting("skip_prefixes") or ())
+        with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+            if self.layout.format == "fixed":
+                parse = self.layout.fixed_parser()
+                for number, line in enumerate(handle, start=1):
+                    if number <= start_after:
+                        continue
+                    text = line.rstrip("\r\n")
+                    if not text.strip() or (skip and text.startswith(skip)):
+                        yield number, text, None, ""
+                        continue
+                    try:
+                        yield number, text, parse(text), ""
+                    except FieldError as error:
+                        yield number, text, None, str(error) or "unreadable"
+                return
+            has_header = self.setting("has_header", True)
+            reader = csv.reader(handle, delimiter=self.setting("delimiter") or ",")
+            header = next(reader, None) if has_header else None
+            try:
+                parse = self.layout.csv_parser(header)
+            except LayoutError as error:
+                raise ConnectorError(f"{path.name}: {error}", permanent=True) from None
+            self._header = header
+            for cells in reader:
+                number = reader.line_num
+                if number <= start_after:
+                    continue
+                text = _csv_line(cells, self.setting("delimiter") or ",")
+                if not any(cell.strip() for cell in cells):
+                    yield number, text, None, ""
+                    continue
+                try:
+                    yield number, text, parse(cells), ""
+                except FieldError as error:
+                    yield number, text, None, str(error)
+
+    # --- The interface ------------------------------------------------------------------------------
+
+    def fetch_since(self, watermark: str) -> Iterator[Page]:
+        """Pages of every file not yet loaded; a file half-loaded resumes after ``watermark``'s line."""
+        page_size = int(self.setting("page_size") or DEFAULT_PAGE_SIZE)
+        for path in self.waiting_files():
+            sha = file_sha256(path)
+            processed, start_after = self._file_started(path, sha, watermark)
+            if processed.completed_at is not None:
+                self._after(path)
+                continue
+            self._header = None
+            items: list[SourceItem] = []
+            bad: list[tuple[str, str]] = []
+            first = start_after
+            last = start_after
+            for number, text, row, reason in self._records(path, start_after):
+                last = number
+                key = f"{path.name}:{number}"
+                if row is None and reason:
+                    bad.append((key, reason))
+                    self._bad_text[key] = text
+                elif row is not None:
+                    try:
+                        items.append(self.item_from_row(row, key, {"key": key, "text": text, "header": self._header}))
+                    except FieldError as error:
+                        bad.append((key, str(error)))
+                        self._bad_text[key] = text
+                if number - first >= page_size:
+                    yield FilePage(items, f"{sha}:{number}", bad, processed.pk, str(path), number - first)
+                    items, bad, first = [], [], number
+            yield FilePage(items, f"{sha}:{last}", bad, processed.pk, str(path), last - first, last=True)
+            # Here the sync service has committed the file's last page.
+            self._after(path)
+
+    def bad_line_text(self, key: str) -> str:
+        """The text of a bad line of the current page (kept for the dead-letter list)."""
+        return self._bad_text.pop(key, "")
+
+    def _file_started(self, path: Path, sha: str, watermark: str) -> tuple[ProcessedFile, int]:
+        """The file's ``ProcessedFile`` (made on first sight) and the last line already loaded."""
+        with transaction.atomic():
+            processed, created = ProcessedFile.objects.get_or_create(
+                connector=self.config,
+                sha256=sha,
+                defaults={"filename": path.name, "size": path.stat().st_size, "run_id": self.run_id},
+            )
+            if processed.completed_at is not None:
+                return processed, 0
+            mark_sha, _, mark_line = watermark.partition(":")
+            if not created and mark_sha == sha and mark_line.isdigit():
+                return processed, int(mark_line)
+            # Loaded again from the start (loading is idempotent): count again from zero.
+            ProcessedFile.objects.filter(pk=processed.pk).update(lines=0, loaded=0, bad_lines=0, run_id=self.run_id)
+            return processed, 0
+
+    def page_loaded(self, page: Page, *, loaded: int, failed: int) -> None:
+        """Called by the sync service inside the page's transaction: the file's counts move with it."""
+        if not isinstance(page, FilePage) or not page.file_id:
+            return
+        changes: dict[str, Any] = {
+            "lines": F("lines") + page.lines,
+            "loaded": F("loaded") + loaded,
+            "bad_lines": F("bad_lines") + failed,
+            "run_id": self.run_id,
+        }
+        if page.last:
+            changes["completed_at"] = timezone.now()
+        ProcessedFile.objects.filter(pk=page.file_id).update(**changes)
+
+    def fetch_customer(self, external_id: str) -> dict[str, Any]:
+        raise ConnectorError(
+            f"{self.config.name} is a file drop: it has no live look-up (its data is loaded into records).",
+            permanent=True,
+        )
+
+    def health(self) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            waiting = len(self.waiting_files())
+        except ConnectorError as error:
+            return {"ok": False, "error": error.message, "latency_ms": (time.monotonic() - started) * 1000}
+        return {"ok": True, "files_waiting": waiting, "latency_ms": (time.monotonic() - started) * 1000}
+
+
+def _csv_line(cells: list[str], delimiter: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow(cells)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""SOAP/XML connectors (zeep), configured from the service's WSDL."""

@@ -1,0 +1,1 @@
+"""SQL database connectors (SQLAlchemy): any database with a SQLAlchemy dialect."""

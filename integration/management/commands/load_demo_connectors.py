@@ -1,0 +1,50 @@
+"""manage.py load_demo_connectors --port-base N [--secrets-dir DIR] [--legacy-db-url URL]
+
+Connectors for the sample legacy systems that ``python -m integration.sample_systems serve``
+runs (billing over SOAP on N, order management over REST on N+1, the legacy customer database
+over SQL). Idempotent: an existing connector of the same name is brought back to these settings
+(its watermark is kept). Secrets stay in their files; the connectors only name them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from integration.connectors.models import Connector
+from integration.sample_systems import demo
+
+
+class Command(BaseCommand):
+    help = "Create or update the connectors to the sample legacy systems."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port-base", type=int, required=True, help="billing on N, order management on N+1")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--secrets-dir", type=Path, default=None, help="default: <data folder>/sample-systems")
+        parser.add_argument("--legacy-db-url", default="", help="default: this database's server, <name>_legacy")
+
+    def handle(self, *args, port_base: int, host: str, secrets_dir: Path | None, legacy_db_url: str, **options) -> None:
+        if not 1 <= port_base <= 65534:
+            raise CommandError("--port-base must leave room for two ports.")
+        data_dir = Path(os.environ.get("CEA_DATA_DIR") or Path(settings.BASE_DIR) / ".data")
+        folder = (secrets_dir or data_dir / "sample-systems").resolve()
+        demo.demo_secrets(folder)
+        configs = [
+            demo.soap_connector(
+                base_url=f"http://{host}:{port_base + demo.BILLING_PORT_OFFSET}", secrets_folder=folder
+            ),
+            demo.rest_connector(base_url=f"http://{host}:{port_base + demo.ORDERS_PORT_OFFSET}", secrets_folder=folder),
+            demo.sql_connector(url=legacy_db_url or demo.legacy_database_url(settings.DATABASES["default"])),
+        ]
+        with transaction.atomic():
+            for config in configs:
+                name = config.pop("name")
+                connector, created = Connector.objects.update_or_create(name=name, defaults=config)
+                self.stdout.write(
+                    f"{'Created' if created else 'Updated'} connector {connector.name} ({connector.kind})"
+                )

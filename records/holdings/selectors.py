@@ -1,0 +1,36 @@
+"""Reads of holdings: what a customer holds in the legacy systems, as the CEA last saw it."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from records.customers.models import Customer
+from records.holdings.models import Holding, SourceRecord
+
+
+def holdings_of_customer(
+    *, customer: Customer, kind: str | None = None, system: str | None = None
+) -> QuerySet[Holding]:
+    """The customer's holdings (by kind, then external id), optionally of one kind or one system."""
+    holdings = Holding.objects.filter(customer=customer)
+    if kind:
+        holdings = holdings.filter(kind=kind)
+    if system:
+        holdings = holdings.filter(system=system)
+    return holdings.order_by("kind", "system", "external_id")
+
+
+def source_records_of_customer(*, customer: Customer) -> QuerySet[SourceRecord]:
+    """The customer's records in source systems (``system:external_id``)."""
+    return SourceRecord.objects.filter(customer=customer).order_by("system", "external_id")
+
+
+def customer_by_source(*, system: str, external_id: str) -> Customer | None:
+    """The customer whose record in ``system`` is ``external_id`` (the survivor if merged), or ``None``."""
+    record = SourceRecord.objects.select_related("customer").filter(system=system, external_id=external_id).first()
+    if record is None:
+        return None
+    customer = record.customer
+    while customer.merged_into_id:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
