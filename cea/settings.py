@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
         # Named here because ID&V has other "kind" and "method" choice sets (identify accepts "any").
         "KindEnum": "records.identities.models.IdentityKind",
         "ChallengeMethodEnum": "engagement.idv.models.ChallengeMethod",
+        "WebhookEventEnum": "integration.webhooks.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "integration.webhooks.models.DeliveryStatus",
     },
 }
 
@@ -272,7 +274,45 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(CEA_ROUTING_SWEEP_SECONDS),
         "options": {"expires": float(CEA_ROUTING_SWEEP_SECONDS)},
     },
+    "integration: relay journey events to webhooks": {
+        "task": "integration.webhooks.relay",
+        "schedule": float(env_int("CEA_WEBHOOK_RELAY_SECONDS", 2, minimum=1)),
+        "options": {"expires": float(env_int("CEA_WEBHOOK_RELAY_SECONDS", 2, minimum=1))},
+    },
+    "integration: send due webhook deliveries": {
+        "task": "integration.webhooks.sweep",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
+    },
+    "integration: send due write-backs": {
+        "task": "integration.outbox.sweep",
+        "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
+        "options": {"expires": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1))},
+    },
 }
+
+# --- Integration: outbound webhooks and the write-back outbox ------------------------------
+
+# The relay reads the journey log every CEA_WEBHOOK_RELAY_SECONDS and makes one delivery per
+# matching subscription: a change reaches a subscriber about that long after its commit (plus
+# the POST). Journey ids missing when read (a transaction still open) are looked for again for
+# CEA_WEBHOOK_RELAY_GAP_SECONDS, after which they count as rolled back.
+CEA_WEBHOOK_RELAY_SECONDS = env_int("CEA_WEBHOOK_RELAY_SECONDS", 2, minimum=1)
+CEA_WEBHOOK_RELAY_BATCH = env_int("CEA_WEBHOOK_RELAY_BATCH", 500, minimum=1)
+CEA_WEBHOOK_RELAY_GAP_SECONDS = env_int("CEA_WEBHOOK_RELAY_GAP_SECONDS", 300, minimum=1)
+CEA_WEBHOOK_TIMEOUT_SECONDS = env_int("CEA_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Attempts per delivery (5 s doubling to at most an hour: the tenth attempt is ~40 minutes in),
+# and failed deliveries in a row after which a subscription is disabled until it is enabled again.
+CEA_WEBHOOK_MAX_ATTEMPTS = env_int("CEA_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
+CEA_WEBHOOK_RETRY_BASE_SECONDS = env_int("CEA_WEBHOOK_RETRY_BASE_SECONDS", 5, minimum=1)
+CEA_WEBHOOK_RETRY_MAX_SECONDS = env_int("CEA_WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+CEA_WEBHOOK_DISABLE_AFTER = env_int("CEA_WEBHOOK_DISABLE_AFTER", 10, minimum=1)
+# Write-back: a message is sent on commit; the sweep is the safety net for a lost trigger and
+# sends retries that fell due. A message given up on after CEA_OUTBOX_MAX_ATTEMPTS is "failed".
+CEA_OUTBOX_SWEEP_SECONDS = env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)
+CEA_OUTBOX_MAX_ATTEMPTS = env_int("CEA_OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
+CEA_OUTBOX_RETRY_BASE_SECONDS = env_int("CEA_OUTBOX_RETRY_BASE_SECONDS", 5, minimum=1)
+CEA_OUTBOX_RETRY_MAX_SECONDS = env_int("CEA_OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
 
 # --- Records --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from cea.health import health
 from engagement.urls import api_urlpatterns as engagement_api
 from engagement.urls import page_urlpatterns as engagement_pages
+from integration.urls import api_urlpatterns as integration_api
 from records.urls import api_urlpatterns as records_api
 from records.urls import page_urlpatterns as records_pages
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("cea.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/engagement/", include((engagement_api, "engagement-api"))),
+    path("api/v1/integration/", include((integration_api, "integration-api"))),
     path("api/v1/", include((records_api, "records-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -3,7 +3,7 @@
 from integration.connectors.models import Connector
 from integration.outbox.models import OutboxMessage
 from integration.sync.models import ProcessedFile, SyncFailure, SyncRun
-from integration.webhooks.models import WebhookDelivery, WebhookSubscription
+from integration.webhooks.models import WebhookDelivery, WebhookRelayState, WebhookSubscription
 
 __all__ = [
     "Connector",
@@ -12,5 +12,6 @@ __all__ = [
     "SyncFailure",
     "SyncRun",
     "WebhookDelivery",
+    "WebhookRelayState",
     "WebhookSubscription",
 ]

@@ -47,6 +47,8 @@ class ApiScope(models.TextChoices):
     CONTEXT_READ = "context:read", "Read hot context"
     CONTEXT_WRITE = "context:write", "Write hot context"
     VERIFICATION_WRITE = "verification:write", "Identify and verify customers in conversations (ID&V)"
+    WEBHOOKS_READ = "webhooks:read", "Read webhook subscriptions and their deliveries"
+    WEBHOOKS_WRITE = "webhooks:write", "Manage webhook subscriptions, redeliver and re-enable"
 
 
 class ApiToken(TimeStampedModel):

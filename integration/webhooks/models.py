@@ -75,3 +75,20 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.subscription} ({self.status})"
+
+
+class WebhookRelayState(models.Model):
+    """Where the relay of the journey log to webhook deliveries stands (one row).
+
+    ``last_id``: every journey event up to it was read. ``gaps``: ids below ``last_id`` that were
+    missing when it was read (``{"<id>": <unix time first missed>}``); a transaction still open
+    then may commit them later, so each run looks for them again until they are older than
+    ``CEA_WEBHOOK_RELAY_GAP_SECONDS`` (then they were rolled back).
+    """
+
+    last_id = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=dict, blank=True)
+    relayed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Webhook relay at journey event {self.last_id}"

@@ -43,3 +43,25 @@ def journey_timeline(
     if before is None:
         return fetch_models(_EVENT, _FIRST_PAGE, [customer_id, limit])
     return fetch_models(_EVENT, _NEXT_PAGE, [customer_id, *before, limit])
+
+
+def journey_events_after(*, after_id: int, limit: int, also_ids: list[int] | None = None) -> list[JourneyEvent]:
+    """Events with ``id > after_id`` (at most ``limit``) and those of ``also_ids``, by id.
+
+    For readers that follow the whole log in order (the integration layer's webhook relay).
+    Ids come from a sequence in the order of inserts, not of commits: a reader keeps the ids it
+    found missing and asks for them again (``also_ids``).
+    """
+    events = list(JourneyEvent.objects.filter(id__gt=after_id).order_by("id")[:limit])
+    if also_ids:
+        events.extend(JourneyEvent.objects.filter(id__in=also_ids, id__lte=after_id))
+        events.sort(key=lambda event: event.pk)
+    return events
+
+
+def journey_last_id(*, recorded_before: datetime | None = None) -> int:
+    """The highest event id (recorded before ``recorded_before`` if given), 0 when there is none."""
+    events = JourneyEvent.objects.all()
+    if recorded_before is not None:
+        events = events.filter(recorded_at__lt=recorded_before)
+    return events.order_by("-id").values_list("id", flat=True).first() or 0
