@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) bench/asgi_servers.py
 	$(PY) bench/routing.py
 	$(PY) bench/sync.py
+	$(PY) bench/aggregate.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

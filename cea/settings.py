@@ -338,6 +338,14 @@ CEA_SMS_SENDER = env_str("CEA_SMS_SENDER", "engagement.idv.senders.ConsoleSmsSen
 # Inbound webhooks: how old a signed timestamp may be.
 CEA_WEBHOOK_TOLERANCE_SECONDS = env_int("CEA_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10)
 
+# The aggregated customer view (integration/aggregation): the whole answer comes back within the
+# deadline; a connector's circuit opens after that many failures in a row and stays open for the
+# cool-down, then lets one trial call through.
+CEA_AGGREGATE_DEADLINE_MS = env_int("CEA_AGGREGATE_DEADLINE_MS", 2500, minimum=50)
+CEA_AGGREGATE_WORKERS = env_int("CEA_AGGREGATE_WORKERS", 32, minimum=1)
+CEA_BREAKER_FAILURES = env_int("CEA_BREAKER_FAILURES", 5, minimum=1)
+CEA_BREAKER_COOLDOWN_SECONDS = env_int("CEA_BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
+
 # Email: inbound arrives at the email adapter's endpoint; replies go out through this backend.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -10,6 +10,7 @@ from cea.health import health
 from engagement.urls import api_urlpatterns as engagement_api
 from engagement.urls import page_urlpatterns as engagement_pages
 from integration.urls import api_urlpatterns as integration_api
+from integration.urls import customer_api_urlpatterns as integration_customer_api
 from records.urls import api_urlpatterns as records_api
 from records.urls import page_urlpatterns as records_pages
 
@@ -30,6 +31,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/engagement/", include((engagement_api, "engagement-api"))),
     path("api/v1/integration/", include((integration_api, "integration-api"))),
+    # The aggregated view sits beside records' customer endpoints; records cannot import integration.
+    path("api/v1/", include((integration_customer_api, "integration-customers"))),
     path("api/v1/", include((records_api, "records-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

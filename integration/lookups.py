@@ -6,13 +6,15 @@ A look-up is a callable ``(customer, inputs) -> dict`` registered under a name
 shape of the answer and turns every failure into ``LookupFailed``, whose ``permanent`` flag says
 whether asking again later could help.
 
-**Not connected yet.** The connectors to the legacy systems (billing, order management …) are
-built by the integration issue; until then the look-ups registered below are placeholders:
+The look-ups registered below:
 
-- ``case_status`` answers honestly from records: the customer's open service requests.
-- ``order_status`` and ``balance`` have no back-end to ask and raise
-  ``LookupFailed("not connected", permanent=True)``; self-service apologises and offers an
-  agent. A connector replaces a placeholder by registering the same name again.
+- ``case_status`` answers from records: the customer's open service requests.
+- ``balance`` and ``order_status`` answer from the back-ends, live, through the aggregation
+  layer (``integration.aggregation``): the systems that hold the customer's balances and
+  invoices, or orders and shipments. With no active connector at all they raise
+  ``LookupFailed("not connected", permanent=True)``; when the system that holds the answer is
+  slow, down or behind an open circuit, ``LookupFailed`` is retryable, so self-service
+  apologises and offers an agent. A connector may still replace one by registering its name.
 
 This module is part of the integration layer: it may use records' selectors and must not import
 engagement.
@@ -25,13 +27,18 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection, connections, transaction
 
+from integration.aggregation.aggregate import CIRCUIT_OPEN, ERROR, TIMEOUT, customer_aggregate
+from integration.connectors.models import Connector
 from records.cases.models import CaseStatus
 from records.customers.models import Customer
 from records.customers.selectors import customer_360
+from records.holdings.selectors import holdings_of_customer
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +186,7 @@ def _run_in_database(lookup: Lookup, customer, inputs: dict, limit: float) -> di
         raise LookupFailed("the look-up failed") from None
 
 
-# --- The look-ups available until the connectors arrive ---------------------------------------
+# --- Case status: records ---------------------------------------
 
 OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
 MAX_CASES_LISTED = 5
@@ -221,13 +228,164 @@ def case_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
     return {"count": len(open_cases), "summary": summary, "cases": listed}
 
 
-@register("order_status", description="Where an order is (order management: not connected yet)")
+# --- Balance and order status: the back-ends, through the aggregation layer ---------------------
+
+BALANCE_KINDS = ("balance", "invoice")
+ORDER_KINDS = ("order", "shipment")
+SETTLED_INVOICE_STATUSES = {"paid", "settled", "cancelled", "void", "closed"}
+# The answer must come back inside the look-up's own timeout (run_lookup's limit).
+LOOKUP_DEADLINE_SECONDS = 3.0
+REMOTE_LOOKUP_TIMEOUT_SECONDS = 4.0
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Holdings of the asked kinds that arrived, and whether a system that may hold more did not answer."""
+
+    holdings: list[tuple[str, dict]]  # (system label, holding)
+    unavailable: list[str]  # labels of the systems that did not answer
+
+
+def _holdings_now(customer: Customer | None, kinds: tuple[str, ...]) -> _Found:
+    """The customer's holdings of ``kinds`` from the back-ends now (through the aggregation layer).
+
+    A system counts as one that may hold them when records' copy says the customer holds such
+    things there or, when records knows of none, any system that knows the customer.
+    """
+    if not Connector.objects.filter(is_active=True).exists():
+        raise LookupFailed(NOT_CONNECTED, permanent=True)
+    if customer is None:
+        raise LookupFailed("the customer is not identified", permanent=True)
+    aggregate = customer_aggregate(
+        customer, deadline=min(settings.CEA_AGGREGATE_DEADLINE_MS / 1000, LOOKUP_DEADLINE_SECONDS)
+    )
+    expected = {
+        system
+        for kind in kinds
+        for system in holdings_of_customer(customer=customer, kind=kind).values_list("system", flat=True)
+    }
+    found = [
+        (part.label, holding)
+        for part in aggregate.parts
+        if part.ok
+        for holding in part.holdings
+        if holding.get("kind") in kinds
+    ]
+    unavailable = [
+        part.label
+        for part in aggregate.parts
+        if part.status in (TIMEOUT, ERROR, CIRCUIT_OPEN)
+        and not (part.status == ERROR and part.permanent)
+        and (not expected or part.system in expected)
+    ]
+    return _Found(holdings=found, unavailable=unavailable)
+
+
+def _unavailable(found: _Found, what: str) -> LookupFailed:
+    logger.info("Look-up of %s: %s did not answer", what, ", ".join(found.unavailable))
+    return LookupFailed(f"{' and '.join(found.unavailable)} did not answer", permanent=False)
+
+
+def _money(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register(
+    "order_status",
+    timeout=REMOTE_LOOKUP_TIMEOUT_SECONDS,
+    database=True,
+    description="Where an order is (order management, live)",
+)
 def order_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
-    """Not connected yet: the order-management connector (integration issue) will answer this."""
-    raise LookupFailed(NOT_CONNECTED, permanent=True)
+    """The order ``order_number`` (or, without one, the latest order) with its status and shipment.
+
+    Answer: ``{"order_number", "status", "name", "tracking", "summary"}``. Raises ``LookupFailed``:
+    not connected, the customer not identified, no such order (permanent); the order system did
+    not answer (retryable).
+    """
+    found = _holdings_now(customer, ORDER_KINDS)
+    orders = [(label, holding) for label, holding in found.holdings if holding.get("kind") == "order"]
+    number = str(inputs.get("order_number") or "").strip()
+    if number:
+        orders = [(label, h) for label, h in orders if str(h.get("external_id", "")).upper() == number.upper()]
+    if not orders:
+        if found.unavailable:
+            raise _unavailable(found, "order status")
+        raise LookupFailed(f"no order {number}" if number else "no orders", permanent=True)
+    label, order = max(orders, key=lambda item: str(item[1].get("as_of") or ""))
+    order_number = str(order.get("external_id", ""))
+    status = str(order.get("status") or "being processed").lower()
+    shipment = next(
+        (
+            h
+            for _, h in found.holdings
+            if h.get("kind") == "shipment"
+            and order_number
+            and order_number in {str((h.get("data") or {}).get("order", "")), str(h.get("order", ""))}
+        ),
+        None,
+    )
+    tracking = str(((shipment or {}).get("data") or {}).get("tracking", "") or (shipment or {}).get("name", ""))
+    summary = f"Order {order_number} is {status}." + (f" Tracking: {tracking}." if tracking else "")
+    return {
+        "order_number": order_number,
+        "status": status,
+        "name": str(order.get("name") or ""),
+        "tracking": tracking,
+        "system": label,
+        "summary": summary,
+    }
 
 
-@register("balance", description="The account balance (billing: not connected yet)")
+@register(
+    "balance",
+    timeout=REMOTE_LOOKUP_TIMEOUT_SECONDS,
+    database=True,
+    description="The account balance (billing, live)",
+)
 def balance(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
-    """Not connected yet: the billing connector (integration issue) will answer this."""
-    raise LookupFailed(NOT_CONNECTED, permanent=True)
+    """What the customer owes: their balances, or else their unpaid invoices, added up per currency.
+
+    Answer: ``{"amount", "currency", "items": [{"name", "amount", "currency", "system"}],
+    "summary"}`` (``amount`` and ``currency`` of the first currency). Raises ``LookupFailed``: not
+    connected, not identified, nothing found (permanent); the billing system did not answer
+    (retryable).
+    """
+    found = _holdings_now(customer, BALANCE_KINDS)
+    items = [(label, h) for label, h in found.holdings if h.get("kind") == "balance"]
+    if not items:
+        items = [
+            (label, h)
+            for label, h in found.holdings
+            if h.get("kind") == "invoice" and str(h.get("status") or "").lower() not in SETTLED_INVOICE_STATUSES
+        ]
+    listed = [(label, h, _money(h.get("amount"))) for label, h in items]
+    listed = [(label, h, amount) for label, h, amount in listed if amount is not None]
+    if found.unavailable:
+        # A part of the answer is missing: a sum without it would be wrong.
+        raise _unavailable(found, "balance")
+    if not listed:
+        raise LookupFailed("no balance found", permanent=True)
+    totals: dict[str, Decimal] = {}
+    for _, holding, amount in listed:
+        currency = str(holding.get("currency") or "").upper()
+        totals[currency] = totals.get(currency, Decimal("0")) + amount
+    currency, amount = next(iter(totals.items()))
+    summary = "Your balance is " + ", ".join(f"{total:.2f} {code}".strip() for code, total in totals.items()) + "."
+    return {
+        "amount": f"{amount:.2f}",
+        "currency": currency,
+        "items": [
+            {
+                "name": str(h.get("name") or h.get("external_id") or ""),
+                "amount": f"{a:.2f}",
+                "currency": str(h.get("currency") or ""),
+                "system": label,
+            }
+            for label, h, a in listed
+        ],
+        "summary": summary,
+    }

@@ -23,5 +23,6 @@ urlpatterns = [
     path("customers/", views.customer_search_fragment, name="desk-customer-search"),
     path("customers/<int:customer_id>/", views.customer_fragment, name="desk-customer"),
     path("customers/<int:customer_id>/cases/", views.case_create_action, name="desk-case-create"),
+    path("customers/<int:customer_id>/holdings/", views.customer_holdings_fragment, name="desk-holdings"),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="desk-case-transition"),
 ]

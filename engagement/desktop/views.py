@@ -52,12 +52,15 @@ from engagement.idv.services import verification_otp_check, verification_otp_sta
 from engagement.routing.models import AgentProfile, Queue
 from engagement.routing.presence import ROUTABLE_ROLES, agent_profile_for
 from engagement.routing.work import conversation_transfer, conversation_wrap_up
+from integration.aggregation.aggregate import customer_aggregate
+from integration.outbox.selectors import outbox_for_customer
 from records.access import access_case, access_customer, customers_visible_to
 from records.cases.services import case_create, case_transition
 from records.customers.selectors import customer_search
 from records.forms import CaseForm
 
 SEARCH_LIMIT = 20
+WRITE_BACKS_SHOWN = 10
 SHORTCUTS = [
     ("Alt+A", "Accept the oldest offer"),
     ("Alt+W", "Open the wrap-up of the current conversation"),
@@ -143,6 +146,20 @@ def customer_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(
         request, "engagement/desktop/partials/customer_tab.html", {"panel": panel, "case_form": CaseForm(auto_id=False)}
     )
+
+
+@desk_view
+@require_GET
+def customer_holdings_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The 360 panel's holdings: each back-end's part now, or why it is missing, and the customer's
+    latest write-backs (changes the CEA sent to the back-ends) with their status. Loaded by htmx."""
+    customer = access_customer(request.user, customer_id)
+    context = {
+        "customer": customer,
+        "aggregate": customer_aggregate(customer),
+        "write_backs": list(outbox_for_customer(customer, limit=WRITE_BACKS_SHOWN)),
+    }
+    return render(request, "engagement/desktop/partials/holdings.html", context)
 
 
 @desk_view

@@ -1,9 +1,10 @@
 """The demo's self-service: four flows and a few knowledge articles, loaded once.
 
-- Order status (1): asks the order number, looks it up (``order_status`` is not connected
-  until the integration issue: the assistant apologises and offers an agent).
+- Order status (1): asks the order number, looks it up in order management (``order_status``,
+  through the integration layer; when it cannot answer, the assistant apologises and offers an
+  agent).
 - Opening hours (2): answered from the knowledge base.
-- Balance (3): only for a verified customer (``balance`` look-up, not connected yet);
+- Balance (3): only for a verified customer (``balance`` look-up, from billing);
   anyone else is handed to an agent, who verifies them.
 - Case status (4): a verified customer hears their open cases (``case_status`` answers from
   records); anyone else is handed to an agent.
