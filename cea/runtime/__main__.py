@@ -145,7 +145,7 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "load_demo_routing")
         _manage(env, "ensure_demo_site", "--port", str(port))
         samples = _sample_systems(port)
-        _manage(env, "load_demo_connectors", *samples)
+        _manage(env, "load_demo_connectors", *samples, "--sync")
         if supervisor.stopping:
             return 0
         supervisor.spawn("sample-systems", [PYTHON, "-m", "integration.sample_systems", "serve", *samples])

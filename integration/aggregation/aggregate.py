@@ -37,7 +37,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from integration.aggregation.breaker import CLOSED, Decision, breaker_allow, breaker_failure, breaker_success
-from integration.connectors.base import BaseConnector, ConnectorError, connector_for
+from integration.connectors.base import BaseConnector, ConnectorError, connector_for, customer_system_of
 from integration.connectors.models import Connector
 from records.customers.models import Customer
 from records.holdings.selectors import source_records_of_customer
@@ -236,7 +236,7 @@ def customer_aggregate(customer: Customer, *, deadline: float | None = None) -> 
     links: dict[str, list[str]] = {}
     for system, external_id in (
         source_records_of_customer(customer=customer)
-        .filter(system__in={c.system for c in connectors})
+        .filter(system__in={customer_system_of(c) for c in connectors})
         .values_list("system", "external_id")
     ):
         links.setdefault(system, []).append(external_id)
@@ -244,7 +244,7 @@ def customer_aggregate(customer: Customer, *, deadline: float | None = None) -> 
     parts: dict[tuple[str, str], AggregatePart] = {}
     calls: list[_Call] = []
     for connector in connectors:
-        external_ids = links.get(connector.system, [])
+        external_ids = links.get(customer_system_of(connector), [])
         if not external_ids:
             parts[connector.name, ""] = _part(
                 connector, "", NOT_LINKED, message=f"{connector.system} has no record of this customer."

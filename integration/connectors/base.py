@@ -148,6 +148,16 @@ class BaseConnector:
         raise NotImplementedError
 
 
+def customer_system_of(config: Connector) -> str:
+    """The system whose customer numbers this system's records carry.
+
+    Its own by default; ``settings["customer_system"]`` names another when the back-ends share one
+    customer number (billing and orders keyed by the customer master's number): holdings then
+    find their customer, and the aggregated view its link, through that system's source records.
+    """
+    return str((config.settings or {}).get("customer_system") or config.system)
+
+
 KINDS: dict[str, type[BaseConnector]] = {}
 
 

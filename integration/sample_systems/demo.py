@@ -116,6 +116,8 @@ def rest_connector(
         "credential_file": str(secrets_folder / secret_file),
         "settings": {
             "base_url": base_url,
+            # Orders carry the customer master's customer numbers (CUSTnnnnnn).
+            "customer_system": "customer-db",
             "auth": auth,
             "api_key_header": "X-API-Key",
             "token_url": "/oauth/token",
@@ -149,6 +151,8 @@ def soap_connector(*, base_url: str, secrets_folder: Path, name: str = "billing"
         "credential_file": str(secrets_folder / SECRET_FILES["billing_password"]),
         "settings": {
             "wsdl": f"{base_url}/billing?wsdl",
+            # Billing carries the customer master's customer numbers (CUSTnnnnnn).
+            "customer_system": "customer-db",
             "username": BILLING_USERNAME,
             "page_size": 100,
             "health_operation": "Ping",

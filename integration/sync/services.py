@@ -33,7 +33,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from integration.connectors.base import BaseConnector, ConnectorError, Page, SourceItem, connector_for
+from integration.connectors.base import (
+    BaseConnector,
+    ConnectorError,
+    Page,
+    SourceItem,
+    connector_for,
+    customer_system_of,
+)
 from integration.connectors.models import Connector
 from integration.sync.models import RunStatus, RunTrigger, SyncFailure, SyncRun
 from records.holdings.selectors import customer_by_source
@@ -165,11 +172,11 @@ def _row_of(item: SourceItem) -> SourceRow:
     return SourceRow(external_id=external_id, fields=fields, holdings=holdings)
 
 
-def items_load(*, system: str, items: Sequence[SourceItem]) -> list[RowOutcome]:
+def items_load(*, system: str, items: Sequence[SourceItem], customer_system: str = "") -> list[RowOutcome]:
     """Load canonical items into records; one outcome per item, in order (inside the caller's transaction).
 
     Customers (with their holdings) go through the batch upsert of records; standalone holdings
-    find their customer by ``customer_external_id``.
+    find their customer by ``customer_external_id`` in ``customer_system`` (default: ``system``).
     """
     outcomes: list[RowOutcome | None] = [None] * len(items)
     customers = [(index, item) for index, item in enumerate(items) if item.kind == "customer"]
@@ -180,18 +187,18 @@ def items_load(*, system: str, items: Sequence[SourceItem]) -> list[RowOutcome]:
     for index, item in enumerate(items):
         if item.kind == "customer":
             continue
-        outcomes[index] = _holding_item_load(system, item)
+        outcomes[index] = _holding_item_load(system, item, customer_system or system)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _holding_item_load(system: str, item: SourceItem) -> RowOutcome:
+def _holding_item_load(system: str, item: SourceItem, customer_system: str) -> RowOutcome:
     fields = item.fields
     if item.kind != "holding":
         return RowOutcome(item.key, FAILED, f"Unknown item kind {item.kind!r}.")
     owner_id = str(fields.get("customer_external_id") or "")
-    customer = customer_by_source(system=system, external_id=owner_id) if owner_id else None
+    customer = customer_by_source(system=customer_system, external_id=owner_id) if owner_id else None
     if customer is None:
-        return RowOutcome(item.key, FAILED, f"No customer {owner_id!r} from {system} in records yet.")
+        return RowOutcome(item.key, FAILED, f"No customer {owner_id!r} from {customer_system} in records yet.")
     try:
         with transaction.atomic():
             _, outcome = holding_upsert(
@@ -206,18 +213,18 @@ def _holding_item_load(system: str, item: SourceItem) -> RowOutcome:
     return RowOutcome(item.key, outcome, customer_id=customer.pk)
 
 
-def _load_page_items(system: str, items: Sequence[SourceItem]) -> list[RowOutcome]:
+def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: str = "") -> list[RowOutcome]:
     """The page's items loaded in a savepoint; if the batch as a whole fails, one item at a time."""
     try:
         with transaction.atomic():
-            return items_load(system=system, items=items)
+            return items_load(system=system, items=items, customer_system=customer_system)
     except DatabaseError:
         logger.exception("A page of %s failed as a batch; loading its items one by one", system)
     outcomes = []
     for item in items:
         try:
             with transaction.atomic():
-                outcomes.extend(items_load(system=system, items=[item]))
+                outcomes.extend(items_load(system=system, items=[item], customer_system=customer_system))
         except (DatabaseError, ApplicationError) as error:
             outcomes.append(RowOutcome(item.key, FAILED, f"{type(error).__name__}: {error}"))
     return outcomes
@@ -234,7 +241,7 @@ def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCoun
     counts = PageCounts(read=len(page.items) + len(page.bad))
     config = connector.config
     with transaction.atomic():
-        outcomes = _load_page_items(config.system, page.items)
+        outcomes = _load_page_items(config.system, page.items, customer_system_of(config))
         failures = []
         now = timezone.now()
         for item, outcome in zip(page.items, outcomes, strict=True):

@@ -13,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import celery.canvas
 import httpx
 import pytest
 from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
 
 from integration.connectors.models import Connector
 from integration.sample_systems import seed
@@ -159,6 +161,24 @@ def test_load_demo_connectors_points_at_the_sample_systems(tmp_path):
     stored = json.dumps([row.settings for row in connectors.values()])
     for secret_file in tmp_path.iterdir():
         assert secret_file.read_text() not in stored
+    # and each syncs on a schedule the console can edit
+    schedules = {task.name: task.interval.every for task in PeriodicTask.objects.filter(task="integration.sync.run")}
+    assert sorted(schedules.values()) == [900, 900, 3600]
+
+
+@pytest.mark.django_db
+def test_a_first_sync_goes_customer_master_first(tmp_path, monkeypatch):
+    """Billing and orders find their customers through the customer master's numbers: it syncs first."""
+    # Given: the chain's tasks are recorded instead of sent to a broker
+    queued = []
+    monkeypatch.setattr(celery.canvas._chain, "delay", lambda self: queued.extend(self.tasks))
+    arguments = ["--port-base", "18100", "--secrets-dir", str(tmp_path), "--legacy-db-url", "sqlite:////tmp/x.db"]
+    # When
+    call_command("load_demo_connectors", *arguments, "--sync", stdout=io.StringIO())
+    # Then
+    names = dict(Connector.objects.values_list("pk", "name"))
+    order = [names[task.args[0]] for task in queued]
+    assert (order[0], sorted(order)) == ("customer-db", ["billing", "customer-db", "orders"])
 
 
 def test_orders_filter_by_updated_since(sample_systems):
