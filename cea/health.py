@@ -34,8 +34,12 @@ def _redis() -> dict:
 
 
 def _celery() -> dict:
-    # limit=1: answer as soon as one worker replies instead of waiting out the timeout.
-    replies = celery_app.control.ping(timeout=CELERY_PING_TIMEOUT, limit=1)
+    # limit=1: answer as soon as one worker replies instead of waiting out the timeout. A connection
+    # of its own, closed afterwards: the ping's reply consumer would otherwise go back to the
+    # process's broker pool still waiting on a BRPOP, and a process forked later (multiprocessing
+    # runs kombu's after-fork clean-up) blocks for ever reading that shared socket.
+    with celery_app.connection_for_read() as connection:
+        replies = celery_app.control.ping(timeout=CELERY_PING_TIMEOUT, limit=1, connection=connection)
     if not replies:
         raise RuntimeError(f"no Celery worker answered a ping within {CELERY_PING_TIMEOUT:g}s")
     return {"worker": next(iter(replies[0]))}
