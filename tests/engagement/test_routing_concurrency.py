@@ -17,7 +17,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from celery import current_app
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -321,9 +320,6 @@ def test_processes_deciding_at_once_never_double_book_an_item_or_overfill_an_age
     queue, agents = _floor(seed=11)
     agent_ids = [agent.pk for agent in agents]
     connections.close_all()
-    # Nothing of the parent's broker pool may be inherited: kombu closes it again in each child after
-    # the fork, and a connection left waiting on a reply would be read by all of them at once.
-    current_app.pool.force_close_all(close_pool=False)
     context = multiprocessing.get_context("fork")
     with context.Manager() as manager:
         errors = manager.list()
