@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from cea.common.tasks import database_retry
 from engagement.routing import engine
 
-RETRY = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 30,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+RETRY = database_retry(backoff_max=30)
 
 
 @shared_task(name="engagement.routing.route_queue", **RETRY)

@@ -9,19 +9,12 @@ not due or finished, and does nothing.
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from cea.common.tasks import database_retry
 from integration.outbox.selectors import outbox_due
 from integration.outbox.services import outbox_deliver_one
 
-RETRY = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+RETRY = database_retry(backoff_max=60)
 # A retry's own task normally sends it on time; the sweep takes what is this late.
 SWEEP_GRACE_SECONDS = 5
 

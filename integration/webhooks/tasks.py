@@ -10,19 +10,12 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
 
+from cea.common.tasks import database_retry
 from integration.webhooks.selectors import webhook_deliveries_due
 from integration.webhooks.services import webhook_delivery_attempt, webhook_relay
 
-RETRY = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+RETRY = database_retry(backoff_max=60)
 # A retry's own task normally sends it on time; the sweep takes what is this late.
 SWEEP_GRACE_SECONDS = 15
 
