@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cea.common.errors import ApplicationError, ValidationFailed
+from records.audit.bulk import audited_copy
 from records.audit.context import audited
 from records.customers.models import Customer, CustomerStatus
 from records.customers.services import (
@@ -312,20 +313,69 @@ def holding_upsert(
 
 
 @dataclass
+class PreparedRow:
+    """A source row checked and cleaned for a new customer, before any database work."""
+
+    checksum: str
+    profile: dict[str, Any] = field(default_factory=dict)
+    identifiers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    holdings: list[dict[str, Any]] = field(default_factory=list)
+    error: ValidationFailed | None = None
+
+
+@dataclass
 class SourceRow:
     """One record of a source in a batch: a customer's canonical fields and their holdings.
 
     ``holdings`` are canonical holding fields each with ``kind`` and ``external_id``;
-    ``checksum`` covers all of it (``fields_checksum`` of both when empty).
+    ``checksum`` covers all of it (``fields_checksum`` of both when empty). ``prepared`` is the
+    row already cleaned by ``source_rows_prepare`` (else the load cleans it).
     """
 
     external_id: str
     fields: dict[str, Any]
     holdings: list[dict[str, Any]] = field(default_factory=list)
     checksum: str = ""
+    prepared: PreparedRow | None = field(default=None, repr=False, compare=False)
 
     def digest(self) -> str:
+        if self.prepared is not None:
+            return self.prepared.checksum
         return self.checksum or fields_checksum({"customer": self.fields, "holdings": self.holdings})
+
+
+def _prepare(row: SourceRow) -> PreparedRow:
+    prepared = PreparedRow(checksum=row.digest())
+    try:
+        profile, identifiers = _profile_and_identifiers(row.fields)
+        if not (profile.get("given_name") or profile.get("family_name")):
+            raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a name."})
+        prepared.holdings = [
+            {
+                "kind": wanted.get("kind") or "",
+                "external_id": str(wanted.get("external_id") or ""),
+                **holding_clean(
+                    kind=wanted.get("kind") or "", external_id=str(wanted.get("external_id") or ""), fields=wanted
+                ),
+            }
+            for wanted in row.holdings
+        ]
+    except ValidationFailed as error:
+        prepared.error = error
+        return prepared
+    prepared.profile, prepared.identifiers = profile, identifiers
+    return prepared
+
+
+def source_rows_prepare(rows: Iterable[SourceRow]) -> None:
+    """Check and clean ``rows`` ahead of ``source_customers_load``, without the database.
+
+    Safe in another thread: a sync cleans the next page while the database writes this one.
+    Rows found unchanged at load time were cleaned for nothing; the load itself only cleans the
+    rows it has to.
+    """
+    for row in rows:
+        row.prepared = _prepare(row)
 
 
 @dataclass
@@ -403,28 +453,22 @@ def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor=None)
                     changed.append(index)
                 continue
             row = rows[index]
-            try:
-                profile, identifiers = _profile_and_identifiers(row.fields)
-                if not (profile.get("given_name") or profile.get("family_name")):
-                    raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a name."})
-                holdings = [
-                    {
-                        "kind": wanted.get("kind") or "",
-                        "external_id": str(wanted.get("external_id") or ""),
-                        **holding_clean(
-                            kind=wanted.get("kind") or "",
-                            external_id=str(wanted.get("external_id") or ""),
-                            fields=wanted,
-                        ),
-                    }
-                    for wanted in row.holdings
-                ]
-            except ValidationFailed as error:
-                outcomes[index] = RowOutcome(external_id, FAILED, _reason(error))
+            prepared = row.prepared or _prepare(row)
+            if prepared.error is not None:
+                outcomes[index] = RowOutcome(external_id, FAILED, _reason(prepared.error))
                 continue
             outcome = RowOutcome(external_id, CREATED)
             outcomes[index] = outcome
-            new.append(_NewCustomer(row, checksums[external_id], profile, identifiers, holdings, outcome))
+            new.append(
+                _NewCustomer(
+                    row,
+                    checksums[external_id],
+                    dict(prepared.profile),
+                    dict(prepared.identifiers),
+                    prepared.holdings,
+                    outcome,
+                )
+            )
         lost = _insert_new_customers(system, new, actor)
         for index in changed + [latest[item.row.external_id] for item in lost]:
             outcomes[index] = _row_upsert_or_failure(system, rows[index], actor)
@@ -465,12 +509,9 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
         if not new:
             return known
     now = timezone.now()
+    for item, customer_id in zip(new, _next_ids(Customer, len(new)), strict=True):
+        item.customer_id = customer_id
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('records_customer', 'id')) FROM generate_series(1, %s)", [len(new)]
-        )
-        for item, (customer_id,) in zip(new, cursor.fetchall(), strict=True):
-            item.customer_id = customer_id
         # Source records first: the unique (system, external_id) decides who creates the customer.
         # The foreign key to the customer is checked at commit (Django's are deferrable). This
         # statement also sets the audit context (pghistory) for the rest of the transaction.
@@ -555,8 +596,13 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
                 "created_at": now,
             }
         )
-    copy_rows(Customer, customers)
-    copy_rows(Identity, identities)
+    for identity, identity_id in zip(identities, _next_ids(Identity, len(identities)), strict=True):
+        identity["id"] = identity_id
+    # The audit rows of customers and identities are written set-wise, not by a trigger per row.
+    with audited_copy(Customer, [row["id"] for row in customers]):
+        copy_rows(Customer, customers)
+    with audited_copy(Identity, [row["id"] for row in identities]):
+        copy_rows(Identity, identities)
     copy_rows(JourneyEvent, events)
     holdings_load(
         system=system,
@@ -564,6 +610,18 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
         now=now,
     )
     return lost
+
+
+def _next_ids(model, count: int) -> list[int]:
+    """``count`` new primary keys of ``model`` from its sequence."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [value for (value,) in cursor.fetchall()]
 
 
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
