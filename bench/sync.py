@@ -75,6 +75,55 @@ def _copy_floor(extract: Path, layout) -> float:
     return seconds
 
 
+# The rows a sync run writes, by table: ``{table: WHERE clause}`` over the run's customers (%(ids)s).
+_WRITTEN = {
+    "records_customer": "id IN (SELECT id FROM ids)",
+    "records_identity": "customer_id IN (SELECT id FROM ids)",
+    "records_sourcerecord": "customer_id IN (SELECT id FROM ids)",
+    "records_holding": "customer_id IN (SELECT id FROM ids)",
+    "records_journeyevent": "customer_id IN (SELECT id FROM ids)",
+    "records_customerevent": "pgh_obj_id IN (SELECT id FROM ids)",
+    "records_identityevent": "customer_id IN (SELECT id FROM ids)",
+}
+
+
+def _records_floor(run, folder: str) -> tuple[float, int]:
+    """Seconds to COPY every row the run wrote (customers, identities, source records, holdings,
+    journey events and audit rows) into tables shaped like records' own: the same columns,
+    defaults, checks and indexes (``LIKE … INCLUDING ALL``), but no triggers and no foreign keys
+    (the audit rows are among the rows copied). The rows are read out first, not timed.
+    Returns (seconds, rows)."""
+    from django.db import connection
+
+    dumps: list[tuple[str, Path]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE ids AS SELECT customer_id AS id FROM records_sourcerecord"
+            " WHERE system = %s AND created_at >= %s",
+            [SYSTEM, run.started_at],
+        )
+        for table, where in _WRITTEN.items():
+            path = Path(folder) / f"{table}.copy"
+            with path.open("w") as handle:
+                cursor.cursor.copy_expert(f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT", handle)
+            dumps.append((table, path))
+            cursor.execute(f"DROP TABLE IF EXISTS floor_{table}")
+            cursor.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
+        cursor.execute("DROP TABLE ids")
+    rows = 0
+    seconds = 0.0
+    for table, path in dumps:
+        with path.open() as handle, connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.cursor.copy_expert(f"COPY floor_{table} FROM STDIN", handle)
+            seconds += time.perf_counter() - started
+            rows += cursor.cursor.rowcount
+    with connection.cursor() as cursor:
+        for table, _ in dumps:
+            cursor.execute(f"DROP TABLE floor_{table}")
+    return seconds, rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -132,14 +181,30 @@ def main() -> None:
         sync_seconds = time.perf_counter() - started
         run = SyncRun.objects.get(pk=run.pk)
         copy_seconds = _copy_floor(extract.path, reader.layout)
+        written_seconds, written = _records_floor(run, folder)
 
     rows = run.read
     ratio = sync_seconds / copy_seconds
+    written_ratio = sync_seconds / written_seconds
     print(f"\n{rows:,} lines: {run.created:,} created, {run.failed:,} failed, status {run.status}")
-    print(f"  read only (parse + map)   {parse_seconds:8.1f} s  {read / parse_seconds:>10,.0f} lines/s")
-    print(f"  sync into records         {sync_seconds:8.1f} s  {rows / sync_seconds:>10,.0f} lines/s")
-    print(f"  raw COPY of the same rows {copy_seconds:8.1f} s  {rows / copy_seconds:>10,.0f} rows/s")
-    print(f"  sync / COPY: {ratio:.1f}x (target within {TARGET_RATIO:.0f}x): {verdict(ratio <= TARGET_RATIO)}")
+    print(f"  read only (parse + map)      {parse_seconds:8.1f} s  {read / parse_seconds:>10,.0f} lines/s")
+    print(
+        f"  sync into records            {sync_seconds:8.1f} s  {rows / sync_seconds:>10,.0f} lines/s"
+        f"  ({written:,} rows written, {written / sync_seconds:,.0f} rows/s)"
+    )
+    print(f"  COPY of the extract's rows   {copy_seconds:8.1f} s  {rows / copy_seconds:>10,.0f} rows/s  (one table)")
+    print(
+        f"  COPY of the rows written     {written_seconds:8.1f} s  {written / written_seconds:>10,.0f} rows/s"
+        "  (records' tables, their indexes)"
+    )
+    print(
+        f"  sync / COPY of the extract's rows: {ratio:.1f}x (target within {TARGET_RATIO:.0f}x): "
+        f"{verdict(ratio <= TARGET_RATIO)}"
+    )
+    print(
+        f"  sync / COPY of the rows written:   {written_ratio:.1f}x (target within {TARGET_RATIO:.0f}x): "
+        f"{verdict(written_ratio <= TARGET_RATIO)}"
+    )
 
 
 if __name__ == "__main__":
