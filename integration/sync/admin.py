@@ -1,4 +1,9 @@
-"""The console for sync: runs with their counts (read-only), the dead-letter list (replay), files loaded."""
+"""The console for sync: runs with their counts (read-only), the dead-letter list (replay), files loaded.
+
+The dead-letter list also shows the holdings that wait for their customer (``permanent`` off):
+they are loaded again automatically (see ``integration.sync.services``) and need no replay unless
+they have stopped waiting.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from cea.common.admin import RoleModelAdmin
 from cea.common.errors import ApplicationError
 from cea.common.roles import Role
 from integration.sync.models import ProcessedFile, SyncFailure, SyncRun
-from integration.sync.services import sync_failures_replay
+from integration.sync.services import CUSTOMER_WAIT_ATTEMPTS, sync_failures_replay
 
 
 class ReadOnlyAdmin(RoleModelAdmin):
@@ -55,11 +60,19 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 @admin.register(SyncFailure)
 class SyncFailureAdmin(ReadOnlyAdmin):
-    list_display = ["id", "connector", "record_key", "short_reason", "attempts", "created_at", "resolved_at"]
+    list_display = ["id", "connector", "record_key", "state", "short_reason", "attempts", "created_at", "resolved_at"]
     list_filter = ["connector", ("resolved_at", admin.EmptyFieldListFilter), "permanent"]
     search_fields = ["record_key", "reason"]
     list_select_related = ["connector"]
     actions = ["replay"]
+
+    @admin.display(description="state")
+    def state(self, failure: SyncFailure) -> str:
+        if failure.resolved_at is not None:
+            return "resolved"
+        if not failure.permanent:
+            return f"waiting for its customer (attempt {failure.attempts} of {CUSTOMER_WAIT_ATTEMPTS})"
+        return "dead letter"
 
     @admin.display(description="reason")
     def short_reason(self, failure: SyncFailure) -> str:

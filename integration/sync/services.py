@@ -13,6 +13,15 @@ How a run stays safe when a worker dies:
   source cannot resume exactly) changes nothing, because loading is an idempotent upsert.
 - Items records refuse go to the dead-letter list (``SyncFailure``) with the reason, in the same
   transaction; the rest of the page still loads. ``sync_failures_replay`` loads them again.
+- A holding whose customer is not in records *yet* (its customer system, ``customer_system_of``,
+  has not brought them in: nightly jobs run in no fixed order) is not lost and needs no human: its
+  failure is kept as *waiting for its customer* (``permanent=False``) and loaded again
+  automatically once the customer is there: after each run of the customer system that ends
+  (``sync_failures_retry_waiting``) and at the end of the holding's own connector's next runs.
+  Each run of the customer system that still does not bring the customer counts one attempt;
+  after ``CUSTOMER_WAIT_ATTEMPTS`` the failure becomes an ordinary dead letter (``permanent``)
+  for a human to look at. The same item read again while it waits updates its one failure
+  (no duplicates), and loading it by any path resolves it (it counts once, where it loaded).
 
 Connector errors (``ConnectorError``) end the run as ``failed`` with the reason; the Celery task
 (``tasks.py``) retries those that are not permanent, with exponential backoff and jitter.
@@ -26,6 +35,7 @@ import random
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -44,7 +54,7 @@ from integration.connectors.base import (
 )
 from integration.connectors.models import Connector
 from integration.sync.models import RunStatus, RunTrigger, SyncFailure, SyncRun
-from records.holdings.selectors import customer_by_source
+from records.holdings.selectors import customer_by_source, source_ids_known
 from records.holdings.services import (
     CREATED,
     FAILED,
@@ -66,6 +76,9 @@ RETRY_MAX_ATTEMPTS = 6
 # Advisory-lock key space of sync runs (the second key is the connector's id).
 _LOCK_SPACE = 0x5E11C  # "sync"
 _MAX_ERRORS_KEPT = 50
+# A holding waiting for its customer is tried this many times in all (its first load included; each
+# later run of its customer system that still lacks the customer is one more) before a human is asked.
+CUSTOMER_WAIT_ATTEMPTS = 5
 
 
 class SyncBusy(Conflict):
@@ -211,14 +224,21 @@ def items_load(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+@dataclass
+class CustomerNotYetKnown(RowOutcome):
+    """A holding refused only because its customer is not in records yet: worth loading again later."""
+
+
 def _holding_item_load(system: str, item: SourceItem, customer_system: str) -> RowOutcome:
     fields = item.fields
     if item.kind != "holding":
         return RowOutcome(item.key, FAILED, f"Unknown item kind {item.kind!r}.")
     owner_id = str(fields.get("customer_external_id") or "")
-    customer = customer_by_source(system=customer_system, external_id=owner_id) if owner_id else None
+    if not owner_id:
+        return RowOutcome(item.key, FAILED, "The holding names no customer (customer_external_id is empty).")
+    customer = customer_by_source(system=customer_system, external_id=owner_id)
     if customer is None:
-        return RowOutcome(item.key, FAILED, f"No customer {owner_id!r} from {customer_system} in records yet.")
+        return CustomerNotYetKnown(item.key, FAILED, f"No customer {owner_id!r} from {customer_system} in records yet.")
     try:
         with transaction.atomic():
             _, outcome = holding_upsert(
@@ -270,7 +290,12 @@ def _commit_without_waiting_for_disk() -> None:
 def page_load(
     *, run: SyncRun, connector: BaseConnector, page: Page, rows: Sequence[SourceRow] | None = None
 ) -> PageCounts:
-    """Load one page and keep its watermark, all in one transaction; the run's counts move with it."""
+    """Load one page and keep its watermark, all in one transaction; the run's counts move with it.
+
+    An item that already waits for its customer (an open failure of this connector with its key)
+    updates that failure instead of adding one: resolved by this run if it loads now, the new
+    reason if not. Locks those failures (``select_for_update``) for the page's transaction.
+    """
     counts = PageCounts(read=len(page.items) + len(page.bad))
     config = connector.config
     with transaction.atomic():
@@ -279,17 +304,30 @@ def page_load(
         outcomes = _load_page_items(config.system, page.items, customer_system_of(config), rows)
         failures = []
         now = timezone.now()
+        waiting = _waiting_failures_of(config, [item.key[:200] for item in page.items if item.kind == "holding"])
         for item, outcome in zip(page.items, outcomes, strict=True):
             counts.add(outcome.outcome)
-            if outcome.outcome == FAILED:
-                failures.append((item.key, _failure_payload(item, item.key), outcome.reason))
+            earlier = waiting.get(item.key[:200]) if item.kind == "holding" else None
+            if earlier is not None:
+                _waiting_failure_read_again(earlier, item, outcome, run=run, now=now)
+            elif outcome.outcome == FAILED:
+                waits = isinstance(outcome, CustomerNotYetKnown)
+                failures.append((item.key, _failure_payload(item, item.key), outcome.reason, not waits))
         bad_text = getattr(connector, "bad_line_text", lambda key: "")
         for key, reason in page.bad:
             counts.failed += 1
-            failures.append((key, _failure_payload(None, key, bad_text(key)), reason))
+            failures.append((key, _failure_payload(None, key, bad_text(key)), reason, True))
         SyncFailure.objects.bulk_create(
-            SyncFailure(connector=config, run=run, record_key=key[:200], payload=payload, reason=reason, created_at=now)
-            for key, payload, reason in failures
+            SyncFailure(
+                connector=config,
+                run=run,
+                record_key=key[:200],
+                payload=payload,
+                reason=reason,
+                permanent=permanent,
+                created_at=now,
+            )
+            for key, payload, reason, permanent in failures
         )
         page_loaded = getattr(connector, "page_loaded", None)
         if page_loaded is not None:
@@ -304,6 +342,29 @@ def page_load(
             failed=F("failed") + counts.failed,
         )
     return counts
+
+
+def _waiting_failures_of(config: Connector, keys: list[str]) -> dict[str, SyncFailure]:
+    """The open failures of ``config`` waiting for their customer, by key, locked for the transaction."""
+    if not keys:
+        return {}
+    waiting = SyncFailure.objects.select_for_update().filter(
+        connector=config, record_key__in=keys, resolved_at=None, permanent=False
+    )
+    return {failure.record_key: failure for failure in waiting.order_by("pk")}
+
+
+def _waiting_failure_read_again(
+    failure: SyncFailure, item: SourceItem, outcome: RowOutcome, *, run: SyncRun, now: datetime
+) -> None:
+    """A normal run read again an item that waits for its customer: it loaded, waits on, or fails otherwise."""
+    if outcome.outcome != FAILED:
+        failure.resolved_at, failure.resolved_by_run = now, run
+        failure.save(update_fields=["resolved_at", "resolved_by_run"])
+        return
+    failure.payload, failure.reason = _failure_payload(item, item.key), outcome.reason
+    failure.permanent = not isinstance(outcome, CustomerNotYetKnown)
+    failure.save(update_fields=["payload", "reason", "permanent"])
 
 
 def _pages_read_ahead(pages: Iterator[Page]) -> Iterator[tuple[Page, list[SourceRow]]]:
@@ -340,7 +401,11 @@ def _pages_read_ahead(pages: Iterator[Page]) -> Iterator[tuple[Page, list[Source
 
 
 def sync_run_execute(*, run: SyncRun, connector: BaseConnector | None = None) -> SyncRun:
-    """Load every page the connector gives since the watermark, then finish the run.
+    """Load every page the connector gives since the watermark, finish the run, then retry what waited for it.
+
+    Once the run has ended well, holdings that were waiting for a customer this run may have
+    brought (or, for its own connector, that another run brought since) are loaded again
+    (``sync_failures_retry_waiting``); a failure there is logged, never the run's.
 
     Raises the ``ConnectorError`` that stopped it, after recording it on the run (``failed``).
     """
@@ -356,7 +421,9 @@ def sync_run_execute(*, run: SyncRun, connector: BaseConnector | None = None) ->
     except BaseException as error:
         sync_run_finish(run=run, error=f"{type(error).__name__}: {error}")
         raise
-    return sync_run_finish(run=run)
+    finished = sync_run_finish(run=run)
+    _retry_waiting_after(finished)
+    return finished
 
 
 def connector_sync(*, connector_id: int, trigger: str = RunTrigger.SCHEDULE, task_id: str = "") -> SyncRun:
@@ -385,19 +452,123 @@ def sync_failures_replay(*, ids: Iterable[int]) -> list[SyncRun]:
 
     An item that loads is marked resolved (by that run); one that fails again stays open with
     the new reason and one more attempt. A line that could not be read is read again with the
-    connector's current layout (an admin may have fixed it). Returns the replay runs.
+    connector's current layout (an admin may have fixed it). A replay that loaded something may
+    have brought customers that holdings wait for: those are loaded too, in replay runs of their
+    own connectors (``sync_failures_retry_waiting``). Returns every replay run, those first.
+    Raises ``SyncBusy`` if a connector of ``ids`` is running.
     """
-    by_connector: dict[int, list[SyncFailure]] = {}
-    for failure in SyncFailure.objects.filter(pk__in=list(ids), resolved_at=None).order_by("pk"):
-        by_connector.setdefault(failure.connector_id, []).append(failure)
+    runs = _failures_replay(_open_failures_by_connector(SyncFailure.objects.filter(pk__in=list(ids))))
+    for run in list(runs):
+        if run.status != RunStatus.FAILED and run.read > run.failed:
+            runs += sync_failures_retry_waiting(after_run=run)
+    return runs
+
+
+def sync_failures_retry_waiting(*, after_run: SyncRun) -> list[SyncRun]:
+    """After ``after_run`` ended well, load again the holdings waiting for a customer it may have brought.
+
+    "Ended well": succeeded, or partial (most of it loaded). Which holdings: the open failures
+    waiting for their customer (``permanent=False``) of every connector whose customer system
+    (``customer_system_of``) is the run's system, and of the run's own connector.
+
+    Those whose customer is in records now are replayed, one replay run per connector (a
+    connector running just then is skipped: its own run retries them when it ends). For the
+    others, a run of their customer system (not a replay) that started after they failed counts
+    one attempt; at ``CUSTOMER_WAIT_ATTEMPTS`` they become dead letters for a human (permanent,
+    with the reason). Idempotent: a failure is loaded once, then resolved. Returns the replay runs.
+    Call it outside a transaction (replay runs take their connector's run lock).
+    """
+    if after_run.status not in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+        return []
+    source = Connector.objects.get(pk=after_run.connector_id)
+    runs: list[SyncRun] = []
+    for config in Connector.objects.order_by("pk"):
+        customer_system = customer_system_of(config)
+        keyed_by_source = customer_system == source.system
+        if not keyed_by_source and config.pk != source.pk:
+            continue
+        waiting = list(
+            SyncFailure.objects.filter(connector=config, resolved_at=None, permanent=False)
+            .order_by("pk")
+            .values_list("pk", "payload__fields__customer_external_id", "created_at")
+        )
+        known = source_ids_known(system=customer_system, external_ids=[str(owner) for _, owner, _ in waiting if owner])
+        ready = [pk for pk, owner, _ in waiting if owner and str(owner) in known]
+        if keyed_by_source and after_run.trigger != RunTrigger.REPLAY:
+            still_waiting = [
+                pk for pk, owner, created_at in waiting if str(owner) not in known and created_at < after_run.started_at
+            ]
+            _waiting_attempts_count(ids=still_waiting, customer_system=customer_system)
+        if ready:
+            runs += _failures_replay({config.pk: ready}, skip_busy=True)
+    return runs
+
+
+def _retry_waiting_after(run: SyncRun) -> None:
+    try:
+        sync_failures_retry_waiting(after_run=run)
+    except Exception:
+        # The run itself is done and recorded; what waits is tried again after the next one.
+        logger.exception("Holdings waiting for customers could not be retried after run %s", run.pk)
+
+
+def _owner_of(failure: SyncFailure) -> str:
+    fields = (failure.payload or {}).get("fields") or {}
+    return str(fields.get("customer_external_id") or "")
+
+
+def _gave_up_reason(failure: SyncFailure, customer_system: str, attempts: int) -> str:
+    return (
+        f"No customer {_owner_of(failure)!r} from {customer_system} in records after {attempts} attempts "
+        f"(its first load and each run of {customer_system} since): no longer retried automatically; "
+        "replay it once the customer is in records."
+    )
+
+
+def _waiting_attempts_count(*, ids: list[int], customer_system: str) -> None:
+    """One more attempt for each failure ``ids`` still waiting; those at the limit become dead letters.
+
+    Failures locked by a run loading them just now are left alone (``skip_locked``).
+    """
+    if not ids:
+        return
+    with transaction.atomic():
+        lockable = SyncFailure.objects.select_for_update(skip_locked=True).filter(
+            pk__in=ids, resolved_at=None, permanent=False
+        )
+        waiting = dict(lockable.values_list("pk", "attempts"))
+        waits_on = [pk for pk, attempts in waiting.items() if attempts + 1 < CUSTOMER_WAIT_ATTEMPTS]
+        SyncFailure.objects.filter(pk__in=waits_on).update(attempts=F("attempts") + 1)
+        for failure in SyncFailure.objects.filter(pk__in=set(waiting) - set(waits_on)):
+            failure.attempts += 1
+            failure.permanent = True
+            failure.reason = _gave_up_reason(failure, customer_system, failure.attempts)
+            failure.save(update_fields=["attempts", "permanent", "reason"])
+
+
+def _open_failures_by_connector(failures) -> dict[int, list[int]]:
+    by_connector: dict[int, list[int]] = {}
+    for failure_id, connector_id in failures.filter(resolved_at=None).order_by("pk").values_list("pk", "connector"):
+        by_connector.setdefault(connector_id, []).append(failure_id)
+    return by_connector
+
+
+def _failures_replay(by_connector: dict[int, list[int]], *, skip_busy: bool = False) -> list[SyncRun]:
+    """One replay run per connector for its failures (ids); ``skip_busy``: a running connector is left out."""
     runs = []
-    for connector_id, failures in by_connector.items():
+    for connector_id, failure_ids in by_connector.items():
         config = Connector.objects.get(pk=connector_id)
-        run = sync_run_start(connector=config, trigger=RunTrigger.REPLAY)
+        try:
+            run = sync_run_start(connector=config, trigger=RunTrigger.REPLAY)
+        except SyncBusy:
+            if not skip_busy:
+                raise
+            logger.info("Connector %s is running; its run retries the items waiting for customers", config.name)
+            continue
         try:
             connector = connector_for(config)
-            for failure in failures:
-                _replay_one(run, connector, failure)
+            for failure_id in failure_ids:
+                _replay_one(run, connector, failure_id)
         except ConnectorError as error:
             runs.append(sync_run_finish(run=run, error=error.message))
             continue
@@ -408,11 +579,16 @@ def sync_failures_replay(*, ids: Iterable[int]) -> list[SyncRun]:
     return runs
 
 
-def _replay_one(run: SyncRun, connector: BaseConnector, failure: SyncFailure) -> None:
-    payload = failure.payload or {}
+def _replay_one(run: SyncRun, connector: BaseConnector, failure_id: int) -> None:
+    """Load failure ``failure_id`` again inside ``run``; locks it, and does nothing if it was resolved meanwhile."""
+    config = connector.config
     counts = PageCounts(read=1)
     with transaction.atomic():
-        reason = ""
+        failure = SyncFailure.objects.select_for_update().filter(pk=failure_id, resolved_at=None).first()
+        if failure is None:
+            return
+        payload = failure.payload or {}
+        reason, waits = "", False
         try:
             if "fields" in payload:
                 item = SourceItem(
@@ -422,18 +598,21 @@ def _replay_one(run: SyncRun, connector: BaseConnector, failure: SyncFailure) ->
                 item = connector.reparse({**payload, "key": failure.record_key})
             else:
                 raise ConnectorError("Nothing to load again: the failure holds no item.", permanent=True)
-            (outcome,) = _load_page_items(connector.config.system, [item])
+            (outcome,) = _load_page_items(config.system, [item], customer_system_of(config))
             counts.add(outcome.outcome)
-            reason = outcome.reason
+            reason, waits = outcome.reason, isinstance(outcome, CustomerNotYetKnown)
         except ConnectorError as error:
             counts.failed, reason = 1, error.message
-        now = timezone.now()
+        failure.attempts += 1
         if counts.failed:
-            SyncFailure.objects.filter(pk=failure.pk).update(reason=reason, attempts=F("attempts") + 1)
+            failure.reason, failure.permanent = reason, not waits
+            if waits and failure.attempts >= CUSTOMER_WAIT_ATTEMPTS:
+                failure.reason = _gave_up_reason(failure, customer_system_of(config), failure.attempts)
+                failure.permanent = True
+            failure.save(update_fields=["reason", "permanent", "attempts"])
         else:
-            SyncFailure.objects.filter(pk=failure.pk).update(
-                resolved_at=now, resolved_by_run=run, attempts=F("attempts") + 1
-            )
+            failure.resolved_at, failure.resolved_by_run = timezone.now(), run
+            failure.save(update_fields=["resolved_at", "resolved_by_run", "attempts"])
         SyncRun.objects.filter(pk=run.pk).update(
             read=F("read") + 1,
             created=F("created") + counts.created,
@@ -445,6 +624,7 @@ def _replay_one(run: SyncRun, connector: BaseConnector, failure: SyncFailure) ->
 
 __all__ = [
     "CREATED",
+    "CUSTOMER_WAIT_ATTEMPTS",
     "FAILED",
     "UNCHANGED",
     "UPDATED",
@@ -453,6 +633,7 @@ __all__ = [
     "page_load",
     "retry_delay",
     "sync_failures_replay",
+    "sync_failures_retry_waiting",
     "sync_request",
     "sync_run_execute",
     "sync_run_finish",

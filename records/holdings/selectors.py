@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from records.customers.models import Customer
 from records.holdings.models import Holding, SourceRecord
+
+_IDS_PER_QUERY = 1000
 
 
 def holdings_of_customer(
@@ -34,3 +38,14 @@ def customer_by_source(*, system: str, external_id: str) -> Customer | None:
     while customer.merged_into_id:
         customer = Customer.objects.get(pk=customer.merged_into_id)
     return customer
+
+
+def source_ids_known(*, system: str, external_ids: Iterable[str]) -> set[str]:
+    """Those of ``external_ids`` that ``system``'s source records hold: their customers are in records."""
+    wanted, known = list(dict.fromkeys(external_ids)), set()
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        chunk = wanted[start : start + _IDS_PER_QUERY]
+        known |= set(
+            SourceRecord.objects.filter(system=system, external_id__in=chunk).values_list("external_id", flat=True)
+        )
+    return known
