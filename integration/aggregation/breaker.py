@@ -87,6 +87,7 @@ class BreakerState:
     state: str  # closed, open or half_open
     failures: int
     retry_in: float
+    open_until: float = 0.0  # when the cool-down ends (Unix time, Redis's clock); 0 when closed
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +117,11 @@ def breaker_success(connector_id: int) -> None:
     _client().delete(breaker_key(connector_id))
 
 
+def breaker_reset(connector_id: int) -> None:
+    """Close the circuit by hand (an operator knows the back-end is back): as after an answer."""
+    _client().delete(breaker_key(connector_id))
+
+
 def breaker_failure(connector_id: int) -> BreakerState:
     """The back-end failed once more; the circuit opens at the threshold (or again, after a failed trial)."""
     _, failure, _ = _scripts()
@@ -134,5 +140,5 @@ def breaker_state(connector_id: int) -> BreakerState:
     if not float(open_until):
         return BreakerState(CLOSED, int(failures), 0.0)
     if float(retry_in) > 0:
-        return BreakerState(OPEN, int(failures), float(retry_in))
-    return BreakerState(HALF_OPEN, int(failures), 0.0)
+        return BreakerState(OPEN, int(failures), float(retry_in), float(open_until))
+    return BreakerState(HALF_OPEN, int(failures), 0.0, float(open_until))

@@ -4,6 +4,9 @@
 *path* of a secret file; settings that look like secrets are refused, so that nothing secret is
 ever saved in the database or shown back. Saving a connector writes its sync schedule
 (``settings["schedule_seconds"]``) into django-celery-beat, where it can be paused or edited.
+
+Each connector shows its aggregated-view circuit breaker as Redis holds it now (read-only), and
+an action closes it by hand once the back-end is known to be back.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from django.contrib import admin, messages
 from cea.common.admin import RoleModelAdmin
 from cea.common.errors import ApplicationError
 from cea.common.roles import Role
+from integration.aggregation.selectors import connector_breaker_view
+from integration.aggregation.services import connector_breaker_reset
 from integration.connectors.flatfile.connector import flatfile_settings_check
 from integration.connectors.models import Connector, ConnectorKind
 from integration.sync.schedules import connector_schedule_ensure, schedule_seconds_of
@@ -87,11 +92,11 @@ class ConnectorForm(forms.ModelForm):
 class ConnectorAdmin(RoleModelAdmin):
     view_roles = change_roles = add_roles = delete_roles = (Role.ADMIN,)
     form = ConnectorForm
-    list_display = ["name", "label", "kind", "system", "is_active", "watermark_at"]
+    list_display = ["name", "label", "kind", "system", "is_active", "watermark_at", "circuit_breaker"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "label", "system"]
-    readonly_fields = ["watermark", "watermark_at", "created_at", "updated_at"]
-    actions = ["run_now"]
+    readonly_fields = ["watermark", "watermark_at", "circuit_breaker", "created_at", "updated_at"]
+    actions = ["run_now", "reset_circuit_breaker"]
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -108,3 +113,23 @@ class ConnectorAdmin(RoleModelAdmin):
                 self.message_user(request, f"{connector}: {error.message}", messages.ERROR)
         if asked:
             self.message_user(request, f"Sync asked for {asked} connector(s); see Sync runs.", messages.SUCCESS)
+
+    @admin.display(description="circuit breaker")
+    def circuit_breaker(self, connector: Connector) -> str:
+        if connector.pk is None:
+            return "-"
+        return str(connector_breaker_view(connector=connector))
+
+    @admin.action(description="Reset circuit breaker (close it)", permissions=["change"])
+    def reset_circuit_breaker(self, request, queryset) -> None:
+        closed = 0
+        for connector in queryset:
+            try:
+                connector_breaker_reset(connector=connector)
+            except ApplicationError as error:
+                self.message_user(request, f"{connector}: {error.message}", messages.ERROR)
+                continue
+            self.log_change(request, connector, "Reset its circuit breaker (closed it).")
+            closed += 1
+        if closed:
+            self.message_user(request, f"Circuit breaker closed for {closed} connector(s).", messages.SUCCESS)
