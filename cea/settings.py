@@ -307,6 +307,9 @@ CEA_WEBHOOK_MAX_ATTEMPTS = env_int("CEA_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 CEA_WEBHOOK_RETRY_BASE_SECONDS = env_int("CEA_WEBHOOK_RETRY_BASE_SECONDS", 5, minimum=1)
 CEA_WEBHOOK_RETRY_MAX_SECONDS = env_int("CEA_WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
 CEA_WEBHOOK_DISABLE_AFTER = env_int("CEA_WEBHOOK_DISABLE_AFTER", 10, minimum=1)
+# Subscriptions may only send to public addresses (no loopback, private, link-local, ...): checked
+# when saved and on every attempt. Allow internal receivers only in development and tests.
+CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Write-back: a message is sent on commit; the sweep is the safety net for a lost trigger and
 # sends retries that fell due. A message given up on after CEA_OUTBOX_MAX_ATTEMPTS is "failed".
 CEA_OUTBOX_SWEEP_SECONDS = env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)

@@ -18,7 +18,8 @@ each run for ``CEA_WEBHOOK_RELAY_GAP_SECONDS`` (after which they were rolled bac
 Sending. One attempt holds the delivery's row lock (``FOR UPDATE SKIP LOCKED``) for the POST, so
 two workers never send it at once. Network errors, timeouts, 5xx, 408 and 429 are retried with
 exponential backoff and jitter (at least the ``Retry-After`` asked for) up to
-``CEA_WEBHOOK_MAX_ATTEMPTS``; any other answer outside 2xx fails the delivery at once. After
+``CEA_WEBHOOK_MAX_ATTEMPTS``; any other answer outside 2xx, and a host that resolves to an address
+that is not public (``targets``), fail the delivery at once. After
 ``CEA_WEBHOOK_DISABLE_AFTER`` failed deliveries in a row, the subscription is disabled with the
 reason; its pending deliveries wait until it is enabled again.
 
@@ -57,6 +58,7 @@ from integration.webhooks.models import (
     WebhookRelayState,
     WebhookSubscription,
 )
+from integration.webhooks.targets import WebhookTargetRefused, WebhookTransport, webhook_target_problem
 from records.journey.selectors import journey_events_after, journey_last_id
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,8 @@ def webhook_subscription_check(*, fields: dict) -> dict:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             errors["url"] = "Give an http:// or https:// URL."
+        elif not settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS and (problem := webhook_target_problem(url)):
+            errors["url"] = problem
         cleaned["url"] = url
     if "events" in fields:
         events = list(dict.fromkeys(fields["events"] or []))
@@ -411,8 +415,9 @@ def _retry_after(value: str | None) -> float | None:
 def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> tuple[_Answer | None, str]:
     """POST the delivery; the answer (or ``None``) and the network error's description.
 
-    Only the start of the answer's body is read (what the log keeps), so a receiver answering
-    with a large body costs nothing.
+    Raises ``WebhookTargetRefused`` (nothing sent) when the host resolves to an address that is
+    not public. Redirects are not followed. Only the start of the answer's body is read (what the
+    log keeps), so a receiver answering with a large body costs nothing.
     """
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
     timestamp = str(int(time.time()))
@@ -424,15 +429,14 @@ def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> tuple
         "X-CEA-Timestamp": timestamp,
         "X-CEA-Signature": webhook_signature(secret=subscription.secret, timestamp=timestamp, body=body),
     }
+    transport = WebhookTransport(allow_private=settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS)
     try:
-        with httpx.stream(
-            "POST",
-            subscription.url,
-            content=body.encode(),
-            headers=headers,
-            timeout=settings.CEA_WEBHOOK_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        ) as response:
+        with (
+            httpx.Client(transport=transport, timeout=settings.CEA_WEBHOOK_TIMEOUT_SECONDS) as client,
+            client.stream(
+                "POST", subscription.url, content=body.encode(), headers=headers, follow_redirects=False
+            ) as response,
+        ):
             start = bytearray()
             for chunk in response.iter_bytes():
                 start.extend(chunk)
@@ -467,7 +471,12 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
         if delivery is None or not delivery.subscription.is_active:
             return SKIPPED
         subscription = delivery.subscription
-        response, error = _post(subscription, delivery)
+        try:
+            response, error = _post(subscription, delivery)
+            refused = False
+        except WebhookTargetRefused as refusal:
+            response, error, refused = None, f"Refused: {refusal}", True
+            logger.warning("Webhook delivery %s to subscription %s not sent: %s", delivery.pk, subscription.pk, refusal)
         delivery.attempts += 1
         retry_after = None
         if response is not None:
@@ -481,7 +490,7 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
         else:
             delivery.response_status = None
             delivery.response_body = ""
-        retryable = response is None or response.status in (408, 429) or response.status >= 500
+        retryable = not refused and (response is None or response.status in (408, 429) or response.status >= 500)
         delivery.last_error = error
         retry_in = None
         if not error:

@@ -30,7 +30,8 @@ def eager():
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on loopback
     server = WebhookReceiver(secret=SECRET)
     server.start()
     yield server

@@ -29,7 +29,8 @@ def _redis(settings):
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on loopback
     server = WebhookReceiver(secret=SECRET)
     server.start()
     yield server

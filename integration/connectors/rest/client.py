@@ -22,10 +22,8 @@ or logs: messages name the method, path and status only.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -33,11 +31,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import certifi
 import httpx
 
 from integration.connectors.base import BaseConnector, ConnectorError, Page, register_kind
 from integration.connectors.canonical import holding_item, json_safe
+from integration.tls import tls_context
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +62,6 @@ _tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context per process: building one (reading the CA bundle) is ~20 ms of CPU, which a
-    new client per call of the aggregated view would pay every time."""
-    return ssl.create_default_context(cafile=certifi.where())
-
-
 @register_kind
 class RestConnector(BaseConnector):
     kind = "rest"
@@ -90,7 +81,7 @@ class RestConnector(BaseConnector):
     def client(self) -> httpx.Client:
         if self._client is None:
             self._client = httpx.Client(
-                base_url=self.base_url, timeout=self.timeout, follow_redirects=False, verify=_tls_context()
+                base_url=self.base_url, timeout=self.timeout, follow_redirects=False, verify=tls_context()
             )
         return self._client
 
