@@ -112,7 +112,7 @@ def _sample_systems(port: int) -> list[str]:
 
     from integration.sample_systems.demo import legacy_database_url
 
-    base = env_int("CEA_SAMPLE_SYSTEMS_PORT_BASE", min(port + 100, 65000), minimum=1, maximum=65534)
+    base = env_int("CEA_SAMPLE_SYSTEMS_PORT_BASE", min(port + 100, 65000), minimum=1, maximum=65533)
     state = embedded.read_state()
     database_url = os.environ.get("DATABASE_URL") or (state.database_url if state else "")
     legacy_url = legacy_database_url(dj_database_url.parse(database_url))

@@ -7,7 +7,8 @@
 - ``seed``: their data, lined up with CEA's demo customers.
 
 Each HTTP system has switches (``http.Switches``) for slow answers, errors, downtime and a rate
-limit, flipped in-process (``testing.SampleSystems``) or over HTTP (``POST /_control``).
+limit, flipped in-process (``testing.SampleSystems``) or over HTTP (``POST /_control``); the SQL
+database on PostgreSQL has its own (``customer_db.CustomerDatabaseSwitches``: locked tables, down).
 ``python -m integration.sample_systems serve --port-base N`` runs them (see ``__main__``).
 
 These modules never import Django: they stand in for systems outside the CEA.

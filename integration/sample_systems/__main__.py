@@ -3,11 +3,13 @@
     billing (SOAP)          http://127.0.0.1:N/billing?wsdl
     order management (REST) http://127.0.0.1:N+1/api/v1/orders
     customer database (SQL) --legacy-db-url (created and seeded if missing), else SQLite in --secrets-dir
+                            its switches (PostgreSQL only) http://127.0.0.1:N+2/_control
 
 Secrets are read from (or made in) ``--secrets-dir``. Switch a system's behaviour while it runs:
 
     curl -X POST http://127.0.0.1:N+1/_control -d '{"rate_limit_retry_after": 5}'
     curl -X POST http://127.0.0.1:N/_control -d '{"slow_seconds": 4}'      # or error_status, down, reset
+    curl -X POST http://127.0.0.1:N+2/_control -d '{"locked": true}'       # or down, reset
 
 SIGINT or SIGTERM stops them.
 """
@@ -24,10 +26,11 @@ from pathlib import Path
 
 from integration.sample_systems import seed
 from integration.sample_systems.billing import Billing
-from integration.sample_systems.customer_db import legacy_database_create
+from integration.sample_systems.customer_db import CustomerDatabase, legacy_database_create, sqlalchemy_url
 from integration.sample_systems.demo import (
     BILLING_PORT_OFFSET,
     BILLING_USERNAME,
+    CUSTOMER_DB_PORT_OFFSET,
     ORDERS_CLIENT_ID,
     ORDERS_PORT_OFFSET,
     demo_secrets,
@@ -53,6 +56,9 @@ def serve(*, host: str, port_base: int, secrets_dir: Path, legacy_db_url: str, c
         host,
         port_base + ORDERS_PORT_OFFSET,
     )
+    customer_db = None
+    if sqlalchemy_url(url).get_backend_name() == "postgresql":
+        customer_db = RunningServer(CustomerDatabase(url), host, port_base + CUSTOMER_DB_PORT_OFFSET)
     print(f"Sample systems: billing {billing.url}/billing?wsdl, orders {orders.url}/api/v1/", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
@@ -60,6 +66,9 @@ def serve(*, host: str, port_base: int, secrets_dir: Path, legacy_db_url: str, c
     stopped.wait()
     billing.stop()
     orders.stop()
+    if customer_db is not None:
+        customer_db.stop()
+        customer_db.system.switches.close()  # the database is left unlocked and accepting connections
     return 0
 
 
@@ -72,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve the sample systems until stopped")
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port-base", type=int, required=True, help="billing on N, order management on N+1")
+    run.add_argument(
+        "--port-base",
+        type=int,
+        required=True,
+        help="billing on N, order management on N+1, the customer database's switches on N+2",
+    )
     run.add_argument("--secrets-dir", type=Path, default=Path(".data/sample-systems"))
     run.add_argument("--legacy-db-url", default="", help="the legacy customer database (PostgreSQL or SQLite)")
     run.add_argument("--customers", type=int, default=seed.DEMO_CUSTOMERS)

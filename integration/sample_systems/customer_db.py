@@ -4,14 +4,21 @@ Column names are the legacy system's (``cust_no``, ``first_nm`` …); both table
 ``updated_at`` for incremental reads. ``legacy_database_create(url)`` makes the database (on
 PostgreSQL, creating it beside the server's others if missing), its tables and its seed, once.
 Works on PostgreSQL and SQLite.
+
+On PostgreSQL it can misbehave for real (``CustomerDatabaseSwitches``): a batch job locking its
+tables (reads wait, then time out) or the database refusing connections. ``CustomerDatabase``
+serves those switches at ``/_control`` as the HTTP systems serve theirs.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -27,8 +34,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from integration.sample_systems import seed
+from integration.sample_systems.http import CONTROL_PATH, Reply, Request, SampleSystem
 
 metadata = MetaData()
 customers = Table(
@@ -146,3 +156,99 @@ def customer_touch(engine: Engine, customer_number: str, **changes: object) -> d
             update(customers).where(customers.c.cust_no == customer_number).values(**changes, updated_at=now)
         )
     return now
+
+
+SWITCH_NAMES = ("locked", "down")
+
+
+class CustomerDatabaseSwitches:
+    """How badly the legacy customer database (PostgreSQL) behaves right now, done in the database itself.
+
+    - ``locked``: a batch job holds ``ACCESS EXCLUSIVE`` locks on ``cust_master`` and
+      ``cust_accounts`` in an open transaction: every read waits until it is released, or until
+      the reader's ``statement_timeout`` cancels it (the SQL connector sets its timeout there);
+    - ``down``: the database refuses connections ("not currently accepting connections") and its
+      open sessions are ended, as in a crash or a maintenance window.
+
+    ``update(**changes)`` (``reset=True`` clears both) and ``as_dict()`` work as ``http.Switches``'.
+    Needs the rights of the database's owner (its creator has them).
+    """
+
+    def __init__(self, url: str | URL) -> None:
+        self.url = sqlalchemy_url(url)
+        if self.url.get_backend_name() != "postgresql":
+            raise ValueError("The customer database's switches need PostgreSQL.")
+        self._engine = create_engine(self.url, poolclass=NullPool)
+        self._admin = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self._lock = threading.Lock()
+        self._batch_job: Connection | None = None
+        self._down = False
+
+    def update(self, **changes: Any) -> None:
+        with self._lock:
+            if changes.pop("reset", False):
+                changes = {"down": False, "locked": False, **changes}
+            unknown = sorted(set(changes) - set(SWITCH_NAMES))
+            if unknown:
+                raise ValueError(f"No switch named {unknown[0]!r}.")
+            try:
+                if "down" in changes:
+                    self._set_down(bool(changes["down"]))
+                if "locked" in changes:
+                    self._set_locked(bool(changes["locked"]))
+            except SQLAlchemyError as error:
+                reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+                raise ValueError(f"The database refused: {reason}") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"locked": self._batch_job is not None, "down": self._down}
+
+    def close(self) -> None:
+        """Leave the database well (unlocked, accepting connections)."""
+        if self._down or self._batch_job is not None:
+            self.update(reset=True)
+
+    def _set_locked(self, locked: bool) -> None:
+        if locked and self._batch_job is None:
+            job = self._engine.connect()
+            try:
+                job.execute(text(f"LOCK TABLE {customers.name}, {accounts.name} IN ACCESS EXCLUSIVE MODE"))
+            except SQLAlchemyError:
+                job.close()
+                raise
+            self._batch_job = job  # its transaction stays open: the locks are held
+        elif not locked and self._batch_job is not None:
+            job, self._batch_job = self._batch_job, None
+            try:
+                job.rollback()
+            except SQLAlchemyError:
+                pass  # its session was ended already (the database went down)
+            finally:
+                job.close()
+
+    def _set_down(self, down: bool) -> None:
+        if down:
+            self._set_locked(False)  # a crash ends the batch job's session too
+        quoted = self._admin.dialect.identifier_preparer.quote(self.url.database)
+        with self._admin.connect() as connection:
+            connection.execute(text(f"ALTER DATABASE {quoted} WITH ALLOW_CONNECTIONS {str(not down).lower()}"))
+            if down:
+                connection.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                    {"name": self.url.database},
+                )
+        self._down = down
+
+
+class CustomerDatabase(SampleSystem):
+    """The customer database's switches over HTTP: ``/_control`` only (the data is read over SQL)."""
+
+    name = "customer-db"
+
+    def __init__(self, url: str | URL) -> None:
+        super().__init__()
+        self.switches = CustomerDatabaseSwitches(url)  # type: ignore[assignment]
+
+    def respond(self, request: Request) -> Reply | None:
+        return Reply.json(404, {"error": f"Read the customer database over SQL; its switches are at {CONTROL_PATH}."})

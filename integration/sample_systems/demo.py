@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 BILLING_USERNAME = "cea"
 ORDERS_CLIENT_ID = "cea"
-BILLING_PORT_OFFSET, ORDERS_PORT_OFFSET = 0, 1
+BILLING_PORT_OFFSET, ORDERS_PORT_OFFSET, CUSTOMER_DB_PORT_OFFSET = 0, 1, 2
 
 
 @dataclass(frozen=True)

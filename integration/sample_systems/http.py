@@ -92,6 +92,23 @@ class SampleSystem:
     def handle(self, request: Request) -> Reply:
         raise NotImplementedError
 
+    def respond(self, request: Request) -> Reply | None:
+        """``handle`` with the switches applied; ``None``: drop the connection without an answer."""
+        state = self.switches.as_dict()
+        if state["down"]:
+            return None
+        if state["slow_seconds"]:
+            self.stopping.wait(state["slow_seconds"])
+        if state["rate_limit_retry_after"] is not None:
+            return self.rate_limited_reply(int(state["rate_limit_retry_after"]))
+        if state["error_status"]:
+            return self.error_reply(int(state["error_status"]))
+        try:
+            return self.handle(request)
+        except Exception:
+            logger.exception("%s failed on %s %s", self.name, request.method, request.path)
+            return self.error_reply(500)
+
     def error_reply(self, status: int) -> Reply:
         """What this system sends when errors are switched on."""
         return Reply.json(status, {"error": "internal error", "status": status})
@@ -132,23 +149,12 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             with system.hits_lock:
                 system.hits[f"{request.method} {request.path}"] += 1
-            state = system.switches.as_dict()
-            if state["down"]:
+            answer = system.respond(request)
+            if answer is None:
                 # A crashed server: the connection closes with no answer at all.
                 self.close_connection = True
                 return
-            if state["slow_seconds"]:
-                system.stopping.wait(state["slow_seconds"])
-            if state["rate_limit_retry_after"] is not None:
-                reply = system.rate_limited_reply(int(state["rate_limit_retry_after"]))
-            elif state["error_status"]:
-                reply = system.error_reply(int(state["error_status"]))
-            else:
-                try:
-                    reply = system.handle(request)
-                except Exception:
-                    logger.exception("%s failed on %s %s", system.name, request.method, request.path)
-                    reply = system.error_reply(500)
+            reply = answer
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))

@@ -4,8 +4,11 @@ own, per test worker) and on SQLite."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import make_url
@@ -13,21 +16,24 @@ from sqlalchemy.engine import make_url
 from integration.connectors.base import ConnectorError
 from integration.sample_systems import demo, seed
 from integration.sample_systems.customer_db import (
+    CustomerDatabase,
+    CustomerDatabaseSwitches,
     accounts,
     customer_touch,
     customers,
     legacy_database_create,
     legacy_database_drop,
 )
+from integration.sample_systems.http import RunningServer
 from integration.sample_systems.testing import closed_port
 from tests.integration.sample_systems_support import connector, worker_suffix
 
 PEOPLE = 40
 
 
-def _postgres_url() -> str:
+def _postgres_url(name: str = "legacy") -> str:
     url = make_url(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
-    return url.set(database=f"{url.database}_legacy_{worker_suffix()}").render_as_string(hide_password=False)
+    return url.set(database=f"{url.database}_{name}_{worker_suffix()}").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
@@ -202,3 +208,120 @@ def test_an_unreachable_database_is_retryable_and_the_secret_stays_out(monkeypat
     assert down.value.permanent is False
     assert health["ok"] is False
     assert "s3cret-legacy-password" not in down.value.message + str(health)
+
+
+# --- The database misbehaving (PostgreSQL: the switches act in the database itself) --------------
+
+
+@pytest.fixture(scope="module")
+def postgres_legacy() -> Iterator[tuple[str, Engine]]:
+    """The legacy customer database on PostgreSQL only, where the switches act: ``(url, engine)``."""
+    url = _postgres_url("legacy_switched")
+    legacy_database_drop(url)
+    engine = legacy_database_create(url, seed.demo_people(PEOPLE))
+    yield url, engine
+    engine.dispose()
+    legacy_database_drop(url)
+
+
+@pytest.fixture
+def switches(postgres_legacy) -> Iterator[CustomerDatabaseSwitches]:
+    url, engine = postgres_legacy
+    switches = CustomerDatabaseSwitches(url)
+    yield switches
+    switches.close()
+    engine.dispose()  # its pooled sessions may have been ended (down)
+
+
+def _reader(url: str, name: str, timeout: int = 1):
+    """A connector of its own name (its engine, with its statement timeout, is its own)."""
+    return connector(demo.sql_connector(url=url, name=name), timeout_seconds=timeout)
+
+
+def test_a_locked_table_times_out_retryably_and_is_read_once_released(postgres_legacy, switches):
+    # Given a batch job locking the customer tables, and a connector with a 1 s timeout
+    url, _ = postgres_legacy
+    sql = _reader(url, "customer-db-locked")
+    switches.update(locked=True)
+
+    # When it reads
+    started = time.monotonic()
+    with pytest.raises(ConnectorError) as locked:
+        next(sql.fetch_since(""))
+
+    # Then the database cancelled the read after the timeout, and that is worth retrying
+    assert time.monotonic() - started >= 1
+    assert locked.value.permanent is False
+    assert "canceling statement due to statement timeout" in locked.value.message
+    assert switches.as_dict() == {"locked": True, "down": False}
+
+    # And once the lock is released, it reads everything
+    switches.update(locked=False)
+    assert len(next(sql.fetch_since("")).items) == PEOPLE
+
+
+def test_a_lock_held_shorter_than_the_timeout_only_slows_a_read(postgres_legacy, switches):
+    # Given a batch job locking the tables for half a second, and a connector with a 5 s timeout
+    url, _ = postgres_legacy
+    sql = _reader(url, "customer-db-slow", timeout=5)
+    switches.update(locked=True)
+    release = threading.Timer(0.5, switches.update, kwargs={"locked": False})
+
+    # When it reads meanwhile
+    started = time.monotonic()
+    release.start()
+    page = next(sql.fetch_since(""))
+
+    # Then the read waited for the lock and succeeded
+    assert time.monotonic() - started >= 0.5
+    assert len(page.items) == PEOPLE
+    release.join()
+
+
+def test_a_database_that_is_down_is_retryable_and_comes_back(postgres_legacy, switches):
+    # Given a connector that has read once, and then the database going down
+    url, _ = postgres_legacy
+    sql = _reader(url, "customer-db-down")
+    assert sql.health()["ok"] is True
+    switches.update(down=True)
+
+    # When it reads and checks health
+    with pytest.raises(ConnectorError) as down:
+        next(sql.fetch_since(""))
+    health = sql.health()
+
+    # Then the database refused the connection, and that is worth retrying
+    assert down.value.permanent is False
+    assert "is not currently accepting connections" in down.value.message
+    assert (health["ok"], health["permanent"]) == (False, False)
+
+    # And when it is up again, the same connector reads
+    switches.update(down=False)
+    assert len(next(sql.fetch_since("")).items) == PEOPLE
+    assert sql.health()["ok"] is True
+
+
+def test_the_switches_are_flipped_over_http(postgres_legacy, switches):
+    # Given the customer database's switches served over HTTP
+    url, _ = postgres_legacy
+    server = RunningServer(CustomerDatabase(url))
+    control = f"{server.url}/_control"
+    sql = _reader(url, "customer-db-http")
+    try:
+        # When the tables are locked over HTTP
+        state = httpx.post(control, json={"locked": True}).json()
+
+        # Then reads time out, retryably
+        assert state["switches"] == {"locked": True, "down": False}
+        with pytest.raises(ConnectorError) as locked:
+            next(sql.fetch_since(""))
+        assert locked.value.permanent is False
+
+        # And a reset brings it back; unknown switches and other paths are refused
+        assert httpx.post(control, json={"reset": True}).json()["switches"] == {"locked": False, "down": False}
+        assert len(next(sql.fetch_since("")).items) == PEOPLE
+        assert httpx.post(control, json={"slow_seconds": 3}).status_code == 400
+        assert httpx.get(f"{server.url}/cust_master").status_code == 404
+    finally:
+        server.stop()
+        server.system.switches.close()
