@@ -132,7 +132,8 @@ def test_a_slow_system_times_out_while_the_others_arrive(backends):
 
 
 def test_the_overall_deadline_cuts_a_call_its_own_timeout_would_allow(backends):
-    # Given: a connector allowed 5 s, and an answer wanted within 0.2 s
+    # Given: a connector allowed 5 s, and an answer wanted within 1.5 s (room for billing's own
+    # answer on a busy machine)
     customer = make_customer()
     billing, legacy = backends("billing"), backends("legacy")
     billing.records["B-1"] = {"holdings": [BALANCE]}
@@ -142,10 +143,10 @@ def test_the_overall_deadline_cuts_a_call_its_own_timeout_would_allow(backends):
     link(customer, "billing", "B-1")
     link(customer, "legacy", "L-3")
     # When
-    aggregate = customer_aggregate(customer, deadline=0.2)
+    aggregate = customer_aggregate(customer, deadline=1.5)
     # Then
     assert statuses(aggregate) == {"billing": "ok", "legacy": "timeout"}
-    assert aggregate.part("legacy").message == "No answer before the deadline (0.2 s)."
+    assert aggregate.part("legacy").message == "No answer before the deadline (1.5 s)."
 
 
 def test_errors_are_reported_without_secrets(backends, monkeypatch):
