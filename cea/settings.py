@@ -17,6 +17,7 @@ import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from cea.common.env import env_bool, env_int, env_list, env_optional, env_str, env_url
+from cea.common.redis_connection import CancellableConnection
 from cea.runtime import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -149,13 +150,19 @@ CACHES = {
 
 # redis-py 8 reads with a 5 s socket timeout by default, and channels-redis waits for a consumer's
 # next message with a 5 s BZPOPMIN: an idle websocket's read would time out just as Redis answers,
-# killing the consumer. The socket timeout must outlast the blocking wait.
+# killing the consumer. The socket timeout must outlast the blocking wait. With a socket timeout,
+# redis-py can lose a cancellation on Python 3.11: CancellableConnection (cea/common/redis_connection.py).
 CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 15
+CHANNEL_LAYER_HOST = {
+    "address": REDIS_URL,
+    "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+    "connection_class": CancellableConnection,
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS}],
+            "hosts": [CHANNEL_LAYER_HOST],
             "prefix": f"{REDIS_PREFIX}:channels",
         },
     }

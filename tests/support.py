@@ -24,10 +24,8 @@ def isolated_redis(settings) -> Iterator[str]:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # As configured (cea/settings.py): a socket timeout longer than the layer's blocking read.
-                "hosts": [
-                    {"address": settings.REDIS_URL, "socket_timeout": settings.CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS}
-                ],
+                # As configured (cea/settings.py): the socket timeout and the connection class.
+                "hosts": [settings.CHANNEL_LAYER_HOST],
                 "prefix": f"{prefix}:channels",
             },
         }
