@@ -88,12 +88,6 @@ class Page:
     # Lines or records the source sent that could not be read at all (with a line number).
     bad: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
 
-    @property
-    def commit_before_next(self) -> bool:
-        """True when the connector acts on this page's commit before reading on (it moves a file
-        away, say): the sync then asks for the next page only after committing this one."""
-        return False
-
 
 def apply_mappings(row: Mapping[str, Any], mappings: Mapping[str, str]) -> dict[str, Any]:
     """``{canonical: row[source]}`` for each ``canonical: source`` in ``mappings``; unmapped fields pass as named."""

@@ -32,8 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,7 +63,6 @@ from records.holdings.services import (
     SourceRow,
     holding_upsert,
     source_customers_load,
-    source_rows_prepare,
 )
 
 logger = logging.getLogger(__name__)
@@ -187,34 +185,16 @@ def _row_of(item: SourceItem) -> SourceRow:
     return SourceRow(external_id=external_id, fields=fields, holdings=holdings)
 
 
-def _customer_rows(items: Sequence[SourceItem]) -> list[SourceRow]:
-    return [_row_of(item) for item in items if item.kind == "customer"]
-
-
-def _page_prepare(page: Page) -> list[SourceRow]:
-    """The page's customer rows, cleaned (no database: runs in the read-ahead thread)."""
-    rows = _customer_rows(page.items)
-    source_rows_prepare(rows)
-    return rows
-
-
-def items_load(
-    *,
-    system: str,
-    items: Sequence[SourceItem],
-    customer_system: str = "",
-    rows: Sequence[SourceRow] | None = None,
-) -> list[RowOutcome]:
+def items_load(*, system: str, items: Sequence[SourceItem], customer_system: str = "") -> list[RowOutcome]:
     """Load canonical items into records; one outcome per item, in order (inside the caller's transaction).
 
     Customers (with their holdings) go through the batch upsert of records; standalone holdings
     find their customer by ``customer_external_id`` in ``customer_system`` (default: ``system``).
-    ``rows`` are the customer items as source rows, if already made (and cleaned) by the caller.
     """
     outcomes: list[RowOutcome | None] = [None] * len(items)
     customers = [(index, item) for index, item in enumerate(items) if item.kind == "customer"]
     if customers:
-        loaded = source_customers_load(system=system, rows=rows if rows is not None else _customer_rows(items))
+        loaded = source_customers_load(system=system, rows=[_row_of(item) for _, item in customers])
         for (index, _), outcome in zip(customers, loaded, strict=True):
             outcomes[index] = outcome
     for index, item in enumerate(items):
@@ -253,13 +233,11 @@ def _holding_item_load(system: str, item: SourceItem, customer_system: str) -> R
     return RowOutcome(item.key, outcome, customer_id=customer.pk)
 
 
-def _load_page_items(
-    system: str, items: Sequence[SourceItem], customer_system: str = "", rows: Sequence[SourceRow] | None = None
-) -> list[RowOutcome]:
+def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: str = "") -> list[RowOutcome]:
     """The page's items loaded in a savepoint; if the batch as a whole fails, one item at a time."""
     try:
         with transaction.atomic():
-            return items_load(system=system, items=items, customer_system=customer_system, rows=rows)
+            return items_load(system=system, items=items, customer_system=customer_system)
     except DatabaseError:
         logger.exception("A page of %s failed as a batch; loading its items one by one", system)
     outcomes = []
@@ -287,9 +265,7 @@ def _commit_without_waiting_for_disk() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def page_load(
-    *, run: SyncRun, connector: BaseConnector, page: Page, rows: Sequence[SourceRow] | None = None
-) -> PageCounts:
+def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCounts:
     """Load one page and keep its watermark, all in one transaction; the run's counts move with it.
 
     An item that already waits for its customer (an open failure of this connector with its key)
@@ -300,8 +276,7 @@ def page_load(
     config = connector.config
     with transaction.atomic():
         _commit_without_waiting_for_disk()
-        # rows: the page's customer items as source rows, cleaned ahead (_pages_read_ahead).
-        outcomes = _load_page_items(config.system, page.items, customer_system_of(config), rows)
+        outcomes = _load_page_items(config.system, page.items, customer_system_of(config))
         failures = []
         now = timezone.now()
         waiting = _waiting_failures_of(config, [item.key[:200] for item in page.items if item.kind == "holding"])
@@ -367,39 +342,6 @@ def _waiting_failure_read_again(
     failure.save(update_fields=["payload", "reason", "permanent"])
 
 
-def _pages_read_ahead(pages: Iterator[Page]) -> Iterator[tuple[Page, list[SourceRow]]]:
-    """``(page, its customer rows cleaned)``; while the caller loads a page, the next one is
-    read and its rows are cleaned in a thread.
-
-    Cleaning (names, emails, phone numbers, amounts) is pure Python and a large part of a big
-    load's time in this process, while the database takes about as much again: overlapping them
-    keeps both busy. The next page is read before this one is committed, except after a page
-    that says it must be committed first (a file's last page: the connector moves the file on).
-    An error reading ahead is raised after the page in hand has been loaded.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-read-ahead") as pool:
-        page = next(pages, None)
-        cleaning = pool.submit(_page_prepare, page) if page is not None else None
-        while page is not None:
-            rows = cleaning.result()
-            ahead, error = None, None
-            if not page.commit_before_next:
-                try:
-                    ahead = next(pages, None)
-                except Exception as raised:  # raised again once this page is loaded
-                    error = raised
-                if ahead is not None:
-                    cleaning = pool.submit(_page_prepare, ahead)
-            yield page, rows
-            if error is not None:
-                raise error
-            if page.commit_before_next:
-                ahead = next(pages, None)
-                if ahead is not None:
-                    cleaning = pool.submit(_page_prepare, ahead)
-            page = ahead
-
-
 def sync_run_execute(*, run: SyncRun, connector: BaseConnector | None = None) -> SyncRun:
     """Load every page the connector gives since the watermark, finish the run, then retry what waited for it.
 
@@ -413,8 +355,8 @@ def sync_run_execute(*, run: SyncRun, connector: BaseConnector | None = None) ->
         connector = connector or connector_for(run.connector)
         if hasattr(connector, "run_id"):
             connector.run_id = run.pk
-        for page, rows in _pages_read_ahead(connector.fetch_since(run.watermark_from)):
-            page_load(run=run, connector=connector, page=page, rows=rows)
+        for page in connector.fetch_since(run.watermark_from):
+            page_load(run=run, connector=connector, page=page)
     except ConnectorError as error:
         sync_run_finish(run=run, error=f"{'permanent' if error.permanent else 'retryable'}: {error.message}")
         raise

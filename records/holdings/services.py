@@ -328,19 +328,15 @@ class SourceRow:
     """One record of a source in a batch: a customer's canonical fields and their holdings.
 
     ``holdings`` are canonical holding fields each with ``kind`` and ``external_id``;
-    ``checksum`` covers all of it (``fields_checksum`` of both when empty). ``prepared`` is the
-    row already cleaned by ``source_rows_prepare`` (else the load cleans it).
+    ``checksum`` covers all of it (``fields_checksum`` of both when empty).
     """
 
     external_id: str
     fields: dict[str, Any]
     holdings: list[dict[str, Any]] = field(default_factory=list)
     checksum: str = ""
-    prepared: PreparedRow | None = field(default=None, repr=False, compare=False)
 
     def digest(self) -> str:
-        if self.prepared is not None:
-            return self.prepared.checksum
         return self.checksum or fields_checksum({"customer": self.fields, "holdings": self.holdings})
 
 
@@ -365,17 +361,6 @@ def _prepare(row: SourceRow) -> PreparedRow:
         return prepared
     prepared.profile, prepared.identifiers = profile, identifiers
     return prepared
-
-
-def source_rows_prepare(rows: Iterable[SourceRow]) -> None:
-    """Check and clean ``rows`` ahead of ``source_customers_load``, without the database.
-
-    Safe in another thread: a sync cleans the next page while the database writes this one.
-    Rows found unchanged at load time were cleaned for nothing; the load itself only cleans the
-    rows it has to.
-    """
-    for row in rows:
-        row.prepared = _prepare(row)
 
 
 @dataclass
@@ -453,7 +438,7 @@ def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor=None)
                     changed.append(index)
                 continue
             row = rows[index]
-            prepared = row.prepared or _prepare(row)
+            prepared = _prepare(row)
             if prepared.error is not None:
                 outcomes[index] = RowOutcome(external_id, FAILED, _reason(prepared.error))
                 continue
@@ -644,8 +629,8 @@ def _copy_text(value: Any) -> str:
 def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (``{attname: value}``, the rest from the fields' defaults) with ``COPY``.
 
-    The fastest way into PostgreSQL, and row triggers (the audit's) still fire. The caller has
-    already sent a statement through Django in this transaction, so the audit context is set.
+    The fastest way into PostgreSQL, and row triggers still fire. The caller has already sent a
+    statement through Django in this transaction, so the audit context is set.
     """
     if not rows:
         return
@@ -658,34 +643,38 @@ def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
     defaults = {
         field.attname: now if field.attname in stamped else getattr(template, field.attname) for field in fields
     }
-    columns = [field.attname for field in fields]
-    # Most columns keep their defaults: format those once; and each distinct value (the same
-    # ``now`` in every row) once per batch.
-    default_text = {name: _copy_text(value) for name, value in defaults.items()}
-    memo: dict[tuple[type, Any], str] = {}
-    lines = []
-    for row in rows:
-        cells = []
-        for name in columns:
-            if name not in row:
-                cells.append(default_text[name])
-                continue
-            value = row[name]
-            if isinstance(value, str):
-                cells.append(_copy_text(value) if _NEEDS_ESCAPE.search(value) else value)
-            elif isinstance(value, datetime):
-                key = (datetime, value)
-                text = memo.get(key)
-                if text is None:
-                    text = memo[key] = value.isoformat()
-                cells.append(text)
-            else:
-                cells.append(_copy_text(value))
-        lines.append("\t".join(cells))
-    buffer = io.StringIO("\n".join(lines) + "\n")
+    given = set().union(*(row.keys() for row in rows))
+    # Columns no row gives keep their default: formatted once, and joined with their neighbours
+    # into the line's template, so each row formats only the columns it gives.
+    pieces, varying = [], []
+    for column in fields:
+        name = column.attname
+        if name in given:
+            pieces.append("{}")
+            varying.append((name, _copy_text(defaults[name])))
+        else:
+            pieces.append(_copy_text(defaults[name]).replace("{", "{{").replace("}", "}}"))
+    line = "\t".join(pieces).format
+    memo: dict[Any, str] = {}  # each datetime (the same ``now`` in every row) formatted once
+
+    def text(value: Any) -> str:
+        if isinstance(value, str):
+            return _copy_text(value) if _NEEDS_ESCAPE.search(value) else value
+        if isinstance(value, datetime):
+            cached = memo.get(value)
+            if cached is None:
+                cached = memo[value] = value.isoformat()
+            return cached
+        return _copy_text(value)
+
+    lines = [line(*[text(row[name]) if name in row else default for name, default in varying]) for row in rows]
+    data = "\n".join(lines) + "\n"
     quoted = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
+        # One read of the whole buffer instead of psycopg2's 8 kB chunks, each a call back into Python.
+        cursor.cursor.copy_expert(
+            f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", io.StringIO(data), size=len(data) + 1
+        )
 
 
 def holdings_load(*, system: str, holdings: Sequence[tuple[int, Mapping[str, Any]]], now=None) -> dict[str, int]:

@@ -58,11 +58,6 @@ class FilePage(Page):
     lines: int = 0  # lines of the file this page covers
     last: bool = False
 
-    @property
-    def commit_before_next(self) -> bool:
-        # After a file's last page the connector moves the file and opens the next one.
-        return self.last
-
 
 def flatfile_settings_check(settings: Mapping[str, Any], mappings: Mapping[str, Any]) -> dict[str, str]:
     """Problems with a flat-file connector's settings and mappings, ``{field: message}`` (empty if fine)."""
