@@ -119,7 +119,7 @@ def breaker_success(connector_id: int) -> None:
 
 def breaker_reset(connector_id: int) -> None:
     """Close the circuit by hand (an operator knows the back-end is back): as after an answer."""
-    _client().delete(breaker_key(connector_id))
+    breaker_success(connector_id)
 
 
 def breaker_failure(connector_id: int) -> BreakerState:

@@ -8,16 +8,11 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests.integration.aggregate_support import Backend, connector_to, holding, link
-from tests.support import assert_error, isolated_redis, make_customer, session_client, token_client
+from tests.support import assert_error, make_customer, session_client, token_client
 
 pytestmark = pytest.mark.django_db
 
 BALANCE = holding("balance", "ACC-1", name="Current account", amount="42.10", currency="GBP")
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

@@ -10,14 +10,9 @@ from integration.outbox.models import OutboxMessage, OutboxStatus
 from integration.outbox.services import outbox_enqueue
 from tests.engagement.desktop_support import parse
 from tests.integration.aggregate_support import Backend, connector_to, holding, link
-from tests.support import isolated_redis, make_customer
+from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

@@ -11,14 +11,9 @@ from integration.connectors.models import Connector
 from integration.lookups import LookupFailed, run_lookup
 from records.holdings.models import Holding
 from tests.integration.aggregate_support import Backend, connector_to, holding, link
-from tests.support import isolated_redis, make_customer
+from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

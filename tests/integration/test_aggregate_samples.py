@@ -19,14 +19,9 @@ from tests.integration.sample_systems_support import (  # noqa: F401 - fixtures
     secrets_in,
     soap_config,
 )
-from tests.support import isolated_redis, make_customer
+from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

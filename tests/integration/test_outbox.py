@@ -22,14 +22,9 @@ from records.customers.models import Customer
 from records.holdings.models import SourceRecord
 from records.journey.models import JourneyEvent
 from tests.integration.hooks_loopback import Answer, LegacyBackend
-from tests.support import eager_celery, isolated_redis, make_customer
+from tests.support import eager_celery, make_customer
 
 NEW_ADDRESS = {"address_line1": "1 Park Row", "city": "Leeds", "postcode": "LS1 5HN", "country": "gb"}
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture(autouse=True)

@@ -10,14 +10,9 @@ from integration.outbox import tasks
 from integration.outbox.models import OutboxMessage
 from integration.outbox.services import customer_address_change, outbox_deliver_one
 from tests.integration.hooks_loopback import LegacyBackend, OtherConnection
-from tests.support import isolated_redis, make_customer
+from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

@@ -16,16 +16,10 @@ from tests.integration.sample_systems_support import (  # noqa: F401 - fixtures
     sample_systems_fixture,
     soap_config,
 )
-from tests.support import isolated_redis
 
 pytestmark = pytest.mark.django_db
 
 PEOPLE = 5
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

@@ -13,14 +13,9 @@ from integration.sample_systems import customer_master
 from integration.sync.models import ProcessedFile, RunStatus, SyncFailure, SyncRun
 from integration.sync.services import connector_sync
 from tests.integration.flatfile_support import drop_extract, flatfile_connector
-from tests.support import eager_celery, isolated_redis
+from tests.support import eager_celery
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 def _messages(response) -> list[str]:

@@ -12,14 +12,9 @@ from integration.sync import tasks
 from integration.sync.models import RunStatus, SyncRun
 from integration.sync.services import RETRY_MAX_ATTEMPTS, retry_delay, sync_request
 from tests.integration.flatfile_support import drop_extract, flatfile_connector, loaded_state
-from tests.support import eager_celery, isolated_redis
+from tests.support import eager_celery
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 def _run_as_retry_number(retries: int, *args):

@@ -27,14 +27,8 @@ from tests.integration.sample_systems_support import (  # noqa: F401 - fixtures
     sample_systems_fixture,
     soap_config,
 )
-from tests.support import isolated_redis
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 def customer_master(tmp_path, people: int) -> Connector:

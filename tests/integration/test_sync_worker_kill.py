@@ -22,16 +22,10 @@ from records.customers.models import Customer
 from records.holdings.models import Holding, SourceRecord
 from records.identities.models import Identity
 from tests.integration.flatfile_support import drop_extract, flatfile_connector, loaded_state
-from tests.support import isolated_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 30_000
 PAGE_SIZE = 250
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 def _database_url() -> str:

@@ -30,14 +30,9 @@ from records.customers.services import customer_merge, customer_update
 from records.interactions.services import interaction_record
 from records.journey.models import JourneyEvent
 from tests.integration.hooks_loopback import Answer, WebhookReceiver
-from tests.support import eager_celery, isolated_redis, make_customer
+from tests.support import eager_celery, make_customer
 
 SECRET = "test-signing-secret-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

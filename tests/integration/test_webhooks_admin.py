@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from django.test import Client
 
 from integration.webhooks.models import WebhookDelivery, WebhookSubscription
 from integration.webhooks.services import webhook_subscription_create
-from tests.support import isolated_redis
 
 ADD = "/admin/integration/webhooksubscription/add/"
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 def _signed_in(user) -> Client:

@@ -13,15 +13,10 @@ from integration.webhooks.services import webhook_relay, webhook_subscription_cr
 from records.journey.models import JourneyEvent
 from tests.accounts.factories import UserFactory
 from tests.integration.hooks_loopback import Answer, WebhookReceiver
-from tests.support import assert_error, eager_celery, isolated_redis, make_customer, session_client, token_client
+from tests.support import assert_error, eager_celery, make_customer, session_client, token_client
 
 BASE = "/api/v1/integration/webhooks/"
 SECRET = "typed-secret-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

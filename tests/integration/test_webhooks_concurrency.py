@@ -17,15 +17,10 @@ from integration.webhooks.services import (
 )
 from records.journey.models import JourneyEvent
 from tests.integration.hooks_loopback import OtherConnection, WebhookReceiver
-from tests.support import isolated_redis, make_customer
+from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "test-signing-secret-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from integration.webhooks.services import (
 from integration.webhooks.targets import address_kind, webhook_target_problem
 from records.journey.models import JourneyEvent
 from tests.integration.hooks_loopback import Answer, WebhookReceiver
-from tests.support import assert_error, isolated_redis, make_customer, session_client
+from tests.support import assert_error, make_customer, session_client
 
 SECRET = "test-signing-secret-0123456789"
 API = "/api/v1/integration/webhooks/"
@@ -39,11 +39,6 @@ INTERNAL_URLS = [
     "http://0.0.0.0/hooks",
     "http://224.0.0.1/hooks",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
 
 
 @pytest.fixture(autouse=True)
