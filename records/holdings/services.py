@@ -313,17 +313,6 @@ def holding_upsert(
 
 
 @dataclass
-class PreparedRow:
-    """A source row checked and cleaned for a new customer, before any database work."""
-
-    checksum: str
-    profile: dict[str, Any] = field(default_factory=dict)
-    identifiers: dict[str, tuple[str, str]] = field(default_factory=dict)
-    holdings: list[dict[str, Any]] = field(default_factory=list)
-    error: ValidationFailed | None = None
-
-
-@dataclass
 class SourceRow:
     """One record of a source in a batch: a customer's canonical fields and their holdings.
 
@@ -338,29 +327,6 @@ class SourceRow:
 
     def digest(self) -> str:
         return self.checksum or fields_checksum({"customer": self.fields, "holdings": self.holdings})
-
-
-def _prepare(row: SourceRow) -> PreparedRow:
-    prepared = PreparedRow(checksum=row.digest())
-    try:
-        profile, identifiers = _profile_and_identifiers(row.fields)
-        if not (profile.get("given_name") or profile.get("family_name")):
-            raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a name."})
-        prepared.holdings = [
-            {
-                "kind": wanted.get("kind") or "",
-                "external_id": str(wanted.get("external_id") or ""),
-                **holding_clean(
-                    kind=wanted.get("kind") or "", external_id=str(wanted.get("external_id") or ""), fields=wanted
-                ),
-            }
-            for wanted in row.holdings
-        ]
-    except ValidationFailed as error:
-        prepared.error = error
-        return prepared
-    prepared.profile, prepared.identifiers = profile, identifiers
-    return prepared
 
 
 @dataclass
@@ -438,22 +404,28 @@ def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor=None)
                     changed.append(index)
                 continue
             row = rows[index]
-            prepared = _prepare(row)
-            if prepared.error is not None:
-                outcomes[index] = RowOutcome(external_id, FAILED, _reason(prepared.error))
+            try:
+                profile, identifiers = _profile_and_identifiers(row.fields)
+                if not (profile.get("given_name") or profile.get("family_name")):
+                    raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a name."})
+                holdings = [
+                    {
+                        "kind": wanted.get("kind") or "",
+                        "external_id": str(wanted.get("external_id") or ""),
+                        **holding_clean(
+                            kind=wanted.get("kind") or "",
+                            external_id=str(wanted.get("external_id") or ""),
+                            fields=wanted,
+                        ),
+                    }
+                    for wanted in row.holdings
+                ]
+            except ValidationFailed as error:
+                outcomes[index] = RowOutcome(external_id, FAILED, _reason(error))
                 continue
             outcome = RowOutcome(external_id, CREATED)
             outcomes[index] = outcome
-            new.append(
-                _NewCustomer(
-                    row,
-                    checksums[external_id],
-                    dict(prepared.profile),
-                    dict(prepared.identifiers),
-                    prepared.holdings,
-                    outcome,
-                )
-            )
+            new.append(_NewCustomer(row, checksums[external_id], profile, identifiers, holdings, outcome))
         lost = _insert_new_customers(system, new, actor)
         for index in changed + [latest[item.row.external_id] for item in lost]:
             outcomes[index] = _row_upsert_or_failure(system, rows[index], actor)
@@ -643,38 +615,34 @@ def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
     defaults = {
         field.attname: now if field.attname in stamped else getattr(template, field.attname) for field in fields
     }
-    given = set().union(*(row.keys() for row in rows))
-    # Columns no row gives keep their default: formatted once, and joined with their neighbours
-    # into the line's template, so each row formats only the columns it gives.
-    pieces, varying = [], []
-    for column in fields:
-        name = column.attname
-        if name in given:
-            pieces.append("{}")
-            varying.append((name, _copy_text(defaults[name])))
-        else:
-            pieces.append(_copy_text(defaults[name]).replace("{", "{{").replace("}", "}}"))
-    line = "\t".join(pieces).format
-    memo: dict[Any, str] = {}  # each datetime (the same ``now`` in every row) formatted once
-
-    def text(value: Any) -> str:
-        if isinstance(value, str):
-            return _copy_text(value) if _NEEDS_ESCAPE.search(value) else value
-        if isinstance(value, datetime):
-            cached = memo.get(value)
-            if cached is None:
-                cached = memo[value] = value.isoformat()
-            return cached
-        return _copy_text(value)
-
-    lines = [line(*[text(row[name]) if name in row else default for name, default in varying]) for row in rows]
-    data = "\n".join(lines) + "\n"
+    columns = [field.attname for field in fields]
+    # Most columns keep their defaults: format those once; and each distinct value (the same
+    # ``now`` in every row) once per batch.
+    default_text = {name: _copy_text(value) for name, value in defaults.items()}
+    memo: dict[tuple[type, Any], str] = {}
+    lines = []
+    for row in rows:
+        cells = []
+        for name in columns:
+            if name not in row:
+                cells.append(default_text[name])
+                continue
+            value = row[name]
+            if isinstance(value, str):
+                cells.append(_copy_text(value) if _NEEDS_ESCAPE.search(value) else value)
+            elif isinstance(value, datetime):
+                key = (datetime, value)
+                text = memo.get(key)
+                if text is None:
+                    text = memo[key] = value.isoformat()
+                cells.append(text)
+            else:
+                cells.append(_copy_text(value))
+        lines.append("\t".join(cells))
+    buffer = io.StringIO("\n".join(lines) + "\n")
     quoted = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        # One read of the whole buffer instead of psycopg2's 8 kB chunks, each a call back into Python.
-        cursor.cursor.copy_expert(
-            f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", io.StringIO(data), size=len(data) + 1
-        )
+        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
 
 
 def holdings_load(*, system: str, holdings: Sequence[tuple[int, Mapping[str, Any]]], now=None) -> dict[str, int]:
