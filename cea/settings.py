@@ -8,7 +8,6 @@ Two modes run the same code:
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,8 +25,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql"))
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
-EMBEDDED = DATABASE_URL is None
-if EMBEDDED:
+# Embedded: no DATABASE_URL, or the URLs exported by `python -m cea.runtime` to its children
+# (CEA_EMBEDDED=1; see cea/runtime/embedded.py `environment`). Stack mode's requirements
+# (a SECRET_KEY given, production senders …) apply only when neither holds.
+EMBEDDED = DATABASE_URL is None or env_bool("CEA_EMBEDDED", False)
+if DATABASE_URL is None:
     _state = embedded.read_state()
     if _state is None:
         raise ImproperlyConfigured(
@@ -46,12 +48,7 @@ _secret = env_optional("SECRET_KEY")
 if _secret is None:
     if not EMBEDDED and not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required in stack mode (or set CEA_DEBUG=1 for development).")
-    _secret_file = embedded.data_dir() / "secret_key"
-    if not _secret_file.exists():
-        _secret_file.parent.mkdir(parents=True, exist_ok=True)
-        _secret_file.write_text(secrets.token_urlsafe(50))
-        _secret_file.chmod(0o600)
-    _secret = _secret_file.read_text().strip()
+    _secret = embedded.secret_key()
 SECRET_KEY = _secret
 
 # Key for hashing national ids (HMAC-SHA256). Keep it stable: rotating it orphans stored hashes.
@@ -264,6 +261,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CEA_CELERY_QUEUE", "cea")
+# /health/ answers anonymous callers with a worker ping this recent (a broadcast on the broker).
+HEALTH_WORKER_CACHE_SECONDS = env_int("CEA_HEALTH_WORKER_CACHE_SECONDS", 5, minimum=0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "global_keyprefix": f"{REDIS_PREFIX}:celery:"}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:celery:"}
 CELERY_RESULT_EXPIRES = timedelta(hours=1)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
 import redis
 from celery import current_app
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from cea.accounts.services import api_token_create
+from cea.common.db_url import database_url
 from records.customers.services import customer_create
 
 
@@ -37,6 +40,20 @@ def isolated_redis(settings) -> Iterator[str]:
             client.delete(key)
     finally:
         client.close()
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """The environment for a process a test starts (a Celery worker, ``manage.py``): this one's,
+    pointed at the test database and the suite's Redis, with the same secret key and mode, in
+    embedded and stack mode alike. The one place tests take these from."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "CEA_EMBEDDED": "1" if django_settings.EMBEDDED else "0",
+        **overrides,
+    }
 
 
 def token_client(user, scopes=("conversations:read", "conversations:write")) -> APIClient:

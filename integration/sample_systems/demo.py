@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+
+from cea.common.db_url import database_url
 
 BILLING_USERNAME = "cea"
 ORDERS_CLIENT_ID = "cea"
@@ -199,9 +200,4 @@ def legacy_database_url(database: Mapping[str, Any]) -> str:
     """The legacy customer database beside CEA's own (a Django ``DATABASES`` entry): same server
     and user, the name ``<name>_legacy``; no password in the URL (trust or peer authentication,
     as the embedded PostgreSQL uses, or the connector's secret)."""
-    name = f"{database['NAME']}_legacy"
-    user = quote(database.get("USER") or "postgres", safe="")
-    host, port = str(database.get("HOST") or ""), str(database.get("PORT") or "")
-    if host.startswith("/"):  # a Unix socket folder
-        return f"postgresql://{user}@/{name}?host={quote(host, safe='/')}" + (f"&port={port}" if port else "")
-    return f"postgresql://{user}@{host or '127.0.0.1'}{f':{port}' if port else ''}/{name}"
+    return database_url(database, name=f"{database['NAME']}_legacy", password=False)

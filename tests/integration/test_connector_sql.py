@@ -3,16 +3,17 @@ own, per test worker) and on SQLite."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
 
+import dj_database_url
 import httpx
 import pytest
+from django.conf import settings as django_settings
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.engine import make_url
 
+from cea.common.db_url import database_url
 from integration.connectors.base import ConnectorError
 from integration.sample_systems import demo, seed
 from integration.sample_systems.customer_db import (
@@ -32,8 +33,9 @@ PEOPLE = 40
 
 
 def _postgres_url(name: str = "legacy") -> str:
-    url = make_url(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
-    return url.set(database=f"{url.database}_{name}_{worker_suffix()}").render_as_string(hide_password=False)
+    """A legacy database beside the configured one, one per xdist worker."""
+    database = dj_database_url.parse(django_settings.DATABASE_URL)
+    return database_url(database, name=f"{database['NAME']}_{name}_{worker_suffix()}")
 
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])

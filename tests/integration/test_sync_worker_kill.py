@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db.models import Count
 
 from integration.sync import tasks
@@ -22,26 +21,16 @@ from records.customers.models import Customer
 from records.holdings.models import Holding, SourceRecord
 from records.identities.models import Identity
 from tests.integration.flatfile_support import drop_extract, flatfile_connector, loaded_state
+from tests.support import child_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 30_000
 PAGE_SIZE = 250
 
 
-def _database_url() -> str:
-    db = django_settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_worker(queue: str, log) -> subprocess.Popen:
     """``celery -A cea worker`` on the test database, consuming only ``queue``, in its own process group."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CEA_CELERY_QUEUE": queue,
-    }
+    env = child_environment(CEA_CELERY_QUEUE=queue)
     command = [
         sys.executable, "-m", "celery", "-A", "cea", "worker", "--pool=solo", "--concurrency=1",
         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning",
