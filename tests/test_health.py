@@ -11,6 +11,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from cea.celery import app as celery_app
+from cea.health import recent_worker_check
+from tests.accounts.factories import UserFactory
+from tests.support import token_client
 
 
 def _drop_broker_connections() -> None:
@@ -20,6 +23,20 @@ def _drop_broker_connections() -> None:
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_worker_ping():
+    recent_worker_check.clear()
+    yield
+    recent_worker_check.clear()
+
+
+@pytest.fixture
+def staff_client(client, supervisor):
+    """Supervisors see each check and its reason."""
+    client.force_login(supervisor)
+    return client
 
 
 @pytest.fixture
@@ -53,7 +70,7 @@ def private_broker():
 # Celery's Django fix-up closes the database connections of the thread that builds the worker (this
 # one): outside a test transaction Django simply reconnects, inside one the test would lose it.
 @pytest.mark.django_db(transaction=True)
-def test_health_is_ok_with_a_worker_on_the_default_queue(client, private_broker):
+def test_health_is_ok_with_a_worker_on_the_default_queue(staff_client, private_broker):
     # Given: a real worker in this process, consuming the queue tasks are sent to by default.
     # start_worker's ping check sends a task to that queue and waits for its answer.
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
@@ -61,7 +78,7 @@ def test_health_is_ok_with_a_worker_on_the_default_queue(client, private_broker)
     with start_worker(celery_app, queues=[queue], perform_ping_check=True, shutdown_timeout=30) as worker:
         assert {q.name for q in worker.consumer.task_consumer.queues} == {queue}
         # When
-        response = client.get("/health/")
+        response = staff_client.get("/health/")
     # Then
     assert response.status_code == 200, response.content
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -77,9 +94,9 @@ def test_health_is_ok_with_a_worker_on_the_default_queue(client, private_broker)
 
 
 @pytest.mark.django_db
-def test_health_is_503_without_a_worker_and_says_why(client, private_broker):
+def test_health_is_503_without_a_worker_and_says_why(staff_client, private_broker):
     # When: nothing consumes this broker
-    response = client.get("/health/")
+    response = staff_client.get("/health/")
     # Then
     assert response.status_code == 503
     body = response.json()
@@ -94,11 +111,11 @@ def test_health_is_503_without_a_worker_and_says_why(client, private_broker):
 
 
 @pytest.mark.django_db
-def test_health_is_503_when_redis_does_not_answer(client, private_broker, settings):
+def test_health_is_503_when_redis_does_not_answer(staff_client, private_broker, settings):
     # Given: a Redis address where nothing listens
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     # When
-    response = client.get("/health/")
+    response = staff_client.get("/health/")
     # Then
     assert response.status_code == 503
     checks = response.json()["checks"]
@@ -109,3 +126,58 @@ def test_health_is_503_when_redis_does_not_answer(client, private_broker, settin
 @pytest.mark.django_db
 def test_health_answers_get_only(client):
     assert client.post("/health/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_anonymous_caller_gets_the_status_only_without_reasons(client, private_broker):
+    # When: nothing consumes this broker, and nobody is signed in
+    response = client.get("/health/")
+    # Then: failing, and nothing about why (no exception text, no worker names, no timings)
+    assert response.status_code == 503
+    assert response.json() == {"status": "failing"}
+
+
+@pytest.mark.django_db
+def test_an_agent_is_anonymous_to_the_health_check_but_an_api_token_sees_the_checks(client, agent, private_broker):
+    # Given: an agent signed in, and an integration token
+    client.force_login(agent)
+    integrator = UserFactory(username="monitoring", role="integration")
+    # When
+    as_agent = client.get("/health/")
+    as_token = token_client(integrator, scopes=["customers:read"]).get("/health/")
+    # Then
+    assert as_agent.json() == {"status": "failing"}
+    assert as_token.status_code == 503
+    assert as_token.json()["checks"]["celery"]["error"] == "RuntimeError: no Celery worker answered a ping within 1s"
+
+
+def _broadcasts(pubsub) -> int:
+    """How many messages were published on the broker's fanout (pidbox) channels so far."""
+    count = 0
+    while (message := pubsub.get_message(timeout=0.2)) is not None:
+        count += message["type"] == "pmessage"
+    return count
+
+
+@pytest.mark.django_db
+def test_anonymous_probes_reuse_a_recent_worker_ping_and_staff_get_a_fresh_one(client, supervisor, private_broker):
+    # Given: every publish on this test's broker keyspace is counted (a Celery ping is a fanout publish)
+    listener = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = listener.pubsub()
+    pubsub.psubscribe(f"{private_broker}*")
+    assert pubsub.get_message(timeout=1)["type"] == "psubscribe"
+    try:
+        # When: three anonymous probes, then a supervisor's
+        anonymous = [client.get("/health/") for _ in range(3)]
+        after_anonymous = _broadcasts(pubsub)
+        client.force_login(supervisor)
+        staff = client.get("/health/")
+        after_staff = _broadcasts(pubsub)
+    finally:
+        pubsub.close()
+        listener.close()
+    # Then: the anonymous probes shared one ping; the supervisor's was a fresh one
+    assert [response.status_code for response in anonymous] == [503, 503, 503]
+    assert after_anonymous == 1
+    assert staff.status_code == 503
+    assert after_staff == 1
