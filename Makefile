@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help run test lint pytest stop bench clean
+.PHONY: help run test lint pytest chromium-check stop bench clean
 
 help:
 	@echo "make run    - serve CEA with demo data on http://127.0.0.1:8000/ (Ctrl-C stops everything)"
@@ -30,8 +30,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+# The browser tests drive Debian's Chromium (they fail, never skip): say so before the suite
+# runs, with the one command that installs it.
+CHROMIUM_HELP := make test needs Chromium for its browser tests. Install it with: sudo apt-get install -y chromium   (or set CEA_CHROMIUM to a Chromium binary)
+
+chromium-check:
+	@command -v "$${CEA_CHROMIUM:-chromium}" >/dev/null 2>&1 || test -x /usr/bin/chromium \
+		|| [ "$$CEA_BROWSER_TESTS" = skip ] || { echo "$(CHROMIUM_HELP)" >&2; exit 2; }
+
 # Without DATABASE_URL the suite runs against the embedded servers, started for the run.
-pytest: $(STAMP)
+pytest: $(STAMP) chromium-check
 ifdef DATABASE_URL
 	SECRET_KEY=test-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
 else

@@ -61,7 +61,7 @@ def _no_browser(message: str) -> None:
     if os.environ.get("CEA_BROWSER_TESTS", "").strip().lower() == "skip":
         pytest.skip(f"{message} (CEA_BROWSER_TESTS=skip)")
     pytest.fail(
-        f"{message}. The browser tests need Chromium: install Debian's (apt-get install chromium; .ci/run "
+        f"{message}. The browser tests need Chromium: install it with `sudo apt-get install -y chromium` (.ci/run "
         "does), or point CEA_CHROMIUM at a Chromium binary. To skip them on this machine only, set "
         "CEA_BROWSER_TESTS=skip.",
         pytrace=False,
