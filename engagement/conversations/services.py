@@ -15,6 +15,7 @@ from django.utils import timezone
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit
+from engagement.access import require_handling_agent
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
 from engagement.conversations.models import (
@@ -270,10 +271,16 @@ def conversation_end(
     notes: str = "",
     ended_at: datetime | None = None,
 ):
-    """End a conversation and record it in records as an Interaction; ending twice returns the same one."""
+    """End a conversation and record it in records as an Interaction; ending twice returns the same one.
+
+    Only its handling agent, a supervisor, an administrator, an integration client or the system
+    (``actor=None``: the channel, self-service) may end it (``require_handling_agent``, checked
+    on the locked row); anyone else gets ``PermissionDenied``.
+    """
     conversation = (
         Conversation.objects.select_for_update(of=("self",)).select_related("customer").get(pk=conversation.pk)
     )
+    require_handling_agent(actor, conversation, clients=True)
     if conversation.status == ConversationStatus.ENDED:
         return conversation.interaction
     ended_at = ended_at or timezone.now()
