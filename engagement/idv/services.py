@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from cea.common.errors import ApplicationError, Conflict, ValidationFailed
+from engagement.access import require_handling_agent
 from engagement.conversations.models import Conversation, ConversationStatus, VerificationLevel
 from engagement.conversations.services import conversation_set_verification
 from engagement.idv.attempts import (
@@ -53,6 +54,7 @@ from engagement.idv.attempts import (
 from engagement.idv.codes import code_hash, code_matches, new_code
 from engagement.idv.models import ChallengeMethod, VerificationChallenge, VerificationLock
 from engagement.idv.senders import sms_sender
+from records.access import customer_visible
 from records.customers.models import Customer
 from records.identities.models import IdentityKind
 from records.identities.selectors import customer_lookup, customer_lookup_any
@@ -328,7 +330,12 @@ def _anonymous_failure(*, conversation: Conversation, method: str, now: datetime
 # --- Identification -----------------------------------------------------------------------------
 
 
-def _matches(*, kind: str, value: str) -> list[Match]:
+def _matches(*, actor, kind: str, value: str) -> list[Match]:
+    """The customers ``value`` identifies that ``actor`` may see (``None``, the system, sees all).
+
+    A customer the actor may not see is dropped after the same look-up, so that it reads
+    exactly as an identifier on nobody's file: no id, no count, nothing bound.
+    """
     if kind == ANY_KIND:
         if not isinstance(value, str) or not value.strip():
             raise ValidationFailed("An identifier needs a value.", fields={"value": "This field is required."})
@@ -339,6 +346,8 @@ def _matches(*, kind: str, value: str) -> list[Match]:
     unique: dict[int, Match] = {}
     for match in found:
         survivor = _survivor(match.customer)
+        if actor is not None and not customer_visible(actor, survivor):
+            continue
         unique.setdefault(survivor.pk, Match(kind=match.kind, customer=survivor))
     return list(unique.values())
 
@@ -351,11 +360,15 @@ def conversation_identify(*, actor, conversation: Conversation, kind: str, value
     the conversation becomes ``identified`` (never lowered if it was verified). Several: they
     are reported as ``ambiguous`` and nothing is set. None: ``not_identified``, nothing set.
     ``actor`` (the agent or API client, ``None`` for the system) is named in the audit trail.
-    Raises ``ValidationFailed`` for a malformed identifier, ``Conflict`` if the conversation
-    has ended or is already with another customer.
+    Only the conversation's handling agent, a supervisor, an administrator, an integration
+    client or the system may identify (``PermissionDenied`` otherwise), and only customers
+    the actor may see are matched: another team's customer is "not identified", exactly as an
+    identifier on nobody's file. Raises ``ValidationFailed`` for a malformed identifier,
+    ``Conflict`` if the conversation has ended or is already with another customer.
     """
     conversation = _open_conversation(conversation)
-    matches = _matches(kind=kind, value=value)
+    require_handling_agent(actor, conversation, clients=True)
+    matches = _matches(actor=actor, kind=kind, value=value)
     if len(matches) == 1:
         [match] = matches
         conversation = conversation_set_verification(
