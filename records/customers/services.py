@@ -72,7 +72,8 @@ def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | Non
         owner = Identity.objects.filter(kind=kind, value=value).values_list("customer_id", flat=True).first()
         if owner is not None and (customer is None or owner != customer.pk):
             raise Conflict(
-                f"This {name} already identifies another customer (id {owner}).",
+                # Never the other customer's id: the actor may not be allowed to see that customer.
+                f"This {name} already identifies another customer.",
                 fields={name: "Already in use by another customer."},
                 code="identity_taken",
             )

@@ -25,16 +25,25 @@ def identity_add(
 ) -> Identity:
     """Attach an identifier to a customer.
 
-    Raises ``ValidationFailed`` for a malformed identifier and ``Conflict`` if it already
-    identifies another customer (an identifier belongs to one customer only).
+    ``verified`` is for the system only (``actor=None``: a load from a system of record that
+    verified it): a person or client cannot vouch for an identifier, which is verified by the
+    customer proving it (``identity_verify``). Raises ``ValidationFailed`` for a malformed
+    identifier or ``verified`` from an actor, ``Conflict`` if it already identifies another
+    customer (an identifier belongs to one customer only; the message never names them).
     """
+    if verified and actor is not None:
+        raise ValidationFailed(
+            "An identity is verified by the customer proving it, never by a client.",
+            fields={"verified": "Cannot be set by a client."},
+        )
     stored, label = normalise(kind, value)
     existing = Identity.objects.filter(kind=kind, value=stored).select_related("customer").first()
     if existing is not None:
         if existing.customer_id == customer.pk:
             return existing
         raise Conflict(
-            f"This {IdentityKind(kind).label.lower()} already identifies another customer (id {existing.customer_id}).",
+            # Never the other customer's id: the actor may not be allowed to see that customer.
+            f"This {IdentityKind(kind).label.lower()} already identifies another customer.",
             fields={"value": "Already in use by another customer."},
             code="identity_taken",
         )
