@@ -280,7 +280,8 @@ def _customer_failure(
 
 
 def _lock_taken(*, customer: Customer, conversation: Conversation, failure: Failure, now: datetime) -> None:
-    minutes = settings.CEA_IDV_LOCK_MINUTES
+    minutes = round((failure.locked_until - now).total_seconds() / 60)
+    in_a_row = f" (lock {failure.lockouts} in a row)" if failure.lockouts > 1 else ""
     logger.warning(
         "ID&V locked for customer %s after %d failed attempts (conversation %s) until %s",
         customer.pk,
@@ -297,10 +298,11 @@ def _lock_taken(*, customer: Customer, conversation: Conversation, failure: Fail
         kind="idv.locked",
         source_system="engagement",
         channel=conversation.channel,
-        summary=f"Verification locked for {minutes} minutes after {failure.failures} failed attempts",
+        summary=f"Verification locked for {minutes} minutes after {failure.failures} failed attempts{in_a_row}",
         payload={
             "conversation_id": conversation.pk,
             "failures": failure.failures,
+            "lockouts": failure.lockouts,
             "locked_until": failure.locked_until.isoformat(),
         },
         occurred_at=now,
@@ -629,7 +631,8 @@ def verification_lock_clear(*, actor, lock: VerificationLock) -> VerificationLoc
     was_locked = lock_active_until(lock, timezone.now()) is not None
     lock.failures = 0
     lock.locked_until = None
-    lock.save(update_fields=["failures", "locked_until"])
+    lock.lockouts = 0
+    lock.save(update_fields=["failures", "locked_until", "lockouts"])
     who = getattr(actor, "username", "") or "the system"
     logger.warning("ID&V lock of customer %s cleared by %s", lock.customer_id, who)
     journey_record(
