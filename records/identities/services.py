@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from cea.common.errors import Conflict, ValidationFailed
 from records.audit.context import audited
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import normalise
 from records.journey.services import journey_record
+
+CONTACT_KINDS = (IdentityKind.PHONE, IdentityKind.EMAIL)
+
+
+def _contact_change_on_commit(*, customer_id: int, kind: str, change: str, identity_id: int | None, value: str) -> None:
+    """After commit, tell the customer's contacts on record that a phone or email changed.
+
+    Records does not send messages: the notifier is named by ``settings.CEA_CONTACT_CHANGE_NOTIFIER``
+    (engagement's ID&V, wired in the composition root; empty for none), as email backends are.
+    """
+    path = getattr(settings, "CEA_CONTACT_CHANGE_NOTIFIER", "")
+    if kind not in CONTACT_KINDS or not path:
+        return
+    notify = import_string(path)
+    transaction.on_commit(
+        lambda: notify(customer_id=customer_id, kind=kind, change=change, identity_id=identity_id, value=value)
+    )
 
 
 @transaction.atomic
@@ -65,6 +84,7 @@ def identity_add(
             source_system=source_system,
             payload={"identity_id": identity.pk, "kind": kind, "label": label},
         )
+    _contact_change_on_commit(customer_id=customer.pk, kind=kind, change="added", identity_id=identity.pk, value=stored)
     return identity
 
 
@@ -89,5 +109,12 @@ def identity_remove(*, actor, identity: Identity) -> None:
             kind="identity.removed",
             summary=f"{identity.get_kind_display()} {identity.label} removed",
             payload={"identity_id": identity.pk, "kind": identity.kind, "label": identity.label},
+        )
+        _contact_change_on_commit(
+            customer_id=identity.customer_id,
+            kind=identity.kind,
+            change="removed",
+            identity_id=None,
+            value=identity.value,
         )
         identity.delete()
