@@ -342,6 +342,12 @@ CEA_CONTEXT_MAX_KEYS = env_int("CEA_CONTEXT_MAX_KEYS", 100, minimum=1)
 CEA_IDV_CODE_TTL_SECONDS = env_int("CEA_IDV_CODE_TTL_SECONDS", 300, minimum=30)
 CEA_IDV_MAX_FAILURES = env_int("CEA_IDV_MAX_FAILURES", 5, minimum=1)
 CEA_IDV_LOCK_MINUTES = env_int("CEA_IDV_LOCK_MINUTES", 30, minimum=1)
+# Each further lock in a row lasts twice the one before, up to this (engagement.idv.attempts).
+CEA_IDV_LOCK_MAX_MINUTES = env_int("CEA_IDV_LOCK_MAX_MINUTES", 24 * 60, minimum=1)
+# Wiring, not configuration: records tells ID&V when a customer's phone or email changes.
+CEA_CONTACT_CHANGE_NOTIFIER = "engagement.idv.services.contact_change_notify"
+# A phone or email added to a customer is not where codes go until verified or this old.
+CEA_IDV_NEW_CONTACT_HOLD_HOURS = env_int("CEA_IDV_NEW_CONTACT_HOLD_HOURS", 24, minimum=0)
 CEA_SMS_SENDER = env_str("CEA_SMS_SENDER", "engagement.idv.senders.ConsoleSmsSender")
 
 # Inbound webhooks: how old a signed timestamp may be.

@@ -1,7 +1,9 @@
 """Check, then do, for engagement: conversations are fetched through these helpers.
 
 A conversation is visible to the agents and supervisors of its team or its customer's team,
-to the agent handling it, and to admins and integration clients.
+to the agent handling it, and to admins and integration clients. Acting on a live conversation
+(wrapping it up, transferring, ending, identifying its customer) needs more than seeing it:
+``require_handling_agent``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cea.common.errors import NotFound, PermissionDenied
-from cea.common.roles import role_of, sees_everything
+from cea.common.roles import Role, can_supervise, role_of, sees_everything
 from engagement.conversations.models import Conversation
 from records.access import team_ids_of
 
@@ -68,3 +70,18 @@ def access_conversation(user, conversation_id) -> Conversation:
     if not conversation_visible(user, conversation):
         raise PermissionDenied("This conversation belongs to a team you are not in.")
     return conversation
+
+
+def require_handling_agent(user, conversation: Conversation, *, clients: bool = False) -> None:
+    """Only the agent handling ``conversation``, a supervisor or an administrator may act on it.
+
+    ``user=None`` is the system (a channel, self-service, a task): it may. With ``clients``,
+    integration clients (channel back-ends, limited by their token's scopes) may too. Check it
+    on the conversation row as it is now (locked), not on a caller's copy: a conversation
+    transferred meanwhile is no longer the agent's. Raises ``PermissionDenied``.
+    """
+    if user is None or conversation.agent_id == user.pk or can_supervise(user):
+        return
+    if clients and role_of(user) == Role.INTEGRATION:
+        return
+    raise PermissionDenied("Only the agent handling this conversation (or a supervisor) can do this.")

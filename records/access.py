@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from cea.common.errors import NotFound, PermissionDenied
+from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
 from cea.common.roles import can_supervise, role_of, sees_everything
 from records.cases.models import Case, CaseNote
 from records.customers.models import Customer
@@ -159,6 +159,34 @@ def require_team_allowed(user, team) -> None:
         return
     if team.pk not in team_ids_of(user):
         raise PermissionDenied(f"You cannot assign records to the team {team.name!r}: you are not in it.")
+
+
+def require_team_kept(user, team) -> None:
+    """A customer or case an agent or supervisor creates or changes stays in one of their teams.
+
+    ``team=None`` would hide the record from every team (only admins and integration clients see
+    records without a team), so only they and the system may set it; any other team needs
+    membership (``require_team_allowed``). Raises ``PermissionDenied``.
+    """
+    if user is None or sees_everything(user):
+        return
+    if team is None:
+        raise PermissionDenied("Only an administrator can leave a record without a team.")
+    require_team_allowed(user, team)
+
+
+def default_team_of(user):
+    """The team a new record of ``user`` goes to when none is given: their only team.
+
+    ``None`` for the system, admins and integration clients (a record may have no team); raises
+    ``ValidationFailed`` for someone in several teams or none, who must choose.
+    """
+    if user is None or sees_everything(user):
+        return None
+    teams = list(user.teams.all()[:2])
+    if len(teams) != 1:
+        raise ValidationFailed("Choose the team the record belongs to.", fields={"team": "Choose one of your teams."})
+    return teams[0]
 
 
 def require_supervisor(user, action: str) -> None:

@@ -32,7 +32,11 @@ def branch_check_in(
     customer_identifier: str = "",
     arrived_at: datetime | None = None,
 ) -> Ingested:
-    """Open the visit's conversation in the branch's queue; the same ``visit_id`` twice is one visit."""
+    """Open the visit's conversation in the branch's queue; the same ``visit_id`` twice is one visit.
+
+    The visitor is identified only as a customer ``client`` may see: branch staff checking in
+    another team's customer open an anonymous walk-in, as for an identifier on nobody's file.
+    """
     external_id = f"{client.pk}:{visit_id}"
     duplicate = already_ingested(channels=[Channel.BRANCH], external_id=external_id)
     if duplicate is not None:
@@ -45,6 +49,7 @@ def branch_check_in(
         subject=reason,
         source="branch",
         context={"branch": branch, "visit_reason": reason},
+        visible_to=client,
     )
     conversation = queue_for_agents(conversation=conversation, queue=branch_queue(branch), reason="Branch check-in")
     message, created = message_add(

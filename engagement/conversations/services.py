@@ -15,6 +15,7 @@ from django.utils import timezone
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit
+from engagement.access import require_handling_agent
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
 from engagement.conversations.models import (
@@ -25,6 +26,7 @@ from engagement.conversations.models import (
     Message,
     VerificationLevel,
 )
+from records.access import customer_visible
 from records.audit.context import audited
 from records.identities.selectors import customer_lookup
 from records.interactions.services import interaction_record
@@ -36,14 +38,21 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
-def identify_contact(*, kind: str, value: str):
-    """The customer a channel identifier belongs to, or ``None`` (malformed identifiers included)."""
+def identify_contact(*, kind: str, value: str, visible_to=None):
+    """The customer a channel identifier belongs to, or ``None`` (malformed identifiers included).
+
+    With ``visible_to`` (the user who gave the identifier), a customer that user may not see is
+    ``None`` too, as if not on file; without it (a channel, the system) every customer counts.
+    """
     if not kind or not value:
         return None
     try:
-        return customer_lookup(kind=kind, value=value)
+        customer = customer_lookup(kind=kind, value=value)
     except ValidationFailed:
         return None
+    if customer is not None and visible_to is not None and not customer_visible(visible_to, customer):
+        return None
+    return customer
 
 
 @transaction.atomic
@@ -61,11 +70,13 @@ def conversation_start(
     subject: str = "",
     source: str = "engagement",
     context: dict | None = None,
+    visible_to=None,
 ) -> tuple[Conversation, bool]:
     """Open a conversation, or return the one already open for ``(channel, external_id)``.
 
     The contact is identified through records when its identifier belongs to one customer
-    (level ``identified``). ``context`` seeds the conversation's context. Returns
+    (level ``identified``) — with ``visible_to`` (a user opening it, such as branch staff),
+    only a customer that user may see. ``context`` seeds the conversation's context. Returns
     ``(conversation, created)``.
     """
     if channel not in Channel.values:
@@ -74,7 +85,7 @@ def conversation_start(
         existing = Conversation.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
             return existing, False
-    customer = customer or identify_contact(kind=contact_kind, value=contact_value)
+    customer = customer or identify_contact(kind=contact_kind, value=contact_value, visible_to=visible_to)
     conversation = Conversation(
         channel=channel,
         external_id=external_id,
@@ -270,10 +281,16 @@ def conversation_end(
     notes: str = "",
     ended_at: datetime | None = None,
 ):
-    """End a conversation and record it in records as an Interaction; ending twice returns the same one."""
+    """End a conversation and record it in records as an Interaction; ending twice returns the same one.
+
+    Only its handling agent, a supervisor, an administrator, an integration client or the system
+    (``actor=None``: the channel, self-service) may end it (``require_handling_agent``, checked
+    on the locked row); anyone else gets ``PermissionDenied``.
+    """
     conversation = (
         Conversation.objects.select_for_update(of=("self",)).select_related("customer").get(pk=conversation.pk)
     )
+    require_handling_agent(actor, conversation, clients=True)
     if conversation.status == ConversationStatus.ENDED:
         return conversation.interaction
     ended_at = ended_at or timezone.now()

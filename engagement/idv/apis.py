@@ -58,8 +58,11 @@ VERIFY_ERRORS = {
 class ConversationIdentifyApi(APIView):
     """Identify the conversation's customer from a channel identifier, through records.
 
-    One match: the conversation becomes `identified`. Several: `ambiguous`, nothing is set and
-    the matches the user may see are listed. None: `not_identified`, nothing is set.
+    Only the conversation's handling agent, a supervisor, an administrator or an integration
+    client may identify, and only customers the user may see match: another team's customer
+    reads exactly as an identifier on nobody's file. One match: the conversation becomes
+    `identified`. Several: `ambiguous`, nothing is set and the matches are listed. None:
+    `not_identified`, nothing is set.
     """
 
     scope_resource = "verification"

@@ -1,9 +1,15 @@
 """Counting failed verification attempts, and the cool-off lock they lead to.
 
 One rule for everyone: ``CEA_IDV_MAX_FAILURES`` failures in a row (successes reset the count;
-failures older than the cool-off no longer count) lock verification for ``CEA_IDV_LOCK_MINUTES``.
-The lock lifts by itself; the next failure after it starts a fresh count. Attempts made while
-locked are refused and not counted.
+failures older than the cool-off no longer count) lock verification. The lock lifts by itself;
+the next failure after it starts a fresh count. Attempts made while locked are refused and not
+counted.
+
+Locks escalate, so that a guesser gets a handful of tries per day, not per half hour (four
+digits of an account number have only 10,000 values): the first lock lasts
+``CEA_IDV_LOCK_MINUTES``, each further lock in a row twice the one before, up to
+``CEA_IDV_LOCK_MAX_MINUTES``. The locks in a row are forgotten after a success, a supervisor's
+clearing, or ``CEA_IDV_LOCK_MAX_MINUTES`` without a failure after the last lock lifted.
 
 - A known customer's failures are counted on their ``VerificationLock`` row, across every
   conversation and every method, under ``SELECT … FOR UPDATE`` so that parallel guesses all count.
@@ -27,7 +33,24 @@ from engagement.idv.models import VerificationLock
 
 
 def lock_period() -> timedelta:
+    """The first lock's length, and how long failures count towards one."""
     return timedelta(minutes=settings.CEA_IDV_LOCK_MINUTES)
+
+
+def max_lock_period() -> timedelta:
+    """The longest lock (never shorter than the first)."""
+    return max(timedelta(minutes=settings.CEA_IDV_LOCK_MAX_MINUTES), lock_period())
+
+
+def lock_length(lockouts: int) -> timedelta:
+    """How long the ``lockouts``-th lock in a row lasts: doubling from ``lock_period()``, capped."""
+    longest = max_lock_period()
+    length = lock_period()
+    for _ in range(max(lockouts, 1) - 1):
+        length *= 2
+        if length >= longest:
+            return longest
+    return length
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,7 @@ class Failure:
 
     failures: int
     locked_until: datetime | None
+    lockouts: int = 0
 
 
 def retry_after_seconds(locked_until: datetime, now: datetime) -> int:
@@ -67,6 +91,11 @@ def lock_active_until(lock: VerificationLock, now: datetime) -> datetime | None:
 
 def lock_register_failure(lock: VerificationLock, now: datetime) -> Failure:
     """Count one failure on ``lock`` (held ``FOR UPDATE``, not currently locked) and save it."""
+    if lock.lockouts and (
+        lock.last_failure_at is None or lock.last_failure_at <= now - lock_length(lock.lockouts) - max_lock_period()
+    ):
+        # Quiet for long enough after the last lock: the next lock is the shortest again.
+        lock.lockouts = 0
     if lock.locked_until is not None or (
         lock.last_failure_at is not None and lock.last_failure_at <= now - lock_period()
     ):
@@ -76,32 +105,48 @@ def lock_register_failure(lock: VerificationLock, now: datetime) -> Failure:
     lock.failures += 1
     lock.last_failure_at = now
     if lock.failures >= settings.CEA_IDV_MAX_FAILURES:
-        lock.locked_until = now + lock_period()
-    lock.save(update_fields=["failures", "last_failure_at", "locked_until"])
-    return Failure(failures=lock.failures, locked_until=lock.locked_until)
+        lock.lockouts += 1
+        lock.locked_until = now + lock_length(lock.lockouts)
+    lock.save(update_fields=["failures", "last_failure_at", "locked_until", "lockouts"])
+    return Failure(failures=lock.failures, locked_until=lock.locked_until, lockouts=lock.lockouts)
 
 
 def lock_register_success(lock: VerificationLock) -> None:
-    """A successful verification: the count starts again from nothing."""
-    if lock.failures or lock.locked_until is not None:
+    """A successful verification: the count, and the locks in a row, start again from nothing."""
+    if lock.failures or lock.locked_until is not None or lock.lockouts:
         lock.failures = 0
         lock.locked_until = None
-        lock.save(update_fields=["failures", "locked_until"])
+        lock.lockouts = 0
+        lock.save(update_fields=["failures", "locked_until", "lockouts"])
 
 
 # --- Conversations without a known customer: a hash in Redis ------------------------------------
 
-# KEYS[1] the conversation's hash. ARGV: now (epoch seconds), cool-off seconds, max failures.
-# The same rule as lock_register_failure, atomically on the server.
+# KEYS[1] the conversation's hash. ARGV: now (epoch seconds), first lock / counting period
+# (seconds), max failures, longest lock (seconds). The same rule as lock_register_failure,
+# atomically on the server.
 _REGISTER_FAILURE = """
 local now = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'failures', 'last', 'locked_until')
+local longest = tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 'failures', 'last', 'locked_until', 'lockouts')
 local failures = tonumber(state[1]) or 0
 local last = tonumber(state[2])
 local locked_until = tonumber(state[3]) or 0
+local lockouts = tonumber(state[4]) or 0
+local function length(n)
+  local l = period
+  for _ = 2, n do
+    l = l * 2
+    if l >= longest then return longest end
+  end
+  return math.min(l, longest)
+end
 if locked_until > now then
-  return {failures, tostring(locked_until)}
+  return {failures, tostring(locked_until), lockouts}
+end
+if lockouts > 0 and (last == nil or last <= now - length(lockouts) - longest) then
+  lockouts = 0
 end
 if locked_until > 0 or (last ~= nil and last <= now - period) then
   failures = 0
@@ -109,11 +154,13 @@ if locked_until > 0 or (last ~= nil and last <= now - period) then
 end
 failures = failures + 1
 if failures >= tonumber(ARGV[3]) then
-  locked_until = now + period
+  lockouts = lockouts + 1
+  locked_until = now + length(lockouts)
 end
-redis.call('HSET', KEYS[1], 'failures', failures, 'last', tostring(now), 'locked_until', tostring(locked_until))
-redis.call('EXPIRE', KEYS[1], math.ceil(2 * period) + 60)
-return {failures, tostring(locked_until)}
+redis.call('HSET', KEYS[1], 'failures', failures, 'last', tostring(now), 'locked_until', tostring(locked_until),
+  'lockouts', lockouts)
+redis.call('EXPIRE', KEYS[1], math.ceil(length(math.max(lockouts, 1)) + longest + period) + 60)
+return {failures, tostring(locked_until), lockouts}
 """
 
 
@@ -143,12 +190,21 @@ def conversation_locked_until(conversation_id: int, now: datetime) -> datetime |
 
 
 def conversation_register_failure(conversation_id: int, now: datetime) -> Failure:
-    failures, locked_until = _register_failure_script()(
+    failures, locked_until, lockouts = _register_failure_script()(
         keys=[conversation_attempts_key(conversation_id)],
-        args=[repr(now.timestamp()), lock_period().total_seconds(), settings.CEA_IDV_MAX_FAILURES],
+        args=[
+            repr(now.timestamp()),
+            lock_period().total_seconds(),
+            settings.CEA_IDV_MAX_FAILURES,
+            max_lock_period().total_seconds(),
+        ],
     )
     until = _from_epoch(locked_until)
-    return Failure(failures=int(failures), locked_until=until if until is not None and until > now else None)
+    return Failure(
+        failures=int(failures),
+        locked_until=until if until is not None and until > now else None,
+        lockouts=int(lockouts),
+    )
 
 
 # --- Codes requested per conversation ------------------------------------------------------------

@@ -42,6 +42,9 @@ class VerificationLock(models.Model):
     failures = models.PositiveSmallIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    lockouts = models.PositiveSmallIntegerField(
+        default=0, help_text="Locks in a row; each lasts twice the one before (engagement.idv.attempts)"
+    )
 
     def __str__(self) -> str:
         return f"Verification lock of customer {self.customer_id}"

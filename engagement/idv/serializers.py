@@ -81,7 +81,7 @@ class IdentifyMatchSerializer(serializers.Serializer):
 
 
 class IdentificationSerializer(serializers.Serializer):
-    """What identification found. ``matches`` lists only the customers the user may see; ``match_count`` all."""
+    """What identification found: only customers the user may see are matched, counted or listed."""
 
     outcome = serializers.ChoiceField(choices=IdentifyOutcome.choices)
     conversation_id = serializers.IntegerField(source="conversation.pk")

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from cea.common.errors import ApplicationError, Conflict, ValidationFailed
+from engagement.access import require_handling_agent
 from engagement.conversations.models import Conversation, ConversationStatus, VerificationLevel
 from engagement.conversations.services import conversation_set_verification
 from engagement.idv.attempts import (
@@ -53,6 +54,7 @@ from engagement.idv.attempts import (
 from engagement.idv.codes import code_hash, code_matches, new_code
 from engagement.idv.models import ChallengeMethod, VerificationChallenge, VerificationLock
 from engagement.idv.senders import sms_sender
+from records.access import customer_visible
 from records.customers.models import Customer
 from records.identities.models import IdentityKind
 from records.identities.selectors import customer_lookup, customer_lookup_any
@@ -177,21 +179,42 @@ def _survivor(customer: Customer) -> Customer:
     return customer
 
 
+# Identities made within this of their customer came with the customer (created with it, or
+# loaded with it): they are the contacts on record, not contacts added later.
+CAME_WITH_CUSTOMER = timedelta(minutes=1)
+
+
+def _on_record(customer: Customer, now: datetime) -> models.Q:
+    """Identities codes may go to: verified, older than the hold, or the customer's own from the start."""
+    held_since = now - timedelta(hours=settings.CEA_IDV_NEW_CONTACT_HOLD_HOURS)
+    return (
+        models.Q(verified_at__isnull=False)
+        | models.Q(created_at__lte=held_since)
+        | models.Q(created_at__lte=customer.created_at + CAME_WITH_CUSTOMER)
+    )
+
+
 def registered_destination(customer: Customer, method: str) -> str | None:
     """Where ``customer`` has registered to receive codes by ``method``, or ``None``.
 
     A phone (E.164) or email identity of the customer, the primary one first, then a verified
     one, then the oldest; failing that, the contact phone or email of the profile. Never a
-    destination given by the caller: a code goes only where the records say.
+    destination given by the caller: a code goes only where the records say. A phone or email
+    added to an existing customer is held: not a destination until it is verified or
+    ``CEA_IDV_NEW_CONTACT_HOLD_HOURS`` old, so that adding a contact cannot redirect codes
+    (and while every identity of the kind is held, the profile's value is not used either).
     """
     kind = IdentityKind.PHONE if method == ChallengeMethod.SMS else IdentityKind.EMAIL
+    identities = customer.identities.filter(kind=kind)
     value = (
-        customer.identities.filter(kind=kind)
+        identities.filter(_on_record(customer, timezone.now()))
         .order_by("-is_primary", F("verified_at").desc(nulls_last=True), "created_at", "id")
         .values_list("value", flat=True)
         .first()
     )
-    return value or (customer.phone if method == ChallengeMethod.SMS else customer.email) or None
+    if value is not None or identities.exists():
+        return value
+    return (customer.phone if method == ChallengeMethod.SMS else customer.email) or None
 
 
 def mask_destination(destination: str, method: str) -> str:
@@ -278,7 +301,8 @@ def _customer_failure(
 
 
 def _lock_taken(*, customer: Customer, conversation: Conversation, failure: Failure, now: datetime) -> None:
-    minutes = settings.CEA_IDV_LOCK_MINUTES
+    minutes = round((failure.locked_until - now).total_seconds() / 60)
+    in_a_row = f" (lock {failure.lockouts} in a row)" if failure.lockouts > 1 else ""
     logger.warning(
         "ID&V locked for customer %s after %d failed attempts (conversation %s) until %s",
         customer.pk,
@@ -295,10 +319,11 @@ def _lock_taken(*, customer: Customer, conversation: Conversation, failure: Fail
         kind="idv.locked",
         source_system="engagement",
         channel=conversation.channel,
-        summary=f"Verification locked for {minutes} minutes after {failure.failures} failed attempts",
+        summary=f"Verification locked for {minutes} minutes after {failure.failures} failed attempts{in_a_row}",
         payload={
             "conversation_id": conversation.pk,
             "failures": failure.failures,
+            "lockouts": failure.lockouts,
             "locked_until": failure.locked_until.isoformat(),
         },
         occurred_at=now,
@@ -328,7 +353,12 @@ def _anonymous_failure(*, conversation: Conversation, method: str, now: datetime
 # --- Identification -----------------------------------------------------------------------------
 
 
-def _matches(*, kind: str, value: str) -> list[Match]:
+def _matches(*, actor, kind: str, value: str) -> list[Match]:
+    """The customers ``value`` identifies that ``actor`` may see (``None``, the system, sees all).
+
+    A customer the actor may not see is dropped after the same look-up, so that it reads
+    exactly as an identifier on nobody's file: no id, no count, nothing bound.
+    """
     if kind == ANY_KIND:
         if not isinstance(value, str) or not value.strip():
             raise ValidationFailed("An identifier needs a value.", fields={"value": "This field is required."})
@@ -339,6 +369,8 @@ def _matches(*, kind: str, value: str) -> list[Match]:
     unique: dict[int, Match] = {}
     for match in found:
         survivor = _survivor(match.customer)
+        if actor is not None and not customer_visible(actor, survivor):
+            continue
         unique.setdefault(survivor.pk, Match(kind=match.kind, customer=survivor))
     return list(unique.values())
 
@@ -351,11 +383,15 @@ def conversation_identify(*, actor, conversation: Conversation, kind: str, value
     the conversation becomes ``identified`` (never lowered if it was verified). Several: they
     are reported as ``ambiguous`` and nothing is set. None: ``not_identified``, nothing set.
     ``actor`` (the agent or API client, ``None`` for the system) is named in the audit trail.
-    Raises ``ValidationFailed`` for a malformed identifier, ``Conflict`` if the conversation
-    has ended or is already with another customer.
+    Only the conversation's handling agent, a supervisor, an administrator, an integration
+    client or the system may identify (``PermissionDenied`` otherwise), and only customers
+    the actor may see are matched: another team's customer is "not identified", exactly as an
+    identifier on nobody's file. Raises ``ValidationFailed`` for a malformed identifier,
+    ``Conflict`` if the conversation has ended or is already with another customer.
     """
     conversation = _open_conversation(conversation)
-    matches = _matches(kind=kind, value=value)
+    require_handling_agent(actor, conversation, clients=True)
+    matches = _matches(actor=actor, kind=kind, value=value)
     if len(matches) == 1:
         [match] = matches
         conversation = conversation_set_verification(
@@ -616,7 +652,8 @@ def verification_lock_clear(*, actor, lock: VerificationLock) -> VerificationLoc
     was_locked = lock_active_until(lock, timezone.now()) is not None
     lock.failures = 0
     lock.locked_until = None
-    lock.save(update_fields=["failures", "locked_until"])
+    lock.lockouts = 0
+    lock.save(update_fields=["failures", "locked_until", "lockouts"])
     who = getattr(actor, "username", "") or "the system"
     logger.warning("ID&V lock of customer %s cleared by %s", lock.customer_id, who)
     journey_record(
@@ -627,3 +664,67 @@ def verification_lock_clear(*, actor, lock: VerificationLock) -> VerificationLoc
         payload={"actor_id": getattr(actor, "pk", None), "was_locked": was_locked},
     )
     return lock
+
+
+# --- Contact changes ----------------------------------------------------------------------------
+
+CONTACT_WORDS = {IdentityKind.PHONE: "phone number", IdentityKind.EMAIL: "email address"}
+CONTACT_METHODS = {IdentityKind.PHONE: ChallengeMethod.SMS, IdentityKind.EMAIL: ChallengeMethod.EMAIL}
+
+
+def contact_change_notify(*, customer_id: int, kind: str, change: str, identity_id: int | None, value: str) -> None:
+    """Records' notifier (``CEA_CONTACT_CHANGE_NOTIFIER``), called after commit: send the notice by a task."""
+    from engagement.idv.tasks import send_contact_change_notice  # the task module imports this one
+
+    send_contact_change_notice.delay(
+        customer_id=customer_id, kind=kind, change=change, identity_id=identity_id, value=value
+    )
+
+
+def contact_change_notice_send(*, customer_id: int, kind: str, change: str, identity_id: int | None, value: str) -> int:
+    """Tell a customer's contacts on record that a phone or email was added or removed; returns how many were told.
+
+    Added: the registered SMS and email destinations are told (the new contact is held, so it is
+    not one of them); a contact the customer came with is no change. Removed: the removed contact
+    and the registered destinations are told. Raises ``SmsSendError`` and mail errors for the
+    task to retry.
+    """
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return 0
+    word = CONTACT_WORDS[IdentityKind(kind)]
+    masked = mask_destination(value, CONTACT_METHODS[IdentityKind(kind)])
+    if change == "added":
+        identity = customer.identities.filter(pk=identity_id).first()
+        if identity is None or identity.created_at <= customer.created_at + CAME_WITH_CUSTOMER:
+            return 0
+        hours = settings.CEA_IDV_NEW_CONTACT_HOLD_HOURS
+        text = (
+            f"A new {word} ({masked}) was added to your account. Verification codes will not go to it "
+            f"for {hours} hours. If you did not ask for this, contact us at once."
+        )
+        subject = f"A new {word} on your account"
+        recipients: list[tuple[str, str]] = []
+    else:
+        text = f"The {word} {masked} was removed from your account. If you did not ask for this, contact us at once."
+        subject = f"A {word} was removed from your account"
+        recipients = [(CONTACT_METHODS[IdentityKind(kind)], value)]
+    for method in (ChallengeMethod.SMS, ChallengeMethod.EMAIL):
+        destination = registered_destination(customer, method)
+        if destination is not None and (method, destination) not in recipients:
+            recipients.append((method, destination))
+    recipients = [(method, to) for method, to in recipients if not (change == "added" and to == value)]
+    for method, to in recipients:
+        if method == ChallengeMethod.SMS:
+            sms_sender().send(to, text)
+        else:
+            send_mail(subject=subject, message=text, from_email=None, recipient_list=[to])
+    if recipients:
+        journey_record(
+            customer=customer,
+            kind="idv.contact_change_notified",
+            source_system="engagement",
+            summary=f"Told the contacts on record that the {word} {masked} was {change}",
+            payload={"kind": kind, "change": change, "told": len(recipients)},
+        )
+    return len(recipients)

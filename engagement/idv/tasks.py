@@ -14,7 +14,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from engagement.idv.senders import SmsSendError
-from engagement.idv.services import verification_code_send
+from engagement.idv.services import contact_change_notice_send, verification_code_send
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +55,20 @@ def send_verification_code(self, challenge_id: int, resend: bool = False) -> boo
         raise self.retry(
             exc=exc, kwargs={"challenge_id": challenge_id, "resend": resend}, countdown=_backoff(self.request.retries)
         ) from None
+
+
+@shared_task(name="engagement.idv.send_contact_change_notice", bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def send_contact_change_notice(
+    self, *, customer_id: int, kind: str, change: str, identity_id: int | None, value: str
+) -> int:
+    """Tell a customer's contacts on record that a phone or email was added or removed (sent after commit)."""
+    arguments = {"customer_id": customer_id, "kind": kind, "change": change, "identity_id": identity_id, "value": value}
+    try:
+        return contact_change_notice_send(**arguments)
+    except SmsSendError as exc:
+        if not exc.retryable:
+            logger.warning("Contact change notice for customer %s not sent: the SMS provider refused it", customer_id)
+            return 0
+        raise self.retry(exc=exc, kwargs=arguments, countdown=_backoff(self.request.retries)) from None
+    except (OSError, OperationalError) as exc:
+        raise self.retry(exc=exc, kwargs=arguments, countdown=_backoff(self.request.retries)) from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
-from cea.common.roles import can_supervise
+from cea.common.errors import Conflict, ValidationFailed
+from engagement.access import require_handling_agent
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.routing.engine import kick_on_commit, offer_close, work_enqueue, work_release
 from engagement.routing.live import conversation_announce
@@ -69,11 +69,6 @@ def work_on_conversation_end(*, conversation: Conversation, now) -> str | None:
     return item.status
 
 
-def _handling_agent(actor, conversation: Conversation) -> None:
-    if conversation.agent_id != actor.pk and not can_supervise(actor):
-        raise PermissionDenied("Only the agent handling this conversation (or a supervisor) can do this.")
-
-
 @transaction.atomic
 def conversation_wrap_up(
     *,
@@ -94,7 +89,7 @@ def conversation_wrap_up(
     # Checked on the row as it is now (locked), not on the caller's copy: a conversation transferred
     # meanwhile is no longer this agent's to end.
     conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
-    _handling_agent(actor, conversation)
+    require_handling_agent(actor, conversation)
     code = WrapUpCode.objects.filter(code=wrap_up_code, is_active=True).first()
     if code is None:
         raise ValidationFailed(
@@ -151,7 +146,7 @@ def conversation_transfer(
         raise ValidationFailed("The note is at most 2,000 characters.", fields={"note": "Too long."})
     # Checked on the row as it is now (locked), not on the caller's copy.
     conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
-    _handling_agent(actor, conversation)
+    require_handling_agent(actor, conversation)
     target = None
     if to_agent is not None:
         if to_agent.pk == conversation.agent_id:

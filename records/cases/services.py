@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cea.common.errors import Conflict, ValidationFailed
-from records.access import require_team_allowed
+from records.access import require_team_allowed, require_team_kept
 from records.audit.context import audited
 from records.cases.models import (
     TRANSITIONS,
@@ -142,7 +142,7 @@ def case_update(*, actor, case: Case, **fields) -> Case:
     if "subject" in fields:
         fields["subject"] = checked["subject"]  # trimmed by the validation, as on create
     if "team" in fields:
-        require_team_allowed(actor, fields["team"])
+        require_team_kept(actor, fields["team"])  # no team would hide the case from every team
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
     if not changed:
         return case

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, NotFound, ValidationFailed
-from records.access import require_supervisor, require_team_allowed
+from records.access import default_team_of, require_supervisor, require_team_kept
 from records.audit.context import audited
 from records.cases.models import Case
 from records.customers.models import Consent, ConsentPurpose, Customer, CustomerStatus, ValueTier
@@ -59,12 +59,14 @@ def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | Non
     """Check, before any write, that ``fields`` may be set on ``customer`` (or a new customer).
 
     Returns the normalised fields. Raises one ``ValidationFailed`` listing every bad field,
-    ``PermissionDenied`` for a team the actor is not in, ``Conflict`` for a contact email or
-    phone that identifies another customer. Forms call it to show errors; the services call it first.
+    ``PermissionDenied`` for a team the actor is not in or for no team unless the actor is an
+    admin, an integration client or the system (``require_team_kept``), ``Conflict`` for a
+    contact email or phone that identifies another customer. Forms call it to show errors; the
+    services call it first.
     """
     cleaned = _clean(fields)
     if "team" in cleaned:
-        require_team_allowed(actor, cleaned["team"])
+        require_team_kept(actor, cleaned["team"])
     for kind, name in ((IdentityKind.EMAIL, "email"), (IdentityKind.PHONE, "phone")):
         value = cleaned.get(name)
         if not value:
@@ -72,7 +74,8 @@ def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | Non
         owner = Identity.objects.filter(kind=kind, value=value).values_list("customer_id", flat=True).first()
         if owner is not None and (customer is None or owner != customer.pk):
             raise Conflict(
-                f"This {name} already identifies another customer (id {owner}).",
+                # Never the other customer's id: the actor may not be allowed to see that customer.
+                f"This {name} already identifies another customer.",
                 fields={name: "Already in use by another customer."},
                 code="identity_taken",
             )
@@ -138,9 +141,12 @@ def customer_create(
 ) -> Customer:
     """Create a customer; their contact email and phone also become identities.
 
-    ``identities`` are further ``{"kind", "value"}`` identifiers. Nothing is saved if any
-    field or identifier is refused.
+    ``identities`` are further ``{"kind", "value"}`` identifiers. Without ``team``, an agent's
+    or supervisor's customer goes to their only team (``default_team_of``). Nothing is saved if
+    any field or identifier is refused.
     """
+    if "team" not in fields:
+        fields["team"] = default_team_of(actor)
     cleaned = customer_check(actor=actor, fields=fields)
     if not (cleaned.get("given_name") or cleaned.get("family_name")):
         raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})

@@ -675,3 +675,13 @@ def test_sla_policies_lists_the_active_ones(client_for, agent):
         ("Normal", "normal", 60, 1440),
         ("Urgent", "urgent", 15, 120),
     ]
+
+
+def test_an_agent_cannot_leave_a_case_without_a_team(client_for, agent, world):
+    # When: a case without a team would be hidden from every team
+    response = client_for(agent).patch(f"/api/v1/cases/{world.case_a.pk}/", {"team": None}, format="json")
+    # Then
+    error = assert_error(response, 403, "forbidden")
+    assert error["message"] == "Only an administrator can leave a record without a team."
+    world.case_a.refresh_from_db()
+    assert world.case_a.team.name == "Team A"

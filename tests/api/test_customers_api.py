@@ -11,6 +11,7 @@ from records.cases.services import case_transition
 from records.customers.models import Consent, Customer
 from records.customers.services import customer_merge
 from records.journey.models import JourneyEvent
+from tests.accounts.factories import UserFactory
 from tests.api.conftest import assert_error, fill, make_case, make_customer, make_interaction
 from tests.records.factories import CustomerFactory
 
@@ -416,6 +417,48 @@ def test_an_agent_cannot_move_a_customer_to_another_team(client_for, agent, worl
     assert_error(response, 403, "forbidden")
     world.customer_a.refresh_from_db()
     assert world.customer_a.team.name == "Team A"
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor"])
+def test_an_agent_or_supervisor_cannot_leave_a_customer_without_a_team(client_for, request, world, role):
+    # Given
+    client = client_for(request.getfixturevalue(role))
+    # When: a customer without a team would be hidden from every team
+    updated = client.patch(f"/api/v1/customers/{world.customer_a.pk}/", {"team": None}, format="json")
+    created = client.post("/api/v1/customers/", {"given_name": "Eve", "team": None}, format="json")
+    # Then
+    for response in (updated, created):
+        error = assert_error(response, 403, "forbidden")
+        assert error["message"] == "Only an administrator can leave a record without a team."
+    world.customer_a.refresh_from_db()
+    assert world.customer_a.team.name == "Team A"
+    assert Customer.objects.count() == 2
+
+
+def test_a_customer_an_agent_creates_without_a_team_goes_to_the_agents_team(client_for, agent, team_a):
+    # When
+    response = client_for(agent).post("/api/v1/customers/", {"given_name": "Eve"}, format="json")
+    # Then: the agent still sees the customer they made
+    assert response.status_code == 201, response.content
+    assert (response.json()["team"], response.json()["team_name"]) == (team_a.pk, "Team A")
+
+
+def test_an_agent_in_several_teams_must_choose_the_customers_team(client_for, team_a, team_b):
+    # Given
+    both = UserFactory(username="agent.ab", role="agent", teams=[team_a, team_b])
+    # When
+    response = client_for(both).post("/api/v1/customers/", {"given_name": "Eve"}, format="json")
+    # Then
+    error = assert_error(response, 400, "invalid")
+    assert error["fields"] == {"team": ["Choose one of your teams."]}
+    assert Customer.objects.count() == 0
+
+
+def test_an_admin_may_leave_a_customer_without_a_team(client_for, admin_user, world):
+    # When
+    response = client_for(admin_user).patch(f"/api/v1/customers/{world.customer_a.pk}/", {"team": None}, format="json")
+    # Then
+    assert (response.status_code, response.json()["team"]) == (200, None)
 
 
 def test_an_admin_moves_a_customer_to_another_team(client_for, admin_user, world, team_b):

@@ -86,7 +86,7 @@ def test_an_agent_adds_an_identity_in_its_normal_form(client_for, agent, world):
     # When
     response = client_for(agent).post(
         f"/api/v1/customers/{world.customer_a.pk}/identities/",
-        {"kind": "phone", "value": "07911 123456", "is_primary": True, "verified": True},
+        {"kind": "phone", "value": "07911 123456", "is_primary": True},
         format="json",
     )
     # Then
@@ -94,10 +94,30 @@ def test_an_agent_adds_an_identity_in_its_normal_form(client_for, agent, world):
     body = response.json()
     identity = Identity.objects.get(pk=body["id"])
     assert (body["kind"], body["label"], body["is_primary"]) == ("phone", "+447911123456", True)
-    assert body["verified_at"] is not None
+    assert body["verified_at"] is None
     assert (identity.customer_id, identity.value) == (world.customer_a.pk, "+447911123456")
     event = JourneyEvent.objects.filter(customer=world.customer_a, kind="identity.added").latest("id")
     assert event.payload == {"identity_id": identity.pk, "kind": "phone", "label": "+447911123456"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers/{customer_a}/identities/", "/api/v1/customers/"])
+def test_a_client_cannot_mark_an_identity_verified(client_for, token_client, agent, integration_user, world, path):
+    # Given
+    identity = {"kind": "phone", "value": "07911 123456", "verified": True}
+    body = (
+        identity
+        if "identities" in path
+        else {"given_name": "Eve", "team": world.customer_a.team_id, "identities": [identity]}
+    )
+    for client in (client_for(agent), token_client(integration_user)):
+        # When
+        response = client.post(fill(path, world), body, format="json")
+        # Then
+        error = assert_error(response, 400, "invalid")
+        assert error["message"] == "An identity is verified by the customer proving it, never by a client."
+        assert error["fields"] == {"verified": ["Cannot be set by a client."]}
+    assert not Identity.objects.filter(kind="phone").exists()
+    assert not JourneyEvent.objects.filter(kind="identity.added", payload__kind="phone").exists()
 
 
 def test_adding_an_identity_the_customer_already_has_returns_it(client_for, agent, world):
@@ -143,8 +163,25 @@ def test_an_identity_of_another_customer_is_a_409_conflict(client_for, admin_use
     )
     # Then
     error = assert_error(response, 409, "identity_taken")
-    assert error["message"] == f"This email already identifies another customer (id {world.customer_b.pk})."
+    assert error["message"] == "This email already identifies another customer."
     assert error["fields"] == {"value": ["Already in use by another customer."]}
+
+
+def test_a_409_never_names_a_customer_the_agent_may_not_see(client_for, agent, world):
+    # When: agent A adds to Alice an email of Bruno, a team B customer
+    response = client_for(agent).post(
+        f"/api/v1/customers/{world.customer_a.pk}/identities/",
+        {"kind": "email", "value": "bruno@example.com"},
+        format="json",
+    )
+    # Then: taken, without Bruno's id anywhere
+    error = assert_error(response, 409, "identity_taken")
+    assert error == {
+        "code": "identity_taken",
+        "message": "This email already identifies another customer.",
+        "fields": {"value": ["Already in use by another customer."]},
+    }
+    assert str(world.customer_b.pk) not in response.content.decode()
 
 
 def test_an_agent_removes_an_identity(client_for, agent, world):

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from engagement.conversations.models import Conversation, Message
+from records.journey.models import JourneyEvent
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,20 @@ def test_an_anonymous_request_is_401():
     response = APIClient().post(URL, CHECK_IN, format="json")
     # Then
     assert_error(response, 401, "not_authenticated")
+
+
+def test_a_check_in_never_binds_a_customer_the_staff_may_not_see(agent_b, team_a):
+    # Given: Alice is a team A customer; a team B member checks in someone giving her phone
+    alice = make_customer(team_a, phone="+447911123456")
+    # When
+    response = session_client(agent_b).post(URL, CHECK_IN, format="json")
+    # Then: an anonymous walk-in, as if the phone were on nobody's file
+    assert response.status_code == 201, response.content
+    conversation = Conversation.objects.get()
+    assert (conversation.customer_id, conversation.verification_level, conversation.team_id) == (
+        None,
+        "anonymous",
+        None,
+    )
+    assert (conversation.contact_kind, conversation.contact_value) == ("phone", "+447911123456")
+    assert not JourneyEvent.objects.filter(customer=alice, kind="conversation.started").exists()

@@ -13,11 +13,13 @@ from channels.layers import get_channel_layer
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
+from cea.common.errors import PermissionDenied
 from engagement.adapters.urls import urlpatterns as adapter_routes
-from engagement.conversations.models import Attachment, Message
+from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.conversations.services import conversation_end, conversation_group, conversation_start, message_add
 from engagement.conversations.urls import urlpatterns as conversation_routes
 from records.interactions.models import Interaction
+from tests.accounts.factories import UserFactory
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
 
 pytestmark = pytest.mark.django_db
@@ -294,6 +296,8 @@ def test_replies_that_cannot_be_made_are_refused(world, agent, agent_b):
 
 
 def test_ending_records_the_wrap_up_in_an_interaction(world, agent):
+    # Given: the agent is handling the chat
+    Conversation.objects.filter(pk=world.chat.pk).update(agent=agent, status="active")
     # When
     response = session_client(agent).post(
         f"{BASE}{world.chat.pk}/end/",
@@ -314,6 +318,28 @@ def test_ending_records_the_wrap_up_in_an_interaction(world, agent):
     assert [entry["body"] for entry in interaction.transcript] == ["Hi, is my order shipped?", "Order 10455"]
     assert again.status_code == 200
     assert Interaction.objects.get().wrap_up_code == "order-status"
+
+
+def test_only_the_handling_agent_or_a_supervisor_ends_a_live_conversation(world, agent, supervisor, team_a):
+    # Given: agent A is handling the chat; a colleague of the same team is not
+    colleague = UserFactory(username="agent.a2", role="agent", teams=[team_a])
+    Conversation.objects.filter(pk=world.chat.pk).update(agent=agent, status="active")
+    url = f"{BASE}{world.chat.pk}/end/"
+    # When
+    refused = session_client(colleague).post(url, {"wrap_up_code": "resolved"}, format="json")
+    # Then: refused, nothing ended or recorded
+    error = assert_error(refused, 403, "forbidden")
+    assert error["message"] == "Only the agent handling this conversation (or a supervisor) can do this."
+    assert Conversation.objects.get(pk=world.chat.pk).status == "active"
+    assert Interaction.objects.count() == 0
+    # and the service refuses the same way, whatever interface calls it
+    with pytest.raises(PermissionDenied):
+        conversation_end(actor=colleague, conversation=world.chat)
+    # When: the team's supervisor ends it
+    ended = session_client(supervisor).post(url, {"wrap_up_code": "resolved"}, format="json")
+    # Then
+    assert (ended.status_code, ended.json()["status"]) == (200, "ended")
+    assert Interaction.objects.get().agent_id == agent.pk
 
 
 # --- Attachments --------------------------------------------------------------------------------------------

@@ -40,8 +40,10 @@ from engagement.idv.services import (
 )
 from engagement.idv.tasks import send_verification_code
 from records.audit.selectors import audit_trail
+from records.customers.models import Customer
 from records.customers.services import customer_create
-from records.identities.services import identity_add
+from records.identities.models import Identity
+from records.identities.services import identity_add, identity_remove, identity_verify
 from records.journey.models import JourneyEvent
 from tests.records.db_locks import wait_for_lock_waiters
 from tests.support import isolated_redis
@@ -501,6 +503,94 @@ def test_the_console_sender_writes_the_message_out(capsys, settings):
     assert capsys.readouterr().out == f"SMS to {PHONE}\nYour verification code is 123456.\n{'-' * 40}\n"
 
 
+def _long_known(customer) -> None:
+    """Make the customer and the contacts they came with 30 days old."""
+    month_ago = timezone.now() - dt.timedelta(days=30)
+    Customer.objects.filter(pk=customer.pk).update(created_at=month_ago)
+    Identity.objects.filter(customer=customer).update(created_at=month_ago)
+
+
+def test_a_phone_added_lately_is_not_where_codes_go_until_it_ages_or_is_verified(
+    alice, agent, settings, django_capture_on_commit_callbacks
+):
+    # Given: someone adds a new primary phone to a long-known customer
+    settings.CEA_IDV_NEW_CONTACT_HOLD_HOURS = 24
+    _long_known(alice)
+    added = identity_add(actor=agent, customer=alice, kind="phone", value="+447400123423", is_primary=True)
+    senders.outbox.clear()
+    # When / Then: the code still goes to the phone on record
+    _start_and_read_code(_conversation(alice), django_capture_on_commit_callbacks)
+    assert [sms.to for sms in senders.outbox] == [PHONE]
+    # When / Then: a day later, the new phone is where codes go
+    senders.outbox.clear()
+    Identity.objects.filter(pk=added.pk).update(created_at=timezone.now() - dt.timedelta(hours=24, minutes=1))
+    _start_and_read_code(_conversation(alice), django_capture_on_commit_callbacks)
+    assert [sms.to for sms in senders.outbox] == ["+447400123423"]
+
+
+def test_a_phone_added_lately_and_verified_is_where_codes_go(alice, agent, django_capture_on_commit_callbacks):
+    # Given
+    _long_known(alice)
+    added = identity_add(actor=agent, customer=alice, kind="phone", value="+447400123423", is_primary=True)
+    identity_verify(actor=agent, identity=added)
+    senders.outbox.clear()
+    # When
+    _start_and_read_code(_conversation(alice), django_capture_on_commit_callbacks)
+    # Then
+    assert [sms.to for sms in senders.outbox] == ["+447400123423"]
+
+
+def test_a_customer_with_only_a_new_phone_gets_no_code_by_sms(team_a, agent, django_capture_on_commit_callbacks):
+    # Given: a long-known customer with an email only; a phone is added today
+    customer = customer_create(actor=None, given_name="Em", family_name="Only", team=team_a, email="em@example.com")
+    _long_known(customer)
+    identity_add(actor=agent, customer=customer, kind="phone", value="+447400123423")
+    senders.outbox.clear()
+    # When
+    with django_capture_on_commit_callbacks(execute=True):
+        verification_otp_start(conversation=_conversation(customer), method="sms")
+    # Then
+    assert senders.outbox == []
+
+
+def test_the_old_contacts_are_told_after_commit_when_a_contact_is_added(
+    alice, agent, django_capture_on_commit_callbacks
+):
+    # Given
+    _long_known(alice)
+    senders.outbox.clear()
+    mail.outbox.clear()
+    # When
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        identity_add(actor=agent, customer=alice, kind="phone", value="+447400123423", is_primary=True)
+    # Then: nothing before the commit; then the phone and the email on record are told
+    assert (senders.outbox, mail.outbox) == ([], [])
+    for callback in callbacks:
+        callback()
+    text = (
+        "A new phone number (•••••••••••23) was added to your account. Verification codes will not go to it "
+        "for 24 hours. If you did not ask for this, contact us at once."
+    )
+    assert [(sms.to, sms.text) for sms in senders.outbox] == [(PHONE, text)]
+    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [([EMAIL], "A new phone number on your account", text)]
+
+
+def test_a_removed_contact_is_told(alice, agent, django_capture_on_commit_callbacks):
+    # Given
+    _long_known(alice)
+    senders.outbox.clear()
+    phone = alice.identities.get(kind="phone")
+    # When
+    with django_capture_on_commit_callbacks(execute=True):
+        identity_remove(actor=agent, identity=phone)
+    # Then: the removed phone and the email on record
+    text = (
+        "The phone number •••••••••••56 was removed from your account. If you did not ask for this, contact us at once."
+    )
+    assert [(sms.to, sms.text) for sms in senders.outbox] == [(PHONE, text)]
+    assert [m.to for m in mail.outbox] == [[EMAIL]]
+
+
 # --- Knowledge questions ------------------------------------------------------------------------
 
 
@@ -730,6 +820,72 @@ def test_two_wrong_answers_at_once_both_count(team_a):
     lock = VerificationLock.objects.get(customer=customer)
     assert lock.failures == 2
     connection.close()
+
+
+def _lift_lock(customer) -> dt.timedelta:
+    """Let the customer's lock run out; returns how long it lasted."""
+    lock = VerificationLock.objects.get(customer=customer)
+    length = lock.locked_until - lock.last_failure_at
+    now = timezone.now()
+    VerificationLock.objects.filter(pk=lock.pk).update(
+        locked_until=now - dt.timedelta(seconds=1), last_failure_at=now - length - dt.timedelta(seconds=1)
+    )
+    return length
+
+
+def test_each_lock_in_a_row_lasts_twice_as_long_up_to_the_ceiling(alice, settings):
+    # Given: locks start at 30 minutes and never last more than 100
+    settings.CEA_IDV_LOCK_MAX_MINUTES = 100
+    conversation = _conversation(alice)
+    lengths = []
+    # When: four rounds of three wrong last-four-digits guesses, each after the previous lock ran out
+    for _ in range(4):
+        for _ in range(3):
+            verification_knowledge_check(actor=None, conversation=conversation, account_digits="0000")
+        lengths.append(_lift_lock(alice))
+    # Then
+    assert lengths == [dt.timedelta(minutes=m) for m in (30, 60, 100, 100)]
+    summaries = list(
+        JourneyEvent.objects.filter(customer=alice, kind="idv.locked").order_by("id").values_list("summary", flat=True)
+    )
+    assert summaries[1] == "Verification locked for 60 minutes after 3 failed attempts (lock 2 in a row)"
+    assert VerificationLock.objects.get(customer=alice).lockouts == 4
+
+
+def test_a_success_starts_the_locks_again_from_the_shortest(alice):
+    # Given: locked once, the lock ran out, then the customer verified
+    conversation = _conversation(alice)
+    for _ in range(3):
+        verification_knowledge_check(actor=None, conversation=conversation, account_digits="0000")
+    _lift_lock(alice)
+    assert verification_knowledge_check(actor=None, conversation=conversation, account_digits="7890").verified is True
+    # When
+    for _ in range(3):
+        verification_knowledge_check(actor=None, conversation=conversation, account_digits="0000")
+    # Then
+    assert _lift_lock(alice) == dt.timedelta(minutes=30)
+
+
+def test_an_unknown_contacts_locks_grow_alike(settings):
+    # Given: an unknown contact locked once, and the lock ran out
+    conversation = _conversation()
+    key = attempts.conversation_attempts_key(conversation.pk)
+    for _ in range(3):
+        verification_knowledge_check(actor=None, conversation=conversation, account_digits="0000")
+    now = timezone.now()
+    attempts._client().hset(
+        key,
+        mapping={
+            "locked_until": (now - dt.timedelta(seconds=1)).timestamp(),
+            "last": (now - dt.timedelta(minutes=31)).timestamp(),
+        },
+    )
+    # When: three more wrong guesses
+    outcomes = [
+        verification_knowledge_check(actor=None, conversation=conversation, account_digits="0000") for _ in range(3)
+    ]
+    # Then: the second lock lasts an hour, as a known customer's would
+    assert dt.timedelta(minutes=59) < outcomes[-1].locked_until - timezone.now() <= dt.timedelta(minutes=60)
 
 
 # --- No enumeration -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from records.audit.selectors import audit_trail
 from records.customers.services import customer_create
 from records.identities.services import identity_add
 from records.journey.models import JourneyEvent
+from tests.accounts.factories import UserFactory
 from tests.support import isolated_redis
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +99,13 @@ def _conversation(customer=None, team=None) -> Conversation:
     return conversation
 
 
+def _handled_by(agent, conversation: Conversation) -> Conversation:
+    """The conversation, answered by ``agent`` (its handling agent)."""
+    Conversation.objects.filter(pk=conversation.pk).update(agent=agent, status="active")
+    conversation.refresh_from_db()
+    return conversation
+
+
 def _url(conversation_id: int, action: str) -> str:
     return f"/api/v1/engagement/conversations/{conversation_id}/{action}/"
 
@@ -122,7 +130,7 @@ def _sent_code() -> str:
 
 def test_identify_one_customer(post, agent, alice, team_a):
     # Given
-    conversation = _conversation(team=team_a)
+    conversation = _handled_by(agent, _conversation(team=team_a))
     # When
     response = post(_signed_in(agent), conversation.pk, "identify", {"kind": "phone", "value": "07911 123456"})
     # Then
@@ -137,29 +145,84 @@ def test_identify_one_customer(post, agent, alice, team_a):
     }
 
 
-def test_identify_several_lists_only_the_customers_the_user_may_see(post, agent, team_a, team_b):
+def test_identify_leaves_out_the_customers_the_user_may_not_see(post, agent, team_a, team_b):
     # Given: an account number of a team A customer is the device id of a team B customer
     ours = customer_create(actor=None, given_name="Ann", family_name="Ours", team=team_a)
     theirs = customer_create(actor=None, given_name="Bob", family_name="Theirs", team=team_b)
     identity_add(actor=None, customer=ours, kind="account", value="ACC778899")
     identity_add(actor=None, customer=theirs, kind="device", value="ACC778899")
-    conversation = _conversation(team=team_a)
+    conversation = _handled_by(agent, _conversation(team=team_a))
     # When
     response = post(_signed_in(agent), conversation.pk, "identify", {"value": "ACC778899"})
-    # Then
+    # Then: the team B customer is not counted, as if they were not on file
     assert response.status_code == 200
     assert response.json() == {
-        "outcome": "ambiguous",
+        "outcome": "identified",
         "conversation_id": conversation.pk,
-        "verification_level": "anonymous",
-        "customer_id": None,
-        "match_count": 2,
+        "verification_level": "identified",
+        "customer_id": ours.pk,
+        "match_count": 1,
         "matches": [{"customer_id": ours.pk, "kind": "account", "display_name": "Ann Ours"}],
     }
 
 
+def test_a_customer_of_another_team_reads_exactly_like_no_match(post, agent_b, alice, team_b):
+    # Given: agent B handles two team B conversations
+    crossing = _handled_by(agent_b, _conversation(team=team_b))
+    nobody = _handled_by(agent_b, _conversation(team=team_b))
+    client = _signed_in(agent_b)
+    # When: one caller gives Alice's phone (team A), the other a number on nobody's file
+    found = post(client, crossing.pk, "identify", {"kind": "phone", "value": "+447911123456"})
+    unknown = post(client, nobody.pk, "identify", {"kind": "phone", "value": "+447911000999"})
+    knowledge = post(client, crossing.pk, "verification/knowledge", {"account_digits": "7890"})
+    # Then: the same answer; Alice is neither bound, nor verified, nor written to
+    assert (found.status_code, unknown.status_code) == (200, 200)
+    assert found.json() == {
+        "outcome": "not_identified",
+        "conversation_id": crossing.pk,
+        "verification_level": "anonymous",
+        "customer_id": None,
+        "match_count": 0,
+        "matches": [],
+    }
+    assert {**found.json(), "conversation_id": 0} == {**unknown.json(), "conversation_id": 0}
+    assert (knowledge.status_code, knowledge.json()) == (400, FAILED)
+    crossing.refresh_from_db()
+    assert (crossing.customer_id, crossing.verification_level) == (None, "anonymous")
+    assert (
+        not JourneyEvent.objects.filter(customer=alice)
+        .exclude(kind__in=["customer.created", "identity.added"])
+        .exists()
+    )
+    assert not VerificationLock.objects.filter(customer=alice).exists()
+
+
+def test_only_the_handling_agent_a_supervisor_or_a_client_may_identify(
+    post, agent, supervisor, integration_user, alice, team_a
+):
+    # Given: agent A handles the conversation; a colleague of the same team does not
+    colleague = UserFactory(username="agent.a2", role="agent", teams=[team_a])
+    conversation = _handled_by(agent, _conversation(team=team_a))
+    other = _handled_by(agent, _conversation(team=team_a))
+    body = {"kind": "phone", "value": "+447911123456"}
+    # When
+    refused = post(_signed_in(colleague), conversation.pk, "identify", body)
+    by_supervisor = post(_signed_in(supervisor), conversation.pk, "identify", body)
+    by_client = post(_with_token(integration_user, ["verification:write"]), other.pk, "identify", body)
+    # Then
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "error": {
+            "code": "forbidden",
+            "message": "Only the agent handling this conversation (or a supervisor) can do this.",
+        }
+    }
+    assert (by_supervisor.status_code, by_supervisor.json()["customer_id"]) == (200, alice.pk)
+    assert (by_client.status_code, by_client.json()["customer_id"]) == (200, alice.pk)
+
+
 def test_identify_nobody(post, agent, alice, team_a):
-    conversation = _conversation(team=team_a)
+    conversation = _handled_by(agent, _conversation(team=team_a))
     response = post(_signed_in(agent), conversation.pk, "identify", {"kind": "email", "value": "who@example.com"})
     assert response.status_code == 200
     assert response.json() == {
@@ -182,7 +245,7 @@ def test_identify_nobody(post, agent, alice, team_a):
     ids=["no value", "unknown kind", "malformed phone"],
 )
 def test_identify_bad_input_is_a_400_with_the_fields(post, agent, team_a, body, fields):
-    conversation = _conversation(team=team_a)
+    conversation = _handled_by(agent, _conversation(team=team_a))
     response = post(_signed_in(agent), conversation.pk, "identify", body)
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == fields
