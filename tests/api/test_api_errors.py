@@ -89,3 +89,19 @@ def test_a_page_size_left_empty_is_the_default(token_client, admin_user, query, 
     # Then
     assert response.status_code == 200
     assert len(response.json()["results"]) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/customers/?created_before=9242-02-14T11:47:30%2B18:21",
+        "/api/v1/cases/?created_after=2025-01-01T00:00:00-18:00",
+        "/api/v1/interactions/?started_before=2025-01-01T00:00:00%2B16:00",
+    ],
+)
+def test_a_time_with_an_offset_postgresql_cannot_store_is_filtered_in_utc_not_a_500(token_client, admin_user, path):
+    # When
+    response = token_client(admin_user).get(path)
+    # Then
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 0
