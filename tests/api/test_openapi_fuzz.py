@@ -98,6 +98,7 @@ KNOWN_GAPS = {
         "a blank-after-trimming visit_id",
     ),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
+    ("POST", "/api/v1/integration/webhooks/"): (negative_data_rejection, "CharField takes a number"),
     ("GET", "/api/v1/lookup/"): (positive_data_acceptance, "value's form depends on kind"),
     ("POST", "/api/v1/engagement/web-forms/submissions/"): (negative_data_rejection, "CharField takes a number"),
 }
