@@ -219,7 +219,7 @@ REST_FRAMEWORK = {
         "cea.common.api.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cea.common.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cea.common.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
 }

@@ -20,6 +20,12 @@ def home(request):
     return redirect("records:customer-search")
 
 
+# Under /api/ the one JSON error shape, elsewhere Django's pages (cea.common.api).
+handler400 = "cea.common.api.bad_request"
+handler403 = "cea.common.api.permission_denied"
+handler404 = "cea.common.api.page_not_found"
+handler500 = "cea.common.api.server_error"
+
 admin.site.site_header = "CEA console"
 admin.site.site_title = "CEA console"
 admin.site.index_title = "Configuration and records"

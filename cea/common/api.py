@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, filters, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -53,8 +57,42 @@ def exception_handler(exc, context):
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """DRF's page numbers; a ``page_size`` that is not a whole number from 1 to 200 is refused (400),
+    not silently replaced by the default or cut to the maximum."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """django-filter's ISO 8601 filter, sending the database UTC: PostgreSQL refuses an offset past
+    ±15:59 (a 500) that ISO 8601 and Python accept; a moment UTC cannot hold is refused (400)."""
+
+    def filter(self, qs, value):
+        if value:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError:
+                raise exceptions.ValidationError({self.field_name: ["The date and time is out of range."]}) from None
+        return super().filter(qs, value)
 
 
 class OrderingFilter(filters.OrderingFilter):
@@ -89,3 +127,43 @@ def no_null_characters(value) -> None:
     """
     if _has_null_character(value):
         raise serializers.ValidationError("Null characters are not allowed.")
+
+
+API_PATH_PREFIX = "/api/"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PATH_PREFIX)
+
+
+def _error_response(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+# Django's error handlers (``handler400`` … ``handler500`` in the root URLconf): what escapes a
+# view, or a path no view matches, is the one error shape under /api/ and the HTML page elsewhere.
+# The exception's own text is never shown: it may carry internals.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _error_response(400, "bad_request", "The request could not be read.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _error_response(403, "forbidden", "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _error_response(404, "not_found", "No API endpoint at this address.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _error_response(500, "server_error", "The server failed to answer; the error has been logged.")
+    return defaults.server_error(request)

@@ -229,7 +229,8 @@ class BranchCheckInSerializer(serializers.Serializer):
 class DeviceEventSerializer(serializers.Serializer):
     """A fault reported by a customer's device."""
 
-    device_id = serializers.CharField(max_length=100)
+    # The pattern tells the schema what records' device identifiers are (letters, digits, . _ : -).
+    device_id = serializers.RegexField(r"^\s*[A-Za-z0-9._:\-]+\s*$", max_length=100)
     event_id = serializers.CharField(max_length=ID_MAX, help_text="The device platform's id of the event (idempotency)")
     fault_code = serializers.CharField(max_length=60)
     severity = serializers.ChoiceField(choices=Severity.ALL)

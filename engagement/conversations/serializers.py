@@ -13,8 +13,8 @@ MESSAGES_PAGE_MAX = 500
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.full_name", read_only=True, default=None)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    customer_name = serializers.CharField(source="customer.full_name", read_only=True, allow_null=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
     agent = BriefUserSerializer(read_only=True, allow_null=True)
 
     class Meta:

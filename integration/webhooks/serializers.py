@@ -41,6 +41,7 @@ class WebhookSubscriptionInputSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500, validators=[URLValidator(schemes=["http", "https"])])
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False)
     secret = serializers.CharField(
+        min_length=16,
         max_length=200,
         required=False,
         write_only=True,

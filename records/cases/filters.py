@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 
+from cea.common.api import IsoDateTimeFilter
 from records.cases.models import Case, CaseCategory, CasePriority, CaseStatus
 
 
@@ -15,8 +16,8 @@ class CaseFilter(django_filters.FilterSet):
     breached = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_breached", label="Any SLA breached"
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Case

@@ -33,8 +33,8 @@ class SlaPolicySerializer(serializers.ModelSerializer):
 
 class CaseSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.full_name", read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
-    assignee_username = serializers.CharField(source="assignee.username", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+    assignee_username = serializers.CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
     allowed_transitions = serializers.SerializerMethodField()
     interaction_ids = serializers.SerializerMethodField()
 
@@ -107,7 +107,7 @@ class CaseTransitionSerializer(serializers.Serializer):
 
 
 class CaseNoteSerializer(serializers.ModelSerializer):
-    author_username = serializers.CharField(source="author.username", read_only=True, default=None)
+    author_username = serializers.CharField(source="author.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = CaseNote

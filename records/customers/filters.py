@@ -1,5 +1,6 @@
 import django_filters
 
+from cea.common.api import IsoDateTimeFilter
 from records.customers.models import Customer, CustomerStatus
 
 
@@ -8,8 +9,8 @@ class CustomerFilter(django_filters.FilterSet):
     segment = django_filters.CharFilter()
     value_tier = django_filters.CharFilter()
     team = django_filters.NumberFilter(field_name="team_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Customer

@@ -38,7 +38,7 @@ class ConsentInputSerializer(serializers.Serializer):
 
 class CustomerSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Customer

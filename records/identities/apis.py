@@ -60,7 +60,12 @@ class LookupApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("value", str, required=True, description="The identifier as the customer gave it"),
+            OpenApiParameter(
+                "value",
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
+                required=True,
+                description="The identifier as the customer gave it (not blank)",
+            ),
             OpenApiParameter("kind", str, enum=IdentityKind.values, description="Read the value as this kind only"),
         ],
         responses=LookupMatchSerializer(many=True),

@@ -1,5 +1,6 @@
 import django_filters
 
+from cea.common.api import IsoDateTimeFilter
 from cea.common.channels import Channel, Direction
 from records.interactions.models import Interaction
 
@@ -11,8 +12,8 @@ class InteractionFilter(django_filters.FilterSet):
     agent = django_filters.NumberFilter(field_name="agent_id")
     case = django_filters.NumberFilter(field_name="case_id")
     queue = django_filters.CharFilter()
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = Interaction

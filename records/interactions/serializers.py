@@ -17,7 +17,7 @@ class TranscriptMessageSerializer(serializers.Serializer):
 
 
 class InteractionSerializer(serializers.ModelSerializer):
-    agent_username = serializers.CharField(source="agent.username", read_only=True, default=None)
+    agent_username = serializers.CharField(source="agent.username", read_only=True, allow_null=True, default=None)
     handle_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:

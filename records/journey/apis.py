@@ -6,7 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,27 +46,25 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 class TimelineQuerySerializer(serializers.Serializer):
-    cursor = serializers.CharField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-    kind = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    cursor = serializers.CharField(required=False, help_text="next_cursor of the previous page")
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50, help_text="1-200, default 50")
+    kind = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, help_text="Only events of these kinds"
+    )
 
 
 class CustomerTimelineApi(APIView):
     scope_resource = "customers"
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
-            OpenApiParameter("limit", int, description="1-200, default 50"),
-            OpenApiParameter("kind", str, many=True, description="Only events of these kinds"),
-        ],
+        parameters=[TimelineQuerySerializer],
         responses=TimelinePageSerializer,
     )
     def get(self, request, customer_id: int):
         customer = access_customer(request.user, customer_id)
-        params = TimelineQuerySerializer(
-            data={**request.query_params.dict(), "kind": request.query_params.getlist("kind")}
-        )
+        # A parameter sent empty is left out, as the schema says (allowEmptyValue).
+        given = {name: value for name, value in request.query_params.dict().items() if value != ""}
+        params = TimelineQuerySerializer(data={**given, "kind": request.query_params.getlist("kind")})
         params.is_valid(raise_exception=True)
         cursor = params.validated_data.get("cursor")
         limit = params.validated_data["limit"]

@@ -1,0 +1,203 @@
+"""Property-based fuzzing of the whole OpenAPI description against the app, in-process.
+
+Schemathesis generates requests from ``/api/schema/`` for every operation (examples, coverage
+and fuzzing phases; valid and invalid data) and runs every check on each answer: no server
+error, only documented status codes and content types, bodies that match their schema, invalid
+data refused with a 4xx and valid data not refused with a 400. Each operation runs as an admin's
+integration token with every scope and as a team supervisor's token, against a seeded team.
+The seed is fixed (``derandomize``) and the examples bounded, so a run is repeatable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from cea.accounts.models import ApiScope
+from cea.accounts.services import api_token_create
+from cea.wsgi import application
+from engagement.conversations.services import conversation_start, message_add
+from records.cases.services import case_create
+from records.interactions.services import interaction_record
+from tests.records.factories import SlaPolicyFactory
+from tests.support import isolated_redis, make_customer
+
+pytestmark = pytest.mark.django_db
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# Strings without NUL: PostgreSQL cannot store one and every CharField refuses it (a 400 the
+# schema does not spell out on each string).
+schema.config.generation.update(allow_x00=False, deterministic=True)
+
+# Which seeded object a path parameter of that name names, when a valid request names a real one.
+PATH_OBJECTS = {
+    "customer_id": "customer",
+    "case_id": "case",
+    "interaction_id": "interaction",
+    "identity_id": "identity",
+    "conversation_id": "conversation",
+}
+# Which seeded object a reference in a valid body names: that it exists is not a schema's to say.
+BODY_OBJECTS = {
+    "customer": "customer",
+    "team": "team",
+    "assignee": "member",
+    "agent": "member",
+    "sla_policy": "sla_policy",
+    "interaction_id": "interaction",
+    "merged_id": "other_customer",
+    "to_agent": "member",
+}
+
+# What the fuzzer still finds and is not fixed yet, by operation: the check left out, and why (a
+# rule the schema does not state: across fields or against the clock; or DRF's CharField taking a
+# number for a string). Remove an entry when its cause is fixed; the test then guards it.
+KNOWN_GAPS = {
+    ("POST", "/api/v1/customers/"): (positive_data_acceptance, "language must be a BCP 47 tag"),
+    ("PATCH", "/api/v1/customers/{customer_id}/"): (positive_data_acceptance, "language must be a BCP 47 tag"),
+    ("POST", "/api/v1/customers/{customer_id}/consents/"): (positive_data_acceptance, "given_at not in the future"),
+    ("POST", "/api/v1/customers/{customer_id}/identities/"): (positive_data_acceptance, "value's form depends on kind"),
+    ("POST", "/api/v1/engagement/conversations/{conversation_id}/identify/"): (
+        positive_data_acceptance,
+        "value's form depends on kind",
+    ),
+    ("POST", "/api/v1/engagement/conversations/{conversation_id}/verification/knowledge/"): (
+        positive_data_acceptance,
+        "which facts are required depends on the customer",
+    ),
+    ("POST", "/api/v1/engagement/conversations/{conversation_id}/verification/otp/check/"): (
+        positive_data_acceptance,
+        "a code is 6 digits",
+    ),
+    ("POST", "/api/v1/engagement/email/inbound/"): (positive_data_acceptance, "raw must decode to a non-blank message"),
+    ("POST", "/api/v1/engagement/agents/me/presence/"): (positive_data_acceptance, "reason only with away"),
+    ("POST", "/api/v1/engagement/ivr/{call_id}/input/"): (
+        positive_data_acceptance,
+        "digits or speech, not both",
+        negative_data_rejection,
+        "CharField takes a number",
+    ),
+    ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
+    ("POST", "/api/v1/engagement/app/messages/"): (
+        negative_data_rejection,
+        "CharField takes a number",
+        positive_data_acceptance,
+        "customer_identifier's form depends on identifier_kind",
+    ),
+    ("POST", "/api/v1/engagement/branches/check-ins/"): (
+        negative_data_rejection,
+        "CharField takes a number",
+        positive_data_acceptance,
+        "a blank-after-trimming visit_id",
+    ),
+    ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
+    ("POST", "/api/v1/integration/webhooks/"): (
+        negative_data_rejection,
+        "CharField takes a number",
+        positive_data_acceptance,
+        "url: Django's URLValidator is stricter than the uri format",
+    ),
+    ("GET", "/api/v1/lookup/"): (positive_data_acceptance, "value's form depends on kind"),
+    ("POST", "/api/v1/engagement/web-forms/submissions/"): (negative_data_rejection, "CharField takes a number"),
+}
+
+WORLD: SimpleNamespace | None = None
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    yield from isolated_redis(settings)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    # The WSGI handler closes the connection after each request (as Django's test client does
+    # not), which would end the test's transaction: keep it open, as the test client does.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(params=["admin-integration-token", "supervisor-token"])
+def caller(request, team_a, supervisor, admin_user):
+    """The ``Authorization`` header of the user the operation is called as."""
+    user = admin_user if request.param.startswith("admin") else supervisor
+    _, plaintext = api_token_create(user=user, name="fuzz", scopes=list(ApiScope.values), expires_at=None)
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+@pytest.fixture
+def world(team_a, team_b, supervisor):
+    """Customers (one with no email and no team), a case, an interaction and a conversation in team A."""
+    global WORLD
+    alice = make_customer(team_a, given_name="Alice", family_name="Smith", email="alice@example.com")
+    alison = make_customer(team_a, given_name="Alison", family_name="Smith")
+    make_customer(None, given_name="Nobody", family_name="Teamless")
+    make_customer(team_b, given_name="Bruno", family_name="Bianchi", email="bruno@example.org")
+    case = case_create(actor=None, customer=alice, subject="Router keeps dropping")
+    ended_at = dt.datetime(2025, 3, 14, 10, 30, tzinfo=dt.UTC)
+    interaction = interaction_record(
+        actor=None, customer=alice, channel="chat", started_at=ended_at - dt.timedelta(minutes=5), ended_at=ended_at
+    )
+    conversation, _ = conversation_start(channel="chat", external_id="chat-1", customer=alice, queue="Web chat")
+    message_add(
+        conversation=conversation,
+        direction="inbound",
+        author_kind="customer",
+        body="Is my order shipped?",
+        sent_at=ended_at,
+    )
+    WORLD = SimpleNamespace(
+        customer=alice,
+        other_customer=alison,
+        team=team_a,
+        member=supervisor,
+        sla_policy=SlaPolicyFactory(),
+        case=case,
+        interaction=interaction,
+        identity=alice.identities.first(),
+        conversation=conversation,
+    )
+    yield WORLD
+    WORLD = None
+
+
+def _aim_at_seeded_objects(case) -> None:
+    """Half of the valid requests name the seeded objects, so operations reach real rows."""
+    if WORLD is None or case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    for name, value in (case.path_parameters or {}).items():
+        attribute = PATH_OBJECTS.get(name)
+        if attribute and isinstance(value, int) and value % 2 == 0:
+            case.path_parameters[name] = getattr(WORLD, attribute).pk
+    if isinstance(case.body, dict):
+        for name, value in case.body.items():
+            attribute = BODY_OBJECTS.get(name)
+            if attribute and isinstance(value, int) and not isinstance(value, bool):
+                case.body[name] = getattr(WORLD, attribute).pk
+
+
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_every_operation_keeps_its_contract(case, caller, world):
+    # Given a seeded team and a caller; when the generated request is sent
+    _aim_at_seeded_objects(case)
+    # Then every check passes: no 5xx, documented statuses and bodies, invalid data refused
+    known = KNOWN_GAPS.get((case.operation.method.upper(), case.operation.path), ())
+    case.call_and_validate(headers=caller, excluded_checks=[check for check in known if callable(check)])
