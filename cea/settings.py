@@ -256,6 +256,11 @@ CEA_PRESENCE_GRACE_SECONDS = env_int("CEA_PRESENCE_GRACE_SECONDS", 30, minimum=1
 CEA_DESKTOP_HEARTBEAT_SECONDS = env_int("CEA_DESKTOP_HEARTBEAT_SECONDS", 20, minimum=1)
 CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
 
+# --- Websockets -----------------------------------------------------------------------------
+
+# A signed-in socket re-checks a subscription's access before a push at most this often.
+CEA_WS_ACCESS_RECHECK_SECONDS = env_int("CEA_WS_ACCESS_RECHECK_SECONDS", 5, minimum=0)
+
 # --- Celery ---------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = REDIS_URL

@@ -25,6 +25,8 @@ logger = logging.getLogger("engagement.websockets")
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+# What the user may see changed (a role or team change): reconnect and subscribe again.
+CLOSE_ACCESS_CHANGED = 4409
 CLOSE_FLOODING = 4429
 
 
