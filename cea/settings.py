@@ -258,6 +258,9 @@ CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
 
 # --- Websockets -----------------------------------------------------------------------------
 
+# The largest websocket message: uvicorn is started with it (--ws-max-size, cea/runtime and the
+# Procfile) and the consumers enforce it too (close 1009), for a deployment behind another server.
+CEA_WS_MAX_BYTES = env_int("CEA_WS_MAX_BYTES", 64 * 1024, minimum=1024)
 # A signed-in socket re-checks a subscription's access before a push at most this often.
 CEA_WS_ACCESS_RECHECK_SECONDS = env_int("CEA_WS_ACCESS_RECHECK_SECONDS", 5, minimum=0)
 
