@@ -253,6 +253,24 @@ CEA_PRESENCE_GRACE_SECONDS = env_int("CEA_PRESENCE_GRACE_SECONDS", 30, minimum=1
 CEA_DESKTOP_HEARTBEAT_SECONDS = env_int("CEA_DESKTOP_HEARTBEAT_SECONDS", 20, minimum=1)
 CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
 
+# --- Websockets -----------------------------------------------------------------------------
+
+# The largest websocket message: uvicorn is started with it (--ws-max-size, cea/runtime and the
+# Procfile) and the consumers enforce it too (close 1009), for a deployment behind another server.
+CEA_WS_MAX_BYTES = env_int("CEA_WS_MAX_BYTES", 64 * 1024, minimum=1024)
+# A signed-in socket re-checks a subscription's access before a push at most this often.
+CEA_WS_ACCESS_RECHECK_SECONDS = env_int("CEA_WS_ACCESS_RECHECK_SECONDS", 5, minimum=0)
+
+# How many proxies in front of CEA append to X-Forwarded-For (0: the connection's own address is
+# the client's; cea/common/client_ip.py).
+CEA_TRUSTED_PROXY_COUNT = env_int("CEA_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# The anonymous web chat widget: connections open at once and new conversations a minute, per
+# client address and per site key (engagement/webchat/limits.py).
+CEA_WEBCHAT_CONNECTIONS_PER_IP = env_int("CEA_WEBCHAT_CONNECTIONS_PER_IP", 20, minimum=1)
+CEA_WEBCHAT_CONNECTIONS_PER_SITE = env_int("CEA_WEBCHAT_CONNECTIONS_PER_SITE", 2000, minimum=1)
+CEA_WEBCHAT_CONVERSATIONS_PER_IP_PER_MINUTE = env_int("CEA_WEBCHAT_CONVERSATIONS_PER_IP_PER_MINUTE", 5, minimum=1)
+CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE = env_int("CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE", 300, minimum=1)
+
 # --- Celery ---------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = REDIS_URL

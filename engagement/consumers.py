@@ -8,6 +8,8 @@
   trying" from "the network dropped".
 - Frames that are not JSON objects, or too large, get an error frame instead of killing the
   consumer; channel-layer events of a type a consumer does not handle are ignored.
+- A message over ``CEA_WS_MAX_BYTES`` (which uvicorn is also started with, ``--ws-max-size``) gets
+  an error frame ``message_too_big`` and the socket is closed with 1009, whatever server runs us.
 - Each connection has a frame budget (a token bucket), so one client cannot flood the server.
 """
 
@@ -20,12 +22,16 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 logger = logging.getLogger("engagement.websockets")
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+# What the user may see changed (a role or team change): reconnect and subscribe again.
+CLOSE_ACCESS_CHANGED = 4409
 CLOSE_FLOODING = 4429
+CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455
 
 
 class TokenBucket:
@@ -75,6 +81,17 @@ class EngagementJsonConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, **detail})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        limit = settings.CEA_WS_MAX_BYTES
+        size = len(bytes_data) if bytes_data is not None else len(text_data or "")
+        if text_data is not None and size <= limit < size * 4:
+            size = len(text_data.encode("utf-8"))  # a character is 1 to 4 bytes: encode only when it matters
+        if size > limit:
+            logger.warning("%s: closing a connection that sent a message over %d bytes", type(self).__name__, limit)
+            if self.let_in:
+                await self.send_error("message_too_big", f"A message is at most {limit} bytes.", max_bytes=limit)
+            self.let_in = False
+            await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+            return
         if not self.let_in:
             return
         if not self.frames.take():

@@ -6,7 +6,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
 from cea.accounts.models import ApiScope, ApiToken, Team, User
-from cea.accounts.services import api_token_create, api_token_revoke, user_set_role
+from cea.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    user_set_active,
+    user_set_role,
+    user_set_teams,
+)
 from cea.common.admin import RoleModelAdmin, run_service_action
 from cea.common.roles import Role
 
@@ -41,8 +47,21 @@ class UserAdmin(RoleModelAdmin, DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
     def save_model(self, request, obj, form, change):
+        # Role and activity go through their services, which close the user's live sockets when
+        # they change: the form's values are kept aside and the row saved with the stored ones.
+        role, is_active = obj.role, obj.is_active
+        if change:
+            obj.role, obj.is_active = User.objects.values_list("role", "is_active").get(pk=obj.pk)
         super().save_model(request, obj, form, change)
-        user_set_role(user=obj, role=obj.role)
+        user_set_role(user=obj, role=role)
+        user_set_active(user=obj, is_active=is_active)
+
+    def save_related(self, request, form, formsets, change):
+        # Teams through their service too (it closes the user's live sockets when they change).
+        teams = form.cleaned_data.pop("teams", None)
+        super().save_related(request, form, formsets, change)
+        if teams is not None:
+            user_set_teams(user=form.instance, teams=teams)
 
 
 class ApiTokenForm(forms.ModelForm):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cea.accounts.models import ApiScope, ApiToken, Team, User
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
+from cea.common.live import DEACTIVATED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_sockets_close_on_commit
 from cea.common.roles import Role
 
 TOKEN_PREFIX = "cea"  # noqa: S105 - a public marker, not a secret
@@ -79,11 +80,45 @@ def _role(role: Role | str) -> Role:
     return Role(role)
 
 
+@transaction.atomic
 def user_set_role(*, user: User, role: Role | str) -> User:
-    user.role = _role(role)
+    """Set the role (staff access follows it). A changed role closes the user's live sockets on commit."""
+    role = _role(role)
+    before = User.objects.filter(pk=user.pk).values_list("role", flat=True).first()
+    user.role = role
     _apply_role_flags(user)
     user.save(update_fields=["role", "is_staff", "is_superuser"])
+    if before is not None and before != role:
+        user_sockets_close_on_commit(user_id=user.pk, reason=ROLE_CHANGED)
     return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool) -> User:
+    """Activate or deactivate a user. Deactivating closes their live sockets on commit."""
+    before = User.objects.filter(pk=user.pk).values_list("is_active", flat=True).first()
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    if before and not is_active:
+        user_sockets_close_on_commit(user_id=user.pk, reason=DEACTIVATED)
+    return user
+
+
+@transaction.atomic
+def user_set_teams(*, user: User, teams: Iterable[Team]) -> User:
+    """Make ``teams`` the user's teams. A change closes their live sockets on commit: what they may
+    see follows their teams, and a socket checked its subscriptions under the old ones."""
+    teams = list(teams)
+    before = set(user.teams.values_list("pk", flat=True))
+    user.teams.set(teams)
+    if before != {team.pk for team in teams}:
+        user_sockets_close_on_commit(user_id=user.pk, reason=TEAMS_CHANGED)
+    return user
+
+
+def user_signed_out(*, user_id: int) -> None:
+    """The user signed out: close their live sockets (on commit), which were let in by the session."""
+    user_sockets_close_on_commit(user_id=user_id, reason=SIGNED_OUT)
 
 
 def api_token_create(

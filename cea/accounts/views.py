@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 
+from cea.accounts.services import user_signed_out
+
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
@@ -18,4 +20,12 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Signing out also closes the user's live sockets (the desk, live context): they were let in
+    by the session that ends here."""
+
+    def post(self, request, *args, **kwargs):
+        user_id = request.user.pk if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            user_signed_out(user_id=user_id)
+        return response

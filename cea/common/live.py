@@ -61,3 +61,31 @@ def push_now(group: str, event: dict[str, Any]) -> None:
 def push_on_commit(group: str, event: dict[str, Any]) -> None:
     """Send ``event`` to the Channels ``group`` once the current transaction commits."""
     transaction.on_commit(lambda: push_now(group, event))
+
+
+# --- Every live socket of one user ------------------------------------------------------------
+
+# Why a user's sockets are closed (``user.access_changed``'s ``reason``): the first two end the
+# sign-in (the client must sign in again); the others change what the user may see (the client
+# reconnects and subscribes again under the new rules).
+SIGNED_OUT = "signed_out"
+DEACTIVATED = "deactivated"
+ROLE_CHANGED = "role_changed"
+TEAMS_CHANGED = "teams_changed"
+ACCESS_CHANGES = (SIGNED_OUT, DEACTIVATED, ROLE_CHANGED, TEAMS_CHANGED)
+
+
+def user_group(user_id: int) -> str:
+    """The Channels group every authenticated socket of the user joins."""
+    return f"user.{int(user_id)}"
+
+
+def user_sockets_close_on_commit(*, user_id: int, reason: str) -> None:
+    """Close every live socket of the user once the current transaction commits.
+
+    Called by the services that sign a user out or change their access (``cea.accounts.services``):
+    a socket checks access when it subscribes, so it must not outlive a change that takes it away.
+    """
+    if reason not in ACCESS_CHANGES:
+        raise ValueError(f"Unknown reason {reason!r}; one of {', '.join(ACCESS_CHANGES)}.")
+    push_on_commit(user_group(user_id), {"type": "user.access_changed", "reason": reason})

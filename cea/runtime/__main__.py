@@ -194,6 +194,9 @@ def _run(host: str, port: int, web_workers: int) -> int:
                 "--no-access-log",
                 "--lifespan",
                 "off",
+                # The largest websocket message (uvicorn's default is 16 MiB); the consumers check it too.
+                "--ws-max-size",
+                str(env_int("CEA_WS_MAX_BYTES", 64 * 1024, minimum=1024)),
             ],
         )
         supervisor.spawn(

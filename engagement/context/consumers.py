@@ -16,18 +16,31 @@ conversations' contexts), ``{"type": "conversation.message", "message"}`` and
 Each subscription is permission-checked (``access_customer`` / ``access_conversation``); a
 refusal is an error frame (``forbidden``, ``not_found``) and no subscription. An unauthenticated
 connection is closed with 4401.
+
+Access is not only checked once: before a push, the subscription is checked again (at most every
+``CEA_WS_ACCESS_RECHECK_SECONDS``, so a burst of pushes reads the database once); when it is refused
+the push is dropped, and so is the subscription, with
+``{"type": "unsubscribed", "scope", "id", "code", "message"}``. And every socket of a signed-in
+user is in the group ``user.<id>`` (``cea.common.live.user_group``): the services that sign the
+user out or change their access send ``user.access_changed`` there, and the socket gets an error
+frame with the reason as its code and closes — 4401 when signed out or deactivated, 4409 when the
+role or teams changed (reconnect to start again from what the user may see now).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from cea.common.errors import ApplicationError, PermissionDenied, ValidationFailed
+from cea.common.live import DEACTIVATED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
 from engagement.access import access_conversation
-from engagement.consumers import CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
+from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
 from engagement.context.access import access_context
 from engagement.context.models import ContextScope
 from engagement.context.serializers import ContextSerializer, context_representation
@@ -38,6 +51,13 @@ from engagement.conversations.services import conversation_group, message_json
 MESSAGES = "conversation_messages"
 SCOPES = (*ContextScope.values, MESSAGES)
 MESSAGE_PAGE = 200
+
+ACCESS_CHANGED = {
+    SIGNED_OUT: (CLOSE_NOT_AUTHENTICATED, "You signed out; sign in again."),
+    DEACTIVATED: (CLOSE_NOT_AUTHENTICATED, "Your account was deactivated."),
+    ROLE_CHANGED: (CLOSE_ACCESS_CHANGED, "Your role changed; reconnect."),
+    TEAMS_CHANGED: (CLOSE_ACCESS_CHANGED, "Your teams changed; reconnect."),
+}
 
 
 def _current_user(user_id: int):
@@ -92,13 +112,78 @@ class LiveContextConsumer(EngagementJsonConsumer):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
             return
-        self.user_id = user.pk
+        await self.follow_user(user.pk)
         await self.accept()
         self.let_in = True
 
+    async def follow_user(self, user_id: int) -> None:
+        """Join the user's group, through which a sign-out or a change of their access closes this socket.
+
+        Joined before anything is checked, so that a change in between is not missed.
+        """
+        self.user_id = user_id
+        self.user_group = user_group(user_id)
+        self.checked_at: dict[tuple[str, str], float] = {}
+        self.recheck_seconds = settings.CEA_WS_ACCESS_RECHECK_SECONDS
+        self.shut = False
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
+
     async def disconnect(self, code) -> None:
+        await self._leave_subscriptions()
+        if getattr(self, "user_group", None):
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+
+    async def _leave_subscriptions(self) -> None:
         for scope, object_id in getattr(self, "subscriptions", set()):
             await self.channel_layer.group_discard(_group(scope, object_id), self.channel_name)
+        self.subscriptions = set()
+
+    async def shut_for(self, close_code: int, code: str, message: str) -> None:
+        """Stop every push, say why and close: the user may no longer have what this socket carries."""
+        self.shut = True
+        self.let_in = False
+        await self._leave_subscriptions()
+        await self.send_error(code, message)
+        await self.close(code=close_code)
+
+    async def refused_now(
+        self, key: tuple[str, str], check: Callable[..., Any], **arguments: Any
+    ) -> ApplicationError | None:
+        """The refusal ``check(user_id=…, **arguments)`` raises now, or ``None`` while access holds.
+
+        A check that passed is trusted for ``recheck_seconds`` (per ``key``), so that a burst of
+        pushes reads the database once.
+        """
+        checked = self.checked_at.get(key)
+        if checked is not None and time.monotonic() - checked < self.recheck_seconds:
+            return None
+        try:
+            await database_sync_to_async(check)(user_id=self.user_id, **arguments)
+        except ApplicationError as refusal:
+            self.checked_at.pop(key, None)
+            return refusal
+        self.checked_at[key] = time.monotonic()
+        return None
+
+    async def still_subscribed(self, scope: str, object_id: str) -> bool:
+        """Whether a push of the subscription may go out: it exists and the user may still see it.
+
+        When access is gone the subscription is dropped and the client told (or, when the user is
+        gone, the socket closed).
+        """
+        if self.shut or (scope, object_id) not in self.subscriptions:
+            return False
+        refusal = await self.refused_now((scope, object_id), subscription_check, scope=scope, object_id=object_id)
+        if refusal is None:
+            return True
+        if refusal.code == "not_authenticated":
+            await self.shut_for(CLOSE_NOT_AUTHENTICATED, refusal.code, refusal.message)
+            return False
+        await self.unsubscribe(scope, object_id, quiet=True)
+        await self.send_json(
+            {"type": "unsubscribed", "scope": scope, "id": object_id, "code": refusal.code, "message": refusal.message}
+        )
+        return False
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         action = content.get("action")
@@ -148,6 +233,7 @@ class LiveContextConsumer(EngagementJsonConsumer):
         # higher version, or as a message the client already has by id) instead of being lost.
         await self.channel_layer.group_add(_group(scope, object_id), self.channel_name)
         self.subscriptions.add(key)
+        self.checked_at[key] = time.monotonic()
         try:
             snapshot = await database_sync_to_async(subscription_snapshot)(
                 user_id=self.user_id, scope=scope, object_id=object_id, after=after
@@ -161,15 +247,21 @@ class LiveContextConsumer(EngagementJsonConsumer):
     async def unsubscribe(self, scope: str, object_id: str, *, quiet: bool = False) -> None:
         if (scope, object_id) in self.subscriptions:
             self.subscriptions.discard((scope, object_id))
+            self.checked_at.pop((scope, object_id), None)
             await self.channel_layer.group_discard(_group(scope, object_id), self.channel_name)
         if not quiet:
             await self.send_json({"type": "unsubscribed", "scope": scope, "id": object_id})
 
     # --- Pushes ---------------------------------------------------------------------------
 
+    async def user_access_changed(self, event: dict) -> None:
+        close_code, message = ACCESS_CHANGED.get(event.get("reason"), ACCESS_CHANGED[ROLE_CHANGED])
+        await self.shut_for(close_code, event.get("reason") or ROLE_CHANGED, message)
+
     async def context_changed(self, event: dict) -> None:
         scope, object_id = event.get("scope"), str(event.get("id"))
-        if (scope, object_id) not in self.subscriptions:
+        subscription = (scope, object_id)
+        if subscription not in self.subscriptions:
             # A conversation's change also goes to its customer's group: forward it to a
             # subscriber of that customer only.
             if scope != ContextScope.CONVERSATION or not any(
@@ -177,8 +269,11 @@ class LiveContextConsumer(EngagementJsonConsumer):
             ):
                 return
             customer_id = await database_sync_to_async(conversation_customer_id)(object_id)
-            if customer_id is None or (ContextScope.CUSTOMER, str(customer_id)) not in self.subscriptions:
+            subscription = (ContextScope.CUSTOMER, str(customer_id))
+            if customer_id is None or subscription not in self.subscriptions:
                 return
+        if not await self.still_subscribed(*subscription):
+            return
         await self.send_json(
             {
                 "type": "context.changed",
@@ -192,12 +287,12 @@ class LiveContextConsumer(EngagementJsonConsumer):
 
     async def conversation_message(self, event: dict) -> None:
         message = event.get("message") or {}
-        if (MESSAGES, str(message.get("conversation"))) in self.subscriptions:
+        if await self.still_subscribed(MESSAGES, str(message.get("conversation"))):
             await self.send_json({"type": "conversation.message", "message": message})
 
     async def conversation_status(self, event: dict) -> None:
         conversation = event.get("conversation")
-        if conversation is not None and (MESSAGES, str(conversation)) in self.subscriptions:
+        if conversation is not None and await self.still_subscribed(MESSAGES, str(conversation)):
             await self.send_json(
                 {"type": "conversation.status", "conversation": conversation, "status": event.get("status")}
             )

@@ -24,6 +24,10 @@ Frames from the browser, and their answers::
 A refusal is ``{"type": "error", "code", "message", "action", ...}`` (``fields`` for invalid
 input, ``offer`` for an offer) and the socket stays open.
 
+Access is re-checked as on ws/context/: before each push (the agent's own ones too: still a desk
+user?), at most every ``CEA_WS_ACCESS_RECHECK_SECONDS``, and the socket closes on a sign-out or a
+change of the user's access (``user.<id>``).
+
 Pushes, from the router to ``agent.<user id>``: ``offer.new`` {offer}, ``offer.ended`` {offer,
 status, reason}, ``presence.changed`` {...presence_json}, ``work.ended`` {conversation, status},
 ``work.wrap_up`` {conversation}; and from followed conversations and contexts, as on ws/context/:
@@ -125,7 +129,7 @@ class DesktopConsumer(LiveContextConsumer):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
             return
-        self.user_id = user.pk
+        await self.follow_user(user.pk)
         try:
             await database_sync_to_async(desk_user)(user.pk)
         except ApplicationError as refusal:
@@ -182,10 +186,25 @@ class DesktopConsumer(LiveContextConsumer):
 
     # --- Pushes to the agent's group ------------------------------------------------------------
 
+    async def still_a_desk_user(self) -> bool:
+        """Whether the agent's own pushes may go out: the user may still use the desk (re-checked at
+        most every ``recheck_seconds``); if not, the socket closes."""
+        if self.shut:
+            return False
+        refusal = await self.refused_now(("desk", ""), desk_user)
+        if refusal is None:
+            return True
+        close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
+        await self.shut_for(close, refusal.code, refusal.message)
+        return False
+
     async def offer_new(self, event: dict) -> None:
-        await self.send_json({"type": "offer.new", "offer": event.get("offer")})
+        if await self.still_a_desk_user():
+            await self.send_json({"type": "offer.new", "offer": event.get("offer")})
 
     async def offer_ended(self, event: dict) -> None:
+        if not await self.still_a_desk_user():
+            return
         await self.send_json(
             {
                 "type": "offer.ended",
@@ -196,14 +215,19 @@ class DesktopConsumer(LiveContextConsumer):
         )
 
     async def presence_changed(self, event: dict) -> None:
+        if not await self.still_a_desk_user():
+            return
         presence, reason = event.get("presence"), event.get("reason")
         value = f"{presence}:{reason}" if presence == "away" and reason else presence
         await self.send_json({**event, "type": "presence.changed", "value": value})
 
     async def work_ended(self, event: dict) -> None:
+        if not await self.still_a_desk_user():
+            return
         await self.send_json(
             {"type": "work.ended", "conversation": event.get("conversation"), "status": event.get("status")}
         )
 
     async def work_wrap_up(self, event: dict) -> None:
-        await self.send_json({"type": "work.wrap_up", "conversation": event.get("conversation")})
+        if await self.still_a_desk_user():
+            await self.send_json({"type": "work.wrap_up", "conversation": event.get("conversation")})

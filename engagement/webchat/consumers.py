@@ -2,7 +2,11 @@
 
 A public route (no session, no allowed-hosts check: the widget runs on customers' sites), so
 the consumer checks the site key and the Origin header itself; refused connections get an
-error frame and close code 4403.
+error frame and close code 4403. Anonymous traffic is limited per client address
+(``cea.common.client_ip``) and per site key (engagement/webchat/limits.py): a connection beyond
+the connections open at once gets the error ``too_many_connections`` and close code 4429 (the
+widget tries again later); a first message beyond the new conversations a minute gets the error
+``too_many_conversations`` with ``client_id`` and ``retry_after`` (seconds), and the socket stays open.
 
 Frames from the widget::
 
@@ -22,16 +26,21 @@ the same ``client_id`` (stored once) and asks for what it missed with ``resume``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
+from cea.common.client_ip import client_ip
 from cea.common.errors import ApplicationError
-from engagement.consumers import CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
+from engagement.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
 from engagement.conversations.models import ConversationStatus
 from engagement.conversations.services import conversation_group
+from engagement.webchat.limits import KEEP_EVERY_SECONDS, WebchatLimitReached, webchat_connection_keep
 from engagement.webchat.selectors import (
     visible_to_visitor,
     visitor_conversation_latest,
@@ -46,6 +55,7 @@ from engagement.webchat.services import (
     webchat_conversation_open,
     webchat_message_check,
     webchat_message_receive,
+    webchat_session_close,
     webchat_session_open,
 )
 
@@ -71,22 +81,31 @@ class WebchatConsumer(EngagementJsonConsumer):
 
     async def connect(self) -> None:
         self.session: WebchatSession | None = None
+        self.keeper: asyncio.Task | None = None
         self.conversation_id: int | None = None
         self.messages = TokenBucket(self.message_burst, self.messages_per_second)
         params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         site_key = params.get("site_key", [""])[0]
         origin = _header(self.scope, b"origin")
+        ip = client_ip(self.scope)
         try:
             self.session = await database_sync_to_async(webchat_session_open)(
                 site_key=site_key,
                 origin=origin,
+                ip=ip,
+                connection=self.channel_name,
                 token=params.get("visitor", [""])[0],
                 page=params.get("page", [""])[0],
             )
+        except WebchatLimitReached as refusal:
+            logger.warning("Web chat connection refused (%s): site key %r, address %s", refusal.code, site_key, ip)
+            await self.refuse(CLOSE_FLOODING, refusal.code, refusal.message)
+            return
         except ApplicationError as refusal:
             logger.warning("Web chat connection refused (%s): site key %r, origin %r", refusal.code, site_key, origin)
             await self.refuse(CLOSE_FORBIDDEN, refusal.code, refusal.message)
             return
+        self.keeper = asyncio.create_task(self._keep_place())
         conversation = self.session.conversation
         if conversation is not None:
             await self._follow(conversation.pk)
@@ -107,6 +126,23 @@ class WebchatConsumer(EngagementJsonConsumer):
     async def disconnect(self, code) -> None:
         if self.conversation_id is not None:
             await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+        if self.keeper is not None:
+            self.keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.keeper
+        if self.session is not None:
+            await sync_to_async(webchat_session_close, thread_sensitive=False)(session=self.session)
+
+    async def _keep_place(self) -> None:
+        """Renew the connection's place in the limits while it is open (a dead process's lapses)."""
+        while True:
+            await asyncio.sleep(KEEP_EVERY_SECONDS)
+            try:
+                await sync_to_async(webchat_connection_keep, thread_sensitive=False)(
+                    site_key=self.session.site.key, ip=self.session.ip, connection=self.session.connection
+                )
+            except Exception:  # Redis away for a moment: the next round tries again
+                logger.warning("Web chat: the connection's place could not be renewed", exc_info=True)
 
     async def _follow(self, conversation_id: int) -> None:
         if self.conversation_id == conversation_id:
@@ -155,6 +191,9 @@ class WebchatConsumer(EngagementJsonConsumer):
                 client_id=client_id,
                 body=content.get("body"),
             )
+        except WebchatLimitReached as refusal:
+            await self.send_error(refusal.code, refusal.message, client_id=client_id, retry_after=refusal.retry_after)
+            return
         except ApplicationError as refusal:
             await self.send_error(refusal.code, refusal.message, client_id=client_id)
             return

@@ -26,6 +26,7 @@ from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start, message_add
 from engagement.selfservice.services import selfservice_on_customer_message
+from engagement.webchat.limits import webchat_connection_admit, webchat_connection_release, webchat_conversation_admit
 from engagement.webchat.models import SiteKey
 from engagement.webchat.selectors import visitor_conversation_current, visitor_conversation_latest
 
@@ -110,6 +111,8 @@ class WebchatSession:
     visitor: str
     token: str
     conversation: Conversation | None
+    ip: str  # the client's address (cea.common.client_ip), which the limits count
+    connection: str  # the connection's place in the limits (its channel name)
 
 
 def _page_address(page: str) -> str:
@@ -120,19 +123,25 @@ def _page_address(page: str) -> str:
     return page
 
 
-def webchat_session_open(*, site_key: str, origin: str, token: str = "", page: str = "") -> WebchatSession:
-    """Let a widget in: the site key is active and ``origin`` is one of its allowed origins.
+def webchat_session_open(
+    *, site_key: str, origin: str, ip: str, connection: str, token: str = "", page: str = ""
+) -> WebchatSession:
+    """Let a widget in: the site key is active, ``origin`` is one of its allowed origins, and
+    neither the client's address ``ip`` nor the site key has all its connections open.
 
     The visitor is the one in ``token`` when this site signed it, else a new visitor. Their
     current conversation (open, or ended within the last hour so that a reconnecting widget
     still sees the end) is resumed; none is created until the first message.
-    Refusals: ``PermissionDenied`` with code ``unknown_site_key`` or ``origin_not_allowed``.
+    Refusals: ``PermissionDenied`` with code ``unknown_site_key`` or ``origin_not_allowed``;
+    ``WebchatLimitReached`` (``too_many_connections``). A session let in holds a place until
+    ``webchat_session_close``.
     """
     site = SiteKey.objects.select_related("team").filter(key=site_key or "", is_active=True).first()
     if site is None:
         raise PermissionDenied("This site key is unknown or inactive.", code="unknown_site_key")
     if not site_origin_allowed(site=site, origin=origin):
         raise PermissionDenied("This website may not use this chat.", code="origin_not_allowed")
+    webchat_connection_admit(site_key=site.key, ip=ip, connection=connection)
     visitor = visitor_from_token(site=site, token=token)
     if visitor is None:
         if token:
@@ -145,7 +154,14 @@ def webchat_session_open(*, site_key: str, origin: str, token: str = "", page: s
         visitor=visitor,
         token=token,
         conversation=visitor_conversation_current(visitor=visitor),
+        ip=ip,
+        connection=connection,
     )
+
+
+def webchat_session_close(*, session: WebchatSession) -> None:
+    """The widget's connection closed: give back its place in the limits."""
+    webchat_connection_release(site_key=session.site.key, ip=session.ip, connection=session.connection)
 
 
 # --- Conversations and messages -------------------------------------------------------------
@@ -155,10 +171,13 @@ def webchat_conversation_open(*, session: WebchatSession) -> Conversation:
     """The visitor's open conversation, or a new one for their next chat; idempotent.
 
     Two tabs of one visitor opening at once count the same ``n`` and so get one conversation.
+    A new one counts against the new conversations a minute of the client's address and of the
+    site key: ``WebchatLimitReached`` (``too_many_conversations``) beyond them.
     """
     latest = visitor_conversation_latest(visitor=session.visitor)
     if latest is not None and latest.status != ConversationStatus.ENDED:
         return latest
+    webchat_conversation_admit(site_key=session.site.key, ip=session.ip)
     number = Conversation.objects.filter(channel=Channel.CHAT, visitor=session.visitor).count() + 1
     site = session.site
     conversation, created = conversation_start(

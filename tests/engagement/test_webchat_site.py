@@ -64,7 +64,9 @@ def test_an_origin_must_match_scheme_host_and_port_exactly():
 def test_the_page_a_widget_reports_is_kept_only_as_a_short_http_address(page, kept):
     site = SiteKey.objects.create(name="Shop", allowed_origins=["https://shop.example"])
     # When
-    session = webchat_session_open(site_key=site.key, origin="https://shop.example", page=page)
+    session = webchat_session_open(
+        site_key=site.key, origin="https://shop.example", ip="203.0.113.9", connection="test", page=page
+    )
     # Then
     assert session.page == kept
 
