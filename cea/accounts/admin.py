@@ -13,7 +13,10 @@ from cea.common.roles import Role
 
 @admin.register(Team)
 class TeamAdmin(RoleModelAdmin):
+    """Supervisors see their own teams (and pick only them in other forms); administrators manage teams."""
+
     change_roles = add_roles = (Role.ADMIN,)
+    team_paths = ("id",)
     list_display = ["name", "member_count", "created_at"]
     search_fields = ["name"]
 
@@ -27,6 +30,8 @@ class UserAdmin(RoleModelAdmin, DjangoUserAdmin):
     """Users and their roles: administrators only. Staff flags follow the role."""
 
     view_roles = change_roles = add_roles = (Role.ADMIN,)
+    # Not a page for supervisors, but the scope of every user choice (assignee, agent) they make.
+    team_paths = ("teams",)
     list_display = ["username", "get_full_name", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "teams"]
     search_fields = ["username", "first_name", "last_name", "email"]

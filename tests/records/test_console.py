@@ -264,9 +264,10 @@ def test_a_supervisor_cannot_create_a_customer_in_another_team(client, superviso
     response = client.post(
         "/admin/records/customer/add/", {**data, "given_name": "Carol", "family_name": "White", "team": team_b.pk}
     )
+    # Only the supervisor's own teams are choices: another team's id is refused by the form.
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "__all__": ["You cannot assign records to the team 'Team B': you are not in it."]
+        "team": ["Select a valid choice. That choice is not one of the available choices."]
     }
     assert Customer.objects.count() == 0
 
@@ -305,8 +306,11 @@ def test_an_assignee_outside_the_cases_team_is_a_form_error(client, supervisor, 
     client.force_login(supervisor)
     data = _form_data(client.get(f"/admin/records/case/{case.pk}/change/"))
     response = client.post(f"/admin/records/case/{case.pk}/change/", {**data, "assignee": agent_b.pk})
+    # agent_b is in no team of the supervisor's, so not even a choice.
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {"assignee": [f"{agent_b} is not in the team Team A."]}
+    assert response.context["adminform"].form.errors == {
+        "assignee": ["Select a valid choice. That choice is not one of the available choices."]
+    }
     case.refresh_from_db()
     assert case.assignee_id is None
 
