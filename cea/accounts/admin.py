@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
 from cea.accounts.models import ApiScope, ApiToken, Team, User
 from cea.accounts.services import api_token_create, api_token_revoke, user_set_role
-from cea.common.admin import RoleModelAdmin, run_service_action
+from cea.common.admin import RoleModelAdmin, SecretOnceMixin, run_service_action
 from cea.common.roles import Role
 
 
@@ -65,7 +65,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(RoleModelAdmin):
+class ApiTokenAdmin(SecretOnceMixin, RoleModelAdmin):
     """API tokens: the secret is shown once, on creation; afterwards only its prefix."""
 
     view_roles = change_roles = add_roles = (Role.ADMIN,)
@@ -97,8 +97,8 @@ class ApiTokenAdmin(RoleModelAdmin):
             expires_at=form.cleaned_data["expires_at"],
         )
         obj.pk = token.pk
-        self.message_user(
-            request, f"Token created. Copy it now, it will not be shown again: {plaintext}", messages.WARNING
+        self.show_secret_once(
+            request, intro="Token created. Copy it now, it will not be shown again.", secret=plaintext
         )
 
     @admin.action(description="Revoke selected tokens")

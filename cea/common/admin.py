@@ -18,6 +18,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from cea.common.errors import ApplicationError
 from cea.common.roles import Role, is_admin, role_of, sees_everything, team_ids_of
@@ -132,6 +134,37 @@ class ParentRoleInline(TeamScopeMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._parent().has_change_permission(request, obj)
+
+
+class SecretOnceMixin:
+    """Shows a secret made on creation (a token, a signing secret) once, in the answer to the add form.
+
+    Never through ``messages``: their default storage is a cookie, which would carry the secret to
+    the browser's cookie jar and back on the next request.
+    """
+
+    once_template = "admin/secret_once.html"
+
+    def show_secret_once(self, request, *, intro: str, secret: str) -> None:
+        request._cea_secret_once = (intro, secret)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        shown = getattr(request, "_cea_secret_once", None)
+        if shown is None:
+            return super().response_add(request, obj, post_url_continue)
+        intro, secret = shown
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{opts.verbose_name.capitalize()} created",
+            "opts": opts,
+            "object": obj,
+            "intro": intro,
+            "secret": secret,
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        }
+        # Admin views are never cached (``never_cache``: no-store, private).
+        return TemplateResponse(request, self.once_template, context)
 
 
 def run_service_action(modeladmin, request, queryset, service, success: str) -> None:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.forms import MultipleChoiceField, MultiWidget
 
 from cea.accounts.models import ApiToken
@@ -382,16 +383,16 @@ def test_creating_a_token_shows_the_plaintext_once_and_stores_its_digest(client,
         "/admin/accounts/apitoken/add/",
         {**data, "user": integration_user.pk, "name": "ERP sync", "scopes": ["customers:read", "cases:write"]},
     )
-    # Then
-    assert response.status_code == 302
+    # Then the answer to the form itself shows the token, once, and is not to be cached
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"].split(", ")
     token = ApiToken.objects.get()
-    warnings = [text for level, text in _messages(response) if level == "warning"]
-    assert len(warnings) == 1
-    match = re.fullmatch(
-        r"Token created\. Copy it now, it will not be shown again: (cea_(\w{12})_([\w-]{43}))", warnings[0]
-    )
-    assert match is not None, warnings[0]
-    plaintext, prefix, secret = match.groups()
+    page = response.content.decode()
+    match = re.search(r'data-testid="secret-once">cea_(\w{12})_([\w-]{43})<', page)
+    assert match is not None, page
+    prefix, secret = match.groups()
+    assert page.count(secret) == 1
+    assert "Copy it now, it will not be shown again." in page
     assert (token.user_id, token.name, token.scopes, token.prefix) == (
         integration_user.pk,
         "ERP sync",
@@ -399,13 +400,38 @@ def test_creating_a_token_shows_the_plaintext_once_and_stores_its_digest(client,
         prefix,
     )
     assert token.digest == hashlib.sha256(secret.encode()).hexdigest()
-    # The redirect shows the message once; afterwards the secret is nowhere to be seen.
-    shown = client.get(response["Location"]).content.decode()
-    assert plaintext in shown
+    # Afterwards the secret is nowhere to be seen
     for path in ["/admin/accounts/apitoken/", f"/admin/accounts/apitoken/{token.pk}/change/"]:
         page = client.get(path).content.decode()
         assert secret not in page
         assert prefix in page
+
+
+TOKEN = re.compile(r"cea_\w{12}_[\w-]{43}")
+
+
+def _cookie_texts(response) -> list[str]:
+    """Every cookie value the response sets, and the messages cookie decoded (signed, maybe compressed)."""
+    texts = [morsel.value for morsel in response.cookies.values()]
+    storage = CookieStorage(response.wsgi_request)
+    if storage.cookie_name in response.cookies and response.cookies[storage.cookie_name].value:
+        texts += [message.message for message in storage._decode(response.cookies[storage.cookie_name].value) or []]
+    return texts
+
+
+@pytest.mark.django_db
+def test_a_new_tokens_plaintext_travels_in_no_cookie(client, admin_user, integration_user):
+    # Given an admin on the add form
+    client.force_login(admin_user)
+    data = _form_data(client.get("/admin/accounts/apitoken/add/"))
+    # When they create a token
+    response = client.post(
+        "/admin/accounts/apitoken/add/",
+        {**data, "user": integration_user.pk, "name": "ERP sync", "scopes": ["cases:read"]},
+    )
+    # Then no cookie the answer sets carries a token, and the creator has it on the page, once
+    assert [text for text in _cookie_texts(response) if TOKEN.search(text)] == []
+    assert len(TOKEN.findall(response.content.decode())) == 1
 
 
 @pytest.mark.django_db
