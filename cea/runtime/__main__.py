@@ -107,7 +107,7 @@ def _sample_systems(port: int) -> list[str]:
     """The arguments of ``python -m integration.sample_systems serve`` (and, from ``--port-base``
     on, of ``load_demo_connectors``): the legacy systems on loopback ports from
     ``CEA_SAMPLE_SYSTEMS_PORT_BASE`` (default: the web port + 100), their secrets under the data
-    folder, the legacy customer database beside CEA's (``<name>_legacy``)."""
+    folder (inside the connectors' secret folder), the legacy customer database beside CEA's (``<name>_legacy``)."""
     import dj_database_url
 
     from integration.sample_systems.demo import legacy_database_url
@@ -116,7 +116,7 @@ def _sample_systems(port: int) -> list[str]:
     state = embedded.read_state()
     database_url = os.environ.get("DATABASE_URL") or (state.database_url if state else "")
     legacy_url = legacy_database_url(dj_database_url.parse(database_url))
-    secrets_dir = embedded.data_dir() / "sample-systems"
+    secrets_dir = embedded.connector_secret_dir() / "sample-systems"
     return [
         "--host",
         "127.0.0.1",

@@ -62,20 +62,20 @@ def test_a_connector_saved_in_the_console_gets_its_schedule(client, admin_user, 
 
 
 def test_secrets_are_refused_in_settings_and_never_shown(client, admin_user, tmp_path, monkeypatch):
-    monkeypatch.setenv("CUSTMAST_SECRET", "s3cr3t-never-shown")
+    monkeypatch.setenv("CEA_CONNECTOR_CUSTMAST_SECRET", "s3cr3t-never-shown")
     client.force_login(admin_user)
     settings = {**customer_master.connector_settings(tmp_path), "password": "hunter2"}
 
     refused = client.post("/admin/integration/connector/add/", _connector_form(tmp_path, settings=json.dumps(settings)))
     saved = client.post(
-        "/admin/integration/connector/add/", _connector_form(tmp_path, credential_env="CUSTMAST_SECRET")
+        "/admin/integration/connector/add/", _connector_form(tmp_path, credential_env="CEA_CONNECTOR_CUSTMAST_SECRET")
     )
 
     assert refused.status_code == 200
     assert "Secrets are not kept in settings (password)" in str(refused.context["adminform"].form.errors)
     assert saved.status_code == 302
     page = client.get(f"/admin/integration/connector/{Connector.objects.get().pk}/change/")
-    assert b"CUSTMAST_SECRET" in page.content
+    assert b"CEA_CONNECTOR_CUSTMAST_SECRET" in page.content
     assert b"s3cr3t-never-shown" not in page.content
 
 
