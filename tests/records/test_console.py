@@ -373,16 +373,19 @@ def test_an_invalid_transition_action_reports_each_refused_row(client, superviso
 # --- API tokens ---------------------------------------------------------------------------------
 
 
+def _create_token(client, admin, owner, scopes: list[str]):
+    """The answer to an admin's add form for a token of ``owner`` named "ERP sync"."""
+    client.force_login(admin)
+    data = _form_data(client.get("/admin/accounts/apitoken/add/"))
+    return client.post(
+        "/admin/accounts/apitoken/add/", {**data, "user": owner.pk, "name": "ERP sync", "scopes": scopes}
+    )
+
+
 @pytest.mark.django_db
 def test_creating_a_token_shows_the_plaintext_once_and_stores_its_digest(client, admin_user, integration_user):
-    # Given
-    client.force_login(admin_user)
-    data = _form_data(client.get("/admin/accounts/apitoken/add/"))
-    # When
-    response = client.post(
-        "/admin/accounts/apitoken/add/",
-        {**data, "user": integration_user.pk, "name": "ERP sync", "scopes": ["customers:read", "cases:write"]},
-    )
+    # When an admin creates a token
+    response = _create_token(client, admin_user, integration_user, ["customers:read", "cases:write"])
     # Then the answer to the form itself shows the token, once, and is not to be cached
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"].split(", ")
@@ -421,14 +424,8 @@ def _cookie_texts(response) -> list[str]:
 
 @pytest.mark.django_db
 def test_a_new_tokens_plaintext_travels_in_no_cookie(client, admin_user, integration_user):
-    # Given an admin on the add form
-    client.force_login(admin_user)
-    data = _form_data(client.get("/admin/accounts/apitoken/add/"))
-    # When they create a token
-    response = client.post(
-        "/admin/accounts/apitoken/add/",
-        {**data, "user": integration_user.pk, "name": "ERP sync", "scopes": ["cases:read"]},
-    )
+    # When an admin creates a token
+    response = _create_token(client, admin_user, integration_user, ["cases:read"])
     # Then no cookie the answer sets carries a token, and the creator has it on the page, once
     assert [text for text in _cookie_texts(response) if TOKEN.search(text)] == []
     assert len(TOKEN.findall(response.content.decode())) == 1
