@@ -340,6 +340,11 @@ CEA_OUTBOX_SWEEP_SECONDS = env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)
 CEA_OUTBOX_MAX_ATTEMPTS = env_int("CEA_OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
 CEA_OUTBOX_RETRY_BASE_SECONDS = env_int("CEA_OUTBOX_RETRY_BASE_SECONDS", 5, minimum=1)
 CEA_OUTBOX_RETRY_MAX_SECONDS = env_int("CEA_OUTBOX_RETRY_MAX_SECONDS", 3600, minimum=1)
+# Where a connector's secret may come from: environment variables whose name has this prefix, and
+# files inside this folder (after symlinks and ``..`` are resolved). Nothing else (SECRET_KEY,
+# DATABASE_URL, .data/secret_key, /etc/shadow) can be named, and so shipped to a back-end.
+CEA_CONNECTOR_SECRET_ENV_PREFIX = env_str("CEA_CONNECTOR_SECRET_ENV_PREFIX", "CEA_CONNECTOR_")
+CEA_CONNECTOR_SECRET_DIR = env_str("CEA_CONNECTOR_SECRET_DIR", str(embedded.connector_secret_dir()))
 
 # --- Records --------------------------------------------------------------------------------
 

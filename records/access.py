@@ -11,19 +11,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
-from cea.common.roles import can_supervise, role_of, sees_everything
+from cea.common.roles import can_supervise, role_of, sees_everything, team_ids_of
 from records.cases.models import Case, CaseNote
 from records.customers.models import Customer
 from records.interactions.models import Interaction
-
-
-def team_ids_of(user) -> frozenset[int]:
-    """The ids of the user's teams, read once per user object."""
-    cached = getattr(user, "_cea_team_ids", None)
-    if cached is None:
-        cached = frozenset(user.teams.values_list("id", flat=True)) if user.is_authenticated else frozenset()
-        user._cea_team_ids = cached
-    return cached
 
 
 def _as_id(value) -> int | None:
@@ -187,6 +178,12 @@ def default_team_of(user):
     if len(teams) != 1:
         raise ValidationFailed("Choose the team the record belongs to.", fields={"team": "Choose one of your teams."})
     return teams[0]
+
+
+def require_customer_visible(user, customer: Customer) -> None:
+    """Attaching a record (a case) to ``customer`` needs sight of it, whatever team the record goes to."""
+    if user is not None and not customer_visible(user, customer):
+        raise PermissionDenied("This customer belongs to a team you are not in.")
 
 
 def require_supervisor(user, action: str) -> None:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 
-from cea.common.admin import RoleModelAdmin, run_service_action
+from cea.common.admin import ParentRoleInline, RoleModelAdmin, run_service_action
 from cea.common.errors import ApplicationError
-from cea.common.roles import sees_everything
-from records.access import team_ids_of
 from records.cases.models import Case, CaseNote, CaseTransition, SlaPolicy
 from records.cases.services import case_check, case_create, case_transition, case_update
 from records.customers.models import Consent, Customer
@@ -31,33 +28,16 @@ def _form_errors_from(form: forms.ModelForm, error: ApplicationError) -> None:
         form.add_error(name if name in form.fields else None, messages)
 
 
-def _by_team(request, queryset, *fields: str):
-    """Rows whose ``fields`` point at one of the user's teams (all rows for administrators)."""
-    if sees_everything(request.user):
-        return queryset
-    teams = team_ids_of(request.user)
-    match = Q()
-    for field in fields:
-        match |= Q(**{f"{field}__in": teams})
-    return queryset.filter(match)
-
-
 # --- Customers ------------------------------------------------------------------------------
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ParentRoleInline):
     """Rows shown beside their parent; they change through their own services, not here."""
 
-    extra = 0
     can_delete = False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    # Role-based like the parent's admin, not Django's per-model permissions (which supervisors
-    # do not have): whoever may open the parent row sees these rows.
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self.admin_site.get_model_admin(self.parent_model).has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -120,6 +100,7 @@ class ServiceFormAdmin(RoleModelAdmin):
 @admin.register(Customer)
 class CustomerAdmin(ServiceFormAdmin):
     form = CustomerForm
+    team_paths = ("team",)
     list_display = ["__str__", "email", "phone", "value_tier", "segment", "team", "status", "created_at"]
     list_filter = ["status", "value_tier", "segment", "team", "language", "preferred_channel"]
     search_fields = ["search_name", "email", "phone", "identities__value", "=id"]
@@ -147,9 +128,6 @@ class CustomerAdmin(ServiceFormAdmin):
         ("Insights and merge", {"fields": ["scores", "scores_updated_at", "status", "merged_into", "merged_at"]}),
         ("Journey", {"fields": ["timeline"]}),
     ]
-
-    def scope_queryset(self, request, queryset):
-        return _by_team(request, queryset, "team")
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE_FIELDS}
@@ -226,6 +204,7 @@ def _transition_action(transition: CaseTransition):
 @admin.register(Case)
 class CaseAdmin(ServiceFormAdmin):
     form = CaseForm
+    team_paths = ("team",)
     list_display = [
         "reference",
         "subject",
@@ -259,9 +238,6 @@ class CaseAdmin(ServiceFormAdmin):
     ]
     actions = [_transition_action(t) for t in CaseTransition]
 
-    def scope_queryset(self, request, queryset):
-        return _by_team(request, queryset, "team")
-
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "customer"] if obj else self.readonly_fields
 
@@ -280,6 +256,8 @@ class CaseAdmin(ServiceFormAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(RoleModelAdmin):
+    """Global: supervisors read the policies, administrators set them."""
+
     list_display = [
         "name",
         "priority",
@@ -297,6 +275,7 @@ class InteractionAdmin(RoleModelAdmin):
     """Finished conversations are records of what happened: read-only in the console."""
 
     change_roles = add_roles = ()
+    team_paths = ("team", "customer__team")
     list_display = [
         "started_at",
         "channel",
@@ -313,9 +292,6 @@ class InteractionAdmin(RoleModelAdmin):
     search_fields = ["external_id", "customer__search_name", "=customer__id", "agent__username"]
     list_select_related = ["customer", "agent", "case"]
     date_hierarchy = "started_at"
-
-    def scope_queryset(self, request, queryset):
-        return _by_team(request, queryset, "team", "customer__team")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

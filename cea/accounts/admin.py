@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
@@ -13,13 +13,16 @@ from cea.accounts.services import (
     user_set_role,
     user_set_teams,
 )
-from cea.common.admin import RoleModelAdmin, run_service_action
+from cea.common.admin import RoleModelAdmin, SecretOnceMixin, run_service_action
 from cea.common.roles import Role
 
 
 @admin.register(Team)
 class TeamAdmin(RoleModelAdmin):
+    """Supervisors see their own teams (and pick only them in other forms); administrators manage teams."""
+
     change_roles = add_roles = (Role.ADMIN,)
+    team_paths = ("id",)
     list_display = ["name", "member_count", "created_at"]
     search_fields = ["name"]
 
@@ -33,6 +36,8 @@ class UserAdmin(RoleModelAdmin, DjangoUserAdmin):
     """Users and their roles: administrators only. Staff flags follow the role."""
 
     view_roles = change_roles = add_roles = (Role.ADMIN,)
+    # Not a page for supervisors, but the scope of every user choice (assignee, agent) they make.
+    team_paths = ("teams",)
     list_display = ["username", "get_full_name", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "teams"]
     search_fields = ["username", "first_name", "last_name", "email"]
@@ -79,7 +84,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(RoleModelAdmin):
+class ApiTokenAdmin(SecretOnceMixin, RoleModelAdmin):
     """API tokens: the secret is shown once, on creation; afterwards only its prefix."""
 
     view_roles = change_roles = add_roles = (Role.ADMIN,)
@@ -111,8 +116,8 @@ class ApiTokenAdmin(RoleModelAdmin):
             expires_at=form.cleaned_data["expires_at"],
         )
         obj.pk = token.pk
-        self.message_user(
-            request, f"Token created. Copy it now, it will not be shown again: {plaintext}", messages.WARNING
+        self.show_secret_once(
+            request, intro="Token created. Copy it now, it will not be shown again.", secret=plaintext
         )
 
     @admin.action(description="Revoke selected tokens")

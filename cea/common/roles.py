@@ -36,3 +36,12 @@ def can_supervise(user) -> bool:
 
 def is_admin(user) -> bool:
     return role_of(user) == Role.ADMIN
+
+
+def team_ids_of(user) -> frozenset[int]:
+    """The ids of the user's teams, read once per user object."""
+    cached = getattr(user, "_cea_team_ids", None)
+    if cached is None:
+        cached = frozenset(user.teams.values_list("id", flat=True)) if user.is_authenticated else frozenset()
+        user._cea_team_ids = cached
+    return cached

@@ -139,14 +139,14 @@ def _sample_systems(port: int, env: dict[str, str]) -> list[str]:
     """The arguments of ``python -m integration.sample_systems serve`` (and, from ``--port-base``
     on, of ``load_demo_connectors``): the legacy systems on loopback ports from
     ``CEA_SAMPLE_SYSTEMS_PORT_BASE`` (default: the web port + 100), their secrets under the data
-    folder, the legacy customer database beside CEA's (``<name>_legacy``)."""
+    folder (inside the connectors' secret folder), the legacy customer database beside CEA's (``<name>_legacy``)."""
     import dj_database_url
 
     from integration.sample_systems.demo import legacy_database_url
 
     base = env_int("CEA_SAMPLE_SYSTEMS_PORT_BASE", min(port + 100, 65000), minimum=1, maximum=65533)
     legacy_url = legacy_database_url(dj_database_url.parse(env["DATABASE_URL"]))
-    secrets_dir = embedded.data_dir() / "sample-systems"
+    secrets_dir = embedded.connector_secret_dir() / "sample-systems"
     return [
         "--host",
         "127.0.0.1",

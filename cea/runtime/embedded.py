@@ -38,6 +38,14 @@ def data_dir() -> Path:
     return Path(os.environ.get("CEA_DATA_DIR") or PROJECT_DIR / ".data").resolve()
 
 
+def connector_secret_dir() -> Path:
+    """The folder connectors' secret files must be in (``CEA_CONNECTOR_SECRET_DIR``).
+
+    The demo's sample systems keep theirs in its ``sample-systems`` folder.
+    """
+    return Path(os.environ.get("CEA_CONNECTOR_SECRET_DIR") or data_dir() / "connector-secrets").resolve()
+
+
 def state_file(root: Path | None = None) -> Path:
     return (root or data_dir()) / "runtime.json"
 

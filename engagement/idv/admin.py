@@ -7,10 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cea.common.admin import RoleModelAdmin, run_service_action
-from cea.common.roles import sees_everything
 from engagement.idv.models import VerificationLock
 from engagement.idv.services import verification_lock_clear
-from records.access import team_ids_of
 
 
 class LockedNowFilter(admin.SimpleListFilter):
@@ -46,6 +44,7 @@ class VerificationLockAdmin(RoleModelAdmin):
     readonly_fields = fields
     actions = ["clear_locks"]
     add_roles = ()
+    team_paths = ("customer__team",)
 
     @admin.display(boolean=True, description="Locked now")
     def locked_now(self, lock: VerificationLock) -> bool:
@@ -54,11 +53,6 @@ class VerificationLockAdmin(RoleModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         # The list's action needs "change"; a row itself is never edited by hand.
         return obj is None and super().has_change_permission(request)
-
-    def scope_queryset(self, request, queryset):
-        if sees_everything(request.user):
-            return queryset
-        return queryset.filter(customer__team_id__in=team_ids_of(request.user))
 
     @admin.action(description="Clear the verification lock of the selected customers", permissions=["change"])
     def clear_locks(self, request, queryset) -> None:

@@ -1,7 +1,9 @@
 """The console for routing: queues and their rules, skills, agents' capacity and skills, codes.
 
-Supervisors and administrators configure routing; work items, offers and presence changes are
-read-only records (they change only through the router).
+Queues, skills, channel loads and codes are global configuration: administrators change them,
+supervisors read them. Supervisors set their own teams' agents' channels, capacity and skills.
+Work items, offers and presence changes are read-only records (they change only through the
+router), scoped to the supervisor's teams.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from cea.common.admin import RoleModelAdmin
+from cea.common.admin import ParentRoleInline, RoleModelAdmin
 from cea.common.errors import ValidationFailed
 from engagement.routing.models import (
     AgentProfile,
@@ -25,28 +27,6 @@ from engagement.routing.models import (
     WrapUpCode,
 )
 from engagement.routing.rules import Step, steps_validate
-
-
-class ParentPermissionInline(admin.TabularInline):
-    """An inline editable by whoever may change its parent (role-based, like the parent's admin)."""
-
-    extra = 0
-    parent_model: type
-
-    def _parent(self):
-        return self.admin_site.get_model_admin(self.parent_model)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._parent().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return self._parent().has_change_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._parent().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self._parent().has_change_permission(request, obj)
 
 
 class RoutingStepFormSet(forms.BaseInlineFormSet):
@@ -78,9 +58,8 @@ class RoutingStepFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(problem.message) from problem
 
 
-class RoutingStepInline(ParentPermissionInline):
+class RoutingStepInline(ParentRoleInline):
     model = RoutingStep
-    parent_model = Queue
     formset = RoutingStepFormSet
     fk_name = "queue"
     fields = ["position", "until_seconds", "skill", "min_proficiency", "overflow_to"]
@@ -115,9 +94,8 @@ class SkillAdmin(RoleModelAdmin):
     search_fields = ["name"]
 
 
-class AgentSkillInline(ParentPermissionInline):
+class AgentSkillInline(ParentRoleInline):
     model = AgentSkill
-    parent_model = AgentProfile
     fields = ["skill", "proficiency"]
 
 
@@ -126,6 +104,7 @@ class AgentProfileAdmin(RoleModelAdmin):
     """Agents as the router sees them: channels, capacity units and skills; presence is read-only here."""
 
     inlines = [AgentSkillInline]
+    team_paths = ("user__teams",)
     list_display = ["user", "presence", "reason", "load_units", "capacity_units", "presence_since", "connections"]
     list_filter = ["presence"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
@@ -169,6 +148,7 @@ class ReadOnlyAdmin(RoleModelAdmin):
 
 @admin.register(WorkItem)
 class WorkItemAdmin(ReadOnlyAdmin):
+    team_paths = ("queue__team", "conversation__team", "conversation__customer__team")
     list_display = ["pk", "conversation", "queue", "status", "priority", "agent", "enqueued_at", "wait_seconds"]
     list_filter = ["status", "queue", "channel"]
     list_select_related = ["queue", "agent__user", "conversation"]
@@ -176,6 +156,7 @@ class WorkItemAdmin(ReadOnlyAdmin):
 
 @admin.register(Offer)
 class OfferAdmin(ReadOnlyAdmin):
+    team_paths = ("work_item__queue__team", "work_item__conversation__team", "agent__user__teams")
     list_display = ["pk", "work_item", "agent", "status", "offered_at", "ended_at", "reason"]
     list_filter = ["status"]
     list_select_related = ["agent__user", "work_item"]
@@ -183,6 +164,7 @@ class OfferAdmin(ReadOnlyAdmin):
 
 @admin.register(PresenceChange)
 class PresenceChangeAdmin(ReadOnlyAdmin):
+    team_paths = ("agent__user__teams",)
     list_display = ["agent", "presence", "reason", "started_at", "ended_at", "cause"]
     list_filter = ["presence", "cause"]
     list_select_related = ["agent__user", "reason"]

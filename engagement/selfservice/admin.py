@@ -1,4 +1,4 @@
-"""The console for self-service: flows and knowledge articles."""
+"""The console for self-service: flows and knowledge articles (global configuration: administrators edit)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, JSONField, TextField
 
-from cea.common.admin import RoleModelAdmin
+from cea.common.admin import ADMINS, ParentRoleInline, RoleModelAdmin
 from cea.common.errors import ApplicationError
-from cea.common.roles import Role
 from engagement.selfservice.definition import StepDef, flow_fields_problems, flow_steps_problems
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 from engagement.selfservice.selectors import knowledge_search
@@ -74,10 +73,9 @@ class FlowStepFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(problems.general)
 
 
-class FlowStepInline(admin.TabularInline):
+class FlowStepInline(ParentRoleInline):
     model = FlowStep
     formset = FlowStepFormSet
-    extra = 0
     min_num = 0
     fields = ["position", "key", "kind", "prompt", "options", "next_step"]
     formfield_overrides = {
@@ -85,26 +83,10 @@ class FlowStepInline(admin.TabularInline):
         JSONField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 48})},
     }
 
-    # Whoever may change the flow edits its steps (role-based, like the flow's admin).
-    def _may_change_flow(self, request, obj=None) -> bool:
-        return self.admin_site.get_model_admin(Flow).has_change_permission(request, obj)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self.admin_site.get_model_admin(Flow).has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return self._may_change_flow(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._may_change_flow(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self._may_change_flow(request, obj)
-
 
 @admin.register(Flow)
 class FlowAdmin(RoleModelAdmin):
-    """Self-service flows with their steps; supervisors and administrators configure them.
+    """Self-service flows with their steps: global, so administrators configure them and supervisors read them.
 
     The options of a step depend on its kind (see FlowStep): a menu's choices, an ask's
     variable and pattern, a look-up's name and inputs, a branch's variable and cases.
@@ -115,7 +97,7 @@ class FlowAdmin(RoleModelAdmin):
     list_display = ["name", "intent", "menu_key", "queue", "is_active", "step_count", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "intent", "trigger_phrases"]
-    delete_roles = (Role.SUPERVISOR, Role.ADMIN)
+    delete_roles = ADMINS
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(step_total=Count("steps"))
@@ -148,13 +130,14 @@ class KnowledgeArticleForm(forms.ModelForm):
 
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(RoleModelAdmin):
-    """Answers for self-service and agents; saved through the service that keeps the search vector."""
+    """Answers for self-service and agents (global: administrators edit, supervisors read); saved through
+    the service that keeps the search vector."""
 
     form = KnowledgeArticleForm
     list_display = ["title", "keywords", "language", "is_published", "updated_at"]
     list_filter = ["is_published", "language"]
     search_fields = ["title", "keywords"]
-    delete_roles = (Role.SUPERVISOR, Role.ADMIN)
+    delete_roles = ADMINS
 
     def get_search_results(self, request, queryset, search_term):
         # The console finds articles the way self-service does (full-text, stemmed), and by title.

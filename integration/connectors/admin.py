@@ -1,8 +1,9 @@
 """The console for connectors: administrators only; secrets are named, never stored or shown.
 
 ``credential_env`` and ``credential_file`` hold the *name* of an environment variable and the
-*path* of a secret file; settings that look like secrets are refused, so that nothing secret is
-ever saved in the database or shown back. Saving a connector writes its sync schedule
+*path* of a secret file, from an allow-list (``integration.connectors.credentials``: a name
+prefix, a folder); settings that look like secrets are refused, so that nothing secret is ever
+saved in the database or shown back. Saving a connector writes its sync schedule
 (``settings["schedule_seconds"]``) into django-celery-beat, where it can be paused or edited.
 
 Each connector shows its aggregated-view circuit breaker as Redis holds it now (read-only), and
@@ -19,6 +20,7 @@ from cea.common.errors import ApplicationError
 from cea.common.roles import Role
 from integration.aggregation.selectors import connector_breaker_view
 from integration.aggregation.services import connector_breaker_reset
+from integration.connectors.credentials import credential_env_problem, credential_file_problem
 from integration.connectors.flatfile.connector import flatfile_settings_check
 from integration.connectors.models import Connector, ConnectorKind
 from integration.sync.schedules import connector_schedule_ensure, schedule_seconds_of
@@ -75,9 +77,11 @@ class ConnectorForm(forms.ModelForm):
                 f"Secrets are not kept in settings ({', '.join(secrets)}): "
                 "name an environment variable or a secret file instead.",
             )
-        credential_env = cleaned.get("credential_env") or ""
-        if credential_env and not credential_env.replace("_", "").isalnum():
-            self.add_error("credential_env", "The name of an environment variable (letters, digits, _), not a secret.")
+        credential_env, credential_file = cleaned.get("credential_env") or "", cleaned.get("credential_file") or ""
+        if credential_env and (problem := credential_env_problem(credential_env)):
+            self.add_error("credential_env", problem)
+        if credential_file and (problem := credential_file_problem(credential_file)):
+            self.add_error("credential_file", problem)
         try:
             schedule_seconds_of(Connector(settings=settings))
         except ApplicationError as error:

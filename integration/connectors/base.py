@@ -19,9 +19,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
+from django.conf import settings
+
+from integration.connectors.credentials import credential_env_problem, credential_file_resolved, secret_dir
 from integration.connectors.models import Connector
 
 # Canonical fields (what records' services take):
@@ -115,8 +117,19 @@ class BaseConnector:
         return value
 
     def secret(self) -> str:
-        """The connector's secret from its environment variable or its file; never stored, never logged."""
+        """The connector's secret from its environment variable or its file; never stored, never logged.
+
+        Only from the allow-list (``integration.connectors.credentials``), checked again here since a
+        row may predate it or have been written around the console.
+        """
+        name = self.config.name
         if self.config.credential_env:
+            if credential_env_problem(self.config.credential_env) is not None:
+                raise ConnectorError(
+                    f"Connector {name}: the environment variable {self.config.credential_env} does not start with "
+                    f"{settings.CEA_CONNECTOR_SECRET_ENV_PREFIX}; it may not hold a connector's secret.",
+                    permanent=True,
+                )
             value = os.environ.get(self.config.credential_env, "")
             if value:
                 return value
@@ -125,8 +138,11 @@ class BaseConnector:
                 permanent=True,
             )
         if self.config.credential_file:
+            path = credential_file_resolved(self.config.credential_file)
+            if path is None:
+                raise ConnectorError(f"Connector {name}: its secret file is not inside {secret_dir()}.", permanent=True)
             try:
-                return Path(self.config.credential_file).read_text().strip()
+                return path.read_text().strip()
             except OSError as error:
                 raise ConnectorError(
                     f"Connector {self.config.name}: cannot read its secret file ({error.strerror}).", permanent=True

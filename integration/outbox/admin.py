@@ -1,4 +1,7 @@
-"""The console for the outbox: write-backs with their status, attempts and errors; send again."""
+"""The console for the outbox: write-backs with their status, attempts and errors; send again.
+
+Supervisors read the write-backs of their teams' customers; administrators read all and send again.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ class OutboxMessageAdmin(RoleModelAdmin):
     view_roles = (Role.SUPERVISOR, Role.ADMIN)
     change_roles = (Role.ADMIN,)
     add_roles = delete_roles = ()
+    team_paths = ("customer__team",)
     list_display = ["pk", "kind", "connector", "customer", "status", "attempts", "created_at", "delivered_at"]
     list_filter = ["status", "kind", "connector"]
     list_select_related = ["connector", "customer"]

@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         required=True,
         help="billing on N, order management on N+1, the customer database's switches on N+2",
     )
-    run.add_argument("--secrets-dir", type=Path, default=Path(".data/sample-systems"))
+    run.add_argument("--secrets-dir", type=Path, default=Path(".data/connector-secrets/sample-systems"))
     run.add_argument("--legacy-db-url", default="", help="the legacy customer database (PostgreSQL or SQLite)")
     run.add_argument("--customers", type=int, default=seed.DEMO_CUSTOMERS)
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
-"""The console for sync: runs with their counts (read-only), the dead-letter list (replay), files loaded.
+"""The console for sync (administrators): runs with their counts (read-only), the dead-letter list
+(replay), files loaded.
 
 The dead-letter list also shows the holdings that wait for their customer (``permanent`` off):
 they are loaded again automatically (see ``integration.sync.services``) and need no replay unless
@@ -9,16 +10,19 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from cea.common.admin import RoleModelAdmin
+from cea.common.admin import ADMINS, RoleModelAdmin
 from cea.common.errors import ApplicationError
-from cea.common.roles import Role
 from integration.sync.models import ProcessedFile, SyncFailure, SyncRun
 from integration.sync.services import CUSTOMER_WAIT_ATTEMPTS, sync_failures_replay
 
 
 class ReadOnlyAdmin(RoleModelAdmin):
-    """Supervisors and administrators read; nobody edits what a run recorded."""
+    """Administrators read; nobody edits what a run recorded.
 
+    Not supervisors: runs, dead letters and files carry every team's customers' fields.
+    """
+
+    view_roles = ADMINS
     change_roles = add_roles = delete_roles = ()
 
     def get_readonly_fields(self, request, obj=None):
@@ -77,12 +81,6 @@ class SyncFailureAdmin(ReadOnlyAdmin):
     @admin.display(description="reason")
     def short_reason(self, failure: SyncFailure) -> str:
         return failure.reason[:140]
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not self._role_in(request, (Role.ADMIN,)):
-            actions.pop("replay", None)
-        return actions
 
     @admin.action(description="Replay: load the selected items again")
     def replay(self, request, queryset) -> None:

@@ -1,7 +1,7 @@
 """The console for outbound webhooks: subscriptions (secret write-only) and their delivery logs.
 
 Edits go through the webhook services. A subscription's secret is never shown back: leave it
-blank on creation to have one generated (shown once, in the confirmation message), type one
+blank on creation to have one generated (shown once, on the page that answers the form, never in a cookie), type one
 to set it, leave it blank on a change to keep it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
-from cea.common.admin import RoleModelAdmin, run_service_action
+from cea.common.admin import RoleModelAdmin, SecretOnceMixin, run_service_action
 from cea.common.errors import ApplicationError
 from cea.common.roles import Role
 from integration.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -54,7 +54,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(RoleModelAdmin):
+class WebhookSubscriptionAdmin(SecretOnceMixin, RoleModelAdmin):
     form = WebhookSubscriptionForm
     view_roles = change_roles = add_roles = delete_roles = ADMINS
     list_display = ["name", "url", "is_active", "failures_in_row", "disabled_reason", "created_at"]
@@ -80,8 +80,8 @@ class WebhookSubscriptionAdmin(RoleModelAdmin):
                 )
                 obj.pk = created.pk
                 if not secret:
-                    self.message_user(
-                        request, f"The signing secret of {created.name} (shown once): {shown}", messages.WARNING
+                    self.show_secret_once(
+                        request, intro=f"The signing secret of {created.name}, shown once: copy it now.", secret=shown
                     )
         except ApplicationError as error:  # the form checked the fields; a refusal here is rare
             self.message_user(request, error.message, messages.ERROR)

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cea.common.errors import Conflict, ValidationFailed
-from records.access import require_team_allowed, require_team_kept
+from records.access import require_customer_visible, require_team_allowed, require_team_kept
 from records.audit.context import audited
 from records.cases.models import (
     TRANSITIONS,
@@ -95,6 +95,7 @@ def case_create(
     channel: str = "",
 ) -> Case:
     """Open a service request for a customer; its SLA comes from ``sla_policy`` or the priority's default."""
+    require_customer_visible(actor, customer)
     if customer.status == CustomerStatus.MERGED:
         raise Conflict(f"Customer {customer.pk} was merged into {customer.merged_into_id}; open the case there.")
     # The team defaults to the customer's before validating, so that the assignee is checked against it.

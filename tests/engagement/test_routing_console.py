@@ -40,10 +40,10 @@ def billing(db):
     return Skill.objects.create(name="billing")
 
 
-def test_a_supervisor_saves_a_queue_with_widening_steps(client, supervisor, billing):
-    # Given a supervisor in the console and a general queue to overflow to
+def test_an_admin_saves_a_queue_with_widening_steps(client, admin_user, billing):
+    # Given an admin in the console and a general queue to overflow to
     general = Queue.objects.get_or_create(name="general")[0]
-    client.force_login(supervisor)
+    client.force_login(admin_user)
     steps = [
         {"position": 0, "until_seconds": 20, "skill": billing.pk, "min_proficiency": 4, "overflow_to": None},
         {"position": 1, "until_seconds": 60, "skill": billing.pk, "min_proficiency": 2, "overflow_to": None},
@@ -76,9 +76,9 @@ def test_a_supervisor_saves_a_queue_with_widening_steps(client, supervisor, bill
         ),
     ],
 )
-def test_steps_that_break_the_rules_are_refused_and_nothing_is_saved(client, supervisor, billing, steps, problem):
-    # Given a supervisor in the console
-    client.force_login(supervisor)
+def test_steps_that_break_the_rules_are_refused_and_nothing_is_saved(client, admin_user, billing, steps, problem):
+    # Given an admin in the console
+    client.force_login(admin_user)
     for step in steps:
         step["skill"] = billing.pk
     # When they save a queue whose steps contradict each other

@@ -66,12 +66,13 @@ def step_errors(response) -> list[dict]:
 
 
 @pytest.fixture
-def console(client, supervisor):
-    client.force_login(supervisor)
+def console(client, admin_user):
+    # Flows and articles are global configuration: administrators edit them (supervisors read).
+    client.force_login(admin_user)
     return client
 
 
-def test_a_supervisor_adds_a_flow_with_its_steps(console):
+def test_an_admin_adds_a_flow_with_its_steps(console):
     # When
     response = console.post(ADD_FLOW, flow_post([ASK, LOOKUP, END]))
     # Then

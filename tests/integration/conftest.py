@@ -11,3 +11,10 @@ from tests.support import isolated_redis
 @pytest.fixture(autouse=True)
 def _redis(settings):
     yield from isolated_redis(settings)
+
+
+@pytest.fixture(autouse=True)
+def _connector_secrets_in_pytests_folder(settings, tmp_path_factory):
+    """The sample systems' secrets, and the tests' wrong ones, are files under pytest's temporary
+    folder: that is where connectors may read secrets from (CEA_CONNECTOR_SECRET_DIR)."""
+    settings.CEA_CONNECTOR_SECRET_DIR = str(tmp_path_factory.getbasetemp())

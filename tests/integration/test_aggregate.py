@@ -152,12 +152,12 @@ def test_the_overall_deadline_cuts_a_call_its_own_timeout_would_allow(backends):
 def test_errors_are_reported_without_secrets(backends, monkeypatch):
     # Given: billing is down (its error names the URL, which carries the API key) and orders
     # refuses the customer number (a permanent error)
-    monkeypatch.setenv("BILLING_API_KEY", "s3cr3t-key")
+    monkeypatch.setenv("CEA_CONNECTOR_BILLING_API_KEY", "s3cr3t-key")
     customer = make_customer()
     billing, orders = backends("billing"), backends("orders")
     billing.set("down")
     orders.set("refusing")
-    connector_to(billing, credential_env="BILLING_API_KEY")
+    connector_to(billing, credential_env="CEA_CONNECTOR_BILLING_API_KEY")
     connector_to(orders)
     link(customer, "billing", "B-1")
     link(customer, "orders", "O-9")

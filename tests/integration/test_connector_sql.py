@@ -197,9 +197,9 @@ def test_a_password_comes_from_the_secret_never_the_url(monkeypatch):
 
 def test_an_unreachable_database_is_retryable_and_the_secret_stays_out(monkeypatch):
     # Given a database server that is down, and the password in the connector's environment variable
-    monkeypatch.setenv("CEA_TEST_LEGACY_PASSWORD", "s3cret-legacy-password")
+    monkeypatch.setenv("CEA_CONNECTOR_TEST_LEGACY_PASSWORD", "s3cret-legacy-password")
     config = demo.sql_connector(url=f"postgresql://crm@127.0.0.1:{closed_port()}/crm", name="down-db")
-    sql = connector(config, credential_env="CEA_TEST_LEGACY_PASSWORD", timeout_seconds=1)
+    sql = connector(config, credential_env="CEA_CONNECTOR_TEST_LEGACY_PASSWORD", timeout_seconds=1)
 
     # When it reads and checks health
     with pytest.raises(ConnectorError) as down:

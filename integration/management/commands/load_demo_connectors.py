@@ -8,7 +8,6 @@ over SQL). Idempotent: an existing connector of the same name is brought back to
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from celery import chain
@@ -32,7 +31,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port-base", type=int, required=True, help="billing on N, order management on N+1")
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--secrets-dir", type=Path, default=None, help="default: <data folder>/sample-systems")
+        parser.add_argument(
+            "--secrets-dir",
+            type=Path,
+            default=None,
+            help="default: sample-systems in the connectors' secret folder (CEA_CONNECTOR_SECRET_DIR)",
+        )
         parser.add_argument("--legacy-db-url", default="", help="default: this database's server, <name>_legacy")
         parser.add_argument(
             "--sync",
@@ -45,8 +49,8 @@ class Command(BaseCommand):
     ) -> None:
         if not 1 <= port_base <= 65534:
             raise CommandError("--port-base must leave room for two ports.")
-        data_dir = Path(os.environ.get("CEA_DATA_DIR") or Path(settings.BASE_DIR) / ".data")
-        folder = (secrets_dir or data_dir / "sample-systems").resolve()
+        # Connectors read secrets only inside CEA_CONNECTOR_SECRET_DIR (integration.connectors.credentials).
+        folder = (secrets_dir or Path(settings.CEA_CONNECTOR_SECRET_DIR) / "sample-systems").resolve()
         demo.demo_secrets(folder)
         configs = [
             demo.soap_connector(
