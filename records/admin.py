@@ -70,6 +70,8 @@ class CustomerForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.errors:  # a refused field (another team's id) is the error to show, not what its absence implies
+            return cleaned
         changed = {name: cleaned.get(name) for name in self.changed_data if name in EDITABLE_FIELDS}
         try:
             cleaned.update(
