@@ -5,8 +5,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import lxml.html
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from cea.celery import app as celery_app
@@ -492,3 +498,107 @@ def test_nul_characters_in_a_hostile_email_are_dropped_not_a_server_error(gatewa
         "Body text",
         "nulid@example.net",
     )
+
+
+# --- Hostile HTML ------------------------------------------------------------------------------------
+
+# 50,000 unclosed ``<head>`` tags (300 KB): the old regex (``<(script|style|head)\b.*?</\1\s*>``)
+# scanned to the end of the text from each of them, time growing with the square of the size:
+# 0.9 s for 24 KB and 570 s for these 300 KB on the development machine (lxml: 0.02 s).
+HEADS = 50_000
+
+
+def html_email(markup: str, message_id: str = "hostile.1@example.net") -> bytes:
+    return (
+        f"Message-ID: <{message_id}>\r\nFrom: mallory@example.net\r\nSubject: Hi\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    ).encode() + markup.encode()
+
+
+PARSE_IN_A_CHILD = """
+import sys
+import django
+django.setup()
+from engagement.adapters.email import email_parse
+from tests.engagement.test_adapter_email import HEADS, html_email
+raw = html_email("<head>" * HEADS + "<p>Please call me back.</p>")
+print("ready", flush=True)
+sys.stdin.readline()
+print(repr(email_parse(raw).text), flush=True)
+"""
+
+
+def test_an_email_of_50000_unclosed_head_tags_is_made_plain_within_a_generous_deadline():
+    # Given: a process with Django loaded, waiting for the word (its start-up is not counted)
+    child = subprocess.Popen(
+        [sys.executable, "-c", PARSE_IN_A_CHILD],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cea.settings"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline() == "ready\n", child.stderr.read()
+        # When: it reads the hostile email; 5 s is thousands of times what a linear parser needs
+        out, err = child.communicate("go\n", timeout=5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail("Reading 300 KB of HTML took longer than 5 s: the HTML is not read in linear time.")
+    # Then: the head (nothing visible) is dropped, the paragraph kept
+    assert (child.returncode, out) == (0, "'Please call me back.'\n"), err
+
+
+def test_the_same_hostile_email_sent_in_is_kept_with_its_visible_text(gateway):
+    # When
+    response = post_email(gateway, html_email("<head>" * HEADS + "<p>Please call me back.</p>"))
+    # Then
+    assert response.status_code == 201, response.content
+    assert Message.objects.get().body == "Please call me back."
+
+
+def test_only_the_first_characters_of_a_long_html_body_are_read(gateway, settings):
+    # Given
+    settings.CEA_EMAIL_HTML_MAX_CHARS = 19
+    # When
+    response = post_email(gateway, html_email("<p>Kept.</p><p>Cut off here.</p><p>Never read.</p>"))
+    # Then: "<p>Kept.</p><p>Cut " is read, and the agent is told the rest is missing
+    assert response.status_code == 201, response.content
+    assert Message.objects.get().body == (
+        "Kept.\nCut\n\n[The email's HTML is longer than 19 characters; the rest is not shown.]"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_html_is_read_before_the_transaction_opens(gateway, monkeypatch):
+    # Given: a spy on the HTML parser noting whether a transaction is open when it runs
+    in_transaction = []
+    parse = lxml.html.document_fromstring
+
+    def noting_parse(*args, **kwargs):
+        in_transaction.append(connection.in_atomic_block)
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(lxml.html, "document_fromstring", noting_parse)
+    # When
+    response = post_email(gateway, HTML_ONLY_EMAIL)
+    # Then
+    assert response.status_code == 201, response.content
+    assert in_transaction == [False]
+
+
+def test_an_html_body_keeps_its_rows_cells_and_entities_and_drops_what_is_not_shown(gateway):
+    # Given
+    markup = (
+        '<?xml version="1.0" encoding="utf-8"?><html><head><title>Order</title><meta charset="iso-8859-1">'
+        "<style>td { padding: 0 }</style></head><body><div>Hi&nbsp;there,</div><!-- tracking pixel -->"
+        "<table><tr><th>Order</th><td>10455</td></tr><tr><td>Total</td><td>&pound;5 &amp; VAT</td></tr></table>"
+        "<ul><li>late</li><li>damaged</li></ul><script>track()</script>Bye<br>Bruno</body></html>"
+    )
+    # When
+    response = post_email(gateway, html_email(markup))
+    # Then
+    assert response.status_code == 201, response.content
+    assert Message.objects.get().body == "Hi there,\nOrder 10455\nTotal £5 & VAT\nlate\ndamaged\nBye\nBruno"
