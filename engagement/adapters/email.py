@@ -4,9 +4,10 @@
   one gets ``sha256-<digest of the raw bytes>@cea.invalid``, so a redelivery is still one message.
 - Threading: the ``In-Reply-To`` and ``References`` ids are looked up among the messages
   already kept (inbound emails and our own replies, whose ``Message-ID`` we chose, on the email
-  and web form channels); the message joins the newest open conversation among them. When
-  that conversation has ended, or nothing is found, a new conversation opens, its external id
-  the opening message's id.
+  and web form channels); the message joins the newest open conversation among them whose
+  contact address is the sender's or whose customer the sender's address identifies. When that
+  conversation has ended, or nothing is found, a new conversation opens, its external id the
+  opening message's id.
 - The sender's address identifies the customer; the subject goes on the conversation; the text
   is the ``text/plain`` body, or the ``text/html`` one made plain; attachments are kept in the
   media storage with their size and SHA-256.
@@ -32,6 +33,7 @@ import lxml.html
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
@@ -39,7 +41,7 @@ from cea.common.channels import Channel, Direction
 from cea.common.errors import ValidationFailed
 from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, queue_for_agents
 from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_start, message_add
+from engagement.conversations.services import conversation_start, identify_contact, message_add
 from records.identities.models import IdentityKind
 
 # Channels whose conversations are written to by email (a web form is answered by email).
@@ -234,16 +236,26 @@ def email_parse(raw: bytes) -> ParsedEmail:
 
 
 def _open_conversation_of_thread(email: ParsedEmail) -> Conversation | None:
-    """The newest open conversation holding a message this email answers, locked; ``None`` if none."""
+    """The newest open conversation holding a message this email answers and written with its
+    sender, locked; ``None`` if none.
+
+    ``In-Reply-To`` and ``References`` are the sender's to choose, so they only thread an email
+    onto a conversation with the same party: its contact address is the sender's, or the sender's
+    address identifies the conversation's customer. Anyone else starts a conversation of their own.
+    """
     ids = email.thread_ids
     if not ids:
         return None
     conversation_ids = Message.objects.filter(channel__in=EMAIL_THREAD_CHANNELS, external_id__in=ids).values(
         "conversation_id"
     )
+    same_party = Q(contact_kind=IdentityKind.EMAIL, contact_value__iexact=email.sender)
+    sender_customer = identify_contact(kind=IdentityKind.EMAIL, value=email.sender)
+    if sender_customer is not None:
+        same_party |= Q(customer=sender_customer)
     return (
         Conversation.objects.select_for_update()
-        .filter(pk__in=conversation_ids)
+        .filter(same_party, pk__in=conversation_ids)
         .exclude(status=ConversationStatus.ENDED)
         .order_by("-id")
         .first()

@@ -19,6 +19,7 @@ from cea.celery import app as celery_app
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.conversations.services import conversation_end
 from engagement.tasks import deliver_email_reply
+from records.identities.services import identity_add
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
 
 pytestmark = pytest.mark.django_db
@@ -286,6 +287,74 @@ def test_an_answer_to_an_ended_conversation_starts_a_new_one(gateway, alice):
         ("CAF7x1q=abc123@mail.example.com", "ended"),
         ("CAF7x1q=def456@mail.example.com", "queued"),
     ]
+
+
+def answer_to_alice(sender: str, *, own_id: str, in_reply_to: str = "", references: str = "") -> bytes:
+    threading = (f"In-Reply-To: <{in_reply_to}>\r\n" if in_reply_to else "") + (
+        f"References: <{references}>\r\n" if references else ""
+    )
+    return (
+        f"Message-ID: <{own_id}>\r\n{threading}From: {sender}\r\nTo: support@cea.example\r\n"
+        "Subject: Re: Invoice INV-2025-0042 is wrong\r\n\r\nPlease send the refund to my new account.\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("header", ["in_reply_to", "references"])
+def test_an_answer_from_another_sender_does_not_join_the_thread_it_names(gateway, alice, header):
+    # Given: Alice's conversation
+    first = post_email(gateway, FIRST_EMAIL).json()
+    # When: Mallory answers Alice's email, naming it in In-Reply-To or References
+    response = post_email(
+        gateway,
+        answer_to_alice(
+            "Mallory <mallory@example.net>", own_id="m.1@example.net", **{header: "CAF7x1q=abc123@mail.example.com"}
+        ),
+    )
+    # Then: she starts a conversation of her own; Alice's still holds only Alice's email
+    assert response.status_code == 201, response.content
+    assert response.json()["conversation"] != first["conversation"]
+    assert list(Conversation.objects.order_by("id").values_list("external_id", "contact_value", "customer_id")) == [
+        ("CAF7x1q=abc123@mail.example.com", "alice.smith@example.com", alice.pk),
+        ("m.1@example.net", "mallory@example.net", None),
+    ]
+    assert list(
+        Message.objects.filter(conversation_id=first["conversation"]).values_list("external_id", flat=True)
+    ) == ["CAF7x1q=abc123@mail.example.com"]
+
+
+def test_an_answer_from_another_address_of_the_same_customer_joins_the_thread(gateway, alice):
+    # Given: Alice's conversation, and a second address of hers
+    first = post_email(gateway, FIRST_EMAIL).json()
+    identity_add(actor=None, customer=alice, kind="email", value="alice@work.example.com")
+    # When
+    response = post_email(
+        gateway,
+        answer_to_alice(
+            "Alice Smith <Alice@Work.example.com>",
+            own_id="a.2@work.example.com",
+            in_reply_to="CAF7x1q=abc123@mail.example.com",
+        ),
+    )
+    # Then
+    assert response.status_code == 201, response.content
+    assert response.json()["conversation"] == first["conversation"]
+    assert Conversation.objects.count() == 1
+
+
+def test_an_unknown_sender_answering_their_own_thread_joins_it(gateway):
+    # Given: an email from a sender no customer has
+    first = post_email(gateway, HTML_ONLY_EMAIL).json()
+    # When: the same sender follows up
+    response = post_email(
+        gateway,
+        answer_to_alice(
+            "Bruno <BRUNO@example.org>", own_id="b.2@example.org", references="20250314.153012.77@webmail.example.org"
+        ),
+    )
+    # Then
+    assert response.status_code == 201, response.content
+    assert response.json()["conversation"] == first["conversation"]
+    assert Message.objects.filter(conversation_id=first["conversation"]).count() == 2
 
 
 def test_an_email_without_a_message_id_is_still_kept_once(gateway):
