@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from cea.common.errors import ValidationFailed
 from engagement.selfservice.engine import DEFAULT_ASK_ERROR
 from engagement.selfservice.models import Flow, FlowStep
 from engagement.selfservice.services import flow_save
-from tests.engagement.selfservice_support import chat, isolate_redis, says
+from tests.engagement.selfservice_support import chat, flow_post, isolate_redis, says
+from tests.support import finished_within
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +22,9 @@ TOO_SLOW = (
     "pattern takes too long to match some answers: repetition inside repetition, such as (a+)+ or "
     "(a|aa)*, can take exponential time. Write it so that each character can be matched only one way."
 )
+
+
+REFERENCE_FLOW = {"name": "Reference", "intent": "reference", "trigger_phrases": "my reference", "menu_key": "5"}
 
 
 def ask_steps(pattern: str) -> list[dict]:
@@ -42,6 +40,11 @@ def ask_steps(pattern: str) -> list[dict]:
     ]
 
 
+def numbered(steps: list[dict]) -> list[dict]:
+    """``steps`` with the positions the console's form asks for."""
+    return [{**step, "position": (index + 1) * 10} for index, step in enumerate(steps)]
+
+
 @pytest.fixture(autouse=True)
 def _own_redis_keys(settings):
     yield from isolate_redis(settings)
@@ -51,34 +54,6 @@ def _own_redis_keys(settings):
 def console(client, supervisor):
     client.force_login(supervisor)
     return client
-
-
-def console_post(steps: list[dict]) -> dict:
-    data = {
-        "name": "Reference",
-        "intent": "reference",
-        "description": "",
-        "trigger_phrases": "my reference",
-        "menu_key": "5",
-        "queue": "",
-        "is_active": "on",
-        "steps-TOTAL_FORMS": str(len(steps)),
-        "steps-INITIAL_FORMS": "0",
-        "steps-MIN_NUM_FORMS": "0",
-        "steps-MAX_NUM_FORMS": "1000",
-    }
-    for index, step in enumerate(steps):
-        data.update(
-            {
-                f"steps-{index}-position": str((index + 1) * 10),
-                f"steps-{index}-key": step["key"],
-                f"steps-{index}-kind": step["kind"],
-                f"steps-{index}-prompt": step["prompt"],
-                f"steps-{index}-options": json.dumps(step.get("options", {})),
-                f"steps-{index}-next_step": step.get("next_step", ""),
-            }
-        )
-    return data
 
 
 # --- When a flow is saved ------------------------------------------------------------------------
@@ -94,7 +69,7 @@ def console_post(steps: list[dict]) -> dict:
 )
 def test_the_console_refuses_a_pattern_that_could_hang_a_worker(console, pattern, problem):
     # When
-    response = console.post("/admin/engagement/flow/add/", console_post(ask_steps(pattern)))
+    response = console.post("/admin/engagement/flow/add/", flow_post(numbered(ask_steps(pattern)), **REFERENCE_FLOW))
     # Then
     assert response.status_code == 200, "the form was accepted"
     formset = response.context["inline_admin_formsets"][0].formset
@@ -124,10 +99,7 @@ def test_a_plain_pattern_is_still_saved_and_matched():
 
 # --- When a customer answers ---------------------------------------------------------------------
 
-RUN_IN_A_CHILD = """
-import sys
-import django
-django.setup()
+ENGINE_AT_THE_ASK = """
 from engagement.selfservice.definition import FlowDef, StepDef
 from engagement.selfservice.engine import Engine, Mode, SessionState
 from tests.engagement.test_selfservice_patterns import BACKTRACKING, HOSTILE_ANSWER
@@ -140,33 +112,15 @@ engine = Engine(
     flows=[flow], state=SessionState(flow="reference", step="ask", greeted=True), answers={}, intent="",
     mode=Mode.TEXT, facts={}, lookup=lambda name, inputs: {}, knowledge=lambda text: None,
 )
-print("ready", flush=True)
-sys.stdin.readline()
-print(engine.handle(HOSTILE_ANSWER).replies, flush=True)
 """
 
 
 def test_an_answer_to_a_pattern_saved_before_the_checks_is_refused_within_a_generous_deadline():
-    # Given: the engine with a flow whose pattern backtracks, in a process with Django loaded
-    child = subprocess.Popen(
-        [sys.executable, "-c", RUN_IN_A_CHILD],
-        cwd=Path(__file__).resolve().parents[2],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cea.settings"},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout.readline() == "ready\n", child.stderr.read()
-        # When: the customer answers; 5 s is many times the matching's own time bound
-        out, err = child.communicate("go\n", timeout=5)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
-        pytest.fail("Matching one answer took longer than 5 s: the pattern is not matched with a time bound.")
+    # When: the engine, waiting at an ask step whose pattern backtracks, gets the hostile answer;
+    # 5 s is many times the matching's own time bound
+    replies = finished_within(5, setup=ENGINE_AT_THE_ASK, work="engine.handle(HOSTILE_ANSWER).replies")
     # Then: the answer is refused and asked again
-    assert (child.returncode, out) == (0, f"{[DEFAULT_ASK_ERROR, 'Your reference?']}\n"), err
+    assert replies == repr([DEFAULT_ASK_ERROR, "Your reference?"])
 
 
 def test_a_chat_answer_to_such_a_pattern_is_refused_and_the_flow_named_in_the_log(caplog):
