@@ -376,6 +376,9 @@ CEA_SMS_SENDER = env_str("CEA_SMS_SENDER", "engagement.idv.senders.ConsoleSmsSen
 # Inbound webhooks: how old a signed timestamp may be.
 CEA_WEBHOOK_TOLERANCE_SECONDS = env_int("CEA_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10)
 
+# Inbound email: how much of an HTML-only body is read (and made plain); the rest is not shown.
+CEA_EMAIL_HTML_MAX_CHARS = env_int("CEA_EMAIL_HTML_MAX_CHARS", 512 * 1024, minimum=1024)
+
 # The aggregated customer view (integration/aggregation): the whole answer comes back within the
 # deadline; a connector's circuit opens after that many failures in a row and stays open for the
 # cool-down, then lets one trial call through.

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 import redis
 from celery import current_app
 from django.conf import settings as django_settings
@@ -96,3 +100,35 @@ def eager_celery() -> Iterator[None]:
     conf.task_always_eager, conf.task_eager_propagates = True, True
     yield
     conf.task_always_eager, conf.task_eager_propagates = before
+
+
+def finished_within(seconds: float, *, setup: str, work: str) -> str:
+    """``repr`` of the Python expression ``work``, evaluated in a new process within ``seconds``.
+
+    The process sets Django up and runs ``setup`` first, outside the deadline (a loaded machine
+    starts slowly); only ``work`` is timed. For work that must not take the CPU for long, such as
+    hostile input for a parser or a regular expression: a generous deadline, so that only an
+    unbounded running time fails it. The test fails when the deadline passes.
+    """
+    script = (
+        f"import sys\nimport django\ndjango.setup()\n{setup}\n"
+        f"print('ready', flush=True)\nsys.stdin.readline()\nprint(repr({work}), flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cea.settings"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline() == "ready\n", child.stderr.read()
+        out, err = child.communicate("go\n", timeout=seconds)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail(f"{work} did not finish within {seconds} s.")
+    assert child.returncode == 0, err
+    return out.rstrip("\n")

@@ -34,7 +34,9 @@ class TokenScopePermission(permissions.BasePermission):
     """A request made with an API token needs the view's scope: ``<resource>:read`` or ``:write``.
 
     A view declares ``scope_resource`` (e.g. ``"customers"``); a token request to a view
-    without one is refused. Browser sessions are governed by roles, not scopes.
+    without one is refused. A view whose POST only reads (a look-up that takes its input in the
+    body, to keep it out of addresses and logs) lists it in ``scope_read_methods``. Browser
+    sessions are governed by roles, not scopes.
     """
 
     message = "This API token lacks the scope for this request."
@@ -45,7 +47,8 @@ class TokenScopePermission(permissions.BasePermission):
         resource = getattr(view, "scope_resource", None)
         if resource is None:
             return False
-        action = "read" if request.method in permissions.SAFE_METHODS else "write"
+        reads = request.method in permissions.SAFE_METHODS or request.method in getattr(view, "scope_read_methods", ())
+        action = "read" if reads else "write"
         needed = f"{resource}:{action}"
         self.message = f"This API token lacks the scope {needed!r}."
         return needed in request.auth.scopes

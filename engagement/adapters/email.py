@@ -4,18 +4,22 @@
   one gets ``sha256-<digest of the raw bytes>@cea.invalid``, so a redelivery is still one message.
 - Threading: the ``In-Reply-To`` and ``References`` ids are looked up among the messages
   already kept (inbound emails and our own replies, whose ``Message-ID`` we chose, on the email
-  and web form channels); the message joins the newest open conversation among them. When
-  that conversation has ended, or nothing is found, a new conversation opens, its external id
-  the opening message's id.
+  and web form channels); the message joins the newest open conversation among them whose
+  contact address is the sender's or whose customer the sender's address identifies. When that
+  conversation has ended, or nothing is found, a new conversation opens, its external id the
+  opening message's id.
 - The sender's address identifies the customer; the subject goes on the conversation; the text
   is the ``text/plain`` body, or the ``text/html`` one made plain; attachments are kept in the
   media storage with their size and SHA-256.
+- The message is read (MIME, and HTML made plain) before the transaction that keeps it opens:
+  the sender controls what is read, so no lock or connection waits on it. HTML is read by
+  libxml2 (lxml), in time linear in its size, and only its first ``CEA_EMAIL_HTML_MAX_CHARS``
+  characters.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -25,16 +29,19 @@ from email.errors import MessageError
 from email.message import EmailMessage
 from email.parser import BytesParser
 
+import lxml.html
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import strip_tags
+from lxml import etree
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ValidationFailed
 from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, queue_for_agents
 from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_start, message_add
+from engagement.conversations.services import conversation_start, identify_contact, message_add
 from records.identities.models import IdentityKind
 
 # Channels whose conversations are written to by email (a web form is answered by email).
@@ -45,8 +52,15 @@ MAX_EMAIL_BYTES = 25 * 1024 * 1024
 MAX_REFERENCES = 20
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
-_INVISIBLE_HTML = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_LINE_BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</tr\s*>|</h[1-6]\s*>|</li\s*>", re.IGNORECASE)
+# HTML elements whose content is never shown, those whose end is a line break, and table cells
+# (a space between them).
+_INVISIBLE_ELEMENTS = frozenset({"head", "title", "script", "style"})
+_LINE_ENDING_ELEMENTS = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6"})
+_CELL_ELEMENTS = frozenset({"td", "th"})
+# libxml2's forgiving HTML parser: no network, comments and processing instructions dropped. It
+# is given UTF-8 bytes (a ``<meta charset>`` in the body cannot change that) and stops at 256
+# levels of nesting, dropping what lies deeper (hostile input only).
+_HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
 
 
 def message_ids(header_value: str | None) -> list[str]:
@@ -95,12 +109,41 @@ class ParsedEmail:
 
 
 def html_to_text(markup: str) -> str:
-    """Readable text of an HTML body: scripts and styles dropped, block ends as line breaks."""
-    markup = _INVISIBLE_HTML.sub("", markup)
-    markup = _LINE_BREAKS.sub("\n", markup)
-    text = html.unescape(strip_tags(markup))
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    """Readable text of an HTML body: head, scripts and styles dropped, block ends as line breaks.
+
+    Reads only the first ``settings.CEA_EMAIL_HTML_MAX_CHARS`` characters, in time linear in
+    them, and then says that the rest is not shown. Markup no parser can read gives ``""``.
+    """
+    limit = settings.CEA_EMAIL_HTML_MAX_CHARS
+    try:
+        root = lxml.html.document_fromstring(markup[:limit].encode("utf-8", "replace"), parser=_HTML_PARSER)
+    except (etree.LxmlError, ValueError):  # nothing but whitespace, comments or garbage
+        return ""
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in _visible_text(root).splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if len(markup) > limit:
+        text += f"\n\n[The email's HTML is longer than {limit} characters; the rest is not shown.]"
+    return text
+
+
+def _visible_text(root: etree._Element) -> str:
+    """The text of ``root``'s shown elements, in document order (an iterative walk: no recursion limit)."""
+    parts: list[str] = []
+    walk = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walk:
+        if event == "start":
+            if element.tag in _INVISIBLE_ELEMENTS:
+                walk.skip_subtree()  # its "end" still comes, with the tail that follows it
+            elif element.text:
+                parts.append(element.text)
+            continue
+        if element.tag in _LINE_ENDING_ELEMENTS:
+            parts.append("\n")
+        elif element.tag in _CELL_ELEMENTS:
+            parts.append(" ")
+        if element.tail and element is not root:
+            parts.append(element.tail)
+    return "".join(parts)
 
 
 def _text_of(part) -> str:
@@ -193,16 +236,26 @@ def email_parse(raw: bytes) -> ParsedEmail:
 
 
 def _open_conversation_of_thread(email: ParsedEmail) -> Conversation | None:
-    """The newest open conversation holding a message this email answers, locked; ``None`` if none."""
+    """The newest open conversation holding a message this email answers and written with its
+    sender, locked; ``None`` if none.
+
+    ``In-Reply-To`` and ``References`` are the sender's to choose, so they only thread an email
+    onto a conversation with the same party: its contact address is the sender's, or the sender's
+    address identifies the conversation's customer. Anyone else starts a conversation of their own.
+    """
     ids = email.thread_ids
     if not ids:
         return None
     conversation_ids = Message.objects.filter(channel__in=EMAIL_THREAD_CHANNELS, external_id__in=ids).values(
         "conversation_id"
     )
+    same_party = Q(contact_kind=IdentityKind.EMAIL, contact_value__iexact=email.sender)
+    sender_customer = identify_contact(kind=IdentityKind.EMAIL, value=email.sender)
+    if sender_customer is not None:
+        same_party |= Q(customer=sender_customer)
     return (
         Conversation.objects.select_for_update()
-        .filter(pk__in=conversation_ids)
+        .filter(same_party, pk__in=conversation_ids)
         .exclude(status=ConversationStatus.ENDED)
         .order_by("-id")
         .first()
@@ -220,15 +273,19 @@ def _attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachme
     )
 
 
-@transaction.atomic
 def email_ingest(*, raw: bytes) -> Ingested:
     """Keep one inbound email; a redelivery of the same ``Message-ID`` changes nothing.
 
-    Raises ``ValidationFailed`` (400) when ``raw`` is not a readable message with a sender.
-    Attachment files are written to the media storage before the transaction commits: a
-    rollback leaves the files without a row (never a row without its file).
+    Raises ``ValidationFailed`` (400) when ``raw`` is not a readable message with a sender. The
+    message is read before the transaction opens (the sender decides how much work that is).
     """
-    email = email_parse(raw)
+    return _email_keep(email=email_parse(raw))
+
+
+@transaction.atomic
+def _email_keep(*, email: ParsedEmail) -> Ingested:
+    """Keep a read email in one transaction. Attachment files are written to the media storage
+    before it commits: a rollback leaves the files without a row (never a row without its file)."""
     duplicate = already_ingested(channels=EMAIL_THREAD_CHANNELS, external_id=email.message_id)
     if duplicate is not None:
         return duplicate

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
+
 from engagement.selfservice.models import Flow, StepKind
 from integration.lookups import lookup_names
 
@@ -21,6 +23,16 @@ MENU_KEY = re.compile(r"^[1-9#][0-9]?$")
 RESERVED_KEYS = {"0", "*"}
 MAX_RETRIES = 5
 DEFAULT_RETRIES = 2
+# The longest customer answer an ask step keeps (and matches against its pattern).
+MAX_ANSWER_CHARS = 200
+# Ask patterns are supervisors' regular expressions run on customers' text. They are matched by
+# the ``regex`` engine (the stdlib's ``re`` has no time limit), each match within
+# PATTERN_TIMEOUT_SECONDS; a pattern is at most PATTERN_MAX_CHARS long.
+PATTERN_MAX_CHARS = 200
+PATTERN_TIMEOUT_SECONDS = 0.1
+# Answers tried when a pattern is saved: long runs of one kind of character and then one no
+# pattern expects, the input on which nested repetition backtracks exponentially.
+_PATTERN_PROBES = tuple(filler * MAX_ANSWER_CHARS + "\x00" for filler in ("a", "A", "0", " ", "-", "."))
 
 # The options each kind accepts; anything else is a typo the console reports.
 ALLOWED_OPTIONS: dict[str, set[str]] = {
@@ -150,6 +162,42 @@ def _check_retries(problems: Problems, index: int, options: Mapping[str, Any]) -
             problems.add(index, "options", f"retries is a whole number from 0 to {MAX_RETRIES}.")
 
 
+def pattern_problem(pattern: Any) -> str | None:
+    """Why ``pattern`` cannot be an ask step's pattern, or ``None``.
+
+    It must be text of at most PATTERN_MAX_CHARS characters that ``regex`` compiles, and match
+    (or fail) each probe answer within the time bound: this refuses the usual catastrophic
+    shapes, such as ``(a+)+`` or ``(a|aa)*``. It cannot prove a pattern fast on every answer,
+    which is why answers are matched with the same time bound (``pattern_fullmatch``).
+    """
+    if not isinstance(pattern, str) or not pattern:
+        return "pattern is a regular expression (text)."
+    if len(pattern) > PATTERN_MAX_CHARS:
+        return f"pattern is at most {PATTERN_MAX_CHARS} characters (this one has {len(pattern)})."
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError) as exc:
+        return f"pattern is not a valid regular expression: {exc}."
+    try:
+        for probe in _PATTERN_PROBES:
+            compiled.fullmatch(probe, timeout=PATTERN_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return (
+            "pattern takes too long to match some answers: repetition inside repetition, such as (a+)+ or "
+            "(a|aa)*, can take exponential time. Write it so that each character can be matched only one way."
+        )
+    return None
+
+
+def pattern_fullmatch(pattern: str, answer: str) -> bool | None:
+    """Whether all of ``answer`` matches ``pattern``; ``None`` when that could not be told within
+    PATTERN_TIMEOUT_SECONDS, or the pattern does not compile (one stored before the checks)."""
+    try:
+        return regex.fullmatch(pattern, answer, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+    except (TimeoutError, regex.error, RecursionError, OverflowError):
+        return None
+
+
 def _check_options(problems: Problems, index: int, step: StepDef, keys: set[str], known_lookups: set[str]) -> None:
     options = step.options
     kind = step.kind
@@ -164,14 +212,9 @@ def _check_options(problems: Problems, index: int, step: StepDef, keys: set[str]
         if not isinstance(variable, str) or not NAME.match(variable):
             problems.add(index, "options", "An ask step needs a variable: lower-case letters, digits and _.")
         if "pattern" in options:
-            pattern = options["pattern"]
-            if not isinstance(pattern, str) or not pattern:
-                problems.add(index, "options", "pattern is a regular expression (text).")
-            else:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    problems.add(index, "options", f"pattern is not a valid regular expression: {exc}.")
+            problem = pattern_problem(options["pattern"])
+            if problem:
+                problems.add(index, "options", problem)
         if "error" in options and not isinstance(options["error"], str):
             problems.add(index, "options", "error is the text said when an answer is refused.")
         _check_retries(problems, index, options)

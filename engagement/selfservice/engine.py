@@ -13,6 +13,7 @@ menu; "bye" ends (solved without an agent, so contained).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -20,12 +21,20 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from engagement.selfservice.definition import DEFAULT_RETRIES, FlowDef, StepDef
+from engagement.selfservice.definition import (
+    DEFAULT_RETRIES,
+    MAX_ANSWER_CHARS,
+    PATTERN_TIMEOUT_SECONDS,
+    FlowDef,
+    StepDef,
+    pattern_fullmatch,
+)
 from engagement.selfservice.models import StepKind
 from integration.lookups import LookupFailed
 
+logger = logging.getLogger(__name__)
+
 MAX_STEPS_PER_TURN = 30
-MAX_ANSWER_CHARS = 200
 
 
 class Mode(StrEnum):
@@ -401,7 +410,7 @@ class Engine:
             self._main_menu()
             return self.turn
         if step.kind == StepKind.ASK:
-            value = self._validated(step)
+            value = self._validated(flow, step)
             if value is None:
                 return self._retry(flow, step, str(step.options.get("error") or DEFAULT_ASK_ERROR))
             self.answers[str(step.options["variable"])] = value
@@ -418,14 +427,30 @@ class Engine:
         self.state.retries = 0
         return self._run(flow, str(choice["next"]))
 
-    def _validated(self, step: StepDef) -> str | None:
+    def _validated(self, flow: FlowDef, step: StepDef) -> str | None:
+        """The answer as the step's pattern accepts it, or ``None`` (refused).
+
+        Each try at the pattern is time-bounded: a pattern that cannot tell in time refuses the
+        answer (the customer is asked again, then handed over) and is logged for the supervisor.
+        """
         value = self.text[:MAX_ANSWER_CHARS]
         pattern = step.options.get("pattern")
         if not pattern:
             return value or None
         candidates = [value, re.sub(r"[\s\-]", "", value), as_keypress(normalise(value))]
         for candidate in candidates:
-            if candidate and re.fullmatch(str(pattern), candidate):
+            if not candidate:
+                continue
+            matched = pattern_fullmatch(str(pattern), candidate)
+            if matched is None:
+                logger.warning(
+                    "The pattern of step %r of flow %r could not be matched within %s s; the answer is refused.",
+                    step.key,
+                    flow.name,
+                    PATTERN_TIMEOUT_SECONDS,
+                )
+                return None
+            if matched:
                 return candidate
         return None
 

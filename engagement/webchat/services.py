@@ -116,11 +116,25 @@ class WebchatSession:
 
 
 def _page_address(page: str) -> str:
-    """The page the widget runs on, for the agent's context: an http(s) address, shortened; else nothing."""
-    page = page[:MAX_PAGE_CHARS]
+    """The page the widget runs on, for the agent's context: an http(s) address, shortened; else nothing.
+
+    Only scheme, host, port and path are kept: a query string or fragment (search terms, emails,
+    national ids, tokens in shops' addresses) and any user name or password never reach records.
+    """
+    page = page[: MAX_PAGE_CHARS * 8]
     if not page.startswith(("http://", "https://")) or any(ord(char) < 32 for char in page):
         return ""
-    return page
+    try:
+        parts = urlsplit(page)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # a port that is not a number, a malformed IPv6 host
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port is not None else host
+    return f"{parts.scheme}://{netloc}{parts.path or '/'}"[:MAX_PAGE_CHARS]
 
 
 def webchat_session_open(

@@ -16,8 +16,14 @@ from records.identities.selectors import identities_matching
 SIMILAR_NAME_THRESHOLD = 0.55
 
 
+# Identifier kinds a search matches. Searches come in query strings (the API's ``q``, the pages'
+# search boxes), which end up in logs and browser histories: a national id is looked up only by
+# POST /api/v1/lookup/ (records.identities.apis.LookupApi).
+SEARCHED_IDENTITY_KINDS = tuple(kind for kind in IdentityKind.values if kind != IdentityKind.NATIONAL_ID)
+
+
 def customer_search(*, customers: QuerySet[Customer], text: str) -> QuerySet[Customer]:
-    """Customers among ``customers`` whose name, email, phone or an identifier matches ``text``."""
+    """Customers among ``customers`` whose name, email, phone or an identifier (not a national id) matches ``text``."""
     text = text.strip()
     if not text:
         return customers
@@ -26,7 +32,7 @@ def customer_search(*, customers: QuerySet[Customer], text: str) -> QuerySet[Cus
             "The search text has a null character.", fields={"q": "Null characters are not allowed."}
         )
     match = Q(search_name__icontains=text.lower()) | Q(email__iexact=text)
-    identity_ids = [identity.pk for identity in identities_matching(value=text)]
+    identity_ids = [identity.pk for identity in identities_matching(value=text, kinds=SEARCHED_IDENTITY_KINDS)]
     if identity_ids:
         match |= Q(pk__in=Identity.objects.filter(pk__in=identity_ids).values("customer_id"))
     if text.isascii() and text.isdigit():  # "²".isdigit() is true, but int() refuses it

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cea.common.errors import NotFound
+from cea.common.errors import NotFound, ValidationFailed
 from records.access import access_customer, customer_visible
 from records.customers.serializers import CustomerSerializer, IdentityInputSerializer, IdentitySerializer
 from records.identities.models import IdentityKind
@@ -50,28 +50,34 @@ class LookupMatchSerializer(serializers.Serializer):
     customer = CustomerSerializer()
 
 
-class LookupApi(APIView):
-    """Find customers by an identifier. With ``kind``, that kind only; without, every kind that can read the value.
+class LookupInputSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=255, help_text="The identifier as the customer gave it")
+    kind = serializers.ChoiceField(
+        choices=IdentityKind.choices, required=False, help_text="Read the value as this kind only"
+    )
 
-    Only customers the user may see are returned; several matches are all returned, never guessed between.
+
+class LookupApi(APIView):
+    """Find customers by an identifier, given in the body of a POST. With ``kind``, that kind only;
+    without, every kind that can read the value (national ids included).
+
+    Only customers the user may see are returned; several matches are all returned, never guessed
+    between. The identifier never goes in the address: query strings are kept in logs, proxies and
+    browser histories, so a GET is refused (400, ``use_post``). The POST only reads: a token needs
+    ``customers:read``.
     """
 
     scope_resource = "customers"
+    scope_read_methods = ("POST",)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "value",
-                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
-                required=True,
-                description="The identifier as the customer gave it (not blank)",
-            ),
-            OpenApiParameter("kind", str, enum=IdentityKind.values, description="Read the value as this kind only"),
-        ],
-        responses=LookupMatchSerializer(many=True),
+        operation_id="lookup",
+        request=LookupInputSerializer,
+        responses={200: LookupMatchSerializer(many=True)},
+        description="The identifier is sent in the body, never in the query string.",
     )
-    def get(self, request):
-        params = LookupQuerySerializer(data=request.query_params)
+    def post(self, request):
+        params = LookupInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         kind, value = params.validated_data.get("kind"), params.validated_data["value"]
         if kind:
@@ -82,7 +88,19 @@ class LookupApi(APIView):
         visible = [{"kind": k, "customer": c} for k, c in matches if customer_visible(request.user, c)]
         return Response(LookupMatchSerializer(visible, many=True).data)
 
-
-class LookupQuerySerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=255)
-    kind = serializers.ChoiceField(choices=IdentityKind.choices, required=False)
+    @extend_schema(
+        deprecated=True,
+        parameters=[],
+        responses={
+            400: OpenApiResponse(
+                description="Always (`use_post`): identifiers are sent in the body of a POST, never in the query string"
+            )
+        },
+        description="Refused: send the identifier in the body of a POST to this address.",
+    )
+    def get(self, request):
+        raise ValidationFailed(
+            'Send the identifier in the body of a POST to this address ({"value": …, "kind": …}), never in the '
+            "query string: addresses are kept in logs and browser histories.",
+            code="use_post",
+        )

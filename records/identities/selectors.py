@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q
 
 from cea.common.errors import ValidationFailed
@@ -26,14 +28,14 @@ def customer_lookup(*, kind: str, value: str) -> Customer | None:
     return found[0] if found else None
 
 
-def identities_matching(*, value: str) -> list[Identity]:
-    """Identities of any kind matching ``value``, each kind reading it its own way.
+def identities_matching(*, value: str, kinds: Iterable[str] | None = None) -> list[Identity]:
+    """Identities of any kind (or of ``kinds``) matching ``value``, each kind reading it its own way.
 
     A phone number, an email, an account number … are normalised as their kind does;
     kinds that cannot read ``value`` are skipped.
     """
     query = Q()
-    for kind in IdentityKind.values:
+    for kind in IdentityKind.values if kinds is None else kinds:
         try:
             stored, _ = normalise(kind, value)
         except ValidationFailed:

@@ -195,7 +195,8 @@
     if (socket || stopped) return;
     var url = socketUrl + "?site_key=" + encodeURIComponent(siteKey) +
       (token ? "&visitor=" + encodeURIComponent(token) : "") +
-      "&page=" + encodeURIComponent(location.href.slice(0, 300));
+      // The page without its query string or fragment: they may carry the visitor's personal data.
+      "&page=" + encodeURIComponent((location.origin + location.pathname).slice(0, 300));
     var ws = new WebSocket(url);
     socket = ws;
     welcomed = false;

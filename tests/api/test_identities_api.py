@@ -21,7 +21,7 @@ ENDPOINTS = [
 # --- Who may call --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path"), [e[:2] for e in ENDPOINTS] + [("get", "/api/v1/lookup/")])
+@pytest.mark.parametrize(("method", "path"), [e[:2] for e in ENDPOINTS] + [("post", "/api/v1/lookup/")])
 def test_anonymous_requests_are_refused_with_401(anonymous, method, path):
     # When
     response = getattr(anonymous, method)(path.format(customer_b=1, identity_b=1), {}, format="json")
@@ -236,7 +236,7 @@ def test_look_up_by_kind_reads_the_value_as_that_kind(client_for, agent, look_up
     # Given
     alice, _ = look_up_world
     # When: a phone number typed the national way
-    response = client_for(agent).get("/api/v1/lookup/", {"kind": "phone", "value": "07911 123456"})
+    response = client_for(agent).post("/api/v1/lookup/", {"kind": "phone", "value": "07911 123456"}, format="json")
     # Then
     assert response.status_code == 200
     [match] = response.json()
@@ -247,7 +247,7 @@ def test_look_up_by_kind_finds_only_that_kind(client_for, admin_user, look_up_wo
     # Given
     _, bruno = look_up_world
     # When
-    response = client_for(admin_user).get("/api/v1/lookup/", {"kind": "device", "value": "ACC123"})
+    response = client_for(admin_user).post("/api/v1/lookup/", {"kind": "device", "value": "ACC123"}, format="json")
     # Then
     assert [(m["kind"], m["customer"]["id"]) for m in response.json()] == [("device", bruno.pk)]
 
@@ -256,7 +256,7 @@ def test_look_up_without_kind_returns_every_match(client_for, admin_user, look_u
     # Given
     alice, bruno = look_up_world
     # When
-    response = client_for(admin_user).get("/api/v1/lookup/", {"value": "ACC123"})
+    response = client_for(admin_user).post("/api/v1/lookup/", {"value": "ACC123"}, format="json")
     # Then: never guessed between
     assert response.status_code == 200
     assert sorted((m["kind"], m["customer"]["id"]) for m in response.json()) == [
@@ -269,9 +269,9 @@ def test_look_up_returns_only_the_customers_the_user_may_see(client_for, agent, 
     # Given
     alice, bruno = look_up_world
     # When
-    seen_by_a = client_for(agent).get("/api/v1/lookup/", {"value": "ACC123"}).json()
-    seen_by_b = client_for(agent_b).get("/api/v1/lookup/", {"value": "ACC123"}).json()
-    hidden = client_for(agent).get("/api/v1/lookup/", {"kind": "device", "value": "ACC123"})
+    seen_by_a = client_for(agent).post("/api/v1/lookup/", {"value": "ACC123"}, format="json").json()
+    seen_by_b = client_for(agent_b).post("/api/v1/lookup/", {"value": "ACC123"}, format="json").json()
+    hidden = client_for(agent).post("/api/v1/lookup/", {"kind": "device", "value": "ACC123"}, format="json")
     # Then
     assert [(m["kind"], m["customer"]["id"]) for m in seen_by_a] == [("account", alice.pk)]
     assert [(m["kind"], m["customer"]["id"]) for m in seen_by_b] == [("device", bruno.pk)]
@@ -280,8 +280,8 @@ def test_look_up_returns_only_the_customers_the_user_may_see(client_for, agent, 
 
 def test_look_up_of_an_unknown_identifier_is_an_empty_list(client_for, agent, look_up_world):
     # When
-    by_kind = client_for(agent).get("/api/v1/lookup/", {"kind": "email", "value": "nobody@example.com"})
-    any_kind = client_for(agent).get("/api/v1/lookup/", {"value": "nobody@example.com"})
+    by_kind = client_for(agent).post("/api/v1/lookup/", {"kind": "email", "value": "nobody@example.com"}, format="json")
+    any_kind = client_for(agent).post("/api/v1/lookup/", {"value": "nobody@example.com"}, format="json")
     # Then
     assert (by_kind.status_code, by_kind.json()) == (200, [])
     assert (any_kind.status_code, any_kind.json()) == (200, [])
@@ -300,7 +300,32 @@ def test_look_up_of_an_unknown_identifier_is_an_empty_list(client_for, agent, lo
 )
 def test_a_malformed_look_up_is_400_with_the_field(client_for, agent, params, fields):
     # When
-    response = client_for(agent).get("/api/v1/lookup/", params)
+    response = client_for(agent).post("/api/v1/lookup/", params, format="json")
     # Then
     error = assert_error(response, 400)
     assert set(error["fields"]) == fields
+
+
+def test_look_up_by_national_id_takes_it_in_the_post_body(client_for, agent, look_up_world):
+    # Given
+    alice, _ = look_up_world
+    identity_add(actor=None, customer=alice, kind="national_id", value="AB123456C")
+    # When
+    response = client_for(agent).post(
+        "/api/v1/lookup/", {"kind": "national_id", "value": "ab 12 34 56 c"}, format="json"
+    )
+    # Then
+    assert response.status_code == 200, response.content
+    assert [(m["kind"], m["customer"]["id"]) for m in response.json()] == [("national_id", alice.pk)]
+
+
+@pytest.mark.parametrize("params", [{"kind": "national_id", "value": "AB123456C"}, {"value": "ACC123"}, {}])
+def test_a_look_up_in_the_query_string_is_refused_with_400_saying_to_post(client_for, agent, look_up_world, params):
+    # When
+    response = client_for(agent).get("/api/v1/lookup/", params)
+    # Then
+    error = assert_error(response, 400, "use_post")
+    assert error["message"] == (
+        'Send the identifier in the body of a POST to this address ({"value": …, "kind": …}), never in the '
+        "query string: addresses are kept in logs and browser histories."
+    )

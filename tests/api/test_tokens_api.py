@@ -42,7 +42,7 @@ SCOPED = [
     ("post", "/api/v1/customers/{customer_a}/identities/", "customers:write"),
     ("get", "/api/v1/customers/{customer_a}/timeline/", "customers:read"),
     ("post", "/api/v1/customers/{customer_a}/merge/", "customers:write"),
-    ("get", "/api/v1/lookup/", "customers:read"),
+    ("post", "/api/v1/lookup/", "customers:read"),
     ("get", "/api/v1/cases/", "cases:read"),
     ("post", "/api/v1/cases/", "cases:write"),
     ("get", "/api/v1/cases/{case_a}/", "cases:read"),
@@ -78,6 +78,15 @@ def test_a_read_scope_cannot_write(token_client, integration_user, team_a):
     assert listed.status_code == 200
     assert_error(created, 403, "permission_denied")
     assert Customer.objects.count() == 0
+
+
+def test_a_look_up_by_post_needs_only_the_read_scope(token_client, integration_user, world):
+    # Given
+    client = token_client(integration_user, scopes=["customers:read"])
+    # When
+    response = client.post("/api/v1/lookup/", {"kind": "email", "value": "nobody@example.com"}, format="json")
+    # Then
+    assert (response.status_code, response.json()) == (200, [])
 
 
 def test_a_write_scope_alone_cannot_read(token_client, integration_user, world):

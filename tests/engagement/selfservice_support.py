@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from cea.common.channels import Channel
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation
@@ -146,6 +148,7 @@ __all__ = [
     "call",
     "chat",
     "context_of",
+    "flow_post",
     "isolate_redis",
     "make_customer",
     "make_flows",
@@ -157,3 +160,28 @@ __all__ = [
     "session_client",
     "token_client",
 ]
+
+
+def flow_post(steps: list[dict], **fields) -> dict:
+    """The POST of the flow's add form with ``steps`` as inline rows."""
+    data = {
+        "name": "Order status",
+        "intent": "order_status",
+        "description": "",
+        "trigger_phrases": "where is my order",
+        "menu_key": "1",
+        "queue": "orders",
+        "is_active": "on",
+        "steps-TOTAL_FORMS": str(len(steps)),
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
+    for index, step in enumerate(steps):
+        for name, value in step.items():
+            data[f"steps-{index}-{name}"] = json.dumps(value) if name == "options" else value
+        data.setdefault(f"steps-{index}-prompt", "")
+        data.setdefault(f"steps-{index}-next_step", "")
+        data.setdefault(f"steps-{index}-options", "{}")
+    return data

@@ -9,35 +9,11 @@ import pytest
 from engagement.selfservice.models import Flow, KnowledgeArticle
 from engagement.selfservice.selectors import knowledge_search
 from engagement.selfservice.services import flow_save
+from tests.engagement.selfservice_support import flow_post
 
 pytestmark = pytest.mark.django_db
 
 ADD_FLOW = "/admin/engagement/flow/add/"
-
-
-def flow_post(steps: list[dict], **fields) -> dict:
-    """The POST of the flow's add form with ``steps`` as inline rows."""
-    data = {
-        "name": "Order status",
-        "intent": "order_status",
-        "description": "",
-        "trigger_phrases": "where is my order",
-        "menu_key": "1",
-        "queue": "orders",
-        "is_active": "on",
-        "steps-TOTAL_FORMS": str(len(steps)),
-        "steps-INITIAL_FORMS": "0",
-        "steps-MIN_NUM_FORMS": "0",
-        "steps-MAX_NUM_FORMS": "1000",
-        **fields,
-    }
-    for index, step in enumerate(steps):
-        for name, value in step.items():
-            data[f"steps-{index}-{name}"] = json.dumps(value) if name == "options" else value
-        data.setdefault(f"steps-{index}-prompt", "")
-        data.setdefault(f"steps-{index}-next_step", "")
-        data.setdefault(f"steps-{index}-options", "{}")
-    return data
 
 
 ASK = {
