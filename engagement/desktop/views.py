@@ -267,7 +267,9 @@ def verification_start_action(request: HttpRequest, conversation_id: int) -> Htt
     try:
         if not form.is_valid():
             raise _form_error(form)
-        code_request = verification_otp_start(conversation=conversation, method=form.cleaned_data["method"])
+        code_request = verification_otp_start(
+            actor=request.user, conversation=conversation, method=form.cleaned_data["method"]
+        )
     except ApplicationError as error:
         return _verification(request, conversation.pk, error=error, status=error.status_code)
     return _verification(request, conversation.pk, code_request=code_request)

@@ -106,7 +106,9 @@ class VerificationOtpStartApi(APIView):
         conversation = access_conversation(request.user, conversation_id)
         serializer = OtpStartInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        code_request = verification_otp_start(conversation=conversation, **serializer.validated_data)
+        code_request = verification_otp_start(
+            actor=request.user, conversation=conversation, **serializer.validated_data
+        )
         return Response(CodeRequestSerializer(code_request).data, status=status.HTTP_202_ACCEPTED)
 
 

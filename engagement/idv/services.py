@@ -413,14 +413,15 @@ def conversation_identify(*, actor, conversation: Conversation, kind: str, value
 
 
 @transaction.atomic
-def verification_otp_start(*, conversation: Conversation, method: str) -> CodeRequest:
+def verification_otp_start(*, actor, conversation: Conversation, method: str) -> CodeRequest:
     """Ask for a one-time passcode by ``method`` (``sms`` or ``email``) for the conversation's customer.
 
     When the customer is known and has a registered destination for ``method``, a challenge
     is created and a Celery task, sent after commit, makes the code, stores its hash and sends
     it. The answer is the same in every case. A new code replaces the conversation's earlier
-    ones. Raises ``VerificationLocked`` while locked, ``TooManyCodeRequests`` past the limit of
-    requests per conversation, ``Conflict`` if the conversation has ended.
+    ones. Only the handling agent, a supervisor, a client or the system (``actor=None``) may ask
+    (``PermissionDenied``). Raises ``VerificationLocked`` while locked, ``TooManyCodeRequests``
+    past the limit of requests per conversation, ``Conflict`` if the conversation has ended.
     """
     if method not in ChallengeMethod.values:
         raise ValidationFailed(
@@ -428,6 +429,7 @@ def verification_otp_start(*, conversation: Conversation, method: str) -> CodeRe
         )
     now = timezone.now()
     conversation = _open_conversation(conversation)
+    require_handling_agent(actor, conversation, clients=True)
     _refuse_if_locked(conversation, now)
     requests, seconds_left = conversation_count_code_request(conversation.pk)
     if requests > settings.CEA_IDV_MAX_FAILURES:
@@ -525,11 +527,13 @@ def verification_otp_check(*, actor, conversation: Conversation, code: str) -> V
     The latest unexpired, unused code of the conversation is checked, once: a right code is
     used up, a wrong one counts a failure for the customer. Without a known customer or a code
     the check fails the same way, after the same work. Returns the outcome (a failure is not
-    raised, so it commits); raises ``VerificationLocked`` while locked, ``Conflict`` if ended.
+    raised, so it commits); raises ``PermissionDenied`` for anyone but the handling agent, a
+    supervisor, a client or the system, ``VerificationLocked`` while locked, ``Conflict`` if ended.
     Takes the customer's ``VerificationLock`` row FOR UPDATE, then the challenge's.
     """
     now = timezone.now()
     conversation = _open_conversation(conversation)
+    require_handling_agent(actor, conversation, clients=True)
     customer = conversation.customer
     if customer is None:
         _refuse_if_locked(conversation, now)
@@ -619,11 +623,13 @@ def verification_knowledge_check(
     Compared on normalised values (postcode without spaces, upper case) as keyed digests with
     ``hmac.compare_digest``, every comparison made. Success makes the conversation ``verified``;
     a failure counts like a wrong code. Returns the outcome; raises ``ValidationFailed`` for
-    incomplete answers, ``VerificationLocked`` while locked, ``Conflict`` if ended.
+    incomplete answers, ``PermissionDenied`` as ``verification_otp_check`` does,
+    ``VerificationLocked`` while locked, ``Conflict`` if ended.
     """
     method = knowledge_check_input(date_of_birth=date_of_birth, postcode=postcode, account_digits=account_digits)
     now = timezone.now()
     conversation = _open_conversation(conversation)
+    require_handling_agent(actor, conversation, clients=True)
     customer = conversation.customer
     if customer is None:
         _refuse_if_locked(conversation, now)

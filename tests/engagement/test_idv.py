@@ -108,7 +108,7 @@ def _sent_code() -> str:
 
 def _start_and_read_code(conversation, django_capture_on_commit_callbacks, method="sms") -> str:
     with django_capture_on_commit_callbacks(execute=True):
-        verification_otp_start(conversation=conversation, method=method)
+        verification_otp_start(actor=None, conversation=conversation, method=method)
     if method == "sms":
         return _sent_code()
     return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
@@ -228,7 +228,7 @@ def test_a_code_by_sms_goes_to_the_registered_phone_and_only_its_hash_is_kept(
     conversation = _conversation(alice)
     # When
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        answer = verification_otp_start(conversation=conversation, method="sms")
+        answer = verification_otp_start(actor=None, conversation=conversation, method="sms")
     # Then
     assert answer == CodeRequest(method="sms", message=CODE_REQUESTED_MESSAGES["sms"], expires_in_seconds=300)
     assert len(callbacks) >= 1
@@ -358,10 +358,10 @@ def test_too_many_code_requests_in_a_conversation_are_refused(alice, django_capt
     conversation = _conversation(alice)
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            verification_otp_start(conversation=conversation, method="sms")
+            verification_otp_start(actor=None, conversation=conversation, method="sms")
     # When
     with pytest.raises(TooManyCodeRequests) as refused:
-        verification_otp_start(conversation=conversation, method="sms")
+        verification_otp_start(actor=None, conversation=conversation, method="sms")
     # Then
     assert refused.value.status_code == 429
     assert refused.value.code == "too_many_code_requests"
@@ -376,7 +376,7 @@ def test_a_code_is_never_sent_to_a_destination_not_on_record(team_a, django_capt
     conversation = _conversation(customer, contact_kind="phone", contact_value="+447700900999")
     # When
     with django_capture_on_commit_callbacks(execute=True):
-        answer = verification_otp_start(conversation=conversation, method="sms")
+        answer = verification_otp_start(actor=None, conversation=conversation, method="sms")
     # Then: the same answer, nothing sent, nothing to check
     assert answer == CodeRequest(method="sms", message=CODE_REQUESTED_MESSAGES["sms"], expires_in_seconds=300)
     assert senders.outbox == []
@@ -393,7 +393,7 @@ def test_only_the_challenge_id_goes_to_the_broker_after_commit(alice, monkeypatc
     conversation = _conversation(alice)
     # When
     with django_capture_on_commit_callbacks(execute=True):
-        verification_otp_start(conversation=conversation, method="sms")
+        verification_otp_start(actor=None, conversation=conversation, method="sms")
         assert sent == []  # nothing before the commit
     # Then: the task gets the challenge id alone; the code does not exist yet
     challenge = VerificationChallenge.objects.get(conversation=conversation)
@@ -411,7 +411,7 @@ def test_no_code_goes_out_when_the_request_rolls_back(alice, django_capture_on_c
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        verification_otp_start(conversation=conversation, method="sms")
+        verification_otp_start(actor=None, conversation=conversation, method="sms")
         raise RuntimeError("the request failed after asking for a code")
     # Then
     assert (callbacks, senders.outbox) == ([], [])
@@ -548,7 +548,7 @@ def test_a_customer_with_only_a_new_phone_gets_no_code_by_sms(team_a, agent, dja
     senders.outbox.clear()
     # When
     with django_capture_on_commit_callbacks(execute=True):
-        verification_otp_start(conversation=_conversation(customer), method="sms")
+        verification_otp_start(actor=None, conversation=_conversation(customer), method="sms")
     # Then
     assert senders.outbox == []
 
@@ -702,7 +702,7 @@ def test_repeated_failures_lock_verification_for_the_customer(alice, caplog, dja
         == "Too many failed verification attempts: verification is paused. Try again in 30 minutes."
     )
     with pytest.raises(VerificationLocked):
-        verification_otp_start(conversation=conversation, method="sms")
+        verification_otp_start(actor=None, conversation=conversation, method="sms")
     assert VerificationLock.objects.get(customer=alice).failures == 3
 
 
@@ -897,9 +897,9 @@ def test_asking_for_a_code_answers_the_same_for_an_unknown_contact(alice, django
     unknown = _conversation(contact_kind="phone", contact_value="+447700900999")
     # When
     with django_capture_on_commit_callbacks(execute=True):
-        for_known = verification_otp_start(conversation=known, method="sms")
+        for_known = verification_otp_start(actor=None, conversation=known, method="sms")
     with django_capture_on_commit_callbacks(execute=True):
-        for_unknown = verification_otp_start(conversation=unknown, method="sms")
+        for_unknown = verification_otp_start(actor=None, conversation=unknown, method="sms")
     # Then: the same answer; a code went to the registered phone only
     assert for_known == for_unknown
     assert [sms.to for sms in senders.outbox] == [PHONE]
@@ -910,7 +910,7 @@ def test_checks_fail_and_lock_the_same_for_an_unknown_contact(alice, django_capt
     known = _conversation(alice)
     unknown = _conversation()
     code = _start_and_read_code(known, django_capture_on_commit_callbacks)
-    verification_otp_start(conversation=unknown, method="sms")
+    verification_otp_start(actor=None, conversation=unknown, method="sms")
     # When: the same wrong answers in both
     outcomes = {}
     for name, conversation in (("known", known), ("unknown", unknown)):
@@ -933,7 +933,7 @@ def test_checks_fail_and_lock_the_same_for_an_unknown_contact(alice, django_capt
             verification_knowledge_check(actor=None, conversation=conversation, account_digits="7890")
         refusals[name] = (refused.value.status_code, refused.value.code, refused.value.message)
         with pytest.raises(VerificationLocked):
-            verification_otp_start(conversation=conversation, method="sms")
+            verification_otp_start(actor=None, conversation=conversation, method="sms")
     assert refusals["known"] == refusals["unknown"]
 
 

@@ -257,8 +257,8 @@ def test_identify_bad_input_is_a_400_with_the_fields(post, agent, team_a, body, 
 def test_a_code_request_reads_the_same_for_a_known_and_an_unknown_contact(post, agent, alice, team_a):
     # Given
     client = _signed_in(agent)
-    known = _conversation(alice)
-    unknown = _conversation(team=team_a)
+    known = _handled_by(agent, _conversation(alice))
+    unknown = _handled_by(agent, _conversation(team=team_a))
     # When
     for_known = post(client, known.pk, "verification/otp", {"method": "sms"})
     for_unknown = post(client, unknown.pk, "verification/otp", {"method": "sms"})
@@ -276,7 +276,7 @@ def test_a_code_request_reads_the_same_for_a_known_and_an_unknown_contact(post, 
 def test_the_right_code_verifies(post, agent, alice):
     # Given
     client = _signed_in(agent)
-    conversation = _conversation(alice)
+    conversation = _handled_by(agent, _conversation(alice))
     post(client, conversation.pk, "verification/otp", {"method": "sms"})
     # When
     response = post(
@@ -301,8 +301,8 @@ def test_the_right_code_verifies(post, agent, alice):
 def test_failed_checks_read_the_same_for_a_known_and_an_unknown_contact(post, agent, alice, team_a):
     # Given
     client = _signed_in(agent)
-    known = _conversation(alice)
-    unknown = _conversation(team=team_a)
+    known = _handled_by(agent, _conversation(alice))
+    unknown = _handled_by(agent, _conversation(team=team_a))
     post(client, known.pk, "verification/otp", {"method": "sms"})
     post(client, unknown.pk, "verification/otp", {"method": "sms"})
     wrong = f"{(int(_sent_code()) + 1) % 10**6:06d}"
@@ -387,7 +387,7 @@ def test_bad_input_is_a_400_with_the_fields_and_is_not_counted(post, agent, alic
 
 def test_knowledge_answers_verify(post, agent, alice):
     # Given
-    conversation = _conversation(alice)
+    conversation = _handled_by(agent, _conversation(alice))
     # When
     response = post(
         _signed_in(agent),
@@ -487,10 +487,10 @@ def test_the_routes_are_in_the_schema_with_their_answers(client):
     # Then
     base = "/api/v1/engagement/conversations/{conversation_id}"
     expected = {
-        f"{base}/identify/": ["200", "400", "401", "403", "404", "409"],
-        f"{base}/verification/otp/": ["202", "400", "401", "403", "404", "409", "429"],
-        f"{base}/verification/otp/check/": ["200", "400", "401", "403", "404", "409", "429"],
-        f"{base}/verification/knowledge/": ["200", "400", "401", "403", "404", "409", "429"],
+        f"{base}/identify/": ["200", "400", "401", "403", "404", "409", "413", "429"],
+        f"{base}/verification/otp/": ["202", "400", "401", "403", "404", "409", "413", "429"],
+        f"{base}/verification/otp/check/": ["200", "400", "401", "403", "404", "409", "413", "429"],
+        f"{base}/verification/knowledge/": ["200", "400", "401", "403", "404", "409", "413", "429"],
     }
     for route, codes in expected.items():
         assert sorted(schema["paths"][route]) == ["post"]
@@ -564,3 +564,25 @@ def test_an_agent_cannot_open_the_locks(client, agent, locks):
     client.force_login(agent)
     response = client.get("/admin/engagement/verificationlock/")
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "supervisor_status"),
+    [
+        ("verification/otp", {"method": "sms"}, 202),
+        ("verification/otp/check", {"code": "123456"}, 400),
+        ("verification/knowledge", {"date_of_birth": "1980-02-29", "postcode": "SW1A 1AA"}, 200),
+    ],
+)
+def test_only_the_handling_agent_a_supervisor_or_a_client_may_verify(
+    post, agent, supervisor, alice, team_a, action, body, supervisor_status
+):
+    # Given: agent A handles alice's conversation; a colleague of the same team does not
+    colleague = UserFactory(username="agent.a2", role="agent", teams=[team_a])
+    conversation = _handled_by(agent, _conversation(customer=alice, team=team_a))
+    # When: the colleague, then a supervisor, asks to verify
+    refused = post(_signed_in(colleague), conversation.pk, action, body)
+    by_supervisor = post(_signed_in(supervisor), conversation.pk, action, body)
+    # Then: the colleague is refused; the supervisor goes through to the check itself
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    assert by_supervisor.status_code == supervisor_status, by_supervisor.content
