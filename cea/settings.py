@@ -197,6 +197,13 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 if env_bool("CEA_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# How many reverse proxies sit in front of the web process (0: none, clients connect directly).
+# With N, the client's address is the N-th entry from the right of X-Forwarded-For; anything left
+# of it is the client's own claim. One function reads it for every per-address limit:
+# cea.common.client_ip.client_ip (django-axes' pauses, API throttles of anonymous clients).
+CEA_TRUSTED_PROXY_COUNT = env_int("CEA_TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "cea.common.client_ip.client_ip"
+
 AXES_FAILURE_LIMIT = env_int("CEA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CEA_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
