@@ -372,6 +372,27 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CEA Support <support@cea.example>")
 
+# Stack mode is production unless told otherwise: a sender that only prints or keeps its messages
+# would swallow passcodes and replies there. Development (CEA_DEBUG=1), a demo stack and the test
+# suite (tests/settings.py) may allow them explicitly.
+CEA_ALLOW_CONSOLE_SENDERS = env_bool("CEA_ALLOW_CONSOLE_SENDERS", False)
+_SENDERS_THAT_SEND_NOTHING = {
+    "CEA_SMS_SENDER": {"engagement.idv.senders.ConsoleSmsSender", "engagement.idv.senders.LocmemSmsSender"},
+    "EMAIL_BACKEND": {
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    },
+}
+if not EMBEDDED and not DEBUG and not CEA_ALLOW_CONSOLE_SENDERS:
+    for _name, _sender in (("CEA_SMS_SENDER", CEA_SMS_SENDER), ("EMAIL_BACKEND", EMAIL_BACKEND)):
+        if _sender in _SENDERS_THAT_SEND_NOTHING[_name]:
+            raise ImproperlyConfigured(
+                f"{_name}={_sender} delivers nothing, and stack mode (DATABASE_URL set) sends real passcodes "
+                f"and replies: set {_name} to a real sender (see README), or CEA_ALLOW_CONSOLE_SENDERS=1 for a "
+                "test or demo stack."
+            )
+
 MEDIA_ROOT = env_str("CEA_MEDIA_ROOT", str(embedded.data_dir() / "media"))
 MEDIA_URL = "media/"
 
