@@ -16,7 +16,7 @@ import dj_database_url
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
-from cea.common.env import env_bool, env_int, env_list, env_optional, env_str, env_url
+from cea.common.env import env_bool, env_int, env_list, env_optional, env_rate, env_str, env_url
 from cea.common.redis_connection import CancellableConnection
 from cea.runtime import embedded
 
@@ -231,7 +231,22 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cea.common.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Counted in the default cache (Redis), per API token, signed-in user or (anonymous) client
+    # address; a view's ``throttle_scope`` adds a tighter rate (cea/common/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cea.common.throttling.DefaultRateThrottle",
+        "cea.common.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "default": env_rate("CEA_THROTTLE_DEFAULT", "1200/min"),
+        "anonymous": env_rate("CEA_THROTTLE_ANONYMOUS", "600/min"),
+        # Finding a customer: identify a conversation's customer; look-ups, customer search, the
+        # aggregated view (which asks the back-ends), knowledge search.
+        "identify": env_rate("CEA_THROTTLE_IDENTIFY", "120/min"),
+        "lookup": env_rate("CEA_THROTTLE_LOOKUP", "120/min"),
+        # Next to signing in: one-time passcodes sent and checked, knowledge answers checked.
+        "auth": env_rate("CEA_THROTTLE_AUTH", "30/min"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {

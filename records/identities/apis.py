@@ -57,6 +57,7 @@ class LookupApi(APIView):
     """
 
     scope_resource = "customers"
+    throttle_scope = "lookup"
 
     @extend_schema(
         parameters=[
