@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversize body is refused before anything reads it (under ASGI, cea/asgi.py already did).
+    "cea.common.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +105,14 @@ MIDDLEWARE = [
     # Last, so that it sees the outcome of authentication (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
 ]
+
+# Request bodies. The hard cap refuses a larger body with 413 before reading it (cea/common/body_limit.py;
+# the default fits a 25 MiB inbound email sent base64-encoded in JSON). Below it, Django refuses form
+# data and bodies read whole (the signed webhooks) over DATA_UPLOAD_MAX_MEMORY_SIZE (413 from the API),
+# and keeps a body in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE (under ASGI: every body), then on disk.
+CEA_MAX_REQUEST_BYTES = env_int("CEA_MAX_REQUEST_BYTES", 40 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=0)
 
 ROOT_URLCONF = "cea.urls"
 WSGI_APPLICATION = "cea.wsgi.application"
