@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from cea.common.env import env_bool, env_int, env_list, env_optional, env_rate, env_str, env_url
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_htmx",
+    "csp",
     "axes",
     "pgtrigger",
     "pghistory",
@@ -92,6 +94,7 @@ MIDDLEWARE = [
     # First: an oversize body is refused before anything reads it (under ASGI, cea/asgi.py already did).
     "cea.common.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,6 +181,26 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Content-Security-Policy (django-csp): pages run only this site's scripts and styles (static/,
+# the vendored htmx) and no inline code. A page that must allow an inline element asks for
+# ``request.csp_nonce`` and gives it to the element: the nonce is added to the policy of that
+# response only (the demo shop gives it to the widget, which puts it on the <style> it adds).
+# The web chat widget on customers' own sites is under their policy, not this one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # 'self' covers the same host's websockets (ws:, wss:)
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Users, sessions, brute-force protection ------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -201,9 +224,18 @@ SESSION_COOKIE_AGE = env_int("CEA_SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_COOKIES = env_bool("CEA_SECURE_COOKIES", False)
+# HTTPS only, by default, in stack mode without CEA_DEBUG (production); off in the embedded default
+# and with CEA_DEBUG, which serve plain HTTP on loopback. Each part can be set on its own. Behind a
+# proxy that ends TLS, set CEA_BEHIND_TLS_PROXY or the redirect never ends.
+HTTPS_ONLY = not EMBEDDED and not DEBUG
+SECURE_COOKIES = env_bool("CEA_SECURE_COOKIES", HTTPS_ONLY)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("CEA_SSL_REDIRECT", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("CEA_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CEA_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+# Asking browsers to preload HSTS for the whole domain is hard to undo: a deliberate choice.
+SECURE_HSTS_PRELOAD = env_bool("CEA_HSTS_PRELOAD", False)
 if env_bool("CEA_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

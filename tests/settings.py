@@ -9,5 +9,8 @@ import os
 
 # Tests send passcodes and email through the in-memory senders; stack mode refuses them otherwise.
 os.environ.setdefault("CEA_ALLOW_CONSOLE_SENDERS", "1")
+# The test client and the browser tests speak plain HTTP to loopback: no redirect to HTTPS (stack
+# mode turns it on by default). tests/test_security_headers.py checks the production defaults.
+os.environ.setdefault("CEA_SSL_REDIRECT", "0")
 
 from cea.settings import *  # noqa: F403
