@@ -11,7 +11,7 @@ import pytest
 
 from cea.runtime import embedded
 from engagement.webchat.services import demo_site_ensure
-from tests.test_settings import REAL_SENDERS, STACK, _clean_environment
+from tests.test_settings import REAL_SENDERS, STACK, _clean_environment, _load_settings
 
 PRODUCTION = {
     **STACK,
@@ -51,14 +51,7 @@ def _transport_settings(env: dict[str, str]) -> list[str]:
         "import cea.settings as s; print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
         "s.SECURE_HSTS_PRELOAD, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**_clean_environment(), **env},
-        cwd=embedded.PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _load_settings(env, code=code)
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
 
