@@ -17,11 +17,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from cea.common.body_limit import RequestBodyLimit  # noqa: E402
 from cea.routing import authenticated_websocket_urlpatterns, public_websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over CEA_MAX_REQUEST_BYTES are refused before Django reads them.
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": URLRouter(
             [
                 *public_websocket_urlpatterns,

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from cea.common.env import env_bool, env_int, env_list, env_optional, env_str, env_url
+from cea.common.env import env_bool, env_int, env_list, env_optional, env_rate, env_str, env_url
 from cea.common.redis_connection import CancellableConnection
 from cea.runtime import embedded
 
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_htmx",
+    "csp",
     "axes",
     "pgtrigger",
     "pghistory",
@@ -86,7 +88,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversize body is refused before anything reads it (under ASGI, cea/asgi.py already did).
+    "cea.common.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +105,14 @@ MIDDLEWARE = [
     # Last, so that it sees the outcome of authentication (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
 ]
+
+# Request bodies. The hard cap refuses a larger body with 413 before reading it (cea/common/body_limit.py;
+# the default fits a 25 MiB inbound email sent base64-encoded in JSON). Below it, Django refuses form
+# data and bodies read whole (the signed webhooks) over DATA_UPLOAD_MAX_MEMORY_SIZE (413 from the API),
+# and keeps a body in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE (under ASGI: every body), then on disk.
+CEA_MAX_REQUEST_BYTES = env_int("CEA_MAX_REQUEST_BYTES", 40 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=0)
 
 ROOT_URLCONF = "cea.urls"
 WSGI_APPLICATION = "cea.wsgi.application"
@@ -165,6 +178,26 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Content-Security-Policy (django-csp): pages run only this site's scripts and styles (static/,
+# the vendored htmx) and no inline code. A page that must allow an inline element asks for
+# ``request.csp_nonce`` and gives it to the element: the nonce is added to the policy of that
+# response only (the demo shop gives it to the widget, which puts it on the <style> it adds).
+# The web chat widget on customers' own sites is under their policy, not this one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],  # 'self' covers the same host's websockets (ws:, wss:)
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- Users, sessions, brute-force protection ------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -188,11 +221,27 @@ SESSION_COOKIE_AGE = env_int("CEA_SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_COOKIES = env_bool("CEA_SECURE_COOKIES", False)
+# HTTPS only, by default, in stack mode without CEA_DEBUG (production); off in the embedded default
+# and with CEA_DEBUG, which serve plain HTTP on loopback. Each part can be set on its own. Behind a
+# proxy that ends TLS, set CEA_BEHIND_TLS_PROXY or the redirect never ends.
+HTTPS_ONLY = not EMBEDDED and not DEBUG
+SECURE_COOKIES = env_bool("CEA_SECURE_COOKIES", HTTPS_ONLY)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("CEA_SSL_REDIRECT", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("CEA_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CEA_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+# Asking browsers to preload HSTS for the whole domain is hard to undo: a deliberate choice.
+SECURE_HSTS_PRELOAD = env_bool("CEA_HSTS_PRELOAD", False)
 if env_bool("CEA_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# How many reverse proxies sit in front of the web process (0: none, clients connect directly).
+# With N, the client's address is the N-th entry from the right of X-Forwarded-For; anything left
+# of it is the client's own claim. One function reads it for every per-address limit:
+# cea.common.client_ip (django-axes' pauses, API throttles of anonymous clients, the widget's limits).
+CEA_TRUSTED_PROXY_COUNT = env_int("CEA_TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "cea.common.client_ip.client_ip"
 
 AXES_FAILURE_LIMIT = env_int("CEA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CEA_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
@@ -221,7 +270,22 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "cea.common.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cea.common.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Counted in the default cache (Redis), per API token, signed-in user or (anonymous) client
+    # address; a view's ``throttle_scope`` adds a tighter rate (cea/common/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cea.common.throttling.DefaultRateThrottle",
+        "cea.common.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "default": env_rate("CEA_THROTTLE_DEFAULT", "1200/min"),
+        "anonymous": env_rate("CEA_THROTTLE_ANONYMOUS", "600/min"),
+        # Finding a customer: identify a conversation's customer; look-ups, customer search, the
+        # aggregated view (which asks the back-ends), knowledge search.
+        "identify": env_rate("CEA_THROTTLE_IDENTIFY", "120/min"),
+        "lookup": env_rate("CEA_THROTTLE_LOOKUP", "120/min"),
+        # Next to signing in: one-time passcodes sent and checked, knowledge answers checked.
+        "auth": env_rate("CEA_THROTTLE_AUTH", "30/min"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -261,9 +325,6 @@ CEA_WS_MAX_BYTES = env_int("CEA_WS_MAX_BYTES", 64 * 1024, minimum=1024)
 # A signed-in socket re-checks a subscription's access before a push at most this often.
 CEA_WS_ACCESS_RECHECK_SECONDS = env_int("CEA_WS_ACCESS_RECHECK_SECONDS", 5, minimum=0)
 
-# How many proxies in front of CEA append to X-Forwarded-For (0: the connection's own address is
-# the client's; cea/common/client_ip.py).
-CEA_TRUSTED_PROXY_COUNT = env_int("CEA_TRUSTED_PROXY_COUNT", 0, minimum=0)
 # The anonymous web chat widget: connections open at once and new conversations a minute, per
 # client address and per site key (engagement/webchat/limits.py).
 CEA_WEBCHAT_CONNECTIONS_PER_IP = env_int("CEA_WEBCHAT_CONNECTIONS_PER_IP", 20, minimum=1)
@@ -395,6 +456,27 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CEA Support <support@cea.example>")
+
+# Stack mode is production unless told otherwise: a sender that only prints or keeps its messages
+# would swallow passcodes and replies there. Development (CEA_DEBUG=1), a demo stack and the test
+# suite (tests/settings.py) may allow them explicitly.
+CEA_ALLOW_CONSOLE_SENDERS = env_bool("CEA_ALLOW_CONSOLE_SENDERS", False)
+_SENDERS_THAT_SEND_NOTHING = {
+    "CEA_SMS_SENDER": {"engagement.idv.senders.ConsoleSmsSender", "engagement.idv.senders.LocmemSmsSender"},
+    "EMAIL_BACKEND": {
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    },
+}
+if not EMBEDDED and not DEBUG and not CEA_ALLOW_CONSOLE_SENDERS:
+    for _name, _sender in (("CEA_SMS_SENDER", CEA_SMS_SENDER), ("EMAIL_BACKEND", EMAIL_BACKEND)):
+        if _sender in _SENDERS_THAT_SEND_NOTHING[_name]:
+            raise ImproperlyConfigured(
+                f"{_name}={_sender} delivers nothing, and stack mode (DATABASE_URL set) sends real passcodes "
+                f"and replies: set {_name} to a real sender (see README), or CEA_ALLOW_CONSOLE_SENDERS=1 for a "
+                "test or demo stack."
+            )
 
 MEDIA_ROOT = env_str("CEA_MEDIA_ROOT", str(embedded.data_dir() / "media"))
 MEDIA_URL = "media/"

@@ -1,5 +1,7 @@
 """The composition root of URLs: each app contributes its API and pages here."""
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
@@ -26,6 +28,15 @@ handler403 = "cea.common.api.permission_denied"
 handler404 = "cea.common.api.page_not_found"
 handler500 = "cea.common.api.server_error"
 
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+SWAGGER_CSP = csp_replace(
+    {
+        "script-src": [SELF, UNSAFE_INLINE, SWAGGER_CDN],
+        "style-src": [SELF, UNSAFE_INLINE, SWAGGER_CDN],
+        "img-src": [SELF, "data:", SWAGGER_CDN],
+    }
+)
+
 admin.site.site_header = "CEA console"
 admin.site.site_title = "CEA console"
 admin.site.index_title = "Configuration and records"
@@ -41,7 +52,8 @@ urlpatterns = [
     path("api/v1/", include((integration_customer_api, "integration-customers"))),
     path("api/v1/", include((records_api, "records-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Swagger UI comes from its CDN and starts with an inline script and styles.
+    path("api/docs/", SWAGGER_CSP(SpectacularSwaggerView.as_view(url_name="schema")), name="swagger-ui"),
     path("", include((records_pages, "records"))),
     path("", include((engagement_pages, "engagement"))),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.conf import settings
 
@@ -12,6 +14,14 @@ def pytest_configure(config) -> None:
     # Keep the suite's keys apart from a platform running on the same Redis.
     settings.CACHES["default"]["KEY_PREFIX"] = "cea-test"
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "cea-test:channels"
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings) -> None:
+    # Each test counts API throttles (and caches anything else) under a key prefix of its own, so
+    # that no test spends another's budget, on another xdist worker or in an earlier run either
+    # (ids repeat between test databases). Keys expire by themselves (throttle windows, timeouts).
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"cea-test-{uuid.uuid4().hex[:12]}"}}
 
 
 @pytest.fixture(autouse=True)

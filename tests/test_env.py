@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cea.common.env import env_bool, env_int, env_list, env_optional, env_str, env_url
+from cea.common.env import env_bool, env_int, env_list, env_optional, env_rate, env_str, env_url, parse_rate
 
 
 def test_env_bool_reads_the_usual_spellings(monkeypatch):
@@ -60,3 +60,15 @@ def test_required_values_and_lists(monkeypatch):
         env_str("CEA_REQUIRED")
     monkeypatch.setenv("CEA_HOSTS", " a.example, b.example ,,")
     assert env_list("CEA_HOSTS", []) == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("60/min", (60, 60)), ("5/s", (5, 1)), ("1000/day", (1000, 86400))])
+def test_a_rate_is_requests_per_period(value, expected):
+    assert parse_rate(value) == expected
+
+
+@pytest.mark.parametrize("value", ["60", "60/week", "0/min", "-1/min", "many/min", "/min"])
+def test_a_malformed_rate_fails_at_start(monkeypatch, value):
+    monkeypatch.setenv("CEA_THROTTLE_DEFAULT", value)
+    with pytest.raises(ImproperlyConfigured, match="CEA_THROTTLE_DEFAULT="):
+        env_rate("CEA_THROTTLE_DEFAULT", "60/min")

@@ -8,16 +8,24 @@ import pytest
 
 from cea.runtime import embedded
 
+# What the test run itself may have set (tests/settings.py, the Makefile): each test states its own.
+_INHERITED = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMAIL_BACKEND", "DJANGO_SETTINGS_MODULE"}
 
-def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CEA_DEBUG", "CEA_EMBEDDED"}
-    }
+STACK = {"DATABASE_URL": "postgres://u@db.example:5432/cea", "REDIS_URL": "redis://cache:6379/2", "SECRET_KEY": "k"}
+REAL_SENDERS = {"CEA_SMS_SENDER": "sms_provider.Sender", "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
+
+
+def _clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in _INHERITED and not k.startswith("CEA_")}
+
+
+def _load_settings(
+    env: dict[str, str],
+    code: str = "import cea.settings as s; print(s.DATABASES['default']['NAME'], s.REDIS_URL)",
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "import cea.settings as s; print(s.DATABASES['default']['NAME'], s.REDIS_URL)"],
-        env={**clean, **env},
+        [sys.executable, "-c", code],
+        env={**_clean_environment(), **env},
         cwd=embedded.PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -26,9 +34,7 @@ def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_stack_mode_reads_both_urls():
-    result = _load_settings(
-        {"DATABASE_URL": "postgres://u@db.example:5432/cea", "REDIS_URL": "redis://cache:6379/2", "SECRET_KEY": "k"}
-    )
+    result = _load_settings({**STACK, **REAL_SENDERS})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cea", "redis://cache:6379/2"]
 
@@ -83,17 +89,8 @@ def test_a_child_of_the_embedded_runtime_gets_the_servers_and_secret_from_one_pl
     )
     env = embedded.environment(urls, tmp_path / "data")
     # When: a child loads the settings with nothing else set
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import cea.settings as s; print(s.EMBEDDED, s.DATABASES['default']['HOST'], s.SECRET_KEY)",
-        ],
-        env={**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}, **env},
-        cwd=embedded.PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = _load_settings(
+        env, code="import cea.settings as s; print(s.EMBEDDED, s.DATABASES['default']['HOST'], s.SECRET_KEY)"
     )
     # Then: it is in embedded mode, on the embedded servers, with the data folder's generated secret
     assert result.returncode == 0, result.stderr
@@ -101,3 +98,40 @@ def test_a_child_of_the_embedded_runtime_gets_the_servers_and_secret_from_one_pl
     assert result.stdout.split() == ["True", "/run/pg", secret]
     assert env["REDIS_URL"] == "redis://:pw@127.0.0.1:7/0"
     assert len(secret) >= 50
+
+
+# --- Stack mode sends real SMS and email -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("senders", "variable"),
+    [
+        ({"EMAIL_BACKEND": REAL_SENDERS["EMAIL_BACKEND"]}, "CEA_SMS_SENDER"),
+        ({**REAL_SENDERS, "CEA_SMS_SENDER": "engagement.idv.senders.ConsoleSmsSender"}, "CEA_SMS_SENDER"),
+        ({**REAL_SENDERS, "CEA_SMS_SENDER": "engagement.idv.senders.LocmemSmsSender"}, "CEA_SMS_SENDER"),
+        ({"CEA_SMS_SENDER": REAL_SENDERS["CEA_SMS_SENDER"]}, "EMAIL_BACKEND"),
+        ({**REAL_SENDERS, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "EMAIL_BACKEND"),
+        ({**REAL_SENDERS, "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}, "EMAIL_BACKEND"),
+        ({**REAL_SENDERS, "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}, "EMAIL_BACKEND"),
+    ],
+)
+def test_stack_mode_refuses_to_start_with_a_sender_that_sends_nothing(senders, variable):
+    # When: stack mode, not debugging, one of the senders only prints or keeps its messages
+    result = _load_settings({**STACK, **senders})
+    # Then: the start fails, naming the variable to set
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{variable}=" in result.stderr
+    assert "CEA_ALLOW_CONSOLE_SENDERS=1" in result.stderr
+
+
+@pytest.mark.parametrize("allowed", [{"CEA_DEBUG": "1"}, {"CEA_ALLOW_CONSOLE_SENDERS": "1"}])
+def test_stack_mode_starts_with_console_senders_when_debugging_or_explicitly_allowed(allowed):
+    result = _load_settings(
+        {**STACK, **allowed}, code="import cea.settings as s; print(s.CEA_SMS_SENDER, s.EMAIL_BACKEND)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "engagement.idv.senders.ConsoleSmsSender",
+        "django.core.mail.backends.console.EmailBackend",
+    ]

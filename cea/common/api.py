@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import django_filters
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -14,7 +17,7 @@ from rest_framework import exceptions, filters, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cea.common.errors import ApplicationError
+from cea.common.errors import ApplicationError, PayloadTooLarge
 
 
 def _flatten(detail) -> dict | list | str:
@@ -29,6 +32,11 @@ def exception_handler(exc, context):
     """Map every refusal to ``{"error": {"code", "message", "fields"?}}`` with a 4xx status."""
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
+    if isinstance(exc, exceptions.Throttled):
+        return throttled_response(math.ceil(exc.wait or 1))
+    if isinstance(exc, RequestDataTooBig):
+        too_large = PayloadTooLarge(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response({"error": too_large.as_dict()}, status=too_large.status_code)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(fields)
@@ -54,6 +62,16 @@ def exception_handler(exc, context):
         body = {"code": codes if isinstance(codes, str) else "error", "message": str(getattr(exc, "detail", exc))}
     response.data = {"error": body}
     return response
+
+
+def throttled_response(retry_after: int) -> Response:
+    """429 for a client over its rate (``cea.common.throttling``); when to retry, in the body and ``Retry-After``."""
+    body = {
+        "code": "throttled",
+        "message": f"Too many requests: try again in {retry_after} seconds.",
+        "retry_after_seconds": retry_after,
+    }
+    return Response({"error": body}, status=429, headers={"Retry-After": str(retry_after)})
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -87,3 +87,37 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
             f"{name} must be a URL with scheme {' or '.join(schemes)}; got scheme {parts.scheme!r}."
         )
     return value
+
+
+RATE_PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """``"<requests>/<period>"`` (``s``, ``min``, ``hour``, ``day``) → (requests, seconds); else ``ValueError``."""
+    requests, _, period = value.strip().partition("/")
+    if not requests.strip().isdigit() or int(requests) < 1 or period.strip().lower() not in RATE_PERIODS:
+        raise ValueError(
+            f"{value!r} is not a rate: write <requests>/<period>, e.g. 60/min (period s, min, hour or day)."
+        )
+    return int(requests), RATE_PERIODS[period.strip().lower()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as ``60/min``, checked at start-up."""
+    value = env_str(name, default).strip()
+    try:
+        parse_rate(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={exc}") from None
+    return value

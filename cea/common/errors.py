@@ -56,3 +56,14 @@ class Conflict(ApplicationError):
 
     status_code = 409
     code = "conflict"
+
+
+class PayloadTooLarge(ApplicationError):
+    """A request body larger than the server accepts (``CEA_MAX_REQUEST_BYTES``, ``DATA_UPLOAD_MAX_MEMORY_SIZE``)."""
+
+    status_code = 413
+    code = "too_large"
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(f"The request body is larger than the {limit} bytes this server accepts.")
+        self.limit = limit

@@ -66,6 +66,7 @@ class ConversationIdentifyApi(APIView):
     """
 
     scope_resource = "verification"
+    throttle_scope = "identify"
 
     @extend_schema(
         tags=TAGS,
@@ -91,6 +92,7 @@ class VerificationOtpStartApi(APIView):
     """
 
     scope_resource = "verification"
+    throttle_scope = "auth"
 
     @extend_schema(
         tags=TAGS,
@@ -116,6 +118,7 @@ class VerificationOtpCheckApi(APIView):
     """Check the one-time passcode the customer gives; success makes the conversation `verified`."""
 
     scope_resource = "verification"
+    throttle_scope = "auth"
 
     @extend_schema(
         tags=TAGS,
@@ -137,6 +140,7 @@ class VerificationKnowledgeApi(APIView):
     """Check knowledge answers: `date_of_birth` and `postcode`, or `account_digits` (last 4 of an account)."""
 
     scope_resource = "verification"
+    throttle_scope = "auth"
 
     @extend_schema(
         tags=TAGS,

@@ -73,6 +73,7 @@ class KnowledgeSearchApi(APIView):
     """Published knowledge articles matching ``q`` (PostgreSQL full-text search, best first)."""
 
     scope_resource = "conversations"
+    throttle_scope = "lookup"
 
     @extend_schema(parameters=[KnowledgeSearchQuerySerializer], responses=KnowledgeSearchSerializer)
     def get(self, request):

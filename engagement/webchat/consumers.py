@@ -35,7 +35,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
-from cea.common.client_ip import client_ip
+from cea.common.client_ip import scope_client_ip
 from cea.common.errors import ApplicationError
 from engagement.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
 from engagement.conversations.models import ConversationStatus
@@ -87,7 +87,7 @@ class WebchatConsumer(EngagementJsonConsumer):
         params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         site_key = params.get("site_key", [""])[0]
         origin = _header(self.scope, b"origin")
-        ip = client_ip(self.scope)
+        ip = scope_client_ip(self.scope)
         try:
             self.session = await database_sync_to_async(webchat_session_open)(
                 site_key=site_key,

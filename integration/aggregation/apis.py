@@ -15,6 +15,7 @@ class CustomerAggregateApi(APIView):
     """The customer across every connected back-end now: the parts that arrived in time, why others are missing."""
 
     scope_resource = "customers"
+    throttle_scope = "lookup"
 
     @extend_schema(parameters=[AggregateInputSerializer], responses=CustomerAggregateSerializer)
     def get(self, request, customer_id: int):

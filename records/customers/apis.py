@@ -28,6 +28,7 @@ class CustomerListApi(generics.ListAPIView):
     """Customers the user may see. ``q`` searches names, email, phone and identifiers."""
 
     scope_resource = "customers"
+    throttle_scope = {"GET": "lookup"}
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["family_name", "given_name", "created_at", "updated_at", "value_tier", "id"]

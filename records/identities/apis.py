@@ -69,6 +69,7 @@ class LookupApi(APIView):
 
     scope_resource = "customers"
     scope_read_methods = ("POST",)
+    throttle_scope = "lookup"
 
     @extend_schema(
         operation_id="lookup",

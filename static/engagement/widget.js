@@ -61,6 +61,8 @@
     ".cea-wc-restart{margin:0 12px 10px;padding:8px}"
   ].join("\n");
   var style = document.createElement("style");
+  // A page with a nonce-based Content-Security-Policy gives its nonce to this script tag.
+  if (script.nonce) style.nonce = script.nonce;
   style.textContent = css;
   document.head.appendChild(style);
 

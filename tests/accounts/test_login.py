@@ -265,3 +265,51 @@ def test_an_expired_session_redirects_to_login(client, agent, redis_client):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/customers/"
     assert _signed_in_user_id(client) is None
+
+
+# --- Behind a reverse proxy: the pause is per client address, not per proxy -----------------------
+
+
+PROXY = "10.0.0.1"
+
+
+@pytest.mark.django_db
+def test_behind_the_trusted_proxy_the_pause_is_per_forwarded_client_address(settings, agent):
+    # Given: one trusted proxy, whose address every request comes from
+    settings.CEA_TRUSTED_PROXY_COUNT = 1
+    attacker = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    _fail_until_locked(attacker, "agent.a")
+    assert _sign_in(attacker, "agent.a", PASSWORD).status_code == 429
+    # When: the real agent signs in through the same proxy from their own address
+    colleague = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.20")
+    response = _sign_in(colleague, "agent.a", PASSWORD)
+    # Then: signed in; only the attacker's address is paused
+    assert response.status_code == 302
+    assert AccessAttempt.objects.get(username="agent.a", ip_address="198.51.100.7").failures_since_start == 6
+    assert not AccessAttempt.objects.filter(ip_address=PROXY).exists()
+
+
+@pytest.mark.django_db
+def test_behind_the_trusted_proxy_a_forged_left_entry_does_not_escape_the_pause(settings, agent):
+    # Given: one trusted proxy; the attacker prepends a different made-up address to each request
+    settings.CEA_TRUSTED_PROXY_COUNT = 1
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forged = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"192.0.2.{n + 1}, 198.51.100.7")
+        _sign_in(forged, "agent.a", f"wrong-{n}")
+    # When
+    again = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.99, 198.51.100.7")
+    # Then: the address the proxy saw is paused
+    assert _sign_in(again, "agent.a", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db
+def test_without_a_trusted_proxy_a_forged_forwarded_for_is_ignored(settings, agent):
+    # Given: no proxy (the default); the attacker sends a new X-Forwarded-For with each attempt
+    assert settings.CEA_TRUSTED_PROXY_COUNT == 0
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"192.0.2.{n + 1}"), "agent.a", f"wrong-{n}")
+    # When
+    response = _sign_in(Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="192.0.2.200"), "agent.a", PASSWORD)
+    # Then: the connection's address is paused, whatever the header says
+    assert response.status_code == 429
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["10.0.0.9"]

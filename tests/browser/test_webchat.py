@@ -45,6 +45,10 @@ def test_a_visitor_chats_with_an_agent_from_the_demo_shop(new_context, demo_site
     page.goto("/demo/shop/")
     expect(page.get_by_test_id("demo-shop-header")).to_be_visible()
     widget = Widget(page)
+    # Under the page's Content-Security-Policy, the shop's stylesheet and the widget's own styles
+    # (added with the page's nonce) both apply.
+    expect(page.get_by_test_id("demo-shop-header")).to_have_css("background-color", "rgb(61, 90, 64)")
+    expect(page.get_by_test_id("cea-chat-button")).to_have_css("border-radius", "50%")
 
     # Self-service answers first.
     widget.open()

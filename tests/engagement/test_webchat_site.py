@@ -142,13 +142,15 @@ def test_the_demo_shop_embeds_the_widget_with_one_script_tag(client):
     call_command("ensure_demo_site", stdout=StringIO())
     # When
     response = client.get("/demo/shop/")
-    # Then: public, and exactly the tag a customer's site would paste
+    # Then: public, and exactly the tag a customer's site would paste, with the nonce of the page's
+    # Content-Security-Policy (as a site with a nonce-based policy gives it)
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count("<script") == 1
+    nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     assert (
-        f'<script src="http://testserver/static/engagement/widget.js" data-site-key="{DEMO_SITE_KEY}" async></script>'
-        in page
+        f'<script src="http://testserver/static/engagement/widget.js" data-site-key="{DEMO_SITE_KEY}" '
+        f'nonce="{nonce}" async></script>' in page
     )
     assert 'data-testid="demo-shop-no-site-key"' not in page
 
