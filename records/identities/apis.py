@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cea.common.errors import NotFound, ValidationFailed
+from cea.common.errors import NotFound
 from records.access import access_customer, customer_visible
 from records.customers.serializers import CustomerSerializer, IdentityInputSerializer, IdentitySerializer
 from records.identities.models import IdentityKind
@@ -63,7 +63,7 @@ class LookupApi(APIView):
 
     Only customers the user may see are returned; several matches are all returned, never guessed
     between. The identifier never goes in the address: query strings are kept in logs, proxies and
-    browser histories, so a GET is refused (400, ``use_post``). The POST only reads: a token needs
+    browser histories, so a GET is refused (405, saying to POST). The POST only reads: a token needs
     ``customers:read``.
     """
 
@@ -89,19 +89,12 @@ class LookupApi(APIView):
         visible = [{"kind": k, "customer": c} for k, c in matches if customer_visible(request.user, c)]
         return Response(LookupMatchSerializer(visible, many=True).data)
 
-    @extend_schema(
-        deprecated=True,
-        parameters=[],
-        responses={
-            400: OpenApiResponse(
-                description="Always (`use_post`): identifiers are sent in the body of a POST, never in the query string"
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # Only POST is an operation here; a GET is told where the identifier goes instead.
+        if request.method == "GET":
+            raise exceptions.MethodNotAllowed(
+                "GET",
+                detail='Send the identifier in the body of a POST to this address ({"value": …, "kind": …}), '
+                "never in the query string: addresses are kept in logs and browser histories.",
             )
-        },
-        description="Refused: send the identifier in the body of a POST to this address.",
-    )
-    def get(self, request):
-        raise ValidationFailed(
-            'Send the identifier in the body of a POST to this address ({"value": …, "kind": …}), never in the '
-            "query string: addresses are kept in logs and browser histories.",
-            code="use_post",
-        )
+        return super().http_method_not_allowed(request, *args, **kwargs)

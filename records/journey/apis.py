@@ -62,9 +62,10 @@ class CustomerTimelineApi(APIView):
     )
     def get(self, request, customer_id: int):
         customer = access_customer(request.user, customer_id)
-        # A parameter sent empty is left out, as the schema says (allowEmptyValue).
+        # A parameter sent empty is left out, as the schema says (allowEmptyValue); ``kind=`` too.
         given = {name: value for name, value in request.query_params.dict().items() if value != ""}
-        params = TimelineQuerySerializer(data={**given, "kind": request.query_params.getlist("kind")})
+        kinds = [kind for kind in request.query_params.getlist("kind") if kind != ""]
+        params = TimelineQuerySerializer(data={**given, "kind": kinds})
         params.is_valid(raise_exception=True)
         cursor = params.validated_data.get("cursor")
         limit = params.validated_data["limit"]

@@ -320,11 +320,12 @@ def test_look_up_by_national_id_takes_it_in_the_post_body(client_for, agent, loo
 
 
 @pytest.mark.parametrize("params", [{"kind": "national_id", "value": "AB123456C"}, {"value": "ACC123"}, {}])
-def test_a_look_up_in_the_query_string_is_refused_with_400_saying_to_post(client_for, agent, look_up_world, params):
+def test_a_look_up_in_the_query_string_is_refused_with_405_saying_to_post(client_for, agent, look_up_world, params):
     # When
     response = client_for(agent).get("/api/v1/lookup/", params)
     # Then
-    error = assert_error(response, 400, "use_post")
+    error = assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"].split(", ") == ["POST", "OPTIONS"]
     assert error["message"] == (
         'Send the identifier in the body of a POST to this address ({"value": …, "kind": …}), never in the '
         "query string: addresses are kept in logs and browser histories."

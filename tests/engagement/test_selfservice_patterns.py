@@ -51,8 +51,9 @@ def _own_redis_keys(settings):
 
 
 @pytest.fixture
-def console(client, supervisor):
-    client.force_login(supervisor)
+def console(client, admin_user):
+    """Flows are global configuration: administrators edit them in the console."""
+    client.force_login(admin_user)
     return client
 
 
