@@ -8,6 +8,7 @@ rules live here, once:
 - Every foreign-key and many-to-many choice (select, raw id, autocomplete) is limited the same way,
   by the scope of the related model's own admin: a posted id outside it is a form error
   ("Select a valid choice"), and nothing is written.
+- A relation's list filter offers only the values the user's own rows refer to.
 - A model without ``team_paths`` is global configuration (flows, queues, skills, SLA policies,
   connectors …): supervisors may at most read it; only administrators add, change or delete it.
 """
@@ -26,6 +27,19 @@ from cea.common.roles import Role, is_admin, role_of, sees_everything, team_ids_
 
 ADMINS: tuple[Role, ...] = (Role.ADMIN,)
 SUPERVISORS_AND_ADMINS: tuple[Role, ...] = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _is_relation(model, path: str) -> bool:
+    """Whether the lookup ``path`` ends on a relation (a foreign key or many-to-many field)."""
+    for name in path.split("__"):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return True
 
 
 def _crosses_many(model, path: str) -> bool:
@@ -113,6 +127,17 @@ class RoleModelAdmin(TeamScopeMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return self.scope_queryset(request, super().get_queryset(request))
+
+    def get_list_filter(self, request):
+        """A relation's filter offers only what the user's own rows refer to: another team's (or a
+        connector's) name is not listed to a supervisor."""
+        filters = super().get_list_filter(request)
+        if sees_everything(request.user):
+            return filters
+        return [
+            (spec, admin.RelatedOnlyFieldListFilter) if isinstance(spec, str) and _is_relation(self.model, spec) else spec
+            for spec in filters
+        ]
 
 
 class ParentRoleInline(TeamScopeMixin, admin.TabularInline):

@@ -132,3 +132,17 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path
+
+
+def test_the_team_filter_lists_only_the_supervisors_teams(client, supervisor, admin_user, customers, team_a, team_b):
+    # Given customers of team A and team B
+    # When a supervisor of team A and then an admin open the customer list
+    client.force_login(supervisor)
+    as_supervisor = client.get("/admin/records/customer/").content.decode()
+    client.force_login(admin_user)
+    as_admin = client.get("/admin/records/customer/").content.decode()
+    # Then the supervisor's team filter names team A only; the admin's names both
+    assert f"team__id__exact={team_a.pk}" in as_supervisor
+    assert f"team__id__exact={team_b.pk}" not in as_supervisor
+    assert "Team B" not in as_supervisor
+    assert f"team__id__exact={team_b.pk}" in as_admin
