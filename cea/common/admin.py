@@ -134,8 +134,9 @@ class RoleModelAdmin(TeamScopeMixin, admin.ModelAdmin):
         filters = super().get_list_filter(request)
         if sees_everything(request.user):
             return filters
+        related_only = admin.RelatedOnlyFieldListFilter
         return [
-            (spec, admin.RelatedOnlyFieldListFilter) if isinstance(spec, str) and _is_relation(self.model, spec) else spec
+            (spec, related_only) if isinstance(spec, str) and _is_relation(self.model, spec) else spec
             for spec in filters
         ]
 
