@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils import timezone
 
 from cea.accounts.models import ApiScope, ApiToken, Team, User
@@ -10,6 +11,7 @@ from cea.accounts.services import (
     api_token_create,
     api_token_revoke,
     user_set_active,
+    user_set_password,
     user_set_role,
     user_set_teams,
 )
@@ -31,11 +33,20 @@ class TeamAdmin(RoleModelAdmin):
         return team.members.count()
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """The console's "change password" through the service, which closes the user's live sockets."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        return user_set_password(user=self.user, password=self.cleaned_data["password1"] if usable else None)
+
+
 @admin.register(User)
 class UserAdmin(RoleModelAdmin, DjangoUserAdmin):
     """Users and their roles: administrators only. Staff flags follow the role."""
 
     view_roles = change_roles = add_roles = (Role.ADMIN,)
+    change_password_form = PasswordChangeForm
     # Not a page for supervisors, but the scope of every user choice (assignee, agent) they make.
     team_paths = ("teams",)
     list_display = ["username", "get_full_name", "role", "is_active", "last_login"]

@@ -15,7 +15,14 @@ from django.utils import timezone
 
 from cea.accounts.models import ApiScope, ApiToken, Team, User
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
-from cea.common.live import DEACTIVATED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_sockets_close_on_commit
+from cea.common.live import (
+    DEACTIVATED,
+    PASSWORD_CHANGED,
+    ROLE_CHANGED,
+    SIGNED_OUT,
+    TEAMS_CHANGED,
+    user_sockets_close_on_commit,
+)
 from cea.common.roles import Role
 
 TOKEN_PREFIX = "cea"  # noqa: S105 - a public marker, not a secret
@@ -113,6 +120,19 @@ def user_set_teams(*, user: User, teams: Iterable[Team]) -> User:
     user.teams.set(teams)
     if before != {team.pk for team in teams}:
         user_sockets_close_on_commit(user_id=user.pk, reason=TEAMS_CHANGED)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str | None) -> User:
+    """Set the user's password (``None``: no password sign-in at all). Their other sign-ins end
+    (Django's session hash) and their live sockets, which a session let in, close on commit."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    user_sockets_close_on_commit(user_id=user.pk, reason=PASSWORD_CHANGED)
     return user
 
 

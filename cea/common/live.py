@@ -65,14 +65,15 @@ def push_on_commit(group: str, event: dict[str, Any]) -> None:
 
 # --- Every live socket of one user ------------------------------------------------------------
 
-# Why a user's sockets are closed (``user.access_changed``'s ``reason``): the first two end the
+# Why a user's sockets are closed (``user.access_changed``'s ``reason``): the first three end the
 # sign-in (the client must sign in again); the others change what the user may see (the client
 # reconnects and subscribes again under the new rules).
 SIGNED_OUT = "signed_out"
 DEACTIVATED = "deactivated"
+PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason code, not a password
 ROLE_CHANGED = "role_changed"
 TEAMS_CHANGED = "teams_changed"
-ACCESS_CHANGES = (SIGNED_OUT, DEACTIVATED, ROLE_CHANGED, TEAMS_CHANGED)
+ACCESS_CHANGES = (SIGNED_OUT, DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, TEAMS_CHANGED)
 
 
 def user_group(user_id: int) -> str:

@@ -38,7 +38,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from cea.common.errors import ApplicationError, PermissionDenied, ValidationFailed
-from cea.common.live import DEACTIVATED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
+from cea.common.live import DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
 from engagement.access import access_conversation
 from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
 from engagement.context.access import access_context
@@ -55,6 +55,7 @@ MESSAGE_PAGE = 200
 ACCESS_CHANGED = {
     SIGNED_OUT: (CLOSE_NOT_AUTHENTICATED, "You signed out; sign in again."),
     DEACTIVATED: (CLOSE_NOT_AUTHENTICATED, "Your account was deactivated."),
+    PASSWORD_CHANGED: (CLOSE_NOT_AUTHENTICATED, "Your password was changed; sign in again."),
     ROLE_CHANGED: (CLOSE_ACCESS_CHANGED, "Your role changed; reconnect."),
     TEAMS_CHANGED: (CLOSE_ACCESS_CHANGED, "Your teams changed; reconnect."),
 }

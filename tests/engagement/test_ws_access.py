@@ -139,6 +139,27 @@ def test_deactivated_in_the_console_the_users_desk_is_closed(agent, admin_user, 
     assert agent.is_active is False
 
 
+def test_a_password_changed_in_the_console_closes_the_users_desk(agent, admin_user):
+    agents_browser, admins_browser = browser(agent), browser(admin_user)
+
+    async def scenario():
+        desk = await desk_socket(agents_browser)
+        # When: the admin sets a new password on the agent's "change password" page
+        response = await database_sync_to_async(admins_browser.post)(
+            f"/admin/accounts/user/{agent.pk}/password/",
+            {"password1": "a-new-Passw0rd-41", "password2": "a-new-Passw0rd-41", "usable_password": "true"},
+        )
+        error = await receive(desk, "error")
+        # Then: the desk is told to sign in again and closed
+        assert response.status_code == 302, response.content
+        assert error["code"] == "password_changed"
+        assert await closed_with(desk) == 4401
+
+    run(scenario)
+    agent.refresh_from_db()
+    assert agent.check_password("a-new-Passw0rd-41")
+
+
 def test_moved_to_another_team_in_the_console_the_users_socket_is_closed(agent, admin_user, team_b, customer_a):
     agents_browser, admins_browser = browser(agent), browser(admin_user)
 
