@@ -12,6 +12,8 @@ from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 
+from cea.common.serializers import CharField
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -28,8 +30,8 @@ ERROR_DESCRIPTIONS = {
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="A machine-readable reason: invalid, forbidden, not_found, conflict, …")
-    message = serializers.CharField(help_text="A sentence for people")
+    code = CharField(help_text="A machine-readable reason: invalid, forbidden, not_found, conflict, …")
+    message = CharField(help_text="A sentence for people")
     fields = serializers.DictField(
         child=serializers.JSONField(),
         required=False,

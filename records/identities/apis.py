@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import NotFound
+from cea.common.serializers import CharField
 from records.access import access_customer, customer_visible
 from records.customers.serializers import CustomerSerializer, IdentityInputSerializer, IdentitySerializer
 from records.identities.models import IdentityKind
@@ -46,7 +47,7 @@ class CustomerIdentityDetailApi(APIView):
 
 
 class LookupMatchSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = CharField()
     customer = CustomerSerializer()
 
 
@@ -84,5 +85,5 @@ class LookupApi(APIView):
 
 
 class LookupQuerySerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=255)
+    value = CharField(max_length=255)
     kind = serializers.ChoiceField(choices=IdentityKind.choices, required=False)
