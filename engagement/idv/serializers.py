@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cea.common.errors import ValidationFailed
-from cea.common.serializers import CharField
+from cea.common.serializers import CharField, RegexField
 from engagement.conversations.models import VerificationLevel
 from engagement.idv.codes import CODE_DIGITS
 from engagement.idv.models import ChallengeMethod
@@ -41,13 +41,15 @@ class OtpStartInputSerializer(serializers.Serializer):
 
 
 class OtpCheckInputSerializer(serializers.Serializer):
-    code = CharField(max_length=20, help_text=f"The {CODE_DIGITS}-digit code; spaces and dashes ignored.")
+    code = RegexField(
+        rf"^[\s\-]*(?:[0-9][\s\-]*){{{CODE_DIGITS}}}$",
+        max_length=20,
+        error_messages={"invalid": f"A code is {CODE_DIGITS} digits."},
+        help_text=f"The {CODE_DIGITS}-digit code; spaces and dashes ignored.",
+    )
 
     def validate_code(self, value: str) -> str:
-        code = re.sub(r"[\s\-]", "", value)
-        if not (code.isascii() and code.isdigit() and len(code) == CODE_DIGITS):
-            raise serializers.ValidationError(f"A code is {CODE_DIGITS} digits.")
-        return code
+        return re.sub(r"[\s\-]", "", value)
 
 
 class KnowledgeInputSerializer(serializers.Serializer):

@@ -2,13 +2,30 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from cea.common.openapi import BLANK, NOT_BLANK
 from cea.common.serializers import CharField, SlugField
 from engagement.routing.models import Presence
+
+
+AWAY = f"^{Presence.AWAY}$"
 
 
 class PresenceInputSerializer(serializers.Serializer):
     presence = serializers.ChoiceField(choices=Presence.choices)
     reason = CharField(required=False, allow_blank=True, default="", max_length=40)
+
+    # For the schema: presence_set's rule, a reason with away and only with away (whether the
+    # code is an active reason is the database's to say). "away" as a pattern: drf-spectacular
+    # turns an enum under "properties" into the field's whole enum component.
+    request_schema_rules = {
+        "oneOf": [
+            {
+                "properties": {"presence": {"pattern": AWAY}, "reason": {"pattern": NOT_BLANK}},
+                "required": ["reason"],
+            },
+            {"properties": {"presence": {"not": {"pattern": AWAY}}, "reason": {"pattern": BLANK}}},
+        ]
+    }
 
 
 class PresenceSerializer(serializers.Serializer):

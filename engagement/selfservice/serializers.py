@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from cea.common.openapi import BLANK
 from cea.common.serializers import CharField, ModelSerializer, RegexField
 from engagement.selfservice.models import KnowledgeArticle
 
@@ -34,6 +35,11 @@ class IvrInputSerializer(serializers.Serializer):
         max_length=32,
         help_text="The caller's number, used to identify the customer when the call is new.",
     )
+
+    # For the schema: validate's rule, digits or speech, not both (at least one blank once trimmed).
+    request_schema_rules = {
+        "anyOf": [{"properties": {"digits": {"pattern": BLANK}}}, {"properties": {"speech": {"pattern": BLANK}}}]
+    }
 
     def validate(self, attrs: dict) -> dict:
         if attrs["digits"] and attrs["speech"].strip():

@@ -5,8 +5,9 @@ from rest_framework import serializers
 from cea.accounts.models import Team
 from cea.common.api import no_null_characters
 from cea.common.channels import Channel
-from cea.common.serializers import CharField, ModelSerializer
+from cea.common.serializers import CharField, ModelSerializer, RegexField
 from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
+from records.customers.services import LANGUAGE_TAG, LANGUAGE_TAG_MESSAGE
 from records.identities.models import Identity, IdentityKind
 
 
@@ -118,7 +119,14 @@ class CustomerInputSerializer(serializers.Serializer):
     city = CharField(max_length=100, required=False, allow_blank=True)
     postcode = CharField(max_length=20, required=False, allow_blank=True)
     country = CharField(max_length=2, required=False, allow_blank=True)
-    language = CharField(max_length=16, required=False)
+    # The service's rule, around the whitespace DRF trims first: the schema states it as a pattern.
+    language = RegexField(
+        rf"^\s*{LANGUAGE_TAG}\s*$",
+        max_length=16,
+        required=False,
+        error_messages={"invalid": LANGUAGE_TAG_MESSAGE},
+        help_text="BCP 47 language tag, e.g. en, fr-CA",
+    )
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
     preferences = serializers.DictField(required=False, validators=[no_null_characters])
     segment = CharField(max_length=50, required=False, allow_blank=True)
