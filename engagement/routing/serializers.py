@@ -6,7 +6,6 @@ from cea.common.openapi import BLANK, NOT_BLANK
 from cea.common.serializers import CharField, SlugField
 from engagement.routing.models import Presence
 
-
 AWAY = f"^{Presence.AWAY}$"
 
 
