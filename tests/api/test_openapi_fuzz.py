@@ -60,14 +60,12 @@ BODY_OBJECTS = {
 # the clock or the database, or one JSON Schema has no words for; everything else the schema
 # states (patterns, cross-field rules as anyOf/oneOf, strings that are strings).
 KNOWN_GAPS = {
-    ("POST", "/api/v1/customers/"): (positive_data_acceptance, "a phone or an email is no pattern (see below)"),
-    ("PATCH", "/api/v1/customers/{customer_id}/"): (
-        positive_data_acceptance,
-        "a phone or an email is no pattern (see below)",
-    ),
+    # A phone is valid by libphonenumber's metadata for its region, an email by Django's
+    # EmailValidator; neither is a regular expression. (The language is a pattern now.)
+    ("POST", "/api/v1/customers/"): (positive_data_acceptance, "phone and email are no patterns"),
+    ("PATCH", "/api/v1/customers/{customer_id}/"): (positive_data_acceptance, "phone and email are no patterns"),
     ("POST", "/api/v1/customers/{customer_id}/consents/"): (positive_data_acceptance, "given_at not in the future"),
-    # Per kind: a phone is valid by libphonenumber's metadata for its region, an email by
-    # Django's EmailValidator; neither is a regular expression.
+    # Per kind; and a phone or an email (as above) is no pattern.
     ("POST", "/api/v1/customers/{customer_id}/identities/"): (positive_data_acceptance, "value's form depends on kind"),
     ("POST", "/api/v1/engagement/conversations/{conversation_id}/identify/"): (
         positive_data_acceptance,

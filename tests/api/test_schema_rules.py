@@ -46,14 +46,8 @@ def test_an_otp_code_is_six_digits_with_spaces_and_dashes_ignored(components):
     # When the OTP check's code is read
     code = components["OtpCheckInputRequest"]["properties"]["code"]
     # Then the pattern takes what the server takes, and refuses the rest
-    assert [matches(code, v) for v in ["123456", " 123-456 ", "12 34 56", "12345", "1234567", "12345a"]] == [
-        True,
-        True,
-        True,
-        False,
-        False,
-        False,
-    ]
+    values = ["123456", " 123-456 ", "12 34 56", "12345", "1234567", "12345a", "１２３４５６"]
+    assert [v for v in values if matches(code, v)] == ["123456", " 123-456 ", "12 34 56"]
 
 
 def test_a_language_is_a_bcp_47_tag(components):
@@ -61,14 +55,8 @@ def test_a_language_is_a_bcp_47_tag(components):
     for name in ("CustomerCreateRequest", "PatchedCustomerInputRequest"):
         language = components[name]["properties"]["language"]
         # Then the pattern is the server's rule, around whitespace the server trims
-        assert [matches(language, v) for v in ["en", "pt-BR", " fr-CA ", "EN", "english_uk", "e"]] == [
-            True,
-            True,
-            True,
-            False,
-            False,
-            False,
-        ]
+        values = ["en", "pt-BR", " fr-CA ", "EN", "english_uk", "e"]
+        assert [v for v in values if matches(language, v)] == ["en", "pt-BR", " fr-CA "]
 
 
 def test_an_ivr_input_is_digits_or_speech_not_both(components):
