@@ -8,13 +8,21 @@ schema lists each status a client can receive and the body that comes with it.
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
+
+from cea.common.serializers import CharField
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# A string with a character that is not whitespace; and one that is blank once trimmed.
+NOT_BLANK = r"\S"
+BLANK = r"^\s*$"
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input (`invalid`, with `fields`: the messages per field)",
@@ -28,8 +36,8 @@ ERROR_DESCRIPTIONS = {
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="A machine-readable reason: invalid, forbidden, not_found, conflict, …")
-    message = serializers.CharField(help_text="A sentence for people")
+    code = CharField(help_text="A machine-readable reason: invalid, forbidden, not_found, conflict, …")
+    message = CharField(help_text="A sentence for people")
     fields = serializers.DictField(
         child=serializers.JSONField(),
         required=False,
@@ -53,6 +61,10 @@ class AutoSchema(SpectacularAutoSchema):
     - 409 when it writes (a service's ``Conflict``, or an ``IntegrityError`` mapped by the handler);
     - 429 for all (throttles).
 
+    A serializer states the rules across its fields that its ``validate`` enforces, where JSON
+    Schema can, as ``request_schema_rules``: keywords (``anyOf``, ``oneOf``, …) added to its
+    request component. A string field that DRF trims and refuses blank says so (``pattern: \\S``).
+
     A view declares more with ``@extend_schema(responses=...)``; what it declares is kept, and
     an error response declared without a body gets the error shape.
 
@@ -66,6 +78,15 @@ class AutoSchema(SpectacularAutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if _may_be_blank(field) and schema.get("type") == "string" and "" not in schema.get("enum", [""]):
             schema["enum"] = [*schema["enum"], ""]
+        if direction == "request" and _must_not_be_blank(field, schema):
+            # DRF trims, then refuses a blank value: "   " is as blank as "".
+            schema["pattern"] = NOT_BLANK
+        return schema
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request":
+            schema.update(copy.deepcopy(getattr(serializer, "request_schema_rules", {})))
         return schema
 
     def _insert_field_validators(self, field, schema) -> None:
@@ -139,6 +160,20 @@ def _may_be_blank(field) -> bool:
         return bool(getattr(model._meta.get_field(field.source), "blank", False))
     except FieldDoesNotExist:
         return False
+
+
+def _must_not_be_blank(field, schema: dict) -> bool:
+    """A writable string that DRF trims and then refuses when blank, with no pattern or format of its own
+    (a ``RegexValidator``'s pattern is added to the schema later, and says more)."""
+    return (
+        isinstance(field, serializers.CharField)  # noqa: TID251 - any string field, ours included
+        and not field.read_only
+        and not field.allow_blank
+        and field.trim_whitespace
+        and schema.get("type") == "string"
+        and not {"pattern", "format", "enum"} & schema.keys()
+        and not any(isinstance(validator, RegexValidator) for validator in field.validators)
+    )
 
 
 def _is_choice(schema: dict) -> bool:

@@ -1,11 +1,67 @@
-"""Serializer helpers shared by every app's API."""
+"""Serializer fields and bases shared by every app's API.
+
+DRF's ``CharField`` (and the fields built on it: email, URL, regex, slug) turns a number into a
+string: ``123`` is read as ``"123"``. The schema says "string", so the API takes a JSON string
+only: the fields here refuse anything else with ``Must be a string.``. Declare string fields
+with them and model serializers on ``ModelSerializer`` below (ruff's TID251 bans DRF's own).
+"""
 
 from __future__ import annotations
 
+from django.db import models
 from rest_framework import serializers
+
+
+class StrictStringMixin:
+    """Refuses a value that is not a JSON string, before DRF would turn it into one."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class CharField(StrictStringMixin, serializers.CharField):  # noqa: TID251
+    pass
+
+
+class EmailField(StrictStringMixin, serializers.EmailField):  # noqa: TID251
+    pass
+
+
+class RegexField(StrictStringMixin, serializers.RegexField):  # noqa: TID251
+    pass
+
+
+class IPAddressField(StrictStringMixin, serializers.IPAddressField):  # noqa: TID251
+    pass
+
+
+class SlugField(StrictStringMixin, serializers.SlugField):  # noqa: TID251
+    pass
+
+
+class URLField(StrictStringMixin, serializers.URLField):  # noqa: TID251
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):  # noqa: TID251
+    """DRF's ``ModelSerializer`` whose fields for a model's text columns are the strict ones above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,  # noqa: TID251
+        models.CharField: CharField,
+        models.TextField: CharField,
+        models.EmailField: EmailField,
+        models.GenericIPAddressField: IPAddressField,
+        models.SlugField: SlugField,
+        models.URLField: URLField,
+    }
 
 
 class BriefUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField(source="__str__")
+    username = CharField()
+    name = CharField(source="__str__")

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from cea.common.api import no_null_characters
 from cea.common.errors import ValidationFailed
+from cea.common.serializers import CharField, EmailField, RegexField, URLField
 from engagement.adapters.ingest import normalised_identifier
 from engagement.adapters.iot import Severity
 from engagement.adapters.voice import CallEvent
@@ -61,7 +62,7 @@ class IngestedSerializer(serializers.Serializer):
     """What an adapter did: the conversation and message, and whether this delivery created the message."""
 
     conversation = serializers.IntegerField(source="conversation.pk")
-    conversation_status = serializers.CharField(source="conversation.status")
+    conversation_status = CharField(source="conversation.status")
     message = serializers.IntegerField(source="message.pk")
     created = serializers.BooleanField(help_text="False when this was a duplicate delivery of a kept message")
 
@@ -105,10 +106,10 @@ class InboundEmailSerializer(serializers.Serializer):
 class SmsWebhookSerializer(_SenderAsFrom, serializers.Serializer):
     """An inbound SMS, as an SMS gateway source posts it."""
 
-    message_id = serializers.CharField(max_length=ID_MAX, help_text="The provider's id of the message")
-    sender = serializers.CharField(max_length=40, source="sender", help_text="The sender's number (E.164 preferred)")
-    to = serializers.CharField(max_length=40, help_text="Our number that received it")
-    text = serializers.CharField(max_length=TEXT_MAX)
+    message_id = CharField(max_length=ID_MAX, help_text="The provider's id of the message")
+    sender = CharField(max_length=40, source="sender", help_text="The sender's number (E.164 preferred)")
+    to = CharField(max_length=40, help_text="Our number that received it")
+    text = CharField(max_length=TEXT_MAX)
     sent_at = serializers.DateTimeField()
 
     def validate(self, attrs: dict) -> dict:
@@ -120,10 +121,10 @@ class SmsWebhookSerializer(_SenderAsFrom, serializers.Serializer):
 class SocialWebhookSerializer(_SenderAsFrom, serializers.Serializer):
     """An inbound direct message, as a social platform source posts it."""
 
-    message_id = serializers.CharField(max_length=ID_MAX, help_text="The platform's id of the message")
-    platform = serializers.CharField(max_length=20, help_text="twitter, facebook, instagram, whatsapp …")
-    handle = serializers.CharField(max_length=100, help_text="The sender's handle on the platform")
-    sender = serializers.CharField(
+    message_id = CharField(max_length=ID_MAX, help_text="The platform's id of the message")
+    platform = CharField(max_length=20, help_text="twitter, facebook, instagram, whatsapp …")
+    handle = CharField(max_length=100, help_text="The sender's handle on the platform")
+    sender = CharField(
         max_length=100,
         source="sender",
         required=False,
@@ -131,8 +132,8 @@ class SocialWebhookSerializer(_SenderAsFrom, serializers.Serializer):
         default="",
         help_text="The platform's user id of the sender",
     )
-    to = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    text = serializers.CharField(max_length=TEXT_MAX)
+    to = CharField(max_length=100, required=False, allow_blank=True, default="")
+    text = CharField(max_length=TEXT_MAX)
     sent_at = serializers.DateTimeField()
 
     def validate(self, attrs: dict) -> dict:
@@ -149,24 +150,24 @@ class SocialWebhookSerializer(_SenderAsFrom, serializers.Serializer):
 class CallEventSerializer(_SenderAsFrom, serializers.Serializer):
     """A call event, as a telephony provider source posts it: ringing, answered, transferred or ended."""
 
-    event_id = serializers.CharField(
+    event_id = CharField(
         max_length=ID_MAX,
         required=False,
         allow_blank=True,
         default="",
         help_text="The provider's id of this event; without it a redelivery is recognised by call, event and time",
     )
-    call_id = serializers.CharField(max_length=100)
+    call_id = CharField(max_length=100)
     event = serializers.ChoiceField(choices=CallEvent.ALL)
-    sender = serializers.CharField(max_length=40, source="caller", help_text="The caller's number")
-    to = serializers.CharField(max_length=40, source="dialled", help_text="The number dialled")
+    sender = CharField(max_length=40, source="caller", help_text="The caller's number")
+    to = CharField(max_length=40, source="dialled", help_text="The number dialled")
     timestamp = serializers.DateTimeField()
-    transferred_to = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    queue = serializers.CharField(
+    transferred_to = CharField(max_length=100, required=False, allow_blank=True, default="")
+    queue = CharField(
         max_length=100, required=False, allow_blank=True, default="", help_text="The queue a transfer moves the call to"
     )
-    recording_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    transcript_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    recording_url = URLField(max_length=500, required=False, allow_blank=True, default="")
+    transcript_url = URLField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
         if attrs["event"] == CallEvent.TRANSFERRED and not attrs["transferred_to"]:
@@ -182,11 +183,11 @@ class CallEventSerializer(_SenderAsFrom, serializers.Serializer):
 class AppMessageSerializer(serializers.Serializer):
     """A customer's message from the mobile app, sent in by the app's back-end."""
 
-    client_message_id = serializers.CharField(max_length=ID_MAX, help_text="The app's id of the message (idempotency)")
-    session_id = serializers.CharField(max_length=ID_MAX, help_text="The device or session the message comes from")
-    text = serializers.CharField(max_length=TEXT_MAX)
+    client_message_id = CharField(max_length=ID_MAX, help_text="The app's id of the message (idempotency)")
+    session_id = CharField(max_length=ID_MAX, help_text="The device or session the message comes from")
+    text = CharField(max_length=TEXT_MAX)
     identifier_kind = serializers.ChoiceField(choices=CUSTOMER_IDENTIFIER_KINDS, default=IdentityKind.ACCOUNT)
-    customer_identifier = serializers.CharField(
+    customer_identifier = CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text="Who is signed in to the app, if known"
     )
     sent_at = serializers.DateTimeField(required=False, default=None)
@@ -198,14 +199,12 @@ class AppMessageSerializer(serializers.Serializer):
 class WebFormSubmissionSerializer(serializers.Serializer):
     """A contact form submitted on a website."""
 
-    submission_id = serializers.CharField(
-        max_length=ID_MAX, help_text="The website's id of the submission (idempotency)"
-    )
-    form_id = serializers.CharField(max_length=60)
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(max_length=254)
-    subject = serializers.CharField(max_length=300)
-    message = serializers.CharField(max_length=TEXT_MAX)
+    submission_id = CharField(max_length=ID_MAX, help_text="The website's id of the submission (idempotency)")
+    form_id = CharField(max_length=60)
+    name = CharField(max_length=200)
+    email = EmailField(max_length=254)
+    subject = CharField(max_length=300)
+    message = CharField(max_length=TEXT_MAX)
     submitted_at = serializers.DateTimeField(required=False, default=None)
 
     def validate_email(self, value: str) -> str:
@@ -215,11 +214,11 @@ class WebFormSubmissionSerializer(serializers.Serializer):
 class BranchCheckInSerializer(serializers.Serializer):
     """A customer checking in at a branch."""
 
-    visit_id = serializers.CharField(max_length=ID_MAX, help_text="The check-in's id (idempotency)")
-    branch = serializers.CharField(max_length=80, help_text="The branch's name; its queue is 'Branch <name>'")
-    reason = serializers.CharField(max_length=300)
+    visit_id = CharField(max_length=ID_MAX, help_text="The check-in's id (idempotency)")
+    branch = CharField(max_length=80, help_text="The branch's name; its queue is 'Branch <name>'")
+    reason = CharField(max_length=300)
     identifier_kind = serializers.ChoiceField(choices=CUSTOMER_IDENTIFIER_KINDS, default=IdentityKind.ACCOUNT)
-    customer_identifier = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    customer_identifier = CharField(max_length=200, required=False, allow_blank=True, default="")
     arrived_at = serializers.DateTimeField(required=False, default=None)
 
     def validate(self, attrs: dict) -> dict:
@@ -230,9 +229,9 @@ class DeviceEventSerializer(serializers.Serializer):
     """A fault reported by a customer's device."""
 
     # The pattern tells the schema what records' device identifiers are (letters, digits, . _ : -).
-    device_id = serializers.RegexField(r"^\s*[A-Za-z0-9._:\-]+\s*$", max_length=100)
-    event_id = serializers.CharField(max_length=ID_MAX, help_text="The device platform's id of the event (idempotency)")
-    fault_code = serializers.CharField(max_length=60)
+    device_id = RegexField(r"^\s*[A-Za-z0-9._:\-]+\s*$", max_length=100)
+    event_id = CharField(max_length=ID_MAX, help_text="The device platform's id of the event (idempotency)")
+    fault_code = CharField(max_length=60)
     severity = serializers.ChoiceField(choices=Severity.ALL)
     details = serializers.DictField(required=False, default=dict, validators=[no_null_characters])
     occurred_at = serializers.DateTimeField(required=False, default=None)

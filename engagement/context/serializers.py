@@ -13,6 +13,7 @@ from typing import Any
 from rest_framework import serializers
 
 from cea.common.api import no_null_characters
+from cea.common.serializers import CharField
 from engagement.context.models import ContextScope
 from engagement.context.services import MAX_TTL_SECONDS
 from engagement.context.store import Context
@@ -31,7 +32,7 @@ def context_representation(context: Context) -> dict[str, Any]:
 
 class ContextSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=ContextScope.choices)
-    id = serializers.CharField(help_text="The customer's or the conversation's id")
+    id = CharField(help_text="The customer's or the conversation's id")
     version = serializers.IntegerField(help_text="0 for a context never written; +1 with every change")
     customer_id = serializers.IntegerField(allow_null=True)
     values = serializers.DictField(child=serializers.JSONField(), help_text="Key → any JSON value")

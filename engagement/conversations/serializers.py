@@ -6,15 +6,15 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cea.common.serializers import BriefUserSerializer
+from cea.common.serializers import BriefUserSerializer, CharField, ModelSerializer
 from engagement.conversations.models import Attachment, Conversation, Message
 
 MESSAGES_PAGE_MAX = 500
 
 
-class ConversationSerializer(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.full_name", read_only=True, allow_null=True, default=None)
-    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+class ConversationSerializer(ModelSerializer):
+    customer_name = CharField(source="customer.full_name", read_only=True, allow_null=True, default=None)
+    team_name = CharField(source="team.name", read_only=True, allow_null=True, default=None)
     agent = BriefUserSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -48,7 +48,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Where to download it (permission-checked)")
 
     class Meta:
@@ -56,7 +56,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         fields = ["id", "filename", "content_type", "size", "sha256", "url"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(CharField())
     def get_url(self, attachment: Attachment) -> str:
         return reverse(
             "engagement-api:conversation-attachment",
@@ -64,7 +64,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         )
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -100,8 +100,8 @@ class MessagePageSerializer(serializers.Serializer):
 
 
 class ReplyInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10_000)
-    client_message_id = serializers.CharField(
+    body = CharField(max_length=10_000)
+    client_message_id = CharField(
         max_length=120,
         required=False,
         allow_blank=True,
@@ -111,6 +111,6 @@ class ReplyInputSerializer(serializers.Serializer):
 
 
 class EndInputSerializer(serializers.Serializer):
-    wrap_up_code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    disposition = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    wrap_up_code = CharField(max_length=50, required=False, allow_blank=True, default="")
+    disposition = CharField(max_length=50, required=False, allow_blank=True, default="")
+    notes = CharField(max_length=5000, required=False, allow_blank=True, default="")

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cea.common.errors import ValidationFailed
+from cea.common.serializers import CharField, RegexField
 from engagement.conversations.models import VerificationLevel
 from engagement.idv.codes import CODE_DIGITS
 from engagement.idv.models import ChallengeMethod
@@ -32,7 +33,7 @@ class IdentifyInputSerializer(serializers.Serializer):
         default=ANY_KIND,
         help_text="The kind of identifier; `any` tries every kind that can read the value.",
     )
-    value = serializers.CharField(max_length=255, help_text="Caller number, email address, handle, device id, …")
+    value = CharField(max_length=255, help_text="Caller number, email address, handle, device id, …")
 
 
 class OtpStartInputSerializer(serializers.Serializer):
@@ -40,21 +41,23 @@ class OtpStartInputSerializer(serializers.Serializer):
 
 
 class OtpCheckInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=20, help_text=f"The {CODE_DIGITS}-digit code; spaces and dashes ignored.")
+    code = RegexField(
+        rf"^[\s\-]*(?:[0-9][\s\-]*){{{CODE_DIGITS}}}$",
+        max_length=20,
+        error_messages={"invalid": f"A code is {CODE_DIGITS} digits."},
+        help_text=f"The {CODE_DIGITS}-digit code; spaces and dashes ignored.",
+    )
 
     def validate_code(self, value: str) -> str:
-        code = re.sub(r"[\s\-]", "", value)
-        if not (code.isascii() and code.isdigit() and len(code) == CODE_DIGITS):
-            raise serializers.ValidationError(f"A code is {CODE_DIGITS} digits.")
-        return code
+        return re.sub(r"[\s\-]", "", value)
 
 
 class KnowledgeInputSerializer(serializers.Serializer):
     """Either ``date_of_birth`` and ``postcode``, or ``account_digits``."""
 
     date_of_birth = serializers.DateField(required=False, allow_null=True, help_text="YYYY-MM-DD")
-    postcode = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
-    account_digits = serializers.CharField(
+    postcode = CharField(required=False, allow_blank=True, max_length=20, default="")
+    account_digits = CharField(
         required=False, allow_blank=True, max_length=10, default="", help_text="The last 4 digits of an account number"
     )
 
@@ -76,8 +79,8 @@ class KnowledgeInputSerializer(serializers.Serializer):
 
 class IdentifyMatchSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField(source="customer.pk")
-    kind = serializers.CharField(help_text="The kind of identifier that matched (phone, email, account, …)")
-    display_name = serializers.CharField(source="customer.full_name")
+    kind = CharField(help_text="The kind of identifier that matched (phone, email, account, …)")
+    display_name = CharField(source="customer.full_name")
 
 
 class IdentificationSerializer(serializers.Serializer):
@@ -111,7 +114,7 @@ class CodeRequestSerializer(serializers.Serializer):
     """The same answer whether or not the customer is known and a code went out."""
 
     method = serializers.ChoiceField(choices=ChallengeMethod.choices)
-    message = serializers.CharField()
+    message = CharField()
     expires_in_seconds = serializers.IntegerField()
 
 
@@ -126,10 +129,10 @@ class VerificationSerializer(serializers.Serializer):
 
 
 class IdvErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="invalid, verification_failed, verification_locked, forbidden, …")
-    message = serializers.CharField()
+    code = CharField(help_text="invalid, verification_failed, verification_locked, forbidden, …")
+    message = CharField()
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Messages per field"
+        child=serializers.ListField(child=CharField()), required=False, help_text="Messages per field"
     )
     retry_after_seconds = serializers.IntegerField(required=False, help_text="When locked: seconds until it lifts")
 

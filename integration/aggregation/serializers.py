@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from cea.common.serializers import CharField
 from integration.aggregation.aggregate import OK, REASONS
 
 
@@ -20,14 +21,14 @@ class AggregateInputSerializer(serializers.Serializer):
 
 
 class AggregatePartSerializer(serializers.Serializer):
-    connector = serializers.CharField()
-    label = serializers.CharField()
-    system = serializers.CharField()
-    external_id = serializers.CharField(help_text="The customer's id in the system ('' when not linked)")
+    connector = CharField()
+    label = CharField()
+    system = CharField()
+    external_id = CharField(help_text="The customer's id in the system ('' when not linked)")
     status = serializers.ChoiceField(
         choices=[OK, *REASONS], help_text="'ok', or why the part is missing: " + ", ".join(REASONS)
     )
-    message = serializers.CharField(help_text="Why the part is missing, without secrets ('' when ok)")
+    message = CharField(help_text="Why the part is missing, without secrets ('' when ok)")
     permanent = serializers.BooleanField(help_text="For an error: asking again will not help")
     cached = serializers.BooleanField(help_text="Served from the cache")
     age_seconds = serializers.FloatField(allow_null=True, help_text="How old the data is (0 when just fetched)")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from cea.common.serializers import CharField, ModelSerializer, URLField
 from integration.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 
-class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+class WebhookSubscriptionSerializer(ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
 
     class Meta:
@@ -29,7 +30,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
 
 class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
-    secret = serializers.CharField(help_text="The signing secret: shown here once, never again.")
+    secret = CharField(help_text="The signing secret: shown here once, never again.")
 
     class Meta(WebhookSubscriptionSerializer.Meta):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
@@ -37,10 +38,10 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
 
 
 class WebhookSubscriptionInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500, validators=[URLValidator(schemes=["http", "https"])])
+    name = CharField(max_length=100)
+    url = URLField(max_length=500, validators=[URLValidator(schemes=["http", "https"])])
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False)
-    secret = serializers.CharField(
+    secret = CharField(
         min_length=16,
         max_length=200,
         required=False,
@@ -49,7 +50,7 @@ class WebhookSubscriptionInputSerializer(serializers.Serializer):
     )
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [

@@ -7,18 +7,19 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.serializers import CharField
 from records.access import access_case, access_customer, require_supervisor
 from records.audit.selectors import audit_trail
 
 
 class AuditEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    label = serializers.CharField()
-    model = serializers.CharField()
-    object_id = serializers.CharField()
+    label = CharField()
+    model = CharField()
+    object_id = CharField()
     user_id = serializers.IntegerField(allow_null=True)
-    username = serializers.CharField(allow_null=True)
-    url = serializers.CharField(allow_null=True)
+    username = CharField(allow_null=True)
+    url = CharField(allow_null=True)
     changes = serializers.DictField()
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from cea.accounts.models import Team
+from cea.common.serializers import CharField, ModelSerializer
 from records.cases.models import (
     Case,
     CaseCategory,
@@ -17,7 +18,7 @@ from records.cases.models import (
 from records.customers.models import Customer
 
 
-class SlaPolicySerializer(serializers.ModelSerializer):
+class SlaPolicySerializer(ModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = [
@@ -31,10 +32,10 @@ class SlaPolicySerializer(serializers.ModelSerializer):
         ]
 
 
-class CaseSerializer(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.full_name", read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
-    assignee_username = serializers.CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
+class CaseSerializer(ModelSerializer):
+    customer_name = CharField(source="customer.full_name", read_only=True)
+    team_name = CharField(source="team.name", read_only=True, allow_null=True, default=None)
+    assignee_username = CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
     allowed_transitions = serializers.SerializerMethodField()
     interaction_ids = serializers.SerializerMethodField()
 
@@ -78,8 +79,8 @@ class CaseSerializer(serializers.ModelSerializer):
 
 class CaseCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    subject = CharField(max_length=200)
+    description = CharField(required=False, allow_blank=True, default="")
     category = serializers.ChoiceField(choices=CaseCategory.choices, default=CaseCategory.GENERAL)
     priority = serializers.ChoiceField(choices=CasePriority.choices, default=CasePriority.NORMAL)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -90,8 +91,8 @@ class CaseCreateSerializer(serializers.Serializer):
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    subject = CharField(max_length=200, required=False)
+    description = CharField(required=False, allow_blank=True)
     category = serializers.ChoiceField(choices=CaseCategory.choices, required=False)
     priority = serializers.ChoiceField(choices=CasePriority.choices, required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -103,11 +104,11 @@ class CaseUpdateSerializer(serializers.Serializer):
 
 class CaseTransitionSerializer(serializers.Serializer):
     transition = serializers.ChoiceField(choices=CaseTransition.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = CharField(required=False, allow_blank=True, default="")
 
 
-class CaseNoteSerializer(serializers.ModelSerializer):
-    author_username = serializers.CharField(source="author.username", read_only=True, allow_null=True, default=None)
+class CaseNoteSerializer(ModelSerializer):
+    author_username = CharField(source="author.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = CaseNote
@@ -116,7 +117,7 @@ class CaseNoteSerializer(serializers.ModelSerializer):
 
 
 class CaseNoteInputSerializer(serializers.Serializer):
-    body = serializers.CharField()
+    body = CharField()
     visibility = serializers.ChoiceField(choices=NoteVisibility.choices, default=NoteVisibility.INTERNAL)
 
 

@@ -5,11 +5,13 @@ from rest_framework import serializers
 from cea.accounts.models import Team
 from cea.common.api import no_null_characters
 from cea.common.channels import Channel
+from cea.common.serializers import CharField, ModelSerializer
 from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
+from records.customers.services import LANGUAGE_TAG
 from records.identities.models import Identity, IdentityKind
 
 
-class IdentitySerializer(serializers.ModelSerializer):
+class IdentitySerializer(ModelSerializer):
     class Meta:
         model = Identity
         fields = ["id", "kind", "label", "is_primary", "verified_at", "created_at"]
@@ -17,12 +19,12 @@ class IdentitySerializer(serializers.ModelSerializer):
 
 class IdentityInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=IdentityKind.choices)
-    value = serializers.CharField(max_length=255)
+    value = CharField(max_length=255)
     is_primary = serializers.BooleanField(default=False)
     verified = serializers.BooleanField(default=False)
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(ModelSerializer):
     class Meta:
         model = Consent
         fields = ["channel", "purpose", "granted", "given_at", "source"]
@@ -33,12 +35,12 @@ class ConsentInputSerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
     granted = serializers.BooleanField()
     given_at = serializers.DateTimeField(required=False)
-    source = serializers.CharField(max_length=100, required=False, default="")
+    source = CharField(max_length=100, required=False, default="")
 
 
-class CustomerSerializer(serializers.ModelSerializer):
-    full_name = serializers.CharField(read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+class CustomerSerializer(ModelSerializer):
+    full_name = CharField(read_only=True)
+    team_name = CharField(source="team.name", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Customer
@@ -77,10 +79,10 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 class BriefCaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    reference = serializers.CharField()
-    subject = serializers.CharField()
-    status = serializers.CharField()
-    priority = serializers.CharField()
+    reference = CharField()
+    subject = CharField()
+    status = CharField()
+    priority = CharField()
     resolution_due_at = serializers.DateTimeField(allow_null=True)
     resolution_breached = serializers.BooleanField()
 
@@ -107,24 +109,28 @@ class Customer360Serializer(CustomerSerializer):
 class CustomerInputSerializer(serializers.Serializer):
     """What a client may set on a profile; types are checked here, meaning in the service."""
 
-    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    family_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    given_name = CharField(max_length=100, required=False, allow_blank=True)
+    family_name = CharField(max_length=100, required=False, allow_blank=True)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    postcode = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
-    language = serializers.CharField(max_length=16, required=False)
+    email = CharField(max_length=254, required=False, allow_blank=True)
+    phone = CharField(max_length=40, required=False, allow_blank=True)
+    address_line1 = CharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = CharField(max_length=200, required=False, allow_blank=True)
+    city = CharField(max_length=100, required=False, allow_blank=True)
+    postcode = CharField(max_length=20, required=False, allow_blank=True)
+    country = CharField(max_length=2, required=False, allow_blank=True)
+    language = CharField(max_length=16, required=False, help_text="BCP 47 language tag, e.g. en, fr-CA")
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
     preferences = serializers.DictField(required=False, validators=[no_null_characters])
-    segment = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    persona = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    segment = CharField(max_length=50, required=False, allow_blank=True)
+    persona = CharField(max_length=50, required=False, allow_blank=True)
     value_tier = serializers.ChoiceField(choices=ValueTier.choices, required=False)
     custom_attributes = serializers.DictField(required=False, validators=[no_null_characters])
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+
+    # For the schema: the service's language rule (it reports it with every other bad field),
+    # around the whitespace DRF trims first.
+    request_schema_rules = {"allOf": [{"properties": {"language": {"pattern": rf"^\s*{LANGUAGE_TAG}\s*$"}}}]}
 
 
 class CustomerCreateSerializer(CustomerInputSerializer):
@@ -138,4 +144,4 @@ class MergeInputSerializer(serializers.Serializer):
 class DuplicateCandidateSerializer(serializers.Serializer):
     customer = CustomerSerializer()
     score = serializers.FloatField()
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=CharField())

@@ -44,7 +44,10 @@ EDITABLE_FIELDS = (
     "custom_attributes",
     "team",
 )
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# A BCP 47 language tag as the API takes it: a lower-case language and optional subtags (en, pt-BR).
+LANGUAGE_TAG = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*"
+LANGUAGE_TAG_MESSAGE = "Use a BCP 47 language tag such as en, fr or pt-BR."
+_LANGUAGE = re.compile(rf"^{LANGUAGE_TAG}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # Computed once: an enum's ``values`` is rebuilt on every access, and bulk loads clean millions of rows.
 _VALUE_TIERS = frozenset(ValueTier.values)
@@ -118,7 +121,7 @@ def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
         except ValidationFailed as exc:
             errors["phone"] = exc.message
     if "language" in cleaned and not _LANGUAGE.match(cleaned["language"] or ""):
-        errors["language"] = "Use a BCP 47 language tag such as en, fr or pt-BR."
+        errors["language"] = LANGUAGE_TAG_MESSAGE
     if cleaned.get("country"):
         cleaned["country"] = cleaned["country"].upper()
         if not _COUNTRY.match(cleaned["country"]):

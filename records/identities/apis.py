@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import NotFound
+from cea.common.serializers import CharField
 from records.access import access_customer, customer_visible
 from records.customers.serializers import CustomerSerializer, IdentityInputSerializer, IdentitySerializer
 from records.identities.models import IdentityKind
@@ -46,12 +47,12 @@ class CustomerIdentityDetailApi(APIView):
 
 
 class LookupMatchSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = CharField()
     customer = CustomerSerializer()
 
 
 class LookupInputSerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=255, help_text="The identifier as the customer gave it")
+    value = CharField(max_length=255, help_text="The identifier as the customer gave it")
     kind = serializers.ChoiceField(
         choices=IdentityKind.choices, required=False, help_text="Read the value as this kind only"
     )

@@ -12,12 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import ValidationFailed
+from cea.common.serializers import CharField, ModelSerializer
 from records.access import access_customer
 from records.journey.models import JourneyEvent
 from records.journey.selectors import journey_timeline
 
 
-class JourneyEventSerializer(serializers.ModelSerializer):
+class JourneyEventSerializer(ModelSerializer):
     class Meta:
         model = JourneyEvent
         fields = ["id", "occurred_at", "source_system", "channel", "kind", "summary", "payload"]
@@ -25,7 +26,7 @@ class JourneyEventSerializer(serializers.ModelSerializer):
 
 class TimelinePageSerializer(serializers.Serializer):
     results = JourneyEventSerializer(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
+    next_cursor = CharField(allow_null=True)
 
 
 def encode_cursor(event: JourneyEvent) -> str:
@@ -46,11 +47,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 class TimelineQuerySerializer(serializers.Serializer):
-    cursor = serializers.CharField(required=False, help_text="next_cursor of the previous page")
+    cursor = CharField(required=False, help_text="next_cursor of the previous page")
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50, help_text="1-200, default 50")
-    kind = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, help_text="Only events of these kinds"
-    )
+    kind = serializers.ListField(child=CharField(max_length=60), required=False, help_text="Only events of these kinds")
 
 
 class CustomerTimelineApi(APIView):
