@@ -93,11 +93,14 @@ def test_the_schema_declares_both_ways_to_authenticate(anonymous):
 def test_swagger_ui_is_served(anonymous):
     # When
     response = anonymous.get("/api/docs/")
-    # Then
+    start_up = anonymous.get("/api/docs/", {"script": ""})
+    # Then: the page loads Swagger UI and its start-up script, which reads the schema
     assert response.status_code == 200
     page = response.content.decode()
     assert "swagger-ui" in page
-    assert "/api/schema/" in page
+    assert '<script src="/api/docs/?script="></script>' in page
+    assert start_up.status_code == 200
+    assert "/api/schema/" in start_up.content.decode()
 
 
 def test_the_schema_validates_without_warnings(tmp_path):
