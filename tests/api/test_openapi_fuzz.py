@@ -88,6 +88,8 @@ KNOWN_GAPS = {
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
+    # An opaque cursor is valid only if this API gave it out (its next_cursor).
+    ("GET", "/api/v1/customers/{customer_id}/timeline/"): (positive_data_acceptance, "a cursor the API gave out"),
     # The SSRF guard refuses hosts that resolve to private addresses: DNS, not the uri format.
     ("POST", "/api/v1/integration/webhooks/"): (
         positive_data_acceptance,
