@@ -76,6 +76,15 @@ KNOWN_GAPS = {
         positive_data_acceptance,
         "customer_identifier's form depends on identifier_kind",
     ),
+    ("POST", "/api/v1/engagement/branches/check-ins/"): (
+        positive_data_acceptance,
+        "customer_identifier's form depends on identifier_kind",
+    ),
+    # Six digits is the form; only the code that was sent verifies (a wrong one is a 400 failure).
+    ("POST", "/api/v1/engagement/conversations/{conversation_id}/verification/otp/check/"): (
+        positive_data_acceptance,
+        "only the code sent verifies",
+    ),
     ("POST", "/api/v1/engagement/conversations/{conversation_id}/verification/knowledge/"): (
         positive_data_acceptance,
         "which facts are required depends on the customer",
