@@ -19,6 +19,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.transport.serialization import serialize_binary
 
 from cea.accounts.models import ApiScope
 from cea.accounts.services import api_token_create
@@ -35,6 +36,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 # Strings without NUL: PostgreSQL cannot store one and every CharField refuses it (a 400 the
 # schema does not spell out on each string).
 schema.config.generation.update(allow_x00=False, deterministic=True)
+
+
+@schemathesis.serializer("message/rfc822")
+def _raw_email(ctx, value) -> bytes:
+    """The inbound-email operation also takes the message itself as its body: send the bytes."""
+    return serialize_binary(value)
+
 
 # Which seeded object a path parameter of that name names, when a valid request names a real one.
 PATH_OBJECTS = {
