@@ -192,6 +192,9 @@ def _run(host: str, port: int, web_workers: int) -> int:
                 "--workers",
                 str(web_workers),
                 "--no-access-log",
+                # The client's address is read one way, by cea.common.client_ip
+                # (CEA_TRUSTED_PROXY_COUNT): uvicorn must not rewrite it from X-Forwarded-For.
+                "--no-proxy-headers",
                 "--lifespan",
                 "off",
                 # The largest websocket message (uvicorn's default is 16 MiB); the consumers check it too.
