@@ -18,7 +18,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from cea.common.body_limit import RequestBodyLimit  # noqa: E402
-from cea.routing import authenticated_websocket_urlpatterns, public_websocket_urlpatterns  # noqa: E402
+from cea.websockets import authenticated_websocket_urlpatterns, public_websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -21,6 +21,9 @@ from cea.common.redis_connection import CancellableConnection
 from cea.runtime import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded servers, the generated secret, the demo logins and uploads live (CEA_DATA_DIR).
+# Apps read it from here: only the composition root knows the runtime.
+DATA_DIR = embedded.data_dir()
 
 # --- Mode ----------------------------------------------------------------------------------
 
@@ -482,7 +485,7 @@ if not EMBEDDED and not DEBUG and not CEA_ALLOW_CONSOLE_SENDERS:
                 "test or demo stack."
             )
 
-MEDIA_ROOT = env_str("CEA_MEDIA_ROOT", str(embedded.data_dir() / "media"))
+MEDIA_ROOT = env_str("CEA_MEDIA_ROOT", str(DATA_DIR / "media"))
 MEDIA_URL = "media/"
 
 # --- Internationalisation, static -----------------------------------------------------------

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cea.accounts.models import Team, User
 from cea.accounts.services import user_create, user_set_role
 from cea.common.roles import Role
-from cea.runtime import embedded
 
 DEMO_LOGINS = (("demo.agent", Role.AGENT), ("demo.supervisor", Role.SUPERVISOR), ("demo.admin", Role.ADMIN))
 DEMO_TEAM = "Retail Support"
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     help = "Create (or reset) the demo logins and print them."
 
     def handle(self, *args, **options) -> None:
-        path = embedded.data_dir() / "demo-logins.json"
+        path = settings.DATA_DIR / "demo-logins.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         passwords = json.loads(path.read_text()) if path.exists() else {}
         team = Team.objects.filter(name=DEMO_TEAM).first()

@@ -1,4 +1,4 @@
-"""Websocket routes of every app."""
+"""Websocket URLs of every app (the composition root's; contact routing is engagement/routing/)."""
 
 from engagement.websockets import authenticated_websocket_urlpatterns, public_websocket_urlpatterns
 
