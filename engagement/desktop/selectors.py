@@ -12,7 +12,6 @@ import math
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from engagement.routing.models import (
     WrapUpCode,
 )
 from engagement.routing.presence import ROUTABLE_ROLES, presence_json
+from engagement.routing.selectors import transfer_target_agents
 from records.access import access_customer, cases_visible_to
 from records.cases.models import CaseStatus, transitions_from
 from records.customers.models import Customer
@@ -161,8 +161,7 @@ def transfer_queues() -> list[Queue]:
 def transfer_agents(*, user) -> list:
     """Active agents and supervisors other than ``user``, whom a conversation may be transferred to."""
     return list(
-        get_user_model()
-        .objects.filter(is_active=True, is_superuser=False, role__in=ROUTABLE_ROLES)
+        transfer_target_agents()
         .exclude(pk=user.pk)
         .select_related("routing_profile")
         .order_by("first_name", "last_name", "username")[:MAX_TRANSFER_AGENTS]

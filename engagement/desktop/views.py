@@ -17,7 +17,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -50,7 +49,8 @@ from engagement.desktop.selectors import (
 )
 from engagement.idv.services import verification_otp_check, verification_otp_start, verification_raise_for_failure
 from engagement.routing.models import AgentProfile, Queue
-from engagement.routing.presence import ROUTABLE_ROLES, agent_profile_for
+from engagement.routing.presence import agent_profile_for
+from engagement.routing.selectors import transfer_target_agent
 from engagement.routing.work import conversation_transfer, conversation_wrap_up
 from integration.aggregation.aggregate import customer_aggregate
 from integration.outbox.selectors import outbox_for_customer
@@ -219,9 +219,7 @@ def _transfer_queue(value: str) -> Queue | None:
 def _transfer_agent(value: str):
     if not value:
         return None
-    agents = get_user_model().objects.filter(is_active=True, is_superuser=False, role__in=ROUTABLE_ROLES)
-    agent = agents.filter(pk=int(value)).first() if value.isascii() and value.isdigit() else None
-    agent = agent or agents.filter(username=value).first()
+    agent = transfer_target_agent(reference=value)
     if agent is None:
         raise ValidationFailed("No such agent.", fields={"to_agent": "Unknown agent."})
     return agent

@@ -7,7 +7,6 @@ to agents and supervisors (an integration client is refused with 403).
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +18,7 @@ from engagement.routing.live import offer_json
 from engagement.routing.models import Queue, ReasonCode, WorkItem, WrapUpCode
 from engagement.routing.offers import offer_accept, offer_reject
 from engagement.routing.presence import agent_profile_for, presence_json, presence_set
-from engagement.routing.selectors import offers_pending_for, queue_stats
+from engagement.routing.selectors import offers_pending_for, queue_stats, transfer_target_agent
 from engagement.routing.serializers import (
     CodeSerializer,
     OfferSerializer,
@@ -111,8 +110,8 @@ class ConversationTransferApi(APIView):
             if to_queue is None:
                 raise NotFound(f"No queue {data['to_queue']!r}.")
         else:
-            to_agent = get_user_model().objects.filter(pk=data["to_agent"]).first()
-            if to_agent is None or role_of(to_agent) not in (Role.AGENT, Role.SUPERVISOR):
+            to_agent = transfer_target_agent(reference=data["to_agent"])
+            if to_agent is None:
                 raise NotFound(f"No agent with id {data['to_agent']}.")
         item = conversation_transfer(
             actor=request.user, conversation=conversation, to_queue=to_queue, to_agent=to_agent, note=data["note"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
+from engagement.routing.presence import ROUTABLE_ROLES
 
 
 def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict]:
@@ -68,3 +70,25 @@ def offers_pending_for(profile: AgentProfile):
         .select_related("work_item__conversation__customer", "work_item__queue")
         .order_by("offered_at", "pk")
     )
+
+
+# --- Transfer targets ---------------------------------------------------------------------------
+
+
+def transfer_target_agents() -> QuerySet:
+    """The users a conversation may be transferred to: active agents and supervisors.
+
+    A superuser is an administrator whatever their role field says (``role_of``), so is none.
+    """
+    return get_user_model().objects.filter(is_active=True, is_superuser=False, role__in=ROUTABLE_ROLES)
+
+
+def transfer_target_agent(*, reference: int | str):
+    """The transfer target named by ``reference`` (a user id, or a username), or ``None`` if no such target.
+
+    Both the API and the desk resolve ``to_agent`` here, so they accept and refuse the same users.
+    """
+    targets = transfer_target_agents()
+    text = str(reference)
+    agent = targets.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
+    return agent or targets.filter(username=text).first()
