@@ -124,15 +124,17 @@ class ConversationWrapUpApi(APIView):
 
     scope_resource = "conversations"
 
-    @extend_schema(request=WrapUpInputSerializer, responses=WorkItemSerializer)
+    @extend_schema(request=WrapUpInputSerializer, responses={200: WorkItemSerializer, 204: None})
     def post(self, request, conversation_id: str):
         conversation = access_conversation(request.user, conversation_id)
         serializer = WrapUpInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         conversation_wrap_up(actor=request.user, conversation=conversation, **serializer.validated_data)
+        # The wrap-up has committed: the answer reports it, even for a conversation that never
+        # reached an agent's queue and so has no work item to show (204).
         item = WorkItem.objects.select_related("queue").filter(conversation=conversation).order_by("-pk").first()
         if item is None:
-            raise NotFound("This conversation never reached an agent's queue.")
+            return Response(status=204)
         return Response(WorkItemSerializer(item).data)
 
 

@@ -182,3 +182,19 @@ def test_reason_codes_offered_to_agents_leave_out_system_codes(agent):
     # Then the system's own reason (missed offer) is not among them
     assert "lunch" in reasons and "missed_offer" not in reasons
     assert "resolved" in wrap_ups
+
+
+def test_a_wrap_up_that_committed_is_not_answered_with_404(supervisor, team_a):
+    # Given a customer's chat that never reached an agent's queue (self-service is still on it)
+    conversation, _ = conversation_start(channel=Channel.CHAT, visitor="v1", team=team_a)
+    # When a supervisor wraps it up through the API
+    response = session_client(supervisor).post(
+        f"/api/v1/engagement/conversations/{conversation.pk}/wrap-up/", {"wrap_up_code": "resolved", "notes": "Spam"}
+    )
+    # Then the answer says it is done (there is no work item to show), as it is: ended and in records
+    assert (response.status_code, response.content) == (204, b"")
+    conversation.refresh_from_db()
+    assert conversation.status == "ended"
+    interaction = Interaction.objects.get(pk=conversation.interaction_id)
+    assert (interaction.wrap_up_code, interaction.wrap_up_notes) == ("resolved", "Spam")
+    assert not WorkItem.objects.filter(conversation=conversation).exists()
