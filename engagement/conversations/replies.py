@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
+from cea.common.tasks import send_on_commit
 from engagement.conversations.models import AuthorKind, Conversation, Message
 from engagement.conversations.services import message_add
 
@@ -123,7 +124,7 @@ def conversation_reply(
         payload=payload,
     )
     if created and channel in EMAIL_CHANNELS:
-        deliver_email_reply.delay_on_commit(message.pk)
+        send_on_commit(deliver_email_reply, message.pk)
     return message, created
 
 

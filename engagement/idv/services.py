@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from cea.common.errors import ApplicationError, Conflict, ValidationFailed
+from cea.common.tasks import send_on_commit
 from engagement.access import require_handling_agent
 from engagement.conversations.models import Conversation, ConversationStatus, VerificationLevel
 from engagement.conversations.services import conversation_set_verification
@@ -451,8 +452,7 @@ def verification_otp_start(*, actor, conversation: Conversation, method: str) ->
         # Imported here: the task module calls back into this one.
         from engagement.idv.tasks import send_verification_code
 
-        challenge_id = challenge.pk
-        transaction.on_commit(lambda: send_verification_code.delay(challenge_id))
+        send_on_commit(send_verification_code, challenge.pk)
     return CodeRequest(
         method=method,
         message=CODE_REQUESTED_MESSAGES[ChallengeMethod(method)],
@@ -679,11 +679,17 @@ CONTACT_METHODS = {IdentityKind.PHONE: ChallengeMethod.SMS, IdentityKind.EMAIL: 
 
 
 def contact_change_notify(*, customer_id: int, kind: str, change: str, identity_id: int | None, value: str) -> None:
-    """Records' notifier (``CEA_CONTACT_CHANGE_NOTIFIER``), called after commit: send the notice by a task."""
+    """Records' notifier (``CEA_CONTACT_CHANGE_NOTIFIER``), called in the writing transaction: the
+    notice is sent by a task after commit."""
     from engagement.idv.tasks import send_contact_change_notice  # the task module imports this one
 
-    send_contact_change_notice.delay(
-        customer_id=customer_id, kind=kind, change=change, identity_id=identity_id, value=value
+    send_on_commit(
+        send_contact_change_notice,
+        customer_id=customer_id,
+        kind=kind,
+        change=change,
+        identity_id=identity_id,
+        value=value,
     )
 
 

@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cea.common.sql import row_mapper
+from cea.common.tasks import send_on_commit
 from engagement.routing.defaults import CHANNEL_UNITS, DEFAULT_UNITS
 from engagement.routing.defaults import DEFAULT_QUEUE as DEFAULT_QUEUE_ROW
 from engagement.routing.live import offer_payload, push_to_agent
@@ -65,15 +66,12 @@ def kick_on_commit(*, queue_ids=(), agent_ids=()) -> None:
     if not queue_ids and not agent_ids:
         return
 
-    def kick() -> None:
-        from engagement.routing import tasks  # the tasks call back into this module
+    from engagement.routing import tasks  # the tasks call back into this module
 
-        for queue_id in queue_ids:
-            tasks.route_queue.delay(queue_id)
-        for agent_id in agent_ids:
-            tasks.route_agent.delay(agent_id)
-
-    transaction.on_commit(kick)
+    for queue_id in queue_ids:
+        send_on_commit(tasks.route_queue, queue_id)
+    for agent_id in agent_ids:
+        send_on_commit(tasks.route_agent, agent_id)
 
 
 # --- Joining a queue --------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cea.common.errors import Conflict, ValidationFailed
+from cea.common.tasks import send_on_commit
 from integration.connectors.base import ConnectorError, connector_for
 from integration.connectors.models import Connector
 from integration.outbox.models import OutboxMessage, OutboxStatus
@@ -76,12 +77,9 @@ def outbox_enqueue(
 
 
 def _deliver_on_commit(message_id: int) -> None:
-    def send() -> None:
-        from integration.outbox.tasks import outbox_deliver  # the task calls back into this module
+    from integration.outbox.tasks import outbox_deliver  # the task calls back into this module
 
-        outbox_deliver.delay(message_id)
-
-    transaction.on_commit(send)
+    send_on_commit(outbox_deliver, message_id)
 
 
 @dataclass(frozen=True)

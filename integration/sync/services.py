@@ -43,6 +43,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from cea.common.tasks import send_on_commit
 from integration.connectors.base import (
     BaseConnector,
     ConnectorError,
@@ -383,7 +384,7 @@ def sync_request(*, connector: Connector, trigger: str = RunTrigger.ON_DEMAND) -
 
     if not connector.is_active:
         raise ValidationFailed(f"Connector {connector.name} is switched off.")
-    run_task.delay_on_commit(connector.pk, trigger)
+    send_on_commit(run_task, connector.pk, trigger)
 
 
 # --- Dead letters ---------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from django.utils import timezone
 
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of
+from cea.common.tasks import send_on_commit
 from integration.retry import backoff_seconds
 from integration.webhooks.models import (
     DeliveryStatus,
@@ -254,16 +255,10 @@ def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDe
 
 
 def _deliver_on_commit(delivery_ids: list[int]) -> None:
-    if not delivery_ids:
-        return
+    from integration.webhooks.tasks import webhook_deliver  # the task calls back into this module
 
-    def send() -> None:
-        from integration.webhooks.tasks import webhook_deliver  # the task calls back into this module
-
-        for delivery_id in delivery_ids:
-            webhook_deliver.delay(delivery_id)
-
-    transaction.on_commit(send)
+    for delivery_id in delivery_ids:
+        send_on_commit(webhook_deliver, delivery_id)
 
 
 # --- The relay: journey log → deliveries ---------------------------------------------------------

@@ -20,15 +20,14 @@ def _contact_change_on_commit(*, customer_id: int, kind: str, change: str, ident
     """After commit, tell the customer's contacts on record that a phone or email changed.
 
     Records does not send messages: the notifier is named by ``settings.CEA_CONTACT_CHANGE_NOTIFIER``
-    (engagement's ID&V, wired in the composition root; empty for none), as email backends are.
+    (engagement's ID&V, wired in the composition root; empty for none), as email backends are. It is
+    called inside the writing transaction and sends its task on commit (``send_on_commit``).
     """
     path = getattr(settings, "CEA_CONTACT_CHANGE_NOTIFIER", "")
     if kind not in CONTACT_KINDS or not path:
         return
     notify = import_string(path)
-    transaction.on_commit(
-        lambda: notify(customer_id=customer_id, kind=kind, change=change, identity_id=identity_id, value=value)
-    )
+    notify(customer_id=customer_id, kind=kind, change=change, identity_id=identity_id, value=value)
 
 
 @transaction.atomic
