@@ -10,23 +10,13 @@ from engagement.conversations.models import ConversationStatus
 from engagement.routing.models import WorkItem, WorkStatus
 from engagement.routing.selectors import transfer_target_agent
 from tests.accounts.factories import UserFactory
-from tests.engagement.desktop_support import on_desk, routing_defaults
+from tests.engagement.desktop_support import on_desk
 from tests.records.factories import CustomerFactory
-from tests.support import assert_error, isolated_redis, session_client
+from tests.support import assert_error, session_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _defaults(db):
-    routing_defaults()
 
 
 def _agent_with(username: str, **flags):
