@@ -1,19 +1,36 @@
-"""Check, then do, for engagement: conversations are fetched through these helpers.
+"""Check, then do, for engagement: every interface fetches conversations and contexts here.
 
 A conversation is visible to the agents and supervisors of its team or its customer's team,
 to the agent handling it, and to admins and integration clients. Acting on a live conversation
 (wrapping it up, transferring, ending, identifying its customer) needs more than seeing it:
-``require_handling_agent``.
+``require_handling_agent``. A context is visible when its customer or conversation is
+(``access_context``, shared by the REST API and the live websocket, so both refuse the same
+things). Self-service's IVR is driven by the telephony platform or an administrator
+(``require_ivr_driver``); containment figures are for supervisors and administrators.
+
+Engagement's services import this module, so at module level it imports only models and
+``records.access`` (self-service's services and selectors inside the one function that needs
+them): nothing it imports imports it back.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from cea.common.errors import NotFound, PermissionDenied
-from cea.common.roles import Role, can_supervise, role_of, sees_everything
+from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
+from cea.common.roles import Role, can_supervise, role_of, sees_everything, team_ids_of
+from engagement.context.models import ContextScope
 from engagement.conversations.models import Conversation
-from records.access import team_ids_of
+from records.access import access_customer
+
+IVR_DRIVERS = (Role.INTEGRATION, Role.ADMIN)
+CONTAINMENT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+MAX_CALL_ID = 190  # it becomes the context alias "call:<call id>" (aliases are at most 200 characters)
+
+
+# --- Conversations --------------------------------------------------------------------------
 
 
 def conversations_visible_to(user) -> QuerySet[Conversation]:
@@ -85,3 +102,68 @@ def require_handling_agent(user, conversation: Conversation, *, clients: bool = 
     if clients and role_of(user) == Role.INTEGRATION:
         return
     raise PermissionDenied("Only the agent handling this conversation (or a supervisor) can do this.")
+
+
+# --- Contexts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextTarget:
+    scope: str
+    id: str
+    customer_id: int | None
+
+
+def access_context(user, scope: str, context_id) -> ContextTarget:
+    """The context ``scope``/``context_id`` if ``user`` may see it.
+
+    Unknown scope or object: ``NotFound``; an object of another team: ``PermissionDenied``.
+    """
+    if scope == ContextScope.CUSTOMER:
+        customer = access_customer(user, context_id)
+        return ContextTarget(scope=scope, id=str(customer.pk), customer_id=customer.pk)
+    if scope == ContextScope.CONVERSATION:
+        conversation = access_conversation(user, context_id)
+        return ContextTarget(scope=scope, id=str(conversation.pk), customer_id=conversation.customer_id)
+    raise NotFound(f"No context scope {scope!r}; scopes are {', '.join(ContextScope.values)}.")
+
+
+# --- Self-service ---------------------------------------------------------------------------
+
+
+def require_ivr_driver(user) -> None:
+    """The IVR is driven by the telephony platform (an integration client) or an administrator."""
+    role = role_of(user)
+    if role is None:
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    if role not in IVR_DRIVERS:
+        raise PermissionDenied(
+            "Only the telephony platform (an integration client) or an administrator drives the IVR."
+        )
+
+
+def access_ivr_conversation(user, *, call_id: str, caller: str = "") -> Conversation:
+    """The voice conversation of ``call_id``, opened if the call is new; refused if not visible."""
+    # Imported here: self-service's services import engagement's conversation services, which import this module.
+    from engagement.selfservice.selectors import conversation_of_call
+    from engagement.selfservice.services import selfservice_ivr_call
+
+    require_ivr_driver(user)
+    if not call_id or len(call_id) > MAX_CALL_ID or "\x00" in call_id:
+        raise ValidationFailed(f"A call id is 1-{MAX_CALL_ID} characters.", fields={"call_id": "Invalid."})
+    conversation = conversation_of_call(call_id=call_id)
+    if conversation is None:
+        return selfservice_ivr_call(call_id=call_id, caller=caller)
+    if not conversation_visible(user, conversation):
+        raise PermissionDenied("This call belongs to a team you are not in.")
+    return conversation
+
+
+def containment_conversations_visible_to(user) -> QuerySet[Conversation]:
+    """The conversations whose containment ``user`` may see: supervisors their teams', admins and clients all."""
+    role = role_of(user)
+    if role is None:
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    if role not in CONTAINMENT_READERS:
+        raise PermissionDenied("Containment figures are for supervisors and administrators.")
+    return conversations_visible_to(user)

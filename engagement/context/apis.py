@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import NotFound
-from engagement.context.access import access_context
+from engagement.access import access_context
 from engagement.context.models import ContextScope
 from engagement.context.selectors import customer_live_contexts
 from engagement.context.serializers import (

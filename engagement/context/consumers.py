@@ -39,9 +39,8 @@ from django.contrib.auth import get_user_model
 
 from cea.common.errors import ApplicationError, PermissionDenied, ValidationFailed
 from cea.common.live import DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
-from engagement.access import access_conversation
+from engagement.access import access_context, access_conversation
 from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
-from engagement.context.access import access_context
 from engagement.context.models import ContextScope
 from engagement.context.serializers import ContextSerializer, context_representation
 from engagement.context.services import context_read, live_group

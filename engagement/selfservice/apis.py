@@ -9,12 +9,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from engagement.access import access_ivr_conversation, containment_conversations_visible_to, require_ivr_driver
 from engagement.conversations.models import ConversationStatus
-from engagement.selfservice.access import (
-    conversations_for_containment,
-    ivr_conversation,
-    require_ivr_driver,
-)
 from engagement.selfservice.selectors import containment_rate, knowledge_search
 from engagement.selfservice.serializers import (
     ContainmentQuerySerializer,
@@ -45,7 +41,7 @@ class IvrInputApi(APIView):
         serializer = IvrInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        conversation = ivr_conversation(request.user, call_id=call_id, caller=data["caller"])
+        conversation = access_ivr_conversation(request.user, call_id=call_id, caller=data["caller"])
         reply = selfservice_on_ivr_input(
             conversation, digits=data["digits"], speech=data["speech"], input_id=data["input_id"]
         )
@@ -91,7 +87,7 @@ class ContainmentApi(APIView):
 
     @extend_schema(parameters=[ContainmentQuerySerializer], responses=ContainmentSerializer)
     def get(self, request):
-        conversations = conversations_for_containment(request.user)
+        conversations = containment_conversations_visible_to(request.user)
         serializer = ContainmentQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         end = serializer.validated_data.get("end") or timezone.now()

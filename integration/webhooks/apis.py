@@ -13,12 +13,8 @@ from rest_framework.views import APIView
 
 from cea.accounts.authentication import TokenScopePermission
 from cea.common.errors import ApplicationError
-from integration.webhooks.selectors import (
-    access_webhook_delivery,
-    access_webhook_subscription,
-    webhook_deliveries_of,
-    webhook_subscriptions_visible_to,
-)
+from integration.access import access_webhook_delivery, access_webhook_subscription, webhook_subscriptions_visible_to
+from integration.webhooks.selectors import webhook_deliveries_of
 from integration.webhooks.serializers import (
     WebhookDeliveryFilterSerializer,
     WebhookDeliverySerializer,
