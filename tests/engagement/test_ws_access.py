@@ -58,6 +58,18 @@ def write(customer, values: dict) -> None:
     context_write(actor=None, scope="customer", context_id=customer.pk, values=values, customer_id=customer.pk)
 
 
+def user_form(user, **fields) -> dict:
+    """The console's user change form as posted for ``user``, with ``fields`` (an unticked box is absent)."""
+    return {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": "",
+        "role": "agent",
+        **fields,
+    }
+
+
 async def context_socket(client: Client) -> WebsocketCommunicator:
     communicator = desktop(client.cookies["sessionid"].value)
     connected, _ = await communicator.connect(timeout=5)
@@ -118,15 +130,7 @@ def test_deactivated_in_the_console_the_users_desk_is_closed(agent, admin_user, 
         desk = await desk_socket(agents_browser)
         # When: the admin unticks "active" on the agent's change page
         response = await database_sync_to_async(admins_browser.post)(
-            f"/admin/accounts/user/{agent.pk}/change/",
-            {
-                "username": agent.username,
-                "first_name": agent.first_name,
-                "last_name": agent.last_name,
-                "email": "",
-                "role": "agent",
-                "teams": [team_a.pk],
-            },
+            f"/admin/accounts/user/{agent.pk}/change/", user_form(agent, teams=[team_a.pk])
         )
         error = await receive(desk, "error")
         # Then
@@ -168,16 +172,7 @@ def test_moved_to_another_team_in_the_console_the_users_socket_is_closed(agent, 
         await subscribed(socket, "customer", customer_a.pk)
         # When
         response = await database_sync_to_async(admins_browser.post)(
-            f"/admin/accounts/user/{agent.pk}/change/",
-            {
-                "username": agent.username,
-                "first_name": agent.first_name,
-                "last_name": agent.last_name,
-                "email": "",
-                "role": "agent",
-                "teams": [team_b.pk],
-                "is_active": "on",
-            },
+            f"/admin/accounts/user/{agent.pk}/change/", user_form(agent, teams=[team_b.pk], is_active="on")
         )
         error = await receive(socket, "error")
         # Then
