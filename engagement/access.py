@@ -23,7 +23,7 @@ from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, can_supervise, role_of, sees_everything, team_ids_of
 from engagement.context.models import ContextScope
 from engagement.conversations.models import Conversation
-from records.access import access_customer
+from records.access import access_customer, require_signed_in, row_id
 
 IVR_DRIVERS = (Role.INTEGRATION, Role.ADMIN)
 CONTAINMENT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
@@ -34,8 +34,7 @@ MAX_CALL_ID = 190  # it becomes the context alias "call:<call id>" (aliases are 
 
 
 def conversations_visible_to(user) -> QuerySet[Conversation]:
-    if role_of(user) is None:
-        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    require_signed_in(user)
     conversations = Conversation.objects.all()
     if sees_everything(user):
         return conversations
@@ -74,14 +73,10 @@ def conversation_visible(user, conversation: Conversation) -> bool:
 
 
 def access_conversation(user, conversation_id) -> Conversation:
-    if role_of(user) is None:
-        raise PermissionDenied("Sign in first.", code="not_authenticated")
-    text = str(conversation_id)
-    conversation = (
-        Conversation.objects.select_related("customer", "team", "agent").filter(pk=int(text)).first()
-        if text.isascii() and text.isdigit()
-        else None
-    )
+    require_signed_in(user)
+    pk = row_id(conversation_id)
+    conversations = Conversation.objects.select_related("customer", "team", "agent")
+    conversation = conversations.filter(pk=pk).first() if pk is not None else None
     if conversation is None:
         raise NotFound(f"No conversation with id {conversation_id}.")
     if not conversation_visible(user, conversation):
@@ -133,10 +128,8 @@ def access_context(user, scope: str, context_id) -> ContextTarget:
 
 def require_ivr_driver(user) -> None:
     """The IVR is driven by the telephony platform (an integration client) or an administrator."""
-    role = role_of(user)
-    if role is None:
-        raise PermissionDenied("Sign in first.", code="not_authenticated")
-    if role not in IVR_DRIVERS:
+    require_signed_in(user)
+    if role_of(user) not in IVR_DRIVERS:
         raise PermissionDenied(
             "Only the telephony platform (an integration client) or an administrator drives the IVR."
         )
@@ -161,9 +154,7 @@ def access_ivr_conversation(user, *, call_id: str, caller: str = "") -> Conversa
 
 def containment_conversations_visible_to(user) -> QuerySet[Conversation]:
     """The conversations whose containment ``user`` may see: supervisors their teams', admins and clients all."""
-    role = role_of(user)
-    if role is None:
-        raise PermissionDenied("Sign in first.", code="not_authenticated")
-    if role not in CONTAINMENT_READERS:
+    require_signed_in(user)
+    if role_of(user) not in CONTAINMENT_READERS:
         raise PermissionDenied("Containment figures are for supervisors and administrators.")
     return conversations_visible_to(user)

@@ -17,7 +17,7 @@ from records.customers.models import Customer
 from records.interactions.models import Interaction
 
 
-def _as_id(value) -> int | None:
+def row_id(value) -> int | None:
     """``value`` as a row id if it is written in ASCII digits; ``None`` otherwise.
 
     ``str.isdigit`` alone accepts characters ``int()`` refuses (``"²"``), which would be a 500.
@@ -26,7 +26,8 @@ def _as_id(value) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
-def _require_user(user) -> None:
+def require_signed_in(user) -> None:
+    """Every interface's first check: who asks is signed in (or holds a token). ``PermissionDenied``."""
     if role_of(user) is None:
         raise PermissionDenied("Sign in first.", code="not_authenticated")
 
@@ -35,7 +36,7 @@ def _require_user(user) -> None:
 
 
 def customers_visible_to(user) -> QuerySet[Customer]:
-    _require_user(user)
+    require_signed_in(user)
     customers = Customer.objects.all()
     if sees_everything(user):
         return customers
@@ -47,9 +48,9 @@ def customer_visible(user, customer: Customer) -> bool:
 
 
 def access_customer(user, customer_id) -> Customer:
-    _require_user(user)
+    require_signed_in(user)
     customers = Customer.objects.select_related("team", "merged_into")
-    pk = _as_id(customer_id)
+    pk = row_id(customer_id)
     customer = customers.filter(pk=pk).first() if pk is not None else None
     if customer is None:
         raise NotFound(f"No customer with id {customer_id}.")
@@ -62,7 +63,7 @@ def access_customer(user, customer_id) -> Customer:
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
-    _require_user(user)
+    require_signed_in(user)
     cases = Case.objects.all()
     if sees_everything(user):
         return cases
@@ -80,9 +81,9 @@ def case_visible(user, case: Case) -> bool:
 
 def access_case(user, case_id) -> Case:
     """A case by id or by reference (``CS-…``)."""
-    _require_user(user)
+    require_signed_in(user)
     cases = Case.objects.select_related("customer", "team", "assignee", "sla_policy")
-    key, pk = str(case_id), _as_id(case_id)
+    key, pk = str(case_id), row_id(case_id)
     if pk is not None:
         case = cases.filter(pk=pk).first()
     elif "\x00" in key:  # PostgreSQL cannot compare text with NUL; no reference has one
@@ -97,7 +98,7 @@ def access_case(user, case_id) -> Case:
 
 
 def access_case_note(user, case: Case, note_id) -> CaseNote:
-    pk = _as_id(note_id)
+    pk = row_id(note_id)
     note = case.notes.filter(pk=pk).first() if pk is not None else None
     if note is None:
         raise NotFound(f"No note {note_id} on case {case.reference}.")
@@ -108,7 +109,7 @@ def access_case_note(user, case: Case, note_id) -> CaseNote:
 
 
 def interactions_visible_to(user) -> QuerySet[Interaction]:
-    _require_user(user)
+    require_signed_in(user)
     interactions = Interaction.objects.all()
     if sees_everything(user):
         return interactions
@@ -117,8 +118,8 @@ def interactions_visible_to(user) -> QuerySet[Interaction]:
 
 
 def access_interaction(user, interaction_id) -> Interaction:
-    _require_user(user)
-    pk = _as_id(interaction_id)
+    require_signed_in(user)
+    pk = row_id(interaction_id)
     interaction = (
         Interaction.objects.select_related("customer", "agent", "team", "case").filter(pk=pk).first()
         if pk is not None
