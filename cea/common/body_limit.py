@@ -17,13 +17,14 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from cea.common.api import API_PATH_PREFIX
 from cea.common.errors import PayloadTooLarge
 
 
 def too_large_response(path: str, limit: int) -> HttpResponse:
     """413 for a body over ``limit``: JSON under ``/api/``, the error page elsewhere."""
     error = PayloadTooLarge(limit=limit)
-    if path.startswith("/api/"):
+    if path.startswith(API_PATH_PREFIX):
         return JsonResponse({"error": error.as_dict()}, status=error.status_code)
     return HttpResponse(render_to_string("errors/page.html", {"error": error}), status=error.status_code)
 
