@@ -15,7 +15,8 @@ from cea.common.errors import ApplicationError
 from records.cases.models import Case, CaseNote, CaseTransition, SlaPolicy
 from records.cases.services import case_check, case_create, case_transition, case_update
 from records.customers.models import Consent, Customer
-from records.customers.services import EDITABLE_FIELDS, customer_check, customer_create, customer_update
+from records.customers.profile import EDITABLE_FIELDS, SERVICE_FIELDS, Section, fields_in
+from records.customers.services import customer_check, customer_create, customer_update
 from records.identities.models import Identity
 from records.interactions.models import Interaction
 from records.journey.selectors import journey_timeline
@@ -108,26 +109,10 @@ class CustomerAdmin(ServiceFormAdmin):
     search_fields = ["search_name", "email", "phone", "identities__value", "=id"]
     list_select_related = ["team"]
     inlines = [IdentityInline, ConsentInline]
-    readonly_fields = ["status", "merged_into", "merged_at", "scores", "scores_updated_at", "timeline"]
+    readonly_fields = [*SERVICE_FIELDS, "timeline"]
     fieldsets = [
-        ("Person", {"fields": ["given_name", "family_name", "date_of_birth", "language", "team"]}),
-        (
-            "Contact",
-            {
-                "fields": [
-                    "email",
-                    "phone",
-                    "address_line1",
-                    "address_line2",
-                    "city",
-                    "postcode",
-                    "country",
-                    "preferred_channel",
-                ]
-            },
-        ),
-        ("Profile", {"fields": ["segment", "persona", "value_tier", "preferences", "custom_attributes"]}),
-        ("Insights and merge", {"fields": ["scores", "scores_updated_at", "status", "merged_into", "merged_at"]}),
+        *((section.value, {"fields": fields_in(section)}) for section in Section),
+        ("Insights and merge", {"fields": list(SERVICE_FIELDS)}),
         ("Journey", {"fields": ["timeline"]}),
     ]
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.db import models
 from rest_framework import serializers
 
 from cea.accounts.models import Team
 from cea.common.api import no_null_characters
 from cea.common.channels import Channel
 from cea.common.serializers import CharField, ModelSerializer
-from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
+from records.customers.models import Consent, ConsentPurpose, Customer
+from records.customers.profile import EDITABLE_FIELDS, PROFILE, SERVICE_FIELDS, Check
 from records.customers.services import LANGUAGE_TAG
 from records.identities.models import Identity, IdentityKind
 
@@ -44,36 +48,7 @@ class CustomerSerializer(ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "given_name",
-            "family_name",
-            "full_name",
-            "date_of_birth",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "postcode",
-            "country",
-            "language",
-            "preferred_channel",
-            "preferences",
-            "segment",
-            "persona",
-            "value_tier",
-            "custom_attributes",
-            "scores",
-            "scores_updated_at",
-            "team",
-            "team_name",
-            "status",
-            "merged_into",
-            "merged_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "full_name", *EDITABLE_FIELDS, "team_name", *SERVICE_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -106,31 +81,47 @@ class Customer360Serializer(CustomerSerializer):
         read_only_fields = fields
 
 
+# Room for a phone number as people write it ("+44 (0)20 7946 0000"); the service stores it in E.164.
+PHONE_INPUT_MAX_LENGTH = 40
+
+
+def _text_input(model_field: models.Field) -> serializers.Field:
+    return CharField(
+        max_length=model_field.max_length,
+        required=False,
+        allow_blank=model_field.blank,
+        **({"help_text": model_field.help_text} if model_field.help_text else {}),
+    )
+
+
+_INPUT_OF_CHECK: dict[Check, Callable[[models.Field], serializers.Field]] = {
+    Check.TEXT: _text_input,
+    Check.EMAIL: _text_input,  # the service normalises it and says what is wrong with it
+    Check.PHONE: lambda model_field: CharField(max_length=PHONE_INPUT_MAX_LENGTH, required=False, allow_blank=True),
+    Check.COUNTRY: _text_input,
+    Check.LANGUAGE: _text_input,
+    Check.DATE: lambda model_field: serializers.DateField(required=False, allow_null=True),
+    Check.CHOICE: lambda model_field: serializers.ChoiceField(
+        choices=model_field.choices, required=False, allow_blank=model_field.blank
+    ),
+    Check.KEY_VALUES: lambda model_field: serializers.DictField(required=False, validators=[no_null_characters]),
+    Check.TEAM: lambda model_field: serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    ),
+}
+
+
 class CustomerInputSerializer(serializers.Serializer):
     """What a client may set on a profile; types are checked here, meaning in the service."""
-
-    given_name = CharField(max_length=100, required=False, allow_blank=True)
-    family_name = CharField(max_length=100, required=False, allow_blank=True)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
-    email = CharField(max_length=254, required=False, allow_blank=True)
-    phone = CharField(max_length=40, required=False, allow_blank=True)
-    address_line1 = CharField(max_length=200, required=False, allow_blank=True)
-    address_line2 = CharField(max_length=200, required=False, allow_blank=True)
-    city = CharField(max_length=100, required=False, allow_blank=True)
-    postcode = CharField(max_length=20, required=False, allow_blank=True)
-    country = CharField(max_length=2, required=False, allow_blank=True)
-    language = CharField(max_length=16, required=False, help_text="BCP 47 language tag, e.g. en, fr-CA")
-    preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
-    preferences = serializers.DictField(required=False, validators=[no_null_characters])
-    segment = CharField(max_length=50, required=False, allow_blank=True)
-    persona = CharField(max_length=50, required=False, allow_blank=True)
-    value_tier = serializers.ChoiceField(choices=ValueTier.choices, required=False)
-    custom_attributes = serializers.DictField(required=False, validators=[no_null_characters])
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
 
     # For the schema: the service's language rule (it reports it with every other bad field),
     # around the whitespace DRF trims first.
     request_schema_rules = {"allOf": [{"properties": {"language": {"pattern": rf"^\s*{LANGUAGE_TAG}\s*$"}}}]}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # The profile's fields (``records.customers.profile.PROFILE``), each typed by its check.
+        profile = {field.name: _INPUT_OF_CHECK[field.check](Customer._meta.get_field(field.name)) for field in PROFILE}
+        return {**profile, **super().get_fields()}
 
 
 class CustomerCreateSerializer(CustomerInputSerializer):

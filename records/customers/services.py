@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,8 @@ from cea.common.errors import Conflict, NotFound, ValidationFailed
 from records.access import default_team_of, require_supervisor, require_team_kept
 from records.audit.context import audited
 from records.cases.models import Case
-from records.customers.models import Consent, ConsentPurpose, Customer, CustomerStatus, ValueTier
+from records.customers.models import Consent, ConsentPurpose, Customer, CustomerStatus
+from records.customers.profile import EDITABLE_FIELDS, NAME_FIELDS, PROFILE, Check, fields_checked_as
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import normalise_email, normalise_phone
 from records.identities.services import identity_add
@@ -23,35 +24,85 @@ from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
 from records.journey.services import journey_record
 
-# Fields a person may edit on a profile; everything else is set by a dedicated service.
-EDITABLE_FIELDS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "postcode",
-    "country",
-    "language",
-    "preferred_channel",
-    "preferences",
-    "segment",
-    "persona",
-    "value_tier",
-    "custom_attributes",
-    "team",
-)
 # A BCP 47 language tag as the API takes it: a lower-case language and optional subtags (en, pt-BR).
 LANGUAGE_TAG = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*"
 LANGUAGE_TAG_MESSAGE = "Use a BCP 47 language tag such as en, fr or pt-BR."
 _LANGUAGE = re.compile(rf"^{LANGUAGE_TAG}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-# Computed once: an enum's ``values`` is rebuilt on every access, and bulk loads clean millions of rows.
-_VALUE_TIERS = frozenset(ValueTier.values)
-_CHANNELS = frozenset(Channel.values)
+
+
+# --- How each profile field is checked: a rule returns the value to save or raises ValidationFailed
+# with the message for that field (``_clean`` gathers them into one error).
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+def _trimmed(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _email(value: str | None) -> str | None:
+    return normalise_email(value) if value else value
+
+
+def _phone(value: str | None) -> str | None:
+    return normalise_phone(value) if value else value
+
+
+def _country(value: str | None) -> str | None:
+    if not value:
+        return value
+    value = value.upper()
+    if not _COUNTRY.match(value):
+        raise ValidationFailed("Use an ISO 3166-1 alpha-2 code such as GB or FR.")
+    return value
+
+
+def _language(value: str | None) -> str | None:
+    if not _LANGUAGE.match(value or ""):
+        raise ValidationFailed(LANGUAGE_TAG_MESSAGE)
+    return value
+
+
+def _key_values(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValidationFailed("Must be an object of key/values.")
+    return value
+
+
+def _one_of_choices(name: str) -> Callable[[Any], Any]:
+    """The rule of a field with choices: one of them, or blank where the model allows a blank."""
+    model_field = Customer._meta.get_field(name)
+    values = [value for value, _ in model_field.choices]
+    # A set made once: bulk loads clean millions of rows.
+    allowed = frozenset(values)
+    message = f"Choose one of {', '.join(values)}."
+
+    def rule(value: Any) -> Any:
+        if (value or not model_field.blank) and value not in allowed:
+            raise ValidationFailed(message)
+        return value
+
+    return rule
+
+
+_RULES: dict[Check, Callable[[Any], Any]] = {
+    Check.TEXT: _trimmed,
+    Check.DATE: _as_given,
+    Check.EMAIL: _email,
+    Check.PHONE: _phone,
+    Check.COUNTRY: _country,
+    Check.LANGUAGE: _language,
+    Check.KEY_VALUES: _key_values,
+    Check.TEAM: _as_given,  # whether the actor may keep it is ``customer_check``'s (it needs the actor)
+}
+# A merge combines these two customers' keys (the survivor's win) instead of filling a blank.
+_KEY_VALUE_FIELDS = fields_checked_as(Check.KEY_VALUES)
+_RULE_OF: dict[str, Callable[[Any], Any]] = {
+    field.name: _one_of_choices(field.name) if field.check == Check.CHOICE else _RULES[field.check] for field in PROFILE
+}
 
 
 def search_name_of(given_name: str, family_name: str) -> str:
@@ -93,46 +144,16 @@ def customer_fields_clean(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Validate and normalise profile fields; raise one ``ValidationFailed`` listing every bad field."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
+    unknown = set(fields) - _RULE_OF.keys()
     if unknown:
         raise ValidationFailed(f"Unknown customer fields: {', '.join(sorted(unknown))}.")
-    cleaned = dict(fields)
+    cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name in (
-        "given_name",
-        "family_name",
-        "address_line1",
-        "address_line2",
-        "city",
-        "postcode",
-        "segment",
-        "persona",
-    ):
-        if name in cleaned:
-            cleaned[name] = (cleaned[name] or "").strip()
-    if cleaned.get("email"):
+    for name, value in fields.items():
         try:
-            cleaned["email"] = normalise_email(cleaned["email"])
+            cleaned[name] = _RULE_OF[name](value)
         except ValidationFailed as exc:
-            errors["email"] = exc.message
-    if cleaned.get("phone"):
-        try:
-            cleaned["phone"] = normalise_phone(cleaned["phone"])
-        except ValidationFailed as exc:
-            errors["phone"] = exc.message
-    if "language" in cleaned and not _LANGUAGE.match(cleaned["language"] or ""):
-        errors["language"] = LANGUAGE_TAG_MESSAGE
-    if cleaned.get("country"):
-        cleaned["country"] = cleaned["country"].upper()
-        if not _COUNTRY.match(cleaned["country"]):
-            errors["country"] = "Use an ISO 3166-1 alpha-2 code such as GB or FR."
-    if "value_tier" in cleaned and cleaned["value_tier"] not in _VALUE_TIERS:
-        errors["value_tier"] = f"Choose one of {', '.join(ValueTier.values)}."
-    if cleaned.get("preferred_channel") and cleaned["preferred_channel"] not in _CHANNELS:
-        errors["preferred_channel"] = f"Choose one of {', '.join(Channel.values)}."
-    for name in ("preferences", "custom_attributes"):
-        if name in cleaned and not isinstance(cleaned[name], dict):
-            errors[name] = "Must be an object of key/values."
+            errors[name] = exc.message
     if errors:
         raise ValidationFailed("The customer has invalid fields.", fields=errors)
     return cleaned
@@ -151,7 +172,7 @@ def customer_create(
     if "team" not in fields:
         fields["team"] = default_team_of(actor)
     cleaned = customer_check(actor=actor, fields=fields)
-    if not (cleaned.get("given_name") or cleaned.get("family_name")):
+    if not any(cleaned.get(name) for name in NAME_FIELDS):
         raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})
     with audited(actor):
         customer = Customer(**cleaned)
@@ -186,7 +207,7 @@ def customer_update(*, actor, customer: Customer, source_system: str = "records"
     with audited(actor):
         for name in changed:
             setattr(customer, name, cleaned[name])
-        if not (customer.given_name or customer.family_name):
+        if not any(getattr(customer, name) for name in NAME_FIELDS):
             raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})
         customer.search_name = search_name_of(customer.given_name, customer.family_name)
         customer.save()
@@ -300,7 +321,7 @@ def customer_merge(*, actor, survivor_id: int, merged_id: int) -> Customer:
 
         filled = []
         for name in EDITABLE_FIELDS:
-            if name in ("preferences", "custom_attributes"):
+            if name in _KEY_VALUE_FIELDS:
                 combined = {**getattr(merged, name), **getattr(survivor, name)}
                 if combined != getattr(survivor, name):
                     setattr(survivor, name, combined)

@@ -44,13 +44,8 @@ from cea.common.errors import ApplicationError, ValidationFailed
 from records.audit.bulk import audited_copy
 from records.audit.context import audited
 from records.customers.models import Customer, CustomerStatus
-from records.customers.services import (
-    EDITABLE_FIELDS,
-    customer_create,
-    customer_fields_clean,
-    customer_update,
-    search_name_of,
-)
+from records.customers.profile import EDITABLE_FIELDS, NAME_FIELDS
+from records.customers.services import customer_create, customer_fields_clean, customer_update, search_name_of
 from records.holdings.models import Holding, HoldingKind, SourceRecord
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import normalise
@@ -406,7 +401,7 @@ def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor=None)
             row = rows[index]
             try:
                 profile, identifiers = _profile_and_identifiers(row.fields)
-                if not (profile.get("given_name") or profile.get("family_name")):
+                if not any(profile.get(name) for name in NAME_FIELDS):
                     raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a name."})
                 holdings = [
                     {
