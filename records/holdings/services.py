@@ -30,7 +30,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -225,6 +225,71 @@ def _date(value: Any, name: str) -> date | None:
     return parsed
 
 
+# --- How each holding field is checked: a rule returns the value to save or raises ValidationFailed
+# with the message for that field (``holding_clean`` gathers them into one error).
+
+_AMOUNT_LIMIT = Decimal("1e14")  # numeric(16, 2)
+
+
+def _text_up_to(length: int) -> Callable[[Any], str]:
+    def rule(value: Any) -> str:
+        return str(value or "")[:length]
+
+    return rule
+
+
+def _currency(value: Any) -> str:
+    code = str(value or "").upper()
+    if code and len(code) != 3:
+        raise ValidationFailed("An ISO 4217 code such as GBP.")
+    return code
+
+
+def _key_values(value: Any) -> Any:
+    data = value or {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("Must be an object of key/values.")
+    return data
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        if abs(amount) >= _AMOUNT_LIMIT:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ValidationFailed(f"{value!r} is not an amount.") from None
+    return amount
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time as given; a day is its midnight, in the current time zone."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.get_current_timezone())
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None and (day := parse_date(str(value))) is not None:
+        parsed = datetime(day.year, day.month, day.day)
+    if parsed is None:
+        raise ValidationFailed(f"{value!r} is not a date or time.")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+_HOLDING_RULES: dict[str, Callable[[Any], Any]] = {
+    "name": _text_up_to(200),
+    "status": _text_up_to(40),
+    "currency": _currency,
+    "data": _key_values,
+    "amount": _amount,
+    "as_of": _moment,
+}
+
+
 def holding_clean(*, kind: str, external_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     """A holding's canonical fields checked and typed; raises one ``ValidationFailed``."""
     errors: dict[str, str] = {}
@@ -232,39 +297,12 @@ def holding_clean(*, kind: str, external_id: str, fields: Mapping[str, Any]) -> 
         errors["kind"] = f"Choose one of {', '.join(HoldingKind.values)}."
     if not external_id or len(str(external_id)) > 120:
         errors["external_id"] = "Required, at most 120 characters."
-    cleaned: dict[str, Any] = {
-        "name": str(fields.get("name") or "")[:200],
-        "status": str(fields.get("status") or "")[:40],
-        "currency": str(fields.get("currency") or "").upper(),
-        "data": fields.get("data") or {},
-        "amount": None,
-        "as_of": None,
-    }
-    if cleaned["currency"] and len(cleaned["currency"]) != 3:
-        errors["currency"] = "An ISO 4217 code such as GBP."
-    if not isinstance(cleaned["data"], dict):
-        errors["data"] = "Must be an object of key/values."
-    amount = fields.get("amount")
-    if amount not in (None, ""):
+    cleaned: dict[str, Any] = {}
+    for name, rule in _HOLDING_RULES.items():
         try:
-            cleaned["amount"] = Decimal(str(amount)).quantize(Decimal("0.01"))
-            if abs(cleaned["amount"]) >= Decimal("1e14"):
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["amount"] = f"{amount!r} is not an amount."
-    as_of = fields.get("as_of")
-    if isinstance(as_of, datetime):
-        cleaned["as_of"] = as_of
-    elif isinstance(as_of, date):
-        cleaned["as_of"] = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.get_current_timezone())
-    elif as_of not in (None, ""):
-        parsed = parse_datetime(str(as_of))
-        if parsed is None and (day := parse_date(str(as_of))) is not None:
-            parsed = datetime(day.year, day.month, day.day)
-        if parsed is None:
-            errors["as_of"] = f"{as_of!r} is not a date or time."
-        else:
-            cleaned["as_of"] = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+            cleaned[name] = rule(fields.get(name))
+        except ValidationFailed as exc:
+            errors[name] = exc.message
     if errors:
         raise ValidationFailed("The holding has invalid fields.", fields=errors)
     return cleaned
@@ -359,7 +397,7 @@ class _NewCustomer:
     row: SourceRow
     checksum: str
     profile: dict[str, Any]
-    identifiers: dict[str, str]
+    identifiers: dict[str, tuple[str, str]]  # {canonical name: (value, label)}
     holdings: list[dict[str, Any]]
     outcome: RowOutcome
     customer_id: int = 0
@@ -447,7 +485,56 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
     if not new:
         return []
     owners = _owners((_IDENTIFIER_KINDS[name], value) for item in new for name, (value, _) in item.identifiers.items())
-    known = [
+    known = _known_to_link(new=new, owners=owners)
+    new = [item for item in new if item not in known]
+    if not new:
+        return known
+    now = timezone.now()
+    for item, customer_id in zip(new, _next_ids(Customer, len(new)), strict=True):
+        item.customer_id = customer_id
+    won = _source_records_claim(system=system, new=new, now=now)
+    lost = known + [item for item in new if item.row.external_id not in won]
+    new = [item for item in new if item.row.external_id in won]
+    if new:
+        created_by = actor.pk if getattr(actor, "pk", None) else None
+        _new_customers_write(system=system, new=new, owners=owners, created_by=created_by, now=now)
+    return lost
+
+
+def _new_customers_write(
+    *,
+    system: str,
+    new: Sequence[_NewCustomer],
+    owners: Mapping[tuple[str, str], int],
+    created_by: int | None,
+    now: datetime,
+) -> None:
+    """Write ``new`` customers whose source records this loader claimed (their ids are set): the
+    customers (``created_by``: the loading user's id), their identities (``owners``: who has an
+    identifier already), one journey event each, and their holdings, each set-wise."""
+    identities = _identity_rows(new=new, owners=owners, now=now)
+    customers = [_customer_row(item=item, created_by=created_by, now=now) for item in new]
+    events = [_created_event_row(system=system, item=item, now=now) for item in new]
+    for item in new:
+        item.outcome.customer_id = item.customer_id
+    for identity, identity_id in zip(identities, _next_ids(Identity, len(identities)), strict=True):
+        identity["id"] = identity_id
+    # The audit rows of customers and identities are written set-wise, not by a trigger per row.
+    with audited_copy(Customer, [row["id"] for row in customers]):
+        copy_rows(Customer, customers)
+    with audited_copy(Identity, [row["id"] for row in identities]):
+        copy_rows(Identity, identities)
+    copy_rows(JourneyEvent, events)
+    holdings_load(
+        system=system,
+        holdings=[(item.customer_id, holding) for item in new for holding in item.holdings],
+        now=now,
+    )
+
+
+def _known_to_link(*, new: Sequence[_NewCustomer], owners: Mapping[tuple[str, str], int]) -> list[_NewCustomer]:
+    """Those of ``new`` whose account number or email already identifies a customer (``LINK_ON``)."""
+    return [
         item
         for item in new
         if any(
@@ -456,17 +543,17 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
             if name in item.identifiers
         )
     ]
-    if known:
-        new = [item for item in new if item not in known]
-        if not new:
-            return known
-    now = timezone.now()
-    for item, customer_id in zip(new, _next_ids(Customer, len(new)), strict=True):
-        item.customer_id = customer_id
+
+
+def _source_records_claim(*, system: str, new: Sequence[_NewCustomer], now: datetime) -> set[str]:
+    """Insert the source records of ``new`` (with their customer ids, not inserted yet); the
+    external ids this loader won: another loader may have made a customer of the same record first.
+
+    The unique ``(system, external_id)`` decides who creates the customer; the foreign key to the
+    customer is checked at commit (Django's are deferrable). This statement also sets the audit
+    context (pghistory) for the rest of the transaction.
+    """
     with connection.cursor() as cursor:
-        # Source records first: the unique (system, external_id) decides who creates the customer.
-        # The foreign key to the customer is checked at commit (Django's are deferrable). This
-        # statement also sets the audit context (pghistory) for the rest of the transaction.
         cursor.execute(
             "INSERT INTO records_sourcerecord (system, external_id, customer_id, checksum, seen_at, created_at,"
             " updated_at) SELECT %s, e, c, s, %s, %s, %s"
@@ -482,13 +569,15 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
                 [item.checksum for item in new],
             ],
         )
-        won = {external_id for (external_id,) in cursor.fetchall()}
-    lost = known + [item for item in new if item.row.external_id not in won]
-    new = [item for item in new if item.row.external_id in won]
-    if not new:
-        return lost
+        return {external_id for (external_id,) in cursor.fetchall()}
 
-    # Identifiers another customer has, or an earlier row of this batch took, are skipped.
+
+def _identity_rows(
+    *, new: Sequence[_NewCustomer], owners: Mapping[tuple[str, str], int], now: datetime
+) -> list[dict[str, Any]]:
+    """The identity rows of ``new`` customers, without ids. An identifier another customer has, or
+    an earlier row of this batch took, is skipped: dropped from the item (and its profile) and
+    said in its outcome."""
     taken = set(owners)
     identities: list[dict[str, Any]] = []
     for item in new:
@@ -514,54 +603,39 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
                     "updated_at": now,
                 }
             )
-    customers: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    created_by = actor.pk if getattr(actor, "pk", None) else None
-    for item in new:
-        profile = item.profile
-        full_name = " ".join(part for part in (profile.get("given_name", ""), profile.get("family_name", "")) if part)
-        customers.append(
-            {
-                **profile,
-                "id": item.customer_id,
-                "search_name": search_name_of(profile.get("given_name", ""), profile.get("family_name", "")),
-                "created_by_id": created_by,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        item.outcome.customer_id = item.customer_id
-        events.append(
-            {
-                "customer_id": item.customer_id,
-                "kind": "customer.created",
-                "summary": f"Customer {full_name} created"[:300],
-                "source_system": system,
-                "payload": {
-                    "source": {"system": system, "external_id": item.row.external_id},
-                    "identities": [
-                        {"kind": _IDENTIFIER_KINDS[name], "label": label}
-                        for name, (_, label) in item.identifiers.items()
-                    ],
-                },
-                "occurred_at": now,
-                "created_at": now,
-            }
-        )
-    for identity, identity_id in zip(identities, _next_ids(Identity, len(identities)), strict=True):
-        identity["id"] = identity_id
-    # The audit rows of customers and identities are written set-wise, not by a trigger per row.
-    with audited_copy(Customer, [row["id"] for row in customers]):
-        copy_rows(Customer, customers)
-    with audited_copy(Identity, [row["id"] for row in identities]):
-        copy_rows(Identity, identities)
-    copy_rows(JourneyEvent, events)
-    holdings_load(
-        system=system,
-        holdings=[(item.customer_id, holding) for item in new for holding in item.holdings],
-        now=now,
-    )
-    return lost
+    return identities
+
+
+def _customer_row(*, item: _NewCustomer, created_by: int | None, now: datetime) -> dict[str, Any]:
+    profile = item.profile
+    return {
+        **profile,
+        "id": item.customer_id,
+        "search_name": search_name_of(profile.get("given_name", ""), profile.get("family_name", "")),
+        "created_by_id": created_by,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _created_event_row(*, system: str, item: _NewCustomer, now: datetime) -> dict[str, Any]:
+    """The new customer's ``customer.created`` journey event, listing the identifiers it was given."""
+    profile = item.profile
+    full_name = " ".join(part for part in (profile.get("given_name", ""), profile.get("family_name", "")) if part)
+    return {
+        "customer_id": item.customer_id,
+        "kind": "customer.created",
+        "summary": f"Customer {full_name} created"[:300],
+        "source_system": system,
+        "payload": {
+            "source": {"system": system, "external_id": item.row.external_id},
+            "identities": [
+                {"kind": _IDENTIFIER_KINDS[name], "label": label} for name, (_, label) in item.identifiers.items()
+            ],
+        },
+        "occurred_at": now,
+        "created_at": now,
+    }
 
 
 def _next_ids(model, count: int) -> list[int]:
