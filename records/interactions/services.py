@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
@@ -13,6 +13,11 @@ from records.access import require_team_allowed
 from records.audit.context import audited
 from records.interactions.models import Interaction
 from records.journey.services import journey_record
+
+if TYPE_CHECKING:
+    from cea.accounts.models import Team, User
+    from records.cases.models import Case
+    from records.customers.models import Customer
 
 TRANSCRIPT_AUTHORS = {"customer", "agent", "bot", "system"}
 
@@ -29,6 +34,40 @@ def _validate_transcript(transcript: Any) -> list[dict]:
     if errors:
         raise ValidationFailed("The transcript has invalid messages.", fields={"transcript": errors})
     return transcript
+
+
+def _field_errors(
+    *,
+    channel: str,
+    direction: str,
+    started_at: datetime,
+    answered_at: datetime | None,
+    ended_at: datetime,
+    context_snapshot: Any,
+    customer: Customer | None,
+    case: Case | None,
+    agent: User | None,
+    team: Team | None,
+) -> dict[str, str]:
+    """What is wrong with each field of a conversation to record (empty when nothing is)."""
+    errors: dict[str, str] = {}
+    if channel not in Channel.values:
+        errors["channel"] = f"Choose one of {', '.join(Channel.values)}."
+    if direction not in Direction.values:
+        errors["direction"] = f"Choose one of {', '.join(Direction.values)}."
+    if ended_at < started_at:
+        errors["ended_at"] = "The conversation cannot end before it started."
+    if answered_at is not None and not (started_at <= answered_at <= ended_at):
+        errors["answered_at"] = "Must be between the start and the end."
+    if context_snapshot is not None and not isinstance(context_snapshot, dict):
+        errors["context_snapshot"] = "Must be an object."
+    if case is not None and customer is not None and case.customer_id != customer.pk:
+        errors["case"] = "The case belongs to another customer."
+    # The handling agent must belong to the team it is recorded under: otherwise the
+    # interaction would be shown to an agent of another team.
+    if agent is not None and team is not None and not agent.teams.filter(pk=team.pk).exists():
+        errors["agent"] = f"{agent} is not in the team {team.name}."
+    return errors
 
 
 @transaction.atomic
@@ -57,23 +96,18 @@ def interaction_record(
 
     Refuses (``Conflict``) a second recording of the same ``(channel, external_id)``.
     """
-    errors: dict[str, str] = {}
-    if channel not in Channel.values:
-        errors["channel"] = f"Choose one of {', '.join(Channel.values)}."
-    if direction not in Direction.values:
-        errors["direction"] = f"Choose one of {', '.join(Direction.values)}."
-    if ended_at < started_at:
-        errors["ended_at"] = "The conversation cannot end before it started."
-    if answered_at is not None and not (started_at <= answered_at <= ended_at):
-        errors["answered_at"] = "Must be between the start and the end."
-    if context_snapshot is not None and not isinstance(context_snapshot, dict):
-        errors["context_snapshot"] = "Must be an object."
-    if case is not None and customer is not None and case.customer_id != customer.pk:
-        errors["case"] = "The case belongs to another customer."
-    # The handling agent must belong to the team it is recorded under: otherwise the
-    # interaction would be shown to an agent of another team.
-    if agent is not None and team is not None and not agent.teams.filter(pk=team.pk).exists():
-        errors["agent"] = f"{agent} is not in the team {team.name}."
+    errors = _field_errors(
+        channel=channel,
+        direction=direction,
+        started_at=started_at,
+        answered_at=answered_at,
+        ended_at=ended_at,
+        context_snapshot=context_snapshot,
+        customer=customer,
+        case=case,
+        agent=agent,
+        team=team,
+    )
     if errors:
         raise ValidationFailed("The interaction has invalid fields.", fields=errors)
     transcript = _validate_transcript(transcript or [])
