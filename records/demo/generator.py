@@ -333,6 +333,23 @@ class DemoBuilder:
         _bulk(CaseNote, notes, self.report)
         return by_customer
 
+    def _transcript(self, *, customer: Customer, agent: User, answered: datetime) -> list[dict[str, str]]:
+        """A conversation of two to six turns, the customer first, from ``answered`` on."""
+        rng, transcript, moment = self.rng, [], answered
+        for turn in range(rng.randint(2, 6)):
+            author = "customer" if turn % 2 == 0 else "agent"
+            line = rng.choice(words.CUSTOMER_LINES if author == "customer" else words.AGENT_LINES)
+            transcript.append(
+                {
+                    "at": moment.isoformat(),
+                    "author": author,
+                    "body": line,
+                    "author_name": customer.given_name if author == "customer" else agent.first_name,
+                }
+            )
+            moment += timedelta(seconds=rng.randint(10, 90))
+        return transcript
+
     def interactions(
         self, customers: list[Customer], agents: dict[int, list[User]], cases: dict[int, list[Case]]
     ) -> None:
@@ -347,21 +364,7 @@ class DemoBuilder:
             handled = timedelta(seconds=rng.gauss(360, 120) if channel == Channel.VOICE else rng.gauss(600, 200))
             ended = (answered or started + waited) + (max(handled, timedelta(seconds=30)) if answered else timedelta())
             agent = None if abandoned else rng.choice(agents[customer.team_id])
-            transcript = []
-            if not abandoned:
-                moment = answered
-                for turn in range(rng.randint(2, 6)):
-                    author = "customer" if turn % 2 == 0 else "agent"
-                    line = rng.choice(words.CUSTOMER_LINES if author == "customer" else words.AGENT_LINES)
-                    transcript.append(
-                        {
-                            "at": moment.isoformat(),
-                            "author": author,
-                            "body": line,
-                            "author_name": customer.given_name if author == "customer" else agent.first_name,
-                        }
-                    )
-                    moment += timedelta(seconds=rng.randint(10, 90))
+            transcript = [] if abandoned else self._transcript(customer=customer, agent=agent, answered=answered)
             wrap_up, disposition = ("abandoned", "abandoned") if abandoned else rng.choice(words.WRAP_UPS)
             own_cases = [case for case in cases.get(customer.pk, ()) if case.created_at <= ended]
             case = rng.choice(own_cases) if own_cases and rng.random() < 0.4 else None
