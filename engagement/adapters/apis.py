@@ -61,6 +61,16 @@ def _ingested(result: Ingested) -> Response:
     )
 
 
+def _ingest(
+    payload, serializer_class: type[serializers.Serializer], ingest: Callable[..., Ingested], **given
+) -> Response:
+    """Validate ``payload`` with ``serializer_class``, call the adapter's ``ingest`` with it (and
+    ``given``), and say what happened."""
+    serializer = serializer_class(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return _ingested(ingest(**given, **serializer.validated_data))
+
+
 class ChannelClientPermission(permissions.BasePermission):
     """Channel traffic comes from the channels' back-ends (integration clients) or administrators."""
 
@@ -96,9 +106,7 @@ class EmailInboundApi(APIView):
         responses=INGEST_RESPONSES,
     )
     def post(self, request):
-        serializer = InboundEmailSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return _ingested(email_ingest(**serializer.validated_data))
+        return _ingest(request.data, InboundEmailSerializer, email_ingest)
 
 
 class AppMessageApi(APIView):
@@ -109,9 +117,7 @@ class AppMessageApi(APIView):
 
     @extend_schema(request=AppMessageSerializer, responses=INGEST_RESPONSES)
     def post(self, request):
-        serializer = AppMessageSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return _ingested(app_message_ingest(client=request.user, **serializer.validated_data))
+        return _ingest(request.data, AppMessageSerializer, app_message_ingest, client=request.user)
 
 
 class WebFormSubmissionApi(APIView):
@@ -122,9 +128,7 @@ class WebFormSubmissionApi(APIView):
 
     @extend_schema(request=WebFormSubmissionSerializer, responses=INGEST_RESPONSES)
     def post(self, request):
-        serializer = WebFormSubmissionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return _ingested(web_form_ingest(client=request.user, **serializer.validated_data))
+        return _ingest(request.data, WebFormSubmissionSerializer, web_form_ingest, client=request.user)
 
 
 class BranchCheckInApi(APIView):
@@ -134,9 +138,7 @@ class BranchCheckInApi(APIView):
 
     @extend_schema(request=BranchCheckInSerializer, responses=INGEST_RESPONSES)
     def post(self, request):
-        serializer = BranchCheckInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return _ingested(branch_check_in(client=request.user, **serializer.validated_data))
+        return _ingest(request.data, BranchCheckInSerializer, branch_check_in, client=request.user)
 
 
 class DeviceEventApi(APIView):
@@ -150,9 +152,7 @@ class DeviceEventApi(APIView):
         responses={**INGEST_RESPONSES, 404: OpenApiResponse(description="No customer has this device")},
     )
     def post(self, request):
-        serializer = DeviceEventSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return _ingested(device_fault_ingest(**serializer.validated_data))
+        return _ingest(request.data, DeviceEventSerializer, device_fault_ingest)
 
 
 # --- Signed webhooks ------------------------------------------------------------------------
@@ -232,9 +232,7 @@ class WebhookApi(APIView):
                 f"The source {source.name!r} is for {source.get_channel_display()}, which takes no webhooks.",
                 code="no_webhook_adapter",
             )
-        serializer = adapter.serializer(data=_json_object(body))
-        serializer.is_valid(raise_exception=True)
-        return _ingested(adapter.ingest(source=source, **serializer.validated_data))
+        return _ingest(_json_object(body), adapter.serializer, adapter.ingest, source=source)
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)

@@ -14,17 +14,13 @@ user id), so two clients cannot collide.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
-from django.db import transaction
-
-from cea.common.channels import Channel, Direction
-from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, open_thread, queue_for_agents
-from engagement.conversations.models import AuthorKind
-from engagement.conversations.services import conversation_start, message_add
+from cea.common.channels import Channel
+from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, conversation_start, delivery_ingest, open_thread
 from records.identities.models import IdentityKind
 
 
-@transaction.atomic
 def app_message_ingest(
     *,
     client,
@@ -35,12 +31,12 @@ def app_message_ingest(
     customer_identifier: str = "",
     sent_at: datetime | None = None,
 ) -> Ingested:
-    """A message typed in the mobile app; the same ``client_message_id`` twice is one message."""
-    external_id = f"{client.pk}:{client_message_id}"
-    duplicate = already_ingested(channels=[Channel.MOBILE_APP], external_id=external_id)
-    if duplicate is not None:
-        return duplicate
-    conversation, opened = open_thread(
+    """A message typed in the mobile app; the same ``client_message_id`` twice is one message.
+
+    All or nothing, as every ``delivery_ingest``.
+    """
+    session_thread = partial(
+        open_thread,
         channel=Channel.MOBILE_APP,
         thread_key=f"{client.pk}:{session_id}",
         contact_kind=identifier_kind if customer_identifier else "",
@@ -48,23 +44,18 @@ def app_message_ingest(
         source="mobile_app",
         context={"app_session": session_id},
     )
-    if opened:
-        conversation = queue_for_agents(
-            conversation=conversation, queue=DEFAULT_QUEUES[Channel.MOBILE_APP], reason="Mobile app message"
-        )
-    message, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
+    return delivery_ingest(
+        channels=[Channel.MOBILE_APP],
+        external_id=f"{client.pk}:{client_message_id}",
+        conversation=session_thread,
+        queue=DEFAULT_QUEUES[Channel.MOBILE_APP],
+        queue_reason="Mobile app message",
         body=text,
-        external_id=external_id,
         sent_at=sent_at,
         payload={"client_message_id": client_message_id, "session_id": session_id},
     )
-    return Ingested(conversation=conversation, message=message, created=created)
 
 
-@transaction.atomic
 def web_form_ingest(
     *,
     client,
@@ -76,12 +67,13 @@ def web_form_ingest(
     message: str,
     submitted_at: datetime | None = None,
 ) -> Ingested:
-    """A contact form submitted on a website; the same ``(form_id, submission_id)`` twice is one message."""
+    """A contact form submitted on a website; the same ``(form_id, submission_id)`` twice is one message.
+
+    All or nothing, as every ``delivery_ingest``.
+    """
     external_id = f"{client.pk}:{form_id}:{submission_id}"
-    duplicate = already_ingested(channels=[Channel.WEB_FORM], external_id=external_id)
-    if duplicate is not None:
-        return duplicate
-    conversation, opened = conversation_start(
+    submission_conversation = partial(
+        conversation_start,
         channel=Channel.WEB_FORM,
         external_id=external_id,
         contact_kind=IdentityKind.EMAIL,
@@ -90,18 +82,14 @@ def web_form_ingest(
         source="web_form",
         context={"web_form": form_id},
     )
-    if opened:
-        conversation = queue_for_agents(
-            conversation=conversation, queue=DEFAULT_QUEUES[Channel.WEB_FORM], reason="Web form submission"
-        )
-    added, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
+    return delivery_ingest(
+        channels=[Channel.WEB_FORM],
+        external_id=external_id,
+        conversation=submission_conversation,
+        queue=DEFAULT_QUEUES[Channel.WEB_FORM],
+        queue_reason="Web form submission",
         author_name=name,
         body=message,
-        external_id=external_id,
         sent_at=submitted_at,
         payload={"form_id": form_id, "submission_id": submission_id, "name": name, "email": email, "subject": subject},
     )
-    return Ingested(conversation=conversation, message=added, created=created)

@@ -8,20 +8,17 @@ no identifier, or one that matches nobody, is an anonymous walk-in.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
-from django.db import transaction
-
-from cea.common.channels import Channel, Direction
-from engagement.adapters.ingest import Ingested, already_ingested, queue_for_agents
+from cea.common.channels import Channel
+from engagement.adapters.ingest import Ingested, conversation_start, delivery_ingest
 from engagement.conversations.models import AuthorKind
-from engagement.conversations.services import conversation_start, message_add
 
 
 def branch_queue(branch: str) -> str:
     return f"Branch {branch}"
 
 
-@transaction.atomic
 def branch_check_in(
     *,
     client,
@@ -36,12 +33,11 @@ def branch_check_in(
 
     The visitor is identified only as a customer ``client`` may see: branch staff checking in
     another team's customer open an anonymous walk-in, as for an identifier on nobody's file.
+    All or nothing, as every ``delivery_ingest``.
     """
     external_id = f"{client.pk}:{visit_id}"
-    duplicate = already_ingested(channels=[Channel.BRANCH], external_id=external_id)
-    if duplicate is not None:
-        return duplicate
-    conversation, _ = conversation_start(
+    visit_conversation = partial(
+        conversation_start,
         channel=Channel.BRANCH,
         external_id=external_id,
         contact_kind=identifier_kind if customer_identifier else "",
@@ -51,15 +47,15 @@ def branch_check_in(
         context={"branch": branch, "visit_reason": reason},
         visible_to=client,
     )
-    conversation = queue_for_agents(conversation=conversation, queue=branch_queue(branch), reason="Branch check-in")
-    message, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
+    return delivery_ingest(
+        channels=[Channel.BRANCH],
+        external_id=external_id,
+        conversation=visit_conversation,
+        queue=branch_queue(branch),
+        queue_reason="Branch check-in",
         author_kind=AuthorKind.SYSTEM,
         author_name=str(client),
         body=f"Checked in at {branch}: {reason}",
-        external_id=external_id,
         sent_at=arrived_at,
         payload={"event": "check_in", "branch": branch, "reason": reason, "visit_id": visit_id},
     )
-    return Ingested(conversation=conversation, message=message, created=created)

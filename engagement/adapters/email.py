@@ -28,20 +28,19 @@ from email import policy
 from email.errors import MessageError
 from email.message import EmailMessage
 from email.parser import BytesParser
+from functools import partial
 
 import lxml.html
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
-from cea.common.channels import Channel, Direction
+from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
-from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, queue_for_agents
-from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_start, identify_contact, message_add
+from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, conversation_start, delivery_ingest, identify_contact
+from engagement.conversations.models import Attachment, Conversation, ConversationStatus, Message
 from records.identities.models import IdentityKind
 
 # Channels whose conversations are written to by email (a web form is answered by email).
@@ -189,14 +188,19 @@ def _addresses(message: EmailMessage, name: str) -> list:
     return list(getattr(header, "addresses", ())) if header is not None else []
 
 
-def email_parse(raw: bytes) -> ParsedEmail:
-    """Read an RFC 822 message; ``ValidationFailed`` (field ``raw``) when it cannot be one."""
+def _size_check(raw: bytes) -> None:
+    """``ValidationFailed`` (field ``raw``) for an empty message or one over ``MAX_EMAIL_BYTES``."""
     if not raw or not raw.strip():
         raise ValidationFailed("The email is empty.", fields={"raw": "An RFC 822 message is required."})
     if len(raw) > MAX_EMAIL_BYTES:
         raise ValidationFailed(
             f"The email is {len(raw)} bytes; the limit is {MAX_EMAIL_BYTES}.", fields={"raw": "Too large."}
         )
+
+
+def email_parse(raw: bytes) -> ParsedEmail:
+    """Read an RFC 822 message; ``ValidationFailed`` (field ``raw``) when it cannot be one."""
+    _size_check(raw)
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         senders = _addresses(message, "From")
@@ -277,41 +281,20 @@ def email_ingest(*, raw: bytes) -> Ingested:
     """Keep one inbound email; a redelivery of the same ``Message-ID`` changes nothing.
 
     Raises ``ValidationFailed`` (400) when ``raw`` is not a readable message with a sender. The
-    message is read before the transaction opens (the sender decides how much work that is).
+    message is read before the transaction opens (the sender decides how much work that is);
+    then it is kept all or nothing, as every ``delivery_ingest``. Attachment files are written to
+    the media storage before it commits: a rollback leaves the files without a row (never a row
+    without its file).
     """
-    return _email_keep(email=email_parse(raw))
-
-
-@transaction.atomic
-def _email_keep(*, email: ParsedEmail) -> Ingested:
-    """Keep a read email in one transaction. Attachment files are written to the media storage
-    before it commits: a rollback leaves the files without a row (never a row without its file)."""
-    duplicate = already_ingested(channels=EMAIL_THREAD_CHANNELS, external_id=email.message_id)
-    if duplicate is not None:
-        return duplicate
-    conversation = _open_conversation_of_thread(email)
-    if conversation is None:
-        conversation, opened = conversation_start(
-            channel=Channel.EMAIL,
-            external_id=email.message_id,
-            contact_kind=IdentityKind.EMAIL,
-            contact_value=email.sender,
-            subject=email.subject,
-            source="email",
-        )
-        if opened:
-            conversation = queue_for_agents(
-                conversation=conversation,
-                queue=DEFAULT_QUEUES[Channel.EMAIL],
-                reason="Email has no self-service",
-            )
-    message, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
+    email = email_parse(raw)
+    return delivery_ingest(
+        channels=EMAIL_THREAD_CHANNELS,
+        external_id=email.message_id,
+        conversation=partial(_email_conversation, email),
+        queue=DEFAULT_QUEUES[Channel.EMAIL],
+        queue_reason="Email has no self-service",
         author_name=email.sender_name or email.sender,
         body=email.text,
-        external_id=email.message_id,
         sent_at=email.sent_at,
         payload={
             "message_id": email.message_id,
@@ -322,8 +305,26 @@ def _email_keep(*, email: ParsedEmail) -> Ingested:
             "cc": email.cc,
             "subject": email.subject,
         },
+        after=partial(_attachments_keep, email),
     )
-    if created:
+
+
+def _email_conversation(email: ParsedEmail) -> tuple[Conversation, bool]:
+    """The open conversation of the thread the email answers, or a new one its message id names."""
+    conversation = _open_conversation_of_thread(email)
+    if conversation is not None:
+        return conversation, False
+    return conversation_start(
+        channel=Channel.EMAIL,
+        source="email",
+        external_id=email.message_id,
+        contact_kind=IdentityKind.EMAIL,
+        contact_value=email.sender,
+        subject=email.subject,
+    )
+
+
+def _attachments_keep(email: ParsedEmail, ingested: Ingested) -> None:
+    if ingested.created:
         for attachment in email.attachments:
-            _attachment_keep(message, attachment)
-    return Ingested(conversation=conversation, message=message, created=created)
+            _attachment_keep(ingested.message, attachment)

@@ -18,15 +18,14 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import NotFound, ValidationFailed
-from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, open_thread, queue_for_agents
+from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, delivery_ingest, identify_contact, open_thread
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
-from engagement.conversations.models import AuthorKind
-from engagement.conversations.services import identify_contact, message_add
+from engagement.conversations.models import AuthorKind, Conversation
+from records.customers.models import Customer
 from records.identities.models import IdentityKind
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ class Severity:
     ALL = (INFO, WARNING, ERROR, CRITICAL)
 
 
-@transaction.atomic
 def device_fault_ingest(
     *,
     device_id: str,
@@ -53,19 +51,9 @@ def device_fault_ingest(
     """Record a device's fault in its customer's proactive conversation; a redelivery changes nothing.
 
     Raises ``NotFound`` (``unknown_device``) when no customer has the device, and
-    ``ValidationFailed`` when the fault is too large for the context store.
+    ``ValidationFailed`` when the fault is too large for the context store. All or nothing, as
+    every ``delivery_ingest``.
     """
-    external_id = f"{device_id}:{event_id}"
-    duplicate = already_ingested(channels=[Channel.IOT], external_id=external_id)
-    if duplicate is not None:
-        return duplicate
-    customer = identify_contact(kind=IdentityKind.DEVICE, value=device_id)
-    if customer is None:
-        logger.warning("Device event refused: device=%s event=%s code=unknown_device", device_id, event_id)
-        raise NotFound(
-            f"No customer has the device {device_id!r}; register it as a device identity in records first.",
-            code="unknown_device",
-        )
     fault = {
         "device_id": device_id,
         "event_id": event_id,
@@ -74,6 +62,62 @@ def device_fault_ingest(
         "details": details,
         **({"occurred_at": occurred_at.isoformat()} if occurred_at else {}),
     }
+    customer: Customer  # the device's owner: device_thread finds it once the delivery is known to be new
+
+    def device_thread() -> tuple[Conversation, bool]:
+        nonlocal customer
+        customer = _device_customer(device_id=device_id, event_id=event_id)
+        _fault_size_check(fault)
+        return open_thread(
+            channel=Channel.IOT,
+            thread_key=device_id,
+            direction=Direction.OUTBOUND,
+            contact_kind=IdentityKind.DEVICE,
+            contact_value=device_id,
+            customer=customer,
+            subject=f"Device {device_id} reported {fault_code}",
+            source="iot",
+        )
+
+    def fault_to_context(ingested: Ingested) -> None:
+        context_write_on_commit(
+            actor=None,
+            scope=ContextScope.CONVERSATION,
+            context_id=ingested.conversation.pk,
+            values={"device_fault": fault},
+            customer_id=customer.pk,
+            source="iot",
+            summary=f"Device {device_id} reported {fault_code}",
+        )
+
+    return delivery_ingest(
+        channels=[Channel.IOT],
+        external_id=f"{device_id}:{event_id}",
+        conversation=device_thread,
+        queue=DEFAULT_QUEUES[Channel.IOT],
+        queue_reason=f"Device {device_id} reported {fault_code} ({severity})",
+        author_kind=AuthorKind.SYSTEM,
+        author_name=device_id,
+        body=f"Device {device_id} reported fault {fault_code} ({severity})",
+        sent_at=occurred_at,
+        payload={"event": "device_fault", **fault},
+        after=fault_to_context,
+    )
+
+
+def _device_customer(*, device_id: str, event_id: str) -> Customer:
+    """The customer who has the device; ``NotFound`` (``unknown_device``), logged, when nobody has it."""
+    customer = identify_contact(kind=IdentityKind.DEVICE, value=device_id)
+    if customer is None:
+        logger.warning("Device event refused: device=%s event=%s code=unknown_device", device_id, event_id)
+        raise NotFound(
+            f"No customer has the device {device_id!r}; register it as a device identity in records first.",
+            code="unknown_device",
+        )
+    return customer
+
+
+def _fault_size_check(fault: dict) -> None:
     size = len(json.dumps(fault).encode())
     if size > settings.CEA_CONTEXT_MAX_VALUE_BYTES:
         # Checked here: the context is written after the commit, too late to refuse.
@@ -81,39 +125,3 @@ def device_fault_ingest(
             f"The fault is {size} bytes as context; the limit is {settings.CEA_CONTEXT_MAX_VALUE_BYTES}.",
             fields={"details": "Too large; send a shorter description."},
         )
-    conversation, opened = open_thread(
-        channel=Channel.IOT,
-        thread_key=device_id,
-        direction=Direction.OUTBOUND,
-        contact_kind=IdentityKind.DEVICE,
-        contact_value=device_id,
-        customer=customer,
-        subject=f"Device {device_id} reported {fault_code}",
-        source="iot",
-    )
-    if opened:
-        conversation = queue_for_agents(
-            conversation=conversation,
-            queue=DEFAULT_QUEUES[Channel.IOT],
-            reason=f"Device {device_id} reported {fault_code} ({severity})",
-        )
-    message, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.SYSTEM,
-        author_name=device_id,
-        body=f"Device {device_id} reported fault {fault_code} ({severity})",
-        external_id=external_id,
-        sent_at=occurred_at,
-        payload={"event": "device_fault", **fault},
-    )
-    context_write_on_commit(
-        actor=None,
-        scope=ContextScope.CONVERSATION,
-        context_id=conversation.pk,
-        values={"device_fault": fault},
-        customer_id=customer.pk,
-        source="iot",
-        summary=f"Device {device_id} reported {fault_code}",
-    )
-    return Ingested(conversation=conversation, message=message, created=created)

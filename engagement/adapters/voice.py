@@ -22,17 +22,17 @@ An event for a call that has already ended is refused (409), not silently droppe
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 
-from cea.common.channels import Channel, Direction
+from cea.common.channels import Channel
 from cea.common.errors import Conflict
-from engagement.adapters.ingest import Ingested, already_ingested
+from engagement.adapters.ingest import Ingested, conversation_end, conversation_start, delivery_ingest
 from engagement.adapters.models import WebhookSource
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
-from engagement.conversations.services import conversation_end, conversation_start, message_add
 from records.audit.context import audited
 from records.identities.models import IdentityKind
 
@@ -60,7 +60,6 @@ def _summary(event: str, *, caller: str, dialled: str, transferred_to: str, link
     return text + "."
 
 
-@transaction.atomic
 def call_event_ingest(
     *,
     source: WebhookSource,
@@ -77,12 +76,39 @@ def call_event_ingest(
 ) -> Ingested:
     """Apply one call event; a redelivered event changes nothing and returns the first message.
 
-    Raises ``Conflict`` (409, ``conversation_ended``) for a new event of a call that has ended.
+    Raises ``Conflict`` (409, ``call_ended``) for a new event of a call that has ended.
+    All or nothing, as every ``delivery_ingest``.
     """
-    external_id = f"{source.name}:{event_id or f'{call_id}:{event}:{timestamp.isoformat()}'}"
-    duplicate = already_ingested(channels=[Channel.VOICE], external_id=external_id)
-    if duplicate is not None:
-        return duplicate
+    links = {"recording_url": recording_url, "transcript_url": transcript_url}
+    return delivery_ingest(
+        channels=[Channel.VOICE],
+        external_id=f"{source.name}:{event_id or f'{call_id}:{event}:{timestamp.isoformat()}'}",
+        conversation=partial(
+            _call_conversation, source=source, call_id=call_id, event=event, caller=caller, dialled=dialled
+        ),
+        author_kind=AuthorKind.SYSTEM,
+        author_name=source.name,
+        body=_summary(event, caller=caller, dialled=dialled, transferred_to=transferred_to, links=links),
+        sent_at=timestamp,
+        payload={
+            "event": event,
+            "call_id": call_id,
+            "event_id": event_id,
+            "from": caller,
+            "to": dialled,
+            "timestamp": timestamp.isoformat(),
+            **({"transferred_to": transferred_to} if transferred_to else {}),
+            **({"queue": queue} if queue else {}),
+            **{key: url for key, url in links.items() if url},
+        },
+        after=partial(_call_state_apply, event=event, timestamp=timestamp, queue=queue),
+    )
+
+
+def _call_conversation(
+    *, source: WebhookSource, call_id: str, event: str, caller: str, dialled: str
+) -> tuple[Conversation, bool]:
+    """The call's conversation, opened by its first event, locked; ``Conflict`` once the call has ended."""
     conversation, opened = conversation_start(
         channel=Channel.VOICE,
         external_id=f"{source.name}:{call_id}",
@@ -102,27 +128,12 @@ def call_event_ingest(
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if conversation.status == ConversationStatus.ENDED:
         raise Conflict(f"The call {call_id} has already ended; the {event} event comes too late.", code="call_ended")
-    links = {"recording_url": recording_url, "transcript_url": transcript_url}
-    message, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.SYSTEM,
-        author_name=source.name,
-        body=_summary(event, caller=caller, dialled=dialled, transferred_to=transferred_to, links=links),
-        external_id=external_id,
-        sent_at=timestamp,
-        payload={
-            "event": event,
-            "call_id": call_id,
-            "event_id": event_id,
-            "from": caller,
-            "to": dialled,
-            "timestamp": timestamp.isoformat(),
-            **({"transferred_to": transferred_to} if transferred_to else {}),
-            **({"queue": queue} if queue else {}),
-            **{key: url for key, url in links.items() if url},
-        },
-    )
+    return conversation, opened
+
+
+def _call_state_apply(ingested: Ingested, *, event: str, timestamp: datetime, queue: str) -> None:
+    """What the event changes on the call's (locked) conversation besides its message."""
+    conversation = ingested.conversation
     if event == CallEvent.ANSWERED and conversation.answered_at is None:
         with audited(None, source="voice"):
             conversation.answered_at = max(timestamp, conversation.created_at)
@@ -138,4 +149,3 @@ def call_event_ingest(
             ended_at=max(timestamp, conversation.answered_at or conversation.created_at),
         )
         conversation.refresh_from_db()
-    return Ingested(conversation=conversation, message=message, created=created)

@@ -23,16 +23,14 @@ import hashlib
 import hmac
 import time
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 
-from cea.common.channels import Channel, Direction
+from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, NotFound
-from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, open_thread, queue_for_agents
+from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, delivery_ingest, open_thread
 from engagement.adapters.models import WebhookSource
-from engagement.conversations.models import AuthorKind
-from engagement.conversations.services import message_add
 from records.identities.models import IdentityKind
 
 SIGNATURE_PREFIX = "sha256="
@@ -93,11 +91,8 @@ def _sender_ingest(
     author_name: str,
     payload: dict,
 ) -> Ingested:
-    external_id = f"{source.name}:{message_id}"
-    duplicate = already_ingested(channels=[source.channel], external_id=external_id)
-    if duplicate is not None:
-        return duplicate
-    conversation, opened = open_thread(
+    sender_thread = partial(
+        open_thread,
         channel=source.channel,
         thread_key=f"{source.name}:{contact_value}",
         contact_kind=contact_kind,
@@ -106,30 +101,26 @@ def _sender_ingest(
         source=source.channel,
         context={"webhook_source": source.name},
     )
-    if opened:
-        conversation = queue_for_agents(
-            conversation=conversation,
-            queue=source.queue or DEFAULT_QUEUES[source.channel],
-            reason=f"{Channel(source.channel).label} has no self-service",
-        )
-    message, created = message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
+    return delivery_ingest(
+        channels=[source.channel],
+        external_id=f"{source.name}:{message_id}",
+        conversation=sender_thread,
+        queue=source.queue or DEFAULT_QUEUES[source.channel],
+        queue_reason=f"{Channel(source.channel).label} has no self-service",
         author_name=author_name,
         body=text,
-        external_id=external_id,
         sent_at=sent_at,
         payload={"source": source.name, **payload},
     )
-    return Ingested(conversation=conversation, message=message, created=created)
 
 
-@transaction.atomic
 def sms_ingest(
     *, source: WebhookSource, message_id: str, sender: str, to: str, text: str, sent_at: datetime
 ) -> Ingested:
-    """An inbound SMS: ``sender`` (E.164 when it is a phone number) identifies the customer."""
+    """An inbound SMS: ``sender`` (E.164 when it is a phone number) identifies the customer.
+
+    All or nothing, as every ``delivery_ingest``.
+    """
     return _sender_ingest(
         source=source,
         contact_kind=IdentityKind.PHONE,
@@ -142,7 +133,6 @@ def sms_ingest(
     )
 
 
-@transaction.atomic
 def social_ingest(
     *,
     source: WebhookSource,
@@ -154,7 +144,10 @@ def social_ingest(
     sender: str = "",
     to: str = "",
 ) -> Ingested:
-    """An inbound social DM: ``platform:handle`` (normalised, e.g. ``twitter:alice_b``) identifies the customer."""
+    """An inbound social DM: ``platform:handle`` (normalised, e.g. ``twitter:alice_b``) identifies the customer.
+
+    All or nothing, as every ``delivery_ingest``.
+    """
     return _sender_ingest(
         source=source,
         contact_kind=IdentityKind.SOCIAL,
