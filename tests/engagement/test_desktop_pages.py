@@ -24,24 +24,13 @@ from engagement.routing.models import (
 from engagement.routing.presence import presence_set
 from records.cases.models import Case
 from tests.accounts.factories import UserFactory
-from tests.engagement.desktop_support import customer_says, ids, offered, on_desk, parse, routing_defaults
+from tests.engagement.desktop_support import customer_says, ids, offered, on_desk, parse
 from tests.records.factories import CaseFactory, CustomerFactory
-from tests.support import isolated_redis
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 DESK = "/desk/"
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _defaults(db):
-    routing_defaults()
 
 
 def signed_in(user) -> Client:
