@@ -17,6 +17,7 @@ from engagement.selfservice.engine import HANDOVER_SAY
 from engagement.webchat.consumers import WebchatConsumer
 from engagement.webchat.models import SiteKey
 from engagement.webchat.services import visitor_from_token, visitor_token_issue
+from tests.engagement.factories import SiteKeyFactory
 from tests.engagement.websockets import QUIET, accepted, closed_with, isolated_redis, receive, run, widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,9 +32,7 @@ def _redis(settings):
 
 @pytest.fixture
 def site(team_a) -> SiteKey:
-    return SiteKey.objects.create(
-        name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a, greeting="Hi there!"
-    )
+    return SiteKeyFactory(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a, greeting="Hi there!")
 
 
 @pytest.fixture
@@ -221,7 +220,7 @@ def test_a_reconnecting_widget_gets_exactly_the_messages_it_missed(site, selfser
 
 
 def test_a_forged_or_foreign_token_gets_a_new_visitor(site, selfservice_calls, team_a):
-    other = SiteKey.objects.create(name="Other", allowed_origins=[SHOP])
+    other = SiteKeyFactory(name="Other", allowed_origins=[SHOP])
     _, foreign = visitor_token_issue(site=other)
 
     async def scenario():
@@ -272,7 +271,7 @@ REFUSED = [
 
 
 def test_a_connection_from_another_origin_or_with_an_unknown_or_inactive_key_is_refused(site, caplog):
-    inactive = SiteKey.objects.create(name="Old shop", allowed_origins=[SHOP], is_active=False)
+    inactive = SiteKeyFactory(name="Old shop", allowed_origins=[SHOP], is_active=False)
 
     async def scenario():
         outcomes = []

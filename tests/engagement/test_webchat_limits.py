@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from engagement.conversations.models import Conversation
 from engagement.webchat.models import SiteKey
+from tests.engagement.factories import SiteKeyFactory
 from tests.engagement.websockets import accepted, closed_with, isolated_redis, receive, run, widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +36,7 @@ def _no_self_service(monkeypatch):
 
 @pytest.fixture
 def site(team_a) -> SiteKey:
-    return SiteKey.objects.create(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a)
+    return SiteKeyFactory(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a)
 
 
 def widget_from(ip: str, site: SiteKey) -> WebsocketCommunicator:

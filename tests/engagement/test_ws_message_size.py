@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from engagement.webchat.models import SiteKey
+from tests.engagement.factories import SiteKeyFactory
 from tests.engagement.websockets import accepted, closed_with, isolated_redis, receive, run, signed_in, widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +29,7 @@ def _limit(settings):
 
 @pytest.fixture
 def site(team_a) -> SiteKey:
-    return SiteKey.objects.create(name="Northwind", allowed_origins=["https://shop.example"], team=team_a)
+    return SiteKeyFactory(name="Northwind", allowed_origins=["https://shop.example"], team=team_a)
 
 
 async def widget_open(site: SiteKey):
