@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from tests.support import isolated_redis
+from engagement.idv import senders
+from records.customers.services import customer_create
+from tests.support import eager_celery, isolated_redis
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks sent on commit run at once, in this process, as a worker would run them.
+    Use it with ``pytest.mark.usefixtures("eager_tasks")``."""
+    yield from eager_celery()
+
+
+@pytest.fixture
+def idv_env(settings, eager_tasks):
+    """What an ID&V test stands on: its own Redis keys (attempts and locks are counted there),
+    codes sent by the in-memory SMS sender to an empty outbox, three failures lock for 30 minutes,
+    codes live 5 minutes, and the code's task runs in process. Use it with
+    ``pytest.mark.usefixtures("idv_env")``."""
+    settings.CEA_SMS_SENDER = "engagement.idv.senders.LocmemSmsSender"
+    settings.CEA_IDV_MAX_FAILURES = 3
+    settings.CEA_IDV_LOCK_MINUTES = 30
+    settings.CEA_IDV_CODE_TTL_SECONDS = 300
+    senders.outbox.clear()
+    yield from isolated_redis(settings)
+    senders.outbox.clear()
+
+
+@pytest.fixture
+def alice(team_a):
+    """The ID&V tests' customer of team A, made through the service (her identities exist), her
+    details written as a person types them: phone +447911123456, email alice@example.com, born
+    29 February 1980, postcode SW1A 1AA, account GB1234567890."""
+    return customer_create(
+        actor=None,
+        given_name="Alice",
+        family_name="Smith",
+        team=team_a,
+        phone="07911 123456",
+        email="alice@example.com",
+        date_of_birth=dt.date(1980, 2, 29),
+        postcode="SW1A 1AA",
+        identities=[{"kind": "account", "value": "GB12 3456 7890"}],
+    )
 
 
 @pytest.fixture
 def routing_env(settings, routing_defaults):
-    """What a routing test stands on: its own Redis keys (contexts are read for priority) and the
-    default channel loads, codes and queue. Use it with ``pytest.mark.usefixtures("routing_env")``."""
+    """What a routing or desk test stands on: its own Redis keys (contexts are read for priority)
+    and the default channel loads, codes and queue. Use it with ``pytest.mark.usefixtures("routing_env")``."""
     yield from isolated_redis(settings)

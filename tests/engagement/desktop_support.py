@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
-
-from django.apps import apps
 
 from cea.common.channels import Channel, Direction
 from engagement.conversations.models import AuthorKind, Conversation
@@ -17,14 +14,6 @@ from engagement.routing.offers import offer_accept
 from engagement.routing.presence import presence_set
 
 # --- Work on a desk -----------------------------------------------------------------------------
-
-
-def routing_defaults() -> None:
-    """The reason codes, wrap-up codes, channel loads and general queue a deployment starts from.
-
-    Migration 0003 seeds them, but a transactional test's flush removes them for the tests after it.
-    """
-    importlib.import_module("engagement.migrations.0003_routing_defaults").forwards(apps, None)
 
 
 def offered(agent, *, channel: str = Channel.CHAT, customer=None, **fields) -> Offer:

@@ -1,4 +1,5 @@
-"""Helpers of the routing tests (not collected as tests): agents, queues, waiting work, time travel.
+"""Helpers of the routing tests (not collected as tests): waiting work, offers, loads, time travel.
+Agents and queues come from tests/engagement/factories.py.
 
 Time is controlled by moving a work item's ``enqueued_at`` / ``entered_queue_at`` into the past
 (its rank moves with it, as ``work_enqueue`` would have computed it then), never by sleeping.
@@ -18,59 +19,17 @@ from engagement.routing.models import (
     LOADED_WORK,
     OPEN_WORK,
     AgentProfile,
-    AgentSkill,
     Offer,
     OfferStatus,
-    Presence,
     Queue,
-    RoutingStep,
     WorkItem,
 )
-from engagement.routing.presence import agent_profile_for, presence_set
 from engagement.routing.priority import rank_of
-from tests.accounts.factories import UserFactory
 from tests.support import eager_celery
 
 __all__ = ["eager_celery"]  # re-exported for the routing tests
 
 _visitors = itertools.count(1)
-
-
-def routable(
-    user,
-    *,
-    presence: str = Presence.AVAILABLE,
-    capacity: int = 4,
-    channels: tuple[str, ...] = (),
-    skills: dict | None = None,
-    idle_minutes: float | None = None,
-) -> AgentProfile:
-    """Give ``user`` a routing profile: presence (set through the service), capacity, channels, skills.
-
-    ``idle_minutes``: how long ago they became idle (longest idle goes first).
-    """
-    profile = agent_profile_for(user)
-    AgentProfile.objects.filter(pk=profile.pk).update(capacity_units=capacity, channels=list(channels))
-    if presence != Presence.OFFLINE:
-        presence_set(actor=user, agent_user=user, presence=presence, reason_code="break" if presence == "away" else "")
-    if idle_minutes is not None:
-        AgentProfile.objects.filter(pk=profile.pk).update(idle_since=timezone.now() - timedelta(minutes=idle_minutes))
-    for skill, proficiency in (skills or {}).items():
-        AgentSkill.objects.create(agent=profile, skill=skill, proficiency=proficiency)
-    return fresh(profile)
-
-
-def make_agent(username: str, *, teams=(), role: str = "agent", **profile) -> AgentProfile:
-    """A new user of ``role`` in ``teams`` with a routing profile (available unless told otherwise)."""
-    return routable(UserFactory(username=username, role=role, teams=list(teams)), **profile)
-
-
-def make_queue(name: str, *, steps: list[dict] = (), **fields) -> Queue:
-    """A queue and its bullseye ``steps`` (dicts of ``RoutingStep`` fields, in position order)."""
-    queue = Queue.objects.create(name=name, label=fields.pop("label", name.title()), **fields)
-    for position, step in enumerate(steps):
-        RoutingStep.objects.create(queue=queue, position=position, **step)
-    return queue
 
 
 def waiting(

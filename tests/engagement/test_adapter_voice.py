@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
-from engagement.adapters.models import WebhookSource
 from engagement.context.services import context_resolve
 from engagement.conversations.models import Conversation, Message
 from records.interactions.models import Interaction
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, signed_post
+from tests.engagement.factories import WebhookSourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def _isolated_redis(settings):
 
 @pytest.fixture
 def voice_source(team_a):
-    return WebhookSource.objects.create(
+    return WebhookSourceFactory(
         name="telephony", channel="voice", secret="voice-secret-0123456789", queue="Inbound calls", team=team_a
     )
 

@@ -16,6 +16,7 @@ from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, Message
 from engagement.conversations.services import conversation_end
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, signed_post
+from tests.engagement.factories import WebhookSourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +48,12 @@ def _isolated_redis(settings):
 
 @pytest.fixture
 def sms_source(team_a):
-    return WebhookSource.objects.create(
-        name="sms-gateway", channel="sms", secret=SECRET, queue="SMS support", team=team_a
-    )
+    return WebhookSourceFactory(name="sms-gateway", channel="sms", secret=SECRET, queue="SMS support", team=team_a)
 
 
 @pytest.fixture
 def social_source(team_a):
-    return WebhookSource.objects.create(name="twitter-dm", channel="social", secret=SECRET, queue="Social")
+    return WebhookSourceFactory(name="twitter-dm", channel="social", secret=SECRET, queue="Social")
 
 
 @pytest.fixture
@@ -285,7 +284,7 @@ def test_an_inactive_source_is_404(provider, sms_source):
 
 def test_a_source_of_a_channel_without_webhooks_is_404(provider):
     # Given
-    source = WebhookSource.objects.create(name="mailbox", channel="email", secret=SECRET)
+    source = WebhookSourceFactory(name="mailbox", channel="email", secret=SECRET)
     # When
     response = signed_post(provider, source, SMS)
     # Then

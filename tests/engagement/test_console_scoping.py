@@ -7,6 +7,7 @@ import pytest
 
 from engagement.routing.models import AgentProfile, Queue, Skill
 from engagement.selfservice.models import Flow, KnowledgeArticle
+from tests.engagement.factories import AgentProfileFactory, QueueFactory
 from tests.engagement.test_selfservice_admin import ASK, END, LOOKUP, flow_post
 from tests.records.test_console import _changelist, _form_data
 
@@ -49,7 +50,7 @@ def test_an_admin_changes_a_flow(client, admin_user, flow):
 
 def test_a_supervisor_cannot_change_a_queue_but_an_admin_can(client, supervisor, admin_user, team_a):
     # Given a queue of the supervisor's own team
-    queue = Queue.objects.create(name="billing", label="Billing", team=team_a, service_level_seconds=20)
+    queue = QueueFactory(name="billing", label="Billing", team=team_a, service_level_seconds=20)
     client.force_login(supervisor)
     data = _form_data(client.get(f"/admin/engagement/queue/{queue.pk}/change/"))
     # When the supervisor posts a change, then an admin does
@@ -90,8 +91,8 @@ def test_a_supervisor_cannot_add_global_settings(client, supervisor, path, data)
 
 def test_a_supervisor_sees_and_sets_up_only_their_teams_agents(client, supervisor, agent, agent_b):
     # Given a routing profile for an agent of each team
-    ours = AgentProfile.objects.create(user=agent)
-    theirs = AgentProfile.objects.create(user=agent_b)
+    ours = AgentProfileFactory(user=agent)
+    theirs = AgentProfileFactory(user=agent_b)
     client.force_login(supervisor)
     # Then the list holds their own agent's only, and the other's cannot be opened
     assert _changelist(client, "/admin/engagement/agentprofile/") == [ours]

@@ -10,7 +10,16 @@ from cea.common.channels import Direction
 from engagement.context.services import context_write, context_write_on_commit
 from engagement.conversations.models import AuthorKind, Conversation
 from engagement.conversations.services import conversation_escalate, conversation_start, message_add, message_json
-from tests.engagement.websockets import QUIET, closed_with, desktop, isolated_redis, receive, run, session_cookie
+from tests.engagement.websockets import (
+    QUIET,
+    closed_with,
+    desktop,
+    isolated_redis,
+    receive,
+    run,
+    session_cookie,
+    signed_in,
+)
 from tests.records.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,13 +37,6 @@ def customers(team_a, team_b):
 
 def write(scope: str, context_id, values: dict, customer_id=None):
     return context_write(actor=None, scope=scope, context_id=context_id, values=values, customer_id=customer_id)
-
-
-async def signed_in(user):
-    communicator = desktop(await database_sync_to_async(session_cookie)(user))
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
 
 
 async def subscribe(communicator, scope: str, object_id, **extra) -> dict:
@@ -89,7 +91,6 @@ def test_subscribing_to_a_customer_of_ones_team_returns_the_current_context(agen
             customer_a.pk,
         )
         assert sorted(context["expires_at"]) == ["churn_risk", "nba"]
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -110,7 +111,6 @@ def test_subscribing_to_another_teams_customer_is_refused_and_nothing_is_deliver
             str(customer_b.pk),
         )
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -139,7 +139,6 @@ def test_bad_subscriptions_get_error_frames_and_the_socket_goes_on(agent):
         assert codes == [code for _, code in BAD_SUBSCRIPTIONS]
         await communicator.send_json_to({"action": "ping"})
         assert await receive(communicator) == {"type": "pong"}
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -153,7 +152,6 @@ def test_an_admin_may_subscribe_to_any_team(admin_user, customers):
         reply = await subscribe(communicator, "customer", customer_b.pk)
         # Then
         assert (reply["type"], reply["context"]["version"]) == ("subscribed", 0)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -197,7 +195,6 @@ def test_a_context_change_arrives_after_commit_and_a_rolled_back_one_never(agent
             "changed": ["mood"],
         }
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -225,7 +222,6 @@ def test_a_customers_subscriber_also_gets_the_changes_of_that_customers_conversa
         )
         assert frame["values"]["intent"] == "billing"
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -243,7 +239,6 @@ def test_after_unsubscribing_nothing_more_arrives(agent, customers):
         # Then
         assert reply == {"type": "unsubscribed", "scope": "customer", "id": str(customer_a.pk)}
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -285,7 +280,6 @@ def test_an_agent_follows_a_conversations_messages_and_status(agent, customers):
         }
         assert pushed == {"type": "conversation.message", "message": sent}
         assert status == {"type": "conversation.status", "conversation": conversation.pk, "status": "queued"}
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -304,6 +298,5 @@ def test_following_another_teams_conversation_is_refused(agent, customers):
         # Then
         assert (reply["type"], reply["code"]) == ("error", "forbidden")
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)

@@ -9,14 +9,13 @@ from django.test import Client
 from django.urls import reverse
 
 from cea.common.channels import Channel
-from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
+from engagement.conversations.models import AuthorKind, ConversationStatus, Message
 from engagement.conversations.services import conversation_end, message_add
 from engagement.idv.models import VerificationChallenge
 from engagement.routing.models import (
     AgentProfile,
     OfferStatus,
     Presence,
-    Queue,
     ReasonCode,
     WorkItem,
     WorkStatus,
@@ -24,24 +23,14 @@ from engagement.routing.models import (
 from engagement.routing.presence import presence_set
 from records.cases.models import Case
 from tests.accounts.factories import UserFactory
-from tests.engagement.desktop_support import customer_says, ids, offered, on_desk, parse, routing_defaults
+from tests.engagement.desktop_support import customer_says, ids, offered, on_desk, parse
+from tests.engagement.factories import ConversationFactory, QueueFactory
 from tests.records.factories import CaseFactory, CustomerFactory
-from tests.support import isolated_redis
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 DESK = "/desk/"
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _defaults(db):
-    routing_defaults()
 
 
 def signed_in(user) -> Client:
@@ -110,7 +99,7 @@ def test_integration_clients_and_admins_are_refused_the_desk(request, who):
 
 
 def test_an_integration_client_cannot_reply_from_the_desk(integration_user, customer):
-    conversation = Conversation.objects.create(channel=Channel.CHAT, customer=customer, team=customer.team)
+    conversation = ConversationFactory(customer=customer)
     # When
     response = signed_in(integration_user).post(url("desk-reply", conversation.pk), {"body": "Hi"}, **HTMX)
     # Then
@@ -388,7 +377,7 @@ def test_a_plain_form_wrap_up_goes_back_to_the_desk(agent, customer):
 
 
 def test_a_transfer_to_a_queue_puts_the_conversation_back_in_line_with_the_note(agent, customer):
-    billing = Queue.objects.create(name="billing", label="Billing")
+    billing = QueueFactory(name="billing", label="Billing")
     conversation = on_desk(agent, customer=customer)
     # When
     response = signed_in(agent).post(

@@ -15,7 +15,6 @@ from channels_redis.core import RedisChannelLayer
 from django.utils import timezone
 
 from cea import settings as configured
-from cea.asgi import application
 from cea.common.channels import Channel
 from engagement.conversations.models import ConversationStatus
 from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
@@ -23,41 +22,16 @@ from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence
 from engagement.routing.presence import agent_profile_for, presence_set
 from engagement.routing.work import conversation_wrap_up
 from tests.accounts.factories import UserFactory
-from tests.engagement.desktop_support import customer_says, on_desk, routing_defaults
-from tests.engagement.websockets import QUIET, closed_with, receive, run, session_cookie
+from tests.engagement.desktop_support import customer_says, on_desk
+from tests.engagement.websockets import QUIET, accepted, closed_with, desk, receive, run, session_cookie
 from tests.records.factories import CustomerFactory
-from tests.support import eager_celery, isolated_redis
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _defaults(db):
-    routing_defaults()
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery():
-    yield from eager_celery()
-
-
-def desk_socket(session: str | None = None) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
-    if session:
-        headers.append((b"cookie", f"sessionid={session}".encode()))
-    return WebsocketCommunicator(application, "/ws/desktop/", headers=headers)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("routing_env", "eager_tasks")]
 
 
 async def connected(user) -> tuple[WebsocketCommunicator, dict]:
     """A desk of ``user`` past its handshake, and the ``desk.state`` frame it starts with."""
-    communicator = desk_socket(await database_sync_to_async(session_cookie)(user))
-    ok, _ = await communicator.connect(timeout=5)
-    assert ok
+    communicator = await accepted(desk(await database_sync_to_async(session_cookie)(user)))
     return communicator, await receive(communicator, "desk.state")
 
 
@@ -84,7 +58,7 @@ def test_an_idle_socket_outlives_the_channel_layers_blocking_read():
 def test_a_connection_without_a_session_is_closed_with_4401():
     async def scenario():
         # When
-        communicator = desk_socket()
+        communicator = desk()
         await communicator.connect(timeout=5)
         # Then
         assert (await receive(communicator, "error"))["code"] == "not_authenticated"
@@ -99,7 +73,7 @@ def test_a_user_who_takes_no_work_is_closed_with_4403(request, who):
 
     async def scenario():
         # When
-        communicator = desk_socket(await database_sync_to_async(session_cookie)(user))
+        communicator = desk(await database_sync_to_async(session_cookie)(user))
         await communicator.connect(timeout=5)
         # Then
         assert (await receive(communicator, "error"))["code"] == "not_an_agent"
@@ -143,7 +117,6 @@ def test_a_ping_is_a_heartbeat(agent):
         assert await receive(communicator) == {"type": "pong"}
         seen = (await database_sync_to_async(profile_of)(agent)).last_seen_at
         assert seen > long_ago + timedelta(minutes=59)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -162,7 +135,6 @@ def test_presence_is_set_over_the_socket_with_a_reason(agent):
         assert (answer["presence"], answer["reason"], answer["value"]) == ("away", "break", "away:break")
         assert (push["presence"], push["reason_label"], push["value"]) == ("away", "Break", "away:break")
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
     profile = profile_of(agent)
@@ -187,7 +159,6 @@ def test_a_refused_presence_is_an_error_frame_and_nothing_changes(agent, frame, 
         # Then
         assert (error["code"], error["action"], list(error["fields"])) == ("invalid", "presence", [field])
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
     assert profile_of(agent).presence == Presence.OFFLINE
@@ -214,7 +185,6 @@ def test_an_offer_is_pushed_to_the_agents_desk(agent, customer_a):
             "Parcel",
         )
         assert (pushed["channel"], pushed["seconds"], pushed["transfer"]) == ("chat", 20, False)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -234,7 +204,6 @@ def test_an_offer_accepted_over_the_socket_puts_the_conversation_on_the_desk(age
         assert [item["id"] for item in state["offers"]] == [offer.pk]
         assert answer == {"type": "offer.accepted", "offer": offer.pk, "conversation": conversation.pk}
         assert ended == {"type": "offer.ended", "offer": offer.pk, "status": "accepted", "reason": ""}
-        await communicator.disconnect()
 
     run(scenario)
     conversation.refresh_from_db()
@@ -255,7 +224,6 @@ def test_an_offer_rejected_over_the_socket_goes_back_to_its_queue(agent, custome
         # Then
         assert answer == {"type": "offer.rejected", "offer": offer.pk}
         assert ended == {"type": "offer.ended", "offer": offer.pk, "status": "rejected", "reason": "wrong language"}
-        await communicator.disconnect()
 
     run(scenario)
     offer.refresh_from_db()
@@ -274,7 +242,6 @@ def test_another_agents_offer_cannot_be_accepted(agent, team_a, customer_a):
         error = await receive(communicator, "error")
         # Then
         assert (error["code"], error["action"], error["offer"]) == ("forbidden", "accept", offer.pk)
-        await communicator.disconnect()
 
     run(scenario)
     offer.refresh_from_db()
@@ -301,7 +268,6 @@ def test_bad_frames_get_error_frames_and_the_socket_goes_on(agent, frame, code):
         # Then
         assert error["code"] == code
         assert await receive(communicator) == {"type": "pong"}
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -320,7 +286,6 @@ def test_an_answered_offer_cannot_be_accepted_twice(agent, customer_a):
         error = await receive(communicator, "error")
         # Then
         assert (error["code"], error["offer"]) == ("offer_accepted", offer.pk)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -343,7 +308,6 @@ def test_the_desk_is_told_when_the_customer_leaves_and_when_the_work_is_done(age
         # Then
         assert wrap_up == {"type": "work.wrap_up", "conversation": conversation.pk}
         assert ended == {"type": "work.ended", "conversation": conversation.pk, "status": "done"}
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -363,7 +327,6 @@ def test_the_desk_follows_its_conversations_messages(agent, customer_a):
         # Then
         assert [m["author_kind"] for m in subscribed["messages"]] == ["system"]  # the agent joined
         assert (frame["message"]["id"], frame["message"]["body"]) == (message.pk, "Still there?")
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -383,7 +346,6 @@ def test_another_teams_conversation_or_customer_cannot_be_followed(agent, agent_
         # Then
         assert (error["code"], error["scope"], error["id"]) == ("forbidden", scope, str(target))
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
 

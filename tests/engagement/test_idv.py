@@ -46,54 +46,12 @@ from records.identities.models import Identity
 from records.identities.services import identity_add, identity_remove, identity_verify
 from records.journey.models import JourneyEvent
 from tests.records.db_locks import wait_for_lock_waiters
-from tests.support import isolated_redis
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("idv_env")]
 
 PHONE = "+447911123456"
 EMAIL = "alice@example.com"
 BIRTH = dt.date(1980, 2, 29)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_redis_keys(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _idv_settings(settings):
-    settings.CEA_SMS_SENDER = "engagement.idv.senders.LocmemSmsSender"
-    settings.CEA_IDV_MAX_FAILURES = 3
-    settings.CEA_IDV_LOCK_MINUTES = 30
-    settings.CEA_IDV_CODE_TTL_SECONDS = 300
-    senders.outbox.clear()
-    yield
-    senders.outbox.clear()
-
-
-@pytest.fixture(autouse=True)
-def _tasks_run_in_process():
-    # Tasks sent on commit run at once, in this process, as a worker would run them.
-    conf = send_verification_code.app.conf
-    before = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = before
-
-
-@pytest.fixture
-def alice(team_a):
-    return customer_create(
-        actor=None,
-        given_name="Alice",
-        family_name="Smith",
-        team=team_a,
-        phone="07911 123456",
-        email=EMAIL,
-        date_of_birth=BIRTH,
-        postcode="SW1A 1AA",
-        identities=[{"kind": "account", "value": "GB12 3456 7890"}],
-    )
 
 
 def _conversation(customer=None, **fields) -> Conversation:

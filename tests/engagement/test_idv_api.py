@@ -28,57 +28,14 @@ from records.customers.services import customer_create
 from records.identities.services import identity_add
 from records.journey.models import JourneyEvent
 from tests.accounts.factories import UserFactory
-from tests.support import isolated_redis
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("idv_env")]
 
 # The ID&V routes alone, for checking their part of the OpenAPI schema (see the last tests).
 urlpatterns = [path("api/v1/engagement/", include((idv_urlpatterns, "engagement-api")))]
 
 FAILED = {"error": {"code": "verification_failed", "message": "Those details could not be verified."}}
 LOCKED_MESSAGE = "Too many failed verification attempts: verification is paused. Try again in 30 minutes."
-
-
-@pytest.fixture(autouse=True)
-def _isolated_redis_keys(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _idv_settings(settings):
-    settings.CEA_SMS_SENDER = "engagement.idv.senders.LocmemSmsSender"
-    settings.CEA_IDV_MAX_FAILURES = 3
-    settings.CEA_IDV_LOCK_MINUTES = 30
-    settings.CEA_IDV_CODE_TTL_SECONDS = 300
-    senders.outbox.clear()
-    yield
-    senders.outbox.clear()
-
-
-@pytest.fixture(autouse=True)
-def _tasks_run_in_process():
-    from engagement.idv.tasks import send_verification_code
-
-    conf = send_verification_code.app.conf
-    before = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager, conf.task_eager_propagates = True, True
-    yield
-    conf.task_always_eager, conf.task_eager_propagates = before
-
-
-@pytest.fixture
-def alice(team_a):
-    return customer_create(
-        actor=None,
-        given_name="Alice",
-        family_name="Smith",
-        team=team_a,
-        phone="+447911123456",
-        email="alice@example.com",
-        date_of_birth=dt.date(1980, 2, 29),
-        postcode="SW1A 1AA",
-        identities=[{"kind": "account", "value": "GB1234567890"}],
-    )
 
 
 def _signed_in(user) -> APIClient:

@@ -11,20 +11,21 @@ from engagement.routing.models import ChannelLoad, Offer, OfferStatus, WorkItem,
 from engagement.routing.offers import offer_accept, offer_expire, offer_reject
 from engagement.routing.presence import presence_set
 from engagement.routing.work import conversation_transfer, conversation_wrap_up
-from tests.engagement.routing_support import fresh, loaded_units, make_agent, make_queue, pending_offer, waiting
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import fresh, loaded_units, pending_offer, waiting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
 
 @pytest.fixture
 def queue():
-    return make_queue("support")
+    return QueueFactory(name="support")
 
 
 def test_a_call_takes_4_units_and_a_chat_or_an_email_1():
     """The default channel loads (migration 0003): voice 4, every other channel 1."""
     # Given
-    queue = make_queue("any")
+    queue = QueueFactory(name="any")
     # When
     units = {channel: waiting(queue, channel=channel).units for channel in (Channel.VOICE, Channel.CHAT, "email")}
     # Then
@@ -38,7 +39,7 @@ def test_a_call_takes_4_units_and_a_chat_or_an_email_1():
 def test_an_agent_with_capacity_4_gets_4_chats_and_no_more(queue, team_a):
     """Six chats wait, one agent: four are offered, two wait, and asking again offers nothing."""
     # Given
-    agent = make_agent("solo", teams=[team_a], capacity=4)
+    agent = RoutableAgentFactory(username="solo", teams=[team_a], capacity_units=4)
     items = [waiting(queue, age_seconds=10 - n) for n in range(6)]
     # When
     offers = engine.dispatch_queue(queue.pk)
@@ -53,7 +54,7 @@ def test_an_agent_with_capacity_4_gets_4_chats_and_no_more(queue, team_a):
 def test_a_call_is_never_offered_to_an_agent_with_a_chat_until_the_chat_is_done(queue, team_a):
     """Capacity 4 with one chat leaves 3 units: a call (4) waits until the chat is wrapped up."""
     # Given: the agent has accepted a chat
-    agent = make_agent("solo", teams=[team_a], capacity=4)
+    agent = RoutableAgentFactory(username="solo", teams=[team_a], capacity_units=4)
     chat = waiting(queue, age_seconds=5)
     engine.dispatch_queue(queue.pk)
     offer_accept(actor=agent.user, offer_id=pending_offer(chat).pk)
@@ -77,8 +78,8 @@ def test_a_call_is_never_offered_to_an_agent_with_a_chat_until_the_chat_is_done(
 def test_a_call_goes_to_the_agent_with_room_for_it(queue, team_a):
     """Of two agents, the one idle longer has a chat: the call goes to the other, who has 4 units free."""
     # Given
-    busy = make_agent("busy", teams=[team_a], idle_minutes=60)
-    free = make_agent("free", teams=[team_a], idle_minutes=1)
+    busy = RoutableAgentFactory(username="busy", teams=[team_a], idle_minutes=60)
+    free = RoutableAgentFactory(username="free", teams=[team_a], idle_minutes=1)
     chat = waiting(queue, age_seconds=5)
     engine.dispatch_queue(queue.pk)
     assert pending_offer(chat).agent == busy
@@ -93,8 +94,8 @@ def test_a_call_goes_to_the_agent_with_room_for_it(queue, team_a):
 def test_agents_take_only_their_channels(queue, team_a):
     """An agent for chat only is never offered a call, and one for calls only never a chat."""
     # Given
-    chatter = make_agent("chatter", teams=[team_a], channels=(Channel.CHAT,), idle_minutes=60)
-    caller = make_agent("caller", teams=[team_a], channels=(Channel.VOICE,), idle_minutes=1)
+    chatter = RoutableAgentFactory(username="chatter", teams=[team_a], channels=(Channel.CHAT,), idle_minutes=60)
+    caller = RoutableAgentFactory(username="caller", teams=[team_a], channels=(Channel.VOICE,), idle_minutes=1)
     call = waiting(queue, channel=Channel.VOICE, age_seconds=2)
     chat = waiting(queue, age_seconds=1)
     # When
@@ -102,7 +103,7 @@ def test_agents_take_only_their_channels(queue, team_a):
     # Then
     assert (pending_offer(call).agent, pending_offer(chat).agent) == (caller, chatter)
     # And an agent of other channels asking for work gets none
-    emailer = make_agent("emailer", teams=[team_a], channels=("email",))
+    emailer = RoutableAgentFactory(username="emailer", teams=[team_a], channels=("email",))
     waiting(queue)
     assert engine.route_agent(emailer.pk) is None
 
@@ -111,7 +112,7 @@ def test_an_edited_channel_load_is_what_new_work_takes(queue, team_a):
     """Emails made to take 2 units: an agent of capacity 3 takes one email and one chat, not two emails."""
     # Given
     ChannelLoad.objects.filter(channel="email").update(units=2)
-    agent = make_agent("solo", teams=[team_a], capacity=3)
+    agent = RoutableAgentFactory(username="solo", teams=[team_a], capacity_units=3)
     emails = [waiting(queue, channel="email", age_seconds=9 - n) for n in range(2)]
     chat = waiting(queue, age_seconds=1)
     # When
@@ -159,7 +160,9 @@ def _customer_leaves_then_wrap_up(agent, item, offer):
 
 def _transfer(agent, item, offer):
     offer_accept(actor=agent.user, offer_id=offer.pk)
-    conversation_transfer(actor=agent.user, conversation=fresh(item.conversation), to_queue=make_queue("elsewhere"))
+    conversation_transfer(
+        actor=agent.user, conversation=fresh(item.conversation), to_queue=QueueFactory(name="elsewhere")
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,7 +173,7 @@ def _transfer(agent, item, offer):
 def test_every_ending_of_an_offer_or_of_work_returns_the_load_to_0(queue, team_a, ending, channel):
     """Reject, time-out, going away or offline, the customer leaving, wrap-up, transfer: load back to 0."""
     # Given: an agent with one offer
-    agent = make_agent("solo", teams=[team_a])
+    agent = RoutableAgentFactory(username="solo", teams=[team_a])
     item = waiting(queue, channel=channel)
     engine.dispatch_queue(queue.pk)
     offer = pending_offer(item)
@@ -187,7 +190,7 @@ def test_work_nobody_can_take_does_not_hold_up_work_someone_can(queue, team_a, d
     """Calls first in line that the only agent has no room for are passed over, cheaply, and the chats
     behind them are offered: one dispatch looks at each kind of requirement once, not at every item."""
     # Given: the agent has a chat (3 units left); 30 older calls wait before 2 chats
-    agent = make_agent("solo", teams=[team_a])
+    agent = RoutableAgentFactory(username="solo", teams=[team_a])
     first_chat = waiting(queue, age_seconds=900)
     engine.dispatch_queue(queue.pk)
     offer_accept(actor=agent.user, offer_id=pending_offer(first_chat).pk)

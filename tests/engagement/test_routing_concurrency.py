@@ -38,15 +38,8 @@ from engagement.routing.offers import offer_accept, offer_expire, offer_reject
 from engagement.routing.presence import presence_set
 from engagement.routing.priority import rank_of
 from engagement.routing.work import conversation_transfer, conversation_wrap_up
-from tests.accounts.factories import UserFactory
-from tests.engagement.routing_support import (
-    eager_celery,
-    loaded_units,
-    make_agent,
-    make_queue,
-    pending_offer,
-    waiting,
-)
+from tests.engagement.factories import AgentProfileFactory, QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import eager_celery, loaded_units, pending_offer, waiting
 
 pytestmark = pytest.mark.usefixtures("routing_env")
 
@@ -65,14 +58,13 @@ def _floor(seed: int, *, unavailable_on_timeout: bool = True) -> tuple[Queue, li
     """``ITEMS`` waiting items (some calls) in one queue, and ``AGENTS`` available agents of capacity 4:
     most take every channel, five chat only, five calls only."""
     rng = random.Random(seed)
-    queue = Queue.objects.create(name="floor", offer_timeout_seconds=600, unavailable_on_timeout=unavailable_on_timeout)
+    queue = QueueFactory(name="floor", offer_timeout_seconds=600, unavailable_on_timeout=unavailable_on_timeout)
     agents = []
     for n in range(AGENTS):
-        user = UserFactory(username=f"floor-agent-{n}", role="agent")
         channels = [Channel.CHAT] if 20 <= n < 25 else [Channel.VOICE] if n >= 25 else []
         agents.append(
-            AgentProfile.objects.create(
-                user=user,
+            AgentProfileFactory(
+                username=f"floor-agent-{n}",
                 presence=Presence.AVAILABLE,
                 capacity_units=4,
                 channels=channels,
@@ -377,8 +369,8 @@ def test_going_away_while_an_offer_made_a_moment_ago_is_being_accepted_does_not_
     # Given: triggers recorded, not run; an agent with one pending offer and a second chat waiting
     monkeypatch.setattr(tasks, "route_queue", _Kicks())
     monkeypatch.setattr(tasks, "route_agent", _Kicks())
-    queue = make_queue("support")
-    agent = make_agent("solo", teams=[team_a])
+    queue = QueueFactory(name="support")
+    agent = RoutableAgentFactory(username="solo", teams=[team_a])
     first = waiting(queue)
     engine.dispatch_queue(queue.pk)
     first_offer = pending_offer(first)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engagement.routing.models import Queue, RoutingStep, Skill
+from engagement.routing.models import Queue, RoutingStep
+from tests.engagement.factories import SkillFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def _queue_form(name: str, steps: list[dict]) -> dict:
 
 @pytest.fixture
 def billing(db):
-    return Skill.objects.create(name="billing")
+    return SkillFactory(name="billing")
 
 
 def test_an_admin_saves_a_queue_with_widening_steps(client, admin_user, billing):

@@ -26,15 +26,8 @@ from engagement.routing.models import (
 from engagement.routing.offers import offer_accept, offer_expire, offer_reject, offers_expire_due
 from engagement.routing.presence import presence_set
 from engagement.routing.work import conversation_wrap_up
-from tests.engagement.routing_support import (
-    eager_celery,
-    fresh,
-    make_agent,
-    make_queue,
-    pending_offer,
-    routable,
-    waiting,
-)
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import eager_celery, fresh, pending_offer, waiting
 from tests.support import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
@@ -47,18 +40,18 @@ def eager():
 
 @pytest.fixture
 def queue():
-    return make_queue("support")
+    return QueueFactory(name="support")
 
 
 @pytest.fixture
 def first(team_a):
     """The agent idle longest: offered first."""
-    return make_agent("first", teams=[team_a], idle_minutes=30)
+    return RoutableAgentFactory(username="first", teams=[team_a], idle_minutes=30)
 
 
 @pytest.fixture
 def second(team_a):
-    return make_agent("second", teams=[team_a], idle_minutes=10)
+    return RoutableAgentFactory(username="second", teams=[team_a], idle_minutes=10)
 
 
 @pytest.fixture
@@ -145,9 +138,9 @@ def test_a_rejected_offer_goes_to_the_next_agent_and_never_back(offered, queue, 
 def test_a_rejection_triggers_routing_to_the_next_agent_after_commit(eager, routing_defaults, team_a):
     """Through the Celery trigger (eager here): rejecting is enough for the next agent to get the offer."""
     # Given
-    queue = make_queue("support")
-    first = make_agent("first", teams=[team_a], idle_minutes=30)
-    second = make_agent("second", teams=[team_a], idle_minutes=10)
+    queue = QueueFactory(name="support")
+    first = RoutableAgentFactory(username="first", teams=[team_a], idle_minutes=30)
+    second = RoutableAgentFactory(username="second", teams=[team_a], idle_minutes=10)
     item = waiting(queue)  # escalating kicked the router: first has the offer
     offer = pending_offer(item)
     assert offer.agent == first
@@ -186,7 +179,7 @@ def test_an_offer_nobody_answers_times_out_and_sets_the_agent_away_for_a_missed_
 def test_a_queue_may_leave_the_agent_available_after_a_missed_offer(first, second):
     """``unavailable_on_timeout`` off: the offer times out but the agent stays available."""
     # Given
-    relaxed = make_queue("relaxed", unavailable_on_timeout=False)
+    relaxed = QueueFactory(name="relaxed", unavailable_on_timeout=False)
     item = waiting(relaxed)
     engine.dispatch_queue(relaxed.pk)
     offer = pending_offer(item)
@@ -352,7 +345,7 @@ def test_an_unknown_offer_is_not_found(first, offer_id):
 def test_the_offered_agent_may_see_the_conversation_even_outside_its_team(queue, team_b, agent_b):
     """A queue without a team may offer a team A customer to a team B agent: the offer lets them see it."""
     # Given
-    routable(agent_b)
+    RoutableAgentFactory(user=agent_b)
     conversation_customer = make_customer(team=None)
     item = waiting(queue, customer=conversation_customer)
     assert item.conversation.team is None
@@ -395,9 +388,9 @@ def test_an_agent_left_available_after_a_time_out_is_asked_for_other_work(eager,
     """The capacity a time-out gives back is used at once, for work of any of the agent's queues."""
     # Given: an agent with room for one chat, offered one from a lenient queue, while another queue's
     # chat waits
-    lenient = make_queue("lenient", unavailable_on_timeout=False)
-    other = make_queue("other")
-    agent = make_agent("solo", teams=[team_a], capacity=1)
+    lenient = QueueFactory(name="lenient", unavailable_on_timeout=False)
+    other = QueueFactory(name="other")
+    agent = RoutableAgentFactory(username="solo", teams=[team_a], capacity_units=1)
     offered = waiting(lenient)
     offer = pending_offer(offered)
     other_chat = waiting(other)

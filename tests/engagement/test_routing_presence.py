@@ -26,7 +26,8 @@ from engagement.routing.presence import (
     presence_sweep,
 )
 from tests.accounts.factories import UserFactory
-from tests.engagement.routing_support import fresh, make_agent, make_queue, pending_offer, routable, waiting
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import fresh, pending_offer, waiting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
@@ -142,10 +143,10 @@ def test_every_change_is_a_row_closed_by_the_next_one(agent):
 def test_going_away_or_offline_returns_pending_offers_to_the_queue(team_a, wanted, reason_code):
     """The agent's pending offers are rescinded; their items wait again and go to the next agent."""
     # Given: two offers pending for first (idle longest)
-    queue = make_queue("support")
-    first = make_agent("first", teams=[team_a], idle_minutes=30)
+    queue = QueueFactory(name="support")
+    first = RoutableAgentFactory(username="first", teams=[team_a], idle_minutes=30)
     items = [waiting(queue, age_seconds=2), waiting(queue, age_seconds=1)]
-    routable(UserFactory(username="later", teams=[team_a]), presence="offline")
+    RoutableAgentFactory(username="later", teams=[team_a], presence="offline")
     engine.dispatch_queue(queue.pk)
     offers = [pending_offer(item) for item in items]
     assert {offer.agent for offer in offers} == {first}
@@ -166,8 +167,8 @@ def test_going_away_or_offline_returns_pending_offers_to_the_queue(team_a, wante
 def test_going_busy_keeps_pending_offers_but_takes_no_new_work(team_a):
     """Busy means no new work: the offer already ringing stays; a new item is not offered."""
     # Given
-    queue = make_queue("support")
-    agent = make_agent("solo", teams=[team_a])
+    queue = QueueFactory(name="support")
+    agent = RoutableAgentFactory(username="solo", teams=[team_a])
     ringing = waiting(queue)
     engine.dispatch_queue(queue.pk)
     # When
@@ -186,8 +187,8 @@ def test_going_busy_keeps_pending_offers_but_takes_no_new_work(team_a):
 @pytest.fixture
 def connected(team_a):
     """An available agent with one desktop open and a pending offer."""
-    queue = make_queue("support")
-    agent = make_agent("solo", teams=[team_a])
+    queue = QueueFactory(name="support")
+    agent = RoutableAgentFactory(username="solo", teams=[team_a])
     desktop_connected(user_id=agent.user_id)
     item = waiting(queue)
     engine.dispatch_queue(queue.pk)
@@ -283,7 +284,7 @@ def test_a_reconnect_between_the_sweep_s_look_and_its_lock_keeps_the_agent(conne
 def test_after_contact_work_chosen_by_the_agent_ends_by_timer(agent):
     """``after_contact`` lasts ``CEA_AFTER_CONTACT_SECONDS``; the sweep then makes the agent available."""
     # Given
-    routable(agent)
+    RoutableAgentFactory(user=agent)
     presence_set(actor=agent, agent_user=agent, presence="after_contact")
     profile = profile_of(agent)
     until = profile.after_contact_until
@@ -307,7 +308,7 @@ def test_after_contact_work_chosen_by_the_agent_ends_by_timer(agent):
 def test_after_contact_work_ended_early_by_the_agent_is_not_ended_again(agent):
     """Back to available before the timer: the sweep leaves the agent alone."""
     # Given
-    routable(agent)
+    RoutableAgentFactory(user=agent)
     presence_set(actor=agent, agent_user=agent, presence="after_contact")
     until = profile_of(agent).after_contact_until
     presence_set(actor=agent, agent_user=agent, presence="available")

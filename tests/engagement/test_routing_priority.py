@@ -13,10 +13,11 @@ from engagement.context.models import ContextScope
 from engagement.context.services import context_write
 from engagement.conversations.services import conversation_escalate, conversation_start
 from engagement.routing import engine
-from engagement.routing.models import AgentSelection, Skill, WorkItem
+from engagement.routing.models import AgentSelection, WorkItem
 from engagement.routing.priority import effective_priority, priority_of, rank_of
 from records.customers.models import Customer
-from tests.engagement.routing_support import make_agent, make_queue, pending_offer, waiting
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory, SkillFactory
+from tests.engagement.routing_support import pending_offer, waiting
 from tests.support import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
@@ -116,7 +117,7 @@ def test_every_reason_adds_up_with_the_queue_s_base():
 def test_work_enqueue_reads_the_customer_the_verification_and_the_live_context(team_a):
     """An escalated conversation's item carries the priority of its customer, level and context."""
     # Given: a gold customer at churn risk, identified by the channel, with a boost in the live context
-    queue = make_queue("vip", base_priority=3)
+    queue = QueueFactory(name="vip", base_priority=3)
     gold = make_customer(team_a, value_tier="gold")
     Customer.objects.filter(pk=gold.pk).update(scores={"churn_risk": 0.5, "sentiment": 0.3})
     gold.refresh_from_db()
@@ -156,8 +157,8 @@ def _enqueue_at(queue, *, minutes_ago: float, tier: str = "standard"):
 def test_an_old_low_priority_item_eventually_goes_before_a_new_high_priority_one(team_a):
     """At 1 point a minute, a standard item waiting 50 min beats a platinum one (40 points) that just came."""
     # Given: one agent with room for one chat
-    queue = make_queue("sales", ageing_per_minute=1.0)
-    only = make_agent("only", teams=[team_a], capacity=1)
+    queue = QueueFactory(name="sales", ageing_per_minute=1.0)
+    only = RoutableAgentFactory(username="only", teams=[team_a], capacity_units=1)
     platinum = _enqueue_at(queue, minutes_ago=0, tier="platinum")
     patient = _enqueue_at(queue, minutes_ago=50)
     # When
@@ -171,8 +172,8 @@ def test_an_old_low_priority_item_eventually_goes_before_a_new_high_priority_one
 def test_a_new_high_priority_item_goes_before_one_that_has_not_waited_long_enough(team_a):
     """The same two items, but the standard one has waited 30 min: platinum still goes first."""
     # Given
-    queue = make_queue("sales", ageing_per_minute=1.0)
-    make_agent("only", teams=[team_a], capacity=1)
+    queue = QueueFactory(name="sales", ageing_per_minute=1.0)
+    RoutableAgentFactory(username="only", teams=[team_a], capacity_units=1)
     patient = _enqueue_at(queue, minutes_ago=30)
     platinum = _enqueue_at(queue, minutes_ago=0, tier="platinum")
     # When
@@ -185,8 +186,8 @@ def test_a_new_high_priority_item_goes_before_one_that_has_not_waited_long_enoug
 def test_without_ageing_priority_is_strict_and_equal_priorities_go_first_come_first_served(team_a):
     """Ageing 0: a silver item beats older standard ones; among equals the one that came first goes."""
     # Given
-    queue = make_queue("strict", ageing_per_minute=0)
-    make_agent("only", teams=[team_a], capacity=2)
+    queue = QueueFactory(name="strict", ageing_per_minute=0)
+    RoutableAgentFactory(username="only", teams=[team_a], capacity_units=2)
     first = _enqueue_at(queue, minutes_ago=90)
     second = _enqueue_at(queue, minutes_ago=80)
     silver = _enqueue_at(queue, minutes_ago=0, tier="silver")
@@ -202,9 +203,9 @@ def test_an_agent_asking_for_work_gets_the_best_item_across_their_queues(team_a)
     """``route_agent`` compares queues by priority plus ageing now, each queue at its own rate."""
     # Given: a 20-minute-old standard item in a fast-ageing queue (effective 60) and a platinum
     # one just queued in a slow one (effective 40)
-    fast = make_queue("fast", ageing_per_minute=3.0)
-    slow = make_queue("slow", ageing_per_minute=0.1)
-    agent = make_agent("both", teams=[team_a])
+    fast = QueueFactory(name="fast", ageing_per_minute=3.0)
+    slow = QueueFactory(name="slow", ageing_per_minute=0.1)
+    agent = RoutableAgentFactory(username="both", teams=[team_a])
     old = _enqueue_at(fast, minutes_ago=20)
     _enqueue_at(slow, minutes_ago=0, tier="platinum")
     # When
@@ -218,21 +219,21 @@ def test_an_agent_asking_for_work_gets_the_best_item_across_their_queues(team_a)
 
 @pytest.fixture
 def billing():
-    return Skill.objects.create(name="billing")
+    return SkillFactory(name="billing")
 
 
 def _three_agents(team, skill):
     return {
-        "expert_busy_recently": make_agent("e1", teams=[team], skills={skill: 5}, idle_minutes=1),
-        "expert_idle_long": make_agent("e2", teams=[team], skills={skill: 5}, idle_minutes=20),
-        "good_idle_longest": make_agent("g1", teams=[team], skills={skill: 3}, idle_minutes=60),
+        "expert_busy_recently": RoutableAgentFactory(username="e1", teams=[team], skills={skill: 5}, idle_minutes=1),
+        "expert_idle_long": RoutableAgentFactory(username="e2", teams=[team], skills={skill: 5}, idle_minutes=20),
+        "good_idle_longest": RoutableAgentFactory(username="g1", teams=[team], skills={skill: 3}, idle_minutes=60),
     }
 
 
 def test_longest_idle_picks_the_agent_idle_longest_whatever_their_proficiency(team_a, billing):
     """Selection ``longest_idle``: among matching agents the one idle 60 min goes first."""
     # Given
-    queue = make_queue("billing", selection=AgentSelection.LONGEST_IDLE, steps=[{"skill": billing}])
+    queue = QueueFactory(name="billing", selection=AgentSelection.LONGEST_IDLE, steps=[{"skill": billing}])
     agents = _three_agents(team_a, billing)
     item = waiting(queue)
     # When
@@ -244,7 +245,7 @@ def test_longest_idle_picks_the_agent_idle_longest_whatever_their_proficiency(te
 def test_best_proficiency_picks_the_most_skilled_then_the_longest_idle_of_them(team_a, billing):
     """Selection ``best_proficiency``: the two 5s beat the 3; of the 5s the one idle 20 min goes first."""
     # Given
-    queue = make_queue("billing", selection=AgentSelection.BEST_PROFICIENCY, steps=[{"skill": billing}])
+    queue = QueueFactory(name="billing", selection=AgentSelection.BEST_PROFICIENCY, steps=[{"skill": billing}])
     agents = _three_agents(team_a, billing)
     first, second, third = waiting(queue, age_seconds=3), waiting(queue, age_seconds=2), waiting(queue, age_seconds=1)
     # When: each offer makes its agent the most recently busy
@@ -258,7 +259,7 @@ def test_best_proficiency_picks_the_most_skilled_then_the_longest_idle_of_them(t
 def test_best_proficiency_without_a_skill_falls_back_to_longest_idle(team_a, billing):
     """A step that asks for no skill has no proficiency to compare: longest idle decides."""
     # Given
-    queue = make_queue("any", selection=AgentSelection.BEST_PROFICIENCY)
+    queue = QueueFactory(name="any", selection=AgentSelection.BEST_PROFICIENCY)
     agents = _three_agents(team_a, billing)
     item = waiting(queue)
     # When

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from cea.common.errors import ValidationFailed
 from engagement.conversations.services import conversation_escalate, conversation_start
 from engagement.routing import engine, tasks
-from engagement.routing.models import OfferStatus, RoutingStep, Skill, WorkItem, WorkStatus
+from engagement.routing.models import OfferStatus, WorkItem, WorkStatus
 from engagement.routing.rules import ANY_AGENT, Step, queue_steps, step_at, step_start, steps_validate
-from tests.engagement.routing_support import age, fresh, make_agent, make_queue, pending_offer, waiting
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory, RoutingStepFactory, SkillFactory
+from tests.engagement.routing_support import age, fresh, pending_offer, waiting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
@@ -27,8 +28,8 @@ def step(position=0, until=None, skill=None, proficiency=1, overflow=None) -> St
 def test_the_issue_s_bullseye_is_valid():
     """Skill 4+ for 20 s, then 2+ until 60 s, then overflow to another (active) queue."""
     # Given
-    other = make_queue("overflow")
-    billing = Skill.objects.create(name="billing")
+    other = QueueFactory(name="overflow")
+    billing = SkillFactory(name="billing")
     steps = [step(0, 20, billing.pk, 4), step(1, 60, billing.pk, 2), step(2, overflow=other.pk)]
     # When / Then: no error
     assert steps_validate(steps, queue_id=other.pk + 1) is None
@@ -65,8 +66,8 @@ def test_steps_that_break_a_rule_are_refused_naming_the_step(steps, message):
 def test_an_overflow_step_must_be_last_to_another_active_queue_without_a_skill():
     """Each broken overflow rule is named: not last, own queue, with a skill, closed or unknown target."""
     # Given
-    queue, other = make_queue("main"), make_queue("other")
-    closed = make_queue("closed", is_active=False)
+    queue, other = QueueFactory(name="main"), QueueFactory(name="other")
+    closed = QueueFactory(name="closed", is_active=False)
     cases = [
         ([step(0, overflow=other.pk), step(1, 20, 1, 2)], "Step 1 overflows to another queue: it must be the last"),
         ([step(0, 20, 1, 2), step(1, overflow=queue.pk)], "Step 2 overflows to its own queue"),
@@ -84,10 +85,10 @@ def test_an_overflow_step_must_be_last_to_another_active_queue_without_a_skill()
 def test_the_database_refuses_a_proficiency_outside_1_to_5():
     """The console's validators aside, a check constraint keeps proficiency in range."""
     # Given
-    queue = make_queue("billing")
+    queue = QueueFactory(name="billing")
     # When / Then
     with pytest.raises(IntegrityError), transaction.atomic():
-        RoutingStep.objects.create(queue=queue, position=0, min_proficiency=9)
+        RoutingStepFactory(queue=queue, position=0, min_proficiency=9)
 
 
 # --- Which step holds at an age ---------------------------------------------------------------
@@ -121,10 +122,10 @@ def test_past_the_last_limit_the_last_step_keeps_holding_and_no_steps_means_any_
 def test_queue_steps_come_in_position_order():
     """Steps are read in ``position`` order, whatever order they were made in."""
     # Given
-    queue = make_queue("billing")
-    skill = Skill.objects.create(name="billing")
-    RoutingStep.objects.create(queue=queue, position=1, until_seconds=60, skill=skill, min_proficiency=2)
-    RoutingStep.objects.create(queue=queue, position=0, until_seconds=20, skill=skill, min_proficiency=4)
+    queue = QueueFactory(name="billing")
+    skill = SkillFactory(name="billing")
+    RoutingStepFactory(queue=queue, position=1, until_seconds=60, skill=skill, min_proficiency=2)
+    RoutingStepFactory(queue=queue, position=0, until_seconds=20, skill=skill, min_proficiency=4)
     # When
     steps = queue_steps(queue)
     # Then
@@ -137,10 +138,10 @@ def test_queue_steps_come_in_position_order():
 @pytest.fixture
 def bullseye(team_a, team_b):
     """The issue's queue: billing 4+ for 20 s, billing 2+ until 60 s, then overflow to team B's queue."""
-    billing = Skill.objects.create(name="billing")
-    overflow = make_queue("overflow", team=team_b)
-    queue = make_queue(
-        "billing",
+    billing = SkillFactory(name="billing")
+    overflow = QueueFactory(name="overflow", team=team_b)
+    queue = QueueFactory(
+        name="billing",
         steps=[
             {"until_seconds": 20, "skill": billing, "min_proficiency": 4},
             {"until_seconds": 60, "skill": billing, "min_proficiency": 2},
@@ -154,8 +155,8 @@ def test_a_new_item_is_offered_only_to_an_expert(bullseye, team_a):
     """Step 1: only billing 4+ agents; the proficient-enough-later agent is passed over."""
     # Given
     queue, _, billing = bullseye
-    junior = make_agent("junior", teams=[team_a], skills={billing: 3}, idle_minutes=60)
-    expert = make_agent("expert", teams=[team_a], skills={billing: 4}, idle_minutes=1)
+    junior = RoutableAgentFactory(username="junior", teams=[team_a], skills={billing: 3}, idle_minutes=60)
+    expert = RoutableAgentFactory(username="expert", teams=[team_a], skills={billing: 4}, idle_minutes=1)
     item = waiting(queue, age_seconds=5)
     # When
     offers = engine.dispatch_queue(queue.pk)
@@ -169,8 +170,8 @@ def test_the_rules_widen_to_proficiency_2_at_20_seconds(bullseye, team_a):
     """With only a billing-3 agent free, a 19 s old item waits; at 21 s step 2 lets them in."""
     # Given
     queue, _, billing = bullseye
-    junior = make_agent("junior", teams=[team_a], skills={billing: 3})
-    make_agent("novice", teams=[team_a], skills={billing: 1})
+    junior = RoutableAgentFactory(username="junior", teams=[team_a], skills={billing: 3})
+    RoutableAgentFactory(username="novice", teams=[team_a], skills={billing: 1})
     item = waiting(queue, age_seconds=19)
     # When
     too_early = engine.dispatch_queue(queue.pk)
@@ -188,8 +189,8 @@ def test_after_60_seconds_the_item_overflows_to_the_other_queue(bullseye, team_a
     """Step 3 moves the item to the overflow queue, where its own rules (any team B agent) apply."""
     # Given: nobody in billing with the skill is free, a team B generalist is
     queue, overflow, billing = bullseye
-    make_agent("novice", teams=[team_a], skills={billing: 1})
-    generalist = make_agent("generalist", teams=[team_b])
+    RoutableAgentFactory(username="novice", teams=[team_a], skills={billing: 1})
+    generalist = RoutableAgentFactory(username="generalist", teams=[team_b])
     item = waiting(queue, age_seconds=61)
     enqueued_at = item.enqueued_at
     # When
@@ -208,7 +209,7 @@ def test_an_agent_asking_for_work_gets_an_item_only_once_its_step_lets_them_in(b
     """``route_agent`` applies the same rules: a billing-3 agent pulls the item at 25 s, not at 10 s."""
     # Given
     queue, _, billing = bullseye
-    junior = make_agent("junior", teams=[team_a], skills={billing: 3})
+    junior = RoutableAgentFactory(username="junior", teams=[team_a], skills={billing: 3})
     item = waiting(queue, age_seconds=10)
     # When
     early = engine.route_agent(junior.pk)
@@ -225,7 +226,7 @@ def test_an_agent_with_too_little_skill_never_pulls_the_item(bullseye, team_a):
     """A billing-1 agent matches no step: at 5 s, 30 s and past the overflow they get nothing."""
     # Given
     queue, _, billing = bullseye
-    novice = make_agent("novice", teams=[team_a], skills={billing: 1})
+    novice = RoutableAgentFactory(username="novice", teams=[team_a], skills={billing: 1})
     item = waiting(queue, age_seconds=5)
     for seconds in (0, 25, 60):
         # When
@@ -239,16 +240,16 @@ def test_an_agent_with_too_little_skill_never_pulls_the_item(bullseye, team_a):
 def test_the_last_step_keeps_holding_after_its_limit(team_a):
     """Without an overflow step, a 10-minute-old item still goes to billing 2+ agents, never to 1."""
     # Given
-    billing = Skill.objects.create(name="billing")
-    queue = make_queue(
-        "billing",
+    billing = SkillFactory(name="billing")
+    queue = QueueFactory(
+        name="billing",
         steps=[
             {"until_seconds": 20, "skill": billing, "min_proficiency": 4},
             {"until_seconds": 60, "skill": billing, "min_proficiency": 2},
         ],
     )
-    novice = make_agent("novice", teams=[team_a], skills={billing: 1})
-    junior = make_agent("junior", teams=[team_a], skills={billing: 2})
+    novice = RoutableAgentFactory(username="novice", teams=[team_a], skills={billing: 1})
+    junior = RoutableAgentFactory(username="junior", teams=[team_a], skills={billing: 2})
     pushed, pulled = waiting(queue, age_seconds=600), waiting(queue, age_seconds=600)
     # When
     assert engine.route_agent(novice.pk) is None
@@ -263,7 +264,7 @@ def test_the_sweep_routes_an_item_whose_rules_widened(bullseye, team_a):
     """Widening needs no trigger: the periodic sweep finds the item that has become routable."""
     # Given: an item that only just became routable to the one free agent
     queue, _, billing = bullseye
-    junior = make_agent("junior", teams=[team_a], skills={billing: 2})
+    junior = RoutableAgentFactory(username="junior", teams=[team_a], skills={billing: 2})
     item = waiting(queue, age_seconds=30)
     # When
     done = engine.routing_sweep()
@@ -275,9 +276,9 @@ def test_the_sweep_routes_an_item_whose_rules_widened(bullseye, team_a):
 def test_a_team_queue_is_routed_only_to_its_team(team_a, team_b):
     """A queue of team A never offers its work to an agent of team B."""
     # Given
-    queue = make_queue("team-a", team=team_a)
-    outsider = make_agent("outsider", teams=[team_b], idle_minutes=90)
-    insider = make_agent("insider", teams=[team_a], idle_minutes=1)
+    queue = QueueFactory(name="team-a", team=team_a)
+    outsider = RoutableAgentFactory(username="outsider", teams=[team_b], idle_minutes=90)
+    insider = RoutableAgentFactory(username="insider", teams=[team_a], idle_minutes=1)
     item = waiting(queue)
     # When
     assert engine.route_agent(outsider.pk) is None
@@ -291,7 +292,7 @@ def test_an_item_that_overflows_while_an_agent_looks_at_it_is_not_offered_to_the
     (another worker overflowed it) is not offered to them."""
     # Given: a billing-5 agent of team A, an item they match; the overflow queue is team B's
     queue, overflow, billing = bullseye
-    expert = make_agent("expert", teams=[team_a], skills={billing: 5})
+    expert = RoutableAgentFactory(username="expert", teams=[team_a], skills={billing: 5})
     item = waiting(queue, age_seconds=5)
     look = engine._best_item_for
 
@@ -311,9 +312,9 @@ def test_an_item_that_overflows_while_an_agent_looks_at_it_is_not_offered_to_the
 def test_queues_that_overflow_at_once_into_one_another_are_refused():
     """A → B at age 0 and B → C → A at age 0 would move work round for ever; later overflows are fine."""
     # Given: B overflows at once to C, C at once to A
-    a, b, c = make_queue("a"), make_queue("b"), make_queue("c")
-    RoutingStep.objects.create(queue=b, position=0, overflow_to=c)
-    RoutingStep.objects.create(queue=c, position=0, overflow_to=a)
+    a, b, c = QueueFactory(name="a"), QueueFactory(name="b"), QueueFactory(name="c")
+    RoutingStepFactory(queue=b, position=0, overflow_to=c)
+    RoutingStepFactory(queue=c, position=0, overflow_to=a)
     # When / Then: A overflowing at once to B closes the loop
     with pytest.raises(ValidationFailed) as refused:
         steps_validate([step(0, overflow=b.pk)], queue_id=a.pk)
@@ -321,14 +322,14 @@ def test_queues_that_overflow_at_once_into_one_another_are_refused():
     # but A overflowing after 30 s of waiting for its own agents does not
     assert steps_validate([step(0, 30, None, 1), step(1, overflow=b.pk)], queue_id=a.pk) is None
     # and neither does an immediate overflow to a queue that keeps its work
-    assert steps_validate([step(0, overflow=make_queue("d").pk)], queue_id=a.pk) is None
+    assert steps_validate([step(0, overflow=QueueFactory(name="d").pk)], queue_id=a.pk) is None
 
 
 @pytest.mark.parametrize("name", ["no-such-queue", "closed", ""])
 def test_work_for_an_unknown_or_closed_queue_goes_to_the_general_queue(name):
     """A contact is never dropped for a typo or a queue closed meanwhile: it waits in ``general``."""
     # Given
-    make_queue("closed", is_active=False)
+    QueueFactory(name="closed", is_active=False)
     conversation, _ = conversation_start(channel="chat", visitor="typo")
     # When
     conversation_escalate(conversation=conversation, queue=name)
@@ -340,8 +341,8 @@ def test_work_for_an_unknown_or_closed_queue_goes_to_the_general_queue(name):
 def test_routing_tasks_are_idempotent(team_a):
     """Running a routing task twice makes no second offer (Celery may deliver a task twice)."""
     # Given
-    queue = make_queue("support")
-    agent = make_agent("solo", teams=[team_a])
+    queue = QueueFactory(name="support")
+    agent = RoutableAgentFactory(username="solo", teams=[team_a])
     item = waiting(queue)
     # When
     results = [tasks.route_queue(queue.pk), tasks.route_queue(queue.pk), tasks.route_agent(agent.pk)]

@@ -17,7 +17,8 @@ from engagement.routing.presence import presence_set
 from engagement.routing.priority import rank_of
 from engagement.routing.work import conversation_transfer
 from tests.accounts.factories import UserFactory
-from tests.engagement.routing_support import fresh, make_agent, make_queue, pending_offer, routable, waiting
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import fresh, pending_offer, waiting
 from tests.support import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
@@ -27,13 +28,13 @@ NOTE = "Wants to dispute the March invoice; already verified by date of birth."
 
 @pytest.fixture
 def support(team_a):
-    return make_queue("support", team=team_a)
+    return QueueFactory(name="support", team=team_a)
 
 
 @pytest.fixture
 def handled(support, agent, team_a):
     """A team A customer's chat that waited 90 s and that ``agent`` accepted."""
-    routable(agent, idle_minutes=60)
+    RoutableAgentFactory(user=agent, idle_minutes=60)
     item = waiting(support, customer=make_customer(team_a), age_seconds=90)
     engine.dispatch_queue(support.pk)
     offer_accept(actor=agent, offer_id=pending_offer(item).pk)
@@ -46,7 +47,7 @@ def test_a_transfer_to_a_queue_moves_the_conversation_with_its_note(
     """The old work is transferred, the agent freed; a new item waits in the queue with the note, which the
     context and the next offer carry; the customer is told."""
     # Given
-    billing = make_queue("billing", team=team_b)
+    billing = QueueFactory(name="billing", team=team_b)
     # When
     with django_capture_on_commit_callbacks(execute=True):
         new = conversation_transfer(actor=agent, conversation=handled.conversation, to_queue=billing, note=NOTE)
@@ -75,7 +76,7 @@ def test_a_transfer_to_a_queue_moves_the_conversation_with_its_note(
     assert transfer["to"] == "Billing"
     assert transfer["from_agent"] == (agent.get_full_name() or agent.username)
     # When: a billing agent is offered it
-    biller = make_agent("biller", teams=[team_b])
+    biller = RoutableAgentFactory(username="biller", teams=[team_b])
     engine.dispatch_queue(billing.pk)
     offer = pending_offer(new)
     # Then
@@ -89,8 +90,8 @@ def test_a_transfer_to_a_named_agent_outside_the_team_is_theirs_only(
 ):
     """Only the named agent is offered it, whatever the queue's team; they may see the conversation."""
     # Given: agent_b is in team B; a team A colleague is free and idle longer
-    target = routable(agent_b, idle_minutes=1)
-    colleague = make_agent("colleague", teams=[team_a], idle_minutes=120)
+    target = RoutableAgentFactory(user=agent_b, idle_minutes=1)
+    colleague = RoutableAgentFactory(username="colleague", teams=[team_a], idle_minutes=120)
     with pytest.raises(PermissionDenied):
         access_conversation(agent_b, handled.conversation.pk)
     # When
@@ -117,8 +118,8 @@ def test_a_transfer_to_a_named_agent_outside_the_team_is_theirs_only(
 def test_the_named_agent_asking_for_work_gets_the_transfer_first(handled, agent, agent_b, support):
     """``route_agent``: a transfer by name goes before any other work the agent could take."""
     # Given
-    target = routable(agent_b)
-    shared = make_queue("shared")
+    target = RoutableAgentFactory(user=agent_b)
+    shared = QueueFactory(name="shared")
     waiting(shared, age_seconds=3600)
     new = conversation_transfer(actor=agent, conversation=handled.conversation, to_agent=agent_b)
     # When
@@ -130,8 +131,8 @@ def test_the_named_agent_asking_for_work_gets_the_transfer_first(handled, agent,
 def test_a_transfer_the_named_agent_rejects_falls_back_to_the_queue(handled, agent, agent_b, support, team_a):
     """Rejected by the named agent, the item goes to the queue's agents, never back to them."""
     # Given
-    routable(agent_b)
-    colleague = make_agent("colleague", teams=[team_a])
+    RoutableAgentFactory(user=agent_b)
+    colleague = RoutableAgentFactory(username="colleague", teams=[team_a])
     new = conversation_transfer(actor=agent, conversation=handled.conversation, to_agent=agent_b)
     engine.dispatch_queue(support.pk)
     # When
@@ -149,8 +150,8 @@ def test_a_transfer_to_an_agent_who_is_not_there_falls_back_to_the_queue(
 ):
     """A named agent offline or away would leave the customer waiting for ever: the queue takes it."""
     # Given
-    routable(agent_b)
-    colleague = make_agent("colleague", teams=[team_a])
+    RoutableAgentFactory(user=agent_b)
+    colleague = RoutableAgentFactory(username="colleague", teams=[team_a])
     new = conversation_transfer(actor=agent, conversation=handled.conversation, to_agent=agent_b)
     presence_set(actor=agent_b, agent_user=agent_b, presence=presence, reason_code=reason)
     # When
@@ -163,8 +164,8 @@ def test_a_transfer_to_an_agent_who_is_not_there_falls_back_to_the_queue(
 def test_a_transfer_to_a_named_agent_who_is_busy_waits_for_them(handled, agent, agent_b, support, team_a):
     """Busy (or full) is temporary: the item keeps waiting for the named agent."""
     # Given
-    routable(agent_b)
-    make_agent("colleague", teams=[team_a])
+    RoutableAgentFactory(user=agent_b)
+    RoutableAgentFactory(username="colleague", teams=[team_a])
     new = conversation_transfer(actor=agent, conversation=handled.conversation, to_agent=agent_b)
     presence_set(actor=agent_b, agent_user=agent_b, presence="busy")
     # When
@@ -181,7 +182,7 @@ def test_a_transfer_to_a_named_agent_who_is_busy_waits_for_them(handled, agent, 
 def test_a_supervisor_may_transfer_a_conversation_of_their_team(handled, supervisor, team_b):
     """The handling agent's supervisor transfers it; the context names the supervisor."""
     # Given
-    other = make_queue("other", team=team_b)
+    other = QueueFactory(name="other", team=team_b)
     # When
     new = conversation_transfer(actor=supervisor, conversation=handled.conversation, to_queue=other)
     # Then
@@ -191,17 +192,17 @@ def test_a_supervisor_may_transfer_a_conversation_of_their_team(handled, supervi
 def test_transfers_that_make_no_sense_are_refused_and_change_nothing(handled, agent, agent_b, admin_user):
     """Neither or both targets, the same agent, an inactive agent, a closed queue, a long note: refused."""
     # Given
-    closed = make_queue("closed", is_active=False)
+    closed = QueueFactory(name="closed", is_active=False)
     inactive = UserFactory(username="left")
     inactive.is_active = False
     inactive.save(update_fields=["is_active"])
     cases = [
         ({}, ValidationFailed, "to"),
-        ({"to_queue": make_queue("a"), "to_agent": agent_b}, ValidationFailed, "to"),
+        ({"to_queue": QueueFactory(name="a"), "to_agent": agent_b}, ValidationFailed, "to"),
         ({"to_agent": agent}, ValidationFailed, "to_agent"),
         ({"to_agent": inactive}, ValidationFailed, "to_agent"),
         ({"to_queue": closed}, ValidationFailed, "to_queue"),
-        ({"to_queue": make_queue("b"), "note": "x" * 2001}, ValidationFailed, "note"),
+        ({"to_queue": QueueFactory(name="b"), "note": "x" * 2001}, ValidationFailed, "note"),
         ({"to_agent": admin_user}, PermissionDenied, None),
     ]
     for arguments, error, field in cases:
@@ -218,7 +219,7 @@ def test_transfers_that_make_no_sense_are_refused_and_change_nothing(handled, ag
 def test_only_the_handling_agent_or_a_supervisor_transfers(handled, agent_b):
     """Another agent may not transfer someone else's conversation."""
     # Given
-    queue = make_queue("elsewhere")
+    queue = QueueFactory(name="elsewhere")
     # When / Then
     with pytest.raises(PermissionDenied):
         conversation_transfer(actor=agent_b, conversation=handled.conversation, to_queue=queue)
@@ -231,7 +232,7 @@ def test_only_an_active_conversation_is_transferred(support, supervisor):
     item = waiting(support)
     # When / Then
     with pytest.raises(Conflict) as conflict:
-        conversation_transfer(actor=supervisor, conversation=item.conversation, to_queue=make_queue("x"))
+        conversation_transfer(actor=supervisor, conversation=item.conversation, to_queue=QueueFactory(name="x"))
     assert conflict.value.code == "not_active"
 
 
@@ -241,7 +242,7 @@ def test_a_transferred_item_keeps_its_place_by_its_first_wait(handled, agent, su
     newer = waiting(support, customer=make_customer(team_a, given_name="Newer"))
     new = conversation_transfer(actor=agent, conversation=handled.conversation, to_queue=support)
     presence_set(actor=agent, agent_user=agent, presence="offline")
-    only = make_agent("only", teams=[team_a], capacity=1)
+    only = RoutableAgentFactory(username="only", teams=[team_a], capacity_units=1)
     # When
     engine.dispatch_queue(support.pk)
     # Then

@@ -14,20 +14,21 @@ from engagement.routing.models import AgentProfile, Presence, PresenceChange, Wo
 from engagement.routing.offers import offer_accept
 from engagement.routing.presence import presence_sweep
 from engagement.routing.work import conversation_transfer, conversation_wrap_up
-from tests.engagement.routing_support import fresh, make_agent, make_queue, pending_offer, routable, waiting
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import fresh, pending_offer, waiting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
 
 @pytest.fixture
 def queue():
-    return make_queue("support", after_contact_seconds=90)
+    return QueueFactory(name="support", after_contact_seconds=90)
 
 
 @pytest.fixture
 def handled(queue, agent):
     """A chat ``agent`` accepted."""
-    routable(agent)
+    RoutableAgentFactory(user=agent)
     item = waiting(queue)
     engine.dispatch_queue(queue.pk)
     offer_accept(actor=agent, offer_id=pending_offer(item).pk)
@@ -124,12 +125,12 @@ def test_only_the_handling_agent_or_a_supervisor_wraps_up(handled, agent_b, supe
 def test_an_agent_free_again_counts_as_idle_from_the_end_of_their_last_contact(team_a):
     """Longest idle: an agent who just finished a long call goes after one who has been free for 10 minutes."""
     # Given: "long" got a call 30 minutes ago and has just finished it; "free" has been idle 10 minutes
-    queue = make_queue("calls")
-    long = make_agent("long", teams=[team_a], idle_minutes=40)
+    queue = QueueFactory(name="calls")
+    long = RoutableAgentFactory(username="long", teams=[team_a], idle_minutes=40)
     call = waiting(queue, channel="voice")
     engine.dispatch_queue(queue.pk)
     offer_accept(actor=long.user, offer_id=pending_offer(call).pk)
-    free = make_agent("free", teams=[team_a], idle_minutes=10)
+    free = RoutableAgentFactory(username="free", teams=[team_a], idle_minutes=10)
     AgentProfile.objects.filter(pk=long.pk).update(idle_since=fresh(free).idle_since - timedelta(minutes=20))
     conversation_wrap_up(actor=long.user, conversation=call.conversation, wrap_up_code="resolved")
     # When
@@ -145,7 +146,7 @@ def test_a_wrap_up_from_a_stale_page_after_a_transfer_is_refused(handled, agent,
     wrap-up is refused and the customer keeps waiting in the queue (not ended as abandoned)."""
     # Given: the agent's copy, taken before the transfer
     stale = fresh(handled.conversation)
-    conversation_transfer(actor=supervisor, conversation=stale, to_queue=make_queue("elsewhere"))
+    conversation_transfer(actor=supervisor, conversation=stale, to_queue=QueueFactory(name="elsewhere"))
     assert stale.agent_id == agent.pk  # the copy has not changed
     # When / Then
     with pytest.raises(PermissionDenied):

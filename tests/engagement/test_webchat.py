@@ -17,7 +17,8 @@ from engagement.selfservice.engine import HANDOVER_SAY
 from engagement.webchat.consumers import WebchatConsumer
 from engagement.webchat.models import SiteKey
 from engagement.webchat.services import visitor_from_token, visitor_token_issue
-from tests.engagement.websockets import QUIET, closed_with, isolated_redis, receive, run, widget
+from tests.engagement.factories import SiteKeyFactory
+from tests.engagement.websockets import QUIET, accepted, closed_with, isolated_redis, receive, run, widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,9 +32,7 @@ def _redis(settings):
 
 @pytest.fixture
 def site(team_a) -> SiteKey:
-    return SiteKey.objects.create(
-        name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a, greeting="Hi there!"
-    )
+    return SiteKeyFactory(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a, greeting="Hi there!")
 
 
 @pytest.fixture
@@ -68,9 +67,7 @@ def shown(message: Message, **extra) -> dict:
 
 
 async def open_chat(site: SiteKey, **kwargs):
-    communicator = widget(site.key, **kwargs)
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
+    communicator = await accepted(widget(site.key, **kwargs))
     welcome = await receive(communicator, "welcome")
     return communicator, welcome
 
@@ -135,7 +132,6 @@ def test_a_visitor_opens_a_chat_sends_a_message_and_gets_an_ack(site, selfservic
             "conversation",
             str(conversation.pk),
         )
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -159,7 +155,6 @@ def test_an_agent_reply_arrives_live_but_internal_notes_and_system_events_do_not
         assert await receive(communicator) == {"type": "message", "message": shown(reply)}
         assert shown(reply)["author_name"] == "Sam"
         assert await communicator.receive_nothing(timeout=QUIET)
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -176,7 +171,6 @@ def test_the_same_client_id_sent_twice_makes_one_message(site, selfservice_calls
         assert again == first
         assert await communicator.receive_nothing(timeout=QUIET)
         assert await database_sync_to_async(Message.objects.count)() == 1
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -221,13 +215,12 @@ def test_a_reconnecting_widget_gets_exactly_the_messages_it_missed(site, selfser
         await receive(communicator, "message")
         assert await say(communicator, "c-2", "Thanks") == resent
         assert await database_sync_to_async(Message.objects.filter(author_kind="customer").count)() == 2
-        await communicator.disconnect()
 
     run(scenario)
 
 
 def test_a_forged_or_foreign_token_gets_a_new_visitor(site, selfservice_calls, team_a):
-    other = SiteKey.objects.create(name="Other", allowed_origins=[SHOP])
+    other = SiteKeyFactory(name="Other", allowed_origins=[SHOP])
     _, foreign = visitor_token_issue(site=other)
 
     async def scenario():
@@ -258,8 +251,6 @@ def test_two_visitors_never_see_each_others_messages(site, selfservice_calls):
         assert (await receive(bob, "message"))["message"]["body"] == "Bob here"
         assert await bob.receive_nothing(timeout=QUIET)
         assert (await receive(alice, "message"))["message"]["body"] == "Hello Alice"
-        await alice.disconnect()
-        await bob.disconnect()
 
     run(scenario)
 
@@ -280,7 +271,7 @@ REFUSED = [
 
 
 def test_a_connection_from_another_origin_or_with_an_unknown_or_inactive_key_is_refused(site, caplog):
-    inactive = SiteKey.objects.create(name="Old shop", allowed_origins=[SHOP], is_active=False)
+    inactive = SiteKeyFactory(name="Old shop", allowed_origins=[SHOP], is_active=False)
 
     async def scenario():
         outcomes = []
@@ -302,10 +293,9 @@ def test_a_connection_from_another_origin_or_with_an_unknown_or_inactive_key_is_
 def test_an_origin_with_the_default_port_written_out_matches(site, selfservice_calls):
     async def scenario():
         # When
-        communicator, welcome = await open_chat(site, origin="https://SHOP.example:443")
+        _, welcome = await open_chat(site, origin="https://SHOP.example:443")
         # Then
         assert welcome["type"] == "welcome"
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -348,7 +338,6 @@ def test_bad_frames_get_error_frames_and_the_chat_goes_on(site, selfservice_call
         assert await receive(communicator) == {"type": "pong"}
         assert await database_sync_to_async(Message.objects.count)() == 0
         assert await database_sync_to_async(Conversation.objects.count)() == 0
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -360,7 +349,6 @@ def test_a_binary_frame_gets_an_error_frame(site, selfservice_calls):
         await communicator.send_to(bytes_data=b"\x00\x01")
         # Then
         assert (await receive(communicator, "error"))["code"] == "bad_frame"
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -379,7 +367,6 @@ def test_a_message_to_an_ended_conversation_is_refused(site, selfservice_calls):
         # Then
         assert (error["type"], error["code"], error["client_id"]) == ("error", "conversation_ended", "c-2")
         assert await database_sync_to_async(Message.objects.count)() == 1
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -408,7 +395,6 @@ def test_the_visitor_ends_the_chat_and_starts_a_new_one(site, selfservice_calls)
         new = await database_sync_to_async(Conversation.objects.get)(pk=second["conversation"])
         assert (ended.status, ended.interaction_id is not None) == ("ended", True)
         assert (new.external_id, new.status) == (f"webchat:{visitor}:2", "self_service")
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -430,7 +416,6 @@ def test_flooding_is_rate_limited(site, selfservice_calls, monkeypatch):
         assert [frame["type"] for frame in frames] == ["ack", "ack", "ack", "error"]
         assert (frames[3]["code"], frames[3]["client_id"]) == ("rate_limited", "c-4")
         assert await database_sync_to_async(Message.objects.count)() == 3
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -479,7 +464,6 @@ def test_self_service_answers_the_visitor_live_and_hands_over(site):
         assert status == {"type": "status", "conversation": ack["conversation"], "status": "queued"}
         conversation = await database_sync_to_async(Conversation.objects.get)(pk=ack["conversation"])
         assert (conversation.status, conversation.queue) == ("queued", "web-chat")
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -500,7 +484,6 @@ def test_self_service_failing_hands_the_chat_to_an_agent(site, monkeypatch, capl
         # Then
         assert status == {"type": "status", "conversation": ack["conversation"], "status": "queued"}
         assert "Self-service failed on conversation" in caplog.text
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -515,7 +498,6 @@ def test_an_escalation_reaches_the_widget_as_a_status(site, selfservice_calls):
         await database_sync_to_async(conversation_escalate)(conversation=conversation)
         # Then
         assert await receive(communicator) == {"type": "status", "conversation": conversation.pk, "status": "queued"}
-        await communicator.disconnect()
 
     run(scenario)
 
@@ -534,6 +516,5 @@ def test_a_chat_that_ended_over_an_hour_ago_is_not_resumed(site, selfservice_cal
         communicator, again = await open_chat(site, token=welcome["visitor"])
         # Then
         assert (again["visitor"], again["conversation"], again["status"]) == (welcome["visitor"], None, None)
-        await communicator.disconnect()
 
     run(scenario)

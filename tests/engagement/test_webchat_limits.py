@@ -7,10 +7,10 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from cea.asgi import application
 from engagement.conversations.models import Conversation
 from engagement.webchat.models import SiteKey
-from tests.engagement.websockets import closed_with, isolated_redis, receive, run
+from tests.engagement.factories import SiteKeyFactory
+from tests.engagement.websockets import accepted, closed_with, isolated_redis, receive, run, widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,19 +36,16 @@ def _no_self_service(monkeypatch):
 
 @pytest.fixture
 def site(team_a) -> SiteKey:
-    return SiteKey.objects.create(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a)
+    return SiteKeyFactory(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a)
 
 
 def widget_from(ip: str, site: SiteKey) -> WebsocketCommunicator:
     """The widget of a visitor at ``ip``, through the one trusted proxy (which appends the address)."""
-    headers = [(b"origin", SHOP.encode()), (b"x-forwarded-for", f"198.51.100.77, {ip}".encode())]
-    return WebsocketCommunicator(application, f"/ws/webchat/?site_key={site.key}", headers=headers)
+    return widget(site.key, origin=SHOP, headers=[(b"x-forwarded-for", f"198.51.100.77, {ip}".encode())])
 
 
 async def let_in(ip: str, site: SiteKey) -> WebsocketCommunicator:
-    communicator = widget_from(ip, site)
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
+    communicator = await accepted(widget_from(ip, site))
     await receive(communicator, "welcome")
     return communicator
 
@@ -67,17 +64,16 @@ def test_connections_from_one_address_are_limited_and_a_closed_one_frees_its_pla
     settings.CEA_WEBCHAT_CONNECTIONS_PER_IP = 2
 
     async def scenario():
+        # Given: two widgets open from one address (``run`` closes those still open at the end)
         first = await let_in("203.0.113.9", site)
-        second = await let_in("203.0.113.9", site)
+        await let_in("203.0.113.9", site)
         # When
         error, code = await refused("203.0.113.9", site)
-        other_address = await let_in("203.0.113.10", site)
+        await let_in("203.0.113.10", site)  # another address
         await first.disconnect()
-        after_one_closed = await let_in("203.0.113.9", site)
+        await let_in("203.0.113.9", site)  # in the place the first one freed
         # Then
         assert (error["code"], code) == ("too_many_connections", 4429)
-        for communicator in (second, other_address, after_one_closed):
-            await communicator.disconnect()
 
     run(scenario)
 
@@ -86,14 +82,13 @@ def test_connections_to_one_site_key_are_limited(site, settings):
     settings.CEA_WEBCHAT_CONNECTIONS_PER_SITE = 2
 
     async def scenario():
-        first = await let_in("203.0.113.1", site)
-        second = await let_in("203.0.113.2", site)
+        # Given: two widgets open on the site key (``run`` closes them at the end)
+        await let_in("203.0.113.1", site)
+        await let_in("203.0.113.2", site)
         # When
         error, code = await refused("203.0.113.3", site)
         # Then
         assert (error["code"], code) == ("too_many_connections", 4429)
-        await first.disconnect()
-        await second.disconnect()
 
     run(scenario)
 
@@ -128,8 +123,6 @@ def test_new_conversations_from_one_address_are_limited_per_minute(site, setting
         # the refused visitor's socket goes on
         await widgets[2].send_json_to({"type": "ping"})
         assert await receive(widgets[2]) == {"type": "pong"}
-        for communicator in (*widgets, elsewhere):
-            await communicator.disconnect()
 
     run(scenario)
     assert Conversation.objects.count() == 3
@@ -145,8 +138,6 @@ def test_new_conversations_on_one_site_key_are_limited_per_minute(site, settings
         # Then
         assert [answer.get("code") for answer in answers] == [None, None, "too_many_conversations"]
         assert await database_sync_to_async(Conversation.objects.count)() == 2
-        for communicator in widgets:
-            await communicator.disconnect()
 
     run(scenario)
 
@@ -160,6 +151,5 @@ def test_messages_in_an_open_conversation_are_not_new_conversations(site, settin
         answers = [await first_message(communicator, f"c-{n}") for n in (1, 2, 3)]
         # Then
         assert [answer["type"] for answer in answers] == ["ack", "ack", "ack"]
-        await communicator.disconnect()
 
     run(scenario)

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from cea.accounts.models import Team
 from engagement.webchat.models import SiteKey
 from engagement.webchat.services import DEMO_SITE_KEY, origin_normalise, site_origin_allowed, webchat_session_open
+from tests.engagement.factories import SiteKeyFactory
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_an_origin_must_match_scheme_host_and_port_exactly():
     ],
 )
 def test_the_page_a_widget_reports_is_kept_only_as_a_short_http_address_without_query_or_fragment(page, kept):
-    site = SiteKey.objects.create(name="Shop", allowed_origins=["https://shop.example"])
+    site = SiteKeyFactory(name="Shop")
     # When
     session = webchat_session_open(
         site_key=site.key, origin="https://shop.example", ip="203.0.113.9", connection="test", page=page
@@ -182,7 +183,7 @@ def test_the_widget_script_is_a_static_file_with_test_ids():
 @pytest.mark.django_db
 def test_an_admin_sees_the_embed_snippet_of_a_site_key(client, admin_user):
     # Given
-    site = SiteKey.objects.create(name="Shop", allowed_origins=["https://shop.example"])
+    site = SiteKeyFactory(name="Shop")
     client.force_login(admin_user)
     # When
     response = client.get(f"/admin/engagement/sitekey/{site.pk}/change/")
@@ -213,7 +214,7 @@ def test_an_admin_adds_a_site_key_and_origins_are_checked(client, admin_user):
 @pytest.mark.django_db
 def test_a_supervisor_may_look_at_site_keys_but_not_change_them(client, supervisor):
     # Given
-    site = SiteKey.objects.create(name="Shop", allowed_origins=["https://shop.example"])
+    site = SiteKeyFactory(name="Shop")
     client.force_login(supervisor)
     # When
     listed = client.get("/admin/engagement/sitekey/")

@@ -14,32 +14,15 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from cea.accounts.services import user_set_role, user_set_teams
-from cea.asgi import application
 from cea.common.channels import Channel
 from engagement.context.services import context_write
 from engagement.routing.presence import presence_set
 from engagement.routing.work import conversation_transfer
-from tests.engagement.desktop_support import customer_says, on_desk, routing_defaults
-from tests.engagement.websockets import QUIET, closed_with, desktop, receive, run
+from tests.engagement.desktop_support import customer_says, on_desk
+from tests.engagement.websockets import QUIET, accepted, closed_with, desk, desktop, receive, run
 from tests.records.factories import CustomerFactory
-from tests.support import eager_celery, isolated_redis
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _redis(settings):
-    yield from isolated_redis(settings)
-
-
-@pytest.fixture(autouse=True)
-def _defaults(db):
-    routing_defaults()
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery():
-    yield from eager_celery()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("routing_env", "eager_tasks")]
 
 
 @pytest.fixture
@@ -71,21 +54,11 @@ def user_form(user, **fields) -> dict:
 
 
 async def context_socket(client: Client) -> WebsocketCommunicator:
-    communicator = desktop(client.cookies["sessionid"].value)
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
+    return await accepted(desktop(client.cookies["sessionid"].value))
 
 
 async def desk_socket(client: Client) -> WebsocketCommunicator:
-    headers = [
-        (b"origin", b"http://testserver"),
-        (b"host", b"testserver"),
-        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
-    ]
-    communicator = WebsocketCommunicator(application, "/ws/desktop/", headers=headers)
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
+    communicator = await accepted(desk(client.cookies["sessionid"].value))
     await receive(communicator, "desk.state")
     return communicator
 
@@ -118,7 +91,6 @@ def test_removed_from_the_team_the_users_socket_is_closed_and_another_teams_user
         # and agent B's socket goes on
         await database_sync_to_async(write)(customer_b, {"mood": "fine"})
         assert (await receive(theirs, "context.changed"))["values"] == {"mood": "fine"}
-        await theirs.disconnect()
 
     run(scenario)
 
@@ -237,7 +209,6 @@ def test_access_lost_without_an_event_stops_the_pushes_at_the_next_one(agent, te
             "forbidden",
         )
         assert await socket.receive_nothing(timeout=QUIET)
-        await socket.disconnect()
 
     run(scenario)
 
@@ -268,7 +239,6 @@ def test_a_transferred_conversations_pushes_stop_for_the_agent_who_had_it(agent,
         )
         later = [frame async for frame in _drain(desk)]
         assert [frame for frame in later if frame["type"].startswith("conversation.")] == []
-        await desk.disconnect()
 
     run(scenario)
 

@@ -7,10 +7,10 @@ the same limit for a deployment behind another server.
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 
 from engagement.webchat.models import SiteKey
-from tests.engagement.websockets import closed_with, desktop, isolated_redis, receive, run, session_cookie, widget
+from tests.engagement.factories import SiteKeyFactory
+from tests.engagement.websockets import accepted, closed_with, isolated_redis, receive, run, signed_in, widget
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,21 +29,12 @@ def _limit(settings):
 
 @pytest.fixture
 def site(team_a) -> SiteKey:
-    return SiteKey.objects.create(name="Northwind", allowed_origins=["https://shop.example"], team=team_a)
+    return SiteKeyFactory(name="Northwind", allowed_origins=["https://shop.example"], team=team_a)
 
 
 async def widget_open(site: SiteKey):
-    communicator = widget(site.key)
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
+    communicator = await accepted(widget(site.key))
     await receive(communicator, "welcome")
-    return communicator
-
-
-async def context_open(user):
-    communicator = desktop(await database_sync_to_async(session_cookie)(user))
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
     return communicator
 
 
@@ -71,7 +62,7 @@ def test_a_widgets_message_over_the_limit_closes_the_socket_with_1009(site, fram
 @pytest.mark.parametrize("frame", TOO_BIG)
 def test_a_signed_in_sockets_message_over_the_limit_closes_it_with_1009(agent, frame):
     async def scenario():
-        communicator = await context_open(agent)
+        communicator = await signed_in(agent)
         # When
         await communicator.send_to(**frame)
         error = await receive(communicator, "error")
@@ -91,6 +82,5 @@ def test_a_message_of_exactly_the_limit_is_read(site):
         await communicator.send_to(text_data=frame)
         # Then
         assert await receive(communicator) == {"type": "pong"}
-        await communicator.disconnect()
 
     run(scenario)

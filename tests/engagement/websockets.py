@@ -3,14 +3,21 @@
 Consumers run against ``cea.asgi.application`` (the real routing and middleware) with the real
 Redis channel layer; the tests that use them need ``django_db(transaction=True)``, because the
 consumers reach the database from other threads.
+
+Every communicator is made here (``socket`` and the helpers on it) and every scenario runs through
+``run``, which disconnects each communicator the scenario opened however it ends (an assertion
+failing half-way included): no consumer outlives its test, still in its groups or holding a
+connection. A test disconnects itself only where the disconnection is what it tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -21,19 +28,51 @@ TIMEOUT = 5  # seconds to wait for a frame that must come (never a measurement)
 QUIET = 0.3  # seconds of silence that count as "nothing more arrives"
 
 
+# The communicators the running scenario has made, for ``run`` to disconnect.
+_opened: ContextVar[list[WebsocketCommunicator]] = ContextVar("opened_websockets")
+
+
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run an async scenario from a plain pytest function."""
-    async_to_sync(scenario)()
+    """Run an async scenario from a plain pytest function; then disconnect every communicator it made."""
+
+    async def and_hang_up() -> None:
+        opened: list[WebsocketCommunicator] = []
+        token = _opened.set(opened)
+        try:
+            await scenario()
+        finally:
+            _opened.reset(token)
+            for communicator in opened:
+                await hang_up(communicator)
+
+    async_to_sync(and_hang_up)()
 
 
-def widget(site_key: str, *, origin: str = "https://shop.example", token: str = "", page: str = ""):
+async def hang_up(communicator: WebsocketCommunicator) -> None:
+    """Disconnect ``communicator`` unless its consumer has already finished (a test that disconnected
+    it, or a receive that timed out and cancelled it). Raises what the consumer raised, as
+    ``disconnect`` does."""
+    if not communicator.future.done():
+        await communicator.disconnect()
+
+
+def socket(path: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    """A communicator to ``path`` on the real application, disconnected by ``run`` when the scenario
+    ends. Only inside a scenario given to ``run``; the test connects it."""
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    _opened.get().append(communicator)  # LookupError: the scenario does not run through ``run``
+    return communicator
+
+
+def widget(site_key: str, *, origin: str = "https://shop.example", token: str = "", page: str = "", headers=()):
+    """The web chat widget of a visitor on the page at ``origin`` (``headers``: more, e.g. a proxy's)."""
     query = {"site_key": site_key}
     if token:
         query["visitor"] = token
     if page:
         query["page"] = page
-    headers = [(b"origin", origin.encode())] if origin else []
-    return WebsocketCommunicator(application, f"/ws/webchat/?{urlencode(query)}", headers=headers)
+    origin_header = [(b"origin", origin.encode())] if origin else []
+    return socket(f"/ws/webchat/?{urlencode(query)}", [*origin_header, *headers])
 
 
 def session_cookie(user) -> str:
@@ -42,12 +81,30 @@ def session_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
-def desktop(session: str | None = None, *, origin: str = "http://testserver"):
-    """A browser page of this site opening the live context socket, signed in with ``session``."""
+def desktop(session: str | None = None, *, origin: str = "http://testserver", path: str = "/ws/context/"):
+    """A browser page of this site opening the live context socket (or the desk's, ``path="/ws/desktop/"``),
+    signed in with ``session``."""
     headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
     if session:
         headers.append((b"cookie", f"sessionid={session}".encode()))
-    return WebsocketCommunicator(application, "/ws/context/", headers=headers)
+    return socket(path, headers)
+
+
+def desk(session: str | None = None) -> WebsocketCommunicator:
+    """The agent desktop's socket, ws/desktop/, signed in with ``session``."""
+    return desktop(session, path="/ws/desktop/")
+
+
+async def accepted(communicator: WebsocketCommunicator) -> WebsocketCommunicator:
+    """``communicator`` past an accepted handshake (fails if it is refused)."""
+    accepted, _ = await communicator.connect(timeout=TIMEOUT)
+    assert accepted
+    return communicator
+
+
+async def signed_in(user) -> WebsocketCommunicator:
+    """The live context socket of a page ``user`` has open, past its handshake."""
+    return await accepted(desktop(await database_sync_to_async(session_cookie)(user)))
 
 
 async def receive(communicator, frame_type: str | None = None) -> dict:
@@ -64,4 +121,19 @@ async def closed_with(communicator) -> int:
 
 
 # isolated_redis is shared (tests/support.py) and re-exported for the tests that import it from here.
-__all__ = ["QUIET", "TIMEOUT", "closed_with", "desktop", "isolated_redis", "receive", "run", "session_cookie", "widget"]
+__all__ = [
+    "QUIET",
+    "TIMEOUT",
+    "accepted",
+    "closed_with",
+    "desk",
+    "desktop",
+    "hang_up",
+    "isolated_redis",
+    "receive",
+    "run",
+    "session_cookie",
+    "signed_in",
+    "socket",
+    "widget",
+]

@@ -8,13 +8,14 @@ from integration.connectors.models import Connector, ConnectorKind
 from integration.sample_systems import customer_master
 from records.customers.models import Customer
 from records.holdings.models import Holding, SourceRecord
+from tests.integration.factories import ConnectorFactory
 
 
 def flatfile_connector(
     folder: Path, *, name: str = "custmast", system: str = "customer_master", **settings
 ) -> Connector:
     """A flat-file connector reading the sample customer-master extracts from ``folder``."""
-    return Connector.objects.create(
+    return ConnectorFactory(
         name=name,
         kind=ConnectorKind.FLATFILE,
         system=system,

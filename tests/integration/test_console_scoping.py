@@ -6,7 +6,13 @@ import pytest
 
 from integration.connectors.models import Connector
 from integration.outbox.models import OutboxMessage
-from integration.sync.models import ProcessedFile, SyncFailure, SyncRun
+from tests.integration.factories import (
+    ConnectorFactory,
+    OutboxMessageFactory,
+    ProcessedFileFactory,
+    SyncFailureFactory,
+    SyncRunFactory,
+)
 from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -14,13 +20,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def connector() -> Connector:
-    return Connector.objects.create(name="billing", kind="rest", system="billing")
+    return ConnectorFactory(name="billing", kind="rest", system="billing")
 
 
 def _write_back(connector, customer, street: str) -> OutboxMessage:
-    return OutboxMessage.objects.create(
-        connector=connector, customer=customer, kind="address_change", payload={"address_line1": street}
-    )
+    return OutboxMessageFactory(connector=connector, customer=customer, payload={"address_line1": street})
 
 
 def test_a_supervisor_sees_only_their_teams_write_backs(client, supervisor, admin_user, connector, team_a, team_b):
@@ -44,11 +48,9 @@ def test_a_supervisor_sees_only_their_teams_write_backs(client, supervisor, admi
 
 def test_sync_runs_failures_and_files_are_for_admins_only(client, supervisor, admin_user, connector):
     # Given a run with a dead letter that holds another team's customer's fields
-    run = SyncRun.objects.create(connector=connector, errors=["line 3: bad date"])
-    failure = SyncFailure.objects.create(
-        connector=connector, run=run, record_key="C-9", payload={"fields": {"given_name": "Bea"}}, reason="bad"
-    )
-    ProcessedFile.objects.create(connector=connector, filename="custmast.csv", sha256="0" * 64)
+    run = SyncRunFactory(connector=connector, errors=["line 3: bad date"])
+    failure = SyncFailureFactory(run=run, record_key="C-9", payload={"fields": {"given_name": "Bea"}}, reason="bad")
+    ProcessedFileFactory(connector=connector, filename="custmast.csv", sha256="0" * 64)
     pages = [
         "/admin/integration/syncrun/",
         f"/admin/integration/syncrun/{run.pk}/change/",

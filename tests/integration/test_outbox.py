@@ -21,6 +21,7 @@ from integration.outbox.services import customer_address_change, outbox_deliver_
 from records.customers.models import Customer
 from records.holdings.models import SourceRecord
 from records.journey.models import JourneyEvent
+from tests.integration.factories import ConnectorFactory
 from tests.integration.hooks_loopback import Answer, LegacyBackend
 from tests.support import eager_celery, make_customer
 
@@ -58,7 +59,7 @@ def down_backend():
 
 
 def _connector(server: LegacyBackend) -> Connector:
-    return Connector.objects.create(
+    return ConnectorFactory(
         name="billing",
         kind="rest",
         system="billing",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from integration.connectors.models import Connector
 from integration.outbox import tasks
 from integration.outbox.models import OutboxMessage
 from integration.outbox.services import customer_address_change, outbox_deliver_one
+from tests.integration.factories import ConnectorFactory
 from tests.integration.hooks_loopback import LegacyBackend, OtherConnection
 from tests.support import make_customer
 
@@ -26,7 +26,7 @@ def backend():
 @pytest.fixture
 def message(backend, monkeypatch) -> OutboxMessage:
     monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda message_id: None)  # no worker here
-    connector = Connector.objects.create(
+    connector = ConnectorFactory(
         name="billing",
         kind="rest",
         system="billing",

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from integration.aggregation.aggregate import customer_aggregate
-from integration.connectors.models import Connector
 from integration.sample_systems import demo, seed
 from integration.sample_systems.customer_db import legacy_database_create
 from integration.sync.services import connector_sync
 from records.holdings.models import Holding, SourceRecord
+from tests.integration.factories import ConnectorFactory
 from tests.integration.sample_systems_support import (  # noqa: F401 - fixtures
     _well_behaved,
     sample_systems_fixture,
@@ -27,13 +27,13 @@ def customer_master(tmp_path):
     """The legacy customer database (SQLite) with the first sample customers, as a connector."""
     url = f"sqlite:///{tmp_path / 'customers.sqlite3'}"
     legacy_database_create(url, seed.demo_people(PEOPLE)).dispose()
-    return Connector.objects.create(**demo.sql_connector(url=url), cache_seconds=0)
+    return ConnectorFactory(**demo.sql_connector(url=url), cache_seconds=0)
 
 
 def test_billing_holdings_and_the_view_find_customers_by_the_masters_number(customer_master, sample_systems):
     # Given: the customer master loaded into records, and billing keyed by the master's numbers
     connector_sync(connector_id=customer_master.pk, trigger="on_demand")
-    billing = Connector.objects.create(**soap_config(sample_systems), timeout_seconds=3.0, cache_seconds=0)
+    billing = ConnectorFactory(**soap_config(sample_systems), timeout_seconds=3.0, cache_seconds=0)
     assert billing.settings["customer_system"] == "customer-db"
     linked = SourceRecord.objects.get(system="customer-db", external_id=seed.customer_number(1))
     # When billing is synced

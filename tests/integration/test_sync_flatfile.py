@@ -12,7 +12,6 @@ from django_celery_beat.models import PeriodicTask
 
 from cea.common.errors import ValidationFailed
 from integration.connectors.base import ConnectorError, Page, SourceItem, connector_for
-from integration.connectors.models import Connector
 from integration.sync.models import ProcessedFile, RunStatus, SyncFailure, SyncRun
 from integration.sync.schedules import connector_schedule_ensure
 from integration.sync.services import (
@@ -25,6 +24,7 @@ from integration.sync.services import (
 from records.customers.models import Customer
 from records.holdings.models import Holding
 from records.holdings.selectors import customer_by_source
+from tests.integration.factories import ConnectorFactory, SyncRunFactory
 from tests.integration.flatfile_support import drop_extract, flatfile_connector, loaded_state
 
 pytestmark = pytest.mark.django_db
@@ -106,11 +106,11 @@ def test_the_same_page_twice_changes_nothing(tmp_path):
     config = flatfile_connector(tmp_path, page_size=25)
     connector = connector_for(config)
     page = next(iter(connector.fetch_since("")))
-    first = page_load(run=SyncRun.objects.create(connector=config), connector=connector, page=page)
+    first = page_load(run=SyncRunFactory(connector=config), connector=connector, page=page)
     before = (loaded_state(), Customer.objects.values_list("updated_at", flat=True).order_by("pk").last())
 
     # When the same page is loaded again (a retry after a lost acknowledgement)
-    second = page_load(run=SyncRun.objects.create(connector=config), connector=connector, page=page)
+    second = page_load(run=SyncRunFactory(connector=config), connector=connector, page=page)
 
     # Then every item is unchanged
     assert (first.read, first.created) == (24, 24)  # lines 1-25: the header and 24 customers
@@ -340,7 +340,7 @@ def test_a_page_of_customers_and_standalone_holdings_from_any_connector(tmp_path
         ],
         watermark="2026-11-20T10:00:00Z",
     )
-    run = SyncRun.objects.create(connector=config)
+    run = SyncRunFactory(connector=config)
 
     # When the page is loaded
     counts = page_load(run=run, connector=connector_for(config), page=page)
@@ -369,7 +369,7 @@ def test_a_csv_drop_loads_by_header_names_and_reports_bad_rows_by_line(tmp_path)
         "K4,Dee,Fox,,0.10,\n",
         encoding="utf-8",
     )
-    config = Connector.objects.create(
+    config = ConnectorFactory(
         name="crm-csv",
         kind="flatfile",
         system="crm",

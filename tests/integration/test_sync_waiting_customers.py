@@ -22,6 +22,7 @@ from integration.sync.services import (
     sync_run_start,
 )
 from records.holdings.models import Holding
+from tests.integration.factories import ConnectorFactory
 from tests.integration.sample_systems_support import (  # noqa: F401 - fixtures
     _well_behaved,
     sample_systems_fixture,
@@ -35,11 +36,11 @@ def customer_master(tmp_path, people: int) -> Connector:
     """The legacy customer database (SQLite) with the first ``people`` sample customers, as a connector."""
     url = f"sqlite:///{tmp_path / 'customers.sqlite3'}"
     legacy_database_create(url, seed.demo_people(people)).dispose()
-    return Connector.objects.create(**demo.sql_connector(url=url), cache_seconds=0)
+    return ConnectorFactory(**demo.sql_connector(url=url), cache_seconds=0)
 
 
 def billing_of(sample_systems) -> Connector:
-    return Connector.objects.create(**soap_config(sample_systems), timeout_seconds=3.0, cache_seconds=0)
+    return ConnectorFactory(**soap_config(sample_systems), timeout_seconds=3.0, cache_seconds=0)
 
 
 def open_failures(connector: Connector):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.test import Client
 
-from integration.webhooks.models import WebhookDelivery, WebhookSubscription
-from integration.webhooks.services import webhook_subscription_create
+from integration.webhooks.models import WebhookSubscription
+from tests.integration.factories import WebhookDeliveryFactory, WebhookSubscriptionFactory
 
 ADD = "/admin/integration/webhooksubscription/add/"
 
@@ -68,10 +68,7 @@ def test_the_console_refuses_a_short_secret_and_a_bad_url(admin_user):
 
 
 def test_the_enable_action_enables_a_disabled_subscription(admin_user):
-    subscription, _ = webhook_subscription_create(
-        actor=admin_user, name="CRM", url="https://crm.example/hooks", events=["customer.created"]
-    )
-    WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=False, disabled_reason="failures")
+    subscription = WebhookSubscriptionFactory(is_active=False, disabled_reason="failures")
 
     _signed_in(admin_user).post(
         "/admin/integration/webhooksubscription/",
@@ -83,10 +80,7 @@ def test_the_enable_action_enables_a_disabled_subscription(admin_user):
 
 
 def test_supervisors_cannot_manage_webhooks_but_see_the_outbox(supervisor, admin_user):
-    subscription, _ = webhook_subscription_create(
-        actor=admin_user, name="CRM", url="https://crm.example/hooks", events=["customer.created"]
-    )
-    WebhookDelivery.objects.create(subscription=subscription, event="customer.created")
+    WebhookDeliveryFactory()
     client = _signed_in(supervisor)
 
     assert client.get("/admin/integration/webhooksubscription/").status_code == 403
@@ -95,10 +89,8 @@ def test_supervisors_cannot_manage_webhooks_but_see_the_outbox(supervisor, admin
 
 
 def test_admins_see_the_delivery_log_and_the_outbox(admin_user):
-    subscription, _ = webhook_subscription_create(
-        actor=admin_user, name="CRM", url="https://crm.example/hooks", events=["customer.created"]
-    )
-    delivery = WebhookDelivery.objects.create(subscription=subscription, event="customer.created")
+    delivery = WebhookDeliveryFactory()
+    subscription = delivery.subscription
     client = _signed_in(admin_user)
 
     assert client.get("/admin/integration/webhookdelivery/").status_code == 200

@@ -12,6 +12,7 @@ from integration.webhooks.models import WebhookDelivery, WebhookRelayState, Webh
 from integration.webhooks.services import webhook_relay, webhook_subscription_create
 from records.journey.models import JourneyEvent
 from tests.accounts.factories import UserFactory
+from tests.integration.factories import WebhookDeliveryFactory
 from tests.integration.hooks_loopback import Answer, WebhookReceiver
 from tests.support import assert_error, eager_celery, make_customer, session_client, token_client
 
@@ -217,7 +218,7 @@ def test_a_delivery_of_another_subscription_is_not_found(admin_user):
     client = session_client(admin_user)
     first = _create(client, name="one").json()["id"]
     second = WebhookSubscription.objects.get(pk=_create(client, name="two").json()["id"])
-    delivery = WebhookDelivery.objects.create(subscription=second, event="customer.created")
+    delivery = WebhookDeliveryFactory(subscription=second)
 
     assert_error(client.post(f"{BASE}{first}/deliveries/{delivery.pk}/redeliver/"), 404, "not_found")
 
@@ -231,7 +232,7 @@ def test_a_disabled_subscription_is_enabled_by_api_and_redelivery_waits_for_it(a
     WebhookSubscription.objects.filter(pk=subscription.pk).update(
         is_active=False, failures_in_row=10, disabled_reason="10 deliveries in a row failed"
     )
-    delivery = WebhookDelivery.objects.create(subscription=subscription, event="customer.created", status="failed")
+    delivery = WebhookDeliveryFactory(subscription=subscription, status="failed")
 
     # When a redelivery is asked, then the subscription enabled
     refused = client.post(f"{BASE}{subscription.pk}/deliveries/{delivery.pk}/redeliver/")
