@@ -15,8 +15,8 @@ from engagement.context.services import context_alias
 from engagement.conversations.models import Conversation
 from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
 from engagement.selfservice import urls as selfservice_urls
-from engagement.selfservice.engine import AGENT_CHOICE_VOICE, GREETING, HANDOVER_SAY, MAIN_MENU_VOICE_FREE
 from engagement.selfservice.services import knowledge_article_save
+from engagement.selfservice.words import AGENT_CHOICE_VOICE, GREETING, HANDOVER_SAY, MAIN_MENU_VOICE_FREE
 from tests.engagement.selfservice_support import (
     assert_error,
     isolate_redis,

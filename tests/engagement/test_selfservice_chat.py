@@ -9,7 +9,14 @@ from engagement.context.services import context_read, context_write
 from engagement.conversations.models import Message
 from engagement.conversations.services import conversation_set_verification
 from engagement.selfservice import services
-from engagement.selfservice.engine import (
+from engagement.selfservice.models import Flow
+from engagement.selfservice.services import (
+    flow_save,
+    knowledge_article_save,
+    selfservice_on_customer_message,
+    selfservice_start,
+)
+from engagement.selfservice.words import (
     AGENT_CHOICE_TEXT,
     ANYTHING_ELSE_TEXT,
     DEFAULT_ASK_ERROR,
@@ -25,13 +32,6 @@ from engagement.selfservice.engine import (
     OFFER_AGENT_TEXT,
     RETRY_HANDOVER,
     START_AGAIN,
-)
-from engagement.selfservice.models import Flow
-from engagement.selfservice.services import (
-    flow_save,
-    knowledge_article_save,
-    selfservice_on_customer_message,
-    selfservice_start,
 )
 from integration.lookups import NOT_CONNECTED, LookupFailed
 from tests.engagement.selfservice_support import (

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from engagement.conversations.services import conversation_set_verification
 from engagement.selfservice.demo import DEMO_ARTICLES, DEMO_FLOWS
-from engagement.selfservice.engine import LOOKUP_SORRY, OFFER_AGENT_TEXT
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
+from engagement.selfservice.words import LOOKUP_SORRY, OFFER_AGENT_TEXT
 from records.cases.services import case_create
 from tests.engagement.selfservice_support import call, chat, context_of, isolate_redis, make_customer, presses, says
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engagement.conversations.models import Message
-from engagement.selfservice.engine import (
+from engagement.selfservice.services import knowledge_article_save
+from engagement.selfservice.words import (
     AGENT_CHOICE_VOICE,
     ANYTHING_ELSE_VOICE,
     GREETING,
@@ -17,7 +18,6 @@ from engagement.selfservice.engine import (
     OFFER_AGENT_VOICE,
     RETRY_HANDOVER,
 )
-from engagement.selfservice.services import knowledge_article_save
 from integration.lookups import NOT_CONNECTED, LookupFailed
 from tests.engagement.selfservice_support import (
     call,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cea.common.errors import ValidationFailed
-from engagement.selfservice.engine import DEFAULT_ASK_ERROR
 from engagement.selfservice.models import Flow, FlowStep
 from engagement.selfservice.services import flow_save
+from engagement.selfservice.words import DEFAULT_ASK_ERROR
 from tests.engagement.selfservice_support import chat, flow_post, isolate_redis, says
 from tests.support import finished_within
 
@@ -102,7 +102,8 @@ def test_a_plain_pattern_is_still_saved_and_matched():
 
 ENGINE_AT_THE_ASK = """
 from engagement.selfservice.definition import FlowDef, StepDef
-from engagement.selfservice.engine import Engine, Mode, SessionState
+from engagement.selfservice.engine import Engine
+from engagement.selfservice.session import Mode, SessionState
 from tests.engagement.test_selfservice_patterns import BACKTRACKING, HOSTILE_ANSWER
 options = {"variable": "reference", "pattern": BACKTRACKING}
 steps = {"ask": StepDef(key="ask", kind="ask", prompt="Your reference?", options=options)}
