@@ -8,10 +8,10 @@ from cea.common.errors import ValidationFailed
 from engagement.selfservice.models import Flow, FlowStep
 from engagement.selfservice.services import flow_save
 from engagement.selfservice.words import DEFAULT_ASK_ERROR
-from tests.engagement.selfservice_support import chat, flow_post, isolate_redis, says
+from tests.engagement.selfservice_support import chat, flow_post, says
 from tests.support import finished_within
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 # Each ``a`` can be matched two ways, so a backtracking engine tries exponentially many ways to
 # match 40 of them before it finds that the ``!`` fails the whole answer: with Python's ``re``
@@ -43,11 +43,6 @@ def ask_steps(pattern: str) -> list[dict]:
 def numbered(steps: list[dict]) -> list[dict]:
     """``steps`` with the positions the console's form asks for."""
     return [{**step, "position": (index + 1) * 10} for index, step in enumerate(steps)]
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
 
 
 @pytest.fixture
