@@ -8,10 +8,11 @@ from django.db.models import Count, JSONField, TextField
 
 from cea.common.admin import ADMINS, ParentRoleInline, RoleModelAdmin
 from cea.common.errors import ApplicationError
-from engagement.selfservice.definition import StepDef, flow_fields_problems, flow_steps_problems
+from engagement.selfservice.definition import StepDef, flow_fields_problems
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 from engagement.selfservice.selectors import knowledge_search
 from engagement.selfservice.services import knowledge_article_check, knowledge_article_save
+from engagement.selfservice.steps import flow_steps_problems
 
 
 class FlowForm(forms.ModelForm):

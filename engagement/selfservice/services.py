@@ -45,10 +45,12 @@ from engagement.conversations.services import (
     conversation_start,
     message_add,
 )
-from engagement.selfservice.definition import StepDef, flow_fields_problems, flow_steps_problems
-from engagement.selfservice.engine import Action, Engine, Knowledge, Mode, SessionState, Turn
+from engagement.selfservice.definition import StepDef, flow_fields_problems
+from engagement.selfservice.engine import Engine
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 from engagement.selfservice.selectors import flow_definitions_active, knowledge_best_answer
+from engagement.selfservice.session import Action, Knowledge, Mode, SessionState, Turn
+from engagement.selfservice.steps import flow_steps_problems
 from integration.lookups import run_lookup
 from records.audit.context import audited
 

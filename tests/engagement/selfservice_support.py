@@ -16,7 +16,6 @@ from engagement.selfservice.services import (
 )
 from integration import lookups
 from tests.support import assert_error, make_customer, session_client, token_client
-from tests.support import isolated_redis as isolate_redis
 
 
 def register_lookup(monkeypatch, name: str, function, **options) -> None:
@@ -142,6 +141,16 @@ def make_flows() -> dict:
     return {"order": order, "delivery": delivery, "balance": balance, "hours": hours}
 
 
+def make_flows_with_failing_orders(monkeypatch, reason: str, *, permanent: bool = False) -> dict:
+    """``make_flows``' flows, with the order back-end (``test_order``) failing every look-up with ``reason``."""
+
+    def failing(customer, inputs: dict) -> dict:
+        raise lookups.LookupFailed(reason, permanent=permanent)
+
+    register_lookup(monkeypatch, "test_order", failing)
+    return make_flows()
+
+
 # Shared helpers (tests/support.py), re-exported for the tests that import them from here.
 __all__ = [
     "assert_error",
@@ -149,9 +158,9 @@ __all__ = [
     "chat",
     "context_of",
     "flow_post",
-    "isolate_redis",
     "make_customer",
     "make_flows",
+    "make_flows_with_failing_orders",
     "order_lookup",
     "presses",
     "register_lookup",

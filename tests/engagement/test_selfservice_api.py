@@ -15,20 +15,16 @@ from engagement.context.services import context_alias
 from engagement.conversations.models import Conversation
 from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
 from engagement.selfservice import urls as selfservice_urls
-from engagement.selfservice.engine import AGENT_CHOICE_VOICE, GREETING, HANDOVER_SAY, MAIN_MENU_VOICE_FREE
 from engagement.selfservice.services import knowledge_article_save
+from engagement.selfservice.words import AGENT_CHOICE_VOICE, GREETING, HANDOVER_SAY, MAIN_MENU_VOICE_FREE
 from tests.engagement.selfservice_support import (
     assert_error,
-    isolate_redis,
     make_customer,
-    make_flows,
-    order_lookup,
-    register_lookup,
     session_client,
     token_client,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 # A URL configuration of self-service's routes alone, for a schema of just them.
 urlpatterns = [path("api/v1/engagement/", include((selfservice_urls.urlpatterns, "engagement-api")))]
@@ -37,17 +33,6 @@ MAIN_MENU = (
     "For Order status, press 1. For Delivery, press 2. For Balance, press 3. For Opening hours, press 4. "
     f"{AGENT_CHOICE_VOICE} {MAIN_MENU_VOICE_FREE}"
 )
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
-
-
-@pytest.fixture
-def flows(monkeypatch):
-    register_lookup(monkeypatch, "test_order", order_lookup, database=True)
-    return make_flows()
 
 
 @pytest.fixture

@@ -9,7 +9,14 @@ from engagement.context.services import context_read, context_write
 from engagement.conversations.models import Message
 from engagement.conversations.services import conversation_set_verification
 from engagement.selfservice import services
-from engagement.selfservice.engine import (
+from engagement.selfservice.models import Flow
+from engagement.selfservice.services import (
+    flow_save,
+    knowledge_article_save,
+    selfservice_on_customer_message,
+    selfservice_start,
+)
+from engagement.selfservice.words import (
     AGENT_CHOICE_TEXT,
     ANYTHING_ELSE_TEXT,
     DEFAULT_ASK_ERROR,
@@ -26,44 +33,23 @@ from engagement.selfservice.engine import (
     RETRY_HANDOVER,
     START_AGAIN,
 )
-from engagement.selfservice.models import Flow
-from engagement.selfservice.services import (
-    flow_save,
-    knowledge_article_save,
-    selfservice_on_customer_message,
-    selfservice_start,
-)
-from integration.lookups import NOT_CONNECTED, LookupFailed
+from integration.lookups import NOT_CONNECTED
 from tests.engagement.selfservice_support import (
     chat,
     context_of,
-    isolate_redis,
     make_customer,
-    make_flows,
-    order_lookup,
-    register_lookup,
+    make_flows_with_failing_orders,
     reloaded,
     says,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 MAIN_MENU = (
     f"{MAIN_MENU_TEXT}\n1. Order status\n2. Delivery\n3. Balance\n4. Opening hours\n"
     f"{AGENT_CHOICE_TEXT}\n{MAIN_MENU_TEXT_FREE}"
 )
 DELIVERY_MENU = f"What do you need?\n1. Track a parcel\n2. Change delivery day\n{MENU_HINT_TEXT}"
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
-
-
-@pytest.fixture
-def flows(monkeypatch):
-    register_lookup(monkeypatch, "test_order", order_lookup, database=True)
-    return make_flows()
 
 
 def test_a_greeting_gets_the_main_menu_listing_flows_by_menu_key(flows):
@@ -222,11 +208,7 @@ def test_a_failed_look_up_apologises_and_offers_an_agent_who_gets_the_context(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     # Given: the back-end is not connected
-    def not_connected(customer, inputs):
-        raise LookupFailed(NOT_CONNECTED, permanent=True)
-
-    register_lookup(monkeypatch, "test_order", not_connected)
-    make_flows()
+    make_flows_with_failing_orders(monkeypatch, NOT_CONNECTED, permanent=True)
     conversation = chat()
     says(conversation, "1")
     # When
@@ -251,12 +233,8 @@ def test_a_failed_look_up_apologises_and_offers_an_agent_who_gets_the_context(
 
 
 def test_declining_the_offered_agent_goes_back_to_the_main_menu(monkeypatch):
-    # Given
-    def down(customer, inputs):
-        raise LookupFailed("timed out after 5 s")
-
-    register_lookup(monkeypatch, "test_order", down)
-    make_flows()
+    # Given: the back-end is down
+    make_flows_with_failing_orders(monkeypatch, "timed out after 5 s")
     conversation = chat()
     says(conversation, "1")
     says(conversation, "654321")

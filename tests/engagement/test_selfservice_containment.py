@@ -14,27 +14,12 @@ from engagement.selfservice.selectors import containment_rate
 from tests.engagement.selfservice_support import (
     call,
     chat,
-    isolate_redis,
-    make_flows,
-    order_lookup,
     presses,
-    register_lookup,
     reloaded,
     says,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
-
-
-@pytest.fixture
-def flows(monkeypatch):
-    register_lookup(monkeypatch, "test_order", order_lookup, database=True)
-    return make_flows()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 
 def test_solved_in_self_service_is_contained_and_escalated_is_not(flows, django_capture_on_commit_callbacks):

@@ -9,17 +9,12 @@ from django.core.management import call_command
 
 from engagement.conversations.services import conversation_set_verification
 from engagement.selfservice.demo import DEMO_ARTICLES, DEMO_FLOWS
-from engagement.selfservice.engine import LOOKUP_SORRY, OFFER_AGENT_TEXT
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
+from engagement.selfservice.words import LOOKUP_SORRY, OFFER_AGENT_TEXT
 from records.cases.services import case_create
-from tests.engagement.selfservice_support import call, chat, context_of, isolate_redis, make_customer, presses, says
+from tests.engagement.selfservice_support import call, chat, context_of, make_customer, presses, says
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 
 def load() -> str:

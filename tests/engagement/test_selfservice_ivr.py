@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engagement.conversations.models import Message
-from engagement.selfservice.engine import (
+from engagement.selfservice.services import knowledge_article_save
+from engagement.selfservice.words import (
     AGENT_CHOICE_VOICE,
     ANYTHING_ELSE_VOICE,
     GREETING,
@@ -17,37 +18,22 @@ from engagement.selfservice.engine import (
     OFFER_AGENT_VOICE,
     RETRY_HANDOVER,
 )
-from engagement.selfservice.services import knowledge_article_save
-from integration.lookups import NOT_CONNECTED, LookupFailed
+from integration.lookups import NOT_CONNECTED
 from tests.engagement.selfservice_support import (
     call,
     context_of,
-    isolate_redis,
-    make_flows,
-    order_lookup,
+    make_flows_with_failing_orders,
     presses,
-    register_lookup,
     reloaded,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 MAIN_MENU = (
     "For Order status, press 1. For Delivery, press 2. For Balance, press 3. For Opening hours, press 4. "
     f"{AGENT_CHOICE_VOICE} {MAIN_MENU_VOICE_FREE}"
 )
 DELIVERY_MENU = f"What do you need? For Track a parcel, press 1. For Change delivery day, press 2. {AGENT_CHOICE_VOICE}"
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
-
-
-@pytest.fixture
-def flows(monkeypatch):
-    register_lookup(monkeypatch, "test_order", order_lookup, database=True)
-    return make_flows()
 
 
 def test_the_call_connecting_gets_the_spoken_main_menu(flows):
@@ -162,12 +148,8 @@ def test_zero_transfers_to_an_agent_with_the_flow_queue(flows):
 
 
 def test_a_failed_look_up_on_the_ivr_offers_an_agent_by_key(monkeypatch):
-    # Given
-    def not_connected(customer, inputs):
-        raise LookupFailed(NOT_CONNECTED, permanent=True)
-
-    register_lookup(monkeypatch, "test_order", not_connected)
-    make_flows()
+    # Given: the back-end is not connected
+    make_flows_with_failing_orders(monkeypatch, NOT_CONNECTED, permanent=True)
     conversation = call()
     presses(conversation, "1")
     # When

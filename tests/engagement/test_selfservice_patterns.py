@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from cea.common.errors import ValidationFailed
-from engagement.selfservice.engine import DEFAULT_ASK_ERROR
 from engagement.selfservice.models import Flow, FlowStep
 from engagement.selfservice.services import flow_save
-from tests.engagement.selfservice_support import chat, flow_post, isolate_redis, says
+from engagement.selfservice.words import DEFAULT_ASK_ERROR
+from tests.engagement.selfservice_support import chat, flow_post, says
 from tests.support import finished_within
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("selfservice_env")]
 
 # Each ``a`` can be matched two ways, so a backtracking engine tries exponentially many ways to
 # match 40 of them before it finds that the ``!`` fails the whole answer: with Python's ``re``
@@ -43,11 +43,6 @@ def ask_steps(pattern: str) -> list[dict]:
 def numbered(steps: list[dict]) -> list[dict]:
     """``steps`` with the positions the console's form asks for."""
     return [{**step, "position": (index + 1) * 10} for index, step in enumerate(steps)]
-
-
-@pytest.fixture(autouse=True)
-def _own_redis_keys(settings):
-    yield from isolate_redis(settings)
 
 
 @pytest.fixture
@@ -102,7 +97,8 @@ def test_a_plain_pattern_is_still_saved_and_matched():
 
 ENGINE_AT_THE_ASK = """
 from engagement.selfservice.definition import FlowDef, StepDef
-from engagement.selfservice.engine import Engine, Mode, SessionState
+from engagement.selfservice.engine import Engine
+from engagement.selfservice.session import Mode, SessionState
 from tests.engagement.test_selfservice_patterns import BACKTRACKING, HOSTILE_ANSWER
 options = {"variable": "reference", "pattern": BACKTRACKING}
 steps = {"ask": StepDef(key="ask", kind="ask", prompt="Your reference?", options=options)}

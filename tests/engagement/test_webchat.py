@@ -13,7 +13,7 @@ from cea.common.channels import Direction
 from engagement.context.services import context_read, context_resolve
 from engagement.conversations.models import AuthorKind, Conversation, Message
 from engagement.conversations.services import conversation_end, conversation_escalate, message_add
-from engagement.selfservice.engine import HANDOVER_SAY
+from engagement.selfservice.words import HANDOVER_SAY
 from engagement.webchat.consumers import WebchatConsumer
 from engagement.webchat.models import SiteKey
 from engagement.webchat.services import visitor_from_token, visitor_token_issue
