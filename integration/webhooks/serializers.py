@@ -5,6 +5,7 @@ A secret is write-only: shown once, in the answer that made it.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from rest_framework import serializers
@@ -53,10 +54,10 @@ class WebhookEventsField(serializers.ListField):
         "unknown": "Unknown events: {events}.",
     }
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False, **kwargs)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> list[str]:
         if isinstance(data, list):
             named = dict.fromkeys(event for event in data if isinstance(event, str))
             unknown = [event for event in named if event not in WebhookEvent.values]
@@ -82,7 +83,9 @@ class WebhookSubscriptionInputSerializer(serializers.Serializer):
         required=False,
         write_only=True,
         error_messages={"min_length": f"A secret has at least {SECRET_MIN_LENGTH} characters."},
-        help_text="At least 16 characters; leave out on creation to have one generated (returned once).",
+        help_text=(
+            f"At least {SECRET_MIN_LENGTH} characters; leave out on creation to have one generated (returned once)."
+        ),
     )
 
     def validate_url(self, url: str) -> str:
