@@ -307,10 +307,8 @@ def order_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
     not answer (retryable).
     """
     found = _holdings_now(customer, ORDER_KINDS)
-    orders = [(label, holding) for label, holding in found.holdings if holding.get("kind") == "order"]
     number = str(inputs.get("order_number") or "").strip()
-    if number:
-        orders = [(label, h) for label, h in orders if str(h.get("external_id", "")).upper() == number.upper()]
+    orders = _orders_numbered(found, number)
     if not orders:
         if found.unavailable:
             raise _unavailable(found, "order status")
@@ -318,17 +316,7 @@ def order_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
     label, order = max(orders, key=lambda item: str(item[1].get("as_of") or ""))
     order_number = str(order.get("external_id", ""))
     status = str(order.get("status") or "being processed").lower()
-    shipment = next(
-        (
-            h
-            for _, h in found.holdings
-            if h.get("kind") == "shipment"
-            and order_number
-            and order_number in {str((h.get("data") or {}).get("order", "")), str(h.get("order", ""))}
-        ),
-        None,
-    )
-    tracking = str(((shipment or {}).get("data") or {}).get("tracking", "") or (shipment or {}).get("name", ""))
+    tracking = _tracking(_shipment_of(found, order_number))
     summary = f"Order {order_number} is {status}." + (f" Tracking: {tracking}." if tracking else "")
     return {
         "order_number": order_number,
@@ -338,6 +326,35 @@ def order_status(customer: Customer | None, inputs: Mapping[str, Any]) -> dict:
         "system": label,
         "summary": summary,
     }
+
+
+def _orders_numbered(found: _Found, number: str) -> list[tuple[str, dict]]:
+    """The orders found, only the one numbered ``number`` (any case) when a number is given."""
+    orders = [(label, holding) for label, holding in found.holdings if holding.get("kind") == "order"]
+    if not number:
+        return orders
+    return [
+        (label, holding) for label, holding in orders if str(holding.get("external_id", "")).upper() == number.upper()
+    ]
+
+
+def _shipment_of(found: _Found, order_number: str) -> dict | None:
+    """The shipment found for the order (its ``order``, in ``data`` or at the top), if any."""
+    if not order_number:
+        return None
+    for _, holding in found.holdings:
+        if holding.get("kind") != "shipment":
+            continue
+        if order_number in {str((holding.get("data") or {}).get("order", "")), str(holding.get("order", ""))}:
+            return holding
+    return None
+
+
+def _tracking(shipment: dict | None) -> str:
+    """The shipment's tracking number (``data["tracking"]``), else its name; "" without a shipment."""
+    if shipment is None:
+        return ""
+    return str((shipment.get("data") or {}).get("tracking", "") or shipment.get("name", ""))
 
 
 @register(

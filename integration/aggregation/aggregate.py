@@ -233,6 +233,23 @@ def customer_aggregate(customer: Customer, *, deadline: float | None = None) -> 
     overall = started + max(limit, 0.0)
 
     connectors = list(Connector.objects.filter(is_active=True).order_by("name"))
+    links = _links(customer, connectors)
+    parts: dict[tuple[str, str], AggregatePart] = {}
+    calls: list[_Call] = []
+    for connector in connectors:
+        answered, asked = _ask(connector, links.get(customer_system_of(connector), []), overall, limit)
+        parts.update(answered)
+        calls += asked
+    parts.update(_collect(calls))
+
+    ordered = [parts[key] for key in sorted(parts)]
+    return CustomerAggregate(
+        customer_id=customer.pk, parts=ordered, elapsed_ms=round((time.monotonic() - started) * 1000, 3)
+    )
+
+
+def _links(customer: Customer, connectors: list[Connector]) -> dict[str, list[str]]:
+    """The customer's external ids in each of the connectors' systems."""
     links: dict[str, list[str]] = {}
     for system, external_id in (
         source_records_of_customer(customer=customer)
@@ -240,62 +257,77 @@ def customer_aggregate(customer: Customer, *, deadline: float | None = None) -> 
         .values_list("system", "external_id")
     ):
         links.setdefault(system, []).append(external_id)
+    return links
 
+
+def _ask(
+    connector: Connector, external_ids: list[str], overall: float, limit: float
+) -> tuple[dict[tuple[str, str], AggregatePart], list[_Call]]:
+    """The parts known without a call (not linked, unsupported, cached, circuit open), and the calls sent."""
+    if not external_ids:
+        message = f"{connector.system} has no record of this customer."
+        return {(connector.name, ""): _part(connector, "", NOT_LINKED, message=message)}, []
+    try:
+        backend = _backend(connector)
+    except ConnectorError as error:
+        message = safe_message(error.message, None)
+        return {
+            (connector.name, external_id): _part(connector, external_id, ERROR, message=message, permanent=True)
+            for external_id in external_ids
+        }, []
     parts: dict[tuple[str, str], AggregatePart] = {}
     calls: list[_Call] = []
-    for connector in connectors:
-        external_ids = links.get(customer_system_of(connector), [])
-        if not external_ids:
-            parts[connector.name, ""] = _part(
-                connector, "", NOT_LINKED, message=f"{connector.system} has no record of this customer."
-            )
-            continue
-        try:
-            backend = _backend(connector)
-        except ConnectorError as error:
-            for external_id in external_ids:
-                parts[connector.name, external_id] = _part(
-                    connector, external_id, ERROR, message=safe_message(error.message, None), permanent=True
-                )
-            continue
-        for external_id in external_ids:
-            key = (connector.name, external_id)
-            if not _answers_live(backend):
-                parts[key] = _part(
-                    connector, external_id, UNSUPPORTED, message="This system answers no live look-ups.", permanent=True
-                )
-                continue
-            hit = _cached(connector, external_id)
-            if hit is not None:
-                data, age = hit
-                parts[key] = _part(connector, external_id, OK, data=data, cached=True, age_seconds=round(age, 3))
-                continue
-            decision = _allow(connector)
-            if not decision.call:
-                parts[key] = _part(
-                    connector,
-                    external_id,
-                    CIRCUIT_OPEN,
-                    message=f"{connector.label or connector.name} keeps failing; it is asked again in "
-                    f"{max(decision.retry_in, 0.1):.0f} s.",
-                )
-                continue
-            now = time.monotonic()
-            own = now + connector.timeout_seconds
-            own_backend = _backend(connector)
-            calls.append(
-                _Call(
-                    connector=connector,
-                    backend=own_backend,
-                    external_id=external_id,
-                    future=_executor().submit(_fetch, own_backend, external_id),
-                    started=now,
-                    cutoff=min(own, overall),
-                    deadline_bound=overall < own,
-                    deadline_seconds=limit,
-                )
-            )
+    for external_id in external_ids:
+        part = _known_without_asking(connector, backend, external_id)
+        if part is not None:
+            parts[connector.name, external_id] = part
+        else:
+            calls.append(_call(connector, external_id, overall, limit))
+    return parts, calls
 
+
+def _known_without_asking(connector: Connector, backend: BaseConnector, external_id: str) -> AggregatePart | None:
+    """The part when no call is made: the kind answers no live look-ups, the cache has it, or the circuit is open."""
+    if not _answers_live(backend):
+        return _part(
+            connector, external_id, UNSUPPORTED, message="This system answers no live look-ups.", permanent=True
+        )
+    hit = _cached(connector, external_id)
+    if hit is not None:
+        data, age = hit
+        return _part(connector, external_id, OK, data=data, cached=True, age_seconds=round(age, 3))
+    decision = _allow(connector)
+    if not decision.call:
+        return _part(
+            connector,
+            external_id,
+            CIRCUIT_OPEN,
+            message=f"{connector.label or connector.name} keeps failing; it is asked again in "
+            f"{max(decision.retry_in, 0.1):.0f} s.",
+        )
+    return None
+
+
+def _call(connector: Connector, external_id: str, overall: float, limit: float) -> _Call:
+    """The call sent to the pool with a back-end object of its own; it ends at its timeout or the deadline."""
+    now = time.monotonic()
+    own = now + connector.timeout_seconds
+    backend = _backend(connector)
+    return _Call(
+        connector=connector,
+        backend=backend,
+        external_id=external_id,
+        future=_executor().submit(_fetch, backend, external_id),
+        started=now,
+        cutoff=min(own, overall),
+        deadline_bound=overall < own,
+        deadline_seconds=limit,
+    )
+
+
+def _collect(calls: list[_Call]) -> dict[tuple[str, str], AggregatePart]:
+    """Each call's part as it finishes, or a timeout at its cutoff."""
+    parts: dict[tuple[str, str], AggregatePart] = {}
     pending = {call.future: call for call in calls}
     while pending:
         now = time.monotonic()
@@ -310,11 +342,7 @@ def customer_aggregate(customer: Customer, *, deadline: float | None = None) -> 
         for future in done:
             call = pending.pop(future)
             parts[call.connector.name, call.external_id] = _finished(call)
-
-    ordered = [parts[key] for key in sorted(parts)]
-    return CustomerAggregate(
-        customer_id=customer.pk, parts=ordered, elapsed_ms=round((time.monotonic() - started) * 1000, 3)
-    )
+    return parts
 
 
 def _allow(connector: Connector) -> Decision:

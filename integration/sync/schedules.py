@@ -12,12 +12,15 @@ import json
 
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from rest_framework import serializers
 
 from cea.common.errors import ValidationFailed
 from integration.connectors.models import Connector
 from integration.sync.models import RunTrigger
+from integration.validation import WholeNumberField
 
 TASK = "integration.sync.run"
+_SCHEDULE_SECONDS = WholeNumberField(min_value=0)
 
 
 def schedule_name(connector: Connector) -> str:
@@ -26,13 +29,13 @@ def schedule_name(connector: Connector) -> str:
 
 def schedule_seconds_of(connector: Connector) -> int:
     """The connector's interval in seconds (0: none); raises ``ValidationFailed`` for a bad value."""
-    value = (connector.settings or {}).get("schedule_seconds") or 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    try:
+        return _SCHEDULE_SECONDS.run_validation((connector.settings or {}).get("schedule_seconds") or 0)
+    except serializers.ValidationError:
         raise ValidationFailed(
             "schedule_seconds is a whole number of seconds (0 for on demand only).",
             fields={"settings": "schedule_seconds must be a whole number of seconds."},
-        )
-    return value
+        ) from None
 
 
 @transaction.atomic

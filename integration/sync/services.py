@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,7 +67,8 @@ from records.holdings.services import (
 
 logger = logging.getLogger(__name__)
 
-# Retries of a run that failed for a reason worth retrying: 5 s, 10 s, 20 s … up to 10 minutes.
+# Retries of a run that failed for a reason worth retrying (``integration.retry.backoff_seconds``):
+# 5 s, 10 s, 20 s … up to 10 minutes, a Retry-After included.
 RETRY_BASE_SECONDS = 5.0
 RETRY_MAX_SECONDS = 600.0
 RETRY_MAX_ATTEMPTS = 6
@@ -84,18 +84,6 @@ class SyncBusy(Conflict):
     """Another run of the connector is in progress."""
 
     code = "sync_busy"
-
-
-def retry_delay(attempt: int, *, retry_after: float | None = None) -> float:
-    """Seconds before retry ``attempt`` (0 for the first): exponential, capped, with jitter.
-
-    "Equal jitter": half the exponential delay, plus a random part up to the other half, so
-    workers that failed together do not come back together; never sooner than ``retry_after``
-    when the system said when to come back.
-    """
-    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2**attempt)
-    delay = delay / 2 + random.uniform(0, delay / 2)  # jitter, not security
-    return max(delay, retry_after or 0.0)
 
 
 # --- The run lock -------------------------------------------------------------------------------
@@ -574,7 +562,6 @@ __all__ = [
     "SyncBusy",
     "connector_sync",
     "page_load",
-    "retry_delay",
     "sync_failures_replay",
     "sync_failures_retry_waiting",
     "sync_request",

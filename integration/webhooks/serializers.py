@@ -1,12 +1,20 @@
-"""Serializers of the webhooks API. A secret is write-only: shown once, in the answer that made it."""
+"""Serializers of the webhooks API, and the rules of a subscription's fields (the services check with them).
+
+A secret is write-only: shown once, in the answer that made it.
+"""
 
 from __future__ import annotations
 
-from django.core.validators import URLValidator
+from typing import Any
+from urllib.parse import urlsplit
+
 from rest_framework import serializers
 
 from cea.common.serializers import CharField, ModelSerializer, URLField
 from integration.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+SECRET_MIN_LENGTH = 16
+URL_REFUSED = "Give an http:// or https:// URL."
 
 
 class WebhookSubscriptionSerializer(ModelSerializer):
@@ -37,17 +45,54 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
         read_only_fields = fields
 
 
+class WebhookEventsField(serializers.ListField):
+    """The events a subscription receives: at least one, each a known event, each once (repeats dropped)."""
+
+    default_error_messages = {
+        "empty": "Choose at least one event.",
+        "null": "Choose at least one event.",
+        "unknown": "Unknown events: {events}.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, list):
+            named = dict.fromkeys(event for event in data if isinstance(event, str))
+            unknown = [event for event in named if event not in WebhookEvent.values]
+            if unknown:
+                self.fail("unknown", events=", ".join(unknown))
+        return list(dict.fromkeys(super().to_internal_value(data)))
+
+
+# The API's input, and the rules ``webhook_subscription_check`` applies (partial on a change) for
+# the API and the console alike; whether the URL's host is public is the service's to check (it
+# resolves the name).
 class WebhookSubscriptionInputSerializer(serializers.Serializer):
-    name = CharField(max_length=100)
-    url = URLField(max_length=500, validators=[URLValidator(schemes=["http", "https"])])
-    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False)
+    """A subscription: its name, the public http(s) URL events are sent to, the events, and a signing secret."""
+
+    name = CharField(
+        max_length=100, error_messages={"blank": "This field is required.", "null": "This field is required."}
+    )
+    url = URLField(max_length=500, error_messages={"invalid": URL_REFUSED, "null": URL_REFUSED})
+    events = WebhookEventsField()
     secret = CharField(
-        min_length=16,
+        min_length=SECRET_MIN_LENGTH,
         max_length=200,
         required=False,
         write_only=True,
-        help_text="At least 16 characters; leave out on creation to have one generated (returned once).",
+        error_messages={"min_length": f"A secret has at least {SECRET_MIN_LENGTH} characters."},
+        help_text=(
+            f"At least {SECRET_MIN_LENGTH} characters; leave out on creation to have one generated (returned once)."
+        ),
     )
+
+    def validate_url(self, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise serializers.ValidationError(URL_REFUSED)
+        return url
 
 
 class WebhookDeliverySerializer(ModelSerializer):

@@ -40,7 +40,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -52,6 +51,7 @@ from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of
 from cea.common.tasks import send_on_commit
 from integration.retry import backoff_seconds
+from integration.validation import messages_of
 from integration.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -59,6 +59,7 @@ from integration.webhooks.models import (
     WebhookRelayState,
     WebhookSubscription,
 )
+from integration.webhooks.serializers import WebhookSubscriptionInputSerializer
 from integration.webhooks.targets import WebhookTargetRefused, WebhookTransport, webhook_target_problem
 from records.journey.selectors import journey_events_after, journey_last_id
 
@@ -69,7 +70,6 @@ EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c1e-6a55-4d8e-9f0b-3c2a7e5b9d41")
 RESPONSE_BODY_LIMIT = 2000
 ERROR_LIMIT = 1000
 MAX_GAPS = 10_000
-SECRET_MIN_LENGTH = 16
 USER_AGENT = "CEA-Webhooks/1.0"
 
 # Journey event kinds (records) → the webhook event they are published as.
@@ -123,37 +123,23 @@ def webhook_manage_check(*, actor) -> None:
 
 
 def webhook_subscription_check(*, fields: dict) -> dict:
-    """Cleaned subscription fields (``name``, ``url``, ``events``, ``secret``, each optional here)."""
-    errors: dict[str, str] = {}
-    cleaned = dict(fields)
-    if "name" in fields:
-        cleaned["name"] = (fields["name"] or "").strip()
-        if not cleaned["name"]:
-            errors["name"] = "This field is required."
-    if "url" in fields:
-        url = (fields["url"] or "").strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            errors["url"] = "Give an http:// or https:// URL."
-        elif not settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS and (problem := webhook_target_problem(url)):
-            errors["url"] = problem
-        cleaned["url"] = url
-    if "events" in fields:
-        events = list(dict.fromkeys(fields["events"] or []))
-        unknown = [event for event in events if event not in WebhookEvent.values]
-        if not events:
-            errors["events"] = "Choose at least one event."
-        elif unknown:
-            errors["events"] = f"Unknown events: {', '.join(unknown)}."
-        cleaned["events"] = events
-    if fields.get("secret") is not None:
-        secret = fields["secret"].strip()
-        if len(secret) < SECRET_MIN_LENGTH:
-            errors["secret"] = f"A secret has at least {SECRET_MIN_LENGTH} characters."
-        cleaned["secret"] = secret
+    """Cleaned subscription fields (``name``, ``url``, ``events``, ``secret``, each optional here).
+
+    The rules are ``WebhookSubscriptionInputSerializer``'s (the API's too), then the URL's host
+    must be a public address (``targets``). A ``secret`` of ``None`` is left out (keep or
+    generate one). Raises ``ValidationFailed`` naming each refused field.
+    """
+    given = {name: value for name, value in fields.items() if not (name == "secret" and value is None)}
+    serializer = WebhookSubscriptionInputSerializer(data=given, partial=True)
+    serializer.is_valid()
+    errors = {name: messages_of(problems) for name, problems in serializer.errors.items()}
+    # Only a well-formed URL is resolved, and only where private targets are refused.
+    resolve = "url" in given and "url" not in errors and not settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS
+    if resolve and (problem := webhook_target_problem(given["url"].strip())):
+        errors["url"] = [problem]
     if errors:
         raise ValidationFailed("The subscription has invalid fields.", fields=errors)
-    return cleaned
+    return dict(serializer.validated_data)
 
 
 @transaction.atomic

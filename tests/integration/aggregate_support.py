@@ -140,3 +140,7 @@ def link(customer, system: str, external_id: str) -> SourceRecord:
 
 def holding(kind: str, external_id: str, **fields) -> dict[str, Any]:
     return {"kind": kind, "external_id": external_id, **fields}
+
+
+# Customer B-1's current account at billing (the ``billing`` fixture of ``conftest.py``).
+BALANCE = holding("balance", "ACC-1", name="Current account", amount="42.10", currency="GBP")

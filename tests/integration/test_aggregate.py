@@ -8,18 +8,16 @@ import threading
 import time
 
 import pytest
-import redis
 
 from integration.aggregation import breaker
 from integration.aggregation.aggregate import cache_key, customer_aggregate
 from integration.connectors.base import BaseConnector, register_kind
 from integration.connectors.models import Connector
-from tests.integration.aggregate_support import Backend, connector_to, holding, link
+from tests.integration.aggregate_support import BALANCE, connector_to, holding, link
 from tests.support import isolated_redis, make_customer
 
 pytestmark = pytest.mark.django_db
 
-BALANCE = holding("balance", "ACC-1", name="Current account", amount="42.10", currency="GBP")
 ORDER = holding("order", "123456", name="Router", status="Shipped")
 
 
@@ -35,26 +33,6 @@ def _redis(settings):
     settings.CEA_BREAKER_FAILURES = 2
     settings.CEA_BREAKER_COOLDOWN_SECONDS = 30
     yield from isolated_redis(settings)
-
-
-@pytest.fixture
-def backends():
-    made: dict[str, Backend] = {}
-
-    def make(name: str) -> Backend:
-        made[name] = Backend(name)
-        return made[name]
-
-    yield make
-    for backend in made.values():
-        backend.stop()
-
-
-@pytest.fixture
-def raw_redis(settings):
-    client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    yield client
-    client.close()
 
 
 def statuses(aggregate) -> dict[str, str]:
@@ -190,11 +168,9 @@ def test_a_connector_without_live_look_ups_or_of_an_unknown_kind_says_so(backend
     assert aggregate.complete is False  # a misconfigured connector is a missing part
 
 
-def test_answers_are_cached_for_the_connectors_time_and_then_fetched_again(backends, raw_redis):
+def test_answers_are_cached_for_the_connectors_time_and_then_fetched_again(billing, raw_redis):
     # Given
     customer = make_customer()
-    billing = backends("billing")
-    billing.records["B-1"] = {"holdings": [BALANCE]}
     connector = connector_to(billing, cache_seconds=60)
     link(customer, "billing", "B-1")
     # When: asked twice
@@ -222,10 +198,8 @@ def test_answers_are_cached_for_the_connectors_time_and_then_fetched_again(backe
     assert (third.cached, third.holdings, billing.calls) == (False, [], 2)
 
 
-def test_with_cache_seconds_zero_every_ask_reaches_the_system(backends, raw_redis):
+def test_with_cache_seconds_zero_every_ask_reaches_the_system(billing, raw_redis):
     customer = make_customer()
-    billing = backends("billing")
-    billing.records["B-1"] = {"holdings": [BALANCE]}
     connector = connector_to(billing, cache_seconds=0)
     link(customer, "billing", "B-1")
     answers = [customer_aggregate(customer).part("billing").cached for _ in range(3)]
@@ -233,9 +207,8 @@ def test_with_cache_seconds_zero_every_ask_reaches_the_system(backends, raw_redi
     assert raw_redis.exists(cache_key(connector.pk, "B-1")) == 0
 
 
-def test_failures_are_not_cached(backends, raw_redis):
+def test_failures_are_not_cached(billing, raw_redis):
     customer = make_customer()
-    billing = backends("billing")
     billing.set("down")
     connector = connector_to(billing, cache_seconds=60)
     link(customer, "billing", "B-1")
@@ -248,10 +221,9 @@ def elapse_cooldown(raw_redis, connector: Connector) -> None:
     raw_redis.hset(breaker.breaker_key(connector.pk), "open_until", "1")
 
 
-def test_the_circuit_opens_after_failures_in_a_row_and_answers_at_once(backends, raw_redis):
+def test_the_circuit_opens_after_failures_in_a_row_and_answers_at_once(billing, raw_redis):
     # Given: two failures in a row open the circuit (CEA_BREAKER_FAILURES = 2)
     customer = make_customer()
-    billing = backends("billing")
     billing.set("down")
     connector = connector_to(billing)
     link(customer, "billing", "B-1")
@@ -268,9 +240,8 @@ def test_the_circuit_opens_after_failures_in_a_row_and_answers_at_once(backends,
     assert third.complete is False
 
 
-def test_an_answer_resets_the_count_of_failures(backends):
+def test_an_answer_resets_the_count_of_failures(billing):
     customer = make_customer()
-    billing = backends("billing")
     billing.records["B-1"] = {"holdings": []}
     connector = connector_to(billing)
     link(customer, "billing", "B-1")
@@ -281,11 +252,9 @@ def test_an_answer_resets_the_count_of_failures(backends):
     assert (state.state, state.failures) == ("closed", 1)
 
 
-def test_after_the_cool_down_one_trial_call_closes_the_circuit(backends, raw_redis):
+def test_after_the_cool_down_one_trial_call_closes_the_circuit(billing, raw_redis):
     # Given: an open circuit whose cool-down is over, and the system back up
     customer = make_customer()
-    billing = backends("billing")
-    billing.records["B-1"] = {"holdings": [BALANCE]}
     billing.set("down")
     connector = connector_to(billing)
     link(customer, "billing", "B-1")
@@ -301,9 +270,8 @@ def test_after_the_cool_down_one_trial_call_closes_the_circuit(backends, raw_red
     assert breaker.breaker_state(connector.pk) == breaker.BreakerState("closed", 0, 0.0)
 
 
-def test_a_failed_trial_opens_the_circuit_again_for_a_whole_cool_down(backends, raw_redis):
+def test_a_failed_trial_opens_the_circuit_again_for_a_whole_cool_down(billing, raw_redis):
     customer = make_customer()
-    billing = backends("billing")
     billing.set("down")
     connector = connector_to(billing)
     link(customer, "billing", "B-1")
@@ -320,11 +288,9 @@ def test_a_failed_trial_opens_the_circuit_again_for_a_whole_cool_down(backends, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_half_open_lets_one_trial_through_while_others_hear_circuit_open(backends, raw_redis):
+def test_half_open_lets_one_trial_through_while_others_hear_circuit_open(billing, raw_redis):
     # Given: the cool-down is over and the trial call is in flight (the system is slow)
     customer = make_customer()
-    billing = backends("billing")
-    billing.records["B-1"] = {"holdings": [BALANCE]}
     billing.set("down")
     connector = connector_to(billing, timeout_seconds=5.0)
     link(customer, "billing", "B-1")

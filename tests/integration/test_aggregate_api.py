@@ -7,20 +7,10 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests.integration.aggregate_support import Backend, connector_to, holding, link
+from tests.integration.aggregate_support import BALANCE, connector_to, link
 from tests.support import assert_error, make_customer, session_client, token_client
 
 pytestmark = pytest.mark.django_db
-
-BALANCE = holding("balance", "ACC-1", name="Current account", amount="42.10", currency="GBP")
-
-
-@pytest.fixture
-def billing():
-    backend = Backend("billing")
-    backend.records["B-1"] = {"holdings": [BALANCE]}
-    yield backend
-    backend.stop()
 
 
 @pytest.fixture

@@ -9,27 +9,10 @@ from django.urls import reverse
 from integration.outbox.models import OutboxMessage, OutboxStatus
 from integration.outbox.services import outbox_enqueue
 from tests.engagement.desktop_support import parse
-from tests.integration.aggregate_support import Backend, connector_to, holding, link
+from tests.integration.aggregate_support import connector_to, link
 from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def billing():
-    backend = Backend("billing")
-    backend.records["B-1"] = {
-        "holdings": [holding("balance", "ACC-1", name="Current account", amount="42.10", currency="GBP")]
-    }
-    yield backend
-    backend.stop()
-
-
-@pytest.fixture
-def orders():
-    backend = Backend("orders")
-    yield backend
-    backend.stop()
 
 
 def signed_in(user) -> Client:
@@ -42,21 +25,17 @@ def holdings_url(customer_id: int) -> str:
     return reverse("engagement:desk-holdings", args=[customer_id])
 
 
-def test_the_panel_lists_each_systems_holdings_or_why_they_are_missing(agent, team_a, billing, orders):
+def test_the_panel_lists_each_systems_holdings_or_why_they_are_missing(agent, team_a, billing, orders, backends):
     # Given: billing answers, order management is down, the CRM does not know the customer
     customer = make_customer(team_a)
     connector_to(billing)
     connector_to(orders, label="Order management")
-    crm = Backend("crm")
-    try:
-        connector_to(crm, label="CRM")
-        link(customer, "billing", "B-1")
-        link(customer, "orders", "O-9")
-        orders.set("down")
-        # When
-        response = signed_in(agent).get(holdings_url(customer.pk), HTTP_HX_REQUEST="true")
-    finally:
-        crm.stop()
+    connector_to(backends("crm"), label="CRM")
+    link(customer, "billing", "B-1")
+    link(customer, "orders", "O-9")
+    orders.set("down")
+    # When
+    response = signed_in(agent).get(holdings_url(customer.pk), HTTP_HX_REQUEST="true")
     # Then
     assert response.status_code == 200
     section = parse(response).find("section", cls="holdings")

@@ -10,24 +10,10 @@ from integration.aggregation import breaker
 from integration.connectors.models import Connector
 from integration.lookups import LookupFailed, run_lookup
 from records.holdings.models import Holding
-from tests.integration.aggregate_support import Backend, connector_to, holding, link
+from tests.integration.aggregate_support import connector_to, holding, link
 from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def billing():
-    backend = Backend("billing")
-    yield backend
-    backend.stop()
-
-
-@pytest.fixture
-def orders():
-    backend = Backend("orders")
-    yield backend
-    backend.stop()
 
 
 @pytest.fixture

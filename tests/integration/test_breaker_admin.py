@@ -29,13 +29,6 @@ def _redis(settings):
 
 
 @pytest.fixture
-def raw_redis(settings):
-    client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def redis_down(monkeypatch):
     """The breakers' Redis refuses connections (a closed port on loopback)."""
     dead = redis.Redis(

@@ -121,11 +121,39 @@ def test_short_line_and_several_bad_fields_are_reported_together():
             "Fields 'A' and 'B' overlap",
         ),
         ([{"name": "A", "start": 1, "length": 3}, {"name": "A", "start": 4, "length": 2}], "Fields named twice: A"),
+        (["CUST-NO"], "^Field 1: each field is an object with a name and a type.$"),
+        ([{"name": "A", "start": "1", "length": 2}], "^Field 'A': start is a position counted from 1.$"),
+        ([{"name": "A", "start": 1, "length": True}], "^Field 'A': length is a positive number of characters.$"),
+        ([{"name": "A", "start": 1, "length": 8, "type": "date", "format": "YYYYMMDD"}, {}], "^Field 2: a name is"),
+        ([{"name": "A", "start": 1, "length": 7, "type": "date", "format": "YYYYMMDD"}], "is 8 characters, not 7"),
     ],
 )
 def test_layout_validation_names_the_problem(layout, message):
     with pytest.raises(LayoutError, match=message):
         layout_from_settings({"format": "fixed", "layout": layout})
+
+
+@pytest.mark.parametrize(
+    ("connector_settings", "message"),
+    [
+        ({"format": "xml", "layout": [{"name": "A"}]}, "^format is 'fixed' \\(fixed-width\\) or 'csv'.$"),
+        ({"format": "csv", "layout": {"name": "A"}}, "^layout is a non-empty list of fields.$"),
+        ({"format": "csv"}, "^layout is a non-empty list of fields.$"),
+        (
+            {"format": "csv", "layout": [{"name": "A", "index": -1}]},
+            "^Field 'A': index is a column number counted from 0.$",
+        ),
+        (
+            {"format": "csv", "layout": [{"name": "A", "index": "2"}]},
+            "^Field 'A': index is a column number counted from 0.$",
+        ),
+        ({"format": "csv", "layout": [{"name": "A", "type": 9}]}, "^Field 'A': a type is text; use text, date"),
+    ],
+)
+def test_csv_layout_and_format_validation_name_the_problem(connector_settings, message):
+    # Given settings with one thing wrong, when the layout is read, then the error says which and why
+    with pytest.raises(LayoutError, match=message):
+        layout_from_settings(connector_settings)
 
 
 def test_csv_layout_finds_columns_by_header_name_or_index():

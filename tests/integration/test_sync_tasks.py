@@ -10,7 +10,8 @@ from django.db import connection
 from integration.connectors.base import ConnectorError
 from integration.sync import tasks
 from integration.sync.models import RunStatus, SyncRun
-from integration.sync.services import RETRY_MAX_ATTEMPTS, retry_delay, sync_request
+from integration.sync.services import RETRY_MAX_ATTEMPTS, RETRY_MAX_SECONDS, sync_request
+from integration.sync.tasks import retry_countdown
 from tests.integration.flatfile_support import drop_extract, flatfile_connector, loaded_state
 from tests.support import eager_celery
 
@@ -26,17 +27,23 @@ def _run_as_retry_number(retries: int, *args):
         tasks.run.pop_request()
 
 
-@pytest.mark.parametrize(("attempt", "low", "high"), [(0, 2.5, 5), (1, 5, 10), (3, 20, 40), (12, 300, 600)])
-def test_retry_delay_is_exponential_capped_and_jittered(attempt, low, high):
-    delays = {retry_delay(attempt) for _ in range(200)}
+@pytest.mark.parametrize(("retries", "low", "high"), [(0, 2.5, 5), (1, 5, 10), (3, 20, 40), (12, 300, 600)])
+def test_retry_countdown_is_exponential_capped_and_jittered(retries, low, high):
+    delays = {retry_countdown(retries) for _ in range(200)}
 
     assert all(low <= delay <= high for delay in delays)
     assert len(delays) > 100  # jitter: workers that failed together come back apart
 
 
-def test_retry_delay_respects_retry_after():
-    assert all(retry_delay(0, retry_after=120) == 120 for _ in range(50))
-    assert all(retry_delay(10, retry_after=1) >= 300 for _ in range(50))
+def test_retry_countdown_respects_retry_after():
+    assert all(retry_countdown(0, retry_after=120) == 120 for _ in range(50))
+    assert all(retry_countdown(10, retry_after=1) >= 300 for _ in range(50))
+
+
+def test_a_retry_after_beyond_the_cap_is_capped():
+    # Given a system that asks to be left alone for a day, when the next try is scheduled,
+    # then it is asked again after the cap (10 minutes), not after a day
+    assert all(retry_countdown(0, retry_after=86_400) == RETRY_MAX_SECONDS for _ in range(50))
 
 
 def test_a_retryable_failure_schedules_a_retry_with_backoff(tmp_path):

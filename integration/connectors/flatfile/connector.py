@@ -24,6 +24,7 @@ Lines that cannot be read come back in ``Page.bad`` as ``("<file>:<line>", reaso
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -38,11 +39,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from rest_framework import serializers
 
+from cea.common.serializers import CharField
 from integration.connectors.base import BaseConnector, ConnectorError, Page, SourceItem, apply_mappings, register_kind
 from integration.connectors.flatfile.layout import FieldError, Layout, LayoutError, layout_from_settings
 from integration.connectors.models import ConnectorKind
 from integration.sync.models import ProcessedFile
+from integration.validation import TrueFalseField, WholeNumberField, messages_of, one_message, optional_text
 
 logger = logging.getLogger(__name__)
 
@@ -59,32 +63,90 @@ class FilePage(Page):
     last: bool = False
 
 
-def flatfile_settings_check(settings: Mapping[str, Any], mappings: Mapping[str, Any]) -> dict[str, str]:
-    """Problems with a flat-file connector's settings and mappings, ``{field: message}`` (empty if fine)."""
-    problems: dict[str, str] = {}
-    if not settings.get("folder"):
-        problems["settings"] = "folder (the drop folder) is required."
+class _HoldingSpecSerializer(serializers.Serializer):
+    """One of ``holdings``: what kind of holding each line carries, and from which of its fields."""
+
+    default_error_messages = {"invalid": "each of holdings has a kind and mappings."}
+
+    kind = CharField(error_messages=one_message("kind is what the holding is (account, loan, card …)."))
+    mappings = serializers.DictField(
+        child=CharField(error_messages=one_message("mappings name fields of the layout.")),
+        required=False,
+        allow_null=True,
+        error_messages=one_message("mappings are an object of holding field: layout field."),
+    )
+    constants = serializers.DictField(
+        required=False, allow_null=True, error_messages=one_message("constants are an object of holding field: value.")
+    )
+
+
+class _FlatFileSettingsSerializer(serializers.Serializer):
+    """A flat-file connector's settings (see the module's docstring); ``format`` and ``layout``: ``layout.py``."""
+
+    folder = CharField(error_messages=one_message("folder (the drop folder) is required."))
+    pattern = optional_text("pattern is a glob, e.g. *.dat.")
+    delimiter = optional_text("delimiter is one character (default ',').", max_length=1, trim_whitespace=False)
+    has_header = TrueFalseField(required=False, error_messages=one_message("has_header is true or false."))
+    encoding = optional_text("encoding is a text encoding, e.g. utf-8, latin-1 or cp037.")
+    skip_prefixes = serializers.ListField(
+        child=CharField(trim_whitespace=False, error_messages=one_message("a prefix is one character or more.")),
+        required=False,
+        allow_null=True,
+        error_messages=one_message('skip_prefixes is a list of texts that start lines to skip, e.g. ["HDR", "TRL"].'),
+    )
+    page_size = WholeNumberField(
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        error_messages=one_message("page_size is a number of lines from 1 to 100000."),
+    )
+    after = serializers.ChoiceField(
+        choices=["leave", "move"], required=False, error_messages=one_message("after is 'leave' or 'move'.")
+    )
+    done_folder = optional_text("done_folder is a folder.")
+    holdings = serializers.ListField(
+        child=_HoldingSpecSerializer(),
+        required=False,
+        allow_null=True,
+        error_messages=one_message("holdings is a list of holdings, each with a kind and mappings."),
+    )
+
+    def validate_encoding(self, encoding: str | None) -> str | None:
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise serializers.ValidationError(self.fields["encoding"].error_messages["invalid"]) from None
+        return encoding
+
+
+def flatfile_settings_check(settings: Mapping[str, Any], mappings: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Problems with a flat-file connector's settings and mappings, ``{field: messages}`` (empty if fine)."""
+    shape = _FlatFileSettingsSerializer(data=settings)
+    valid = shape.is_valid()
+    problems: dict[str, list[str]] = {"settings": [] if valid else messages_of(shape.errors)}
     try:
         layout = layout_from_settings(settings)
     except LayoutError as error:
-        problems["settings"] = f"layout: {error}"
-        return problems
-    names = {spec.name for spec in layout.fields}
+        problems["settings"].append(f"layout: {error}")
+    else:
+        # The holdings' mappings are checked once the holdings themselves are well formed.
+        holdings = (shape.validated_data.get("holdings") or []) if valid else []
+        problems["mappings"] = _mapping_problems(mappings, holdings, {spec.name for spec in layout.fields})
+    return {field: found for field, found in problems.items() if found}
+
+
+def _mapping_problems(mappings: Mapping[str, Any], holdings: list[dict[str, Any]], names: set[str]) -> list[str]:
+    """Mappings that lack the customer's id or name a field the layout does not have."""
+    problems = []
     if mappings and "external_id" not in mappings:
-        problems["mappings"] = "external_id must be mapped (the customer's id in the file)."
-    unknown = sorted({source for source in (mappings or {}).values() if source not in names})
-    for holding in settings.get("holdings") or []:
-        if not isinstance(holding, Mapping) or not holding.get("kind"):
-            problems["settings"] = "each of holdings has a kind and mappings."
-            continue
-        unknown += sorted({source for source in (holding.get("mappings") or {}).values() if source not in names})
+        problems.append("external_id must be mapped (the customer's id in the file).")
+    sources = [*(mappings or {}).values()] + [
+        source for holding in holdings for source in (holding.get("mappings") or {}).values()
+    ]
+    unknown = sorted({str(source) for source in sources if source not in names})
     if unknown:
-        problems["mappings"] = f"Not fields of the layout: {', '.join(sorted(set(unknown)))}."
-    if settings.get("after", "leave") not in ("leave", "move"):
-        problems["settings"] = "after is 'leave' or 'move'."
-    page_size = settings.get("page_size", DEFAULT_PAGE_SIZE)
-    if not isinstance(page_size, int) or not 1 <= page_size <= 100_000:
-        problems["settings"] = "page_size is a number of lines from 1 to 100000."
+        problems.append(f"Not fields of the layout: {', '.join(unknown)}.")
     return problems
 
 

@@ -8,6 +8,8 @@ A layout is a list of fields, as kept in the connector's settings (JSON)::
 
 ``start`` counts from 1 (as record layouts in copybooks are printed); CSV fields have no start or
 length and are found by ``column`` (a header name, default the field's name) or ``index``.
+``layout_from_settings`` checks a layout before anything is read (DRF serializers, at the end of
+this module): each refusal names the field (``Field 'BALANCE': …``) or its number.
 
 Types:
 
@@ -33,6 +35,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+
+from rest_framework import serializers
+
+from cea.common.serializers import CharField
+from integration.validation import WholeNumberField, messages_of, one_message, optional_text
 
 _PIC = re.compile(r"^PIC\s+(?P<signed>S)?(?P<int>9\((?P<n>\d+)\)|9+)(?:V(?P<frac>9\((?P<m>\d+)\)|9+))?$", re.IGNORECASE)
 _PIC_TEXT = re.compile(r"^PIC\s+X(?:\((?P<n>\d+)\)|(?P<xs>X*))$", re.IGNORECASE)
@@ -128,60 +135,6 @@ def _parse_date(raw: str, date_format: str, name: str) -> date | None:
         raise FieldError(f"{name}: {text!r} is not a date ({date_format})") from None
 
 
-def _field(spec: Mapping[str, Any], fixed: bool, number: int) -> Field:
-    where = f"Field {number}"
-    if not isinstance(spec, Mapping):
-        raise LayoutError(f"{where}: each field is an object with a name and a type.")
-    name = spec.get("name")
-    if not name or not isinstance(name, str):
-        raise LayoutError(f"{where}: a name is required.")
-    where = f"Field {name!r}"
-    type_ = str(spec.get("type") or "text").strip()
-    start = length = 0
-    if fixed:
-        start, length = spec.get("start"), spec.get("length")
-        if not isinstance(start, int) or isinstance(start, bool) or start < 1:
-            raise LayoutError(f"{where}: start is a position counted from 1.")
-        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-            raise LayoutError(f"{where}: length is a positive number of characters.")
-    common = {"name": name, "start": start - 1 if fixed else 0, "length": length}
-    if not fixed:
-        index = spec.get("index")
-        if index is not None and (not isinstance(index, int) or index < 0):
-            raise LayoutError(f"{where}: index is a column number counted from 0.")
-        common |= {"column": str(spec.get("column") or name), "index": index}
-    if type_.lower() == "text" or _PIC_TEXT.match(type_):
-        match = _PIC_TEXT.match(type_)
-        if fixed and match:
-            width = int(match.group("n")) if match.group("n") else 1 + len(match.group("xs") or "")
-            if width != length:
-                raise LayoutError(f"{where}: {type_} is {width} characters but the length is {length}.")
-        return Field(kind="text", **common)
-    if type_.lower() == "date":
-        date_format = str(spec.get("format") or "")
-        tokens = [token.group() for token in _DATE_TOKENS.finditer(date_format)]
-        if sorted(tokens) not in (["DD", "MM", "YYYY"], ["DD", "MM", "YY"]):
-            raise LayoutError(f"{where}: a date format has DD, MM and YYYY or YY (e.g. YYYYMMDD, DDMMYY).")
-        if fixed and len(date_format) != length:
-            raise LayoutError(f"{where}: the format {date_format} is {len(date_format)} characters, not {length}.")
-        return Field(kind="date", date_format=date_format, **common)
-    match = _PIC.match(type_)
-    if not match:
-        raise LayoutError(
-            f"{where}: unknown type {type_!r}; use text, date, PIC X(n), PIC 9(n), PIC 9(n)V99 or PIC S9(n)V99."
-        )
-    integer = int(match.group("n")) if match.group("n") else len(match.group("int"))
-    scale = 0
-    if match.group("frac"):
-        scale = int(match.group("m")) if match.group("m") else len(match.group("frac"))
-    signed = bool(match.group("signed"))
-    digits = integer + scale
-    if fixed and not (length == digits or (signed and length == digits + 1)):
-        allowed = f"{digits}" + (f" (or {digits + 1} with a separate sign)" if signed else "")
-        raise LayoutError(f"{where}: {type_} holds {allowed} characters but the length is {length}.")
-    return Field(kind="decimal" if scale else "integer", digits=digits, scale=scale, signed=signed, **common)
-
-
 @dataclass(frozen=True)
 class Layout:
     """A validated layout: ``parse(line)`` gives ``{field name: value}`` or raises ``FieldError``."""
@@ -247,23 +200,141 @@ class Layout:
         return parse
 
 
+# --- Validating a layout ------------------------------------------------------------------------
+
+_TYPES = "use text, date, PIC X(n), PIC 9(n), PIC 9(n)V99 or PIC S9(n)V99"
+
+
+class _FieldSpecSerializer(serializers.Serializer):
+    """One field of a layout as the settings hold it; ``validated_data`` is its ``Field``.
+
+    The type's own rules (a picture's width, a date's format) are checked against the length in
+    ``validate``; a fixed-width field has ``start`` and ``length``, a CSV one ``column``/``index``.
+    """
+
+    default_error_messages = {"invalid": "each field is an object with a name and a type."}
+
+    name = CharField(trim_whitespace=False, error_messages=one_message("a name is required."))
+    type = optional_text(f"a type is text; {_TYPES}.")
+    format = optional_text("a date format is text, e.g. YYYYMMDD.", trim_whitespace=False)
+
+    def place(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def validate(self, attrs: dict[str, Any]) -> Field:
+        place = self.place(attrs)
+        shape = _shape(attrs.get("type") or "text", attrs.get("format") or "", place.get("length"))
+        return Field(name=attrs["name"], **place, **shape)
+
+
+class _FixedFieldSpecSerializer(_FieldSpecSerializer):
+    start = WholeNumberField(min_value=1, error_messages=one_message("start is a position counted from 1."))
+    length = WholeNumberField(min_value=1, error_messages=one_message("length is a positive number of characters."))
+
+    def place(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {"start": attrs["start"] - 1, "length": attrs["length"]}
+
+
+class _CsvFieldSpecSerializer(_FieldSpecSerializer):
+    column = optional_text("column is the name of a column in the header.", trim_whitespace=False)
+    index = WholeNumberField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        error_messages=one_message("index is a column number counted from 0."),
+    )
+
+    def place(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {"column": attrs.get("column") or attrs["name"], "index": attrs.get("index")}
+
+
+def _shape(type_: str, date_format: str, length: int | None) -> dict[str, Any]:
+    """The ``Field`` arguments of a type (``length``: a fixed-width field's, checked against the type)."""
+    if type_.lower() == "text" or _PIC_TEXT.match(type_):
+        return _text_shape(type_, length)
+    if type_.lower() == "date":
+        return _date_shape(date_format, length)
+    return _number_shape(type_, length)
+
+
+def _text_shape(type_: str, length: int | None) -> dict[str, Any]:
+    match = _PIC_TEXT.match(type_)
+    if match and length is not None:
+        width = int(match.group("n")) if match.group("n") else 1 + len(match.group("xs") or "")
+        if width != length:
+            raise serializers.ValidationError(f"{type_} is {width} characters but the length is {length}.")
+    return {"kind": "text"}
+
+
+def _date_shape(date_format: str, length: int | None) -> dict[str, Any]:
+    tokens = sorted(token.group() for token in _DATE_TOKENS.finditer(date_format))
+    if tokens not in (["DD", "MM", "YYYY"], ["DD", "MM", "YY"]):
+        raise serializers.ValidationError("a date format has DD, MM and YYYY or YY (e.g. YYYYMMDD, DDMMYY).")
+    if length is not None and len(date_format) != length:
+        raise serializers.ValidationError(f"the format {date_format} is {len(date_format)} characters, not {length}.")
+    return {"kind": "date", "date_format": date_format}
+
+
+def _number_shape(type_: str, length: int | None) -> dict[str, Any]:
+    match = _PIC.match(type_)
+    if not match:
+        raise serializers.ValidationError(f"unknown type {type_!r}; {_TYPES}.")
+    scale = _nines(match.group("m"), match.group("frac")) if match.group("frac") else 0
+    digits = _nines(match.group("n"), match.group("int")) + scale
+    signed = bool(match.group("signed"))
+    if length is not None and length not in (digits, digits + 1 if signed else digits):
+        allowed = f"{digits}" + (f" (or {digits + 1} with a separate sign)" if signed else "")
+        raise serializers.ValidationError(f"{type_} holds {allowed} characters but the length is {length}.")
+    return {"kind": "decimal" if scale else "integer", "digits": digits, "scale": scale, "signed": signed}
+
+
+def _nines(count: str | None, nines: str) -> int:
+    """How many digits ``9(5)`` or ``99999`` stands for."""
+    return int(count) if count else len(nines)
+
+
+def _field(spec: Any, fixed: bool, number: int) -> Field:
+    """The field ``spec`` (the ``number``-th), validated; refused with the field's name (or number) first."""
+    serializer = (_FixedFieldSpecSerializer if fixed else _CsvFieldSpecSerializer)(data=spec)
+    if serializer.is_valid():
+        return serializer.validated_data
+    named = isinstance(spec, Mapping) and "name" not in serializer.errors
+    where = f"Field {spec['name']!r}" if named else f"Field {number}"
+    raise serializers.ValidationError(f"{where}: {messages_of(serializer.errors)[0]}")
+
+
+class _LayoutSerializer(serializers.Serializer):
+    """A connector's ``format`` and ``layout`` (other settings pass); ``validated_data`` is the ``Layout``."""
+
+    default_error_messages = {"invalid": "settings are an object with a format and a layout."}
+
+    format = serializers.ChoiceField(
+        choices=["fixed", "csv"],
+        default="fixed",
+        error_messages=one_message("format is 'fixed' (fixed-width) or 'csv'."),
+    )
+    layout = serializers.ListField(
+        allow_empty=False, error_messages=one_message("layout is a non-empty list of fields.")
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> Layout:
+        fixed = attrs["format"] == "fixed"
+        fields = tuple(_field(spec, fixed, number) for number, spec in enumerate(attrs["layout"], start=1))
+        names = [spec.name for spec in fields]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise serializers.ValidationError(f"Fields named twice: {', '.join(duplicates)}.")
+        if fixed:
+            ordered = sorted(fields, key=lambda spec: spec.start)
+            for before, after in itertools.pairwise(ordered):
+                if after.start < before.start + before.length:
+                    raise serializers.ValidationError(f"Fields {before.name!r} and {after.name!r} overlap.")
+        return Layout(format=attrs["format"], fields=fields)
+
+
 def layout_from_settings(settings: Mapping[str, Any]) -> Layout:
     """The connector's layout (``settings["format"]``, ``settings["layout"]``), validated; raises ``LayoutError``."""
-    file_format = settings.get("format", "fixed")
-    if file_format not in ("fixed", "csv"):
-        raise LayoutError("format is 'fixed' (fixed-width) or 'csv'.")
-    specs = settings.get("layout")
-    if not isinstance(specs, list) or not specs:
-        raise LayoutError("layout is a non-empty list of fields.")
-    fixed = file_format == "fixed"
-    fields = tuple(_field(spec, fixed, number) for number, spec in enumerate(specs, start=1))
-    names = [spec.name for spec in fields]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise LayoutError(f"Fields named twice: {', '.join(duplicates)}.")
-    if fixed:
-        ordered = sorted(fields, key=lambda spec: spec.start)
-        for before, after in itertools.pairwise(ordered):
-            if after.start < before.start + before.length:
-                raise LayoutError(f"Fields {before.name!r} and {after.name!r} overlap.")
-    return Layout(format=file_format, fields=fields)
+    serializer = _LayoutSerializer(data=settings)
+    if not serializer.is_valid():
+        raise LayoutError(messages_of(serializer.errors)[0])
+    return serializer.validated_data
