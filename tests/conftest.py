@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.accounts.factories import TeamFactory, UserFactory
+from tests.support import eager_celery
 
 
 def pytest_configure(config) -> None:
@@ -22,6 +23,13 @@ def _cache_of_its_own(settings) -> None:
     # that no test spends another's budget, on another xdist worker or in an earlier run either
     # (ids repeat between test databases). Keys expire by themselves (throttle windows, timeouts).
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"cea-test-{uuid.uuid4().hex[:12]}"}}
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks sent on commit run at once, in the thread that commits, as a worker would run
+    them elsewhere. Use it as a parameter or with ``pytest.mark.usefixtures("eager_tasks")``."""
+    yield from eager_celery()
 
 
 @pytest.fixture(autouse=True)

@@ -9,14 +9,7 @@ import pytest
 from engagement.idv import senders
 from records.customers.services import customer_create
 from tests.engagement.selfservice_support import make_flows, order_lookup, register_lookup
-from tests.support import eager_celery, isolated_redis
-
-
-@pytest.fixture
-def eager_tasks():
-    """Celery tasks sent on commit run at once, in this process, as a worker would run them.
-    Use it with ``pytest.mark.usefixtures("eager_tasks")``."""
-    yield from eager_celery()
+from tests.support import isolated_redis
 
 
 @pytest.fixture

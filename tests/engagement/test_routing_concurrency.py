@@ -39,19 +39,13 @@ from engagement.routing.presence import presence_set
 from engagement.routing.priority import rank_of
 from engagement.routing.work import conversation_transfer, conversation_wrap_up
 from tests.engagement.factories import AgentProfileFactory, QueueFactory, RoutableAgentFactory
-from tests.engagement.routing_support import eager_celery, loaded_units, pending_offer, waiting
+from tests.engagement.routing_support import loaded_units, pending_offer, waiting
 
 pytestmark = pytest.mark.usefixtures("routing_env")
 
 ITEMS = 200
 VOICE_ITEMS = 30
 AGENTS = 30
-
-
-@pytest.fixture
-def eager():
-    """Triggers run in the thread that commits, as a Celery worker would run them elsewhere."""
-    yield from eager_celery()
 
 
 def _floor(seed: int, *, unavailable_on_timeout: bool = True) -> tuple[Queue, list[AgentProfile]]:
@@ -171,7 +165,7 @@ def _assert_nothing_stranded() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_threads_routing_answering_and_wrapping_up_at_once_keep_every_invariant(eager, routing_defaults):
+def test_threads_routing_answering_and_wrapping_up_at_once_keep_every_invariant(eager_tasks, routing_defaults):
     """Dispatchers, agent pulls, answers, time-outs, wrap-ups, transfers and presence flips in 9 threads."""
     # Given: 200 waiting items (30 of them calls), 30 available agents of capacity 4
     queue, agents = _floor(seed=7)
@@ -305,7 +299,7 @@ def _route_in_a_process(queue_id: int, agent_ids: list[int], seed: int, errors) 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_processes_deciding_at_once_never_double_book_an_item_or_overfill_an_agent(eager, routing_defaults):
+def test_processes_deciding_at_once_never_double_book_an_item_or_overfill_an_agent(eager_tasks, routing_defaults):
     """Four processes (separate connections) dispatch and pull concurrently: every unit of capacity is
     used at most once, and together they leave no item a free agent could take."""
     # Given

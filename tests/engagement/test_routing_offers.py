@@ -27,15 +27,10 @@ from engagement.routing.offers import offer_accept, offer_expire, offer_reject, 
 from engagement.routing.presence import presence_set
 from engagement.routing.work import conversation_wrap_up
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory
-from tests.engagement.routing_support import eager_celery, fresh, pending_offer, waiting
+from tests.engagement.routing_support import fresh, pending_offer, waiting
 from tests.support import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
-
-
-@pytest.fixture
-def eager():
-    yield from eager_celery()
 
 
 @pytest.fixture
@@ -135,7 +130,7 @@ def test_a_rejected_offer_goes_to_the_next_agent_and_never_back(offered, queue, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rejection_triggers_routing_to_the_next_agent_after_commit(eager, routing_defaults, team_a):
+def test_a_rejection_triggers_routing_to_the_next_agent_after_commit(eager_tasks, routing_defaults, team_a):
     """Through the Celery trigger (eager here): rejecting is enough for the next agent to get the offer."""
     # Given
     queue = QueueFactory(name="support")
@@ -384,7 +379,7 @@ def test_a_customer_who_left_before_the_recorded_queueing_waited_0_seconds(queue
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_agent_left_available_after_a_time_out_is_asked_for_other_work(eager, routing_defaults, team_a):
+def test_an_agent_left_available_after_a_time_out_is_asked_for_other_work(eager_tasks, routing_defaults, team_a):
     """The capacity a time-out gives back is used at once, for work of any of the agent's queues."""
     # Given: an agent with room for one chat, offered one from a lenient queue, while another queue's
     # chat waits
@@ -402,8 +397,8 @@ def test_an_agent_left_available_after_a_time_out_is_asked_for_other_work(eager,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_from_escalation_to_wrap_up_through_the_triggers(eager, routing_defaults, agent):
-    """End to end with Celery (eager): escalating offers the chat to the available agent, who accepts and
+def test_from_escalation_to_wrap_up_through_the_triggers(eager_tasks, routing_defaults, agent):
+    """End to end with Celery (eager_tasks): escalating offers the chat to the available agent, who accepts and
     wraps up; the wrap-up frees them and the next waiting chat is offered to them at once."""
     # Given
     presence_set(actor=agent, agent_user=agent, presence="available")

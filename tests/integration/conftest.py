@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from tests.integration.aggregate_support import BALANCE, Backend
+from tests.integration.hooks_loopback import WEBHOOK_SECRET, LegacyBackend, WebhookReceiver
 from tests.support import isolated_redis
 
 
@@ -57,3 +58,28 @@ def billing(backends) -> Backend:
 def orders(backends) -> Backend:
     """Order management on loopback, knowing nobody until a test gives it records."""
     return backends("orders")
+
+
+@pytest.fixture
+def webhook_secret() -> str:
+    """The secret the webhook receiver checks signatures with; a module overrides it to test another."""
+    return WEBHOOK_SECRET
+
+
+@pytest.fixture
+def receiver(settings, webhook_secret):
+    """A subscriber's HTTP receiver on loopback that checks each delivery's signature."""
+    settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on loopback
+    server = WebhookReceiver(secret=webhook_secret)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def backend():
+    """A legacy back-end on loopback that takes the outbox's writes."""
+    server = LegacyBackend()
+    server.start()
+    yield server
+    server.stop()

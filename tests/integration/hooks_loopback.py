@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from django.db import connection, transaction
 
 DEADLINE = 10  # seconds a step may take before a test fails rather than hangs
+WEBHOOK_SECRET = "test-signing-secret-0123456789"  # what the tests' subscriptions sign with
 
 
 @dataclass

@@ -23,7 +23,7 @@ from records.holdings.models import SourceRecord
 from records.journey.models import JourneyEvent
 from tests.integration.factories import ConnectorFactory
 from tests.integration.hooks_loopback import Answer, LegacyBackend
-from tests.support import eager_celery, make_customer
+from tests.support import make_customer
 
 NEW_ADDRESS = {"address_line1": "1 Park Row", "city": "Leeds", "postcode": "LS1 5HN", "country": "gb"}
 
@@ -33,19 +33,6 @@ def _retry_settings(settings):
     settings.CEA_OUTBOX_RETRY_BASE_SECONDS = 10
     settings.CEA_OUTBOX_RETRY_MAX_SECONDS = 3600
     settings.CEA_OUTBOX_MAX_ATTEMPTS = 5
-
-
-@pytest.fixture
-def eager():
-    yield from eager_celery()
-
-
-@pytest.fixture
-def backend():
-    server = LegacyBackend()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -142,7 +129,7 @@ def test_a_refused_address_writes_nothing(customer, backend, agent):
     assert OutboxMessage.objects.count() == 0
 
 
-def test_a_message_is_delivered_on_commit(customer, backend, agent, eager, django_capture_on_commit_callbacks):
+def test_a_message_is_delivered_on_commit(customer, backend, agent, eager_tasks, django_capture_on_commit_callbacks):
     # Given the back-end is up
     connector = _connector(backend)
 
@@ -165,7 +152,7 @@ def test_a_message_is_delivered_on_commit(customer, backend, agent, eager, djang
 
 
 def test_back_end_down_then_up_delivers_exactly_once(
-    customer, down_backend, agent, eager, django_capture_on_commit_callbacks, monkeypatch
+    customer, down_backend, agent, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
     # Given the back-end is down
     connector = _connector(down_backend)
@@ -267,7 +254,7 @@ def test_a_message_is_given_up_after_the_maximum_attempts(customer, down_backend
 
 
 def test_a_failed_message_can_be_sent_again_but_a_delivered_one_cannot(
-    customer, backend, agent, admin_user, eager, django_capture_on_commit_callbacks
+    customer, backend, agent, admin_user, eager_tasks, django_capture_on_commit_callbacks
 ):
     # Given a message refused once
     connector = _connector(backend)

@@ -9,18 +9,10 @@ from integration.outbox import tasks
 from integration.outbox.models import OutboxMessage
 from integration.outbox.services import customer_address_change, outbox_deliver_one
 from tests.integration.factories import ConnectorFactory
-from tests.integration.hooks_loopback import LegacyBackend, OtherConnection
+from tests.integration.hooks_loopback import OtherConnection
 from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def backend():
-    server = LegacyBackend()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -29,15 +29,10 @@ from records.cases.services import case_create, case_transition
 from records.customers.services import customer_merge, customer_update
 from records.interactions.services import interaction_record
 from records.journey.models import JourneyEvent
-from tests.integration.hooks_loopback import Answer, WebhookReceiver
-from tests.support import eager_celery, make_customer
+from tests.integration.hooks_loopback import WEBHOOK_SECRET, Answer
+from tests.support import make_customer
 
-SECRET = "test-signing-secret-0123456789"
-
-
-@pytest.fixture
-def eager():
-    yield from eager_celery()
+SECRET = WEBHOOK_SECRET
 
 
 @pytest.fixture
@@ -46,15 +41,6 @@ def _retry_settings(settings):
     settings.CEA_WEBHOOK_RETRY_MAX_SECONDS = 3600
     settings.CEA_WEBHOOK_MAX_ATTEMPTS = 4
     settings.CEA_WEBHOOK_DISABLE_AFTER = 3
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on loopback
-    server = WebhookReceiver(secret=SECRET)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -466,7 +452,7 @@ def test_a_delivery_is_given_up_after_the_maximum_attempts(subscribe, relay_from
 
 @pytest.mark.usefixtures("_retry_settings")
 def test_a_subscription_is_disabled_after_failed_deliveries_in_a_row_and_can_be_enabled(
-    subscribe, relay_from_now, receiver, admin_user, eager, django_capture_on_commit_callbacks
+    subscribe, relay_from_now, receiver, admin_user, eager_tasks, django_capture_on_commit_callbacks
 ):
     # Given a receiver that is gone (410) and a limit of 3 failed deliveries in a row
     hook = subscribe(["customer.created"])
@@ -520,7 +506,7 @@ def test_a_success_resets_the_failures_in_a_row(subscribe, relay_from_now, recei
 
 @pytest.mark.usefixtures("_retry_settings")
 def test_redeliver_sends_the_same_event_again(
-    subscribe, relay_from_now, receiver, admin_user, eager, django_capture_on_commit_callbacks
+    subscribe, relay_from_now, receiver, admin_user, eager_tasks, django_capture_on_commit_callbacks
 ):
     # Given a failed delivery
     hook = subscribe(["customer.created"])
@@ -545,7 +531,7 @@ def test_redeliver_sends_the_same_event_again(
 
 
 def test_relay_then_delivery_run_as_tasks_on_commit(
-    subscribe, relay_from_now, receiver, eager, django_capture_on_commit_callbacks
+    subscribe, relay_from_now, receiver, eager_tasks, django_capture_on_commit_callbacks
 ):
     # Given a subscription and a new customer
     hook = subscribe(["customer.created"])

@@ -13,25 +13,17 @@ from integration.webhooks.services import webhook_relay, webhook_subscription_cr
 from records.journey.models import JourneyEvent
 from tests.accounts.factories import UserFactory
 from tests.integration.factories import WebhookDeliveryFactory
-from tests.integration.hooks_loopback import Answer, WebhookReceiver
-from tests.support import assert_error, eager_celery, make_customer, session_client, token_client
+from tests.integration.hooks_loopback import Answer
+from tests.support import assert_error, make_customer, session_client, token_client
 
 BASE = "/api/v1/integration/webhooks/"
 SECRET = "typed-secret-0123456789"
 
 
 @pytest.fixture
-def eager():
-    yield from eager_celery()
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on loopback
-    server = WebhookReceiver(secret=SECRET)
-    server.start()
-    yield server
-    server.stop()
+def webhook_secret() -> str:
+    """The receiver checks signatures with the secret these tests type into the API."""
+    return SECRET
 
 
 def _create(client, **overrides):
@@ -182,7 +174,7 @@ def _relay_from_now() -> None:
 
 
 def test_deliveries_are_listed_and_one_can_be_redelivered(
-    integration_user, receiver, eager, django_capture_on_commit_callbacks, settings
+    integration_user, receiver, eager_tasks, django_capture_on_commit_callbacks, settings
 ):
     # Given a subscription whose only delivery failed (the receiver refused it)
     settings.CEA_WEBHOOK_DISABLE_AFTER = 5

@@ -16,20 +16,11 @@ from integration.webhooks.services import (
     webhook_subscription_create,
 )
 from records.journey.models import JourneyEvent
-from tests.integration.hooks_loopback import OtherConnection, WebhookReceiver
+from tests.integration.hooks_loopback import WEBHOOK_SECRET, OtherConnection
 from tests.support import make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SECRET = "test-signing-secret-0123456789"
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on loopback
-    server = WebhookReceiver(secret=SECRET)
-    server.start()
-    yield server
-    server.stop()
+SECRET = WEBHOOK_SECRET
 
 
 @pytest.fixture
