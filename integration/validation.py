@@ -2,9 +2,10 @@
 
 Each shape is a DRF serializer (``rest_framework``, as the APIs use): its fields say what a
 value is, ``error_messages`` say in the domain's words what is wrong, and ``messages_of`` turns
-its errors into the sentences a console form or an ``ApplicationError`` shows. Strings are
-``cea.common.serializers``' strict fields; numbers and flags here are as strict (a JSON number,
-a JSON ``true``/``false``), since DRF's own take ``"12"`` for 12 and ``"yes"`` for true.
+its errors into the sentences a console form or an ``ApplicationError`` shows. Strings,
+whole numbers and flags are ``cea.common.serializers``' strict fields (a JSON string, a JSON
+integer, a JSON ``true``/``false``), since DRF's own take ``12`` for "12", ``"12"`` for 12 and
+``"yes"`` for true.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from cea.common.serializers import CharField
@@ -47,26 +47,6 @@ def one_message(message: str) -> dict[str, str]:
 def optional_text(message: str, **options: Any) -> CharField:
     """A strict string field that may be left out, empty or ``null`` (the setting's default then applies)."""
     return CharField(required=False, allow_blank=True, allow_null=True, error_messages=one_message(message), **options)
-
-
-class WholeNumberField(serializers.IntegerField):
-    """A JSON integer: not a string of digits, not ``12.0``, not ``true``."""
-
-    default_error_messages = {"not_a_number": "Must be a whole number."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("not_a_number")
-        return super().to_internal_value(data)
-
-
-class TrueFalseField(serializers.BooleanField):
-    """A JSON ``true`` or ``false``: not ``"yes"``, ``1`` or ``"false"`` (a non-empty, so true, text)."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 def messages_of(errors: Any, *, item: str = "", path: str = "") -> list[str]:

@@ -2,11 +2,14 @@
 
 DRF's ``CharField`` (and the fields built on it: email, URL, regex, slug) turns a number into a
 string: ``123`` is read as ``"123"``. The schema says "string", so the API takes a JSON string
-only: the fields here refuse anything else with ``Must be a string.``. Declare string fields
+only: the fields here refuse anything else with ``Must be a string.``. Whole numbers and flags
+are as strict (a JSON integer, a JSON true or false). Declare string fields
 with them and model serializers on ``ModelSerializer`` below (ruff's TID251 bans DRF's own).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import models
 from rest_framework import serializers
@@ -45,6 +48,26 @@ class SlugField(StrictStringMixin, serializers.SlugField):  # noqa: TID251
 
 class URLField(StrictStringMixin, serializers.URLField):  # noqa: TID251
     pass
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A JSON integer: not a string of digits, not ``12.0``, not ``true``."""
+
+    default_error_messages = {"not_a_number": "Must be a whole number."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_a_number")
+        return super().to_internal_value(data)
+
+
+class TrueFalseField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``: not ``"yes"``, ``1`` or ``"false"`` (a non-empty, so true, text)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class ModelSerializer(serializers.ModelSerializer):  # noqa: TID251

@@ -15,9 +15,9 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from rest_framework import serializers
 
 from cea.common.errors import ValidationFailed
+from cea.common.serializers import WholeNumberField
 from integration.connectors.models import Connector
 from integration.sync.models import RunTrigger
-from integration.validation import WholeNumberField
 
 TASK = "integration.sync.run"
 _SCHEDULE_SECONDS = WholeNumberField(min_value=0)

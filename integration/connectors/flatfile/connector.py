@@ -41,12 +41,12 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 
-from cea.common.serializers import CharField
+from cea.common.serializers import CharField, TrueFalseField, WholeNumberField
 from integration.connectors.base import BaseConnector, ConnectorError, Page, SourceItem, apply_mappings, register_kind
 from integration.connectors.flatfile.layout import FieldError, Layout, LayoutError, layout_from_settings
 from integration.connectors.models import ConnectorKind
 from integration.sync.models import ProcessedFile
-from integration.validation import TrueFalseField, WholeNumberField, messages_of, one_message, optional_text
+from integration.validation import messages_of, one_message, optional_text
 
 logger = logging.getLogger(__name__)
 

@@ -38,8 +38,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cea.common.serializers import CharField
-from integration.validation import WholeNumberField, messages_of, one_message, optional_text
+from cea.common.serializers import CharField, WholeNumberField
+from integration.validation import messages_of, one_message, optional_text
 
 _PIC = re.compile(r"^PIC\s+(?P<signed>S)?(?P<int>9\((?P<n>\d+)\)|9+)(?:V(?P<frac>9\((?P<m>\d+)\)|9+))?$", re.IGNORECASE)
 _PIC_TEXT = re.compile(r"^PIC\s+X(?:\((?P<n>\d+)\)|(?P<xs>X*))$", re.IGNORECASE)
