@@ -10,6 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, NotFound, ValidationFailed
 from records.access import default_team_of, require_supervisor, require_team_kept
@@ -54,11 +56,11 @@ _VALUE_TIERS = frozenset(ValueTier.values)
 _CHANNELS = frozenset(Channel.values)
 
 
-def search_name_of(given_name: str, family_name: str) -> str:
+def search_name_of(*, given_name: str, family_name: str) -> str:
     return " ".join(part for part in (given_name.strip(), family_name.strip()) if part).lower()
 
 
-def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | None = None) -> dict[str, Any]:
+def customer_check(*, actor: Actor, fields: Mapping[str, Any], customer: Customer | None = None) -> dict[str, Any]:
     """Check, before any write, that ``fields`` may be set on ``customer`` (or a new customer).
 
     Returns the normalised fields. Raises one ``ValidationFailed`` listing every bad field,
@@ -85,7 +87,7 @@ def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | Non
     return cleaned
 
 
-def customer_fields_clean(fields: Mapping[str, Any]) -> dict[str, Any]:
+def customer_fields_clean(*, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Validate and normalise profile fields without touching the database (bulk loads check
     identities themselves, for a whole batch at once); raises one ``ValidationFailed``."""
     return _clean(fields)
@@ -140,7 +142,7 @@ def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def customer_create(
-    *, actor, source_system: str = "records", identities: Iterable[Mapping[str, Any]] = (), **fields
+    *, actor: Actor, source_system: str = "records", identities: Iterable[Mapping[str, Any]] = (), **fields: Any
 ) -> Customer:
     """Create a customer; their contact email and phone also become identities.
 
@@ -155,8 +157,8 @@ def customer_create(
         raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})
     with audited(actor):
         customer = Customer(**cleaned)
-        customer.search_name = search_name_of(customer.given_name, customer.family_name)
-        customer.created_by = actor if getattr(actor, "pk", None) else None
+        customer.search_name = search_name_of(given_name=customer.given_name, family_name=customer.family_name)
+        customer.created_by = actor if isinstance(actor, User) and actor.pk else None
         customer.save()
         journey_record(
             customer=customer,
@@ -175,7 +177,7 @@ def customer_create(
 
 
 @transaction.atomic
-def customer_update(*, actor, customer: Customer, source_system: str = "records", **fields) -> Customer:
+def customer_update(*, actor: Actor, customer: Customer, source_system: str = "records", **fields: Any) -> Customer:
     """Change profile fields; a journey event lists what changed. Tombstones cannot change."""
     if customer.status == CustomerStatus.MERGED:
         raise Conflict(f"Customer {customer.pk} was merged into {customer.merged_into_id}; edit that one.")
@@ -188,7 +190,7 @@ def customer_update(*, actor, customer: Customer, source_system: str = "records"
             setattr(customer, name, cleaned[name])
         if not (customer.given_name or customer.family_name):
             raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})
-        customer.search_name = search_name_of(customer.given_name, customer.family_name)
+        customer.search_name = search_name_of(given_name=customer.given_name, family_name=customer.family_name)
         customer.save()
         for kind, field in ((IdentityKind.EMAIL, "email"), (IdentityKind.PHONE, "phone")):
             if field in changed and getattr(customer, field):
@@ -206,7 +208,7 @@ def customer_update(*, actor, customer: Customer, source_system: str = "records"
 @transaction.atomic
 def customer_set_consent(
     *,
-    actor,
+    actor: Actor,
     customer: Customer,
     channel: str,
     purpose: str,
@@ -243,7 +245,7 @@ def customer_set_consent(
 
 @transaction.atomic
 def customer_set_scores(
-    *, actor, customer: Customer, scores: Mapping[str, Any], source_system: str = "insights"
+    *, actor: Actor, customer: Customer, scores: Mapping[str, Any], source_system: str = "insights"
 ) -> Customer:
     """Merge ``scores`` (churn risk, sentiment trend …) into the customer's scores."""
     if not isinstance(scores, Mapping) or not scores:
@@ -263,7 +265,7 @@ def customer_set_scores(
 
 
 @transaction.atomic
-def customer_merge(*, actor, survivor_id: int, merged_id: int) -> Customer:
+def customer_merge(*, actor: Actor, survivor_id: int, merged_id: int) -> Customer:
     """Merge customer ``merged_id`` into ``survivor_id``; return the survivor.
 
     Moves identities, consents (the survivor's own win), cases, interactions and journey
@@ -308,7 +310,7 @@ def customer_merge(*, actor, survivor_id: int, merged_id: int) -> Customer:
             elif getattr(survivor, name) in ("", None) and getattr(merged, name) not in ("", None):
                 setattr(survivor, name, getattr(merged, name))
                 filled.append(name)
-        survivor.search_name = search_name_of(survivor.given_name, survivor.family_name)
+        survivor.search_name = search_name_of(given_name=survivor.given_name, family_name=survivor.family_name)
         survivor.save()
 
         Customer.objects.filter(merged_into=merged).update(merged_into=survivor)

@@ -174,7 +174,7 @@ class DemoBuilder:
                 Customer(
                     given_name=given,
                     family_name=family,
-                    search_name=search_name_of(given, family),
+                    search_name=search_name_of(given_name=given, family_name=family),
                     date_of_birth=datetime(1940, 1, 1).date() + timedelta(days=rng.randrange(0, 365 * 66)),
                     email=f"{given}.{family}.{i}@example.com".lower() if has_email else "",
                     phone=f"+4474{i:08d}" if has_phone else "",

@@ -37,9 +37,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.errors import ApplicationError, ValidationFailed
 from records.audit.bulk import audited_copy
 from records.audit.context import audited
@@ -68,8 +71,10 @@ _PROFILE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "team")
 _HOLDING_KINDS = frozenset(HoldingKind.values)
 
 
-class CustomerUpsert(tuple):
+class CustomerUpsert(tuple[Customer, str]):
     """``(customer, outcome)``, with ``skipped``: identifiers not attached because another customer has them."""
+
+    skipped: list[str]
 
     def __new__(cls, customer: Customer, outcome: str, skipped: Sequence[str] = ()) -> CustomerUpsert:
         upsert = super().__new__(cls, (customer, outcome))
@@ -85,7 +90,7 @@ class CustomerUpsert(tuple):
         return self[1]
 
 
-def fields_checksum(fields: Mapping[str, Any]) -> str:
+def fields_checksum(*, fields: Mapping[str, Any]) -> str:
     """A stable digest of canonical fields (keys sorted; dates, decimals and the like as text)."""
     encoded = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
@@ -101,8 +106,8 @@ def _profile_and_identifiers(fields: Mapping[str, Any]) -> tuple[dict[str, Any],
     profile = {name: given[name] for name in _PROFILE_FIELDS if name in given}
     if isinstance(profile.get("date_of_birth"), str):
         profile["date_of_birth"] = _date(profile["date_of_birth"], "date_of_birth")
-    profile = customer_fields_clean(profile)
-    identifiers = {}
+    profile = customer_fields_clean(fields=profile)
+    identifiers: dict[str, tuple[str, str]] = {}
     # The profile's email and phone are normalised already (and stored as their own label).
     for name in ("email", "phone"):
         if profile.get(name):
@@ -135,7 +140,7 @@ def _lock_source_record(system: str, external_id: str) -> None:
 
 @transaction.atomic
 def source_customer_upsert(
-    *, system: str, external_id: str, fields: Mapping[str, Any], source_checksum: str = "", actor=None
+    *, system: str, external_id: str, fields: Mapping[str, Any], source_checksum: str = "", actor: Actor = None
 ) -> CustomerUpsert:
     """Create or update the customer whose record in ``system`` is ``external_id``.
 
@@ -148,7 +153,7 @@ def source_customer_upsert(
     """
     if not external_id:
         raise ValidationFailed("A source record needs its id in the source.", fields={"external_id": "Required."})
-    checksum = source_checksum or fields_checksum(fields)
+    checksum = source_checksum or fields_checksum(fields=fields)
     _lock_source_record(system, external_id)
     record = (
         SourceRecord.objects.select_for_update()
@@ -165,7 +170,7 @@ def source_customer_upsert(
     owners = _owners((_IDENTIFIER_KINDS[name], value) for name, (value, _) in identifiers.items())
     if customer is None:
         customer = _customer_to_link(identifiers, owners)
-    skipped = []
+    skipped: list[str] = []
     for name, (value, _) in list(identifiers.items()):
         owner = owners.get((_IDENTIFIER_KINDS[name], value))
         if owner is not None and (customer is None or owner != customer.pk):
@@ -209,7 +214,9 @@ def source_customer_upsert(
     return CustomerUpsert(customer, UPDATED if changed else UNCHANGED, skipped)
 
 
-def _customer_to_link(identifiers: Mapping[str, tuple[str, str]], owners: Mapping[tuple[str, str], int]):
+def _customer_to_link(
+    identifiers: Mapping[str, tuple[str, str]], owners: Mapping[tuple[str, str], int]
+) -> Customer | None:
     """The customer a new source record is about, if the CEA knows them already: the owner of its
     account number, else of its email (a phone number is shared too often to link on)."""
     for name in LINK_ON:
@@ -276,7 +283,7 @@ def holding_clean(*, kind: str, external_id: str, fields: Mapping[str, Any]) -> 
 
 
 def _holding_checksum(customer_id: int, cleaned: Mapping[str, Any]) -> str:
-    return fields_checksum({"customer": customer_id, **cleaned})
+    return fields_checksum(fields={"customer": customer_id, **cleaned})
 
 
 @transaction.atomic
@@ -326,7 +333,7 @@ class SourceRow:
     checksum: str = ""
 
     def digest(self) -> str:
-        return self.checksum or fields_checksum({"customer": self.fields, "holdings": self.holdings})
+        return self.checksum or fields_checksum(fields={"customer": self.fields, "holdings": self.holdings})
 
 
 @dataclass
@@ -338,7 +345,7 @@ class RowOutcome:
     customer_id: int | None = None
 
 
-def source_row_upsert(*, system: str, row: SourceRow, actor=None) -> RowOutcome:
+def source_row_upsert(*, system: str, row: SourceRow, actor: Actor = None) -> RowOutcome:
     """One source row (customer and holdings) through the one-at-a-time services, atomically."""
     with transaction.atomic():
         upsert = source_customer_upsert(
@@ -364,13 +371,13 @@ class _NewCustomer:
     row: SourceRow
     checksum: str
     profile: dict[str, Any]
-    identifiers: dict[str, str]
+    identifiers: dict[str, tuple[str, str]]
     holdings: list[dict[str, Any]]
     outcome: RowOutcome
     customer_id: int = 0
 
 
-def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor=None) -> list[RowOutcome]:
+def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor: Actor = None) -> list[RowOutcome]:
     """Load a batch of source rows; one ``RowOutcome`` per row, in order (see the module's docstring).
 
     A row records refuse is ``failed`` with the reason and the others still load. Runs in one
@@ -437,7 +444,7 @@ def _reason(error: ApplicationError) -> str:
     return f"{error.message} {details}".strip()
 
 
-def _row_upsert_or_failure(system: str, row: SourceRow, actor) -> RowOutcome:
+def _row_upsert_or_failure(system: str, row: SourceRow, actor: Actor) -> RowOutcome:
     try:
         with transaction.atomic():
             return source_row_upsert(system=system, row=row, actor=actor)
@@ -445,7 +452,7 @@ def _row_upsert_or_failure(system: str, row: SourceRow, actor) -> RowOutcome:
         return RowOutcome(row.external_id, FAILED, _reason(error))
 
 
-def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_NewCustomer]:
+def _insert_new_customers(system: str, new: list[_NewCustomer], actor: Actor) -> list[_NewCustomer]:
     """Insert ``new`` customers set-wise; return those to upsert one by one instead: customers the
     CEA already knows (by account number or email, to be linked) and those another loader created
     first."""
@@ -521,7 +528,7 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
             )
     customers: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    created_by = actor.pk if getattr(actor, "pk", None) else None
+    created_by = actor.pk if isinstance(actor, User) and actor.pk else None
     for item in new:
         profile = item.profile
         full_name = " ".join(part for part in (profile.get("given_name", ""), profile.get("family_name", "")) if part)
@@ -529,7 +536,9 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
             {
                 **profile,
                 "id": item.customer_id,
-                "search_name": search_name_of(profile.get("given_name", ""), profile.get("family_name", "")),
+                "search_name": search_name_of(
+                    given_name=profile.get("given_name", ""), family_name=profile.get("family_name", "")
+                ),
                 "created_by_id": created_by,
                 "created_at": now,
                 "updated_at": now,
@@ -557,10 +566,10 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
         identity["id"] = identity_id
     # The audit rows of customers and identities are written set-wise, not by a trigger per row.
     with audited_copy(Customer, [row["id"] for row in customers]):
-        copy_rows(Customer, customers)
+        copy_rows(model=Customer, rows=customers)
     with audited_copy(Identity, [row["id"] for row in identities]):
-        copy_rows(Identity, identities)
-    copy_rows(JourneyEvent, events)
+        copy_rows(model=Identity, rows=identities)
+    copy_rows(model=JourneyEvent, rows=events)
     holdings_load(
         system=system,
         holdings=[(item.customer_id, holding) for item in new for holding in item.holdings],
@@ -569,7 +578,7 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
     return lost
 
 
-def _next_ids(model, count: int) -> list[int]:
+def _next_ids(model: type[Model], count: int) -> list[int]:
     """``count`` new primary keys of ``model`` from its sequence."""
     if not count:
         return []
@@ -598,7 +607,7 @@ def _copy_text(value: Any) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
+def copy_rows(*, model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (``{attname: value}``, the rest from the fields' defaults) with ``COPY``.
 
     The fastest way into PostgreSQL, and row triggers still fire. The caller has already sent a
@@ -645,7 +654,9 @@ def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
 
 
-def holdings_load(*, system: str, holdings: Sequence[tuple[int, Mapping[str, Any]]], now=None) -> dict[str, int]:
+def holdings_load(
+    *, system: str, holdings: Sequence[tuple[int, Mapping[str, Any]]], now: datetime | None = None
+) -> dict[str, int]:
     """Upsert cleaned holdings ``(customer id, fields with kind and external_id)`` in one statement.
 
     Counts ``{"created", "updated", "unchanged"}``. A holding given twice: the later wins.
