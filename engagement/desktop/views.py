@@ -157,7 +157,7 @@ def customer_holdings_fragment(request: HttpRequest, customer_id: int) -> HttpRe
     context = {
         "customer": customer,
         "aggregate": customer_aggregate(customer),
-        "write_backs": list(outbox_for_customer(customer, limit=WRITE_BACKS_SHOWN)),
+        "write_backs": list(outbox_for_customer(customer=customer, limit=WRITE_BACKS_SHOWN)),
     }
     return render(request, "engagement/desktop/partials/holdings.html", context)
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
@@ -86,14 +86,14 @@ class SyncBusy(Conflict):
     code = "sync_busy"
 
 
-def retry_delay(attempt: int, *, retry_after: float | None = None) -> float:
+def retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
     """Seconds before retry ``attempt`` (0 for the first): exponential, capped, with jitter.
 
     "Equal jitter": half the exponential delay, plus a random part up to the other half, so
     workers that failed together do not come back together; never sooner than ``retry_after``
     when the system said when to come back.
     """
-    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2**attempt)
+    delay: float = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2**attempt)
     delay = delay / 2 + random.uniform(0, delay / 2)  # jitter, not security
     return max(delay, retry_after or 0.0)
 
@@ -104,7 +104,7 @@ def retry_delay(attempt: int, *, retry_after: float | None = None) -> float:
 def _lock_acquire(connector_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_SPACE, connector_id])
-        return cursor.fetchone()[0]
+        return bool(cursor.fetchone()[0])
 
 
 def _lock_release(connector_id: int) -> None:
@@ -254,7 +254,8 @@ def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: 
 def _failure_payload(item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
     if item is None:
         return {"key": key, "text": text}
-    return _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+    payload: dict[str, Any] = _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+    return payload
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -489,7 +490,7 @@ def _waiting_attempts_count(*, ids: list[int], customer_system: str) -> None:
             failure.save(update_fields=["attempts", "permanent", "reason"])
 
 
-def _open_failures_by_connector(failures) -> dict[int, list[int]]:
+def _open_failures_by_connector(failures: QuerySet[SyncFailure]) -> dict[int, list[int]]:
     by_connector: dict[int, list[int]] = {}
     for failure_id, connector_id in failures.filter(resolved_at=None).order_by("pk").values_list("pk", "connector"):
         by_connector.setdefault(connector_id, []).append(failure_id)

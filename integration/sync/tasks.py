@@ -31,8 +31,8 @@ def run(self, connector_id: int, trigger: str = RunTrigger.SCHEDULE) -> dict:
         if error.permanent:
             return {"connector": connector_id, "failed": error.message}
         raise self.retry(
-            exc=error, countdown=retry_delay(self.request.retries, retry_after=error.retry_after)
+            exc=error, countdown=retry_delay(attempt=self.request.retries, retry_after=error.retry_after)
         ) from None
     except OperationalError as error:
-        raise self.retry(exc=error, countdown=retry_delay(self.request.retries)) from None
+        raise self.retry(exc=error, countdown=retry_delay(attempt=self.request.retries)) from None
     return {"connector": connector_id, "run": sync_run.pk, "status": sync_run.status}

@@ -28,15 +28,15 @@ def _run_as_retry_number(retries: int, *args):
 
 @pytest.mark.parametrize(("attempt", "low", "high"), [(0, 2.5, 5), (1, 5, 10), (3, 20, 40), (12, 300, 600)])
 def test_retry_delay_is_exponential_capped_and_jittered(attempt, low, high):
-    delays = {retry_delay(attempt) for _ in range(200)}
+    delays = {retry_delay(attempt=attempt) for _ in range(200)}
 
     assert all(low <= delay <= high for delay in delays)
     assert len(delays) > 100  # jitter: workers that failed together come back apart
 
 
 def test_retry_delay_respects_retry_after():
-    assert all(retry_delay(0, retry_after=120) == 120 for _ in range(50))
-    assert all(retry_delay(10, retry_after=1) >= 300 for _ in range(50))
+    assert all(retry_delay(attempt=0, retry_after=120) == 120 for _ in range(50))
+    assert all(retry_delay(attempt=10, retry_after=1) >= 300 for _ in range(50))
 
 
 def test_a_retryable_failure_schedules_a_retry_with_backoff(tmp_path):
