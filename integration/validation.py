@@ -36,7 +36,7 @@ _CODES = (
 )
 
 
-def one_message(message: str) -> dict[str, str]:
+def one_message(message: str) -> dict[str, Any]:
     """``error_messages`` that answer ``message`` whatever is wrong: missing, null, of the wrong type or out of range.
 
     ``message`` names its field (``"page_size is a number of lines from 1 to 100000."``).

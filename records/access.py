@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from cea.accounts.models import Team
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
 from cea.common.roles import can_supervise, role_of, sees_everything, team_ids_of
 from records.cases.models import Case, CaseNote
@@ -167,7 +168,7 @@ def require_team_kept(user, team) -> None:
     require_team_allowed(user, team)
 
 
-def default_team_of(user):
+def default_team_of(user) -> Team | None:
     """The team a new record of ``user`` goes to when none is given: their only team.
 
     ``None`` for the system, admins and integration clients (a record may have no team); raises

@@ -6,6 +6,8 @@ audit context as the API and the pages, and refuses what they refuse.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
@@ -20,6 +22,9 @@ from records.customers.services import customer_check, customer_create, customer
 from records.identities.models import Identity
 from records.interactions.models import Interaction
 from records.journey.selectors import journey_timeline
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
 
 
 def _form_errors_from(form: forms.ModelForm, error: ApplicationError) -> None:
@@ -110,11 +115,12 @@ class CustomerAdmin(ServiceFormAdmin):
     list_select_related = ["team"]
     inlines = [IdentityInline, ConsentInline]
     readonly_fields = [*SERVICE_FIELDS, "timeline"]
-    fieldsets = [
-        *((section.value, {"fields": fields_in(section)}) for section in Section),
-        ("Insights and merge", {"fields": list(SERVICE_FIELDS)}),
-        ("Journey", {"fields": ["timeline"]}),
-    ]
+    # The profile's sections (records.customers.profile), then what services alone write.
+    fieldsets = cast(
+        "_FieldsetSpec",
+        [(section.value, {"fields": fields_in(section)}) for section in Section]
+        + [("Insights and merge", {"fields": list(SERVICE_FIELDS)}), ("Journey", {"fields": ["timeline"]})],
+    )
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE_FIELDS}

@@ -157,7 +157,7 @@ def case_page(request, case_id: str):
     case = access_case(request.user, case_id)
     context = _case_context(request, case)
     # The audit panel is for supervisors and administrators; agents do not see it.
-    context["audit"] = audit_trail(case, limit=50) if can_supervise(request.user) else None
+    context["audit"] = audit_trail(objs=[case], limit=50) if can_supervise(request.user) else None
     return render(request, "records/case.html", context)
 
 

@@ -75,7 +75,7 @@ def subscription_snapshot(*, user_id: int, scope: str, object_id: str, after: in
         conversation = access_conversation(user, object_id)
         messages = list(conversation.messages.filter(id__gt=after).order_by("id")[: MESSAGE_PAGE + 1])
         return {
-            "messages": [message_json(message) for message in messages[:MESSAGE_PAGE]],
+            "messages": [message_json(message=message) for message in messages[:MESSAGE_PAGE]],
             "more": len(messages) > MESSAGE_PAGE,
         }
     target = access_context(user, scope, object_id)
@@ -100,7 +100,11 @@ def conversation_customer_id(conversation_id: str) -> int | None:
 
 
 def _group(scope: str, object_id: str) -> str:
-    return conversation_group(int(object_id)) if scope == MESSAGES else live_group(scope, object_id)
+    return (
+        conversation_group(conversation_id=int(object_id))
+        if scope == MESSAGES
+        else live_group(scope=scope, context_id=object_id)
+    )
 
 
 class LiveContextConsumer(EngagementJsonConsumer):

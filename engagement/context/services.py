@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit
 from engagement.context import store
@@ -41,7 +43,7 @@ def limits() -> dict[str, int]:
     }
 
 
-def live_group(scope: str, context_id: str | int) -> str:
+def live_group(*, scope: str, context_id: str | int) -> str:
     return f"context.{scope}.{context_id}"
 
 
@@ -131,7 +133,7 @@ def _validate(values: Mapping[str, Any], ttl_seconds: Mapping[str, int] | int | 
 
 def context_write(
     *,
-    actor,
+    actor: Actor,
     scope: str,
     context_id: str | int,
     values: Mapping[str, Any],
@@ -189,7 +191,7 @@ def context_write(
     return context
 
 
-def context_write_on_commit(**kwargs) -> None:
+def context_write_on_commit(**kwargs: Any) -> None:
     """``context_write(**kwargs)`` once the current transaction commits (nothing if it rolls back)."""
     transaction.on_commit(lambda: context_write(**kwargs))
 
@@ -213,7 +215,16 @@ def _refusal(exc: ContextStoreError, scope: str, context_id: str) -> Exception:
     )
 
 
-def _log(*, actor, context: Context, changes, replace: bool, source: str, now: datetime, summary: str) -> None:
+def _log(
+    *,
+    actor: Actor,
+    context: Context,
+    changes: Mapping[str, Any],
+    replace: bool,
+    source: str,
+    now: datetime,
+    summary: str,
+) -> None:
     logged: dict[str, Any] = {"__replaced__": True} if replace else {}
     for key, entry in changes.items():
         logged[key] = (
@@ -228,7 +239,7 @@ def _log(*, actor, context: Context, changes, replace: bool, source: str, now: d
         version=context.version,
         changes=logged,
         source=source,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if isinstance(actor, User) and actor.pk else None,
         changed_at=now,
     )
     if context.customer_id is not None:
@@ -253,12 +264,12 @@ def _log(*, actor, context: Context, changes, replace: bool, source: str, now: d
         "values": context.values,
         "changed": sorted(changes),
     }
-    push_on_commit(live_group(context.scope, context.id), event)
+    push_on_commit(live_group(scope=context.scope, context_id=context.id), event)
     if context.customer_id is not None and context.scope != ContextScope.CUSTOMER:
-        push_on_commit(live_group(ContextScope.CUSTOMER, context.customer_id), event)
+        push_on_commit(live_group(scope=ContextScope.CUSTOMER, context_id=context.customer_id), event)
 
 
-def context_delete(*, actor, scope: str, context_id: str | int, source: str = "engagement") -> Context:
+def context_delete(*, actor: Actor, scope: str, context_id: str | int, source: str = "engagement") -> Context:
     """Remove every key (the durable log keeps the history); returns the now-empty context."""
     current = context_read(scope=scope, context_id=context_id)
     if current.version == 0:

@@ -8,10 +8,13 @@ in records as an Interaction with its transcript and a snapshot of its context.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cea.accounts.models import Team, User
+from cea.accounts.types import Actor, AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit
@@ -28,17 +31,19 @@ from engagement.conversations.models import (
 )
 from records.access import customer_visible
 from records.audit.context import audited
+from records.customers.models import Customer
 from records.identities.selectors import customer_lookup
+from records.interactions.models import Interaction
 from records.interactions.services import interaction_record
 from records.journey.services import journey_record
 
 
-def conversation_group(conversation_id: int) -> str:
+def conversation_group(*, conversation_id: int) -> str:
     """The Channels group of everyone following a conversation (the visitor's widget, the agent)."""
     return f"conversation.{conversation_id}"
 
 
-def identify_contact(*, kind: str, value: str, visible_to=None):
+def identify_contact(*, kind: str, value: str, visible_to: AnyUser | None = None) -> Customer | None:
     """The customer a channel identifier belongs to, or ``None`` (malformed identifiers included).
 
     With ``visible_to`` (the user who gave the identifier), a customer that user may not see is
@@ -63,14 +68,14 @@ def conversation_start(
     direction: str = Direction.INBOUND,
     contact_kind: str = "",
     contact_value: str = "",
-    customer=None,
+    customer: Customer | None = None,
     visitor: str = "",
     queue: str = "",
-    team=None,
+    team: Team | None = None,
     subject: str = "",
     source: str = "engagement",
-    context: dict | None = None,
-    visible_to=None,
+    context: dict[str, Any] | None = None,
+    visible_to: AnyUser | None = None,
 ) -> tuple[Conversation, bool]:
     """Open a conversation, or return the one already open for ``(channel, external_id)``.
 
@@ -142,9 +147,9 @@ def message_add(
     body: str = "",
     external_id: str = "",
     sent_at: datetime | None = None,
-    author=None,
+    author: User | None = None,
     author_name: str = "",
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> tuple[Message, bool]:
     """Add a message or event; returns ``(message, created)``.
 
@@ -180,12 +185,13 @@ def message_add(
     except IntegrityError:
         return Message.objects.get(channel=conversation.channel, external_id=external_id), False
     push_on_commit(
-        conversation_group(conversation.pk), {"type": "conversation.message", "message": message_json(message)}
+        conversation_group(conversation_id=conversation.pk),
+        {"type": "conversation.message", "message": message_json(message=message)},
     )
     return message, True
 
 
-def message_json(message: Message) -> dict:
+def message_json(*, message: Message) -> dict[str, Any]:
     """How a message travels to browsers (the widget, the desktop)."""
     return {
         "id": message.pk,
@@ -201,7 +207,7 @@ def message_json(message: Message) -> dict:
 
 @transaction.atomic
 def conversation_set_verification(
-    *, conversation: Conversation, customer, level: str, method: str = "", actor=None
+    *, conversation: Conversation, customer: Customer, level: str, method: str = "", actor: Actor = None
 ) -> Conversation:
     """Record who the customer is and how far they proved it; the level never goes down.
 
@@ -257,7 +263,7 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
 
     work_enqueue(conversation=conversation, queue_name=conversation.queue)
     push_on_commit(
-        conversation_group(conversation.pk),
+        conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
     )
     context_write_on_commit(
@@ -274,13 +280,13 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
 @transaction.atomic
 def conversation_end(
     *,
-    actor,
+    actor: Actor,
     conversation: Conversation,
     wrap_up_code: str = "",
     disposition: str = "",
     notes: str = "",
     ended_at: datetime | None = None,
-):
+) -> Interaction | None:
     """End a conversation and record it in records as an Interaction; ending twice returns the same one.
 
     Only its handling agent, a supervisor, an administrator, an integration client or the system
@@ -341,7 +347,7 @@ def conversation_end(
         conversation.interaction = interaction
         conversation.save()
     push_on_commit(
-        conversation_group(conversation.pk),
+        conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
     )
     return interaction

@@ -113,7 +113,7 @@ def desk_set_presence(*, user_id: int, content: dict) -> dict[str, Any]:
         presence, reason = presence.split(":", 1)
     user = desk_user(user_id)
     profile = presence_set(actor=user, agent_user=user, presence=presence, reason_code=reason)
-    return {"type": "presence.set", **desk_presence(profile)}
+    return {"type": "presence.set", **desk_presence(profile=profile)}
 
 
 HANDLERS = {"accept": desk_accept, "reject": desk_reject, "presence": desk_set_presence}

@@ -15,6 +15,8 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cea.accounts.models import User
+from cea.accounts.types import AnyUser
 from cea.common.errors import PermissionDenied
 from cea.common.roles import role_of
 from engagement.context.models import ContextScope
@@ -37,7 +39,7 @@ from engagement.routing.models import (
 from engagement.routing.presence import ROUTABLE_ROLES, presence_json
 from engagement.routing.selectors import transfer_target_agents
 from records.access import access_customer, cases_visible_to
-from records.cases.models import CaseStatus, transitions_from
+from records.cases.models import Case, CaseStatus, transitions_from
 from records.customers.models import Customer
 from records.customers.selectors import customer_360
 from records.journey.apis import encode_cursor
@@ -49,12 +51,12 @@ MAX_TRANSFER_AGENTS = 500
 OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
 
 
-def is_desk_user(user) -> bool:
+def is_desk_user(user: AnyUser) -> bool:
     """Agents and supervisors take work at the desk; admins and integration clients do not."""
     return role_of(user) in ROUTABLE_ROLES
 
 
-def require_desk_user(user) -> None:
+def require_desk_user(user: AnyUser) -> None:
     if role_of(user) is None:
         raise PermissionDenied("Sign in first.", code="not_authenticated")
     if not is_desk_user(user):
@@ -64,7 +66,7 @@ def require_desk_user(user) -> None:
 # --- The agent's work ---------------------------------------------------------------------------
 
 
-def desk_conversations(*, user) -> list[Conversation]:
+def desk_conversations(*, user: AnyUser) -> list[Conversation]:
     """The conversations on the agent's desk, oldest first: active with them, or theirs to wrap up."""
     in_wrap_up = WorkItem.objects.filter(status=WorkStatus.WRAP_UP, agent__user_id=user.pk).values("conversation_id")
     return list(
@@ -83,7 +85,7 @@ def open_work(*, conversation_id: int) -> WorkItem | None:
     )
 
 
-def desk_offers(*, user, now: datetime | None = None) -> list[dict[str, Any]]:
+def desk_offers(*, user: AnyUser, now: datetime | None = None) -> list[dict[str, Any]]:
     """The agent's pending offers, oldest first, as the websocket sends them plus ``remaining`` seconds."""
     now = now or timezone.now()
     offers = (
@@ -97,7 +99,7 @@ def desk_offers(*, user, now: datetime | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def presence_value(profile: AgentProfile) -> str:
+def presence_value(*, profile: AgentProfile) -> str:
     """The presence as the desk's select names it: ``available``, ``away:break`` …"""
     if profile.presence == Presence.AWAY and profile.reason_id:
         return f"{Presence.AWAY}:{profile.reason.code}"
@@ -121,19 +123,19 @@ def presence_choices(*, profile: AgentProfile) -> list[dict[str, Any]]:
         ),
         {"value": Presence.OFFLINE.value, "label": labels[Presence.OFFLINE], "disabled": False},
     ]
-    current = presence_value(profile)
+    current = presence_value(profile=profile)
     if all(choice["value"] != current for choice in choices):
         label = f"Away · {profile.reason.label}" if profile.reason_id else profile.get_presence_display()
         choices.insert(-1, {"value": current, "label": label, "disabled": True})
     return choices
 
 
-def desk_presence(profile: AgentProfile) -> dict[str, Any]:
+def desk_presence(*, profile: AgentProfile) -> dict[str, Any]:
     """``presence_json`` plus the desk's select value."""
-    return {**presence_json(profile), "value": presence_value(profile)}
+    return {**presence_json(profile), "value": presence_value(profile=profile)}
 
 
-def desk_state(*, user) -> dict[str, Any]:
+def desk_state(*, user: AnyUser) -> dict[str, Any]:
     """What a (re)connected desk starts from: presence, pending offers, the conversations on the desk.
 
     ``server_time`` lets the page count down offers and after-contact work by the server's clock.
@@ -141,7 +143,7 @@ def desk_state(*, user) -> dict[str, Any]:
     profile = AgentProfile.objects.select_related("reason").get(user_id=user.pk)
     return {
         "server_time": timezone.now().isoformat(),
-        "presence": desk_presence(profile),
+        "presence": desk_presence(profile=profile),
         "offers": desk_offers(user=user),
         "conversations": [conversation.pk for conversation in desk_conversations(user=user)],
     }
@@ -158,7 +160,7 @@ def transfer_queues() -> list[Queue]:
     return list(Queue.objects.filter(is_active=True))
 
 
-def transfer_agents(*, user) -> list:
+def transfer_agents(*, user: AnyUser) -> list[User]:
     """Active agents and supervisors other than ``user``, whom a conversation may be transferred to."""
     return list(
         transfer_target_agents()
@@ -191,7 +193,7 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
     return latest
 
 
-def context_display(value: Any) -> str:
+def context_display(*, value: Any) -> str:
     """A context value as text: strings as they are, anything else as JSON (the desk's script does the same)."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -203,11 +205,11 @@ def live_context(*, scope: str, context_id: int) -> dict[str, Any]:
         "scope": scope,
         "id": str(context_id),
         "version": context.version,
-        "items": [(key, context_display(value)) for key, value in sorted(context.values.items())],
+        "items": [(key, context_display(value=value)) for key, value in sorted(context.values.items())],
     }
 
 
-def open_cases(*, user, customer: Customer) -> list:
+def open_cases(*, user: AnyUser, customer: Customer) -> list[Case]:
     """The customer's open cases that ``user`` may see, most urgent SLA first."""
     cases = list(
         cases_visible_to(user)
@@ -228,7 +230,7 @@ def timeline_page(*, customer_id: int) -> dict[str, Any]:
     return {"timeline": page, "next_cursor": encode_cursor(page[-1]) if more else None, "customer_id": customer_id}
 
 
-def customer_panel(*, user, customer_id: int | None) -> dict[str, Any]:
+def customer_panel(*, user: AnyUser, customer_id: int | None) -> dict[str, Any]:
     """The 360 panel's data for a customer ``user`` may see; ``hidden`` when they may not.
 
     A merged customer is shown as the customer they were merged into.
@@ -250,7 +252,7 @@ def customer_panel(*, user, customer_id: int | None) -> dict[str, Any]:
     }
 
 
-def conversation_panel(*, user, conversation: Conversation) -> dict[str, Any]:
+def conversation_panel(*, user: AnyUser, conversation: Conversation) -> dict[str, Any]:
     """Everything a conversation's tab and panel show; ``conversation`` was fetched through ``access_conversation``."""
     work = open_work(conversation_id=conversation.pk)
     ended = conversation.status == ConversationStatus.ENDED

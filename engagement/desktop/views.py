@@ -114,7 +114,7 @@ def desktop_page(request: HttpRequest) -> HttpResponse:
     """The desk: presence, pending offers, a tab per conversation on the desk, search, shortcuts."""
     profile = AgentProfile.objects.select_related("reason").get(pk=agent_profile_for(request.user).pk)
     context = {
-        "presence": desk_presence(profile),
+        "presence": desk_presence(profile=profile),
         "presence_choices": presence_choices(profile=profile),
         "offers": desk_offers(user=request.user),
         "panels": [
@@ -157,7 +157,7 @@ def customer_holdings_fragment(request: HttpRequest, customer_id: int) -> HttpRe
     context = {
         "customer": customer,
         "aggregate": customer_aggregate(customer),
-        "write_backs": list(outbox_for_customer(customer, limit=WRITE_BACKS_SHOWN)),
+        "write_backs": list(outbox_for_customer(customer=customer, limit=WRITE_BACKS_SHOWN)),
     }
     return render(request, "engagement/desktop/partials/holdings.html", context)
 
@@ -284,7 +284,9 @@ def verification_check_action(request: HttpRequest, conversation_id: int) -> Htt
             raise _form_error(form)
         # The check commits a failure before it is raised, so that failures count.
         verification_raise_for_failure(
-            verification_otp_check(actor=request.user, conversation=conversation, code=form.cleaned_data["code"])
+            verification=verification_otp_check(
+                actor=request.user, conversation=conversation, code=form.cleaned_data["code"]
+            )
         )
     except ApplicationError as error:
         return _verification(request, conversation.pk, error=error, awaiting_code=True, status=error.status_code)

@@ -133,7 +133,7 @@ class VerificationOtpCheckApi(APIView):
         verification = verification_otp_check(
             actor=request.user, conversation=conversation, **serializer.validated_data
         )
-        return Response(VerificationSerializer(verification_raise_for_failure(verification)).data)
+        return Response(VerificationSerializer(verification_raise_for_failure(verification=verification)).data)
 
 
 class VerificationKnowledgeApi(APIView):
@@ -155,4 +155,4 @@ class VerificationKnowledgeApi(APIView):
         verification = verification_knowledge_check(
             actor=request.user, conversation=conversation, **serializer.validated_data
         )
-        return Response(VerificationSerializer(verification_raise_for_failure(verification)).data)
+        return Response(VerificationSerializer(verification_raise_for_failure(verification=verification)).data)

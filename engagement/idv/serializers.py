@@ -17,8 +17,8 @@ from records.access import customer_visible
 from records.identities.models import IdentityKind
 
 VERIFICATION_METHODS = [
-    (otp_method(ChallengeMethod.SMS), "One-time passcode by SMS"),
-    (otp_method(ChallengeMethod.EMAIL), "One-time passcode by email"),
+    (otp_method(method=ChallengeMethod.SMS), "One-time passcode by SMS"),
+    (otp_method(method=ChallengeMethod.EMAIL), "One-time passcode by email"),
     *KnowledgeMethod.choices,
 ]
 

@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -35,6 +36,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from cea.accounts.types import Actor
 from cea.common.errors import ApplicationError, Conflict, ValidationFailed
 from cea.common.tasks import send_on_commit
 from engagement.access import require_handling_agent
@@ -100,7 +102,7 @@ class VerificationLocked(ApplicationError):
         super().__init__(f"{self.reason} Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
         self.retry_after_seconds = retry_after_seconds
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**super().as_dict(), "retry_after_seconds": self.retry_after_seconds}
 
 
@@ -122,7 +124,7 @@ class KnowledgeMethod(models.TextChoices):
     ACCOUNT_DIGITS = "knowledge_account_digits", "Last digits of an account number"
 
 
-def otp_method(method: str) -> str:
+def otp_method(*, method: str) -> str:
     """The verification method recorded for a passcode sent by ``method``: ``otp_sms``, ``otp_email``."""
     return f"otp_{method}"
 
@@ -195,7 +197,7 @@ def _on_record(customer: Customer, now: datetime) -> models.Q:
     )
 
 
-def registered_destination(customer: Customer, method: str) -> str | None:
+def registered_destination(*, customer: Customer, method: str) -> str | None:
     """Where ``customer`` has registered to receive codes by ``method``, or ``None``.
 
     A phone (E.164) or email identity of the customer, the primary one first, then a verified
@@ -218,7 +220,7 @@ def registered_destination(customer: Customer, method: str) -> str | None:
     return (customer.phone if method == ChallengeMethod.SMS else customer.email) or None
 
 
-def mask_destination(destination: str, method: str) -> str:
+def mask_destination(*, destination: str, method: str) -> str:
     """What may be shown of a destination: ``•••••••••23``, ``a•••@example.com``."""
     if method == ChallengeMethod.SMS:
         return "•" * max(len(destination) - 2, 3) + destination[-2:]
@@ -236,7 +238,7 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(_knowledge_digest(given), _knowledge_digest(expected)) and bool(expected)
 
 
-def normalise_postcode(value: str) -> str:
+def normalise_postcode(*, value: str) -> str:
     return re.sub(r"\s+", "", value or "").upper()
 
 
@@ -256,10 +258,10 @@ def _answers_match(
             matched |= _same(account_digits, candidate)
         return matched
     expected_birth = customer.date_of_birth.isoformat() if customer and customer.date_of_birth else ""
-    expected_postcode = normalise_postcode(customer.postcode) if customer else ""
+    expected_postcode = normalise_postcode(value=customer.postcode) if customer else ""
     # "&", not "and": both are compared, so the time taken does not say which one was wrong.
     return _same(date_of_birth.isoformat() if date_of_birth else "", expected_birth) & _same(
-        normalise_postcode(postcode), expected_postcode
+        normalise_postcode(value=postcode), expected_postcode
     )
 
 
@@ -354,7 +356,7 @@ def _anonymous_failure(*, conversation: Conversation, method: str, now: datetime
 # --- Identification -----------------------------------------------------------------------------
 
 
-def _matches(*, actor, kind: str, value: str) -> list[Match]:
+def _matches(*, actor: Actor, kind: str, value: str) -> list[Match]:
     """The customers ``value`` identifies that ``actor`` may see (``None``, the system, sees all).
 
     A customer the actor may not see is dropped after the same look-up, so that it reads
@@ -376,7 +378,7 @@ def _matches(*, actor, kind: str, value: str) -> list[Match]:
     return list(unique.values())
 
 
-def conversation_identify(*, actor, conversation: Conversation, kind: str, value: str) -> Identification:
+def conversation_identify(*, actor: Actor, conversation: Conversation, kind: str, value: str) -> Identification:
     """Match a channel identifier to a customer and record it on the conversation.
 
     ``kind`` is an identity kind (``phone``, ``email``, ``social``, ``device``, ``account``,
@@ -414,7 +416,7 @@ def conversation_identify(*, actor, conversation: Conversation, kind: str, value
 
 
 @transaction.atomic
-def verification_otp_start(*, actor, conversation: Conversation, method: str) -> CodeRequest:
+def verification_otp_start(*, actor: Actor, conversation: Conversation, method: str) -> CodeRequest:
     """Ask for a one-time passcode by ``method`` (``sms`` or ``email``) for the conversation's customer.
 
     When the customer is known and has a registered destination for ``method``, a challenge
@@ -439,13 +441,13 @@ def verification_otp_start(*, actor, conversation: Conversation, method: str) ->
         expires_at=now
     )
     customer = conversation.customer
-    destination = registered_destination(customer, method) if customer is not None else None
+    destination = registered_destination(customer=customer, method=method) if customer is not None else None
     if destination is not None:
         challenge = VerificationChallenge.objects.create(
             conversation=conversation,
             customer=customer,
             method=method,
-            destination=mask_destination(destination, method),
+            destination=mask_destination(destination=destination, method=method),
             code_hash="",  # the task makes the code and fills this in
             expires_at=now + timedelta(seconds=settings.CEA_IDV_CODE_TTL_SECONDS),
         )
@@ -490,14 +492,14 @@ def verification_code_send(*, challenge_id: int, resend: bool = False) -> bool:
             return False
         if challenge.code_hash and not resend:
             return False
-        destination = registered_destination(challenge.customer, challenge.method)
+        destination = registered_destination(customer=challenge.customer, method=challenge.method)
         if destination is None:  # the customer's phone or email went away meanwhile
             challenge.expires_at = now
             challenge.save(update_fields=["expires_at", "updated_at"])
             return False
         code = new_code()
         challenge.code_hash = code_hash(challenge.pk, code)
-        challenge.destination = mask_destination(destination, challenge.method)
+        challenge.destination = mask_destination(destination=destination, method=challenge.method)
         challenge.save(update_fields=["code_hash", "destination", "updated_at"])
     text = _code_text(code)
     if challenge.method == ChallengeMethod.SMS:
@@ -521,7 +523,7 @@ def verification_code_send(*, challenge_id: int, resend: bool = False) -> bool:
 
 
 @transaction.atomic
-def verification_otp_check(*, actor, conversation: Conversation, code: str) -> Verification:
+def verification_otp_check(*, actor: Actor, conversation: Conversation, code: str) -> Verification:
     """Check a one-time passcode; success makes the conversation ``verified``.
 
     The latest unexpired, unused code of the conversation is checked, once: a right code is
@@ -554,7 +556,7 @@ def verification_otp_check(*, actor, conversation: Conversation, code: str) -> V
         challenge.used_at = now
         challenge.save(update_fields=["used_at", "updated_at"])
         lock_register_success(lock)
-        method = otp_method(challenge.method)
+        method = otp_method(method=challenge.method)
         conversation = conversation_set_verification(
             actor=actor, conversation=conversation, customer=customer, level=VerificationLevel.VERIFIED, method=method
         )
@@ -566,7 +568,7 @@ def verification_otp_check(*, actor, conversation: Conversation, code: str) -> V
     return _customer_failure(lock=lock, conversation=conversation, method="otp", now=now)
 
 
-def verification_raise_for_failure(verification: Verification) -> Verification:
+def verification_raise_for_failure(*, verification: Verification) -> Verification:
     """``verification`` if it passed; otherwise the one refusal every interface gives.
 
     ``VerificationLocked`` if this failure locked verification, else ``VerificationFailed``
@@ -600,7 +602,7 @@ def knowledge_check_input(*, date_of_birth: date | None, postcode: str, account_
     missing = {}
     if date_of_birth is None:
         missing["date_of_birth"] = "This field is required."
-    if not normalise_postcode(postcode):
+    if not normalise_postcode(value=postcode):
         missing["postcode"] = "This field is required."
     if missing:
         raise ValidationFailed(
@@ -612,7 +614,7 @@ def knowledge_check_input(*, date_of_birth: date | None, postcode: str, account_
 @transaction.atomic
 def verification_knowledge_check(
     *,
-    actor,
+    actor: Actor,
     conversation: Conversation,
     date_of_birth: date | None = None,
     postcode: str = "",
@@ -652,7 +654,7 @@ def verification_knowledge_check(
 
 
 @transaction.atomic
-def verification_lock_clear(*, actor, lock: VerificationLock) -> VerificationLock:
+def verification_lock_clear(*, actor: Actor, lock: VerificationLock) -> VerificationLock:
     """Lift a customer's verification lock and forget their failures (supervisors, in the console)."""
     lock = VerificationLock.objects.select_for_update().select_related("customer").get(pk=lock.pk)
     was_locked = lock_active_until(lock, timezone.now()) is not None
@@ -705,7 +707,7 @@ def contact_change_notice_send(*, customer_id: int, kind: str, change: str, iden
     if customer is None:
         return 0
     word = CONTACT_WORDS[IdentityKind(kind)]
-    masked = mask_destination(value, CONTACT_METHODS[IdentityKind(kind)])
+    masked = mask_destination(destination=value, method=CONTACT_METHODS[IdentityKind(kind)])
     if change == "added":
         identity = customer.identities.filter(pk=identity_id).first()
         if identity is None or identity.created_at <= customer.created_at + CAME_WITH_CUSTOMER:
@@ -722,7 +724,7 @@ def contact_change_notice_send(*, customer_id: int, kind: str, change: str, iden
         subject = f"A {word} was removed from your account"
         recipients = [(CONTACT_METHODS[IdentityKind(kind)], value)]
     for method in (ChallengeMethod.SMS, ChallengeMethod.EMAIL):
-        destination = registered_destination(customer, method)
+        destination = registered_destination(customer=customer, method=method)
         if destination is not None and (method, destination) not in recipients:
             recipients.append((method, destination))
     recipients = [(method, to) for method, to in recipients if not (change == "added" and to == value)]

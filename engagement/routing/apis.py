@@ -64,7 +64,7 @@ class MyOffersApi(APIView):
     @extend_schema(responses=OfferSerializer(many=True))
     def get(self, request):
         profile = agent_profile_for(request.user)
-        offers = [offer_json(offer) for offer in offers_pending_for(profile)]
+        offers = [offer_json(offer) for offer in offers_pending_for(profile=profile)]
         return Response(OfferSerializer(offers, many=True).data)
 
 

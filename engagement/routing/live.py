@@ -77,7 +77,7 @@ def conversation_announce(*, conversation, body: str, payload: dict, context: di
     from engagement.conversations.services import conversation_group, message_add
 
     push_on_commit(
-        conversation_group(conversation.pk),
+        conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
     )
     message_add(

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from cea.accounts.models import User
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
 from engagement.routing.presence import ROUTABLE_ROLES
 
 
-def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict]:
+def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per active queue: waiting work, the oldest wait, free agents, and the service level since ``since``.
 
     Service level: the share of work answered within the queue's target seconds, among the work
@@ -64,7 +66,7 @@ def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -
     return results
 
 
-def offers_pending_for(profile: AgentProfile):
+def offers_pending_for(*, profile: AgentProfile) -> QuerySet[Offer]:
     return (
         Offer.objects.filter(agent=profile, status=OfferStatus.PENDING)
         .select_related("work_item__conversation__customer", "work_item__queue")
@@ -75,7 +77,7 @@ def offers_pending_for(profile: AgentProfile):
 # --- Transfer targets ---------------------------------------------------------------------------
 
 
-def transfer_target_agents() -> QuerySet:
+def transfer_target_agents() -> QuerySet[User]:
     """The users a conversation may be transferred to: active agents and supervisors.
 
     A superuser is an administrator whatever their role field says (``role_of``), so is none.
@@ -83,7 +85,7 @@ def transfer_target_agents() -> QuerySet:
     return get_user_model().objects.filter(is_active=True, is_superuser=False, role__in=ROUTABLE_ROLES)
 
 
-def transfer_target_agent(*, reference: int | str):
+def transfer_target_agent(*, reference: int | str) -> User | None:
     """The transfer target named by ``reference`` (a user id, or a username), or ``None`` if no such target.
 
     Both the API and the desk resolve ``to_agent`` here, so they accept and refuse the same users.

@@ -43,7 +43,7 @@ class IvrInputApi(APIView):
         data = serializer.validated_data
         conversation = access_ivr_conversation(request.user, call_id=call_id, caller=data["caller"])
         reply = selfservice_on_ivr_input(
-            conversation, digits=data["digits"], speech=data["speech"], input_id=data["input_id"]
+            conversation=conversation, digits=data["digits"], speech=data["speech"], input_id=data["input_id"]
         )
         status = reply.conversation.status
         gather = status == ConversationStatus.SELF_SERVICE and reply.expect is not None

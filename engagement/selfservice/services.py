@@ -85,12 +85,12 @@ class SelfServiceReply:
 # --- Entry points ----------------------------------------------------------------------------
 
 
-def selfservice_start(conversation: Conversation) -> SelfServiceReply:
+def selfservice_start(*, conversation: Conversation) -> SelfServiceReply:
     """Greet and offer the main menu, once; later calls (a reconnect) say nothing."""
     return _turn(conversation, kind="start")
 
 
-def selfservice_on_customer_message(conversation: Conversation, message: Message) -> SelfServiceReply:
+def selfservice_on_customer_message(*, conversation: Conversation, message: Message) -> SelfServiceReply:
     """Answer a customer's text message (chat, SMS, social, app) while the conversation is in self-service.
 
     Call it after the message is stored and committed, outside a transaction of the caller's.
@@ -108,7 +108,7 @@ def selfservice_on_customer_message(conversation: Conversation, message: Message
 
 
 def selfservice_on_ivr_input(
-    conversation: Conversation, digits: str = "", speech: str = "", *, input_id: str = ""
+    *, conversation: Conversation, digits: str = "", speech: str = "", input_id: str = ""
 ) -> SelfServiceReply:
     """Answer one IVR input: DTMF ``digits`` or recognised ``speech`` text (digits win if both).
 
@@ -202,7 +202,7 @@ def _fit(answers: dict[str, Any]) -> dict[str, Any]:
     return fitted
 
 
-def _handover_record(conversation: Conversation, engine: Engine, turn: Turn, answers: dict[str, Any]) -> dict:
+def _handover_record(conversation: Conversation, engine: Engine, turn: Turn, answers: dict[str, Any]) -> dict[str, Any]:
     given = "; ".join(f"{name}={value}" for name, value in answers.items() if not isinstance(value, dict | list))
     summary = (
         f"Intent: {engine.intent or 'not known'}. Verification: {conversation.verification_level}. "
@@ -395,7 +395,7 @@ def knowledge_article_save(
 # --- Flows ----------------------------------------------------------------------------------
 
 
-def step_defs_of(steps: list[dict[str, Any]]) -> list[StepDef]:
+def step_defs_of(*, steps: list[dict[str, Any]]) -> list[StepDef]:
     """Step dicts (key, kind, prompt, options, next_step) in order, as the checks read them."""
     return [
         StepDef(
@@ -437,7 +437,7 @@ def flow_check(
             menu_key=menu_key if is_active else "", trigger_phrases=trigger_phrases, other_menu_keys=other_keys
         )
     )
-    definitions = step_defs_of(steps)
+    definitions = step_defs_of(steps=steps)
     problems = flow_steps_problems(definitions)
     if problems:
         errors["steps"] = problems.messages(definitions)
@@ -493,6 +493,6 @@ def flow_save(
             options=dict(step.options),
             next_step=step.next_step,
         )
-        for index, step in enumerate(step_defs_of(steps))
+        for index, step in enumerate(step_defs_of(steps=steps))
     )
     return flow

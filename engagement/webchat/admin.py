@@ -20,7 +20,7 @@ class SiteKeyForm(forms.ModelForm):
     def clean_allowed_origins(self) -> list[str]:
         origins, wrong = [], []
         for origin in self.cleaned_data["allowed_origins"]:
-            normalised = origin_normalise(origin)
+            normalised = origin_normalise(value=origin)
             if normalised is None:
                 wrong.append(origin)
             elif normalised not in origins:

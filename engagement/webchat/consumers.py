@@ -125,7 +125,9 @@ class WebchatConsumer(EngagementJsonConsumer):
 
     async def disconnect(self, code) -> None:
         if self.conversation_id is not None:
-            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id=self.conversation_id), self.channel_name
+            )
         if self.keeper is not None:
             self.keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -148,9 +150,11 @@ class WebchatConsumer(EngagementJsonConsumer):
         if self.conversation_id == conversation_id:
             return
         if self.conversation_id is not None:
-            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id=self.conversation_id), self.channel_name
+            )
         self.conversation_id = conversation_id
-        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+        await self.channel_layer.group_add(conversation_group(conversation_id=conversation_id), self.channel_name)
 
     # --- Frames from the widget -----------------------------------------------------------
 
@@ -239,7 +243,9 @@ class WebchatConsumer(EngagementJsonConsumer):
             await self.send_error("conversation_open", "This chat is still open; end it before starting a new one.")
             return
         if self.conversation_id is not None:
-            await self.channel_layer.group_discard(conversation_group(self.conversation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                conversation_group(conversation_id=self.conversation_id), self.channel_name
+            )
             self.conversation_id = None
         await self.send_json({"type": "restarted"})
 
@@ -254,7 +260,7 @@ class WebchatConsumer(EngagementJsonConsumer):
             return
         if not visible_to_visitor(author_kind=message.get("author_kind", ""), payload=message.get("payload")):
             return
-        await self.send_json({"type": "message", "message": visitor_message_json(message)})
+        await self.send_json({"type": "message", "message": visitor_message_json(message=message)})
 
     async def conversation_status(self, event: dict) -> None:
         conversation = event.get("conversation")

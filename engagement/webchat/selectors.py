@@ -39,11 +39,11 @@ def visitor_conversation_current(*, visitor: str) -> Conversation | None:
     return None
 
 
-def visible_to_visitor(*, author_kind: str, payload: dict | None) -> bool:
+def visible_to_visitor(*, author_kind: str, payload: dict[str, Any] | None) -> bool:
     return author_kind in VISIBLE_AUTHORS and not (payload or {}).get("internal")
 
 
-def visitor_message_json(message: dict[str, Any], *, client_id: str = "") -> dict[str, Any]:
+def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dict[str, Any]:
     """A message as the widget gets it, from ``message_json``: no payload, no conversation internals."""
     shown = {
         "id": message["id"],
@@ -79,5 +79,5 @@ def visitor_messages_after(
         client_id = ""
         if row["author_kind"] == AuthorKind.CUSTOMER and row["external_id"].startswith(own_prefix):
             client_id = row["external_id"][len(own_prefix) :]
-        shown.append(visitor_message_json({**row, "sent_at": row["sent_at"].isoformat()}, client_id=client_id))
+        shown.append(visitor_message_json(message={**row, "sent_at": row["sent_at"].isoformat()}, client_id=client_id))
     return shown, more

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from django.core import signing
 from django.db import transaction
 
+from cea.accounts.models import Team
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from engagement.context.models import ContextScope
@@ -43,7 +44,7 @@ DEMO_SITE_KEY = "site_demo_shop"
 # --- Origins --------------------------------------------------------------------------------
 
 
-def origin_normalise(value: str) -> str | None:
+def origin_normalise(*, value: str) -> str | None:
     """``value`` as a browser writes an Origin: ``scheme://host[:port]``, lower case, no default port.
 
     ``None`` when ``value`` is not an http(s) origin (a path, credentials, ``null`` …).
@@ -70,8 +71,8 @@ def origin_normalise(value: str) -> str | None:
 
 def site_origin_allowed(*, site: SiteKey, origin: str) -> bool:
     """Whether ``origin`` is exactly (scheme, host and port) one of the site key's allowed origins."""
-    wanted = origin_normalise(origin or "")
-    return wanted is not None and wanted in {origin_normalise(allowed) for allowed in site.allowed_origins}
+    wanted = origin_normalise(value=origin or "")
+    return wanted is not None and wanted in {origin_normalise(value=allowed) for allowed in site.allowed_origins}
 
 
 # --- Visitors -------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def webchat_session_open(
         visitor, token = visitor_token_issue(site=site)
     return WebchatSession(
         site=site,
-        origin=origin_normalise(origin) or "",
+        origin=origin_normalise(value=origin) or "",
         page=_page_address(page),
         visitor=visitor,
         token=token,
@@ -213,7 +214,7 @@ def webchat_conversation_open(*, session: WebchatSession) -> Conversation:
     return conversation
 
 
-def webchat_body_check(body: object) -> str:
+def webchat_body_check(*, body: object) -> str:
     """The message text to store; ``ValidationFailed`` codes ``empty_body``, ``body_too_long``, ``invalid_body``."""
     if not isinstance(body, str):
         raise ValidationFailed("A message body is text.", code="invalid_body")
@@ -237,7 +238,7 @@ def webchat_message_check(*, client_id: object, body: object) -> str:
     """
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise ValidationFailed("client_id is 1-64 letters, digits, '-' or '_'.", code="invalid_client_id")
-    return webchat_body_check(body)
+    return webchat_body_check(body=body)
 
 
 def webchat_message_receive(
@@ -291,14 +292,16 @@ def webchat_conversation_end(*, session: WebchatSession, conversation_id: int) -
 # --- The demo site --------------------------------------------------------------------------
 
 
-def demo_site_ensure(*, origins: list[str], team=None, queue: str = "web-chat") -> tuple[SiteKey, bool, list[str]]:
+def demo_site_ensure(
+    *, origins: list[str], team: Team | None = None, queue: str = "web-chat"
+) -> tuple[SiteKey, bool, list[str]]:
     """The demo shop's site key, created once; ``origins`` are added to its allowed origins.
 
     Origins an administrator added are kept. Returns ``(site key, created, origins added)``.
     """
     wanted = []
     for origin in origins:
-        normalised = origin_normalise(origin)
+        normalised = origin_normalise(value=origin)
         if normalised is None:
             raise ValidationFailed(f"{origin!r} is not an origin (scheme://host[:port]).", code="invalid_origin")
         if normalised not in wanted:

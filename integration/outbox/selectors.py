@@ -8,9 +8,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integration.outbox.models import OutboxMessage, OutboxStatus
+from records.customers.models import Customer
 
 
-def outbox_for_customer(customer, *, limit: int = 20) -> QuerySet[OutboxMessage]:
+def outbox_for_customer(*, customer: Customer, limit: int = 20) -> QuerySet[OutboxMessage]:
     """The customer's most recent write-backs with their connector, newest first (the desktop shows their status)."""
     return (
         OutboxMessage.objects.filter(customer=customer)

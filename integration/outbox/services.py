@@ -28,6 +28,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.tasks import send_on_commit
 from integration.connectors.base import ConnectorError, connector_for
@@ -50,7 +52,7 @@ def outbox_enqueue(
     kind: str,
     payload: Mapping[str, Any],
     customer: Customer | None = None,
-    actor=None,
+    actor: Actor = None,
 ) -> OutboxMessage:
     """Write a message for ``connector`` to deliver, in the caller's transaction.
 
@@ -70,7 +72,7 @@ def outbox_enqueue(
         customer=customer,
         kind=kind,
         payload=body,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor if isinstance(actor, User) and actor.pk else None,
     )
     _deliver_on_commit(message.pk)
     return message
@@ -151,7 +153,7 @@ def outbox_deliver_one(*, message_id: int, now: datetime | None = None) -> Outbo
 
 
 @transaction.atomic
-def outbox_retry(*, actor, message: OutboxMessage) -> OutboxMessage:
+def outbox_retry(*, actor: Actor, message: OutboxMessage) -> OutboxMessage:
     """Send a failed (or waiting) message again now, its attempts counted afresh; a delivered one is refused."""
     locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
     if locked.status == OutboxStatus.DELIVERED:
@@ -169,7 +171,7 @@ def outbox_retry(*, actor, message: OutboxMessage) -> OutboxMessage:
 
 @transaction.atomic
 def customer_address_change(
-    *, actor, customer: Customer, address: Mapping[str, str], connector: Connector
+    *, actor: Actor, customer: Customer, address: Mapping[str, str], connector: Connector
 ) -> tuple[Customer, OutboxMessage]:
     """Change the customer's postal address in records and write it back to ``connector``'s system.
 

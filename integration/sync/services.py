@@ -38,7 +38,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
@@ -92,7 +92,7 @@ class SyncBusy(Conflict):
 def _lock_acquire(connector_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_SPACE, connector_id])
-        return cursor.fetchone()[0]
+        return bool(cursor.fetchone()[0])
 
 
 def _lock_release(connector_id: int) -> None:
@@ -242,7 +242,8 @@ def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: 
 def _failure_payload(item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
     if item is None:
         return {"key": key, "text": text}
-    return _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+    payload: dict[str, Any] = _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+    return payload
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -477,7 +478,7 @@ def _waiting_attempts_count(*, ids: list[int], customer_system: str) -> None:
             failure.save(update_fields=["attempts", "permanent", "reason"])
 
 
-def _open_failures_by_connector(failures) -> dict[int, list[int]]:
+def _open_failures_by_connector(failures: QuerySet[SyncFailure]) -> dict[int, list[int]]:
     by_connector: dict[int, list[int]] = {}
     for failure_id, connector_id in failures.filter(resolved_at=None).order_by("pk").values_list("pk", "connector"):
         by_connector.setdefault(connector_id, []).append(failure_id)

@@ -122,7 +122,7 @@ class WebhookDeliveryListApi(WebhookApi, generics.ListAPIView):
         subscription = access_webhook_subscription(self.request.user, self.kwargs["subscription_id"])
         filters = WebhookDeliveryFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return webhook_deliveries_of(subscription, status=filters.validated_data.get("status"))
+        return webhook_deliveries_of(subscription=subscription, status=filters.validated_data.get("status"))
 
 
 class WebhookRedeliverApi(WebhookApi, APIView):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from integration.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 
-def webhook_deliveries_of(subscription: WebhookSubscription, *, status: str | None = None) -> QuerySet[WebhookDelivery]:
+def webhook_deliveries_of(*, subscription: WebhookSubscription, status: str | None = None) -> QuerySet[WebhookDelivery]:
     """The subscription's delivery log, newest first."""
     deliveries = WebhookDelivery.objects.filter(subscription=subscription)
     if status:

@@ -36,10 +36,11 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -47,6 +48,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of
 from cea.common.tasks import send_on_commit
@@ -61,6 +64,7 @@ from integration.webhooks.models import (
 )
 from integration.webhooks.serializers import WebhookSubscriptionInputSerializer
 from integration.webhooks.targets import WebhookTargetRefused, WebhookTransport, webhook_target_problem
+from records.journey.models import JourneyEvent
 from records.journey.selectors import journey_events_after, journey_last_id
 
 logger = logging.getLogger(__name__)
@@ -84,7 +88,7 @@ _EVENT_OF_KIND = {
 }
 
 
-def webhook_event_of(journey_kind: str) -> WebhookEvent | None:
+def webhook_event_of(*, journey_kind: str) -> WebhookEvent | None:
     """The webhook event a journey event is published as; ``None`` for kinds not published.
 
     Every other ``case.*`` kind (updated, a status transition, a note, a linked interaction)
@@ -97,7 +101,7 @@ def webhook_event_of(journey_kind: str) -> WebhookEvent | None:
     return None
 
 
-def webhook_event_id(journey_event_id: int) -> uuid.UUID:
+def webhook_event_id(*, journey_event_id: int) -> uuid.UUID:
     """The event id of a journey event's webhook: the same on every relay of it."""
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"journey-event:{journey_event_id}")
 
@@ -116,13 +120,13 @@ def webhook_secret_new() -> str:
 # --- Subscriptions ------------------------------------------------------------------------------
 
 
-def webhook_manage_check(*, actor) -> None:
+def webhook_manage_check(*, actor: Actor) -> None:
     """Admins and integration clients manage webhooks; everybody else is refused (403)."""
     if role_of(actor) not in (Role.ADMIN, Role.INTEGRATION):
         raise PermissionDenied("Only administrators and integration clients manage webhooks.")
 
 
-def webhook_subscription_check(*, fields: dict) -> dict:
+def webhook_subscription_check(*, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Cleaned subscription fields (``name``, ``url``, ``events``, ``secret``, each optional here).
 
     The rules are ``WebhookSubscriptionInputSerializer``'s (the API's too), then the URL's host
@@ -144,7 +148,7 @@ def webhook_subscription_check(*, fields: dict) -> dict:
 
 @transaction.atomic
 def webhook_subscription_create(
-    *, actor, name: str, url: str, events: Iterable[str], secret: str | None = None
+    *, actor: Actor, name: str, url: str, events: Iterable[str], secret: str | None = None
 ) -> tuple[WebhookSubscription, str]:
     """A new active subscription and its signing secret (generated when not given).
 
@@ -155,13 +159,15 @@ def webhook_subscription_create(
     cleaned = webhook_subscription_check(fields={"name": name, "url": url, "events": list(events), "secret": secret})
     secret_value = cleaned.pop("secret", None) or webhook_secret_new()
     subscription = WebhookSubscription.objects.create(
-        **cleaned, secret=secret_value, created_by=actor if getattr(actor, "pk", None) else None
+        **cleaned, secret=secret_value, created_by=actor if isinstance(actor, User) and actor.pk else None
     )
     return subscription, secret_value
 
 
 @transaction.atomic
-def webhook_subscription_update(*, actor, subscription: WebhookSubscription, **fields) -> WebhookSubscription:
+def webhook_subscription_update(
+    *, actor: Actor, subscription: WebhookSubscription, **fields: Any
+) -> WebhookSubscription:
     """Change ``name``, ``url``, ``events`` or ``secret`` (a new secret signs the next attempts)."""
     webhook_manage_check(actor=actor)
     unknown = set(fields) - {"name", "url", "events", "secret"}
@@ -177,7 +183,7 @@ def webhook_subscription_update(*, actor, subscription: WebhookSubscription, **f
 
 
 @transaction.atomic
-def webhook_subscription_delete(*, actor, subscription: WebhookSubscription) -> None:
+def webhook_subscription_delete(*, actor: Actor, subscription: WebhookSubscription) -> None:
     """Delete the subscription and its delivery log."""
     webhook_manage_check(actor=actor)
     subscription.delete()
@@ -193,7 +199,9 @@ def _subscription_disable(subscription: WebhookSubscription, *, reason: str) -> 
 
 
 @transaction.atomic
-def webhook_subscription_disable(*, actor, subscription: WebhookSubscription, reason: str) -> WebhookSubscription:
+def webhook_subscription_disable(
+    *, actor: Actor, subscription: WebhookSubscription, reason: str
+) -> WebhookSubscription:
     webhook_manage_check(actor=actor)
     locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
     if locked.is_active:
@@ -202,7 +210,7 @@ def webhook_subscription_disable(*, actor, subscription: WebhookSubscription, re
 
 
 @transaction.atomic
-def webhook_subscription_enable(*, actor, subscription: WebhookSubscription) -> WebhookSubscription:
+def webhook_subscription_enable(*, actor: Actor, subscription: WebhookSubscription) -> WebhookSubscription:
     """Enable a disabled subscription: its failure count starts again and its waiting deliveries are sent."""
     webhook_manage_check(actor=actor)
     locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
@@ -222,7 +230,7 @@ def webhook_subscription_enable(*, actor, subscription: WebhookSubscription) -> 
 
 
 @transaction.atomic
-def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
+def webhook_delivery_redeliver(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again now, with the same event id and body, its attempts counted afresh.
 
     A delivery of a disabled subscription waits until the subscription is enabled (409 here).
@@ -268,7 +276,7 @@ def _relay_state_locked() -> WebhookRelayState | None:
     return WebhookRelayState.objects.select_for_update(skip_locked=True).filter(pk=1).first()
 
 
-def _envelope(event, hook_event: str, event_id: uuid.UUID) -> dict:
+def _envelope(event: JourneyEvent, hook_event: str, event_id: uuid.UUID) -> dict[str, Any]:
     return {
         "id": str(event_id),
         "type": hook_event,
@@ -326,10 +334,10 @@ def webhook_relay(*, batch: int | None = None) -> RelayResult | None:
         subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
         rows = []
         for event in events:
-            hook_event = webhook_event_of(event.kind)
+            hook_event = webhook_event_of(journey_kind=event.kind)
             if hook_event is None:
                 continue
-            event_id = webhook_event_id(event.pk)
+            event_id = webhook_event_id(journey_event_id=event.pk)
             envelope = None
             for subscription in subscriptions:
                 if hook_event in subscription.events and event.recorded_at >= subscription.created_at:

@@ -30,7 +30,7 @@ class CustomerAuditApi(APIView):
     def get(self, request, customer_id: int):
         customer = access_customer(request.user, customer_id)
         require_supervisor(request.user, "read the audit trail")
-        return Response(AuditEntrySerializer(audit_trail(customer), many=True).data)
+        return Response(AuditEntrySerializer(audit_trail(objs=[customer]), many=True).data)
 
 
 class CaseAuditApi(APIView):
@@ -40,4 +40,4 @@ class CaseAuditApi(APIView):
     def get(self, request, case_id: str):
         case = access_case(request.user, case_id)
         require_supervisor(request.user, "read the audit trail")
-        return Response(AuditEntrySerializer(audit_trail(case), many=True).data)
+        return Response(AuditEntrySerializer(audit_trail(objs=[case]), many=True).data)

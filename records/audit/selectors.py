@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pghistory.models
 from django.contrib.auth import get_user_model
+from django.db.models import Model
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,11 @@ class AuditEntry:
     changes: dict[str, list[Any]]  # field -> [before, after]; an insert has no before, a delete no after
 
 
-def audit_trail(*objs, limit: int = 200) -> list[AuditEntry]:
+def audit_trail(*, objs: Iterable[Model], limit: int = 200) -> list[AuditEntry]:
     """The audit events of ``objs`` (and of rows referencing them, e.g. a customer's identities), newest first."""
     rows = list(pghistory.models.Events.objects.references(*objs).order_by("-pgh_created_at", "-pgh_id")[:limit])
     user_ids = {(row.pgh_context or {}).get("user") for row in rows} - {None}
-    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    names: dict[Any, str] = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
     entries = []
     for row in rows:
         metadata = row.pgh_context or {}

@@ -48,7 +48,7 @@ class CaseListApi(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Case.objects.none()
         return cases_with_priority_rank(
-            cases_visible_to(self.request.user)
+            cases=cases_visible_to(self.request.user)
             .select_related("customer", "team", "assignee")
             .prefetch_related(_with_interaction_ids)
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cea.accounts.models import Team, User
+from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from records.access import require_customer_visible, require_team_allowed, require_team_kept
 from records.audit.context import audited
@@ -23,7 +26,7 @@ from records.cases.models import (
     SlaPolicy,
     transitions_from,
 )
-from records.customers.models import CustomerStatus
+from records.customers.models import Customer, CustomerStatus
 from records.journey.services import journey_record
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
@@ -38,7 +41,7 @@ def next_case_reference() -> str:
     return f"CS-{number:07d}"
 
 
-def sla_policy_for(priority: str) -> SlaPolicy | None:
+def sla_policy_for(*, priority: str) -> SlaPolicy | None:
     return SlaPolicy.objects.filter(priority=priority, is_default_for_priority=True, is_active=True).first()
 
 
@@ -53,14 +56,14 @@ def _apply_sla(case: Case, policy: SlaPolicy | None) -> None:
     case.resolution_due_at = start + timedelta(minutes=policy.resolution_minutes)
 
 
-def case_check(*, actor, fields: dict) -> None:
+def case_check(*, actor: Actor, fields: dict[str, Any]) -> None:
     """Check, before any write, that ``fields`` may be set on a case; forms call it to show errors."""
     _validate(dict(fields))
     if fields.get("team") is not None:
         require_team_allowed(actor, fields["team"])
 
 
-def _validate(fields: dict) -> None:
+def _validate(fields: dict[str, Any]) -> None:
     errors = {}
     if "subject" in fields:
         fields["subject"] = (fields["subject"] or "").strip()
@@ -82,14 +85,14 @@ def _validate(fields: dict) -> None:
 @transaction.atomic
 def case_create(
     *,
-    actor,
-    customer,
+    actor: Actor,
+    customer: Customer,
     subject: str,
     description: str = "",
     category: str = CaseCategory.GENERAL,
     priority: str = CasePriority.NORMAL,
-    team=None,
-    assignee=None,
+    team: Team | None = None,
+    assignee: User | None = None,
     sla_policy: SlaPolicy | None = None,
     source_system: str = "records",
     channel: str = "",
@@ -100,7 +103,13 @@ def case_create(
         raise Conflict(f"Customer {customer.pk} was merged into {customer.merged_into_id}; open the case there.")
     # The team defaults to the customer's before validating, so that the assignee is checked against it.
     team = team or customer.team
-    fields = {"subject": subject, "category": category, "priority": priority, "team": team, "assignee": assignee}
+    fields: dict[str, Any] = {
+        "subject": subject,
+        "category": category,
+        "priority": priority,
+        "team": team,
+        "assignee": assignee,
+    }
     _validate(fields)
     require_team_allowed(actor, team)
     with audited(actor):
@@ -113,10 +122,10 @@ def case_create(
             priority=priority,
             team=team,
             assignee=assignee,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=_user(actor),
             created_at=timezone.now(),
         )
-        _apply_sla(case, sla_policy or sla_policy_for(priority))
+        _apply_sla(case, sla_policy or sla_policy_for(priority=priority))
         case.save()
         journey_record(
             customer=customer,
@@ -130,7 +139,7 @@ def case_create(
 
 
 @transaction.atomic
-def case_update(*, actor, case: Case, **fields) -> Case:
+def case_update(*, actor: Actor, case: Case, **fields: Any) -> Case:
     """Change a case's details or ownership; the case row is locked for the change."""
     case = _locked(case)
     unknown = set(fields) - set(UPDATABLE_FIELDS)
@@ -151,7 +160,7 @@ def case_update(*, actor, case: Case, **fields) -> Case:
         for name in changed:
             setattr(case, name, fields[name])
         if "sla_policy" in changed or ("priority" in changed and "sla_policy" not in fields):
-            _apply_sla(case, fields.get("sla_policy") or sla_policy_for(case.priority))
+            _apply_sla(case, fields.get("sla_policy") or sla_policy_for(priority=case.priority))
         _refresh_breaches(case, timezone.now())
         case.save()
         journey_record(
@@ -163,7 +172,7 @@ def case_update(*, actor, case: Case, **fields) -> Case:
     return case
 
 
-def _refresh_breaches(case: Case, now) -> None:
+def _refresh_breaches(case: Case, now: datetime) -> None:
     first_response_at = case.first_responded_at or now
     if case.first_response_due_at and first_response_at > case.first_response_due_at:
         case.first_response_breached = True
@@ -177,7 +186,7 @@ def _refresh_breaches(case: Case, now) -> None:
 
 
 @transaction.atomic
-def case_transition(*, actor, case: Case, transition: str, note: str = "") -> Case:
+def case_transition(*, actor: Actor, case: Case, transition: str, note: str = "") -> Case:
     """Move a case through the state machine; an invalid transition raises ``Conflict``.
 
     The status is read from the row locked FOR UPDATE, so two agents acting at once cannot
@@ -227,12 +236,12 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("customer", "team", "assignee").get(pk=case.pk)
 
 
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
+def _user(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) and actor.pk else None
 
 
 @transaction.atomic
-def case_add_note(*, actor, case: Case, body: str, visibility: str = NoteVisibility.INTERNAL) -> CaseNote:
+def case_add_note(*, actor: Actor, case: Case, body: str, visibility: str = NoteVisibility.INTERNAL) -> CaseNote:
     """Add a note; an external note is a response to the customer and counts as the first response."""
     body = (body or "").strip()
     errors = {}
@@ -262,7 +271,7 @@ def case_add_note(*, actor, case: Case, body: str, visibility: str = NoteVisibil
     return note
 
 
-def case_mark_breaches(*, now=None) -> int:
+def case_mark_breaches(*, now: datetime | None = None) -> int:
     """Flag open cases whose SLA due times have passed; return how many flags were set.
 
     A case past both its first-response and its resolution due time counts twice.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.db import models
 from rest_framework import serializers
@@ -87,10 +88,10 @@ PHONE_INPUT_MAX_LENGTH = 40
 
 def _text_input(model_field: models.Field) -> serializers.Field:
     return CharField(
-        max_length=model_field.max_length,
+        max_length=cast(int, model_field.max_length),  # a text column has one
         required=False,
         allow_blank=model_field.blank,
-        **({"help_text": model_field.help_text} if model_field.help_text else {}),
+        help_text=str(model_field.help_text) or None,
     )
 
 
@@ -102,7 +103,7 @@ _INPUT_OF_CHECK: dict[Check, Callable[[models.Field], serializers.Field]] = {
     Check.LANGUAGE: _text_input,
     Check.DATE: lambda model_field: serializers.DateField(required=False, allow_null=True),
     Check.CHOICE: lambda model_field: serializers.ChoiceField(
-        choices=model_field.choices, required=False, allow_blank=model_field.blank
+        choices=model_field.choices or (), required=False, allow_blank=model_field.blank
     ),
     Check.KEY_VALUES: lambda model_field: serializers.DictField(required=False, validators=[no_null_characters]),
     Check.TEAM: lambda model_field: serializers.PrimaryKeyRelatedField(
@@ -120,7 +121,10 @@ class CustomerInputSerializer(serializers.Serializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # The profile's fields (``records.customers.profile.PROFILE``), each typed by its check.
-        profile = {field.name: _INPUT_OF_CHECK[field.check](Customer._meta.get_field(field.name)) for field in PROFILE}
+        profile = {
+            field.name: _INPUT_OF_CHECK[field.check](cast(models.Field, Customer._meta.get_field(field.name)))
+            for field in PROFILE
+        }
         return {**profile, **super().get_fields()}
 
 

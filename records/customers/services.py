@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, NotFound, ValidationFailed
 from records.access import default_team_of, require_supervisor, require_team_kept
@@ -74,8 +76,8 @@ def _key_values(value: Any) -> Any:
 
 def _one_of_choices(name: str) -> Callable[[Any], Any]:
     """The rule of a field with choices: one of them, or blank where the model allows a blank."""
-    model_field = Customer._meta.get_field(name)
-    values = [value for value, _ in model_field.choices]
+    model_field = cast("models.Field[Any, Any]", Customer._meta.get_field(name))  # a concrete column, never a relation
+    values = [value for value, _ in model_field.choices or ()]
     # A set made once: bulk loads clean millions of rows.
     allowed = frozenset(values)
     message = f"Choose one of {', '.join(values)}."
@@ -105,11 +107,11 @@ _RULE_OF: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def search_name_of(given_name: str, family_name: str) -> str:
+def search_name_of(*, given_name: str, family_name: str) -> str:
     return " ".join(part for part in (given_name.strip(), family_name.strip()) if part).lower()
 
 
-def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | None = None) -> dict[str, Any]:
+def customer_check(*, actor: Actor, fields: Mapping[str, Any], customer: Customer | None = None) -> dict[str, Any]:
     """Check, before any write, that ``fields`` may be set on ``customer`` (or a new customer).
 
     Returns the normalised fields. Raises one ``ValidationFailed`` listing every bad field,
@@ -136,7 +138,7 @@ def customer_check(*, actor, fields: Mapping[str, Any], customer: Customer | Non
     return cleaned
 
 
-def customer_fields_clean(fields: Mapping[str, Any]) -> dict[str, Any]:
+def customer_fields_clean(*, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Validate and normalise profile fields without touching the database (bulk loads check
     identities themselves, for a whole batch at once); raises one ``ValidationFailed``."""
     return _clean(fields)
@@ -161,7 +163,7 @@ def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def customer_create(
-    *, actor, source_system: str = "records", identities: Iterable[Mapping[str, Any]] = (), **fields
+    *, actor: Actor, source_system: str = "records", identities: Iterable[Mapping[str, Any]] = (), **fields: Any
 ) -> Customer:
     """Create a customer; their contact email and phone also become identities.
 
@@ -176,8 +178,8 @@ def customer_create(
         raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})
     with audited(actor):
         customer = Customer(**cleaned)
-        customer.search_name = search_name_of(customer.given_name, customer.family_name)
-        customer.created_by = actor if getattr(actor, "pk", None) else None
+        customer.search_name = search_name_of(given_name=customer.given_name, family_name=customer.family_name)
+        customer.created_by = actor if isinstance(actor, User) and actor.pk else None
         customer.save()
         journey_record(
             customer=customer,
@@ -196,7 +198,7 @@ def customer_create(
 
 
 @transaction.atomic
-def customer_update(*, actor, customer: Customer, source_system: str = "records", **fields) -> Customer:
+def customer_update(*, actor: Actor, customer: Customer, source_system: str = "records", **fields: Any) -> Customer:
     """Change profile fields; a journey event lists what changed. Tombstones cannot change."""
     if customer.status == CustomerStatus.MERGED:
         raise Conflict(f"Customer {customer.pk} was merged into {customer.merged_into_id}; edit that one.")
@@ -209,7 +211,7 @@ def customer_update(*, actor, customer: Customer, source_system: str = "records"
             setattr(customer, name, cleaned[name])
         if not any(getattr(customer, name) for name in NAME_FIELDS):
             raise ValidationFailed("A customer needs a name.", fields={"family_name": "Give a given or family name."})
-        customer.search_name = search_name_of(customer.given_name, customer.family_name)
+        customer.search_name = search_name_of(given_name=customer.given_name, family_name=customer.family_name)
         customer.save()
         for kind, field in ((IdentityKind.EMAIL, "email"), (IdentityKind.PHONE, "phone")):
             if field in changed and getattr(customer, field):
@@ -227,7 +229,7 @@ def customer_update(*, actor, customer: Customer, source_system: str = "records"
 @transaction.atomic
 def customer_set_consent(
     *,
-    actor,
+    actor: Actor,
     customer: Customer,
     channel: str,
     purpose: str,
@@ -264,7 +266,7 @@ def customer_set_consent(
 
 @transaction.atomic
 def customer_set_scores(
-    *, actor, customer: Customer, scores: Mapping[str, Any], source_system: str = "insights"
+    *, actor: Actor, customer: Customer, scores: Mapping[str, Any], source_system: str = "insights"
 ) -> Customer:
     """Merge ``scores`` (churn risk, sentiment trend …) into the customer's scores."""
     if not isinstance(scores, Mapping) or not scores:
@@ -284,7 +286,7 @@ def customer_set_scores(
 
 
 @transaction.atomic
-def customer_merge(*, actor, survivor_id: int, merged_id: int) -> Customer:
+def customer_merge(*, actor: Actor, survivor_id: int, merged_id: int) -> Customer:
     """Merge customer ``merged_id`` into ``survivor_id``; return the survivor.
 
     Moves identities, consents (the survivor's own win), cases, interactions and journey
@@ -329,7 +331,7 @@ def customer_merge(*, actor, survivor_id: int, merged_id: int) -> Customer:
             elif getattr(survivor, name) in ("", None) and getattr(merged, name) not in ("", None):
                 setattr(survivor, name, getattr(merged, name))
                 filled.append(name)
-        survivor.search_name = search_name_of(survivor.given_name, survivor.family_name)
+        survivor.search_name = search_name_of(given_name=survivor.given_name, family_name=survivor.family_name)
         survivor.save()
 
         Customer.objects.filter(merged_into=merged).update(merged_into=survivor)

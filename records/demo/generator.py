@@ -174,7 +174,7 @@ class DemoBuilder:
                 Customer(
                     given_name=given,
                     family_name=family,
-                    search_name=search_name_of(given, family),
+                    search_name=search_name_of(given_name=given, family_name=family),
                     date_of_birth=datetime(1940, 1, 1).date() + timedelta(days=rng.randrange(0, 365 * 66)),
                     email=f"{given}.{family}.{i}@example.com".lower() if has_email else "",
                     phone=f"+4474{i:08d}" if has_phone else "",
@@ -364,7 +364,11 @@ class DemoBuilder:
             handled = timedelta(seconds=rng.gauss(360, 120) if channel == Channel.VOICE else rng.gauss(600, 200))
             ended = (answered or started + waited) + (max(handled, timedelta(seconds=30)) if answered else timedelta())
             agent = None if abandoned else rng.choice(agents[customer.team_id])
-            transcript = [] if abandoned else self._transcript(customer=customer, agent=agent, answered=answered)
+            transcript = (
+                self._transcript(customer=customer, agent=agent, answered=answered)
+                if agent is not None and answered is not None  # not abandoned
+                else []
+            )
             wrap_up, disposition = ("abandoned", "abandoned") if abandoned else rng.choice(words.WRAP_UPS)
             own_cases = [case for case in cases.get(customer.pk, ()) if case.created_at <= ended]
             case = rng.choice(own_cases) if own_cases and rng.random() < 0.4 else None

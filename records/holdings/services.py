@@ -37,9 +37,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from cea.accounts.models import User
+from cea.accounts.types import Actor
 from cea.common.errors import ApplicationError, ValidationFailed
 from records.audit.bulk import audited_copy
 from records.audit.context import audited
@@ -63,8 +66,10 @@ _PROFILE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "team")
 _HOLDING_KINDS = frozenset(HoldingKind.values)
 
 
-class CustomerUpsert(tuple):
+class CustomerUpsert(tuple[Customer, str]):
     """``(customer, outcome)``, with ``skipped``: identifiers not attached because another customer has them."""
+
+    skipped: list[str]
 
     def __new__(cls, customer: Customer, outcome: str, skipped: Sequence[str] = ()) -> CustomerUpsert:
         upsert = super().__new__(cls, (customer, outcome))
@@ -80,7 +85,7 @@ class CustomerUpsert(tuple):
         return self[1]
 
 
-def fields_checksum(fields: Mapping[str, Any]) -> str:
+def fields_checksum(*, fields: Mapping[str, Any]) -> str:
     """A stable digest of canonical fields (keys sorted; dates, decimals and the like as text)."""
     encoded = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
@@ -96,8 +101,8 @@ def _profile_and_identifiers(fields: Mapping[str, Any]) -> tuple[dict[str, Any],
     profile = {name: given[name] for name in _PROFILE_FIELDS if name in given}
     if isinstance(profile.get("date_of_birth"), str):
         profile["date_of_birth"] = _date(profile["date_of_birth"], "date_of_birth")
-    profile = customer_fields_clean(profile)
-    identifiers = {}
+    profile = customer_fields_clean(fields=profile)
+    identifiers: dict[str, tuple[str, str]] = {}
     # The profile's email and phone are normalised already (and stored as their own label).
     for name in ("email", "phone"):
         if profile.get(name):
@@ -130,7 +135,7 @@ def _lock_source_record(system: str, external_id: str) -> None:
 
 @transaction.atomic
 def source_customer_upsert(
-    *, system: str, external_id: str, fields: Mapping[str, Any], source_checksum: str = "", actor=None
+    *, system: str, external_id: str, fields: Mapping[str, Any], source_checksum: str = "", actor: Actor = None
 ) -> CustomerUpsert:
     """Create or update the customer whose record in ``system`` is ``external_id``.
 
@@ -143,7 +148,7 @@ def source_customer_upsert(
     """
     if not external_id:
         raise ValidationFailed("A source record needs its id in the source.", fields={"external_id": "Required."})
-    checksum = source_checksum or fields_checksum(fields)
+    checksum = source_checksum or fields_checksum(fields=fields)
     _lock_source_record(system, external_id)
     record = (
         SourceRecord.objects.select_for_update()
@@ -160,7 +165,7 @@ def source_customer_upsert(
     owners = _owners((_IDENTIFIER_KINDS[name], value) for name, (value, _) in identifiers.items())
     if customer is None:
         customer = _customer_to_link(identifiers, owners)
-    skipped = []
+    skipped: list[str] = []
     for name, (value, _) in list(identifiers.items()):
         owner = owners.get((_IDENTIFIER_KINDS[name], value))
         if owner is not None and (customer is None or owner != customer.pk):
@@ -204,7 +209,9 @@ def source_customer_upsert(
     return CustomerUpsert(customer, UPDATED if changed else UNCHANGED, skipped)
 
 
-def _customer_to_link(identifiers: Mapping[str, tuple[str, str]], owners: Mapping[tuple[str, str], int]):
+def _customer_to_link(
+    identifiers: Mapping[str, tuple[str, str]], owners: Mapping[tuple[str, str], int]
+) -> Customer | None:
     """The customer a new source record is about, if the CEA knows them already: the owner of its
     account number, else of its email (a phone number is shared too often to link on)."""
     for name in LINK_ON:
@@ -309,7 +316,7 @@ def holding_clean(*, kind: str, external_id: str, fields: Mapping[str, Any]) -> 
 
 
 def _holding_checksum(customer_id: int, cleaned: Mapping[str, Any]) -> str:
-    return fields_checksum({"customer": customer_id, **cleaned})
+    return fields_checksum(fields={"customer": customer_id, **cleaned})
 
 
 @transaction.atomic
@@ -359,7 +366,7 @@ class SourceRow:
     checksum: str = ""
 
     def digest(self) -> str:
-        return self.checksum or fields_checksum({"customer": self.fields, "holdings": self.holdings})
+        return self.checksum or fields_checksum(fields={"customer": self.fields, "holdings": self.holdings})
 
 
 @dataclass
@@ -371,7 +378,7 @@ class RowOutcome:
     customer_id: int | None = None
 
 
-def source_row_upsert(*, system: str, row: SourceRow, actor=None) -> RowOutcome:
+def source_row_upsert(*, system: str, row: SourceRow, actor: Actor = None) -> RowOutcome:
     """One source row (customer and holdings) through the one-at-a-time services, atomically."""
     with transaction.atomic():
         upsert = source_customer_upsert(
@@ -403,7 +410,7 @@ class _NewCustomer:
     customer_id: int = 0
 
 
-def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor=None) -> list[RowOutcome]:
+def source_customers_load(*, system: str, rows: Sequence[SourceRow], actor: Actor = None) -> list[RowOutcome]:
     """Load a batch of source rows; one ``RowOutcome`` per row, in order (see the module's docstring).
 
     A row records refuse is ``failed`` with the reason and the others still load. Runs in one
@@ -470,7 +477,7 @@ def _reason(error: ApplicationError) -> str:
     return f"{error.message} {details}".strip()
 
 
-def _row_upsert_or_failure(system: str, row: SourceRow, actor) -> RowOutcome:
+def _row_upsert_or_failure(system: str, row: SourceRow, actor: Actor) -> RowOutcome:
     try:
         with transaction.atomic():
             return source_row_upsert(system=system, row=row, actor=actor)
@@ -478,7 +485,7 @@ def _row_upsert_or_failure(system: str, row: SourceRow, actor) -> RowOutcome:
         return RowOutcome(row.external_id, FAILED, _reason(error))
 
 
-def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_NewCustomer]:
+def _insert_new_customers(system: str, new: list[_NewCustomer], actor: Actor) -> list[_NewCustomer]:
     """Insert ``new`` customers set-wise; return those to upsert one by one instead: customers the
     CEA already knows (by account number or email, to be linked) and those another loader created
     first."""
@@ -496,7 +503,7 @@ def _insert_new_customers(system: str, new: list[_NewCustomer], actor) -> list[_
     lost = known + [item for item in new if item.row.external_id not in won]
     new = [item for item in new if item.row.external_id in won]
     if new:
-        created_by = actor.pk if getattr(actor, "pk", None) else None
+        created_by = actor.pk if isinstance(actor, User) and actor.pk else None
         _new_customers_write(system=system, new=new, owners=owners, created_by=created_by, now=now)
     return lost
 
@@ -521,10 +528,10 @@ def _new_customers_write(
         identity["id"] = identity_id
     # The audit rows of customers and identities are written set-wise, not by a trigger per row.
     with audited_copy(Customer, [row["id"] for row in customers]):
-        copy_rows(Customer, customers)
+        copy_rows(model=Customer, rows=customers)
     with audited_copy(Identity, [row["id"] for row in identities]):
-        copy_rows(Identity, identities)
-    copy_rows(JourneyEvent, events)
+        copy_rows(model=Identity, rows=identities)
+    copy_rows(model=JourneyEvent, rows=events)
     holdings_load(
         system=system,
         holdings=[(item.customer_id, holding) for item in new for holding in item.holdings],
@@ -611,7 +618,9 @@ def _customer_row(*, item: _NewCustomer, created_by: int | None, now: datetime) 
     return {
         **profile,
         "id": item.customer_id,
-        "search_name": search_name_of(profile.get("given_name", ""), profile.get("family_name", "")),
+        "search_name": search_name_of(
+            given_name=profile.get("given_name", ""), family_name=profile.get("family_name", "")
+        ),
         "created_by_id": created_by,
         "created_at": now,
         "updated_at": now,
@@ -638,7 +647,7 @@ def _created_event_row(*, system: str, item: _NewCustomer, now: datetime) -> dic
     }
 
 
-def _next_ids(model, count: int) -> list[int]:
+def _next_ids(model: type[Model], count: int) -> list[int]:
     """``count`` new primary keys of ``model`` from its sequence."""
     if not count:
         return []
@@ -667,7 +676,7 @@ def _copy_text(value: Any) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
+def copy_rows(*, model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (``{attname: value}``, the rest from the fields' defaults) with ``COPY``.
 
     The fastest way into PostgreSQL, and row triggers still fire. The caller has already sent a
@@ -714,7 +723,9 @@ def copy_rows(model, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
 
 
-def holdings_load(*, system: str, holdings: Sequence[tuple[int, Mapping[str, Any]]], now=None) -> dict[str, int]:
+def holdings_load(
+    *, system: str, holdings: Sequence[tuple[int, Mapping[str, Any]]], now: datetime | None = None
+) -> dict[str, int]:
     """Upsert cleaned holdings ``(customer id, fields with kind and external_id)`` in one statement.
 
     Counts ``{"created", "updated", "unchanged"}``. A holding given twice: the later wins.

@@ -7,8 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from records.audit.context import audited
+from records.customers.models import Customer
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import normalise
 from records.journey.services import journey_record
@@ -33,8 +35,8 @@ def _contact_change_on_commit(*, customer_id: int, kind: str, change: str, ident
 @transaction.atomic
 def identity_add(
     *,
-    actor,
-    customer,
+    actor: Actor,
+    customer: Customer,
     kind: str,
     value: str,
     is_primary: bool = False,
@@ -88,7 +90,7 @@ def identity_add(
 
 
 @transaction.atomic
-def identity_verify(*, actor, identity: Identity) -> Identity:
+def identity_verify(*, actor: Actor, identity: Identity) -> Identity:
     with audited(actor):
         identity.verified_at = timezone.now()
         identity.save(update_fields=["verified_at", "updated_at"])
@@ -96,7 +98,7 @@ def identity_verify(*, actor, identity: Identity) -> Identity:
 
 
 @transaction.atomic
-def identity_remove(*, actor, identity: Identity) -> None:
+def identity_remove(*, actor: Actor, identity: Identity) -> None:
     if identity.is_primary and identity.customer.identities.filter(kind=identity.kind).count() > 1:
         raise ValidationFailed(
             "Make another identifier of this kind primary before removing the primary one.",

@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
+from cea.accounts.models import Team, User
+from cea.accounts.types import Actor
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from records.access import require_team_allowed
 from records.audit.context import audited
+from records.cases.models import Case
+from records.customers.models import Customer
 from records.interactions.models import Interaction
 from records.journey.services import journey_record
 
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
 TRANSCRIPT_AUTHORS = {"customer", "agent", "bot", "system"}
 
 
-def _validate_transcript(transcript: Any) -> list[dict]:
+def _validate_transcript(transcript: Any) -> list[dict[str, Any]]:
     if not isinstance(transcript, list):
         raise ValidationFailed("The transcript is a list of messages.", fields={"transcript": "Must be a list."})
     errors = []
@@ -73,22 +77,22 @@ def _field_errors(
 @transaction.atomic
 def interaction_record(
     *,
-    actor,
+    actor: Actor,
     channel: str,
     started_at: datetime,
     ended_at: datetime,
-    customer=None,
+    customer: Customer | None = None,
     direction: str = Direction.INBOUND,
     answered_at: datetime | None = None,
     queue: str = "",
-    agent=None,
-    team=None,
-    transcript: list | None = None,
+    agent: User | None = None,
+    team: Team | None = None,
+    transcript: list[dict[str, Any]] | None = None,
     wrap_up_code: str = "",
     disposition: str = "",
     wrap_up_notes: str = "",
-    context_snapshot: dict | None = None,
-    case=None,
+    context_snapshot: dict[str, Any] | None = None,
+    case: Case | None = None,
     external_id: str = "",
     source_system: str = "records",
 ) -> Interaction:
@@ -159,7 +163,7 @@ def interaction_record(
 
 
 @transaction.atomic
-def interaction_link_case(*, actor, interaction: Interaction, case) -> Interaction:
+def interaction_link_case(*, actor: Actor, interaction: Interaction, case: Case) -> Interaction:
     if interaction.customer_id is not None and case.customer_id != interaction.customer_id:
         raise ValidationFailed("The case belongs to another customer.", fields={"case": "Another customer's case."})
     with audited(actor):
@@ -176,7 +180,7 @@ def interaction_link_case(*, actor, interaction: Interaction, case) -> Interacti
 
 
 @transaction.atomic
-def interaction_set_sentiment(*, actor, interaction: Interaction, score: float, label: str = "") -> Interaction:
+def interaction_set_sentiment(*, actor: Actor, interaction: Interaction, score: float, label: str = "") -> Interaction:
     """Written by insights: ``score`` from -1 (negative) to 1 (positive)."""
     if not -1.0 <= score <= 1.0:
         raise ValidationFailed("Sentiment is between -1 and 1.", fields={"sentiment": "Out of range."})
@@ -189,7 +193,7 @@ def interaction_set_sentiment(*, actor, interaction: Interaction, score: float, 
 
 @transaction.atomic
 def interaction_wrap_up(
-    *, actor, interaction: Interaction, wrap_up_code: str, disposition: str = "", notes: str = ""
+    *, actor: Actor, interaction: Interaction, wrap_up_code: str, disposition: str = "", notes: str = ""
 ) -> Interaction:
     """The agent's wrap-up of a conversation recorded before they finished it (the customer left first)."""
     if len(wrap_up_code) > 50 or len(disposition) > 50:

@@ -8,12 +8,13 @@ from typing import Any
 from django.utils import timezone
 
 from cea.common.errors import ValidationFailed
+from records.customers.models import Customer
 from records.journey.models import JourneyEvent
 
 
 def journey_record(
     *,
-    customer,
+    customer: Customer,
     kind: str,
     summary: str,
     source_system: str = "records",

@@ -36,12 +36,12 @@ def call(call_id: str = "call-1", *, customer=None) -> Conversation:
 def says(conversation: Conversation, text: str) -> SelfServiceReply:
     """The customer types ``text`` in the chat; self-service answers."""
     message, _ = message_add(conversation=conversation, direction="inbound", author_kind="customer", body=text)
-    return selfservice_on_customer_message(conversation, message)
+    return selfservice_on_customer_message(conversation=conversation, message=message)
 
 
 def presses(conversation: Conversation, digits: str = "", *, speech: str = "", input_id: str = "") -> SelfServiceReply:
     """The caller presses ``digits`` or says ``speech`` at the IVR."""
-    return selfservice_on_ivr_input(conversation, digits=digits, speech=speech, input_id=input_id)
+    return selfservice_on_ivr_input(conversation=conversation, digits=digits, speech=speech, input_id=input_id)
 
 
 def context_of(conversation: Conversation) -> dict:

@@ -131,7 +131,7 @@ def test_subscribers_get_the_change_after_commit():
     # Given
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(live_group("conversation", 7), channel)
+    async_to_sync(layer.group_add)(live_group(scope="conversation", context_id=7), channel)
     # When
     context_write(actor=None, scope="conversation", context_id=7, values={"intent": "balance"})
     # Then

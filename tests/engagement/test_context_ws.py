@@ -260,7 +260,7 @@ def test_an_agent_follows_a_conversations_messages_and_status(agent, customers):
             author_kind=AuthorKind.CUSTOMER,
             body="My router is down",
         )
-        return message_json(message)
+        return message_json(message=message)
 
     async def scenario():
         communicator = await signed_in(agent)
@@ -275,7 +275,7 @@ def test_an_agent_follows_a_conversations_messages_and_status(agent, customers):
             "type": "subscribed",
             "scope": "conversation_messages",
             "id": str(conversation.pk),
-            "messages": [message_json(earlier)],
+            "messages": [message_json(message=earlier)],
             "more": False,
         }
         assert pushed == {"type": "conversation.message", "message": sent}

@@ -234,7 +234,7 @@ def test_a_chat_reply_is_pushed_live_to_the_conversation(world, agent, django_ca
     # Given: someone (the visitor's widget) follows the conversation
     layer = get_channel_layer()
     follower = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(conversation_group(world.chat.pk), follower)
+    async_to_sync(layer.group_add)(conversation_group(conversation_id=world.chat.pk), follower)
     # When
     with django_capture_on_commit_callbacks(execute=True):
         response = session_client(agent).post(
@@ -253,7 +253,7 @@ def test_a_chat_reply_is_pushed_live_to_the_conversation(world, agent, django_ca
     pushed = async_to_sync(layer.receive)(follower)
     assert pushed["type"] == "conversation.message"
     assert (pushed["message"]["id"], pushed["message"]["body"]) == (body["id"], "Yes, it left our depot today.")
-    async_to_sync(layer.group_discard)(conversation_group(world.chat.pk), follower)
+    async_to_sync(layer.group_discard)(conversation_group(conversation_id=world.chat.pk), follower)
 
 
 def test_an_sms_reply_is_recorded_but_not_sent(world, agent):

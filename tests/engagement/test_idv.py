@@ -227,7 +227,9 @@ def test_the_right_code_verifies_the_conversation_everywhere(alice, agent, djang
     context = context_read(scope="conversation", context_id=conversation.pk)
     assert (context.values["verification_level"], context.values["customer_id"]) == ("verified", alice.pk)
     # in the audit trail
-    [change] = [e for e in audit_trail(conversation) if e.label == "update" and "verification_level" in e.changes]
+    [change] = [
+        e for e in audit_trail(objs=[conversation]) if e.label == "update" and "verification_level" in e.changes
+    ]
     assert change.changes["verification_level"] == ["identified", "verified"]
     # and in the journey
     event = _last_idv_event(alice)

@@ -251,7 +251,9 @@ def test_the_right_code_verifies(post, agent, alice):
     conversation.refresh_from_db()
     assert conversation.verification_level == "verified"
     # The audit trail names the agent who verified.
-    [change] = [e for e in audit_trail(conversation) if e.label == "update" and "verification_level" in e.changes]
+    [change] = [
+        e for e in audit_trail(objs=[conversation]) if e.label == "update" and "verification_level" in e.changes
+    ]
     assert (change.changes["verification_level"], change.username) == (["identified", "verified"], "agent.a")
 
 

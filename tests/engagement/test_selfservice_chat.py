@@ -69,8 +69,8 @@ def test_start_greets_once(flows):
     # Given
     conversation = chat()
     # When
-    first = selfservice_start(conversation)
-    again = selfservice_start(conversation)
+    first = selfservice_start(conversation=conversation)
+    again = selfservice_start(conversation=conversation)
     # Then
     assert first.prompts == [GREETING, MAIN_MENU]
     assert again.prompts == []
@@ -398,7 +398,7 @@ def test_the_same_message_is_handled_once(flows):
     first = says(conversation, "1")
     message = Message.objects.filter(conversation=conversation, author_kind="customer").get()
     # When: the consumer hands the same message in again (a redelivery)
-    again = selfservice_on_customer_message(conversation, message)
+    again = selfservice_on_customer_message(conversation=conversation, message=message)
     # Then
     assert again.replayed is True
     assert [m.pk for m in again.messages] == [m.pk for m in first.messages]

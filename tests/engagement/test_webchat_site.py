@@ -33,7 +33,7 @@ from tests.engagement.factories import SiteKeyFactory
     ],
 )
 def test_origins_are_compared_as_browsers_write_them(value, origin):
-    assert origin_normalise(value) == origin
+    assert origin_normalise(value=value) == origin
 
 
 def test_an_origin_must_match_scheme_host_and_port_exactly():

@@ -288,7 +288,7 @@ def test_outbox_for_customer_shows_the_statuses_newest_first(customer, backend, 
         )
 
     # Then the desktop's selector lists both, newest first, with their statuses
-    assert [(m.pk, m.status, m.connector.name) for m in outbox_for_customer(customer)] == [
+    assert [(m.pk, m.status, m.connector.name) for m in outbox_for_customer(customer=customer)] == [
         (waiting.pk, OutboxStatus.PENDING, "billing"),
         (refused.pk, OutboxStatus.FAILED, "billing"),
     ]

@@ -85,11 +85,11 @@ def test_relay_makes_one_delivery_per_matching_active_subscription(subscribe, re
     [delivery] = _deliveries(customers_hook)
     assert (delivery.event, delivery.event_id, delivery.status) == (
         "customer.created",
-        webhook_event_id(event.pk),
+        webhook_event_id(journey_event_id=event.pk),
         "pending",
     )
     assert delivery.payload == {
-        "id": str(webhook_event_id(event.pk)),
+        "id": str(webhook_event_id(journey_event_id=event.pk)),
         "type": "customer.created",
         "occurred_at": event.occurred_at.isoformat(),
         "data": {
@@ -136,9 +136,9 @@ def test_the_relay_task_reads_batch_after_batch_while_behind(subscribe, relay_fr
 
 
 def test_event_ids_are_deterministic_uuid5_of_the_journey_event():
-    assert webhook_event_id(42) == webhook_event_id(42)
-    assert webhook_event_id(42) != webhook_event_id(43)
-    assert webhook_event_id(42).version == 5
+    assert webhook_event_id(journey_event_id=42) == webhook_event_id(journey_event_id=42)
+    assert webhook_event_id(journey_event_id=42) != webhook_event_id(journey_event_id=43)
+    assert webhook_event_id(journey_event_id=42).version == 5
 
 
 def test_a_relay_repeated_after_a_crash_makes_no_duplicates(subscribe, relay_from_now):
@@ -221,7 +221,7 @@ def test_an_id_missing_when_read_is_relayed_when_it_appears_later(subscribe, rel
 
     # Then the event from the gap is delivered and the gap forgotten; the rest was already read
     [delivery] = _deliveries(hook)
-    assert delivery.event_id == webhook_event_id(late_event.pk)
+    assert delivery.event_id == webhook_event_id(journey_event_id=late_event.pk)
     assert (result.gaps, WebhookRelayState.objects.get(pk=1).gaps) == (0, {})
     assert second.pk  # read before, not again
 
@@ -587,4 +587,4 @@ def test_the_sweep_sends_deliveries_whose_task_was_lost(subscribe, relay_from_no
 
 def test_unknown_delivery_attempt_is_skipped(db):
     assert webhook_delivery_attempt(delivery_id=10**9).status == "skipped"
-    assert uuid.UUID(str(webhook_event_id(1)))
+    assert uuid.UUID(str(webhook_event_id(journey_event_id=1)))

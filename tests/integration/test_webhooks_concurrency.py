@@ -54,14 +54,17 @@ def test_an_event_committed_after_a_later_id_is_still_relayed(hook):
         webhook_relay()
 
         # Then it relays the committed one and remembers the missing id
-        assert [d.event_id for d in _deliveries(hook)] == [webhook_event_id(fast_event_id)]
+        assert [d.event_id for d in _deliveries(hook)] == [webhook_event_id(journey_event_id=fast_event_id)]
         assert str(slow.result) in WebhookRelayState.objects.get(pk=1).gaps
 
     # When the slow one commits and the relay runs again
     webhook_relay()
 
     # Then it is relayed too, once, and the gap is closed
-    assert [d.event_id for d in _deliveries(hook)] == [webhook_event_id(fast_event_id), webhook_event_id(slow.result)]
+    assert [d.event_id for d in _deliveries(hook)] == [
+        webhook_event_id(journey_event_id=fast_event_id),
+        webhook_event_id(journey_event_id=slow.result),
+    ]
     assert str(slow.result) not in WebhookRelayState.objects.get(pk=1).gaps
     assert webhook_relay().deliveries_created == 0
 

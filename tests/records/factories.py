@@ -16,7 +16,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     given_name = factory.Faker("first_name")
     family_name = factory.Faker("last_name")
-    search_name = factory.LazyAttribute(lambda c: search_name_of(c.given_name, c.family_name))
+    search_name = factory.LazyAttribute(lambda c: search_name_of(given_name=c.given_name, family_name=c.family_name))
 
 
 class SlaPolicyFactory(factory.django.DjangoModelFactory):

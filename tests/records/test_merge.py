@@ -300,7 +300,7 @@ def test_merge_keeps_the_audit_history_of_both_customers_and_of_the_identity_mov
     # When
     customer_merge(actor=supervisor, survivor_id=survivor.pk, merged_id=duplicate.pk)
     # Then: the tombstone's trail still has its creation and now its merge, by the supervisor
-    tombstone_trail = audit_trail(Customer.objects.get(pk=duplicate.pk))
+    tombstone_trail = audit_trail(objs=[Customer.objects.get(pk=duplicate.pk)])
     own = [e for e in tombstone_trail if e.model == "records.CustomerEvent"]
     assert [e.label for e in own] == ["update", "insert"]
     assert own[0].object_id == str(duplicate.pk)
@@ -315,7 +315,7 @@ def test_merge_keeps_the_audit_history_of_both_customers_and_of_the_identity_mov
     # The survivor's trail shows each identity moving over, with who did it
     moves = [
         e
-        for e in audit_trail(survivor)
+        for e in audit_trail(objs=[survivor])
         if e.model == "records.IdentityEvent" and e.label == "update" and "customer_id" in e.changes
     ]
     assert {int(e.object_id) for e in moves} == moved_identities
