@@ -41,7 +41,8 @@ from cea.common.channels import Channel, Direction
 from cea.common.errors import ValidationFailed
 from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingested, queue_for_agents
 from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_start, identify_contact, message_add
+from engagement.conversations.selectors import identify_contact
+from engagement.conversations.services import conversation_start, message_add
 from records.identities.models import IdentityKind
 
 # Channels whose conversations are written to by email (a web form is answered by email).

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
 from engagement.conversations.models import Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_escalate
 from records.identities.normalise import normalise
 
 # The queue a channel's conversations wait in when nothing more specific is configured; these

@@ -26,7 +26,8 @@ from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, already_ingeste
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
 from engagement.conversations.models import AuthorKind
-from engagement.conversations.services import identify_contact, message_add
+from engagement.conversations.selectors import identify_contact
+from engagement.conversations.services import message_add
 from records.identities.models import IdentityKind
 
 logger = logging.getLogger(__name__)

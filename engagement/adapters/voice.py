@@ -32,7 +32,8 @@ from engagement.adapters.models import WebhookSource
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
-from engagement.conversations.services import conversation_end, conversation_start, message_add
+from engagement.conversations.services import conversation_start, message_add
+from engagement.orchestration import conversation_end
 from records.audit.context import audited
 from records.identities.models import IdentityKind
 

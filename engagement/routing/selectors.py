@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from engagement.access import ROUTABLE_ROLES
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
-from engagement.routing.presence import ROUTABLE_ROLES
 
 
 def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict]:

@@ -10,7 +10,8 @@ from django.apps import apps
 
 from cea.common.channels import Channel, Direction
 from engagement.conversations.models import AuthorKind, Conversation
-from engagement.conversations.services import conversation_escalate, conversation_start, message_add
+from engagement.conversations.services import conversation_start, message_add
+from engagement.orchestration import conversation_escalate
 from engagement.routing.engine import dispatch_queue, queue_for
 from engagement.routing.models import Offer, OfferStatus
 from engagement.routing.offers import offer_accept

@@ -18,10 +18,10 @@ from cea import settings as configured
 from cea.asgi import application
 from cea.common.channels import Channel
 from engagement.conversations.models import ConversationStatus
-from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_end, conversation_escalate, conversation_wrap_up
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence
 from engagement.routing.presence import agent_profile_for, presence_set
-from engagement.routing.work import conversation_wrap_up
 from tests.accounts.factories import UserFactory
 from tests.engagement.desktop_support import customer_says, on_desk, routing_defaults
 from tests.engagement.websockets import QUIET, closed_with, receive, run, session_cookie

@@ -17,8 +17,8 @@ from cea.accounts.services import user_set_role, user_set_teams
 from cea.asgi import application
 from cea.common.channels import Channel
 from engagement.context.services import context_write
+from engagement.orchestration import conversation_transfer
 from engagement.routing.presence import presence_set
-from engagement.routing.work import conversation_transfer
 from tests.engagement.desktop_support import customer_says, on_desk, routing_defaults
 from tests.engagement.websockets import QUIET, closed_with, desktop, receive, run
 from tests.records.factories import CustomerFactory
