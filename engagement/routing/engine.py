@@ -481,16 +481,6 @@ def _matching_ages(steps: list[Step], agent_skills: dict[int, int]) -> list[tupl
     return ages
 
 
-def _ages_filter(ages: list[tuple[int, int | None]], now: datetime) -> Q:
-    condition = Q(pk__in=[])
-    for start, end in ages:
-        part = Q(entered_queue_at__lte=now - timedelta(seconds=start))
-        if end is not None:
-            part &= Q(entered_queue_at__gt=now - timedelta(seconds=end))
-        condition |= part
-    return condition
-
-
 def _step_index(steps: list[Step], item: WorkItem, now: datetime) -> int:
     return step_at(steps, (now - item.entered_queue_at).total_seconds())[0]
 
@@ -583,6 +573,56 @@ def route_agent(agent_id: int) -> Offer | None:
     return None
 
 
+def _agent_reach(agent: AgentProfile) -> tuple[dict[int, int], set[int]]:
+    """The agent's skills (``skill id → proficiency``) and teams."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT skill_id, proficiency FROM engagement_agentskill WHERE agent_id = %s", [agent.pk])
+        skills = dict(cursor.fetchall())
+        cursor.execute("SELECT team_id FROM accounts_user_teams WHERE user_id = %s", [agent.user_id])
+        team_ids = {team_id for (team_id,) in cursor.fetchall()}
+    return skills, team_ids
+
+
+def _waiting_for_sql(agent: AgentProfile, passed_over: Sequence[int]) -> tuple[str, list]:
+    """SQL (``__COMMON__``) for the waiting items this agent could take: fits, not declined, a channel of theirs."""
+    sql = (
+        "w.status = 'waiting' AND w.units <= %s AND NOT (w.id = ANY(%s))"
+        " AND NOT EXISTS (SELECT 1 FROM engagement_offer o WHERE o.work_item_id = w.id AND o.agent_id = %s"
+        " AND o.status IN ('rejected', 'timed_out'))"
+    )
+    params: list = [agent.capacity_units - agent.load_units, list(passed_over), agent.pk]
+    if agent.channels:
+        sql += " AND w.channel = ANY(%s)"
+        params.append(list(agent.channels))
+    return sql, params
+
+
+def _ages_sql(ages: list[tuple[int, int | None]], now: datetime) -> tuple[str, list]:
+    """SQL (``__AGES__``) for items whose age is in one of ``ages``."""
+    parts, params = [], []
+    for start, end in ages:
+        parts.append("(w.entered_queue_at <= %s" + (")" if end is None else " AND w.entered_queue_at > %s)"))
+        params.append(now - timedelta(seconds=start))
+        if end is not None:
+            params.append(now - timedelta(seconds=end))
+    return " OR ".join(parts), params
+
+
+def _queues_served_by(agent: AgentProfile) -> list[tuple[Queue, list[Step], list[tuple[int, int | None]]]]:
+    """Each active queue the agent may take work from, its rules, and the item ages at which they may."""
+    skills, team_ids = _agent_reach(agent)
+    served = []
+    for queue, steps in _active_queues():
+        if queue.team_id is not None and queue.team_id not in team_ids:
+            continue
+        if agent.channels and queue.channel and queue.channel not in agent.channels:
+            continue
+        ages = _matching_ages(steps, skills)
+        if ages:
+            served.append((queue, steps, ages))
+    return served
+
+
 def _best_item_for(
     agent: AgentProfile, now: datetime, *, passed_over: Sequence[int] = ()
 ) -> tuple[WorkItem, Queue, list[Step]] | None:
@@ -592,39 +632,14 @@ def _best_item_for(
     best item whose current step the agent matches, and of those the highest priority now.
     One statement asks every queue at once.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT skill_id, proficiency FROM engagement_agentskill WHERE agent_id = %s", [agent.pk])
-        skills = dict(cursor.fetchall())
-        cursor.execute("SELECT team_id FROM accounts_user_teams WHERE user_id = %s", [agent.user_id])
-        team_ids = {team_id for (team_id,) in cursor.fetchall()}
-    common = (
-        "w.status = 'waiting' AND w.units <= %s AND NOT (w.id = ANY(%s))"
-        " AND NOT EXISTS (SELECT 1 FROM engagement_offer o WHERE o.work_item_id = w.id AND o.agent_id = %s"
-        " AND o.status IN ('rejected', 'timed_out'))"
-    )
-    common_params: list = [agent.capacity_units - agent.load_units, list(passed_over), agent.pk]
-    if agent.channels:
-        common += " AND w.channel = ANY(%s)"
-        common_params.append(list(agent.channels))
+    common, common_params = _waiting_for_sql(agent, passed_over)
     parts = [_BEST_TARGETED_SQL.replace("__COMMON__", common)]
     params: list = [agent.pk, *common_params]
     eligible: dict[int, tuple[Queue, list[Step]]] = {}
-    for queue, steps in _active_queues():
-        if queue.team_id is not None and queue.team_id not in team_ids:
-            continue
-        if agent.channels and queue.channel and queue.channel not in agent.channels:
-            continue
-        ages = _matching_ages(steps, skills)
-        if not ages:
-            continue
+    for queue, steps, ages in _queues_served_by(agent):
         eligible[queue.pk] = (queue, steps)
-        age_sql, age_params = [], []
-        for start, end in ages:
-            age_sql.append("(w.entered_queue_at <= %s" + (")" if end is None else " AND w.entered_queue_at > %s)"))
-            age_params.append(now - timedelta(seconds=start))
-            if end is not None:
-                age_params.append(now - timedelta(seconds=end))
-        parts.append(_BEST_IN_QUEUE_SQL.replace("__COMMON__", common).replace("__AGES__", " OR ".join(age_sql)))
+        age_sql, age_params = _ages_sql(ages, now)
+        parts.append(_BEST_IN_QUEUE_SQL.replace("__COMMON__", common).replace("__AGES__", age_sql))
         params += [queue.pk, *common_params, *age_params]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
