@@ -8,9 +8,11 @@ to the agent handling it, and to admins and integration clients. Acting on a liv
 things). Self-service's IVR is driven by the telephony platform or an administrator
 (``require_ivr_driver``); containment figures are for supervisors and administrators.
 
-Engagement's services import this module, so at module level it imports only models and
-``records.access`` (self-service's services and selectors inside the one function that needs
-them): nothing it imports imports it back.
+The agent desktop is for agents and supervisors (``require_desk_user``), the roles the router
+offers work to.
+
+Engagement's services import this module, so it imports only models, conversations' selectors
+and ``records.access``: it is the bottom of engagement's layers (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -19,15 +21,20 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from cea.accounts.types import AnyUser
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, can_supervise, role_of, sees_everything, team_ids_of
 from engagement.context.models import ContextScope
 from engagement.conversations.models import Conversation
+from engagement.conversations.selectors import conversation_of_call
+from engagement.routing.models import OPEN_WORK, WorkItem
 from records.access import access_customer, require_signed_in, row_id
 
 IVR_DRIVERS = (Role.INTEGRATION, Role.ADMIN)
 CONTAINMENT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
 MAX_CALL_ID = 190  # it becomes the context alias "call:<call id>" (aliases are at most 200 characters)
+# Who takes work: the router offers it to these roles, and the agent desktop is theirs.
+ROUTABLE_ROLES = (Role.AGENT, Role.SUPERVISOR)
 
 
 # --- Conversations --------------------------------------------------------------------------
@@ -50,8 +57,6 @@ def _routed_to(user, conversation_id=None):
     The router may offer a conversation to an agent outside its team (a queue without a team, a
     transfer by name): the offer is what lets them see it.
     """
-    from engagement.routing.models import OPEN_WORK, WorkItem
-
     work = WorkItem.objects.filter(status__in=OPEN_WORK).filter(
         Q(agent__user_id=user.pk) | Q(target_agent__user_id=user.pk)
     )
@@ -135,18 +140,18 @@ def require_ivr_driver(user) -> None:
         )
 
 
-def access_ivr_conversation(user, *, call_id: str, caller: str = "") -> Conversation:
-    """The voice conversation of ``call_id``, opened if the call is new; refused if not visible."""
-    # Imported here: self-service's services import engagement's conversation services, which import this module.
-    from engagement.selfservice.selectors import conversation_of_call
-    from engagement.selfservice.services import selfservice_ivr_call
+def access_ivr_call(user, *, call_id: str) -> Conversation | None:
+    """The voice conversation of ``call_id`` if ``user`` may drive it; ``None`` for a call not seen yet.
 
+    The caller opens a new call's conversation (``selfservice_ivr_call``); a known one not
+    visible to ``user`` is refused.
+    """
     require_ivr_driver(user)
     if not call_id or len(call_id) > MAX_CALL_ID or "\x00" in call_id:
         raise ValidationFailed(f"A call id is 1-{MAX_CALL_ID} characters.", fields={"call_id": "Invalid."})
     conversation = conversation_of_call(call_id=call_id)
     if conversation is None:
-        return selfservice_ivr_call(call_id=call_id, caller=caller)
+        return None
     if not conversation_visible(user, conversation):
         raise PermissionDenied("This call belongs to a team you are not in.")
     return conversation
@@ -158,3 +163,18 @@ def containment_conversations_visible_to(user) -> QuerySet[Conversation]:
     if role_of(user) not in CONTAINMENT_READERS:
         raise PermissionDenied("Containment figures are for supervisors and administrators.")
     return conversations_visible_to(user)
+
+
+# --- The agent desktop ------------------------------------------------------------------------
+
+
+def is_desk_user(user: AnyUser) -> bool:
+    """Agents and supervisors take work at the desk; admins and integration clients do not."""
+    return role_of(user) in ROUTABLE_ROLES
+
+
+def require_desk_user(user: AnyUser) -> None:
+    if role_of(user) is None:
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    if not is_desk_user(user):
+        raise PermissionDenied("The desktop is for agents and supervisors.", code="not_an_agent")

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class EngagementConfig(AppConfig):
     name = "engagement"
+
+    def ready(self) -> None:
+        # Register the app's Celery tasks in every process, not only in workers: routing sends its
+        # own by name (engagement/routing/work.py), and a task sent by name runs eagerly (tests,
+        # CELERY_TASK_ALWAYS_EAGER) only where it is registered.
+        from engagement import tasks  # noqa: F401

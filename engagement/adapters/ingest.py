@@ -25,17 +25,13 @@ from cea.common.channels import Channel, Direction
 from cea.common.errors import ValidationFailed
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 
-# The conversations layer's services, for all the adapters.
-from engagement.conversations.services import (
-    conversation_end,
-    conversation_escalate,
-    conversation_start,
-    identify_contact,
-    message_add,
-)
+# The conversations layer's services and the hand-offs above it, for all the adapters.
+from engagement.conversations.selectors import identify_contact
+from engagement.conversations.services import conversation_start, message_add
+from engagement.orchestration import conversation_end, conversation_escalate
 from records.identities.normalise import normalise
 
-# Besides its own, the conversations layer's services that adapters call themselves: to open a
+# Besides its own, the conversation services and hand-offs that adapters call themselves: to open a
 # conversation of their own (``conversation_start``), identify a sender, end a call.
 __all__ = [
     "DEFAULT_QUEUES",

@@ -26,7 +26,7 @@ from engagement.conversations.serializers import (
     MessageSerializer,
     ReplyInputSerializer,
 )
-from engagement.conversations.services import conversation_end
+from engagement.orchestration import conversation_end
 
 
 def _conversation_out(conversation_id: int) -> dict:

@@ -3,7 +3,8 @@
 How a reply reaches the customer depends on the conversation's channel:
 
 - email and web form: by email, through Django's email backend, from a Celery task sent after
-  the commit (``engagement.tasks.deliver_email_reply``); the reply carries ``In-Reply-To`` and
+  the commit (``engagement.conversations.tasks.deliver_email_reply``, which calls
+  ``delivery.email_reply_deliver``); the reply carries ``In-Reply-To`` and
   ``References`` so the customer's mail client threads it, and its ``Message-ID`` (chosen here)
   is the message's external id, so the customer's answer threads back onto the conversation;
 - web chat and mobile app: live, through ``message_add``'s push to the conversation's group
@@ -16,34 +17,24 @@ How a reply reaches the customer depends on the conversation's channel:
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.tasks import send_on_commit
+from engagement.conversations.delivery import Delivery
 from engagement.conversations.models import AuthorKind, Conversation, Message
 from engagement.conversations.services import message_add
-
-logger = logging.getLogger(__name__)
+from engagement.conversations.tasks import deliver_email_reply
 
 EMAIL_CHANNELS = (Channel.EMAIL, Channel.WEB_FORM)
 LIVE_CHANNELS = (Channel.CHAT, Channel.MOBILE_APP)
 SPOKEN_CHANNELS = {Channel.VOICE: "a phone call", Channel.BRANCH: "a branch visit"}
 MAX_REFERENCES = 20
-
-
-class Delivery:
-    QUEUED = "queued"  # waiting for the email task
-    SENT = "sent"
-    LIVE = "live"  # pushed to the conversation's websocket group
-    NOT_SENT = "not_sent"  # recorded; no provider send for this channel yet
 
 
 def _mail_domain() -> str:
@@ -90,8 +81,6 @@ def conversation_reply(
     checks that ``actor`` may see the conversation (``engagement.access``). Locks the
     conversation so that it cannot end while the reply is added.
     """
-    from engagement.tasks import deliver_email_reply  # here: the task module imports this one
-
     body = body.strip()
     if not body:
         raise ValidationFailed("A reply needs some text.", fields={"body": "This field may not be blank."})
@@ -126,35 +115,3 @@ def conversation_reply(
     if created and channel in EMAIL_CHANNELS:
         send_on_commit(deliver_email_reply, message.pk)
     return message, created
-
-
-@transaction.atomic
-def email_reply_deliver(*, message_id: int) -> bool:
-    """Send an email reply that is still queued; ``True`` if it was sent now.
-
-    Idempotent: a reply already sent, or gone (erased), is not sent again. The message row is
-    locked while sending, so two workers never both send it. A failure of the mail server
-    raises (the task retries); the reply stays queued.
-    """
-    message = Message.objects.select_for_update().filter(pk=message_id).first()
-    if message is None:
-        logger.warning("Email reply %s not sent: the message no longer exists", message_id)
-        return False
-    payload = message.payload
-    if payload.get("delivery") != Delivery.QUEUED:
-        return False
-    headers = {"Message-ID": f"<{payload['message_id']}>"}
-    if payload.get("in_reply_to"):
-        headers["In-Reply-To"] = " ".join(f"<{i}>" for i in payload["in_reply_to"])
-    if payload.get("references"):
-        headers["References"] = " ".join(f"<{i}>" for i in payload["references"])
-    EmailMessage(
-        subject=payload["subject"],
-        body=message.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[payload["to"]],
-        headers=headers,
-    ).send()
-    message.payload = {**payload, "delivery": Delivery.SENT, "delivered_at": timezone.now().isoformat()}
-    message.save(update_fields=["payload"])
-    return True

@@ -18,7 +18,6 @@ from cea.accounts.types import Actor, AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit
-from engagement.access import require_handling_agent
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
 from engagement.conversations.models import (
@@ -29,10 +28,9 @@ from engagement.conversations.models import (
     Message,
     VerificationLevel,
 )
-from records.access import customer_visible
+from engagement.conversations.selectors import identify_contact
 from records.audit.context import audited
 from records.customers.models import Customer
-from records.identities.selectors import customer_lookup
 from records.interactions.models import Interaction
 from records.interactions.services import interaction_record
 from records.journey.services import journey_record
@@ -41,23 +39,6 @@ from records.journey.services import journey_record
 def conversation_group(*, conversation_id: int) -> str:
     """The Channels group of everyone following a conversation (the visitor's widget, the agent)."""
     return f"conversation.{conversation_id}"
-
-
-def identify_contact(*, kind: str, value: str, visible_to: AnyUser | None = None) -> Customer | None:
-    """The customer a channel identifier belongs to, or ``None`` (malformed identifiers included).
-
-    With ``visible_to`` (the user who gave the identifier), a customer that user may not see is
-    ``None`` too, as if not on file; without it (a channel, the system) every customer counts.
-    """
-    if not kind or not value:
-        return None
-    try:
-        customer = customer_lookup(kind=kind, value=value)
-    except ValidationFailed:
-        return None
-    if customer is not None and visible_to is not None and not customer_visible(visible_to, customer):
-        return None
-    return customer
 
 
 @transaction.atomic
@@ -247,64 +228,57 @@ def conversation_set_verification(
     return conversation
 
 
-@transaction.atomic
-def conversation_escalate(*, conversation: Conversation, queue: str = "", reason: str = "") -> Conversation:
-    """Hand a conversation from self-service to the agents' queue; its context goes with it."""
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if conversation.status == ConversationStatus.ENDED:
-        raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
-    if conversation.status in (ConversationStatus.QUEUED, ConversationStatus.ACTIVE):
-        return conversation
-    conversation.status = ConversationStatus.QUEUED
-    conversation.escalated_at = timezone.now()
-    conversation.queue = queue or conversation.queue
-    conversation.save(update_fields=["status", "escalated_at", "queue", "updated_at"])
-    from engagement.routing.engine import work_enqueue  # routing builds on conversations
-
-    work_enqueue(conversation=conversation, queue_name=conversation.queue)
+def conversation_status_push(*, conversation: Conversation) -> None:
+    """After commit, tell everyone following the conversation its status (queued, active, ended)."""
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
+    )
+
+
+def conversation_announce(
+    *, conversation: Conversation, body: str, payload: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """Tell everyone following a conversation that it moved (an agent joined, a transfer).
+
+    Its new status goes to the conversation's group, a system message to the customer, and
+    ``context`` into the conversation's context (after commit).
+    """
+    conversation_status_push(conversation=conversation)
+    message_add(
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.SYSTEM,
+        body=body,
+        payload=payload,
     )
     context_write_on_commit(
         actor=None,
         scope=ContextScope.CONVERSATION,
         context_id=conversation.pk,
-        source="selfservice",
         customer_id=conversation.customer_id,
-        values={"escalation_reason": reason or "customer asked for an agent"},
+        source="routing",
+        values=context,
     )
-    return conversation
 
 
 @transaction.atomic
-def conversation_end(
+def conversation_close(
     *,
     actor: Actor,
     conversation: Conversation,
+    ended_at: datetime,
     wrap_up_code: str = "",
     disposition: str = "",
     notes: str = "",
-    ended_at: datetime | None = None,
-) -> Interaction | None:
-    """End a conversation and record it in records as an Interaction; ending twice returns the same one.
+    abandoned: bool = False,
+) -> Interaction:
+    """Record an open conversation in records as an Interaction and mark it ended; returns the Interaction.
 
-    Only its handling agent, a supervisor, an administrator, an integration client or the system
-    (``actor=None``: the channel, self-service) may end it (``require_handling_agent``, checked
-    on the locked row); anyone else gets ``PermissionDenied``.
+    The caller (``engagement.orchestration.conversation_end``) holds the conversation's lock, has
+    checked who may end it and has settled its work with the router; ``abandoned`` says the
+    customer left before an agent answered.
     """
-    conversation = (
-        Conversation.objects.select_for_update(of=("self",)).select_related("customer").get(pk=conversation.pk)
-    )
-    require_handling_agent(actor, conversation, clients=True)
-    if conversation.status == ConversationStatus.ENDED:
-        return conversation.interaction
-    ended_at = ended_at or timezone.now()
-    from engagement.routing.work import work_on_conversation_end  # routing builds on conversations
-
-    work = work_on_conversation_end(conversation=conversation, now=ended_at)
-    if work == "abandoned":
-        disposition = disposition or "abandoned"
     transcript = [
         {
             "at": m.sent_at.isoformat(),
@@ -336,7 +310,7 @@ def conversation_end(
             **snapshot,
             "verification_level": conversation.verification_level,
             "contained": conversation.contained,
-            **({"abandoned": True} if work == "abandoned" else {}),
+            **({"abandoned": True} if abandoned else {}),
         },
         external_id=f"conversation-{conversation.pk}",
         source_system="engagement",
@@ -346,8 +320,5 @@ def conversation_end(
         conversation.ended_at = ended_at
         conversation.interaction = interaction
         conversation.save()
-    push_on_commit(
-        conversation_group(conversation_id=conversation.pk),
-        {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
-    )
+    conversation_status_push(conversation=conversation)
     return interaction

@@ -41,9 +41,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from cea.common.errors import ApplicationError, ValidationFailed
+from engagement.access import require_desk_user
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from engagement.context.consumers import LiveContextConsumer, _current_user
-from engagement.desktop.selectors import desk_presence, desk_state, require_desk_user
+from engagement.desktop.selectors import desk_presence, desk_state
 from engagement.routing.live import agent_group
 from engagement.routing.offers import offer_accept, offer_reject
 from engagement.routing.presence import (

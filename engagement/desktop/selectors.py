@@ -18,7 +18,6 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import AnyUser
 from cea.common.errors import PermissionDenied
-from cea.common.roles import role_of
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, ConversationStatus, Message
@@ -36,7 +35,7 @@ from engagement.routing.models import (
     WorkStatus,
     WrapUpCode,
 )
-from engagement.routing.presence import ROUTABLE_ROLES, presence_json
+from engagement.routing.presence import presence_json
 from engagement.routing.selectors import transfer_target_agents
 from records.access import access_customer, cases_visible_to
 from records.cases.models import Case, CaseStatus, transitions_from
@@ -49,18 +48,6 @@ MESSAGE_PAGE = 200
 TIMELINE_PAGE = 20
 MAX_TRANSFER_AGENTS = 500
 OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
-
-
-def is_desk_user(user: AnyUser) -> bool:
-    """Agents and supervisors take work at the desk; admins and integration clients do not."""
-    return role_of(user) in ROUTABLE_ROLES
-
-
-def require_desk_user(user: AnyUser) -> None:
-    if role_of(user) is None:
-        raise PermissionDenied("Sign in first.", code="not_authenticated")
-    if not is_desk_user(user):
-        raise PermissionDenied("The desktop is for agents and supervisors.", code="not_an_agent")
 
 
 # --- The agent's work ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
-from engagement.access import access_conversation
+from engagement.access import access_conversation, require_desk_user
 from engagement.conversations.models import Conversation
 from engagement.conversations.replies import conversation_reply
 from engagement.desktop.forms import (
@@ -42,16 +42,15 @@ from engagement.desktop.selectors import (
     desk_presence,
     open_cases,
     presence_choices,
-    require_desk_user,
     transfer_agents,
     transfer_queues,
     wrap_up_codes,
 )
 from engagement.idv.services import verification_otp_check, verification_otp_start, verification_raise_for_failure
+from engagement.orchestration import conversation_transfer, conversation_wrap_up
 from engagement.routing.models import AgentProfile, Queue
 from engagement.routing.presence import agent_profile_for
 from engagement.routing.selectors import transfer_target_agent
-from engagement.routing.work import conversation_transfer, conversation_wrap_up
 from integration.aggregation.aggregate import customer_aggregate
 from integration.outbox.selectors import outbox_for_customer
 from records.access import access_case, access_customer, customers_visible_to

@@ -451,8 +451,7 @@ def verification_otp_start(*, actor: Actor, conversation: Conversation, method: 
             code_hash="",  # the task makes the code and fills this in
             expires_at=now + timedelta(seconds=settings.CEA_IDV_CODE_TTL_SECONDS),
         )
-        # Imported here: the task module calls back into this one.
-        from engagement.idv.tasks import send_verification_code
+        from engagement.idv.tasks import send_verification_code  # here: the task module imports this one
 
         send_on_commit(send_verification_code, challenge.pk)
     return CodeRequest(

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, role_of
 from engagement.access import access_conversation
+from engagement.orchestration import conversation_transfer, conversation_wrap_up
 from engagement.routing.live import offer_json
 from engagement.routing.models import Queue, ReasonCode, WorkItem, WrapUpCode
 from engagement.routing.offers import offer_accept, offer_reject
@@ -30,7 +31,6 @@ from engagement.routing.serializers import (
     WorkItemSerializer,
     WrapUpInputSerializer,
 )
-from engagement.routing.work import conversation_transfer, conversation_wrap_up
 
 
 class MyPresenceApi(APIView):

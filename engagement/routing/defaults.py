@@ -7,6 +7,8 @@ edited). The router does not depend on these rows being present: a channel witho
 
 from __future__ import annotations
 
+from django.apps import apps as installed_apps
+
 CHANNEL_UNITS = {"voice": 4}  # one call fills the default capacity of 4
 DEFAULT_UNITS = 1  # every other channel: four chats or emails at once
 CHANNELS = ["voice", "chat", "email", "sms", "social", "web_form", "mobile_app", "branch", "iot"]
@@ -32,9 +34,8 @@ DEFAULT_QUEUE = ("general", "General")
 
 def routing_defaults_ensure(apps=None) -> None:
     """Create the default rows that are missing (``apps``: a migration's historical models)."""
-    if apps is None:
-        from django.apps import apps
-    model = lambda name: apps.get_model("engagement", name)  # noqa: E731
+    registry = installed_apps if apps is None else apps
+    model = lambda name: registry.get_model("engagement", name)  # noqa: E731
     for channel in CHANNELS:
         model("ChannelLoad").objects.get_or_create(
             channel=channel, defaults={"units": CHANNEL_UNITS.get(channel, DEFAULT_UNITS)}

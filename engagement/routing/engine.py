@@ -12,8 +12,9 @@ Two directions, one rule set:
 - ``route_agent`` (an agent became free): the best waiting item, across the agent's queues,
   whose current step the agent matches.
 
-Triggers run in Celery on commit (``kick_on_commit``) and a periodic sweep (``routing_sweep``)
-repeats them, so a lost trigger delays work by one sweep but never strands it.
+Triggers run in Celery on commit (``kick_on_commit`` in ``routing/work.py``) and a periodic
+sweep (``routing/sweep.py``) repeats them, so a lost trigger delays work by one sweep but never
+strands it.
 
 Blocking locks (accept, reject, transfer, presence, end of a conversation) are always taken in
 the order conversation → work item → agent, so they cannot deadlock with one another.
@@ -31,7 +32,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cea.common.sql import row_mapper
-from cea.common.tasks import send_on_commit
+from engagement.context.models import ContextScope
+from engagement.context.services import context_read
 from engagement.routing.defaults import CHANNEL_UNITS, DEFAULT_UNITS
 from engagement.routing.defaults import DEFAULT_QUEUE as DEFAULT_QUEUE_ROW
 from engagement.routing.live import offer_payload, push_to_agent
@@ -46,8 +48,9 @@ from engagement.routing.models import (
     WorkItem,
     WorkStatus,
 )
-from engagement.routing.priority import effective_priority, rank_of
+from engagement.routing.priority import effective_priority, priority_of, rank_of
 from engagement.routing.rules import ANY_AGENT, Step, queue_steps, step_at, step_start
+from engagement.routing.work import kick_on_commit
 
 logger = logging.getLogger("engagement.routing")
 
@@ -55,23 +58,6 @@ DEFAULT_QUEUE, DEFAULT_QUEUE_LABEL = DEFAULT_QUEUE_ROW
 # How many waiting items one dispatch looks at before it stops (items no free agent matches
 # are passed over; the sweep comes back to them).
 MAX_ATTEMPTS = 200
-
-
-# --- Triggers ---------------------------------------------------------------------------------
-
-
-def kick_on_commit(*, queue_ids=(), agent_ids=()) -> None:
-    """After commit, ask Celery to route these queues and these agents."""
-    queue_ids, agent_ids = sorted(set(queue_ids)), sorted(set(agent_ids))
-    if not queue_ids and not agent_ids:
-        return
-
-    from engagement.routing import tasks  # the tasks call back into this module
-
-    for queue_id in queue_ids:
-        send_on_commit(tasks.route_queue, queue_id)
-    for agent_id in agent_ids:
-        send_on_commit(tasks.route_agent, agent_id)
 
 
 # --- Joining a queue --------------------------------------------------------------------------
@@ -93,9 +79,6 @@ def units_for(channel: str) -> int:
 
 
 def _context_values(conversation) -> dict:
-    from engagement.context.models import ContextScope
-    from engagement.context.services import context_read
-
     try:
         return context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
     except Exception:
@@ -115,8 +98,6 @@ def work_enqueue(
     now: datetime | None = None,
 ) -> WorkItem:
     """Put a conversation in a queue to wait for an agent; a conversation already waiting keeps its item."""
-    from engagement.routing.priority import priority_of
-
     existing = (
         WorkItem.objects.filter(conversation=conversation, status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
         .select_related("queue")
@@ -500,16 +481,6 @@ def _matching_ages(steps: list[Step], agent_skills: dict[int, int]) -> list[tupl
     return ages
 
 
-def _ages_filter(ages: list[tuple[int, int | None]], now: datetime) -> Q:
-    condition = Q(pk__in=[])
-    for start, end in ages:
-        part = Q(entered_queue_at__lte=now - timedelta(seconds=start))
-        if end is not None:
-            part &= Q(entered_queue_at__gt=now - timedelta(seconds=end))
-        condition |= part
-    return condition
-
-
 def _step_index(steps: list[Step], item: WorkItem, now: datetime) -> int:
     return step_at(steps, (now - item.entered_queue_at).total_seconds())[0]
 
@@ -602,6 +573,56 @@ def route_agent(agent_id: int) -> Offer | None:
     return None
 
 
+def _agent_reach(agent: AgentProfile) -> tuple[dict[int, int], set[int]]:
+    """The agent's skills (``skill id → proficiency``) and teams."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT skill_id, proficiency FROM engagement_agentskill WHERE agent_id = %s", [agent.pk])
+        skills = dict(cursor.fetchall())
+        cursor.execute("SELECT team_id FROM accounts_user_teams WHERE user_id = %s", [agent.user_id])
+        team_ids = {team_id for (team_id,) in cursor.fetchall()}
+    return skills, team_ids
+
+
+def _waiting_for_sql(agent: AgentProfile, passed_over: Sequence[int]) -> tuple[str, list]:
+    """SQL (``__COMMON__``) for the waiting items this agent could take: fits, not declined, a channel of theirs."""
+    sql = (
+        "w.status = 'waiting' AND w.units <= %s AND NOT (w.id = ANY(%s))"
+        " AND NOT EXISTS (SELECT 1 FROM engagement_offer o WHERE o.work_item_id = w.id AND o.agent_id = %s"
+        " AND o.status IN ('rejected', 'timed_out'))"
+    )
+    params: list = [agent.capacity_units - agent.load_units, list(passed_over), agent.pk]
+    if agent.channels:
+        sql += " AND w.channel = ANY(%s)"
+        params.append(list(agent.channels))
+    return sql, params
+
+
+def _ages_sql(ages: list[tuple[int, int | None]], now: datetime) -> tuple[str, list]:
+    """SQL (``__AGES__``) for items whose age is in one of ``ages``."""
+    parts, params = [], []
+    for start, end in ages:
+        parts.append("(w.entered_queue_at <= %s" + (")" if end is None else " AND w.entered_queue_at > %s)"))
+        params.append(now - timedelta(seconds=start))
+        if end is not None:
+            params.append(now - timedelta(seconds=end))
+    return " OR ".join(parts), params
+
+
+def _queues_served_by(agent: AgentProfile) -> list[tuple[Queue, list[Step], list[tuple[int, int | None]]]]:
+    """Each active queue the agent may take work from, its rules, and the item ages at which they may."""
+    skills, team_ids = _agent_reach(agent)
+    served = []
+    for queue, steps in _active_queues():
+        if queue.team_id is not None and queue.team_id not in team_ids:
+            continue
+        if agent.channels and queue.channel and queue.channel not in agent.channels:
+            continue
+        ages = _matching_ages(steps, skills)
+        if ages:
+            served.append((queue, steps, ages))
+    return served
+
+
 def _best_item_for(
     agent: AgentProfile, now: datetime, *, passed_over: Sequence[int] = ()
 ) -> tuple[WorkItem, Queue, list[Step]] | None:
@@ -611,39 +632,14 @@ def _best_item_for(
     best item whose current step the agent matches, and of those the highest priority now.
     One statement asks every queue at once.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT skill_id, proficiency FROM engagement_agentskill WHERE agent_id = %s", [agent.pk])
-        skills = dict(cursor.fetchall())
-        cursor.execute("SELECT team_id FROM accounts_user_teams WHERE user_id = %s", [agent.user_id])
-        team_ids = {team_id for (team_id,) in cursor.fetchall()}
-    common = (
-        "w.status = 'waiting' AND w.units <= %s AND NOT (w.id = ANY(%s))"
-        " AND NOT EXISTS (SELECT 1 FROM engagement_offer o WHERE o.work_item_id = w.id AND o.agent_id = %s"
-        " AND o.status IN ('rejected', 'timed_out'))"
-    )
-    common_params: list = [agent.capacity_units - agent.load_units, list(passed_over), agent.pk]
-    if agent.channels:
-        common += " AND w.channel = ANY(%s)"
-        common_params.append(list(agent.channels))
+    common, common_params = _waiting_for_sql(agent, passed_over)
     parts = [_BEST_TARGETED_SQL.replace("__COMMON__", common)]
     params: list = [agent.pk, *common_params]
     eligible: dict[int, tuple[Queue, list[Step]]] = {}
-    for queue, steps in _active_queues():
-        if queue.team_id is not None and queue.team_id not in team_ids:
-            continue
-        if agent.channels and queue.channel and queue.channel not in agent.channels:
-            continue
-        ages = _matching_ages(steps, skills)
-        if not ages:
-            continue
+    for queue, steps, ages in _queues_served_by(agent):
         eligible[queue.pk] = (queue, steps)
-        age_sql, age_params = [], []
-        for start, end in ages:
-            age_sql.append("(w.entered_queue_at <= %s" + (")" if end is None else " AND w.entered_queue_at > %s)"))
-            age_params.append(now - timedelta(seconds=start))
-            if end is not None:
-                age_params.append(now - timedelta(seconds=end))
-        parts.append(_BEST_IN_QUEUE_SQL.replace("__COMMON__", common).replace("__AGES__", " OR ".join(age_sql)))
+        age_sql, age_params = _ages_sql(ages, now)
+        parts.append(_BEST_IN_QUEUE_SQL.replace("__COMMON__", common).replace("__AGES__", age_sql))
         params += [queue.pk, *common_params, *age_params]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
@@ -660,68 +656,3 @@ def _best_item_for(
         if best is None or score > best[0]:
             best = (score, item, queue, steps)
     return None if best is None else best[1:]
-
-
-# --- Ending an offer --------------------------------------------------------------------------
-
-
-def offer_close(*, offer: Offer, item: WorkItem, agent: AgentProfile, status: str, reason: str, now: datetime) -> None:
-    """End a pending offer; the caller holds the item's and the agent's locks.
-
-    Rejected, timed-out and rescinded offers give the agent's capacity back and put the item back
-    to waiting (a transfer to a named agent falls back to its queue). Accepted offers keep both.
-    """
-    offer.status = status
-    offer.ended_at = now
-    offer.reason = reason[:200]
-    offer.save(update_fields=["status", "ended_at", "reason"])
-    if status != OfferStatus.ACCEPTED:
-        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units)
-        agent.load_units = max(0, agent.load_units - item.units)
-        item.status = WorkStatus.WAITING
-        item.agent = None
-        item.offered_at = None
-        item.target_agent = None
-        item.save(update_fields=["status", "agent", "offered_at", "target_agent"])
-    push_to_agent(agent.user_id, {"type": "offer.ended", "offer": offer.pk, "status": status, "reason": reason})
-
-
-def work_release(*, item: WorkItem, agent: AgentProfile, status: str, now: datetime) -> None:
-    """Close assigned work (done or transferred) and give the agent's capacity back; rows are locked."""
-    item.status = status
-    item.ended_at = now
-    item.save(update_fields=["status", "ended_at"])
-    agent.load_units = max(0, agent.load_units - item.units)
-    if agent.load_units == 0:
-        # Free again: longest idle counts from the end of their last contact, not from when it began.
-        agent.idle_since = now
-        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units, idle_since=now)
-    else:
-        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units)
-    push_to_agent(agent.user_id, {"type": "work.ended", "conversation": item.conversation_id, "status": status})
-
-
-# --- The sweep --------------------------------------------------------------------------------
-
-# Free agents the sweep asks work for, longest idle first (a missed "agent available" trigger).
-SWEEP_AGENTS = 200
-
-
-def routing_sweep() -> dict:
-    """Expire offers, run presence timers, then route every queue with waiting work and idle agents.
-
-    Runs on a schedule (``CEA_ROUTING_SWEEP_SECONDS``): widening steps take effect here, and any
-    trigger lost between commit and Celery is made good within one period.
-    """
-    from engagement.routing.offers import offers_expire_due
-    from engagement.routing.presence import presence_sweep
-
-    done = {"offers_expired": offers_expire_due(), **presence_sweep()}
-    queue_ids = list(WorkItem.objects.filter(status=WorkStatus.WAITING).values_list("queue_id", flat=True).distinct())
-    done["offers"] = sum(dispatch_queue(queue_id) for queue_id in sorted(queue_ids))
-    if queue_ids:
-        free = AgentProfile.objects.filter(
-            presence=Presence.AVAILABLE, user__is_active=True, load_units__lt=F("capacity_units")
-        ).order_by("idle_since", "pk")[:SWEEP_AGENTS]
-        done["offers"] += sum(route_agent(agent_id) is not None for agent_id in free.values_list("pk", flat=True))
-    return done

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cea.common.channels import Channel, Direction
+from cea.common.channels import Channel
 from cea.common.live import push_on_commit
 
 
@@ -63,35 +63,3 @@ def offer_payload(
 
 def push_to_agent(user_id: int, event: dict) -> None:
     push_on_commit(agent_group(user_id), event)
-
-
-def conversation_announce(*, conversation, body: str, payload: dict, context: dict) -> None:
-    """Tell everyone following a conversation that the router moved it (joined, transferred).
-
-    Its new status goes to the conversation's group, a system message to the customer, and
-    ``context`` into the conversation's context (after commit).
-    """
-    from engagement.context.models import ContextScope
-    from engagement.context.services import context_write_on_commit
-    from engagement.conversations.models import AuthorKind
-    from engagement.conversations.services import conversation_group, message_add
-
-    push_on_commit(
-        conversation_group(conversation_id=conversation.pk),
-        {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
-    )
-    message_add(
-        conversation=conversation,
-        direction=Direction.OUTBOUND,
-        author_kind=AuthorKind.SYSTEM,
-        body=body,
-        payload=payload,
-    )
-    context_write_on_commit(
-        actor=None,
-        scope=ContextScope.CONVERSATION,
-        context_id=conversation.pk,
-        customer_id=conversation.customer_id,
-        source="routing",
-        values=context,
-    )

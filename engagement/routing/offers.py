@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from cea.common.errors import Conflict, NotFound, PermissionDenied
 from engagement.conversations.models import Conversation, ConversationStatus
+from engagement.conversations.services import conversation_announce
 from engagement.routing.defaults import MISSED_OFFER
-from engagement.routing.engine import kick_on_commit, offer_close
-from engagement.routing.live import conversation_announce
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, ReasonCode, WorkItem, WorkStatus
 from engagement.routing.presence import presence_change_locked
+from engagement.routing.work import kick_on_commit, offer_close
 from records.audit.context import audited
 
 

@@ -18,8 +18,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from cea.common.errors import PermissionDenied, ValidationFailed
-from cea.common.roles import Role, can_supervise, is_admin, role_of
-from engagement.routing.engine import kick_on_commit, offer_close
+from cea.common.roles import can_supervise, is_admin, role_of
+from engagement.access import ROUTABLE_ROLES
 from engagement.routing.live import push_to_agent
 from engagement.routing.models import (
     AgentProfile,
@@ -31,8 +31,7 @@ from engagement.routing.models import (
     WorkItem,
     WorkStatus,
 )
-
-ROUTABLE_ROLES = (Role.AGENT, Role.SUPERVISOR)
+from engagement.routing.work import kick_on_commit, offer_close
 
 
 def agent_profile_for(user) -> AgentProfile:

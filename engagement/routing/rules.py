@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cea.common.errors import ValidationFailed
+from engagement.routing.models import Queue, RoutingStep
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,6 @@ def steps_validate(steps: list[Step], *, queue_id: int | None = None) -> None:
 
 
 def _active_queue(queue_id: int) -> bool:
-    from engagement.routing.models import Queue
-
     return Queue.objects.filter(pk=queue_id, is_active=True).exists()
 
 
@@ -79,8 +78,6 @@ def _overflows_at_once_to(start_id: int, home_id: int) -> bool:
     A queue whose first step overflows moves work on at age 0; a loop of such queues would move an
     item round and round without ever offering it.
     """
-    from engagement.routing.models import RoutingStep
-
     seen: set[int] = set()
     current = start_id
     while current not in seen:

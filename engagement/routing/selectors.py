@@ -10,8 +10,8 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from cea.accounts.models import User
+from engagement.access import ROUTABLE_ROLES
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
-from engagement.routing.presence import ROUTABLE_ROLES
 
 
 def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -1,30 +1,77 @@
-"""A conversation's life with the router: queued, abandoned, wrapped up, transferred."""
+"""A work item's and an offer's life after a decision: close an offer, release work, kick the router.
+
+The bottom of routing: the decision engine, offers, presence, the sweep and the orchestration of
+a conversation's hand-offs (``engagement.orchestration``) all end offers and work through here,
+and ask for routing after commit with ``kick_on_commit``.
+
+The router's tasks are sent by their registered names (``ROUTE_QUEUE_TASK``,
+``ROUTE_AGENT_TASK``, which ``engagement/routing/tasks.py`` registers): the tasks call the engine
+and the sweep, which build on this module, so importing the tasks here would make a cycle.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
+from datetime import datetime
 
-from cea.common.errors import Conflict, ValidationFailed
-from engagement.access import require_handling_agent
-from engagement.conversations.models import Conversation, ConversationStatus
-from engagement.routing.engine import kick_on_commit, offer_close, work_enqueue, work_release
-from engagement.routing.live import conversation_announce
-from engagement.routing.models import (
-    OPEN_WORK,
-    AgentProfile,
-    Offer,
-    OfferStatus,
-    Presence,
-    Queue,
-    WorkItem,
-    WorkStatus,
-    WrapUpCode,
-)
-from engagement.routing.presence import agent_profile_for, presence_change_locked
-from records.interactions.services import interaction_wrap_up
+from celery import signature
+from django.db.models import F
 
-__all__ = ["conversation_transfer", "conversation_wrap_up", "work_enqueue", "work_on_conversation_end"]
+from cea.common.tasks import send_on_commit
+from engagement.conversations.models import Conversation
+from engagement.routing.live import push_to_agent
+from engagement.routing.models import OPEN_WORK, AgentProfile, Offer, OfferStatus, WorkItem, WorkStatus
+
+ROUTE_QUEUE_TASK = "engagement.routing.route_queue"
+ROUTE_AGENT_TASK = "engagement.routing.route_agent"
+
+
+def kick_on_commit(*, queue_ids=(), agent_ids=()) -> None:
+    """After commit, ask Celery to route these queues and these agents.
+
+    A signature is made for each send: a signature keeps the task it first resolved, and the
+    task is looked up by name in the app that is current when it is sent.
+    """
+    queue_ids, agent_ids = sorted(set(queue_ids)), sorted(set(agent_ids))
+    for queue_id in queue_ids:
+        send_on_commit(signature(ROUTE_QUEUE_TASK), queue_id)
+    for agent_id in agent_ids:
+        send_on_commit(signature(ROUTE_AGENT_TASK), agent_id)
+
+
+def offer_close(*, offer: Offer, item: WorkItem, agent: AgentProfile, status: str, reason: str, now: datetime) -> None:
+    """End a pending offer; the caller holds the item's and the agent's locks.
+
+    Rejected, timed-out and rescinded offers give the agent's capacity back and put the item back
+    to waiting (a transfer to a named agent falls back to its queue). Accepted offers keep both.
+    """
+    offer.status = status
+    offer.ended_at = now
+    offer.reason = reason[:200]
+    offer.save(update_fields=["status", "ended_at", "reason"])
+    if status != OfferStatus.ACCEPTED:
+        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units)
+        agent.load_units = max(0, agent.load_units - item.units)
+        item.status = WorkStatus.WAITING
+        item.agent = None
+        item.offered_at = None
+        item.target_agent = None
+        item.save(update_fields=["status", "agent", "offered_at", "target_agent"])
+    push_to_agent(agent.user_id, {"type": "offer.ended", "offer": offer.pk, "status": status, "reason": reason})
+
+
+def work_release(*, item: WorkItem, agent: AgentProfile, status: str, now: datetime) -> None:
+    """Close assigned work (done or transferred) and give the agent's capacity back; rows are locked."""
+    item.status = status
+    item.ended_at = now
+    item.save(update_fields=["status", "ended_at"])
+    agent.load_units = max(0, agent.load_units - item.units)
+    if agent.load_units == 0:
+        # Free again: longest idle counts from the end of their last contact, not from when it began.
+        agent.idle_since = now
+        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units, idle_since=now)
+    else:
+        AgentProfile.objects.filter(pk=agent.pk).update(load_units=F("load_units") - item.units)
+    push_to_agent(agent.user_id, {"type": "work.ended", "conversation": item.conversation_id, "status": status})
 
 
 def _open_item(conversation_id: int) -> WorkItem | None:
@@ -46,7 +93,7 @@ def work_on_conversation_end(*, conversation: Conversation, now) -> str | None:
     if item is None:
         return None
     if item.status in (WorkStatus.WAITING, WorkStatus.OFFERED):
-        if item.status == WorkStatus.OFFERED:
+        if item.status == WorkStatus.OFFERED and item.agent_id is not None:  # an offer has its agent
             agent = AgentProfile.objects.select_for_update(of=("self",)).get(pk=item.agent_id)
             offer = Offer.objects.select_for_update(of=("self",)).get(work_item=item, status=OfferStatus.PENDING)
             offer_close(
@@ -59,143 +106,9 @@ def work_on_conversation_end(*, conversation: Conversation, now) -> str | None:
         item.wait_seconds = max(0.0, (now - item.enqueued_at).total_seconds())
         item.save(update_fields=["status", "ended_at", "wait_seconds"])
         return WorkStatus.ABANDONED
-    if item.status == WorkStatus.ASSIGNED:
+    if item.status == WorkStatus.ASSIGNED and item.agent_id is not None:  # assigned work has its agent
         item.status = WorkStatus.WRAP_UP
         item.save(update_fields=["status"])
-        from engagement.routing.live import push_to_agent
-
         agent = AgentProfile.objects.get(pk=item.agent_id)
         push_to_agent(agent.user_id, {"type": "work.wrap_up", "conversation": conversation.pk})
     return item.status
-
-
-@transaction.atomic
-def conversation_wrap_up(
-    *,
-    actor,
-    conversation: Conversation,
-    wrap_up_code: str,
-    disposition: str = "",
-    notes: str = "",
-    after_contact: bool = False,
-):
-    """End (if still open) and wrap up the conversation; the agent's capacity is freed.
-
-    With ``after_contact`` the agent goes into after-contact work for the queue's time limit, then
-    back to available; otherwise they stay as they are and the router may offer them work at once.
-    """
-    from engagement.conversations.services import conversation_end
-
-    # Checked on the row as it is now (locked), not on the caller's copy: a conversation transferred
-    # meanwhile is no longer this agent's to end.
-    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
-    require_handling_agent(actor, conversation)
-    code = WrapUpCode.objects.filter(code=wrap_up_code, is_active=True).first()
-    if code is None:
-        raise ValidationFailed(
-            "Choose a wrap-up code.",
-            fields={"wrap_up_code": "Unknown wrap-up code." if wrap_up_code else "Required."},
-        )
-    if len(notes) > 10_000:
-        raise ValidationFailed("Notes are at most 10,000 characters.", fields={"notes": "Too long."})
-    if conversation.status == ConversationStatus.ENDED:
-        interaction = conversation.interaction
-        if interaction is not None:
-            interaction_wrap_up(
-                actor=actor, interaction=interaction, wrap_up_code=code.code, disposition=disposition, notes=notes
-            )
-    else:
-        interaction = conversation_end(
-            actor=actor, conversation=conversation, wrap_up_code=code.code, disposition=disposition, notes=notes
-        )
-    item = (
-        WorkItem.objects.select_for_update(of=("self",))
-        .select_related("queue")
-        .filter(conversation=conversation, status__in=(WorkStatus.ASSIGNED, WorkStatus.WRAP_UP))
-        .first()
-    )
-    if item is None:
-        return interaction
-    agent = AgentProfile.objects.select_for_update(of=("self",)).get(pk=item.agent_id)
-    now = timezone.now()
-    work_release(item=item, agent=agent, status=WorkStatus.DONE, now=now)
-    if after_contact and agent.presence == Presence.AVAILABLE:
-        from datetime import timedelta
-
-        presence_change_locked(
-            profile=agent,
-            presence=Presence.AFTER_CONTACT,
-            reason=None,
-            cause="wrap_up",
-            now=now,
-            until=now + timedelta(seconds=item.queue.after_contact_seconds),
-        )
-    else:
-        kick_on_commit(agent_ids=[agent.pk])
-    return interaction
-
-
-@transaction.atomic
-def conversation_transfer(
-    *, actor, conversation: Conversation, to_queue: Queue | None = None, to_agent=None, note: str = ""
-) -> WorkItem:
-    """Hand an active conversation to another queue or a named agent, with a note in its context."""
-    if (to_queue is None) == (to_agent is None):
-        raise ValidationFailed("Transfer to a queue or to an agent.", fields={"to": "Choose one."})
-    if len(note) > 2000:
-        raise ValidationFailed("The note is at most 2,000 characters.", fields={"note": "Too long."})
-    # Checked on the row as it is now (locked), not on the caller's copy.
-    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
-    require_handling_agent(actor, conversation)
-    target = None
-    if to_agent is not None:
-        if to_agent.pk == conversation.agent_id:
-            raise ValidationFailed("The conversation is already with this agent.", fields={"to_agent": "Same agent."})
-        if not to_agent.is_active:
-            raise ValidationFailed("This agent's account is not active.", fields={"to_agent": "Inactive."})
-        target = agent_profile_for(to_agent)
-    if to_queue is not None and not to_queue.is_active:
-        raise ValidationFailed("This queue is closed.", fields={"to_queue": "Inactive queue."})
-    if conversation.status != ConversationStatus.ACTIVE:
-        raise Conflict("Only a conversation with an agent can be transferred.", code="not_active")
-    item = (
-        WorkItem.objects.select_for_update(of=("self",))
-        .select_related("queue")
-        .filter(conversation=conversation, status=WorkStatus.ASSIGNED)
-        .first()
-    )
-    now = timezone.now()
-    if item is not None:
-        agent = AgentProfile.objects.select_for_update(of=("self",)).get(pk=item.agent_id)
-        work_release(item=item, agent=agent, status=WorkStatus.TRANSFERRED, now=now)
-        kick_on_commit(agent_ids=[agent.pk])
-    queue = to_queue or (item.queue if item is not None else None)
-    conversation.agent = None
-    conversation.status = ConversationStatus.QUEUED
-    if queue is not None:
-        conversation.queue = queue.name
-    conversation.save(update_fields=["agent", "status", "queue", "updated_at"])
-    new_item = work_enqueue(
-        conversation=conversation,
-        queue=queue,
-        queue_name=conversation.queue,
-        target_agent=target,
-        transferred_from=item,
-        note=note,
-        now=now,
-    )
-    who = (to_agent.get_full_name() or to_agent.username) if to_agent is not None else (queue.label or queue.name)
-    conversation_announce(
-        conversation=conversation,
-        body="You are being transferred. Please stay with us.",
-        payload={"event": "transfer", "to": who},
-        context={
-            "transfer": {
-                "from_agent": actor.get_full_name() or actor.username,
-                "to": who,
-                "note": note,
-                "at": now.isoformat(),
-            }
-        },
-    )
-    return new_item

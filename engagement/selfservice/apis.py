@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from engagement.access import access_ivr_conversation, containment_conversations_visible_to, require_ivr_driver
+from engagement.access import access_ivr_call, containment_conversations_visible_to, require_ivr_driver
 from engagement.conversations.models import ConversationStatus
 from engagement.selfservice.selectors import containment_rate, knowledge_search
 from engagement.selfservice.serializers import (
@@ -20,7 +20,7 @@ from engagement.selfservice.serializers import (
     KnowledgeSearchQuerySerializer,
     KnowledgeSearchSerializer,
 )
-from engagement.selfservice.services import selfservice_on_ivr_input
+from engagement.selfservice.services import selfservice_ivr_call, selfservice_on_ivr_input
 
 CONTAINMENT_DEFAULT_DAYS = 7
 
@@ -41,7 +41,9 @@ class IvrInputApi(APIView):
         serializer = IvrInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        conversation = access_ivr_conversation(request.user, call_id=call_id, caller=data["caller"])
+        conversation = access_ivr_call(request.user, call_id=call_id) or selfservice_ivr_call(
+            call_id=call_id, caller=data["caller"]
+        )
         reply = selfservice_on_ivr_input(
             conversation=conversation, digits=data["digits"], speech=data["speech"], input_id=data["input_id"]
         )

@@ -11,10 +11,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
 
-from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
-from engagement.context.models import ContextScope
-from engagement.context.services import context_resolve
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.selfservice.definition import FlowDef
 from engagement.selfservice.models import Flow, KnowledgeArticle
@@ -31,21 +28,6 @@ def flow_definitions_active() -> list[FlowDef]:
     """Every active flow with its steps, as the engine runs them."""
     flows = Flow.objects.filter(is_active=True).prefetch_related("steps")
     return [FlowDef.of(flow, flow.steps.all()) for flow in flows]
-
-
-def conversation_of_call(*, call_id: str) -> Conversation | None:
-    """The voice conversation of a telephony platform's call id, or ``None``.
-
-    Found through the context alias ``call:<call id>`` that the voice adapter (and
-    ``selfservice_ivr_call``) set, else a voice conversation whose external id is the call id.
-    """
-    voice = Conversation.objects.select_related("customer").filter(channel=Channel.VOICE)
-    resolved = context_resolve(alias=f"call:{call_id}")
-    if resolved is not None and resolved[0] == ContextScope.CONVERSATION and resolved[1].isdigit():
-        conversation = voice.filter(pk=int(resolved[1])).first()
-        if conversation is not None:
-            return conversation
-    return voice.filter(external_id=call_id).first()
 
 
 # --- Knowledge -----------------------------------------------------------------------------

@@ -39,12 +39,8 @@ from engagement.context import store
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias, context_read, context_write
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import (
-    conversation_end,
-    conversation_escalate,
-    conversation_start,
-    message_add,
-)
+from engagement.conversations.services import conversation_start, message_add
+from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.definition import StepDef, flow_fields_problems
 from engagement.selfservice.engine import Engine
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle

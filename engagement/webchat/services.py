@@ -25,7 +25,8 @@ from cea.common.errors import ApplicationError, NotFound, PermissionDenied, Vali
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start, message_add
+from engagement.conversations.services import conversation_start, message_add
+from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.services import selfservice_on_customer_message
 from engagement.webchat.limits import webchat_connection_admit, webchat_connection_release, webchat_conversation_admit
 from engagement.webchat.models import SiteKey

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.conversations.replies import conversation_reply
+from engagement.orchestration import conversation_wrap_up
 from engagement.routing.offers import offer_accept
 from engagement.routing.presence import presence_set
-from engagement.routing.work import conversation_wrap_up
 from records.interactions.models import Interaction
 from tests.browser.helpers import Widget, demo_shop_site, pending_offer, visitor_conversation
 

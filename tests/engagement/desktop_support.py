@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 
 from cea.common.channels import Channel, Direction
 from engagement.conversations.models import AuthorKind, Conversation
-from engagement.conversations.services import conversation_escalate, conversation_start, message_add
+from engagement.conversations.services import conversation_start, message_add
+from engagement.orchestration import conversation_escalate
 from engagement.routing.engine import dispatch_queue, queue_for
 from engagement.routing.models import Offer, OfferStatus
 from engagement.routing.offers import offer_accept

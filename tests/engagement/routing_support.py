@@ -14,7 +14,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from cea.common.channels import Channel
-from engagement.conversations.services import conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_escalate
 from engagement.routing.models import (
     LOADED_WORK,
     OPEN_WORK,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engagement.conversations.models import Conversation, Message
-from engagement.conversations.services import conversation_end
+from engagement.orchestration import conversation_end
 from engagement.tasks import deliver_email_reply
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
 

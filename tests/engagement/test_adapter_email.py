@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from cea.celery import app as celery_app
 from engagement.conversations.models import Attachment, Conversation, Message
-from engagement.conversations.services import conversation_end
+from engagement.orchestration import conversation_end
 from engagement.tasks import deliver_email_reply
 from records.identities.services import identity_add
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client

@@ -14,7 +14,7 @@ from engagement.adapters.models import WebhookSource
 from engagement.adapters.webhooks import webhook_signature
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, Message
-from engagement.conversations.services import conversation_end
+from engagement.orchestration import conversation_end
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, signed_post
 from tests.engagement.factories import WebhookSourceFactory
 

@@ -17,7 +17,8 @@ from cea.accounts.services import api_token_create
 from engagement.context.models import ContextChange
 from engagement.context.services import context_alias, context_read, context_write
 from engagement.context.urls import urlpatterns as context_urlpatterns
-from engagement.conversations.services import conversation_end, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_end
 from records.journey.models import JourneyEvent
 from tests.api.conftest import assert_error
 from tests.engagement.websockets import isolated_redis

@@ -9,7 +9,8 @@ from django.db import transaction
 from cea.common.channels import Direction
 from engagement.context.services import context_write, context_write_on_commit
 from engagement.conversations.models import AuthorKind, Conversation
-from engagement.conversations.services import conversation_escalate, conversation_start, message_add, message_json
+from engagement.conversations.services import conversation_start, message_add, message_json
+from engagement.orchestration import conversation_escalate
 from tests.engagement.websockets import (
     QUIET,
     closed_with,

@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 from cea.common.errors import PermissionDenied
 from engagement.adapters.urls import urlpatterns as adapter_routes
 from engagement.conversations.models import Attachment, Conversation, Message
-from engagement.conversations.services import conversation_end, conversation_group, conversation_start, message_add
+from engagement.conversations.services import conversation_group, conversation_start, message_add
 from engagement.conversations.urls import urlpatterns as conversation_routes
+from engagement.orchestration import conversation_end
 from records.interactions.models import Interaction
 from tests.accounts.factories import UserFactory
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client

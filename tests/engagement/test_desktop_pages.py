@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from cea.common.channels import Channel
 from engagement.conversations.models import AuthorKind, ConversationStatus, Message
-from engagement.conversations.services import conversation_end, message_add
+from engagement.conversations.services import message_add
 from engagement.idv.models import VerificationChallenge
+from engagement.orchestration import conversation_end
 from engagement.routing.models import (
     AgentProfile,
     OfferStatus,

@@ -17,10 +17,10 @@ from django.utils import timezone
 from cea import settings as configured
 from cea.common.channels import Channel
 from engagement.conversations.models import ConversationStatus
-from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_end, conversation_escalate, conversation_wrap_up
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence
 from engagement.routing.presence import agent_profile_for, presence_set
-from engagement.routing.work import conversation_wrap_up
 from tests.accounts.factories import UserFactory
 from tests.engagement.desktop_support import customer_says, on_desk
 from tests.engagement.websockets import QUIET, accepted, closed_with, desk, receive, run, session_cookie

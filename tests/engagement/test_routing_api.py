@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cea.common.channels import Channel
-from engagement.conversations.services import conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_escalate
 from engagement.routing.models import Offer, OfferStatus, PresenceChange, WorkItem, WorkStatus
 from records.interactions.models import Interaction
 from tests.engagement.routing_support import eager_celery

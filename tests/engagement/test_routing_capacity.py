@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cea.common.channels import Channel
-from engagement.conversations.services import conversation_end
+from engagement.orchestration import conversation_end, conversation_transfer, conversation_wrap_up
 from engagement.routing import engine
 from engagement.routing.models import ChannelLoad, Offer, OfferStatus, WorkItem, WorkStatus
 from engagement.routing.offers import offer_accept, offer_expire, offer_reject
 from engagement.routing.presence import presence_set
-from engagement.routing.work import conversation_transfer, conversation_wrap_up
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory
 from tests.engagement.routing_support import fresh, loaded_units, pending_offer, waiting
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, PermissionDenied
 from engagement.conversations.models import Conversation, ConversationStatus
+from engagement.orchestration import conversation_transfer, conversation_wrap_up
 from engagement.routing import engine, presence, tasks
 from engagement.routing.models import (
     LOADED_WORK,
@@ -37,7 +38,7 @@ from engagement.routing.models import (
 from engagement.routing.offers import offer_accept, offer_expire, offer_reject
 from engagement.routing.presence import presence_set
 from engagement.routing.priority import rank_of
-from engagement.routing.work import conversation_transfer, conversation_wrap_up
+from engagement.routing.sweep import routing_sweep
 from tests.engagement.factories import AgentProfileFactory, QueueFactory, RoutableAgentFactory
 from tests.engagement.routing_support import loaded_units, pending_offer, waiting
 
@@ -269,14 +270,14 @@ def test_threads_routing_answering_and_wrapping_up_at_once_keep_every_invariant(
     assert done["accepted"] > 0 and done["dispatch offers"] + done["pull offers"] > 0, done
     _assert_consistent(queue)
     # When: one sweep runs
-    engine.routing_sweep()
+    routing_sweep()
     # Then: nothing a free agent could take is left waiting
     _assert_consistent(queue)
     _assert_nothing_stranded()
     # When: the agents set away by missed offers come back, with their triggers lost, and one sweep runs
     away = list(AgentProfile.objects.exclude(presence=Presence.AVAILABLE).values_list("pk", flat=True))
     AgentProfile.objects.filter(pk__in=away).update(presence=Presence.AVAILABLE, reason=None)
-    engine.routing_sweep()
+    routing_sweep()
     # Then
     _assert_consistent(queue)
     _assert_nothing_stranded()
@@ -330,13 +331,13 @@ def test_processes_deciding_at_once_never_double_book_an_item_or_overfill_an_age
 
 
 class _Kicks:
-    """Stands in for a routing task: records the ids it was sent, routes nothing."""
+    """Stands in for a routing task's send: records the ids it was sent, routes nothing."""
 
     def __init__(self):
         self.sent = []
 
-    def delay(self, object_id):
-        self.sent.append(object_id)
+    def apply_async(self, args, kwargs=None, **options):
+        self.sent.extend(args)
 
 
 def _wait_until_a_backend_waits_for_a_lock() -> None:
@@ -361,8 +362,8 @@ def test_going_away_while_an_offer_made_a_moment_ago_is_being_accepted_does_not_
     item locked, waiting for the agent). Going away must not wait for that item: it rescinds the offers
     whose items it holds and leaves the one being accepted to its accept."""
     # Given: triggers recorded, not run; an agent with one pending offer and a second chat waiting
-    monkeypatch.setattr(tasks, "route_queue", _Kicks())
-    monkeypatch.setattr(tasks, "route_agent", _Kicks())
+    monkeypatch.setattr(tasks.route_queue, "apply_async", _Kicks().apply_async)
+    monkeypatch.setattr(tasks.route_agent, "apply_async", _Kicks().apply_async)
     queue = QueueFactory(name="support")
     agent = RoutableAgentFactory(username="solo", teams=[team_a])
     first = waiting(queue)

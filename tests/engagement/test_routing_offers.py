@@ -12,7 +12,8 @@ from engagement.access import access_conversation
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import ConversationStatus
-from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_end, conversation_escalate, conversation_wrap_up
 from engagement.routing import engine
 from engagement.routing.models import (
     AgentProfile,
@@ -25,7 +26,7 @@ from engagement.routing.models import (
 )
 from engagement.routing.offers import offer_accept, offer_expire, offer_reject, offers_expire_due
 from engagement.routing.presence import presence_set
-from engagement.routing.work import conversation_wrap_up
+from engagement.routing.sweep import routing_sweep
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory
 from tests.engagement.routing_support import fresh, pending_offer, waiting
 from tests.support import make_customer
@@ -210,7 +211,7 @@ def test_the_routing_sweep_times_out_due_offers_and_offers_the_work_again(offere
     # Given: the offer's time is up
     Offer.objects.filter(pk=offered.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     # When
-    done = engine.routing_sweep()
+    done = routing_sweep()
     # Then
     assert (done["offers_expired"], done["offers"]) == (1, 1)
     assert fresh(offered).status == OfferStatus.TIMED_OUT

@@ -11,7 +11,8 @@ from django.utils import timezone
 from cea.common.channels import Channel
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write
-from engagement.conversations.services import conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_escalate
 from engagement.routing import engine
 from engagement.routing.models import AgentSelection, WorkItem
 from engagement.routing.priority import effective_priority, priority_of, rank_of

@@ -6,10 +6,12 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from cea.common.errors import ValidationFailed
-from engagement.conversations.services import conversation_escalate, conversation_start
-from engagement.routing import engine, tasks
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_escalate
+from engagement.routing import engine, tasks, work
 from engagement.routing.models import OfferStatus, WorkItem, WorkStatus
 from engagement.routing.rules import ANY_AGENT, Step, queue_steps, step_at, step_start, steps_validate
+from engagement.routing.sweep import routing_sweep
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory, RoutingStepFactory, SkillFactory
 from tests.engagement.routing_support import age, fresh, pending_offer, waiting
 
@@ -267,7 +269,7 @@ def test_the_sweep_routes_an_item_whose_rules_widened(bullseye, team_a):
     junior = RoutableAgentFactory(username="junior", teams=[team_a], skills={billing: 2})
     item = waiting(queue, age_seconds=30)
     # When
-    done = engine.routing_sweep()
+    done = routing_sweep()
     # Then
     assert done["offers"] == 1
     assert pending_offer(item).agent == junior
@@ -350,3 +352,22 @@ def test_routing_tasks_are_idempotent(team_a):
     assert results == [1, 0, False]
     assert item.offers.count() == 1
     assert fresh(agent).load_units == 1
+
+
+def test_kick_on_commit_sends_the_registered_routing_tasks_after_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """``kick_on_commit`` names the tasks rather than importing them: the names are the tasks'."""
+    # Given: the routing tasks' sends recorded
+    sent: list[tuple[str, tuple]] = []
+    for task in (tasks.route_queue, tasks.route_agent):
+        monkeypatch.setattr(
+            task, "apply_async", lambda args, kwargs=None, name=task.name, **options: sent.append((name, args))
+        )
+    # When: queues 3, 1, 3 and agent 7 are kicked
+    with django_capture_on_commit_callbacks(execute=True):
+        work.kick_on_commit(queue_ids=[3, 1, 3], agent_ids=[7])
+        assert sent == []  # nothing before the commit
+    # Then: each queue once, in order, then the agent
+    assert sent == [(tasks.ROUTE_QUEUE_TASK, (1,)), (tasks.ROUTE_QUEUE_TASK, (3,)), (tasks.ROUTE_AGENT_TASK, (7,))]
+    assert (tasks.route_queue.name, tasks.route_agent.name) == (work.ROUTE_QUEUE_TASK, work.ROUTE_AGENT_TASK)

@@ -9,13 +9,13 @@ from engagement.access import access_conversation
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import ConversationStatus
+from engagement.orchestration import conversation_transfer
 from engagement.routing import engine
 from engagement.routing.live import offer_json
 from engagement.routing.models import OfferStatus, Presence, WorkItem, WorkStatus
 from engagement.routing.offers import offer_accept, offer_reject
 from engagement.routing.presence import presence_set
 from engagement.routing.priority import rank_of
-from engagement.routing.work import conversation_transfer
 from tests.accounts.factories import UserFactory
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory
 from tests.engagement.routing_support import fresh, pending_offer, waiting

@@ -8,12 +8,11 @@ import pytest
 
 from cea.common.errors import PermissionDenied, ValidationFailed
 from engagement.conversations.models import ConversationStatus
-from engagement.conversations.services import conversation_end
+from engagement.orchestration import conversation_end, conversation_transfer, conversation_wrap_up
 from engagement.routing import engine
 from engagement.routing.models import AgentProfile, Presence, PresenceChange, WorkItem, WorkStatus, WrapUpCode
 from engagement.routing.offers import offer_accept
 from engagement.routing.presence import presence_sweep
-from engagement.routing.work import conversation_transfer, conversation_wrap_up
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory
 from tests.engagement.routing_support import fresh, pending_offer, waiting
 

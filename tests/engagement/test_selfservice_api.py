@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from engagement.context.services import context_alias
 from engagement.conversations.models import Conversation
-from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice import urls as selfservice_urls
 from engagement.selfservice.services import knowledge_article_save
 from engagement.selfservice.words import AGENT_CHOICE_VOICE, GREETING, HANDOVER_SAY, MAIN_MENU_VOICE_FREE

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from cea.common.errors import ValidationFailed
 from engagement.conversations.models import Conversation
-from engagement.conversations.services import conversation_end, conversation_escalate, conversation_start
+from engagement.conversations.services import conversation_start
+from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.selectors import containment_rate
 from tests.engagement.selfservice_support import (
     call,

@@ -12,7 +12,8 @@ from django.utils import timezone
 from cea.common.channels import Direction
 from engagement.context.services import context_read, context_resolve
 from engagement.conversations.models import AuthorKind, Conversation, Message
-from engagement.conversations.services import conversation_end, conversation_escalate, message_add
+from engagement.conversations.services import message_add
+from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.words import HANDOVER_SAY
 from engagement.webchat.consumers import WebchatConsumer
 from engagement.webchat.models import SiteKey

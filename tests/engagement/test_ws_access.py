@@ -16,8 +16,8 @@ from django.test import Client
 from cea.accounts.services import user_set_role, user_set_teams
 from cea.common.channels import Channel
 from engagement.context.services import context_write
+from engagement.orchestration import conversation_transfer
 from engagement.routing.presence import presence_set
-from engagement.routing.work import conversation_transfer
 from tests.engagement.desktop_support import customer_says, on_desk
 from tests.engagement.websockets import QUIET, accepted, closed_with, desk, desktop, receive, run
 from tests.records.factories import CustomerFactory

@@ -1,0 +1,45 @@
+"""Reads of conversations: who a channel identifier belongs to, the conversation of a telephony call."""
+
+from __future__ import annotations
+
+from cea.accounts.types import AnyUser
+from cea.common.channels import Channel
+from cea.common.errors import ValidationFailed
+from engagement.context.models import ContextScope
+from engagement.context.services import context_resolve
+from engagement.conversations.models import Conversation
+from records.access import customer_visible
+from records.customers.models import Customer
+from records.identities.selectors import customer_lookup
+
+
+def identify_contact(*, kind: str, value: str, visible_to: AnyUser | None = None) -> Customer | None:
+    """The customer a channel identifier belongs to, or ``None`` (malformed identifiers included).
+
+    With ``visible_to`` (the user who gave the identifier), a customer that user may not see is
+    ``None`` too, as if not on file; without it (a channel, the system) every customer counts.
+    """
+    if not kind or not value:
+        return None
+    try:
+        customer = customer_lookup(kind=kind, value=value)
+    except ValidationFailed:
+        return None
+    if customer is not None and visible_to is not None and not customer_visible(visible_to, customer):
+        return None
+    return customer
+
+
+def conversation_of_call(*, call_id: str) -> Conversation | None:
+    """The voice conversation of a telephony platform's call id, or ``None``.
+
+    Found through the context alias ``call:<call id>`` that the voice adapter (and
+    ``selfservice_ivr_call``) set, else a voice conversation whose external id is the call id.
+    """
+    voice = Conversation.objects.select_related("customer").filter(channel=Channel.VOICE)
+    resolved = context_resolve(alias=f"call:{call_id}")
+    if resolved is not None and resolved[0] == ContextScope.CONVERSATION and resolved[1].isdigit():
+        conversation = voice.filter(pk=int(resolved[1])).first()
+        if conversation is not None:
+            return conversation
+    return voice.filter(external_id=call_id).first()
