@@ -11,6 +11,7 @@ and the sweep, which build on this module, so importing the tasks here would mak
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from celery import signature
@@ -25,16 +26,15 @@ ROUTE_QUEUE_TASK = "engagement.routing.route_queue"
 ROUTE_AGENT_TASK = "engagement.routing.route_agent"
 
 
-def kick_on_commit(*, queue_ids=(), agent_ids=()) -> None:
+def kick_on_commit(*, queue_ids: Iterable[int] = (), agent_ids: Iterable[int] = ()) -> None:
     """After commit, ask Celery to route these queues and these agents.
 
     A signature is made for each send: a signature keeps the task it first resolved, and the
     task is looked up by name in the app that is current when it is sent.
     """
-    queue_ids, agent_ids = sorted(set(queue_ids)), sorted(set(agent_ids))
-    for queue_id in queue_ids:
+    for queue_id in sorted(set(queue_ids)):
         send_on_commit(signature(ROUTE_QUEUE_TASK), queue_id)
-    for agent_id in agent_ids:
+    for agent_id in sorted(set(agent_ids)):
         send_on_commit(signature(ROUTE_AGENT_TASK), agent_id)
 
 
