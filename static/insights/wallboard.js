@@ -93,35 +93,40 @@
   }
 
   // --- Full screen (kiosk) ------------------------------------------------------------------
+  // The kiosk layout (large type, the board alone) follows the button; the browser's full screen
+  // comes with it where the Fullscreen API is allowed. Leaving full screen (Esc) leaves the kiosk.
 
-  function isFullscreen() { return document.fullscreenElement === wallboard; }
+  var kiosk = false, wentFullscreen = false;
+  function ignore() {}
 
-  function toggleFullscreen() {
-    if (isFullscreen()) {
-      document.exitFullscreen();
-    } else if (wallboard.requestFullscreen) {
-      wallboard.requestFullscreen().catch(function () { document.body.classList.toggle("kiosk"); syncButton(); });
-    } else {
-      document.body.classList.toggle("kiosk"); // no Fullscreen API: the kiosk layout in the window
-      syncButton();
-    }
-  }
-
-  function syncButton() {
-    var on = isFullscreen() || document.body.classList.contains("kiosk");
+  function setKiosk(on) {
+    kiosk = on;
     wallboard.classList.toggle("kiosk", on);
     fullscreen.setAttribute("aria-pressed", on ? "true" : "false");
     fullscreen.textContent = on ? "Exit full screen" : "Full screen";
+    if (on && wallboard.requestFullscreen && !document.fullscreenElement) {
+      var asked = wallboard.requestFullscreen();
+      if (asked && asked.catch) asked.catch(ignore);
+    } else if (!on && document.fullscreenElement && document.exitFullscreen) {
+      var left = document.exitFullscreen();
+      if (left && left.catch) left.catch(ignore);
+    }
   }
 
-  fullscreen.addEventListener("click", toggleFullscreen);
-  document.addEventListener("fullscreenchange", syncButton);
+  fullscreen.addEventListener("click", function () { setKiosk(!kiosk); });
+  document.addEventListener("fullscreenchange", function () {
+    if (document.fullscreenElement === wallboard) {
+      wentFullscreen = true;
+    } else if (wentFullscreen) {
+      wentFullscreen = false;
+      if (kiosk) setKiosk(false);
+    }
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key === "f" && !event.ctrlKey && !event.metaKey && !event.altKey && event.target === document.body) {
-      toggleFullscreen();
-    } else if (event.key === "Escape" && document.body.classList.contains("kiosk")) {
-      document.body.classList.remove("kiosk");
-      syncButton();
+      setKiosk(!kiosk);
+    } else if (event.key === "Escape" && kiosk) {
+      setKiosk(false);
     }
   });
 
