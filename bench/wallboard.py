@@ -21,7 +21,7 @@ Measured, each p50/p99 over --iterations calls, teams in turn:
 
 Then the push side: --changes calls of ``routing_changed_on_commit`` in a row (as many changes as a
 thousand agents make in a busy stretch), counting the ``routing.changed`` messages a listener gets:
-the coalescing makes it one at once and one a second after, whatever the number of changes.
+the coalescing makes it one at once and at most one a second after, whatever the number of changes.
 Floor of the call itself: ``transaction.on_commit`` of a no-op.
 
 Writes many rows: refuses a database whose name lacks "bench" unless --force.
@@ -289,7 +289,7 @@ def measure_pushes(changes: int) -> None:
     pushes = async_to_sync(count)(2.5)
     async_to_sync(layer.group_discard)(ROUTING_CHANGED_GROUP, channel)
     print(f"\n{changes} routing changes committed in {burst_seconds:.2f} s -> {pushes} routing.changed pushes "
-          f"(at most 1 + one a second of the burst + 1)")  # fmt: skip
+          f"(at most one at once, then one a second)")  # fmt: skip
     print(f"routing_changed_on_commit: {call_ns / 1000:.1f} µs a commit; floor (on_commit of a no-op, same "
           f"transaction) {floor_ns / 1000:.1f} µs; ratio {call_ns / floor_ns:.2f}x")  # fmt: skip
 

@@ -169,16 +169,18 @@ class AgentStateCount:
     agents: int
 
 
-def agent_state_counts(*, team_ids: Collection[int] | None) -> list[AgentStateCount]:
-    """Active agents with a routing profile by presence and away reason: per team of ``team_ids``, or
-    over all agents (each once, ``team_id=None``) when ``team_ids`` is ``None``. One statement."""
+def agent_state_counts(*, team_ids: Collection[int] | None, by_team: bool = True) -> list[AgentStateCount]:
+    """Active agents with a routing profile by presence and away reason, one statement: per team of
+    ``team_ids`` (``by_team``), or over the agents of any of ``team_ids`` (each once, ``team_id=None``),
+    or over all agents (each once) when ``team_ids`` is ``None``."""
     profiles = AgentProfile.objects.filter(
         user__is_active=True, user__role__in=ROUTABLE_ROLES, user__is_superuser=False
     )
     fields = ["presence", "reason__code", "reason__label"]
     if team_ids is not None:
         profiles = profiles.filter(user__teams__in=list(team_ids))
-        fields = ["user__teams", *fields]
+        if by_team:
+            fields = ["user__teams", *fields]
     rows = profiles.values(*fields).annotate(agents=Count("pk", distinct=True)).order_by(*fields)
     return [
         AgentStateCount(

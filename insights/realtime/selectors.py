@@ -3,7 +3,8 @@
 Per queue: the contacts waiting now (and offered, still in the queue), the longest wait, and for
 today (since local midnight in ``settings.TIME_ZONE``) and for the last 15 minutes: contacts
 queued, answered, abandoned, the service level and the average speed of answer. Per team: its
-agents by state (available, busy, after-contact, away by reason, offline).
+agents by state (available, busy, after-contact, away by reason, offline), and per queue the
+agents who may take its work (its team's; for a shared queue of no team, those the reader sees).
 
 Everything is read through ``engagement.routing.selectors`` in a handful of set-based statements
 whatever the number of queues and agents (bench/wallboard.py). Who may see which team is
@@ -12,7 +13,7 @@ whatever the number of queues and agents (bench/wallboard.py). Who may see which
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -150,6 +151,7 @@ class QueueFigures:
     longest_wait_seconds: float | None
     today: PeriodFigures
     last_15_minutes: PeriodFigures
+    agents: AgentStates = field(default_factory=AgentStates)
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,13 @@ class TeamBoard:
 
 
 def _queue_figures(
-    queue: Queue, *, waiting: QueueWaiting, today: PeriodFigures, recent: PeriodFigures, now: datetime
+    queue: Queue,
+    *,
+    waiting: QueueWaiting,
+    today: PeriodFigures,
+    recent: PeriodFigures,
+    agents: AgentStates,
+    now: datetime,
 ) -> QueueFigures:
     return QueueFigures(
         queue_id=queue.pk,
@@ -183,12 +191,20 @@ def _queue_figures(
         else None,
         today=today,
         last_15_minutes=recent,
+        agents=agents,
     )
 
 
-def queue_figures(*, queues: Collection[Queue], now: datetime | None = None) -> list[QueueFigures]:
-    """The real-time figures of ``queues`` (three statements whatever their number), in the order given."""
+def queue_figures(
+    *, queues: Collection[Queue], agents: Mapping[int | None, AgentStates] | None = None, now: datetime | None = None
+) -> list[QueueFigures]:
+    """The real-time figures of ``queues`` (three statements whatever their number), in the order given.
+
+    ``agents``: the agents who may take each queue's work, by the queue's team id (``None``: the
+    shared queues of no team); a queue whose team is not in it gets none.
+    """
     now = now or timezone.now()
+    agents = agents or {}
     ids = [queue.pk for queue in queues]
     midnight, recent_start = today_start(now=now), now - RECENT
     waiting = queues_waiting(queue_ids=ids)
@@ -200,6 +216,7 @@ def queue_figures(*, queues: Collection[Queue], now: datetime | None = None) -> 
             waiting=waiting.get(queue.pk, QueueWaiting(queue_id=queue.pk)),
             today=PeriodFigures.of(today.get(queue.pk, QueueContacts(queue_id=queue.pk)), since=midnight),
             recent=PeriodFigures.of(recent.get(queue.pk, QueueContacts(queue_id=queue.pk)), since=recent_start),
+            agents=agents.get(queue.team_id, AgentStates()),
             now=now,
         )
         for queue in queues
@@ -207,8 +224,18 @@ def queue_figures(*, queues: Collection[Queue], now: datetime | None = None) -> 
 
 
 def realtime_queues(*, team_ids: Collection[int] | None, now: datetime | None = None) -> list[QueueFigures]:
-    """Every active queue of ``team_ids`` and of no team (``None``: every active queue), with its figures."""
-    return queue_figures(queues=queues_active(team_ids=team_ids), now=now)
+    """Every active queue of ``team_ids`` and of no team (``None``: every active queue), with its figures.
+
+    Each queue's agents are those who may take its work, as far as the reader sees: a team's queue,
+    the team's agents; a shared queue (of no team), the agents of ``team_ids`` (each once; all
+    agents when ``None``). Six statements whatever the number of queues.
+    """
+    queues = queues_active(team_ids=team_ids)
+    team_ids_shown = {queue.team_id for queue in queues if queue.team_id is not None}
+    agents: dict[int | None, AgentStates] = dict(agent_states_by_team(team_ids=team_ids_shown).items())
+    if any(queue.team_id is None for queue in queues):
+        agents[None] = AgentStates.of(agent_state_counts(team_ids=team_ids, by_team=False))
+    return queue_figures(queues=queues, agents=agents, now=now)
 
 
 def agent_states_by_team(*, team_ids: Collection[int]) -> dict[int, AgentStates]:
@@ -223,10 +250,7 @@ def agent_states_by_team(*, team_ids: Collection[int]) -> dict[int, AgentStates]
 def team_board(*, team: Team, now: datetime | None = None) -> TeamBoard:
     """``team``'s wallboard: its active queues and the shared ones (of no team), by name, and its agents by state."""
     now = now or timezone.now()
-    return TeamBoard(
-        team_id=team.pk,
-        team=team.name,
-        computed_at=now,
-        queues=queue_figures(queues=queues_active(team_ids=[team.pk]), now=now),
-        agents=agent_states_by_team(team_ids=[team.pk])[team.pk],
-    )
+    agents = agent_states_by_team(team_ids=[team.pk])[team.pk]
+    # On a team's board, the team's agents are who may take the work of its queues and of the shared ones.
+    queues = queue_figures(queues=queues_active(team_ids=[team.pk]), agents={team.pk: agents, None: agents}, now=now)
+    return TeamBoard(team_id=team.pk, team=team.name, computed_at=now, queues=queues, agents=agents)

@@ -55,6 +55,9 @@ class QueueFiguresSerializer(serializers.Serializer):
     longest_wait_seconds = serializers.FloatField(allow_null=True)
     today = PeriodFiguresSerializer(help_text="Since local midnight (TIME_ZONE)")
     last_15_minutes = PeriodFiguresSerializer()
+    agents = AgentStatesSerializer(
+        help_text="Agents who may take its work: its team's; for a shared queue, those of the teams the caller sees"
+    )
 
 
 class TeamBoardSerializer(serializers.Serializer):

@@ -165,3 +165,21 @@ def test_team_factory_is_used_for_an_empty_team_board():
     board = team_board(team=team, now=NOW)
 
     assert board.agents.total == 0
+
+
+def test_each_queues_agents_are_those_who_may_take_its_work_as_far_as_the_reader_sees(team_a, team_b):
+    QueueFactory(name="a-queue", team=team_a)
+    QueueFactory(name="b-queue", team=team_b)
+    QueueFactory(name="shared-queue", team=None)
+    AgentProfileFactory(teams=[team_a], presence=Presence.AVAILABLE)
+    AgentProfileFactory(teams=[team_a, team_b], presence=Presence.BUSY)  # in both: once on a shared queue
+    AgentProfileFactory(teams=[team_b], presence=Presence.OFFLINE)
+
+    everyone = {row.name: row.agents for row in realtime_queues(team_ids=None, now=NOW)}
+    team_a_only = {row.name: row.agents for row in realtime_queues(team_ids=[team_a.pk], now=NOW)}
+
+    assert (everyone["a-queue"].available, everyone["a-queue"].busy, everyone["a-queue"].total) == (1, 1, 2)
+    assert (everyone["b-queue"].busy, everyone["b-queue"].offline, everyone["b-queue"].total) == (1, 1, 2)
+    assert everyone["shared-queue"].total == 3  # every agent, each once
+    assert team_a_only["shared-queue"].total == 2  # the reader's teams' agents only
+    assert "b-queue" not in team_a_only

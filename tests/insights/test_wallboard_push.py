@@ -74,9 +74,10 @@ def layer_of_its_own(settings):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("layer_of_its_own")
-def test_a_burst_of_routing_changes_is_one_push_then_one_after_the_interval(monkeypatch):
+def test_a_burst_of_routing_changes_is_one_push_or_two(monkeypatch):
     """Given a listener on routing.changed and a fresh throttle, when 50 transactions commit a change
-    each, then the listener gets the first at once and one more for the rest: two messages, not 50."""
+    each, then the listener gets one push at once and at most one more for the changes the first one
+    did not cover: one or two messages (as the push loop interleaves), never 50."""
     clock = Clock()  # stands still: every change after the first falls within the interval
     monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=clock))
     layer = get_channel_layer()
@@ -89,12 +90,15 @@ def test_a_burst_of_routing_changes_is_one_push_then_one_after_the_interval(monk
 
     async def received() -> list[dict]:
         messages = [await asyncio.wait_for(layer.receive(channel), TIMEOUT)]
-        messages.append(await asyncio.wait_for(layer.receive(channel), TIMEOUT))
-        with contextlib.suppress(TimeoutError):  # a third one would be a push too many
-            messages.append(await asyncio.wait_for(layer.receive(channel), QUIET + 1.0))
+        with contextlib.suppress(TimeoutError):  # the trailing push comes a second after the first
+            while len(messages) < 3:
+                messages.append(await asyncio.wait_for(layer.receive(channel), QUIET + 1.0))
         return messages
 
-    assert async_to_sync(received)() == [{"type": "routing.changed"}, {"type": "routing.changed"}]
+    messages = async_to_sync(received)()
+    assert messages[0] == {"type": "routing.changed"}
+    assert len(messages) in (1, 2), messages
+    assert not live._coalesced.due  # nothing left unsent
 
 
 @pytest.mark.django_db(transaction=True)
