@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -38,6 +39,8 @@ from engagement.routing.live import ROUTING_CHANGED_GROUP
 from insights.access import access_wallboard_team
 from insights.realtime.selectors import team_board
 from insights.realtime.serializers import TeamBoardSerializer
+
+logger = logging.getLogger("insights.wallboard")
 
 PUSH_INTERVAL_SECONDS = 1.0
 RESYNC_SECONDS = 30.0
@@ -135,7 +138,10 @@ class WallboardConsumer(LiveContextConsumer):
     async def update_after(self, delay: float) -> None:
         await self.wait(delay)
         self.throttle.fired(BOARD)  # before reading: a change made while we read is a new change
-        await self.send_board("wallboard.update")
+        try:
+            await self.send_board("wallboard.update")
+        except Exception:  # a failed read (the database away a moment) waits for the next change or resync
+            logger.exception("Wallboard update of team %s failed", self.team_id)
 
     async def resync(self) -> None:
         while not self.shut:
