@@ -144,8 +144,12 @@ class WallboardConsumer(LiveContextConsumer):
             logger.exception("Wallboard update of team %s failed", self.team_id)
 
     async def resync(self) -> None:
+        """Every ``RESYNC_SECONDS``: read the board again (the last 15 minutes slide without any change), and
+        join ``routing.changed`` again, as channels-redis drops a member after its ``group_expiry`` (a day)
+        and a wall TV stays connected for longer."""
         while not self.shut:
             await asyncio.sleep(RESYNC_SECONDS)
+            await self.channel_layer.group_add(ROUTING_CHANGED_GROUP, self.channel_name)
             self.changed()
 
     async def send_board(self, frame_type: str) -> None:

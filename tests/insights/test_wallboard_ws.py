@@ -212,3 +212,19 @@ def test_ping_is_answered_and_other_actions_refused(supervisor, team_a):
         assert (await receive(socket, "error"))["code"] == "unknown_action"
 
     run(scenario)
+
+
+def test_a_change_nobody_announced_shows_at_the_next_resync(supervisor, team_a, billing, monkeypatch):
+    monkeypatch.setattr("insights.wallboard.consumers.RESYNC_SECONDS", 0.2)
+
+    async def scenario():
+        socket = await opened(supervisor, team_a.pk)
+        await receive(socket, "wallboard.snapshot")
+        # Written past the services: no routing.changed (the last 15 minutes sliding is such a change too).
+        await database_sync_to_async(
+            lambda: QueueFactory(name="quiet-arrival", team=team_a)  # a new queue of the team
+        )()
+        update = await receive(socket, "wallboard.update")
+        assert "quiet-arrival" in {queue["name"] for queue in update["board"]["queues"]}
+
+    run(scenario)
