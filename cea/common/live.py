@@ -16,6 +16,8 @@ import asyncio
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -90,3 +92,74 @@ def user_sockets_close_on_commit(*, user_id: int, reason: str) -> None:
     if reason not in ACCESS_CHANGES:
         raise ValueError(f"Unknown reason {reason!r}; one of {', '.join(ACCESS_CHANGES)}.")
     push_on_commit(user_group(user_id), {"type": "user.access_changed", "reason": reason})
+
+
+# --- Coalesced pushes: "something changed", at most once per interval per group ------------------
+
+
+class Throttle:
+    """At most one firing per key every ``interval`` seconds, and no change left without one after it.
+
+    ``change(key)`` records a change and says when to fire: ``0`` at once (nothing fired within
+    the interval), the seconds until the interval is over, or ``None`` when a firing is already
+    due (the change rides on it). The caller fires after that delay and calls ``fired(key)``
+    *before* it reads the state it reports, so a change made while it reads is a new change.
+    ``clock`` is a monotonic clock in seconds (a test passes one it controls). Not thread-safe:
+    one event loop or one thread owns a throttle.
+    """
+
+    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.last_fired: dict[str, float] = {}
+        self.due: set[str] = set()
+
+    def change(self, key: str) -> float | None:
+        if key in self.due:
+            return None
+        self.due.add(key)
+        last = self.last_fired.get(key)
+        return 0.0 if last is None else max(0.0, last + self.interval - self.clock())
+
+    def fired(self, key: str) -> None:
+        self.due.discard(key)
+        self.last_fired[key] = self.clock()
+
+
+COALESCE_SECONDS = 1.0
+# This process's throttle of coalesced pushes, owned by the push loop's thread.
+_coalesced = Throttle(COALESCE_SECONDS)
+
+
+def push_coalesced_on_commit(group: str, event: dict[str, Any]) -> None:
+    """Once the transaction commits, tell ``group`` that something changed: at most once a second per
+    group from this process, and always once after the last change.
+
+    For events that say "read again" and carry no state of their own (every such event of a group
+    is the same), so that a burst of changes (a thousand agents, a hundred queues) is one push.
+    The committing thread does not wait: the push loop sends it.
+    """
+    transaction.on_commit(lambda: _push_loop().call_soon_threadsafe(_coalesce, group, event))
+
+
+def _coalesce(group: str, event: dict[str, Any]) -> None:
+    """On the push loop: send ``event`` to ``group`` when the throttle says, unless a send is already due."""
+    delay = _coalesced.change(group)
+    if delay is not None:
+        asyncio.get_running_loop().call_later(delay, _send_coalesced, group, event)
+
+
+def _send_coalesced(group: str, event: dict[str, Any]) -> None:
+    _coalesced.fired(group)
+    layer = get_channel_layer()
+    if layer is not None:
+        task = asyncio.ensure_future(layer.group_send(group, event))
+        task.add_done_callback(_log_failure(group))
+
+
+def _log_failure(group: str) -> Callable[[asyncio.Future[None]], None]:
+    def logged(task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("Coalesced push to %s failed", group, exc_info=task.exception())
+
+    return logged

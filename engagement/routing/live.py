@@ -1,9 +1,19 @@
-"""What the router tells an agent's desktop: every agent has a Channels group, ``agent.<user id>``."""
+"""What the router tells browsers: every agent's desktop has a Channels group, ``agent.<user id>``;
+and whoever shows routing's live state (the wallboards of insights) follows ``routing.changed``.
+
+``routing.changed`` carries no state: it says that queues' work or agents' presence changed, so
+read again. It is coalesced (``push_coalesced_on_commit``): at most one a second per process, and
+one after the last change, however many changes a second the router makes. Engagement does not
+know who listens (insights sits above it).
+"""
 
 from __future__ import annotations
 
 from cea.common.channels import Channel
-from cea.common.live import push_on_commit
+from cea.common.live import push_coalesced_on_commit, push_on_commit
+
+ROUTING_CHANGED_GROUP = "routing.changed"
+ROUTING_CHANGED = {"type": "routing.changed"}
 
 
 def agent_group(user_id: int) -> str:
@@ -62,4 +72,11 @@ def offer_payload(
 
 
 def push_to_agent(user_id: int, event: dict) -> None:
+    """Push ``event`` to the agent's desktop after commit; what an agent is told changes routing's live state too."""
     push_on_commit(agent_group(user_id), event)
+    routing_changed_on_commit()
+
+
+def routing_changed_on_commit() -> None:
+    """After commit, tell ``routing.changed`` that queues or agents changed (coalesced; see the module)."""
+    push_coalesced_on_commit(ROUTING_CHANGED_GROUP, ROUTING_CHANGED)

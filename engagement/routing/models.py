@@ -283,6 +283,9 @@ class WorkItem(models.Model):
                 fields=["queue", "-rank", "id"], name="workitem_waiting_order", condition=models.Q(status="waiting")
             ),
             models.Index(fields=["agent", "status"], name="workitem_agent_status"),
+            # Real-time figures read a queue's contacts since local midnight (and the last 15
+            # minutes): without it each read scans the queue's whole history (bench/wallboard.py).
+            models.Index(fields=["queue", "enqueued_at"], name="workitem_queue_enqueued"),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,14 @@
-"""Read-only views of routing: queue statistics, an agent's offers and work."""
+"""Read-only views of routing: queue statistics, an agent's offers and work, live figures of queues and agents."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Min, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from cea.accounts.models import User
@@ -22,16 +24,7 @@ def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -
     """
     now = now or timezone.now()
     since = since or now - timedelta(hours=24)
-    live = {
-        row["queue_id"]: row
-        for row in WorkItem.objects.filter(status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
-        .values("queue_id")
-        .annotate(
-            waiting=Count("pk", filter=Q(status=WorkStatus.WAITING)),
-            offered=Count("pk", filter=Q(status=WorkStatus.OFFERED)),
-            oldest=Min("enqueued_at"),
-        )
-    }
+    live = queues_waiting()
     results = []
     for queue in Queue.objects.filter(is_active=True).select_related("team"):
         done = WorkItem.objects.filter(queue=queue, wait_seconds__isnull=False, transferred_from__isnull=True).filter(
@@ -43,7 +36,7 @@ def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -
             abandoned=Count("pk", filter=Q(status=WorkStatus.ABANDONED)),
         )
         handled = counts["answered"] + counts["abandoned"]
-        row = live.get(queue.pk, {})
+        row = live.get(queue.pk, QueueWaiting(queue_id=queue.pk))
         agents = AgentProfile.objects.filter(presence=Presence.AVAILABLE, user__is_active=True)
         if queue.team_id:
             agents = agents.filter(user__teams=queue.team_id)
@@ -53,9 +46,11 @@ def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -
                 "label": queue.label or queue.name,
                 "channel": queue.channel,
                 "team": queue.team.name if queue.team else None,
-                "waiting": row.get("waiting", 0),
-                "offered": row.get("offered", 0),
-                "oldest_wait_seconds": round((now - row["oldest"]).total_seconds(), 1) if row.get("oldest") else None,
+                "waiting": row.waiting,
+                "offered": row.offered,
+                "oldest_wait_seconds": round((now - row.oldest_enqueued_at).total_seconds(), 1)
+                if row.oldest_enqueued_at
+                else None,
                 "agents_available": agents.count(),
                 "answered": counts["answered"],
                 "abandoned": counts["abandoned"],
@@ -64,6 +59,150 @@ def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -
             }
         )
     return results
+
+
+# --- Live figures of queues and agents (the wallboard's and the real-time API's facts) ------------
+
+
+@dataclass(frozen=True)
+class QueueWaiting:
+    """A queue's work not yet with an agent, now: waiting, offered (reserved, still in the queue) and the oldest."""
+
+    queue_id: int
+    waiting: int = 0
+    offered: int = 0
+    oldest_enqueued_at: datetime | None = None
+
+
+def queues_waiting(*, queue_ids: Collection[int] | None = None) -> dict[int, QueueWaiting]:
+    """Per queue with work in it (of ``queue_ids``, default all): its waiting and offered work, one statement."""
+    items = WorkItem.objects.filter(status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
+    if queue_ids is not None:
+        items = items.filter(queue_id__in=list(queue_ids))
+    rows = items.values("queue_id").annotate(
+        waiting=Count("pk", filter=Q(status=WorkStatus.WAITING)),
+        offered=Count("pk", filter=Q(status=WorkStatus.OFFERED)),
+        oldest=Min("enqueued_at"),
+    )
+    return {
+        row["queue_id"]: QueueWaiting(
+            queue_id=row["queue_id"], waiting=row["waiting"], offered=row["offered"], oldest_enqueued_at=row["oldest"]
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class QueueContacts:
+    """What became of the contacts that joined a queue since a moment (transfers in left out).
+
+    ``within`` counts against the queue's ``service_level_seconds``: ``answered_within`` and
+    ``abandoned_within`` left the queue within it; ``waiting_past_target`` are still in the queue
+    and older than it (they can no longer meet it); ``answer_wait_seconds`` sums the answered ones'
+    waits.
+    """
+
+    queue_id: int
+    queued: int = 0
+    answered: int = 0
+    answered_within: int = 0
+    abandoned: int = 0
+    abandoned_within: int = 0
+    waiting_past_target: int = 0
+    answer_wait_seconds: float = 0.0
+
+
+def queue_contacts_since(
+    *, since: datetime, now: datetime, queue_ids: Collection[int] | None = None
+) -> dict[int, QueueContacts]:
+    """Per queue (of ``queue_ids``, default all) with contacts enqueued in ``[since, now]``: their outcomes.
+
+    One statement.
+
+    A contact counts in the queue it is in now (an overflow moves it with its enqueue time); a
+    transfer's new work item is left out (its contact was counted where it first queued).
+    """
+    target = F("queue__service_level_seconds")
+    target_passed_at = ExpressionWrapper(
+        Value(now) - target * Value(timedelta(seconds=1)), output_field=DateTimeField()
+    )
+    answered = Q(assigned_at__isnull=False)
+    abandoned = Q(status=WorkStatus.ABANDONED)
+    items = WorkItem.objects.filter(enqueued_at__gte=since, enqueued_at__lte=now, transferred_from__isnull=True)
+    if queue_ids is not None:
+        items = items.filter(queue_id__in=list(queue_ids))
+    rows = items.values("queue_id").annotate(
+        queued=Count("pk"),
+        answered=Count("pk", filter=answered),
+        answered_within=Count("pk", filter=answered & Q(wait_seconds__lte=target)),
+        abandoned=Count("pk", filter=abandoned),
+        abandoned_within=Count("pk", filter=abandoned & Q(wait_seconds__lte=target)),
+        waiting_past_target=Count(
+            "pk",
+            filter=Q(status__in=(WorkStatus.WAITING, WorkStatus.OFFERED), enqueued_at__lt=target_passed_at),
+        ),
+        answer_wait_seconds=Sum("wait_seconds", filter=answered),
+    )
+    return {
+        row["queue_id"]: QueueContacts(
+            queue_id=row["queue_id"],
+            queued=row["queued"],
+            answered=row["answered"],
+            answered_within=row["answered_within"],
+            abandoned=row["abandoned"],
+            abandoned_within=row["abandoned_within"],
+            waiting_past_target=row["waiting_past_target"],
+            answer_wait_seconds=float(row["answer_wait_seconds"] or 0.0),
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class AgentStateCount:
+    """How many agents (of a team, or of all when ``team_id`` is ``None``) are in one presence (and reason)."""
+
+    team_id: int | None
+    presence: str
+    reason_code: str
+    reason_label: str
+    agents: int
+
+
+def agent_state_counts(*, team_ids: Collection[int] | None, by_team: bool = True) -> list[AgentStateCount]:
+    """Active agents with a routing profile by presence and away reason, one statement: per team of
+    ``team_ids`` (``by_team``), or over the agents of any of ``team_ids`` (each once, ``team_id=None``),
+    or over all agents (each once) when ``team_ids`` is ``None``."""
+    profiles = AgentProfile.objects.filter(
+        user__is_active=True, user__role__in=ROUTABLE_ROLES, user__is_superuser=False
+    )
+    fields = ["presence", "reason__code", "reason__label"]
+    if team_ids is not None:
+        profiles = profiles.filter(user__teams__in=list(team_ids))
+        if by_team:
+            fields = ["user__teams", *fields]
+    rows = profiles.values(*fields).annotate(agents=Count("pk", distinct=True)).order_by(*fields)
+    return [
+        AgentStateCount(
+            team_id=row.get("user__teams"),
+            presence=row["presence"],
+            reason_code=row["reason__code"] or "",
+            reason_label=row["reason__label"] or "",
+            agents=row["agents"],
+        )
+        for row in rows
+    ]
+
+
+def queues_active(*, team_ids: Collection[int] | None = None, shared: bool = True) -> list[Queue]:
+    """Active queues, by name: of ``team_ids`` (default any team) and, with ``shared``, those of no team."""
+    queues = Queue.objects.filter(is_active=True).select_related("team")
+    if team_ids is not None:
+        in_teams = Q(team_id__in=list(team_ids))
+        queues = queues.filter(in_teams | Q(team__isnull=True) if shared else in_teams)
+    elif not shared:
+        queues = queues.filter(team__isnull=False)
+    return list(queues.order_by("name"))
 
 
 def offers_pending_for(*, profile: AgentProfile) -> QuerySet[Offer]:

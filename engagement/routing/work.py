@@ -19,7 +19,7 @@ from django.db.models import F
 
 from cea.common.tasks import send_on_commit
 from engagement.conversations.models import Conversation
-from engagement.routing.live import push_to_agent
+from engagement.routing.live import push_to_agent, routing_changed_on_commit
 from engagement.routing.models import OPEN_WORK, AgentProfile, Offer, OfferStatus, WorkItem, WorkStatus
 
 ROUTE_QUEUE_TASK = "engagement.routing.route_queue"
@@ -32,9 +32,12 @@ def kick_on_commit(*, queue_ids: Iterable[int] = (), agent_ids: Iterable[int] = 
     A signature is made for each send: a signature keeps the task it first resolved, and the
     task is looked up by name in the app that is current when it is sent.
     """
-    for queue_id in sorted(set(queue_ids)):
+    queues, agents = sorted(set(queue_ids)), sorted(set(agent_ids))
+    if queues or agents:
+        routing_changed_on_commit()  # work joined or went back to a queue, or an agent became free
+    for queue_id in queues:
         send_on_commit(signature(ROUTE_QUEUE_TASK), queue_id)
-    for agent_id in sorted(set(agent_ids)):
+    for agent_id in agents:
         send_on_commit(signature(ROUTE_AGENT_TASK), agent_id)
 
 
@@ -105,6 +108,7 @@ def work_on_conversation_end(*, conversation: Conversation, now) -> str | None:
         # ``now`` is the conversation's end, which a channel may report from before it was queued.
         item.wait_seconds = max(0.0, (now - item.enqueued_at).total_seconds())
         item.save(update_fields=["status", "ended_at", "wait_seconds"])
+        routing_changed_on_commit()
         return WorkStatus.ABANDONED
     if item.status == WorkStatus.ASSIGNED and item.agent_id is not None:  # assigned work has its agent
         item.status = WorkStatus.WRAP_UP

@@ -1,0 +1,65 @@
+"""Check, then do, for insights: who may see which figures.
+
+Supervisors see their teams' figures, admins (and integration clients, limited by their token's
+``insights:read`` scope) everyone's; agents are refused the team-wide figures.
+
+Real-time figures (the wallboard and ``/api/v1/insights/realtime/``): a team's wallboard is for
+its supervisors and admins (``access_wallboard_team``, ``wallboard_teams_visible_to``); the
+real-time queue figures list the queues of the reader's teams and the queues of no team
+(``realtime_team_ids_of``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from cea.accounts.models import Team
+from cea.accounts.types import AnyUser
+from cea.common.errors import NotFound, PermissionDenied
+from cea.common.roles import Role, role_of, sees_everything, team_ids_of
+from records.access import require_signed_in, row_id
+
+# --- Real-time figures (the wallboard, the real-time API) ------------------------------------
+
+REALTIME_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+WALLBOARD_VIEWERS = (Role.SUPERVISOR, Role.ADMIN)
+MAX_ROW_ID = 2**63  # PostgreSQL's bigint: a larger id names no row (and must not reach the query)
+
+
+def require_realtime_reader(user: AnyUser) -> None:
+    """Real-time queue figures are for supervisors, admins and integration clients (agents: 403)."""
+    require_signed_in(user)
+    if role_of(user) not in REALTIME_READERS:
+        raise PermissionDenied("Real-time queue figures are for supervisors and administrators.")
+
+
+def require_wallboard_viewer(user: AnyUser) -> None:
+    """The wallboard pages are for supervisors and admins (agents: 403)."""
+    require_signed_in(user)
+    if role_of(user) not in WALLBOARD_VIEWERS:
+        raise PermissionDenied("The wallboard is for supervisors and administrators.")
+
+
+def wallboard_teams_visible_to(user: AnyUser) -> QuerySet[Team]:
+    """The teams whose wallboard ``user`` may open: all for admins, their own for supervisors."""
+    require_wallboard_viewer(user)
+    teams = Team.objects.all().order_by("name")
+    return teams if sees_everything(user) else teams.filter(pk__in=team_ids_of(user))
+
+
+def access_wallboard_team(user: AnyUser, team_id: object) -> Team:
+    """The team whose wallboard ``user`` opens: ``NotFound`` if there is none, ``PermissionDenied`` if not theirs."""
+    require_wallboard_viewer(user)
+    pk = row_id(team_id)
+    team = Team.objects.filter(pk=pk).first() if pk is not None and pk < MAX_ROW_ID else None
+    if team is None:
+        raise NotFound(f"No team with id {team_id}.")
+    if not sees_everything(user) and team.pk not in team_ids_of(user):
+        raise PermissionDenied("This wallboard belongs to a team you do not supervise.")
+    return team
+
+
+def realtime_team_ids_of(user: AnyUser) -> frozenset[int] | None:
+    """The teams whose queues ``user`` reads real-time figures of: ``None`` for all (admins, clients)."""
+    require_realtime_reader(user)
+    return None if sees_everything(user) else team_ids_of(user)

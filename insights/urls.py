@@ -1,0 +1,11 @@
+"""URLs of the System of Insight: the REST API under /api/v1/insights/ and its pages under /insights/."""
+
+from django.urls import include, path
+
+api_urlpatterns: list = [
+    path("realtime/", include("insights.realtime.urls")),
+]
+
+page_urlpatterns: list = [
+    path("wallboard/", include("insights.wallboard.urls")),
+]

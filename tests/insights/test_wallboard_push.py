@@ -1,0 +1,116 @@
+"""The "something changed" pushes behind the wallboard: coalesced, at most once per interval, never losing the last.
+
+The throttle is tested with a clock the test moves; the push through the channel layer with real
+Redis, counting the messages a burst of commits makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from cea.common import live
+from cea.common.live import Throttle
+from engagement.routing.live import ROUTING_CHANGED_GROUP, routing_changed_on_commit
+from tests.engagement.factories import QueueFactory
+from tests.engagement.routing_support import waiting
+from tests.engagement.websockets import QUIET, TIMEOUT
+from tests.support import isolated_redis
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_first_change_fires_at_once_and_the_next_ones_ride_on_one_firing_after_the_interval():
+    clock = Clock()
+    throttle = Throttle(1.0, clock=clock)
+
+    assert throttle.change("team") == 0.0  # nothing fired yet: at once
+    throttle.fired("team")
+    clock.now += 0.25
+    assert throttle.change("team") == 0.75  # within the interval: when it is over
+    for _ in range(100):
+        clock.now += 0.005
+        assert throttle.change("team") is None  # a firing is due: these ride on it
+    clock.now = 101.0
+    throttle.fired("team")
+    clock.now += 5
+    assert throttle.change("team") == 0.0  # quiet for longer than the interval: at once again
+
+
+def test_a_change_made_while_a_firing_reads_the_state_fires_again():
+    clock = Clock()
+    throttle = Throttle(1.0, clock=clock)
+    assert throttle.change("team") == 0.0
+    throttle.fired("team")  # the firing starts reading the state here
+
+    assert throttle.change("team") == 1.0  # so a change now is not covered by it
+
+
+def test_keys_are_throttled_apart():
+    clock = Clock()
+    throttle = Throttle(1.0, clock=clock)
+    throttle.change("team-1")
+    throttle.fired("team-1")
+
+    assert throttle.change("team-2") == 0.0
+    assert throttle.change("team-1") == 1.0
+
+
+@pytest.fixture
+def layer_of_its_own(settings):
+    yield from isolated_redis(settings)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("layer_of_its_own")
+def test_a_burst_of_routing_changes_is_one_push_or_two(monkeypatch):
+    """Given a listener on routing.changed and a fresh throttle, when 50 transactions commit a change
+    each, then the listener gets one push at once and at most one more for the changes the first one
+    did not cover: one or two messages (as the push loop interleaves), never 50."""
+    clock = Clock()  # stands still: every change after the first falls within the interval
+    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=clock))
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(ROUTING_CHANGED_GROUP, channel)
+
+    for _ in range(50):
+        with transaction.atomic():
+            routing_changed_on_commit()
+
+    async def received() -> list[dict]:
+        messages = [await asyncio.wait_for(layer.receive(channel), TIMEOUT)]
+        with contextlib.suppress(TimeoutError):  # the trailing push comes a second after the first
+            while len(messages) < 3:
+                messages.append(await asyncio.wait_for(layer.receive(channel), QUIET + 1.0))
+        return messages
+
+    messages = async_to_sync(received)()
+    assert messages[0] == {"type": "routing.changed"}
+    assert len(messages) in (1, 2), messages
+    assert not live._coalesced.due  # nothing left unsent
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("layer_of_its_own", "routing_defaults")
+def test_work_joining_a_queue_tells_routing_changed(monkeypatch):
+    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=Clock()))
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(ROUTING_CHANGED_GROUP, channel)
+    waiting(QueueFactory(name="billing"))
+
+    async def first():
+        return await asyncio.wait_for(layer.receive(channel), TIMEOUT)
+
+    assert async_to_sync(first)() == {"type": "routing.changed"}
