@@ -131,8 +131,12 @@ def message_add(
     author: User | None = None,
     author_name: str = "",
     payload: dict[str, Any] | None = None,
+    internal: bool = False,
 ) -> tuple[Message, bool]:
     """Add a message or event; returns ``(message, created)``.
+
+    An ``internal`` message (a supervisor's whisper) is for the agents and supervisors following
+    the conversation: the customer's channel never gets it.
 
     The same ``(channel, external_id)`` twice returns the first message, ``created=False``.
     Messages of one conversation are added one at a time (the conversation row is locked until
@@ -158,6 +162,7 @@ def message_add(
         author_name=author_name[:200],
         body=body,
         payload=payload or {},
+        internal=internal,
         sent_at=sent_at or timezone.now(),
     )
     try:
@@ -182,6 +187,7 @@ def message_json(*, message: Message) -> dict[str, Any]:
         "author_name": message.author_name,
         "body": message.body,
         "payload": message.payload,
+        "internal": message.internal,
         "sent_at": message.sent_at.isoformat(),
     }
 
@@ -286,6 +292,7 @@ def conversation_close(
             "author_name": m.author_name,
             "body": m.body,
             **({"event": m.payload["event"]} if "event" in m.payload else {}),
+            **({"internal": True} if m.internal else {}),
         }
         for m in conversation.messages.order_by("id")
     ]
