@@ -12,6 +12,7 @@ api_urlpatterns = [
     path("", include("engagement.context.urls")),
     path("", include("engagement.webchat.urls")),
     path("", include("engagement.routing.urls")),
+    path("", include("engagement.supervision.urls")),
 ]
 
 # Browser pages: the agent desktop and the web chat demo site.

@@ -41,6 +41,7 @@ from engagement.orchestration import work_move, work_requeue
 from engagement.routing.models import AgentProfile, Queue, WorkItem
 from engagement.routing.presence import presence_set
 from engagement.supervision.models import SupervisionKind, SupervisorAction
+from engagement.supervision.selectors import supervision_joined
 from records.audit.context import audited
 
 MAX_WHISPER_CHARS = 2000
@@ -144,12 +145,6 @@ def supervision_whisper(*, actor: User, conversation: Conversation, body: str) -
     return message
 
 
-def has_barged_in(*, actor: User, conversation: Conversation) -> bool:
-    return SupervisorAction.objects.filter(
-        supervisor=actor, conversation=conversation, kind=SupervisionKind.BARGE_IN
-    ).exists()
-
-
 @transaction.atomic
 def supervision_barge_in(*, actor: User, conversation: Conversation) -> SupervisorAction:
     """Join ``conversation`` as a participant; the customer is told "<name> joined the conversation".
@@ -196,7 +191,7 @@ def supervision_say(
     ``conversation_reply`` does.
     """
     conversation = _supervised(actor, conversation)
-    if not has_barged_in(actor=actor, conversation=conversation):
+    if not supervision_joined(user=actor, conversation=conversation):
         raise Conflict("Barge in before writing to the customer.", code="not_joined")
     return conversation_reply(actor=actor, conversation=conversation, body=body, client_message_id=client_message_id)
 
