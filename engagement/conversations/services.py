@@ -17,7 +17,7 @@ from cea.accounts.models import Team, User
 from cea.accounts.types import Actor, AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
-from cea.common.live import push_on_commit
+from cea.common.live import push_on_commit, supervision_hint_on_commit
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
 from engagement.conversations.models import (
@@ -235,11 +235,13 @@ def conversation_set_verification(
 
 
 def conversation_status_push(*, conversation: Conversation) -> None:
-    """After commit, tell everyone following the conversation its status (queued, active, ended)."""
+    """After commit, tell everyone following the conversation its status (queued, active, ended), and the
+    supervisors' pages that live work changed."""
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
     )
+    supervision_hint_on_commit(what="conversations")
 
 
 def conversation_announce(

@@ -18,6 +18,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from cea.common.errors import PermissionDenied, ValidationFailed
+from cea.common.live import supervision_hint_on_commit
 from cea.common.roles import can_supervise, is_admin, role_of
 from engagement.access import ROUTABLE_ROLES
 from engagement.routing.live import push_to_agent
@@ -109,6 +110,7 @@ def presence_change_locked(
     if presence == Presence.AVAILABLE:
         kick_on_commit(agent_ids=[profile.pk])
     push_to_agent(profile.user_id, {"type": "presence.changed", **presence_json(profile, changed_by=changed_by)})
+    supervision_hint_on_commit(what="agents")
     return True
 
 

@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
+from cea.accounts.models import User
 from cea.accounts.types import AnyUser
-from engagement.access import supervised_conversations
+from cea.common.roles import is_admin, team_ids_of
+from engagement.access import ROUTABLE_ROLES, require_supervisor, supervised_conversations
 from engagement.context import store
 from engagement.context.models import ContextScope
 from engagement.conversations.models import Conversation, ConversationStatus
-from engagement.routing.models import OPEN_WORK, Queue, WorkItem
+from engagement.routing.models import OPEN_WORK, Presence, Queue, ReasonCode, WorkItem
 from engagement.supervision.models import SupervisionKind, SupervisorAction
 
 LIVE = (ConversationStatus.QUEUED, ConversationStatus.ACTIVE)
@@ -123,3 +126,63 @@ def supervision_joined(*, user: AnyUser, conversation: Conversation) -> bool:
     return SupervisorAction.objects.filter(
         supervisor_id=user.pk, conversation=conversation, kind=SupervisionKind.BARGE_IN
     ).exists()
+
+
+@dataclass(frozen=True)
+class SupervisedAgent:
+    id: int
+    name: str
+    presence: str
+    presence_label: str
+    reason_label: str
+    since: datetime | None
+    load_units: int
+    capacity_units: int
+
+
+def supervised_agents(*, user: AnyUser) -> list[SupervisedAgent]:
+    """The agents and supervisors ``user`` may act for (admins: all), with their presence, by name."""
+    require_supervisor(user)
+    people = User.objects.filter(is_active=True, role__in=ROUTABLE_ROLES).select_related(
+        "routing_profile", "routing_profile__reason"
+    )
+    if not is_admin(user):
+        people = people.filter(teams__in=team_ids_of(user)).distinct()
+    rows = []
+    for person in people.order_by("first_name", "last_name", "username"):
+        profile = getattr(person, "routing_profile", None)
+        rows.append(
+            SupervisedAgent(
+                id=person.pk,
+                name=person.get_full_name() or person.username,
+                presence=profile.presence if profile is not None else Presence.OFFLINE,
+                presence_label=profile.get_presence_display() if profile is not None else Presence.OFFLINE.label,
+                reason_label=profile.reason.label if profile is not None and profile.reason is not None else "",
+                since=profile.presence_since if profile is not None else None,
+                load_units=profile.load_units if profile is not None else 0,
+                capacity_units=profile.capacity_units if profile is not None else 0,
+            )
+        )
+    return rows
+
+
+def supervision_queues(*, user: AnyUser) -> list[Queue]:
+    """The open queues ``user`` may move work to: their teams' and those without a team (admins: all)."""
+    queues = Queue.objects.filter(is_active=True)
+    if not is_admin(user):
+        queues = queues.filter(Q(team__isnull=True) | Q(team_id__in=team_ids_of(user)))
+    return list(queues.order_by("label", "name"))
+
+
+def presence_options() -> list[tuple[str, str]]:
+    """What a supervisor may set an agent to: ``(value, label)``, away once per reason code (``away:<code>``)."""
+    labels = dict(Presence.choices)
+    return [
+        (Presence.AVAILABLE.value, labels[Presence.AVAILABLE]),
+        (Presence.BUSY.value, labels[Presence.BUSY]),
+        *(
+            (f"{Presence.AWAY}:{code}", f"Away · {label}")
+            for code, label in ReasonCode.objects.filter(system=False, is_active=True).values_list("code", "label")
+        ),
+        (Presence.OFFLINE.value, labels[Presence.OFFLINE]),
+    ]

@@ -25,8 +25,10 @@ from typing import Any
 from django.db import transaction
 
 from cea.accounts.models import User
+from cea.accounts.types import AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
+from cea.common.live import supervision_hint_on_commit
 from cea.common.roles import is_admin, team_ids_of
 from engagement.access import (
     access_supervised_conversation,
@@ -75,7 +77,15 @@ def _record(
         )
 
 
-def _supervised(actor: User, conversation: Conversation) -> Conversation:
+def _as_supervisor(actor: AnyUser) -> User:
+    """``actor`` if a supervisor or an admin (signed in), else ``PermissionDenied``."""
+    require_supervisor(actor)
+    if not isinstance(actor, User):  # require_supervisor refuses anonymous users
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    return actor
+
+
+def _supervised(actor: AnyUser, conversation: Conversation) -> Conversation:
     """The conversation locked and as it is now, after checking ``actor`` supervises it."""
     access_supervised_conversation(actor, conversation.pk)
     return Conversation.objects.select_for_update(of=("self",)).select_related("agent").get(pk=conversation.pk)
@@ -92,11 +102,12 @@ def _check_note(note: str) -> str:
 
 
 @transaction.atomic
-def supervision_monitor(*, actor: User, conversation: Conversation) -> SupervisorAction:
+def supervision_monitor(*, actor: AnyUser, conversation: Conversation) -> SupervisorAction:
     """Record that ``actor`` starts monitoring ``conversation`` silently (nobody in it is told).
 
     An ended conversation is a ``Conflict`` (``conversation_ended``).
     """
+    actor = _as_supervisor(actor)
     conversation = _supervised(actor, conversation)
     if conversation.status == ConversationStatus.ENDED:
         raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
@@ -110,13 +121,14 @@ def supervision_monitor(*, actor: User, conversation: Conversation) -> Superviso
 
 
 @transaction.atomic
-def supervision_whisper(*, actor: User, conversation: Conversation, body: str) -> Message:
+def supervision_whisper(*, actor: AnyUser, conversation: Conversation, body: str) -> Message:
     """Say something to the agent handling ``conversation`` that the customer never sees.
 
     Recorded as an internal message (``Message.internal``), pushed to the conversation's group
     (the agent's desktop and monitoring supervisors show it; the web chat drops it). Only a
     conversation with an agent (``Conflict``: ``no_agent``).
     """
+    actor = _as_supervisor(actor)
     body = body.strip()
     if not body:
         raise ValidationFailed("A whisper needs some text.", fields={"body": "This field may not be blank."})
@@ -146,13 +158,14 @@ def supervision_whisper(*, actor: User, conversation: Conversation, body: str) -
 
 
 @transaction.atomic
-def supervision_barge_in(*, actor: User, conversation: Conversation) -> SupervisorAction:
+def supervision_barge_in(*, actor: AnyUser, conversation: Conversation) -> SupervisorAction:
     """Join ``conversation`` as a participant; the customer is told "<name> joined the conversation".
 
     Joining twice returns the first join (the customer is told once). A conversation waiting or
     with an agent, on a channel with text (not a call or a branch visit: ``Conflict``,
     ``no_text_replies``); otherwise ``Conflict`` (``not_live``).
     """
+    actor = _as_supervisor(actor)
     conversation = _supervised(actor, conversation)
     if conversation.status not in (ConversationStatus.QUEUED, ConversationStatus.ACTIVE):
         raise Conflict("Only a conversation waiting for or with an agent can be joined.", code="not_live")
@@ -183,13 +196,14 @@ def supervision_barge_in(*, actor: User, conversation: Conversation) -> Supervis
 
 @transaction.atomic
 def supervision_say(
-    *, actor: User, conversation: Conversation, body: str, client_message_id: str = ""
+    *, actor: AnyUser, conversation: Conversation, body: str, client_message_id: str = ""
 ) -> tuple[Message, bool]:
     """A message from a supervisor who barged in, to the customer, delivered as an agent's reply.
 
     Not joined yet: ``Conflict`` (``not_joined``). Returns ``(message, created)`` as
     ``conversation_reply`` does.
     """
+    actor = _as_supervisor(actor)
     conversation = _supervised(actor, conversation)
     if not supervision_joined(user=actor, conversation=conversation):
         raise Conflict("Barge in before writing to the customer.", code="not_joined")
@@ -201,14 +215,14 @@ def supervision_say(
 
 @transaction.atomic
 def supervision_presence_set(
-    *, actor: User, agent: User, presence: str, reason_code: str = "", note: str = ""
+    *, actor: AnyUser, agent: User, presence: str, reason_code: str = "", note: str = ""
 ) -> AgentProfile:
     """Set an agent's presence for them (``away`` with its reason code); the agent's desktop shows who did it.
 
     ``note`` (why, at most 500 characters) is kept in the audit. A supervisor only for agents of
     their teams, admins for all (``PermissionDenied``).
     """
-    require_supervisor(actor)
+    actor = _as_supervisor(actor)
     if not supervises_agent(actor, agent):
         raise PermissionDenied("This agent is not in a team you supervise.")
     note = _check_note(note)
@@ -227,18 +241,20 @@ def supervision_presence_set(
 
 
 @transaction.atomic
-def supervision_work_move(*, actor: User, item: WorkItem, to_queue: Queue, note: str = "") -> WorkItem:
+def supervision_work_move(*, actor: AnyUser, item: WorkItem, to_queue: Queue, note: str = "") -> WorkItem:
     """Move waiting work to another queue (``orchestration.work_move``).
 
     The actor must supervise the work's conversation, and a supervisor may move it only to a queue
     of one of their teams or to a queue without a team (``PermissionDenied``).
     """
+    actor = _as_supervisor(actor)
     item = access_supervised_work(actor, item.pk)
     note = _check_note(note)
     _check_queue(actor, to_queue)
     from_queue = item.queue.name
     with audited(actor, source="supervision"):
         moved = work_move(item=item, to_queue=to_queue)
+    supervision_hint_on_commit(what="conversations")
     _record(
         actor=actor,
         kind=SupervisionKind.MOVE,
@@ -250,8 +266,9 @@ def supervision_work_move(*, actor: User, item: WorkItem, to_queue: Queue, note:
 
 
 @transaction.atomic
-def supervision_work_requeue(*, actor: User, item: WorkItem, note: str = "") -> WorkItem:
+def supervision_work_requeue(*, actor: AnyUser, item: WorkItem, note: str = "") -> WorkItem:
     """Put offered or assigned work back to waiting in its queue (``orchestration.work_requeue``)."""
+    actor = _as_supervisor(actor)
     item = access_supervised_work(actor, item.pk)
     note = _check_note(note)
     agent = item.agent.user if item.agent is not None else None

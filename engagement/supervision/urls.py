@@ -1,8 +1,9 @@
-"""API routes of the supervisor's tools, mounted under /api/v1/engagement/ by engagement/urls.py."""
+"""Routes of the supervisor's tools: the API (``urlpatterns``, mounted under /api/v1/engagement/) and the
+pages (``page_urlpatterns``, at /desk/supervision/), both by engagement/urls.py."""
 
 from django.urls import path
 
-from engagement.supervision import apis
+from engagement.supervision import apis, views
 
 urlpatterns = [
     path("supervision/conversations/", apis.LiveConversationsApi.as_view(), name="supervision-conversations"),
@@ -33,4 +34,17 @@ urlpatterns = [
         apis.WorkRequeueApi.as_view(),
         name="supervision-work-requeue",
     ),
+]
+
+page_urlpatterns = [
+    path("", views.supervision_page, name="supervision"),
+    path("live/", views.live_fragment, name="supervision-live"),
+    path("agents/", views.agents_fragment, name="supervision-agents"),
+    path("agents/<int:agent_id>/presence/", views.presence_action, name="supervision-presence"),
+    path("work/<int:work_item_id>/move/", views.move_action, name="supervision-move"),
+    path("work/<int:work_item_id>/requeue/", views.requeue_action, name="supervision-requeue"),
+    path("conversations/<int:conversation_id>/", views.monitor_page, name="supervision-monitor"),
+    path("conversations/<int:conversation_id>/whisper/", views.whisper_action, name="supervision-whisper"),
+    path("conversations/<int:conversation_id>/barge-in/", views.barge_in_action, name="supervision-barge-in"),
+    path("conversations/<int:conversation_id>/say/", views.say_action, name="supervision-say"),
 ]

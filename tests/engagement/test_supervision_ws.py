@@ -25,7 +25,18 @@ from engagement.supervision.services import (
 )
 from tests.accounts.factories import UserFactory
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory, SiteKeyFactory
-from tests.engagement.websockets import QUIET, accepted, desk, receive, run, session_cookie, signed_in, widget
+from tests.engagement.websockets import (
+    QUIET,
+    accepted,
+    closed_with,
+    desk,
+    desktop,
+    receive,
+    run,
+    session_cookie,
+    signed_in,
+    widget,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("routing_env", "eager_tasks")]
 
@@ -151,5 +162,38 @@ def test_the_agents_desk_is_told_who_changed_their_presence(agent, boss):
         # Then
         push = await receive(communicator, "presence.changed")
         assert (push["presence"], push["reason"], push["changed_by"]) == ("away", "break", "Sam Super")
+
+    run(scenario)
+
+
+def overview(session: str) -> WebsocketCommunicator:
+    return desktop(session, path="/ws/supervision/")
+
+
+def test_the_overview_socket_is_told_when_live_work_or_agents_change(site, agent, boss):
+    async def scenario():
+        # Given
+        communicator = await accepted(overview(await database_sync_to_async(session_cookie)(boss)))
+        await receive(communicator, "supervision.ready")
+        # When: a chat asks for an agent
+        conversation, _ = await database_sync_to_async(conversation_start)(channel=Channel.CHAT, team=site.team)
+        await database_sync_to_async(conversation_escalate)(conversation=conversation, queue="web-chat")
+        # Then: only that something changed (the page reads its own fragment again)
+        assert await receive(communicator) == {"type": "supervision.changed", "what": "conversations"}
+        # When: an agent's presence changes
+        await database_sync_to_async(RoutableAgentFactory)(user=agent, presence=Presence.BUSY)
+        frames = [frame for frame in await drain(communicator) if frame.get("what") == "agents"]
+        assert frames[:1] == [{"type": "supervision.changed", "what": "agents"}]
+
+    run(scenario)
+
+
+def test_agents_cannot_open_the_overview_socket(agent):
+    async def scenario():
+        communicator = overview(await database_sync_to_async(session_cookie)(agent))
+        await accepted(communicator)
+        refusal = await receive(communicator, "error")
+        assert refusal["code"] == "not_a_supervisor"
+        assert await closed_with(communicator) == 4403
 
     run(scenario)
