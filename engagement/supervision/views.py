@@ -2,8 +2,8 @@
 
 For supervisors (their teams) and admins (all); agents get 403, anonymous users the sign-in page.
 Every object is fetched through ``engagement.access``; the services check again and audit.
-The live list is a fragment the page refreshes when the server pushes a change on
-``ws/supervision/`` (and every ``REFRESH_SECONDS`` as a fallback); the monitor page follows the
+The live list and the agents are fragments the page reads again when the server pushes a change
+on ``ws/supervision/`` (and every ``REFRESH_SECONDS`` as a fallback); the monitor page follows the
 conversation's messages on ``ws/context/`` (static/engagement/supervision.js). Forms answer in
 place (htmx): a refusal is rendered where the form shows its errors.
 """

@@ -3,7 +3,7 @@
  *
  * The overview (#supervision) keeps ws/supervision/ open: its pushes only say what changed
  * ("conversations" or "agents"), and the page asks htmx to read that permission-checked fragment
- * again (at most once a second; htmx also polls as a fallback). The monitor page (#monitor)
+ * again (at most once a second, never while a form in it has the focus; every 15 s as a fallback). The monitor page (#monitor)
  * follows one conversation's messages on ws/context/ (read-only): messages after the last id it
  * shows, again after a reconnect. Forms are sent by htmx; a whisper or a message sent clears its
  * text. After a network drop both reconnect with backoff.
@@ -40,15 +40,29 @@
 
   // --- The overview: read a fragment again when the server says it changed ---------------------
 
+  var FRAGMENTS = { conversations: "live-conversations", agents: "supervised-agents" };
+
   function refresh(what) {
     var event = what === "agents" ? "supervision:agents" : "supervision:changed";
     var wait = 1000 - (Date.now() - (lastSent[what] || 0));
     if (pending[what]) return;
     pending[what] = setTimeout(function () {
       pending[what] = null;
+      // Not while the supervisor is using a form in it (a choice or a note would be lost): later.
+      var container = document.getElementById(FRAGMENTS[what]);
+      if (container && container.contains(document.activeElement) && document.activeElement !== document.body) {
+        refresh(what);
+        return;
+      }
       lastSent[what] = Date.now();
       if (window.htmx) window.htmx.trigger(document.body, event);
     }, Math.max(0, wait));
+  }
+
+  if (overview) {
+    // Pushes say when to read again; this covers a push missed while reconnecting.
+    var every = Math.max(5, parseInt(overview.dataset.refreshSeconds, 10) || 15) * 1000;
+    setInterval(function () { refresh("conversations"); refresh("agents"); }, every);
   }
 
   // --- The monitor: the conversation's messages ------------------------------------------------

@@ -75,3 +75,28 @@ def test_monitor_whisper_and_barge_in_a_live_chat(new_context, asgi_server, team
     # The whisper, sent before both, never reached the visitor.
     expect(shop.get_by_test_id("cea-chat-message").filter(has_text="voucher")).to_have_count(0)
     assert sorted(SupervisorAction.objects.values_list("kind", flat=True)) == ["barge_in", "monitor", "whisper"]
+
+
+@pytest.mark.usefixtures("routing_defaults")  # the reason codes, gone after another transactional test's flush
+def test_a_supervisor_sets_an_agents_presence_and_the_desk_shows_who(new_context, asgi_server, team_a, agent):
+    boss = UserFactory(username="sam", role="supervisor", teams=[team_a], first_name="Sam", last_name="Super")
+    desk_page = new_context().new_page()
+    sign_in(desk_page, agent, next_path="/desk/")
+    desk = Desk(desk_page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    desk.set_presence("available")
+
+    page = new_context().new_page()
+    sign_in(page, boss, next_path="/desk/supervision/")
+    row = page.locator(f"[data-testid=supervised-agent][data-agent-id='{agent.pk}']")
+    row.get_by_test_id("agent-presence").select_option("away:break")
+    row.get_by_test_id("agent-presence-note").fill("Overdue break")
+    row.get_by_test_id("set-presence").click()
+
+    expect(page.locator(f"[data-testid=supervised-agent][data-agent-id='{agent.pk}']")).to_have_attribute(
+        "data-presence", "away"
+    )
+    expect(desk.presence_state).to_have_attribute("data-presence", "away")
+    expect(desk_page.get_by_test_id("presence-changed-by")).to_have_text("set by Sam Super")
+    action = SupervisorAction.objects.get()
+    assert (action.kind, action.agent_id, action.detail["note"]) == ("presence", agent.pk, "Overdue break")
