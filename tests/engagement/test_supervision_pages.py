@@ -153,3 +153,15 @@ def test_another_teams_supervisor_cannot_change_presence_or_work(handled, superv
     assert client.post(url("supervision-move", handled.pk), {"to_queue": "support"}, **HTMX).status_code == 403
     assert fresh(agent.routing_profile).presence == Presence.AVAILABLE
     assert fresh(handled).status == WorkStatus.ASSIGNED
+
+
+def test_the_agents_desk_shows_a_whisper_as_internal(handled, supervisor, agent):
+    # Given
+    signed_in(supervisor).post(
+        url("supervision-whisper", handled.conversation_id), {"body": "Offer the refund"}, **HTMX
+    )
+    whisper = Message.objects.get(internal=True)
+    # When: the agent's desk loads the conversation
+    html = signed_in(agent).get(url("desk-conversation", handled.conversation_id), **HTMX).content.decode()
+    # Then
+    assert f'data-message-id="{whisper.pk}" data-author-kind="agent" data-internal="true"' in html
