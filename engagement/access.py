@@ -11,6 +11,12 @@ things). Self-service's IVR is driven by the telephony platform or an administra
 The agent desktop is for agents and supervisors (``require_desk_user``), the roles the router
 offers work to.
 
+The supervisor's real-time tools (monitor, whisper, barge in, an agent's presence, moving work)
+are for supervisors, on their teams' work, and admins, on all (``require_supervisor``,
+``supervised_conversations``, ``access_supervised_conversation``, ``access_supervised_agent``,
+``access_supervised_work``); agents and integration clients are refused. A conversation is a
+team's when it, its customer, its queue or its agent is the team's.
+
 Engagement's services import this module, so it imports only models, conversations' selectors
 and ``records.access``: it is the bottom of engagement's layers (docs/architecture.md).
 """
@@ -21,13 +27,14 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from cea.accounts.models import User
 from cea.accounts.types import AnyUser
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
-from cea.common.roles import Role, can_supervise, role_of, sees_everything, team_ids_of
+from cea.common.roles import Role, can_supervise, is_admin, role_of, sees_everything, team_ids_of
 from engagement.context.models import ContextScope
 from engagement.conversations.models import Conversation
 from engagement.conversations.selectors import conversation_of_call
-from engagement.routing.models import OPEN_WORK, WorkItem
+from engagement.routing.models import OPEN_WORK, Queue, WorkItem
 from records.access import access_customer, require_signed_in, row_id
 
 IVR_DRIVERS = (Role.INTEGRATION, Role.ADMIN)
@@ -178,3 +185,87 @@ def require_desk_user(user: AnyUser) -> None:
         raise PermissionDenied("Sign in first.", code="not_authenticated")
     if not is_desk_user(user):
         raise PermissionDenied("The desktop is for agents and supervisors.", code="not_an_agent")
+
+
+# --- The supervisor's real-time tools ---------------------------------------------------------
+
+
+def require_supervisor(user: AnyUser) -> None:
+    """Supervisors and admins; anyone else ``PermissionDenied`` (``not_a_supervisor``)."""
+    require_signed_in(user)
+    if not can_supervise(user):
+        raise PermissionDenied(
+            "The supervisor's tools are for supervisors and administrators.", code="not_a_supervisor"
+        )
+
+
+def _of_teams(teams: frozenset[int]) -> Q:
+    """Conversations that are one of ``teams``': their own team, their customer's, their queue's or their agent's."""
+    return (
+        Q(team_id__in=teams)
+        | Q(customer__team_id__in=teams)
+        | Q(queue__in=Queue.objects.filter(team_id__in=teams).values("name"))
+        | Q(Exists(User.teams.through.objects.filter(user_id=OuterRef("agent_id"), team_id__in=teams)))
+    )
+
+
+def supervised_conversations(user: AnyUser) -> QuerySet[Conversation]:
+    """The conversations ``user`` supervises: admins all, a supervisor their teams'; anyone else is refused."""
+    require_supervisor(user)
+    conversations = Conversation.objects.all()
+    if is_admin(user):
+        return conversations
+    return conversations.filter(_of_teams(team_ids_of(user)))
+
+
+def access_supervised_conversation(user: AnyUser, conversation_id: object) -> Conversation:
+    """The conversation if ``user`` supervises it: unknown ``NotFound``, another team's ``PermissionDenied``."""
+    require_supervisor(user)
+    pk = row_id(conversation_id)
+    conversation = (
+        Conversation.objects.select_related("customer", "team", "agent").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
+    if conversation is None:
+        raise NotFound(f"No conversation with id {conversation_id}.")
+    if not is_admin(user) and not supervised_conversations(user).filter(pk=conversation.pk).exists():
+        raise PermissionDenied("This conversation belongs to a team you do not supervise.")
+    return conversation
+
+
+def supervises_agent(user: AnyUser, agent: User) -> bool:
+    """Admins supervise every agent; a supervisor the agents who share one of their teams."""
+    if not can_supervise(user):
+        return False
+    return is_admin(user) or bool(team_ids_of(user) & team_ids_of(agent))
+
+
+def access_supervised_agent(user: AnyUser, agent_id: object) -> User:
+    """The agent (or supervisor) ``user`` may act for: unknown ``NotFound``, another team's ``PermissionDenied``."""
+    require_supervisor(user)
+    pk = row_id(agent_id)
+    agent = User.objects.filter(pk=pk, role__in=ROUTABLE_ROLES).first() if pk is not None else None
+    if agent is None:
+        raise NotFound(f"No agent with id {agent_id}.")
+    if not supervises_agent(user, agent):
+        raise PermissionDenied("This agent is not in a team you supervise.")
+    return agent
+
+
+def access_supervised_work(user: AnyUser, work_item_id: object) -> WorkItem:
+    """Open work of a conversation ``user`` supervises.
+
+    Unknown or closed: ``NotFound``; another team's: ``PermissionDenied``.
+    """
+    require_supervisor(user)
+    pk = row_id(work_item_id)
+    item = (
+        WorkItem.objects.select_related("queue", "conversation").filter(pk=pk, status__in=OPEN_WORK).first()
+        if pk is not None
+        else None
+    )
+    if item is None:
+        raise NotFound(f"No open work item with id {work_item_id}.")
+    access_supervised_conversation(user, item.conversation_id)
+    return item

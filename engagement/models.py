@@ -18,6 +18,7 @@ from engagement.routing.models import (
     WrapUpCode,
 )
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
+from engagement.supervision.models import SupervisorAction
 from engagement.webchat.models import SiteKey
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "RoutingStep",
     "SiteKey",
     "Skill",
+    "SupervisorAction",
     "VerificationChallenge",
     "VerificationLock",
     "WebhookSource",

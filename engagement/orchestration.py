@@ -1,4 +1,4 @@
-"""Where a conversation and the router meet: escalate to a queue, transfer, wrap up, end.
+"""Where a conversation and the router meet: escalate to a queue, transfer, wrap up, end, move or re-queue work.
 
 Conversations (the funnel) know nothing of routing, and routing's modules only move work items,
 offers and agents; the hand-offs that change both a conversation and its work live here, above
@@ -21,10 +21,19 @@ from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.conversations.services import conversation_announce, conversation_close, conversation_status_push
-from engagement.routing.engine import work_enqueue
-from engagement.routing.models import AgentProfile, Presence, Queue, WorkItem, WorkStatus, WrapUpCode
+from engagement.routing.engine import work_enqueue, work_queue_change
+from engagement.routing.models import (
+    AgentProfile,
+    Offer,
+    OfferStatus,
+    Presence,
+    Queue,
+    WorkItem,
+    WorkStatus,
+    WrapUpCode,
+)
 from engagement.routing.presence import agent_profile_for, presence_change_locked
-from engagement.routing.work import kick_on_commit, work_on_conversation_end, work_release
+from engagement.routing.work import kick_on_commit, offer_close, work_on_conversation_end, work_release
 from records.interactions.models import Interaction
 from records.interactions.services import interaction_wrap_up
 
@@ -224,3 +233,58 @@ def conversation_transfer(
         },
     )
     return new_item
+
+
+def _lock_work(item: WorkItem) -> tuple[Conversation, WorkItem]:
+    """Lock the item's conversation, then the item (the engine's order), as they are now."""
+    conversation = Conversation.objects.select_for_update(of=("self",)).get(pk=item.conversation_id)
+    return conversation, WorkItem.objects.select_for_update(of=("self",)).select_related("queue").get(pk=item.pk)
+
+
+@transaction.atomic
+def work_move(*, item: WorkItem, to_queue: Queue) -> WorkItem:
+    """Move waiting work to another queue; the conversation names its new queue.
+
+    The item keeps its ageing (the customer's place by wait), the new queue's rules start afresh,
+    as on an overflow. The caller checked who may (``engagement.access.access_supervised_work``).
+    Work no longer waiting (offered, with an agent, ended) is a ``Conflict`` (``not_waiting``).
+    """
+    if not to_queue.is_active:
+        raise ValidationFailed("This queue is closed.", fields={"to_queue": "Inactive queue."})
+    conversation, item = _lock_work(item)
+    if item.status != WorkStatus.WAITING:
+        raise Conflict("Only waiting work can be moved; put it back to waiting first.", code="not_waiting")
+    if item.queue_id == to_queue.pk:
+        raise ValidationFailed("The work is already in this queue.", fields={"to_queue": "Same queue."})
+    work_queue_change(item=item, queue=to_queue, now=timezone.now())
+    conversation.queue = to_queue.name
+    conversation.save(update_fields=["queue", "updated_at"])
+    return item
+
+
+@transaction.atomic
+def work_requeue(*, actor: Actor, item: WorkItem, note: str = "") -> WorkItem:
+    """Put offered or assigned work back to waiting in its queue; returns the waiting item.
+
+    An offer is rescinded (the agent's capacity comes back, the same item waits again); work with
+    an agent is transferred back to its queue (``conversation_transfer``: the agent is freed, the
+    customer told, ``note`` kept for the next agent). Waiting or wrapped-up work is a ``Conflict``
+    (``not_requeueable``). The caller checked who may.
+    """
+    conversation, item = _lock_work(item)
+    if item.status == WorkStatus.ASSIGNED:
+        return conversation_transfer(actor=actor, conversation=conversation, to_queue=item.queue, note=note)
+    if item.status != WorkStatus.OFFERED or item.agent_id is None:  # an offer has its agent
+        raise Conflict("Only work offered to or with an agent can be put back to waiting.", code="not_requeueable")
+    agent = AgentProfile.objects.select_for_update(of=("self",)).get(pk=item.agent_id)
+    offer = Offer.objects.select_for_update(of=("self",)).get(work_item=item, status=OfferStatus.PENDING)
+    offer_close(
+        offer=offer,
+        item=item,
+        agent=agent,
+        status=OfferStatus.RESCINDED,
+        reason="put back to waiting by a supervisor",
+        now=timezone.now(),
+    )
+    kick_on_commit(queue_ids=[item.queue_id], agent_ids=[agent.pk])
+    return item

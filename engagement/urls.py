@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from engagement.supervision.urls import page_urlpatterns as supervision_pages
 from engagement.webchat import views as webchat_views
 
 api_urlpatterns = [
@@ -12,10 +13,12 @@ api_urlpatterns = [
     path("", include("engagement.context.urls")),
     path("", include("engagement.webchat.urls")),
     path("", include("engagement.routing.urls")),
+    path("", include("engagement.supervision.urls")),
 ]
 
-# Browser pages: the agent desktop and the web chat demo site.
+# Browser pages: the agent desktop, the supervisor's tools and the web chat demo site.
 page_urlpatterns: list = [
+    path("desk/supervision/", include(supervision_pages)),
     path("desk/", include("engagement.desktop.urls")),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
 ]

@@ -9,11 +9,13 @@ from django.urls import path
 
 from engagement.context.consumers import LiveContextConsumer
 from engagement.desktop.consumers import DesktopConsumer
+from engagement.supervision.consumers import SupervisionConsumer
 from engagement.webchat.consumers import WebchatConsumer
 
 authenticated_websocket_urlpatterns: list = [
     path("ws/context/", LiveContextConsumer.as_asgi(), name="ws-context"),
     path("ws/desktop/", DesktopConsumer.as_asgi(), name="ws-desktop"),
+    path("ws/supervision/", SupervisionConsumer.as_asgi(), name="ws-supervision"),
 ]
 public_websocket_urlpatterns: list = [
     path("ws/webchat/", WebchatConsumer.as_asgi(), name="ws-webchat"),

@@ -163,3 +163,18 @@ def _log_failure(group: str) -> Callable[[asyncio.Future[None]], None]:
             logger.error("Coalesced push to %s failed", group, exc_info=task.exception())
 
     return logged
+
+
+# --- The supervisors' pages -------------------------------------------------------------------
+
+# Every socket of the supervisors' overview (ws/supervision/) is in this group. Its events carry no
+# data, only what changed ("conversations" or "agents"): each page reads again what its user may see.
+SUPERVISION_GROUP = "supervision"
+SUPERVISION_CHANGES = ("conversations", "agents")
+
+
+def supervision_hint_on_commit(*, what: str) -> None:
+    """Once the current transaction commits, tell the supervisors' pages that live work or agents changed."""
+    if what not in SUPERVISION_CHANGES:
+        raise ValueError(f"Unknown change {what!r}; one of {', '.join(SUPERVISION_CHANGES)}.")
+    push_on_commit(SUPERVISION_GROUP, {"type": "supervision.changed", "what": what})

@@ -134,6 +134,19 @@ def read(scope: str, context_id: str) -> Context | None:
     return _decode(scope, context_id, raw, time.time()) if raw else None
 
 
+def read_many(scope: str, context_ids: list[str]) -> dict[str, Context]:
+    """The live contexts of ``context_ids`` that Redis holds, in one round trip (none rebuilt)."""
+    if not context_ids:
+        return {}
+    now = time.time()
+    raws = client().mget([key_of(scope, context_id) for context_id in context_ids])
+    return {
+        context_id: _decode(scope, context_id, raw, now)
+        for context_id, raw in zip(context_ids, raws, strict=True)
+        if raw
+    }
+
+
 def write(
     scope: str,
     context_id: str,

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import NotFound
+from cea.common.roles import Role, role_of
 from engagement.access import access_conversation, conversations_visible_to
 from engagement.conversations.filters import ConversationFilter
 from engagement.conversations.models import Attachment, Conversation
@@ -59,7 +60,11 @@ class ConversationDetailApi(APIView):
 
 
 class ConversationMessagesApi(APIView):
-    """The messages after the id a client last saw, oldest first (how a reconnecting client catches up)."""
+    """The messages after the id a client last saw, oldest first (how a reconnecting client catches up).
+
+    Integration clients (a mobile app's back-end relays them to the customer) never get internal
+    messages (a supervisor's whisper to the agent); agents and supervisors do, marked ``internal``.
+    """
 
     scope_resource = "conversations"
 
@@ -69,11 +74,10 @@ class ConversationMessagesApi(APIView):
         query = MessagesAfterQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
-        messages = list(
-            conversation.messages.filter(id__gt=query.validated_data["after"])
-            .prefetch_related("attachments")
-            .order_by("id")[: limit + 1]
-        )
+        after = conversation.messages.filter(id__gt=query.validated_data["after"])
+        if role_of(request.user) == Role.INTEGRATION:
+            after = after.exclude(internal=True)
+        messages = list(after.prefetch_related("attachments").order_by("id")[: limit + 1])
         page = {"results": messages[:limit], "has_more": len(messages) > limit}
         return Response(MessagePageSerializer(page).data)
 

@@ -110,6 +110,8 @@ class Message(models.Model):
     body = models.TextField(blank=True)
     # Channel detail: a call event and its links, email headers, a device's fault code …
     payload = models.JSONField(default=dict, blank=True)
+    # Seen only by the agents and supervisors (a supervisor's whisper): never sent to the customer.
+    internal = models.BooleanField(default=False)
     sent_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -80,6 +80,7 @@ class MessageSerializer(ModelSerializer):
             "author_name",
             "body",
             "payload",
+            "internal",
             "sent_at",
             "created_at",
             "attachments",

@@ -17,7 +17,7 @@ from cea.accounts.models import Team, User
 from cea.accounts.types import Actor, AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
-from cea.common.live import push_on_commit
+from cea.common.live import push_on_commit, supervision_hint_on_commit
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
 from engagement.conversations.models import (
@@ -131,8 +131,12 @@ def message_add(
     author: User | None = None,
     author_name: str = "",
     payload: dict[str, Any] | None = None,
+    internal: bool = False,
 ) -> tuple[Message, bool]:
     """Add a message or event; returns ``(message, created)``.
+
+    An ``internal`` message (a supervisor's whisper) is for the agents and supervisors following
+    the conversation: the customer's channel never gets it.
 
     The same ``(channel, external_id)`` twice returns the first message, ``created=False``.
     Messages of one conversation are added one at a time (the conversation row is locked until
@@ -158,6 +162,7 @@ def message_add(
         author_name=author_name[:200],
         body=body,
         payload=payload or {},
+        internal=internal,
         sent_at=sent_at or timezone.now(),
     )
     try:
@@ -182,6 +187,7 @@ def message_json(*, message: Message) -> dict[str, Any]:
         "author_name": message.author_name,
         "body": message.body,
         "payload": message.payload,
+        "internal": message.internal,
         "sent_at": message.sent_at.isoformat(),
     }
 
@@ -229,11 +235,13 @@ def conversation_set_verification(
 
 
 def conversation_status_push(*, conversation: Conversation) -> None:
-    """After commit, tell everyone following the conversation its status (queued, active, ended)."""
+    """After commit, tell everyone following the conversation its status (queued, active, ended), and the
+    supervisors' pages that live work changed."""
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.status", "conversation": conversation.pk, "status": conversation.status},
     )
+    supervision_hint_on_commit(what="conversations")
 
 
 def conversation_announce(
@@ -286,6 +294,7 @@ def conversation_close(
             "author_name": m.author_name,
             "body": m.body,
             **({"event": m.payload["event"]} if "event" in m.payload else {}),
+            **({"internal": True} if m.internal else {}),
         }
         for m in conversation.messages.order_by("id")
     ]

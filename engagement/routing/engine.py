@@ -287,15 +287,18 @@ def _offer(
     return offer
 
 
+def work_queue_change(*, item: WorkItem, queue: Queue, now: datetime) -> None:
+    """Move waiting work (locked by the caller) to ``queue``: its rules start afresh, its ageing goes on."""
+    item.queue = queue
+    item.entered_queue_at = now
+    item.rank = rank_of(priority=item.priority, ageing_per_minute=queue.ageing_per_minute, enqueued_at=item.enqueued_at)
+    item.save(update_fields=["queue", "entered_queue_at", "rank"])
+    kick_on_commit(queue_ids=[queue.pk])
+
+
 def _overflow(*, item: WorkItem, target_id: int, now: datetime) -> Decision:
     target = Queue.objects.get(pk=target_id)
-    item.queue = target
-    item.entered_queue_at = now
-    item.rank = rank_of(
-        priority=item.priority, ageing_per_minute=target.ageing_per_minute, enqueued_at=item.enqueued_at
-    )
-    item.save(update_fields=["queue", "entered_queue_at", "rank"])
-    kick_on_commit(queue_ids=[target.pk])
+    work_queue_change(item=item, queue=target, now=now)
     return Decision(overflowed_to=target.pk)
 
 

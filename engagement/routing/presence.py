@@ -18,6 +18,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from cea.common.errors import PermissionDenied, ValidationFailed
+from cea.common.live import supervision_hint_on_commit
 from cea.common.roles import can_supervise, is_admin, role_of
 from engagement.access import ROUTABLE_ROLES
 from engagement.routing.live import push_to_agent
@@ -44,7 +45,8 @@ def agent_profile_for(user) -> AgentProfile:
     return profile
 
 
-def presence_json(profile: AgentProfile) -> dict:
+def presence_json(profile: AgentProfile, *, changed_by: str = "") -> dict:
+    """The agent's presence as the desktop shows it; ``changed_by``: the supervisor who set it, if one did."""
     return {
         "presence": profile.presence,
         "label": profile.get_presence_display(),
@@ -54,6 +56,7 @@ def presence_json(profile: AgentProfile) -> dict:
         "after_contact_until": profile.after_contact_until.isoformat() if profile.after_contact_until else None,
         "load_units": profile.load_units,
         "capacity_units": profile.capacity_units,
+        "changed_by": changed_by,
     }
 
 
@@ -75,9 +78,19 @@ def _check_reason(presence: str, reason_code: str, *, system: bool) -> ReasonCod
 
 
 def presence_change_locked(
-    *, profile: AgentProfile, presence: str, reason: ReasonCode | None, cause: str, now: datetime, until=None
+    *,
+    profile: AgentProfile,
+    presence: str,
+    reason: ReasonCode | None,
+    cause: str,
+    now: datetime,
+    until=None,
+    changed_by: str = "",
 ) -> bool:
-    """Apply a change to a profile whose row (and pending offers' items) the caller locked."""
+    """Apply a change to a profile whose row (and pending offers' items) the caller locked.
+
+    ``changed_by`` names the supervisor who made it, for the agent's desktop to show.
+    """
     if profile.presence == presence and profile.reason_id == (reason.pk if reason else None) and until is None:
         return False
     PresenceChange.objects.filter(agent=profile, ended_at__isnull=True).update(ended_at=now)
@@ -96,7 +109,8 @@ def presence_change_locked(
         _rescind_pending(profile, now=now, reason=f"agent went {presence}")
     if presence == Presence.AVAILABLE:
         kick_on_commit(agent_ids=[profile.pk])
-    push_to_agent(profile.user_id, {"type": "presence.changed", **presence_json(profile)})
+    push_to_agent(profile.user_id, {"type": "presence.changed", **presence_json(profile, changed_by=changed_by)})
+    supervision_hint_on_commit(what="agents")
     return True
 
 
@@ -153,8 +167,12 @@ def _supervises(actor, agent_user) -> bool:
 
 @transaction.atomic
 def presence_set(*, actor, agent_user, presence: str, reason_code: str = "", cause: str = "") -> AgentProfile:
-    """Set an agent's presence: the agent themself, a supervisor of one of their teams, or an admin."""
-    if actor.pk != agent_user.pk and not _supervises(actor, agent_user):
+    """Set an agent's presence: the agent themself, a supervisor of one of their teams, or an admin.
+
+    A change by someone else is pushed to the agent's desktop with their name (``changed_by``).
+    """
+    by_someone_else = actor.pk != agent_user.pk
+    if by_someone_else and not _supervises(actor, agent_user):
         raise PermissionDenied("Only the agent or a supervisor of theirs changes an agent's presence.")
     reason = _check_reason(presence, reason_code, system=False)
     profile = agent_profile_for(agent_user)
@@ -167,9 +185,10 @@ def presence_set(*, actor, agent_user, presence: str, reason_code: str = "", cau
         profile=profile,
         presence=presence,
         reason=reason,
-        cause=cause or ("agent" if actor.pk == agent_user.pk else "supervisor"),
+        cause=cause or ("supervisor" if by_someone_else else "agent"),
         now=now,
         until=until,
+        changed_by=(actor.get_full_name() or actor.username) if by_someone_else else "",
     )
     return profile
 

@@ -258,7 +258,12 @@ class WebchatConsumer(EngagementJsonConsumer):
         message = event.get("message") or {}
         if message.get("conversation") != self.conversation_id:
             return
-        if not visible_to_visitor(author_kind=message.get("author_kind", ""), payload=message.get("payload")):
+        if not visible_to_visitor(
+            author_kind=message.get("author_kind", ""),
+            payload=message.get("payload"),
+            # Fail closed: a message that does not say it is for the customer is not sent to them.
+            internal=message.get("internal") is not False,
+        ):
             return
         await self.send_json({"type": "message", "message": visitor_message_json(message=message)})
 

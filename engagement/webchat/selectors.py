@@ -1,8 +1,9 @@
 """Reads for web chat: a visitor's conversation and what the visitor may see of it.
 
 A visitor sees the customer's, the agents' and self-service's messages of their own
-conversation; never system events, nor a message marked internal (``payload["internal"]``),
-nor the payload of any message.
+conversation and the notices meant for them (a supervisor joined: ``CUSTOMER_NOTICES``); never
+other system events, nor an internal message (a supervisor's whisper: ``Message.internal``, or
+``payload["internal"]``), nor the payload of any message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from engagement.webchat.models import SiteKey
 
 ENDED_CHAT_SHOWN_FOR = timedelta(hours=1)
 VISIBLE_AUTHORS = (AuthorKind.CUSTOMER, AuthorKind.AGENT, AuthorKind.BOT)
+# System events the customer is told about (their ``payload["event"]``).
+CUSTOMER_NOTICES = ("participant_joined",)
 HISTORY_PAGE = 200
 
 
@@ -39,8 +42,13 @@ def visitor_conversation_current(*, visitor: str) -> Conversation | None:
     return None
 
 
-def visible_to_visitor(*, author_kind: str, payload: dict[str, Any] | None) -> bool:
-    return author_kind in VISIBLE_AUTHORS and not (payload or {}).get("internal")
+def visible_to_visitor(*, author_kind: str, payload: dict[str, Any] | None, internal: bool = False) -> bool:
+    payload = payload or {}
+    if internal or payload.get("internal"):
+        return False
+    return author_kind in VISIBLE_AUTHORS or (
+        author_kind == AuthorKind.SYSTEM and payload.get("event") in CUSTOMER_NOTICES
+    )
 
 
 def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dict[str, Any]:
@@ -68,13 +76,15 @@ def visitor_messages_after(
     rows = list(
         Message.objects.filter(conversation_id=conversation_id, conversation__visitor=visitor, id__gt=after)
         .order_by("id")
-        .values("id", "author_kind", "author_name", "body", "sent_at", "payload", "external_id")[: limit + 1]
+        .values("id", "author_kind", "author_name", "body", "sent_at", "payload", "internal", "external_id")[
+            : limit + 1
+        ]
     )
     more = len(rows) > limit
     own_prefix = f"{visitor}:"
     shown = []
     for row in rows[:limit]:
-        if not visible_to_visitor(author_kind=row["author_kind"], payload=row["payload"]):
+        if not visible_to_visitor(author_kind=row["author_kind"], payload=row["payload"], internal=row["internal"]):
             continue
         client_id = ""
         if row["author_kind"] == AuthorKind.CUSTOMER and row["external_id"].startswith(own_prefix):

@@ -21,6 +21,7 @@
   var presenceSelect = document.getElementById("presence");
   var presenceState = document.getElementById("presence-state");
   var presenceSince = document.getElementById("presence-since");
+  var presenceBy = document.getElementById("presence-changed-by");
   var afterContact = document.getElementById("after-contact-timer");
   var connection = document.getElementById("desk-connection");
   var errors = document.getElementById("desk-errors");
@@ -342,6 +343,9 @@
     presenceState.textContent = state.label + (state.reason_label ? " · " + state.reason_label : "");
     presenceState.dataset.presence = state.presence;
     presenceState.className = "presence-state p-" + state.presence;
+    // Set by a supervisor: the agent sees who did it (until the next change).
+    presenceBy.textContent = state.changed_by ? "set by " + state.changed_by : "";
+    presenceBy.hidden = !state.changed_by;
     presenceSince.dataset.since = state.since || "";
     afterContact.dataset.until = state.after_contact_until || "";
     tick();
@@ -528,9 +532,10 @@
 
   function messageElement(message) {
     var payload = message.payload || {};
-    var item = make("li", "message " + (message.direction || "") + (payload.event ? " event" : ""));
+    var item = make("li", "message " + (message.direction || "") + (payload.event ? " event" : "") + (message.internal ? " internal" : ""));
     item.dataset.messageId = message.id;
     item.dataset.authorKind = message.author_kind;
+    if (message.internal) item.dataset.internal = "true"; // a supervisor's whisper: the customer never sees it
     if (payload.event) item.dataset.event = payload.event;
     var meta = make("div", "message-meta");
     meta.appendChild(make("span", "message-author", message.author_name || KIND_LABELS[message.author_kind] || message.author_kind));

@@ -128,6 +128,7 @@
   // --- Messages ------------------------------------------------------------------------------
   function label(message) {
     if (message.author_kind === "customer") return "You";
+    if (message.author_kind === "system") return "Notice"; // e.g. a supervisor joined the chat
     return message.author_name || (message.author_kind === "bot" ? "Assistant" : "Agent");
   }
   function place(node, id) {

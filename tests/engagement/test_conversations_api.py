@@ -214,10 +214,29 @@ def test_a_reconnecting_client_gets_the_messages_after_the_last_id_it_saw(world,
         "author_name": "",
         "body": "Hi, is my order shipped?",
         "payload": {},
+        "internal": False,
         "sent_at": "2025-03-14T10:00:00Z",
         "created_at": everything["results"][0]["created_at"],
         "attachments": [],
     }
+
+
+def test_internal_messages_reach_agents_but_never_integration_clients(world, agent, integration_user):
+    """A supervisor's whisper is for the agent: a channel back-end (which relays to the customer) never gets it."""
+    # Given
+    whisper, _ = message_add(
+        conversation=world.chat, direction="outbound", author_kind="agent", body="Offer the refund", internal=True
+    )
+    # When
+    seen_by_agent = session_client(agent).get(f"{BASE}{world.chat.pk}/messages/").json()["results"]
+    seen_by_client = (
+        token_client(integration_user, scopes=["conversations:read"])
+        .get(f"{BASE}{world.chat.pk}/messages/")
+        .json()["results"]
+    )
+    # Then
+    assert [(m["id"], m["internal"]) for m in seen_by_agent][-1] == (whisper.pk, True)
+    assert [m["id"] for m in seen_by_client] == [message.pk for message in world.messages]
 
 
 @pytest.mark.parametrize(("query", "field"), [({"after": "-1"}, "after"), ({"limit": "501"}, "limit")])

@@ -1,0 +1,64 @@
+"""The supervisors' overview socket: ``ws/supervision/`` (session-authenticated, origin-checked in cea/asgi.py).
+
+Supervisors and admins only: anyone else is refused (4401 not signed in, 4403 not a supervisor).
+The socket is ``ws/context/`` (``LiveContextConsumer``: subscriptions, access re-checks, closing
+on a change of the user's access) plus the supervisors' group, whose pushes say only what changed::
+
+    {"type": "supervision.changed", "what": "conversations" | "agents"}
+
+and the page reads its permission-checked fragment again (static/engagement/supervision.js): no
+conversation or agent travels on the group, so one group serves every team.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+
+from cea.common.errors import ApplicationError
+from cea.common.live import SUPERVISION_CHANGES, SUPERVISION_GROUP
+from engagement.access import require_supervisor
+from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
+from engagement.context.consumers import LiveContextConsumer, _current_user
+
+
+def supervisor_check(*, user_id: int) -> None:
+    """The user as the database has them now is a supervisor or an admin (else ``PermissionDenied``)."""
+    require_supervisor(_current_user(user_id))
+
+
+class SupervisionConsumer(LiveContextConsumer):
+    async def connect(self) -> None:
+        self.subscriptions: set[tuple[str, str]] = set()
+        self.in_group = False
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
+            return
+        await self.follow_user(user.pk)
+        try:
+            await database_sync_to_async(supervisor_check)(user_id=user.pk)
+        except ApplicationError as refusal:
+            close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
+            await self.refuse(close, refusal.code, refusal.message)
+            return
+        await self.channel_layer.group_add(SUPERVISION_GROUP, self.channel_name)
+        self.in_group = True
+        await self.accept()
+        self.let_in = True
+        await self.send_json({"type": "supervision.ready"})
+
+    async def disconnect(self, code) -> None:
+        if getattr(self, "in_group", False):
+            await self.channel_layer.group_discard(SUPERVISION_GROUP, self.channel_name)
+        await super().disconnect(code)
+
+    async def supervision_changed(self, event: dict) -> None:
+        what = event.get("what")
+        if self.shut or what not in SUPERVISION_CHANGES:
+            return
+        # Still a supervisor? (re-checked at most every CEA_WS_ACCESS_RECHECK_SECONDS)
+        refusal = await self.refused_now(("supervision", ""), supervisor_check)
+        if refusal is not None:
+            await self.shut_for(CLOSE_FORBIDDEN, refusal.code, refusal.message)
+            return
+        await self.send_json({"type": "supervision.changed", "what": what})

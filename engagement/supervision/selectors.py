@@ -1,0 +1,188 @@
+"""What a supervisor sees live: their teams' conversations waiting for or with an agent.
+
+Each row has the conversation's state, queue, agent, how long the customer waited (still waiting:
+until now) and the live sentiment when something wrote it into the conversation's context
+(``sentiment``, -1 … 1, and ``sentiment_label``: the keys an analyser writes; an ended
+conversation's sentiment is its Interaction's). Unknown sentiment is ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from cea.accounts.models import User
+from cea.accounts.types import AnyUser
+from cea.common.roles import is_admin, team_ids_of
+from engagement.access import ROUTABLE_ROLES, require_supervisor, supervised_conversations
+from engagement.context import store
+from engagement.context.models import ContextScope
+from engagement.conversations.models import Conversation, ConversationStatus
+from engagement.routing.models import OPEN_WORK, Presence, Queue, ReasonCode, WorkItem
+from engagement.supervision.models import SupervisionKind, SupervisorAction
+
+LIVE = (ConversationStatus.QUEUED, ConversationStatus.ACTIVE)
+LIST_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class LiveConversation:
+    id: int
+    channel: str
+    channel_label: str
+    status: str
+    status_label: str
+    queue: str
+    queue_label: str
+    team: str
+    agent_id: int | None
+    agent: str
+    customer: str
+    subject: str
+    started_at: datetime
+    waiting_since: datetime | None
+    wait_seconds: float | None
+    work_item: int | None
+    work_status: str
+    sentiment: float | None
+    sentiment_label: str
+
+
+def _sentiment(values: dict[str, Any]) -> tuple[float | None, str]:
+    score = values.get("sentiment")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not -1 <= score <= 1:
+        score = None
+    label = values.get("sentiment_label")
+    return (float(score) if score is not None else None), (label if isinstance(label, str) else "")
+
+
+def live_conversations(
+    *, user: AnyUser, now: datetime | None = None, limit: int = LIST_LIMIT
+) -> list[LiveConversation]:
+    """The live conversations ``user`` supervises (admins all), longest waiting first, then oldest.
+
+    Raises ``PermissionDenied`` for anyone but a supervisor or an admin.
+    """
+    now = now or timezone.now()
+    conversations = list(
+        supervised_conversations(user)
+        .filter(status__in=LIVE)
+        .select_related("customer", "team", "agent")
+        .order_by("created_at", "id")[:limit]
+    )
+    ids = [conversation.pk for conversation in conversations]
+    items = {
+        item.conversation_id: item
+        for item in WorkItem.objects.filter(conversation_id__in=ids, status__in=OPEN_WORK).select_related("queue")
+    }
+    labels = dict(Queue.objects.filter(name__in={c.queue for c in conversations}).values_list("name", "label"))
+    contexts = store.read_many(ContextScope.CONVERSATION, [str(pk) for pk in ids])
+    rows = []
+    for conversation in conversations:
+        item = items.get(conversation.pk)
+        waiting_since = item.enqueued_at if item is not None else conversation.escalated_at
+        if conversation.status == ConversationStatus.QUEUED and waiting_since is not None:
+            wait: float | None = max(0.0, (now - waiting_since).total_seconds())
+        else:
+            wait = item.wait_seconds if item is not None else None
+        context = contexts.get(str(conversation.pk))
+        sentiment, sentiment_label = _sentiment(context.values if context is not None else {})
+        agent = conversation.agent
+        rows.append(
+            LiveConversation(
+                id=conversation.pk,
+                channel=conversation.channel,
+                channel_label=conversation.get_channel_display(),
+                status=conversation.status,
+                status_label=conversation.get_status_display(),
+                queue=conversation.queue,
+                queue_label=labels.get(conversation.queue) or conversation.queue,
+                team=conversation.team.name if conversation.team is not None else "",
+                agent_id=agent.pk if agent is not None else None,
+                agent=(agent.get_full_name() or agent.username) if agent is not None else "",
+                customer=str(conversation.customer)
+                if conversation.customer
+                else (conversation.contact_value or "Visitor"),
+                subject=conversation.subject,
+                started_at=conversation.created_at,
+                waiting_since=waiting_since,
+                wait_seconds=round(wait, 1) if wait is not None else None,
+                work_item=item.pk if item is not None else None,
+                work_status=item.status if item is not None else "",
+                sentiment=sentiment,
+                sentiment_label=sentiment_label,
+            )
+        )
+    rows.sort(key=lambda row: (row.status != ConversationStatus.QUEUED, -(row.wait_seconds or 0), row.started_at))
+    return rows
+
+
+def supervision_joined(*, user: AnyUser, conversation: Conversation) -> bool:
+    """Whether ``user`` barged into ``conversation`` (and so may write to its customer)."""
+    return SupervisorAction.objects.filter(
+        supervisor_id=user.pk, conversation=conversation, kind=SupervisionKind.BARGE_IN
+    ).exists()
+
+
+@dataclass(frozen=True)
+class SupervisedAgent:
+    id: int
+    name: str
+    presence: str
+    presence_label: str
+    reason_label: str
+    since: datetime | None
+    load_units: int
+    capacity_units: int
+
+
+def supervised_agents(*, user: AnyUser) -> list[SupervisedAgent]:
+    """The agents and supervisors ``user`` may act for (admins: all), with their presence, by name."""
+    require_supervisor(user)
+    people = User.objects.filter(is_active=True, role__in=ROUTABLE_ROLES).select_related(
+        "routing_profile", "routing_profile__reason"
+    )
+    if not is_admin(user):
+        people = people.filter(teams__in=team_ids_of(user)).distinct()
+    rows = []
+    for person in people.order_by("first_name", "last_name", "username"):
+        profile = getattr(person, "routing_profile", None)
+        rows.append(
+            SupervisedAgent(
+                id=person.pk,
+                name=person.get_full_name() or person.username,
+                presence=profile.presence if profile is not None else Presence.OFFLINE,
+                presence_label=profile.get_presence_display() if profile is not None else Presence.OFFLINE.label,
+                reason_label=profile.reason.label if profile is not None and profile.reason is not None else "",
+                since=profile.presence_since if profile is not None else None,
+                load_units=profile.load_units if profile is not None else 0,
+                capacity_units=profile.capacity_units if profile is not None else 0,
+            )
+        )
+    return rows
+
+
+def supervision_queues(*, user: AnyUser) -> list[Queue]:
+    """The open queues ``user`` may move work to: their teams' and those without a team (admins: all)."""
+    queues = Queue.objects.filter(is_active=True)
+    if not is_admin(user):
+        queues = queues.filter(Q(team__isnull=True) | Q(team_id__in=team_ids_of(user)))
+    return list(queues.order_by("label", "name"))
+
+
+def presence_options() -> list[tuple[str, str]]:
+    """What a supervisor may set an agent to: ``(value, label)``, away once per reason code (``away:<code>``)."""
+    labels = dict(Presence.choices)
+    return [
+        (Presence.AVAILABLE.value, labels[Presence.AVAILABLE]),
+        (Presence.BUSY.value, labels[Presence.BUSY]),
+        *(
+            (f"{Presence.AWAY}:{code}", f"Away · {label}")
+            for code, label in ReasonCode.objects.filter(system=False, is_active=True).values_list("code", "label")
+        ),
+        (Presence.OFFLINE.value, labels[Presence.OFFLINE]),
+    ]
