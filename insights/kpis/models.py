@@ -1,0 +1,77 @@
+"""Rollup tables of the KPIs: additive facts per 15-minute interval and dimensions, and watermarks.
+
+Every column of ``ContactRollup`` is a count or a sum of seconds, so any KPI at any coarser
+interval (hour, day, week, month in the deployment's time zone) and any grouping is a SUM over
+rows followed by a ratio (``insights.kpis.definitions``). ``interval_start`` is the start of a
+15-minute interval in UTC: a 15-minute grain is the same in every time zone, so local buckets
+(with their DST days of 23 or 25 hours) are made at query time.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ContactRollup(models.Model):
+    """The contacts of one 15-minute interval for one combination of dimensions.
+
+    A contact counts in the interval it was first queued (its start, when it never queued); its
+    queue, team, agent and wrap-up code are those recorded when it ended. ``agent_id`` and
+    ``team_id`` are plain ids, not foreign keys: the rollup keeps its rows if a user or a team is
+    deleted, and the insert stays set-wise.
+    """
+
+    interval_start = models.DateTimeField()
+    queue = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=20)
+    team_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    wrap_up_code = models.CharField(max_length=50, blank=True)
+    customer_tier = models.CharField(max_length=20, blank=True)
+    sl_variant = models.CharField(max_length=80, help_text="The queue's service-level formula (definitions.py)")
+
+    contacts = models.IntegerField(default=0)
+    inbound = models.IntegerField(default=0)
+    queued = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    abandoned = models.IntegerField(default=0)
+    short_abandoned = models.IntegerField(default=0)
+    callbacks = models.IntegerField(default=0)
+    answered_within = models.IntegerField(default=0)
+    abandoned_within = models.IntegerField(default=0)
+    callbacks_within = models.IntegerField(default=0)
+    flowed_out = models.IntegerField(default=0)
+    sl_numerator = models.IntegerField(default=0)
+    sl_denominator = models.IntegerField(default=0)
+    transferred = models.IntegerField(default=0)
+    contained = models.IntegerField(default=0)
+    fcr_eligible = models.IntegerField(default=0)
+    fcr_resolved = models.IntegerField(default=0)
+    answer_wait_seconds = models.FloatField(default=0)
+    abandon_wait_seconds = models.FloatField(default=0)
+    talk_seconds = models.FloatField(default=0)
+    hold_seconds = models.FloatField(default=0)
+    acw_seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["interval_start", "queue"], name="contactrollup_interval"),
+            models.Index(fields=["team_id", "interval_start"], name="contactrollup_team"),
+            models.Index(fields=["agent_id", "interval_start"], name="contactrollup_agent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:%M} {self.queue or '-'} {self.channel}: {self.contacts}"
+
+
+class RollupWatermark(models.Model):
+    """How far a rollup has read its sources: rows changed up to ``changed_until`` are rolled up."""
+
+    name = models.CharField(max_length=40, unique=True)
+    changed_until = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_intervals = models.IntegerField(default=0, help_text="Intervals re-computed by the last run")
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.changed_until}"

@@ -1,0 +1,241 @@
+"""KPI series: any KPI × interval × grouping, read from the contact rollups, permission-scoped.
+
+``kpi_series`` sums the rollup columns of each KPI's numerator and denominator per local interval
+(the deployment's TIME_ZONE, DST included: a local day may have 23 or 25 hours) and per group,
+then divides. Every KPI comes with its formula, and the service level with the formula variant(s)
+of the queues behind each figure. ``compare=True`` adds the previous period of the same length,
+immediately before, for the report page's comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import F, Sum
+from django.db.models.functions import Trunc
+
+from cea.accounts.types import Actor
+from cea.common.errors import ValidationFailed
+from insights.access import contact_rollups_scope
+from insights.kpis.definitions import KPIS, Kpi, service_level_variant
+from insights.kpis.models import ContactRollup
+
+
+class Interval(StrEnum):
+    QUARTER_HOUR = "15min"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+# What a report may group and filter by, and the rollup column of each.
+DIMENSIONS: dict[str, str] = {
+    "queue": "queue",
+    "channel": "channel",
+    "team": "team_id",
+    "agent": "agent_id",
+    "wrap_up_code": "wrap_up_code",
+    "customer_tier": "customer_tier",
+}
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class KpiInfo:
+    """A KPI as a report states it: what it is and how it is computed (``variant``: the service level's)."""
+
+    name: str
+    label: str
+    unit: str
+    formula: str
+    numerator: str
+    denominator: str
+    variant: str = ""
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """One figure: its sums and their ratio (``value`` is None when the denominator is 0)."""
+
+    numerator: float
+    denominator: float | None
+    value: float | None
+    variant: str = ""
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    """One local interval of one group (``group`` maps each grouping dimension to its value)."""
+
+    interval_start: datetime
+    group: dict[str, str | int | None]
+    values: dict[str, KpiValue]
+
+
+@dataclass(frozen=True)
+class KpiSeries:
+    kpis: list[KpiInfo]
+    interval: str
+    start: datetime
+    end: datetime
+    group_by: list[str]
+    time_zone: str
+    rows: list[SeriesRow]
+    previous: KpiSeries | None = field(default=None)
+
+
+def _value(kpi: Kpi, sums: dict[str, float]) -> KpiValue:
+    numerator = sum(sums[column] or 0 for column in kpi.numerator)
+    if not kpi.denominator:
+        return KpiValue(numerator=numerator, denominator=None, value=numerator)
+    denominator = sum(sums[column] or 0 for column in kpi.denominator)
+    value = numerator / denominator * kpi.scale if denominator else None
+    return KpiValue(numerator=numerator, denominator=denominator, value=value)
+
+
+def _variant_text(keys: list[str]) -> str:
+    return "; ".join(service_level_variant(key) for key in sorted(set(keys)))
+
+
+def _check(
+    *, kpis: list[str], start: datetime, end: datetime, group_by: list[str], filters: dict[str, list[str | int]]
+) -> None:
+    problems: dict[str, str] = {}
+    unknown = [name for name in kpis if name not in KPIS]
+    if not kpis:
+        problems["kpis"] = "Choose at least one KPI."
+    elif unknown:
+        problems["kpis"] = f"Unknown KPI {', '.join(unknown)}; choose from {', '.join(KPIS)}."
+    if start.tzinfo is None or end.tzinfo is None:
+        problems["start"] = "Give times with their time zone."
+    elif end <= start:
+        problems["end"] = "The end must be after the start."
+    bad_groups = [name for name in group_by if name not in DIMENSIONS]
+    if bad_groups:
+        problems["group_by"] = f"Group by {', '.join(DIMENSIONS)}; not {', '.join(bad_groups)}."
+    bad_filters = [name for name in filters if name not in DIMENSIONS]
+    if bad_filters:
+        problems["filters"] = f"Filter by {', '.join(DIMENSIONS)}; not {', '.join(bad_filters)}."
+    if problems:
+        raise ValidationFailed("The KPI series request is invalid.", fields=problems)
+
+
+def _series(
+    *,
+    user: Actor,
+    kpis: list[str],
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+    group_by: list[str],
+    filters: dict[str, list[str | int]],
+) -> KpiSeries:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    columns = sorted({column for name in kpis for column in KPIS[name].numerator + KPIS[name].denominator})
+    rows = ContactRollup.objects.filter(contact_rollups_scope(user), interval_start__gte=start, interval_start__lt=end)
+    for name, wanted in filters.items():
+        rows = rows.filter(**{f"{DIMENSIONS[name]}__in": wanted})
+    bucket = (
+        F("interval_start")
+        if interval == Interval.QUARTER_HOUR
+        else Trunc("interval_start", interval.value, tzinfo=zone)
+    )
+    group_columns = [DIMENSIONS[name] for name in group_by]
+    sums = (
+        rows.annotate(bucket=bucket)
+        .values("bucket", *group_columns)
+        .annotate(**{f"sum_{column}": Sum(column) for column in columns})
+        .annotate(variants=ArrayAgg("sl_variant", distinct=True, default=[]))
+        .order_by("bucket", *group_columns)
+    )
+    series_rows = []
+    all_variants: set[str] = set()
+    for row in sums[: MAX_ROWS + 1]:
+        totals = {column: row[f"sum_{column}"] for column in columns}
+        values: dict[str, KpiValue] = {}
+        for name in kpis:
+            value = _value(KPIS[name], totals)
+            if name == "service_level":
+                all_variants.update(row["variants"])
+                value = KpiValue(
+                    numerator=value.numerator,
+                    denominator=value.denominator,
+                    value=value.value,
+                    variant=_variant_text(row["variants"]),
+                )
+            values[name] = value
+        series_rows.append(
+            SeriesRow(
+                interval_start=row["bucket"].astimezone(zone),
+                group={name: row[DIMENSIONS[name]] for name in group_by},
+                values=values,
+            )
+        )
+    if len(series_rows) > MAX_ROWS:
+        raise ValidationFailed(
+            f"The report would have more than {MAX_ROWS:,} rows: choose a longer interval, a shorter range or"
+            " fewer groups.",
+            fields={"interval": "Too many rows."},
+        )
+    infos = [
+        KpiInfo(
+            name=kpi.name,
+            label=kpi.label,
+            unit=kpi.unit.value,
+            formula=kpi.formula,
+            numerator=kpi.numerator_text,
+            denominator=kpi.denominator_text,
+            variant=_variant_text(list(all_variants)) if kpi.name == "service_level" else "",
+        )
+        for kpi in (KPIS[name] for name in kpis)
+    ]
+    return KpiSeries(
+        kpis=infos,
+        interval=interval.value,
+        start=start,
+        end=end,
+        group_by=list(group_by),
+        time_zone=settings.TIME_ZONE,
+        rows=series_rows,
+    )
+
+
+def kpi_series(
+    *,
+    user: Actor,
+    kpis: list[str],
+    start: datetime,
+    end: datetime,
+    interval: str = Interval.DAY,
+    group_by: list[str] | None = None,
+    filters: dict[str, list[str | int]] | None = None,
+    compare: bool = False,
+) -> KpiSeries:
+    """The KPIs ``kpis`` from ``start`` (inclusive) to ``end`` (exclusive) by ``interval`` and ``group_by``.
+
+    Only the rollup rows ``user`` may see count (``insights.access``); ``filters`` keeps the rows
+    whose dimension is one of the values given. Start and end should fall on interval boundaries
+    in the deployment's time zone (a partial first or last interval holds what the range covers).
+    ``ValidationFailed`` for an unknown KPI, interval, dimension or an empty range.
+    """
+    group_by, filters = list(group_by or []), dict(filters or {})
+    if interval not in Interval.__members__.values():
+        raise ValidationFailed(
+            "Unknown interval.", fields={"interval": f"Choose one of {', '.join(i.value for i in Interval)}."}
+        )
+    _check(kpis=kpis, start=start, end=end, group_by=group_by, filters=filters)
+    chosen = Interval(interval)
+    series = _series(user=user, kpis=kpis, start=start, end=end, interval=chosen, group_by=group_by, filters=filters)
+    if not compare:
+        return series
+    length = end - start
+    previous = _series(
+        user=user, kpis=kpis, start=start - length, end=start, interval=chosen, group_by=group_by, filters=filters
+    )
+    return KpiSeries(**{**series.__dict__, "previous": previous})
