@@ -95,7 +95,7 @@ def _value(kpi: Kpi, sums: dict[str, float]) -> KpiValue:
     if not kpi.denominator:
         return KpiValue(numerator=numerator, denominator=None, value=numerator)
     denominator = sum(sums[column] or 0 for column in kpi.denominator)
-    value = numerator / denominator * kpi.scale if denominator else None
+    value = numerator * kpi.scale / denominator if denominator else None
     return KpiValue(numerator=numerator, denominator=denominator, value=value)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from cea.accounts.models import Team, User
+from engagement.conversations.models import Conversation
+from engagement.routing.models import Queue, WorkItem, WorkStatus
 from records.customers.models import Customer
 from records.interactions.models import Interaction
 
@@ -27,8 +29,12 @@ def contact(
     disposition: str = "",
     direction: str = "inbound",
     contained: bool = False,
+    self_service: float = 0,
 ) -> Interaction:
-    """A finished contact queued at ``queued_at``, answered after ``wait`` s (or abandoned then), ``talk`` s long."""
+    """A finished contact queued at ``queued_at``, answered after ``wait`` s (or abandoned then), ``talk`` s long.
+
+    ``self_service``: seconds it spent in self-service before it queued (its start is that much earlier).
+    """
     left_queue = queued_at + dt.timedelta(seconds=wait)
     answered_at = left_queue if answered else None
     ended_at = left_queue + dt.timedelta(seconds=talk) if answered else left_queue
@@ -36,7 +42,7 @@ def contact(
         customer=customer,
         channel=channel,
         direction=direction,
-        started_at=queued_at,
+        started_at=queued_at - dt.timedelta(seconds=self_service),
         answered_at=answered_at,
         ended_at=ended_at,
         queue=queue,
@@ -61,3 +67,28 @@ def service_level_fixture(*, queue: str = "billing") -> None:
         contact(queue=queue, wait=3, answered=False)
     for _ in range(5):
         contact(queue=queue, wait=60, answered=False)
+
+
+def routed(interaction: Interaction, *, queue: Queue, queued_at: dt.datetime, acw: float, transfers: int = 0) -> None:
+    """The conversation and work items routing kept of ``interaction``: ``transfers`` legs transferred,
+    then one done, wrapped up ``acw`` seconds after the contact ended."""
+    conversation = Conversation.objects.create(
+        channel=interaction.channel, customer=interaction.customer, interaction=interaction, status="ended"
+    )
+    for _ in range(transfers):
+        WorkItem.objects.create(
+            conversation=conversation,
+            queue=queue,
+            channel=interaction.channel,
+            status=WorkStatus.TRANSFERRED,
+            enqueued_at=queued_at,
+            ended_at=interaction.ended_at,
+        )
+    WorkItem.objects.create(
+        conversation=conversation,
+        queue=queue,
+        channel=interaction.channel,
+        status=WorkStatus.DONE,
+        enqueued_at=queued_at,
+        ended_at=interaction.ended_at + dt.timedelta(seconds=acw),
+    )

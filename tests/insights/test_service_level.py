@@ -77,7 +77,7 @@ def test_the_rollup_and_the_series_give_each_queues_formula(
     [row] = series.rows
     figure = row.values["service_level"]
     assert (figure.numerator, figure.denominator) == (numerator, denominator)
-    assert figure.value == numerator / denominator * 100
+    assert figure.value == numerator * 100 / denominator
     assert round(figure.value, 1) == percent
     assert variant in figure.variant
     assert variant in series.kpis[0].variant
