@@ -11,6 +11,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from cea.health import health
 from engagement.urls import api_urlpatterns as engagement_api
 from engagement.urls import page_urlpatterns as engagement_pages
+from insights.urls import api_urlpatterns as insights_api
+from insights.urls import page_urlpatterns as insights_pages
 from integration.urls import api_urlpatterns as integration_api
 from integration.urls import customer_api_urlpatterns as integration_customer_api
 from records.urls import api_urlpatterns as records_api
@@ -44,6 +46,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/engagement/", include((engagement_api, "engagement-api"))),
     path("api/v1/integration/", include((integration_api, "integration-api"))),
+    path("api/v1/insights/", include((insights_api, "insights-api"))),
     # The aggregated view sits beside records' customer endpoints; records cannot import integration.
     path("api/v1/", include((integration_customer_api, "integration-customers"))),
     path("api/v1/", include((records_api, "records-api"))),
@@ -51,4 +54,5 @@ urlpatterns = [
     path("api/docs/", SWAGGER_CSP(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
     path("", include((records_pages, "records"))),
     path("", include((engagement_pages, "engagement"))),
+    path("insights/", include((insights_pages, "insights"))),
 ]
