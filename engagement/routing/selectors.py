@@ -6,12 +6,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cea.accounts.models import User
 from engagement.access import ROUTABLE_ROLES
-from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
+from engagement.routing.models import (
+    AgentProfile,
+    Offer,
+    OfferStatus,
+    Presence,
+    PresenceChange,
+    Queue,
+    WorkItem,
+    WorkStatus,
+)
 from records.interactions.models import Interaction
 
 
@@ -123,4 +133,15 @@ def queue_service_level_settings() -> QuerySet[Queue]:
         "sl_counts_abandons",
         "sl_excludes_short_abandons",
         "sl_counts_flow_outs",
+    )
+
+
+def presence_spans(*, start: datetime, end: datetime, now: datetime) -> QuerySet[PresenceChange]:
+    """Agents' presence periods overlapping ``[start, end)``, with ``user_id`` and ``until``
+    (the period's end, ``now`` while it lasts), for insights' agent rollups."""
+    return (
+        PresenceChange.objects.filter(started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .annotate(user_id=F("agent__user_id"), until=Coalesce("ended_at", Value(now, output_field=DateTimeField())))
+        .order_by()
     )

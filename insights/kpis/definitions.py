@@ -22,6 +22,14 @@ class Unit(StrEnum):
     COUNT = "count"
     SECONDS = "seconds"
     PERCENT = "percent"
+    PER_HOUR = "per_hour"
+
+
+class Source(StrEnum):
+    """The rollup a KPI sums: contacts (``ContactRollup``) or agents' time (``AgentRollup``)."""
+
+    CONTACTS = "contacts"
+    AGENTS = "agents"
 
 
 @dataclass(frozen=True)
@@ -36,10 +44,12 @@ class Kpi:
     denominator_text: str
     numerator: tuple[str, ...]
     denominator: tuple[str, ...] = ()
+    source: Source = Source.CONTACTS
 
     @property
     def scale(self) -> int:
-        return 100 if self.unit == Unit.PERCENT else 1
+        """What the ratio is multiplied by: 100 for a percentage, 3,600 for a rate per hour of seconds."""
+        return {Unit.PERCENT: 100, Unit.PER_HOUR: 3600}.get(self.unit, 1)
 
 
 KPIS: dict[str, Kpi] = {
@@ -172,6 +182,39 @@ KPIS: dict[str, Kpi] = {
             denominator_text="inbound contacts",
             numerator=("contained",),
             denominator=("inbound",),
+        ),
+        Kpi(
+            name="occupancy",
+            label="Occupancy",
+            unit=Unit.PERCENT,
+            formula="Time on contacts ÷ (time on contacts + idle time) × 100",
+            numerator_text="wall-clock seconds with at least one contact, from its answer to its wrap-up",
+            denominator_text="those seconds plus available seconds with no contact",
+            numerator=("on_contact_seconds",),
+            denominator=("on_contact_seconds", "idle_seconds"),
+            source=Source.AGENTS,
+        ),
+        Kpi(
+            name="utilisation",
+            label="Utilisation",
+            unit=Unit.PERCENT,
+            formula="Time on contacts ÷ time logged in × 100",
+            numerator_text="wall-clock seconds with at least one contact",
+            denominator_text="seconds in any presence but offline",
+            numerator=("on_contact_seconds",),
+            denominator=("logged_in_seconds",),
+            source=Source.AGENTS,
+        ),
+        Kpi(
+            name="conversations_per_agent_hour",
+            label="Conversations per agent-hour",
+            unit=Unit.PER_HOUR,
+            formula="Contacts answered ÷ hours logged in",
+            numerator_text="contacts the agents answered",
+            denominator_text="hours the agents were logged in (any presence but offline)",
+            numerator=("handled",),
+            denominator=("logged_in_seconds",),
+            source=Source.AGENTS,
         ),
     )
 }

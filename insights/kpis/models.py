@@ -75,3 +75,31 @@ class RollupWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} until {self.changed_until}"
+
+
+class AgentRollup(models.Model):
+    """One agent's time in one 15-minute interval: logged in, available, idle, on contacts, after-contact.
+
+    ``on_contact_seconds`` is wall-clock time with at least one contact (from its answer to its
+    wrap-up): two chats at once count once, so occupancy never passes 100 %. ``idle_seconds`` is
+    available time with no contact. ``handled`` counts the contacts the agent answered in the
+    interval. ``team_id`` is the agent's first team (the lowest id) when the row was written.
+    """
+
+    interval_start = models.DateTimeField()
+    agent_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    logged_in_seconds = models.FloatField(default=0)
+    available_seconds = models.FloatField(default=0)
+    idle_seconds = models.FloatField(default=0)
+    on_contact_seconds = models.FloatField(default=0)
+    after_contact_seconds = models.FloatField(default=0)
+    away_seconds = models.FloatField(default=0)
+    handled = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["interval_start", "agent_id"], name="agentrollup_once")]
+        indexes = [models.Index(fields=["team_id", "interval_start"], name="agentrollup_team")]
+
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:%M} agent {self.agent_id}"

@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from engagement.routing.selectors import interactions_with_routing, queue_service_level_settings
+from insights.kpis.agents import agent_rollup_window
 from insights.kpis.models import ContactRollup, RollupWatermark
 from records.interactions.models import Interaction
 from records.interactions.selectors import interaction_facts, interactions_changed, interactions_repeated_by
@@ -259,6 +260,7 @@ def contact_rollup_rebuild(*, since: datetime | None = None, now: datetime | Non
         where="interval_start >= %s",
         where_params=(start,),
     )
+    agent_rollup_window(start=start, end=interval_floor(now) + GRAIN, now=now)
     intervals = ContactRollup.objects.filter(interval_start__gte=start).values("interval_start").distinct().count()
     watermark.changed_until = now
     watermark.last_run_at = now
@@ -282,6 +284,13 @@ def contact_rollup_refresh(*, now: datetime | None = None) -> RollupRun:
     repeated = interactions_repeated_by(interactions=changed, repeat_days=settings.CEA_INSIGHTS_FCR_DAYS)
     intervals = sorted(set(_intervals_of(changed)) | set(_intervals_of(repeated)))
     rows = contact_rollup_intervals(intervals=intervals)
+    # Agents' time: the look-back window (presence rows are written as they happen; the open one
+    # grows until now), from the earliest answer among the contacts that changed.
+    agents_from = interval_floor(after)
+    earliest_answer = changed.filter(agent__isnull=False).aggregate(first=Min("answered_at"))["first"]
+    if earliest_answer is not None:
+        agents_from = min(agents_from, interval_floor(earliest_answer))
+    agent_rollup_window(start=agents_from, end=interval_floor(now) + GRAIN, now=now)
     watermark.changed_until = now
     watermark.last_run_at = now
     watermark.last_intervals = len(intervals)

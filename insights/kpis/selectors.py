@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,8 +23,8 @@ from django.db.models.functions import Trunc
 from cea.accounts.types import Actor
 from cea.common.errors import ValidationFailed
 from insights.access import contact_rollups_scope
-from insights.kpis.definitions import KPIS, Kpi, service_level_variant
-from insights.kpis.models import ContactRollup
+from insights.kpis.definitions import KPIS, Kpi, Source, service_level_variant
+from insights.kpis.models import AgentRollup, ContactRollup
 
 
 class Interval(StrEnum):
@@ -43,6 +44,8 @@ DIMENSIONS: dict[str, str] = {
     "wrap_up_code": "wrap_up_code",
     "customer_tier": "customer_tier",
 }
+# Agents' time has no queue, channel, wrap-up code or customer.
+AGENT_DIMENSIONS = ("team", "agent")
 MAX_ROWS = 20_000
 
 
@@ -122,6 +125,12 @@ def _check(
     bad_filters = [name for name in filters if name not in DIMENSIONS]
     if bad_filters:
         problems["filters"] = f"Filter by {', '.join(DIMENSIONS)}; not {', '.join(bad_filters)}."
+    agent_kpis = [name for name in kpis if name in KPIS and KPIS[name].source == Source.AGENTS]
+    beyond = sorted({*group_by, *filters} - set(AGENT_DIMENSIONS) - set(bad_groups) - set(bad_filters))
+    if agent_kpis and beyond:
+        problems["group_by"] = (
+            f"{', '.join(agent_kpis)} can be grouped and filtered by team and agent only, not {', '.join(beyond)}."
+        )
     if problems:
         raise ValidationFailed("The KPI series request is invalid.", fields=problems)
 
@@ -137,43 +146,53 @@ def _series(
     filters: dict[str, list[str | int]],
 ) -> KpiSeries:
     zone = ZoneInfo(settings.TIME_ZONE)
-    columns = sorted({column for name in kpis for column in KPIS[name].numerator + KPIS[name].denominator})
-    rows = ContactRollup.objects.filter(contact_rollups_scope(user), interval_start__gte=start, interval_start__lt=end)
-    for name, wanted in filters.items():
-        rows = rows.filter(**{f"{DIMENSIONS[name]}__in": wanted})
     bucket = (
         F("interval_start")
         if interval == Interval.QUARTER_HOUR
         else Trunc("interval_start", interval.value, tzinfo=zone)
     )
     group_columns = [DIMENSIONS[name] for name in group_by]
-    sums = (
-        rows.annotate(bucket=bucket)
-        .values("bucket", *group_columns)
-        .annotate(**{f"sum_{column}": Sum(column) for column in columns})
-        .annotate(variants=ArrayAgg("sl_variant", distinct=True, default=[]))
-        .order_by("bucket", *group_columns)
-    )
+    totals: dict[tuple[Any, ...], dict[str, float]] = {}
+    variants: dict[tuple[Any, ...], list[str]] = {}
+    for source, model in ((Source.CONTACTS, ContactRollup), (Source.AGENTS, AgentRollup)):
+        wanted = [name for name in kpis if KPIS[name].source == source]
+        if not wanted:
+            continue
+        columns = sorted({column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator})
+        rows = model.objects.filter(contact_rollups_scope(user), interval_start__gte=start, interval_start__lt=end)
+        for name, chosen in filters.items():
+            rows = rows.filter(**{f"{DIMENSIONS[name]}__in": chosen})
+        sums = (
+            rows.annotate(bucket=bucket)
+            .values("bucket", *group_columns)
+            .annotate(**{f"sum_{column}": Sum(column) for column in columns})
+        )
+        if source == Source.CONTACTS:
+            sums = sums.annotate(variants=ArrayAgg("sl_variant", distinct=True, default=[]))
+        for row in sums.order_by("bucket", *group_columns)[: MAX_ROWS + 1]:
+            key = (row["bucket"], *(row[column] for column in group_columns))
+            totals.setdefault(key, {}).update({column: row[f"sum_{column}"] or 0 for column in columns})
+            variants.setdefault(key, []).extend(row.get("variants", []))
     series_rows = []
     all_variants: set[str] = set()
-    for row in sums[: MAX_ROWS + 1]:
-        totals = {column: row[f"sum_{column}"] for column in columns}
+    for key in sorted(totals, key=lambda key: tuple((value is None, value) for value in key)):
         values: dict[str, KpiValue] = {}
         for name in kpis:
-            value = _value(KPIS[name], totals)
+            kpi = KPIS[name]
+            value = _value(kpi, {column: totals[key].get(column, 0) for column in kpi.numerator + kpi.denominator})
             if name == "service_level":
-                all_variants.update(row["variants"])
+                all_variants.update(variants[key])
                 value = KpiValue(
                     numerator=value.numerator,
                     denominator=value.denominator,
                     value=value.value,
-                    variant=_variant_text(row["variants"]),
+                    variant=_variant_text(variants[key]),
                 )
             values[name] = value
         series_rows.append(
             SeriesRow(
-                interval_start=row["bucket"].astimezone(zone),
-                group={name: row[DIMENSIONS[name]] for name in group_by},
+                interval_start=key[0].astimezone(zone),
+                group=dict(zip(group_by, key[1:], strict=True)),
                 values=values,
             )
         )

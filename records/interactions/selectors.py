@@ -48,3 +48,11 @@ def interactions_repeated_by(*, interactions: QuerySet[Interaction], repeat_days
         started_at__lte=OuterRef("ended_at") + timedelta(days=repeat_days),
     )
     return Interaction.objects.filter(customer__isnull=False).exclude(wrap_up_code="").filter(Exists(later))
+
+
+def interactions_handled_around(*, start: datetime, end: datetime) -> QuerySet[Interaction]:
+    """Interactions an agent answered before ``end`` that ended after a day before ``start``
+    (their after-contact work may run into ``[start, end)``)."""
+    return Interaction.objects.filter(
+        agent__isnull=False, answered_at__isnull=False, answered_at__lt=end, ended_at__gt=start - timedelta(days=1)
+    ).order_by()
