@@ -21,35 +21,57 @@ from records.interactions.selectors import interactions_handled_around
 GRAIN = timedelta(minutes=15)
 
 # {presence}: user_id, presence, started_at, until; {contacts}: agent_id, answered_at, ended_at,
-# released_at; {teams}: user_id, first_team_id. Parameters: the window's start and end (twice).
+# released_at; {teams}: user_id, first_team_id. The window's start and end are the first parameters.
+# Each span is cut into the 15-minute intervals it overlaps (a lateral generate_series), so the
+# work grows with the spans, not with spans × intervals.
 AGENT_ROLLUP_SQL = """
-WITH presence AS ({presence}),
+WITH win AS (SELECT %s::timestamptz AS lo, %s::timestamptz AS hi),
+presence AS ({presence}),
 contacts AS ({contacts}),
 teams AS ({teams}),
-grid AS (
-    SELECT g AS interval_start, tstzrange(g, g + interval '15 minutes') AS slot
-    FROM generate_series(%s::timestamptz, %s::timestamptz - interval '15 minutes', interval '15 minutes') AS g
+spans AS (
+    SELECT p.user_id, p.presence, tstzrange(GREATEST(p.started_at, win.lo), LEAST(p.until, win.hi)) AS span
+    FROM presence p, win
+    WHERE p.presence <> 'offline' AND p.until > win.lo AND p.started_at < win.hi AND p.until > p.started_at
 ),
 states AS (
-    SELECT g.interval_start, p.user_id, p.presence, tstzrange(p.started_at, p.until) * g.slot AS span
-    FROM presence p JOIN grid g ON tstzrange(p.started_at, p.until) && g.slot
-    WHERE p.until > p.started_at
+    SELECT g.interval_start, s.user_id, s.presence,
+        s.span * tstzrange(g.interval_start, g.interval_start + interval '15 minutes') AS span
+    FROM spans s
+    CROSS JOIN LATERAL generate_series(
+        date_bin('15 minutes', lower(s.span), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+        upper(s.span) - interval '1 microsecond',
+        interval '15 minutes'
+    ) AS g(interval_start)
 ),
 state_spans AS (
     SELECT interval_start, user_id,
-        range_agg(span) FILTER (WHERE presence <> 'offline') AS online,
+        range_agg(span) AS online,
         range_agg(span) FILTER (WHERE presence = 'available') AS available,
         range_agg(span) FILTER (WHERE presence = 'after_contact') AS after_contact,
         range_agg(span) FILTER (WHERE presence = 'away') AS away
     FROM states GROUP BY 1, 2
 ),
+contact_spans AS (
+    SELECT c.agent_id AS user_id, c.answered_at,
+        tstzrange(GREATEST(c.answered_at, win.lo),
+            LEAST(GREATEST(c.ended_at, COALESCE(c.released_at, c.ended_at)), win.hi), '[]') AS span
+    FROM contacts c, win
+    WHERE GREATEST(c.ended_at, COALESCE(c.released_at, c.ended_at)) >= win.lo AND c.answered_at < win.hi
+),
 busy AS (
-    SELECT g.interval_start, c.agent_id AS user_id,
-        range_agg(tstzrange(c.answered_at, GREATEST(c.ended_at, COALESCE(c.released_at, c.ended_at))) * g.slot)
-            AS on_contact,
-        count(*) FILTER (WHERE c.answered_at >= lower(g.slot) AND c.answered_at < upper(g.slot)) AS handled
-    FROM contacts c
-    JOIN grid g ON tstzrange(c.answered_at, GREATEST(c.ended_at, COALESCE(c.released_at, c.ended_at)), '[]') && g.slot
+    SELECT g.interval_start, c.user_id,
+        range_agg(c.span * tstzrange(g.interval_start, g.interval_start + interval '15 minutes')) AS on_contact,
+        count(*) FILTER (
+            WHERE c.answered_at >= g.interval_start AND c.answered_at < g.interval_start + interval '15 minutes'
+        ) AS handled
+    FROM contact_spans c
+    CROSS JOIN LATERAL generate_series(
+        date_bin('15 minutes', lower(c.span), TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+        upper(c.span),
+        interval '15 minutes'
+    ) AS g(interval_start)
+    WHERE g.interval_start < (SELECT hi FROM win)
     GROUP BY 1, 2
 ),
 joined AS (
@@ -96,5 +118,5 @@ def agent_rollup_window(*, start: datetime, end: datetime, now: datetime) -> int
         presence=presence_sql, contacts=contacts_sql, teams=teams_sql, table=AgentRollup._meta.db_table
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, presence_params + contacts_params + teams_params + (start, end))
+        cursor.execute(statement, (start, end, *presence_params, *contacts_params, *teams_params))
         return cursor.rowcount

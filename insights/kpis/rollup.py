@@ -97,8 +97,11 @@ queues AS ({queues}),
 contacts AS (
     SELECT f.*,
         COALESCE(f.first_enqueued_at, f.started_at) AS anchor_at,
-        (f.direction = 'inbound' AND NOT f.contained AND (f.queue <> '' OR f.first_enqueued_at IS NOT NULL))
-            AS is_queued,
+        COALESCE(f.contained, false) AS is_contained,
+        -- Routing's transfers, or a disposition recorded as such (imported history, the demo).
+        (f.transferred OR f.disposition = 'transferred') AS is_transferred,
+        (f.direction = 'inbound' AND NOT COALESCE(f.contained, false)
+            AND (f.queue <> '' OR f.first_enqueued_at IS NOT NULL)) AS is_queued,
         COALESCE(q.service_level_seconds, 20) AS target,
         COALESCE(q.short_abandon_seconds, 5) AS short_threshold,
         COALESCE(q.service_level_formula, 'connect') AS formula,
@@ -151,8 +154,8 @@ SELECT interval_start, queue, channel, team_id, agent_id, wrap_up_code, COALESCE
     count(*) FILTER (WHERE CASE WHEN formula = 'connect' THEN is_queued
         ELSE (is_answered AND within) OR (t_after AND is_answered AND NOT within)
             OR (t_abandons AND is_abandoned AND NOT (t_short AND is_short)) OR (t_flowouts AND is_flowed_out) END),
-    count(*) FILTER (WHERE is_handled AND transferred),
-    count(*) FILTER (WHERE direction = 'inbound' AND contained),
+    count(*) FILTER (WHERE is_handled AND is_transferred),
+    count(*) FILTER (WHERE direction = 'inbound' AND is_contained),
     count(*) FILTER (WHERE is_handled AND customer_id IS NOT NULL AND wrap_up_code <> ''),
     count(*) FILTER (WHERE is_handled AND customer_id IS NOT NULL AND wrap_up_code <> '' AND NOT repeated),
     COALESCE(sum(wait) FILTER (WHERE is_answered), 0),

@@ -20,6 +20,7 @@ import pytest
 from engagement.routing.models import Queue
 from insights.kpis.rollup import contact_rollup_rebuild
 from insights.kpis.selectors import kpi_series
+from records.interactions.models import Interaction
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.insights.factories import T0, contact, routed
 from tests.records.factories import CustomerFactory
@@ -160,3 +161,19 @@ def test_the_previous_period_comes_with_the_series_when_asked(day):
     assert series.previous is not None
     assert (series.previous.start, series.previous.end) == (T0, T0 + HOUR)
     assert [row.values["handled"].value for row in series.previous.rows] == [3]
+
+
+def test_history_without_routing_counts_from_what_the_interaction_recorded():
+    # Given imported interactions (no conversation, no work items, no "contained" in the snapshot):
+    # one answered after 25 s and recorded as transferred, one abandoned after 8 s
+    answered = contact(queue="North Voice", wait=25, talk=100, disposition="transferred")
+    abandoned = contact(queue="North Voice", wait=8, answered=False)
+    Interaction.objects.filter(pk__in=[answered.pk, abandoned.pk]).update(context_snapshot={})
+    contact_rollup_rebuild(now=T0 + HOUR)
+    # When the hour is read
+    [figures] = _figures(UserFactory(role="admin")).values()
+    # Then both queued (from their start), one abandoned within the default 20 s, one transferred
+    assert figures["offered"] == (2, None, 2)
+    assert figures["service_level"] == (1, 2, 50)
+    assert figures["transfer_rate"] == (1, 1, 100)
+    assert figures["containment"] == (0, 2, 0)
