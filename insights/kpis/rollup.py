@@ -33,8 +33,8 @@ GRAIN = timedelta(minutes=15)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # date_bin's origin in the SQL
 WATERMARK = "contacts"
 # Contacts queue at most this long after they start (self-service before the queue): the facts of
-# an interval are read from the interactions started from this long before it.
-SELF_SERVICE_SPAN = timedelta(days=1)
+# an interval are read from the interactions started from this long before it (docs/kpis.md).
+SELF_SERVICE_SPAN = timedelta(hours=2)
 FACT_COLUMNS = (
     "id",
     "customer_id",
@@ -195,12 +195,22 @@ def _sql(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _insert(*, started_from: datetime, started_before: datetime, where: str, where_params: tuple) -> int:
-    """Insert the rollup rows of the intervals ``where`` picks, from interactions started in the window."""
+def _started_ranges(intervals: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """The start times whose contacts may count in ``intervals`` (sorted), merged into ranges."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for interval in intervals:
+        low, high = interval - SELF_SERVICE_SPAN, interval + GRAIN
+        if ranges and low <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], high)
+        else:
+            ranges.append((low, high))
+    return ranges
+
+
+def _insert(*, started_ranges: list[tuple[datetime, datetime]], where: str, where_params: tuple) -> int:
+    """Insert the rollup rows of the intervals ``where`` picks, from interactions started in the ranges."""
     facts = interactions_with_routing(
-        interactions=interaction_facts(
-            started_from=started_from, started_before=started_before, repeat_days=settings.CEA_INSIGHTS_FCR_DAYS
-        )
+        interactions=interaction_facts(started_ranges=started_ranges, repeat_days=settings.CEA_INSIGHTS_FCR_DAYS)
     )
     facts_sql, facts_params = _sql(facts.order_by().values(*FACT_COLUMNS))
     queues_sql, queues_params = _sql(queue_service_level_settings())
@@ -238,8 +248,7 @@ def contact_rollup_intervals(*, intervals: list[datetime]) -> int:
         return 0
     ContactRollup.objects.filter(interval_start__in=intervals).delete()
     return _insert(
-        started_from=min(intervals) - SELF_SERVICE_SPAN,
-        started_before=max(intervals) + GRAIN,
+        started_ranges=_started_ranges(sorted(intervals)),
         where="interval_start = ANY(%s)",
         where_params=(list(intervals),),
     )
@@ -258,8 +267,7 @@ def contact_rollup_rebuild(*, since: datetime | None = None, now: datetime | Non
         start = interval_floor(since)
         ContactRollup.objects.filter(interval_start__gte=start).delete()
     rows = _insert(
-        started_from=start - SELF_SERVICE_SPAN,
-        started_before=now + GRAIN,
+        started_ranges=[(start - SELF_SERVICE_SPAN, now + GRAIN)],
         where="interval_start >= %s",
         where_params=(start,),
     )

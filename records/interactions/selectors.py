@@ -15,8 +15,8 @@ def interactions_changed(*, after: datetime | None, until: datetime) -> QuerySet
     return changed if after is None else changed.filter(updated_at__gt=after)
 
 
-def interaction_facts(*, started_from: datetime, started_before: datetime, repeat_days: int) -> QuerySet[Interaction]:
-    """Interactions started in ``[started_from, started_before)``, annotated for contact KPIs.
+def interaction_facts(*, started_ranges: list[tuple[datetime, datetime]], repeat_days: int) -> QuerySet[Interaction]:
+    """Interactions started in one of the ``[from, before)`` ranges, annotated for contact KPIs.
 
     Annotations: ``customer_tier`` (the customer's value tier, blank without a customer),
     ``contained`` (ended in self-service, as recorded in its context snapshot) and ``repeated``
@@ -29,7 +29,10 @@ def interaction_facts(*, started_from: datetime, started_before: datetime, repea
         started_at__gt=OuterRef("started_at"),
         started_at__lte=OuterRef("ended_at") + timedelta(days=repeat_days),
     ).exclude(pk=OuterRef("pk"))
-    return Interaction.objects.filter(started_at__gte=started_from, started_at__lt=started_before).annotate(
+    started = Q()
+    for started_from, started_before in started_ranges:
+        started |= Q(started_at__gte=started_from, started_at__lt=started_before)
+    return Interaction.objects.filter(started).annotate(
         customer_tier=F("customer__value_tier"),
         contained=ExpressionWrapper(Q(context_snapshot__contained=True), output_field=BooleanField()),
         repeated=Exists(repeat),
@@ -47,12 +50,22 @@ def interactions_repeated_by(*, interactions: QuerySet[Interaction], repeat_days
         started_at__gt=OuterRef("started_at"),
         started_at__lte=OuterRef("ended_at") + timedelta(days=repeat_days),
     )
-    return Interaction.objects.filter(customer__isnull=False).exclude(wrap_up_code="").filter(Exists(later))
+    customers = interactions.exclude(customer_id=None).values("customer_id")
+    return Interaction.objects.filter(customer_id__in=customers).exclude(wrap_up_code="").filter(Exists(later))
 
 
 def interactions_handled_around(*, start: datetime, end: datetime) -> QuerySet[Interaction]:
     """Interactions an agent answered before ``end`` that ended after a day before ``start``
-    (their after-contact work may run into ``[start, end)``)."""
+    (their after-contact work may run into ``[start, end)``), among those started in the week before.
+
+    The bound on the start (indexed) keeps an incremental run from reading every interaction: a
+    contact that lasts more than a week is cut at that bound in agents' time.
+    """
     return Interaction.objects.filter(
-        agent__isnull=False, answered_at__isnull=False, answered_at__lt=end, ended_at__gt=start - timedelta(days=1)
+        started_at__gt=start - timedelta(days=7),
+        started_at__lt=end,
+        agent__isnull=False,
+        answered_at__isnull=False,
+        answered_at__lt=end,
+        ended_at__gt=start - timedelta(days=1),
     ).order_by()
