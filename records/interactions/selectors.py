@@ -50,7 +50,7 @@ def interactions_repeated_by(*, interactions: QuerySet[Interaction], repeat_days
         started_at__gt=OuterRef("started_at"),
         started_at__lte=OuterRef("ended_at") + timedelta(days=repeat_days),
     )
-    customers = interactions.exclude(customer_id=None).values("customer_id")
+    customers = interactions.filter(customer_id__isnull=False).values("customer_id")
     return Interaction.objects.filter(customer_id__in=customers).exclude(wrap_up_code="").filter(Exists(later))
 
 
