@@ -118,5 +118,6 @@ def agent_rollup_window(*, start: datetime, end: datetime, now: datetime) -> int
         presence=presence_sql, contacts=contacts_sql, teams=teams_sql, table=AgentRollup._meta.db_table
     )
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # it compiles for longer than the statement runs
         cursor.execute(statement, (start, end, *presence_params, *contacts_params, *teams_params))
         return cursor.rowcount

@@ -174,6 +174,10 @@ SELECT DISTINCT date_bin('15 minutes', COALESCE(first_enqueued_at, started_at), 
 FROM ({anchored}) AS anchored
 """
 
+# PostgreSQL's JIT compiles these wide statements for longer than they run (0.7 s of 0.78 s for
+# 20,000 contacts): off for the rest of the run's transaction.
+NO_JIT = "SET LOCAL jit = off"
+
 
 @dataclass(frozen=True)
 class RollupRun:
@@ -222,6 +226,7 @@ def _insert(*, started_ranges: list[tuple[datetime, datetime]], where: str, wher
         where=where,
     )
     with connection.cursor() as cursor:
+        cursor.execute(NO_JIT)
         cursor.execute(statement, facts_params + queues_params + where_params)
         return cursor.rowcount
 
