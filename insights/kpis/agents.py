@@ -8,7 +8,7 @@ from each contact's answer to its wrap-up, so concurrent chats count once) and i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -17,8 +17,6 @@ from cea.accounts.selectors import first_team_of_users
 from engagement.routing.selectors import interactions_with_routing, presence_spans
 from insights.kpis.models import AgentRollup
 from records.interactions.selectors import interactions_handled_around
-
-GRAIN = timedelta(minutes=15)
 
 # {presence}: user_id, presence, started_at, until; {contacts}: agent_id, answered_at, ended_at,
 # released_at; {teams}: user_id, first_team_id. The window's start and end are the first parameters.

@@ -26,10 +26,11 @@ class Unit(StrEnum):
 
 
 class Source(StrEnum):
-    """The rollup a KPI sums: contacts (``ContactRollup``) or agents' time (``AgentRollup``)."""
+    """The rollup a KPI sums: contacts (``ContactRollup``), agents' time (``AgentRollup``) or cases (``CaseRollup``)."""
 
     CONTACTS = "contacts"
     AGENTS = "agents"
+    CASES = "cases"
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,63 @@ KPIS: dict[str, Kpi] = {
             denominator=("logged_in_seconds",),
             source=Source.AGENTS,
         ),
+        Kpi(
+            name="cases_opened",
+            label="Cases opened",
+            unit=Unit.COUNT,
+            formula="Cases created",
+            numerator_text="cases created in the interval",
+            denominator_text="",
+            numerator=("opened",),
+            source=Source.CASES,
+        ),
+        Kpi(
+            name="cases_resolved",
+            label="Cases resolved",
+            unit=Unit.COUNT,
+            formula="Cases resolved (or closed without a resolution)",
+            numerator_text="cases resolved or closed in the interval",
+            denominator_text="",
+            numerator=("resolved",),
+            source=Source.CASES,
+        ),
+        Kpi(
+            name="case_backlog",
+            label="Case backlog",
+            unit=Unit.COUNT,
+            formula="Cases open at the end of the interval: all cases opened before it ends − all resolved",
+            numerator_text="cases opened up to the interval's end minus cases resolved or closed up to it",
+            denominator_text="",
+            numerator=("opened",),
+            denominator=(),
+            source=Source.CASES,
+        ),
+        Kpi(
+            name="case_first_response_sla",
+            label="Case SLA: first response",
+            unit=Unit.PERCENT,
+            formula="Cases first answered by their due time ÷ cases whose first response is decided × 100",
+            numerator_text="cases with a first response at or before first_response_due_at",
+            denominator_text="cases with a first-response target that were answered or breached",
+            numerator=("first_response_met",),
+            denominator=("first_response_decided",),
+            source=Source.CASES,
+        ),
+        Kpi(
+            name="case_resolution_sla",
+            label="Case SLA: resolution",
+            unit=Unit.PERCENT,
+            formula="Cases resolved by their due time ÷ cases whose resolution is decided × 100",
+            numerator_text="cases resolved at or before resolution_due_at",
+            denominator_text="cases with a resolution target that were resolved or breached",
+            numerator=("resolution_met",),
+            denominator=("resolution_decided",),
+            source=Source.CASES,
+        ),
     )
 }
+# The backlog is a level, not a flow: the selector adds the cases opened minus resolved before the range.
+LEVEL_KPIS = {"case_backlog": ("opened", "resolved")}
 
 
 class ServiceLevelVariant(StrEnum):

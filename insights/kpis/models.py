@@ -103,3 +103,32 @@ class AgentRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interval_start:%Y-%m-%d %H:%M} agent {self.agent_id}"
+
+
+class CaseRollup(models.Model):
+    """Cases of one 15-minute interval, team and assignee.
+
+    ``opened`` counts in the interval a case was created, ``resolved`` in the interval it was
+    resolved (or closed without a resolution); SLA compliance counts in the interval the case was
+    created, once the target is decided (met, or breached). ``team_id``/``agent_id``: the case's
+    team and assignee when the row was written.
+    """
+
+    interval_start = models.DateTimeField()
+    team_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    opened = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    first_response_decided = models.IntegerField(default=0)
+    first_response_met = models.IntegerField(default=0)
+    resolution_decided = models.IntegerField(default=0)
+    resolution_met = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["interval_start"], name="caserollup_interval"),
+            models.Index(fields=["team_id", "interval_start"], name="caserollup_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:%M} cases of team {self.team_id}"

@@ -16,7 +16,7 @@ the intervals of earlier contacts a new one repeats (their first-contact resolut
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,12 +25,12 @@ from django.utils import timezone
 
 from engagement.routing.selectors import interactions_with_routing, queue_service_level_settings
 from insights.kpis.agents import agent_rollup_window
+from insights.kpis.cases import case_intervals_changed, case_rollup_intervals
+from insights.kpis.intervals import GRAIN, interval_floor
 from insights.kpis.models import ContactRollup, RollupWatermark
 from records.interactions.models import Interaction
 from records.interactions.selectors import interaction_facts, interactions_changed, interactions_repeated_by
 
-GRAIN = timedelta(minutes=15)
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # date_bin's origin in the SQL
 WATERMARK = "contacts"
 # Contacts queue at most this long after they start (self-service before the queue): the facts of
 # an interval are read from the interactions started from this long before it (docs/kpis.md).
@@ -188,12 +188,6 @@ class RollupRun:
     changed_until: datetime
 
 
-def interval_floor(moment: datetime) -> datetime:
-    """The start of the 15-minute interval (UTC grain) holding ``moment``."""
-    moment = moment.astimezone(UTC)
-    return moment - ((moment - EPOCH) % GRAIN)
-
-
 def _sql(queryset: QuerySet) -> tuple[str, tuple]:
     sql, params = queryset.query.sql_with_params()
     return sql, tuple(params)
@@ -277,6 +271,7 @@ def contact_rollup_rebuild(*, since: datetime | None = None, now: datetime | Non
         where_params=(start,),
     )
     agent_rollup_window(start=start, end=interval_floor(now) + GRAIN, now=now)
+    case_rollup_intervals(intervals=None, since=None if since is None else start)
     intervals = ContactRollup.objects.filter(interval_start__gte=start).values("interval_start").distinct().count()
     watermark.changed_until = now
     watermark.last_run_at = now
@@ -307,6 +302,7 @@ def contact_rollup_refresh(*, now: datetime | None = None) -> RollupRun:
     if earliest_answer is not None:
         agents_from = min(agents_from, interval_floor(earliest_answer))
     agent_rollup_window(start=agents_from, end=interval_floor(now) + GRAIN, now=now)
+    case_rollup_intervals(intervals=case_intervals_changed(after=after, until=now))
     watermark.changed_until = now
     watermark.last_run_at = now
     watermark.last_intervals = len(intervals)

@@ -25,8 +25,8 @@ from django.db.models.functions import Trunc
 from cea.accounts.types import Actor
 from cea.common.errors import ValidationFailed
 from insights.access import contact_rollups_scope
-from insights.kpis.definitions import KPIS, Kpi, Source, service_level_variant
-from insights.kpis.models import AgentRollup, ContactRollup
+from insights.kpis.definitions import KPIS, LEVEL_KPIS, Kpi, Source, service_level_variant
+from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup
 
 
 class Interval(StrEnum):
@@ -46,7 +46,7 @@ DIMENSIONS: dict[str, str] = {
     "wrap_up_code": "wrap_up_code",
     "customer_tier": "customer_tier",
 }
-# Agents' time has no queue, channel, wrap-up code or customer.
+# Agents' time and cases have no queue, channel, wrap-up code or customer tier.
 AGENT_DIMENSIONS = ("team", "agent")
 # A 90-day report by hour and queue for 40 queues has 86,400 rows.
 MAX_ROWS = 100_000
@@ -114,6 +114,15 @@ def _variant_text(keys: list[str]) -> str:
     return _variant_words(frozenset(keys))
 
 
+def _level_baselines(rows: Any, group_columns: list[str]) -> dict[tuple[Any, ...], float]:
+    """Cases opened minus resolved before the range, per group: where each group's backlog starts."""
+    before = rows.values(*group_columns).annotate(opened_sum=Sum("opened"), resolved_sum=Sum("resolved"))
+    return {
+        tuple(row[column] for column in group_columns): (row["opened_sum"] or 0) - (row["resolved_sum"] or 0)
+        for row in before.order_by()
+    }
+
+
 def _check(
     *, kpis: list[str], start: datetime, end: datetime, group_by: list[str], filters: dict[str, list[str | int]]
 ) -> None:
@@ -133,7 +142,7 @@ def _check(
     bad_filters = [name for name in filters if name not in DIMENSIONS]
     if bad_filters:
         problems["filters"] = f"Filter by {', '.join(DIMENSIONS)}; not {', '.join(bad_filters)}."
-    agent_kpis = [name for name in kpis if name in KPIS and KPIS[name].source == Source.AGENTS]
+    agent_kpis = [name for name in kpis if name in KPIS and KPIS[name].source != Source.CONTACTS]
     beyond = sorted({*group_by, *filters} - set(AGENT_DIMENSIONS) - set(bad_groups) - set(bad_filters))
     if agent_kpis and beyond:
         problems["group_by"] = (
@@ -162,14 +171,22 @@ def _series(
     group_columns = [DIMENSIONS[name] for name in group_by]
     totals: dict[tuple[Any, ...], dict[str, float]] = {}
     variants: dict[tuple[Any, ...], list[str]] = {}
-    for source, model in ((Source.CONTACTS, ContactRollup), (Source.AGENTS, AgentRollup)):
+    baselines: dict[tuple[Any, ...], float] = {}
+    sources = ((Source.CONTACTS, ContactRollup), (Source.AGENTS, AgentRollup), (Source.CASES, CaseRollup))
+    for source, model in sources:
         wanted = [name for name in kpis if KPIS[name].source == source]
         if not wanted:
             continue
-        columns = sorted({column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator})
-        rows = model.objects.filter(contact_rollups_scope(user), interval_start__gte=start, interval_start__lt=end)
+        columns = sorted(
+            {column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator}
+            | {column for name in wanted for column in LEVEL_KPIS.get(name, ())}
+        )
+        scoped = model.objects.filter(contact_rollups_scope(user))
         for name, chosen in filters.items():
-            rows = rows.filter(**{f"{DIMENSIONS[name]}__in": chosen})
+            scoped = scoped.filter(**{f"{DIMENSIONS[name]}__in": chosen})
+        rows = scoped.filter(interval_start__gte=start, interval_start__lt=end)
+        if any(name in LEVEL_KPIS for name in wanted):
+            baselines = _level_baselines(scoped.filter(interval_start__lt=start), group_columns)
         sums = (
             rows.annotate(bucket=bucket)
             .values("bucket", *group_columns)
@@ -187,10 +204,17 @@ def _series(
             variants.setdefault(key, []).extend(row.get("variants", []))
     series_rows = []
     all_variants: set[str] = set()
+    running = dict(baselines)
     for key in sorted(totals, key=lambda key: tuple((value is None, value) for value in key)):
         values: dict[str, KpiValue] = {}
         for name in kpis:
             kpi = KPIS[name]
+            if name in LEVEL_KPIS:
+                opened, resolved = LEVEL_KPIS[name]
+                group = key[1:]
+                running[group] = running.get(group, 0) + totals[key].get(opened, 0) - totals[key].get(resolved, 0)
+                values[name] = KpiValue(numerator=running[group], denominator=None, value=running[group])
+                continue
             value = _value(kpi, {column: totals[key].get(column, 0) for column in kpi.numerator + kpi.denominator})
             if name == "service_level":
                 all_variants.update(variants[key])
