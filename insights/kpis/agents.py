@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import QuerySet
 
 from cea.accounts.selectors import first_team_of_users
 from engagement.routing.selectors import interactions_with_routing, presence_spans
+from insights.kpis.intervals import queryset_sql
 from insights.kpis.models import AgentRollup
 from records.interactions.selectors import interactions_handled_around
 
@@ -88,18 +88,13 @@ FROM joined j LEFT JOIN teams t ON t.user_id = j.user_id
 """
 
 
-def _sql(queryset: QuerySet) -> tuple[str, tuple]:
-    sql, params = queryset.query.sql_with_params()
-    return sql, tuple(params)
-
-
 def agent_rollup_window(*, start: datetime, end: datetime, now: datetime) -> int:
     """Re-compute the agent rows of the intervals in ``[start, end)`` (15-minute aligned), in the caller's
     transaction; returns the rows written."""
     if end <= start:
         return 0
     AgentRollup.objects.filter(interval_start__gte=start, interval_start__lt=end).delete()
-    presence_sql, presence_params = _sql(
+    presence_sql, presence_params = queryset_sql(
         presence_spans(start=start, end=end, now=now).values(
             "user_id",  # type: ignore[misc]  # annotated by presence_spans
             "presence",
@@ -108,10 +103,10 @@ def agent_rollup_window(*, start: datetime, end: datetime, now: datetime) -> int
         )
     )
     contacts = interactions_with_routing(interactions=interactions_handled_around(start=start, end=end))
-    contacts_sql, contacts_params = _sql(
+    contacts_sql, contacts_params = queryset_sql(
         contacts.values("agent_id", "answered_at", "ended_at", "released_at")  # type: ignore[misc]
     )
-    teams_sql, teams_params = _sql(first_team_of_users())
+    teams_sql, teams_params = queryset_sql(first_team_of_users())
     statement = AGENT_ROLLUP_SQL.format(
         presence=presence_sql, contacts=contacts_sql, teams=teams_sql, table=AgentRollup._meta.db_table
     )

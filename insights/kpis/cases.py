@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from insights.kpis.intervals import GRAIN, interval_floor
+from insights.kpis.intervals import GRAIN, interval_floor, queryset_sql
 from insights.kpis.models import CaseRollup
 from records.cases.selectors import case_facts, cases_changed
 
@@ -56,11 +56,6 @@ FACT_COLUMNS = (
 )
 
 
-def _sql(queryset: QuerySet) -> tuple[str, tuple]:
-    sql, params = queryset.query.sql_with_params()
-    return sql, tuple(params)
-
-
 def case_rollup_intervals(*, intervals: list[datetime] | None, since: datetime | None = None) -> int:
     """Re-compute these intervals (or every interval from ``since``; everything when both are None)
     in the caller's transaction; returns the rows written."""
@@ -79,7 +74,7 @@ def case_rollup_intervals(*, intervals: list[datetime] | None, since: datetime |
     if intervals is not None:
         low, high = min(intervals), max(intervals) + GRAIN
         facts = facts.filter(Q(created_at__gte=low, created_at__lt=high) | Q(done_at__gte=low, done_at__lt=high))
-    cases_sql, cases_params = _sql(facts.values(*FACT_COLUMNS))  # type: ignore[misc]
+    cases_sql, cases_params = queryset_sql(facts.values(*FACT_COLUMNS))  # type: ignore[misc]
     statement = CASE_ROLLUP_SQL.format(cases=cases_sql, table=CaseRollup._meta.db_table, where=where)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")

@@ -26,7 +26,7 @@ from django.utils import timezone
 from engagement.routing.selectors import interactions_with_routing, queue_service_level_settings
 from insights.kpis.agents import agent_rollup_window
 from insights.kpis.cases import case_intervals_changed, case_rollup_intervals
-from insights.kpis.intervals import GRAIN, interval_floor
+from insights.kpis.intervals import GRAIN, interval_floor, queryset_sql
 from insights.kpis.models import ContactRollup, RollupWatermark
 from records.interactions.models import Interaction
 from records.interactions.selectors import interaction_facts, interactions_changed, interactions_repeated_by
@@ -188,11 +188,6 @@ class RollupRun:
     changed_until: datetime
 
 
-def _sql(queryset: QuerySet) -> tuple[str, tuple]:
-    sql, params = queryset.query.sql_with_params()
-    return sql, tuple(params)
-
-
 def _started_ranges(intervals: list[datetime]) -> list[tuple[datetime, datetime]]:
     """The start times whose contacts may count in ``intervals`` (sorted), merged into ranges."""
     ranges: list[tuple[datetime, datetime]] = []
@@ -210,8 +205,8 @@ def _insert(*, started_ranges: list[tuple[datetime, datetime]], where: str, wher
     facts = interactions_with_routing(
         interactions=interaction_facts(started_ranges=started_ranges, repeat_days=settings.CEA_INSIGHTS_FCR_DAYS)
     )
-    facts_sql, facts_params = _sql(facts.order_by().values(*FACT_COLUMNS))
-    queues_sql, queues_params = _sql(queue_service_level_settings())
+    facts_sql, facts_params = queryset_sql(facts.order_by().values(*FACT_COLUMNS))
+    queues_sql, queues_params = queryset_sql(queue_service_level_settings())
     statement = CONTACT_ROLLUP_SQL.format(
         facts=facts_sql,
         queues=queues_sql,
@@ -235,7 +230,7 @@ def _intervals_of(interactions: QuerySet[Interaction]) -> list[datetime]:
             "first_enqueued_at",  # type: ignore[misc]  # annotated by interactions_with_routing
         )
     )
-    sql, params = _sql(anchored)
+    sql, params = queryset_sql(anchored)
     with connection.cursor() as cursor:
         cursor.execute(INTERVALS_SQL.format(anchored=sql), params)
         return sorted(row[0] for row in cursor.fetchall())

@@ -50,23 +50,17 @@ class KpiSeriesQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class KpiInfoSerializer(serializers.Serializer):
-    name = CharField()
-    label = CharField()
-    unit = CharField(help_text="count, seconds or percent")
-    formula = CharField()
-    numerator = CharField()
-    denominator = CharField()
-    variant = CharField(help_text="The service level's formula(s) behind the figures; empty for other KPIs")
-
-
 class KpiDefinitionSerializer(serializers.Serializer):
     name = CharField()
     label = CharField()
-    unit = CharField(help_text="count, seconds or percent")
+    unit = CharField(help_text="count, seconds, percent or per_hour")
     formula = CharField()
     numerator = CharField()
     denominator = CharField()
+
+
+class KpiInfoSerializer(KpiDefinitionSerializer):
+    variant = CharField(help_text="The service level's formula(s) behind the figures; empty for other KPIs")
 
 
 class KpiValueSerializer(serializers.Serializer):
