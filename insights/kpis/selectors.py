@@ -96,11 +96,17 @@ class KpiSeries:
     previous: KpiSeries | None = field(default=None)
 
 
+def _total(columns: tuple[str, ...], sums: dict[str, float]) -> float:
+    if len(columns) == 1:  # the common case, without a generator (a report may have 100,000 rows)
+        return sums.get(columns[0]) or 0
+    return sum(sums.get(column) or 0 for column in columns)
+
+
 def _value(kpi: Kpi, sums: dict[str, float]) -> KpiValue:
-    numerator = sum(sums[column] or 0 for column in kpi.numerator)
+    numerator = _total(kpi.numerator, sums)
     if not kpi.denominator:
         return KpiValue(numerator=numerator, denominator=None, value=numerator)
-    denominator = sum(sums[column] or 0 for column in kpi.denominator)
+    denominator = _total(kpi.denominator, sums)
     value = numerator * kpi.scale / denominator if denominator else None
     return KpiValue(numerator=numerator, denominator=denominator, value=value)
 
@@ -215,7 +221,7 @@ def _series(
                 running[group] = running.get(group, 0) + totals[key].get(opened, 0) - totals[key].get(resolved, 0)
                 values[name] = KpiValue(numerator=running[group], denominator=None, value=running[group])
                 continue
-            value = _value(kpi, {column: totals[key].get(column, 0) for column in kpi.numerator + kpi.denominator})
+            value = _value(kpi, totals[key])
             if name == "service_level":
                 all_variants.update(variants[key])
                 value = KpiValue(
