@@ -12,23 +12,8 @@ from __future__ import annotations
 from django.db import models
 
 
-class ContactRollup(models.Model):
-    """The contacts of one 15-minute interval for one combination of dimensions.
-
-    A contact counts in the interval it was first queued (its start, when it never queued); its
-    queue, team, agent and wrap-up code are those recorded when it ended. ``agent_id`` and
-    ``team_id`` are plain ids, not foreign keys: the rollup keeps its rows if a user or a team is
-    deleted, and the insert stays set-wise.
-    """
-
-    interval_start = models.DateTimeField()
-    queue = models.CharField(max_length=100, blank=True)
-    channel = models.CharField(max_length=20)
-    team_id = models.BigIntegerField(null=True)
-    agent_id = models.BigIntegerField(null=True)
-    wrap_up_code = models.CharField(max_length=50, blank=True)
-    customer_tier = models.CharField(max_length=20, blank=True)
-    sl_variant = models.CharField(max_length=80, help_text="The queue's service-level formula (definitions.py)")
+class ContactCounts(models.Model):
+    """The additive counts and sums of contacts that every contact KPI is a ratio of."""
 
     contacts = models.IntegerField(default=0)
     inbound = models.IntegerField(default=0)
@@ -55,11 +40,52 @@ class ContactRollup(models.Model):
     acw_seconds = models.FloatField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class ContactRollup(ContactCounts):
+    """The contacts of one 15-minute interval for one combination of dimensions.
+
+    A contact counts in the interval it was first queued (its start, when it never queued); its
+    queue, team, agent and wrap-up code are those recorded when it ended. ``agent_id`` and
+    ``team_id`` are plain ids, not foreign keys: the rollup keeps its rows if a user or a team is
+    deleted, and the insert stays set-wise.
+    """
+
+    interval_start = models.DateTimeField()
+    queue = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=20)
+    team_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    wrap_up_code = models.CharField(max_length=50, blank=True)
+    customer_tier = models.CharField(max_length=20, blank=True)
+    sl_variant = models.CharField(max_length=80, help_text="The queue's service-level formula (definitions.py)")
+
+    class Meta:
         indexes = [
             models.Index(fields=["interval_start", "queue"], name="contactrollup_interval"),
             models.Index(fields=["team_id", "interval_start"], name="contactrollup_team"),
             models.Index(fields=["agent_id", "interval_start"], name="contactrollup_agent"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:%M} {self.queue or '-'} {self.channel}: {self.contacts}"
+
+
+class QueueRollup(ContactCounts):
+    """``ContactRollup`` summed per interval, queue, channel and formula: what a report by queue and
+    channel alone reads (a small fraction of the rows when there are many agents and wrap-up codes).
+
+    It has no team: only users who see every team read it (``insights.kpis.selectors``).
+    """
+
+    interval_start = models.DateTimeField()
+    queue = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=20)
+    sl_variant = models.CharField(max_length=80)
+
+    class Meta:
+        indexes = [models.Index(fields=["interval_start", "queue"], name="queuerollup_interval")]
 
     def __str__(self) -> str:
         return f"{self.interval_start:%Y-%m-%d %H:%M} {self.queue or '-'} {self.channel}: {self.contacts}"

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.utils import timezone
 
-from insights.kpis.models import ContactRollup, RollupWatermark
+from insights.kpis.models import ContactRollup, QueueRollup, RollupWatermark
 from insights.kpis.rollup import contact_rollup_rebuild, contact_rollup_refresh
 from insights.kpis.selectors import kpi_series
 from insights.kpis.tasks import rollup_contacts
@@ -156,3 +157,25 @@ def test_days_are_local_wall_clock_days_with_dst(settings):
     ]
     first_day, second_day = (row.interval_start.astimezone(dt.UTC) for row in series.rows)
     assert second_day - first_day == dt.timedelta(hours=23)
+
+
+def test_the_queue_rollup_stays_the_sum_of_the_contact_rollup(settings):
+    # Given contacts of two agents in two queues, rolled up, then one more contact and a run
+    settings.CEA_INSIGHTS_ROLLUP_LOOKBACK_SECONDS = 0
+    for minutes, queue in ((0, "billing"), (1, "billing"), (2, "sales"), (20, "sales")):
+        contact(queued_at=T0 + dt.timedelta(minutes=minutes), queue=queue, agent=UserFactory(), talk=100 + minutes)
+    contact_rollup_refresh(now=timezone.now())
+    contact(queued_at=T0 + dt.timedelta(minutes=3), queue="billing", wait=40)
+    contact_rollup_refresh(now=timezone.now())
+
+    # When both rollups are summed per interval and queue
+    def sums(model):
+        return sorted(
+            model.objects.values("interval_start", "queue", "channel", "sl_variant")
+            .annotate(contacts=Sum("contacts"), talk=Sum("talk_seconds"), sl=Sum("sl_numerator"))
+            .values_list("interval_start", "queue", "contacts", "talk", "sl")
+        )
+
+    # Then they agree, row for row
+    assert sums(QueueRollup) == sums(ContactRollup)
+    assert QueueRollup.objects.count() == 3
