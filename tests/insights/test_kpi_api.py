@@ -137,3 +137,12 @@ def test_the_definitions_list_every_kpi():
     body = {kpi["name"]: kpi for kpi in response.json()}
     assert list(body) == list(KPIS)
     assert body["asa"]["denominator"] == "contacts answered"
+
+
+def test_agents_and_cases_kpis_refuse_contact_groupings_with_a_400(teams):
+    # Given an admin / When occupancy and the case backlog are asked by queue
+    response = session_client(UserFactory(role="admin")).get(
+        URL, {"kpis": ["occupancy", "case_backlog"], "group_by": "queue", **HOUR}
+    )
+    # Then a 400 says they group by team and agent only
+    assert "team and agent only" in str(assert_error(response, 400, "invalid")["fields"]["group_by"])
