@@ -159,6 +159,88 @@ def _check(
         raise ValidationFailed("The KPI series request is invalid.", fields=problems)
 
 
+@dataclass
+class _Sums:
+    """The rollup columns summed per key (bucket, *group values), from every source asked."""
+
+    totals: dict[tuple[Any, ...], dict[str, float]] = field(default_factory=dict)
+    variants: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+    baselines: dict[tuple[Any, ...], float] = field(default_factory=dict)
+
+
+def _bucket(interval: Interval, zone: ZoneInfo) -> F | Trunc:
+    return (
+        F("interval_start")
+        if interval == Interval.QUARTER_HOUR
+        else Trunc("interval_start", interval.value, tzinfo=zone)
+    )
+
+
+def _add_source(
+    *,
+    sums: _Sums,
+    model: Any,
+    wanted: list[str],
+    user: Actor,
+    start: datetime,
+    end: datetime,
+    bucket: F | Trunc,
+    group_columns: list[str],
+    filters: dict[str, list[str | int]],
+) -> None:
+    """Sum one rollup's columns for the KPIs ``wanted`` into ``sums``."""
+    columns = sorted(
+        {column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator}
+        | {column for name in wanted for column in LEVEL_KPIS.get(name, ())}
+    )
+    scoped = model.objects.filter(contact_rollups_scope(user))
+    for name, chosen in filters.items():
+        scoped = scoped.filter(**{f"{DIMENSIONS[name]}__in": chosen})
+    if any(name in LEVEL_KPIS for name in wanted):
+        sums.baselines = _level_baselines(scoped.filter(interval_start__lt=start), group_columns)
+    query = (
+        scoped.filter(interval_start__gte=start, interval_start__lt=end)
+        .annotate(bucket=bucket)
+        .values("bucket", *group_columns)
+        .annotate(**{f"sum_{column}": Sum(column) for column in columns})
+    )
+    if "service_level" in wanted:
+        query = query.annotate(variants=ArrayAgg("sl_variant", distinct=True, default=[]))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # PostgreSQL's JIT compiles this for longer than a report's statement runs.
+        cursor.execute("SET LOCAL jit = off")
+        fetched = list(query.order_by("bucket", *group_columns)[: MAX_ROWS + 1])
+    for row in fetched:
+        key = (row["bucket"], *(row[column] for column in group_columns))
+        sums.totals.setdefault(key, {}).update({column: row[f"sum_{column}"] or 0 for column in columns})
+        sums.variants.setdefault(key, []).extend(row.get("variants", []))
+
+
+def _row_values(
+    *, kpis: list[str], key: tuple[Any, ...], sums: _Sums, running: dict[tuple[Any, ...], float]
+) -> dict[str, KpiValue]:
+    """Each KPI's figure for one key; ``running`` carries the levels (the backlog) from key to key."""
+    totals = sums.totals[key]
+    values: dict[str, KpiValue] = {}
+    for name in kpis:
+        if name in LEVEL_KPIS:
+            opened, resolved = LEVEL_KPIS[name]
+            group = key[1:]
+            running[group] = running.get(group, 0) + totals.get(opened, 0) - totals.get(resolved, 0)
+            values[name] = KpiValue(numerator=running[group], denominator=None, value=running[group])
+            continue
+        value = _value(KPIS[name], totals)
+        if name == "service_level":
+            value = KpiValue(
+                numerator=value.numerator,
+                denominator=value.denominator,
+                value=value.value,
+                variant=_variant_text(sums.variants[key]),
+            )
+        values[name] = value
+    return values
+
+
 def _series(
     *,
     user: Actor,
@@ -170,78 +252,39 @@ def _series(
     filters: dict[str, list[str | int]],
 ) -> KpiSeries:
     zone = ZoneInfo(settings.TIME_ZONE)
-    bucket = (
-        F("interval_start")
-        if interval == Interval.QUARTER_HOUR
-        else Trunc("interval_start", interval.value, tzinfo=zone)
-    )
     group_columns = [DIMENSIONS[name] for name in group_by]
-    totals: dict[tuple[Any, ...], dict[str, float]] = {}
-    variants: dict[tuple[Any, ...], list[str]] = {}
-    baselines: dict[tuple[Any, ...], float] = {}
     # A report by queue and channel only, for a user who sees every team, reads the coarser rollup.
     coarse = sees_everything(user) and {*group_by, *filters} <= {"queue", "channel"}
-    contacts_model = QueueRollup if coarse else ContactRollup
-    sources = ((Source.CONTACTS, contacts_model), (Source.AGENTS, AgentRollup), (Source.CASES, CaseRollup))
+    sources = (
+        (Source.CONTACTS, QueueRollup if coarse else ContactRollup),
+        (Source.AGENTS, AgentRollup),
+        (Source.CASES, CaseRollup),
+    )
+    sums = _Sums()
     for source, model in sources:
         wanted = [name for name in kpis if KPIS[name].source == source]
-        if not wanted:
-            continue
-        columns = sorted(
-            {column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator}
-            | {column for name in wanted for column in LEVEL_KPIS.get(name, ())}
-        )
-        scoped = model.objects.filter(contact_rollups_scope(user))
-        for name, chosen in filters.items():
-            scoped = scoped.filter(**{f"{DIMENSIONS[name]}__in": chosen})
-        rows = scoped.filter(interval_start__gte=start, interval_start__lt=end)
-        if any(name in LEVEL_KPIS for name in wanted):
-            baselines = _level_baselines(scoped.filter(interval_start__lt=start), group_columns)
-        sums = (
-            rows.annotate(bucket=bucket)
-            .values("bucket", *group_columns)
-            .annotate(**{f"sum_{column}": Sum(column) for column in columns})
-        )
-        if "service_level" in wanted:
-            sums = sums.annotate(variants=ArrayAgg("sl_variant", distinct=True, default=[]))
-        with transaction.atomic(), connection.cursor() as cursor:
-            # PostgreSQL's JIT compiles this for longer than a report's statement runs.
-            cursor.execute("SET LOCAL jit = off")
-            fetched = list(sums.order_by("bucket", *group_columns)[: MAX_ROWS + 1])
-        for row in fetched:
-            key = (row["bucket"], *(row[column] for column in group_columns))
-            totals.setdefault(key, {}).update({column: row[f"sum_{column}"] or 0 for column in columns})
-            variants.setdefault(key, []).extend(row.get("variants", []))
-    series_rows = []
-    all_variants: set[str] = set()
-    running = dict(baselines)
-    for key in sorted(totals, key=lambda key: tuple((value is None, value) for value in key)):
-        values: dict[str, KpiValue] = {}
-        for name in kpis:
-            kpi = KPIS[name]
-            if name in LEVEL_KPIS:
-                opened, resolved = LEVEL_KPIS[name]
-                group = key[1:]
-                running[group] = running.get(group, 0) + totals[key].get(opened, 0) - totals[key].get(resolved, 0)
-                values[name] = KpiValue(numerator=running[group], denominator=None, value=running[group])
-                continue
-            value = _value(kpi, totals[key])
-            if name == "service_level":
-                all_variants.update(variants[key])
-                value = KpiValue(
-                    numerator=value.numerator,
-                    denominator=value.denominator,
-                    value=value.value,
-                    variant=_variant_text(variants[key]),
-                )
-            values[name] = value
-        series_rows.append(
-            SeriesRow(
-                interval_start=key[0].astimezone(zone),
-                group=dict(zip(group_by, key[1:], strict=True)),
-                values=values,
+        if wanted:
+            _add_source(
+                sums=sums,
+                model=model,
+                wanted=wanted,
+                user=user,
+                start=start,
+                end=end,
+                bucket=_bucket(interval, zone),
+                group_columns=group_columns,
+                filters=filters,
             )
+    running = dict(sums.baselines)
+    series_rows = [
+        SeriesRow(
+            interval_start=key[0].astimezone(zone),
+            group=dict(zip(group_by, key[1:], strict=True)),
+            values=_row_values(kpis=kpis, key=key, sums=sums, running=running),
         )
+        for key in sorted(sums.totals, key=lambda key: tuple((value is None, value) for value in key))
+    ]
+    all_variants = {variant for keys in sums.variants.values() for variant in keys}
     if len(series_rows) > MAX_ROWS:
         raise ValidationFailed(
             f"The report would have more than {MAX_ROWS:,} rows: choose a longer interval, a shorter range or"
