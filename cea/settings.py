@@ -376,12 +376,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 30.0},
     },
+    "insights: roll up contacts for the KPIs": {
+        "task": "insights.kpis.rollup_contacts",
+        "schedule": float(env_int("CEA_INSIGHTS_ROLLUP_SECONDS", 60, minimum=5)),
+        "options": {"expires": float(env_int("CEA_INSIGHTS_ROLLUP_SECONDS", 60, minimum=5))},
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
         "options": {"expires": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1))},
     },
 }
+
+# --- Insights: KPI rollups ------------------------------------------------------------------
+
+# Each rollup run re-reads interactions changed this long before its watermark: rows committed
+# after a run read past them, and corrections, are rolled up again (docs/kpis.md).
+CEA_INSIGHTS_ROLLUP_LOOKBACK_SECONDS = env_int("CEA_INSIGHTS_ROLLUP_LOOKBACK_SECONDS", 900, minimum=0)
+# First-contact resolution: no repeat contact by the same customer with the same wrap-up code
+# within this many days.
+CEA_INSIGHTS_FCR_DAYS = env_int("CEA_INSIGHTS_FCR_DAYS", 7, minimum=1, maximum=90)
 
 # --- Integration: outbound webhooks and the write-back outbox ------------------------------
 

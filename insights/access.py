@@ -1,7 +1,11 @@
-"""Check, then do, for insights: who may see which figures.
+"""Check, then do: what each user may see of insights' figures.
 
-Supervisors see their teams' figures, admins (and integration clients, limited by their token's
-``insights:read`` scope) everyone's; agents are refused the team-wide figures.
+Admins and integration clients (limited by their token's ``insights:read`` scope) see every
+figure; supervisors the figures of their teams; agents only their own (the contacts they handled),
+and none of the team-wide real-time figures. Pages, APIs, websockets and tasks of insights ask
+here; the selectors read without checking.
+
+Historical KPIs (``contact_rollups_scope``): the rollup rows a user may read.
 
 Real-time figures (the wallboard and ``/api/v1/insights/realtime/``): a team's wallboard is for
 its supervisors and admins (``access_wallboard_team``, ``wallboard_teams_visible_to``); the
@@ -11,13 +15,26 @@ real-time queue figures list the queues of the reader's teams and the queues of 
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cea.accounts.models import Team
-from cea.accounts.types import AnyUser
+from cea.accounts.types import Actor, AnyUser
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from records.access import require_signed_in, row_id
+
+# --- Historical KPIs (the rollups) ------------------------------------------------------------
+
+
+def contact_rollups_scope(user: Actor) -> Q:
+    """The rollup rows ``user`` may read, as a filter on ``ContactRollup`` (``PermissionDenied`` if not signed in)."""
+    require_signed_in(user)
+    if sees_everything(user):
+        return Q()
+    if role_of(user) == Role.SUPERVISOR:
+        return Q(team_id__in=sorted(team_ids_of(user)))
+    return Q(agent_id=user.pk if user is not None else None)  # signed in: never None here
+
 
 # --- Real-time figures (the wallboard, the real-time API) ------------------------------------
 

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 api_urlpatterns: list = [
+    path("", include("insights.kpis.urls")),
     path("realtime/", include("insights.realtime.urls")),
 ]
 

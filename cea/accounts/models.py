@@ -49,6 +49,7 @@ class ApiScope(models.TextChoices):
     VERIFICATION_WRITE = "verification:write", "Identify and verify customers in conversations (ID&V)"
     WEBHOOKS_READ = "webhooks:read", "Read webhook subscriptions and their deliveries"
     WEBHOOKS_WRITE = "webhooks:write", "Manage webhook subscriptions, redeliver and re-enable"
+    INSIGHTS_READ = "insights:read", "Read KPIs, reports and real-time queue figures"
 
 
 class ApiToken(TimeStampedModel):

@@ -1,7 +1,8 @@
 """``python -m cea.runtime``: run CEA on one machine.
 
     python -m cea.runtime run            # embedded servers (unless DATABASE_URL is set), migrate,
-                                         # demo data once, then web (ASGI), Celery worker and beat
+                                         # demo data once, the KPI rollups, then web (ASGI),
+                                         # Celery worker and beat
     python -m cea.runtime exec -- CMD    # run CMD with the embedded servers started and what
                                          # reaches them exported: DATABASE_URL, REDIS_URL,
                                          # SECRET_KEY, CEA_EMBEDDED=1 (what `make test` uses
@@ -172,6 +173,8 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "ensure_demo_logins")
         _manage(env, "load_demo_flows")
         _manage(env, "load_demo_routing")
+        # The KPIs' rollups: the whole history the first time, then what changed (beat keeps them current).
+        _manage(env, "insights_rebuild", "--changed")
         _manage(env, "ensure_demo_site", "--port", str(port))
         samples = _sample_systems(port, env)
         _manage(env, "load_demo_connectors", *samples, "--sync")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -34,8 +35,19 @@ class AgentSelection(models.TextChoices):
     BEST_PROFICIENCY = "best_proficiency", "Best proficiency, then longest idle"
 
 
+class ServiceLevelFormula(models.TextChoices):
+    CONNECT = "connect", "Amazon Connect: removed from queue within target (answered, abandoned, callback) ÷ queued"
+    GENESYS = "genesys", "Genesys-style: answered within target ÷ the terms chosen below"
+
+
 class Queue(TimeStampedModel):
-    """Where waiting work lines up. ``name`` is what conversations, flows and adapters name."""
+    """Where waiting work lines up. ``name`` is what conversations, flows and adapters name.
+
+    The service-level fields say how insights computes this queue's service level (docs/kpis.md):
+    Amazon Connect's formula by default, or a Genesys-style one whose denominator terms are chosen
+    (``service_level_problems`` checks the combination). ``short_abandon_seconds`` is the
+    short-abandon threshold of every report of the queue.
+    """
 
     name = models.SlugField(max_length=100, unique=True)
     label = models.CharField(max_length=200, blank=True)
@@ -54,6 +66,24 @@ class Queue(TimeStampedModel):
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     service_level_seconds = models.PositiveIntegerField(default=20, validators=[MinValueValidator(1)])
+    service_level_formula = models.CharField(
+        max_length=10, choices=ServiceLevelFormula.choices, default=ServiceLevelFormula.CONNECT
+    )
+    short_abandon_seconds = models.PositiveIntegerField(
+        default=5, help_text="Contacts abandoned within this many seconds of queueing are short abandons"
+    )
+    sl_counts_answered_after_target = models.BooleanField(
+        default=True, help_text="Genesys-style only: contacts answered after the target count in the denominator"
+    )
+    sl_counts_abandons = models.BooleanField(
+        default=True, help_text="Genesys-style only: abandoned contacts count in the denominator"
+    )
+    sl_excludes_short_abandons = models.BooleanField(
+        default=False, help_text="Genesys-style only: short abandons are left out of the denominator"
+    )
+    sl_counts_flow_outs = models.BooleanField(
+        default=False, help_text="Genesys-style only: contacts that flowed out unanswered count in the denominator"
+    )
     selection = models.CharField(max_length=20, choices=AgentSelection.choices, default=AgentSelection.LONGEST_IDLE)
     base_priority = models.IntegerField(default=0)
     ageing_per_minute = models.FloatField(
@@ -73,6 +103,33 @@ class Queue(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.label or self.name
+
+    def clean(self) -> None:
+        problems = service_level_problems(self)
+        if problems:
+            raise ValidationError(problems)
+
+
+def service_level_problems(queue: Queue) -> dict[str, str]:
+    """What is wrong with a queue's service-level settings, by field (empty when nothing is)."""
+    problems: dict[str, str] = {}
+    if queue.short_abandon_seconds >= queue.service_level_seconds:
+        problems["short_abandon_seconds"] = (
+            f"A short abandon must be quicker than the service-level target ({queue.service_level_seconds} s)."
+        )
+    genesys_terms = {
+        "sl_counts_answered_after_target": (queue.sl_counts_answered_after_target, True),
+        "sl_counts_abandons": (queue.sl_counts_abandons, True),
+        "sl_excludes_short_abandons": (queue.sl_excludes_short_abandons, False),
+        "sl_counts_flow_outs": (queue.sl_counts_flow_outs, False),
+    }
+    if queue.service_level_formula == ServiceLevelFormula.CONNECT:
+        for field, (value, default) in genesys_terms.items():
+            if value != default:
+                problems[field] = "Only the Genesys-style formula has terms to choose: keep the default, or switch."
+    elif queue.sl_excludes_short_abandons and not queue.sl_counts_abandons:
+        problems["sl_excludes_short_abandons"] = "Short abandons can only be left out when abandons are counted."
+    return problems
 
 
 class RoutingStep(models.Model):

@@ -8,12 +8,36 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Min, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cea.accounts.models import User
 from engagement.access import ROUTABLE_ROLES
-from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, Queue, WorkItem, WorkStatus
+from engagement.routing.models import (
+    AgentProfile,
+    Offer,
+    OfferStatus,
+    Presence,
+    PresenceChange,
+    Queue,
+    WorkItem,
+    WorkStatus,
+)
+from records.interactions.models import Interaction
 
 
 def queue_stats(*, since: datetime | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -233,3 +257,43 @@ def transfer_target_agent(*, reference: int | str) -> User | None:
     text = str(reference)
     agent = targets.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     return agent or targets.filter(username=text).first()
+
+
+def interactions_with_routing(*, interactions: QuerySet[Interaction]) -> QuerySet[Interaction]:
+    """Interactions annotated with what routing knows of them, for insights' contact rollups.
+
+    ``first_enqueued_at``: when its conversation first waited for an agent (null: never routed);
+    ``transferred``: an agent transferred it at least once; ``released_at``: when the last agent
+    wrapped it up (the end of after-contact work; null when nobody did).
+    """
+    work = WorkItem.objects.filter(conversation__interaction=OuterRef("pk"))
+    return interactions.annotate(
+        first_enqueued_at=Subquery(work.order_by("enqueued_at").values("enqueued_at")[:1]),
+        transferred=Exists(work.filter(status=WorkStatus.TRANSFERRED)),
+        released_at=Subquery(work.filter(status=WorkStatus.DONE).order_by("-ended_at").values("ended_at")[:1]),
+    )
+
+
+def queue_service_level_settings() -> QuerySet[Queue]:
+    """Every queue's service-level settings by name (the name interactions record)."""
+    return Queue.objects.order_by().values(  # type: ignore[return-value]  # rows as dicts, read as SQL
+        "name",
+        "service_level_seconds",
+        "service_level_formula",
+        "short_abandon_seconds",
+        "sl_counts_answered_after_target",
+        "sl_counts_abandons",
+        "sl_excludes_short_abandons",
+        "sl_counts_flow_outs",
+    )
+
+
+def presence_spans(*, start: datetime, end: datetime, now: datetime) -> QuerySet[PresenceChange]:
+    """Agents' presence periods overlapping ``[start, end)``, with ``user_id`` and ``until``
+    (the period's end, ``now`` while it lasts), for insights' agent rollups."""
+    return (
+        PresenceChange.objects.filter(started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .annotate(user_id=F("agent__user_id"), until=Coalesce("ended_at", Value(now, output_field=DateTimeField())))
+        .order_by()
+    )

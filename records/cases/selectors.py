@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from records.cases.models import Case, CasePriority
 
@@ -18,3 +21,14 @@ def cases_with_priority_rank(*, cases: QuerySet[Case]) -> QuerySet[Case]:
             output_field=IntegerField(),
         )
     )
+
+
+def cases_changed(*, after: datetime | None, until: datetime) -> QuerySet[Case]:
+    """Cases created or changed in ``(after, until]`` (all up to ``until`` when ``after`` is None)."""
+    changed = Case.objects.filter(updated_at__lte=until)
+    return changed if after is None else changed.filter(updated_at__gt=after)
+
+
+def case_facts() -> QuerySet[Case]:
+    """Every case with what insights' case rollup reads: created, resolved (or closed) and the SLA times."""
+    return Case.objects.order_by().annotate(done_at=Coalesce("resolved_at", "closed_at"))

@@ -60,6 +60,8 @@ class Interaction(TimeStampedModel):
             models.Index(fields=["customer", "-started_at"], name="interaction_customer_recent"),
             models.Index(fields=["agent", "-started_at"], name="interaction_agent_recent"),
             models.Index(fields=["-started_at"], name="interaction_recent"),
+            # Insights' rollups read what changed since their watermark.
+            models.Index(fields=["updated_at"], name="interaction_changed"),
         ]
 
     def __str__(self) -> str:

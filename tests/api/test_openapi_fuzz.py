@@ -104,6 +104,7 @@ KNOWN_GAPS = {
         "away's reason must be an active reason code",
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
+    ("GET", "/api/v1/insights/kpis/"): (positive_data_acceptance, "end after start, within the range limits"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # An opaque cursor is valid only if this API gave it out (its next_cursor).
     ("GET", "/api/v1/customers/{customer_id}/timeline/"): (positive_data_acceptance, "a cursor the API gave out"),

@@ -18,6 +18,11 @@ def _queue_form(name: str, steps: list[dict]) -> dict:
         "team": "",
         "service_level_percent": 80,
         "service_level_seconds": 20,
+        # The service level's formula (insights): Amazon Connect's, whose Genesys terms keep their defaults.
+        "service_level_formula": "connect",
+        "short_abandon_seconds": 5,
+        "sl_counts_answered_after_target": "on",
+        "sl_counts_abandons": "on",
         "selection": "longest_idle",
         "base_priority": 0,
         "ageing_per_minute": 1.0,
@@ -98,3 +103,19 @@ def test_an_agent_cannot_edit_routing(client, agent):
     response = client.get("/admin/engagement/queue/")
     # Then they are kept out
     assert response.status_code in (302, 403)
+
+
+def test_the_console_refuses_service_level_terms_that_do_not_fit(client, admin_user):
+    # Given an admin in the console
+    client.force_login(admin_user)
+    form = _queue_form("billing", [])
+    # When they save a queue with Connect's formula but a Genesys term changed, and a short-abandon
+    # threshold that is not under the target
+    form.update({"sl_counts_flow_outs": "on", "short_abandon_seconds": 30})
+    response = client.post("/admin/engagement/queue/add/", form)
+    # Then the form comes back with both reasons and nothing is saved
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Only the Genesys-style formula has terms to choose" in page
+    assert "A short abandon must be quicker than the service-level target (20 s)." in page
+    assert not Queue.objects.filter(name="billing").exists()

@@ -1,0 +1,1 @@
+"""Contact-centre KPIs: their definitions, the rollups they are computed from, and their series."""

@@ -1,0 +1,22 @@
+"""Celery tasks of the KPIs: keep the contact rollup current (beat, every CEA_INSIGHTS_ROLLUP_SECONDS)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from insights.kpis.rollup import contact_rollup_refresh
+
+
+@shared_task(
+    name="insights.kpis.rollup_contacts",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def rollup_contacts() -> int:
+    """Roll up the contacts changed since the watermark; idempotent. Returns the intervals re-computed."""
+    return contact_rollup_refresh().intervals

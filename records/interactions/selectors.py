@@ -1,0 +1,71 @@
+"""Reads of interactions for other layers (insights' rollups), without checking who asks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+
+from records.interactions.models import Interaction
+
+
+def interactions_changed(*, after: datetime | None, until: datetime) -> QuerySet[Interaction]:
+    """Interactions recorded or changed in ``(after, until]`` (all up to ``until`` when ``after`` is None)."""
+    changed = Interaction.objects.filter(updated_at__lte=until)
+    return changed if after is None else changed.filter(updated_at__gt=after)
+
+
+def interaction_facts(*, started_ranges: list[tuple[datetime, datetime]], repeat_days: int) -> QuerySet[Interaction]:
+    """Interactions started in one of the ``[from, before)`` ranges, annotated for contact KPIs.
+
+    Annotations: ``customer_tier`` (the customer's value tier, blank without a customer),
+    ``contained`` (ended in self-service, as recorded in its context snapshot) and ``repeated``
+    (the same customer came back with the same wrap-up code after it started and at most
+    ``repeat_days`` days after it ended: not resolved at first contact).
+    """
+    repeat = Interaction.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        wrap_up_code=OuterRef("wrap_up_code"),
+        started_at__gt=OuterRef("started_at"),
+        started_at__lte=OuterRef("ended_at") + timedelta(days=repeat_days),
+    ).exclude(pk=OuterRef("pk"))
+    started = Q()
+    for started_from, started_before in started_ranges:
+        started |= Q(started_at__gte=started_from, started_at__lt=started_before)
+    return Interaction.objects.filter(started).annotate(
+        customer_tier=F("customer__value_tier"),
+        contained=ExpressionWrapper(Q(context_snapshot__contained=True), output_field=BooleanField()),
+        repeated=Exists(repeat),
+    )
+
+
+def interactions_repeated_by(*, interactions: QuerySet[Interaction], repeat_days: int) -> QuerySet[Interaction]:
+    """Earlier interactions that one of ``interactions`` repeats (same customer and wrap-up code, within N days).
+
+    Their first-contact resolution changes when a repeat arrives, so their intervals are re-computed.
+    """
+    later = interactions.filter(
+        customer_id=OuterRef("customer_id"),
+        wrap_up_code=OuterRef("wrap_up_code"),
+        started_at__gt=OuterRef("started_at"),
+        started_at__lte=OuterRef("ended_at") + timedelta(days=repeat_days),
+    )
+    customers = interactions.filter(customer_id__isnull=False).values("customer_id")
+    return Interaction.objects.filter(customer_id__in=customers).exclude(wrap_up_code="").filter(Exists(later))
+
+
+def interactions_handled_around(*, start: datetime, end: datetime) -> QuerySet[Interaction]:
+    """Interactions an agent answered before ``end`` that ended after a day before ``start``
+    (their after-contact work may run into ``[start, end)``), among those started in the week before.
+
+    The bound on the start (indexed) keeps an incremental run from reading every interaction: a
+    contact that lasts more than a week is cut at that bound in agents' time.
+    """
+    return Interaction.objects.filter(
+        started_at__gt=start - timedelta(days=7),
+        started_at__lt=end,
+        agent__isnull=False,
+        answered_at__isnull=False,
+        answered_at__lt=end,
+        ended_at__gt=start - timedelta(days=1),
+    ).order_by()
