@@ -6,7 +6,7 @@ integration clients (every queue); agents get 403. API tokens need ``insights:re
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,12 +23,7 @@ class RealtimeQueuesApi(APIView):
 
     scope_resource = "insights"
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("team", int, description="Only this team's queues and the shared ones (of no team)")
-        ],
-        responses=QueueFiguresSerializer(many=True),
-    )
+    @extend_schema(parameters=[TeamFilterSerializer], responses=QueueFiguresSerializer(many=True))
     def get(self, request):
         query = TeamFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -10,7 +10,12 @@ from cea.common.serializers import CharField
 class TeamFilterSerializer(serializers.Serializer):
     """``?team=<id>``: only that team's queues (and the shared ones of no team)."""
 
-    team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    team = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Only this team's queues and the shared ones (of no team)",
+    )
 
 
 class PeriodFiguresSerializer(serializers.Serializer):
