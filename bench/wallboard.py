@@ -60,6 +60,7 @@ SELECT w.queue_id, count(*),
        count(*) FILTER (WHERE w.assigned_at IS NOT NULL AND w.wait_seconds <= q.service_level_seconds),
        count(*) FILTER (WHERE w.status = 'abandoned'),
        count(*) FILTER (WHERE w.status = 'abandoned' AND w.wait_seconds <= q.service_level_seconds),
+       count(*) FILTER (WHERE w.status = 'abandoned' AND w.wait_seconds < q.short_abandon_seconds),
        count(*) FILTER (WHERE w.status IN ('waiting', 'offered')
                         AND w.enqueued_at < %s - q.service_level_seconds * interval '1 second'),
        sum(w.wait_seconds) FILTER (WHERE w.assigned_at IS NOT NULL)

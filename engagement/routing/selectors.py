@@ -121,9 +121,10 @@ class QueueContacts:
     """What became of the contacts that joined a queue since a moment (transfers in left out).
 
     ``within`` counts against the queue's ``service_level_seconds``: ``answered_within`` and
-    ``abandoned_within`` left the queue within it; ``waiting_past_target`` are still in the queue
-    and older than it (they can no longer meet it); ``answer_wait_seconds`` sums the answered ones'
-    waits.
+    ``abandoned_within`` left the queue within it; ``short_abandoned`` were abandoned in under the
+    queue's ``short_abandon_seconds`` (a part of ``abandoned_within``: the threshold is under the
+    target); ``waiting_past_target`` are still in the queue and older than the target (they can no
+    longer meet it); ``answer_wait_seconds`` sums the answered ones' waits.
     """
 
     queue_id: int
@@ -132,6 +133,7 @@ class QueueContacts:
     answered_within: int = 0
     abandoned: int = 0
     abandoned_within: int = 0
+    short_abandoned: int = 0
     waiting_past_target: int = 0
     answer_wait_seconds: float = 0.0
 
@@ -143,8 +145,10 @@ def queue_contacts_since(
 
     One statement.
 
-    A contact counts in the queue it is in now (an overflow moves it with its enqueue time); a
-    transfer's new work item is left out (its contact was counted where it first queued).
+    A contact counts in the queue it is in now (an overflow moves it with its enqueue time), against
+    that queue's target and short-abandon threshold (a wait under ``short_abandon_seconds``, as
+    insights' rollup counts short abandons); a transfer's new work item is left out (its contact was
+    counted where it first queued).
     """
     target = F("queue__service_level_seconds")
     target_passed_at = ExpressionWrapper(
@@ -161,6 +165,7 @@ def queue_contacts_since(
         answered_within=Count("pk", filter=answered & Q(wait_seconds__lte=target)),
         abandoned=Count("pk", filter=abandoned),
         abandoned_within=Count("pk", filter=abandoned & Q(wait_seconds__lte=target)),
+        short_abandoned=Count("pk", filter=abandoned & Q(wait_seconds__lt=F("queue__short_abandon_seconds"))),
         waiting_past_target=Count(
             "pk",
             filter=Q(status__in=(WorkStatus.WAITING, WorkStatus.OFFERED), enqueued_at__lt=target_passed_at),
@@ -175,6 +180,7 @@ def queue_contacts_since(
             answered_within=row["answered_within"],
             abandoned=row["abandoned"],
             abandoned_within=row["abandoned_within"],
+            short_abandoned=row["short_abandoned"],
             waiting_past_target=row["waiting_past_target"],
             answer_wait_seconds=float(row["answer_wait_seconds"] or 0.0),
         )

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engagement.routing.models import Queue
 
 
 class Unit(StrEnum):
@@ -292,6 +296,25 @@ class ServiceLevelTerms:
     abandons: bool = True
     excludes_short_abandons: bool = False
     flow_outs: bool = False
+
+    @classmethod
+    def of(cls, queue: Queue) -> ServiceLevelTerms:
+        """``queue``'s service-level settings as terms: the fields the rollup's SQL reads
+        (``queue_service_level_settings``), for the figures computed in Python (the real-time ones)."""
+        return cls(
+            formula=queue.service_level_formula,
+            target_seconds=queue.service_level_seconds,
+            short_abandon_seconds=queue.short_abandon_seconds,
+            answered_after_target=queue.sl_counts_answered_after_target,
+            abandons=queue.sl_counts_abandons,
+            excludes_short_abandons=queue.sl_excludes_short_abandons,
+            flow_outs=queue.sl_counts_flow_outs,
+        )
+
+    @property
+    def variant(self) -> str:
+        """The formula in words (``service_level_variant`` of its key), as every figure states it."""
+        return service_level_variant(self.key)
 
     @property
     def key(self) -> str:

@@ -18,8 +18,8 @@ from insights.realtime.serializers import QueueFiguresSerializer, TeamFilterSeri
 
 class RealtimeQueuesApi(APIView):
     """Each queue now: waiting and offered work, the longest wait; today (since local midnight) and the last 15
-    minutes: queued, answered, abandoned, service level (contacts removed from the queue within the target, answered
-    or abandoned, over those queued) and ASA."""
+    minutes: queued, answered, abandoned, short abandons, service level (under the queue's own formula, stated in
+    words in ``service_level_variant``) and ASA."""
 
     scope_resource = "insights"
 

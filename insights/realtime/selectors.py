@@ -2,7 +2,8 @@
 
 Per queue: the contacts waiting now (and offered, still in the queue), the longest wait, and for
 today (since local midnight in ``settings.TIME_ZONE``) and for the last 15 minutes: contacts
-queued, answered, abandoned, the service level and the average speed of answer. Per team: its
+queued, answered, abandoned (and short abandons), the service level under the queue's own formula
+(the KPI registry's rule, ``insights.kpis.definitions``) and the average speed of answer. Per team: its
 agents by state (available, busy, after-contact, away by reason, offline), and per queue the
 agents who may take its work (its team's; for a shared queue of no team, those the reader sees).
 
@@ -14,7 +15,7 @@ whatever the number of queues and agents (bench/wallboard.py). Who may see which
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -30,6 +31,7 @@ from engagement.routing.selectors import (
     queues_active,
     queues_waiting,
 )
+from insights.kpis.definitions import QueueOutcomes, ServiceLevelTerms, service_level_fraction
 
 RECENT = timedelta(minutes=15)
 TODAY = "today"
@@ -46,19 +48,37 @@ def today_start(*, now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def service_level_percent(*, contacts: QueueContacts) -> float | None:
-    """Service level, Amazon Connect's default definition, in percent (``None`` with no contact decided yet).
+def service_level_percent(*, contacts: QueueContacts, terms: ServiceLevelTerms) -> float | None:
+    """Service level in percent under the queue's formula (``terms``), by the KPI registry's rule
+    (``service_level_fraction``); ``None`` while nothing counts in its denominator.
 
-    Contacts removed from the queue within the queue's target (``service_level_seconds``, from
-    the enqueue time), answered or abandoned, over the contacts queued. Real time: contacts still
-    waiting that are younger than the target are left out until they are decided (they may yet
-    meet it); those already older count against it. Transfers in are left out (see
-    ``queue_contacts_since``). The one place the real-time figures define it: point it at the KPI
-    registry's definition (insights/kpis/) when that exists.
+    The contacts that left the queue count as the registry counts them: answered or abandoned
+    within the target or after it, and short abandons under the queue's threshold (routing's work
+    items record no callbacks nor flow-outs). Real time adds the contacts still in the queue: one
+    younger than the target is left out until it is decided (it may yet meet it); one older than
+    the target has missed it, and counts in the denominator when the formula counts it however it
+    leaves the queue from now on, answered late or abandoned late: always under Connect (queued,
+    not within), under Genesys-style when both terms are on (the defaults), never otherwise
+    (docs/kpis.md, "Real time"). Transfers in are left out (see ``queue_contacts_since``).
     """
-    met = contacts.answered_within + contacts.abandoned_within
-    decided = contacts.answered + contacts.abandoned + contacts.waiting_past_target
-    return round(100 * met / decided, 1) if decided else None
+    decided = QueueOutcomes(
+        answered_within=contacts.answered_within,
+        answered_after=contacts.answered - contacts.answered_within,
+        abandoned_within=contacts.abandoned_within,
+        abandoned_after=contacts.abandoned - contacts.abandoned_within,
+        short_abandoned=contacts.short_abandoned,
+    )
+    met, counted = service_level_fraction(outcomes=decided, terms=terms)
+    late = contacts.waiting_past_target
+    if late:
+        # What the registry's rule counts of them whichever way they leave: the smaller denominator.
+        answered_late = replace(decided, answered_after=decided.answered_after + late)
+        abandoned_late = replace(decided, abandoned_after=decided.abandoned_after + late)
+        counted = min(
+            service_level_fraction(outcomes=answered_late, terms=terms)[1],
+            service_level_fraction(outcomes=abandoned_late, terms=terms)[1],
+        )
+    return round(100 * met / counted, 1) if counted else None
 
 
 def average_speed_of_answer(*, contacts: QueueContacts) -> float | None:
@@ -68,23 +88,26 @@ def average_speed_of_answer(*, contacts: QueueContacts) -> float | None:
 
 @dataclass(frozen=True)
 class PeriodFigures:
-    """A queue's contacts since ``since``: queued, answered, abandoned, service level, ASA."""
+    """A queue's contacts since ``since``: queued, answered, abandoned (short abandons among them), service
+    level under the queue's formula, ASA."""
 
     since: datetime
     queued: int
     answered: int
     abandoned: int
+    short_abandoned: int
     service_level_percent: float | None
     average_speed_of_answer_seconds: float | None
 
     @classmethod
-    def of(cls, contacts: QueueContacts, *, since: datetime) -> PeriodFigures:
+    def of(cls, contacts: QueueContacts, *, since: datetime, terms: ServiceLevelTerms) -> PeriodFigures:
         return cls(
             since=since,
             queued=contacts.queued,
             answered=contacts.answered,
             abandoned=contacts.abandoned,
-            service_level_percent=service_level_percent(contacts=contacts),
+            short_abandoned=contacts.short_abandoned,
+            service_level_percent=service_level_percent(contacts=contacts, terms=terms),
             average_speed_of_answer_seconds=average_speed_of_answer(contacts=contacts),
         )
 
@@ -135,7 +158,11 @@ class AgentStates:
 
 @dataclass(frozen=True)
 class QueueFigures:
-    """One queue, now: what waits in it, and its contacts today and in the last 15 minutes."""
+    """One queue, now: what waits in it, and its contacts today and in the last 15 minutes.
+
+    ``service_level_variant``: the queue's service-level formula in words (the KPI registry's), which
+    both periods' service levels follow.
+    """
 
     queue_id: int
     name: str
@@ -145,6 +172,7 @@ class QueueFigures:
     team: str | None
     service_level_target_percent: int
     service_level_target_seconds: int
+    service_level_variant: str
     waiting: int
     offered: int
     oldest_enqueued_at: datetime | None
@@ -164,10 +192,19 @@ class TeamBoard:
     queues: list[QueueFigures] = field(default_factory=list)
     agents: AgentStates = field(default_factory=AgentStates)
 
+    @property
+    def service_level_variants(self) -> list[tuple[str, list[str]]]:
+        """Each service-level formula of the board's queues in words, with the labels of its queues, in order."""
+        labels: dict[str, list[str]] = {}
+        for queue in self.queues:
+            labels.setdefault(queue.service_level_variant, []).append(queue.label)
+        return list(labels.items())
+
 
 def _queue_figures(
     queue: Queue,
     *,
+    terms: ServiceLevelTerms,
     waiting: QueueWaiting,
     today: PeriodFigures,
     recent: PeriodFigures,
@@ -183,6 +220,7 @@ def _queue_figures(
         team=queue.team.name if queue.team_id and queue.team else None,
         service_level_target_percent=queue.service_level_percent,
         service_level_target_seconds=queue.service_level_seconds,
+        service_level_variant=terms.variant,
         waiting=waiting.waiting,
         offered=waiting.offered,
         oldest_enqueued_at=waiting.oldest_enqueued_at,
@@ -210,17 +248,23 @@ def queue_figures(
     waiting = queues_waiting(queue_ids=ids)
     today = queue_contacts_since(since=midnight, now=now, queue_ids=ids)
     recent = queue_contacts_since(since=recent_start, now=now, queue_ids=ids)
-    return [
-        _queue_figures(
-            queue,
-            waiting=waiting.get(queue.pk, QueueWaiting(queue_id=queue.pk)),
-            today=PeriodFigures.of(today.get(queue.pk, QueueContacts(queue_id=queue.pk)), since=midnight),
-            recent=PeriodFigures.of(recent.get(queue.pk, QueueContacts(queue_id=queue.pk)), since=recent_start),
-            agents=agents.get(queue.team_id, AgentStates()),
-            now=now,
+    figures = []
+    for queue in queues:
+        terms = ServiceLevelTerms.of(queue)
+        today_contacts = today.get(queue.pk, QueueContacts(queue_id=queue.pk))
+        recent_contacts = recent.get(queue.pk, QueueContacts(queue_id=queue.pk))
+        figures.append(
+            _queue_figures(
+                queue,
+                terms=terms,
+                waiting=waiting.get(queue.pk, QueueWaiting(queue_id=queue.pk)),
+                today=PeriodFigures.of(today_contacts, since=midnight, terms=terms),
+                recent=PeriodFigures.of(recent_contacts, since=recent_start, terms=terms),
+                agents=agents.get(queue.team_id, AgentStates()),
+                now=now,
+            )
         )
-        for queue in queues
-    ]
+    return figures
 
 
 def realtime_queues(*, team_ids: Collection[int] | None, now: datetime | None = None) -> list[QueueFigures]:

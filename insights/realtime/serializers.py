@@ -23,8 +23,11 @@ class PeriodFiguresSerializer(serializers.Serializer):
     queued = serializers.IntegerField()
     answered = serializers.IntegerField()
     abandoned = serializers.IntegerField()
+    short_abandoned = serializers.IntegerField(help_text="Abandoned in under the queue's short-abandon threshold")
     service_level_percent = serializers.FloatField(
-        allow_null=True, help_text="Contacts removed from the queue within the target over those queued (docstring)"
+        allow_null=True,
+        help_text="Under the queue's formula (service_level_variant); contacts still waiting under the target are"
+        " left out, those past it count against it as the formula counts them (docs/kpis.md, Real time)",
     )
     average_speed_of_answer_seconds = serializers.FloatField(allow_null=True)
 
@@ -54,6 +57,9 @@ class QueueFiguresSerializer(serializers.Serializer):
     team = CharField(allow_null=True)
     service_level_target_percent = serializers.IntegerField()
     service_level_target_seconds = serializers.IntegerField()
+    service_level_variant = CharField(
+        help_text="The queue's service-level formula in words, which both periods' service levels follow"
+    )
     waiting = serializers.IntegerField()
     offered = serializers.IntegerField(help_text="Reserved for an agent, still in the queue")
     oldest_enqueued_at = serializers.DateTimeField(allow_null=True)

@@ -41,7 +41,27 @@ def test_a_supervisor_reads_their_teams_queues_and_the_shared_ones(supervisor, q
     assert billing["service_level_target_seconds"] == 30
     assert billing["today"]["queued"] == 2
     assert billing["today"]["service_level_percent"] == 0.0  # one waiting past 30 s, nothing else decided
+    assert billing["today"]["short_abandoned"] == 0
+    assert billing["service_level_variant"] == (
+        "Amazon Connect: contacts answered, abandoned or turned into a callback within 30 s of being queued"
+        " ÷ contacts queued"
+    )
     assert set(billing["last_15_minutes"]) >= {"since", "queued", "answered", "abandoned"}
+
+
+def test_each_queues_service_level_follows_and_states_its_formula(admin_user, team_a):
+    # Given a Genesys-style queue that leaves out late answers, with one contact waiting past its 20 s target
+    genesys = QueueFactory(
+        name="genesys-queue", team=team_a, service_level_formula="genesys", sl_counts_answered_after_target=False
+    )
+    waiting(genesys, age_seconds=45)
+
+    # When the real-time figures are read
+    (row,) = [row for row in session_client(admin_user).get(URL).json() if row["name"] == "genesys-queue"]
+
+    # Then the waiting contact is not counted (answered late, the formula would leave it out), and the formula says so
+    assert (row["today"]["queued"], row["today"]["service_level_percent"]) == (1, None)
+    assert row["service_level_variant"] == "Genesys-style: answered within 20 s ÷ (answered within 20 s + abandoned)"
 
 
 def test_the_team_filter_narrows_and_another_teams_filter_is_refused(supervisor, team_a, team_b, queues):

@@ -14,6 +14,10 @@ from tests.engagement.factories import AgentProfileFactory, ConversationFactory,
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+CONNECT_20S = (
+    "Amazon Connect: contacts answered, abandoned or turned into a callback within 20 s of being queued"
+    " ÷ contacts queued"
+)
 
 
 def item(queue, *, ago: float, status: str, wait: float | None = None, agent=None, transferred_from=None) -> WorkItem:
@@ -63,8 +67,9 @@ def test_queue_figures_today_and_last_15_minutes_by_hand(figures_queue, settings
     # Today: 7 queued (the transfer and yesterday's left out); 3 answered (2 within 20 s), 2
     # abandoned (1 within), 1 waiting past the target, 1 not decided: (2 + 1) / (3 + 2 + 1).
     today = billing.today
-    assert (today.queued, today.answered, today.abandoned) == (7, 3, 2)
+    assert (today.queued, today.answered, today.abandoned, today.short_abandoned) == (7, 3, 2, 0)
     assert today.service_level_percent == 50.0
+    assert billing.service_level_variant == CONNECT_20S
     assert today.average_speed_of_answer_seconds == round((10 + 50 + 8) / 3, 1)
     assert today.since == datetime(2026, 3, 10, tzinfo=UTC)
     # The last 15 minutes: the waiting one (past target), the offered one (undecided), one answered in 8 s.
@@ -73,6 +78,76 @@ def test_queue_figures_today_and_last_15_minutes_by_hand(figures_queue, settings
     assert recent.service_level_percent == 50.0
     assert recent.average_speed_of_answer_seconds == 8.0
     assert recent.since == NOW - timedelta(minutes=15)
+
+
+GENESYS_WITHOUT_SHORT_ABANDONS = (
+    "Genesys-style: answered within 20 s ÷ (answered within 20 s + answered later"
+    " + abandoned (less short abandons under 5 s))"
+)
+
+
+@pytest.mark.parametrize(
+    ("settings_of_queue", "today_percent", "recent_percent", "variant"),
+    [
+        # (2 answered + 3 abandoned within 20 s) ÷ (3 answered + 4 abandoned + 1 waiting past 20 s); recent 1 ÷ 2.
+        ({}, 62.5, 50.0, CONNECT_20S),
+        # 2 answered within ÷ (3 answered + 4 abandoned + 1 waiting past); recent 0 ÷ (1 abandoned + 1 waiting).
+        (
+            {"service_level_formula": "genesys"},
+            25.0,
+            0.0,
+            "Genesys-style: answered within 20 s ÷ (answered within 20 s + answered later + abandoned)",
+        ),
+        # 2 ÷ (8 − 2 short abandons) = 33.3; recent 0 ÷ (2 − 1 short abandon).
+        (
+            {"service_level_formula": "genesys", "sl_excludes_short_abandons": True},
+            33.3,
+            0.0,
+            GENESYS_WITHOUT_SHORT_ABANDONS,
+        ),
+        # Late answers not counted: 2 ÷ (2 answered within + 4 abandoned − 2 short); the one waiting past the target
+        # is left out (answered late, it would not count); recent: nothing counted (1 short abandon), no figure.
+        (
+            {
+                "service_level_formula": "genesys",
+                "sl_excludes_short_abandons": True,
+                "sl_counts_answered_after_target": False,
+            },
+            50.0,
+            None,
+            "Genesys-style: answered within 20 s ÷ (answered within 20 s + abandoned (less short abandons under 5 s))",
+        ),
+    ],
+    ids=["connect", "genesys", "genesys-without-short-abandons", "genesys-without-late-answers"],
+)
+def test_the_service_level_follows_the_queues_formula_with_short_abandons(
+    team_a, settings, settings_of_queue, today_percent, recent_percent, variant
+):
+    # Given a queue (target 20 s, short abandons under 5 s) with this formula and today's contacts
+    settings.TIME_ZONE = "UTC"
+    queue = QueueFactory(name="support", team=team_a, service_level_seconds=20, **settings_of_queue)
+    queue.full_clean()  # the combination is one the console accepts
+    agent = AgentProfileFactory(teams=[team_a], presence=Presence.AVAILABLE)
+    item(queue, ago=3 * 3600, status=WorkStatus.DONE, wait=10, agent=agent)  # answered within
+    item(queue, ago=2.5 * 3600, status=WorkStatus.DONE, wait=10, agent=agent)  # answered within
+    item(queue, ago=2 * 3600, status=WorkStatus.DONE, wait=50, agent=agent)  # answered late
+    item(queue, ago=3600, status=WorkStatus.ABANDONED, wait=3)  # a short abandon (within)
+    item(queue, ago=3000, status=WorkStatus.ABANDONED, wait=5)  # abandoned within, at the threshold: not short
+    item(queue, ago=1800, status=WorkStatus.ABANDONED, wait=40)  # abandoned late
+    item(queue, ago=300, status=WorkStatus.ABANDONED, wait=2)  # a short abandon, 5 minutes ago
+    item(queue, ago=60, status=WorkStatus.WAITING)  # still waiting, past the target
+    item(queue, ago=5, status=WorkStatus.OFFERED, agent=agent)  # still in the queue, not decided yet
+
+    # When the real-time figures are read
+    (support,) = [row for row in realtime_queues(team_ids=[team_a.pk], now=NOW) if row.name == "support"]
+
+    # Then the counts, the service level under the queue's formula and its words are exact
+    today, recent = support.today, support.last_15_minutes
+    assert (today.queued, today.answered, today.abandoned, today.short_abandoned) == (9, 3, 4, 2)
+    assert (recent.queued, recent.answered, recent.abandoned, recent.short_abandoned) == (3, 0, 1, 1)
+    assert today.service_level_percent == today_percent
+    assert recent.service_level_percent == recent_percent
+    assert support.service_level_variant == variant
 
 
 def test_a_queue_without_contacts_has_no_service_level_nor_asa(team_a):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -42,6 +43,34 @@ def test_the_wallboard_page_shows_the_teams_queues_live(client, supervisor, team
     assert "<style" not in page
     assert re.findall(r"<script(?![^>]*\bsrc=)", page) == []
     assert "/static/insights/wallboard.js" in page
+
+
+def test_the_wallboard_states_each_queues_service_level_formula(client, supervisor, team_a):
+    # Given a Connect queue and a Genesys-style one that leaves short abandons out
+    QueueFactory(name="billing", label="Billing", team=team_a)
+    QueueFactory(name="sales", label="Sales", team=team_a)
+    QueueFactory(
+        name="support",
+        label="Support",
+        team=team_a,
+        service_level_seconds=30,
+        service_level_formula="genesys",
+        sl_excludes_short_abandons=True,
+    )
+
+    # When the supervisor opens the team's wallboard
+    page = signed_in(client, supervisor).get(f"/insights/wallboard/{team_a.pk}/").content.decode()
+
+    # Then the footnote states each formula once, with the queues that follow it (routing's shared General as well)
+    formulas = re.findall(r'data-testid="wallboard-service-level-formula">([^<]+)<', page)
+    assert [html.unescape(formula) for formula in formulas] == [
+        "Billing, General, Sales: Amazon Connect: contacts answered, abandoned or turned into a callback"
+        " within 20 s of being queued ÷ contacts queued",
+        "Support: Genesys-style: answered within 30 s ÷ (answered within 30 s + answered later"
+        " + abandoned (less short abandons under 5 s))",
+    ]
+    row = re.search(r'<tr data-testid="wallboard-queue" data-queue="support".*?</tr>', page, re.S).group(0)
+    assert 'title="Genesys-style: answered within 30 s' in html.unescape(row)
 
 
 def test_a_supervisor_of_several_teams_picks_one(client, team_a, team_b):
