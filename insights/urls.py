@@ -6,4 +6,6 @@ api_urlpatterns = [
     path("", include("insights.kpis.urls")),
 ]
 
-page_urlpatterns: list = []
+page_urlpatterns = [
+    path("reports/", include("insights.reports.urls")),
+]

@@ -1,0 +1,49 @@
+"""Reads behind the report pages: the contacts behind a figure, scoped like the figures themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+
+from cea.accounts.types import AnyUser
+from cea.common.roles import Role, role_of, sees_everything, team_ids_of
+from engagement.routing.selectors import interactions_with_routing
+from records.access import require_signed_in
+from records.interactions.models import Interaction
+from records.interactions.selectors import interactions_for_report
+
+# A contact counts in the interval it first queued; it may have started (in self-service) before.
+SELF_SERVICE_BOUND = dt.timedelta(days=1)
+
+
+def report_contacts(
+    *,
+    user: AnyUser,
+    start: dt.datetime,
+    end: dt.datetime,
+    dimensions: Mapping[str, Sequence[str | int]] | None = None,
+) -> QuerySet[Interaction]:
+    """The contacts that a report's figures for ``[start, end)`` count, as ``user`` may see them.
+
+    A contact counts where the rollups count it (``insights.kpis.rollup``): in the interval it was
+    first queued, else the one it started in. Admins see all, supervisors their teams' contacts,
+    agents the contacts they handled (``insights.access``'s rule). Oldest first.
+    """
+    require_signed_in(user)
+    team_ids = None if sees_everything(user) or role_of(user) != Role.SUPERVISOR else team_ids_of(user)
+    agent_id = None if sees_everything(user) or role_of(user) == Role.SUPERVISOR else user.pk
+    interactions = interactions_for_report(
+        started_from=start - SELF_SERVICE_BOUND,
+        started_before=end,
+        team_ids=team_ids,
+        agent_id=agent_id,
+        dimensions=dimensions,
+    )
+    return (
+        interactions_with_routing(interactions=interactions)
+        .annotate(counted_at=Coalesce("first_enqueued_at", "started_at"))
+        .filter(counted_at__gte=start, counted_at__lt=end)
+    )
