@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from cea.accounts.types import AnyUser
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import interactions_with_routing
+from insights.kpis.definitions import KPIS, Source
+from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup
 from records.access import require_signed_in
 from records.interactions.models import Interaction
 from records.interactions.selectors import interactions_for_report
@@ -47,3 +50,34 @@ def report_contacts(
         .annotate(counted_at=Coalesce("first_enqueued_at", "started_at"))
         .filter(counted_at__gte=start, counted_at__lt=end)
     )
+
+
+def team_kpi_figures(
+    *, team_ids: Collection[int], kpis: Sequence[str], start: dt.datetime, end: dt.datetime
+) -> dict[str, float | None]:
+    """Each KPI of ``kpis`` over ``[start, end)`` for the teams ``team_ids`` together (sums, then the ratio),
+    for the desk's comparison of an agent with their team. The caller decides that the user may see them;
+    ``per_agent`` is added for ``handled``: the team's handled contacts per agent who handled any."""
+    sources: dict[Source, type[ContactRollup] | type[AgentRollup] | type[CaseRollup]] = {
+        Source.CONTACTS: ContactRollup,
+        Source.AGENTS: AgentRollup,
+        Source.CASES: CaseRollup,
+    }
+    figures: dict[str, float | None] = {}
+    for name in kpis:
+        kpi = KPIS[name]
+        rows: QuerySet[Any] = sources[kpi.source]._default_manager.filter(
+            team_id__in=sorted(team_ids), interval_start__gte=start, interval_start__lt=end
+        )
+        columns = sorted(set(kpi.numerator + kpi.denominator))
+        sums = rows.aggregate(**{column: Sum(column) for column in columns})
+        numerator = sum(sums[column] or 0 for column in kpi.numerator)
+        denominator = sum(sums[column] or 0 for column in kpi.denominator)
+        if not kpi.denominator:
+            figures[name] = numerator
+        else:
+            figures[name] = numerator * kpi.scale / denominator if denominator else None
+        if name == "handled":
+            agents = rows.filter(handled__gt=0).values("agent_id").distinct().count()
+            figures["handled_per_agent"] = numerator / agents if agents else None
+    return figures

@@ -10,4 +10,5 @@ urlpatterns = [
     path("export.xlsx", views.report_export, {"file_format": "xlsx"}, name="report-export-xlsx"),
     path("conversations.csv", views.conversations_export, name="report-conversations"),
     path("contacts/", views.report_contacts_page, name="report-contacts"),
+    path("desk-panel/", views.desk_panel_fragment, name="report-desk-panel"),
 ]

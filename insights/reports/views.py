@@ -8,6 +8,7 @@ agent one may not see is refused (403) rather than answered with nothing.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,9 +21,16 @@ from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
 from insights.reports.exports import as_csv, conversation_rows, report_rows, report_xlsx, streamed_csv
-from insights.reports.forms import GROUP_LABELS, ReportForm
-from insights.reports.selectors import report_contacts
-from insights.reports.tables import chart_data, chart_summary, interval_end, interval_label, report_table
+from insights.reports.forms import GROUP_LABELS, ReportForm, local_midnight, local_today
+from insights.reports.selectors import report_contacts, team_kpi_figures
+from insights.reports.tables import (
+    chart_data,
+    chart_summary,
+    format_value,
+    interval_end,
+    interval_label,
+    report_table,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -188,3 +196,38 @@ def _without_page(query: QueryDict) -> str:
     kept = query.copy()
     kept.pop("page", None)
     return kept.urlencode()
+
+
+DESK_KPIS = ["handled", "aht", "occupancy"]
+
+
+@login_required
+@require_GET
+def desk_panel_fragment(request: HttpRequest) -> HttpResponse:
+    """The agent's own figures today (handled, AHT, occupancy) against their teams', for the desk."""
+    today = local_today()
+    start, end = local_midnight(today), local_midnight(today + dt.timedelta(days=1))
+    own_series = kpi_series(
+        user=request.user,
+        kpis=DESK_KPIS,
+        start=start,
+        end=end,
+        interval=Interval.DAY.value,
+        filters={"agent": [cast(int, request.user.pk)]},
+    )
+    own = {name: value.value for row in own_series.rows for name, value in row.values.items()}
+    team = team_kpi_figures(team_ids=team_ids_of(request.user), kpis=DESK_KPIS, start=start, end=end)
+    figures = [
+        {
+            "label": info.label,
+            "formula": info.formula,
+            "own": format_value(info.unit, own.get(info.name, 0 if info.unit == "count" else None)),
+            "team": (
+                format_value("per_agent", team["handled_per_agent"])
+                if info.name == "handled"
+                else format_value(info.unit, team[info.name])
+            ),
+        }
+        for info in own_series.kpis
+    ]
+    return render(request, "insights/reports/partials/desk_panel.html", {"figures": figures, "today": today})
