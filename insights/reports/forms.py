@@ -97,3 +97,23 @@ class ReportForm(forms.Form):
     @property
     def group_by_list(self) -> list[str]:
         return [self.cleaned_data["group_by"]] if self.cleaned_data.get("group_by") else []
+
+
+class TimelineForm(forms.Form):
+    """Agents' state timelines: a range of local days (both included), a team or an agent."""
+
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Included.")
+    team = forms.IntegerField(required=False, min_value=1, label="Team id")
+    agent = forms.IntegerField(required=False, min_value=1, label="Agent id")
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        today = local_today()
+        cleaned["start"] = cleaned.get("start") or today
+        cleaned["end"] = cleaned.get("end") or cleaned["start"]
+        if cleaned["end"] < cleaned["start"]:
+            self.add_error("end", "The last day must not be before the first.")
+        elif (cleaned["end"] - cleaned["start"]).days >= 31:
+            self.add_error("end", "Choose at most 31 days.")
+        return cleaned

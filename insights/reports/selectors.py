@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from cea.accounts.models import User
 from cea.accounts.types import AnyUser
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import interactions_with_routing
@@ -81,3 +82,13 @@ def team_kpi_figures(
             agents = rows.filter(handled__gt=0).values("agent_id").distinct().count()
             figures["handled_per_agent"] = numerator / agents if agents else None
     return figures
+
+
+def team_member_ids(*, team_ids: Collection[int]) -> list[int]:
+    """The ids of the users in any of ``team_ids``."""
+    return sorted(set(User.objects.filter(teams__in=sorted(team_ids)).values_list("pk", flat=True)))
+
+
+def user_names(*, user_ids: Collection[int]) -> dict[int, str]:
+    """Each user's full name (their username when they have none)."""
+    return {user.pk: user.get_full_name() or user.username for user in User.objects.filter(pk__in=sorted(user_ids))}

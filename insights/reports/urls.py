@@ -10,5 +10,6 @@ urlpatterns = [
     path("export.xlsx", views.report_export, {"file_format": "xlsx"}, name="report-export-xlsx"),
     path("conversations.csv", views.conversations_export, name="report-conversations"),
     path("contacts/", views.report_contacts_page, name="report-contacts"),
+    path("agents/", views.agent_timeline_page, name="report-agents"),
     path("desk-panel/", views.desk_panel_fragment, name="report-desk-panel"),
 ]

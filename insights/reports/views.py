@@ -14,15 +14,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cea.accounts.models import User
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
+from engagement.routing.selectors import presence_timeline
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
 from insights.reports.exports import as_csv, conversation_rows, report_rows, report_xlsx, streamed_csv
-from insights.reports.forms import GROUP_LABELS, ReportForm, local_midnight, local_today
-from insights.reports.selectors import report_contacts, team_kpi_figures
+from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
+from insights.reports.selectors import report_contacts, team_kpi_figures, team_member_ids, user_names
 from insights.reports.tables import (
     chart_data,
     chart_summary,
@@ -31,6 +33,7 @@ from insights.reports.tables import (
     interval_label,
     report_table,
 )
+from insights.reports.timeline import agent_days, hours
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -231,3 +234,53 @@ def desk_panel_fragment(request: HttpRequest) -> HttpResponse:
         for info in own_series.kpis
     ]
     return render(request, "insights/reports/partials/desk_panel.html", {"figures": figures, "today": today})
+
+
+def _timeline_user_ids(user, *, team: int | None, agent: int | None) -> list[int] | None:
+    """Whose timelines ``user`` asks for and may see (``None``: every agent); ``PermissionDenied`` beyond."""
+    _require_visible(user, {"team": [team] if team else [], "agent": [agent] if agent else []})
+    if agent:
+        return [agent]
+    if team:
+        return team_member_ids(team_ids=[team])
+    if sees_everything(user):
+        return None
+    if role_of(user) == Role.SUPERVISOR:
+        return team_member_ids(team_ids=team_ids_of(user))
+    return [user.pk]
+
+
+@login_required
+@require_GET
+def agent_timeline_page(request: HttpRequest) -> HttpResponse:
+    """Each agent's state per day: logged in, available, busy, after-contact, away by reason, and a bar."""
+    form = TimelineForm(request.GET)
+    if not form.is_valid():
+        raise ValidationFailed(
+            "Please correct the selection.",
+            fields={name: [str(error) for error in errors] for name, errors in form.errors.items()},
+        )
+    first, last = form.cleaned_data["start"], form.cleaned_data["end"]
+    user_ids = _timeline_user_ids(request.user, team=form.cleaned_data["team"], agent=form.cleaned_data["agent"])
+    spans = presence_timeline(
+        start=local_midnight(first),
+        end=local_midnight(last + dt.timedelta(days=1)),
+        now=timezone.now(),
+        user_ids=user_ids,
+    )
+    days = agent_days(spans=spans, first_day=first, last_day=last)
+    names = user_names(user_ids={day.user_id for day in days})
+    rows = [
+        {
+            "name": names.get(day.user_id, f"#{day.user_id}"),
+            "day": day,
+            "logged_in": hours(day.logged_in),
+            "available": hours(day.available),
+            "busy": hours(day.busy),
+            "after_contact": hours(day.after_contact),
+            "away": hours(day.away_total),
+            "away_reasons": [(reason, hours(seconds)) for reason, seconds in sorted(day.away.items())],
+        }
+        for day in days
+    ]
+    return render(request, "insights/reports/agents.html", {"form": form, "rows": rows})
