@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
 from insights.kpis.rollup import contact_rollup_rebuild
 from insights.reports.exports import safe_cell
+from insights.reports.tables import interval_end
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.insights.factories import T0, contact
 from tests.support import session_client
@@ -168,3 +170,35 @@ def test_drill_down_into_another_team_is_refused(teams):
 )
 def test_formula_like_cells_are_quoted(value, shown):
     assert safe_cell(value) == shown
+
+
+def test_drill_down_into_a_blank_group_lists_the_contacts_without_one(teams):
+    # Given contacts with and without a wrap-up code / When an admin follows the blank code's figure
+    contact(team=teams["north"], agent=teams["anna"], wrap_up_code="refund")
+    contact_rollup_rebuild(now=T0 + dt.timedelta(hours=1))
+    admin = session_client(UserFactory(role="admin"))
+    rows = {row.group_label: row for row in _get(admin, group_by="wrap_up_code").context["table"].rows}
+    assert {label: row.cells[0].value for label, row in rows.items()} == {"(none)": 3, "refund": 1}
+    blank = admin.get(rows["(none)"].drill_url)
+    refund = admin.get(rows["refund"].drill_url)
+    # Then each lists as many contacts as its figure counts
+    assert blank.context["page"].paginator.count == 3
+    assert [interaction.wrap_up_code for interaction in refund.context["page"]] == ["refund"]
+
+
+def test_an_agents_drill_down_lists_only_their_contacts(teams):
+    # Given bob's report of the day / When he follows his figure
+    bob = session_client(teams["bob"])
+    [row] = _get(bob).context["table"].rows
+    # Then only his contact of the day is listed
+    assert [interaction.agent.username for interaction in bob.get(row.drill_url).context["page"]] == ["bob"]
+
+
+def test_a_local_day_has_23_hours_when_the_clocks_go_forward(settings):
+    # Given Paris, where summer time starts on 29 March 2026
+    settings.TIME_ZONE = "Europe/Paris"
+    start = dt.datetime(2026, 3, 29, tzinfo=ZoneInfo("Europe/Paris"))
+    # When / Then the day's interval ends 23 hours later, and a month's on the 1st of the next
+    # (in UTC: Python subtracts two times of the same zone as wall-clock times)
+    assert interval_end(start, "day").astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(hours=23)
+    assert interval_end(start, "month") == dt.datetime(2026, 4, 1, tzinfo=ZoneInfo("Europe/Paris"))
