@@ -34,7 +34,18 @@
     });
   }
 
+  // htmx keeps a copy of the page for the back button before it swaps: without the chart, whose
+  // styles (set by ECharts) the Content-Security-Policy would refuse in the copy. It is redrawn
+  // from the data island after the swap, and after the back button restores the copy.
+  function forget() {
+    var container = document.getElementById("report-chart");
+    if (chart) { chart.dispose(); chart = null; }
+    if (container) { container.removeAttribute("style"); container.removeAttribute("_echarts_instance_"); }
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
+  document.addEventListener("htmx:beforeHistorySave", forget);
   document.addEventListener("htmx:afterSettle", draw);
+  document.addEventListener("htmx:historyRestore", draw);
   window.addEventListener("resize", function () { if (chart) { chart.resize(); } });
 })();

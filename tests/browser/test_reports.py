@@ -1,4 +1,5 @@
-"""A supervisor opens a report, changes its range (htmx swaps the chart and table), exports it as CSV."""
+"""A supervisor opens a report, changes its range (htmx swaps the chart and table), exports it as CSV and
+drills down from a figure to its contacts."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def test_a_supervisor_opens_a_report_changes_the_range_and_exports_csv(new_conte
     contact_rollup_rebuild(now=T0 + dt.timedelta(hours=1))
     lead = UserFactory(role="supervisor", teams=[north])
     page = new_context(accept_downloads=True).new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(f"{message.text} {message.location}"))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, lead, next_path="/insights/reports/")
 
     # When they open the 2nd's report of handled contacts and AHT
@@ -53,3 +57,8 @@ def test_a_supervisor_opens_a_report_changes_the_range_and_exports_csv(new_conte
         "2026-03-01T00:00:00+00:00,1,60\r\n"
         "2026-03-02T00:00:00+00:00,2,180\r\n"
     )
+    # When they follow the 1st's handled figure / Then its one contact is listed
+    page.get_by_test_id("report-figure").first.click()
+    expect(page.get_by_test_id("drill-contacts").locator("tbody tr")).to_have_count(1)
+    # And no script failed nor broke the Content-Security-Policy (the site has no favicon: that 404 aside)
+    assert [error for error in errors if "favicon.ico" not in error] == []
