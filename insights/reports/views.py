@@ -26,6 +26,7 @@ from insights.reports.exports import as_csv, conversation_rows, report_rows, rep
 from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
 from insights.reports.selectors import report_contacts, team_kpi_figures, team_member_ids, user_names
 from insights.reports.tables import (
+    ReportTable,
     chart_data,
     chart_summary,
     format_value,
@@ -59,12 +60,12 @@ def _require_visible(user, filters: dict[str, list[str | int]]) -> None:
 
 
 def _form(request: HttpRequest) -> ReportForm:
-    data: QueryDict | dict = request.GET if request.GET else ReportForm.initial_data()
-    if request.GET and "kpis" not in request.GET:
-        data = request.GET.copy()
-        for name, value in ReportForm.initial_data().items():
-            if name not in data:
-                data.setlist(name, value if isinstance(value, list) else [str(value)])
+    """The selection in the query string; without one, the last seven days' defaults (and the range and
+    interval default when a link gives only KPIs and a grouping). Refused beyond what the user may see."""
+    data = request.GET.copy()
+    for name, value in ReportForm.initial_data().items():
+        if name not in data and (not request.GET or name in ("start", "end", "interval")):
+            data.setlist(name, value if isinstance(value, list) else [str(value)])
     form = ReportForm(data)
     if not form.is_valid():
         raise ValidationFailed(
@@ -75,7 +76,7 @@ def _form(request: HttpRequest) -> ReportForm:
     return form
 
 
-def _table(request: HttpRequest, form: ReportForm, *, compare: bool | None = None):
+def _table(request: HttpRequest, form: ReportForm) -> ReportTable:
     series = kpi_series(
         user=request.user,
         kpis=form.cleaned_data["kpis"],
@@ -84,7 +85,7 @@ def _table(request: HttpRequest, form: ReportForm, *, compare: bool | None = Non
         interval=form.cleaned_data["interval"],
         group_by=form.group_by_list,
         filters=form.filters,
-        compare=form.cleaned_data["compare"] if compare is None else compare,
+        compare=form.cleaned_data["compare"],
     )
     return report_table(series=series, group_by=form.cleaned_data["group_by"], filters=form.filters)
 
@@ -98,8 +99,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as error:
         if _htmx(request):
             raise
-        form, table = ReportForm(request.GET), None
-        context = {"form": form, "error": error}
+        context = {"form": ReportForm(request.GET), "error": error}
         return render(request, "insights/reports/report.html", context, status=400)
     table = _table(request, form)
     context = {
@@ -107,7 +107,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "table": table,
         "chart": chart_data(table) if table.rows else None,
         "chart_summary": chart_summary(table),
-        "query": request.GET.urlencode() or _initial_query(),
+        "query": _query(cast(QueryDict, form.data)),
     }
     template = "insights/reports/partials/result.html" if _htmx(request) else "insights/reports/report.html"
     response = render(request, template, context)
@@ -116,10 +116,13 @@ def report_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _initial_query() -> str:
+def _query(data: QueryDict) -> str:
+    """The selection as a query string (``data``: the form's, defaults included): the permalink's and the exports'."""
     query = QueryDict(mutable=True)
-    for name, value in ReportForm.initial_data().items():
-        query.setlist(name, value if isinstance(value, list) else [str(value)])
+    for name in ReportForm.base_fields:
+        values = [value for value in data.getlist(name) if value != ""]
+        if values:
+            query.setlist(name, values)
     return query.urlencode()
 
 

@@ -202,3 +202,21 @@ def test_a_local_day_has_23_hours_when_the_clocks_go_forward(settings):
     # (in UTC: Python subtracts two times of the same zone as wall-clock times)
     assert interval_end(start, "day").astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(hours=23)
     assert interval_end(start, "month") == dt.datetime(2026, 4, 1, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_without_a_selection_the_page_shows_the_last_seven_days_with_their_permalink(teams, monkeypatch):
+    # Given a day after the contacts / When an admin opens the bare page
+    monkeypatch.setattr("insights.reports.forms.local_today", lambda: dt.date(2026, 3, 3))
+    response = session_client(UserFactory(role="admin")).get(URL)
+    # Then the default KPIs of the seven days up to it, whose permalink and exports carry the selection
+    assert response.status_code == 200
+    assert [row.interval_label for row in response.context["table"].rows] == ["2026-03-01", "2026-03-02"]
+    assert response.context["query"] == (
+        "kpis=handled&kpis=aht&kpis=service_level&start=2026-02-25&end=2026-03-03&interval=day"
+    )
+
+
+def test_unchecking_every_kpi_says_to_choose_one(teams):
+    response = session_client(UserFactory(role="admin")).get(URL, {**DAY}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert b"kpis" in response.content
