@@ -96,12 +96,13 @@ def report_page(request: HttpRequest) -> HttpResponse:
     """The report for the selection in the query string (a permalink); htmx swaps only the result."""
     try:
         form = _form(request)
+        table = _table(request, form)
     except ValidationFailed as error:
         if _htmx(request):
             raise
+        # The whole page, so that the selection can be corrected in place.
         context = {"form": ReportForm(request.GET), "error": error}
         return render(request, "insights/reports/report.html", context, status=400)
-    table = _table(request, form)
     context = {
         "form": form,
         "table": table,

@@ -220,3 +220,12 @@ def test_unchecking_every_kpi_says_to_choose_one(teams):
     response = session_client(UserFactory(role="admin")).get(URL, {**DAY}, headers={"HX-Request": "true"})
     assert response.status_code == 400
     assert b"kpis" in response.content
+
+
+def test_a_grouping_the_kpi_cannot_have_is_explained_on_the_page(teams):
+    # Given occupancy (agents' time has no queue) / When it is asked by queue
+    response = _get(session_client(UserFactory(role="admin")), kpis="occupancy", group_by="queue")
+    # Then the page stays, with the selector's reason
+    assert response.status_code == 400
+    assert b"can be grouped and filtered by team and agent only" in response.content
+    assert b'data-testid="report-form"' in response.content
