@@ -52,9 +52,16 @@ class ReportForm(forms.Form):
     channel = forms.CharField(required=False, max_length=20)
     wrap_up_code = forms.CharField(required=False, max_length=50)
     customer_tier = forms.CharField(required=False, max_length=20)
-    team = forms.IntegerField(required=False, min_value=1)
-    agent = forms.IntegerField(required=False, min_value=1)
+    # Plain ids (shown as the user's teams and agents): another team's id is refused as forbidden (403),
+    # not as an invalid choice.
+    team = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
+    agent = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
     compare = forms.BooleanField(required=False, label="Compare with the previous period")
+
+    def offer_choices(self, *, teams: list[tuple[int, str]], agents: list[tuple[int, str]]) -> None:
+        """Show the teams and agents the user may filter by."""
+        self.fields["team"].widget.choices = [("", "Every team"), *teams]
+        self.fields["agent"].widget.choices = [("", "Every agent"), *agents]
 
     @classmethod
     def initial_data(cls) -> dict[str, object]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from cea.accounts.models import User
+from cea.accounts.models import Team, User
 from cea.accounts.types import AnyUser
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import interactions_with_routing
@@ -92,3 +92,20 @@ def team_member_ids(*, team_ids: Collection[int]) -> list[int]:
 def user_names(*, user_ids: Collection[int]) -> dict[int, str]:
     """Each user's full name (their username when they have none)."""
     return {user.pk: user.get_full_name() or user.username for user in User.objects.filter(pk__in=sorted(user_ids))}
+
+
+def report_filter_choices(*, user: AnyUser) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The teams and the agents ``user`` may filter a report by, as (id, name) pairs by name:
+    admins every team and agent, supervisors their teams and their members, agents their teams and themselves."""
+    require_signed_in(user)
+    teams = Team.objects.order_by("name")
+    users = User.objects.filter(role__in=["agent", "supervisor"]).order_by("first_name", "last_name", "username")
+    if not sees_everything(user):
+        mine = sorted(team_ids_of(user))
+        teams = teams.filter(pk__in=mine)
+        supervisor = role_of(user) == Role.SUPERVISOR
+        users = users.filter(teams__in=mine).distinct() if supervisor else users.filter(pk=cast(int, user.pk))
+    return (
+        [(team.pk, team.name) for team in teams],
+        [(person.pk, person.get_full_name() or person.username) for person in users],
+    )

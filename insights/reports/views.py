@@ -24,7 +24,13 @@ from engagement.routing.selectors import presence_timeline
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
 from insights.reports.exports import as_csv, conversation_rows, report_rows, report_xlsx, streamed_csv
 from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
-from insights.reports.selectors import report_contacts, team_kpi_figures, team_member_ids, user_names
+from insights.reports.selectors import (
+    report_contacts,
+    report_filter_choices,
+    team_kpi_figures,
+    team_member_ids,
+    user_names,
+)
 from insights.reports.tables import (
     ReportTable,
     chart_data,
@@ -101,7 +107,10 @@ def report_page(request: HttpRequest) -> HttpResponse:
         if _htmx(request):
             raise
         # The whole page, so that the selection can be corrected in place.
-        context = {"form": ReportForm(request.GET), "error": error}
+        form = ReportForm(request.GET)
+        teams, agents = report_filter_choices(user=request.user)
+        form.offer_choices(teams=teams, agents=agents)
+        context = {"form": form, "error": error}
         return render(request, "insights/reports/report.html", context, status=400)
     context = {
         "form": form,
@@ -110,6 +119,8 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "chart_summary": chart_summary(table),
         "query": _query(cast(QueryDict, form.data)),
     }
+    teams, agents = report_filter_choices(user=request.user)
+    form.offer_choices(teams=teams, agents=agents)
     template = "insights/reports/partials/result.html" if _htmx(request) else "insights/reports/report.html"
     response = render(request, template, context)
     if _htmx(request):

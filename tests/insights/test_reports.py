@@ -229,3 +229,14 @@ def test_a_grouping_the_kpi_cannot_have_is_explained_on_the_page(teams):
     assert response.status_code == 400
     assert b"can be grouped and filtered by team and agent only" in response.content
     assert b'data-testid="report-form"' in response.content
+
+
+def test_the_filters_offer_the_supervisors_teams_and_agents_only(teams):
+    # Given the north supervisor / When they open the report
+    lead = UserFactory(role="supervisor", teams=[teams["north"]], first_name="Lea", last_name="Lead")
+    form = session_client(lead).get(URL).context["form"]
+    # Then north and its people are offered, not south or bob
+    assert form.fields["team"].widget.choices == [("", "Every team"), (teams["north"].pk, "north")]
+    agents = form.fields["agent"].widget.choices
+    assert agents[0] == ("", "Every agent")
+    assert sorted(name for _, name in agents[1:]) == sorted([teams["anna"].get_full_name(), "Lea Lead"])
