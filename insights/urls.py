@@ -8,5 +8,6 @@ api_urlpatterns: list = [
 ]
 
 page_urlpatterns: list = [
+    path("reports/", include("insights.reports.urls")),
     path("wallboard/", include("insights.wallboard.urls")),
 ]

@@ -303,3 +303,15 @@ def presence_spans(*, start: datetime, end: datetime, now: datetime) -> QuerySet
         .annotate(user_id=F("agent__user_id"), until=Coalesce("ended_at", Value(now, output_field=DateTimeField())))
         .order_by()
     )
+
+
+def presence_timeline(
+    *, start: datetime, end: datetime, now: datetime, user_ids: Collection[int] | None = None
+) -> QuerySet[PresenceChange]:
+    """Presence periods overlapping ``[start, end)`` of the agents whose users are ``user_ids`` (all
+    when ``None``), oldest first, with ``user_id``, ``until`` (``now`` while a period lasts) and
+    the away reason selected: the agents' state timelines of insights' reports."""
+    spans = presence_spans(start=start, end=end, now=now).select_related("reason")
+    if user_ids is not None:
+        spans = spans.filter(agent__user_id__in=sorted(user_ids))
+    return spans.order_by("agent__user_id", "started_at", "id")

@@ -1,0 +1,111 @@
+"""Reads behind the report pages: the contacts behind a figure, scoped like the figures themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, cast
+
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from cea.accounts.models import Team, User
+from cea.accounts.types import AnyUser
+from cea.common.roles import Role, role_of, sees_everything, team_ids_of
+from engagement.routing.selectors import interactions_with_routing
+from insights.kpis.definitions import KPIS, Source
+from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup
+from records.access import require_signed_in
+from records.interactions.models import Interaction
+from records.interactions.selectors import interactions_for_report
+
+# A contact counts in the interval it first queued; it may have started (in self-service) before.
+SELF_SERVICE_BOUND = dt.timedelta(days=1)
+
+
+def report_contacts(
+    *,
+    user: AnyUser,
+    start: dt.datetime,
+    end: dt.datetime,
+    dimensions: Mapping[str, Sequence[str | int]] | None = None,
+) -> QuerySet[Interaction]:
+    """The contacts that a report's figures for ``[start, end)`` count, as ``user`` may see them.
+
+    A contact counts where the rollups count it (``insights.kpis.rollup``): in the interval it was
+    first queued, else the one it started in. Admins see all, supervisors their teams' contacts,
+    agents the contacts they handled (``insights.access``'s rule). Oldest first.
+    """
+    require_signed_in(user)
+    team_ids = None if sees_everything(user) or role_of(user) != Role.SUPERVISOR else team_ids_of(user)
+    agent_id = None if sees_everything(user) or role_of(user) == Role.SUPERVISOR else user.pk
+    interactions = interactions_for_report(
+        started_from=start - SELF_SERVICE_BOUND,
+        started_before=end,
+        team_ids=team_ids,
+        agent_id=agent_id,
+        dimensions=dimensions,
+    )
+    return (
+        interactions_with_routing(interactions=interactions)
+        .annotate(counted_at=Coalesce("first_enqueued_at", "started_at"))
+        .filter(counted_at__gte=start, counted_at__lt=end)
+    )
+
+
+def team_kpi_figures(
+    *, team_ids: Collection[int], kpis: Sequence[str], start: dt.datetime, end: dt.datetime
+) -> dict[str, float | None]:
+    """Each KPI of ``kpis`` over ``[start, end)`` for the teams ``team_ids`` together (sums, then the ratio),
+    for the desk's comparison of an agent with their team. The caller decides that the user may see them;
+    ``per_agent`` is added for ``handled``: the team's handled contacts per agent who handled any."""
+    sources: dict[Source, type[ContactRollup] | type[AgentRollup] | type[CaseRollup]] = {
+        Source.CONTACTS: ContactRollup,
+        Source.AGENTS: AgentRollup,
+        Source.CASES: CaseRollup,
+    }
+    figures: dict[str, float | None] = {}
+    for name in kpis:
+        kpi = KPIS[name]
+        rows: QuerySet[Any] = sources[kpi.source]._default_manager.filter(
+            team_id__in=sorted(team_ids), interval_start__gte=start, interval_start__lt=end
+        )
+        columns = sorted(set(kpi.numerator + kpi.denominator))
+        sums = rows.aggregate(**{column: Sum(column) for column in columns})
+        numerator = sum(sums[column] or 0 for column in kpi.numerator)
+        denominator = sum(sums[column] or 0 for column in kpi.denominator)
+        if not kpi.denominator:
+            figures[name] = numerator
+        else:
+            figures[name] = numerator * kpi.scale / denominator if denominator else None
+        if name == "handled":
+            agents = rows.filter(handled__gt=0).values("agent_id").distinct().count()
+            figures["handled_per_agent"] = numerator / agents if agents else None
+    return figures
+
+
+def team_member_ids(*, team_ids: Collection[int]) -> list[int]:
+    """The ids of the users in any of ``team_ids``."""
+    return sorted(set(User.objects.filter(teams__in=sorted(team_ids)).values_list("pk", flat=True)))
+
+
+def user_names(*, user_ids: Collection[int]) -> dict[int, str]:
+    """Each user's full name (their username when they have none)."""
+    return {user.pk: user.get_full_name() or user.username for user in User.objects.filter(pk__in=sorted(user_ids))}
+
+
+def report_filter_choices(*, user: AnyUser) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The teams and the agents ``user`` may filter a report by, as (id, name) pairs by name:
+    admins every team and agent, supervisors their teams and their members, agents their teams and themselves."""
+    require_signed_in(user)
+    teams = Team.objects.order_by("name")
+    users = User.objects.filter(role__in=["agent", "supervisor"]).order_by("first_name", "last_name", "username")
+    if not sees_everything(user):
+        mine = sorted(team_ids_of(user))
+        teams = teams.filter(pk__in=mine)
+        supervisor = role_of(user) == Role.SUPERVISOR
+        users = users.filter(teams__in=mine).distinct() if supervisor else users.filter(pk=cast(int, user.pk))
+    return (
+        [(team.pk, team.name) for team in teams],
+        [(person.pk, person.get_full_name() or person.username) for person in users],
+    )

@@ -1,0 +1,15 @@
+"""Report pages, mounted under /insights/reports/ by insights/urls.py."""
+
+from django.urls import path
+
+from insights.reports import views
+
+urlpatterns = [
+    path("", views.report_page, name="reports"),
+    path("export.csv", views.report_export, {"file_format": "csv"}, name="report-export-csv"),
+    path("export.xlsx", views.report_export, {"file_format": "xlsx"}, name="report-export-xlsx"),
+    path("conversations.csv", views.conversations_export, name="report-conversations"),
+    path("contacts/", views.report_contacts_page, name="report-contacts"),
+    path("agents/", views.agent_timeline_page, name="report-agents"),
+    path("desk-panel/", views.desk_panel_fragment, name="report-desk-panel"),
+]
