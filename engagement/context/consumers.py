@@ -40,7 +40,7 @@ from django.contrib.auth import get_user_model
 from cea.common.errors import ApplicationError, PermissionDenied, ValidationFailed
 from cea.common.live import DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
 from engagement.access import access_context, access_conversation
-from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
+from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
 from engagement.context.models import ContextScope
 from engagement.context.serializers import ContextSerializer, context_representation
 from engagement.context.services import context_read, live_group
@@ -119,6 +119,26 @@ class LiveContextConsumer(EngagementJsonConsumer):
         await self.follow_user(user.pk)
         await self.accept()
         self.let_in = True
+
+    async def admitted(self, check: Callable[..., Any], **arguments: Any) -> int | None:
+        """The signed-in user's id once ``check(user_id=…, **arguments)`` lets them in, else ``None``.
+
+        Refuses an anonymous socket (4401), follows the user's group (``follow_user``) before the
+        check, and refuses with the check's own refusal (4401 if it says sign in, else 4403). The
+        caller joins its groups and accepts.
+        """
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
+            return None
+        await self.follow_user(user.pk)
+        try:
+            await database_sync_to_async(check)(user_id=user.pk, **arguments)
+        except ApplicationError as refusal:
+            close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
+            await self.refuse(close, refusal.code, refusal.message)
+            return None
+        return user.pk
 
     async def follow_user(self, user_id: int) -> None:
         """Join the user's group, through which a sign-out or a change of their access closes this socket.

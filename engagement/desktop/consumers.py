@@ -40,6 +40,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from cea.accounts.models import User
 from cea.common.errors import ApplicationError, ValidationFailed
 from engagement.access import require_desk_user
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
@@ -62,7 +63,7 @@ ACTIONS = ("subscribe", "unsubscribe", *DESK_ACTIONS, "ping")
 # --- What the consumer does in the database (sync; each call is one unit of work) ----------------
 
 
-def desk_user(user_id: int):
+def desk_user(*, user_id: int) -> User:
     """The user as the database has them now, if they may use the desk (else ``PermissionDenied``)."""
     user = _current_user(user_id)
     require_desk_user(user)
@@ -71,7 +72,7 @@ def desk_user(user_id: int):
 
 def desk_connect(*, user_id: int) -> dict[str, Any]:
     """Count the connection and read the desk's state."""
-    user = desk_user(user_id)
+    user = desk_user(user_id=user_id)
     agent_profile_for(user)  # made on first use: the connection is counted on it
     desktop_connected(user_id=user.pk)
     return desk_state(user=user)
@@ -97,13 +98,13 @@ def _text(content: dict, key: str, limit: int = 200) -> str:
 
 def desk_accept(*, user_id: int, content: dict) -> dict[str, Any]:
     offer_id = _offer_id(content)
-    conversation = offer_accept(actor=desk_user(user_id), offer_id=offer_id)
+    conversation = offer_accept(actor=desk_user(user_id=user_id), offer_id=offer_id)
     return {"type": "offer.accepted", "offer": offer_id, "conversation": conversation.pk}
 
 
 def desk_reject(*, user_id: int, content: dict) -> dict[str, Any]:
     offer_id = _offer_id(content)
-    offer_reject(actor=desk_user(user_id), offer_id=offer_id, reason=_text(content, "reason"))
+    offer_reject(actor=desk_user(user_id=user_id), offer_id=offer_id, reason=_text(content, "reason"))
     return {"type": "offer.rejected", "offer": offer_id}
 
 
@@ -112,7 +113,7 @@ def desk_set_presence(*, user_id: int, content: dict) -> dict[str, Any]:
     presence, reason = _text(content, "presence", 60), _text(content, "reason", 40)
     if ":" in presence and not reason:
         presence, reason = presence.split(":", 1)
-    user = desk_user(user_id)
+    user = desk_user(user_id=user_id)
     profile = presence_set(actor=user, agent_user=user, presence=presence, reason_code=reason)
     return {"type": "presence.set", **desk_presence(profile=profile)}
 
@@ -126,23 +127,15 @@ class DesktopConsumer(LiveContextConsumer):
     async def connect(self) -> None:
         self.subscriptions: set[tuple[str, str]] = set()
         self.counted = False
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
+        user_id = await self.admitted(desk_user)
+        if user_id is None:
             return
-        await self.follow_user(user.pk)
-        try:
-            await database_sync_to_async(desk_user)(user.pk)
-        except ApplicationError as refusal:
-            close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
-            await self.refuse(close, refusal.code, refusal.message)
-            return
-        self.agent_group = agent_group(user.pk)
+        self.agent_group = agent_group(user_id)
         # Join before reading the state: an offer made in between arrives as a push, not lost.
         await self.channel_layer.group_add(self.agent_group, self.channel_name)
         await self.accept()
         try:
-            state = await database_sync_to_async(desk_connect)(user_id=user.pk)
+            state = await database_sync_to_async(desk_connect)(user_id=user_id)
         except ApplicationError as refusal:  # deactivated or demoted between the two reads
             await self.channel_layer.group_discard(self.agent_group, self.channel_name)
             await self.send_error(refusal.code, refusal.message)

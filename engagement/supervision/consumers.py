@@ -12,12 +12,9 @@ conversation or agent travels on the group, so one group serves every team.
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
-from cea.common.errors import ApplicationError
 from cea.common.live import SUPERVISION_CHANGES, SUPERVISION_GROUP
 from engagement.access import require_supervisor
-from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
+from engagement.consumers import CLOSE_FORBIDDEN
 from engagement.context.consumers import LiveContextConsumer, _current_user
 
 
@@ -30,16 +27,7 @@ class SupervisionConsumer(LiveContextConsumer):
     async def connect(self) -> None:
         self.subscriptions: set[tuple[str, str]] = set()
         self.in_group = False
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
-            return
-        await self.follow_user(user.pk)
-        try:
-            await database_sync_to_async(supervisor_check)(user_id=user.pk)
-        except ApplicationError as refusal:
-            close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
-            await self.refuse(close, refusal.code, refusal.message)
+        if await self.admitted(supervisor_check) is None:
             return
         await self.channel_layer.group_add(SUPERVISION_GROUP, self.channel_name)
         self.in_group = True

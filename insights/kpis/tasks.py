@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from cea.common.tasks import database_retry
 from insights.kpis.rollup import contact_rollup_refresh
 
 
 @shared_task(
     name="insights.kpis.rollup_contacts",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    **database_retry(backoff_max=300),
 )
 def rollup_contacts() -> int:
     """Roll up the contacts changed since the watermark; idempotent. Returns the intervals re-computed."""

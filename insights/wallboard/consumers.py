@@ -31,7 +31,6 @@ from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
 from cea.accounts.models import Team
-from cea.common.errors import ApplicationError
 from cea.common.live import Throttle
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from engagement.context.consumers import LiveContextConsumer, _current_user
@@ -83,16 +82,7 @@ class WallboardConsumer(LiveContextConsumer):
         self.sent: str | None = None
         self.throttle = Throttle(PUSH_INTERVAL_SECONDS)
         self.team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Sign in first.")
-            return
-        await self.follow_user(user.pk)
-        try:
-            await database_sync_to_async(wallboard_check)(user_id=user.pk, team_id=self.team_id)
-        except ApplicationError as refusal:
-            close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
-            await self.refuse(close, refusal.code, refusal.message)
+        if await self.admitted(wallboard_check, team_id=self.team_id) is None:
             return
         # Join before reading the snapshot: a change in between then comes as an update.
         await self.channel_layer.group_add(ROUTING_CHANGED_GROUP, self.channel_name)
