@@ -15,6 +15,8 @@ real-time queue figures list the queues of the reader's teams and the queues of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from cea.accounts.models import Team
@@ -26,14 +28,33 @@ from records.access import require_signed_in, row_id
 # --- Historical KPIs (the rollups) ------------------------------------------------------------
 
 
-def contact_rollups_scope(user: Actor) -> Q:
-    """The rollup rows ``user`` may read, as a filter on ``ContactRollup`` (``PermissionDenied`` if not signed in)."""
+@dataclass(frozen=True)
+class FiguresScope:
+    """Whose figures a user may read: ``team_ids`` (``None``: every team) and ``agent_id`` (``None``: every agent)."""
+
+    team_ids: frozenset[int] | None
+    agent_id: int | None
+
+
+def figures_scope(user: Actor) -> FiguresScope:
+    """The historical figures and contacts ``user`` may read (``PermissionDenied`` if not signed in):
+    admins and clients everything, supervisors their teams', agents the contacts they handled."""
     require_signed_in(user)
     if sees_everything(user):
-        return Q()
+        return FiguresScope(team_ids=None, agent_id=None)
     if role_of(user) == Role.SUPERVISOR:
-        return Q(team_id__in=sorted(team_ids_of(user)))
-    return Q(agent_id=user.pk if user is not None else None)  # signed in: never None here
+        return FiguresScope(team_ids=team_ids_of(user), agent_id=None)
+    return FiguresScope(team_ids=None, agent_id=user.pk if user is not None else None)  # signed in: never None
+
+
+def contact_rollups_scope(user: Actor) -> Q:
+    """The rollup rows ``user`` may read, as a filter on ``ContactRollup`` (``PermissionDenied`` if not signed in)."""
+    scope = figures_scope(user)
+    if scope.team_ids is not None:
+        return Q(team_id__in=sorted(scope.team_ids))
+    if scope.agent_id is not None:
+        return Q(agent_id=scope.agent_id)
+    return Q()
 
 
 # --- Real-time figures (the wallboard, the real-time API) ------------------------------------

@@ -9,6 +9,7 @@ immediately before, for the report page's comparison.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -97,13 +98,15 @@ class KpiSeries:
     previous: KpiSeries | None = field(default=None)
 
 
-def _total(columns: tuple[str, ...], sums: dict[str, float]) -> float:
+def _total(columns: tuple[str, ...], sums: Mapping[str, float | None]) -> float:
     if len(columns) == 1:  # the common case, without a generator (a report may have 100,000 rows)
         return sums.get(columns[0]) or 0
     return sum(sums.get(column) or 0 for column in columns)
 
 
-def _value(kpi: Kpi, sums: dict[str, float]) -> KpiValue:
+def kpi_value(*, kpi: Kpi, sums: Mapping[str, float | None]) -> KpiValue:
+    """A KPI's figure from its columns' sums: the numerator, and the ratio (× the KPI's scale) to the
+    denominator, ``None`` when the denominator is 0. Every KPI figure is computed here."""
     numerator = _total(kpi.numerator, sums)
     if not kpi.denominator:
         return KpiValue(numerator=numerator, denominator=None, value=numerator)
@@ -229,7 +232,7 @@ def _row_values(
             running[group] = running.get(group, 0) + totals.get(opened, 0) - totals.get(resolved, 0)
             values[name] = KpiValue(numerator=running[group], denominator=None, value=running[group])
             continue
-        value = _value(KPIS[name], totals)
+        value = kpi_value(kpi=KPIS[name], sums=totals)
         if name == "service_level":
             value = KpiValue(
                 numerator=value.numerator,

@@ -13,8 +13,10 @@ from cea.accounts.models import Team, User
 from cea.accounts.types import AnyUser
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import interactions_with_routing
+from insights.access import figures_scope
 from insights.kpis.definitions import KPIS, Source
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup
+from insights.kpis.selectors import kpi_value
 from records.access import require_signed_in
 from records.interactions.models import Interaction
 from records.interactions.selectors import interactions_for_report
@@ -36,14 +38,12 @@ def report_contacts(
     first queued, else the one it started in. Admins see all, supervisors their teams' contacts,
     agents the contacts they handled (``insights.access``'s rule). Oldest first.
     """
-    require_signed_in(user)
-    team_ids = None if sees_everything(user) or role_of(user) != Role.SUPERVISOR else team_ids_of(user)
-    agent_id = None if sees_everything(user) or role_of(user) == Role.SUPERVISOR else user.pk
+    scope = figures_scope(user)
     interactions = interactions_for_report(
         started_from=start - SELF_SERVICE_BOUND,
         started_before=end,
-        team_ids=team_ids,
-        agent_id=agent_id,
+        team_ids=scope.team_ids,
+        agent_id=scope.agent_id,
         dimensions=dimensions,
     )
     return (
@@ -71,16 +71,11 @@ def team_kpi_figures(
             team_id__in=sorted(team_ids), interval_start__gte=start, interval_start__lt=end
         )
         columns = sorted(set(kpi.numerator + kpi.denominator))
-        sums = rows.aggregate(**{column: Sum(column) for column in columns})
-        numerator = sum(sums[column] or 0 for column in kpi.numerator)
-        denominator = sum(sums[column] or 0 for column in kpi.denominator)
-        if not kpi.denominator:
-            figures[name] = numerator
-        else:
-            figures[name] = numerator * kpi.scale / denominator if denominator else None
+        figure = kpi_value(kpi=kpi, sums=rows.aggregate(**{column: Sum(column) for column in columns}))
+        figures[name] = figure.value
         if name == "handled":
             agents = rows.filter(handled__gt=0).values("agent_id").distinct().count()
-            figures["handled_per_agent"] = numerator / agents if agents else None
+            figures["handled_per_agent"] = figure.numerator / agents if agents else None
     return figures
 
 
