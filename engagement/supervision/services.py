@@ -51,10 +51,6 @@ MAX_NOTE_CHARS = 500
 JOINED_EVENT = "participant_joined"
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 def _record(
     *,
     actor: User,
@@ -142,9 +138,9 @@ def supervision_whisper(*, actor: AnyUser, conversation: Conversation, body: str
         direction=Direction.OUTBOUND,
         author_kind=AuthorKind.AGENT,
         author=actor,
-        author_name=_name(actor),
+        author_name=str(actor),
         body=body,
-        payload={"event": "whisper", "to": _name(conversation.agent)},
+        payload={"event": "whisper", "to": str(conversation.agent)},
         internal=True,
     )
     _record(
@@ -177,7 +173,7 @@ def supervision_barge_in(*, actor: AnyUser, conversation: Conversation) -> Super
     ).first()
     if joined is not None:
         return joined
-    name = _name(actor)
+    name = str(actor)
     notice, _ = message_add(
         conversation=conversation,
         direction=Direction.OUTBOUND,

@@ -85,8 +85,8 @@ def team_member_ids(*, team_ids: Collection[int]) -> list[int]:
 
 
 def user_names(*, user_ids: Collection[int]) -> dict[int, str]:
-    """Each user's full name (their username when they have none)."""
-    return {user.pk: user.get_full_name() or user.username for user in User.objects.filter(pk__in=sorted(user_ids))}
+    """Each user's full name (their username when they have none: ``User.__str__``)."""
+    return {user.pk: str(user) for user in User.objects.filter(pk__in=sorted(user_ids))}
 
 
 def report_filter_choices(*, user: AnyUser) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:

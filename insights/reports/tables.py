@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 
-from cea.accounts.models import Team, User
+from cea.accounts.models import Team
 from insights.kpis.definitions import KPIS, LEVEL_KPIS
 from insights.kpis.selectors import KpiInfo, KpiSeries, KpiValue, SeriesRow
 from insights.reports.forms import GROUP_LABELS
+from insights.reports.selectors import user_names
 
 BLANK = "(none)"
 
@@ -122,7 +123,7 @@ def _group_names(group_by: str, values: set[str | int | None]) -> dict[str | int
     if group_by == "team":
         return {team.pk: team.name for team in Team.objects.filter(pk__in=ids)}
     if group_by == "agent":
-        return {user.pk: user.get_full_name() or user.username for user in User.objects.filter(pk__in=ids)}
+        return {pk: name for pk, name in user_names(user_ids=ids).items()}
     return {}
 
 
