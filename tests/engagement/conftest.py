@@ -7,9 +7,14 @@ import datetime as dt
 import pytest
 
 from engagement.idv import senders
+from engagement.routing import engine
+from engagement.routing.offers import offer_accept
 from records.customers.services import customer_create
+from tests.accounts.factories import UserFactory
+from tests.engagement.factories import QueueFactory, RoutableAgentFactory
+from tests.engagement.routing_support import fresh, pending_offer, waiting
 from tests.engagement.selfservice_support import make_flows, order_lookup, register_lookup
-from tests.support import isolated_redis
+from tests.support import isolated_redis, make_customer
 
 
 @pytest.fixture
@@ -66,3 +71,30 @@ def flows(monkeypatch) -> dict:
     balance, opening hours), their order look-up ``test_order`` registered for the test."""
     register_lookup(monkeypatch, "test_order", order_lookup, database=True)
     return make_flows()
+
+
+# --- The supervisor's tools (test_supervision*.py) ------------------------------------------------
+
+
+@pytest.fixture
+def support(team_a):
+    """Team A's support queue."""
+    return QueueFactory(name="support", label="Support", team=team_a)
+
+
+@pytest.fixture
+def supervisor_b(team_b):
+    """A supervisor of team B only."""
+    return UserFactory(username="supervisor.b", role="supervisor", teams=[team_b], first_name="Bea", last_name="Boss")
+
+
+@pytest.fixture
+def handled(support, agent, team_a):
+    """Ada Lovelace's (team A) web chat in the support queue, which ``agent`` accepted."""
+    RoutableAgentFactory(user=agent, idle_minutes=60)
+    item = waiting(
+        support, customer=make_customer(team_a, given_name="Ada", family_name="Lovelace"), visitor="visitor-handled"
+    )
+    engine.dispatch_queue(support.pk)
+    offer_accept(actor=agent, offer_id=pending_offer(item).pk)
+    return fresh(item)

@@ -14,7 +14,6 @@ from engagement.conversations.models import AuthorKind, ConversationStatus, Mess
 from engagement.orchestration import conversation_end
 from engagement.routing import engine
 from engagement.routing.models import OfferStatus, Presence, PresenceChange, WorkStatus
-from engagement.routing.offers import offer_accept
 from engagement.supervision.models import SupervisionKind, SupervisorAction
 from engagement.supervision.services import (
     supervision_barge_in,
@@ -33,26 +32,6 @@ from tests.engagement.routing_support import fresh, pending_offer, waiting
 from tests.support import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
-
-
-@pytest.fixture
-def support(team_a):
-    return QueueFactory(name="support", team=team_a)
-
-
-@pytest.fixture
-def supervisor_b(team_b):
-    return UserFactory(username="supervisor.b", role="supervisor", teams=[team_b], first_name="Bea", last_name="Boss")
-
-
-@pytest.fixture
-def handled(support, agent, team_a):
-    """A team A customer's web chat that ``agent`` accepted."""
-    RoutableAgentFactory(user=agent, idle_minutes=60)
-    item = waiting(support, customer=make_customer(team_a), visitor="visitor-handled")
-    engine.dispatch_queue(support.pk)
-    offer_accept(actor=agent, offer_id=pending_offer(item).pk)
-    return fresh(item)
 
 
 @pytest.fixture

@@ -6,38 +6,15 @@ import pytest
 
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write
-from engagement.routing import engine
 from engagement.routing.models import Presence, WorkStatus
-from engagement.routing.offers import offer_accept
 from engagement.supervision.models import SupervisionKind, SupervisorAction
-from tests.accounts.factories import UserFactory
-from tests.engagement.factories import QueueFactory, RoutableAgentFactory
-from tests.engagement.routing_support import fresh, pending_offer, waiting
+from tests.engagement.factories import QueueFactory
+from tests.engagement.routing_support import fresh, waiting
 from tests.support import assert_error, make_customer, session_client, token_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
 BASE = "/api/v1/engagement/supervision/"
-
-
-@pytest.fixture
-def support(team_a):
-    return QueueFactory(name="support", team=team_a)
-
-
-@pytest.fixture
-def supervisor_b(team_b):
-    return UserFactory(username="supervisor.b", role="supervisor", teams=[team_b])
-
-
-@pytest.fixture
-def handled(support, agent, team_a):
-    """A team A customer's chat that ``agent`` accepted."""
-    RoutableAgentFactory(user=agent, idle_minutes=60)
-    item = waiting(support, customer=make_customer(team_a))
-    engine.dispatch_queue(support.pk)
-    offer_accept(actor=agent, offer_id=pending_offer(item).pk)
-    return fresh(item)
 
 
 # --- The live list --------------------------------------------------------------------------------

@@ -9,13 +9,10 @@ from django.urls import reverse
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write
 from engagement.conversations.models import Message
-from engagement.routing import engine
 from engagement.routing.models import Presence, WorkStatus
-from engagement.routing.offers import offer_accept
 from engagement.supervision.models import SupervisionKind, SupervisorAction
-from tests.accounts.factories import UserFactory
-from tests.engagement.factories import QueueFactory, RoutableAgentFactory
-from tests.engagement.routing_support import fresh, pending_offer, waiting
+from tests.engagement.factories import QueueFactory
+from tests.engagement.routing_support import fresh, waiting
 from tests.support import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
@@ -31,25 +28,6 @@ def signed_in(user) -> Client:
 
 def url(name: str, *args) -> str:
     return reverse(f"engagement:{name}", args=args)
-
-
-@pytest.fixture
-def support(team_a):
-    return QueueFactory(name="support", label="Support", team=team_a)
-
-
-@pytest.fixture
-def supervisor_b(team_b):
-    return UserFactory(username="supervisor.b", role="supervisor", teams=[team_b])
-
-
-@pytest.fixture
-def handled(support, agent, team_a):
-    RoutableAgentFactory(user=agent, idle_minutes=60)
-    item = waiting(support, customer=make_customer(team_a, given_name="Ada", family_name="Lovelace"))
-    engine.dispatch_queue(support.pk)
-    offer_accept(actor=agent, offer_id=pending_offer(item).pk)
-    return fresh(item)
 
 
 def test_the_pages_are_mounted_under_the_desk():
