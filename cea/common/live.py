@@ -143,14 +143,20 @@ def push_coalesced_on_commit(group: str, event: dict[str, Any]) -> None:
 
 
 def _coalesce(group: str, event: dict[str, Any]) -> None:
-    """On the push loop: send ``event`` to ``group`` when the throttle says, unless a send is already due."""
-    delay = _coalesced.change(group)
+    """On the push loop: send ``event`` to ``group`` when the throttle says, unless a send is already due.
+
+    The send reports to the throttle that scheduled it: were the process's throttle replaced in
+    between (a test's), the key it left due would otherwise never be cleared and swallow every
+    later change of that group.
+    """
+    throttle = _coalesced
+    delay = throttle.change(group)
     if delay is not None:
-        asyncio.get_running_loop().call_later(delay, _send_coalesced, group, event)
+        asyncio.get_running_loop().call_later(delay, _send_coalesced, throttle, group, event)
 
 
-def _send_coalesced(group: str, event: dict[str, Any]) -> None:
-    _coalesced.fired(group)
+def _send_coalesced(throttle: Throttle, group: str, event: dict[str, Any]) -> None:
+    throttle.fired(group)
     layer = get_channel_layer()
     if layer is not None:
         task = asyncio.ensure_future(layer.group_send(group, event))
