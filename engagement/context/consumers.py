@@ -35,9 +35,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
-from cea.common.errors import ApplicationError, PermissionDenied, ValidationFailed
+from cea.accounts.selectors import active_user
+from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.live import DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
 from engagement.access import access_context, access_conversation
 from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
@@ -60,17 +60,9 @@ ACCESS_CHANGED = {
 }
 
 
-def _current_user(user_id: int):
-    """The user as the database has them now: a deactivated user's socket subscribes to nothing."""
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise PermissionDenied("Sign in first.", code="not_authenticated")
-    return user
-
-
 def subscription_snapshot(*, user_id: int, scope: str, object_id: str, after: int) -> dict[str, Any]:
     """What a new subscriber starts from, after checking they may see it."""
-    user = _current_user(user_id)
+    user = active_user(user_id=user_id)
     if scope == MESSAGES:
         conversation = access_conversation(user, object_id)
         messages = list(conversation.messages.filter(id__gt=after).order_by("id")[: MESSAGE_PAGE + 1])
@@ -84,7 +76,7 @@ def subscription_snapshot(*, user_id: int, scope: str, object_id: str, after: in
 
 
 def subscription_check(*, user_id: int, scope: str, object_id: str) -> None:
-    user = _current_user(user_id)
+    user = active_user(user_id=user_id)
     if scope == MESSAGES:
         access_conversation(user, object_id)
     else:

@@ -41,10 +41,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from cea.accounts.models import User
+from cea.accounts.selectors import active_user
 from cea.common.errors import ApplicationError, ValidationFailed
 from engagement.access import require_desk_user
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
-from engagement.context.consumers import LiveContextConsumer, _current_user
+from engagement.context.consumers import LiveContextConsumer
 from engagement.desktop.selectors import desk_presence, desk_state
 from engagement.routing.live import agent_group
 from engagement.routing.offers import offer_accept, offer_reject
@@ -65,7 +66,7 @@ ACTIONS = ("subscribe", "unsubscribe", *DESK_ACTIONS, "ping")
 
 def desk_user(*, user_id: int) -> User:
     """The user as the database has them now, if they may use the desk (else ``PermissionDenied``)."""
-    user = _current_user(user_id)
+    user = active_user(user_id=user_id)
     require_desk_user(user)
     return user
 

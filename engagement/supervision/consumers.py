@@ -12,15 +12,16 @@ conversation or agent travels on the group, so one group serves every team.
 
 from __future__ import annotations
 
+from cea.accounts.selectors import active_user
 from cea.common.live import SUPERVISION_CHANGES, SUPERVISION_GROUP
 from engagement.access import require_supervisor
 from engagement.consumers import CLOSE_FORBIDDEN
-from engagement.context.consumers import LiveContextConsumer, _current_user
+from engagement.context.consumers import LiveContextConsumer
 
 
 def supervisor_check(*, user_id: int) -> None:
     """The user as the database has them now is a supervisor or an admin (else ``PermissionDenied``)."""
-    require_supervisor(_current_user(user_id))
+    require_supervisor(active_user(user_id=user_id))
 
 
 class SupervisionConsumer(LiveContextConsumer):

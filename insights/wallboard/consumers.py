@@ -31,9 +31,10 @@ from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
 from cea.accounts.models import Team
+from cea.accounts.selectors import active_user
 from cea.common.live import Throttle
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
-from engagement.context.consumers import LiveContextConsumer, _current_user
+from engagement.context.consumers import LiveContextConsumer
 from engagement.routing.live import ROUTING_CHANGED_GROUP
 from insights.access import access_wallboard_team
 from insights.realtime.selectors import team_board
@@ -48,7 +49,7 @@ BOARD = "board"  # the throttle's one key
 
 def wallboard_check(*, user_id: int, team_id: int) -> None:
     """The user (as the database has them now) may see the team's wallboard, else ``ApplicationError``."""
-    access_wallboard_team(_current_user(user_id), team_id)
+    access_wallboard_team(active_user(user_id=user_id), team_id)
 
 
 def wallboard_snapshot(*, team_id: int) -> dict[str, Any]:
