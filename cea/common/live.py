@@ -13,6 +13,7 @@ pushes keep their order.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -94,7 +95,7 @@ def user_sockets_close_on_commit(*, user_id: int, reason: str) -> None:
     push_on_commit(user_group(user_id), {"type": "user.access_changed", "reason": reason})
 
 
-# --- Coalesced pushes: "something changed", at most once per interval per group ------------------
+# --- Coalesced pushes: "something changed", at most once per interval per group and event ------
 
 
 class Throttle:
@@ -131,32 +132,41 @@ COALESCE_SECONDS = 1.0
 _coalesced = Throttle(COALESCE_SECONDS)
 
 
+def coalesce_key(group: str, event: dict[str, Any]) -> str:
+    """The throttle's key of ``event`` sent to ``group``: the group and the event's content, so that
+    only identical events coalesce (two kinds of hint to one group each get their push)."""
+    return f"{group} {json.dumps(event, sort_keys=True, separators=(',', ':'))}"
+
+
 def push_coalesced_on_commit(group: str, event: dict[str, Any]) -> None:
     """Once the transaction commits, tell ``group`` that something changed: at most once a second per
-    group from this process, and always once after the last change.
+    group and event from this process, and always once after the last change.
 
-    For events that say "read again" and carry no state of their own (every such event of a group
-    is the same), so that a burst of changes (a thousand agents, a hundred queues) is one push.
+    For events that say "read again" and carry no state that changes from one to the next (the
+    same event again says nothing new), so that a burst of changes (a thousand agents, a hundred
+    queues) is one push. Different events to one group (``{"what": "agents"}`` and ``{"what":
+    "conversations"}``) are throttled apart: neither rides on, nor delays, the other.
     The committing thread does not wait: the push loop sends it.
     """
-    transaction.on_commit(lambda: _push_loop().call_soon_threadsafe(_coalesce, group, event))
+    key = coalesce_key(group, event)
+    transaction.on_commit(lambda: _push_loop().call_soon_threadsafe(_coalesce, key, group, event))
 
 
-def _coalesce(group: str, event: dict[str, Any]) -> None:
+def _coalesce(key: str, group: str, event: dict[str, Any]) -> None:
     """On the push loop: send ``event`` to ``group`` when the throttle says, unless a send is already due.
 
     The send reports to the throttle that scheduled it: were the process's throttle replaced in
     between (a test's), the key it left due would otherwise never be cleared and swallow every
-    later change of that group.
+    later change of that group and event.
     """
     throttle = _coalesced
-    delay = throttle.change(group)
+    delay = throttle.change(key)
     if delay is not None:
-        asyncio.get_running_loop().call_later(delay, _send_coalesced, throttle, group, event)
+        asyncio.get_running_loop().call_later(delay, _send_coalesced, throttle, key, group, event)
 
 
-def _send_coalesced(throttle: Throttle, group: str, event: dict[str, Any]) -> None:
-    throttle.fired(group)
+def _send_coalesced(throttle: Throttle, key: str, group: str, event: dict[str, Any]) -> None:
+    throttle.fired(key)
     layer = get_channel_layer()
     if layer is not None:
         task = asyncio.ensure_future(layer.group_send(group, event))
@@ -175,6 +185,8 @@ def _log_failure(group: str) -> Callable[[asyncio.Future[None]], None]:
 
 # Every socket of the supervisors' overview (ws/supervision/) is in this group. Its events carry no
 # data, only what changed ("conversations" or "agents"): each page reads again what its user may see.
+# They are coalesced per kind (a burst of routing is one hint a second, and the committing thread
+# does not wait for Redis).
 SUPERVISION_GROUP = "supervision"
 SUPERVISION_CHANGES = ("conversations", "agents")
 
@@ -183,4 +195,4 @@ def supervision_hint_on_commit(*, what: str) -> None:
     """Once the current transaction commits, tell the supervisors' pages that live work or agents changed."""
     if what not in SUPERVISION_CHANGES:
         raise ValueError(f"Unknown change {what!r}; one of {', '.join(SUPERVISION_CHANGES)}.")
-    push_on_commit(SUPERVISION_GROUP, {"type": "supervision.changed", "what": what})
+    push_coalesced_on_commit(SUPERVISION_GROUP, {"type": "supervision.changed", "what": what})

@@ -7,7 +7,9 @@ on a change of the user's access) plus the supervisors' group, whose pushes say 
     {"type": "supervision.changed", "what": "conversations" | "agents"}
 
 and the page reads its permission-checked fragment again (static/engagement/supervision.js): no
-conversation or agent travels on the group, so one group serves every team.
+conversation or agent travels on the group, so one group serves every team. The hints are coalesced
+per kind (``cea.common.live.supervision_hint_on_commit``): at most one of each a second per process,
+and one after the last change.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from cea.common import live
 from cea.common.channels import Channel
+from cea.common.live import Throttle
 from engagement.conversations.models import Conversation
 from engagement.conversations.services import conversation_start
 from engagement.orchestration import conversation_escalate
@@ -170,20 +172,36 @@ def overview(session: str) -> WebsocketCommunicator:
     return desktop(session, path="/ws/supervision/")
 
 
-def test_the_overview_socket_is_told_when_live_work_or_agents_change(site, agent, boss):
+class StillClock:
+    """A clock that stands still: every hint after the first of its kind falls within the interval."""
+
+    def __call__(self) -> float:
+        return 100.0
+
+
+def test_the_overview_socket_is_told_when_live_work_or_agents_change(site, agent, boss, monkeypatch):
+    """The hints are coalesced per kind on a throttle of the test's own (none of an earlier test's
+    pushes is still due on it): the first hint of each kind goes at once, the next ones of that kind
+    ride on one push an interval later, and a hint of one kind never rides on the other's."""
+    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=StillClock()))
+
     async def scenario():
         # Given
         communicator = await accepted(overview(await database_sync_to_async(session_cookie)(boss)))
         await receive(communicator, "supervision.ready")
-        # When: a chat asks for an agent
-        conversation, _ = await database_sync_to_async(conversation_start)(channel=Channel.CHAT, team=site.team)
-        await database_sync_to_async(conversation_escalate)(conversation=conversation, queue="web-chat")
-        # Then: only that something changed (the page reads its own fragment again)
+        # When: two chats ask for an agent, one after the other
+        for _ in range(2):
+            conversation, _ = await database_sync_to_async(conversation_start)(channel=Channel.CHAT, team=site.team)
+            await database_sync_to_async(conversation_escalate)(conversation=conversation, queue="web-chat")
+        # Then: only that something changed (the page reads its own fragment again), at once
         assert await receive(communicator) == {"type": "supervision.changed", "what": "conversations"}
-        # When: an agent's presence changes
+        # When: an agent's presence changes, while the second chat's hint waits for its push
         await database_sync_to_async(RoutableAgentFactory)(user=agent, presence=Presence.BUSY)
-        frames = [frame for frame in await drain(communicator) if frame.get("what") == "agents"]
-        assert frames[:1] == [{"type": "supervision.changed", "what": "agents"}]
+        # Then: the agents' hint is not swallowed by the pending one, and the pending one still comes
+        frames = [await receive(communicator), await receive(communicator)]
+        assert sorted(frame["what"] for frame in frames) == ["agents", "conversations"]
+        assert {frame["type"] for frame in frames} == {"supervision.changed"}
+        assert not live._coalesced.due  # nothing left unsent
 
     run(scenario)
 

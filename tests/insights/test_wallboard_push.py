@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from cea.common import live
-from cea.common.live import Throttle
+from cea.common.live import SUPERVISION_GROUP, Throttle, coalesce_key, supervision_hint_on_commit
 from engagement.routing.live import ROUTING_CHANGED_GROUP, routing_changed_on_commit
 from tests.engagement.factories import QueueFactory
 from tests.engagement.routing_support import waiting
@@ -103,6 +103,40 @@ def test_a_burst_of_routing_changes_is_one_push_and_a_later_change_one_more(monk
 
     assert received(layer, later) == [{"type": "routing.changed"}]
     assert not live._coalesced.due  # nothing left unsent
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("layer_of_its_own")
+def test_hints_of_two_kinds_to_one_group_are_coalesced_apart(monkeypatch):
+    """Given a listener on the supervisors' group and a fresh throttle, when 20 transactions each tell
+    that live work changed and 20 that agents did, all while the push loop is held, then the listener
+    gets one hint of each kind: neither rides on the other."""
+    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=Clock()))
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(SUPERVISION_GROUP, channel)
+
+    with loop_held():
+        for what in ["conversations", "agents"] * 20:
+            with transaction.atomic():
+                supervision_hint_on_commit(what=what)
+
+    messages = received(layer, channel)
+    assert sorted(message["what"] for message in messages) == ["agents", "conversations"]
+    assert {message["type"] for message in messages} == {"supervision.changed"}
+    assert not live._coalesced.due
+
+
+def test_the_coalescing_key_is_the_group_and_the_event():
+    conversations = {"type": "supervision.changed", "what": "conversations"}
+
+    assert coalesce_key("supervision", conversations) == coalesce_key(
+        "supervision", dict(reversed(conversations.items()))
+    )
+    assert coalesce_key("supervision", conversations) != coalesce_key(
+        "supervision", {**conversations, "what": "agents"}
+    )
+    assert coalesce_key("supervision", conversations) != coalesce_key("routing.changed", conversations)
 
 
 @contextlib.contextmanager
