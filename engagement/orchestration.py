@@ -24,6 +24,7 @@ from engagement.conversations.services import conversation_announce, conversatio
 from engagement.routing.engine import work_enqueue, work_queue_change
 from engagement.routing.models import (
     AgentProfile,
+    FlowOutReason,
     Offer,
     OfferStatus,
     Presence,
@@ -256,7 +257,7 @@ def work_move(*, item: WorkItem, to_queue: Queue) -> WorkItem:
         raise Conflict("Only waiting work can be moved; put it back to waiting first.", code="not_waiting")
     if item.queue_id == to_queue.pk:
         raise ValidationFailed("The work is already in this queue.", fields={"to_queue": "Same queue."})
-    work_queue_change(item=item, queue=to_queue, now=timezone.now())
+    work_queue_change(item=item, queue=to_queue, now=timezone.now(), reason=FlowOutReason.MOVED)
     conversation.queue = to_queue.name
     conversation.save(update_fields=["queue", "updated_at"])
     return item

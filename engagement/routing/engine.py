@@ -41,10 +41,12 @@ from engagement.routing.models import (
     AgentProfile,
     AgentSelection,
     ChannelLoad,
+    FlowOutReason,
     Offer,
     OfferStatus,
     Presence,
     Queue,
+    QueueFlowOut,
     WorkItem,
     WorkStatus,
 )
@@ -287,8 +289,21 @@ def _offer(
     return offer
 
 
-def work_queue_change(*, item: WorkItem, queue: Queue, now: datetime) -> None:
-    """Move waiting work (locked by the caller) to ``queue``: its rules start afresh, its ageing goes on."""
+def work_queue_change(*, item: WorkItem, queue: Queue, now: datetime, reason: str) -> None:
+    """Move waiting work (locked by the caller) to ``queue``: its rules start afresh, its ageing goes on.
+
+    The move is recorded as a flow-out of the queue it leaves (``QueueFlowOut``, ``reason`` one of
+    ``FlowOutReason``): the contact left it unanswered.
+    """
+    QueueFlowOut.objects.create(
+        work_item=item,
+        conversation_id=item.conversation_id,
+        from_queue_id=item.queue_id,
+        to_queue=queue,
+        entered_queue_at=item.entered_queue_at,
+        flowed_out_at=now,
+        reason=reason,
+    )
     item.queue = queue
     item.entered_queue_at = now
     item.rank = rank_of(priority=item.priority, ageing_per_minute=queue.ageing_per_minute, enqueued_at=item.enqueued_at)
@@ -298,7 +313,7 @@ def work_queue_change(*, item: WorkItem, queue: Queue, now: datetime) -> None:
 
 def _overflow(*, item: WorkItem, target_id: int, now: datetime) -> Decision:
     target = Queue.objects.get(pk=target_id)
-    work_queue_change(item=item, queue=target, now=now)
+    work_queue_change(item=item, queue=target, now=now, reason=FlowOutReason.OVERFLOW)
     return Decision(overflowed_to=target.pk)
 
 

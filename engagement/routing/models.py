@@ -385,6 +385,35 @@ class Offer(models.Model):
         return f"offer {self.pk} of work {self.work_item_id} to {self.agent.user} ({self.status})"
 
 
+class FlowOutReason(models.TextChoices):
+    OVERFLOW = "overflow", "An overflow step of the queue's rules"
+    MOVED = "moved", "Moved by a supervisor"
+
+
+class QueueFlowOut(models.Model):
+    """Waiting work that left a queue unanswered for another queue: a flow-out of ``from_queue``.
+
+    Written by ``engagement.routing.engine.work_queue_change`` (an overflow step, a supervisor's
+    move), in the transaction that moves the item. Work that an agent transfers was answered in its
+    queue, and work put back to waiting stays in it: neither is a flow-out. Insights counts the
+    contact as queued and flowed out in ``from_queue`` (docs/kpis.md, "Flow-outs").
+    """
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="flow_outs")
+    conversation = models.ForeignKey("engagement.Conversation", on_delete=models.CASCADE, related_name="+")
+    from_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="+")
+    to_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="+")
+    entered_queue_at = models.DateTimeField(help_text="When the work joined the queue it left")
+    flowed_out_at = models.DateTimeField()
+    reason = models.CharField(max_length=20, choices=FlowOutReason.choices)
+
+    class Meta:
+        ordering = ["flowed_out_at", "id"]
+
+    def __str__(self) -> str:
+        return f"work {self.work_item_id} flowed out of queue {self.from_queue_id} to {self.to_queue_id}"
+
+
 class WrapUpCode(models.Model):
     """The outcome an agent picks when wrapping up a contact."""
 

@@ -34,6 +34,7 @@ from engagement.routing.models import (
     Presence,
     PresenceChange,
     Queue,
+    QueueFlowOut,
     WorkItem,
     WorkStatus,
 )
@@ -277,6 +278,30 @@ def interactions_with_routing(*, interactions: QuerySet[Interaction]) -> QuerySe
         first_enqueued_at=Subquery(work.order_by("enqueued_at").values("enqueued_at")[:1]),
         transferred=Exists(work.filter(status=WorkStatus.TRANSFERRED)),
         released_at=Subquery(work.filter(status=WorkStatus.DONE).order_by("-ended_at").values("ended_at")[:1]),
+    )
+
+
+def interaction_flow_outs(*, interactions: QuerySet[Interaction]) -> QuerySet[QueueFlowOut]:
+    """The flow-outs of ``interactions``' conversations (work that left a queue unanswered for another),
+    oldest first, for insights' contact rollups: rows ``{"interaction_id", "queue", "final_queue",
+    "entered_queue_at", "flowed_out_at"}``.
+
+    ``queue`` is the name of the queue left (the name interactions record); ``final_queue`` the
+    name of the queue of the conversation's last work item, where it was answered, abandoned or
+    ended (an overflow moves the work, not the conversation's own ``queue``, which still names
+    the queue it first waited in until an agent answers).
+    """
+    last_item = WorkItem.objects.filter(conversation_id=OuterRef("conversation_id")).order_by("-id")
+    return (
+        QueueFlowOut.objects.filter(conversation__interaction__in=interactions.order_by().values("pk"))
+        .order_by("flowed_out_at", "id")
+        .values(  # type: ignore[return-value]  # rows as dicts, read as SQL
+            "entered_queue_at",
+            "flowed_out_at",
+            interaction_id=F("conversation__interaction_id"),
+            queue=F("from_queue__name"),
+            final_queue=Subquery(last_item.values("queue__name")[:1]),
+        )
     )
 
 

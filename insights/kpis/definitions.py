@@ -106,6 +106,15 @@ KPIS: dict[str, Kpi] = {
             numerator=("short_abandoned",),
         ),
         Kpi(
+            name="flowed_out",
+            label="Contacts flowed out",
+            unit=Unit.COUNT,
+            formula="Queued contacts that left the queue unanswered for another queue (overflow, a supervisor's move)",
+            numerator_text="contacts queued here that routing moved to another queue before an answer",
+            denominator_text="",
+            numerator=("flowed_out",),
+        ),
+        Kpi(
             name="abandonment_rate",
             label="Abandonment rate",
             unit=Unit.PERCENT,

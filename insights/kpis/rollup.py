@@ -1,9 +1,11 @@
 """The contact rollup: one named SQL statement from interactions to ``ContactRollup`` rows.
 
 ``CONTACT_ROLLUP_SQL`` reads the contact facts (records' interactions, annotated with routing's
-work items by engagement's selectors) and each queue's service-level settings, and inserts one
-row per 15-minute interval and dimensions with additive counts and sums. The interval of a
-contact is the one it was first queued in (its start, when it never queued).
+work items by engagement's selectors), routing's flow-outs and each queue's service-level settings,
+and inserts one row per 15-minute interval and dimensions with additive counts and sums. The
+interval of a contact is the one it was first queued in (its start, when it never queued). A
+contact that flowed out of queues counts in each as queued and flowed out, and in the queue it
+ended in as any contact (docs/kpis.md, "Flow-outs").
 
 Runs are idempotent: a run deletes the intervals it re-computes and inserts them again in one
 transaction, so re-running a window gives the same rows. ``contact_rollup_refresh`` finds the
@@ -23,7 +25,11 @@ from django.db import connection, transaction
 from django.db.models import Min, QuerySet
 from django.utils import timezone
 
-from engagement.routing.selectors import interactions_with_routing, queue_service_level_settings
+from engagement.routing.selectors import (
+    interaction_flow_outs,
+    interactions_with_routing,
+    queue_service_level_settings,
+)
 from insights.kpis.agents import agent_rollup_window
 from insights.kpis.cases import case_intervals_changed, case_rollup_intervals
 from insights.kpis.intervals import GRAIN, interval_floor, queryset_sql
@@ -94,6 +100,28 @@ ROLLUP_COLUMNS = (
 CONTACT_ROLLUP_SQL = """
 WITH facts AS ({facts}),
 queues AS ({queues}),
+flow_outs AS ({flow_outs}),
+-- A contact that flowed out counts in each queue it left (queued there, flowed out, neither answered
+-- nor abandoned there) and, as every contact, in its last queue (docs/kpis.md, "Flow-outs").
+flow_legs AS (
+    SELECT interaction_id, queue, flowed_out_at, true AS is_flowed_out FROM flow_outs
+    UNION ALL
+    SELECT DISTINCT interaction_id, final_queue, NULL::timestamptz, false FROM flow_outs
+),
+legs AS (
+    SELECT f.id, f.customer_id, f.channel, f.direction, f.team_id, f.disposition, f.started_at,
+        f.customer_tier, f.repeated, f.first_enqueued_at,
+        COALESCE(l.is_flowed_out, false) AS is_flowed_out,
+        COALESCE(l.queue, f.queue) AS queue,
+        CASE WHEN l.is_flowed_out THEN NULL ELSE f.agent_id END AS agent_id,
+        CASE WHEN l.is_flowed_out THEN '' ELSE f.wrap_up_code END AS wrap_up_code,
+        CASE WHEN l.is_flowed_out THEN NULL ELSE f.answered_at END AS answered_at,
+        CASE WHEN l.is_flowed_out THEN l.flowed_out_at ELSE f.ended_at END AS ended_at,
+        CASE WHEN l.is_flowed_out THEN false ELSE f.contained END AS contained,
+        CASE WHEN l.is_flowed_out THEN false ELSE f.transferred END AS transferred,
+        CASE WHEN l.is_flowed_out THEN NULL ELSE f.released_at END AS released_at
+    FROM facts f LEFT JOIN flow_legs l ON l.interaction_id = f.id
+),
 contacts AS (
     SELECT f.*,
         COALESCE(f.first_enqueued_at, f.started_at) AS anchor_at,
@@ -109,16 +137,15 @@ contacts AS (
         COALESCE(q.sl_counts_abandons, true) AS t_abandons,
         COALESCE(q.sl_excludes_short_abandons, false) AS t_short,
         COALESCE(q.sl_counts_flow_outs, false) AS t_flowouts
-    FROM facts f LEFT JOIN queues q ON q.name = f.queue
+    FROM legs f LEFT JOIN queues q ON q.name = f.queue
 ),
 outcomes AS (
     SELECT c.*,
         date_bin('15 minutes', c.anchor_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS interval_start,
         (c.is_queued AND c.answered_at IS NOT NULL) AS is_answered,
-        (c.is_queued AND c.answered_at IS NULL AND c.disposition = 'callback') AS is_callback,
-        (c.is_queued AND c.answered_at IS NULL AND c.disposition <> 'callback') AS is_abandoned,
-        -- CEA's overflow moves a work item in place and leaves no trace yet: no flow-outs to count.
-        false AS is_flowed_out,
+        (c.is_queued AND c.answered_at IS NULL AND NOT c.is_flowed_out AND c.disposition = 'callback') AS is_callback,
+        (c.is_queued AND c.answered_at IS NULL AND NOT c.is_flowed_out AND c.disposition <> 'callback')
+            AS is_abandoned,
         GREATEST(0, EXTRACT(EPOCH FROM COALESCE(c.answered_at, c.ended_at) - c.anchor_at))::float8 AS wait,
         (c.answered_at IS NOT NULL) AS is_handled,
         CASE WHEN c.formula = 'connect' THEN 'connect/' || c.target || 's'
@@ -138,8 +165,8 @@ marked AS (
 )
 INSERT INTO {table} ({columns})
 SELECT interval_start, queue, channel, team_id, agent_id, wrap_up_code, COALESCE(customer_tier, ''), sl_variant,
-    count(*),
-    count(*) FILTER (WHERE direction = 'inbound'),
+    count(*) FILTER (WHERE NOT is_flowed_out),
+    count(*) FILTER (WHERE direction = 'inbound' AND NOT is_flowed_out),
     count(*) FILTER (WHERE is_queued),
     count(*) FILTER (WHERE is_answered),
     count(*) FILTER (WHERE is_handled),
@@ -150,7 +177,10 @@ SELECT interval_start, queue, channel, team_id, agent_id, wrap_up_code, COALESCE
     count(*) FILTER (WHERE is_abandoned AND within),
     count(*) FILTER (WHERE is_callback AND within),
     count(*) FILTER (WHERE is_flowed_out),
-    count(*) FILTER (WHERE CASE WHEN formula = 'connect' THEN is_queued AND within ELSE is_answered AND within END),
+    -- Connect: removed from the queue within the target (answered, abandoned, callback); a flow-out is
+    -- queued, not removed.
+    count(*) FILTER (WHERE CASE WHEN formula = 'connect' THEN is_queued AND within AND NOT is_flowed_out
+        ELSE is_answered AND within END),
     count(*) FILTER (WHERE CASE WHEN formula = 'connect' THEN is_queued
         ELSE (is_answered AND within) OR (t_after AND is_answered AND NOT within)
             OR (t_abandons AND is_abandoned AND NOT (t_short AND is_short)) OR (t_flowouts AND is_flowed_out) END),
@@ -211,14 +241,15 @@ def _started_ranges(intervals: list[datetime]) -> list[tuple[datetime, datetime]
 
 def _insert(*, started_ranges: list[tuple[datetime, datetime]], where: str, where_params: tuple) -> int:
     """Insert the rollup rows of the intervals ``where`` picks, from interactions started in the ranges."""
-    facts = interactions_with_routing(
-        interactions=interaction_facts(started_ranges=started_ranges, repeat_days=settings.CEA_INSIGHTS_FCR_DAYS)
-    )
+    interactions = interaction_facts(started_ranges=started_ranges, repeat_days=settings.CEA_INSIGHTS_FCR_DAYS)
+    facts = interactions_with_routing(interactions=interactions)
     facts_sql, facts_params = queryset_sql(facts.order_by().values(*FACT_COLUMNS))
     queues_sql, queues_params = queryset_sql(queue_service_level_settings())
+    flow_outs_sql, flow_outs_params = queryset_sql(interaction_flow_outs(interactions=interactions).order_by())
     statement = CONTACT_ROLLUP_SQL.format(
         facts=facts_sql,
         queues=queues_sql,
+        flow_outs=flow_outs_sql,
         table=ContactRollup._meta.db_table,
         columns=", ".join(ROLLUP_COLUMNS),
         where=where,
@@ -232,7 +263,7 @@ def _insert(*, started_ranges: list[tuple[datetime, datetime]], where: str, wher
     )
     with connection.cursor() as cursor:
         cursor.execute(NO_JIT)
-        cursor.execute(statement, facts_params + queues_params + where_params)
+        cursor.execute(statement, facts_params + queues_params + flow_outs_params + where_params)
         rows = cursor.rowcount
         cursor.execute(queue_statement, where_params)
         return rows

@@ -54,11 +54,12 @@ def service_level_percent(*, contacts: QueueContacts, terms: ServiceLevelTerms) 
 
     The contacts that left the queue count as the registry counts them: answered or abandoned
     within the target or after it, and short abandons under the queue's threshold (routing's work
-    items record no callbacks nor flow-outs). Real time adds the contacts still in the queue: one
-    younger than the target is left out until it is decided (it may yet meet it); one older than
-    the target has missed it, and counts in the denominator when the formula counts it however it
-    leaves the queue from now on, answered late or abandoned late: always under Connect (queued,
-    not within), under Genesys-style when both terms are on (the defaults), never otherwise
+    items record no callbacks, and flow-outs are counted by the reports, not here). Real time adds
+    the contacts still in the queue: one younger than the target is left out until it is decided
+    (it may yet meet it); one older than the target has missed it, and counts in the denominator
+    when the formula counts it however it leaves the queue from now on, answered late or abandoned
+    late: always under Connect (queued, not within), under Genesys-style when both terms are on
+    (the defaults), never otherwise
     (docs/kpis.md, "Real time"). Transfers in are left out (see ``queue_contacts_since``).
     """
     decided = QueueOutcomes(

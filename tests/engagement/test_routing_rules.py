@@ -9,7 +9,7 @@ from cea.common.errors import ValidationFailed
 from engagement.conversations.services import conversation_start
 from engagement.orchestration import conversation_escalate
 from engagement.routing import engine, tasks, work
-from engagement.routing.models import OfferStatus, WorkItem, WorkStatus
+from engagement.routing.models import FlowOutReason, OfferStatus, QueueFlowOut, WorkItem, WorkStatus
 from engagement.routing.rules import ANY_AGENT, Step, queue_steps, step_at, step_start, steps_validate
 from engagement.routing.sweep import routing_sweep
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory, RoutingStepFactory, SkillFactory
@@ -201,6 +201,11 @@ def test_after_60_seconds_the_item_overflows_to_the_other_queue(bullseye, team_a
     item = fresh(item)
     assert (item.queue, item.status, item.enqueued_at) == (overflow, WorkStatus.WAITING, enqueued_at)
     assert item.entered_queue_at > enqueued_at
+    # and it flowed out of the first queue, unanswered, when it moved (insights counts it there)
+    [flow_out] = QueueFlowOut.objects.filter(work_item=item).values_list(
+        "from_queue", "to_queue", "reason", "entered_queue_at", "flowed_out_at"
+    )
+    assert flow_out == (queue.pk, overflow.pk, FlowOutReason.OVERFLOW, enqueued_at, item.entered_queue_at)
     # When
     offers = engine.dispatch_queue(overflow.pk)
     # Then

@@ -12,7 +12,7 @@ from engagement.conversations.models import ConversationStatus
 from engagement.orchestration import conversation_transfer
 from engagement.routing import engine
 from engagement.routing.live import offer_json
-from engagement.routing.models import OfferStatus, Presence, WorkItem, WorkStatus
+from engagement.routing.models import OfferStatus, Presence, QueueFlowOut, WorkItem, WorkStatus
 from engagement.routing.offers import offer_accept, offer_reject
 from engagement.routing.presence import presence_set
 from engagement.routing.priority import rank_of
@@ -68,6 +68,7 @@ def test_a_transfer_to_a_queue_moves_the_conversation_with_its_note(
     # the conversation
     conversation = fresh(handled.conversation)
     assert (conversation.status, conversation.agent, conversation.queue) == (ConversationStatus.QUEUED, None, "billing")
+    assert not QueueFlowOut.objects.exists()  # it was answered in its queue: a transfer, not a flow-out
     told = conversation.messages.get(payload__event="transfer")
     assert (told.author_kind, told.payload["to"]) == ("system", "Billing")
     # the context

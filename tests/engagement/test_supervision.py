@@ -13,7 +13,7 @@ from engagement.access import access_supervised_conversation, supervised_convers
 from engagement.conversations.models import AuthorKind, ConversationStatus, Message
 from engagement.orchestration import conversation_end
 from engagement.routing import engine
-from engagement.routing.models import OfferStatus, Presence, PresenceChange, WorkStatus
+from engagement.routing.models import FlowOutReason, OfferStatus, Presence, PresenceChange, QueueFlowOut, WorkStatus
 from engagement.supervision.models import SupervisionKind, SupervisorAction
 from engagement.supervision.services import (
     supervision_barge_in,
@@ -262,6 +262,11 @@ def test_waiting_work_moves_to_another_queue_of_the_team(waiting_work, superviso
     assert fresh(waiting_work.conversation).queue == "billing"
     action = SupervisorAction.objects.get(kind=SupervisionKind.MOVE)
     assert action.detail == {"from_queue": "support", "to_queue": "billing", "note": "Billing question"}
+    # and the item flowed out of support, unanswered, by a supervisor's move
+    [flow_out] = QueueFlowOut.objects.filter(work_item=waiting_work).values_list(
+        "from_queue__name", "to_queue", "reason"
+    )
+    assert flow_out == ("support", billing.pk, FlowOutReason.MOVED)
 
 
 def test_moving_work_across_teams_is_refused(waiting_work, supervisor, supervisor_b, team_b, agent):
@@ -274,6 +279,7 @@ def test_moving_work_across_teams_is_refused(waiting_work, supervisor, superviso
     with pytest.raises(PermissionDenied):
         supervision_work_move(actor=supervisor, item=waiting_work, to_queue=sales)
     assert fresh(waiting_work).queue.name == "support"
+    assert not QueueFlowOut.objects.exists()
 
 
 def test_only_waiting_work_moves(handled, supervisor, team_a):
@@ -297,6 +303,7 @@ def test_offered_work_goes_back_to_waiting(support, agent, supervisor, team_a):
     assert fresh(agent.routing_profile).load_units == 0
     action = SupervisorAction.objects.get(kind=SupervisionKind.REQUEUE)
     assert (action.agent, action.detail["from_status"]) == (agent, "offered")
+    assert not QueueFlowOut.objects.exists()  # back to waiting in the same queue: no flow-out
 
 
 def test_assigned_work_goes_back_to_its_queue(handled, supervisor):
