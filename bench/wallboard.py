@@ -2,7 +2,8 @@
 same run; and how many pushes a burst of routing changes makes.
 
     DATABASE_URL=… REDIS_URL=… SECRET_KEY=… .venv/bin/python bench/wallboard.py [--agents 1000] [--queues 100]
-        [--teams 10] [--today 20000] [--history 100000] [--iterations 200] [--changes 10000] [--reseed] [--force]
+        [--teams 10] [--today 20000] [--history 100000] [--iterations 200] [--changes 10000]
+        [--sockets 1,10,50] [--pushes 20] [--reseed] [--force]
 
 Data (prefix ``wbench``, made once with bulk_create and reused): --teams teams, --queues queues
 spread over them, --agents agents spread over them (40 % available, 10 % busy, 10 % after-contact,
@@ -18,6 +19,10 @@ Measured, each p50/p99 over --iterations calls, teams in turn:
 - the floor: the same counts in raw SQL through the same connection's cursor, no ORM, no Python
   assembly (waiting and offered per queue, today's and the last 15 minutes' outcomes per queue,
   the team's agents by presence and reason: four statements).
+
+Then one push heard by N sockets of one team (``--sockets``, ``--pushes``): the time until every
+socket has its board and the reads made, each socket reading its own (before) against the
+sockets sharing the loop's ``TeamBoardReads`` (after, what the consumer does).
 
 Then the push side: --changes calls of ``routing_changed_on_commit`` in a row (as many changes as a
 thousand agents make in a busy stretch), counting the ``routing.changed`` messages a listener gets:
@@ -254,6 +259,62 @@ def measure_updates(team_ids: list[int], iterations: int) -> None:
           f"{'PASS' if ok else 'MISS'}")  # fmt: skip
 
 
+def measure_fanout(team_ids: list[int], sockets: list[int], rounds: int) -> None:
+    """One push heard by N sockets of one team, on one event loop as in a server process: the time until
+    every socket has its board, and the reads made. Before: each socket reads its own board (the
+    wallboard consumer's path until this change: ``database_sync_to_async(wallboard_read)`` per
+    socket, serialized on Django's one sync thread). After: the sockets ask the loop's
+    ``TeamBoardReads`` with the push's id, as the consumer now does. No websocket transport: the
+    reads are what differs."""
+    from asgiref.sync import async_to_sync
+    from channels.db import database_sync_to_async
+
+    from insights.wallboard.consumers import wallboard_read
+    from insights.wallboard.reads import TeamBoardReads
+
+    read = database_sync_to_async(wallboard_read)
+
+    async def before(team_id: int, n: int) -> int:
+        await asyncio.gather(*(read(team_id) for _ in range(n)))
+        return n
+
+    async def after(reads: TeamBoardReads, team_id: int, n: int, push: str) -> int:
+        started = reads.reads_started
+
+        async def socket() -> None:
+            await reads.board(team_id=team_id, push=push, since=reads.stamp())
+
+        await asyncio.gather(*(socket() for _ in range(n)))
+        return reads.reads_started - started
+
+    async def run(n: int) -> tuple[Timings, Timings, int, int]:
+        reads = TeamBoardReads(read)
+        old, new, old_reads, new_reads = Timings(), Timings(), 0, 0
+        old_samples, new_samples = [], []
+        for round_ in range(rounds):
+            team_id = team_ids[round_ % len(team_ids)]
+            started = time.perf_counter_ns()
+            old_reads += await before(team_id, n)
+            old_samples.append(time.perf_counter_ns() - started)
+            started = time.perf_counter_ns()
+            new_reads += await after(reads, team_id, n, push=f"push-{round_}")
+            new_samples.append(time.perf_counter_ns() - started)
+        old.extend(old_samples)
+        new.extend(new_samples)
+        return old, new, old_reads, new_reads
+
+    async_to_sync(run)(1)  # warm up
+    print(
+        f"\none push heard by N sockets of one team ({rounds} pushes, teams in turn): until every socket has its board"
+    )
+    print(f"{'sockets':>8} {'before p50':>11} {'p99 ms':>8} {'reads/push':>11} {'after p50':>10} {'p99 ms':>8} "
+          f"{'reads/push':>11} {'x p50':>6}")  # fmt: skip
+    for n in sockets:
+        old, new, old_reads, new_reads = async_to_sync(run)(n)
+        print(f"{n:8} {old.p50_ms:11.2f} {old.p99_ms:8.2f} {old_reads / rounds:11.1f} {new.p50_ms:10.2f} "
+              f"{new.p99_ms:8.2f} {new_reads / rounds:11.1f} {old.p50_ms / new.p50_ms:6.1f}")  # fmt: skip
+
+
 def measure_pushes(changes: int) -> None:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
@@ -304,6 +365,8 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=100000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--changes", type=int, default=10000)
+    parser.add_argument("--sockets", default="1,10,50", help="sockets of one team hearing a push, comma-separated")
+    parser.add_argument("--pushes", type=int, default=20, help="pushes per socket count (the fan-out measure)")
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--force", action="store_true", help="write into a database whose name lacks 'bench'")
     options = parser.parse_args()
@@ -323,7 +386,9 @@ def main() -> None:
         )
         team_ids = seeded(options.teams)
     measure_updates(team_ids, options.iterations)
+    measure_fanout(team_ids, [int(n) for n in options.sockets.split(",")], options.pushes)
     measure_pushes(options.changes)
+    print(f"\nat the end: {machine()}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -146,7 +147,8 @@ def push_coalesced_on_commit(group: str, event: dict[str, Any]) -> None:
     same event again says nothing new), so that a burst of changes (a thousand agents, a hundred
     queues) is one push. Different events to one group (``{"what": "agents"}`` and ``{"what":
     "conversations"}``) are throttled apart: neither rides on, nor delays, the other.
-    The committing thread does not wait: the push loop sends it.
+    The committing thread does not wait: the push loop sends it. Each send adds ``push`` to the
+    event: an id of that send (``_send_coalesced``).
     """
     key = coalesce_key(group, event)
     transaction.on_commit(lambda: _push_loop().call_soon_threadsafe(_coalesce, key, group, event))
@@ -166,10 +168,12 @@ def _coalesce(key: str, group: str, event: dict[str, Any]) -> None:
 
 
 def _send_coalesced(throttle: Throttle, key: str, group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` with ``push``: an id of this send, the same in every member's copy, so that the
+    members in one process can tell one push from the next (the wallboards of one team share a read)."""
     throttle.fired(key)
     layer = get_channel_layer()
     if layer is not None:
-        task = asyncio.ensure_future(layer.group_send(group, event))
+        task = asyncio.ensure_future(layer.group_send(group, {**event, "push": secrets.token_hex(8)}))
         task.add_done_callback(_log_failure(group))
 
 

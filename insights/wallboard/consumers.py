@@ -10,8 +10,10 @@ admin → close 4403. Otherwise the first frame is the whole board, read after j
 then, whenever routing's live state changes (``routing.changed``, engagement/routing/live.py), the
 board again, whole: ``{"type": "wallboard.update", "board", "html"}``, at most once a second
 (``PUSH_INTERVAL_SECONDS``, one ``Throttle`` per socket: a burst of changes is one update, and
-the last change is always in an update) and only when a figure changed. Every ``RESYNC_SECONDS``
-the board is read again without a change too (the last 15 minutes slide). A reconnecting client
+the last change is always in an update) and only when a figure changed. The sockets of one team in
+one process share one read of the board per push (``insights.wallboard.reads``): N screens of a
+team cost one read, not N; each socket still checks its own user's access before it is sent one.
+Every ``RESYNC_SECONDS`` the board is read again without a change too (the last 15 minutes slide). A reconnecting client
 gets the snapshot first, so it is right again whatever it missed. ``{"action": "ping"}`` →
 ``{"type": "pong"}``.
 
@@ -39,6 +41,7 @@ from engagement.routing.live import ROUTING_CHANGED_GROUP
 from insights.access import access_wallboard_team
 from insights.realtime.selectors import team_board
 from insights.realtime.serializers import TeamBoardSerializer
+from insights.wallboard.reads import for_this_loop
 
 logger = logging.getLogger("insights.wallboard")
 
@@ -61,11 +64,21 @@ def wallboard_snapshot(*, team_id: int) -> dict[str, Any]:
     }
 
 
+def wallboard_read(team_id: int) -> tuple[dict[str, Any], str]:
+    """The team's board now (``wallboard_snapshot``) and its ``fingerprint``: one read, shared by the
+    team's sockets (``TeamBoardReads``)."""
+    snapshot = wallboard_snapshot(team_id=team_id)
+    return snapshot, fingerprint(snapshot["board"])
+
+
 def fingerprint(board: dict[str, Any]) -> str:
     """What an update must differ in to be sent: the figures, not the time they were read at (waits age
-    in the browser from ``oldest_enqueued_at``)."""
+    in the browser from ``oldest_enqueued_at``; the last 15 minutes start 15 minutes before it)."""
     figures = {**board, "computed_at": None}
-    figures["queues"] = [{**queue, "longest_wait_seconds": None} for queue in board["queues"]]
+    figures["queues"] = [
+        {**queue, "longest_wait_seconds": None, "last_15_minutes": {**queue["last_15_minutes"], "since": None}}
+        for queue in board["queues"]
+    ]
     return json.dumps(figures, sort_keys=True, default=str)
 
 
@@ -82,11 +95,14 @@ class WallboardConsumer(LiveContextConsumer):
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent: str | None = None
         self.throttle = Throttle(PUSH_INTERVAL_SECONDS)
+        self.reads = for_this_loop(database_sync_to_async(wallboard_read))
+        self.push: str | None = None  # the last push of routing.changed heard of
         self.team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
         if await self.admitted(wallboard_check, team_id=self.team_id) is None:
             return
         # Join before reading the snapshot: a change in between then comes as an update.
         await self.channel_layer.group_add(ROUTING_CHANGED_GROUP, self.channel_name)
+        self.heard = self.reads.stamp()  # the snapshot is a read started after the join
         self.following = True
         await self.accept()
         self.let_in = True
@@ -116,6 +132,7 @@ class WallboardConsumer(LiveContextConsumer):
     # --- Updates ------------------------------------------------------------------------------
 
     async def routing_changed(self, event: dict) -> None:
+        self.push, self.heard = event.get("push"), self.reads.stamp()
         self.changed()
 
     def changed(self) -> None:
@@ -141,6 +158,7 @@ class WallboardConsumer(LiveContextConsumer):
         while not self.shut:
             await asyncio.sleep(RESYNC_SECONDS)
             await self.channel_layer.group_add(ROUTING_CHANGED_GROUP, self.channel_name)
+            self.push, self.heard = None, self.reads.stamp()  # a read from now on: the time slid
             self.changed()
 
     async def send_board(self, frame_type: str) -> None:
@@ -152,8 +170,7 @@ class WallboardConsumer(LiveContextConsumer):
             close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
             await self.shut_for(close, refusal.code, refusal.message)
             return
-        snapshot = await database_sync_to_async(wallboard_snapshot)(team_id=self.team_id)
-        figures = fingerprint(snapshot["board"])
+        snapshot, figures = await self.reads.board(team_id=self.team_id, push=self.push, since=self.heard)
         if frame_type != "wallboard.snapshot" and figures == self.sent:
             return
         self.sent = figures

@@ -85,15 +85,18 @@ def test_a_burst_of_routing_changes_is_one_push_and_a_later_change_one_more(monk
     clock = Clock()  # stands still: every change after the first falls within the interval
     monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=clock))
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+    channel, twin = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(ROUTING_CHANGED_GROUP, channel)
+    async_to_sync(layer.group_add)(ROUTING_CHANGED_GROUP, twin)
 
     with loop_held():
         for _ in range(50):
             with transaction.atomic():
                 routing_changed_on_commit()
 
-    assert received(layer, channel) == [{"type": "routing.changed"}]
+    [first] = received(layer, channel)
+    assert (first["type"], len(first["push"])) == ("routing.changed", 16)  # with the id of this push
+    assert received(layer, twin) == [first]  # every member gets the same push, id included
     assert not live._coalesced.due
 
     later = async_to_sync(layer.new_channel)()  # a channel's receive buffer belongs to one event loop
@@ -101,7 +104,9 @@ def test_a_burst_of_routing_changes_is_one_push_and_a_later_change_one_more(monk
     with transaction.atomic():
         routing_changed_on_commit()
 
-    assert received(layer, later) == [{"type": "routing.changed"}]
+    [second] = received(layer, later)
+    assert second["type"] == "routing.changed"
+    assert second["push"] != first["push"]  # another push, another id
     assert not live._coalesced.due  # nothing left unsent
 
 
@@ -176,4 +181,4 @@ def test_work_joining_a_queue_tells_routing_changed(monkeypatch):
     async def first():
         return await asyncio.wait_for(layer.receive(channel), TIMEOUT)
 
-    assert async_to_sync(first)() == {"type": "routing.changed"}
+    assert async_to_sync(first)()["type"] == "routing.changed"

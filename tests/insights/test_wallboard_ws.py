@@ -15,7 +15,8 @@ from channels.layers import get_channel_layer
 
 from cea.accounts.services import user_set_teams
 from engagement.routing.live import ROUTING_CHANGED, ROUTING_CHANGED_GROUP
-from insights.wallboard.consumers import WallboardConsumer
+from insights.wallboard.consumers import WallboardConsumer, wallboard_read
+from insights.wallboard.reads import for_this_loop
 from tests.accounts.factories import UserFactory
 from tests.engagement.factories import QueueFactory
 from tests.engagement.routing_support import waiting
@@ -82,8 +83,9 @@ def test_a_new_contact_in_a_queue_moves_the_board(supervisor, team_a, billing):
     run(scenario)
 
 
-def test_many_changes_within_the_throttle_window_make_one_update(supervisor, team_a, billing, monkeypatch):
-    """Updates wait for the throttle; the test holds that wait until it lets go, so no timing is asserted."""
+def updates_held(monkeypatch) -> tuple[list[float], asyncio.Event]:
+    """Every socket's wait before an update is held until the test sets the event; the list gets the
+    seconds each wait was asked for."""
     held: list[float] = []
     let_go = asyncio.Event()
 
@@ -92,6 +94,12 @@ def test_many_changes_within_the_throttle_window_make_one_update(supervisor, tea
         await let_go.wait()
 
     monkeypatch.setattr(WallboardConsumer, "wait", staticmethod(hold))
+    return held, let_go
+
+
+def test_many_changes_within_the_throttle_window_make_one_update(supervisor, team_a, billing, monkeypatch):
+    """Updates wait for the throttle; the test holds that wait until it lets go, so no timing is asserted."""
+    held, let_go = updates_held(monkeypatch)
     layer = get_channel_layer()
 
     async def scenario():
@@ -226,5 +234,43 @@ def test_a_change_nobody_announced_shows_at_the_next_resync(supervisor, team_a, 
         )()
         update = await receive(socket, "wallboard.update")
         assert "quiet-arrival" in {queue["name"] for queue in update["board"]["queues"]}
+
+    run(scenario)
+
+
+def test_the_sockets_of_one_team_share_one_read_a_push_and_each_gets_only_its_teams_board(
+    supervisor, team_a, team_b, billing, monkeypatch
+):
+    """Three screens of team A and one of team B hear one push: team A's board is read once for its
+    three sockets, team B's once for its own; team B's screen shows nothing of team A's. The updates
+    are held until every socket is due (no timing asserted)."""
+    held, let_go = updates_held(monkeypatch)
+    boss_b = UserFactory(username="boss.b", role="supervisor", teams=[team_b])
+    layer = get_channel_layer()
+
+    async def scenario():
+        # Given: three sockets of team A, one of team B, each with its snapshot
+        screens_a = [await opened(supervisor, team_a.pk) for _ in range(3)]
+        screen_b = await opened(boss_b, team_b.pk)
+        for screen in [*screens_a, screen_b]:
+            await receive(screen, "wallboard.snapshot")
+        reads = for_this_loop(database_sync_to_async(wallboard_read))
+        before = reads.reads_started
+        # When: a queue of team A opens (past the services: no push of its own) and one push is heard
+        await database_sync_to_async(lambda: QueueFactory(name="returns", team=team_a))()
+        await layer.group_send(ROUTING_CHANGED_GROUP, {**ROUTING_CHANGED, "push": "push-1"})
+        while len(held) < 4:
+            await asyncio.sleep(0.01)
+        let_go.set()
+        # Then: each screen of team A shows it, from one read of team A's board
+        for screen in screens_a:
+            update = await receive(screen, "wallboard.update")
+            assert (update["board"]["team_id"], "returns" in {q["name"] for q in update["board"]["queues"]}) == (
+                team_a.pk,
+                True,
+            )
+        # and team B's screen, read once for team B, has nothing new to show
+        assert await screen_b.receive_nothing(QUIET)
+        assert reads.reads_started - before == 2
 
     run(scenario)
