@@ -11,7 +11,7 @@ import pytest
 
 from cea.runtime import embedded
 from engagement.webchat.services import demo_site_ensure
-from tests.test_settings import REAL_SENDERS, STACK, _clean_environment, _load_settings
+from tests.test_settings import REAL_SENDERS, STACK, clean_environment, load_settings
 
 PRODUCTION = {
     **STACK,
@@ -24,7 +24,7 @@ PRODUCTION = {
 def _deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env={**_clean_environment(), "DJANGO_SETTINGS_MODULE": "cea.settings", **env},
+        env={**clean_environment(), "DJANGO_SETTINGS_MODULE": "cea.settings", **env},
         cwd=embedded.PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -51,7 +51,7 @@ def _transport_settings(env: dict[str, str]) -> list[str]:
         "import cea.settings as s; print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
         "s.SECURE_HSTS_PRELOAD, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
     )
-    result = _load_settings(env, code=code)
+    result = load_settings(env, code=code)
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
 

@@ -15,17 +15,17 @@ STACK = {"DATABASE_URL": "postgres://u@db.example:5432/cea", "REDIS_URL": "redis
 REAL_SENDERS = {"CEA_SMS_SENDER": "sms_provider.Sender", "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
 
 
-def _clean_environment() -> dict[str, str]:
+def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _INHERITED and not k.startswith("CEA_")}
 
 
-def _load_settings(
+def load_settings(
     env: dict[str, str],
     code: str = "import cea.settings as s; print(s.DATABASES['default']['NAME'], s.REDIS_URL)",
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={**_clean_environment(), **env},
+        env={**clean_environment(), **env},
         cwd=embedded.PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -34,7 +34,7 @@ def _load_settings(
 
 
 def test_stack_mode_reads_both_urls():
-    result = _load_settings({**STACK, **REAL_SENDERS})
+    result = load_settings({**STACK, **REAL_SENDERS})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cea", "redis://cache:6379/2"]
 
@@ -57,14 +57,14 @@ def test_stack_mode_reads_both_urls():
     ],
 )
 def test_a_broken_stack_configuration_fails_at_start(env, message):
-    result = _load_settings(env)
+    result = load_settings(env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
 
 
 def test_embedded_mode_without_running_servers_says_how_to_start_them(tmp_path):
-    result = _load_settings({"CEA_DATA_DIR": str(tmp_path / "empty")})
+    result = load_settings({"CEA_DATA_DIR": str(tmp_path / "empty")})
     assert result.returncode != 0
     assert "embedded servers are not running" in result.stderr
     assert "make run" in result.stderr
@@ -76,7 +76,7 @@ def test_embedded_mode_reads_the_urls_the_runtime_recorded(tmp_path):
     embedded.state_file(root).write_text(
         '{"database_url": "postgres://postgres@%2Ftmp%2Fpg/cea", "redis_url": "redis://127.0.0.1:6390/0"}'
     )
-    result = _load_settings({"CEA_DATA_DIR": str(root)})
+    result = load_settings({"CEA_DATA_DIR": str(root)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cea", "redis://127.0.0.1:6390/0"]
     assert (root / "secret_key").exists()
@@ -89,7 +89,7 @@ def test_a_child_of_the_embedded_runtime_gets_the_servers_and_secret_from_one_pl
     )
     env = embedded.environment(urls, tmp_path / "data")
     # When: a child loads the settings with nothing else set
-    result = _load_settings(
+    result = load_settings(
         env, code="import cea.settings as s; print(s.EMBEDDED, s.DATABASES['default']['HOST'], s.SECRET_KEY)"
     )
     # Then: it is in embedded mode, on the embedded servers, with the data folder's generated secret
@@ -117,7 +117,7 @@ def test_a_child_of_the_embedded_runtime_gets_the_servers_and_secret_from_one_pl
 )
 def test_stack_mode_refuses_to_start_with_a_sender_that_sends_nothing(senders, variable):
     # When: stack mode, not debugging, one of the senders only prints or keeps its messages
-    result = _load_settings({**STACK, **senders})
+    result = load_settings({**STACK, **senders})
     # Then: the start fails, naming the variable to set
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
@@ -127,7 +127,7 @@ def test_stack_mode_refuses_to_start_with_a_sender_that_sends_nothing(senders, v
 
 @pytest.mark.parametrize("allowed", [{"CEA_DEBUG": "1"}, {"CEA_ALLOW_CONSOLE_SENDERS": "1"}])
 def test_stack_mode_starts_with_console_senders_when_debugging_or_explicitly_allowed(allowed):
-    result = _load_settings(
+    result = load_settings(
         {**STACK, **allowed}, code="import cea.settings as s; print(s.CEA_SMS_SENDER, s.EMAIL_BACKEND)"
     )
     assert result.returncode == 0, result.stderr

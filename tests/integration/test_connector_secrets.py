@@ -14,7 +14,7 @@ from cea import settings as settings_module
 from cea.runtime import embedded
 from integration.connectors.base import ConnectorError, connector_for
 from integration.connectors.models import Connector
-from tests.integration.test_sync_console import _connector_form
+from tests.integration.test_sync_console import connector_form
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_the_console_refuses_a_secret_outside_the_allow_list(
     (secret_dir / "link").symlink_to(outside)
     client.force_login(admin_user)
     # When an admin names the secret
-    response = client.post(ADD, _connector_form(tmp_path, **{field: value.format(dir=secret_dir)}))
+    response = client.post(ADD, connector_form(tmp_path, **{field: value.format(dir=secret_dir)}))
     # Then the form refuses it on its field and nothing is saved
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {field: [error.format(dir=secret_dir)]}
@@ -87,11 +87,9 @@ def test_the_console_refuses_a_secret_outside_the_allow_list(
 
 def test_the_console_accepts_a_secret_inside_the_allow_list(client, admin_user, secret_dir, tmp_path):
     client.force_login(admin_user)
-    response = client.post(ADD, _connector_form(tmp_path, credential_file=str(secret_dir / "billing-key")))
+    response = client.post(ADD, connector_form(tmp_path, credential_file=str(secret_dir / "billing-key")))
     assert response.status_code == 302
-    response = client.post(
-        ADD, _connector_form(tmp_path, name="custmast2", credential_env="CEA_CONNECTOR_CUSTMAST_KEY")
-    )
+    response = client.post(ADD, connector_form(tmp_path, name="custmast2", credential_env="CEA_CONNECTOR_CUSTMAST_KEY"))
     assert response.status_code == 302
     assert Connector.objects.count() == 2
 

@@ -22,7 +22,7 @@ def _messages(response) -> list[str]:
     return [message.message for message in get_messages(response.wsgi_request)]
 
 
-def _connector_form(folder, **changes) -> dict:
+def connector_form(folder, **changes) -> dict:
     data = {
         "name": "custmast",
         "label": "Customer master",
@@ -53,7 +53,7 @@ def test_only_administrators_see_connectors_and_runs(client, supervisor, admin_u
 def test_a_connector_saved_in_the_console_gets_its_schedule(client, admin_user, tmp_path):
     client.force_login(admin_user)
 
-    response = client.post("/admin/integration/connector/add/", _connector_form(tmp_path))
+    response = client.post("/admin/integration/connector/add/", connector_form(tmp_path))
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     connector = Connector.objects.get(name="custmast")
@@ -66,9 +66,9 @@ def test_secrets_are_refused_in_settings_and_never_shown(client, admin_user, tmp
     client.force_login(admin_user)
     settings = {**customer_master.connector_settings(tmp_path), "password": "hunter2"}
 
-    refused = client.post("/admin/integration/connector/add/", _connector_form(tmp_path, settings=json.dumps(settings)))
+    refused = client.post("/admin/integration/connector/add/", connector_form(tmp_path, settings=json.dumps(settings)))
     saved = client.post(
-        "/admin/integration/connector/add/", _connector_form(tmp_path, credential_env="CEA_CONNECTOR_CUSTMAST_SECRET")
+        "/admin/integration/connector/add/", connector_form(tmp_path, credential_env="CEA_CONNECTOR_CUSTMAST_SECRET")
     )
 
     assert refused.status_code == 200
@@ -84,9 +84,7 @@ def test_a_bad_layout_is_refused_with_the_reason(client, admin_user, tmp_path):
     settings = customer_master.connector_settings(tmp_path)
     settings["layout"] = [*settings["layout"], {"name": "EXTRA", "start": 200, "length": 10}]
 
-    response = client.post(
-        "/admin/integration/connector/add/", _connector_form(tmp_path, settings=json.dumps(settings))
-    )
+    response = client.post("/admin/integration/connector/add/", connector_form(tmp_path, settings=json.dumps(settings)))
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"settings": ["layout: Fields 'OPENED' and 'EXTRA' overlap."]}

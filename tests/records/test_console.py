@@ -25,7 +25,7 @@ def _messages(response) -> list[tuple[str, str]]:
     return [(message.level_tag, message.message) for message in get_messages(response.wsgi_request)]
 
 
-def _form_data(response) -> dict:
+def form_data(response) -> dict:
     """The POST a browser would send for the add/change form in ``response``, inlines included, unchanged."""
     forms = [response.context["adminform"].form]
     for inline in response.context["inline_admin_formsets"]:
@@ -48,7 +48,7 @@ def _form_data(response) -> dict:
     return data
 
 
-def _changelist(client, path: str) -> list:
+def changelist(client, path: str) -> list:
     response = client.get(path)
     assert response.status_code == 200
     return list(response.context["cl"].result_list)
@@ -91,8 +91,8 @@ def test_a_supervisor_sees_only_their_teams_customers_and_cases(client, supervis
     ours, theirs, our_case, their_case = records_of_two_teams
     client.force_login(supervisor)
     # When / Then
-    assert _changelist(client, "/admin/records/customer/") == [ours]
-    assert _changelist(client, "/admin/records/case/") == [our_case]
+    assert changelist(client, "/admin/records/customer/") == [ours]
+    assert changelist(client, "/admin/records/case/") == [our_case]
     # Another team's customer cannot be opened by id either.
     response = client.get(f"/admin/records/customer/{theirs.pk}/change/")
     assert response.status_code == 302
@@ -105,8 +105,8 @@ def test_a_supervisor_sees_only_their_teams_customers_and_cases(client, supervis
 def test_an_admin_sees_every_team(client, admin_user, records_of_two_teams):
     ours, theirs, our_case, their_case = records_of_two_teams
     client.force_login(admin_user)
-    assert _changelist(client, "/admin/records/customer/") == [theirs, ours]  # by family name
-    assert set(_changelist(client, "/admin/records/case/")) == {our_case, their_case}
+    assert changelist(client, "/admin/records/customer/") == [theirs, ours]  # by family name
+    assert set(changelist(client, "/admin/records/case/")) == {our_case, their_case}
 
 
 @pytest.mark.django_db
@@ -150,7 +150,7 @@ def test_editing_a_customer_goes_through_customer_update(client, request, editor
     )
     client.force_login(request.getfixturevalue(editor))
     form = client.get(f"/admin/records/customer/{customer.pk}/change/")
-    data = _form_data(form)
+    data = form_data(form)
     # When
     response = client.post(
         f"/admin/records/customer/{customer.pk}/change/", {**data, "city": "Leeds", "phone": "07911 123456"}
@@ -195,7 +195,7 @@ def test_a_bad_email_in_the_console_is_a_form_error_and_nothing_is_saved(client,
     customer = customer_create(actor=agent, given_name="Alice", family_name="Smith", team=team_a)
     events_before = JourneyEvent.objects.count()
     client.force_login(supervisor)
-    data = _form_data(client.get(f"/admin/records/customer/{customer.pk}/change/"))
+    data = form_data(client.get(f"/admin/records/customer/{customer.pk}/change/"))
     # When
     response = client.post(
         f"/admin/records/customer/{customer.pk}/change/", {**data, "email": "alice@", "city": "Leeds"}
@@ -214,7 +214,7 @@ def test_a_refusal_of_the_service_is_shown_on_its_field(client, supervisor, agen
     customer_create(actor=agent, given_name="Bob", family_name="Jones", phone="+447911123456", team=team_a)
     customer = customer_create(actor=agent, given_name="Alice", family_name="Smith", team=team_a)
     client.force_login(supervisor)
-    data = _form_data(client.get(f"/admin/records/customer/{customer.pk}/change/"))
+    data = form_data(client.get(f"/admin/records/customer/{customer.pk}/change/"))
     # When
     response = client.post(f"/admin/records/customer/{customer.pk}/change/", {**data, "phone": "07911 123456"})
     # Then
@@ -228,7 +228,7 @@ def test_a_refusal_of_the_service_is_shown_on_its_field(client, supervisor, agen
 def test_creating_a_customer_in_the_console(client, supervisor, team_a):
     # Given
     client.force_login(supervisor)
-    data = _form_data(client.get("/admin/records/customer/add/"))
+    data = form_data(client.get("/admin/records/customer/add/"))
     # When
     response = client.post(
         "/admin/records/customer/add/",
@@ -261,7 +261,7 @@ def test_creating_a_customer_in_the_console(client, supervisor, team_a):
 @pytest.mark.django_db
 def test_a_supervisor_cannot_create_a_customer_in_another_team(client, supervisor, team_b):
     client.force_login(supervisor)
-    data = _form_data(client.get("/admin/records/customer/add/"))
+    data = form_data(client.get("/admin/records/customer/add/"))
     response = client.post(
         "/admin/records/customer/add/", {**data, "given_name": "Carol", "family_name": "White", "team": team_b.pk}
     )
@@ -290,7 +290,7 @@ def test_editing_a_case_goes_through_case_update(client, request, editor, agent,
     ]
     # When
     response = client.post(
-        f"/admin/records/case/{case.pk}/change/", {**_form_data(form), "priority": "urgent", "assignee": agent.pk}
+        f"/admin/records/case/{case.pk}/change/", {**form_data(form), "priority": "urgent", "assignee": agent.pk}
     )
     # Then
     assert response.status_code == 302
@@ -305,7 +305,7 @@ def test_an_assignee_outside_the_cases_team_is_a_form_error(client, supervisor, 
     customer = customer_create(actor=agent, given_name="Alice", family_name="Smith", team=team_a)
     case = case_create(actor=agent, customer=customer, subject="Router")
     client.force_login(supervisor)
-    data = _form_data(client.get(f"/admin/records/case/{case.pk}/change/"))
+    data = form_data(client.get(f"/admin/records/case/{case.pk}/change/"))
     response = client.post(f"/admin/records/case/{case.pk}/change/", {**data, "assignee": agent_b.pk})
     # agent_b is in no team of the supervisor's, so not even a choice.
     assert response.status_code == 200
@@ -376,7 +376,7 @@ def test_an_invalid_transition_action_reports_each_refused_row(client, superviso
 def _create_token(client, admin, owner, scopes: list[str]):
     """The answer to an admin's add form for a token of ``owner`` named "ERP sync"."""
     client.force_login(admin)
-    data = _form_data(client.get("/admin/accounts/apitoken/add/"))
+    data = form_data(client.get("/admin/accounts/apitoken/add/"))
     return client.post(
         "/admin/accounts/apitoken/add/", {**data, "user": owner.pk, "name": "ERP sync", "scopes": scopes}
     )
@@ -434,7 +434,7 @@ def test_a_new_tokens_plaintext_travels_in_no_cookie(client, admin_user, integra
 @pytest.mark.django_db
 def test_a_token_form_without_a_scope_is_refused(client, admin_user, integration_user):
     client.force_login(admin_user)
-    data = _form_data(client.get("/admin/accounts/apitoken/add/"))
+    data = form_data(client.get("/admin/accounts/apitoken/add/"))
     response = client.post("/admin/accounts/apitoken/add/", {**data, "user": integration_user.pk, "name": "x"})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"scopes": ["This field is required."]}

@@ -9,7 +9,7 @@ from records.cases.models import Case, SlaPolicy
 from records.cases.services import case_create
 from records.customers.services import customer_create
 from records.journey.models import JourneyEvent
-from tests.records.test_console import _changelist, _form_data
+from tests.records.test_console import changelist, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def customers(agent, agent_b, team_a, team_b):
 
 
 def _case_post(client, customer, team) -> dict:
-    data = _form_data(client.get("/admin/records/case/add/"))
+    data = form_data(client.get("/admin/records/case/add/"))
     return {**data, "customer": customer.pk, "subject": "Router", "team": team.pk}
 
 
@@ -70,7 +70,7 @@ def test_a_supervisor_picks_only_their_teams_and_members(client, supervisor, age
 
 def test_a_supervisor_sees_only_their_teams_in_the_team_list(client, supervisor, team_a, team_b):
     client.force_login(supervisor)
-    assert _changelist(client, "/admin/accounts/team/") == [team_a]
+    assert changelist(client, "/admin/accounts/team/") == [team_a]
     assert client.get(f"/admin/accounts/team/{team_b.pk}/change/").status_code == 302
 
 
@@ -78,7 +78,7 @@ def test_sla_policies_are_global_read_only_for_supervisors(client, supervisor, a
     # Given an SLA policy
     policy = SlaPolicy.objects.create(name="Gold", priority="high", first_response_minutes=30, resolution_minutes=240)
     client.force_login(supervisor)
-    data = _form_data(client.get(f"/admin/records/slapolicy/{policy.pk}/change/"))
+    data = form_data(client.get(f"/admin/records/slapolicy/{policy.pk}/change/"))
     # When a supervisor changes or adds one
     changed = client.post(f"/admin/records/slapolicy/{policy.pk}/change/", {**data, "resolution_minutes": 9999})
     added = client.post("/admin/records/slapolicy/add/", {**data, "name": "Mine"})
@@ -88,7 +88,7 @@ def test_sla_policies_are_global_read_only_for_supervisors(client, supervisor, a
     assert (policy.resolution_minutes, SlaPolicy.objects.count()) == (240, 1)
     # An admin may change it
     client.force_login(admin_user)
-    data = _form_data(client.get(f"/admin/records/slapolicy/{policy.pk}/change/"))
+    data = form_data(client.get(f"/admin/records/slapolicy/{policy.pk}/change/"))
     response = client.post(f"/admin/records/slapolicy/{policy.pk}/change/", {**data, "resolution_minutes": 480})
     assert response.status_code == 302
     policy.refresh_from_db()
