@@ -60,6 +60,44 @@ def _sentiment(values: dict[str, Any]) -> tuple[float | None, str]:
     return (float(score) if score is not None else None), (label if isinstance(label, str) else "")
 
 
+def _wait_seconds(conversation: Conversation, *, item: WorkItem | None, now: datetime) -> float | None:
+    """How long a queued conversation has waited so far; for one past the queue, how long it waited."""
+    waiting_since = item.enqueued_at if item is not None else conversation.escalated_at
+    if conversation.status == ConversationStatus.QUEUED and waiting_since is not None:
+        return round(max(0.0, (now - waiting_since).total_seconds()), 1)
+    wait = item.wait_seconds if item is not None else None
+    return round(wait, 1) if wait is not None else None
+
+
+def _live_row(
+    conversation: Conversation, *, item: WorkItem | None, queue_label: str, context: Any, now: datetime
+) -> LiveConversation:
+    sentiment, sentiment_label = _sentiment(context.values if context is not None else {})
+    agent = conversation.agent
+    customer = str(conversation.customer) if conversation.customer else (conversation.contact_value or "Visitor")
+    return LiveConversation(
+        id=conversation.pk,
+        channel=conversation.channel,
+        channel_label=conversation.get_channel_display(),
+        status=conversation.status,
+        status_label=conversation.get_status_display(),
+        queue=conversation.queue,
+        queue_label=queue_label,
+        team=conversation.team.name if conversation.team is not None else "",
+        agent_id=agent.pk if agent is not None else None,
+        agent=str(agent) if agent is not None else "",
+        customer=customer,
+        subject=conversation.subject,
+        started_at=conversation.created_at,
+        waiting_since=item.enqueued_at if item is not None else conversation.escalated_at,
+        wait_seconds=_wait_seconds(conversation, item=item, now=now),
+        work_item=item.pk if item is not None else None,
+        work_status=item.status if item is not None else "",
+        sentiment=sentiment,
+        sentiment_label=sentiment_label,
+    )
+
+
 def live_conversations(
     *, user: AnyUser, now: datetime | None = None, limit: int = LIST_LIMIT
 ) -> list[LiveConversation]:
@@ -81,42 +119,16 @@ def live_conversations(
     }
     labels = dict(Queue.objects.filter(name__in={c.queue for c in conversations}).values_list("name", "label"))
     contexts = store.read_many(ContextScope.CONVERSATION, [str(pk) for pk in ids])
-    rows = []
-    for conversation in conversations:
-        item = items.get(conversation.pk)
-        waiting_since = item.enqueued_at if item is not None else conversation.escalated_at
-        if conversation.status == ConversationStatus.QUEUED and waiting_since is not None:
-            wait: float | None = max(0.0, (now - waiting_since).total_seconds())
-        else:
-            wait = item.wait_seconds if item is not None else None
-        context = contexts.get(str(conversation.pk))
-        sentiment, sentiment_label = _sentiment(context.values if context is not None else {})
-        agent = conversation.agent
-        rows.append(
-            LiveConversation(
-                id=conversation.pk,
-                channel=conversation.channel,
-                channel_label=conversation.get_channel_display(),
-                status=conversation.status,
-                status_label=conversation.get_status_display(),
-                queue=conversation.queue,
-                queue_label=labels.get(conversation.queue) or conversation.queue,
-                team=conversation.team.name if conversation.team is not None else "",
-                agent_id=agent.pk if agent is not None else None,
-                agent=(agent.get_full_name() or agent.username) if agent is not None else "",
-                customer=str(conversation.customer)
-                if conversation.customer
-                else (conversation.contact_value or "Visitor"),
-                subject=conversation.subject,
-                started_at=conversation.created_at,
-                waiting_since=waiting_since,
-                wait_seconds=round(wait, 1) if wait is not None else None,
-                work_item=item.pk if item is not None else None,
-                work_status=item.status if item is not None else "",
-                sentiment=sentiment,
-                sentiment_label=sentiment_label,
-            )
+    rows = [
+        _live_row(
+            conversation,
+            item=items.get(conversation.pk),
+            queue_label=labels.get(conversation.queue) or conversation.queue,
+            context=contexts.get(str(conversation.pk)),
+            now=now,
         )
+        for conversation in conversations
+    ]
     rows.sort(key=lambda row: (row.status != ConversationStatus.QUEUED, -(row.wait_seconds or 0), row.started_at))
     return rows
 
@@ -154,7 +166,7 @@ def supervised_agents(*, user: AnyUser) -> list[SupervisedAgent]:
         rows.append(
             SupervisedAgent(
                 id=person.pk,
-                name=person.get_full_name() or person.username,
+                name=str(person),
                 presence=profile.presence if profile is not None else Presence.OFFLINE,
                 presence_label=profile.get_presence_display() if profile is not None else Presence.OFFLINE.label,
                 reason_label=profile.reason.label if profile is not None and profile.reason is not None else "",
