@@ -1,9 +1,76 @@
 // Draws the report's chart from its JSON data island (#report-chart-data), after the page loads and
-// after every htmx swap of the result. ECharts' aria module describes the chart and decal patterns
-// tell the lines apart without colour; a click on a point opens the contacts behind it.
+// after every htmx swap of the result: every KPI chosen, one line per KPI (and group), on one panel
+// per unit (percent, seconds, counts …) sharing the intervals, the previous period dashed beside each
+// line when compared. ECharts' aria module describes the chart and decal patterns tell the lines
+// apart without colour; a click on a point opens the contacts behind it. From the keyboard the chart
+// is one stop: the arrow keys move from point to point (left/right: intervals, up/down: lines), the
+// point is read out in a live region, and Enter opens its contacts. The table below is its twin.
 (function () {
   "use strict";
   var chart = null;
+  var PANEL_TOP = 72, PANEL_HEIGHT = 170, PANEL_GAP = 48;
+
+  function panels(data) {
+    var grids = [], xAxes = [], yAxes = [];
+    data.panels.forEach(function (panel, index) {
+      var top = PANEL_TOP + index * (PANEL_HEIGHT + PANEL_GAP);
+      var last = index === data.panels.length - 1;
+      grids.push({ top: top, height: PANEL_HEIGHT, left: 64, right: 24 });
+      xAxes.push({ type: "category", gridIndex: index, data: data.labels, axisLabel: { show: last } });
+      yAxes.push({
+        type: "value", gridIndex: index, name: panel.axis, nameTextStyle: { align: "left" },
+        min: 0
+      });
+    });
+    return { grid: grids, xAxis: xAxes, yAxis: yAxes };
+  }
+
+  function options(data) {
+    var layout = panels(data);
+    return {
+      aria: { enabled: true, decal: { show: true } },
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, type: "scroll" },
+      axisPointer: { link: [{ xAxisIndex: "all" }] },
+      grid: layout.grid, xAxis: layout.xAxis, yAxis: layout.yAxis,
+      series: data.series.map(function (line) {
+        return {
+          name: line.name, type: "line", data: line.values, connectNulls: false,
+          xAxisIndex: line.panel, yAxisIndex: line.panel,
+          lineStyle: line.previous ? { type: "dashed" } : undefined
+        };
+      })
+    };
+  }
+
+  // Keyboard: a cursor on (line, interval); the live region says what it points at.
+  function keyboard(container, data) {
+    var cursor = { line: 0, at: 0 };
+    var status = document.getElementById("report-chart-status");
+
+    function show() {
+      var line = data.series[cursor.line], value = line.values[cursor.at];
+      chart.dispatchAction({ type: "showTip", seriesIndex: cursor.line, dataIndex: cursor.at });
+      if (status) {
+        status.textContent = line.name + ", " + data.labels[cursor.at] + ": " +
+          (value === null ? "no figure" : value + " " + data.panels[line.panel].axis) +
+          (line.links[cursor.at] ? ". Enter opens its contacts." : ".");
+      }
+    }
+
+    container.addEventListener("keydown", function (event) {
+      var moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+      if (moves[event.key]) {
+        cursor.line = Math.min(Math.max(cursor.line + moves[event.key][0], 0), data.series.length - 1);
+        cursor.at = Math.min(Math.max(cursor.at + moves[event.key][1], 0), data.labels.length - 1);
+        event.preventDefault();
+        show();
+      } else if (event.key === "Enter" && data.series[cursor.line].links[cursor.at]) {
+        window.location.assign(data.series[cursor.line].links[cursor.at]);
+      }
+    });
+    container.addEventListener("focus", show);
+  }
 
   function draw() {
     var island = document.getElementById("report-chart-data");
@@ -12,26 +79,14 @@
     if (!island || !container || !window.echarts) { return; }
     var data = JSON.parse(island.textContent);
     chart = window.echarts.init(container, null, { renderer: "svg" });
-    chart.setOption({
-      aria: { enabled: true, decal: { show: true } },
-      title: { text: data.title, textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" },
-      legend: { top: 24, type: "scroll" },
-      grid: { top: 64, left: 56, right: 24, bottom: 40 },
-      xAxis: { type: "category", data: data.labels },
-      yAxis: { type: "value", name: data.unit },
-      series: data.series.map(function (line) {
-        return {
-          name: line.name, type: "line", data: line.values, connectNulls: false,
-          lineStyle: line.name === "Previous period" ? { type: "dashed" } : undefined
-        };
-      })
-    });
+    chart.setOption(options(data));
+    container.dataset.series = String(data.series.length);
     chart.on("click", function (event) {
       var line = data.series[event.seriesIndex];
       var link = line && line.links[event.dataIndex];
       if (link) { window.location.assign(link); }
     });
+    keyboard(container, data);
   }
 
   // htmx keeps a copy of the page for the back button before it swaps: without the chart, whose
