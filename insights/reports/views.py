@@ -17,12 +17,21 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cea.accounts.models import User
+from cea.accounts.models import Team, User
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
+from insights.access import figures_scope
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
-from insights.reports.exports import as_csv, conversation_rows, report_rows, report_xlsx, streamed_csv
+from insights.reports.exports import (
+    as_csv,
+    conversation_rows,
+    conversations_xlsx,
+    report_rows,
+    report_xlsx,
+    selection_rows,
+    streamed_csv,
+)
 from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
 from insights.reports.selectors import (
     report_contacts,
@@ -138,6 +147,38 @@ def _query(data: QueryDict) -> str:
     return query.urlencode()
 
 
+def _scope_words(user) -> str:
+    """Whose contacts ``user``'s exports hold, in words (``insights.access.figures_scope``)."""
+    scope = figures_scope(user)
+    if scope.team_ids is not None:
+        names = Team.objects.filter(pk__in=sorted(scope.team_ids)).order_by("name").values_list("name", flat=True)
+        return f"Contacts of the teams {', '.join(names)}" if names else "No team's contacts"
+    if scope.agent_id is not None:
+        return f"The contacts {user} handled"
+    return "Every team's contacts"
+
+
+def _selection(request: HttpRequest, form: ReportForm) -> list[list[object]]:
+    """The form's range and filters (teams and agents by name) and the user's scope, stated in an export."""
+    filters = form.filters
+    names: dict[str, dict] = {
+        "agent": user_names(user_ids=[cast(int, agent) for agent in filters.get("agent", [])]),
+        "team": dict(Team.objects.filter(pk__in=filters.get("team", [])).values_list("pk", "name")),
+    }
+    stated = [
+        (GROUP_LABELS[name], str(names[name].get(value, value) if name in names else value))
+        for name, values in filters.items()
+        for value in values
+    ]
+    return selection_rows(
+        first_day=form.cleaned_data["start"],
+        last_day=form.cleaned_data["end"],
+        filters=stated,
+        scope=_scope_words(request.user),
+        exported_by=str(request.user),
+    )
+
+
 @login_required
 @require_GET
 def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
@@ -146,7 +187,7 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
     table = _table(request, form)
     name = f"report-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
     if file_format == "xlsx":
-        response = HttpResponse(report_xlsx(table), content_type=XLSX)
+        response = HttpResponse(report_xlsx(table, selection=_selection(request, form)), content_type=XLSX)
     else:
         response = HttpResponse(as_csv(report_rows(table)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
@@ -155,17 +196,21 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversations_export(request: HttpRequest) -> StreamingHttpResponse:
-    """One row per conversation counted in the selection's range and filters, as the user may see them."""
+def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """One row per conversation counted in the selection's range and filters, as the user may see them:
+    CSV streamed, or XLSX with the same columns and a sheet stating the selection."""
     form = _form(request)
     contacts = report_contacts(
         user=request.user, start=form.range_start, end=form.range_end, dimensions=form.filters
     ).order_by("counted_at", "id")
-    response = StreamingHttpResponse(
-        streamed_csv(conversation_rows(contacts.iterator(chunk_size=2000))), content_type="text/csv; charset=utf-8"
-    )
+    rows = contacts.iterator(chunk_size=2000)
+    response: HttpResponse | StreamingHttpResponse
+    if file_format == "xlsx":
+        response = HttpResponse(conversations_xlsx(rows, selection=_selection(request, form)), content_type=XLSX)
+    else:
+        response = StreamingHttpResponse(streamed_csv(conversation_rows(rows)), content_type="text/csv; charset=utf-8")
     name = f"conversations-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response
 
 

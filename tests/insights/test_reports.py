@@ -135,6 +135,7 @@ def test_the_xlsx_export_has_the_figures_and_the_definitions(teams):
         "Contacts handled",
         "Average handle time",
     ]
+    assert ("Scope", "Every team's contacts") in set(workbook["Selection"].iter_rows(values_only=True))
 
 
 def test_the_conversation_export_is_scoped(teams):
@@ -147,6 +148,50 @@ def test_the_conversation_export_is_scoped(teams):
     assert len(lines) == 3
     assert all(",north,anna," in line for line in lines[1:])
     assert lines[2].endswith(",30,240") and "'=cmd" in lines[2]
+
+
+def test_the_conversation_xlsx_export_has_the_csvs_columns_and_states_its_selection(teams):
+    # Given the north supervisor / When they export the day's conversations of anna as CSV and as XLSX
+    client = session_client(UserFactory(role="supervisor", teams=[teams["north"]]))
+    csv = b"".join(_get(client, path=URL + "conversations.csv", agent=teams["anna"].pk).streaming_content)
+    response = _get(client, path=URL + "conversations.xlsx", agent=teams["anna"].pk)
+    # Then the workbook holds the same rows under the same columns, numbers as numbers
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == 'attachment; filename="conversations-20260302-20260302.xlsx"'
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Conversations", "Selection"]
+    rows = list(workbook["Conversations"].iter_rows(values_only=True))
+    expected = [line.split(",") for line in csv.decode().splitlines()]
+    assert [[("" if value is None else str(value)) for value in row] for row in rows] == expected
+    assert len(rows) == 3 and rows[2][-2:] == (30, 240) and "'=cmd" in rows[2]
+    # And the selection sheet states the range, the filter by name and whose contacts these are
+    assert list(workbook["Selection"].iter_rows(values_only=True)) == [
+        ("From", "2026-03-02"),
+        ("To (included)", "2026-03-02"),
+        ("Time zone", "UTC"),
+        ("Filter: Agent", str(teams["anna"])),
+        ("Filters", "1 (above)"),
+        ("Scope", "Contacts of the teams north"),
+        ("Exported by", str(response.wsgi_request.user)),
+    ]
+
+
+def test_the_conversation_xlsx_export_is_refused_beyond_the_users_teams(teams):
+    # Given the south supervisor / When they ask for north's conversations / Then it is refused
+    client = session_client(UserFactory(role="supervisor", teams=[teams["south"]]))
+    assert _get(client, path=URL + "conversations.xlsx", team=teams["north"].pk).status_code == 403
+    # And without a filter only south's contact is exported
+    workbook = load_workbook(io.BytesIO(_get(client, path=URL + "conversations.xlsx").content))
+    assert [row[7:9] for row in workbook["Conversations"].iter_rows(min_row=2, values_only=True)] == [("south", "bob")]
+
+
+def test_an_agents_xlsx_export_holds_their_own_contacts(teams):
+    # Given bob / When he exports the day's conversations / Then his one contact, his scope stated
+    workbook = load_workbook(io.BytesIO(_get(session_client(teams["bob"]), path=URL + "conversations.xlsx").content))
+    assert [row[8] for row in workbook["Conversations"].iter_rows(min_row=2, values_only=True)] == ["bob"]
+    assert ("Scope", f"The contacts {teams['bob']} handled") in set(workbook["Selection"].iter_rows(values_only=True))
+    assert ("Filters", "none") in set(workbook["Selection"].iter_rows(values_only=True))
 
 
 def test_drill_down_lists_the_contacts_behind_a_figure(teams):
