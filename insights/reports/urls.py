@@ -11,6 +11,7 @@ urlpatterns = [
     path("conversations.csv", views.conversations_export, {"file_format": "csv"}, name="report-conversations"),
     path("conversations.xlsx", views.conversations_export, {"file_format": "xlsx"}, name="report-conversations-xlsx"),
     path("contacts/", views.report_contacts_page, name="report-contacts"),
+    path("contacts.csv", views.report_contacts_export, name="report-contacts-csv"),
     path("agents/", views.agent_timeline_page, name="report-agents"),
     path("desk-panel/", views.desk_panel_fragment, name="report-desk-panel"),
 ]

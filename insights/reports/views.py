@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import cast
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,6 +25,7 @@ from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
 from insights.access import figures_scope
+from insights.kpis.definitions import KPIS
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
 from insights.reports.exports import (
     as_csv,
@@ -41,6 +45,7 @@ from insights.reports.selectors import (
     user_names,
 )
 from insights.reports.tables import (
+    BLANK,
     ReportTable,
     chart_data,
     chart_summary,
@@ -50,7 +55,9 @@ from insights.reports.tables import (
     report_table,
 )
 from insights.reports.timeline import agent_days, hours
+from records.interactions.models import Interaction
 
+CONTACTS_PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -230,10 +237,10 @@ def _drill_dimensions(request: HttpRequest) -> dict[str, list[str | int]]:
     return dimensions
 
 
-@login_required
-@require_GET
-def report_contacts_page(request: HttpRequest) -> HttpResponse:
-    """The contacts behind one figure: the interval starting at ``at`` and the group and filters given."""
+def _drill_contacts(request: HttpRequest) -> tuple[QuerySet[Interaction], dict[str, object]]:
+    """The contacts behind one figure (the interval starting at ``at``, the group and filters given, as
+    the user may see them; oldest first) and what the page says of them. ``ValidationFailed`` for a
+    malformed interval, id or KPI; ``PermissionDenied`` for a team or agent beyond the user's."""
     try:
         at = dt.datetime.fromisoformat(request.GET.get("at", ""))
     except ValueError:
@@ -241,18 +248,51 @@ def report_contacts_page(request: HttpRequest) -> HttpResponse:
     interval = request.GET.get("interval", Interval.DAY.value)
     if at.tzinfo is None or interval not in [choice.value for choice in Interval]:
         raise ValidationFailed("Which interval?", fields={"at": "Give an interval and its start with its offset."})
+    kpi = request.GET.get("kpi", "")
+    if kpi and kpi not in KPIS:
+        raise ValidationFailed("Which figure?", fields={"kpi": f"Unknown KPI {kpi!r}."})
     dimensions = _drill_dimensions(request)
     _require_visible(request.user, {name: values for name, values in dimensions.items() if values != [""]})
-    end = interval_end(at, interval)
-    contacts = report_contacts(user=request.user, start=at, end=end, dimensions=dimensions)
-    page = Paginator(contacts, 50).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
+    contacts = report_contacts(user=request.user, start=at, end=interval_end(at, interval), dimensions=dimensions)
+    about = {
+        "at": at,
         "interval_label": interval_label(at, interval),
-        "dimensions": [(GROUP_LABELS[name], values[0] or "(none)") for name, values in dimensions.items()],
-        "query": _without_page(request.GET),
+        "kpi": KPIS[kpi] if kpi else None,
+        "dimensions": [(GROUP_LABELS[name], values[0] or BLANK) for name, values in dimensions.items()],
     }
+    return contacts, about
+
+
+@login_required
+@require_GET
+def report_contacts_page(request: HttpRequest) -> HttpResponse:
+    """The contacts behind one figure, 50 a page, each linked to its record in the console (supervisors and
+    admins) and its customer's 360; htmx swaps only the list when the page changes."""
+    contacts, about = _drill_contacts(request)
+    page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        **about,
+        "page": page,
+        "query": _without_page(request.GET),
+        "console": request.user.is_staff and role_of(request.user) in (Role.SUPERVISOR, Role.ADMIN),
+    }
+    if _htmx(request):
+        response = render(request, "insights/reports/partials/contacts_list.html", context)
+        response["HX-Push-Url"] = request.get_full_path()
+        return response
     return render(request, "insights/reports/contacts.html", context)
+
+
+@login_required
+@require_GET
+def report_contacts_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The contacts behind one figure as CSV, one row per conversation (the per-conversation export's columns)."""
+    contacts, about = _drill_contacts(request)
+    rows = conversation_rows(contacts.iterator(chunk_size=2000))
+    response = StreamingHttpResponse(streamed_csv(rows), content_type="text/csv; charset=utf-8")
+    at = cast(dt.datetime, about["at"]).astimezone(ZoneInfo(settings.TIME_ZONE))
+    response["Content-Disposition"] = f'attachment; filename="contacts-{at:%Y%m%d-%H%M}.csv"'
+    return response
 
 
 def _without_page(query: QueryDict) -> str:
