@@ -185,7 +185,8 @@ def _contacts_by_agent(*, start: dt.datetime, end: dt.datetime) -> dict[int, lis
     handled = interactions_handled_around(start=start, end=end).values_list("agent_id", "answered_at", "ended_at")
     contacts: dict[int, list[Contact]] = defaultdict(list)
     for agent_id, answered_at, ended_at in handled.order_by("agent_id", "answered_at", "id"):
-        contacts[agent_id].append(Contact(answered_at, ended_at))
+        if agent_id is not None and answered_at is not None:  # the selector's filter: never None
+            contacts[agent_id].append(Contact(answered_at, ended_at))
     return contacts
 
 
@@ -200,10 +201,9 @@ def _copy_lines(profile_id: int, spans: Iterable[Span], reasons: dict[str, int])
 def _copy(lines: list[str]) -> None:
     """Write the rows with one COPY: ten times faster than ``bulk_create`` for the demo's ~90,000 rows."""
     table = PresenceChange._meta.db_table
-    columns = ", ".join(
-        connection.ops.quote_name(PresenceChange._meta.get_field(name).column)
-        for name in ("agent", "presence", "reason", "started_at", "ended_at", "cause")
-    )
+    fields = {field.name: field.column for field in PresenceChange._meta.concrete_fields}
+    names = ("agent", "presence", "reason", "started_at", "ended_at", "cause")
+    columns = ", ".join(connection.ops.quote_name(fields[name]) for name in names)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("".join(lines)))
 

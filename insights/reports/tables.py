@@ -261,7 +261,7 @@ def chart_summary(table: ReportTable) -> str:
     """The chart's aria-label: what it shows, each KPI's range of values, and where the figures are listed."""
     parts = []
     for position, kpi in enumerate(table.series.kpis):
-        values = [row.cells[position].value for row in table.rows if row.cells[position].value is not None]
+        values = [value for row in table.rows if (value := row.cells[position].value) is not None]
         if values:
             low, high = format_value(kpi.unit, min(values)), format_value(kpi.unit, max(values))
             parts.append(f"{kpi.label} from {low} to {high}")

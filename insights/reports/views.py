@@ -203,7 +203,7 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse:
+def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse | StreamingHttpResponse:
     """One row per conversation counted in the selection's range and filters, as the user may see them:
     CSV streamed, or XLSX with the same columns and a sheet stating the selection."""
     form = _form(request)
