@@ -29,7 +29,8 @@
     var layout = panels(data);
     return {
       aria: { enabled: true, decal: { show: true } },
-      tooltip: { trigger: "axis" },
+      // Drawn in the SVG (richText), not as an HTML box: its inline styles would break the CSP.
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0, type: "scroll" },
       axisPointer: { link: [{ xAxisIndex: "all" }] },
       grid: layout.grid, xAxis: layout.xAxis, yAxis: layout.yAxis,
