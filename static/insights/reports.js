@@ -45,11 +45,21 @@
   }
 
   // Keyboard: a cursor on (line, interval); the live region says what it points at.
+  // Listeners once per container (a redraw of the same container, after another swap, keeps them),
+  // reading the data of the latest draw.
+  var current = null;
+
   function keyboard(container, data) {
+    current = data;  // the listeners read the latest draw's data
+    if (container.dataset.keyboard) { return; }
+    container.dataset.keyboard = "on";
     var cursor = { line: 0, at: 0 };
     var status = document.getElementById("report-chart-status");
 
     function show() {
+      var data = current;
+      cursor.line = Math.min(cursor.line, data.series.length - 1);
+      cursor.at = Math.min(cursor.at, data.labels.length - 1);
       var line = data.series[cursor.line], value = line.values[cursor.at];
       chart.dispatchAction({ type: "showTip", seriesIndex: cursor.line, dataIndex: cursor.at });
       if (status) {
@@ -60,7 +70,7 @@
     }
 
     container.addEventListener("keydown", function (event) {
-      var moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+      var data = current, moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
       if (moves[event.key]) {
         cursor.line = Math.min(Math.max(cursor.line + moves[event.key][0], 0), data.series.length - 1);
         cursor.at = Math.min(Math.max(cursor.at + moves[event.key][1], 0), data.labels.length - 1);
@@ -96,7 +106,12 @@
   function forget() {
     var container = document.getElementById("report-chart");
     if (chart) { chart.dispose(); chart = null; }
-    if (container) { container.removeAttribute("style"); container.removeAttribute("_echarts_instance_"); }
+    if (container) {
+      // The copy's container is a new element: without these marks, the restored page's draw sets it up again.
+      ["style", "_echarts_instance_", "data-keyboard", "data-series"].forEach(function (name) {
+        container.removeAttribute(name);
+      });
+    }
   }
 
   document.addEventListener("DOMContentLoaded", draw);
