@@ -84,6 +84,11 @@ def team_member_ids(*, team_ids: Collection[int]) -> list[int]:
     return sorted(set(User.objects.filter(teams__in=sorted(team_ids)).values_list("pk", flat=True)))
 
 
+def team_names(*, team_ids: Collection[int]) -> dict[int, str]:
+    """Each team's name by id."""
+    return dict(Team.objects.filter(pk__in=sorted(team_ids)).values_list("pk", "name"))
+
+
 def user_names(*, user_ids: Collection[int]) -> dict[int, str]:
     """Each user's full name (their username when they have none: ``User.__str__``)."""
     return {user.pk: str(user) for user in User.objects.filter(pk__in=sorted(user_ids))}

@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cea.accounts.models import Team, User
+from cea.accounts.models import User
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
@@ -42,6 +42,7 @@ from insights.reports.selectors import (
     report_filter_choices,
     team_kpi_figures,
     team_member_ids,
+    team_names,
     user_names,
 )
 from insights.reports.tables import (
@@ -58,6 +59,7 @@ from insights.reports.timeline import agent_days, hours
 from records.interactions.models import Interaction
 
 CONTACTS_PER_PAGE = 50
+XLSX_MAX_ROWS = 1_048_576  # a worksheet's rows, its header included
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -158,7 +160,7 @@ def _scope_words(user) -> str:
     """Whose contacts ``user``'s exports hold, in words (``insights.access.figures_scope``)."""
     scope = figures_scope(user)
     if scope.team_ids is not None:
-        names = Team.objects.filter(pk__in=sorted(scope.team_ids)).order_by("name").values_list("name", flat=True)
+        names = sorted(team_names(team_ids=scope.team_ids).values())
         return f"Contacts of the teams {', '.join(names)}" if names else "No team's contacts"
     if scope.agent_id is not None:
         return f"The contacts {user} handled"
@@ -170,7 +172,7 @@ def _selection(request: HttpRequest, form: ReportForm) -> list[list[object]]:
     filters = form.filters
     names: dict[str, dict] = {
         "agent": user_names(user_ids=[cast(int, agent) for agent in filters.get("agent", [])]),
-        "team": dict(Team.objects.filter(pk__in=filters.get("team", [])).values_list("pk", "name")),
+        "team": team_names(team_ids=[cast(int, team) for team in filters.get("team", [])]),
     }
     stated = [
         (GROUP_LABELS[name], str(names[name].get(value, value) if name in names else value))
@@ -212,6 +214,11 @@ def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse
     ).order_by("counted_at", "id")
     rows = contacts.iterator(chunk_size=2000)
     response: HttpResponse | StreamingHttpResponse
+    if file_format == "xlsx" and contacts.count() >= XLSX_MAX_ROWS:
+        raise ValidationFailed(
+            f"A workbook holds at most {XLSX_MAX_ROWS - 1:,} conversations: export CSV or choose fewer days.",
+            fields={"end": "Too many conversations for XLSX."},
+        )
     if file_format == "xlsx":
         response = HttpResponse(conversations_xlsx(rows, selection=_selection(request, form)), content_type=XLSX)
     else:

@@ -354,3 +354,12 @@ def test_a_figure_without_a_denominator_is_a_dash_a_blank_cell_and_a_gap(teams):
     ]
     lines = {line["name"]: line["values"] for line in page.context["chart"]["series"]}
     assert lines == {f"Occupancy — {teams['anna']}": [260 * 100 / 3600], f"Occupancy — {teams['bob']}": [None]}
+
+
+def test_a_conversation_workbook_beyond_a_worksheets_rows_is_refused(teams, monkeypatch):
+    # Given a worksheet of 3 rows at most (a header and 2 conversations) / When the day's 3 are asked as XLSX
+    monkeypatch.setattr("insights.reports.views.XLSX_MAX_ROWS", 3)
+    response = _get(session_client(UserFactory(role="admin")), path=URL + "conversations.xlsx")
+    # Then it is refused with the way out
+    assert response.status_code == 400
+    assert b"A workbook holds at most 2 conversations: export CSV or choose fewer days." in response.content
