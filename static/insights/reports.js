@@ -25,6 +25,17 @@
     return { grid: grids, xAxis: xAxes, yAxis: yAxes };
   }
 
+  // A figure as the table shows it (insights.reports.tables.format_value): "—" when it has none.
+  function formatValue(unit, value) {
+    if (value === null || value === undefined) { return "—"; }
+    var digits = { count: 0, seconds: 1, percent: 1 }[unit];
+    var text = value.toLocaleString("en", {
+      minimumFractionDigits: digits === undefined ? 2 : digits,
+      maximumFractionDigits: digits === undefined ? 2 : digits
+    });
+    return unit === "percent" ? text + "%" : unit === "seconds" ? text + " s" : text;
+  }
+
   function options(data) {
     var layout = panels(data);
     return {
@@ -38,6 +49,7 @@
         return {
           name: line.name, type: "line", data: line.values, connectNulls: false,
           xAxisIndex: line.panel, yAxisIndex: line.panel,
+          tooltip: { valueFormatter: function (value) { return formatValue(line.unit, value); } },
           lineStyle: line.previous ? { type: "dashed" } : undefined
         };
       })
@@ -64,7 +76,7 @@
       chart.dispatchAction({ type: "showTip", seriesIndex: cursor.line, dataIndex: cursor.at });
       if (status) {
         status.textContent = line.name + ", " + data.labels[cursor.at] + ": " +
-          (value === null ? "no figure" : value + " " + data.panels[line.panel].axis) +
+          (value === null ? "no figure" : formatValue(line.unit, value)) +
           (line.links[cursor.at] ? ". Enter opens its contacts." : ".");
       }
     }

@@ -71,9 +71,9 @@ def test_a_supervisor_opens_a_report_changes_the_range_and_exports_csv(new_conte
     chart.focus()
     page.keyboard.press("ArrowRight")
     status = page.locator("#report-chart-status")
-    expect(status).to_have_text("Contacts handled, 2026-03-02: 2 Count. Enter opens its contacts.")
+    expect(status).to_have_text("Contacts handled, 2026-03-02: 2. Enter opens its contacts.")
     page.keyboard.press("ArrowDown")
-    expect(status).to_have_text("Average handle time, 2026-03-02: 180 Seconds. Enter opens its contacts.")
+    expect(status).to_have_text("Average handle time, 2026-03-02: 180.0 s. Enter opens its contacts.")
     # When they press Enter / Then the contacts behind that figure open: the 2nd's two contacts
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/insights/reports/contacts/\?.*kpi=aht"))
