@@ -38,6 +38,7 @@ from insights.reports.exports import (
 )
 from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
 from insights.reports.selectors import (
+    contacts_behind,
     report_contacts,
     report_filter_choices,
     team_kpi_figures,
@@ -261,10 +262,16 @@ def _drill_contacts(request: HttpRequest) -> tuple[QuerySet[Interaction], dict[s
     dimensions = _drill_dimensions(request)
     _require_visible(request.user, {name: values for name, values in dimensions.items() if values != [""]})
     contacts = report_contacts(user=request.user, start=at, end=interval_end(at, interval), dimensions=dimensions)
+    counted = contacts.count()
+    behind = ""
+    if kpi:
+        contacts, behind = contacts_behind(contacts=contacts, kpi=kpi)
     about = {
         "at": at,
         "interval_label": interval_label(at, interval),
         "kpi": KPIS[kpi] if kpi else None,
+        "behind": behind,
+        "counted": counted,
         "dimensions": [(GROUP_LABELS[name], values[0] or BLANK) for name, values in dimensions.items()],
     }
     return contacts, about

@@ -138,3 +138,63 @@ def test_a_malformed_drill_down_says_what_is_wrong(centre, params, field):
     response = session_client(UserFactory(role="admin")).get("/insights/reports/contacts/", params)
     assert response.status_code == 400
     assert field.encode() in response.content
+
+
+COUNTED_CONTACTS = [
+    # (KPI, the figure's term the contacts behind it are counted in)
+    ("offered", "numerator"),
+    ("answered", "numerator"),
+    ("handled", "numerator"),
+    ("abandoned", "numerator"),
+    ("abandonment_rate", "denominator"),
+    ("asa", "denominator"),
+    ("aht", "denominator"),
+    ("transfer_rate", "denominator"),
+    ("fcr", "denominator"),
+    ("containment", "denominator"),
+]
+
+
+def test_the_contacts_behind_each_figure_are_as_many_as_it_counts(centre):
+    # Given north's day with more kinds of contact: abandoned, a callback, one contained in self-service,
+    # an outbound call and one that never queued (no queue, no routing), from a customer, wrapped up:
+    # queued 4 (the fixture's two, abandoned, callback), inbound 6, handled 4, FCR-eligible 1
+    north, anna = centre["north"], centre["anna"]
+    contact(team=north, answered=False, wait=40)
+    contact(team=north, answered=False, wait=15, disposition="callback")
+    contact(team=north, answered=False, wait=0, contained=True, queue="")
+    contact(team=north, agent=anna, direction="outbound", talk=50)
+    contact(team=north, agent=anna, queue="", talk=70, wrap_up_code="sale", customer=centre["customer"])
+    contact_rollup_rebuild(now=T0 + dt.timedelta(hours=1))
+    lead = session_client(UserFactory(role="supervisor", teams=[north]))
+    kpis = [name for name, _ in COUNTED_CONTACTS]
+    [row] = lead.get(REPORT, {**DAY, "kpis": kpis}).context["table"].rows
+    # When the supervisor follows each figure / Then its page lists as many contacts as the figure counts
+    listed, figures = {}, {}
+    for cell, (name, term) in zip(row.cells, COUNTED_CONTACTS, strict=True):
+        page = lead.get(cell.drill_url).context["page"]
+        listed[name], figures[name] = page.paginator.count, getattr(cell, term) if term == "denominator" else cell.value
+    assert listed == figures
+    assert figures == {
+        "offered": 4,
+        "answered": 2,
+        "handled": 4,
+        "abandoned": 1,
+        "abandonment_rate": 4,
+        "asa": 2,
+        "aht": 4,
+        "transfer_rate": 4,
+        "fcr": 1,
+        "containment": 6,
+    }
+
+
+def test_a_figure_that_counts_no_contacts_lists_every_contact_of_its_interval(centre):
+    # Given north's day / When the supervisor follows its occupancy (agents' time, not contacts)
+    lead = session_client(UserFactory(role="supervisor", teams=[centre["north"]]))
+    at = {"at": "2026-03-02T00:00:00+00:00", "interval": "day", "team": centre["north"].pk}
+    response = lead.get("/insights/reports/contacts/", {**at, "kpi": "occupancy"})
+    # Then every contact counted in the interval is listed, and the page says what the figure is
+    assert response.context["page"].paginator.count == 2
+    assert response.context["behind"] == ""
+    assert "Behind <strong>Occupancy</strong>" in response.content.decode()
