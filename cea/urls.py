@@ -5,7 +5,10 @@ from csp.decorators import csp_replace
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cea.health import health
@@ -22,6 +25,13 @@ from records.urls import page_urlpatterns as records_pages
 @login_required
 def home(request):
     return redirect("records:customer-search")
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask /favicon.ico before they read the page's <link rel="icon">: send them to the SVG."""
+    return redirect(static("favicon.svg"))
 
 
 # Under /api/ the one JSON error shape, elsewhere Django's pages (cea.common.api).
@@ -42,6 +52,7 @@ admin.site.index_title = "Configuration and records"
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("cea.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/engagement/", include((engagement_api, "engagement-api"))),

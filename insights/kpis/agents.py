@@ -2,8 +2,8 @@
 
 Per agent and 15-minute interval: time logged in (any presence but offline), available, away and
 in after-contact work (from engagement's presence log), time on contacts (the union of the spans
-from each contact's answer to its wrap-up, so concurrent chats count once) and idle time
-(available with no contact). Runs re-compute a contiguous window of intervals (delete, insert).
+from each contact's answer to its wrap-up, so concurrent chats count once), the part of it while
+logged in, and idle time (available with no contact). Runs re-compute a contiguous window of intervals (delete, insert).
 """
 
 from __future__ import annotations
@@ -79,11 +79,12 @@ joined AS (
     FROM state_spans s FULL JOIN busy b ON b.interval_start = s.interval_start AND b.user_id = s.user_id
 )
 INSERT INTO {table} (interval_start, agent_id, team_id, logged_in_seconds, available_seconds, idle_seconds,
-    on_contact_seconds, after_contact_seconds, away_seconds, handled)
+    on_contact_seconds, logged_in_contact_seconds, after_contact_seconds, away_seconds, handled)
 SELECT j.interval_start, j.user_id, t.first_team_id,
     insights_seconds(j.online), insights_seconds(j.available),
     insights_seconds(COALESCE(j.available, '{{}}'::tstzmultirange) - COALESCE(j.on_contact, '{{}}'::tstzmultirange)),
-    insights_seconds(j.on_contact), insights_seconds(j.after_contact), insights_seconds(j.away), j.handled
+    insights_seconds(j.on_contact), insights_seconds(j.on_contact * j.online),
+    insights_seconds(j.after_contact), insights_seconds(j.away), j.handled
 FROM joined j LEFT JOIN teams t ON t.user_id = j.user_id
 """
 

@@ -107,8 +107,10 @@ class AgentRollup(models.Model):
     """One agent's time in one 15-minute interval: logged in, available, idle, on contacts, after-contact.
 
     ``on_contact_seconds`` is wall-clock time with at least one contact (from its answer to its
-    wrap-up): two chats at once count once, so occupancy never passes 100 %. ``idle_seconds`` is
-    available time with no contact. ``handled`` counts the contacts the agent answered in the
+    wrap-up): two chats at once count once, so occupancy never passes 100 %.
+    ``logged_in_contact_seconds`` is the part of it while the agent was logged in (occupancy and
+    utilisation count only that: without presence recorded they have no figure, not 100 %).
+    ``idle_seconds`` is available time with no contact. ``handled`` counts the contacts the agent answered in the
     interval. ``team_id`` is the agent's first team (the lowest id) when the row was written.
     """
 
@@ -119,6 +121,7 @@ class AgentRollup(models.Model):
     available_seconds = models.FloatField(default=0)
     idle_seconds = models.FloatField(default=0)
     on_contact_seconds = models.FloatField(default=0)
+    logged_in_contact_seconds = models.FloatField(default=0)
     after_contact_seconds = models.FloatField(default=0)
     away_seconds = models.FloatField(default=0)
     handled = models.IntegerField(default=0)

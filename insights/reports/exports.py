@@ -8,8 +8,9 @@ queue, a wrap-up code or a customer's name comes from users and integrations.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,8 +83,30 @@ def as_csv(rows: Iterable[list[Any]]) -> str:
     return buffer.getvalue()
 
 
-def report_xlsx(table: ReportTable) -> bytes:
-    """The report as a workbook: the figures, and a second sheet with each KPI's formula."""
+def selection_rows(
+    *, first_day: dt.date, last_day: dt.date, filters: Sequence[tuple[str, str]], scope: str, exported_by: str
+) -> list[list[Any]]:
+    """What an export holds, for its "Selection" sheet: the days, the time zone, each filter (label, value)
+    and whose contacts the exporting user may see."""
+    return [
+        ["From", first_day.isoformat()],
+        ["To (included)", last_day.isoformat()],
+        ["Time zone", settings.TIME_ZONE],
+        *([f"Filter: {label}", value] for label, value in filters),
+        ["Filters", "none" if not filters else f"{len(filters)} (above)"],
+        ["Scope", scope],
+        ["Exported by", exported_by],
+    ]
+
+
+def _selection_sheet(workbook: Workbook, selection: list[list[Any]]) -> None:
+    sheet = workbook.create_sheet("Selection")
+    for row in selection:
+        sheet.append([safe_cell(value) for value in row])
+
+
+def report_xlsx(table: ReportTable, *, selection: list[list[Any]]) -> bytes:
+    """The report as a workbook: the figures, each KPI's formula, and the selection it was made for."""
     workbook = Workbook()
     figures = workbook.active
     figures.title = "Report"
@@ -98,6 +121,7 @@ def report_xlsx(table: ReportTable) -> bytes:
                 for value in (info.label, info.unit, info.formula, info.numerator, info.denominator, info.variant)
             ]
         )
+    _selection_sheet(workbook, selection)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -127,6 +151,19 @@ def conversation_rows(interactions: Iterable[Interaction]) -> Iterator[list[Any]
             _number(wait),
             _number(handle),
         ]
+
+
+def conversations_xlsx(interactions: Iterable[Interaction], *, selection: list[list[Any]]) -> bytes:
+    """``conversation_rows`` as a workbook (the same columns, numbers kept as numbers) and the selection,
+    written row by row (openpyxl's write-only mode keeps a large export's memory flat)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Conversations")
+    for row in conversation_rows(interactions):
+        sheet.append([safe_cell(value) for value in row])
+    _selection_sheet(workbook, selection)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def streamed_csv(rows: Iterable[list[Any]]) -> Iterator[str]:

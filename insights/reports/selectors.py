@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from django.db.models import QuerySet, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from cea.accounts.models import Team, User
@@ -53,6 +53,46 @@ def report_contacts(
     )
 
 
+def _contact_sets() -> dict[str, Q]:
+    """The rollup's contact counts as filters on ``report_contacts``: the same rules as
+    ``insights.kpis.rollup.CONTACT_ROLLUP_SQL`` (tests/insights/test_drill_down.py checks that each
+    set's size is the figure's count)."""
+    handled = Q(answered_at__isnull=False)
+    queued = Q(direction="inbound", drill_contained=False) & (~Q(queue="") | Q(first_enqueued_at__isnull=False))
+    return {
+        "inbound": Q(direction="inbound"),
+        "queued": queued,
+        "answered": queued & handled,
+        "handled": handled,
+        "abandoned": queued & Q(answered_at__isnull=True) & ~Q(disposition="callback"),
+        "fcr_eligible": handled & Q(customer__isnull=False) & ~Q(wrap_up_code=""),
+    }
+
+
+def contacts_behind(*, contacts: QuerySet[Interaction], kpi: str) -> tuple[QuerySet[Interaction], str]:
+    """The contacts of ``contacts`` (``report_contacts``) that ``kpi``'s figure counts: its denominator's (or,
+    for a count, its own) contacts, and their name ("" when the figure is not a count of contacts, as
+    agents' time or cases: then all of ``contacts``)."""
+    definition = KPIS[kpi]
+    counted = definition.denominator or definition.numerator
+    sets = _contact_sets()
+    if definition.source != Source.CONTACTS or len(counted) != 1 or counted[0] not in sets:
+        return contacts, ""
+    contained = ExpressionWrapper(Q(context_snapshot__contained=True), output_field=BooleanField())
+    marked = contacts.annotate(drill_contained=Coalesce(contained, Value(False)))
+    return marked.filter(sets[counted[0]]), CONTACT_SET_NAMES[counted[0]]
+
+
+CONTACT_SET_NAMES = {
+    "inbound": "inbound contacts",
+    "queued": "contacts queued",
+    "answered": "queued contacts answered",
+    "handled": "contacts handled",
+    "abandoned": "contacts abandoned",
+    "fcr_eligible": "handled contacts with a customer and a wrap-up code",
+}
+
+
 def team_kpi_figures(
     *, team_ids: Collection[int], kpis: Sequence[str], start: dt.datetime, end: dt.datetime
 ) -> dict[str, float | None]:
@@ -82,6 +122,11 @@ def team_kpi_figures(
 def team_member_ids(*, team_ids: Collection[int]) -> list[int]:
     """The ids of the users in any of ``team_ids``."""
     return sorted(set(User.objects.filter(teams__in=sorted(team_ids)).values_list("pk", flat=True)))
+
+
+def team_names(*, team_ids: Collection[int]) -> dict[int, str]:
+    """Each team's name by id."""
+    return dict(Team.objects.filter(pk__in=sorted(team_ids)).values_list("pk", "name"))
 
 
 def user_names(*, user_ids: Collection[int]) -> dict[int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,8 @@ class Cell:
     numerator: float | None = None
     denominator: float | None = None
     variant: str = ""
+    # The contacts behind this figure (the report's contacts page, for this KPI).
+    drill_url: str = ""
 
     @property
     def display(self) -> str:
@@ -189,6 +192,7 @@ def report_table(*, series: KpiSeries, group_by: str, filters: dict[str, list[st
                 numerator=row.values[info.name].numerator,
                 denominator=row.values[info.name].denominator,
                 variant=row.values[info.name].variant,
+                drill_url=f"{drill}?{query}&{urlencode({'kpi': info.name})}",
             )
             for info in series.kpis
         ]
@@ -205,39 +209,67 @@ def report_table(*, series: KpiSeries, group_by: str, filters: dict[str, list[st
     return ReportTable(series=series, group_by=group_by, rows=rows, totals=_totals(series))
 
 
+UNIT_AXES = {"count": "Count", "seconds": "Seconds", "percent": "%", "per_hour": "Per hour"}
+PREVIOUS = "previous period"
+
+
+def _series_name(kpi: KpiInfo, row: ReportRow, table: ReportTable) -> str:
+    return f"{kpi.label} — {row.group_label}" if table.group_by else kpi.label
+
+
 def chart_data(table: ReportTable) -> dict[str, object]:
-    """What static/insights/reports.js draws: the first KPI by interval, one line per group
-    (and the previous period's when compared), with each point's drill-down link."""
-    kpi = table.series.kpis[0]
+    """What static/insights/reports.js draws: every KPI by interval, one line per KPI and group (and a
+    dashed line of the previous period's beside each when compared), on one panel per unit (percent,
+    seconds, counts …: small multiples sharing the intervals), each point with its drill-down link.
+    A figure without a value (its denominator is 0) is ``None``: a gap in its line."""
     labels = sorted({row.interval_label: row.interval_start for row in table.rows}.items(), key=lambda item: item[1])
     index = {label: position for position, (label, _) in enumerate(labels)}
-    lines: dict[str, dict[str, list]] = {}
-    for row in table.rows:
-        name = row.group_label if table.group_by else kpi.label
-        line = lines.setdefault(name, {"values": [None] * len(labels), "links": [None] * len(labels)})
-        line["values"][index[row.interval_label]] = row.cells[0].value
-        line["links"][index[row.interval_label]] = row.drill_url
-        if table.compared and not table.group_by:
-            previous = lines.setdefault(
-                "Previous period", {"values": [None] * len(labels), "links": [None] * len(labels)}
-            )
-            previous["values"][index[row.interval_label]] = row.cells[0].previous
+    units = list(dict.fromkeys(info.unit for info in table.series.kpis))
+    lines: dict[str, dict[str, object]] = {}
+
+    def line(name: str, kpi: KpiInfo, previous: bool) -> dict[str, object]:
+        return lines.setdefault(
+            name,
+            {
+                "name": name,
+                "kpi": kpi.name,
+                "unit": kpi.unit,
+                "panel": units.index(kpi.unit),
+                "previous": previous,
+                "values": [None] * len(labels),
+                "links": [None] * len(labels),
+            },
+        )
+
+    for position, kpi in enumerate(table.series.kpis):
+        for row in table.rows:
+            at, cell = index[row.interval_label], row.cells[position]
+            name = _series_name(kpi, row, table)
+            current = line(name, kpi, False)
+            cast(list, current["values"])[at] = cell.value
+            cast(list, current["links"])[at] = cell.drill_url
+            if table.compared:
+                cast(list, line(f"{name} ({PREVIOUS})", kpi, True)["values"])[at] = cell.previous
     return {
-        "title": f"{kpi.label} ({kpi.unit})",
-        "unit": kpi.unit,
         "labels": [label for label, _ in labels],
-        "series": [{"name": name, **line} for name, line in lines.items()],
+        "panels": [{"unit": unit, "axis": UNIT_AXES.get(unit, unit)} for unit in units],
+        "series": list(lines.values()),
     }
 
 
 def chart_summary(table: ReportTable) -> str:
-    """The chart's aria-label: what it shows and its range of values."""
-    kpi = table.series.kpis[0]
-    values = [row.cells[0].value for row in table.rows if row.cells[0].value is not None]
-    if not values:
-        return f"Chart of {kpi.label}: no figures in this range."
+    """The chart's aria-label: what it shows, each KPI's range of values, and where the figures are listed."""
+    parts = []
+    for position, kpi in enumerate(table.series.kpis):
+        values = [value for row in table.rows if (value := row.cells[position].value) is not None]
+        if values:
+            low, high = format_value(kpi.unit, min(values)), format_value(kpi.unit, max(values))
+            parts.append(f"{kpi.label} from {low} to {high}")
+        else:
+            parts.append(f"{kpi.label}: no figures")
     grouped = f", one line per {table.group_label.lower()}" if table.group_by else ""
+    compared = ", dashed lines for the previous period" if table.compared else ""
     return (
-        f"Chart of {kpi.label} by {table.series.interval}{grouped}, {len(table.rows)} figures from"
-        f" {format_value(kpi.unit, min(values))} to {format_value(kpi.unit, max(values))}; the table below lists them."
+        f"Chart of {len(table.series.kpis)} KPI{'s' if len(table.series.kpis) > 1 else ''} by"
+        f" {table.series.interval}{grouped}{compared}: {'; '.join(parts)}. The table below lists every figure."
     )

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import cast
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,17 +24,30 @@ from cea.accounts.models import User
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
+from insights.access import figures_scope
+from insights.kpis.definitions import KPIS
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
-from insights.reports.exports import as_csv, conversation_rows, report_rows, report_xlsx, streamed_csv
+from insights.reports.exports import (
+    as_csv,
+    conversation_rows,
+    conversations_xlsx,
+    report_rows,
+    report_xlsx,
+    selection_rows,
+    streamed_csv,
+)
 from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
 from insights.reports.selectors import (
+    contacts_behind,
     report_contacts,
     report_filter_choices,
     team_kpi_figures,
     team_member_ids,
+    team_names,
     user_names,
 )
 from insights.reports.tables import (
+    BLANK,
     ReportTable,
     chart_data,
     chart_summary,
@@ -41,7 +57,10 @@ from insights.reports.tables import (
     report_table,
 )
 from insights.reports.timeline import agent_days, hours
+from records.interactions.models import Interaction
 
+CONTACTS_PER_PAGE = 50
+XLSX_MAX_ROWS = 1_048_576  # a worksheet's rows, its header included
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -138,6 +157,38 @@ def _query(data: QueryDict) -> str:
     return query.urlencode()
 
 
+def _scope_words(user) -> str:
+    """Whose contacts ``user``'s exports hold, in words (``insights.access.figures_scope``)."""
+    scope = figures_scope(user)
+    if scope.team_ids is not None:
+        names = sorted(team_names(team_ids=scope.team_ids).values())
+        return f"Contacts of the teams {', '.join(names)}" if names else "No team's contacts"
+    if scope.agent_id is not None:
+        return f"The contacts {user} handled"
+    return "Every team's contacts"
+
+
+def _selection(request: HttpRequest, form: ReportForm) -> list[list[object]]:
+    """The form's range and filters (teams and agents by name) and the user's scope, stated in an export."""
+    filters = form.filters
+    names: dict[str, dict] = {
+        "agent": user_names(user_ids=[cast(int, agent) for agent in filters.get("agent", [])]),
+        "team": team_names(team_ids=[cast(int, team) for team in filters.get("team", [])]),
+    }
+    stated = [
+        (GROUP_LABELS[name], str(names[name].get(value, value) if name in names else value))
+        for name, values in filters.items()
+        for value in values
+    ]
+    return selection_rows(
+        first_day=form.cleaned_data["start"],
+        last_day=form.cleaned_data["end"],
+        filters=stated,
+        scope=_scope_words(request.user),
+        exported_by=str(request.user),
+    )
+
+
 @login_required
 @require_GET
 def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
@@ -146,7 +197,7 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
     table = _table(request, form)
     name = f"report-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
     if file_format == "xlsx":
-        response = HttpResponse(report_xlsx(table), content_type=XLSX)
+        response = HttpResponse(report_xlsx(table, selection=_selection(request, form)), content_type=XLSX)
     else:
         response = HttpResponse(as_csv(report_rows(table)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
@@ -155,17 +206,26 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversations_export(request: HttpRequest) -> StreamingHttpResponse:
-    """One row per conversation counted in the selection's range and filters, as the user may see them."""
+def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse | StreamingHttpResponse:
+    """One row per conversation counted in the selection's range and filters, as the user may see them:
+    CSV streamed, or XLSX with the same columns and a sheet stating the selection."""
     form = _form(request)
     contacts = report_contacts(
         user=request.user, start=form.range_start, end=form.range_end, dimensions=form.filters
     ).order_by("counted_at", "id")
-    response = StreamingHttpResponse(
-        streamed_csv(conversation_rows(contacts.iterator(chunk_size=2000))), content_type="text/csv; charset=utf-8"
-    )
+    rows = contacts.iterator(chunk_size=2000)
+    response: HttpResponse | StreamingHttpResponse
+    if file_format == "xlsx" and contacts.count() >= XLSX_MAX_ROWS:
+        raise ValidationFailed(
+            f"A workbook holds at most {XLSX_MAX_ROWS - 1:,} conversations: export CSV or choose fewer days.",
+            fields={"end": "Too many conversations for XLSX."},
+        )
+    if file_format == "xlsx":
+        response = HttpResponse(conversations_xlsx(rows, selection=_selection(request, form)), content_type=XLSX)
+    else:
+        response = StreamingHttpResponse(streamed_csv(conversation_rows(rows)), content_type="text/csv; charset=utf-8")
     name = f"conversations-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response
 
 
@@ -185,10 +245,10 @@ def _drill_dimensions(request: HttpRequest) -> dict[str, list[str | int]]:
     return dimensions
 
 
-@login_required
-@require_GET
-def report_contacts_page(request: HttpRequest) -> HttpResponse:
-    """The contacts behind one figure: the interval starting at ``at`` and the group and filters given."""
+def _drill_contacts(request: HttpRequest) -> tuple[QuerySet[Interaction], dict[str, object]]:
+    """The contacts behind one figure (the interval starting at ``at``, the group and filters given, as
+    the user may see them; oldest first) and what the page says of them. ``ValidationFailed`` for a
+    malformed interval, id or KPI; ``PermissionDenied`` for a team or agent beyond the user's."""
     try:
         at = dt.datetime.fromisoformat(request.GET.get("at", ""))
     except ValueError:
@@ -196,18 +256,57 @@ def report_contacts_page(request: HttpRequest) -> HttpResponse:
     interval = request.GET.get("interval", Interval.DAY.value)
     if at.tzinfo is None or interval not in [choice.value for choice in Interval]:
         raise ValidationFailed("Which interval?", fields={"at": "Give an interval and its start with its offset."})
+    kpi = request.GET.get("kpi", "")
+    if kpi and kpi not in KPIS:
+        raise ValidationFailed("Which figure?", fields={"kpi": f"Unknown KPI {kpi!r}."})
     dimensions = _drill_dimensions(request)
     _require_visible(request.user, {name: values for name, values in dimensions.items() if values != [""]})
-    end = interval_end(at, interval)
-    contacts = report_contacts(user=request.user, start=at, end=end, dimensions=dimensions)
-    page = Paginator(contacts, 50).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
+    contacts = report_contacts(user=request.user, start=at, end=interval_end(at, interval), dimensions=dimensions)
+    counted = contacts.count()
+    behind = ""
+    if kpi:
+        contacts, behind = contacts_behind(contacts=contacts, kpi=kpi)
+    about = {
+        "at": at,
         "interval_label": interval_label(at, interval),
-        "dimensions": [(GROUP_LABELS[name], values[0] or "(none)") for name, values in dimensions.items()],
-        "query": _without_page(request.GET),
+        "kpi": KPIS[kpi] if kpi else None,
+        "behind": behind,
+        "counted": counted,
+        "dimensions": [(GROUP_LABELS[name], values[0] or BLANK) for name, values in dimensions.items()],
     }
+    return contacts, about
+
+
+@login_required
+@require_GET
+def report_contacts_page(request: HttpRequest) -> HttpResponse:
+    """The contacts behind one figure, 50 a page, each linked to its record in the console (supervisors and
+    admins) and its customer's 360; htmx swaps only the list when the page changes."""
+    contacts, about = _drill_contacts(request)
+    page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        **about,
+        "page": page,
+        "query": _without_page(request.GET),
+        "console": request.user.is_staff and role_of(request.user) in (Role.SUPERVISOR, Role.ADMIN),
+    }
+    if _htmx(request):
+        response = render(request, "insights/reports/partials/contacts_list.html", context)
+        response["HX-Push-Url"] = request.get_full_path()
+        return response
     return render(request, "insights/reports/contacts.html", context)
+
+
+@login_required
+@require_GET
+def report_contacts_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The contacts behind one figure as CSV, one row per conversation (the per-conversation export's columns)."""
+    contacts, about = _drill_contacts(request)
+    rows = conversation_rows(contacts.iterator(chunk_size=2000))
+    response = StreamingHttpResponse(streamed_csv(rows), content_type="text/csv; charset=utf-8")
+    at = cast(dt.datetime, about["at"]).astimezone(ZoneInfo(settings.TIME_ZONE))
+    response["Content-Disposition"] = f'attachment; filename="contacts-{at:%Y%m%d-%H%M}.csv"'
+    return response
 
 
 def _without_page(query: QueryDict) -> str:

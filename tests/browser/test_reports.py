@@ -1,5 +1,6 @@
-"""A supervisor opens a report, changes its range (htmx swaps the chart and table), exports it as CSV and
-drills down from a figure to its contacts."""
+"""A supervisor opens a report of two KPIs (a line each, on a panel per unit), changes its range (htmx swaps
+the chart and table), exports it as CSV, moves through the chart from the keyboard and drills down from a
+figure to its contacts' page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from tests.browser.helpers import sign_in
 from tests.insights.factories import T0, contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The names of the lines the chart drew, from ECharts' own instance.
+SERIES_NAMES = (
+    "() => echarts.getInstanceByDom(document.getElementById('report-chart')).getOption().series.map(s => s.name)"
+)
 
 
 def test_a_supervisor_opens_a_report_changes_the_range_and_exports_csv(new_context):
@@ -36,8 +41,13 @@ def test_a_supervisor_opens_a_report_changes_the_range_and_exports_csv(new_conte
     # When they open the 2nd's report of handled contacts and AHT
     page.goto("/insights/reports/?kpis=handled&kpis=aht&start=2026-03-02&end=2026-03-02&interval=day")
     table = page.get_by_test_id("report-table")
-    # Then the chart is drawn (SVG) and the table lists the day
+    # Then the chart is drawn (SVG), a line for each KPI on a panel for each unit, and the table lists the day
+    chart = page.get_by_test_id("report-chart")
     expect(page.locator("#report-chart svg")).to_be_visible()
+    expect(chart).to_have_attribute("data-series", "2")
+    assert page.evaluate(SERIES_NAMES) == ["Contacts handled", "Average handle time"]
+    expect(page.locator("#report-chart svg")).to_contain_text("Count")
+    expect(page.locator("#report-chart svg")).to_contain_text("Seconds")
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody tr").first).to_contain_text("2026-03-02")
 
@@ -57,8 +67,28 @@ def test_a_supervisor_opens_a_report_changes_the_range_and_exports_csv(new_conte
         "2026-03-01T00:00:00+00:00,1,60\r\n"
         "2026-03-02T00:00:00+00:00,2,180\r\n"
     )
-    # When they follow the 1st's handled figure / Then its one contact is listed
+    # When they move through the chart from the keyboard / Then each point is read out
+    chart.focus()
+    page.keyboard.press("ArrowRight")
+    status = page.locator("#report-chart-status")
+    expect(status).to_have_text("Contacts handled, 2026-03-02: 2. Enter opens its contacts.")
+    page.keyboard.press("ArrowDown")
+    expect(status).to_have_text("Average handle time, 2026-03-02: 180.0 s. Enter opens its contacts.")
+    # When they press Enter / Then the contacts behind that figure open: the 2nd's two contacts
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/insights/reports/contacts/\?.*kpi=aht"))
+    expect(page.get_by_test_id("drill-contact")).to_have_count(2)
+    expect(page.locator("h1")).to_have_text("Contacts of 2026-03-02")
+
+    # When they go back and follow the 1st's handled figure in the table / Then its one contact is listed,
+    # linked to its record in the console
+    page.go_back()
     page.get_by_test_id("report-figure").first.click()
+    expect(page).to_have_url(re.compile(r"kpi=handled"))
     expect(page.get_by_test_id("drill-contacts").locator("tbody tr")).to_have_count(1)
-    # And no script failed nor broke the Content-Security-Policy (the site has no favicon: that 404 aside)
-    assert [error for error in errors if "favicon.ico" not in error] == []
+    expect(page.get_by_test_id("drill-conversation")).to_have_attribute(
+        "href", re.compile(r"^/admin/records/interaction/")
+    )
+    expect(page.get_by_test_id("drill-export-csv")).to_be_visible()
+    # And no script failed, nor broke the Content-Security-Policy, nor asked for a missing icon
+    assert errors == []

@@ -107,3 +107,32 @@ def test_agent_kpis_refuse_contact_only_groupings(anna):
     with pytest.raises(ValidationFailed) as refused:
         kpi_series(user=anna, kpis=["occupancy"], start=T0, end=T0 + HOUR, group_by=["queue"])
     assert "team and agent only" in str(refused.value.fields["group_by"])
+
+
+def test_without_presence_occupancy_and_utilisation_have_no_figure():
+    # Given carl, who answered a 5-minute call at T0 but has no presence recorded (never logged in)
+    north = TeamFactory(name="north")
+    carl = UserFactory(username="carl", teams=[north])
+    contact(agent=carl, team=north, wait=0, talk=300)
+    contact_rollup_rebuild(now=T0 + 2 * HOUR)
+    # When the hour is read
+    series = kpi_series(user=UserFactory(role="admin"), kpis=AGENT_KPIS, start=T0, end=T0 + HOUR, interval="hour")
+    # Then his contact time is on record, but none of it logged in: each ratio's denominator is 0, no value
+    [row] = series.rows
+    occupancy, utilisation, rate = (row.values[name] for name in AGENT_KPIS)
+    assert (occupancy.numerator, occupancy.denominator, occupancy.value) == (0, 0, None)
+    assert (utilisation.numerator, utilisation.denominator, utilisation.value) == (0, 0, None)
+    assert (rate.numerator, rate.denominator, rate.value) == (1, 0, None)
+    assert AgentRollup.objects.get(agent_id=carl.pk).on_contact_seconds == 300
+
+
+def test_contact_time_outside_logged_in_time_does_not_count(anna):
+    # Given anna's hour, and a 10-minute call she took at 10:30 after she went offline at 10:00
+    contact(agent=anna, team=anna.teams.get(), queued_at=T0 + 90 * MINUTE, wait=0, talk=600)
+    contact_rollup_rebuild(now=T0 + 2 * HOUR)
+    # When her two hours are read
+    series = kpi_series(user=anna, kpis=["occupancy", "utilisation"], start=T0, end=T0 + 2 * HOUR, interval="day")
+    # Then only the 20 minutes on chats while logged in count
+    [row] = series.rows
+    assert (row.values["occupancy"].numerator, row.values["occupancy"].denominator) == (1200, 2700)
+    assert (row.values["utilisation"].numerator, row.values["utilisation"].denominator) == (1200, 3600)

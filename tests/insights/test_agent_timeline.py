@@ -61,6 +61,12 @@ def test_the_days_are_computed_by_hand(people):
     assert (third.day, third.logged_in, third.available) == (dt.date(2026, 3, 3), 3600, 3600)
     # And the bar's first segment starts at 08:00 (a third of the day) for two hours
     assert (second.segments[0].offset, second.segments[0].width) == (33.333, 8.333)
+    # And each segment's tooltip names its state (with the away reason) and its local times
+    assert [segment.title for segment in second.segments[:3]] == [
+        "Available 08:00–10:00",
+        "Away: Lunch 10:00–10:30",
+        "Busy (no new work) 10:30–11:00",
+    ]
 
 
 def test_the_page_shows_a_supervisor_their_teams_agents(people):
@@ -77,6 +83,7 @@ def test_the_page_shows_a_supervisor_their_teams_agents(people):
         "0 h 45 min",
     )
     assert row["away_reasons"] == [("Lunch", "0 h 30 min"), ("No reason given", "0 h 15 min")]
+    assert "<title>Away: Lunch 10:00–10:30</title>" in response.content.decode()
     # And south's team or agent is refused
     assert client.get(URL, {"start": "2026-03-02", "team": people["south"].pk}).status_code == 403
     assert client.get(URL, {"start": "2026-03-02", "agent": people["bob"].pk}).status_code == 403

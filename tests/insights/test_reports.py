@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
+from engagement.routing.models import PresenceChange
 from insights.kpis.rollup import contact_rollup_rebuild
 from insights.reports.exports import safe_cell
 from insights.reports.tables import interval_end
 from tests.accounts.factories import TeamFactory, UserFactory
+from tests.engagement.factories import AgentProfileFactory
 from tests.insights.factories import T0, contact
 from tests.support import session_client
 
 pytestmark = pytest.mark.django_db
 URL = "/insights/reports/"
+HOUR = dt.timedelta(hours=1)
 # T0 is 2026-03-02 09:00 UTC; the tests run in UTC (TIME_ZONE), so the day starts at 00:00+00:00.
 DAY = {"start": "2026-03-02", "end": "2026-03-02", "interval": "day"}
 
@@ -132,6 +135,7 @@ def test_the_xlsx_export_has_the_figures_and_the_definitions(teams):
         "Contacts handled",
         "Average handle time",
     ]
+    assert ("Scope", "Every team's contacts") in set(workbook["Selection"].iter_rows(values_only=True))
 
 
 def test_the_conversation_export_is_scoped(teams):
@@ -144,6 +148,50 @@ def test_the_conversation_export_is_scoped(teams):
     assert len(lines) == 3
     assert all(",north,anna," in line for line in lines[1:])
     assert lines[2].endswith(",30,240") and "'=cmd" in lines[2]
+
+
+def test_the_conversation_xlsx_export_has_the_csvs_columns_and_states_its_selection(teams):
+    # Given the north supervisor / When they export the day's conversations of anna as CSV and as XLSX
+    client = session_client(UserFactory(role="supervisor", teams=[teams["north"]]))
+    csv = b"".join(_get(client, path=URL + "conversations.csv", agent=teams["anna"].pk).streaming_content)
+    response = _get(client, path=URL + "conversations.xlsx", agent=teams["anna"].pk)
+    # Then the workbook holds the same rows under the same columns, numbers as numbers
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == 'attachment; filename="conversations-20260302-20260302.xlsx"'
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Conversations", "Selection"]
+    rows = list(workbook["Conversations"].iter_rows(values_only=True))
+    expected = [line.split(",") for line in csv.decode().splitlines()]
+    assert [[("" if value is None else str(value)) for value in row] for row in rows] == expected
+    assert len(rows) == 3 and rows[2][-2:] == (30, 240) and "'=cmd" in rows[2]
+    # And the selection sheet states the range, the filter by name and whose contacts these are
+    assert list(workbook["Selection"].iter_rows(values_only=True)) == [
+        ("From", "2026-03-02"),
+        ("To (included)", "2026-03-02"),
+        ("Time zone", "UTC"),
+        ("Filter: Agent", str(teams["anna"])),
+        ("Filters", "1 (above)"),
+        ("Scope", "Contacts of the teams north"),
+        ("Exported by", str(response.wsgi_request.user)),
+    ]
+
+
+def test_the_conversation_xlsx_export_is_refused_beyond_the_users_teams(teams):
+    # Given the south supervisor / When they ask for north's conversations / Then it is refused
+    client = session_client(UserFactory(role="supervisor", teams=[teams["south"]]))
+    assert _get(client, path=URL + "conversations.xlsx", team=teams["north"].pk).status_code == 403
+    # And without a filter only south's contact is exported
+    workbook = load_workbook(io.BytesIO(_get(client, path=URL + "conversations.xlsx").content))
+    assert [row[7:9] for row in workbook["Conversations"].iter_rows(min_row=2, values_only=True)] == [("south", "bob")]
+
+
+def test_an_agents_xlsx_export_holds_their_own_contacts(teams):
+    # Given bob / When he exports the day's conversations / Then his one contact, his scope stated
+    workbook = load_workbook(io.BytesIO(_get(session_client(teams["bob"]), path=URL + "conversations.xlsx").content))
+    assert [row[8] for row in workbook["Conversations"].iter_rows(min_row=2, values_only=True)] == ["bob"]
+    assert ("Scope", f"The contacts {teams['bob']} handled") in set(workbook["Selection"].iter_rows(values_only=True))
+    assert ("Filters", "none") in set(workbook["Selection"].iter_rows(values_only=True))
 
 
 def test_drill_down_lists_the_contacts_behind_a_figure(teams):
@@ -240,3 +288,78 @@ def test_the_filters_offer_the_supervisors_teams_and_agents_only(teams):
     agents = form.fields["agent"].widget.choices
     assert agents[0] == ("", "Every agent")
     assert sorted(name for _, name in agents[1:]) == sorted([teams["anna"].get_full_name(), "Lea Lead"])
+
+
+def test_the_chart_has_a_line_per_kpi_and_group_on_a_panel_per_unit(teams):
+    # Given an admin / When they compare the day's handled, AHT and service level by team
+    response = _get(
+        session_client(UserFactory(role="admin")),
+        kpis=["handled", "aht", "service_level"],
+        group_by="team",
+        compare="on",
+    )
+    chart = response.context["chart"]
+    # Then each unit has its panel, in the KPIs' order
+    assert chart["labels"] == ["2026-03-02"]
+    assert chart["panels"] == [
+        {"unit": "count", "axis": "Count"},
+        {"unit": "seconds", "axis": "Seconds"},
+        {"unit": "percent", "axis": "%"},
+    ]
+    # And every KPI has a line per team on its unit's panel, with its previous-period line dashed beside it
+    lines = {line["name"]: (line["panel"], line["previous"], line["values"]) for line in chart["series"]}
+    assert lines == {
+        "Contacts handled — north": (0, False, [2]),
+        "Contacts handled — north (previous period)": (0, True, [None]),
+        "Contacts handled — south": (0, False, [1]),
+        "Contacts handled — south (previous period)": (0, True, [1]),
+        "Average handle time — north": (1, False, [180.0]),
+        "Average handle time — north (previous period)": (1, True, [None]),
+        "Average handle time — south": (1, False, [60.0]),
+        "Average handle time — south (previous period)": (1, True, [100.0]),
+        "Service level — north": (2, False, [50.0]),  # waits 10 s and 30 s, target 20 s
+        "Service level — north (previous period)": (2, True, [None]),
+        "Service level — south": (2, False, [0.0]),
+        "Service level — south (previous period)": (2, True, [100.0]),
+    }
+    # And each point links to the contacts behind its figure; the summary names every KPI
+    aht = next(line for line in chart["series"] if line["name"] == "Average handle time — north")
+    assert aht["links"][0].startswith("/insights/reports/contacts/?") and aht["links"][0].endswith("&kpi=aht")
+    summary = response.context["chart_summary"]
+    assert summary.startswith("Chart of 3 KPIs by day, one line per team, dashed lines for the previous period:")
+    assert "Contacts handled from 1 to 2; Average handle time from 60.0 s to 180.0 s" in summary
+    assert 'class="report-chart panels-3"' in response.content.decode()
+
+
+def test_a_figure_without_a_denominator_is_a_dash_a_blank_cell_and_a_gap(teams):
+    # Given anna logged in 09:00–10:00 (available), bob never logged in (no presence recorded)
+    profile = AgentProfileFactory(user=teams["anna"])
+    PresenceChange.objects.create(agent=profile, presence="available", started_at=T0, ended_at=T0 + HOUR)
+    PresenceChange.objects.create(agent=profile, presence="offline", started_at=T0 + HOUR)
+    contact_rollup_rebuild(now=T0 + 2 * HOUR)
+    admin = session_client(UserFactory(role="admin"))
+    # When an admin reads the day's occupancy by agent, on the page and as CSV
+    page = _get(admin, kpis="occupancy", group_by="agent")
+    csv = _get(admin, path=URL + "export.csv", kpis="occupancy", group_by="agent").content.decode()
+    # Then anna's 260 s on calls (09:00:10–09:02:10 and 09:00:30–09:04:30) of 3,600 s logged in
+    # is 7.2 %; bob's has no denominator: "—", a blank cell and a gap
+    cells = {row.group_label: row.cells[0] for row in page.context["table"].rows}
+    assert {name: (cell.denominator, cell.display) for name, cell in cells.items()} == {
+        str(teams["anna"]): (3600, "7.2%"),
+        str(teams["bob"]): (0, "—"),
+    }
+    assert csv.splitlines()[1:] == [
+        f"2026-03-02T00:00:00+00:00,{teams['anna']},7.2222",
+        f"2026-03-02T00:00:00+00:00,{teams['bob']},",
+    ]
+    lines = {line["name"]: line["values"] for line in page.context["chart"]["series"]}
+    assert lines == {f"Occupancy — {teams['anna']}": [260 * 100 / 3600], f"Occupancy — {teams['bob']}": [None]}
+
+
+def test_a_conversation_workbook_beyond_a_worksheets_rows_is_refused(teams, monkeypatch):
+    # Given a worksheet of 3 rows at most (a header and 2 conversations) / When the day's 3 are asked as XLSX
+    monkeypatch.setattr("insights.reports.views.XLSX_MAX_ROWS", 3)
+    response = _get(session_client(UserFactory(role="admin")), path=URL + "conversations.xlsx")
+    # Then it is refused with the way out
+    assert response.status_code == 400
+    assert b"A workbook holds at most 2 conversations: export CSV or choose fewer days." in response.content
