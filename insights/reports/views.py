@@ -21,6 +21,7 @@ from cea.accounts.models import User
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
+from insights.kpis.business_hours import EXPLANATION as BUSINESS_HOURS_EXPLANATION
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
 from insights.reports.exports import as_csv, conversation_rows, report_rows, report_xlsx, streamed_csv
 from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
@@ -92,6 +93,7 @@ def _table(request: HttpRequest, form: ReportForm) -> ReportTable:
         group_by=form.group_by_list,
         filters=form.filters,
         compare=form.cleaned_data["compare"],
+        business_hours_only=form.cleaned_data["business_hours"],
     )
     return report_table(series=series, group_by=form.cleaned_data["group_by"], filters=form.filters)
 
@@ -118,6 +120,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "chart": chart_data(table) if table.rows else None,
         "chart_summary": chart_summary(table),
         "query": _query(cast(QueryDict, form.data)),
+        "business_hours_explanation": BUSINESS_HOURS_EXPLANATION,
     }
     teams, agents = report_filter_choices(user=request.user)
     form.offer_choices(teams=teams, agents=agents)
@@ -145,6 +148,8 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
     form = _form(request)
     table = _table(request, form)
     name = f"report-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
+    if table.series.business_hours_only:
+        name += "-business-hours"
     if file_format == "xlsx":
         response = HttpResponse(report_xlsx(table), content_type=XLSX)
     else:
