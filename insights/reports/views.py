@@ -164,12 +164,18 @@ def conversations_export(request: HttpRequest) -> StreamingHttpResponse:
     """One row per conversation counted in the selection's range and filters, as the user may see them."""
     form = _form(request)
     contacts = report_contacts(
-        user=request.user, start=form.range_start, end=form.range_end, dimensions=form.filters
+        user=request.user,
+        start=form.range_start,
+        end=form.range_end,
+        dimensions=form.filters,
+        business_hours_only=form.cleaned_data["business_hours"],
     ).order_by("counted_at", "id")
     response = StreamingHttpResponse(
         streamed_csv(conversation_rows(contacts.iterator(chunk_size=2000))), content_type="text/csv; charset=utf-8"
     )
     name = f"conversations-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
+    if form.cleaned_data["business_hours"]:
+        name += "-business-hours"
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
@@ -204,9 +210,13 @@ def report_contacts_page(request: HttpRequest) -> HttpResponse:
     dimensions = _drill_dimensions(request)
     _require_visible(request.user, {name: values for name, values in dimensions.items() if values != [""]})
     end = interval_end(at, interval)
-    contacts = report_contacts(user=request.user, start=at, end=end, dimensions=dimensions)
+    business_hours = request.GET.get("business_hours") == "on"
+    contacts = report_contacts(
+        user=request.user, start=at, end=end, dimensions=dimensions, business_hours_only=business_hours
+    )
     page = Paginator(contacts, 50).get_page(request.GET.get("page"))
     context = {
+        "business_hours_explanation": BUSINESS_HOURS_EXPLANATION if business_hours else "",
         "page": page,
         "interval_label": interval_label(at, interval),
         "dimensions": [(GROUP_LABELS[name], values[0] or "(none)") for name, values in dimensions.items()],

@@ -240,3 +240,34 @@ def test_the_report_refuses_business_hours_for_the_backlog(week):
     response = client.get(REPORT, {**DAYS, "kpis": ["case_backlog"], "business_hours": "on"})
     assert response.status_code == 400
     assert "is a level, not a count" in response.content.decode()
+
+
+def test_the_contacts_behind_a_business_hours_figure_are_the_ones_it_counts(week):
+    # Given the business-hours report by day
+    client = session_client(UserFactory(role="admin"))
+    table = client.get(REPORT, {**DAYS, "business_hours": "on"}).context["table"]
+    thursday = table.rows[0]
+    assert "business_hours=on" in thursday.drill_url
+    # When the figure of Thursday (2) is followed to its contacts
+    response = client.get(thursday.drill_url)
+    # Then the two contacts it counts are listed (08:05 and 19:59), not the three outside the hours
+    page = response.context["page"]
+    assert [contact.started_at for contact in page.object_list] == [_utc(26, 8, 5), _utc(26, 19, 59)]
+    assert 'data-testid="drill-business-hours"' in response.content.decode()
+
+
+def test_the_conversations_export_keeps_the_business_hours_contacts(week):
+    client = session_client(UserFactory(role="admin"))
+    response = client.get(REPORT + "conversations.csv", {**DAYS, "business_hours": "on"})
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="conversations-20260326-20260330-business-hours.csv"'
+    )
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == [
+        "2026-03-26T08:05:00+00:00",
+        "2026-03-26T19:59:00+00:00",
+        "2026-03-28T12:50:00+00:00",
+        "2026-03-29T04:00:00+01:00",
+        "2026-03-29T11:00:00+01:00",
+        "2026-03-30T08:10:00+01:00",
+    ]
