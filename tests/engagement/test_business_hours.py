@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cea.common.errors import ValidationFailed
+from engagement.routing.demo import routing_demo_load
 from engagement.routing.hours import ClosedDays, WeeklyRange
 from engagement.routing.models import BusinessHours, Closure, OpeningRange, Queue
 from engagement.routing.selectors import (
@@ -380,3 +381,21 @@ def test_supervisors_read_business_hours_in_the_console_but_do_not_change_them(c
     assert client.post(ADD_URL, _hours_form("mine", [(0, "08:00", "12:00")])).status_code == 403
     assert client.post(f"/admin/engagement/businesshours/{office.pk}/delete/", {"post": "yes"}).status_code == 403
     assert list(BusinessHours.objects.values_list("name", flat=True)) == ["office"]
+
+
+# --- The demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_gives_office_hours_and_bank_holidays_to_billing_and_orders(routing_defaults, settings):
+    settings.TIME_ZONE = "Europe/London"
+    # When the demo's routing is loaded twice
+    routing_demo_load()
+    routing_demo_load()
+    # Then one schedule serves billing and orders; web chat and general stay always open
+    schedule = BusinessHours.objects.get()
+    assert sorted(schedule.queues.values_list("name", flat=True)) == ["billing", "orders"]
+    assert Queue.objects.get(name="web-chat").business_hours is None
+    billing = Queue.objects.get(name="billing")
+    # Christmas Day 2026 (a Friday) is closed; the Saturday after opens 09:00–13:00 (UTC in winter)
+    spans = queue_open_spans(queue=billing, start=_utc(25, 0, month=12), end=_utc(27, 0, month=12))
+    assert [(span.start, span.end) for span in spans] == [(_utc(26, 9, month=12), _utc(26, 13, month=12))]

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
+from cea.common.errors import ValidationFailed
 from engagement.routing.hours import ClosedDays, WeeklyRange
 from engagement.routing.services import business_hours_create
 from insights.kpis.business_hours import EXPLANATION
@@ -170,8 +171,6 @@ def test_agents_time_and_cases_follow_their_teams_queues(week):
 
 
 def test_the_case_backlog_has_no_business_hours_figure(week):
-    from cea.common.errors import ValidationFailed
-
     with pytest.raises(ValidationFailed) as refused:
         _by_day(UserFactory(role="admin"), kpis=("cases_opened", "case_backlog"))
     assert "case_backlog" in refused.value.fields["business_hours_only"][0]
