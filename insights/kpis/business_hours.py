@@ -77,7 +77,9 @@ class OpenAt(Func):
         (queue, queue_params), (team, team_params), (at, at_params) = (
             compiler.compile(expression) for expression in self.get_source_expressions()
         )
-        lookup = "COALESCE((%s::text[]::tstzmultirange[])[array_position(%s::{kind}[], {key})] @> {at}, TRUE)"
+        # The spans' cast is stable, not immutable (a time zone setting could change it), so PostgreSQL
+        # would parse them again on every row; an uncorrelated sub-select is computed once (an InitPlan).
+        lookup = "COALESCE((SELECT %s::text[]::tstzmultirange[])[array_position(%s::{kind}[], {key})] @> {at}, TRUE)"
         sql = (
             f"CASE WHEN {queue} <> '' THEN {lookup.format(kind='text', key=queue, at=at)}"
             f" ELSE {lookup.format(kind='bigint', key=team, at=at)} END"
