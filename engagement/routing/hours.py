@@ -184,8 +184,3 @@ def open_spans(spec: HoursSpec, *, start: dt.datetime, end: dt.datetime) -> list
                     spans.append(OpenSpan(span_start, span_end))
         day += dt.timedelta(days=1)
     return merge_spans(spans)
-
-
-def is_open(spec: HoursSpec, *, at: dt.datetime) -> bool:
-    """Whether ``spec`` is open at the instant ``at`` (aware)."""
-    return bool(open_spans(spec, start=at, end=at + dt.timedelta(microseconds=1)))

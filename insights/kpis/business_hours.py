@@ -32,7 +32,6 @@ from engagement.routing.selectors import scheduled_queue_spans, scheduled_team_s
 from insights.kpis.definitions import LEVEL_KPIS
 from insights.kpis.models import ContactRollup
 
-LABEL = "Business hours only"
 QUARTER_HOUR = timedelta(minutes=15)
 GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 EXPLANATION = (

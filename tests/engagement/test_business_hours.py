@@ -399,3 +399,13 @@ def test_the_demo_gives_office_hours_and_bank_holidays_to_billing_and_orders(rou
     # Christmas Day 2026 (a Friday) is closed; the Saturday after opens 09:00–13:00 (UTC in winter)
     spans = queue_open_spans(queue=billing, start=_utc(25, 0, month=12), end=_utc(27, 0, month=12))
     assert [(span.start, span.end) for span in spans] == [(_utc(26, 9, month=12), _utc(26, 13, month=12))]
+
+
+def test_the_queue_console_page_offers_the_schedules(client, admin_user, office):
+    # Given a queue; when an admin opens it in the console
+    queue = QueueFactory(name="billing")
+    client.force_login(admin_user)
+    page = client.get(f"/admin/engagement/queue/{queue.pk}/change/").content.decode()
+    # Then business hours are a choice among the schedules, blank meaning always open
+    assert 'name="business_hours"' in page and f'value="{office.pk}"' in page
+    assert "When the queue is open; blank: always open" in page
