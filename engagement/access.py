@@ -269,3 +269,34 @@ def access_supervised_work(user: AnyUser, work_item_id: object) -> WorkItem:
         raise NotFound(f"No open work item with id {work_item_id}.")
     access_supervised_conversation(user, item.conversation_id)
     return item
+
+
+# --- Routing's configuration ------------------------------------------------------------------
+
+CONFIG_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+
+
+def require_config_reader(user: AnyUser) -> None:
+    """Routing's configuration (business hours, queues' settings) is read by supervisors, admins and
+    integration clients; agents are refused (``PermissionDenied``)."""
+    require_signed_in(user)
+    if role_of(user) not in CONFIG_READERS:
+        raise PermissionDenied("Routing's configuration is for supervisors and administrators.")
+
+
+def queues_visible_to(user: AnyUser) -> QuerySet[Queue]:
+    """The queues whose settings ``user`` reads: all for admins and clients, a supervisor's teams' queues
+    and the queues of no team; none for anyone else."""
+    require_config_reader(user)
+    queues = Queue.objects.all()
+    if sees_everything(user):
+        return queues
+    return queues.filter(Q(team_id__in=team_ids_of(user)) | Q(team__isnull=True))
+
+
+def access_queue(user: AnyUser, name: str) -> Queue:
+    """The queue ``name`` if ``user`` may read its settings; ``NotFound`` for another team's (as for none)."""
+    queue = queues_visible_to(user).select_related("business_hours").filter(name=name).first()
+    if queue is None:
+        raise NotFound(f"No queue {name!r}.")
+    return queue

@@ -13,11 +13,15 @@ from django.contrib import admin
 
 from cea.common.admin import ParentRoleInline, RoleModelAdmin
 from cea.common.errors import ValidationFailed
+from engagement.routing.hours import ClosedDays, WeeklyRange, closure_problems, range_problems
 from engagement.routing.models import (
     AgentProfile,
     AgentSkill,
+    BusinessHours,
     ChannelLoad,
+    Closure,
     Offer,
+    OpeningRange,
     PresenceChange,
     Queue,
     ReasonCode,
@@ -29,6 +33,15 @@ from engagement.routing.models import (
 from engagement.routing.rules import Step, steps_validate
 
 
+def _live_rows(formset: forms.BaseInlineFormSet) -> list[dict]:
+    """The cleaned data of the rows that stay once the formset is saved (not deleted, not empty)."""
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not (formset.can_delete and formset._should_delete_form(form))
+    ]
+
+
 class RoutingStepFormSet(forms.BaseInlineFormSet):
     """The steps are checked together (rules.steps_validate) when the queue is saved."""
 
@@ -36,11 +49,7 @@ class RoutingStepFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        live = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not (self.can_delete and self._should_delete_form(form))
-        ]
+        live = _live_rows(self)
         live.sort(key=lambda data: data.get("position") or 0)
         steps = [
             Step(
@@ -65,6 +74,62 @@ class RoutingStepInline(ParentRoleInline):
     fields = ["position", "until_seconds", "skill", "min_proficiency", "overflow_to"]
 
 
+class OpeningRangeFormSet(forms.BaseInlineFormSet):
+    """A schedule's ranges are checked together (``hours.range_problems``: overlaps, closing before opening)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        ranges = [
+            WeeklyRange(data["weekday"], data["opens"], data["closes"])
+            for data in _live_rows(self)
+            if data.get("weekday") is not None and data.get("opens") and data.get("closes") is not None
+        ]
+        problems = range_problems(ranges)
+        if problems:
+            raise forms.ValidationError(problems)
+
+
+class ClosureFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        closures = [
+            ClosedDays(data.get("name", ""), data["first_day"], data["last_day"])
+            for data in _live_rows(self)
+            if data.get("first_day") and data.get("last_day")
+        ]
+        problems = closure_problems(closures)
+        if problems:
+            raise forms.ValidationError(problems)
+
+
+class OpeningRangeInline(ParentRoleInline):
+    model = OpeningRange
+    formset = OpeningRangeFormSet
+    fields = ["weekday", "opens", "closes"]
+
+
+class ClosureInline(ParentRoleInline):
+    model = Closure
+    formset = ClosureFormSet
+    fields = ["name", "first_day", "last_day"]
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(RoleModelAdmin):
+    """Business hours: weekly opening ranges (several a day if need be; a range closing at 00:00 closes
+    at midnight) and dated closures (bank holidays), in a time zone. Queues point to them; a queue
+    without business hours is always open. Global configuration: administrators edit, supervisors read.
+    """
+
+    inlines = [OpeningRangeInline, ClosureInline]
+    list_display = ["name", "label", "time_zone"]
+    search_fields = ["name", "label"]
+
+
 @admin.register(Queue)
 class QueueAdmin(RoleModelAdmin):
     """Queues with their service-level target, agent selection and bullseye steps.
@@ -82,6 +147,7 @@ class QueueAdmin(RoleModelAdmin):
         "service_level_percent",
         "service_level_seconds",
         "selection",
+        "business_hours",
         "is_active",
     ]
     list_filter = ["is_active", "channel", "selection"]

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cea.common.channels import Channel
 from cea.common.models import TimeStampedModel
+from engagement.routing.hours import MIDNIGHT, ClosedDays, HoursSpec, WeeklyRange, zone_problem
 
 
 class Skill(TimeStampedModel):
@@ -38,6 +39,106 @@ class AgentSelection(models.TextChoices):
 class ServiceLevelFormula(models.TextChoices):
     CONNECT = "connect", "Amazon Connect: removed from queue within target (answered, abandoned, callback) ÷ queued"
     GENESYS = "genesys", "Genesys-style: answered within target ÷ the terms chosen below"
+
+
+def default_time_zone() -> str:
+    """A new schedule's time zone: the deployment's (``TIME_ZONE``)."""
+    return settings.TIME_ZONE
+
+
+class BusinessHours(TimeStampedModel):
+    """A named business-hours schedule (Amazon Connect's hours of operation, Zendesk's schedules).
+
+    Weekly ``ranges`` (several a day if need be) and dated ``closures`` (bank holidays), in
+    ``time_zone``. Queues point to one (``Queue.business_hours``); a queue without one is always
+    open. The rules are in ``engagement.routing.hours``; ``engagement.routing.services`` writes a
+    schedule and its ranges and closures together, checked first.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    label = models.CharField(max_length=200, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        help_text="An IANA name, e.g. Europe/London (default: the deployment's)",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "business hours"
+        verbose_name_plural = "business hours"
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    def clean(self) -> None:
+        problem = zone_problem(self.time_zone)
+        if problem:
+            raise ValidationError({"time_zone": problem})
+
+    def spec(self) -> HoursSpec:
+        """The schedule as a value (reads its ranges and closures; prefetch them for many)."""
+        return HoursSpec(
+            time_zone=self.time_zone,
+            ranges=tuple(WeeklyRange(r.weekday, r.opens, r.closes) for r in self.ranges.all()),
+            closures=tuple(ClosedDays(c.name, c.first_day, c.last_day) for c in self.closures.all()),
+        )
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class OpeningRange(models.Model):
+    """Open every ``weekday`` from ``opens`` to ``closes`` (local time; closing at 00:00 is midnight)."""
+
+    schedule = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="ranges")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="00:00: midnight at the end of the day")
+
+    class Meta:
+        ordering = ["schedule", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="openingrange_weekday"),
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")) | models.Q(closes=MIDNIGHT),
+                name="openingrange_closes_after_opens",
+                violation_error_message="A range must close after it opens on the same day (00:00 closes at midnight).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(WeeklyRange(self.weekday, self.opens, self.closes))
+
+
+class Closure(models.Model):
+    """Closed all day from ``first_day`` to ``last_day`` (both included, local days): a bank holiday."""
+
+    schedule = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="closures")
+    name = models.CharField(max_length=100)
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    class Meta:
+        ordering = ["schedule", "first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="closure_days_order",
+                violation_error_message="The last day is before the first.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        days = f"{self.first_day}" if self.first_day == self.last_day else f"{self.first_day} to {self.last_day}"
+        return f"{self.name} ({days})"
 
 
 class Queue(TimeStampedModel):
@@ -95,6 +196,14 @@ class Queue(TimeStampedModel):
     )
     after_contact_seconds = models.PositiveIntegerField(
         default=60, help_text="Time limit of after-contact work following a contact of this queue"
+    )
+    business_hours = models.ForeignKey(
+        BusinessHours,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queues",
+        help_text="When the queue is open; blank: always open",
     )
     is_active = models.BooleanField(default=True)
 

@@ -26,9 +26,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cea.accounts.models import User
+from cea.common.errors import NotFound
 from engagement.access import ROUTABLE_ROLES
+from engagement.routing.hours import OpenSpan, merge_spans, open_spans
 from engagement.routing.models import (
     AgentProfile,
+    BusinessHours,
     Offer,
     OfferStatus,
     Presence,
@@ -340,3 +343,66 @@ def presence_timeline(
     if user_ids is not None:
         spans = spans.filter(agent__user_id__in=sorted(user_ids))
     return spans.order_by("agent__user_id", "started_at", "id")
+
+
+# --- Business hours ---------------------------------------------------------------------------
+
+
+def business_hours_all() -> QuerySet[BusinessHours]:
+    """Every business-hours schedule by name, with its ranges, closures and queues' names fetched."""
+    return BusinessHours.objects.prefetch_related("ranges", "closures", "queues").order_by("name")
+
+
+def business_hours_get(*, name: str) -> BusinessHours:
+    """The schedule ``name`` with its ranges, closures and queues; ``NotFound`` when there is none."""
+    schedule = business_hours_all().filter(name=name).first()
+    if schedule is None:
+        raise NotFound(f"No business hours {name!r}.")
+    return schedule
+
+
+def _always(start: datetime, end: datetime) -> list[OpenSpan]:
+    return [OpenSpan(start, end)]
+
+
+def queue_open_spans(*, queue: Queue, start: datetime, end: datetime) -> list[OpenSpan]:
+    """When ``queue`` is open between ``start`` and ``end`` (aware): merged UTC spans clipped to the range.
+    A queue without business hours is open throughout."""
+    if queue.business_hours_id is None:
+        return _always(start, end) if start < end else []
+    schedule = business_hours_all().get(pk=queue.business_hours_id)
+    return open_spans(schedule.spec(), start=start, end=end)
+
+
+def queue_is_open(*, queue: Queue, at: datetime) -> bool:
+    """Whether ``queue`` is open at the instant ``at`` (aware); always, without business hours."""
+    return bool(queue_open_spans(queue=queue, start=at, end=at + timedelta(microseconds=1)))
+
+
+def _schedule_spans(*, start: datetime, end: datetime) -> dict[int, list[OpenSpan]]:
+    return {schedule.pk: open_spans(schedule.spec(), start=start, end=end) for schedule in business_hours_all()}
+
+
+def scheduled_queue_spans(*, start: datetime, end: datetime) -> dict[str, list[OpenSpan]]:
+    """The open spans between ``start`` and ``end`` of each queue that has business hours, by queue name
+    (the name interactions and rollups record). A queue not listed is always open."""
+    by_schedule = _schedule_spans(start=start, end=end)
+    queues = Queue.objects.filter(business_hours__isnull=False).values_list("name", "business_hours_id")
+    return {name: by_schedule[schedule_id] for name, schedule_id in queues}
+
+
+def scheduled_team_spans(*, start: datetime, end: datetime) -> dict[int, list[OpenSpan]]:
+    """A team's open spans: when at least one of its active queues is open, for each team whose every
+    active queue has business hours. A team not listed (no active queue, or one always open) is
+    always open. What work without a queue (agents' time, cases, self-service) is measured by."""
+    by_schedule = _schedule_spans(start=start, end=end)
+    teams: dict[int, list[int | None]] = {}
+    for team_id, schedule_id in Queue.objects.filter(is_active=True, team__isnull=False).values_list(
+        "team_id", "business_hours_id"
+    ):
+        teams.setdefault(team_id, []).append(schedule_id)
+    return {
+        team_id: merge_spans([span for schedule_id in schedules if schedule_id for span in by_schedule[schedule_id]])
+        for team_id, schedules in teams.items()
+        if None not in schedules
+    }

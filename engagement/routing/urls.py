@@ -20,6 +20,9 @@ urlpatterns = [
         name="conversation-wrap-up",
     ),
     path("queues/", apis.QueueStatsApi.as_view(), name="queue-stats"),
+    path("queues/<str:name>/hours/", apis.QueueHoursApi.as_view(), name="queue-hours"),
+    path("business-hours/", apis.BusinessHoursListApi.as_view(), name="business-hours"),
+    path("business-hours/<str:name>/", apis.BusinessHoursDetailApi.as_view(), name="business-hours-detail"),
     path("reason-codes/", apis.ReasonCodeListApi.as_view(), name="reason-codes"),
     path("wrap-up-codes/", apis.WrapUpCodeListApi.as_view(), name="wrap-up-codes"),
 ]

@@ -41,6 +41,7 @@ class KpiSeriesApi(APIView):
             group_by=[name for name in DIMENSIONS if name in data["group_by"]],
             filters=filters,
             compare=data["compare"],
+            business_hours_only=data["business_hours_only"],
         )
         return Response(KpiSeriesSerializer(asdict(series)).data)
 

@@ -27,6 +27,7 @@ from cea.accounts.types import Actor
 from cea.common.errors import ValidationFailed
 from cea.common.roles import sees_everything
 from insights.access import contact_rollups_scope
+from insights.kpis.business_hours import business_hours_check, business_hours_condition
 from insights.kpis.definitions import KPIS, LEVEL_KPIS, Kpi, Source, service_level_variant
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueRollup
 
@@ -96,6 +97,7 @@ class KpiSeries:
     time_zone: str
     rows: list[SeriesRow]
     previous: KpiSeries | None = field(default=None)
+    business_hours_only: bool = False
 
 
 def _total(columns: tuple[str, ...], sums: Mapping[str, float | None]) -> float:
@@ -190,13 +192,17 @@ def _add_source(
     bucket: F | Trunc,
     group_columns: list[str],
     filters: dict[str, list[str | int]],
+    business_hours_only: bool = False,
 ) -> None:
-    """Sum one rollup's columns for the KPIs ``wanted`` into ``sums``."""
+    """Sum one rollup's columns for the KPIs ``wanted`` into ``sums`` (only the business-hours intervals'
+    rows with ``business_hours_only``)."""
     columns = sorted(
         {column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator}
         | {column for name in wanted for column in LEVEL_KPIS.get(name, ())}
     )
     scoped = model.objects.filter(contact_rollups_scope(user))
+    if business_hours_only:
+        scoped = scoped.filter(business_hours_condition(model=model, start=start, end=end))
     for name, chosen in filters.items():
         scoped = scoped.filter(**{f"{DIMENSIONS[name]}__in": chosen})
     if any(name in LEVEL_KPIS for name in wanted):
@@ -253,11 +259,13 @@ def _series(
     interval: Interval,
     group_by: list[str],
     filters: dict[str, list[str | int]],
+    hours: bool = False,
 ) -> KpiSeries:
     zone = ZoneInfo(settings.TIME_ZONE)
     group_columns = [DIMENSIONS[name] for name in group_by]
-    # A report by queue and channel only, for a user who sees every team, reads the coarser rollup.
-    coarse = sees_everything(user) and {*group_by, *filters} <= {"queue", "channel"}
+    # A report by queue and channel only, for a user who sees every team, reads the coarser rollup;
+    # business hours need the contact rollup's team of each queue-less row.
+    coarse = sees_everything(user) and {*group_by, *filters} <= {"queue", "channel"} and not hours
     sources = (
         (Source.CONTACTS, QueueRollup if coarse else ContactRollup),
         (Source.AGENTS, AgentRollup),
@@ -277,6 +285,7 @@ def _series(
                 bucket=_bucket(interval, zone),
                 group_columns=group_columns,
                 filters=filters,
+                business_hours_only=hours,
             )
     running = dict(sums.baselines)
     series_rows = [
@@ -314,6 +323,7 @@ def _series(
         group_by=list(group_by),
         time_zone=settings.TIME_ZONE,
         rows=series_rows,
+        business_hours_only=hours,
     )
 
 
@@ -327,12 +337,15 @@ def kpi_series(
     group_by: list[str] | None = None,
     filters: dict[str, list[str | int]] | None = None,
     compare: bool = False,
+    business_hours_only: bool = False,
 ) -> KpiSeries:
     """The KPIs ``kpis`` from ``start`` (inclusive) to ``end`` (exclusive) by ``interval`` and ``group_by``.
 
     Only the rollup rows ``user`` may see count (``insights.access``); ``filters`` keeps the rows
     whose dimension is one of the values given. Start and end should fall on interval boundaries
     in the deployment's time zone (a partial first or last interval holds what the range covers).
+    With ``business_hours_only``, only the 15-minute intervals that start while open count
+    (``insights.kpis.business_hours``; not for levels such as the case backlog).
     ``ValidationFailed`` for an unknown KPI, interval, dimension or an empty range.
     """
     group_by, filters = list(group_by or []), dict(filters or {})
@@ -341,12 +354,24 @@ def kpi_series(
             "Unknown interval.", fields={"interval": f"Choose one of {', '.join(i.value for i in Interval)}."}
         )
     _check(kpis=kpis, start=start, end=end, group_by=group_by, filters=filters)
+    if business_hours_only:
+        business_hours_check(kpis=kpis)
     chosen = Interval(interval)
-    series = _series(user=user, kpis=kpis, start=start, end=end, interval=chosen, group_by=group_by, filters=filters)
+    hours = business_hours_only
+    series = _series(
+        user=user, kpis=kpis, start=start, end=end, interval=chosen, group_by=group_by, filters=filters, hours=hours
+    )
     if not compare:
         return series
     length = end - start
     previous = _series(
-        user=user, kpis=kpis, start=start - length, end=start, interval=chosen, group_by=group_by, filters=filters
+        user=user,
+        kpis=kpis,
+        start=start - length,
+        end=start,
+        interval=chosen,
+        group_by=group_by,
+        filters=filters,
+        hours=hours,
     )
     return KpiSeries(**{**series.__dict__, "previous": previous})

@@ -36,6 +36,12 @@ class KpiSeriesQuerySerializer(serializers.Serializer):
     compare = serializers.BooleanField(
         required=False, default=False, help_text="Add the previous period of the same length, immediately before"
     )
+    business_hours_only = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Count only the 15-minute intervals that start while the queue (or, without one, the team's"
+        " queues) is open (docs/kpis.md); not for the case backlog",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         span = attrs["end"] - attrs["start"]
@@ -93,3 +99,4 @@ class KpiSeriesSerializer(serializers.Serializer):
     time_zone = CharField()
     rows = SeriesRowSerializer(many=True)
     previous = PeriodSerializer(allow_null=True, help_text="With compare: the period of the same length before")
+    business_hours_only = serializers.BooleanField(help_text="The figures count business hours only")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from openpyxl import Workbook
 
+from insights.kpis.business_hours import EXPLANATION as BUSINESS_HOURS_EXPLANATION
 from insights.reports.tables import ReportTable
 from records.interactions.models import Interaction
 
@@ -48,14 +49,16 @@ def safe_cell(value: Any) -> Any:
 
 def report_rows(table: ReportTable) -> Iterator[list[Any]]:
     """The header, then one row per interval and group: interval start (ISO 8601, local), the group, each KPI
-    (and its previous-period figure when compared). Empty cells where a figure has no denominator."""
+    (and its previous-period figure when compared). Empty cells where a figure has no denominator. Each KPI's
+    heading says "business hours only" when the figures are restricted to them."""
     header: list[Any] = ["Interval start"]
     if table.group_by:
         header.append(table.group_label)
+    hours = ", business hours only" if table.series.business_hours_only else ""
     for info in table.series.kpis:
-        header.append(f"{info.label} ({info.unit})")
+        header.append(f"{info.label} ({info.unit}{hours})")
         if table.compared:
-            header.append(f"{info.label} ({info.unit}), previous period")
+            header.append(f"{info.label} ({info.unit}{hours}), previous period")
     yield header
     zone = ZoneInfo(settings.TIME_ZONE)
     for row in table.rows:
@@ -121,6 +124,9 @@ def report_xlsx(table: ReportTable, *, selection: list[list[Any]]) -> bytes:
                 for value in (info.label, info.unit, info.formula, info.numerator, info.denominator, info.variant)
             ]
         )
+    if table.series.business_hours_only:
+        definitions.append([])
+        definitions.append([BUSINESS_HOURS_EXPLANATION])
     _selection_sheet(workbook, selection)
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -57,6 +57,11 @@ class ReportForm(forms.Form):
     team = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
     agent = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
     compare = forms.BooleanField(required=False, label="Compare with the previous period")
+    business_hours = forms.BooleanField(
+        required=False,
+        label="Business hours only",
+        help_text="Only the 15-minute intervals that start while the queue (without one: the team's queues) is open.",
+    )
 
     def offer_choices(self, *, teams: list[tuple[int, str]], agents: list[tuple[int, str]]) -> None:
         """Show the teams and agents the user may filter by."""

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from cea.accounts.models import Team, User
@@ -14,6 +14,7 @@ from cea.accounts.types import AnyUser
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import interactions_with_routing
 from insights.access import figures_scope
+from insights.kpis.business_hours import contacts_in_business_hours
 from insights.kpis.definitions import KPIS, Source
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup
 from insights.kpis.selectors import kpi_value
@@ -31,12 +32,15 @@ def report_contacts(
     start: dt.datetime,
     end: dt.datetime,
     dimensions: Mapping[str, Sequence[str | int]] | None = None,
+    business_hours_only: bool = False,
 ) -> QuerySet[Interaction]:
     """The contacts that a report's figures for ``[start, end)`` count, as ``user`` may see them.
 
     A contact counts where the rollups count it (``insights.kpis.rollup``): in the interval it was
     first queued, else the one it started in. Admins see all, supervisors their teams' contacts,
-    agents the contacts they handled (``insights.access``'s rule). Oldest first.
+    agents the contacts they handled (``insights.access``'s rule). With ``business_hours_only``, those
+    whose interval is in business hours, as the figures count them (``insights.kpis.business_hours``).
+    Oldest first.
     """
     scope = figures_scope(user)
     interactions = interactions_for_report(
@@ -46,11 +50,14 @@ def report_contacts(
         agent_id=scope.agent_id,
         dimensions=dimensions,
     )
-    return (
+    contacts = (
         interactions_with_routing(interactions=interactions)
         .annotate(counted_at=Coalesce("first_enqueued_at", "started_at"))
         .filter(counted_at__gte=start, counted_at__lt=end)
     )
+    if business_hours_only:
+        contacts = contacts.filter(contacts_in_business_hours(counted_at=F("counted_at"), start=start, end=end))
+    return contacts
 
 
 def _contact_sets() -> dict[str, Q]:

@@ -155,8 +155,17 @@ def _totals(series: KpiSeries) -> list[Cell]:
     ]
 
 
-def drill_query(*, row: SeriesRow, interval: str, group_by: str, filters: dict[str, list[str | int]]) -> str:
+def drill_query(
+    *,
+    row: SeriesRow,
+    interval: str,
+    group_by: str,
+    filters: dict[str, list[str | int]],
+    business_hours: bool = False,
+) -> str:
     params: list[tuple[str, str]] = [("at", row.interval_start.isoformat()), ("interval", interval)]
+    if business_hours:
+        params.append(("business_hours", "on"))
     blanks = []
     chosen: dict[str, str | int | None] = {name: values[0] for name, values in filters.items()}
     if group_by:
@@ -182,7 +191,13 @@ def report_table(*, series: KpiSeries, group_by: str, filters: dict[str, list[st
     rows = []
     for row in series.rows:
         value = row.group.get(group_by) if group_by else None
-        query = drill_query(row=row, interval=series.interval, group_by=group_by, filters=filters)
+        query = drill_query(
+            row=row,
+            interval=series.interval,
+            group_by=group_by,
+            filters=filters,
+            business_hours=series.business_hours_only,
+        )
         before = previous.get((_ordinal(row.interval_start, series.start, series.interval), value), {})
         cells = [
             Cell(

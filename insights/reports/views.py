@@ -25,6 +25,7 @@ from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
 from insights.access import figures_scope
+from insights.kpis.business_hours import EXPLANATION as BUSINESS_HOURS_EXPLANATION
 from insights.kpis.definitions import KPIS
 from insights.kpis.selectors import DIMENSIONS, Interval, kpi_series
 from insights.reports.exports import (
@@ -111,6 +112,7 @@ def _table(request: HttpRequest, form: ReportForm) -> ReportTable:
         group_by=form.group_by_list,
         filters=form.filters,
         compare=form.cleaned_data["compare"],
+        business_hours_only=form.cleaned_data["business_hours"],
     )
     return report_table(series=series, group_by=form.cleaned_data["group_by"], filters=form.filters)
 
@@ -137,6 +139,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "chart": chart_data(table) if table.rows else None,
         "chart_summary": chart_summary(table),
         "query": _query(cast(QueryDict, form.data)),
+        "business_hours_explanation": BUSINESS_HOURS_EXPLANATION,
     }
     teams, agents = report_filter_choices(user=request.user)
     form.offer_choices(teams=teams, agents=agents)
@@ -196,6 +199,8 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
     form = _form(request)
     table = _table(request, form)
     name = f"report-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
+    if table.series.business_hours_only:
+        name += "-business-hours"
     if file_format == "xlsx":
         response = HttpResponse(report_xlsx(table, selection=_selection(request, form)), content_type=XLSX)
     else:
@@ -211,7 +216,11 @@ def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse
     CSV streamed, or XLSX with the same columns and a sheet stating the selection."""
     form = _form(request)
     contacts = report_contacts(
-        user=request.user, start=form.range_start, end=form.range_end, dimensions=form.filters
+        user=request.user,
+        start=form.range_start,
+        end=form.range_end,
+        dimensions=form.filters,
+        business_hours_only=form.cleaned_data["business_hours"],
     ).order_by("counted_at", "id")
     rows = contacts.iterator(chunk_size=2000)
     response: HttpResponse | StreamingHttpResponse
@@ -225,6 +234,8 @@ def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse
     else:
         response = StreamingHttpResponse(streamed_csv(conversation_rows(rows)), content_type="text/csv; charset=utf-8")
     name = f"conversations-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
+    if form.cleaned_data["business_hours"]:
+        name += "-business-hours"
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response
 
@@ -261,13 +272,21 @@ def _drill_contacts(request: HttpRequest) -> tuple[QuerySet[Interaction], dict[s
         raise ValidationFailed("Which figure?", fields={"kpi": f"Unknown KPI {kpi!r}."})
     dimensions = _drill_dimensions(request)
     _require_visible(request.user, {name: values for name, values in dimensions.items() if values != [""]})
-    contacts = report_contacts(user=request.user, start=at, end=interval_end(at, interval), dimensions=dimensions)
+    business_hours = request.GET.get("business_hours") == "on"
+    contacts = report_contacts(
+        user=request.user,
+        start=at,
+        end=interval_end(at, interval),
+        dimensions=dimensions,
+        business_hours_only=business_hours,
+    )
     counted = contacts.count()
     behind = ""
     if kpi:
         contacts, behind = contacts_behind(contacts=contacts, kpi=kpi)
     about = {
         "at": at,
+        "business_hours_explanation": BUSINESS_HOURS_EXPLANATION if business_hours else "",
         "interval_label": interval_label(at, interval),
         "kpi": KPIS[kpi] if kpi else None,
         "behind": behind,

@@ -106,6 +106,13 @@ KNOWN_GAPS = {
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
     ("GET", "/api/v1/insights/kpis/"): (positive_data_acceptance, "end after start, within the range limits"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
+    # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or
+    # after its first day, the time zone is in the IANA database, the name is not taken; the spans'
+    # range is forward and bounded.
+    ("POST", "/api/v1/engagement/business-hours/"): (positive_data_acceptance, "ranges, closures and time zone"),
+    ("PUT", "/api/v1/engagement/business-hours/{name}/"): (positive_data_acceptance, "ranges, closures and time zone"),
+    ("GET", "/api/v1/engagement/queues/{name}/hours/"): (positive_data_acceptance, "end after start, within 92 days"),
+    ("PUT", "/api/v1/engagement/queues/{name}/hours/"): (positive_data_acceptance, "a schedule that exists"),
     # An opaque cursor is valid only if this API gave it out (its next_cursor).
     ("GET", "/api/v1/customers/{customer_id}/timeline/"): (positive_data_acceptance, "a cursor the API gave out"),
     # The SSRF guard refuses hosts that resolve to private addresses: DNS, not the uri format.
