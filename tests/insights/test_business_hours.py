@@ -153,6 +153,7 @@ def test_agents_time_and_cases_follow_their_teams_queues(week):
             team_id=north,
             logged_in_seconds=900,
             on_contact_seconds=on_contact,
+            logged_in_contact_seconds=on_contact,  # logged in all the while
         )
     for start, team in ((_utc(26, 7, 45), north), (_utc(26, 10), north), (_utc(27, 10), north), (_utc(29, 3), south)):
         CaseRollup.objects.create(interval_start=start, team_id=team, opened=1)
