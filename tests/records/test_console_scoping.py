@@ -116,6 +116,7 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "SlaPolicy": read_only,
         "OutboxMessage": read_only,
         "AgentProfile": {"add", "change"},
+        "BusinessHours": read_only,
         "ChannelLoad": read_only,
         "Flow": read_only,
         "KnowledgeArticle": read_only,
