@@ -1,7 +1,7 @@
 """Benchmark of the KPI rollups and reports, each against a floor measured in the same run.
 
     .venv/bin/python bench/insights.py [--interactions 10000000] [--queues 20] [--agents 400]
-                                       [--reports 50] [--force]
+                                       [--reports 50] [--load-only] [--reuse] [--force]
 
 (``CEA_BENCH_INSIGHTS_INTERACTIONS`` sets the default size; the issue's size is 10 million.)
 
@@ -18,6 +18,9 @@
 The data is written into the database named by DATABASE_URL, which must contain "bench" in its
 name unless --force. Interactions are copied with triggers off (replica mode: the bench
 measures the rollup, not the audit trail of a load); earlier bench interactions are replaced.
+``--load-only`` stops after the COPY; ``--reuse`` keeps the bench interactions already loaded when
+there are exactly N of them (10 million take many minutes to generate), dropping only the ones
+earlier runs of (c) added.
 """
 
 from __future__ import annotations
@@ -178,44 +181,29 @@ def _floor(where: str, params: tuple) -> float:
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_n = int(os.environ.get("CEA_BENCH_INSIGHTS_INTERACTIONS", "10000000"))
-    parser.add_argument("--interactions", type=int, default=default_n)
-    parser.add_argument("--queues", type=int, default=20)
-    parser.add_argument("--agents", type=int, default=400)
-    parser.add_argument("--reports", type=int, default=50)
-    parser.add_argument("--force", action="store_true")
-    arguments = parser.parse_args()
-    setup_django()
+def _load(*, interactions: int, queues: int, agents: list[tuple[int, int]]) -> datetime:
+    """Replace the bench interactions by ``interactions`` new ones over the 90 days to now; their start."""
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from cea.accounts.models import User
-    from insights.kpis.models import AgentRollup, ContactRollup, RollupWatermark
-    from insights.kpis.rollup import contact_rollup_rebuild, contact_rollup_refresh
-    from insights.kpis.selectors import kpi_series
     from records.interactions.models import Interaction
 
-    name = guard_database(force=arguments.force)
-    print(f"bench/insights.py on {name}: {machine()}")
     now = timezone.now()
     start = now - timedelta(days=90)
-    agents = _agents(arguments.agents)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Replica mode, as for the COPY: the delete trigger would write a history row per interaction
+        # (10 million of them after a run at the issue's size), which the bench does not measure.
+        cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("DELETE FROM records_interaction WHERE external_id LIKE 'bench-%%'")
-    ContactRollup.objects.all().delete()
-    AgentRollup.objects.all().delete()
-    RollupWatermark.objects.all().delete()
     began = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         _copy(
             cursor,
             _rows(
-                count=arguments.interactions,
+                count=interactions,
                 start=start,
                 span=timedelta(days=90),
-                queues=arguments.queues,
+                queues=queues,
                 agents=agents,
                 tag="bench",
                 seed=12,
@@ -226,7 +214,52 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE records_interaction")
     total = Interaction.objects.count()
-    print(f"  COPY of {arguments.interactions:,} interactions: {time.perf_counter() - began:.1f} s ({total:,} in all)")
+    print(f"  COPY of {interactions:,} interactions: {time.perf_counter() - began:.1f} s ({total:,} in all)")
+    return start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_n = int(os.environ.get("CEA_BENCH_INSIGHTS_INTERACTIONS", "10000000"))
+    parser.add_argument("--interactions", type=int, default=default_n)
+    parser.add_argument("--queues", type=int, default=20)
+    parser.add_argument("--agents", type=int, default=400)
+    parser.add_argument("--reports", type=int, default=50)
+    parser.add_argument("--load-only", action="store_true", help="stop after loading the interactions")
+    parser.add_argument("--reuse", action="store_true", help="keep the N bench interactions already loaded")
+    parser.add_argument("--force", action="store_true")
+    arguments = parser.parse_args()
+    setup_django()
+    from django.db import connection, transaction
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from cea.accounts.models import User
+    from insights.kpis.models import AgentRollup, ContactRollup, RollupWatermark
+    from insights.kpis.rollup import contact_rollup_rebuild, contact_rollup_refresh
+    from insights.kpis.selectors import kpi_series
+    from records.interactions.models import Interaction
+
+    name = guard_database(force=arguments.force)
+    print(f"bench/insights.py on {name}: {machine()}")
+    agents = _agents(arguments.agents)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM records_interaction WHERE external_id LIKE 'bench-new-%%'")
+    loaded = Interaction.objects.filter(external_id__startswith="bench-").aggregate(
+        count=Count("id"), first=Min("started_at")
+    )
+    if arguments.reuse and loaded["count"] == arguments.interactions:
+        start = loaded["first"]
+        print(f"  reusing the {loaded['count']:,} bench interactions loaded (from {start:%Y-%m-%d %H:%M})")
+    else:
+        start = _load(interactions=arguments.interactions, queues=arguments.queues, agents=agents)
+    now = start + timedelta(days=90)
+    total = Interaction.objects.count()
+    if arguments.load_only:
+        return
+    ContactRollup.objects.all().delete()
+    AgentRollup.objects.all().delete()
+    RollupWatermark.objects.all().delete()
 
     # (a) the full rollup against one raw GROUP BY over the same rows
     floor = _floor("started_at >= %s", (start - timedelta(hours=2),))

@@ -1,5 +1,5 @@
 """All models of the System of Insight, gathered for Django; each lives in its domain package."""
 
-from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueRollup, RollupWatermark
+from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 
-__all__ = ["AgentRollup", "CaseRollup", "ContactRollup", "QueueRollup", "RollupWatermark"]
+__all__ = ["AgentRollup", "CaseRollup", "ContactRollup", "QueueHourRollup", "QueueRollup", "RollupWatermark"]

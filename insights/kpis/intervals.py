@@ -18,6 +18,11 @@ def interval_floor(moment: datetime) -> datetime:
     return moment - ((moment - EPOCH) % GRAIN)
 
 
+def hour_floor(moment: datetime) -> datetime:
+    """The start of the UTC hour holding ``moment``."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def queryset_sql(queryset: QuerySet[Any, Any]) -> tuple[str, tuple[Any, ...]]:
     """A selector's queryset as SQL and parameters, to be wrapped in a rollup's named statement."""
     sql, params = queryset.query.sql_with_params()

@@ -91,6 +91,27 @@ class QueueRollup(ContactCounts):
         return f"{self.interval_start:%Y-%m-%d %H:%M} {self.queue or '-'} {self.channel}: {self.contacts}"
 
 
+class QueueHourRollup(ContactCounts):
+    """``QueueRollup`` summed per UTC hour: what a report by queue and channel by hour, day, week or
+    month reads when each of its local hours is a whole UTC hour (``insights.kpis.selectors``).
+
+    ``interval_start`` is the start of the hour in UTC. A time zone whose offset is not a whole
+    number of hours (India, Newfoundland, Nepal) has local hours that cut UTC hours in two: reports
+    there read ``QueueRollup``. Like ``QueueRollup`` it has no team.
+    """
+
+    interval_start = models.DateTimeField()
+    queue = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=20)
+    sl_variant = models.CharField(max_length=80)
+
+    class Meta:
+        indexes = [models.Index(fields=["interval_start", "queue"], name="queuehourrollup_interval")]
+
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:00} {self.queue or '-'} {self.channel}: {self.contacts}"
+
+
 class RollupWatermark(models.Model):
     """How far a rollup has read its sources: rows changed up to ``changed_until`` are rolled up."""
 

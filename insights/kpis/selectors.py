@@ -9,9 +9,11 @@ immediately before, for the report page's comparison.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -29,7 +31,8 @@ from cea.common.roles import sees_everything
 from insights.access import contact_rollups_scope
 from insights.kpis.business_hours import business_hours_check, business_hours_condition
 from insights.kpis.definitions import KPIS, LEVEL_KPIS, Kpi, Source, service_level_variant
-from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueRollup
+from insights.kpis.intervals import GRAIN, hour_floor
+from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup
 
 
 class Interval(StrEnum):
@@ -68,7 +71,9 @@ class KpiInfo:
     variant: str = ""
 
 
-@dataclass(frozen=True)
+# KpiValue and SeriesRow are not frozen: a 90-day report by hour and queue makes 43,200 rows of
+# five figures, and a frozen dataclass costs four times as much to create (bench/insights.py).
+@dataclass(slots=True)
 class KpiValue:
     """One figure: its sums and their ratio (``value`` is None when the denominator is 0)."""
 
@@ -78,7 +83,7 @@ class KpiValue:
     variant: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SeriesRow:
     """One local interval of one group (``group`` maps each grouping dimension to its value)."""
 
@@ -100,21 +105,30 @@ class KpiSeries:
     business_hours_only: bool = False
 
 
-def _total(columns: tuple[str, ...], sums: Mapping[str, float | None]) -> float:
-    if len(columns) == 1:  # the common case, without a generator (a report may have 100,000 rows)
-        return sums.get(columns[0]) or 0
-    return sum(sums.get(column) or 0 for column in columns)
+def _totals(columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> list[float]:
+    if len(columns) == 1:  # the common case, without a generator per row
+        column = columns[0]
+        return [row.get(column) or 0 for row in rows]
+    return [sum(row.get(column) or 0 for column in columns) for row in rows]
+
+
+def kpi_values(*, kpi: Kpi, rows: Sequence[Mapping[str, Any]]) -> list[KpiValue]:
+    """A KPI's figure from its columns' sums, for each of ``rows``: the numerator, and the ratio
+    (× the KPI's scale) to the denominator, ``None`` when the denominator is 0. Every KPI figure is
+    computed here, a column at a time (a report may have 100,000 rows)."""
+    numerators = _totals(kpi.numerator, rows)
+    if not kpi.denominator:
+        return [KpiValue(numerator, None, numerator) for numerator in numerators]
+    scale = kpi.scale
+    return [
+        KpiValue(numerator, denominator, numerator * scale / denominator if denominator else None)
+        for numerator, denominator in zip(numerators, _totals(kpi.denominator, rows), strict=True)
+    ]
 
 
 def kpi_value(*, kpi: Kpi, sums: Mapping[str, float | None]) -> KpiValue:
-    """A KPI's figure from its columns' sums: the numerator, and the ratio (× the KPI's scale) to the
-    denominator, ``None`` when the denominator is 0. Every KPI figure is computed here."""
-    numerator = _total(kpi.numerator, sums)
-    if not kpi.denominator:
-        return KpiValue(numerator=numerator, denominator=None, value=numerator)
-    denominator = _total(kpi.denominator, sums)
-    value = numerator * kpi.scale / denominator if denominator else None
-    return KpiValue(numerator=numerator, denominator=denominator, value=value)
+    """A KPI's figure from one set of sums (``kpi_values``' rule)."""
+    return kpi_values(kpi=kpi, rows=[sums])[0]
 
 
 @lru_cache(maxsize=256)
@@ -173,12 +187,75 @@ class _Sums:
     baselines: dict[tuple[Any, ...], float] = field(default_factory=dict)
 
 
-def _bucket(interval: Interval, zone: ZoneInfo) -> F | Trunc:
-    return (
-        F("interval_start")
-        if interval == Interval.QUARTER_HOUR
-        else Trunc("interval_start", interval.value, tzinfo=zone)
-    )
+MAX_ZONE_YEARS = 20  # a longer range reads the 15-minute queue rollup rather than check each year's clock
+
+
+@dataclass(frozen=True)
+class _ZoneYear:
+    """How a time zone's local hours sit on UTC hours through one (UTC) year."""
+
+    hours_are_utc_hours: bool  # every UTC hour is within one local hour (whole-hour offsets, changed at UTC hours)
+    repeats_an_hour: bool  # a clock goes back: a local hour happens twice
+
+
+@lru_cache(maxsize=64)
+def _zone_year(zone: ZoneInfo, year: int) -> _ZoneYear:
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(zone).utcoffset() or timedelta()
+
+    hour, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    whole, back, previous = True, False, offset(hour)
+    while hour < end:
+        current = offset(hour)
+        whole = whole and current.total_seconds() % 3600 == 0
+        if current != previous:  # a change during the hour before, or at this hour's start
+            back = back or current < previous
+            whole = whole and all(offset(hour - quarter * GRAIN) == previous for quarter in (1, 2, 3))
+        previous = current
+        hour += timedelta(hours=1)
+    return _ZoneYear(hours_are_utc_hours=whole, repeats_an_hour=back)
+
+
+def _zone_years(zone: ZoneInfo, start: datetime, end: datetime) -> list[_ZoneYear]:
+    return [_zone_year(zone, year) for year in range(start.astimezone(UTC).year, end.astimezone(UTC).year + 1)]
+
+
+def _hourly_answers(*, zone: ZoneInfo, interval: Interval, start: datetime, end: datetime) -> bool:
+    """Whether ``QueueHourRollup`` gives the same figures as the 15-minute rows: hours or coarser, a
+    range of whole UTC hours, and a time zone whose local hours are UTC hours over the range."""
+    if interval == Interval.QUARTER_HOUR:
+        return False
+    if any(moment.astimezone(UTC) != hour_floor(moment) for moment in (start, end)):
+        return False
+    if end.year - start.year > MAX_ZONE_YEARS:
+        return False
+    return all(year.hours_are_utc_hours for year in _zone_years(zone, start, end))
+
+
+def _bucket(*, interval: Interval, zone: ZoneInfo, model: Any, start: datetime, end: datetime) -> F | Trunc:
+    """The local interval of each row: its own start for 15 minutes, and for hours read from
+    ``QueueHourRollup`` (whose UTC hours are then local hours) unless a clock goes back in the range:
+    ``Trunc`` makes both of the repeated hour's rows one (the first), and so must this."""
+    if interval == Interval.QUARTER_HOUR:
+        return F("interval_start")
+    if (
+        interval == Interval.HOUR
+        and model is QueueHourRollup
+        and not any(year.repeats_an_hour for year in _zone_years(zone, start, end))
+    ):
+        return F("interval_start")
+    return Trunc("interval_start", interval.value, tzinfo=zone)
+
+
+def _contact_rollup(
+    *, user: Actor, interval: Interval, zone: ZoneInfo, start: datetime, end: datetime, dimensions: set[str]
+) -> Any:
+    """The cheapest contact rollup that answers: the team-less queue rollups (hourly when its hours
+    are the local ones) for a user who sees every team and a report by queue and channel only,
+    else the 15-minute rows of every dimension."""
+    if not sees_everything(user) or not dimensions <= {"queue", "channel"}:
+        return ContactRollup
+    return QueueHourRollup if _hourly_answers(zone=zone, interval=interval, start=start, end=end) else QueueRollup
 
 
 def _add_source(
@@ -213,41 +290,76 @@ def _add_source(
         .values("bucket", *group_columns)
         .annotate(**{f"sum_{column}": Sum(column) for column in columns})
     )
+    fields = ["bucket", *group_columns, *(f"sum_{column}" for column in columns)]
     if "service_level" in wanted:
         query = query.annotate(variants=ArrayAgg("sl_variant", distinct=True, default=[]))
+        fields.append("variants")
+    query = query.order_by("bucket", *group_columns).values_list(*fields)[: MAX_ROWS + 1]
+    sql, params = query.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         # PostgreSQL's JIT compiles this for longer than a report's statement runs.
         cursor.execute("SET LOCAL jit = off")
-        fetched = list(query.order_by("bucket", *group_columns)[: MAX_ROWS + 1])
+        # The driver's tuples as they come: psycopg2 already gives ints, floats and lists, and
+        # Django's per-value converters cost more than the statement for 100,000 rows. Only a
+        # local bucket (Trunc) needs its own: the local time, made aware in the zone.
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    if isinstance(bucket, Trunc):
+        local = query.query.annotations["bucket"]
+        fetched = [(local.convert_value(row[0], None, connection), *row[1:]) for row in fetched]
+    width = 1 + len(group_columns)
+    variants = len(fields) - 1 if "service_level" in wanted else None
+    totals, all_variants = sums.totals, sums.variants
     for row in fetched:
-        key = (row["bucket"], *(row[column] for column in group_columns))
-        sums.totals.setdefault(key, {}).update({column: row[f"sum_{column}"] or 0 for column in columns})
-        sums.variants.setdefault(key, []).extend(row.get("variants", []))
+        key = row[:width]
+        figures = dict(zip(columns, row[width : width + len(columns)], strict=True))
+        if key in totals:
+            totals[key].update(figures)
+        else:
+            totals[key] = figures
+        if variants is not None:
+            all_variants.setdefault(key, []).extend(row[variants])
 
 
-def _row_values(
-    *, kpis: list[str], key: tuple[Any, ...], sums: _Sums, running: dict[tuple[Any, ...], float]
-) -> dict[str, KpiValue]:
-    """Each KPI's figure for one key; ``running`` carries the levels (the backlog) from key to key."""
-    totals = sums.totals[key]
-    values: dict[str, KpiValue] = {}
+def _figures(*, kpis: list[str], keys: list[tuple[Any, ...]], sums: _Sums) -> list[tuple[KpiValue, ...]]:
+    """Each key's figures, in the order of ``kpis``: computed a KPI at a time over every key; the
+    levels (the backlog) run from key to key of each group from its baseline."""
+    rows = [sums.totals[key] for key in keys]
+    columns: list[list[KpiValue]] = []
     for name in kpis:
         if name in LEVEL_KPIS:
             opened, resolved = LEVEL_KPIS[name]
-            group = key[1:]
-            running[group] = running.get(group, 0) + totals.get(opened, 0) - totals.get(resolved, 0)
-            values[name] = KpiValue(numerator=running[group], denominator=None, value=running[group])
-            continue
-        value = kpi_value(kpi=KPIS[name], sums=totals)
+            running = dict(sums.baselines)
+            column = []
+            for key, totals in zip(keys, rows, strict=True):
+                group = key[1:]
+                running[group] = running.get(group, 0) + totals.get(opened, 0) - totals.get(resolved, 0)
+                column.append(KpiValue(numerator=running[group], denominator=None, value=running[group]))
+        else:
+            column = kpi_values(kpi=KPIS[name], rows=rows)
         if name == "service_level":
-            value = KpiValue(
-                numerator=value.numerator,
-                denominator=value.denominator,
-                value=value.value,
-                variant=_variant_text(sums.variants[key]),
-            )
-        values[name] = value
-    return values
+            for key, value in zip(keys, column, strict=True):
+                value.variant = _variant_text(sums.variants.get(key, []))
+        columns.append(column)
+    return list(zip(*columns, strict=True))
+
+
+def _none_last(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    return tuple((value is None, value) for value in key)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a report's rows are made: 100,000 rows of five figures are
+    half a million new objects, which set off full collections over the whole heap (half the CPU
+    time of a 43,200-row report in bench/insights.py). The rows hold no cycles; it is back on after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _series(
@@ -263,14 +375,15 @@ def _series(
 ) -> KpiSeries:
     zone = ZoneInfo(settings.TIME_ZONE)
     group_columns = [DIMENSIONS[name] for name in group_by]
-    # A report by queue and channel only, for a user who sees every team, reads the coarser rollup;
-    # business hours need the contact rollup's team of each queue-less row.
-    coarse = sees_everything(user) and {*group_by, *filters} <= {"queue", "channel"} and not hours
-    sources = (
-        (Source.CONTACTS, QueueRollup if coarse else ContactRollup),
-        (Source.AGENTS, AgentRollup),
-        (Source.CASES, CaseRollup),
+    # Business hours need the contact rollup's team of each queue-less row: the full 15-minute rows.
+    contacts = (
+        ContactRollup
+        if hours
+        else _contact_rollup(
+            user=user, interval=interval, zone=zone, start=start, end=end, dimensions={*group_by, *filters}
+        )
     )
+    sources = ((Source.CONTACTS, contacts), (Source.AGENTS, AgentRollup), (Source.CASES, CaseRollup))
     sums = _Sums()
     for source, model in sources:
         wanted = [name for name in kpis if KPIS[name].source == source]
@@ -282,19 +395,19 @@ def _series(
                 user=user,
                 start=start,
                 end=end,
-                bucket=_bucket(interval, zone),
+                bucket=_bucket(interval=interval, zone=zone, model=model, start=start, end=end),
                 group_columns=group_columns,
                 filters=filters,
                 business_hours_only=hours,
             )
-    running = dict(sums.baselines)
+    # None sorts last, as PostgreSQL orders it; only team and agent ids can be None.
+    nullable = {"team_id", "agent_id"} & set(group_columns)
+    keys = sorted(sums.totals, key=_none_last if nullable else None)
     series_rows = [
         SeriesRow(
-            interval_start=key[0].astimezone(zone),
-            group=dict(zip(group_by, key[1:], strict=True)),
-            values=_row_values(kpis=kpis, key=key, sums=sums, running=running),
+            key[0].astimezone(zone), dict(zip(group_by, key[1:], strict=True)), dict(zip(kpis, figures, strict=True))
         )
-        for key in sorted(sums.totals, key=lambda key: tuple((value is None, value) for value in key))
+        for key, figures in zip(keys, _figures(kpis=kpis, keys=keys, sums=sums), strict=True)
     ]
     all_variants = {variant for keys in sums.variants.values() for variant in keys}
     if len(series_rows) > MAX_ROWS:
@@ -358,20 +471,21 @@ def kpi_series(
         business_hours_check(kpis=kpis)
     chosen = Interval(interval)
     hours = business_hours_only
-    series = _series(
-        user=user, kpis=kpis, start=start, end=end, interval=chosen, group_by=group_by, filters=filters, hours=hours
-    )
-    if not compare:
-        return series
-    length = end - start
-    previous = _series(
-        user=user,
-        kpis=kpis,
-        start=start - length,
-        end=start,
-        interval=chosen,
-        group_by=group_by,
-        filters=filters,
-        hours=hours,
-    )
+    with _collector_paused():
+        series = _series(
+            user=user, kpis=kpis, start=start, end=end, interval=chosen, group_by=group_by, filters=filters, hours=hours
+        )
+        if not compare:
+            return series
+        length = end - start
+        previous = _series(
+            user=user,
+            kpis=kpis,
+            start=start - length,
+            end=start,
+            interval=chosen,
+            group_by=group_by,
+            filters=filters,
+            hours=hours,
+        )
     return KpiSeries(**{**series.__dict__, "previous": previous})
