@@ -48,9 +48,10 @@
     if (pending[what]) return;
     pending[what] = setTimeout(function () {
       pending[what] = null;
-      // Not while the supervisor is using a form in it (a choice or a note would be lost): later.
+      // Not while the supervisor is using a form in it, or has a choice or a note in one not yet
+      // sent (a refresh would lose it): later.
       var container = document.getElementById(FRAGMENTS[what]);
-      if (container && container.contains(document.activeElement) && document.activeElement !== document.body) {
+      if (container && (editing(container) || unsent(container))) {
         refresh(what);
         return;
       }
@@ -58,6 +59,40 @@
       if (window.htmx) window.htmx.trigger(document.body, event);
     }, Math.max(0, wait));
   }
+
+  function editing(container) {
+    return container.contains(document.activeElement) && document.activeElement !== document.body;
+  }
+
+  function unsent(container) {
+    var fields = container.querySelectorAll("select, input, textarea");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.tagName === "SELECT") {
+        var initial = 0; // with no option marked selected, a select starts on its first
+        for (var j = 0; j < field.options.length; j++) {
+          if (field.options[j].defaultSelected) { initial = j; break; }
+        }
+        if (field.options.length && field.selectedIndex !== initial) return true;
+      } else if (field.type !== "hidden" && field.value !== field.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A refresh asked for before the supervisor started on a form may answer after: keep their form.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    if (!target || !config || config.verb !== "get") return;
+    Object.keys(FRAGMENTS).forEach(function (what) {
+      if (target.id === FRAGMENTS[what] && (editing(target) || unsent(target))) {
+        event.detail.shouldSwap = false;
+        refresh(what);
+      }
+    });
+  });
 
   if (overview) {
     // Pushes say when to read again; this covers a push missed while reconnecting.

@@ -33,6 +33,7 @@ from tests.engagement.websockets import (
     closed_with,
     desk,
     desktop,
+    own_coalescer,
     receive,
     run,
     session_cookie,
@@ -183,7 +184,7 @@ def test_the_overview_socket_is_told_when_live_work_or_agents_change(site, agent
     """The hints are coalesced per kind on a throttle of the test's own (none of an earlier test's
     pushes is still due on it): the first hint of each kind goes at once, the next ones of that kind
     ride on one push an interval later, and a hint of one kind never rides on the other's."""
-    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=StillClock()))
+    own_coalescer(monkeypatch, Throttle(1.0, clock=StillClock()))
 
     async def scenario():
         # Given

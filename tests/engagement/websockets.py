@@ -12,6 +12,7 @@ connection. A test disconnects itself only where the disconnection is what it te
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from urllib.parse import urlencode
@@ -22,6 +23,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from cea.asgi import application
+from cea.common import live
+from cea.common.live import Throttle
 from tests.support import isolated_redis
 
 TIMEOUT = 5  # seconds to wait for a frame that must come (never a measurement)
@@ -137,3 +140,16 @@ __all__ = [
     "socket",
     "widget",
 ]
+
+
+def own_coalescer(monkeypatch, throttle: Throttle) -> Throttle:
+    """Give ``cea.common.live`` the test's own ``throttle`` of coalesced pushes, once every push the
+    process's throttle still owes has been sent: a push an earlier test caused (a second later) must
+    not reach this test's sockets, which join the same groups."""
+    owed = live._coalesced
+    deadline = time.monotonic() + 5
+    while owed.due and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not owed.due, f"pushes still owed after 5 s: {sorted(owed.due)}"
+    monkeypatch.setattr(live, "_coalesced", throttle)
+    return throttle

@@ -20,7 +20,7 @@ from cea.common.live import SUPERVISION_GROUP, Throttle, coalesce_key, supervisi
 from engagement.routing.live import ROUTING_CHANGED_GROUP, routing_changed_on_commit
 from tests.engagement.factories import QueueFactory
 from tests.engagement.routing_support import waiting
-from tests.engagement.websockets import QUIET, TIMEOUT
+from tests.engagement.websockets import QUIET, TIMEOUT, own_coalescer
 from tests.support import isolated_redis
 
 
@@ -83,7 +83,7 @@ def test_a_burst_of_routing_changes_is_one_push_and_a_later_change_one_more(monk
     The push loop is held while the 50 commit: otherwise how many pushes a burst makes depends on
     how fast the machine commits (a loaded CI machine took over a second for 50)."""
     clock = Clock()  # stands still: every change after the first falls within the interval
-    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=clock))
+    own_coalescer(monkeypatch, Throttle(1.0, clock=clock))
     layer = get_channel_layer()
     channel, twin = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(ROUTING_CHANGED_GROUP, channel)
@@ -116,7 +116,7 @@ def test_hints_of_two_kinds_to_one_group_are_coalesced_apart(monkeypatch):
     """Given a listener on the supervisors' group and a fresh throttle, when 20 transactions each tell
     that live work changed and 20 that agents did, all while the push loop is held, then the listener
     gets one hint of each kind: neither rides on the other."""
-    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=Clock()))
+    own_coalescer(monkeypatch, Throttle(1.0, clock=Clock()))
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(SUPERVISION_GROUP, channel)
@@ -172,7 +172,7 @@ def received(layer, channel, *, wait: float = TIMEOUT) -> list[dict]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("layer_of_its_own", "routing_defaults")
 def test_work_joining_a_queue_tells_routing_changed(monkeypatch):
-    monkeypatch.setattr(live, "_coalesced", Throttle(1.0, clock=Clock()))
+    own_coalescer(monkeypatch, Throttle(1.0, clock=Clock()))
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(ROUTING_CHANGED_GROUP, channel)
