@@ -374,7 +374,11 @@ class PresenceChange(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["agent", "-started_at"], name="presencechange_agent_recent")]
+        indexes = [
+            models.Index(fields=["agent", "-started_at"], name="presencechange_agent_recent"),
+            # Insights' agents' time reads the periods still open or ended in its window.
+            models.Index(fields=["ended_at"], name="presencechange_ended"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agent.user} {self.presence} at {self.started_at:%H:%M:%S}"
@@ -452,6 +456,8 @@ class WorkItem(models.Model):
             # Real-time figures read a queue's contacts since local midnight (and the last 15
             # minutes): without it each read scans the queue's whole history (bench/wallboard.py).
             models.Index(fields=["queue", "enqueued_at"], name="workitem_queue_enqueued"),
+            # Insights' agents' time reads the contacts whose after-contact work ended in its window.
+            models.Index(fields=["ended_at"], name="workitem_ended", condition=models.Q(status="done")),
         ]
 
     def __str__(self) -> str:

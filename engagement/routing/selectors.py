@@ -284,6 +284,17 @@ def interactions_with_routing(*, interactions: QuerySet[Interaction]) -> QuerySe
     )
 
 
+def interactions_released_since(*, since: datetime) -> QuerySet[WorkItem]:
+    """The ids (``interaction_id``) of interactions whose after-contact work ended at or after ``since``
+    (a work item of theirs done then: their ``released_at`` is at least ``since``), for insights'
+    agents' time. Read through the ``workitem_ended`` index."""
+    return (
+        WorkItem.objects.filter(status=WorkStatus.DONE, ended_at__gte=since)
+        .order_by()
+        .values(interaction_id=F("conversation__interaction_id"))  # type: ignore[return-value]  # ids, as a subquery
+    )
+
+
 def interaction_flow_outs(*, interactions: QuerySet[Interaction]) -> QuerySet[QueueFlowOut]:
     """The flow-outs of ``interactions``' conversations (work that left a queue unanswered for another),
     oldest first, for insights' contact rollups: rows ``{"interaction_id", "queue", "final_queue",

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import connection
 
 from cea.accounts.selectors import first_team_of_users
-from engagement.routing.selectors import interactions_with_routing, presence_spans
+from engagement.routing.selectors import interactions_released_since, interactions_with_routing, presence_spans
 from insights.kpis.intervals import queryset_sql
 from insights.kpis.models import AgentRollup
 from records.interactions.selectors import interactions_handled_around
@@ -103,7 +103,12 @@ def agent_rollup_window(*, start: datetime, end: datetime, now: datetime) -> int
             "until",
         )
     )
-    contacts = interactions_with_routing(interactions=interactions_handled_around(start=start, end=end))
+    # Only the contacts that reach the window (ended or released in it or after), through indexes:
+    # an incremental run's few minutes read the contacts of those minutes, not a week of them.
+    handled = interactions_handled_around(
+        start=start, end=end, released_since_start=interactions_released_since(since=start)
+    )
+    contacts = interactions_with_routing(interactions=handled)
     contacts_sql, contacts_params = queryset_sql(
         contacts.values("agent_id", "answered_at", "ended_at", "released_at")  # type: ignore[misc]
     )

@@ -62,6 +62,8 @@ class Interaction(TimeStampedModel):
             models.Index(fields=["-started_at"], name="interaction_recent"),
             # Insights' rollups read what changed since their watermark.
             models.Index(fields=["updated_at"], name="interaction_changed"),
+            # Insights' incremental agents' time reads the contacts that ended in its window.
+            models.Index(fields=["ended_at"], name="interaction_ended"),
         ]
 
     def __str__(self) -> str:
