@@ -118,14 +118,34 @@ class OrderingFilter(filters.OrderingFilter):
 
     ``ordering_aliases = {"priority": "priority_rank"}`` lets a client order by the word it
     knows while the database orders by a rank the view annotates (urgent before low, not a-z).
+    An unknown field is refused (400, naming the fields it may order by) rather than ignored as DRF
+    does: a client that misspells a field would otherwise get another order than it asked for.
     """
 
     def get_ordering(self, request, queryset, view):
+        self._refuse_unknown(request, queryset, view)
         aliases = getattr(view, "ordering_aliases", {})
         ordering = super().get_ordering(request, queryset, view) or []
         return [
             ("-" if term.startswith("-") else "") + aliases.get(term.lstrip("-"), term.lstrip("-")) for term in ordering
         ]
+
+    def _refuse_unknown(self, request, queryset, view) -> None:
+        terms = [
+            term.strip()
+            for value in request.query_params.getlist(self.ordering_param)
+            for term in value.split(",")
+            if term.strip()
+        ]
+        if not terms:
+            return
+        valid = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
+        unknown = [term for term in terms if term.removeprefix("-") not in valid]
+        if unknown:
+            choices = ", ".join(valid)
+            raise exceptions.ValidationError(
+                {self.ordering_param: [f"Cannot order by {unknown[0]!r}: order by one of {choices} (- for descending)."]}
+            )
 
 
 def _has_null_character(value) -> bool:

@@ -627,7 +627,6 @@ def test_a_malformed_filter_is_400_with_the_field(client_for, agent, params, fie
         ("reference", ["Leaflet request", "Broadband outage", "Double charged", "Broadband slow"]),
         ("-reference", ["Broadband slow", "Double charged", "Broadband outage", "Leaflet request"]),
         ("created_at", ["Leaflet request", "Broadband outage", "Double charged", "Broadband slow"]),
-        ("no_such_field", ["Broadband slow", "Double charged", "Broadband outage", "Leaflet request"]),
         # By urgency, not alphabetically (high, low, normal, urgent)
         ("-priority", ["Double charged", "Broadband outage", "Broadband slow", "Leaflet request"]),
         ("priority", ["Leaflet request", "Broadband slow", "Broadband outage", "Double charged"]),
@@ -635,6 +634,16 @@ def test_a_malformed_filter_is_400_with_the_field(client_for, agent, params, fie
 )
 def test_the_list_is_ordered_as_asked(client_for, agent, cases, ordering, expected):
     assert listed(client_for(agent), ordering=ordering) == expected
+
+
+@pytest.mark.parametrize("ordering", ["no_such_field", "reference,-nope", "-", "priority_rank"])
+def test_an_unknown_ordering_is_400_naming_the_fields(client_for, agent, cases, ordering):
+    # When a client orders by a field the list has not (or by the rank behind an alias)
+    response = client_for(agent).get("/api/v1/cases/", {"ordering": ordering})
+    # Then it is refused, not ignored, and told what it may order by
+    error = assert_error(response, 400, "invalid")
+    assert list(error["fields"]) == ["ordering"]
+    assert "order by one of created_at, updated_at, priority" in error["fields"]["ordering"][0]
 
 
 def test_search_matches_subject_and_reference(client_for, agent, world, cases):
