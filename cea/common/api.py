@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import django_filters
 from django.conf import settings
@@ -130,12 +131,24 @@ class OrderingFilter(filters.OrderingFilter):
             ("-" if term.startswith("-") else "") + aliases.get(term.lstrip("-"), term.lstrip("-")) for term in ordering
         ]
 
+    def get_schema_operation_parameters(self, view):
+        """DRF's parameter, with the pattern of what the view orders by: one field or more, comma-separated,
+        each with an optional ``-`` (descending)."""
+        parameters = super().get_schema_operation_parameters(view)
+        try:
+            valid = [name for name, _ in self.get_valid_fields(view.get_queryset(), view, {"request": view.request})]
+        except Exception:
+            return parameters
+        field = "-?(?:" + "|".join(re.escape(name) for name in sorted(valid, key=len, reverse=True)) + ")"
+        for parameter in parameters:
+            parameter["schema"] = {**parameter["schema"], "pattern": f"^{field}(?:,{field})*$"}
+            parameter["description"] = f"Order by {', '.join(valid)}; - for descending, commas for several."
+        return parameters
+
     def _refuse_unknown(self, request, queryset, view) -> None:
+        # Exactly the schema's pattern: no blanks around a field, no empty field between commas.
         terms = [
-            term.strip()
-            for value in request.query_params.getlist(self.ordering_param)
-            for term in value.split(",")
-            if term.strip()
+            term for value in request.query_params.getlist(self.ordering_param) if value for term in value.split(",")
         ]
         if not terms:
             return
@@ -144,7 +157,7 @@ class OrderingFilter(filters.OrderingFilter):
         if unknown:
             choices = ", ".join(valid)
             raise exceptions.ValidationError(
-                {self.ordering_param: [f"Cannot order by {unknown[0]!r}: order by one of {choices} (- for descending)."]}
+                {self.ordering_param: [f"Cannot order by {unknown[0]!r}: order by one of {choices} (- descending)."]}
             )
 
 

@@ -65,7 +65,7 @@ class ContextDetailApi(APIView):
     def patch(self, request, scope: str, context_id: int):
         return self._write(request, scope, context_id, ContextPatchSerializer, replace=False)
 
-    @extend_schema(responses=ContextSerializer)
+    @extend_schema(responses={200: ContextSerializer})  # the emptied context, not 204: its version is news
     def delete(self, request, scope: str, context_id: int):
         """Remove every key (the durable log keeps the history); returns the empty context and its version."""
         target = access_context(request.user, scope, context_id)
