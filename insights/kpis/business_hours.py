@@ -21,7 +21,8 @@ the report's range only, which they are computed for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import BooleanField, DateTimeField, F, Func, Value
@@ -30,10 +31,9 @@ from cea.common.errors import ValidationFailed
 from engagement.routing.hours import OpenSpan
 from engagement.routing.selectors import scheduled_queue_spans, scheduled_team_spans
 from insights.kpis.definitions import LEVEL_KPIS
+from insights.kpis.intervals import EPOCH, GRAIN
 from insights.kpis.models import ContactRollup
 
-QUARTER_HOUR = timedelta(minutes=15)
-GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 EXPLANATION = (
     "Business hours only: figures count the 15-minute intervals that start while the contact's queue is open"
     " (agents' time, cases and contacts without a queue: while one of their team's queues is open)."
@@ -99,36 +99,49 @@ def quarter_hour_of(expression: Any) -> Func:
     """The start of the 15-minute interval (UTC grid) holding the instant ``expression``: the rollups'
     ``interval_start``."""
     return Func(
-        Value(QUARTER_HOUR),
+        Value(GRAIN),
         expression,
-        Value(GRID_ORIGIN),
+        Value(EPOCH),
         function="date_bin",
         output_field=DateTimeField(),
     )
 
 
-def business_hours_condition(*, model: type[Any], start: datetime, end: datetime) -> OpenAt:
+@dataclass(frozen=True)
+class OpenSpans:
+    """The open spans of every scheduled queue (by name) and team (by id) over a report's range."""
+
+    queues: Mapping[str, list[OpenSpan]]
+    teams: Mapping[int, list[OpenSpan]]
+
+
+def open_spans(*, start: datetime, end: datetime) -> OpenSpans:
+    """The scheduled queues' and teams' open spans between ``start`` and ``end``: read once per report,
+    for each rollup it sums."""
+    return OpenSpans(
+        queues=scheduled_queue_spans(start=start, end=end), teams=scheduled_team_spans(start=start, end=end)
+    )
+
+
+def business_hours_condition(*, model: type[Any], spans: OpenSpans) -> OpenAt:
     """A boolean expression for ``model.objects.filter``: the rows of ``model`` (a contact, agent or case
-    rollup with ``interval_start`` and ``team_id``) whose interval starts while open, between ``start``
-    and ``end``."""
+    rollup with ``interval_start`` and ``team_id``) whose interval starts while open (``spans``, the
+    report's range)."""
     return OpenAt(
         queue=F("queue") if model is ContactRollup else Value(""),
         team=F("team_id"),
         at=F("interval_start"),
-        queues=scheduled_queue_spans(start=start, end=end),
-        teams=scheduled_team_spans(start=start, end=end),
+        queues=spans.queues,
+        teams=spans.teams,
     )
 
 
 def contacts_in_business_hours(*, counted_at: Any, start: datetime, end: datetime) -> OpenAt:
     """A boolean expression for interactions (``queue``, ``team_id``) counted at ``counted_at``: those whose
     interval is in business hours, as ``business_hours_condition`` keeps their rollup rows."""
+    spans = open_spans(start=start, end=end)
     return OpenAt(
-        queue=F("queue"),
-        team=F("team_id"),
-        at=quarter_hour_of(counted_at),
-        queues=scheduled_queue_spans(start=start, end=end),
-        teams=scheduled_team_spans(start=start, end=end),
+        queue=F("queue"), team=F("team_id"), at=quarter_hour_of(counted_at), queues=spans.queues, teams=spans.teams
     )
 
 

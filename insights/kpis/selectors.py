@@ -29,7 +29,7 @@ from cea.accounts.types import Actor
 from cea.common.errors import ValidationFailed
 from cea.common.roles import sees_everything
 from insights.access import contact_rollups_scope
-from insights.kpis.business_hours import business_hours_check, business_hours_condition
+from insights.kpis.business_hours import OpenSpans, business_hours_check, business_hours_condition, open_spans
 from insights.kpis.definitions import KPIS, LEVEL_KPIS, Kpi, Source, service_level_variant
 from insights.kpis.intervals import GRAIN, hour_floor
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup
@@ -269,17 +269,17 @@ def _add_source(
     bucket: F | Trunc,
     group_columns: list[str],
     filters: dict[str, list[str | int]],
-    business_hours_only: bool = False,
+    spans: OpenSpans | None = None,
 ) -> None:
-    """Sum one rollup's columns for the KPIs ``wanted`` into ``sums`` (only the business-hours intervals'
-    rows with ``business_hours_only``)."""
+    """Sum one rollup's columns for the KPIs ``wanted`` into ``sums`` (with ``spans``, business hours
+    only: the rows of the intervals that start while open)."""
     columns = sorted(
         {column for name in wanted for column in KPIS[name].numerator + KPIS[name].denominator}
         | {column for name in wanted for column in LEVEL_KPIS.get(name, ())}
     )
     scoped = model.objects.filter(contact_rollups_scope(user))
-    if business_hours_only:
-        scoped = scoped.filter(business_hours_condition(model=model, start=start, end=end))
+    if spans is not None:
+        scoped = scoped.filter(business_hours_condition(model=model, spans=spans))
     for name, chosen in filters.items():
         scoped = scoped.filter(**{f"{DIMENSIONS[name]}__in": chosen})
     if any(name in LEVEL_KPIS for name in wanted):
@@ -384,6 +384,7 @@ def _series(
         )
     )
     sources = ((Source.CONTACTS, contacts), (Source.AGENTS, AgentRollup), (Source.CASES, CaseRollup))
+    spans = open_spans(start=start, end=end) if hours else None  # once, for every rollup summed
     sums = _Sums()
     for source, model in sources:
         wanted = [name for name in kpis if KPIS[name].source == source]
@@ -398,7 +399,7 @@ def _series(
                 bucket=_bucket(interval=interval, zone=zone, model=model, start=start, end=end),
                 group_columns=group_columns,
                 filters=filters,
-                business_hours_only=hours,
+                spans=spans,
             )
     # None sorts last, as PostgreSQL orders it; only team and agent ids can be None.
     nullable = {"team_id", "agent_id"} & set(group_columns)
