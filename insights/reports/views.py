@@ -198,14 +198,11 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The current selection's table as CSV or XLSX (with the previous period's columns when compared)."""
     form = _form(request)
     table = _table(request, form)
-    name = f"report-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
-    if table.series.business_hours_only:
-        name += "-business-hours"
     if file_format == "xlsx":
         response = HttpResponse(report_xlsx(table, selection=_selection(request, form)), content_type=XLSX)
     else:
         response = HttpResponse(as_csv(report_rows(table)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    _attachment(response, form, name="report", file_format=file_format)
     return response
 
 
@@ -233,11 +230,18 @@ def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse
         response = HttpResponse(conversations_xlsx(rows, selection=_selection(request, form)), content_type=XLSX)
     else:
         response = StreamingHttpResponse(streamed_csv(conversation_rows(rows)), content_type="text/csv; charset=utf-8")
-    name = f"conversations-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}"
-    if form.cleaned_data["business_hours"]:
-        name += "-business-hours"
-    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    _attachment(response, form, name="conversations", file_format=file_format)
     return response
+
+
+def _attachment(
+    response: HttpResponse | StreamingHttpResponse, form: ReportForm, *, name: str, file_format: str
+) -> None:
+    """Make ``response`` a download named for the selection: its range, and whether business hours only."""
+    data = form.cleaned_data
+    hours = "-business-hours" if data["business_hours"] else ""
+    filename = f"{name}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}{hours}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
 
 
 def _drill_dimensions(request: HttpRequest) -> dict[str, list[str | int]]:
