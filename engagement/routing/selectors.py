@@ -394,19 +394,27 @@ def _schedule_spans(*, start: datetime, end: datetime) -> dict[int, list[OpenSpa
     return {schedule.pk: open_spans(schedule.spec(), start=start, end=end) for schedule in business_hours_all()}
 
 
-def scheduled_queue_spans(*, start: datetime, end: datetime) -> dict[str, list[OpenSpan]]:
+def scheduled_queue_spans(
+    *, start: datetime, end: datetime, by_schedule: dict[int, list[OpenSpan]] | None = None
+) -> dict[str, list[OpenSpan]]:
     """The open spans between ``start`` and ``end`` of each queue that has business hours, by queue name
-    (the name interactions and rollups record). A queue not listed is always open."""
-    by_schedule = _schedule_spans(start=start, end=end)
+    (the name interactions and rollups record). A queue not listed is always open. ``by_schedule``:
+    the schedules' spans over that range when the caller has them (``scheduled_spans``)."""
+    if by_schedule is None:
+        by_schedule = _schedule_spans(start=start, end=end)
     queues = Queue.objects.filter(business_hours__isnull=False).values_list("name", "business_hours_id")
     return {name: by_schedule[schedule_id] for name, schedule_id in queues}
 
 
-def scheduled_team_spans(*, start: datetime, end: datetime) -> dict[int, list[OpenSpan]]:
+def scheduled_team_spans(
+    *, start: datetime, end: datetime, by_schedule: dict[int, list[OpenSpan]] | None = None
+) -> dict[int, list[OpenSpan]]:
     """A team's open spans: when at least one of its active queues is open, for each team whose every
     active queue has business hours. A team not listed (no active queue, or one always open) is
-    always open. What work without a queue (agents' time, cases, self-service) is measured by."""
-    by_schedule = _schedule_spans(start=start, end=end)
+    always open. What work without a queue (agents' time, cases, self-service) is measured by.
+    ``by_schedule`` as for ``scheduled_queue_spans``."""
+    if by_schedule is None:
+        by_schedule = _schedule_spans(start=start, end=end)
     teams: dict[int, list[int | None]] = {}
     for team_id, schedule_id in Queue.objects.filter(is_active=True, team__isnull=False).values_list(
         "team_id", "business_hours_id"
@@ -417,3 +425,13 @@ def scheduled_team_spans(*, start: datetime, end: datetime) -> dict[int, list[Op
         for team_id, schedules in teams.items()
         if None not in schedules
     }
+
+
+def scheduled_spans(*, start: datetime, end: datetime) -> tuple[dict[str, list[OpenSpan]], dict[int, list[OpenSpan]]]:
+    """``scheduled_queue_spans`` and ``scheduled_team_spans`` together, the schedules read and their spans
+    computed once for both."""
+    by_schedule = _schedule_spans(start=start, end=end)
+    return (
+        scheduled_queue_spans(start=start, end=end, by_schedule=by_schedule),
+        scheduled_team_spans(start=start, end=end, by_schedule=by_schedule),
+    )

@@ -29,7 +29,7 @@ from django.db.models import BooleanField, DateTimeField, F, Func, Value
 
 from cea.common.errors import ValidationFailed
 from engagement.routing.hours import OpenSpan
-from engagement.routing.selectors import scheduled_queue_spans, scheduled_team_spans
+from engagement.routing.selectors import scheduled_spans
 from insights.kpis.definitions import LEVEL_KPIS
 from insights.kpis.intervals import EPOCH, GRAIN
 from insights.kpis.models import ContactRollup
@@ -53,7 +53,7 @@ class OpenAt(Func):
     """Whether the instant ``at`` is open for a row of ``queue`` (a name, '' for none) and ``team`` (an id):
     the queue's hours when it has a queue, its team's otherwise; true when neither has any listed.
 
-    The spans are the queues' and teams' open spans (``scheduled_queue_spans``, ``scheduled_team_spans``)
+    The spans are the queues' and teams' open spans (``engagement.routing.selectors.scheduled_spans``)
     as PostgreSQL arrays of multiranges indexed by name and id, so the test is an array look-up and a
     containment; the values are parameters, the SQL is the expressions' own.
     """
@@ -118,9 +118,8 @@ class OpenSpans:
 def open_spans(*, start: datetime, end: datetime) -> OpenSpans:
     """The scheduled queues' and teams' open spans between ``start`` and ``end``: read once per report,
     for each rollup it sums."""
-    return OpenSpans(
-        queues=scheduled_queue_spans(start=start, end=end), teams=scheduled_team_spans(start=start, end=end)
-    )
+    queues, teams = scheduled_spans(start=start, end=end)
+    return OpenSpans(queues=queues, teams=teams)
 
 
 def business_hours_condition(*, model: type[Any], spans: OpenSpans) -> OpenAt:
