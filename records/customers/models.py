@@ -50,6 +50,13 @@ class Customer(TimeStampedModel):
 
     segment = models.CharField(max_length=50, blank=True, db_index=True)
     persona = models.CharField(max_length=50, blank=True)
+    # Why insights placed the customer in ``persona`` (the rules met, in words), and when.
+    persona_reasons = models.JSONField(default=list, blank=True)
+    persona_assigned_at = models.DateTimeField(null=True, blank=True)
+    # The customer's journey stage (awareness … advocacy, lapsed), kept by insights from the
+    # journey events, and since when they are in it.
+    journey_stage = models.CharField(max_length=30, blank=True, db_index=True)
+    journey_stage_since = models.DateTimeField(null=True, blank=True)
     value_tier = models.CharField(max_length=20, choices=ValueTier.choices, default=ValueTier.STANDARD, db_index=True)
     custom_attributes = models.JSONField(default=dict, blank=True)
     # Written back by insights (sentiment trend, churn risk, next-best-action …).
