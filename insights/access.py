@@ -101,3 +101,17 @@ def realtime_team_ids_of(user: AnyUser) -> frozenset[int] | None:
     """The teams whose queues ``user`` reads real-time figures of: ``None`` for all (admins, clients)."""
     require_realtime_reader(user)
     return None if sees_everything(user) else team_ids_of(user)
+
+
+# --- Customer analytics (engagement metrics) --------------------------------------------------
+
+CUSTOMER_ANALYTICS_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+
+
+def customer_analytics_team_ids(user: AnyUser) -> frozenset[int] | None:
+    """The teams whose customers ``user`` reads figures of (``None``: every customer, for admins and
+    clients); agents are refused (``PermissionDenied``): the figures are about whole customer bases."""
+    require_signed_in(user)
+    if role_of(user) not in CUSTOMER_ANALYTICS_READERS:
+        raise PermissionDenied("Customer analytics are for supervisors and administrators.")
+    return None if sees_everything(user) else team_ids_of(user)

@@ -5,9 +5,11 @@ from django.urls import include, path
 api_urlpatterns: list = [
     path("", include("insights.kpis.urls")),
     path("realtime/", include("insights.realtime.urls")),
+    path("", include("insights.metrics.urls")),
 ]
 
 page_urlpatterns: list = [
     path("reports/", include("insights.reports.urls")),
     path("wallboard/", include("insights.wallboard.urls")),
+    path("metrics/", include("insights.metrics.page_urls")),
 ]

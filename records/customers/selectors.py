@@ -124,3 +124,15 @@ def customer_duplicate_candidates(
             note(other, score, reason)
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.customer.pk))
     return ranked[:limit]
+
+
+def customers_served_by(*, team_ids: frozenset[int] | None) -> QuerySet[Customer]:
+    """Active customers (not merged tombstones) of ``team_ids`` (``None``: every customer, any team or none)."""
+    customers = Customer.objects.filter(status=CustomerStatus.ACTIVE)
+    return customers if team_ids is None else customers.filter(team_id__in=sorted(team_ids))
+
+
+def customer_personas_in_use(*, team_ids: frozenset[int] | None) -> list[str]:
+    """The personas the active customers of ``team_ids`` (``None``: all) are placed in, sorted; blank left out."""
+    customers = customers_served_by(team_ids=team_ids).exclude(persona="")
+    return sorted(customers.values_list("persona", flat=True).distinct())

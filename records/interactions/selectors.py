@@ -123,3 +123,8 @@ def interactions_for_report(
             condition |= blank
         interactions = interactions.filter(condition)
     return interactions.select_related("customer", "agent", "team").order_by("started_at", "id")
+
+
+def interactions_of_customers_between(*, start: datetime, end: datetime) -> QuerySet[Interaction]:
+    """Interactions with a known customer started in ``[start, end)``: the contacts that count as engagement."""
+    return Interaction.objects.filter(customer__isnull=False, started_at__gte=start, started_at__lt=end)

@@ -65,3 +65,8 @@ def journey_last_id(*, recorded_before: datetime | None = None) -> int:
     if recorded_before is not None:
         events = events.filter(recorded_at__lt=recorded_before)
     return events.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def journey_events_of_kinds_between(*, kinds: list[str], start: datetime, end: datetime) -> QuerySet[JourneyEvent]:
+    """Journey events of ``kinds`` that occurred in ``[start, end)`` (revenue for the lifetime value, say)."""
+    return JourneyEvent.objects.filter(kind__in=kinds, occurred_at__gte=start, occurred_at__lt=end)

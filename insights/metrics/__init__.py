@@ -1,0 +1,1 @@
+"""Engagement metrics: engagement rate, retention and churn by monthly cohort, lifetime value (docs/journeys.md)."""
