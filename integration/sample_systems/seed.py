@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from records.demo import vocabulary as words
+from records.demo.journeys import ARCHETYPES
 
 DEMO_SEED = 20261123  # records' load_demo_data default
 DEMO_CUSTOMERS = 2000  # records' default demo size
@@ -58,9 +59,11 @@ def demo_people(count: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> list[Pers
     rng, people = random.Random(seed), []
     other_teams = len(words.TEAMS) - 1
     for i in range(count):
+        archetype = ARCHETYPES.get(rng.choice(words.PERSONAS))
         given, family = rng.choice(words.GIVEN_NAMES), rng.choice(words.FAMILY_NAMES)
         city, district = rng.choice(words.CITIES)
-        tier = rng.choices(list(_TIER_WEIGHTS), weights=list(_TIER_WEIGHTS.values()))[0]
+        tiers = archetype.tiers if archetype else _TIER_WEIGHTS
+        tier = rng.choices(list(tiers), weights=list(tiers.values()))[0]
         has_email, has_phone = rng.random() < 0.9, rng.random() < 0.85
         born = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 66))
         address = f"{rng.randint(1, 240)} {rng.choice(words.STREETS)}"
@@ -69,8 +72,7 @@ def demo_people(count: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> list[Pers
         if rng.random() < 0.6:
             rng.choices(range(_CHANNEL_WEIGHT_COUNT), k=1)
         rng.choice(["morning", "afternoon", "evening", "any"])
-        segment = rng.choice(words.SEGMENTS)
-        rng.choice(words.PERSONAS)
+        segment = rng.choice(archetype.segments if archetype else words.SEGMENTS)
         rng.randint(0, 35)
         if tier not in ("gold", "platinum"):
             rng.choice(range(other_teams))

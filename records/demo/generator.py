@@ -28,6 +28,7 @@ from records.cases.services import next_case_reference
 from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
 from records.customers.services import search_name_of
 from records.demo import vocabulary as words
+from records.demo.journeys import ARCHETYPES, Archetype, JourneyWalker
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import hash_national_id
 from records.interactions.models import Interaction
@@ -91,6 +92,9 @@ class DemoBuilder:
     def __init__(self, *, size: DemoSize, seed: int, now: datetime | None, report: Callable[[str], None]) -> None:
         self.size = size
         self.rng = random.Random(seed)
+        # The journeys' own draws (records.demo.journeys), apart from the rest's.
+        self.journey_rng = random.Random(seed + 1)
+        self.archetypes: dict[int, Archetype | None] = {}
         self.now = now or timezone.now()
         self.start = self.now - timedelta(days=size.days)
         self.report = report
@@ -101,12 +105,21 @@ class DemoBuilder:
         span = (self.now - after).total_seconds()
         return after + timedelta(seconds=self.rng.uniform(0, max(span, 1)))
 
-    def _event(self, customer_id: int, at: datetime, kind: str, summary: str, channel: str = "", **payload) -> None:
+    def _event(
+        self,
+        customer_id: int,
+        at: datetime,
+        kind: str,
+        summary: str,
+        channel: str = "",
+        source: str = "records",
+        **payload,
+    ) -> None:
         self.events.append(
             JourneyEvent(
                 customer_id=customer_id,
                 occurred_at=at,
-                source_system="records",
+                source_system=source,
                 channel=channel,
                 kind=kind,
                 summary=summary,
@@ -165,10 +178,13 @@ class DemoBuilder:
         rng, rows = self.rng, []
         premium = next(team for team in teams if team.name == "Premium Care")
         others = [team for team in teams if team is not premium]
+        archetypes = []
         for i in range(self.size.customers):
+            archetype = ARCHETYPES.get(rng.choice(words.PERSONAS))
+            archetypes.append(archetype)
             given, family = rng.choice(words.GIVEN_NAMES), rng.choice(words.FAMILY_NAMES)
             city, district = rng.choice(words.CITIES)
-            tier = _weighted(rng, TIER_WEIGHTS)
+            tier = _weighted(rng, archetype.tiers if archetype else TIER_WEIGHTS)
             has_email, has_phone = rng.random() < 0.9, rng.random() < 0.85
             rows.append(
                 Customer(
@@ -186,18 +202,44 @@ class DemoBuilder:
                     language=rng.choice(words.LANGUAGES),
                     preferred_channel=_weighted(rng, CHANNEL_WEIGHTS) if rng.random() < 0.6 else "",
                     preferences={"contact_time": rng.choice(["morning", "afternoon", "evening", "any"])},
-                    segment=rng.choice(words.SEGMENTS),
-                    persona=rng.choice(words.PERSONAS),
+                    segment=rng.choice(archetype.segments if archetype else words.SEGMENTS),
                     value_tier=tier,
                     custom_attributes={"customer_since": 1990 + rng.randint(0, 35)},
                     team=premium if tier in (ValueTier.GOLD, ValueTier.PLATINUM) else rng.choice(others),
-                    created_at=self.start - timedelta(days=rng.randint(1, 3650)),
+                    created_at=self._joined(archetype, self.start - timedelta(days=rng.randint(1, 3650))),
                 )
             )
         customers = _bulk(Customer, rows, self.report)
-        for customer in customers:
+        for customer, archetype in zip(customers, archetypes, strict=True):
+            self.archetypes[customer.pk] = archetype
             self._event(customer.pk, customer.created_at, "customer.created", f"Customer {customer.full_name} created")
         return customers
+
+    def _joined(self, archetype: Archetype | None, long_ago: datetime) -> datetime:
+        """When a customer of ``archetype`` became one: inside the window for its share of new ones."""
+        if archetype is None or self.journey_rng.random() >= archetype.new_share:
+            return long_ago
+        return self.start + timedelta(days=self.journey_rng.uniform(0, self.size.days * 0.85))
+
+    def journeys(self, customers: list[Customer]) -> None:
+        """Each customer's steps through the journey's stages, as their archetype walks them."""
+        walker = JourneyWalker(rng=self.journey_rng, start=self.start, now=self.now)
+        for customer in customers:
+            archetype = self.archetypes.get(customer.pk)
+            if archetype is None:
+                continue
+            new = customer.created_at >= self.start
+            steps = walker.new_customer(archetype, customer.created_at) if new else walker.long_standing(archetype)
+            for step in steps:
+                self._event(
+                    customer.pk,
+                    step.at,
+                    step.kind,
+                    step.summary,
+                    channel=step.channel,
+                    source=step.source,
+                    **step.payload,
+                )
 
     def identities_and_consents(self, customers: list[Customer]) -> int:
         rng, identities, consents = self.rng, [], []
@@ -264,7 +306,7 @@ class DemoBuilder:
             category = rng.choice(CaseCategory.values)
             priority = rng.choices(CasePriority.values, weights=[20, 55, 20, 5])[0]
             status = _weighted(rng, STATUS_WEIGHTS)
-            created = self._moment()
+            created = self._moment(after=customer.created_at)
             policy = policies[priority]
             case = Case(
                 reference=next_case_reference(),
@@ -354,10 +396,13 @@ class DemoBuilder:
         self, customers: list[Customer], agents: dict[int, list[User]], cases: dict[int, list[Case]]
     ) -> None:
         rng, rows = self.rng, []
+        # How often each customer gets in touch, and on which channels, is their archetype's.
+        activity = [getattr(self.archetypes.get(customer.pk), "activity", 1.0) for customer in customers]
         for index in range(self.size.interactions):
-            customer = rng.choice(customers)
-            channel = _weighted(rng, CHANNEL_WEIGHTS)
-            started = self._moment()
+            customer = rng.choices(customers, weights=activity)[0]
+            archetype = self.archetypes.get(customer.pk)
+            channel = _weighted(rng, archetype.channels if archetype else CHANNEL_WEIGHTS)
+            started = self._moment(after=customer.created_at)
             waited = timedelta(seconds=rng.expovariate(1 / 45))
             abandoned = channel in (Channel.VOICE, Channel.CHAT) and rng.random() < 0.05
             answered = None if abandoned else started + waited
@@ -410,6 +455,7 @@ class DemoBuilder:
         self.report(f"Customers: {self.size.customers:,}")
         customers = self.customers(teams)
         identities = self.identities_and_consents(customers)
+        self.journeys(customers)
         self.report(f"Cases: {self.size.cases:,}")
         cases = self.cases(customers, agents, policies) if self.size.cases else {}
         self.report(f"Interactions: {self.size.interactions:,}")

@@ -77,3 +77,42 @@ def test_the_command_loads_once():
     # Then
     assert Customer.objects.count() == 10
     assert "Demo data already present" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_customers_walk_through_the_journey_in_order():
+    # When a set is loaded
+    load_demo_data(size=DemoSize(customers=300, cases=100, interactions=600, days=90), seed=11)
+
+    # Then new customers (inside the window) start with a campaign click when they became customers
+    new = list(Customer.objects.filter(journey_events__kind="campaign.clicked"))
+    assert new, "some customers are new leads"
+    for customer in new:
+        click = JourneyEvent.objects.get(customer=customer, kind="campaign.clicked")
+        assert click.occurred_at == customer.created_at
+    # And each one's funnel steps come in the funnel's order, never before the customer existed
+    order = [
+        "campaign.clicked",
+        "product.viewed",
+        "quote.requested",
+        "order.placed",
+        "account.activated",
+        "onboarding.completed",
+        "loyalty.enrolled",
+        "review.posted",
+    ]
+    for customer in new:
+        kinds = list(
+            JourneyEvent.objects.filter(customer=customer, kind__in=order)
+            .order_by("occurred_at")
+            .values_list("kind", flat=True)
+        )
+        assert kinds == order[: len(kinds)]
+    assert not Interaction.objects.filter(started_at__lt=F("customer__created_at")).exists()
+    assert not Case.objects.filter(created_at__lt=F("customer__created_at")).exists()
+    # And every order says how much it was worth
+    orders = JourneyEvent.objects.filter(kind="order.placed")
+    assert orders.exists()
+    assert all(isinstance(event.payload["amount"], float) and event.payload["amount"] > 0 for event in orders)
+    # And nobody's persona is written by the generator: insights places customers in personas
+    assert not Customer.objects.exclude(persona="").exists()
