@@ -147,8 +147,8 @@ def _facts(
     contacts = interactions_of_customers_between(start=start - dt.timedelta(days=LAPSE_DAYS), end=end)
     if channel:
         contacts = contacts.filter(channel=channel)
-    customers_sql, customers_params = queryset_sql(customers.values("id", "persona", "created_at"))
-    contacts_sql, contacts_params = queryset_sql(contacts.values("customer_id", "channel", "started_at"))
+    customers_sql, customers_params = queryset_sql(customers.order_by().values("id", "persona", "created_at"))
+    contacts_sql, contacts_params = queryset_sql(contacts.order_by().values("customer_id", "channel", "started_at"))
     sql = (
         f"WITH c AS ({customers_sql}), "  # noqa: S608 - selectors' SQL, values are parameters
         f"i AS (SELECT i0.* FROM ({contacts_sql}) i0 JOIN c ON c.id = i0.customer_id) "
@@ -157,35 +157,43 @@ def _facts(
 
 
 _MONTHS_SQL = """
-, months AS (SELECT generate_series(%s::date, %s::date, interval '1 month')::date AS month),
-engaged AS (
-    SELECT DISTINCT customer_id, date_trunc('month', started_at AT TIME ZONE %s)::date AS month
-    FROM i WHERE started_at >= %s
+, months AS (
+    SELECT month, month::timestamp AT TIME ZONE %s AS starts, (month + interval '1 month') AT TIME ZONE %s AS ends
+    FROM unnest(%s::date[]) AS month
 ),
 -- Each customer's moments of contact (their becoming a customer counts as one) and the next one.
 moments AS (
     SELECT customer_id, at, lead(at) OVER (PARTITION BY customer_id ORDER BY at) AS next_at
     FROM (SELECT customer_id, started_at AS at FROM i UNION ALL SELECT id, created_at FROM c) m
 ),
-lapses AS (
-    SELECT customer_id, at + make_interval(days => %s) AS lapsed_at FROM moments
-    WHERE next_at IS NULL OR next_at > at + make_interval(days => %s)
+customers AS (SELECT m.month, count(c.id) AS n FROM months m JOIN c ON c.created_at < m.ends GROUP BY m.month),
+engaged AS (
+    SELECT m.month, count(DISTINCT i.customer_id) AS n
+    FROM months m JOIN i ON i.started_at >= m.starts AND i.started_at < m.ends GROUP BY m.month
+),
+lapsed AS (
+    SELECT m.month, count(*) AS n FROM months m JOIN moments mo
+        ON mo.at + make_interval(days => %s) >= m.starts AND mo.at + make_interval(days => %s) < m.ends
+    WHERE (mo.next_at IS NULL OR mo.next_at > mo.at + make_interval(days => %s))
+      AND mo.at + make_interval(days => %s) < now()
+    GROUP BY m.month
+),
+active AS (
+    SELECT m.month, count(DISTINCT mo.customer_id) AS n FROM months m JOIN moments mo
+        ON mo.at < m.starts AND mo.at >= m.starts - make_interval(days => %s)
+    GROUP BY m.month
 )
-SELECT m.month,
-    (SELECT count(*) FROM c WHERE c.created_at < (m.month + interval '1 month') AT TIME ZONE %s),
-    (SELECT count(*) FROM engaged e WHERE e.month = m.month),
-    (SELECT count(*) FROM lapses l
-     WHERE l.lapsed_at >= m.month AT TIME ZONE %s AND l.lapsed_at < (m.month + interval '1 month') AT TIME ZONE %s
-       AND l.lapsed_at < now()),
-    (SELECT count(DISTINCT mo.customer_id) FROM moments mo
-     WHERE mo.at < m.month AT TIME ZONE %s AND mo.at >= m.month AT TIME ZONE %s - make_interval(days => %s))
-FROM months m ORDER BY m.month
+SELECT m.month, coalesce(c.n, 0), coalesce(e.n, 0), coalesce(l.n, 0), coalesce(a.n, 0)
+FROM months m LEFT JOIN customers c USING (month) LEFT JOIN engaged e USING (month)
+    LEFT JOIN lapsed l USING (month) LEFT JOIN active a USING (month)
+ORDER BY m.month
 """
 
 
 def _month_figures(facts: _Facts, first: dt.date, last: dt.date) -> list[MonthFigures]:
     tz = settings.TIME_ZONE
-    params = (*facts.params, first, last, tz, facts.start, LAPSE_DAYS, LAPSE_DAYS, tz, tz, tz, tz, tz, LAPSE_DAYS)
+    lapse = LAPSE_DAYS
+    params = (*facts.params, tz, tz, _months(first, last), lapse, lapse, lapse, lapse, lapse)
     return [
         MonthFigures(month=month, engagement=Rate(part=engaged, whole=customers), churn=Rate(part=lapsed, whole=active))
         for month, customers, engaged, lapsed, active in _rows(facts.sql + _MONTHS_SQL, params)
@@ -257,7 +265,7 @@ def _cohorts(facts: _Facts, last: dt.date) -> list[Cohort]:
 
 def _revenue(facts: _Facts) -> Decimal:
     events = journey_events_of_kinds_between(kinds=REVENUE_EVENT_KINDS, start=facts.start, end=facts.end)
-    events_sql, events_params = queryset_sql(events.values("customer_id", "payload"))
+    events_sql, events_params = queryset_sql(events.order_by().values("customer_id", "payload"))
     sql = (
         facts.sql + f", r AS ({events_sql}) "  # noqa: S608 - selectors' SQL, values are parameters
         "SELECT coalesce(sum((r.payload->>'amount')::numeric), 0) FROM r JOIN c ON c.id = r.customer_id "
