@@ -2,12 +2,16 @@
 
 from django.urls import include, path
 
+from insights.scoring import urls as scoring_urls
+
 api_urlpatterns: list = [
     path("", include("insights.kpis.urls")),
     path("realtime/", include("insights.realtime.urls")),
+    path("models/", include(scoring_urls.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
     path("reports/", include("insights.reports.urls")),
     path("wallboard/", include("insights.wallboard.urls")),
+    path("models/", include(scoring_urls.page_urlpatterns)),
 ]
