@@ -1,8 +1,8 @@
 """Synthetic customers, interactions and holdings for the scoring models, written set-wise in SQL.
 
 Used by bench/scoring.py (100,000 customers) and tests/insights/test_scoring_training.py (a few
-hundred). Each customer draws an engagement e in [0, 1): they contact the centre about 0.25·e
-times a day, on a channel and with a sentiment that also follow e, and with probability 0.35 they
+hundred). Each customer draws an engagement e in [0, 1): they contact the centre about rate·e
+(``rate``) times a day, on a channel and with a sentiment that also follow e, and with probability 0.35 they
 go quiet for good at a random day of the span. Holdings appear at a rate that grows with e.
 So the signal is known: low recent contact, long silence and low engagement mean churn; high
 engagement means a new holding. ``setseed`` makes the same data for the same seed.
@@ -47,7 +47,7 @@ SELECT t.at, t.at,
     'inbound', '', t.at, t.at + interval '5 minutes', '', '[]', '', '', '', '{}',
     round((c.engagement - 0.5 + (random() - 0.5) * 0.6)::numeric, 2)::float, '', c.id
 FROM synthetic_customers c
-CROSS JOIN LATERAL generate_series(1, floor(c.engagement * 0.25 * %(span)s + random() * 2)::int) k
+CROSS JOIN LATERAL generate_series(1, floor(c.engagement * %(rate)s * %(span)s + random() * 2)::int) k
 CROSS JOIN LATERAL (
     SELECT %(start)s::timestamptz + (random() + 0 * k) * (CASE WHEN c.lapses THEN c.lapse_at ELSE 1 END)
         * %(span)s * interval '1 day' AS at
@@ -63,13 +63,14 @@ CROSS JOIN LATERAL (SELECT %(start)s::timestamptz + (random() + 0 * k) * %(span)
 """
 
 
-def synthetic_facts_write(*, customers: int, now: datetime, seed: float = 0.42) -> list[int]:
-    """Insert ``customers`` synthetic customers with their interactions and holdings over the
-    ``SPAN_DAYS`` before ``now``; returns the customers' ids. Runs in one transaction."""
+def synthetic_facts_write(*, customers: int, now: datetime, seed: float = 0.42, rate: float = 0.25) -> list[int]:
+    """Insert ``customers`` synthetic customers with their interactions (about ``rate``·e a day) and
+    holdings over the ``SPAN_DAYS`` before ``now``; returns the customers' ids. Runs in one
+    transaction (the audit triggers record the inserts as for any other row)."""
     start = now - timedelta(days=SPAN_DAYS)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [seed])
-        params = {"customers": customers, "start": start, "now": now, "span": SPAN_DAYS}
+        params = {"customers": customers, "start": start, "now": now, "span": SPAN_DAYS, "rate": rate}
         for statement in CUSTOMERS_SQL.split(";\n"):
             if statement.strip():
                 cursor.execute(statement, {name: value for name, value in params.items() if f"%({name})s" in statement})

@@ -365,7 +365,6 @@ def _score_moved(old: Any, new: Any, material_change: float) -> bool:
     return abs(round(float(new), 1) - round(float(old), 1)) >= material_change - 1e-9
 
 
-@transaction.atomic
 def customers_set_scores_bulk(
     *,
     actor: Actor,
@@ -402,6 +401,7 @@ def customers_set_scores_bulk(
     return updated, events
 
 
+@transaction.atomic
 def _scores_batch_write(
     *, batch: Mapping[int, Mapping[str, Any]], watched: tuple[str, ...], material_change: float, source_system: str
 ) -> tuple[int, int]:

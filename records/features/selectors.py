@@ -180,7 +180,12 @@ def customers_active_between(*, after: datetime, until: datetime) -> set[int]:
 def customers_acquiring_between(*, after: datetime, until: datetime) -> set[int]:
     """Customers who gained an account, a product or an order (a new holding, or a purchase journey
     event: ``PURCHASE_EVENT_KINDS``) in ``(after, until]``."""
-    params: dict[str, Any] = {"after": after, "until": until, "kinds": list(ACQUIRED_KINDS), "events": list(PURCHASE_EVENT_KINDS)}
+    params: dict[str, Any] = {
+        "after": after,
+        "until": until,
+        "kinds": list(ACQUIRED_KINDS),
+        "events": list(PURCHASE_EVENT_KINDS),
+    }
     with connection.cursor() as cursor:
         cursor.execute(ACQUIRING_SQL, params)
         return {row[0] for row in cursor.fetchall()}
