@@ -76,6 +76,8 @@ def test_the_model_page_shows_each_models_latest_and_previous_runs(runs, supervi
     previous = re.search(r'data-testid="model-previous".*?</table>', churn, re.S).group(0)
     assert "churn_risk-7" in previous and "0.710" in previous
     assert 'data-testid="model-propensity"' in page and "propensity-0" in page
+    # And how the figures are computed
+    assert 'data-testid="model-how"' in page and "Brier score" in page
     # Strict CSP: scripts are static files
     assert re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)", page) == []
 
