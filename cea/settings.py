@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -381,6 +382,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("CEA_INSIGHTS_ROLLUP_SECONDS", 60, minimum=5)),
         "options": {"expires": float(env_int("CEA_INSIGHTS_ROLLUP_SECONDS", 60, minimum=5))},
     },
+    "insights: retrain the churn-risk and propensity models (weekly)": {
+        "task": "insights.scoring.train_all",
+        "schedule": crontab(minute=30, hour=2, day_of_week="sunday"),
+    },
+    "insights: rescore customers (daily)": {
+        "task": "insights.scoring.score_all",
+        "schedule": crontab(minute=0, hour=4),
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
@@ -396,6 +405,16 @@ CEA_INSIGHTS_ROLLUP_LOOKBACK_SECONDS = env_int("CEA_INSIGHTS_ROLLUP_LOOKBACK_SEC
 # First-contact resolution: no repeat contact by the same customer with the same wrap-up code
 # within this many days.
 CEA_INSIGHTS_FCR_DAYS = env_int("CEA_INSIGHTS_FCR_DAYS", 7, minimum=1, maximum=90)
+
+# --- Insights: churn-risk and propensity models (docs/models.md) ------------------------------
+
+# The label horizon: churn is no activity, propensity a new holding, in this many days after a
+# cutoff; training and evaluation windows are each this long.
+CEA_SCORING_HORIZON_DAYS = env_int("CEA_SCORING_HORIZON_DAYS", 30, minimum=7, maximum=365)
+# A model is not trained on fewer customers than this in either window, nor on fewer than
+# CEA_SCORING_MIN_CLASS_ROWS of either class.
+CEA_SCORING_MIN_ROWS = env_int("CEA_SCORING_MIN_ROWS", 200, minimum=10)
+CEA_SCORING_MIN_CLASS_ROWS = env_int("CEA_SCORING_MIN_CLASS_ROWS", 20, minimum=2)
 
 # --- Integration: outbound webhooks and the write-back outbox ------------------------------
 

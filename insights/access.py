@@ -115,3 +115,16 @@ def customer_analytics_team_ids(user: AnyUser) -> frozenset[int] | None:
     if role_of(user) not in CUSTOMER_ANALYTICS_READERS:
         raise PermissionDenied("Customer analytics are for supervisors and administrators.")
     return None if sees_everything(user) else team_ids_of(user)
+# --- Scoring models (the model page and ``/api/v1/insights/models/``) ------------------------
+
+MODEL_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+
+
+def require_model_reader(user: AnyUser) -> None:
+    """The models' figures are for supervisors, admins and integration clients (agents: 403).
+
+    A model run's figures are computed over every customer and name none, so each reader sees
+    the same runs; the customers' own scores stay behind records' customer access."""
+    require_signed_in(user)
+    if role_of(user) not in MODEL_READERS:
+        raise PermissionDenied("The scoring models are for supervisors and administrators.")

@@ -2,14 +2,18 @@
 
 from django.urls import include, path
 
+from insights.scoring import urls as scoring_urls
+
 api_urlpatterns: list = [
     path("", include("insights.kpis.urls")),
     path("realtime/", include("insights.realtime.urls")),
     path("", include("insights.metrics.urls")),
+    path("models/", include(scoring_urls.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
     path("reports/", include("insights.reports.urls")),
     path("wallboard/", include("insights.wallboard.urls")),
     path("metrics/", include("insights.metrics.page_urls")),
+    path("models/", include(scoring_urls.page_urlpatterns)),
 ]

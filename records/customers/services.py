@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from django.db import models, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cea.accounts.models import User
@@ -347,3 +349,92 @@ def customer_merge(*, actor: Actor, survivor_id: int, merged_id: int) -> Custome
             payload={"merged_id": merged.pk, "moved": moved, "filled_fields": filled},
         )
     return survivor
+
+
+# A bulk rescoring writes this many customers per statement.
+SCORES_BATCH = 2000
+
+
+def _score_moved(old: Any, new: Any, material_change: float) -> bool:
+    """Whether a score moved materially: both numbers, and their values rounded to 0.1 differ by at
+    least ``material_change``. A first score (no old value) is not a move: scoring every customer the
+    first time must not write a journey event for each."""
+    numbers = (int, float)
+    if not isinstance(old, numbers) or not isinstance(new, numbers) or isinstance(old, bool):
+        return False
+    return abs(round(float(new), 1) - round(float(old), 1)) >= material_change - 1e-9
+
+
+def customers_set_scores_bulk(
+    *,
+    actor: Actor,
+    scores: Mapping[int, Mapping[str, Any]],
+    journey_keys: Iterable[str] = (),
+    material_change: float = 0.2,
+    source_system: str = "insights",
+) -> tuple[int, int]:
+    """Merge each customer's ``scores`` (customer id → keys and values) into their scores, set-wise.
+
+    Active customers only (others, and unknown ids, are skipped); rows whose scores would not
+    change are not written. A customer gets one ``customer.scored`` journey event only when one of
+    ``journey_keys`` moved materially (``_score_moved``), never one per rescoring. Locks the
+    customers' rows of each batch (``SELECT … FOR UPDATE``) for the read-modify-write. Returns
+    (customers updated, journey events written).
+    """
+    if not isinstance(scores, Mapping) or any(not isinstance(value, Mapping) or not value for value in scores.values()):
+        raise ValidationFailed("Scores are an object of non-empty objects per customer.", fields={"scores": "Invalid."})
+    if not 0 < material_change <= 1:
+        raise ValidationFailed("A material change is above 0 and at most 1.", fields={"material_change": "Invalid."})
+    watched = tuple(journey_keys)
+    updated = events = 0
+    ids = sorted(scores)
+    with audited(actor):
+        for start in range(0, len(ids), SCORES_BATCH):
+            batch_updated, batch_events = _scores_batch_write(
+                batch={pk: scores[pk] for pk in ids[start : start + SCORES_BATCH]},
+                watched=watched,
+                material_change=material_change,
+                source_system=source_system,
+            )
+            updated += batch_updated
+            events += batch_events
+    return updated, events
+
+
+@transaction.atomic
+def _scores_batch_write(
+    *, batch: Mapping[int, Mapping[str, Any]], watched: tuple[str, ...], material_change: float, source_system: str
+) -> tuple[int, int]:
+    current = dict(
+        Customer.objects.select_for_update()
+        .filter(pk__in=list(batch), status=CustomerStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", "scores")
+    )
+    merged = {pk: {**old, **batch[pk]} for pk, old in current.items() if {**old, **batch[pk]} != old}
+    if not merged:
+        return 0, 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_customer c SET scores = v.scores, scores_updated_at = %s, updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::jsonb[]) AS v(id, scores) WHERE c.id = v.id",
+            [now, now, list(merged), [json.dumps(value, cls=DjangoJSONEncoder) for value in merged.values()]],
+        )
+    journey = []
+    for pk, new in merged.items():
+        moved = [key for key in watched if _score_moved(current[pk].get(key), new.get(key), material_change)]
+        if moved:
+            journey.append(
+                JourneyEvent(
+                    customer_id=pk,
+                    kind="customer.scored",
+                    summary="Scores moved: "
+                    + ", ".join(f"{key} {round(current[pk][key], 2)} → {round(new[key], 2)}" for key in moved),
+                    source_system=source_system,
+                    payload={"scores": {key: new[key] for key in moved}},
+                    occurred_at=now,
+                )
+            )
+    JourneyEvent.objects.bulk_create(journey)
+    return len(merged), len(journey)

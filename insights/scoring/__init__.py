@@ -1,0 +1,1 @@
+"""Churn risk and propensity: models trained on history, evaluated on a later window, written back (docs/models.md)."""
