@@ -115,6 +115,8 @@ def customer_analytics_team_ids(user: AnyUser) -> frozenset[int] | None:
     if role_of(user) not in CUSTOMER_ANALYTICS_READERS:
         raise PermissionDenied("Customer analytics are for supervisors and administrators.")
     return None if sees_everything(user) else team_ids_of(user)
+
+
 # --- Scoring models (the model page and ``/api/v1/insights/models/``) ------------------------
 
 MODEL_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)

@@ -95,15 +95,27 @@ class DemoBuilder:
         # The journeys' own draws (records.demo.journeys), apart from the rest's.
         self.journey_rng = random.Random(seed + 1)
         self.archetypes: dict[int, Archetype | None] = {}
+        self.quiet_from: dict[int, datetime] = {}
         self.now = now or timezone.now()
         self.start = self.now - timedelta(days=size.days)
         self.report = report
         self.events: list[JourneyEvent] = []
 
-    def _moment(self, after: datetime | None = None) -> datetime:
+    def _moment(self, after: datetime | None = None, before: datetime | None = None) -> datetime:
         after = max(after or self.start, self.start)
-        span = (self.now - after).total_seconds()
+        span = (min(before or self.now, self.now) - after).total_seconds()
         return after + timedelta(seconds=self.rng.uniform(0, max(span, 1)))
+
+    def _quiet_from(self, archetype: Archetype | None, joined: datetime) -> datetime | None:
+        """When a customer of ``archetype`` goes quiet (for its share of them), after they joined and
+        at least ten days before now; ``None``: they never do."""
+        if archetype is None or self.journey_rng.random() >= archetype.quiet_share:
+            return None
+        earliest = max(joined, self.start) + timedelta(days=3)
+        latest = self.now - timedelta(days=10)
+        if earliest >= latest:
+            return None
+        return earliest + (latest - earliest) * self.journey_rng.random()
 
     def _event(
         self,
@@ -212,6 +224,8 @@ class DemoBuilder:
         customers = _bulk(Customer, rows, self.report)
         for customer, archetype in zip(customers, archetypes, strict=True):
             self.archetypes[customer.pk] = archetype
+            if quiet := self._quiet_from(archetype, customer.created_at):
+                self.quiet_from[customer.pk] = quiet
             self._event(customer.pk, customer.created_at, "customer.created", f"Customer {customer.full_name} created")
         return customers
 
@@ -230,7 +244,10 @@ class DemoBuilder:
                 continue
             new = customer.created_at >= self.start
             steps = walker.new_customer(archetype, customer.created_at) if new else walker.long_standing(archetype)
+            quiet = self.quiet_from.get(customer.pk)
             for step in steps:
+                if quiet is not None and step.at >= quiet:
+                    break
                 self._event(
                     customer.pk,
                     step.at,
@@ -306,7 +323,7 @@ class DemoBuilder:
             category = rng.choice(CaseCategory.values)
             priority = rng.choices(CasePriority.values, weights=[20, 55, 20, 5])[0]
             status = _weighted(rng, STATUS_WEIGHTS)
-            created = self._moment(after=customer.created_at)
+            created = self._moment(after=customer.created_at, before=self.quiet_from.get(customer.pk))
             policy = policies[priority]
             case = Case(
                 reference=next_case_reference(),
@@ -402,7 +419,7 @@ class DemoBuilder:
             customer = rng.choices(customers, weights=activity)[0]
             archetype = self.archetypes.get(customer.pk)
             channel = _weighted(rng, archetype.channels if archetype else CHANNEL_WEIGHTS)
-            started = self._moment(after=customer.created_at)
+            started = self._moment(after=customer.created_at, before=self.quiet_from.get(customer.pk))
             waited = timedelta(seconds=rng.expovariate(1 / 45))
             abandoned = channel in (Channel.VOICE, Channel.CHAT) and rng.random() < 0.05
             answered = None if abandoned else started + waited

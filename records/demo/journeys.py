@@ -10,7 +10,8 @@ ones a website, a shop and the back-ends send through the journey API.
 
 Some customers of each kind are new: they became customers (leads) inside the demo's window and
 start from awareness; the others are long-standing and, inside the window, may buy again, join
-the loyalty scheme, recommend the company, or go quiet.
+the loyalty scheme and recommend the company. Some of each kind go quiet at a moment inside the
+window: nothing of theirs happens after it (what the churn model learns and the lapsed stage shows).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Archetype:
     segments: tuple[str, ...]
     activity: float  # how many contacts, relative to the average customer
     new_share: float  # the share who become customers inside the window
+    quiet_share: float  # the share who go quiet inside the window: no contact, case or step after it
     advance: dict[str, float]  # the chance to go on to each stage from the one before
     pace_days: tuple[float, float]  # days between two steps, from … to
     order_value: tuple[int, int]  # an order's amount, from … to
@@ -57,6 +59,7 @@ ARCHETYPES: dict[str, Archetype] = {
         segments=("young professional", "student"),
         activity=1.2,
         new_share=0.35,
+        quiet_share=0.15,
         advance={"consideration": 0.85, "purchase": 0.6, "onboarding": 0.9, "loyalty": 0.35, "advocacy": 0.45},
         pace_days=(0.5, 5),
         order_value=(20, 150),
@@ -68,6 +71,7 @@ ARCHETYPES: dict[str, Archetype] = {
         segments=("retired", "family"),
         activity=0.9,
         new_share=0.1,
+        quiet_share=0.08,
         advance={"consideration": 0.7, "purchase": 0.55, "onboarding": 0.8, "loyalty": 0.7, "advocacy": 0.3},
         pace_days=(4, 20),
         order_value=(60, 400),
@@ -79,6 +83,7 @@ ARCHETYPES: dict[str, Archetype] = {
         segments=("retail", "student", "family"),
         activity=0.6,
         new_share=0.3,
+        quiet_share=0.35,
         advance={"consideration": 0.9, "purchase": 0.3, "onboarding": 0.7, "loyalty": 0.15, "advocacy": 0.1},
         pace_days=(2, 12),
         order_value=(10, 80),
@@ -90,6 +95,7 @@ ARCHETYPES: dict[str, Archetype] = {
         segments=("family",),
         activity=1.0,
         new_share=0.2,
+        quiet_share=0.2,
         advance={"consideration": 0.75, "purchase": 0.5, "onboarding": 0.6, "loyalty": 0.4, "advocacy": 0.2},
         pace_days=(1, 10),
         order_value=(30, 250),
@@ -101,6 +107,7 @@ ARCHETYPES: dict[str, Archetype] = {
         segments=("young professional", "small business"),
         activity=1.6,
         new_share=0.25,
+        quiet_share=0.1,
         advance={"consideration": 0.9, "purchase": 0.7, "onboarding": 0.85, "loyalty": 0.5, "advocacy": 0.6},
         pace_days=(0.5, 4),
         order_value=(100, 900),
