@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from cea.common.channels import Channel
-from records.customers.models import ValueTier
+
+# No model is imported here: the sample systems' runner reads the archetypes without Django's apps
+# (integration/sample_systems/seed.py); value tiers are records.customers.models.ValueTier's values.
 
 # The steps a new customer may take, in order: (stage reached, journey event kind, what it says).
 FUNNEL = (
@@ -55,7 +57,7 @@ ARCHETYPES: dict[str, Archetype] = {
     "digital native": Archetype(
         name="digital native",
         channels={Channel.CHAT: 45, Channel.MOBILE_APP: 25, Channel.SOCIAL: 15, Channel.EMAIL: 10, Channel.VOICE: 5},
-        tiers={ValueTier.STANDARD: 70, ValueTier.SILVER: 25, ValueTier.GOLD: 5},
+        tiers={"standard": 70, "silver": 25, "gold": 5},
         segments=("young professional", "student"),
         activity=1.2,
         new_share=0.35,
@@ -67,7 +69,7 @@ ARCHETYPES: dict[str, Archetype] = {
     "loyal traditionalist": Archetype(
         name="loyal traditionalist",
         channels={Channel.VOICE: 60, Channel.BRANCH: 20, Channel.EMAIL: 15, Channel.CHAT: 5},
-        tiers={ValueTier.STANDARD: 35, ValueTier.SILVER: 40, ValueTier.GOLD: 20, ValueTier.PLATINUM: 5},
+        tiers={"standard": 35, "silver": 40, "gold": 20, "platinum": 5},
         segments=("retired", "family"),
         activity=0.9,
         new_share=0.1,
@@ -79,7 +81,7 @@ ARCHETYPES: dict[str, Archetype] = {
     "value seeker": Archetype(
         name="value seeker",
         channels={Channel.EMAIL: 40, Channel.WEB_FORM: 20, Channel.CHAT: 25, Channel.VOICE: 15},
-        tiers={ValueTier.STANDARD: 90, ValueTier.SILVER: 10},
+        tiers={"standard": 90, "silver": 10},
         segments=("retail", "student", "family"),
         activity=0.6,
         new_share=0.3,
@@ -91,7 +93,7 @@ ARCHETYPES: dict[str, Archetype] = {
     "busy parent": Archetype(
         name="busy parent",
         channels={Channel.SMS: 25, Channel.MOBILE_APP: 25, Channel.CHAT: 25, Channel.VOICE: 25},
-        tiers={ValueTier.STANDARD: 60, ValueTier.SILVER: 30, ValueTier.GOLD: 10},
+        tiers={"standard": 60, "silver": 30, "gold": 10},
         segments=("family",),
         activity=1.0,
         new_share=0.2,
@@ -103,7 +105,7 @@ ARCHETYPES: dict[str, Archetype] = {
     "tech enthusiast": Archetype(
         name="tech enthusiast",
         channels={Channel.CHAT: 30, Channel.SOCIAL: 20, Channel.IOT: 15, Channel.MOBILE_APP: 20, Channel.EMAIL: 15},
-        tiers={ValueTier.STANDARD: 40, ValueTier.SILVER: 30, ValueTier.GOLD: 22, ValueTier.PLATINUM: 8},
+        tiers={"standard": 40, "silver": 30, "gold": 22, "platinum": 8},
         segments=("young professional", "small business"),
         activity=1.6,
         new_share=0.25,
