@@ -1,5 +1,6 @@
 import django_filters
 
+from cea.common.api import RowIdFilter
 from cea.common.channels import Channel, Direction
 from engagement.conversations.models import Conversation, ConversationStatus
 
@@ -9,8 +10,8 @@ class ConversationFilter(django_filters.FilterSet):
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     direction = django_filters.ChoiceFilter(choices=Direction.choices)
     queue = django_filters.CharFilter()
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    agent = django_filters.NumberFilter(field_name="agent_id")
+    customer = RowIdFilter(field_name="customer_id")
+    agent = RowIdFilter(field_name="agent_id")
 
     class Meta:
         model = Conversation

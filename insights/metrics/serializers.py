@@ -13,24 +13,28 @@ from cea.common.channels import Channel
 from cea.common.serializers import CharField
 
 MAX_MONTHS = 36
+FIRST_MONTH = dt.date(1900, 1, 1)  # the earliest month the API takes (its pattern: 1900-01 … 2999-12)
 NO_PERSONA = "-"  # the persona parameter's value for customers without a persona
 DEFAULT_MONTHS = 6
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-07"})
+@extend_schema_field({"type": "string", "pattern": r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", "example": "2026-07"})
 class MonthField(serializers.Field):
     """A calendar month as ``YYYY-MM`` (the first day of it, as a date, once read)."""
 
-    default_error_messages = {"invalid": "Give a month as YYYY-MM, e.g. 2026-07."}
+    default_error_messages = {"invalid": "Give a month from 1900-01 to 2999-12 as YYYY-MM, e.g. 2026-07."}
 
     def to_internal_value(self, data: Any) -> dt.date:
         try:
-            return dt.datetime.strptime(str(data), "%Y-%m").date()
+            month = dt.datetime.strptime(str(data), "%Y-%m").date()
         except ValueError:
             self.fail("invalid")
+        if not FIRST_MONTH.year <= month.year <= 2999:
+            self.fail("invalid")
+        return month
 
     def to_representation(self, value: dt.date) -> str:
-        return value.strftime("%Y-%m")
+        return f"{value.year:04d}-{value.month:02d}"
 
 
 def months_back(month: dt.date, count: int) -> dt.date:
@@ -60,7 +64,7 @@ class EngagementMetricsQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         last = attrs.get("last") or timezone.localdate().replace(day=1)
-        first = attrs.get("first") or months_back(last, DEFAULT_MONTHS - 1)
+        first = attrs.get("first") or max(months_back(last, DEFAULT_MONTHS - 1), FIRST_MONTH)
         if first > last:
             raise serializers.ValidationError({"last": "The last month must not be before the first."})
         if months_back(last, MAX_MONTHS - 1) > first:

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from cea.common.api import IsoDateTimeFilter
+from cea.common.api import IsoDateTimeFilter, RowIdFilter
 from records.cases.models import Case, CaseCategory, CasePriority, CaseStatus
 
 
@@ -9,9 +9,9 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     priority = django_filters.MultipleChoiceFilter(choices=CasePriority.choices)
     category = django_filters.ChoiceFilter(choices=CaseCategory.choices)
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    team = django_filters.NumberFilter(field_name="team_id")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    customer = RowIdFilter(field_name="customer_id")
+    team = RowIdFilter(field_name="team_id")
+    assignee = RowIdFilter(field_name="assignee_id")
     # A choice, not a BooleanFilter: a value other than true/false is a 400, not "no filter".
     breached = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_breached", label="Any SLA breached"

@@ -1,6 +1,6 @@
 import django_filters
 
-from cea.common.api import IsoDateTimeFilter
+from cea.common.api import IsoDateTimeFilter, RowIdFilter
 from records.customers.models import Customer, CustomerStatus
 
 
@@ -8,7 +8,7 @@ class CustomerFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CustomerStatus.choices)
     segment = django_filters.CharFilter()
     value_tier = django_filters.CharFilter()
-    team = django_filters.NumberFilter(field_name="team_id")
+    team = RowIdFilter(field_name="team_id")
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -105,6 +105,7 @@ KNOWN_GAPS = {
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
     ("GET", "/api/v1/insights/kpis/"): (positive_data_acceptance, "end after start, within the range limits"),
+    ("GET", "/api/v1/insights/metrics/engagement/"): (positive_data_acceptance, "last not before first, 36 months"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or
     # after its first day, the time zone is in the IANA database, the name is not taken; the spans'

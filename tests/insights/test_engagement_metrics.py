@@ -257,5 +257,5 @@ def test_the_page_refuses_agents_and_explains_a_bad_selection(facts, agent, supe
 
     # Then the agent is refused, the page says what is wrong, and the export is a 400
     assert refused.status_code == 403
-    assert bad.status_code == 200 and "Give a month as YYYY-MM" in bad.content.decode()
+    assert bad.status_code == 200 and "as YYYY-MM" in bad.content.decode()
     assert unknown.status_code == 400
