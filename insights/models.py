@@ -1,5 +1,17 @@
 """All models of the System of Insight, gathered for Django; each lives in its domain package."""
 
+from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 
-__all__ = ["AgentRollup", "CaseRollup", "ContactRollup", "QueueHourRollup", "QueueRollup", "RollupWatermark"]
+__all__ = [
+    "AgentRollup",
+    "CaseRollup",
+    "ContactRollup",
+    "JourneyStage",
+    "QueueHourRollup",
+    "QueueRollup",
+    "RollupWatermark",
+    "StageRule",
+    "StageVisit",
+    "StageWatermark",
+]

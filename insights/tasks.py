@@ -1,5 +1,6 @@
 """Celery tasks of the System of Insight; each package keeps its own, imported here for the worker."""
 
+from insights.journeys.tasks import assign_stages
 from insights.kpis.tasks import rollup_contacts
 
-__all__ = ["rollup_contacts"]
+__all__ = ["assign_stages", "rollup_contacts"]

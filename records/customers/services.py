@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cea.accounts.models import User
@@ -347,3 +347,37 @@ def customer_merge(*, actor: Actor, survivor_id: int, merged_id: int) -> Custome
             payload={"merged_id": merged.pk, "moved": moved, "filled_fields": filled},
         )
     return survivor
+
+
+@transaction.atomic
+def customers_set_journey_stages(
+    *, actor: Actor, stages: Iterable[tuple[int, str, datetime]], source_system: str = "insights"
+) -> int:
+    """Set each ``(customer id, stage key, since)``'s journey stage, set-based; return how many changed.
+
+    Only customers whose stage differs from ``stage key`` are written (one ``UPDATE … FROM unnest``)
+    and get a ``stage.entered`` journey event (one ``INSERT … SELECT``). Unknown ids are skipped.
+    Stage rules never match ``stage.*`` events, so these events cannot move a customer again.
+    """
+    rows = list(stages)
+    for _, stage, _ in rows:
+        if not stage or len(stage) > 30:
+            raise ValidationFailed("A journey stage is a key of 1 to 30 characters.", fields={"stage": "Invalid."})
+    if not rows:
+        return 0
+    ids, keys, since = ([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
+    with audited(actor), connection.cursor() as cursor:
+        cursor.execute(
+            "WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS w(id, stage, since)),"
+            " changed AS ("
+            "  UPDATE records_customer c SET journey_stage = w.stage, journey_stage_since = w.since, updated_at = now()"
+            "  FROM wanted w WHERE c.id = w.id AND c.journey_stage IS DISTINCT FROM w.stage"
+            "  RETURNING c.id, c.journey_stage, c.journey_stage_since)"
+            " INSERT INTO records_journeyevent (customer_id, occurred_at, recorded_at, source_system, channel, kind,"
+            "  summary, payload)"
+            " SELECT id, journey_stage_since, now(), %s, '', 'stage.entered',"
+            "  'Entered the journey stage ' || journey_stage,"
+            "  jsonb_build_object('stage', journey_stage) FROM changed",
+            [ids, keys, since, source_system],
+        )
+        return cursor.rowcount

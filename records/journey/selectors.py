@@ -65,3 +65,8 @@ def journey_last_id(*, recorded_before: datetime | None = None) -> int:
     if recorded_before is not None:
         events = events.filter(recorded_at__lt=recorded_before)
     return events.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def journey_events_between(*, after_id: int, upto_id: int) -> QuerySet[JourneyEvent]:
+    """Events with ``after_id < id <= upto_id`` (a reader that follows the log in batches, e.g. stage assignment)."""
+    return JourneyEvent.objects.filter(id__gt=after_id, id__lte=upto_id)
