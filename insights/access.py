@@ -101,3 +101,15 @@ def realtime_team_ids_of(user: AnyUser) -> frozenset[int] | None:
     """The teams whose queues ``user`` reads real-time figures of: ``None`` for all (admins, clients)."""
     require_realtime_reader(user)
     return None if sees_everything(user) else team_ids_of(user)
+
+
+# --- Journey maps -------------------------------------------------------------------------------
+
+JOURNEY_MAP_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+
+
+def require_journey_map_reader(user: AnyUser) -> None:
+    """Journey maps are for supervisors (their teams' customers), admins and integration clients (agents: 403)."""
+    require_signed_in(user)
+    if role_of(user) not in JOURNEY_MAP_READERS:
+        raise PermissionDenied("Journey maps are for supervisors and administrators.")

@@ -380,4 +380,4 @@ def customers_set_journey_stages(
             "  jsonb_build_object('stage', journey_stage) FROM changed",
             [ids, keys, since, source_system],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)
