@@ -111,13 +111,24 @@ WHERE v.customer_id = first.customer_id AND v.left_at IS NULL
 
 INSERT_VISITS_SQL = """
 INSERT INTO insights_stagevisit (customer_id, stage_key, entered_at, left_at, event_id, rule_id, last_activity_at)
-SELECT customer_id, stage_key, at, lead(at) OVER (PARTITION BY customer_id ORDER BY seq), event_id, rule_id, NULL
-FROM journey_stage_entries
+SELECT e.customer_id, e.stage_key, e.at, e.left_at, e.event_id, e.rule_id,
+    CASE WHEN e.left_at IS NULL THEN latest.at END
+FROM (
+    SELECT *, lead(at) OVER (PARTITION BY customer_id ORDER BY seq) AS left_at FROM journey_stage_entries
+) AS e
+LEFT JOIN LATERAL (
+    SELECT max(f.occurred_at) AS at FROM journey_stage_facts f WHERE f.customer_id = e.customer_id
+) AS latest ON e.left_at IS NULL
 """
 
+# The latest fact of the customers who stayed where they were (those who moved got it above).
 ACTIVITY_SQL = """
 UPDATE insights_stagevisit v SET last_activity_at = GREATEST(v.last_activity_at, latest.at)
-FROM (SELECT customer_id, max(occurred_at) AS at FROM journey_stage_facts GROUP BY customer_id) AS latest
+FROM (
+    SELECT f.customer_id, max(f.occurred_at) AS at FROM journey_stage_facts f
+    WHERE NOT EXISTS (SELECT FROM journey_stage_entries e WHERE e.customer_id = f.customer_id)
+    GROUP BY f.customer_id
+) AS latest
 WHERE v.customer_id = latest.customer_id AND v.left_at IS NULL
 """
 
@@ -216,6 +227,8 @@ def _assign(*, after_event: int, upto_event: int, after_holding: int, upto_holdi
         cursor.execute("ANALYZE journey_stage_facts")
         cursor.execute(ENTRIES_SQL)
         entries = cursor.rowcount
+        cursor.execute("CREATE INDEX ON journey_stage_facts (customer_id)")
+        cursor.execute("ANALYZE journey_stage_entries")
         cursor.execute(CLOSE_OPEN_SQL)
         cursor.execute(INSERT_VISITS_SQL)
         cursor.execute(ACTIVITY_SQL)
