@@ -381,3 +381,10 @@ def customers_set_journey_stages(
             [ids, keys, since, source_system],
         )
         return int(cursor.rowcount)
+
+
+def customer_set_journey_stage(*, actor: Actor, customer: Customer, stage: str, since: datetime) -> bool:
+    """Set one customer's journey stage (``customers_set_journey_stages`` for one); True if it changed."""
+    changed = customers_set_journey_stages(actor=actor, stages=[(customer.pk, stage, since)]) == 1
+    customer.refresh_from_db(fields=["journey_stage", "journey_stage_since", "updated_at"])
+    return changed

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from cea.common.errors import ValidationFailed
 from insights.journeys.assignment import stages_rebuild, stages_refresh
 from insights.journeys.models import JourneyStage, RuleSource, StageRule, StageVisit
 from records.holdings.models import Holding
@@ -206,3 +207,26 @@ def test_a_late_event_counts_from_the_current_visit():
     # When assigned / Then history still moves forward in time
     refresh()
     assert visits(customer) == [("service", at(10), at(10)), ("purchase", at(10), None)]
+
+
+def test_the_beat_task_assigns_and_is_scheduled_every_minute(settings):
+    # Given an order event
+    from insights.journeys.tasks import assign_stages
+
+    customer = CustomerFactory()
+    event(customer, "order.placed", 1)
+    # When the task runs (twice) / Then one customer changed stage, then none
+    assert (assign_stages(), assign_stages()) == (1, 0)
+    schedule = settings.CELERY_BEAT_SCHEDULE["insights: assign journey stages"]
+    assert (schedule["task"], schedule["schedule"]) == ("insights.journeys.assign_stages", 60.0)
+
+
+def test_one_customers_stage_is_set_through_the_single_service():
+    from records.customers.services import customer_set_journey_stage
+
+    customer = CustomerFactory()
+    assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(2)) is True
+    assert (customer.journey_stage, customer.journey_stage_since) == ("loyalty", at(2))
+    assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(3)) is False
+    with pytest.raises(ValidationFailed):
+        customer_set_journey_stage(actor=None, customer=customer, stage="", since=at(3))
