@@ -98,6 +98,10 @@ class StageFigures:
     channels: list[ChannelFigures] = field(default_factory=list)
 
     @property
+    def median_days(self) -> float | None:
+        return self.median_seconds / 86400 if self.median_seconds is not None else None
+
+    @property
     def conversion(self) -> float | None:
         """Visits that moved forward to a later stage (not a drop-off stage), over visits entered."""
         return self.moved_forward / self.entered if self.entered else None
@@ -120,6 +124,11 @@ class JourneyMap:
     flows: list[tuple[str, str, int]]
     personas: list[tuple[str, int]]
     surveys: bool = False
+
+    @property
+    def channel_rows(self) -> list[tuple[StageFigures, ChannelFigures]]:
+        """Each stage's channels, stage by stage (the "stages by channel" table)."""
+        return [(stage, channel) for stage in self.stages for channel in stage.channels]
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -31,8 +29,7 @@ def journey_map_page(request: HttpRequest) -> HttpResponse:
         interactions=interactions_visible_to(request.user),
         persona=persona_param(request.GET.get("persona")),
     )
-    chart = figures.as_dict()
-    return render(request, "insights/journeys/map.html", {"map": figures, "chart": json.dumps(chart)})
+    return render(request, "insights/journeys/map.html", {"map": figures, "chart": figures.as_dict()})
 
 
 @login_required

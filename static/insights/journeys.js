@@ -19,8 +19,9 @@
     element.hidden = true;
     return;
   }
-  const chart = echarts.init(element);
+  const chart = echarts.init(element, null, { renderer: "svg" });
   chart.setOption({
+    animation: false,
     tooltip: { trigger: "item" },
     series: [{ type: "sankey", data: Array.from(nodes.values()), links: links, emphasis: { focus: "adjacency" } }],
   });
