@@ -21,9 +21,13 @@ from records.interactions.models import Interaction
 NO_PERSONA = ""
 
 _VISITS = """
-WITH cust AS (SELECT c.id, c.persona FROM ({customers}) AS c (id, persona) WHERE %s::text IS NULL OR c.persona = %s),
+WITH cust AS (
+    SELECT c.id, c.persona,
+        CASE WHEN jsonb_typeof(c.scores -> 'sentiment') = 'number' THEN (c.scores ->> 'sentiment')::float END AS score
+    FROM ({customers}) AS c (id, persona, scores) WHERE %s::text IS NULL OR c.persona = %s
+),
 v AS (
-    SELECT v.id, v.customer_id, v.stage_key, v.entered_at, v.left_at,
+    SELECT v.id, v.customer_id, v.stage_key, v.entered_at, v.left_at, cust.score,
         lead(v.stage_key) OVER (PARTITION BY v.customer_id ORDER BY v.entered_at, v.id) AS next_stage
     FROM insights_stagevisit v JOIN cust ON cust.id = v.customer_id
 )"""
@@ -33,7 +37,8 @@ STAGE_SQL = (
     + """
 SELECT stage_key, count(*), count(*) FILTER (WHERE left_at IS NULL),
     percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - entered_at))
-        FILTER (WHERE left_at IS NOT NULL)
+        FILTER (WHERE left_at IS NOT NULL),
+    avg(score) FILTER (WHERE left_at IS NULL)
 FROM v GROUP BY stage_key
 """
 )
@@ -58,7 +63,7 @@ GROUP BY 1, 2
 )
 
 PERSONAS_SQL = (
-    "SELECT c.persona, count(DISTINCT c.id) FROM ({customers}) AS c (id, persona)"
+    "SELECT c.persona, count(DISTINCT c.id) FROM ({customers}) AS c (id, persona, scores)"
     " JOIN insights_stagevisit v ON v.customer_id = c.id AND v.left_at IS NULL GROUP BY 1 ORDER BY 1"
 )
 
@@ -92,6 +97,7 @@ class StageFigures:
     entered: int = 0
     current: int = 0
     median_seconds: float | None = None
+    customer_sentiment: float | None = None
     moved_forward: int = 0
     moved_back: int = 0
     dropped_off: int = 0
@@ -134,7 +140,7 @@ class JourneyMap:
         return {
             "persona": self.persona,
             "personas": [{"persona": key, "customers": count} for key, count in self.personas],
-            "satisfaction": None if not self.surveys else "",
+            "satisfaction_and_effort": "from surveys" if self.surveys else "no surveys yet",
             "stages": [
                 {
                     "key": s.key,
@@ -150,6 +156,7 @@ class JourneyMap:
                     "conversion": s.conversion,
                     "drop_off": s.drop_off,
                     "sentiment": s.sentiment,
+                    "customer_sentiment_score": s.customer_sentiment,
                     "channels": [
                         {
                             "channel": c.channel,
@@ -174,7 +181,7 @@ def journey_map(
 
     ``interactions`` are the contacts the reader may see (channels, sentiment and effectiveness).
     """
-    customers_sql, customers_params = queryset_sql(customers.order_by().values_list("id", "persona"))
+    customers_sql, customers_params = queryset_sql(customers.order_by().values_list("id", "persona", "scores"))
     interactions_sql, interactions_params = queryset_sql(
         interactions.order_by().values_list("customer_id", "channel", "started_at", "sentiment")
     )
@@ -182,10 +189,11 @@ def journey_map(
     stages = {row["key"]: StageFigures(**row) for row in JourneyStage.objects.values(*STAGE_FIELDS)}
     with connection.cursor() as cursor:
         cursor.execute(STAGE_SQL.format(customers=customers_sql), head)
-        for key, entered, current, median in cursor.fetchall():
+        for key, entered, current, median, score in cursor.fetchall():
             if key in stages:
                 stages[key].entered, stages[key].current = entered, current
                 stages[key].median_seconds = float(median) if median is not None else None
+                stages[key].customer_sentiment = float(score) if score is not None else None
         cursor.execute(FLOW_SQL.format(customers=customers_sql), head)
         flows = [(row[0], row[1], row[2]) for row in cursor.fetchall()]
         cursor.execute(

@@ -230,3 +230,30 @@ def test_one_customers_stage_is_set_through_the_single_service():
     assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(3)) is False
     with pytest.raises(ValidationFailed):
         customer_set_journey_stage(actor=None, customer=customer, stage="", since=at(3))
+
+
+def test_holding_kinds_choose_between_purchase_and_onboarding():
+    # Given one customer with a new order, another with a new product
+    ordered, equipped = CustomerFactory(), CustomerFactory()
+    Holding.objects.create(customer=ordered, system="shop", kind="order", external_id="O-1")
+    Holding.objects.create(customer=equipped, system="crm", kind="product", external_id="P-2")
+    # When assigned / Then the order rule (holding kind "order") and the catch-all holding rule decide
+    refresh()
+    assert [visits(c)[0][0] for c in (ordered, equipped)] == ["purchase", "onboarding"]
+    assert StageVisit.objects.get(customer_id=ordered.pk).event_id is None
+
+
+def test_batches_of_one_event_give_what_one_batch_gives():
+    # Given three customers' stories, interleaved
+    customers = [CustomerFactory() for _ in range(3)]
+    for hours, kind in enumerate(["customer.created", "order.placed", "case.created", "case.resolved", "review.left"]):
+        for index, customer in enumerate(customers):
+            if hours <= index + 2:
+                event(customer, kind, hours * 10 + index)
+    # When assigned in one batch, then again one event id at a time
+    stages_rebuild(now=timezone.now())
+    whole = [visits(c) for c in customers]
+    stages_rebuild(now=timezone.now(), batch=1)
+    # Then the histories are the same
+    assert [visits(c) for c in customers] == whole
+    assert [len(v) for v in whole] == [3, 4, 5]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from insights.journeys.assignment import stages_refresh
 from insights.journeys.models import StageVisit
+from records.customers.models import Customer
 from records.journey.services import journey_record
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.records.factories import CustomerFactory, InteractionFactory
@@ -54,6 +55,8 @@ def journeys():
                 journey_record(customer=customer, kind=kind, summary=kind, occurred_at=at(hours))
             customers.append(customer)
     first = customers[0]
+    Customer.objects.filter(pk=first.pk).update(scores={"sentiment": 0.4})
+    Customer.objects.filter(pk=customers[1].pk).update(scores={"sentiment": "high"})
     InteractionFactory(customer=first, channel="phone", started_at=at(6), ended_at=at(6.1), sentiment=-0.5)
     InteractionFactory(customer=first, channel="chat", started_at=at(10), ended_at=at(10.1), sentiment=0.5)
     InteractionFactory(customer=first, channel="chat", started_at=at(11), ended_at=at(11.1), sentiment=None)
@@ -107,6 +110,9 @@ def test_the_map_matches_a_plain_computation(journeys):
     assert purchase_channels["phone"]["effectiveness"] == 1.0  # purchase → service is forward
     service_channels = {c["channel"]: c for c in stages["service"]["channels"]}
     assert service_channels["chat"]["contacts"] == 2 and service_channels["chat"]["sentiment"] == 0.5
+    assert stages["loyalty"]["customer_sentiment_score"] == 0.4  # the first customer's score, there now
+    assert stages["purchase"]["customer_sentiment_score"] is None  # the second's is not a number
+    assert body["satisfaction_and_effort"] == "no surveys yet"
     assert body["personas"] == [{"persona": "", "customers": 1}, {"persona": "digital-native", "customers": 3}]
 
 
