@@ -56,8 +56,8 @@ class PersonaCountSerializer(serializers.Serializer):
 
 
 class FlowSerializer(serializers.Serializer):
-    source = CharField()
-    target = CharField()
+    from_stage = CharField()
+    to_stage = CharField()
     visits = serializers.IntegerField()
 
 

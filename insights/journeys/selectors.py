@@ -170,7 +170,7 @@ class JourneyMap:
                 }
                 for s in self.stages
             ],
-            "flows": [{"source": a, "target": b, "visits": n} for a, b, n in self.flows],
+            "flows": [{"from_stage": a, "to_stage": b, "visits": n} for a, b, n in self.flows],
         }
 
 

@@ -11,9 +11,9 @@
   const to = (key) => "› " + (names[key] || key);
   const nodes = new Map();
   const links = data.flows.map((flow) => {
-    nodes.set(from(flow.source), { name: from(flow.source), depth: 0 });
-    nodes.set(to(flow.target), { name: to(flow.target), depth: 1 });
-    return { source: from(flow.source), target: to(flow.target), value: flow.visits };
+    nodes.set(from(flow.from_stage), { name: from(flow.from_stage), depth: 0 });
+    nodes.set(to(flow.to_stage), { name: to(flow.to_stage), depth: 1 });
+    return { source: from(flow.from_stage), target: to(flow.to_stage), value: flow.visits };
   });
   if (!links.length) {
     element.hidden = true;

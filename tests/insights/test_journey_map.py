@@ -98,7 +98,7 @@ def test_the_map_matches_a_plain_computation(journeys):
     stages = {s["key"]: s for s in body["stages"]}
     assert {k: s["entered"] for k, s in stages.items() if s["entered"]} == dict(entered)
     assert {k: s["current"] for k, s in stages.items() if s["current"]} == dict(current)
-    assert {(f["source"], f["target"]): f["visits"] for f in body["flows"]} == dict(flows)
+    assert {(f["from_stage"], f["to_stage"]): f["visits"] for f in body["flows"]} == dict(flows)
     assert {k: s["median_seconds_in_stage"] for k, s in stages.items() if s["median_seconds_in_stage"]} == medians
     # awareness → purchase twice and → service once: all forward; service → loyalty forward
     assert (stages["awareness"]["moved_forward"], stages["awareness"]["entered"]) == (3, 4)
