@@ -257,3 +257,19 @@ def test_batches_of_one_event_give_what_one_batch_gives():
     # Then the histories are the same
     assert [visits(c) for c in customers] == whole
     assert [len(v) for v in whole] == [3, 4, 5]
+
+
+def test_the_rebuild_command_assigns_from_the_first_event_and_says_what_it_did():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    customer = CustomerFactory()
+    event(customer, "customer.created", 0)
+    event(customer, "order.placed", 1)
+    out = StringIO()
+    call_command("journey_stages_rebuild", stdout=out)
+    assert out.getvalue().startswith("2 facts read, 2 stage visits entered, 1 customers changed stage,")
+    call_command("journey_stages_rebuild", "--changed", stdout=out)
+    assert "0 facts read, 0 stage visits entered, 0 customers changed stage" in out.getvalue()
+    assert [v[0] for v in visits(customer)] == ["awareness", "purchase"]
