@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from insights.journeys.models import StageVisit, StageWatermark
 from insights.kpis.intervals import queryset_sql
-from records.customers.services import customers_set_journey_stages
+from records.customers.selectors import customers_in_a_journey_stage
+from records.customers.services import customers_clear_journey_stages, customers_set_journey_stages
 from records.holdings.selectors import holding_last_id, holdings_added_between
 from records.journey.selectors import journey_events_between, journey_last_id
 
@@ -147,6 +148,11 @@ SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestampt
     %s::timestamptz[])
 """
 
+STAGELESS_SQL = """
+SELECT c.id FROM ({staged}) AS c (id)
+WHERE NOT EXISTS (SELECT FROM insights_stagevisit v WHERE v.customer_id = c.id AND v.left_at IS NULL)
+"""
+
 CURRENT_SQL = """
 SELECT customer_id, stage_key, entered_at FROM insights_stagevisit
 WHERE left_at IS NULL AND customer_id = ANY(%s::bigint[])
@@ -199,13 +205,22 @@ def stages_refresh(*, now: datetime | None = None, batch: int | None = None) -> 
 
 
 def stages_rebuild(*, now: datetime | None = None, batch: int | None = None) -> StageRun:
-    """Forget every visit and assign stages again from the first journey event (after a rule change)."""
+    """Forget every visit and assign stages again from the first journey event (after a rule change).
+
+    Customers whose stage no rule gives any more have it cleared.
+    """
     with transaction.atomic():
         StageWatermark.objects.select_for_update().get_or_create(name=WATERMARK)
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE insights_stagevisit")
         StageWatermark.objects.filter(name=WATERMARK).update(last_event_id=0, last_holding_id=0)
-        return stages_refresh(now=now, batch=batch)
+        run = stages_refresh(now=now, batch=batch)
+        staged_sql, staged_params = queryset_sql(customers_in_a_journey_stage().order_by().values_list("id"))
+        with connection.cursor() as cursor:
+            cursor.execute(STAGELESS_SQL.format(staged=staged_sql), staged_params)
+            stageless = [row[0] for row in cursor.fetchall()]
+        cleared = customers_clear_journey_stages(actor=None, customer_ids=stageless)
+        return StageRun(facts=run.facts, entries=run.entries, changed=run.changed + cleared)
 
 
 def _assign(*, after_event: int, upto_event: int, after_holding: int, upto_holding: int) -> tuple[int, int, set[int]]:

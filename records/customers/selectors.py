@@ -124,3 +124,8 @@ def customer_duplicate_candidates(
             note(other, score, reason)
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.customer.pk))
     return ranked[:limit]
+
+
+def customers_in_a_journey_stage() -> QuerySet[Customer]:
+    """Customers whose journey stage is set (by insights' stage assignment)."""
+    return Customer.objects.exclude(journey_stage="")

@@ -388,3 +388,17 @@ def customer_set_journey_stage(*, actor: Actor, customer: Customer, stage: str, 
     changed = customers_set_journey_stages(actor=actor, stages=[(customer.pk, stage, since)]) == 1
     customer.refresh_from_db(fields=["journey_stage", "journey_stage_since", "updated_at"])
     return changed
+
+
+@transaction.atomic
+def customers_clear_journey_stages(*, actor: Actor, customer_ids: Iterable[int]) -> int:
+    """Clear the journey stage of ``customer_ids`` (no rule places them any more); return how many had one."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    with audited(actor):
+        return (
+            Customer.objects.filter(pk__in=ids)
+            .exclude(journey_stage="")
+            .update(journey_stage="", journey_stage_since=None, updated_at=timezone.now())
+        )

@@ -273,3 +273,17 @@ def test_the_rebuild_command_assigns_from_the_first_event_and_says_what_it_did()
     call_command("journey_stages_rebuild", "--changed", stdout=out)
     assert "0 facts read, 0 stage visits entered, 0 customers changed stage" in out.getvalue()
     assert [v[0] for v in visits(customer)] == ["awareness", "purchase"]
+
+
+def test_a_rebuild_clears_the_stage_no_rule_gives_any_more():
+    # Given a customer placed in purchase by an order, then the order rule switched off
+    customer = CustomerFactory()
+    event(customer, "order.placed", 1)
+    refresh()
+    StageRule.objects.filter(kind_pattern="order.*").update(active=False)
+    # When the stages are rebuilt
+    run = stages_rebuild(now=timezone.now())
+    # Then the customer has no stage and no visit
+    customer.refresh_from_db()
+    assert (customer.journey_stage, customer.journey_stage_since, run.changed) == ("", None, 1)
+    assert visits(customer) == []
