@@ -13,6 +13,7 @@ from insights.journeys.assignment import stages_refresh
 from records.journey.services import journey_record
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.browser.helpers import sign_in
+from tests.insights.journey_support import ensure_default_stages
 from tests.records.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,6 +23,7 @@ LINKS = "() => echarts.getInstanceByDom(document.getElementById('journey-flow-ch
 def test_the_journey_map_draws_the_moves_and_the_360_page_loads_the_history(new_context, settings):
     # Given two digital natives of north who bought, one of whom opened a case
     settings.CEA_JOURNEY_STAGE_LAG_SECONDS = 0
+    ensure_default_stages()
     north = TeamFactory(name="north")
     start = timezone.now() - dt.timedelta(days=5)
     first, second = (CustomerFactory(team=north, persona="digital-native") for _ in range(2))

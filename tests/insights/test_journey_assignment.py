@@ -16,7 +16,7 @@ from records.journey.models import JourneyEvent
 from records.journey.services import journey_record
 from tests.records.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_stages")]
 
 NOW = timezone.now()
 T0 = NOW - dt.timedelta(days=30)

@@ -18,7 +18,7 @@ from tests.accounts.factories import TeamFactory, UserFactory
 from tests.records.factories import CustomerFactory, InteractionFactory
 from tests.support import session_client, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_stages")]
 
 T0 = timezone.now() - dt.timedelta(days=20)
 URL = "/api/v1/insights/journeys/"

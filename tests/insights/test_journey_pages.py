@@ -15,7 +15,7 @@ from tests.accounts.factories import UserFactory
 from tests.engagement.desktop_support import parse
 from tests.records.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_stages")]
 SINCE = timezone.now() - dt.timedelta(days=3)
 
 
