@@ -390,6 +390,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.scoring.score_all",
         "schedule": crontab(minute=0, hour=4),
     },
+    "insights: assign journey stages": {
+        "task": "insights.journeys.assign_stages",
+        "schedule": float(env_int("CEA_JOURNEY_STAGE_SECONDS", 60, minimum=5)),
+        "options": {"expires": float(env_int("CEA_JOURNEY_STAGE_SECONDS", 60, minimum=5))},
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
@@ -545,3 +550,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("CEA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Insights: journey stages --------------------------------------------------------------
+
+# Stage assignment reads journey events recorded at least this long ago (ids follow inserts, not
+# commits: a transaction open longer than this is assumed gone), this many event ids per batch.
+CEA_JOURNEY_STAGE_LAG_SECONDS = env_int("CEA_JOURNEY_STAGE_LAG_SECONDS", 30, minimum=0)
+CEA_JOURNEY_STAGE_BATCH = env_int("CEA_JOURNEY_STAGE_BATCH", 200_000, minimum=1000)

@@ -130,3 +130,15 @@ def require_model_reader(user: AnyUser) -> None:
     require_signed_in(user)
     if role_of(user) not in MODEL_READERS:
         raise PermissionDenied("The scoring models are for supervisors and administrators.")
+
+
+# --- Journey maps -------------------------------------------------------------------------------
+
+JOURNEY_MAP_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+
+
+def require_journey_map_reader(user: AnyUser) -> None:
+    """Journey maps are for supervisors (their teams' customers), admins and integration clients (agents: 403)."""
+    require_signed_in(user)
+    if role_of(user) not in JOURNEY_MAP_READERS:
+        raise PermissionDenied("Journey maps are for supervisors and administrators.")

@@ -1,5 +1,6 @@
 """All models of the System of Insight, gathered for Django; each lives in its domain package."""
 
+from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 from insights.scoring.models import ModelRun
 
@@ -7,8 +8,12 @@ __all__ = [
     "AgentRollup",
     "CaseRollup",
     "ContactRollup",
+    "JourneyStage",
     "ModelRun",
     "QueueHourRollup",
     "QueueRollup",
     "RollupWatermark",
+    "StageRule",
+    "StageVisit",
+    "StageWatermark",
 ]

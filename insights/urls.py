@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from insights.journeys import urls as journeys
 from insights.scoring import urls as scoring_urls
 
 api_urlpatterns: list = [
@@ -9,6 +10,7 @@ api_urlpatterns: list = [
     path("realtime/", include("insights.realtime.urls")),
     path("", include("insights.metrics.urls")),
     path("models/", include(scoring_urls.api_urlpatterns)),
+    path("journeys/", include(journeys.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
@@ -16,4 +18,5 @@ page_urlpatterns: list = [
     path("wallboard/", include("insights.wallboard.urls")),
     path("metrics/", include("insights.metrics.page_urls")),
     path("models/", include(scoring_urls.page_urlpatterns)),
+    path("journeys/", include(journeys.page_urlpatterns)),
 ]

@@ -71,7 +71,15 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(field.name for field in PROFILE)
 # A customer needs at least one of these.
 NAME_FIELDS: tuple[str, ...] = ("given_name", "family_name")
 # Shown, never edited: scores are written by insights, the rest by a merge.
-SERVICE_FIELDS: tuple[str, ...] = ("scores", "scores_updated_at", "status", "merged_into", "merged_at")
+SERVICE_FIELDS: tuple[str, ...] = (
+    "scores",
+    "scores_updated_at",
+    "journey_stage",
+    "journey_stage_since",
+    "status",
+    "merged_into",
+    "merged_at",
+)
 
 
 def fields_in(section: Section) -> list[str]:

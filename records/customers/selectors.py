@@ -136,3 +136,8 @@ def customer_personas_in_use(*, team_ids: frozenset[int] | None) -> list[str]:
     """The personas the active customers of ``team_ids`` (``None``: all) are placed in, sorted; blank left out."""
     customers = customers_served_by(team_ids=team_ids).exclude(persona="")
     return sorted(customers.values_list("persona", flat=True).distinct())
+
+
+def customers_in_a_journey_stage() -> QuerySet[Customer]:
+    """Customers whose journey stage is set (by insights' stage assignment)."""
+    return Customer.objects.exclude(journey_stage="")

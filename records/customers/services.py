@@ -438,3 +438,58 @@ def _scores_batch_write(
             )
     JourneyEvent.objects.bulk_create(journey)
     return len(merged), len(journey)
+
+
+@transaction.atomic
+def customers_set_journey_stages(
+    *, actor: Actor, stages: Iterable[tuple[int, str, datetime]], source_system: str = "insights"
+) -> int:
+    """Set each ``(customer id, stage key, since)``'s journey stage, set-based; return how many changed.
+
+    Only customers whose stage differs from ``stage key`` are written (one ``UPDATE … FROM unnest``)
+    and get a ``stage.entered`` journey event (one ``INSERT … SELECT``). Unknown ids are skipped.
+    Stage rules never match ``stage.*`` events, so these events cannot move a customer again.
+    """
+    rows = list(stages)
+    for _, stage, _ in rows:
+        if not stage or len(stage) > 30:
+            raise ValidationFailed("A journey stage is a key of 1 to 30 characters.", fields={"stage": "Invalid."})
+    if not rows:
+        return 0
+    ids, keys, since = ([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
+    with audited(actor), connection.cursor() as cursor:
+        cursor.execute(
+            "WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS w(id, stage, since)),"
+            " changed AS ("
+            "  UPDATE records_customer c SET journey_stage = w.stage, journey_stage_since = w.since, updated_at = now()"
+            "  FROM wanted w WHERE c.id = w.id AND c.journey_stage IS DISTINCT FROM w.stage"
+            "  RETURNING c.id, c.journey_stage, c.journey_stage_since)"
+            " INSERT INTO records_journeyevent (customer_id, occurred_at, recorded_at, source_system, channel, kind,"
+            "  summary, payload)"
+            " SELECT id, journey_stage_since, now(), %s, '', 'stage.entered',"
+            "  'Entered the journey stage ' || journey_stage,"
+            "  jsonb_build_object('stage', journey_stage) FROM changed",
+            [ids, keys, since, source_system],
+        )
+        return int(cursor.rowcount)
+
+
+def customer_set_journey_stage(*, actor: Actor, customer: Customer, stage: str, since: datetime) -> bool:
+    """Set one customer's journey stage (``customers_set_journey_stages`` for one); True if it changed."""
+    changed = customers_set_journey_stages(actor=actor, stages=[(customer.pk, stage, since)]) == 1
+    customer.refresh_from_db(fields=["journey_stage", "journey_stage_since", "updated_at"])
+    return changed
+
+
+@transaction.atomic
+def customers_clear_journey_stages(*, actor: Actor, customer_ids: Iterable[int]) -> int:
+    """Clear the journey stage of ``customer_ids`` (no rule places them any more); return how many had one."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    with audited(actor):
+        return (
+            Customer.objects.filter(pk__in=ids)
+            .exclude(journey_stage="")
+            .update(journey_stage="", journey_stage_since=None, updated_at=timezone.now())
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -49,3 +50,16 @@ def source_ids_known(*, system: str, external_ids: Iterable[str]) -> set[str]:
             SourceRecord.objects.filter(system=system, external_id__in=chunk).values_list("external_id", flat=True)
         )
     return known
+
+
+def holdings_added_between(*, after_id: int, upto_id: int) -> QuerySet[Holding]:
+    """Holdings with ``after_id < id <= upto_id``: the products customers took up since a reader's watermark."""
+    return Holding.objects.filter(id__gt=after_id, id__lte=upto_id)
+
+
+def holding_last_id(*, created_before: datetime | None = None) -> int:
+    """The highest holding id (created before ``created_before`` if given), 0 when there is none."""
+    holdings = Holding.objects.all()
+    if created_before is not None:
+        holdings = holdings.filter(created_at__lt=created_before)
+    return holdings.order_by("-id").values_list("id", flat=True).first() or 0

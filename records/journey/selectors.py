@@ -70,3 +70,8 @@ def journey_last_id(*, recorded_before: datetime | None = None) -> int:
 def journey_events_of_kinds_between(*, kinds: list[str], start: datetime, end: datetime) -> QuerySet[JourneyEvent]:
     """Journey events of ``kinds`` that occurred in ``[start, end)`` (revenue for the lifetime value, say)."""
     return JourneyEvent.objects.filter(kind__in=kinds, occurred_at__gte=start, occurred_at__lt=end)
+
+
+def journey_events_between(*, after_id: int, upto_id: int) -> QuerySet[JourneyEvent]:
+    """Events with ``after_id < id <= upto_id`` (a reader that follows the log in batches, e.g. stage assignment)."""
+    return JourneyEvent.objects.filter(id__gt=after_id, id__lte=upto_id)

@@ -1,0 +1,167 @@
+"""Benchmark of journey stage assignment, against a floor measured in the same run.
+
+    .venv/bin/python bench/journeys.py [--events 1000000] [--customers 100000] [--reuse] [--force]
+
+(``CEA_BENCH_JOURNEY_EVENTS`` sets the default size; the issue's size is 1 million.)
+
+Stage assignment (``stages_rebuild``: every journey event read past a zero watermark, matched to
+the default stage rules, lapses found in the gaps, visits inserted, the current stages written
+back to the customers through records' ``customers_set_journey_stages`` with their
+``stage.entered`` events) over N journey events of M customers spread over 365 days, in events/s,
+as a ratio to one raw SQL pass over the same rows (per customer: events, first and last
+occurrence, kinds seen, written to a table) timed in the same run.
+
+The data is written into the database named by DATABASE_URL, which must contain "bench" in its
+name unless --force. Customers and events are inserted by ``INSERT … SELECT generate_series``
+with triggers off (replica mode: the bench measures the assignment, not the audit trail of the
+load; journey events are append-only, so earlier bench rows are removed the same way).
+``--reuse`` keeps the bench rows already loaded when there are exactly N events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+if __package__ in (None, ""):
+    _root = Path(__file__).resolve().parent.parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _root / "bench"]
+    sys.path.insert(0, str(_root))
+
+from bench.common import guard_database, machine, setup_django
+
+# The journey's event kinds by weight (what records, engagement and integration record today, and
+# orders and quotes from back-ends), one in ten on no rule at all (consent changes).
+KINDS = (
+    ("customer.created", "", 1),
+    ("quote.requested", "web", 1),
+    ("order.placed", "web", 2),
+    ("case.created", "", 1),
+    ("case.resolved", "", 1),
+    ("interaction.recorded", "phone", 1),
+    ("interaction.recorded", "chat", 1),
+    ("conversation.started", "chat", 1),
+    ("consent.changed", "email", 1),
+)
+
+LOAD_CUSTOMERS = """
+INSERT INTO records_customer (created_at, updated_at, given_name, family_name, search_name, email, phone,
+    address_line1, address_line2, city, postcode, country, language, preferred_channel, preferences, segment,
+    persona, value_tier, custom_attributes, scores, status, journey_stage, persona_reasons)
+SELECT now(), now(), 'Bench', 'Customer ' || n, 'bench customer ' || n, '', '', '', '', '', '', '', 'en', '',
+    '{}', 'bench-journeys', (ARRAY['digital-native', 'traditionalist', ''])[1 + n %% 3], 'standard', '{}', '{}',
+    'active', '', '[]'
+FROM generate_series(1, %s) AS n
+"""
+
+# Event n goes to customer (n × 7919) mod M; its kind shifts with n / M, so each customer's events
+# have different kinds, at times spread over the year.
+LOAD_EVENTS = """
+INSERT INTO records_journeyevent (customer_id, occurred_at, recorded_at, source_system, channel, kind, summary, payload)
+SELECT c.ids[1 + (n * 7919) %% cardinality(c.ids)],
+    %s::timestamptz + make_interval(secs => (n * 104729 %% (365 * 86400))),
+    %s::timestamptz, 'bench', k.channels[1 + (n + n / cardinality(c.ids)) %% cardinality(k.kinds)],
+    k.kinds[1 + (n + n / cardinality(c.ids)) %% cardinality(k.kinds)],
+    'bench event', '{}'
+FROM generate_series(1::bigint, %s::bigint) AS n,
+    (SELECT array_agg(id ORDER BY id) AS ids FROM records_customer WHERE segment = 'bench-journeys') AS c,
+    (SELECT %s::text[] AS kinds, %s::text[] AS channels) AS k
+"""
+
+RAW_PASS = """
+CREATE TABLE bench_journeys_floor AS
+SELECT customer_id, count(*) AS events, min(occurred_at) AS first_at, max(occurred_at) AS last_at,
+    array_agg(DISTINCT kind) AS kinds
+FROM records_journeyevent WHERE source_system = 'bench' AND kind NOT LIKE 'stage.%'
+GROUP BY customer_id
+"""
+
+
+def _load(*, events: int, customers: int) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    began = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM records_journeyevent")
+        cursor.execute("DELETE FROM records_customer WHERE segment = 'bench-journeys'")
+        cursor.execute(LOAD_CUSTOMERS, [customers])
+        kinds = [kind for kind, _, weight in KINDS for _ in range(weight)]
+        channels = [channel for _, channel, weight in KINDS for _ in range(weight)]
+        now = timezone.now()
+        # Recorded long ago: every event is past the assignment's lag.
+        cursor.execute(LOAD_EVENTS, [now - timedelta(days=365), now - timedelta(days=1), events, kinds, channels])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE records_journeyevent")
+        cursor.execute("ANALYZE records_customer")
+    print(f"  loaded {customers:,} customers and {events:,} journey events in {time.perf_counter() - began:.1f} s")
+
+
+def _floor() -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_journeys_floor")
+        began = time.perf_counter()
+        cursor.execute(RAW_PASS)
+        seconds = time.perf_counter() - began
+        cursor.execute("DROP TABLE bench_journeys_floor")
+    return seconds
+
+
+def _forget_stages() -> None:
+    """Every bench customer without a stage, so that each run writes every stage back."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE records_customer SET journey_stage = '', journey_stage_since = NULL"
+            " WHERE segment = 'bench-journeys'"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=int(os.environ.get("CEA_BENCH_JOURNEY_EVENTS", 1_000_000)))
+    parser.add_argument("--customers", type=int, default=None, help="default: one per ten events")
+    parser.add_argument("--reuse", action="store_true", help="keep the bench events already loaded")
+    parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
+    arguments = parser.parse_args()
+    setup_django()
+    from django.utils import timezone
+
+    from insights.journeys.assignment import stages_rebuild
+    from insights.journeys.models import StageVisit
+    from records.journey.models import JourneyEvent
+
+    name = guard_database(force=arguments.force)
+    customers = arguments.customers or max(1, arguments.events // 10)
+    print(f"Journey stage assignment, database {name!r}: {arguments.events:,} events, {customers:,} customers")
+    print(f"  {machine()}")
+    loaded = JourneyEvent.objects.filter(source_system="bench").count()
+    if not (arguments.reuse and loaded == arguments.events):
+        _load(events=arguments.events, customers=customers)
+
+    _forget_stages()
+    floor = _floor()
+    began = time.perf_counter()
+    run = stages_rebuild(now=timezone.now())
+    assignment = time.perf_counter() - began
+    events = arguments.events
+    print(
+        f"stage assignment: {assignment:.1f} s, {events / assignment:,.0f} events/s ({run.facts:,} facts,"
+        f" {StageVisit.objects.count():,} visits, {run.changed:,} customers' stage written back);"
+        f" raw SQL pass {floor:.1f} s, {events / floor:,.0f} events/s; ratio {assignment / floor:.1f}x"
+    )
+    print(f"  load average after: {machine()}")
+
+
+if __name__ == "__main__":
+    main()
