@@ -4,6 +4,15 @@ from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHo
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
 
 __all__ = [
-    "AgentRollup", "CaseRollup", "ContactRollup", "QueueHourRollup", "QueueRollup", "RollupWatermark",
-    "Strategy", "StrategyCrossing", "StrategyEffect", "StrategyFiring", "StrategyWatermark",
+    "AgentRollup",
+    "CaseRollup",
+    "ContactRollup",
+    "QueueHourRollup",
+    "QueueRollup",
+    "RollupWatermark",
+    "Strategy",
+    "StrategyCrossing",
+    "StrategyEffect",
+    "StrategyFiring",
+    "StrategyWatermark",
 ]

@@ -1,1 +1,4 @@
-"""Engagement strategies: when, for whom and what to do, with caps, quiet hours, consent and a holdout (docs/journeys.md)."""
+"""Engagement strategies: when, for whom and what to do, within caps, quiet hours, consent and a holdout.
+
+See docs/journeys.md, "Engagement strategies".
+"""

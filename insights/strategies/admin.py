@@ -24,7 +24,7 @@ class StrategyForm(forms.ModelForm):
         exclude: list[str] = []
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         draft = copy.copy(self.instance)

@@ -33,13 +33,11 @@ _SUCCESS = {
         "c.journey_stage = %(stage)s AND c.journey_stage_since >= f.at AND c.journey_stage_since < " + _WINDOW
     ),
     MetricKind.CASE_RESOLVED: (
-        "EXISTS (SELECT 1 FROM records_case k WHERE k.customer_id = c.id AND k.resolved_at >= f.at"
+        "EXISTS (SELECT 1 FROM records_case k WHERE k.customer_id = c.id AND k.resolved_at >= f.at"  # noqa: S608
         " AND k.resolved_at < " + _WINDOW + ")"
     ),
     MetricKind.RETENTION: (
-        "NOT (c.journey_stage = 'lapsed' AND c.journey_stage_since >= f.at AND c.journey_stage_since < "
-        + _WINDOW
-        + ")"
+        "NOT (c.journey_stage = 'lapsed' AND c.journey_stage_since >= f.at AND c.journey_stage_since < " + _WINDOW + ")"
     ),
 }
 # One row per customer (their first treated or held-out firing), counted by team and group.
@@ -80,9 +78,11 @@ def difference_interval(
 
 def _counts(strategy: Strategy, now: dt.datetime) -> dict[int | None, list[int]]:
     """``{team_id: [treated, treated_successes, holdout, holdout_successes]}``."""
-    matured = "f.at + make_interval(days => %(days)s) <= %(now)s" if strategy.metric_kind == MetricKind.RETENTION else "TRUE"
+    matured = (
+        "f.at + make_interval(days => %(days)s) <= %(now)s" if strategy.metric_kind == MetricKind.RETENTION else "TRUE"
+    )
     sql = _COUNTS.replace("__SUCCESS__", _SUCCESS[MetricKind(strategy.metric_kind)]).replace("__MATURED__", matured)
-    params = {"strategy": strategy.pk, "days": strategy.metric_days, "stage": strategy.metric_stage, "now": now}
+    params: dict[str, int | str | dt.datetime] = {"strategy": strategy.pk, "days": strategy.metric_days, "stage": strategy.metric_stage, "now": now}
     counts: dict[int | None, list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -94,9 +94,7 @@ def _counts(strategy: Strategy, now: dt.datetime) -> dict[int | None, list[int]]
 
 
 def _effect(strategy: Strategy, team_id: int | None, row: list[int], now: dt.datetime) -> StrategyEffect:
-    interval = difference_interval(
-        treated=row[0], treated_successes=row[1], holdout=row[2], holdout_successes=row[3]
-    )
+    interval = difference_interval(treated=row[0], treated_successes=row[1], holdout=row[2], holdout_successes=row[3])
     return StrategyEffect(
         strategy=strategy,
         team_id=team_id,

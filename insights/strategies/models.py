@@ -67,7 +67,9 @@ class Strategy(models.Model):
 
     cap_firings = models.PositiveIntegerField(default=1, help_text="At most this many firings per customer …")
     cap_days = models.PositiveIntegerField(default=7, help_text="… per this many days")
-    time_zone = models.CharField(max_length=60, default="UTC", help_text="IANA time zone of the quiet hours and the schedule")
+    time_zone = models.CharField(
+        max_length=60, default="UTC", help_text="IANA time zone of the quiet hours and the schedule"
+    )
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
     holdout_percent = models.PositiveSmallIntegerField(default=10)
@@ -138,6 +140,9 @@ class StrategyCrossing(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["strategy", "customer"], name="strategycrossing_once")]
 
+    def __str__(self) -> str:
+        return f"{self.strategy_id} × {self.customer_id} since {self.crossed_at:%Y-%m-%d %H:%M}"
+
 
 class StrategyWatermark(models.Model):
     """The last journey event the evaluation read (one row), and ids found missing to read again."""
@@ -146,6 +151,9 @@ class StrategyWatermark(models.Model):
     last_id = models.BigIntegerField(default=0)
     gaps = models.JSONField(default=dict, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} after {self.last_id}"
 
 
 class StrategyEffect(models.Model):
@@ -169,3 +177,6 @@ class StrategyEffect(models.Model):
                 fields=["strategy"], condition=models.Q(team__isnull=True), name="strategyeffect_all"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy_id} team {self.team_id or 'all'}: {self.difference}"

@@ -131,7 +131,9 @@ def _action_errors(strategy: Strategy) -> dict[str, str]:
     elif kind == ActionKind.PRIORITY_BOOST:
         points, hours = params.get("points"), params.get("ttl_hours", 24)
         if isinstance(points, bool) or not isinstance(points, int) or not 1 <= abs(points) <= MAX_BOOST:
-            errors["action_params"] = f"A priority boost needs 'points': a whole number from -{MAX_BOOST} to {MAX_BOOST}, not 0."
+            errors["action_params"] = (
+                f"A priority boost needs 'points': a whole number from -{MAX_BOOST} to {MAX_BOOST}, not 0."
+            )
         elif isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720:
             errors["action_params"] = "'ttl_hours' is a whole number of hours from 1 to 720."
     if strategy.consent_purpose and strategy.consent_purpose not in ConsentPurpose.values:

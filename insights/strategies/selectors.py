@@ -138,5 +138,3 @@ def strategy_effects(*, user: Actor, strategy: Strategy) -> list[StrategyEffect]
     if team_ids is not None:
         effects = effects.filter(team_id__in=sorted(team_ids))
     return sorted(effects, key=lambda e: (e.team is not None, e.team.name if e.team else ""))
-
-

@@ -25,7 +25,7 @@ class StrategySerializer(ModelSerializer):
         fields = [*FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
         # The key's uniqueness is the service's check (a clear message), not the serializer's.
-        extra_kwargs = {"key": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, list]] = {"key": {"validators": []}}
 
 
 class DryRunSerializer(serializers.Serializer):

@@ -38,7 +38,9 @@ def strategy_build(*, fields: dict[str, Any], strategy: Strategy | None = None) 
     """A strategy with ``fields`` applied (not saved), validated: ``ValidationFailed`` by field."""
     unknown = sorted(set(fields) - WRITABLE)
     if unknown:
-        raise ValidationFailed(f"Unknown strategy fields: {', '.join(unknown)}.", fields={n: "Unknown." for n in unknown})
+        raise ValidationFailed(
+            f"Unknown strategy fields: {', '.join(unknown)}.", fields={n: "Unknown." for n in unknown}
+        )
     strategy = strategy or Strategy()
     for name, value in fields.items():
         setattr(strategy, name, value)
@@ -229,7 +231,11 @@ def _time_candidates(strategy: Strategy, now: dt.datetime) -> list[Candidate]:
         customers = Customer.objects.filter(audience_filter(strategy), pk__in=_crossings(strategy, now))
     elif strategy.trigger_kind == TriggerKind.SCHEDULE:
         local = now.astimezone(zone_of(strategy))
-        if strategy.schedule_time is None or local.time() < strategy.schedule_time or strategy.last_scheduled_on == local.date():
+        if (
+            strategy.schedule_time is None
+            or local.time() < strategy.schedule_time
+            or strategy.last_scheduled_on == local.date()
+        ):
             return []
         strategy.last_scheduled_on = local.date()
         strategy.save(update_fields=["last_scheduled_on"])

@@ -20,7 +20,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wallboard_env")]
 
 
 def outcomes(s) -> list[tuple[int, str, str]]:
-    return [(f.customer_id, f.outcome, f.reason.split(";")[0]) for f in StrategyFiring.objects.filter(strategy=s).order_by("id")]
+    return [
+        (f.customer_id, f.outcome, f.reason.split(";")[0])
+        for f in StrategyFiring.objects.filter(strategy=s).order_by("id")
+    ]
 
 
 # --- Triggers ----------------------------------------------------------------------------------
@@ -146,7 +149,9 @@ def test_every_audience_filter_must_hold(team_a):
     fits = customer(team_a, **match)
     misses = [
         customer(team_a, **{**match, field: value})
-        for field, value in (("persona", "branch-loyal"), ("journey_stage", "lapsed"), ("segment", "sme"), ("value_tier", "silver"))
+        for field, value in (
+            ("persona", "branch-loyal"), ("journey_stage", "lapsed"), ("segment", "sme"), ("value_tier", "silver"),
+        )
     ]  # fmt: skip
     # When each customer has an event
     fired = [len(strategies_evaluate_event(event=event(c), now=NOON)) for c in [fits, *misses]]
