@@ -78,11 +78,15 @@ def difference_interval(
 
 def _counts(strategy: Strategy, now: dt.datetime) -> dict[int | None, list[int]]:
     """``{team_id: [treated, treated_successes, holdout, holdout_successes]}``."""
-    matured = (
-        "f.at + make_interval(days => %(days)s) <= %(now)s" if strategy.metric_kind == MetricKind.RETENTION else "TRUE"
-    )
+    retention = strategy.metric_kind == MetricKind.RETENTION
+    matured = "f.at + make_interval(days => %(days)s) <= %(now)s" if retention else "TRUE"
     sql = _COUNTS.replace("__SUCCESS__", _SUCCESS[MetricKind(strategy.metric_kind)]).replace("__MATURED__", matured)
-    params: dict[str, int | str | dt.datetime] = {"strategy": strategy.pk, "days": strategy.metric_days, "stage": strategy.metric_stage, "now": now}
+    params: dict[str, int | str | dt.datetime] = {
+        "strategy": strategy.pk,
+        "days": strategy.metric_days,
+        "stage": strategy.metric_stage,
+        "now": now,
+    }
     counts: dict[int | None, list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -22,10 +22,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from cea.common.channels import Channel
 from cea.common.errors import ApplicationError
+from cea.common.tasks import send_on_commit
 from insights.strategies.actions import action_execute
 from insights.strategies.models import ActionKind, FiringGroup, FiringOutcome, Strategy, StrategyFiring
 from insights.strategies.rules import in_holdout, in_quiet_hours
@@ -147,79 +149,79 @@ def decide(candidates: list[Candidate], *, now: dt.datetime) -> list[Decision]:
     return decisions
 
 
-def _new_only(candidates: list[Candidate]) -> list[Candidate]:
-    """Leave out occasions already recorded (the same event twice fires once)."""
-    if not candidates:
-        return []
-    strategy_ids = {c.strategy.pk for c in candidates}
-    occasions = {c.occasion for c in candidates}
-    seen = set(
-        StrategyFiring.objects.filter(strategy_id__in=strategy_ids, occasion__in=occasions).values_list(
-            "strategy_id", "occasion"
-        )
-    )
-    unique: dict[tuple[int, str], Candidate] = {}
-    for c in candidates:
-        if (c.strategy.pk, c.occasion) not in seen:
-            unique.setdefault((c.strategy.pk, c.occasion), c)
-    return list(unique.values())
-
-
-def _row(decision: Decision, now: dt.datetime) -> StrategyFiring:
-    c = decision.candidate
-    return StrategyFiring(
-        strategy=c.strategy,
-        customer=c.customer,
-        event_id=c.event_id,
-        occasion=c.occasion,
-        group=decision.group,
-        outcome=decision.outcome,
-        reason=decision.reason or (f"channel {decision.channel}" if decision.channel else ""),
-        at=now,
-    )
+_INSERT = (
+    "INSERT INTO insights_strategyfiring"
+    ' (strategy_id, customer_id, event_id, occasion, "group", outcome, reason, channel, at)'
+    " VALUES __ROWS__ ON CONFLICT (strategy_id, occasion) DO NOTHING RETURNING id, strategy_id, occasion"
+)
 
 
 def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyFiring, Decision]]:
-    """Insert the firings; a row another evaluation recorded meanwhile is skipped (unique occasion)."""
-    rows = [(_row(d, now), d) for d in decisions]
-    try:
-        with transaction.atomic():
-            StrategyFiring.objects.bulk_create([row for row, _ in rows])
-        return rows
-    except IntegrityError:
-        kept = []
-        for row, decision in rows:
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-                kept.append((row, decision))
-            except IntegrityError:
-                continue
-        return kept
-
-
-def _act(firing: StrategyFiring, decision: Decision) -> None:
-    try:
-        result = action_execute(
-            strategy=decision.candidate.strategy, customer=decision.candidate.customer, channel=decision.channel
-        )
-    except ApplicationError as error:
-        firing.outcome = FiringOutcome.FAILED
-        firing.reason = "; ".join(part for part in (firing.reason, error.message) if part)[:200]
-        firing.save(update_fields=["outcome", "reason"])
-        return
-    firing.reason = "; ".join(part for part in (firing.reason, result.summary) if part)[:200]
-    firing.save(update_fields=["reason"])
+    """Insert the firings in one statement; an occasion already recorded (the same event again, or
+    another evaluation meanwhile) is skipped by the unique constraint and left out of the result."""
+    if not decisions:
+        return []
+    params: list[int | str | dt.datetime | None] = []
+    for d in decisions:
+        c = d.candidate
+        params += [c.strategy.pk, c.customer.pk, c.event_id, c.occasion, d.group, d.outcome, d.reason, d.channel, now]
+    sql = _INSERT.replace("__ROWS__", ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(decisions)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {(strategy_id, occasion): pk for pk, strategy_id, occasion in cursor.fetchall()}
+    recorded = []
+    for d in decisions:
+        c = d.candidate
+        pk = inserted.get((c.strategy.pk, c.occasion))
+        if pk is not None:
+            firing = StrategyFiring(
+                pk=pk, strategy=c.strategy, customer=c.customer, event_id=c.event_id, occasion=c.occasion,
+                group=d.group, outcome=d.outcome, reason=d.reason, channel=d.channel, at=now,
+            )  # fmt: skip
+            recorded.append((firing, d))
+    return recorded
 
 
 def firings_record(candidates: list[Candidate], *, now: dt.datetime) -> list[StrategyFiring]:
-    """Decide and record the new candidates' firings, then act on those that fired.
+    """Decide and record the new candidates' firings; the actions of those that fired run in a
+    Celery task sent once this commits (``firings_act``), so an event's evaluation never waits
+    for another app's writes."""
+    unique = list({(c.strategy.pk, c.occasion): c for c in reversed(candidates)}.values())[::-1]
+    recorded = [firing for firing, _ in _insert(decide(unique, now=now), now)]
+    fired = [firing.pk for firing in recorded if firing.outcome == FiringOutcome.FIRED]
+    if fired:
+        from insights.strategies.tasks import act_on_firings  # the task module imports this one
 
-    The actions run once every row is inserted (each writes through its app's services, in a
-    savepoint of its own); an action that fails turns its row ``failed`` with the reason.
-    """
-    recorded = _insert(decide(_new_only(candidates), now=now), now)
-    for firing, decision in recorded:
-        if firing.outcome == FiringOutcome.FIRED:
-            _act(firing, decision)
-    return [firing for firing, _ in recorded]
+        send_on_commit(act_on_firings, firing_ids=fired)
+    return recorded
+
+
+def _act(firing: StrategyFiring, now: dt.datetime) -> None:
+    try:
+        result = action_execute(strategy=firing.strategy, customer=firing.customer, channel=firing.channel)
+    except ApplicationError as error:
+        firing.outcome, firing.reason = FiringOutcome.FAILED, error.message[:200]
+    else:
+        firing.reason = result.summary[:200]
+    firing.acted_at = now
+    firing.save(update_fields=["outcome", "reason", "acted_at"])
+
+
+def firings_act(*, firing_ids: list[int]) -> int:
+    """Run the actions of fired firings not acted on yet; the number run. Idempotent: each row is
+    locked (skipped if another worker holds it) and marked ``acted_at``; an action that fails turns
+    its row ``failed`` with the reason, in words."""
+    done = 0
+    for firing_id in firing_ids:
+        with transaction.atomic():
+            firing = (
+                StrategyFiring.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("strategy", "customer")
+                .filter(pk=firing_id, outcome=FiringOutcome.FIRED, acted_at__isnull=True)
+                .first()
+            )
+            if firing is None:
+                continue
+            _act(firing, timezone.now())
+            done += 1
+    return done

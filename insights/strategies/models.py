@@ -116,7 +116,9 @@ class StrategyFiring(models.Model):
     group = models.CharField(max_length=10, choices=FiringGroup.choices)
     outcome = models.CharField(max_length=12, choices=FiringOutcome.choices)
     reason = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=20, blank=True, help_text="A message's consented channel")
     at = models.DateTimeField()
+    acted_at = models.DateTimeField(null=True, blank=True, help_text="When its action ran (fired ones)")
 
     class Meta:
         ordering = ["-at", "-id"]

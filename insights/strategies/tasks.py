@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from cea.common.tasks import database_retry
 from insights.strategies.effects import strategy_effects_compute
+from insights.strategies.evaluation import firings_act
 from insights.strategies.models import Strategy
 from insights.strategies.services import strategies_evaluate_new_events, strategies_evaluate_time_triggers
 
@@ -14,6 +16,12 @@ def evaluate_events() -> int:
     """Evaluate the journey events recorded since the last run (none if another run holds the watermark)."""
     run = strategies_evaluate_new_events()
     return run.firings if run else 0
+
+
+@shared_task(name="insights.strategies.act", **database_retry(backoff_max=60))
+def act_on_firings(*, firing_ids: list[int]) -> int:
+    """Run the actions of these firings (those not acted on yet)."""
+    return firings_act(firing_ids=firing_ids)
 
 
 @shared_task(name="insights.strategies.evaluate_time_triggers")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from insights.strategies.models import Strategy
-from insights.strategies.services import strategy_create
+from django.test import TestCase
+
+from insights.strategies.models import Strategy, StrategyFiring
+from insights.strategies.services import strategies_evaluate_event, strategies_evaluate_new_events, strategy_create
 from records.customers.models import Consent, Customer
 from records.journey.models import JourneyEvent
 from records.journey.services import journey_record
@@ -49,3 +51,15 @@ def customer(team=None, **fields: Any) -> Customer:
         Customer.objects.filter(pk=made.pk).update(**fields)
         made.refresh_from_db()
     return made
+
+
+def evaluate(happened: JourneyEvent, now: dt.datetime = NOON) -> list[StrategyFiring]:
+    """``strategies_evaluate_event`` as it runs in production: committed, then its actions' task
+    (with the ``eager_tasks`` fixture: at once, in this thread)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return strategies_evaluate_event(event=happened, now=now)
+
+
+def evaluate_new(now: dt.datetime = NOON):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return strategies_evaluate_new_events(now=now)

@@ -10,12 +10,11 @@ from insights.strategies.effects import strategy_effects_compute
 from insights.strategies.models import Strategy, StrategyFiring
 from insights.strategies.rules import in_holdout
 from insights.strategies.selectors import strategy_dry_run
-from insights.strategies.services import strategies_evaluate_event
 from tests.accounts.factories import UserFactory
-from tests.insights.strategy_support import NOON, consent, customer, event, strategy
+from tests.insights.strategy_support import NOON, consent, customer, evaluate, event, strategy
 from tests.support import assert_error, session_client, token_client
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wallboard_env")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wallboard_env", "eager_tasks")]
 
 URL = "/api/v1/insights/strategies/"
 VALID = {
@@ -102,7 +101,7 @@ def test_an_api_token_needs_insights_read_and_cannot_write(integration_user):
 def fired_in_both_teams(team_a, team_b):
     s = strategy("welcome", cap_firings=5)
     for team in (team_a, team_a, team_b):
-        strategies_evaluate_event(event=event(customer(team)), now=NOON)
+        evaluate(event(customer(team)), now=NOON)
     strategy_effects_compute(strategy=s)
     return s
 
