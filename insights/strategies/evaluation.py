@@ -149,11 +149,17 @@ def decide(candidates: list[Candidate], *, now: dt.datetime) -> list[Decision]:
     return decisions
 
 
+# One statement, which commits without waiting for its WAL flush (``synchronous_commit`` off for
+# its transaction; see ``firings_record``). VALUES rows take their types from the first one.
 _INSERT = (
     "INSERT INTO insights_strategyfiring"
     ' (strategy_id, customer_id, event_id, occasion, "group", outcome, reason, channel, at)'
-    " VALUES __ROWS__ ON CONFLICT (strategy_id, occasion) DO NOTHING RETURNING id, strategy_id, occasion"
+    " SELECT v.* FROM (VALUES __ROWS__) AS v"
+    " CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+    " ON CONFLICT (strategy_id, occasion) DO NOTHING RETURNING id, strategy_id, occasion"
 )
+_FIRST_ROW = "(%s::bigint, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s::timestamptz)"
+_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyFiring, Decision]]:
@@ -165,7 +171,7 @@ def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyF
     for d in decisions:
         c = d.candidate
         params += [c.strategy.pk, c.customer.pk, c.event_id, c.occasion, d.group, d.outcome, d.reason, d.channel, now]
-    sql = _INSERT.replace("__ROWS__", ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(decisions)))
+    sql = _INSERT.replace("__ROWS__", ", ".join([_FIRST_ROW] + [_ROW] * (len(decisions) - 1)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = {(strategy_id, occasion): pk for pk, strategy_id, occasion in cursor.fetchall()}
@@ -185,7 +191,13 @@ def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyF
 def firings_record(candidates: list[Candidate], *, now: dt.datetime) -> list[StrategyFiring]:
     """Decide and record the new candidates' firings; the actions of those that fired run in a
     Celery task sent once this commits (``firings_act``), so an event's evaluation never waits
-    for another app's writes."""
+    for another app's writes.
+
+    The transaction that records firings commits without waiting for its WAL flush: a crash may
+    lose the last moment's firings — never corrupt them — and the incremental run, whose
+    watermark is lost with them, evaluates those events again (docs/journeys.md). Outside a
+    transaction the one INSERT is its own.
+    """
     unique = list({(c.strategy.pk, c.occasion): c for c in reversed(candidates)}.values())[::-1]
     recorded = [firing for firing, _ in _insert(decide(unique, now=now), now)]
     fired = [firing.pk for firing in recorded if firing.outcome == FiringOutcome.FIRED]

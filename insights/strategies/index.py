@@ -1,7 +1,8 @@
 """Active event strategies indexed by the journey event kinds they wait for, kept in memory.
 
 Each process keeps one index and rebuilds it when the version in the shared cache (Redis)
-changes — every strategy change sets a new version (``strategy_index_invalidate``) — or after
+changes — every strategy change sets a new version (``strategy_index_invalidate``), read at most
+once a second — or after
 ``MAX_AGE_SECONDS`` at the latest (a start or end date passing needs no change to take effect:
 the window is checked at each firing anyway). Looking up an event kind is a dictionary read
 plus the few wildcard patterns.
@@ -21,12 +22,14 @@ from insights.strategies.rules import event_matches
 
 VERSION_KEY = "insights:strategies:index-version"
 MAX_AGE_SECONDS = 60.0
+VERSION_CHECK_SECONDS = 1.0  # another process's change is seen within this long
 
 
 @dataclass
 class StrategyIndex:
     version: str
     loaded_at: float
+    checked_at: float = 0.0
     exact: dict[str, list[Strategy]] = field(default_factory=dict)
     patterns: list[Strategy] = field(default_factory=list)
 
@@ -63,12 +66,16 @@ def _build(version: str) -> StrategyIndex:
 
 
 def strategy_index() -> StrategyIndex:
-    """The index of this process, rebuilt if a strategy changed since (one cache read)."""
+    """The index of this process, rebuilt if a strategy changed since (the version is read from
+    the cache at most once a second; a change made in this process is seen at once)."""
     global _current
+    index, now = _current, time.monotonic()
+    if index is not None and now - index.checked_at < VERSION_CHECK_SECONDS:
+        return index
     version = _version()
-    index = _current
-    if index is None or index.version != version or time.monotonic() - index.loaded_at > MAX_AGE_SECONDS:
+    if index is None or index.version != version or now - index.loaded_at > MAX_AGE_SECONDS:
         index = _current = _build(version)
+    index.checked_at = now
     return index
 
 
@@ -76,6 +83,8 @@ def strategy_index_invalidate() -> None:
     """Every process rebuilds its index at its next look-up: now, and again once the change commits."""
 
     def bump() -> None:
+        global _current
+        _current = None
         cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
     bump()

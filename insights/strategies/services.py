@@ -103,12 +103,8 @@ def _event_candidates(events: list[JourneyEvent], now: dt.datetime) -> list[Cand
 def strategies_evaluate_event(*, event: JourneyEvent, now: dt.datetime | None = None) -> list[StrategyFiring]:
     """Evaluate the active event strategies for one journey event; the firings it recorded (none if seen)."""
     now = now or timezone.now()
-    candidates = _event_candidates([event], now)
-    if not candidates:
-        return []
-    with transaction.atomic():
-        _relaxed_commit()
-        return firings_record(candidates, now=now)
+    # No transaction: the firings are one INSERT, committed by itself (one round trip, not four).
+    return firings_record(_event_candidates([event], now), now=now)
 
 
 @dataclass(frozen=True)
@@ -116,19 +112,6 @@ class EvaluationRun:
     events_read: int
     firings: int
     last_id: int
-
-
-def _relaxed_commit() -> None:
-    """This transaction's commit does not wait for its WAL flush (``synchronous_commit = off``).
-
-    The firings log is the only thing written (actions write through their own services, which
-    keep their own guarantees); a crash may lose the last few hundred milliseconds of firings —
-    never corrupt them — and the incremental run, whose watermark is lost with them, evaluates
-    those events again. The flush was most of an event's evaluation time on a busy disk
-    (docs/performance.md, "Engagement strategies").
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _state_locked() -> StrategyWatermark | None:
@@ -171,7 +154,6 @@ def strategies_evaluate_new_events(*, batch: int | None = None, now: dt.datetime
             state.evaluated_at = now
             state.save(update_fields=["last_id", "evaluated_at"])
             return EvaluationRun(events_read=0, firings=0, last_id=state.last_id)
-        _relaxed_commit()
         gaps = {int(i): float(first) for i, first in (state.gaps or {}).items()}
         events = journey_events_after(after_id=state.last_id, limit=batch, also_ids=sorted(gaps))
         firings = firings_record(_event_candidates(events, now), now=now)
