@@ -19,7 +19,7 @@ from cea.common.roles import Role, role_of
 from insights.access import figures_scope
 from insights.strategies.evaluation import Candidate, decide
 from insights.strategies.models import FiringOutcome, Strategy, StrategyEffect, StrategyFiring, TriggerKind
-from insights.strategies.services import audience_filter, trigger_population
+from insights.strategies.services import audience_filter, beyond_filter, trigger_population
 from records.customers.models import Customer
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
@@ -105,9 +105,8 @@ def strategy_dry_run(*, user: Actor, strategy: Strategy, now: dt.datetime | None
         customers = trigger_population(strategy, now)
     else:
         customers = Customer.objects.filter(audience_filter(strategy))
-    if strategy.trigger_kind == TriggerKind.SCORE_CROSSED and strategy.score_key:
-        op = "gte" if strategy.score_direction == "above" else "lte"
-        customers = customers.filter(**{f"scores__{strategy.score_key}__{op}": strategy.score_threshold})
+    if strategy.trigger_kind == TriggerKind.SCORE_CROSSED:
+        customers = customers.filter(beyond_filter(strategy))
     customers = customers.filter(_team_filter(team_ids, "team_id")).order_by("id")
     population = list(customers[: DRY_RUN_LIMIT + 1])
     result = DryRun(truncated=len(population) > DRY_RUN_LIMIT)

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cea.accounts.types import Actor
@@ -182,6 +183,13 @@ _BEYOND = {
     Direction.ABOVE: "jsonb_typeof(scores -> %s) = 'number' AND (scores ->> %s)::float >= %s",
     Direction.BELOW: "jsonb_typeof(scores -> %s) = 'number' AND (scores ->> %s)::float <= %s",
 }
+
+
+def beyond_filter(strategy: Strategy) -> Q:
+    """Customers now on the far side of a score trigger's threshold (a number there; text never is)."""
+    beyond = _BEYOND[Direction(strategy.score_direction)]
+    sql = f"SELECT id FROM records_customer WHERE {beyond}"  # noqa: S608 - a fixed fragment
+    return Q(pk__in=RawSQL(sql, [strategy.score_key, strategy.score_key, strategy.score_threshold]))  # noqa: S611
 
 
 def _crossings(strategy: Strategy, now: dt.datetime) -> list[int]:

@@ -259,3 +259,19 @@ def test_holdout_customers_are_recorded_eligible_and_never_acted_on(team_a):
     assert all(r.group == "holdout" for r in rows if r.customer_id in expected_held)
     assert all(r.reason == "" for r in rows if r.outcome == "held_out")  # no action ran
     assert 0 < len(expected_held) < 12
+
+
+def test_the_beat_runs_the_three_strategy_tasks(settings, team_a):
+    from insights.strategies.tasks import compute_effects, evaluate_events, evaluate_time_triggers
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"insights.strategies.evaluate_events", "insights.strategies.evaluate_time_triggers"} <= scheduled
+    assert "insights.strategies.compute_effects" in scheduled
+    s = strategy(cap_firings=10)
+    alice = customer(team_a)
+    assert evaluate_events.delay().get() == 0  # the first run sets the watermark
+    event(alice)
+    assert evaluate_events.delay().get() == 1
+    assert evaluate_time_triggers.delay().get() == 0
+    assert compute_effects.delay().get() == 1
+    assert s.effects.get(team=None).treated == 1

@@ -204,3 +204,27 @@ def test_the_dry_run_page_fragment(client, supervisor, fired_in_both_teams):
     response = client.get("/insights/strategies/welcome/dry-run/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert 'data-testid="dry-in-audience">2<' in response.content.decode()
+
+
+def test_the_console_s_firings_log_is_read_only_and_scoped_to_the_supervisor_s_teams(
+    client, supervisor, team_b, fired_in_both_teams
+):
+    client.force_login(supervisor)
+    listing = client.get("/admin/insights/strategyfiring/")
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 2  # team A's two, not team B's one
+    other = StrategyFiring.objects.get(customer__team=team_b)
+    assert client.get(f"/admin/insights/strategyfiring/{other.pk}/change/").status_code in (302, 404)
+    assert client.get("/admin/insights/strategyfiring/add/").status_code == 403
+
+
+def test_the_dry_run_of_a_score_trigger_counts_numbers_beyond_the_threshold_only(admin_user, team_a):
+    low = strategy(
+        "low-propensity", trigger_kind="score_crossed", event_pattern="", score_key="propensity",
+        score_threshold=0.3, score_direction="below",
+    )  # fmt: skip
+    customer(team_a, scores={"propensity": 0.1})
+    customer(team_a, scores={"propensity": 0.9})
+    customer(team_a, scores={"propensity": "low"})  # text is never beyond
+    customer(team_a, scores={})
+    assert strategy_dry_run(user=admin_user, strategy=low, now=NOON).in_audience == 1
