@@ -253,6 +253,7 @@ def _time_candidates(strategy: Strategy, now: dt.datetime) -> list[Candidate]:
     return [Candidate(strategy, customer, _occasion(strategy, customer, now)) for customer in customers.iterator()]
 
 
+TIME_TRIGGER_CHUNK = 2000
 TIME_TRIGGERS = (TriggerKind.STAGE_ENTERED, TriggerKind.STAGE_STAYED, TriggerKind.SCORE_CROSSED, TriggerKind.SCHEDULE)
 
 
@@ -264,5 +265,8 @@ def strategies_evaluate_time_triggers(*, now: dt.datetime | None = None) -> int:
         if not in_window(strategy, now):
             continue
         with transaction.atomic():
-            recorded += len(firings_record(_time_candidates(strategy, now), now=now))
+            candidates = _time_candidates(strategy, now)
+            # Decided and inserted in chunks: a statement per chunk, not one of a million rows.
+            for start in range(0, len(candidates), TIME_TRIGGER_CHUNK):
+                recorded += len(firings_record(candidates[start : start + TIME_TRIGGER_CHUNK], now=now))
     return recorded
