@@ -42,20 +42,33 @@ def strategy_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/strategies/list.html", {"rows": rows})
 
 
+def _percent(successes: int, customers: int) -> float | None:
+    return round(100 * successes / customers, 1) if customers else None
+
+
 @require_GET
 @login_required
 def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
     _require_page_reader(request.user)
     strategy = access_strategy(request.user, key)
+    stored = strategy_effects(user=request.user, strategy=strategy)
     effects = [
         {
             "effect": effect,
-            "treated_rate": effect.treated_successes / effect.treated if effect.treated else None,
-            "holdout_rate": effect.holdout_successes / effect.holdout if effect.holdout else None,
+            "treated_rate": _percent(effect.treated_successes, effect.treated),
+            "holdout_rate": _percent(effect.holdout_successes, effect.holdout),
             "claimed": effect_claimed(effect),
             "wording": effect_wording(effect),
         }
-        for effect in strategy_effects(user=request.user, strategy=strategy)
+        for effect in stored
+    ]
+    chart = [
+        {
+            "label": effect.team.name if effect.team else "All teams",
+            "treated": _percent(effect.treated_successes, effect.treated),
+            "holdout": _percent(effect.holdout_successes, effect.holdout),
+        }
+        for effect in stored
     ]
     return render(
         request,
@@ -65,6 +78,7 @@ def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
             "firings": strategy_firing_counts(user=request.user, strategy=strategy),
             "recent": strategy_recent_firings(user=request.user, strategy=strategy),
             "effects": effects,
+            "chart": chart,
         },
     )
 

@@ -228,3 +228,14 @@ def test_the_dry_run_of_a_score_trigger_counts_numbers_beyond_the_threshold_only
     customer(team_a, scores={"propensity": "low"})  # text is never beyond
     customer(team_a, scores={})
     assert strategy_dry_run(user=admin_user, strategy=low, now=NOON).in_audience == 1
+
+
+def test_the_strategy_page_draws_the_effect_from_the_same_figures_as_its_table(client, admin_user, fired_in_both_teams):
+    client.force_login(admin_user)
+    response = client.get("/insights/strategies/welcome/")
+    assert response.context["chart"] == [
+        {"label": "All teams", "treated": 0.0, "holdout": None},
+        {"label": "Team A", "treated": 0.0, "holdout": None},
+        {"label": "Team B", "treated": 0.0, "holdout": None},
+    ]
+    assert 'id="strategy-effect-data"' in response.content.decode()
