@@ -91,6 +91,13 @@ def test_an_api_token_needs_insights_read_and_cannot_write(integration_user):
     assert token_client(integration_user, scopes=["insights:read"]).get(f"{URL}welcome/").status_code == 200
     assert_error(token_client(integration_user, scopes=["customers:read"]).get(URL), 403)
     assert_error(token_client(integration_user, scopes=["insights:read"]).post(URL, VALID, format="json"), 403)
+    # a dry-run of an unsaved strategy only reads: the read scope is enough
+    assert (
+        token_client(integration_user, scopes=["insights:read"])
+        .post(f"{URL}dry-run/", VALID, format="json")
+        .status_code
+        == 200
+    )
     assert_error(session_client(integration_user).get(f"{URL}no-such/"), 404)
 
 
@@ -151,7 +158,13 @@ def test_the_console_lets_admins_edit_and_supervisors_only_read(client, admin_us
     assert refused.status_code == 200 and "from -50 to 50" in refused.content.decode()
     saved = client.post("/admin/insights/strategy/add/", {**form, "action_params": '{"points": 15}'})
     assert saved.status_code == 302
-    assert Strategy.objects.get(key="console-made").action_params == {"points": 15}
+    made = Strategy.objects.get(key="console-made")
+    assert made.action_params == {"points": 15}
+    renamed = {**form, "action_params": '{"points": 15}', "name": "Renamed", "holdout_percent": 20}
+    changed = client.post(f"/admin/insights/strategy/{made.pk}/change/", renamed)
+    assert changed.status_code == 302
+    made.refresh_from_db()
+    assert (made.name, made.holdout_percent, made.key) == ("Renamed", 20, "console-made")
 
 
 # --- Dry-run ------------------------------------------------------------------------------------
