@@ -395,6 +395,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("CEA_JOURNEY_STAGE_SECONDS", 60, minimum=5)),
         "options": {"expires": float(env_int("CEA_JOURNEY_STAGE_SECONDS", 60, minimum=5))},
     },
+    "insights: evaluate engagement strategies on new journey events": {
+        "task": "insights.strategies.evaluate_events",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "insights: evaluate stage, score and schedule strategies": {
+        "task": "insights.strategies.evaluate_time_triggers",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "insights: strategies' effect against their holdouts": {
+        "task": "insights.strategies.compute_effects",
+        "schedule": 900.0,
+        "options": {"expires": 900.0},
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
@@ -420,6 +435,19 @@ CEA_SCORING_HORIZON_DAYS = env_int("CEA_SCORING_HORIZON_DAYS", 30, minimum=7, ma
 # CEA_SCORING_MIN_CLASS_ROWS of either class.
 CEA_SCORING_MIN_ROWS = env_int("CEA_SCORING_MIN_ROWS", 200, minimum=10)
 CEA_SCORING_MIN_CLASS_ROWS = env_int("CEA_SCORING_MIN_CLASS_ROWS", 20, minimum=2)
+# --- Insights: engagement strategies (docs/journeys.md, "Engagement strategies") -------------
+
+# At most this many firings (held-out ones included) per customer across all strategies in
+# CEA_STRATEGIES_CUSTOMER_CAP_DAYS days, on top of each strategy's own cap.
+CEA_STRATEGIES_CUSTOMER_CAP = env_int("CEA_STRATEGIES_CUSTOMER_CAP", 3, minimum=1)
+CEA_STRATEGIES_CUSTOMER_CAP_DAYS = env_int("CEA_STRATEGIES_CUSTOMER_CAP_DAYS", 7, minimum=1, maximum=365)
+# Journey events read per evaluation run; ids missing when read are looked for again this long.
+CEA_STRATEGIES_BATCH = env_int("CEA_STRATEGIES_BATCH", 2000, minimum=1)
+CEA_STRATEGIES_GAP_SECONDS = env_int("CEA_STRATEGIES_GAP_SECONDS", 300, minimum=1)
+# A stage_entered strategy reaches customers who entered the stage at most this long ago.
+CEA_STRATEGIES_STAGE_LOOKBACK_SECONDS = env_int("CEA_STRATEGIES_STAGE_LOOKBACK_SECONDS", 86400, minimum=60)
+# Fewer customers than this in either group: the effect page claims no effect.
+CEA_STRATEGIES_MIN_GROUP = env_int("CEA_STRATEGIES_MIN_GROUP", 30, minimum=1)
 
 # --- Integration: outbound webhooks and the write-back outbox ------------------------------
 

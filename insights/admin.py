@@ -1,5 +1,6 @@
-"""The console pages of the System of Insight; each package keeps its own."""
+"""The console pages of the System of Insight; each package registers its own."""
 
 from insights.journeys import admin as journeys_admin
+from insights.strategies import admin as strategies_admin
 
-__all__ = ["journeys_admin"]
+__all__ = ["journeys_admin", "strategies_admin"]

@@ -3,6 +3,7 @@
 from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 from insights.scoring.models import ModelRun
+from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
 
 __all__ = [
     "AgentRollup",
@@ -16,4 +17,9 @@ __all__ = [
     "StageRule",
     "StageVisit",
     "StageWatermark",
+    "Strategy",
+    "StrategyCrossing",
+    "StrategyEffect",
+    "StrategyFiring",
+    "StrategyWatermark",
 ]

@@ -3,9 +3,13 @@
 from insights.journeys.tasks import assign_stages
 from insights.kpis.tasks import rollup_contacts
 from insights.scoring.tasks import score_all_customers, score_customers, train_all_models, train_model
+from insights.strategies.tasks import compute_effects, evaluate_events, evaluate_time_triggers
 
 __all__ = [
     "assign_stages",
+    "compute_effects",
+    "evaluate_events",
+    "evaluate_time_triggers",
     "rollup_contacts",
     "score_all_customers",
     "score_customers",

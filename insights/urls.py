@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from insights.journeys import urls as journeys
 from insights.scoring import urls as scoring_urls
+from insights.strategies.urls import api_urlpatterns as strategy_api
+from insights.strategies.urls import page_urlpatterns as strategy_pages
 
 api_urlpatterns: list = [
     path("", include("insights.kpis.urls")),
@@ -11,6 +13,7 @@ api_urlpatterns: list = [
     path("", include("insights.metrics.urls")),
     path("models/", include(scoring_urls.api_urlpatterns)),
     path("journeys/", include(journeys.api_urlpatterns)),
+    path("", include(strategy_api)),
 ]
 
 page_urlpatterns: list = [
@@ -19,4 +22,5 @@ page_urlpatterns: list = [
     path("metrics/", include("insights.metrics.page_urls")),
     path("models/", include(scoring_urls.page_urlpatterns)),
     path("journeys/", include(journeys.page_urlpatterns)),
+    path("strategies/", include(strategy_pages)),
 ]

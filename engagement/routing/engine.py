@@ -81,8 +81,18 @@ def units_for(channel: str) -> int:
 
 
 def _context_values(conversation) -> dict:
+    """The conversation's context, with the customer's ``priority_boost`` when the conversation has none.
+
+    A boost on the customer's context (an engagement strategy's, until its TTL) raises every
+    contact of that customer enqueued meanwhile; a boost set on the conversation itself wins.
+    """
     try:
-        return context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
+        values = context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
+        if conversation.customer_id is not None and "priority_boost" not in values:
+            customer = context_read(scope=ContextScope.CUSTOMER, context_id=conversation.customer_id).values
+            if "priority_boost" in customer:
+                values = {**values, "priority_boost": customer["priority_boost"]}
+        return values
     except Exception:
         logger.exception("Context of conversation %s unreadable for priority", conversation.pk)
         return {}

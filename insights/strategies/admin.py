@@ -1,0 +1,86 @@
+"""The console for engagement strategies: administrators edit, supervisors read.
+
+Saving goes through the strategies' services (validation, the index's invalidation); the
+firings log is read-only.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django import forms
+from django.contrib import admin
+
+from cea.common.admin import RoleModelAdmin
+from cea.common.errors import ApplicationError
+from insights.strategies.models import Strategy, StrategyFiring
+from insights.strategies.rules import strategy_errors
+from insights.strategies.services import strategy_create, strategy_update
+
+
+class StrategyForm(forms.ModelForm):
+    class Meta:
+        model = Strategy
+        exclude: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        draft = copy.copy(self.instance)
+        for name, value in cleaned.items():
+            setattr(draft, name, value)
+        for name, message in strategy_errors(draft).items():
+            self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+
+@admin.register(Strategy)
+class StrategyAdmin(RoleModelAdmin):
+    form = StrategyForm
+    list_display = ["key", "name", "trigger_kind", "action_kind", "active", "ends_at", "holdout_percent"]
+    list_filter = ["active", "trigger_kind", "action_kind"]
+    search_fields = ["key", "name"]
+    fieldsets = [
+        (None, {"fields": ["key", "name", "description", "active", "starts_at", "ends_at"]}),
+        (
+            "When",
+            {
+                "fields": [
+                    "trigger_kind", "event_pattern", "stage", "stay_days",
+                    "score_key", "score_threshold", "score_direction", "schedule_time",
+                ]
+            },
+        ),
+        ("For whom", {"fields": ["audience_personas", "audience_stages", "audience_segments", "audience_value_tiers"]}),
+        ("What", {"fields": ["action_kind", "action_params", "consent_purpose"]}),
+        ("Limits", {"fields": ["cap_firings", "cap_days", "time_zone", "quiet_start", "quiet_end", "holdout_percent"]}),
+        ("Judged on", {"fields": ["metric_kind", "metric_stage", "metric_days"]}),
+    ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "key"}
+                saved = strategy_update(actor=request.user, strategy=obj, fields=fields)
+            else:
+                saved = strategy_create(actor=request.user, fields=dict(form.cleaned_data))
+        except ApplicationError as error:  # checked in the form already; a race is the only way here
+            raise forms.ValidationError(error.message) from error
+        obj.pk = saved.pk
+
+
+@admin.register(StrategyFiring)
+class StrategyFiringAdmin(RoleModelAdmin):
+    team_paths = ("customer__team",)
+    list_display = ["at", "strategy", "customer", "group", "outcome", "reason"]
+    list_filter = ["outcome", "group", "strategy"]
+    list_select_related = ["strategy", "customer"]
+    add_roles = ()
+    change_roles = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]

@@ -1,0 +1,139 @@
+"""Reading strategies: who may, the firings log by outcome, the dry-run and the stored effect.
+
+Strategies are for supervisors, administrators and API clients (``insights:read``); agents are
+refused. Figures about customers — firings, dry-run counts and samples, effects — are limited to
+the reader's teams' customers for a supervisor (``insights.access.figures_scope``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from cea.accounts.types import Actor
+from cea.common.errors import NotFound, PermissionDenied
+from cea.common.roles import Role, role_of
+from insights.access import figures_scope
+from insights.strategies.evaluation import Candidate, decide
+from insights.strategies.models import FiringOutcome, Strategy, StrategyEffect, StrategyFiring, TriggerKind
+from insights.strategies.services import audience_filter, beyond_filter, trigger_population
+from records.customers.models import Customer
+
+READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+DRY_RUN_LIMIT = 50_000
+SAMPLE_SIZE = 20
+
+
+def require_strategy_reader(user: Actor) -> frozenset[int] | None:
+    """``PermissionDenied`` unless a supervisor, admin or client; the teams whose customers' figures they see
+    (``None``: all)."""
+    scope = figures_scope(user)
+    if role_of(user) not in READERS:
+        raise PermissionDenied("Engagement strategies are for supervisors and administrators.")
+    return scope.team_ids
+
+
+def strategies_visible_to(user: Actor) -> QuerySet[Strategy]:
+    require_strategy_reader(user)
+    return Strategy.objects.all()
+
+
+def access_strategy(user: Actor, key: str) -> Strategy:
+    require_strategy_reader(user)
+    strategy = Strategy.objects.filter(key=key).first()
+    if strategy is None:
+        raise NotFound(f"No strategy with the key {key!r}.")
+    return strategy
+
+
+def _team_filter(team_ids: frozenset[int] | None, path: str) -> Q:
+    return Q() if team_ids is None else Q(**{f"{path}__in": sorted(team_ids)})
+
+
+def strategy_firing_counts(*, user: Actor, strategy: Strategy) -> dict[str, int]:
+    """Firings by outcome (``suppressed:<reason>`` for each reason), on the reader's customers."""
+    team_ids = require_strategy_reader(user)
+    rows = (
+        StrategyFiring.objects.filter(_team_filter(team_ids, "customer__team_id"), strategy=strategy)
+        .values("outcome", "reason")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[str, int] = {outcome: 0 for outcome in FiringOutcome.values}
+    for row in rows:
+        counts[row["outcome"]] += row["n"]
+        if row["outcome"] == FiringOutcome.SUPPRESSED:
+            key = f"suppressed:{row['reason']}"
+            counts[key] = counts.get(key, 0) + row["n"]
+    return counts
+
+
+def strategy_recent_firings(*, user: Actor, strategy: Strategy, limit: int = 50) -> list[StrategyFiring]:
+    team_ids = require_strategy_reader(user)
+    firings = StrategyFiring.objects.filter(_team_filter(team_ids, "customer__team_id"), strategy=strategy)
+    return list(firings.select_related("customer").order_by("-at", "-id")[:limit])
+
+
+@dataclass
+class DryRun:
+    """Who a strategy would reach now: counts by reason and a sample of those it would act on."""
+
+    in_audience: int = 0
+    would_fire: int = 0
+    holdout: int = 0
+    capped: int = 0
+    no_consent: int = 0
+    quiet_hours: int = 0
+    truncated: bool = False
+    note: str = ""
+    sample: list[Customer] = field(default_factory=list)
+
+
+def strategy_dry_run(*, user: Actor, strategy: Strategy, now: dt.datetime | None = None) -> DryRun:
+    """Decide, without recording or acting, for the customers the strategy would reach now.
+
+    Time triggers: the customers their condition reaches now (in the stage, beyond the score, the
+    audience at the scheduled time). Event triggers: the audience, as if the event came for each.
+    A score trigger counts those beyond the threshold now, crossed or not. At most
+    ``DRY_RUN_LIMIT`` customers are decided (``truncated``); only the reader's customers count.
+    """
+    team_ids = require_strategy_reader(user)
+    now = now or timezone.now()
+    if strategy.trigger_kind in (TriggerKind.STAGE_ENTERED, TriggerKind.STAGE_STAYED):
+        customers = trigger_population(strategy, now)
+    else:
+        customers = Customer.objects.filter(audience_filter(strategy))
+    if strategy.trigger_kind == TriggerKind.SCORE_CROSSED:
+        customers = customers.filter(beyond_filter(strategy))
+    customers = customers.filter(_team_filter(team_ids, "team_id")).order_by("id")
+    population = list(customers[: DRY_RUN_LIMIT + 1])
+    result = DryRun(truncated=len(population) > DRY_RUN_LIMIT)
+    population = population[:DRY_RUN_LIMIT]
+    result.in_audience = len(population)
+    decisions = decide([Candidate(strategy, c, f"dry-run:{c.pk}") for c in population], now=now)
+    for decision in decisions:
+        if decision.outcome == FiringOutcome.FIRED:
+            result.would_fire += 1
+            if len(result.sample) < SAMPLE_SIZE:
+                result.sample.append(decision.candidate.customer)
+        elif decision.outcome == FiringOutcome.HELD_OUT:
+            result.holdout += 1
+        elif decision.reason in ("capped", "global_cap"):
+            result.capped += 1
+        elif decision.reason == "quiet_hours":
+            result.quiet_hours += 1
+        else:
+            result.no_consent += 1
+    return result
+
+
+def strategy_effects(*, user: Actor, strategy: Strategy) -> list[StrategyEffect]:
+    """The stored effect rows the reader may see: all customers' and each team's for admins, their teams' for
+    supervisors."""
+    team_ids = require_strategy_reader(user)
+    effects = StrategyEffect.objects.filter(strategy=strategy).select_related("team")
+    if team_ids is not None:
+        effects = effects.filter(team_id__in=sorted(team_ids))
+    return sorted(effects, key=lambda e: (e.team is not None, e.team.name if e.team else ""))

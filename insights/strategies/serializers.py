@@ -1,0 +1,60 @@
+"""Strategies in and out of the API; the service validates the rules between fields."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cea.common.serializers import ModelSerializer
+from insights.strategies.figures import effect_claimed
+from insights.strategies.models import Strategy, StrategyEffect
+
+FIELDS = [
+    "key", "name", "description", "active", "starts_at", "ends_at",
+    "trigger_kind", "event_pattern", "stage", "stay_days", "score_key", "score_threshold", "score_direction",
+    "schedule_time",
+    "audience_personas", "audience_stages", "audience_segments", "audience_value_tiers",
+    "action_kind", "action_params", "consent_purpose",
+    "cap_firings", "cap_days", "time_zone", "quiet_start", "quiet_end", "holdout_percent",
+    "metric_kind", "metric_stage", "metric_days",
+]  # fmt: skip
+
+
+class StrategySerializer(ModelSerializer):
+    class Meta:
+        model = Strategy
+        fields = [*FIELDS, "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        # The key's uniqueness is the service's check (a clear message), not the serializer's.
+        extra_kwargs: dict[str, dict[str, list]] = {"key": {"validators": []}}
+
+
+class DryRunSerializer(serializers.Serializer):
+    in_audience = serializers.IntegerField()
+    would_fire = serializers.IntegerField()
+    holdout = serializers.IntegerField()
+    capped = serializers.IntegerField()
+    no_consent = serializers.IntegerField()
+    quiet_hours = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    sample = serializers.SerializerMethodField()
+
+    def get_sample(self, dry_run) -> list[dict]:
+        return [{"id": c.pk, "name": c.full_name, "team_id": c.team_id} for c in dry_run.sample]
+
+
+class EffectSerializer(ModelSerializer):
+    team = serializers.SerializerMethodField()
+    effect_claimed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StrategyEffect
+        fields = [
+            "team", "treated", "treated_successes", "holdout", "holdout_successes",
+            "difference", "ci_low", "ci_high", "effect_claimed", "computed_at",
+        ]  # fmt: skip
+
+    def get_team(self, effect) -> str | None:
+        return effect.team.name if effect.team else None
+
+    def get_effect_claimed(self, effect) -> bool:
+        return effect_claimed(effect)

@@ -1,0 +1,92 @@
+"""Strategy pages: /insights/strategies/ (the list) and /insights/strategies/<key>/ (one, its effect).
+
+For supervisors (their teams' customers' figures) and administrators (all); agents get 403. The
+pages read the firings log and the effect rows the effects task stored; the dry-run is a
+fragment the page asks for (htmx), deciding without recording anything.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from cea.accounts.types import AnyUser
+from cea.common.errors import PermissionDenied
+from cea.common.roles import Role, role_of
+from insights.strategies.figures import effect_claimed, effect_wording
+from insights.strategies.selectors import (
+    access_strategy,
+    strategies_visible_to,
+    strategy_dry_run,
+    strategy_effects,
+    strategy_firing_counts,
+    strategy_recent_firings,
+)
+
+
+def _require_page_reader(user: AnyUser) -> None:
+    if role_of(user) not in (Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied("Engagement strategies are for supervisors and administrators.")
+
+
+@require_GET
+@login_required
+def strategy_list_page(request: HttpRequest) -> HttpResponse:
+    _require_page_reader(request.user)
+    rows = [
+        {"strategy": strategy, "firings": strategy_firing_counts(user=request.user, strategy=strategy)}
+        for strategy in strategies_visible_to(request.user)
+    ]
+    return render(request, "insights/strategies/list.html", {"rows": rows})
+
+
+def _percent(successes: int, customers: int) -> float | None:
+    return round(100 * successes / customers, 1) if customers else None
+
+
+@require_GET
+@login_required
+def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
+    _require_page_reader(request.user)
+    strategy = access_strategy(request.user, key)
+    stored = strategy_effects(user=request.user, strategy=strategy)
+    effects = [
+        {
+            "effect": effect,
+            "treated_rate": _percent(effect.treated_successes, effect.treated),
+            "holdout_rate": _percent(effect.holdout_successes, effect.holdout),
+            "claimed": effect_claimed(effect),
+            "wording": effect_wording(effect),
+        }
+        for effect in stored
+    ]
+    chart = [
+        {
+            "label": effect.team.name if effect.team else "All teams",
+            "treated": _percent(effect.treated_successes, effect.treated),
+            "holdout": _percent(effect.holdout_successes, effect.holdout),
+        }
+        for effect in stored
+    ]
+    return render(
+        request,
+        "insights/strategies/strategy.html",
+        {
+            "strategy": strategy,
+            "firings": strategy_firing_counts(user=request.user, strategy=strategy),
+            "recent": strategy_recent_firings(user=request.user, strategy=strategy),
+            "effects": effects,
+            "chart": chart,
+        },
+    )
+
+
+@require_GET
+@login_required
+def strategy_dry_run_fragment(request: HttpRequest, key: str) -> HttpResponse:
+    _require_page_reader(request.user)
+    strategy = access_strategy(request.user, key)
+    dry_run = strategy_dry_run(user=request.user, strategy=strategy)
+    return render(request, "insights/strategies/partials/dry_run.html", {"strategy": strategy, "dry_run": dry_run})
