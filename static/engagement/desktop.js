@@ -134,6 +134,7 @@
       case "conversation.message": addMessage(frame.message); break;
       case "conversation.status": applyConversationStatus(frame.conversation, frame.status); break;
       case "context.changed": applyContext(frame.scope, frame.id, frame.version, frame.values); break;
+      case "recommendations.changed": refreshRecommendations(frame.customer); break;
       case "error": handleError(frame); break;
       default: break; // pong, unsubscribed
     }
@@ -678,6 +679,21 @@
     var time = item.querySelector("time[datetime]");
     if (time) time.textContent = hhmm(time.getAttribute("datetime")) || time.textContent;
   }
+
+  // The customer's recommended actions changed (offered, decided elsewhere): each of their Next best
+  // action cards reads itself again (its hx-trigger is "cea:recommendations").
+  function refreshRecommendations(customerId) {
+    if (!window.htmx || customerId === undefined || customerId === null) return;
+    var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"]';
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (card) {
+      window.htmx.trigger(card, "cea:recommendations");
+    });
+  }
+
+  // An outbound conversation the agent started from the desk: open its tab.
+  document.body.addEventListener("desk:opened", function (event) {
+    if (event.detail && event.detail.conversation) openConversation(event.detail.conversation, true);
+  });
 
   document.body.addEventListener("desk:closed", function (event) {
     closeConversation(event.detail && event.detail.conversation);
