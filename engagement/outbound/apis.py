@@ -19,15 +19,20 @@ from engagement.outbound.services import callback_request, outbound_start
 from records.access import access_customer
 
 
+def _customer_and_fields(request, serializer_class) -> tuple:
+    """The request's validated fields without ``customer``, and that customer if the user may see them."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    return access_customer(request.user, fields.pop("customer")), fields
+
+
 class OutboundStartApi(APIView):
     scope_resource = "conversations"
 
     @extend_schema(request=OutboundInputSerializer, responses={201: ConversationSerializer})
     def post(self, request):
-        serializer = OutboundInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        customer = access_customer(request.user, fields.pop("customer"))
+        customer, fields = _customer_and_fields(request, OutboundInputSerializer)
         conversation = outbound_start(actor=request.user, customer=customer, **fields)
         conversation = Conversation.objects.select_related("customer", "team", "agent").get(pk=conversation.pk)
         return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
@@ -38,9 +43,6 @@ class CallbackRequestApi(APIView):
 
     @extend_schema(request=CallbackInputSerializer, responses={201: CallbackSerializer})
     def post(self, request):
-        serializer = CallbackInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        customer = access_customer(request.user, fields.pop("customer"))
+        customer, fields = _customer_and_fields(request, CallbackInputSerializer)
         callback = callback_request(actor=request.user, customer=customer, **fields)
         return Response(CallbackSerializer(callback).data, status=status.HTTP_201_CREATED)

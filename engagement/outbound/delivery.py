@@ -5,16 +5,10 @@ Email goes as agents' email replies do (``engagement.conversations.delivery.emai
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
-from django.utils import timezone
 
-from engagement.conversations.delivery import Delivery
-from engagement.conversations.models import Message
+from engagement.conversations.delivery import message_delivered, queued_message_locked
 from engagement.idv.senders import sms_sender
-
-logger = logging.getLogger("engagement.outbound.delivery")
 
 
 @transaction.atomic
@@ -24,14 +18,9 @@ def sms_message_deliver(*, message_id: int) -> bool:
     Idempotent: a message already sent, or gone, is not sent again; the row is locked while sending.
     A sender's ``SmsSendError`` is raised (the task retries a retryable one); the message stays queued.
     """
-    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    message = queued_message_locked(message_id=message_id, what="SMS")
     if message is None:
-        logger.warning("SMS %s not sent: the message no longer exists", message_id)
         return False
-    payload = message.payload
-    if payload.get("delivery") != Delivery.QUEUED:
-        return False
-    sms_sender().send(payload["to"], message.body)
-    message.payload = {**payload, "delivery": Delivery.SENT, "delivered_at": timezone.now().isoformat()}
-    message.save(update_fields=["payload"])
+    sms_sender().send(message.payload["to"], message.body)
+    message_delivered(message=message)
     return True

@@ -5,24 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from cea.common.admin import RoleModelAdmin
-from engagement.recommendations.models import RecommendedAction
+from engagement.recommendations.models import SHOWN_FIELDS, RecommendedAction
 
-FIELDS: tuple[str, ...] = (
-    "customer",
-    "team",
-    "source_key",
-    "title",
-    "detail",
-    "reasons",
-    "score",
-    "status",
-    "expires_at",
-    "decided_by",
-    "decided_at",
-    "conversation",
-    "note",
-    "created_at",
-)
+FIELDS: tuple[str, ...] = ("team", *SHOWN_FIELDS)
 
 
 @admin.register(RecommendedAction)

@@ -3,6 +3,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# What the API and the console show of an action (the console adds its team).
+SHOWN_FIELDS = (
+    "customer",
+    "source_key",
+    "title",
+    "detail",
+    "reasons",
+    "score",
+    "status",
+    "expires_at",
+    "decided_by",
+    "decided_at",
+    "conversation",
+    "note",
+    "created_at",
+)
+
 
 class RecommendationStatus(models.TextChoices):
     OFFERED = "offered", "Offered"

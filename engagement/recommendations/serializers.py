@@ -3,28 +3,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cea.common.serializers import CharField, ModelSerializer
-from engagement.recommendations.models import RecommendationStatus, RecommendedAction
+from engagement.recommendations.models import SHOWN_FIELDS, RecommendationStatus, RecommendedAction
 
 
 class RecommendedActionSerializer(ModelSerializer):
     class Meta:
         model = RecommendedAction
-        fields = [
-            "id",
-            "customer",
-            "source_key",
-            "title",
-            "detail",
-            "reasons",
-            "score",
-            "status",
-            "expires_at",
-            "decided_by",
-            "decided_at",
-            "conversation",
-            "note",
-            "created_at",
-        ]
+        fields = ["id", *SHOWN_FIELDS]
         read_only_fields = fields
 
 

@@ -228,6 +228,9 @@
     } else if (frame.context) {
       applyContext(frame.scope, frame.id, frame.context.version, frame.context.values);
     }
+    // Following the customer from now on: read their card again, so that an action offered between
+    // the page's render and this subscription is not missed (later ones come as pushes).
+    if (frame.scope === "customer") refreshRecommendations(frame.id);
   }
 
   // --- Offers -----------------------------------------------------------------------------------
