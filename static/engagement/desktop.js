@@ -769,6 +769,9 @@
   updateNoWork();
   tick();
   connect();
+  // Opened from a customer's 360 page (/desk/?customer=<id>): open their tab (Next best action, contact).
+  var asked = new URLSearchParams(window.location.search).get("customer");
+  if (asked && /^[0-9]{1,18}$/.test(asked)) openCustomer(asked);
   window.addEventListener("online", function () {
     var busy = socket && (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN);
     if (!busy && !refused) connect();

@@ -224,3 +224,14 @@ def test_the_desk_form_shows_a_refusal_in_place(customer, agent):
     assert response.status_code == 409
     assert "withdrew their consent" in parse(response).find(cls="desk-outbound").text
     assert Conversation.objects.count() == 0
+
+
+def test_the_360_page_links_agents_to_the_customer_on_the_desk(customer, agent, admin_user):
+    for user, links in ((agent, 1), (admin_user, 0)):
+        client = Client()
+        client.force_login(user)
+        page = parse(client.get(reverse("records:customer-360", args=[customer.pk])))
+        found = page.find_all("a", data_testid="open-on-desk")
+        assert len(found) == links
+        if links:
+            assert found[0].attrs["href"] == f"/desk/?customer={customer.pk}"
