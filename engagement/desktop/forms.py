@@ -18,6 +18,14 @@ class OutboundForm(forms.Form):
     text = forms.CharField(max_length=20_000)
 
 
+class CallbackForm(forms.Form):
+    """The desk's "Book a callback" form; ``due_at`` empty is now (a local time of the server's time zone)."""
+
+    queue = forms.CharField(max_length=100)
+    reason = forms.CharField(max_length=300)
+    due_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+
+
 class WrapUpForm(forms.Form):
     wrap_up_code = forms.CharField(max_length=50, required=False)
     disposition = forms.CharField(max_length=50, required=False)

@@ -240,6 +240,7 @@ def customer_panel(*, user: AnyUser, customer_id: int | None) -> dict[str, Any]:
         "customer_context": live_context(scope=ContextScope.CUSTOMER, context_id=customer.pk),
         "recommendations": recommendations_open_for(customer_id=customer.pk, limit=CARD_ACTIONS),
         "outbound_options": outbound_options(customer=customer),
+        "callback_queues": transfer_queues(),
         **timeline_page(customer_id=customer.pk),
     }
 

@@ -35,5 +35,6 @@ urlpatterns = [
         name="desk-recommendation-decide",
     ),
     path("customers/<int:customer_id>/outbound/", views.outbound_action, name="desk-outbound"),
+    path("customers/<int:customer_id>/callbacks/", views.callback_action, name="desk-callback"),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="desk-case-transition"),
 ]

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
@@ -27,6 +28,7 @@ from engagement.access import access_conversation, require_desk_user
 from engagement.conversations.models import Conversation
 from engagement.conversations.replies import conversation_reply
 from engagement.desktop.forms import (
+    CallbackForm,
     CaseTransitionForm,
     OtpCheckForm,
     OtpStartForm,
@@ -50,7 +52,7 @@ from engagement.desktop.selectors import (
 )
 from engagement.idv.services import verification_otp_check, verification_otp_start, verification_raise_for_failure
 from engagement.orchestration import conversation_transfer, conversation_wrap_up
-from engagement.outbound.services import outbound_options, outbound_start
+from engagement.outbound.services import callback_request, outbound_options, outbound_start
 from engagement.recommendations.selectors import (
     access_recommendation,
     access_recommendations_customer,
@@ -391,7 +393,12 @@ def recommendation_decide_action(request: HttpRequest, recommendation_id: int, d
 
 
 def _outbound(request: HttpRequest, customer, *, status: int = 200, **extra) -> HttpResponse:
-    context = {"customer": customer, "outbound_options": outbound_options(customer=customer), **extra}
+    context = {
+        "customer": customer,
+        "outbound_options": outbound_options(customer=customer),
+        "callback_queues": transfer_queues(),
+        **extra,
+    }
     return render(request, "engagement/desktop/partials/outbound.html", context, status=status)
 
 
@@ -419,3 +426,19 @@ def outbound_action(request: HttpRequest, customer_id: int) -> HttpResponse:
     response = _outbound(request, customer, notice=f"Sent: {conversation} is on your desk.")
     response["HX-Trigger"] = json.dumps({"desk:opened": {"conversation": conversation.pk}})
     return response
+
+
+@desk_view
+@require_POST
+def callback_action(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Book a callback of the customer through a queue, now or at a time: the router offers it when due."""
+    customer = access_customer(request.user, customer_id)
+    form = CallbackForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_error(form)
+        callback = callback_request(actor=request.user, source="agent", customer=customer, **form.cleaned_data)
+    except ApplicationError as error:
+        return _outbound(request, customer, error=error, status=error.status_code)
+    due = timezone.localtime(callback.due_at).strftime("%Y-%m-%d %H:%M")
+    return _outbound(request, customer, notice=f"Callback booked through {callback.queue} for {due}.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from cea.common.channels import Channel
@@ -15,6 +17,8 @@ from engagement.outbound.services import callback_queue_due, callback_request, c
 from engagement.routing.models import Offer, OfferStatus, WorkItem, WorkStatus
 from engagement.routing.presence import presence_set
 from records.journey.models import JourneyEvent
+from tests.accounts.factories import UserFactory
+from tests.engagement.desktop_support import parse
 from tests.support import assert_error, make_customer, token_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env", "eager_tasks")]
@@ -120,3 +124,44 @@ def test_an_integration_client_books_a_callback_through_the_api(customer, integr
     assert_error(
         reader.post(CALLBACKS, {"customer": customer.pk, "queue": "general", "reason": "x"}, format="json"), 403
     )
+
+
+# --- The desk's form ------------------------------------------------------------------------------
+
+
+def test_an_agent_books_a_callback_from_the_desk_and_it_is_offered(
+    customer, agent, team_a, django_capture_on_commit_callbacks
+):
+    colleague = UserFactory(username="colleague.a", role="agent", teams=[team_a])
+    presence_set(actor=colleague, agent_user=colleague, presence="available")
+    client = Client()
+    client.force_login(agent)
+    form = parse(client.get(reverse("engagement:desk-customer", args=[customer.pk]))).find(
+        "form", cls="callback-request"
+    )
+    assert [option.attrs["value"] for option in form.find("select", name="queue").find_all("option")] == ["general"]
+    # When the agent books a callback due now
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("engagement:desk-callback", args=[customer.pk]),
+            {"queue": "general", "reason": "Renewal questions", "due_at": ""},
+            HTTP_HX_REQUEST="true",
+        )
+    # Then the card says so and the colleague is offered the call
+    assert response.status_code == 200
+    assert "Callback booked through general" in parse(response).find(cls="desk-outbound").text
+    callback = Callback.objects.get()
+    assert (callback.source, callback.requested_by, callback.status) == ("agent", agent, "queued")
+    assert Offer.objects.get(work_item__conversation=callback.conversation).agent.user == colleague
+
+
+def test_the_desk_shows_a_refused_callback_in_place(customer, agent):
+
+    client = Client()
+    client.force_login(agent)
+    response = client.post(
+        reverse("engagement:desk-callback", args=[customer.pk]), {"queue": "nowhere", "reason": "Renewal"}
+    )
+    assert response.status_code == 400
+    assert "No active queue 'nowhere'." in parse(response).find(cls="desk-outbound").text
+    assert Callback.objects.count() == 0
