@@ -4,13 +4,15 @@ from rest_framework import serializers
 
 from cea.common.serializers import CharField, ModelSerializer
 from engagement.outbound.models import Callback
+from engagement.outbound.services import OUTBOUND_CHANNELS
+from records.customers.models import ConsentPurpose
 
 
 class OutboundInputSerializer(serializers.Serializer):
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    channel = CharField(max_length=20)
-    purpose = CharField(max_length=20)
-    text = CharField(max_length=20_000, trim_whitespace=False)
+    channel = serializers.ChoiceField(choices=sorted(OUTBOUND_CHANNELS))
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    text = CharField(max_length=20_000)
     subject = CharField(max_length=300, required=False, default="", allow_blank=True)
 
     def get_fields(self) -> dict:

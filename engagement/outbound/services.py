@@ -33,7 +33,7 @@ from django.utils.crypto import get_random_string
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.channels import Channel, Direction
-from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
+from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from cea.common.tasks import send_on_commit
 from engagement.access import is_desk_user
@@ -214,8 +214,6 @@ def outbound_start(
 
 def _callback_problems(*, queue: str, reason: str, source: str) -> dict[str, str]:
     problems = {}
-    if not Queue.objects.filter(name=queue, is_active=True).exists():
-        problems["queue"] = f"No active queue {queue!r}."
     if not reason.strip() or len(reason) > 300:
         problems["reason"] = "Why to call back, 1-300 characters."
     if not source.strip() or len(source) > MAX_SOURCE:
@@ -237,13 +235,15 @@ def callback_request(
 
     Records ``callback.requested`` in the customer's journey. Due now, its voice conversation joins
     the queue at once; later, a task sent on commit (and the beat's sweep) queues it when due.
-    ``PermissionDenied`` (``require_outreach``), ``ValidationFailed`` by field, ``Conflict`` for a
-    customer without a phone number (``no_contact_address``) or a merged one.
+    ``PermissionDenied`` (``require_outreach``), ``ValidationFailed`` by field, ``NotFound`` for a queue
+    that is not an active one, ``Conflict`` for a customer without a phone number (``no_contact_address``) or a merged one.
     """
     require_outreach(actor, customer)
     problems = _callback_problems(queue=queue, reason=reason, source=source)
     if problems:
         raise ValidationFailed("The callback is invalid.", fields=problems)
+    if not Queue.objects.filter(name=queue, is_active=True).exists():
+        raise NotFound(f"No active queue {queue!r}.")
     customer = _live_customer(customer)
     if contact_address(customer=customer, kind=IdentityKind.PHONE) is None:
         raise Conflict("The customer has no phone number to call back.", code="no_contact_address")

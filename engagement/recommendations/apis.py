@@ -8,7 +8,7 @@ team's 403. API tokens need ``customers:read`` (GET) or ``customers:write`` (a d
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,7 +29,13 @@ from engagement.recommendations.services import recommendation_decide
 class RecommendationListApi(APIView):
     scope_resource = "customers"
 
-    @extend_schema(parameters=[RecommendationListQuerySerializer], responses=RecommendedActionSerializer(many=True))
+    @extend_schema(
+        parameters=[RecommendationListQuerySerializer],
+        responses={
+            200: RecommendedActionSerializer(many=True),
+            404: OpenApiResponse(description="No such customer (`not_found`)"),
+        },
+    )
     def get(self, request):
         query = RecommendationListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

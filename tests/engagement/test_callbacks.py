@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cea.common.channels import Channel
-from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
+from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.outbound.models import Callback
 from engagement.outbound.services import callback_queue_due, callback_request, callbacks_queue_due
@@ -87,11 +87,18 @@ def test_a_callback_is_not_offered_before_it_is_due(customer, available, django_
     assert WorkItem.objects.count() == 1
 
 
-@pytest.mark.parametrize(("fields", "field"), [({"queue": "nowhere"}, "queue"), ({"reason": " "}, "reason")])
+@pytest.mark.parametrize(("fields", "field"), [({"reason": " "}, "reason"), ({"source": ""}, "source")])
 def test_bad_input_is_refused_by_field(customer, fields, field):
     with pytest.raises(ValidationFailed) as refused:
         request_callback(customer, **fields)
     assert list(refused.value.fields) == [field]
+    assert Callback.objects.count() == 0
+
+
+def test_an_unknown_queue_is_not_found(customer):
+    with pytest.raises(NotFound) as refused:
+        request_callback(customer, queue="nowhere")
+    assert refused.value.message == "No active queue 'nowhere'."
     assert Callback.objects.count() == 0
 
 
@@ -162,6 +169,6 @@ def test_the_desk_shows_a_refused_callback_in_place(customer, agent):
     response = client.post(
         reverse("engagement:desk-callback", args=[customer.pk]), {"queue": "nowhere", "reason": "Renewal"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "No active queue 'nowhere'." in parse(response).find(cls="desk-outbound").text
     assert Callback.objects.count() == 0

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
+from engagement.adapters.email import email_ingest
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.idv import senders
 from engagement.outbound.services import outbound_start
@@ -135,6 +136,30 @@ def test_an_agent_starts_an_email_conversation_delivered_and_on_their_desk(
     )
     event = JourneyEvent.objects.get(customer=customer, kind="conversation.started")
     assert event.payload == {"conversation_id": conversation.pk, "direction": "outbound"}
+
+
+def test_the_customers_answer_to_an_outbound_email_threads_onto_its_conversation(
+    customer, agent, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = start(customer, actor=agent, subject="Your new card")
+    ours = conversation.messages.get().external_id
+    answer = (
+        "Message-ID: <answer.1@mail.example.com>\r\n"
+        f"In-Reply-To: <{ours}>\r\n"
+        f"References: <{ours}>\r\n"
+        "From: Ada Lovelace <ada@example.com>\r\n"
+        "To: support@cea.example\r\n"
+        "Subject: Re: Your new card\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Thanks, it arrived.\r\n"
+    ).encode()
+    email_ingest(raw=answer)
+    assert [(m.direction, m.body) for m in conversation.messages.order_by("id")] == [
+        ("outbound", "Your card is on its way."),
+        ("inbound", "Thanks, it arrived."),
+    ]
 
 
 def test_the_system_starts_an_sms_conversation_sent_through_the_configured_sender(
