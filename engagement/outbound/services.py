@@ -235,8 +235,9 @@ def callback_request(
 
     Records ``callback.requested`` in the customer's journey. Due now, its voice conversation joins
     the queue at once; later, a task sent on commit (and the beat's sweep) queues it when due.
-    ``PermissionDenied`` (``require_outreach``), ``ValidationFailed`` by field, ``NotFound`` for a queue
-    that is not an active one, ``Conflict`` for a customer without a phone number (``no_contact_address``) or a merged one.
+    ``PermissionDenied`` (``require_outreach``), ``ValidationFailed`` by field, ``NotFound`` for a
+    queue that is not an active one, ``Conflict`` for a customer without a phone number
+    (``no_contact_address``) or a merged one.
     """
     require_outreach(actor, customer)
     problems = _callback_problems(queue=queue, reason=reason, source=source)
