@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,7 @@ from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from engagement.recommendations.models import RecommendedAction
 from engagement.recommendations.selectors import recommendation_outcomes, recommendations_open_for
 from engagement.recommendations.services import recommendation_decide, recommendation_offer, recommendations_expire
+from engagement.recommendations.tasks import expire_recommendations
 from records.journey.models import JourneyEvent
 from tests.accounts.factories import UserFactory
 from tests.engagement.desktop_support import on_desk, parse
@@ -364,3 +366,14 @@ def test_another_teams_agent_cannot_read_or_decide_on_the_desk(customer, agent_b
     assert client.post(reverse("engagement:desk-recommendation-decide", args=[action.pk, "accept"])).status_code == 403
     action.refresh_from_db()
     assert action.status == "offered"
+
+
+def test_the_beat_runs_the_expiry_sweep_and_the_callback_sweep(settings, customer):
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("engagement.recommendations.expire", "engagement.outbound.queue_due_callbacks"):
+        assert name in beat and name in current_app.tasks
+    lapsed = offer(customer, expires_at=timezone.now() + timedelta(minutes=1))
+    RecommendedAction.objects.filter(pk=lapsed.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert expire_recommendations() == 1
+    lapsed.refresh_from_db()
+    assert lapsed.status == "expired"
