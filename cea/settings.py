@@ -410,6 +410,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
         "options": {"expires": 900.0},
     },
+    "engagement: expire recommended actions": {
+        "task": "engagement.recommendations.expire",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
+    },
+    "engagement: queue due callbacks": {
+        "task": "engagement.outbound.queue_due_callbacks",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),

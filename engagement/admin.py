@@ -2,8 +2,18 @@
 
 from engagement.adapters import admin as adapters_admin
 from engagement.idv import admin as idv_admin
+from engagement.outbound import admin as outbound_admin
+from engagement.recommendations import admin as recommendations_admin
 from engagement.routing import admin as routing_admin
 from engagement.selfservice import admin as selfservice_admin
 from engagement.webchat import admin as webchat_admin
 
-__all__ = ["adapters_admin", "idv_admin", "routing_admin", "selfservice_admin", "webchat_admin"]
+__all__ = [
+    "adapters_admin",
+    "idv_admin",
+    "outbound_admin",
+    "recommendations_admin",
+    "routing_admin",
+    "selfservice_admin",
+    "webchat_admin",
+]

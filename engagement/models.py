@@ -4,6 +4,8 @@ from engagement.adapters.models import WebhookSource
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
+from engagement.outbound.models import Callback
+from engagement.recommendations.models import RecommendedAction
 from engagement.routing.models import (
     AgentProfile,
     AgentSkill,
@@ -25,6 +27,7 @@ __all__ = [
     "AgentProfile",
     "AgentSkill",
     "Attachment",
+    "Callback",
     "ChannelLoad",
     "ContextChange",
     "Conversation",
@@ -36,6 +39,7 @@ __all__ = [
     "PresenceChange",
     "Queue",
     "ReasonCode",
+    "RecommendedAction",
     "RoutingStep",
     "SiteKey",
     "Skill",

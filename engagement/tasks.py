@@ -6,10 +6,16 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
+from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
+from engagement.recommendations.tasks import expire_recommendations
 from engagement.routing.tasks import route_agent, route_queue, sweep
 
 __all__ = [
     "deliver_email_reply",
+    "deliver_outbound_sms",
+    "expire_recommendations",
+    "queue_due_callback",
+    "queue_due_callbacks",
     "route_agent",
     "route_queue",
     "send_contact_change_notice",

@@ -6,6 +6,7 @@ from engagement.supervision.urls import page_urlpatterns as supervision_pages
 from engagement.webchat import views as webchat_views
 
 api_urlpatterns = [
+    path("", include("engagement.outbound.urls")),  # before conversations/<id>/
     path("", include("engagement.conversations.urls")),
     path("", include("engagement.adapters.urls")),
     path("", include("engagement.idv.urls")),
@@ -14,6 +15,7 @@ api_urlpatterns = [
     path("", include("engagement.webchat.urls")),
     path("", include("engagement.routing.urls")),
     path("", include("engagement.supervision.urls")),
+    path("", include("engagement.recommendations.urls")),
 ]
 
 # Browser pages: the agent desktop, the supervisor's tools and the web chat demo site.

@@ -12,7 +12,9 @@ Frames from the browser::
 Pushes: ``{"type": "context.changed", "scope", "id", "version", "values", "changed"}`` for a
 subscribed context (a customer's subscription also gets the changes of that customer's
 conversations' contexts), ``{"type": "conversation.message", "message"}`` and
-``{"type": "conversation.status", "conversation", "status"}`` for followed conversations.
+``{"type": "conversation.status", "conversation", "status"}`` for followed conversations, and
+``{"type": "recommendations.changed", "customer"}`` for a subscribed customer whose recommended
+actions changed (the desk reads its Next best action card again).
 Each subscription is permission-checked (``access_customer`` / ``access_conversation``); a
 refusal is an error frame (``forbidden``, ``not_found``) and no subscription. An unauthenticated
 connection is closed with 4401.
@@ -300,6 +302,12 @@ class LiveContextConsumer(EngagementJsonConsumer):
                 "changed": event.get("changed"),
             }
         )
+
+    async def recommendations_changed(self, event: dict) -> None:
+        """A customer's recommended actions changed (offered, decided): their subscribers read the card again."""
+        customer = event.get("customer")
+        if customer is not None and await self.still_subscribed(ContextScope.CUSTOMER, str(customer)):
+            await self.send_json({"type": "recommendations.changed", "customer": customer})
 
     async def conversation_message(self, event: dict) -> None:
         message = event.get("message") or {}

@@ -21,6 +21,23 @@ class Delivery:
     NOT_SENT = "not_sent"  # recorded; no provider send for this channel yet
 
 
+def queued_message_locked(*, message_id: int, what: str) -> Message | None:
+    """The message ``message_id``, locked, if it is still queued for delivery; ``None`` when it is gone
+    (logged, as ``what``) or already delivered. Call in a transaction: the lock is held until it ends,
+    so two workers never both send it."""
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        logger.warning("%s %s not sent: the message no longer exists", what, message_id)
+        return None
+    return message if message.payload.get("delivery") == Delivery.QUEUED else None
+
+
+def message_delivered(*, message: Message) -> None:
+    """Mark a locked, queued message sent, with when."""
+    message.payload = {**message.payload, "delivery": Delivery.SENT, "delivered_at": timezone.now().isoformat()}
+    message.save(update_fields=["payload"])
+
+
 @transaction.atomic
 def email_reply_deliver(*, message_id: int) -> bool:
     """Send an email reply that is still queued; ``True`` if it was sent now.
@@ -29,13 +46,10 @@ def email_reply_deliver(*, message_id: int) -> bool:
     locked while sending, so two workers never both send it. A failure of the mail server
     raises (the task retries); the reply stays queued.
     """
-    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    message = queued_message_locked(message_id=message_id, what="Email reply")
     if message is None:
-        logger.warning("Email reply %s not sent: the message no longer exists", message_id)
         return False
     payload = message.payload
-    if payload.get("delivery") != Delivery.QUEUED:
-        return False
     headers = {"Message-ID": f"<{payload['message_id']}>"}
     if payload.get("in_reply_to"):
         headers["In-Reply-To"] = " ".join(f"<{i}>" for i in payload["in_reply_to"])
@@ -48,6 +62,5 @@ def email_reply_deliver(*, message_id: int) -> bool:
         to=[payload["to"]],
         headers=headers,
     ).send()
-    message.payload = {**payload, "delivery": Delivery.SENT, "delivered_at": timezone.now().isoformat()}
-    message.save(update_fields=["payload"])
+    message_delivered(message=message)
     return True

@@ -10,6 +10,22 @@ class ReplyForm(forms.Form):
     client_message_id = forms.CharField(max_length=64, required=False)
 
 
+class OutboundForm(forms.Form):
+    """The desk's "Contact the customer" form: ``option`` is ``<channel>:<purpose>``, one the customer consented to."""
+
+    option = forms.RegexField(regex=r"^[a-z_]{1,20}:[a-z_]{1,20}$")
+    subject = forms.CharField(max_length=300, required=False)
+    text = forms.CharField(max_length=20_000)
+
+
+class CallbackForm(forms.Form):
+    """The desk's "Book a callback" form; ``due_at`` empty is now (a local time of the server's time zone)."""
+
+    queue = forms.CharField(max_length=100)
+    reason = forms.CharField(max_length=300)
+    due_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+
+
 class WrapUpForm(forms.Form):
     wrap_up_code = forms.CharField(max_length=50, required=False)
     disposition = forms.CharField(max_length=50, required=False)

@@ -22,6 +22,8 @@ from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, ConversationStatus, Message
 from engagement.conversations.replies import SPOKEN_CHANNELS
+from engagement.outbound.services import outbound_options
+from engagement.recommendations.selectors import recommendations_open_for
 from engagement.routing.live import offer_json
 from engagement.routing.models import (
     OPEN_WORK,
@@ -47,6 +49,7 @@ from records.journey.selectors import journey_timeline
 MESSAGE_PAGE = 200
 TIMELINE_PAGE = 20
 MAX_TRANSFER_AGENTS = 500
+CARD_ACTIONS = 5  # the Next best action card shows the best few
 OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING)
 
 
@@ -235,6 +238,9 @@ def customer_panel(*, user: AnyUser, customer_id: int | None) -> dict[str, Any]:
         "hidden": False,
         "cases": open_cases(user=user, customer=customer),
         "customer_context": live_context(scope=ContextScope.CUSTOMER, context_id=customer.pk),
+        "recommendations": recommendations_open_for(customer_id=customer.pk, limit=CARD_ACTIONS),
+        "outbound_options": outbound_options(customer=customer),
+        "callback_queues": transfer_queues(),
         **timeline_page(customer_id=customer.pk),
     }
 

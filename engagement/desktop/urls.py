@@ -24,5 +24,17 @@ urlpatterns = [
     path("customers/<int:customer_id>/", views.customer_fragment, name="desk-customer"),
     path("customers/<int:customer_id>/cases/", views.case_create_action, name="desk-case-create"),
     path("customers/<int:customer_id>/holdings/", views.customer_holdings_fragment, name="desk-holdings"),
+    path(
+        "customers/<int:customer_id>/next-best-action/",
+        views.next_best_action_fragment,
+        name="desk-next-best-action",
+    ),
+    path(
+        "recommendations/<int:recommendation_id>/<str:decision>/",
+        views.recommendation_decide_action,
+        name="desk-recommendation-decide",
+    ),
+    path("customers/<int:customer_id>/outbound/", views.outbound_action, name="desk-outbound"),
+    path("customers/<int:customer_id>/callbacks/", views.callback_action, name="desk-callback"),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="desk-case-transition"),
 ]

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
@@ -27,14 +28,17 @@ from engagement.access import access_conversation, require_desk_user
 from engagement.conversations.models import Conversation
 from engagement.conversations.replies import conversation_reply
 from engagement.desktop.forms import (
+    CallbackForm,
     CaseTransitionForm,
     OtpCheckForm,
     OtpStartForm,
+    OutboundForm,
     ReplyForm,
     TransferForm,
     WrapUpForm,
 )
 from engagement.desktop.selectors import (
+    CARD_ACTIONS,
     conversation_panel,
     customer_panel,
     desk_conversations,
@@ -48,6 +52,13 @@ from engagement.desktop.selectors import (
 )
 from engagement.idv.services import verification_otp_check, verification_otp_start, verification_raise_for_failure
 from engagement.orchestration import conversation_transfer, conversation_wrap_up
+from engagement.outbound.services import callback_request, outbound_options, outbound_start
+from engagement.recommendations.selectors import (
+    access_recommendation,
+    access_recommendations_customer,
+    recommendations_open_for,
+)
+from engagement.recommendations.services import recommendation_decide
 from engagement.routing.models import AgentProfile, Queue
 from engagement.routing.presence import agent_profile_for
 from engagement.routing.selectors import transfer_target_agent
@@ -338,3 +349,96 @@ def case_transition_action(request: HttpRequest, case_id: str) -> HttpResponse:
     except ApplicationError as error:
         return _cases(request, case.customer, error=error, status=error.status_code)
     return _cases(request, case.customer, notice=f"Case {case.reference}: {case.get_status_display().lower()}.")
+
+
+# --- Next best action and outbound ----------------------------------------------------------------
+
+DECISIONS = {"accept": True, "dismiss": False}
+
+
+def _next_best_action(request: HttpRequest, customer, *, status: int = 200, **extra) -> HttpResponse:
+    context = {
+        "customer": customer,
+        "recommendations": recommendations_open_for(customer_id=customer.pk, limit=CARD_ACTIONS),
+        **extra,
+    }
+    return render(request, "engagement/desktop/partials/next_best_action.html", context, status=status)
+
+
+@desk_view
+@require_GET
+def next_best_action_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The customer's Next best action card, read again when their actions change (a ws push)."""
+    return _next_best_action(request, access_recommendations_customer(request.user, customer_id))
+
+
+@desk_view
+@require_POST
+def recommendation_decide_action(request: HttpRequest, recommendation_id: int, decision: str) -> HttpResponse:
+    """Accept or dismiss a recommended action; answers with the card as it is now (or with why not)."""
+    action = access_recommendation(request.user, recommendation_id)
+    customer = access_recommendations_customer(request.user, action.customer_id)
+    try:
+        if decision not in DECISIONS:
+            raise ValidationFailed("Accept or dismiss.", fields={"decision": "accept or dismiss"})
+        action = recommendation_decide(
+            actor=request.user,
+            recommendation_id=action.pk,
+            accepted=DECISIONS[decision],
+            note=request.POST.get("note", "")[:2000],
+        )
+    except ApplicationError as error:
+        return _next_best_action(request, customer, error=error, status=error.status_code)
+    return _next_best_action(request, customer, notice=f"{action.get_status_display()}: {action.title}.")
+
+
+def _outbound(request: HttpRequest, customer, *, status: int = 200, **extra) -> HttpResponse:
+    context = {
+        "customer": customer,
+        "outbound_options": outbound_options(customer=customer),
+        "callback_queues": transfer_queues(),
+        **extra,
+    }
+    return render(request, "engagement/desktop/partials/outbound.html", context, status=status)
+
+
+@desk_view
+@require_POST
+def outbound_action(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Start a conversation with the customer on a channel they consented to; it goes on the agent's desk."""
+    customer = access_customer(request.user, customer_id)
+    form = OutboundForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_error(form)
+        channel, purpose = form.cleaned_data["option"].split(":")
+        conversation = outbound_start(
+            actor=request.user,
+            customer=customer,
+            channel=channel,
+            purpose=purpose,
+            text=form.cleaned_data["text"],
+            subject=form.cleaned_data["subject"],
+            source="agent",
+        )
+    except ApplicationError as error:
+        return _outbound(request, customer, error=error, status=error.status_code)
+    response = _outbound(request, customer, notice=f"Sent: {conversation} is on your desk.")
+    response["HX-Trigger"] = json.dumps({"desk:opened": {"conversation": conversation.pk}})
+    return response
+
+
+@desk_view
+@require_POST
+def callback_action(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Book a callback of the customer through a queue, now or at a time: the router offers it when due."""
+    customer = access_customer(request.user, customer_id)
+    form = CallbackForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_error(form)
+        callback = callback_request(actor=request.user, source="agent", customer=customer, **form.cleaned_data)
+    except ApplicationError as error:
+        return _outbound(request, customer, error=error, status=error.status_code)
+    due = timezone.localtime(callback.due_at).strftime("%Y-%m-%d %H:%M")
+    return _outbound(request, customer, notice=f"Callback booked through {callback.queue} for {due}.")

@@ -134,6 +134,7 @@
       case "conversation.message": addMessage(frame.message); break;
       case "conversation.status": applyConversationStatus(frame.conversation, frame.status); break;
       case "context.changed": applyContext(frame.scope, frame.id, frame.version, frame.values); break;
+      case "recommendations.changed": refreshRecommendations(frame.customer); break;
       case "error": handleError(frame); break;
       default: break; // pong, unsubscribed
     }
@@ -227,6 +228,9 @@
     } else if (frame.context) {
       applyContext(frame.scope, frame.id, frame.context.version, frame.context.values);
     }
+    // Following the customer from now on: read their card again, so that an action offered between
+    // the page's render and this subscription is not missed (later ones come as pushes).
+    if (frame.scope === "customer") refreshRecommendations(frame.id);
   }
 
   // --- Offers -----------------------------------------------------------------------------------
@@ -679,6 +683,21 @@
     if (time) time.textContent = hhmm(time.getAttribute("datetime")) || time.textContent;
   }
 
+  // The customer's recommended actions changed (offered, decided elsewhere): each of their Next best
+  // action cards reads itself again (its hx-trigger is "cea:recommendations").
+  function refreshRecommendations(customerId) {
+    if (!window.htmx || customerId === undefined || customerId === null) return;
+    var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"]';
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (card) {
+      window.htmx.trigger(card, "cea:recommendations");
+    });
+  }
+
+  // An outbound conversation the agent started from the desk: open its tab.
+  document.body.addEventListener("desk:opened", function (event) {
+    if (event.detail && event.detail.conversation) openConversation(event.detail.conversation, true);
+  });
+
   document.body.addEventListener("desk:closed", function (event) {
     closeConversation(event.detail && event.detail.conversation);
   });
@@ -750,6 +769,9 @@
   updateNoWork();
   tick();
   connect();
+  // Opened from a customer's 360 page (/desk/?customer=<id>): open their tab (Next best action, contact).
+  var asked = new URLSearchParams(window.location.search).get("customer");
+  if (asked && /^[0-9]{1,18}$/.test(asked)) openCustomer(asked);
   window.addEventListener("online", function () {
     var busy = socket && (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN);
     if (!busy && !refused) connect();

@@ -80,6 +80,11 @@ KNOWN_GAPS = {
         "value's form depends on kind",
     ),
     ("POST", "/api/v1/lookup/"): (positive_data_acceptance, "value's form depends on kind"),
+    # An SMS is at most 1,600 characters, an email 20,000: the limit depends on the channel.
+    ("POST", "/api/v1/engagement/conversations/outbound/"): (
+        positive_data_acceptance,
+        "text's length limit depends on channel",
+    ),
     ("POST", "/api/v1/engagement/app/messages/"): (
         positive_data_acceptance,
         "customer_identifier's form depends on identifier_kind",

@@ -173,7 +173,11 @@ def test_a_panel_follows_the_dom_contract(agent, customer):
     )
     # The holdings come from the back-ends, loaded by htmx once the panel is on the page.
     assert side.find(cls="holdings").attrs["hx-get"] == url("desk-holdings", customer.pk)
-    assert "Not connected yet" in side.find(cls="next-best-action").text
+    card = side.find(cls="next-best-action")
+    assert (card.attrs["hx-get"], card.text) == (
+        url("desk-next-best-action", customer.pk),
+        "Next best action Nothing to recommend for this customer now.",
+    )
 
 
 def test_a_voice_conversation_shows_its_call_events(agent, customer):

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CallbackStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"  # waiting for its due time
+    QUEUED = "queued", "Queued"  # its conversation waits for (or is with) an agent
+
+
+class Callback(models.Model):
+    """A customer to call back: at ``due_at`` a voice conversation with them joins ``queue`` as work,
+    and the router offers it to an agent, who calls the customer.
+
+    ``conversation`` is that outbound voice conversation, once queued.
+    """
+
+    customer = models.ForeignKey("records.Customer", on_delete=models.CASCADE, related_name="callbacks")
+    queue = models.CharField(max_length=100)
+    reason = models.CharField(max_length=300)
+    source = models.CharField(max_length=120, help_text="What asked for it: an agent, a strategy (strategy:<key>) …")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=CallbackStatus.choices, default=CallbackStatus.SCHEDULED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    conversation = models.OneToOneField(
+        "engagement.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="callback"
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], name="callback_scheduled_due", condition=models.Q(status="scheduled"))
+        ]
+
+    def __str__(self) -> str:
+        return f"callback {self.pk} ({self.status}) for customer {self.customer_id}"

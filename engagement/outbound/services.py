@@ -1,0 +1,317 @@
+"""Proactive outbound: a conversation CEA starts with a customer, and a callback routed to agents.
+
+``outbound_start`` checks, then does: who may (the system, administrators, integration clients, the
+agents and supervisors of the customer's team), the customer's consent for the channel and the
+purpose (records' ``Consent``: missing or withdrawn is a ``Conflict``), and an address for the
+channel (an email or phone identity of the customer, else the profile's). It then opens an outbound
+conversation through the funnel (``conversation_start``: the journey gets ``conversation.started``),
+adds the first message and has it delivered after commit: email as agents' email replies are
+(``deliver_email_reply``), SMS through the configured sender (``deliver_outbound_sms``). Started by
+an agent or a supervisor, the conversation is theirs and active, on their desk; started by the
+system or a client, it waits in self-service for the customer's answer.
+
+``callback_request`` books a callback: at ``due_at`` (now by default) a voice conversation with the
+customer joins the queue as work (``conversation_escalate``), and the router offers it to an agent,
+who calls the customer back. Before its due time nothing is queued: a task sent on commit with the
+delay, and the beat's sweep (``callbacks_queue_due``) for any it missed, queue it when due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from celery import signature
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from cea.accounts.models import User
+from cea.accounts.types import Actor
+from cea.common.channels import Channel, Direction
+from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cea.common.roles import Role, role_of, sees_everything, team_ids_of
+from cea.common.tasks import send_on_commit
+from engagement.access import is_desk_user
+from engagement.conversations.delivery import Delivery
+from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
+from engagement.conversations.services import conversation_start, conversation_status_push, message_add
+from engagement.orchestration import conversation_escalate
+from engagement.outbound.models import Callback, CallbackStatus
+from engagement.routing.models import Queue
+from records.customers.models import Consent, ConsentPurpose, Customer, CustomerStatus
+from records.identities.models import IdentityKind
+from records.journey.services import journey_record
+
+DELIVER_EMAIL_TASK = "engagement.conversations.deliver_email_reply"
+DELIVER_SMS_TASK = "engagement.outbound.deliver_sms"
+QUEUE_CALLBACK_TASK = "engagement.outbound.queue_due_callback"
+
+# The channels CEA can start a conversation on, and the kind of address each needs.
+OUTBOUND_CHANNELS = {Channel.EMAIL: IdentityKind.EMAIL, Channel.SMS: IdentityKind.PHONE}
+MAX_TEXT = {Channel.EMAIL: 20_000, Channel.SMS: 1_600}
+MAX_SUBJECT = 300
+MAX_SOURCE = 120
+DEFAULT_SUBJECT = "A message from our customer service"
+
+
+def require_outreach(actor: Actor, customer: Customer) -> None:
+    """The system (``None``), administrators, integration clients and the agents and supervisors of
+    the customer's team may contact the customer or book a callback; anyone else ``PermissionDenied``."""
+    if actor is None or sees_everything(actor):
+        return
+    if role_of(actor) in (Role.AGENT, Role.SUPERVISOR) and customer.team_id in team_ids_of(actor):
+        return
+    raise PermissionDenied("Only the customer's team (or an administrator) may contact this customer.")
+
+
+def contact_address(*, customer: Customer, kind: str) -> str | None:
+    """The customer's address of ``kind`` (email or phone): their primary identity of that kind, else a
+    verified one, else the oldest; failing that, the profile's email or phone. ``None`` when there is none."""
+    value = (
+        customer.identities.filter(kind=kind)
+        .order_by("-is_primary", F("verified_at").desc(nulls_last=True), "created_at", "id")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if value:
+        return value
+    return (customer.email if kind == IdentityKind.EMAIL else customer.phone) or None
+
+
+def consent_required(*, customer: Customer, channel: str, purpose: str) -> None:
+    """``Conflict`` unless the customer granted consent for ``channel`` and ``purpose``
+    (``consent_missing``: never asked; ``consent_withdrawn``: they said no)."""
+    consent = Consent.objects.filter(customer=customer, channel=channel, purpose=purpose).first()
+    if consent is None:
+        raise Conflict(
+            f"The customer has not given consent to {purpose} messages by {Channel(channel).label}.",
+            code="consent_missing",
+        )
+    if not consent.granted:
+        raise Conflict(
+            f"The customer withdrew their consent to {purpose} messages by {Channel(channel).label}.",
+            code="consent_withdrawn",
+        )
+
+
+@dataclass(frozen=True)
+class OutboundOption:
+    channel: str
+    purpose: str
+    label: str
+
+
+def outbound_options(*, customer: Customer) -> list[OutboundOption]:
+    """The channel and purpose pairs the customer granted, on channels CEA can start, with an address:
+    what the desk's form offers."""
+    granted = Consent.objects.filter(customer=customer, granted=True, channel__in=list(OUTBOUND_CHANNELS)).order_by(
+        "channel", "purpose"
+    )
+    return [
+        OutboundOption(
+            channel=consent.channel,
+            purpose=consent.purpose,
+            label=f"{Channel(consent.channel).label} · {ConsentPurpose(consent.purpose).label}",
+        )
+        for consent in granted
+        if contact_address(customer=customer, kind=OUTBOUND_CHANNELS[Channel(consent.channel)])
+    ]
+
+
+def _outbound_problems(*, channel: str, text: str, purpose: str, source: str, subject: str) -> dict[str, str]:
+    problems = {}
+    if channel not in OUTBOUND_CHANNELS:
+        problems["channel"] = f"CEA starts conversations by {' or '.join(OUTBOUND_CHANNELS)}."
+    elif not text.strip() or len(text) > MAX_TEXT[Channel(channel)]:
+        problems["text"] = f"A text of 1-{MAX_TEXT[Channel(channel)]} characters."
+    if purpose not in ConsentPurpose.values:
+        problems["purpose"] = f"One of {', '.join(ConsentPurpose.values)}."
+    if not source.strip() or len(source) > MAX_SOURCE:
+        problems["source"] = f"What starts it (agent, strategy:<key> …), 1-{MAX_SOURCE} characters."
+    if len(subject) > MAX_SUBJECT:
+        problems["subject"] = f"At most {MAX_SUBJECT} characters."
+    return problems
+
+
+def _mail_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "cea.invalid"
+
+
+def _live_customer(customer: Customer) -> Customer:
+    customer = Customer.objects.select_related("team").get(pk=customer.pk)
+    if customer.status == CustomerStatus.MERGED:
+        raise Conflict(f"Customer {customer.pk} was merged into {customer.merged_into_id}.", code="customer_merged")
+    return customer
+
+
+@transaction.atomic
+def outbound_start(
+    *, actor: Actor, customer: Customer, channel: str, text: str, purpose: str, source: str, subject: str = ""
+) -> Conversation:
+    """Start a conversation with ``customer`` on ``channel`` with ``text`` as its first message, and deliver it.
+
+    ``PermissionDenied`` (``require_outreach``), ``ValidationFailed`` by field, ``Conflict`` for a
+    missing or withdrawn consent, a customer without an address for the channel
+    (``no_contact_address``) or a merged customer. On a refusal nothing is written.
+    """
+    require_outreach(actor, customer)
+    problems = _outbound_problems(channel=channel, text=text, purpose=purpose, source=source, subject=subject)
+    if problems:
+        raise ValidationFailed("The outbound message is invalid.", fields=problems)
+    customer = _live_customer(customer)
+    consent_required(customer=customer, channel=channel, purpose=purpose)
+    kind = OUTBOUND_CHANNELS[Channel(channel)]
+    address = contact_address(customer=customer, kind=kind)
+    if address is None:
+        raise Conflict(
+            f"The customer has no {'email address' if kind == IdentityKind.EMAIL else 'phone number'} to write to.",
+            code="no_contact_address",
+        )
+    subject = subject.strip() or (DEFAULT_SUBJECT if channel == Channel.EMAIL else "")
+    conversation, _ = conversation_start(
+        channel=channel,
+        direction=Direction.OUTBOUND,
+        contact_kind=kind,
+        contact_value=address,
+        customer=customer,
+        subject=subject,
+        source=source,
+        context={"outbound": {"purpose": purpose, "source": source}},
+    )
+    agent = actor if isinstance(actor, User) and is_desk_user(actor) else None
+    if agent is not None:  # the agent's own conversation, on their desk until they wrap it up
+        conversation.status = ConversationStatus.ACTIVE
+        conversation.agent = agent
+        conversation.answered_at = conversation.created_at
+        conversation.save(update_fields=["status", "agent", "answered_at", "updated_at"])
+        conversation_status_push(conversation=conversation)
+    payload: dict[str, Any] = {"delivery": Delivery.QUEUED, "to": address, "purpose": purpose, "source": source}
+    external_id = ""
+    if channel == Channel.EMAIL:
+        external_id = f"outbound.{conversation.pk}.{get_random_string(16).lower()}@{_mail_domain()}"
+        payload.update(message_id=external_id, subject=subject, in_reply_to=[], references=[])
+    message, _ = message_add(
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        author_kind=AuthorKind.AGENT if agent is not None else AuthorKind.SYSTEM,
+        author=agent,
+        author_name=str(actor) if actor is not None else "",
+        body=text.strip(),
+        external_id=external_id,
+        payload=payload,
+    )
+    send_on_commit(signature(DELIVER_EMAIL_TASK if channel == Channel.EMAIL else DELIVER_SMS_TASK), message.pk)
+    return conversation
+
+
+# --- Callbacks ------------------------------------------------------------------------------------
+
+
+def _callback_problems(*, queue: str, reason: str, source: str) -> dict[str, str]:
+    problems = {}
+    if not reason.strip() or len(reason) > 300:
+        problems["reason"] = "Why to call back, 1-300 characters."
+    if not source.strip() or len(source) > MAX_SOURCE:
+        problems["source"] = f"What asks for it (agent, strategy:<key> …), 1-{MAX_SOURCE} characters."
+    return problems
+
+
+@transaction.atomic
+def callback_request(
+    *,
+    actor: Actor,
+    customer: Customer,
+    queue: str,
+    reason: str,
+    due_at: datetime | None = None,
+    source: str,
+) -> Callback:
+    """Book a callback of ``customer`` through ``queue`` at ``due_at`` (now, or a past time: at once).
+
+    Records ``callback.requested`` in the customer's journey. Due now, its voice conversation joins
+    the queue at once; later, a task sent on commit (and the beat's sweep) queues it when due.
+    ``PermissionDenied`` (``require_outreach``), ``ValidationFailed`` by field, ``NotFound`` for a
+    queue that is not an active one, ``Conflict`` for a customer without a phone number
+    (``no_contact_address``) or a merged one.
+    """
+    require_outreach(actor, customer)
+    problems = _callback_problems(queue=queue, reason=reason, source=source)
+    if problems:
+        raise ValidationFailed("The callback is invalid.", fields=problems)
+    if not Queue.objects.filter(name=queue, is_active=True).exists():
+        raise NotFound(f"No active queue {queue!r}.")
+    customer = _live_customer(customer)
+    if contact_address(customer=customer, kind=IdentityKind.PHONE) is None:
+        raise Conflict("The customer has no phone number to call back.", code="no_contact_address")
+    now = timezone.now()
+    callback = Callback.objects.create(
+        customer=customer,
+        queue=queue,
+        reason=reason.strip(),
+        source=source,
+        due_at=max(due_at or now, now),
+        requested_by=actor if isinstance(actor, User) else None,
+    )
+    journey_record(
+        customer=customer,
+        kind="callback.requested",
+        source_system="engagement",
+        channel=Channel.VOICE,
+        summary=f"Callback requested for {callback.due_at:%Y-%m-%d %H:%M} UTC: {callback.reason}",
+        payload={"callback_id": callback.pk, "queue": queue, "due_at": callback.due_at.isoformat(), "source": source},
+    )
+    if callback.due_at <= now:
+        _queue(callback, now=now)
+    else:
+        send_on_commit(signature(QUEUE_CALLBACK_TASK), callback.pk, countdown=(callback.due_at - now).total_seconds())
+    return callback
+
+
+def _queue(callback: Callback, *, now: datetime) -> None:
+    """Open the callback's voice conversation and put it in its queue; the callback's row is locked."""
+    customer = callback.customer
+    phone = contact_address(customer=customer, kind=IdentityKind.PHONE) or ""
+    conversation, _ = conversation_start(
+        channel=Channel.VOICE,
+        direction=Direction.OUTBOUND,
+        contact_kind=IdentityKind.PHONE,
+        contact_value=phone,
+        customer=customer,
+        queue=callback.queue,
+        subject=f"Callback: {callback.reason}",
+        source=callback.source,
+        context={"callback": {"id": callback.pk, "reason": callback.reason, "due_at": callback.due_at.isoformat()}},
+    )
+    conversation_escalate(conversation=conversation, queue=callback.queue, reason=f"callback: {callback.reason}")
+    callback.status = CallbackStatus.QUEUED
+    callback.conversation = conversation
+    callback.queued_at = now
+    callback.save(update_fields=["status", "conversation", "queued_at"])
+
+
+@transaction.atomic
+def callback_queue_due(*, callback_id: int, now: datetime | None = None) -> bool:
+    """Queue the callback if it is scheduled and due; ``True`` if it was queued now. Idempotent."""
+    now = now or timezone.now()
+    callback = (
+        Callback.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("customer")
+        .filter(pk=callback_id, status=CallbackStatus.SCHEDULED, due_at__lte=now)
+        .first()
+    )
+    if callback is None:
+        return False
+    _queue(callback, now=now)
+    return True
+
+
+def callbacks_queue_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queue every scheduled callback that is due (the beat's sweep); returns how many were queued."""
+    now = now or timezone.now()
+    due = Callback.objects.filter(status=CallbackStatus.SCHEDULED, due_at__lte=now).order_by("due_at", "id")
+    return sum(callback_queue_due(callback_id=pk, now=now) for pk in due.values_list("pk", flat=True)[:limit])

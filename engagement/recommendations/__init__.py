@@ -1,0 +1,1 @@
+"""Recommended actions: the desk's Next best action card, offered per customer and decided by agents."""
