@@ -133,6 +133,8 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "WorkItem": read_only,
         "WrapUpCode": read_only,
         "JourneyStage": read_only,
+        "Strategy": read_only,
+        "StrategyFiring": read_only,
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path
