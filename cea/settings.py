@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -380,6 +381,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.kpis.rollup_contacts",
         "schedule": float(env_int("CEA_INSIGHTS_ROLLUP_SECONDS", 60, minimum=5)),
         "options": {"expires": float(env_int("CEA_INSIGHTS_ROLLUP_SECONDS", 60, minimum=5))},
+    },
+    "insights: assign every customer's persona": {
+        "task": "insights.personas.assign",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "insights: discover persona clusters": {
+        "task": "insights.personas.discover",
+        "schedule": crontab(minute=0, hour=3, day_of_week=1),
     },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
