@@ -7,7 +7,7 @@ may see (a supervisor's teams'). Writing definitions is for administrators. Agen
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -100,7 +100,9 @@ class PersonaDiscoveryApi(APIView):
 
     scope_resource = "insights"
 
-    @extend_schema(responses=DiscoveryRunSerializer)
+    @extend_schema(
+        responses={200: DiscoveryRunSerializer, 404: OpenApiResponse(description="No discovery run yet (`not_found`)")}
+    )
     def get(self, request):
         require_persona_reader(request.user)
         run = discovery_latest()

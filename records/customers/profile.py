@@ -69,12 +69,14 @@ PROFILE: tuple[ProfileField, ...] = (
 EDITABLE_FIELDS: tuple[str, ...] = tuple(field.name for field in PROFILE)
 # A customer needs at least one of these.
 NAME_FIELDS: tuple[str, ...] = ("given_name", "family_name")
-# Shown, never edited: the persona (with its reasons) and scores are written by insights
-# (``customers_set_personas``, ``customer_set_scores``), the rest by a merge.
+# Shown, never edited: the persona (with its reasons), the journey stage and scores are written by
+# insights (``customers_set_personas``, its stage and ``customer_set_scores``), the rest by a merge.
 SERVICE_FIELDS: tuple[str, ...] = (
     "persona",
     "persona_reasons",
     "persona_assigned_at",
+    "journey_stage",
+    "journey_stage_since",
     "scores",
     "scores_updated_at",
     "status",
