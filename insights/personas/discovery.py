@@ -33,7 +33,7 @@ LABELS = {
     "holdings": "holdings",
     "holdings_balance": "holdings balance",
     "sentiment": "sentiment",
-    "value_rank": "value tier (0 standard … 3 platinum)",
+    "value_rank": "value tier rank (0 standard … 3 platinum)",
 }
 
 
@@ -126,7 +126,7 @@ def summary(apart: list[dict[str, Any]], *, size: int, customers: int) -> str:
     if not apart:
         return f"{share}, close to the average on every feature."
     parts = [
-        f"{'more' if item['z'] > 0 else 'less'} {feature_label(item['feature'])} "
+        f"{'higher' if item['z'] > 0 else 'lower'} {feature_label(item['feature'])} "
         f"({_figure(item['feature'], item['cluster_mean'])} against {_figure(item['feature'], item['population_mean'])}"
         f" on average, {item['z']:+.1f} sd)"
         for item in apart[:MOST_DISTINGUISHING]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
+from cea.celery import app
 from cea.common.errors import ValidationFailed
 from insights.personas.services import personas_assign
 from insights.personas.tasks import assign_personas
 from records.customers.models import Customer
 from records.customers.services import PersonaPlacement, customer_set_persona, customers_set_personas
+from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
 from tests.insights.personas_support import customer_with, persona
 from tests.records.factories import CustomerFactory
@@ -87,8 +90,6 @@ def test_reasons_changing_without_the_persona_are_written_without_an_event():
     personas_assign(actor=None)
     # When they have one more contact
     customer_with(contacts={})  # another customer, untouched
-    from records.interactions.models import Interaction
-
     first = Interaction.objects.get(customer=customer)
     Interaction.objects.create(customer=customer, channel="voice", started_at=first.started_at, ended_at=first.ended_at)
     result = personas_assign(actor=None)
@@ -161,3 +162,10 @@ def test_the_task_and_the_command_assign(capsys):
     assert customer.persona == "everyone"
     call_command("personas_assign")
     assert "1 customers placed, 0 changed" in capsys.readouterr().out
+
+
+def test_the_beat_runs_assignment_daily_and_discovery_weekly():
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"insights.personas.assign", "insights.personas.discover"} <= set(app.tasks)
+    assert schedule["insights.personas.assign"].hour == {2}
+    assert schedule["insights.personas.discover"].day_of_week == {1}
