@@ -7,6 +7,8 @@ dismissing are for admins (a definition is global configuration); the page reads
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -32,13 +34,17 @@ from records.access import customers_visible_to, row_id
 def personas_page(request: HttpRequest) -> HttpResponse:
     require_persona_page_viewer(request.user)
     counts = persona_customer_counts(customers=customers_visible_to(request.user))
-    definitions = [(definition, counts.get(definition.key, 0)) for definition in persona_definitions()]
+    definitions = [
+        (definition, counts.get(definition.key, 0), [json.dumps(rule) for rule in definition.rules])
+        for definition in persona_definitions()
+    ]
     run = discovery_latest()
     clusters = []
     if run is not None:
         for found in discovery_clusters(run=run):
             apart = [{**item, "label": feature_label(item["feature"])} for item in found.distinguishing]
-            clusters.append({"cluster": found, "apart": apart, "rules": suggested_rules(found.distinguishing)})
+            rules = [json.dumps(rule) for rule in suggested_rules(found.distinguishing)]
+            clusters.append({"cluster": found, "apart": apart, "rules": rules})
     return render(
         request,
         "insights/personas/personas.html",
