@@ -27,6 +27,7 @@ from insights.personas.discovery import K_RANGE, cluster, distinguishing, sugges
 from insights.personas.features import behaviour_frame, cluster_matrix
 from insights.personas.models import ClusterStatus, DiscoveredCluster, DiscoveryRun, PersonaDefinition
 from insights.personas.rules import Condition, rules_problems
+from insights.personas.starter import STARTER_PERSONAS
 from records.customers.services import PersonaPlacement, customers_set_personas
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -107,6 +108,21 @@ def persona_definition_update(
 def persona_definition_delete(*, actor: Actor, definition: PersonaDefinition) -> None:
     require_persona_editor(actor)
     definition.delete()
+
+
+@transaction.atomic
+def personas_starter_ensure(*, actor: Actor) -> list[PersonaDefinition]:
+    """Add the starter personas (``starter.STARTER_PERSONAS``) whose key is not taken; never changes an
+    existing definition. Returns those added."""
+    require_persona_editor(actor)
+    taken = set(PersonaDefinition.objects.values_list("key", flat=True))
+    added = []
+    for fields in STARTER_PERSONAS:
+        if fields["key"] in taken:
+            continue
+        _check(fields)
+        added.append(PersonaDefinition.objects.create(**fields))
+    return added
 
 
 # --- Assignment -------------------------------------------------------------------------------

@@ -169,3 +169,21 @@ def test_the_beat_runs_assignment_daily_and_discovery_weekly():
     assert {"insights.personas.assign", "insights.personas.discover"} <= set(app.tasks)
     assert schedule["insights.personas.assign"].hour == {2}
     assert schedule["insights.personas.discover"].day_of_week == {1}
+
+
+def test_the_starter_personas_are_added_once_and_never_over_a_definition(capsys):
+    # Given a definition of one of the starter keys
+    mine = persona("digital-native", rules=[{"feature": "segment", "op": "eq", "value": "web"}])
+    customer = CustomerFactory(value_tier="gold")
+    # When the command adds the starter personas and assigns
+    call_command("personas_assign", "--starter")
+    out = capsys.readouterr().out
+    # Then the others are added, valid, and the customer is placed; the existing one is untouched
+    assert "Starter personas added: premium-digital, loyal-traditionalist, at-risk-frequent, everyday." in out
+    mine.refresh_from_db()
+    assert mine.rules == [{"feature": "segment", "op": "eq", "value": "web"}]
+    customer.refresh_from_db()
+    assert customer.persona == "everyday"
+    # And a second time adds none
+    call_command("personas_assign", "--starter")
+    assert "Starter personas added: none (all defined)." in capsys.readouterr().out
