@@ -23,7 +23,7 @@ from cea.accounts.types import Actor
 from cea.common.errors import Conflict, NotFound, ValidationFailed
 from insights.access import require_persona_editor
 from insights.personas.assignment import RuledPersona, personas_place
-from insights.personas.discovery import K_RANGE, cluster, distinguishing, suggested_rules, summary
+from insights.personas.discovery import K_RANGE, Clustering, cluster, distinguishing, suggested_rules, summary
 from insights.personas.features import behaviour_frame, cluster_matrix
 from insights.personas.models import ClusterStatus, DiscoveredCluster, DiscoveryRun, PersonaDefinition
 from insights.personas.rules import Condition, rules_problems
@@ -34,6 +34,7 @@ KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEXT_FIELDS = ("name", "description", "needs", "preferences", "behaviours")
 EDITABLE = (*TEXT_FIELDS, "key", "order", "rules", "is_active")
 MAX_ORDER = 2**31 - 1
+WRITE_BATCH = 5000  # customers written (and their rows locked) per transaction
 
 
 # --- Definitions ------------------------------------------------------------------------------
@@ -151,7 +152,8 @@ def active_personas() -> list[RuledPersona]:
 
 def personas_assign(*, actor: Actor = None, now: datetime | None = None) -> AssignmentSummary:
     """Recompute every active customer's persona with its reasons and write what changed (records'
-    ``customers_set_personas``: one statement, a ``persona.assigned`` event where the persona changed).
+    ``customers_set_personas``: one statement and transaction per ``WRITE_BATCH`` customers, a
+    ``persona.assigned`` event where the persona changed).
 
     With no active definition nothing is written: customers keep what they have.
     """
@@ -164,15 +166,16 @@ def personas_assign(*, actor: Actor = None, now: datetime | None = None) -> Assi
         PersonaPlacement(customer_id=customer_id, persona=persona, reasons=reasons)
         for customer_id, (persona, reasons) in placed.items()
     ]
-    changes = customers_set_personas(actor=actor, placements=placements)
+    changed = 0
+    for start in range(0, len(placements), WRITE_BATCH):  # short transactions: agents edit customers meanwhile
+        changed += len(customers_set_personas(actor=actor, placements=placements[start : start + WRITE_BATCH]))
     counts = Counter(persona for persona, _ in placed.values())
-    return AssignmentSummary(customers=len(placed), changed=len(changes), by_persona=dict(sorted(counts.items())))
+    return AssignmentSummary(customers=len(placed), changed=changed, by_persona=dict(sorted(counts.items())))
 
 
 # --- Discovery --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def personas_discover(
     *, random_state: int = 0, now: datetime | None = None, k_range: range = K_RANGE
 ) -> DiscoveryRun | None:
@@ -186,6 +189,11 @@ def personas_discover(
         found = cluster(matrix, random_state=random_state, k_range=k_range)
     except ValueError:
         return None
+    with transaction.atomic():  # only the writes: the clustering above holds no transaction open
+        return _discovery_store(matrix, found, random_state=random_state)
+
+
+def _discovery_store(matrix: pd.DataFrame, found: Clustering, *, random_state: int) -> DiscoveryRun:
     run = DiscoveryRun.objects.create(
         customers=len(matrix),
         features=list(matrix.columns),

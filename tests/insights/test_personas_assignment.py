@@ -187,3 +187,17 @@ def test_the_starter_personas_are_added_once_and_never_over_a_definition(capsys)
     # And a second time adds none
     call_command("personas_assign", "--starter")
     assert "Starter personas added: none (all defined)." in capsys.readouterr().out
+
+
+def test_customers_are_written_in_batches_each_its_own_transaction(monkeypatch):
+    # Given five customers and a batch of two
+    monkeypatch.setattr("insights.personas.services.WRITE_BATCH", 2)
+    persona("everyone")
+    customers = [CustomerFactory() for _ in range(5)]
+    # When they are assigned
+    result = personas_assign(actor=None)
+    # Then every batch is written
+    assert (result.customers, result.changed) == (5, 5)
+    assert set(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("persona", flat=True)) == {
+        "everyone"
+    }
