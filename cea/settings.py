@@ -420,6 +420,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    "insights: assign every customer's persona": {
+        "task": "insights.personas.assign",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "insights: discover persona clusters": {
+        "task": "insights.personas.discover",
+        "schedule": crontab(minute=0, hour=3, day_of_week=1),
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),

@@ -142,3 +142,32 @@ def require_journey_map_reader(user: AnyUser) -> None:
     require_signed_in(user)
     if role_of(user) not in JOURNEY_MAP_READERS:
         raise PermissionDenied("Journey maps are for supervisors and administrators.")
+
+
+# --- Personas ------------------------------------------------------------------------------
+
+PERSONA_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+PERSONA_PAGE_VIEWERS = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def require_persona_reader(user: Actor) -> None:
+    """Persona definitions and their figures are for supervisors, admins and clients (agents: 403)."""
+    require_signed_in(user)
+    if role_of(user) not in PERSONA_READERS:
+        raise PermissionDenied("Personas are for supervisors and administrators.")
+
+
+def require_persona_page_viewer(user: Actor) -> None:
+    """The personas page (definitions, discovery) is for supervisors and admins (agents: 403)."""
+    require_signed_in(user)
+    if role_of(user) not in PERSONA_PAGE_VIEWERS:
+        raise PermissionDenied("The personas page is for supervisors and administrators.")
+
+
+def require_persona_editor(user: Actor) -> None:
+    """Persona definitions are global configuration: only administrators write them (the system may)."""
+    if user is None:
+        return
+    require_signed_in(user)
+    if role_of(user) != Role.ADMIN:
+        raise PermissionDenied("Only an administrator may change personas.")

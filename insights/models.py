@@ -2,6 +2,7 @@
 
 from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
+from insights.personas.models import DiscoveredCluster, DiscoveryRun, PersonaDefinition
 from insights.scoring.models import ModelRun
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
 
@@ -9,8 +10,11 @@ __all__ = [
     "AgentRollup",
     "CaseRollup",
     "ContactRollup",
+    "DiscoveredCluster",
+    "DiscoveryRun",
     "JourneyStage",
     "ModelRun",
+    "PersonaDefinition",
     "QueueHourRollup",
     "QueueRollup",
     "RollupWatermark",

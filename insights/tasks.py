@@ -2,12 +2,15 @@
 
 from insights.journeys.tasks import assign_stages
 from insights.kpis.tasks import rollup_contacts
+from insights.personas.tasks import assign_personas, discover_personas
 from insights.scoring.tasks import score_all_customers, score_customers, train_all_models, train_model
 from insights.strategies.tasks import compute_effects, evaluate_events, evaluate_time_triggers
 
 __all__ = [
+    "assign_personas",
     "assign_stages",
     "compute_effects",
+    "discover_personas",
     "evaluate_events",
     "evaluate_time_triggers",
     "rollup_contacts",

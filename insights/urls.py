@@ -14,6 +14,7 @@ api_urlpatterns: list = [
     path("models/", include(scoring_urls.api_urlpatterns)),
     path("journeys/", include(journeys.api_urlpatterns)),
     path("", include(strategy_api)),
+    path("personas/", include("insights.personas.api_urls")),
 ]
 
 page_urlpatterns: list = [
@@ -23,4 +24,5 @@ page_urlpatterns: list = [
     path("models/", include(scoring_urls.page_urlpatterns)),
     path("journeys/", include(journeys.page_urlpatterns)),
     path("strategies/", include(strategy_pages)),
+    path("personas/", include("insights.personas.urls")),
 ]

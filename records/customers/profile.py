@@ -60,7 +60,6 @@ PROFILE: tuple[ProfileField, ...] = (
     ProfileField("preferred_channel", Check.CHOICE, Section.CONTACT),
     ProfileField("preferences", Check.KEY_VALUES, Section.PROFILE),
     ProfileField("segment", Check.TEXT, Section.PROFILE),
-    ProfileField("persona", Check.TEXT, Section.PROFILE),
     ProfileField("value_tier", Check.CHOICE, Section.PROFILE),
     ProfileField("custom_attributes", Check.KEY_VALUES, Section.PROFILE),
     ProfileField("team", Check.TEAM, Section.PERSON),
@@ -70,12 +69,16 @@ PROFILE: tuple[ProfileField, ...] = (
 EDITABLE_FIELDS: tuple[str, ...] = tuple(field.name for field in PROFILE)
 # A customer needs at least one of these.
 NAME_FIELDS: tuple[str, ...] = ("given_name", "family_name")
-# Shown, never edited: scores are written by insights, the rest by a merge.
+# Shown, never edited: the persona (with its reasons), the journey stage and scores are written by
+# insights (``customers_set_personas``, its stage and ``customer_set_scores``), the rest by a merge.
 SERVICE_FIELDS: tuple[str, ...] = (
-    "scores",
-    "scores_updated_at",
+    "persona",
+    "persona_reasons",
+    "persona_assigned_at",
     "journey_stage",
     "journey_stage_since",
+    "scores",
+    "scores_updated_at",
     "status",
     "merged_into",
     "merged_at",

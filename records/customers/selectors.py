@@ -1,15 +1,21 @@
-"""Reads for customers: search, the 360° view, duplicate candidates."""
+"""Reads for customers: search, the 360° view, duplicate candidates, behavioural features."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
 from records.cases.models import Case, CaseStatus
 from records.customers.models import Customer, CustomerStatus
+from records.holdings.models import HoldingKind
 from records.identities.models import Identity, IdentityKind
 from records.identities.selectors import identities_matching
 
@@ -141,3 +147,96 @@ def customer_personas_in_use(*, team_ids: frozenset[int] | None) -> list[str]:
 def customers_in_a_journey_stage() -> QuerySet[Customer]:
     """Customers whose journey stage is set (by insights' stage assignment)."""
     return Customer.objects.exclude(journey_stage="")
+
+
+# --- Behavioural features (insights' personas read them) ---------------------------------------
+
+RECENT_CONTACT_DAYS = 90
+CHANNEL_COLUMNS: tuple[str, ...] = tuple(f"contacts_{channel}" for channel in Channel.values)
+HOLDING_COLUMNS: tuple[str, ...] = tuple(f"holdings_of_{kind}" for kind in HoldingKind.values)
+
+_PER_CHANNEL = ", ".join(
+    f"count(*) FILTER (WHERE i.channel = '{value}') AS contacts_{value}" for value in Channel.values
+)
+_PER_KIND = ", ".join(
+    f"count(*) FILTER (WHERE h.kind = '{value}') AS holdings_of_{value}" for value in HoldingKind.values
+)
+
+# One pass per table: the active customers, their contacts (all time, per channel, and in the last
+# RECENT_CONTACT_DAYS days) and their holdings (per kind, with their amounts' sum), joined once per
+# customer. Channels and kinds are the models' fixed choices, so each is a column of its own.
+_BEHAVIOUR_SQL = f"""
+WITH base AS (
+    SELECT c.id, c.segment, c.value_tier, c.language, c.country, c.custom_attributes::text AS custom_attributes,
+           c.created_at,
+           CASE WHEN jsonb_typeof(c.scores -> 'sentiment') = 'number'
+                THEN (c.scores ->> 'sentiment')::float8 END AS sentiment
+    FROM records_customer c
+    WHERE c.status = 'active' AND (%(ids)s::bigint[] IS NULL OR c.id = ANY(%(ids)s::bigint[]))
+),
+contact_counts AS (
+    SELECT i.customer_id, count(*) AS contacts,
+           count(*) FILTER (WHERE i.started_at >= %(recent_since)s) AS contacts_90d,
+           {_PER_CHANNEL}
+    FROM records_interaction i JOIN base ON base.id = i.customer_id
+    GROUP BY i.customer_id
+),
+holding_counts AS (
+    SELECT h.customer_id, count(*) AS holdings, coalesce(sum(h.amount), 0)::float8 AS holdings_balance,
+           {_PER_KIND}
+    FROM records_holding h JOIN base ON base.id = h.customer_id
+    GROUP BY h.customer_id
+)
+SELECT base.id, base.segment, base.value_tier, base.language, base.country, base.custom_attributes,
+       floor(extract(epoch FROM (%(now)s - base.created_at)) / 86400)::int AS tenure_days,
+       base.sentiment,
+       coalesce(contact_counts.contacts, 0) AS contacts,
+       coalesce(contact_counts.contacts_90d, 0) AS contacts_90d,
+       {", ".join(f"coalesce(contact_counts.{column}, 0) AS {column}" for column in CHANNEL_COLUMNS)},
+       coalesce(holding_counts.holdings, 0) AS holdings,
+       coalesce(holding_counts.holdings_balance, 0) AS holdings_balance,
+       {", ".join(f"coalesce(holding_counts.{column}, 0) AS {column}" for column in HOLDING_COLUMNS)}
+FROM base
+LEFT JOIN contact_counts ON contact_counts.customer_id = base.id
+LEFT JOIN holding_counts ON holding_counts.customer_id = base.id
+ORDER BY base.id
+"""  # noqa: S608 - the channels and kinds are the models' own choices, not input
+
+BEHAVIOUR_COLUMNS: tuple[str, ...] = (
+    "id",
+    "segment",
+    "value_tier",
+    "language",
+    "country",
+    "custom_attributes",
+    "tenure_days",
+    "sentiment",
+    "contacts",
+    "contacts_90d",
+    *CHANNEL_COLUMNS,
+    "holdings",
+    "holdings_balance",
+    *HOLDING_COLUMNS,
+)
+
+
+def customer_behaviour_features(*, now: datetime, customer_ids: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+    """Per active customer (all, or those of ``customer_ids``), in id order, one row of
+    ``BEHAVIOUR_COLUMNS``, read in one statement (set-based: one pass over each table).
+
+    ``custom_attributes``: the JSON object as text; ``tenure_days``: whole days from the customer's
+    creation to ``now``; ``sentiment``: ``scores["sentiment"]`` when it is a number, else ``None``;
+    ``contacts``: every recorded interaction, ``contacts_90d`` those started in the
+    ``RECENT_CONTACT_DAYS`` days before ``now``, ``contacts_<channel>`` all of them on a channel;
+    ``holdings``: the number of holdings, ``holdings_balance`` the sum of their amounts,
+    ``holdings_of_<kind>`` the number of a kind.
+    """
+    params = {
+        "ids": list(customer_ids) if customer_ids is not None else None,
+        "now": now,
+        "recent_since": now - timedelta(days=RECENT_CONTACT_DAYS),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_BEHAVIOUR_SQL, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows

@@ -1,10 +1,11 @@
-"""Writes for customers: create, update, consent, scores, merge."""
+"""Writes for customers: create, update, consent, scores, persona, merge."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -284,6 +285,132 @@ def customer_set_scores(
             source_system=source_system,
             payload={"scores": dict(scores)},
         )
+    return customer
+
+
+PERSONA_KEY_LENGTH = Customer._meta.get_field("persona").max_length or 50
+
+
+@dataclass(frozen=True)
+class PersonaPlacement:
+    """Where insights places one customer: a persona's key ("" for none) and why, in words."""
+
+    customer_id: int
+    persona: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonaChange:
+    customer_id: int
+    previous: str
+    persona: str
+
+
+def _placements_problems(placements: Sequence[PersonaPlacement]) -> dict[str, str]:
+    seen: set[int] = set()
+    for placement in placements:
+        if placement.customer_id in seen:
+            return {"placements": f"Customer {placement.customer_id} is placed twice."}
+        seen.add(placement.customer_id)
+        if len(placement.persona) > PERSONA_KEY_LENGTH:
+            return {"persona": f"A persona key has at most {PERSONA_KEY_LENGTH} characters: {placement.persona!r}."}
+        if not all(isinstance(reason, str) and reason.strip() for reason in placement.reasons):
+            return {"reasons": f"The reasons for customer {placement.customer_id} must be non-blank words."}
+    return {}
+
+
+# Only the rows whose persona or reasons differ are written (an UPDATE … FROM unnest, one statement):
+# their audit events come from the row trigger, under the caller's audit context; the persona each
+# had before comes from the locked rows the CTE reads.
+_SET_PERSONAS_SQL = """
+WITH placed AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(personas)s::text[], %(reasons)s::text[])
+        AS p(customer_id, persona, reasons)
+),
+previous AS (
+    SELECT c.id, c.persona FROM records_customer c JOIN placed ON placed.customer_id = c.id
+    WHERE c.status = 'active'
+      AND (c.persona IS DISTINCT FROM placed.persona OR c.persona_reasons IS DISTINCT FROM placed.reasons::jsonb)
+    ORDER BY c.id
+    FOR UPDATE OF c
+)
+UPDATE records_customer c
+SET persona = placed.persona, persona_reasons = placed.reasons::jsonb, persona_assigned_at = %(now)s,
+    updated_at = %(now)s
+FROM placed, previous
+WHERE c.id = placed.customer_id AND previous.id = c.id
+RETURNING c.id, previous.persona, c.persona
+"""
+
+
+@transaction.atomic
+def customers_set_personas(
+    *, actor: Actor, placements: Sequence[PersonaPlacement], source_system: str = "insights"
+) -> list[PersonaChange]:
+    """Write each active customer's persona and its reasons, set-based; return the customers whose
+    persona changed (from ``previous`` to ``persona``), in id order.
+
+    Only rows whose persona or reasons differ are updated (and audited, under ``actor``); a row
+    whose persona changed gets a ``persona.assigned`` journey event. Merged customers and unknown
+    ids are skipped. ``ValidationFailed`` (nothing written) if a customer is placed twice, a key is
+    too long or a reason blank. Takes the changed rows' locks (``FOR UPDATE``) in id order.
+    """
+    problems = _placements_problems(placements)
+    if problems:
+        raise ValidationFailed("The persona placements are invalid.", fields=problems)
+    if not placements:
+        return []
+    now = timezone.now()
+    params: dict[str, Any] = {
+        "ids": [placement.customer_id for placement in placements],
+        "personas": [placement.persona for placement in placements],
+        "reasons": [json.dumps(list(placement.reasons)) for placement in placements],
+        "now": now,
+    }
+    with audited(actor), connection.cursor() as cursor:
+        cursor.execute(_SET_PERSONAS_SQL, params)
+        rows = cursor.fetchall()
+    changes = sorted(
+        (PersonaChange(customer_id=row[0], previous=row[1], persona=row[2]) for row in rows if row[1] != row[2]),
+        key=lambda change: change.customer_id,
+    )
+    reasons = {placement.customer_id: list(placement.reasons) for placement in placements}
+    JourneyEvent.objects.bulk_create(
+        [
+            JourneyEvent(
+                customer_id=change.customer_id,
+                kind="persona.assigned",
+                summary=(
+                    f"Persona {change.persona}" + (f" (was {change.previous})" if change.previous else "")
+                    if change.persona
+                    else f"Persona {change.previous} no longer fits: no persona's rules match"
+                )[:300],
+                source_system=source_system,
+                payload={
+                    "persona": change.persona,
+                    "previous": change.previous,
+                    "reasons": reasons[change.customer_id],
+                },
+                occurred_at=now,
+            )
+            for change in changes
+        ],
+        batch_size=1000,
+    )
+    return changes
+
+
+def customer_set_persona(
+    *, actor: Actor, customer: Customer, persona: str, reasons: Sequence[str], source_system: str = "insights"
+) -> Customer:
+    """One customer's persona and reasons (``customers_set_personas`` for one); returns it re-read."""
+    customers_set_personas(
+        actor=actor,
+        placements=[PersonaPlacement(customer_id=customer.pk, persona=persona, reasons=tuple(reasons))],
+        source_system=source_system,
+    )
+    customer.refresh_from_db(fields=["persona", "persona_reasons", "persona_assigned_at", "updated_at"])
     return customer
 
 

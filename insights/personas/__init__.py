@@ -1,0 +1,1 @@
+"""Personas: definitions as data (rules over customers' features), their assignment, and discovery by clustering."""
