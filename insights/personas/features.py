@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from cea.common.channels import Channel
 from records.customers.models import ValueTier
