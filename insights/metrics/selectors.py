@@ -27,10 +27,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from insights.journeys.selectors import StageFigures, journey_map
 from insights.kpis.intervals import queryset_sql
 from insights.reports.forms import local_midnight
 from records.customers.selectors import customers_served_by
-from records.interactions.selectors import interactions_of_customers_between
+from records.interactions.selectors import interactions_of_customers_between, interactions_of_customers_of
 from records.journey.selectors import journey_events_of_kinds_between
 
 LAPSE_DAYS = 90
@@ -101,7 +102,10 @@ class EngagementMetrics:
     by_channel: list[GroupFigures]
     cohorts: list[Cohort]
     lifetime_value: LifetimeValue
-    notes: list[str] = field(default_factory=list)
+    # By journey stage (all time, from the stage visits: docs/journeys.md, "Journey map"): entered,
+    # conversion, drop-off, time in stage, contacts' sentiment; satisfaction and effort need surveys.
+    stages: list[StageFigures] = field(default_factory=list)
+    surveys: bool = False
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -319,4 +323,14 @@ def engagement_metrics(
         by_channel=by_channel,
         cohorts=_cohorts(facts, last),
         lifetime_value=_lifetime_value(_revenue(facts), months),
+        **_stages(team_ids=team_ids, persona=persona, channel=channel),
     )
+
+
+def _stages(*, team_ids: frozenset[int] | None, persona: str | None, channel: str) -> dict[str, Any]:
+    """The stage figures of the journey map, for the same customers (and contacts on ``channel``)."""
+    contacts = interactions_of_customers_of(team_ids=team_ids)
+    if channel:
+        contacts = contacts.filter(channel=channel)
+    stages = journey_map(customers=customers_served_by(team_ids=team_ids), interactions=contacts, persona=persona)
+    return {"stages": stages.stages, "surveys": stages.surveys}

@@ -108,6 +108,25 @@ class LifetimeValueSerializer(serializers.Serializer):
     reason = CharField(allow_blank=True)
 
 
+class StageMetricsSerializer(serializers.Serializer):
+    key = CharField()
+    name = CharField()
+    entered = serializers.IntegerField(help_text="Stage visits entered (all time)")
+    current = serializers.IntegerField(help_text="Customers in the stage now")
+    conversion = serializers.FloatField(allow_null=True, help_text="Visits that moved on to a later stage ÷ entered")
+    drop_off = serializers.FloatField(allow_null=True, help_text="Visits that ended in a drop-off stage ÷ entered")
+    median_days = serializers.FloatField(allow_null=True, help_text="Median time in the stage, days (ended visits)")
+    sentiment = serializers.FloatField(allow_null=True, help_text="Mean sentiment of the contacts during the stage")
+    satisfaction = serializers.SerializerMethodField(help_text="CSAT during the stage: null until surveys exist")
+    effort = serializers.SerializerMethodField(help_text="Customer effort during the stage: null until surveys exist")
+
+    def get_satisfaction(self, stage: Any) -> float | None:
+        return None
+
+    def get_effort(self, stage: Any) -> float | None:
+        return None
+
+
 class EngagementMetricsSerializer(serializers.Serializer):
     first_month = MonthField()
     last_month = MonthField()
@@ -118,3 +137,5 @@ class EngagementMetricsSerializer(serializers.Serializer):
     by_channel = GroupFiguresSerializer(many=True)
     cohorts = CohortSerializer(many=True)
     lifetime_value = LifetimeValueSerializer()
+    stages = StageMetricsSerializer(many=True)
+    surveys = serializers.BooleanField(help_text="Whether satisfaction and effort come from surveys (none yet)")

@@ -21,7 +21,7 @@ from insights.metrics.serializers import NO_PERSONA, EngagementMetricsQuerySeria
 from insights.reports.exports import as_csv
 from records.customers.selectors import customer_personas_in_use
 
-TABLES = ("months", "personas", "channels", "cohorts")
+TABLES = ("months", "personas", "channels", "cohorts", "stages")
 
 
 def _query(request: HttpRequest) -> dict[str, Any]:
@@ -95,6 +95,33 @@ def _rows(metrics: EngagementMetrics, table: str) -> list[list[Any]]:
         return [[table[:-1], "customers", "engaged", "engagement rate"]] + [
             [group.key, group.engagement.whole, group.engagement.part, group.engagement.value] for group in groups
         ]
+    if table == "stages":
+        return [
+            [
+                "stage",
+                "entered",
+                "in it now",
+                "conversion",
+                "drop-off",
+                "median days",
+                "sentiment",
+                "satisfaction",
+                "effort",
+            ]
+        ] + [
+            [
+                stage.key,
+                stage.entered,
+                stage.current,
+                stage.conversion,
+                stage.drop_off,
+                stage.median_days,
+                stage.sentiment,
+                None,
+                None,
+            ]
+            for stage in metrics.stages
+        ]
     span = max((len(cohort.retained) for cohort in metrics.cohorts), default=0)
     return [["cohort", "size", "lapsed", "churn rate", *[f"month {k}" for k in range(span)]]] + [
         [cohort.month.strftime("%Y-%m"), cohort.size, cohort.lapsed, cohort.churn.value, *cohort.retention]
@@ -105,7 +132,7 @@ def _rows(metrics: EngagementMetrics, table: str) -> list[list[Any]]:
 @login_required
 @require_GET
 def engagement_metrics_export(request: HttpRequest) -> HttpResponse:
-    """One table of the page as CSV: ``table`` is months, personas, channels or cohorts."""
+    """One table of the page as CSV: ``table`` is months, personas, channels, cohorts or stages."""
     team_ids = customer_analytics_team_ids(request.user)
     table = request.GET.get("table", "months")
     if table not in TABLES:

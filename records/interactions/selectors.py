@@ -128,3 +128,9 @@ def interactions_for_report(
 def interactions_of_customers_between(*, start: datetime, end: datetime) -> QuerySet[Interaction]:
     """Interactions with a known customer started in ``[start, end)``: the contacts that count as engagement."""
     return Interaction.objects.filter(customer__isnull=False, started_at__gte=start, started_at__lt=end)
+
+
+def interactions_of_customers_of(*, team_ids: frozenset[int] | None) -> QuerySet[Interaction]:
+    """Interactions with a known customer of ``team_ids`` (``None``: of any team or none)."""
+    contacts = Interaction.objects.filter(customer__isnull=False)
+    return contacts if team_ids is None else contacts.filter(customer__team_id__in=sorted(team_ids))

@@ -10,9 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from insights.journeys.assignment import stages_rebuild
 from insights.metrics.selectors import engagement_metrics
 from records.customers.models import Customer
 from records.journey.models import JourneyEvent
+from tests.accounts.factories import UserFactory
+from tests.insights.journey_support import ensure_default_stages
 from tests.records.factories import CustomerFactory, InteractionFactory
 from tests.support import assert_error, session_client, token_client
 
@@ -259,3 +262,36 @@ def test_the_page_refuses_agents_and_explains_a_bad_selection(facts, agent, supe
     assert refused.status_code == 403
     assert bad.status_code == 200 and "as YYYY-MM" in bad.content.decode()
     assert unknown.status_code == 400
+
+
+def test_stages_give_conversion_drop_off_and_say_surveys_are_missing(facts, team_a, settings):
+    # Given A asks for a quote on 5 Jan and orders on 10 Feb, B asks for a quote on 26 Jan, D orders
+    # on 12 Feb (and 2 Apr): stages assigned from those events, lapsing 90 days after the last
+    settings.CEA_JOURNEY_STAGE_LAG_SECONDS = 0
+    ensure_default_stages()
+    for person, day in ((facts["a"], "2026-01-05"), (facts["b"], "2026-01-26")):
+        JourneyEvent.objects.create(
+            customer=person, occurred_at=at(day), source_system="shop", kind="quote.requested", summary="Quote"
+        )
+    stages_rebuild()
+
+    # When the metrics are read for team A
+    metrics = engagement_metrics(team_ids=frozenset({team_a.pk}), first=dt.date(2026, 1, 1), last=dt.date(2026, 3, 1))
+
+    # Then consideration: 2 entered, A moved on to purchase, B lapsed; purchase: A and D, both lapsed
+    stages = {stage.key: stage for stage in metrics.stages}
+    assert (stages["consideration"].entered, stages["consideration"].moved_forward) == (2, 1)
+    assert (stages["consideration"].conversion, stages["consideration"].drop_off) == (0.5, 0.5)
+    assert (stages["purchase"].entered, stages["purchase"].conversion, stages["purchase"].drop_off) == (2, 0.0, 1.0)
+    assert stages["lapsed"].current == 3
+    # And satisfaction and effort wait for surveys
+    assert metrics.surveys is False
+    row = session_client_stage_row(team_a, "consideration")
+    assert row == {"key": "consideration", "entered": 2, "conversion": 0.5, "satisfaction": None, "effort": None}
+
+
+def session_client_stage_row(team, key: str) -> dict:
+    admin = UserFactory(username="metrics.admin", role="admin")
+    body = session_client(admin).get(API).json()
+    stage = next(stage for stage in body["stages"] if stage["key"] == key)
+    return {name: stage[name] for name in ("key", "entered", "conversion", "satisfaction", "effort")}
