@@ -33,8 +33,10 @@ from records.journey.selectors import journey_events_between, journey_last_id
 
 WATERMARK = "stages"
 
-FACTS_SQL = """
-CREATE TEMP TABLE journey_stage_facts ON COMMIT DROP AS
+# A run's two working tables are made by its first batch and emptied and refilled by the next ones:
+# dropping and creating them per batch would hold a lock per dropped table until the run commits,
+# and a long backlog read in small batches ran out of PostgreSQL's lock table (max_locks_per_transaction).
+FACTS_SELECT = """
 SELECT f.*, row_number() OVER (ORDER BY f.customer_id, f.occurred_at, f.event_id NULLS FIRST) * 2 AS seq
 FROM (
     SELECT e.event_id, e.customer_id, e.occurred_at, e.kind, e.channel, e.payload
@@ -59,8 +61,7 @@ lapse_rule AS (
 
 # The moves of this run, one row per stage entered: facts matched to rules, lapses in the gaps,
 # consecutive matches of one stage collapsed (the customer's open visit counts as the first).
-ENTRIES_SQL = f"""
-CREATE TEMP TABLE journey_stage_entries ON COMMIT DROP AS
+ENTRIES_SELECT = f"""
 WITH {RULES_CTE},
 open AS (
     SELECT v.customer_id, v.stage_key, v.entered_at, v.last_activity_at FROM insights_stagevisit v
@@ -235,14 +236,26 @@ def _assign(*, after_event: int, upto_event: int, after_holding: int, upto_holdi
         .order_by()
         .values_list("id", "customer_id", "created_at", "kind")
     )
+    facts_select = FACTS_SELECT.format(events=events_sql, holdings=holdings_sql)
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS journey_stage_facts, journey_stage_entries")
-        cursor.execute(FACTS_SQL.format(events=events_sql, holdings=holdings_sql), events_params + holdings_params)
-        facts = cursor.rowcount
-        cursor.execute("ANALYZE journey_stage_facts")
-        cursor.execute(ENTRIES_SQL)
-        entries = cursor.rowcount
-        cursor.execute("CREATE INDEX ON journey_stage_facts (customer_id)")
+        cursor.execute("SELECT to_regclass('pg_temp.journey_stage_entries') IS NOT NULL")
+        if cursor.fetchone()[0]:  # a later batch of the same run
+            cursor.execute("TRUNCATE journey_stage_facts, journey_stage_entries")
+            cursor.execute("INSERT INTO journey_stage_facts " + facts_select, events_params + holdings_params)
+            facts = cursor.rowcount
+            cursor.execute("ANALYZE journey_stage_facts")
+            cursor.execute("INSERT INTO journey_stage_entries " + ENTRIES_SELECT)
+            entries = cursor.rowcount
+        else:
+            cursor.execute(
+                "CREATE TEMP TABLE journey_stage_facts ON COMMIT DROP AS " + facts_select,
+                events_params + holdings_params,
+            )
+            facts = cursor.rowcount
+            cursor.execute("ANALYZE journey_stage_facts")
+            cursor.execute("CREATE TEMP TABLE journey_stage_entries ON COMMIT DROP AS " + ENTRIES_SELECT)
+            entries = cursor.rowcount
+            cursor.execute("CREATE INDEX ON journey_stage_facts (customer_id)")
         cursor.execute("ANALYZE journey_stage_entries")
         cursor.execute(CLOSE_OPEN_SQL)
         cursor.execute(INSERT_VISITS_SQL)
