@@ -77,9 +77,14 @@ def recommendations_of(*, customer_id: int) -> QuerySet[RecommendedAction]:
 
 
 def recommendation_outcomes(
-    *, source_keys: Iterable[str], since: datetime | None = None, now: datetime | None = None
+    *,
+    source_keys: Iterable[str],
+    since: datetime | None = None,
+    now: datetime | None = None,
+    team_ids: Iterable[int] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """What became of the actions each source offered (since ``since``, by when they were offered).
+    """What became of the actions each source offered (since ``since``, by when they were offered;
+    only those offered for customers of ``team_ids`` when given: a supervisor's figures).
 
     ``offered`` counts every action offered, whatever became of it; ``accepted``, ``dismissed`` and
     ``expired`` are what became of them (an action still ``offered`` past its ``expires_at`` counts
@@ -90,6 +95,8 @@ def recommendation_outcomes(
     rows = RecommendedAction.objects.filter(source_key__in=keys)
     if since is not None:
         rows = rows.filter(created_at__gte=since)
+    if team_ids is not None:
+        rows = rows.filter(team_id__in=sorted(team_ids))
     lapsed = Q(status=RecommendationStatus.EXPIRED) | (Q(status=RecommendationStatus.OFFERED) & Q(expires_at__lte=now))
     counts = rows.values("source_key").annotate(
         offered=Count("id"),

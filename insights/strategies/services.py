@@ -78,7 +78,7 @@ def strategy_update(*, actor: Actor, strategy: Strategy, fields: dict[str, Any])
 
 def _customers(ids: set[int]) -> dict[int, Customer]:
     rows = Customer.objects.filter(pk__in=ids, status=CustomerStatus.ACTIVE).only(
-        "id", "team_id", "persona", "journey_stage", "segment", "value_tier", "preferred_channel", "status"
+        "id", "team_id", "persona", "journey_stage", "segment", "value_tier", "preferred_channel", "status", "scores"
     )
     return {customer.pk: customer for customer in rows}
 
@@ -97,7 +97,7 @@ def _event_candidates(events: list[JourneyEvent], now: dt.datetime) -> list[Cand
             continue
         for strategy in strategies:
             if in_audience(strategy, customer):
-                candidates.append(Candidate(strategy, customer, f"event:{event.pk}", event.pk))
+                candidates.append(Candidate(strategy, customer, f"event:{event.pk}", event.pk, event.channel))
     return candidates
 
 
