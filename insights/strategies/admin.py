@@ -38,7 +38,17 @@ class StrategyForm(forms.ModelForm):
 @admin.register(Strategy)
 class StrategyAdmin(RoleModelAdmin):
     form = StrategyForm
-    list_display = ["key", "name", "trigger_kind", "action_kind", "active", "ends_at", "holdout_percent", "value", "lever"]
+    list_display = [
+        "key",
+        "name",
+        "trigger_kind",
+        "action_kind",
+        "active",
+        "ends_at",
+        "holdout_percent",
+        "value",
+        "lever",
+    ]
     list_filter = ["active", "trigger_kind", "action_kind"]
     search_fields = ["key", "name"]
     fieldsets = [

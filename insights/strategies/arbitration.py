@@ -112,7 +112,7 @@ def control_order(count: int, *, seed: str) -> list[int]:
     """A random order of ``count`` entries for a control customer (seeded by the occasion: the same
     occasion decided again gives the same order)."""
     order = list(range(count))
-    random.Random(seed).shuffle(order)  # noqa: S311 - an experiment's assignment, not a secret
+    random.Random(seed).shuffle(order)
     return order
 
 

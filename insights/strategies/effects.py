@@ -74,6 +74,8 @@ def metric_params(strategy: Strategy, now: dt.datetime) -> dict[str, int | str |
         "source_key": f"strategy:{strategy.key}",
         "now": now,
     }
+
+
 # One row per customer (their first treated or held-out firing), counted by team and group.
 _COUNTS = """
 WITH firsts AS (

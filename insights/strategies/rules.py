@@ -104,6 +104,12 @@ def _trigger_errors(strategy: Strategy) -> dict[str, str]:
     return errors
 
 
+def _expiry_errors(hours: object) -> dict[str, str]:
+    if hours is None or (isinstance(hours, int) and not isinstance(hours, bool) and 1 <= hours <= 720):
+        return {}
+    return {"action_params": "'expires_hours' is a whole number of hours from 1 to 720 (or absent: none)."}
+
+
 def _action_errors(strategy: Strategy) -> dict[str, str]:
     kind, params = strategy.action_kind, strategy.action_params
     if kind not in ActionKind.values:
@@ -130,9 +136,7 @@ def _action_errors(strategy: Strategy) -> dict[str, str]:
     elif kind == ActionKind.NEXT_BEST_ACTION:
         text("title", 200)
         text("detail")
-        hours = params.get("expires_hours")
-        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720):
-            errors["action_params"] = "'expires_hours' is a whole number of hours from 1 to 720 (or absent: none)."
+        errors.update(_expiry_errors(params.get("expires_hours")))
     elif kind == ActionKind.CASE:
         text("subject", 200)
     elif kind == ActionKind.PRIORITY_BOOST:

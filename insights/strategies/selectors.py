@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +18,8 @@ from django.utils import timezone
 from cea.accounts.types import Actor
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, role_of
-from insights.access import figures_scope
 from engagement.recommendations.selectors import recommendation_outcomes
+from insights.access import figures_scope
 from insights.strategies.actions import source_key
 from insights.strategies.arbitration import observed_propensity
 from insights.strategies.evaluation import Candidate, decide

@@ -8,8 +8,8 @@ from cea.common.tasks import database_retry
 from insights.strategies.effects import strategy_effects_compute, strategy_observed_refresh
 from insights.strategies.evaluation import firings_act
 from insights.strategies.models import Strategy
-from insights.strategies.uplift import arbitration_uplift_compute
 from insights.strategies.services import strategies_evaluate_new_events, strategies_evaluate_time_triggers
+from insights.strategies.uplift import arbitration_uplift_compute
 
 
 @shared_task(name="insights.strategies.evaluate_events")

@@ -28,7 +28,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from sklift.metrics import qini_auc_score, qini_curve, uplift_auc_score
+from sklift.metrics import qini_auc_score, qini_curve, uplift_auc_score  # type: ignore[import-untyped]
 
 from insights.strategies.effects import matured_sql, metric_params, success_sql
 from insights.strategies.models import ArbitrationUplift, Strategy
@@ -83,7 +83,7 @@ def uplift_arrays(*, now: dt.datetime) -> dict[int | None, UpliftArrays]:
 
 def _curve(x: np.ndarray, y: np.ndarray) -> list[list[float]]:
     """At most ``CURVE_POINTS`` points of the curve, evenly spaced along it, the ends kept."""
-    picks = sorted({int(round(i)) for i in np.linspace(0, len(x) - 1, min(CURVE_POINTS, len(x)))})
+    picks = sorted({int(i + 0.5) for i in np.linspace(0, len(x) - 1, min(CURVE_POINTS, len(x)))})
     return [[int(x[i]), round(float(y[i]), 6)] for i in picks]
 
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET
 from cea.accounts.types import AnyUser
 from cea.common.errors import PermissionDenied
 from cea.common.roles import Role, role_of
-from insights.strategies.figures import effect_claimed, effect_wording
 from insights.strategies.arbitration import component_reasons
+from insights.strategies.figures import effect_claimed, effect_wording
 from insights.strategies.selectors import (
     access_strategy,
     arbitration_components,
@@ -107,9 +107,7 @@ def arbitration_page(request: HttpRequest) -> HttpResponse:
     """Arbitration's settings and components, and its uplift against the random control group."""
     _require_page_reader(request.user)
     rows = arbitration_uplift(user=request.user)
-    chart = [
-        {"label": row.team.name if row.team else "All teams", "curve": row.curve} for row in rows if row.curve
-    ]
+    chart = [{"label": row.team.name if row.team else "All teams", "curve": row.curve} for row in rows if row.curve]
     return render(
         request,
         "insights/strategies/arbitration.html",

@@ -234,7 +234,8 @@ def test_a_message_needs_a_channel_consented_for_its_purpose_preferring_the_pref
     assert (rows[refused.pk].outcome, rows[refused.pk].reason) == ("suppressed", "no_consent")
     assert (rows[prefers_sms.pk].channel, rows[email_only.pk].channel) == ("sms", "email")
     assert (rows[email_only.pk].outcome, rows[email_only.pk].reason) == (
-        "failed", "The customer has no email address to write to."
+        "failed",
+        "The customer has no email address to write to.",
     )
 
 

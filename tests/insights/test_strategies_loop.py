@@ -51,7 +51,11 @@ def test_a_message_starts_an_outbound_conversation_on_the_preferred_consented_ch
     firing.refresh_from_db()
     conversation = Conversation.objects.get(customer=ada)
     assert (conversation.channel, conversation.direction) == ("sms", "outbound")
-    assert (firing.outcome, firing.channel, firing.reason) == ("fired", "sms", f"message by sms: conversation {conversation.pk}")
+    assert (firing.outcome, firing.channel, firing.reason) == (
+        "fired",
+        "sms",
+        f"message by sms: conversation {conversation.pk}",
+    )
     assert [(sms.to, sms.text) for sms in senders.outbox] == [
         ("+447911123456", "Your renewal is due: reply to talk to us.")
     ]
@@ -77,7 +81,10 @@ def test_a_message_whose_consent_is_withdrawn_before_it_acts_fails_with_the_reas
     assert firings_act(firing_ids=[firing.pk]) == 1
     # Then the firing failed, saying why in words, and nothing was sent
     firing = StrategyFiring.objects.get(strategy=s)
-    assert (firing.outcome, firing.reason) == ("failed", "The customer withdrew their consent to marketing messages by Email.")
+    assert (firing.outcome, firing.reason) == (
+        "failed",
+        "The customer withdrew their consent to marketing messages by Email.",
+    )
     assert Conversation.objects.count() == 0
 
 
@@ -92,7 +99,8 @@ def test_a_callback_is_booked_through_the_strategy_s_queue_and_an_unknown_queue_
     assert (callback.queue, callback.reason, callback.source) == ("retention", "Renewal due", "strategy:call-back")
     firings = {f.strategy.key: f for f in StrategyFiring.objects.select_related("strategy")}
     assert (firings["call-back"].outcome, firings["call-back"].reason) == (
-        "fired", f"callback {callback.pk} through retention"
+        "fired",
+        f"callback {callback.pk} through retention",
     )
     assert (firings["call-nowhere"].outcome, firings["call-nowhere"].reason) == ("failed", "No active queue 'nowhere'.")
 
@@ -108,7 +116,9 @@ def test_a_next_best_action_is_offered_with_why_it_fired_its_components_and_the_
     action = RecommendedAction.objects.get(customer=ada)
     firing.refresh_from_db()
     assert (action.source_key, action.title, action.detail) == (
-        "strategy:premium", "Offer the premium plan", "Tell them what premium adds."
+        "strategy:premium",
+        "Offer the premium plan",
+        "Tell them what premium adds.",
     )
     assert action.score == firing.priority == 1.5
     assert action.reasons == [
