@@ -21,6 +21,10 @@ FIELDS = [
 
 
 class StrategySerializer(ModelSerializer):
+    # Objects, never null (the schema says so; the service checks what they hold).
+    action_params = serializers.DictField(required=False)
+    context_weights = serializers.DictField(required=False)
+
     class Meta:
         model = Strategy
         fields = [*FIELDS, "observed_tries", "observed_successes", "created_at", "updated_at"]

@@ -110,6 +110,11 @@ KNOWN_GAPS = {
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
     ("GET", "/api/v1/insights/kpis/"): (positive_data_acceptance, "end after start, within the range limits"),
+    # A strategy's fields depend on each other (the trigger's, the action's parameters, the context weights' keys).
+    ("POST", "/api/v1/insights/strategies/dry-run/"): (
+        positive_data_acceptance,
+        "a strategy's fields depend on its trigger and action kinds",
+    ),
     ("GET", "/api/v1/insights/metrics/engagement/"): (positive_data_acceptance, "last not before first, 36 months"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or

@@ -291,3 +291,23 @@ def test_the_page_says_not_enough_data_before_any_uplift(client, admin_user):
     client.force_login(admin_user)
     page = client.get("/insights/strategies/arbitration/").content.decode()
     assert 'data-testid="not-enough-data"' in page and "Not enough data" in page
+
+
+def test_the_beat_computes_the_uplift(settings, team_a, uplift_firings):
+    from insights.strategies.tasks import compute_uplift
+
+    tasks = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks["insights.strategies.compute_uplift"]["schedule"] == 3600.0
+    # 12 firings, 2 teams: the rows of all customers and of each team
+    assert compute_uplift.delay().get() == 3
+    assert ArbitrationUplift.objects.get(team=None).note.startswith("Not enough data: fewer than 100")
+
+
+def test_the_strategy_page_shows_the_components_of_its_firings(client, team_a, admin_user, three_actions):
+    ada = customer(team_a, scores={"propensity": 0.8})
+    evaluate(on_chat(ada), now=NOON)
+    client.force_login(admin_user)
+    page = client.get("/insights/strategies/charlie/").content.decode()
+    assert "priority = propensity (observed: 3 of 8, smoothed) × context weight (chat 0.5, live 3)" in page
+    assert '<td data-testid="firing-priority">0.400</td>' in page
+    assert "<li>Priority 0.400 = propensity 0.40 × context 0.50 × value 1 × lever 2</li>" in page
