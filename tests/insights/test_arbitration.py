@@ -311,3 +311,32 @@ def test_the_strategy_page_shows_the_components_of_its_firings(client, team_a, a
     assert "priority = propensity (observed: 3 of 8, smoothed) × context weight (chat 0.5, live 3)" in page
     assert '<td data-testid="firing-priority">0.400</td>' in page
     assert "<li>Priority 0.400 = propensity 0.40 × context 0.50 × value 1 × lever 2</li>" in page
+
+
+def test_time_triggers_meeting_a_customer_at_the_same_occasion_are_arbitrated_together(team_a, settings):
+    from insights.strategies.services import strategies_evaluate_time_triggers
+
+    # Given two daily schedules at 09:00 for the same customers, one worth more, and the chunks small
+    settings.CEA_STRATEGIES_CUSTOMER_CAP = 10
+    for key, value in (("daily-low", 1), ("daily-high", 3)):
+        strategy(key, trigger_kind="schedule", event_pattern="", schedule_time=dt.time(9, 0), value=value)
+    people = [customer(team_a) for _ in range(3)]
+    # When the schedules run
+    assert strategies_evaluate_time_triggers(now=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)) == 6
+    # Then each customer gets the better one; the other is outranked
+    for person in people:
+        assert decided(person) == {"daily-high": ("fired", "", 1.5), "daily-low": ("suppressed", "outranked", 0.5)}
+
+
+def test_time_trigger_chunks_keep_a_customer_s_candidates_together(monkeypatch):
+    from insights.strategies import services
+    from insights.strategies.evaluation import Candidate
+    from records.customers.models import Customer
+
+    monkeypatch.setattr(services, "TIME_TRIGGER_CHUNK", 2)
+    s = Strategy(key="s")
+    candidates = [Candidate(s, Customer(pk=pk), f"o{n}") for n, pk in enumerate([3, 1, 2, 1, 2, 2])]
+    chunks = services._chunks(candidates)
+    assert [[(c.customer.pk, c.occasion) for c in chunk] for chunk in chunks] == [
+        [(1, "o1"), (1, "o3")], [(2, "o2"), (2, "o4"), (2, "o5")], [(3, "o0")],
+    ]  # fmt: skip
