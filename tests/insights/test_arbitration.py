@@ -86,14 +86,17 @@ def test_priority_is_the_product_of_the_four_components_and_the_top_n_are_kept(t
 
 
 def test_without_a_score_or_a_live_conversation_the_components_fall_back(team_a, three_actions):
-    # Given Bob, no propensity score, not in a conversation: alpha's propensity is its observed 0.5
+    # Given Bob, no propensity score, his only conversation ended: alpha's propensity is its observed 0.5
     bob = customer(team_a)
+    ended, _ = conversation_start(channel=Channel.CHAT, customer=bob)
+    type(ended).objects.filter(pk=ended.pk).update(status="ended")
     evaluate(on_chat(bob), now=NOON)
     # Then alpha 0.5 × 1.5 × 2 = 1.5, bravo 1.0, charlie 0.4 × 0.5 × 2 = 0.4; the card keeps 3 by default
     assert decided(bob) == {
         "alpha": ("fired", "", 1.5), "bravo": ("fired", "", 1.0), "charlie": ("fired", "", 0.4),
     }  # fmt: skip
-    assert StrategyFiring.objects.get(strategy__key="alpha").components["propensity_from"] == "observed"
+    alpha, charlie = (StrategyFiring.objects.get(strategy__key=key).components for key in ("alpha", "charlie"))
+    assert (alpha["propensity_from"], charlie["live"], charlie["context_weight"]) == ("observed", False, 0.5)
 
 
 def test_an_admin_tunes_a_lever_through_the_api_and_the_next_occasion_ranks_by_it(
