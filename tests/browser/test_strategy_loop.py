@@ -79,3 +79,42 @@ def test_a_strategy_s_next_best_action_reaches_the_desk_live_and_its_acceptance_
     expect(all_teams.locator("td").nth(1)).to_have_text("1")  # treated
     expect(all_teams.locator("td").nth(2)).to_have_text("100.0%")  # accepted of treated
     expect(admin_page.get_by_test_id("firing-priority").first).to_have_text("1.500")
+
+
+def test_the_arbitration_page_draws_the_qini_curve_beside_its_table(new_context, settings):
+    import datetime as dt
+
+    from insights.strategies.models import StrategyFiring
+    from insights.strategies.uplift import arbitration_uplift_compute
+    from tests.accounts.factories import TeamFactory
+    from tests.insights.strategy_support import NOON, customer, strategy
+
+    # Given arbitrated and control firings, half of them reaching the stage, the uplift computed
+    settings.CEA_ARBITRATION_UPLIFT_MIN = 2
+    north = TeamFactory(name="north")
+    s = strategy("onboard", metric_kind="stage_reached", metric_stage="loyalty", metric_days=30)
+    for n, (group, success) in enumerate([("treatment", True), ("treatment", False), ("control", True),
+                                          ("control", False), ("treatment", True), ("control", False)]):  # fmt: skip
+        since = NOON + dt.timedelta(days=1 if success else -1)
+        person = customer(north, journey_stage="loyalty", journey_stage_since=since)
+        StrategyFiring.objects.create(strategy=s, customer=person, occasion=f"o{n}", group=group, outcome="fired",
+                                      priority=1 - n / 10, at=NOON)  # fmt: skip
+    arbitration_uplift_compute(now=NOON + dt.timedelta(days=31))
+    admin = UserFactory(username="admin.qini", role="admin")
+    page = new_context().new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, admin, next_path="/insights/strategies/")
+    # When the admin follows the list's link to arbitration
+    page.get_by_test_id("arbitration-link").click()
+    # Then the Qini curves are drawn (all teams and north, each beside its random line) with their tables
+    expect(page.locator("#arbitration-qini-chart svg")).to_be_visible()
+    series = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('arbitration-qini-chart'))"
+        ".getOption().series.map(s => s.name)"
+    )
+    assert series == ["All teams", "All teams (random)", "north", "north (random)"]
+    expect(page.get_by_test_id("qini-points")).to_have_count(2)
+    expect(page.get_by_test_id("qini-auc")).to_have_count(2)
+    assert errors == []
