@@ -108,3 +108,18 @@ def recommendation_outcomes(
     for row in counts:
         outcomes[row["source_key"]] = {name: row[name] for name in OUTCOMES}
     return outcomes
+
+
+def recommendation_acceptances(*, source_key: str, customer_ids: Iterable[int]) -> dict[int, list[datetime]]:
+    """When each of these customers accepted an action of the source (``decided_at``), oldest first: what
+    insights' strategies read for their ``nba_accepted`` metric. Customers who accepted none are left out."""
+    ids = sorted(set(customer_ids))
+    accepted: dict[int, list[datetime]] = {}
+    if not ids:
+        return accepted
+    rows = RecommendedAction.objects.filter(
+        source_key=source_key, status=RecommendationStatus.ACCEPTED, customer_id__in=ids, decided_at__isnull=False
+    ).order_by("customer_id", "decided_at")
+    for customer_id, decided_at in rows.values_list("customer_id", "decided_at"):
+        accepted.setdefault(customer_id, []).append(decided_at)
+    return accepted

@@ -12,7 +12,8 @@ out (``held_out``); the metric is read from that moment on (docs/journeys.md):
   window has ended count;
 - ``nba_accepted``: the next best action the strategy offered the customer (``strategy:<key>``) was
   accepted at the desk within ``metric_days`` of the firing (holdout customers are never offered
-  it: their rate is 0, and the difference is the acceptance rate).
+  it: their rate is 0, and the difference is the acceptance rate); the acceptances are read through
+  engagement's ``recommendation_acceptances``, then matched to the firings here.
 
 Treated customers include those of arbitration's random control group whose action the strategy
 was (chosen at random, acted on); the holdout holds for them too, so both groups are "chosen for
@@ -32,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from engagement.recommendations.selectors import recommendation_outcomes
+from engagement.recommendations.selectors import recommendation_acceptances, recommendation_outcomes
 from insights.strategies.models import ActionKind, MetricKind, Strategy, StrategyEffect
 
 _WINDOW = "f.at + make_interval(days => %(days)s)"
@@ -47,11 +48,8 @@ _SUCCESS = {
     MetricKind.RETENTION: (
         "NOT (c.journey_stage = 'lapsed' AND c.journey_stage_since >= f.at AND c.journey_stage_since < " + _WINDOW + ")"
     ),
-    MetricKind.NBA_ACCEPTED: (
-        "EXISTS (SELECT 1 FROM engagement_recommendedaction r WHERE r.customer_id = c.id"  # noqa: S608
-        " AND r.source_key = %(source_key)s AND r.status = 'accepted' AND r.decided_at >= f.at"
-        " AND r.decided_at < " + _WINDOW + ")"
-    ),
+    # Read from engagement's selector afterwards (``nba_accepted_within``): not a table of insights' to join.
+    MetricKind.NBA_ACCEPTED: "FALSE",
 }
 _MATURED = "f.at + make_interval(days => %(days)s) <= %(now)s"
 
@@ -76,18 +74,17 @@ def metric_params(strategy: Strategy, now: dt.datetime) -> dict[str, int | str |
     }
 
 
-# One row per customer (their first treated or held-out firing), counted by team and group.
-_COUNTS = """
+# One row per customer: their first treated or held-out firing, its team, and whether the metric was met.
+_FIRSTS = """
 WITH firsts AS (
     SELECT DISTINCT ON (customer_id) customer_id, outcome, at
     FROM insights_strategyfiring
     WHERE strategy_id = %(strategy)s AND outcome IN ('fired', 'held_out')
     ORDER BY customer_id, at, id
 )
-SELECT c.team_id, f.outcome, count(*), count(*) FILTER (WHERE __SUCCESS__)
+SELECT c.team_id, f.customer_id, f.outcome, f.at, (__SUCCESS__)
 FROM firsts f JOIN records_customer c ON c.id = f.customer_id
 WHERE __MATURED__
-GROUP BY c.team_id, f.outcome
 """
 
 
@@ -112,17 +109,31 @@ def difference_interval(
     )
 
 
+def nba_accepted_within(strategy: Strategy, firings: list[tuple[int, dt.datetime]]) -> list[bool]:
+    """For each (customer, firing time): whether the customer accepted the strategy's next best action
+    within ``metric_days`` of it (engagement's ``recommendation_acceptances``)."""
+    accepted = recommendation_acceptances(
+        source_key=f"strategy:{strategy.key}", customer_ids={customer_id for customer_id, _ in firings}
+    )
+    window = dt.timedelta(days=strategy.metric_days)
+    return [any(at <= when < at + window for when in accepted.get(customer_id, ())) for customer_id, at in firings]
+
+
 def _counts(strategy: Strategy, now: dt.datetime) -> dict[int | None, list[int]]:
     """``{team_id: [treated, treated_successes, holdout, holdout_successes]}``."""
-    sql = _COUNTS.replace("__SUCCESS__", success_sql(strategy)).replace("__MATURED__", matured_sql(strategy))
-    params = metric_params(strategy, now)
-    counts: dict[int | None, list[int]] = {}
+    sql = _FIRSTS.replace("__SUCCESS__", success_sql(strategy)).replace("__MATURED__", matured_sql(strategy))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for team_id, outcome, n, successes in cursor.fetchall():
-            row = counts.setdefault(team_id, [0, 0, 0, 0])
-            offset = 0 if outcome == "fired" else 2
-            row[offset], row[offset + 1] = n, successes
+        cursor.execute(sql, metric_params(strategy, now))
+        rows = cursor.fetchall()
+    successes = [row[4] for row in rows]
+    if strategy.metric_kind == MetricKind.NBA_ACCEPTED:
+        successes = nba_accepted_within(strategy, [(customer_id, at) for _, customer_id, _, at, _ in rows])
+    counts: dict[int | None, list[int]] = {}
+    for (team_id, _, outcome, _, _), success in zip(rows, successes, strict=True):
+        row = counts.setdefault(team_id, [0, 0, 0, 0])
+        offset = 0 if outcome == "fired" else 2
+        row[offset] += 1
+        row[offset + 1] += int(success)
     return counts
 
 

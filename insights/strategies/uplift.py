@@ -30,12 +30,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from sklift.metrics import qini_auc_score, qini_curve, uplift_auc_score  # type: ignore[import-untyped]
 
-from insights.strategies.effects import matured_sql, metric_params, success_sql
-from insights.strategies.models import ArbitrationUplift, Strategy
+from insights.strategies.effects import matured_sql, metric_params, nba_accepted_within, success_sql
+from insights.strategies.models import ArbitrationUplift, MetricKind, Strategy
 
 CURVE_POINTS = 101
 _ROWS = """
-SELECT f.id, c.team_id, f."group" = 'treatment', f.priority, (__SUCCESS__)
+SELECT f.id, c.team_id, f."group" = 'treatment', f.priority, (__SUCCESS__), f.customer_id, f.at
 FROM insights_strategyfiring f JOIN records_customer c ON c.id = f.customer_id
 WHERE f.strategy_id = %(strategy)s AND f.outcome = 'fired' AND f."group" IN ('treatment', 'control')
   AND f.priority IS NOT NULL AND __MATURED__
@@ -74,7 +74,11 @@ def uplift_arrays(*, now: dt.datetime) -> dict[int | None, UpliftArrays]:
         for strategy in Strategy.objects.all():
             sql = _ROWS.replace("__SUCCESS__", success_sql(strategy)).replace("__MATURED__", matured_sql(strategy))
             cursor.execute(sql, metric_params(strategy, now))
-            for firing_id, team_id, treated, priority, success in cursor.fetchall():
+            rows = cursor.fetchall()
+            successes = [row[4] for row in rows]
+            if strategy.metric_kind == MetricKind.NBA_ACCEPTED:
+                successes = nba_accepted_within(strategy, [(row[5], row[6]) for row in rows])
+            for (firing_id, team_id, treated, priority, *_), success in zip(rows, successes, strict=True):
                 by_team[None].add(firing_id, success, treated, priority)
                 if team_id is not None:
                     by_team[team_id].add(firing_id, success, treated, priority)

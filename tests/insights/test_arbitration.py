@@ -343,3 +343,29 @@ def test_time_trigger_chunks_keep_a_customer_s_candidates_together(monkeypatch):
     assert [[(c.customer.pk, c.occasion) for c in chunk] for chunk in chunks] == [
         [(1, "o1"), (1, "o3")], [(2, "o2"), (2, "o4"), (2, "o5")], [(3, "o0")],
     ]  # fmt: skip
+
+
+def test_the_uplift_reads_next_best_action_acceptances_within_the_window(team_a, agent):
+    from django.utils import timezone
+
+    from engagement.recommendations.services import recommendation_decide, recommendation_offer
+
+    # Given an NBA strategy judged on acceptance within a day: Ada (arbitrated) accepts, Bob (control)
+    # dismisses, Cleo (arbitrated) accepts three days after her firing
+    s = nba("card", metric_kind="nba_accepted", metric_days=1)
+    now = timezone.now()
+    for person, group, days_ago, accepted in (
+        (customer(team_a), "treatment", 0, True), (customer(team_a), "control", 0, False),
+        (customer(team_a), "treatment", 3, True),
+    ):  # fmt: skip
+        at = now - dt.timedelta(days=days_ago, minutes=5)
+        StrategyFiring.objects.create(strategy=s, customer=person, occasion=f"o{person.pk}", group=group,
+                                      outcome="fired", priority=0.5, at=at)  # fmt: skip
+        offered = recommendation_offer(actor=None, customer=person, source_key="strategy:card", title="Card",
+                                       detail="", reasons=[], score=0.5)  # fmt: skip
+        recommendation_decide(actor=agent, recommendation_id=offered.pk, accepted=accepted)
+    # When the uplift is computed
+    arbitration_uplift_compute()
+    # Then only Ada's acceptance counts
+    row = ArbitrationUplift.objects.get(team=None)
+    assert (row.treated, row.treated_successes, row.control, row.control_successes) == (2, 1, 1, 0)
