@@ -121,5 +121,6 @@ def recommendation_acceptances(*, source_key: str, customer_ids: Iterable[int]) 
         source_key=source_key, status=RecommendationStatus.ACCEPTED, customer_id__in=ids, decided_at__isnull=False
     ).order_by("customer_id", "decided_at")
     for customer_id, decided_at in rows.values_list("customer_id", "decided_at"):
-        accepted.setdefault(customer_id, []).append(decided_at)
+        if decided_at is not None:  # filtered out above; the type does not know
+            accepted.setdefault(customer_id, []).append(decided_at)
     return accepted
