@@ -74,18 +74,32 @@ def metric_params(strategy: Strategy, now: dt.datetime) -> dict[str, int | str |
     }
 
 
-# One row per customer: their first treated or held-out firing, its team, and whether the metric was met.
-_FIRSTS = """
+_FIRSTS_CTE = """
 WITH firsts AS (
     SELECT DISTINCT ON (customer_id) customer_id, outcome, at
     FROM insights_strategyfiring
     WHERE strategy_id = %(strategy)s AND outcome IN ('fired', 'held_out')
     ORDER BY customer_id, at, id
 )
-SELECT c.team_id, f.customer_id, f.outcome, f.at, (__SUCCESS__)
+"""
+# One row per customer (their first treated or held-out firing), counted by team and group.
+_COUNTS = (
+    _FIRSTS_CTE
+    + """
+SELECT c.team_id, f.outcome, count(*), count(*) FILTER (WHERE __SUCCESS__)
 FROM firsts f JOIN records_customer c ON c.id = f.customer_id
 WHERE __MATURED__
+GROUP BY c.team_id, f.outcome
 """
+)
+# The same customers one by one, for a metric matched in Python (nba_accepted).
+_FIRSTS = (
+    _FIRSTS_CTE
+    + """
+SELECT c.team_id, f.customer_id, f.outcome, f.at
+FROM firsts f JOIN records_customer c ON c.id = f.customer_id
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -119,21 +133,32 @@ def nba_accepted_within(strategy: Strategy, firings: list[tuple[int, dt.datetime
     return [any(at <= when < at + window for when in accepted.get(customer_id, ())) for customer_id, at in firings]
 
 
-def _counts(strategy: Strategy, now: dt.datetime) -> dict[int | None, list[int]]:
-    """``{team_id: [treated, treated_successes, holdout, holdout_successes]}``."""
-    sql = _FIRSTS.replace("__SUCCESS__", success_sql(strategy)).replace("__MATURED__", matured_sql(strategy))
+def _nba_counts(strategy: Strategy) -> dict[int | None, list[int]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, metric_params(strategy, now))
+        cursor.execute(_FIRSTS, {"strategy": strategy.pk})
         rows = cursor.fetchall()
-    successes = [row[4] for row in rows]
-    if strategy.metric_kind == MetricKind.NBA_ACCEPTED:
-        successes = nba_accepted_within(strategy, [(customer_id, at) for _, customer_id, _, at, _ in rows])
+    successes = nba_accepted_within(strategy, [(customer_id, at) for _, customer_id, _, at in rows])
     counts: dict[int | None, list[int]] = {}
-    for (team_id, _, outcome, _, _), success in zip(rows, successes, strict=True):
+    for (team_id, _, outcome, _), success in zip(rows, successes, strict=True):
         row = counts.setdefault(team_id, [0, 0, 0, 0])
         offset = 0 if outcome == "fired" else 2
         row[offset] += 1
         row[offset + 1] += int(success)
+    return counts
+
+
+def _counts(strategy: Strategy, now: dt.datetime) -> dict[int | None, list[int]]:
+    """``{team_id: [treated, treated_successes, holdout, holdout_successes]}``."""
+    if strategy.metric_kind == MetricKind.NBA_ACCEPTED:
+        return _nba_counts(strategy)
+    sql = _COUNTS.replace("__SUCCESS__", success_sql(strategy)).replace("__MATURED__", matured_sql(strategy))
+    counts: dict[int | None, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, metric_params(strategy, now))
+        for team_id, outcome, n, successes in cursor.fetchall():
+            row = counts.setdefault(team_id, [0, 0, 0, 0])
+            offset = 0 if outcome == "fired" else 2
+            row[offset], row[offset + 1] = n, successes
     return counts
 
 
