@@ -5,9 +5,12 @@
 Set-up: 10,000 customers (segments, value tiers, stages spread evenly), 100 active event
 strategies — 90 on one exact kind each among 30 kinds (``bench.k0`` … ``bench.k29``, three per
 kind), 10 on wildcards (``bench.*`` and others that match nothing) — with audiences on segment or
-value tier, a 10% holdout, quiet hours outside the run's time, and the ``priority_boost`` action
-(a real context write: Redis, the durable log row and the journey event it records). The caps
-are raised so every matching strategy fires: the worst case of actions per event.
+value tier, a 10% holdout, quiet hours outside the run's time; two of each kind's three do the
+``priority_boost`` action (a real context write: Redis, the durable log row and the journey event it
+records), the third a ``next_best_action`` (arbitration's two pools), with values and levers that
+differ. The caps are raised so every matching strategy is eligible: the worst case of arbitration
+per event (the 5% control group included); arbitration keeps one proactive action and up to three
+next best actions, the rest are recorded ``outranked``.
 
 Measured: ``strategies_evaluate_event`` per event (index look-up with its cache-version read, the
 customer row, the customer's recent firings, the one INSERT of the firings, the commit and the
@@ -76,10 +79,15 @@ def setup_rows(rng: random.Random):
         audience = {"audience_segments": [SEGMENTS[n % 4], SEGMENTS[(n + 1) % 4]]} if n % 2 else {
             "audience_value_tiers": TIERS[: 1 + n % 4]
         }  # fmt: skip
+        action = (
+            {"action_kind": "next_best_action", "action_params": {"title": f"Offer {n}", "detail": "Say it."}}
+            if n % 3 == 2 else {}
+        )  # fmt: skip
         strategy_create(
             actor=None,
             fields={"key": f"bench-{n}", "name": f"Bench {n}", "trigger_kind": "event", "event_pattern": pattern,
-                    **audience, **common},
+                    **audience, **common, **action, "value": 1 + n % 5, "lever": 0.5 + (n % 4) / 2,
+                    "context_weights": {"chat": 1.5, "live": 2} if n % 2 else {}},
         )  # fmt: skip
     return list(Customer.objects.filter(given_name="Bench").values_list("id", flat=True))
 
@@ -135,7 +143,12 @@ def main() -> None:
     before = StrategyFiring.objects.order_by("-id").values_list("id", flat=True).first() or 0
     measured = measure([lambda e=e: strategies_evaluate_event(event=e) for e in events[100:]])
     floor = measure([floor_call(e.customer_id) for e in events[100:]])
-    fired = list(StrategyFiring.objects.filter(id__gt=before, outcome=FiringOutcome.FIRED).values_list("id", flat=True))
+    fired = list(
+        StrategyFiring.objects.filter(
+            id__gt=before, outcome=FiringOutcome.FIRED, strategy__action_kind="priority_boost"
+        ).values_list("id", flat=True)
+    )
+    outranked = StrategyFiring.objects.filter(id__gt=before, reason="outranked").count()
     recorded = StrategyFiring.objects.filter(id__gt=before).count()
     current_app.control.purge()  # the action tasks sent on commit: run below, measured apart
     acted = measure([lambda i=i: firings_act(firing_ids=[i]) for i in fired[:1000]])
@@ -150,7 +163,10 @@ def main() -> None:
         f"   {floor.p50_ms:6.3f} / {floor.p99_ms:6.3f}   {acted.p50_ms / floor.p50_ms:6.1f}x"
         f" / {acted.p99_ms / floor.p99_ms:5.1f}x"
     )
-    print(f"firings recorded per event: {recorded / args.events:.2f} ({len(fired) / args.events:.2f} fired)")
+    print(
+        f"firings recorded per event: {recorded / args.events:.2f} ({len(fired) / args.events:.2f} boosts fired,"
+        f" {outranked / args.events:.2f} outranked)"
+    )
     target = measured.p99_ms < 20
     print(f"target p99 < 20 ms with 100 active strategies: {'pass' if target else 'MISS'}")
     print(f"load average at the end: {machine()}")

@@ -410,6 +410,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
         "options": {"expires": 900.0},
     },
+    "insights: arbitration's uplift against the random control group": {
+        "task": "insights.strategies.compute_uplift",
+        "schedule": float(env_int("CEA_ARBITRATION_UPLIFT_SECONDS", 3600, minimum=60)),
+        "options": {"expires": float(env_int("CEA_ARBITRATION_UPLIFT_SECONDS", 3600, minimum=60))},
+    },
     "engagement: expire recommended actions": {
         "task": "engagement.recommendations.expire",
         "schedule": 300.0,
@@ -466,6 +471,15 @@ CEA_STRATEGIES_GAP_SECONDS = env_int("CEA_STRATEGIES_GAP_SECONDS", 300, minimum=
 CEA_STRATEGIES_STAGE_LOOKBACK_SECONDS = env_int("CEA_STRATEGIES_STAGE_LOOKBACK_SECONDS", 86400, minimum=60)
 # Fewer customers than this in either group: the effect page claims no effect.
 CEA_STRATEGIES_MIN_GROUP = env_int("CEA_STRATEGIES_MIN_GROUP", 30, minimum=1)
+# Arbitration (docs/journeys.md, "Arbitration and uplift"): per customer and occasion, at most this
+# many proactive actions and next best actions are acted on (the rest: suppressed "outranked");
+# this percentage of customers (stable) is the random control group; the uplift against it is
+# computed every CEA_ARBITRATION_UPLIFT_SECONDS and reported once each group has this many firings.
+CEA_ARBITRATION_PROACTIVE_TOP = env_int("CEA_ARBITRATION_PROACTIVE_TOP", 1, minimum=1, maximum=20)
+CEA_ARBITRATION_NBA_TOP = env_int("CEA_ARBITRATION_NBA_TOP", 3, minimum=1, maximum=20)
+CEA_ARBITRATION_CONTROL_PERCENT = env_int("CEA_ARBITRATION_CONTROL_PERCENT", 5, minimum=0, maximum=50)
+CEA_ARBITRATION_UPLIFT_MIN = env_int("CEA_ARBITRATION_UPLIFT_MIN", 100, minimum=2)
+CEA_ARBITRATION_UPLIFT_SECONDS = env_int("CEA_ARBITRATION_UPLIFT_SECONDS", 3600, minimum=60)
 
 # --- Integration: outbound webhooks and the write-back outbox ------------------------------
 

@@ -77,9 +77,14 @@ def recommendations_of(*, customer_id: int) -> QuerySet[RecommendedAction]:
 
 
 def recommendation_outcomes(
-    *, source_keys: Iterable[str], since: datetime | None = None, now: datetime | None = None
+    *,
+    source_keys: Iterable[str],
+    since: datetime | None = None,
+    now: datetime | None = None,
+    team_ids: Iterable[int] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """What became of the actions each source offered (since ``since``, by when they were offered).
+    """What became of the actions each source offered (since ``since``, by when they were offered;
+    only those offered for customers of ``team_ids`` when given: a supervisor's figures).
 
     ``offered`` counts every action offered, whatever became of it; ``accepted``, ``dismissed`` and
     ``expired`` are what became of them (an action still ``offered`` past its ``expires_at`` counts
@@ -90,6 +95,8 @@ def recommendation_outcomes(
     rows = RecommendedAction.objects.filter(source_key__in=keys)
     if since is not None:
         rows = rows.filter(created_at__gte=since)
+    if team_ids is not None:
+        rows = rows.filter(team_id__in=sorted(team_ids))
     lapsed = Q(status=RecommendationStatus.EXPIRED) | (Q(status=RecommendationStatus.OFFERED) & Q(expires_at__lte=now))
     counts = rows.values("source_key").annotate(
         offered=Count("id"),
@@ -101,3 +108,19 @@ def recommendation_outcomes(
     for row in counts:
         outcomes[row["source_key"]] = {name: row[name] for name in OUTCOMES}
     return outcomes
+
+
+def recommendation_acceptances(*, source_key: str, customer_ids: Iterable[int]) -> dict[int, list[datetime]]:
+    """When each of these customers accepted an action of the source (``decided_at``), oldest first: what
+    insights' strategies read for their ``nba_accepted`` metric. Customers who accepted none are left out."""
+    ids = sorted(set(customer_ids))
+    accepted: dict[int, list[datetime]] = {}
+    if not ids:
+        return accepted
+    rows = RecommendedAction.objects.filter(
+        source_key=source_key, status=RecommendationStatus.ACCEPTED, customer_id__in=ids, decided_at__isnull=False
+    ).order_by("customer_id", "decided_at")
+    for customer_id, decided_at in rows.values_list("customer_id", "decided_at"):
+        if decided_at is not None:  # filtered out above; the type does not know
+            accepted.setdefault(customer_id, []).append(decided_at)
+    return accepted

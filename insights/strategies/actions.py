@@ -1,38 +1,44 @@
 """What a strategy does when it fires: one executor per action kind, in a registry.
 
-An executor takes the strategy, the customer and the firing's channel (a message's consented
-channel, chosen before) and writes through the owning app's services, as the system
-(``actor=None``). It raises ``ApplicationError`` when the action cannot be done; the firing is
-then recorded as ``failed`` with the message.
+An executor takes the strategy, the customer, the firing's channel (a message's consented channel,
+chosen before) and the firing (its arbitration components), and writes through the owning app's
+services, as the system (``actor=None``):
 
-``case`` and ``priority_boost`` are done here. ``message``, ``callback`` and ``next_best_action``
-call engagement services built in parallel (issue 13: ``outbound_start``, ``callback_request``,
-``recommendation_offer``); until they are on this branch each adapter refuses with
-``ActionNotWired`` naming the missing service — WIRING TO COMPLETE BY THE LEAD at merge: replace
-the body of ``_message``, ``_callback`` and ``_next_best_action`` by the call in its docstring.
+- ``message``: engagement's ``outbound_start`` on the firing's channel (the customer's preferred
+  channel consented for the strategy's purpose, else the first consented one), with the strategy's
+  text and subject, ``source="strategy:<key>"``;
+- ``callback``: engagement's ``callback_request`` through the strategy's queue, with its reason;
+- ``next_best_action``: engagement's ``recommendation_offer`` (``source_key="strategy:<key>"``), the
+  strategy's title and detail, reasons = why it fired and the arbitration components in words,
+  score = the arbitration priority, expiry ``expires_hours`` after the firing (none if not set);
+- ``case``: records' ``case_create``; ``priority_boost``: the customer's context.
+
+An executor raises ``ApplicationError`` when the action cannot be done (no consent any more, no
+address, no such queue …); the firing is then recorded ``failed`` with the message, in words.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cea.common.errors import ApplicationError
+from django.utils import timezone
+
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write
-from insights.strategies.models import ActionKind, Strategy
+from engagement.outbound.services import callback_request, outbound_start
+from engagement.recommendations.services import recommendation_offer
+from insights.strategies.arbitration import component_reasons
+from insights.strategies.models import ActionKind, Strategy, TriggerKind
 from records.cases.services import case_create
 from records.customers.models import Customer
 
+if TYPE_CHECKING:
+    from insights.strategies.models import StrategyFiring
+
 SOURCE = "insights.strategies"
-
-
-class ActionNotWired(ApplicationError):
-    """The engagement service an action needs is not on this branch yet."""
-
-    status_code = 501
-    code = "not_wired"
 
 
 @dataclass(frozen=True)
@@ -42,34 +48,73 @@ class ActionResult:
     summary: str
 
 
-Executor = Callable[[Strategy, Customer, str], ActionResult]
+Executor = Callable[[Strategy, Customer, str, "StrategyFiring | None"], ActionResult]
 
 
-def _not_wired(service: str) -> ActionNotWired:
-    return ActionNotWired(
-        f"The action needs engagement's {service}(), which is not wired yet (issue 13: the lead wires it at merge)."
+def source_key(strategy: Strategy) -> str:
+    """What the strategy's actions are recorded under in engagement (recommendations, outbound, callbacks)."""
+    return f"strategy:{strategy.key}"
+
+
+def why_fired(strategy: Strategy) -> str:
+    """The strategy and its trigger, in words (the first of a next best action's reasons)."""
+    kind = strategy.trigger_kind
+    if kind == TriggerKind.EVENT:
+        when = f"on the journey event {strategy.event_pattern}"
+    elif kind == TriggerKind.STAGE_ENTERED:
+        when = f"on entering the stage {strategy.stage}"
+    elif kind == TriggerKind.STAGE_STAYED:
+        when = f"after {strategy.stay_days} days in the stage {strategy.stage}"
+    elif kind == TriggerKind.SCORE_CROSSED:
+        when = f"{strategy.score_key} crossed {strategy.score_threshold:g} ({strategy.score_direction})"
+    else:
+        when = f"every day at {strategy.schedule_time}"
+    return f"Strategy {strategy.name}: {when}"[:300]
+
+
+def _message(strategy: Strategy, customer: Customer, channel: str, firing: StrategyFiring | None) -> ActionResult:
+    params: dict[str, Any] = strategy.action_params
+    conversation = outbound_start(
+        actor=None,
+        customer=customer,
+        channel=channel,
+        text=params["text"],
+        purpose=strategy.consent_purpose,
+        source=source_key(strategy),
+        subject=params.get("subject", ""),
     )
+    return ActionResult(summary=f"message by {channel}: conversation {conversation.pk}")
 
 
-def _message(strategy: Strategy, customer: Customer, channel: str) -> ActionResult:
-    """``outbound_start(actor=None, customer=customer, channel=channel, text=params["text"],
-    purpose=strategy.consent_purpose, source=f"strategy:{strategy.key}", subject=params.get("subject", ""))``."""
-    raise _not_wired("outbound_start")
+def _callback(strategy: Strategy, customer: Customer, channel: str, firing: StrategyFiring | None) -> ActionResult:
+    params: dict[str, Any] = strategy.action_params
+    callback = callback_request(
+        actor=None, customer=customer, queue=params["queue"], reason=params["reason"], source=source_key(strategy)
+    )
+    return ActionResult(summary=f"callback {callback.pk} through {callback.queue}")
 
 
-def _callback(strategy: Strategy, customer: Customer, channel: str) -> ActionResult:
-    """``callback_request(actor=None, customer=customer, queue=params["queue"], reason=params["reason"],
-    source=f"strategy:{strategy.key}")``."""
-    raise _not_wired("callback_request")
+def _next_best_action(
+    strategy: Strategy, customer: Customer, channel: str, firing: StrategyFiring | None
+) -> ActionResult:
+    params: dict[str, Any] = strategy.action_params
+    hours = params.get("expires_hours")
+    priority = firing.priority if firing is not None and firing.priority is not None else 0.0
+    reasons = [why_fired(strategy), *component_reasons(firing.components if firing is not None else {})]
+    action = recommendation_offer(
+        actor=None,
+        customer=customer,
+        source_key=source_key(strategy),
+        title=params["title"],
+        detail=params["detail"],
+        reasons=reasons,
+        score=priority,
+        expires_at=timezone.now() + dt.timedelta(hours=int(hours)) if hours else None,
+    )
+    return ActionResult(summary=f"next best action {action.pk} offered (priority {priority:.3f})")
 
 
-def _next_best_action(strategy: Strategy, customer: Customer, channel: str) -> ActionResult:
-    """``recommendation_offer(actor=None, customer=customer, source_key=f"strategy:{strategy.key}",
-    title=params["title"], detail=params["detail"], reasons=[strategy.name], score=params.get("score", 0.5))``."""
-    raise _not_wired("recommendation_offer")
-
-
-def _case(strategy: Strategy, customer: Customer, channel: str) -> ActionResult:
+def _case(strategy: Strategy, customer: Customer, channel: str, firing: StrategyFiring | None) -> ActionResult:
     params: dict[str, Any] = strategy.action_params
     case = case_create(
         actor=None,
@@ -81,7 +126,9 @@ def _case(strategy: Strategy, customer: Customer, channel: str) -> ActionResult:
     return ActionResult(summary=f"case {case.reference}")
 
 
-def _priority_boost(strategy: Strategy, customer: Customer, channel: str) -> ActionResult:
+def _priority_boost(
+    strategy: Strategy, customer: Customer, channel: str, firing: StrategyFiring | None
+) -> ActionResult:
     """``priority_boost`` on the customer's context: routing adds it to every contact of the
     customer enqueued while it lives (``engagement.routing.engine``; a conversation's own boost wins)."""
     params: dict[str, Any] = strategy.action_params
@@ -111,6 +158,8 @@ ACTIONS: dict[str, Executor] = {
 }
 
 
-def action_execute(*, strategy: Strategy, customer: Customer, channel: str = "") -> ActionResult:
+def action_execute(
+    *, strategy: Strategy, customer: Customer, channel: str = "", firing: StrategyFiring | None = None
+) -> ActionResult:
     """Run the strategy's action for the customer (``ApplicationError`` if it cannot be done)."""
-    return ACTIONS[strategy.action_kind](strategy, customer, channel)
+    return ACTIONS[strategy.action_kind](strategy, customer, channel, firing)

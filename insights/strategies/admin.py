@@ -38,7 +38,17 @@ class StrategyForm(forms.ModelForm):
 @admin.register(Strategy)
 class StrategyAdmin(RoleModelAdmin):
     form = StrategyForm
-    list_display = ["key", "name", "trigger_kind", "action_kind", "active", "ends_at", "holdout_percent"]
+    list_display = [
+        "key",
+        "name",
+        "trigger_kind",
+        "action_kind",
+        "active",
+        "ends_at",
+        "holdout_percent",
+        "value",
+        "lever",
+    ]
     list_filter = ["active", "trigger_kind", "action_kind"]
     search_fields = ["key", "name"]
     fieldsets = [
@@ -56,6 +66,8 @@ class StrategyAdmin(RoleModelAdmin):
         ("What", {"fields": ["action_kind", "action_params", "consent_purpose"]}),
         ("Limits", {"fields": ["cap_firings", "cap_days", "time_zone", "quiet_start", "quiet_end", "holdout_percent"]}),
         ("Judged on", {"fields": ["metric_kind", "metric_stage", "metric_days"]}),
+        ("Arbitration: priority = propensity × context weight × value × lever",
+         {"fields": ["propensity_from", "context_weights", "value", "lever"]}),
     ]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
@@ -76,7 +88,7 @@ class StrategyAdmin(RoleModelAdmin):
 @admin.register(StrategyFiring)
 class StrategyFiringAdmin(RoleModelAdmin):
     team_paths = ("customer__team",)
-    list_display = ["at", "strategy", "customer", "group", "outcome", "reason"]
+    list_display = ["at", "strategy", "customer", "group", "outcome", "reason", "priority"]
     list_filter = ["outcome", "group", "strategy"]
     list_select_related = ["strategy", "customer"]
     add_roles = ()

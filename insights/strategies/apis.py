@@ -7,6 +7,7 @@ Reading (list, one, dry-run, effect): supervisors, administrators and API tokens
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -14,12 +15,16 @@ from rest_framework.views import APIView
 
 from insights.strategies.selectors import (
     access_strategy,
+    arbitration_components,
+    arbitration_settings,
+    arbitration_uplift,
     strategies_visible_to,
     strategy_dry_run,
     strategy_effects,
     strategy_firing_counts,
+    strategy_recommendation_outcomes,
 )
-from insights.strategies.serializers import DryRunSerializer, EffectSerializer, StrategySerializer
+from insights.strategies.serializers import DryRunSerializer, EffectSerializer, StrategySerializer, UpliftSerializer
 from insights.strategies.services import strategy_build, strategy_create, strategy_update
 
 
@@ -95,6 +100,25 @@ class StrategyEffectApi(APIView):
         return Response(
             {
                 "firings": strategy_firing_counts(user=request.user, strategy=strategy),
+                "recommendations": strategy_recommendation_outcomes(user=request.user, strategy=strategy),
                 "effects": EffectSerializer(strategy_effects(user=request.user, strategy=strategy), many=True).data,
+            }
+        )
+
+
+class ArbitrationApi(APIView):
+    """Arbitration: its settings, each strategy's components, and its uplift against the random control group
+    (Qini and AUUC by scikit-uplift, stored by a task; a supervisor's teams only)."""
+
+    scope_resource = "insights"
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        rows = arbitration_uplift(user=request.user)
+        return Response(
+            {
+                "settings": arbitration_settings(),
+                "strategies": arbitration_components(user=request.user),
+                "uplift": UpliftSerializer(rows, many=True).data,
             }
         )

@@ -10,16 +10,23 @@ firings (caps) and their granted consents, then decides in order:
 2. quiet hours (local time of the strategy): suppressed ``quiet_hours`` — never deferred;
 3. consent: a message needs a channel consented for its purpose (the customer's preferred
    channel first); suppressed ``no_consent``;
-4. the holdout: an eligible customer in the holdout is recorded ``held_out`` and not acted on.
+4. arbitration (``insights.strategies.arbitration``): the eligible strategies of one customer at one
+   occasion are ranked by priority in their pool (desk card, proactive); the top N go on, the rest
+   are suppressed ``outranked`` — a customer of the random control group gets N chosen at random;
+5. the holdout: a kept candidate whose customer is in the strategy's holdout is recorded
+   ``held_out`` and not acted on.
 
-Firings and holdouts both count towards the caps, so the two groups meet the same limits.
+Firings and holdouts both count towards the caps, so the two groups meet the same limits. Every
+eligible candidate's arbitration components and priority are recorded on its firing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,13 +35,27 @@ from django.utils import timezone
 from cea.common.channels import Channel
 from cea.common.errors import ApplicationError
 from cea.common.tasks import send_on_commit
+from engagement.conversations.selectors import customers_in_conversation
+from engagement.outbound.services import OUTBOUND_CHANNELS
 from insights.strategies.actions import action_execute
+from insights.strategies.arbitration import (
+    LIVE,
+    OUTRANKED,
+    Occasion,
+    components_of,
+    control_order,
+    in_control,
+    pool_of,
+    ranked,
+    top_of,
+)
 from insights.strategies.models import ActionKind, FiringGroup, FiringOutcome, Strategy, StrategyFiring
 from insights.strategies.rules import in_holdout, in_quiet_hours
 from records.customers.models import Consent, Customer
 
-# The channels a proactive message may go out on, in the order tried after the preferred one.
-MESSAGE_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.MOBILE_APP, Channel.CHAT, Channel.SOCIAL)
+# The channels a proactive message may go out on (those engagement starts conversations on), in the
+# order tried after the preferred one.
+MESSAGE_CHANNELS = tuple(OUTBOUND_CHANNELS)
 COUNTED = (FiringOutcome.FIRED, FiringOutcome.HELD_OUT, FiringOutcome.FAILED)
 
 CAPPED, GLOBAL_CAP, QUIET_HOURS, NO_CONSENT = "capped", "global_cap", "quiet_hours", "no_consent"
@@ -46,6 +67,7 @@ class Candidate:
     customer: Customer
     occasion: str
     event_id: int | None = None
+    channel: str = ""  # the occasion's channel (the journey event's), for arbitration's context weight
 
 
 @dataclass
@@ -55,6 +77,8 @@ class Decision:
     outcome: str
     reason: str = ""
     channel: str = ""
+    priority: float | None = None
+    components: dict[str, Any] = field(default_factory=dict)
 
 
 def _recent(customer_ids: list[int], since: dt.datetime) -> dict[int, list[tuple[int, dt.datetime]]]:
@@ -80,7 +104,8 @@ def message_channel(strategy: Strategy, customer: Customer, granted: set[tuple[s
     named = (strategy.action_params or {}).get("channel", "")
     if named:
         return named if (named, purpose) in granted else ""
-    order = [customer.preferred_channel, *MESSAGE_CHANNELS] if customer.preferred_channel else list(MESSAGE_CHANNELS)
+    preferred = customer.preferred_channel
+    order = [preferred, *MESSAGE_CHANNELS] if preferred in MESSAGE_CHANNELS else list(MESSAGE_CHANNELS)
     return next((channel for channel in order if (channel, purpose) in granted), "")
 
 
@@ -121,31 +146,80 @@ class _Caps:
         self.added_global[customer_id] += 1
 
 
+def _live(candidates: list[Candidate]) -> set[int] | None:
+    """Customers in a conversation now, read only when a strategy weighs it (``None``: not read)."""
+    if not any(LIVE in (c.strategy.context_weights or {}) for c in candidates):
+        return None
+    return customers_in_conversation(customer_ids={c.customer.pk for c in candidates})
+
+
+def _eligibility(decision: Decision, caps: _Caps, granted: dict[int, set[tuple[str, str]]], now: dt.datetime) -> bool:
+    """Caps, quiet hours and consent for one candidate: the reason it is refused, set on the decision."""
+    strategy, customer = decision.candidate.strategy, decision.candidate.customer
+    consented, channel = _consent(strategy, customer, granted.get(customer.pk, set()))
+    if refusal := caps.refusal(strategy, customer.pk):
+        decision.reason = refusal
+    elif in_quiet_hours(strategy, now):
+        decision.reason = QUIET_HOURS
+    elif not consented:
+        decision.reason = NO_CONSENT
+    else:
+        decision.channel = channel
+        return True
+    return False
+
+
+def _arbitrate(eligible: list[Decision], caps: _Caps, live: set[int] | None, pool: str) -> None:
+    """Rank one customer's eligible candidates at one occasion in one pool; keep the top N (a control
+    customer: N at random), held out by their own holdout; the rest are ``outranked``."""
+    first = eligible[0].candidate
+    customer = first.customer
+    occasion = Occasion(channel=first.channel, live=None if live is None else customer.pk in live)
+    entries = [(d.candidate.strategy, components_of(d.candidate.strategy, customer.scores, occasion)) for d in eligible]
+    best_first = ranked(entries)
+    control = in_control(customer_id=customer.pk)
+    order = control_order(len(eligible), seed=f"{first.occasion}:{customer.pk}:{pool}") if control else best_first
+    rank_of = {position: rank for rank, position in enumerate(best_first, start=1)}
+    kept, top = 0, top_of(pool)
+    for position in order:
+        decision, (strategy, components) = eligible[position], entries[position]
+        components.update(rank=rank_of[position], eligible=len(eligible), control=control)
+        decision.priority, decision.components = components["priority"], components
+        held = decision.group == FiringGroup.HOLDOUT  # a strategy's holdout holds for control customers too
+        if control and not held:
+            decision.group = FiringGroup.CONTROL
+        if kept >= top:
+            decision.reason = OUTRANKED
+        elif refusal := caps.refusal(strategy, customer.pk):  # the customer's cap, met by a better one
+            decision.reason = refusal
+        else:
+            kept += 1
+            caps.count(strategy, customer.pk)
+            decision.outcome = FiringOutcome.HELD_OUT if held else FiringOutcome.FIRED
+
+
 def decide(candidates: list[Candidate], *, now: dt.datetime) -> list[Decision]:
-    """What each candidate gets (in order; earlier ones count towards later ones' caps). Reads only."""
+    """What each candidate gets. Candidates are arbitrated per customer, occasion and pool; earlier
+    occasions count towards later ones' caps. Reads only."""
     if not candidates:
         return []
     caps = _Caps(candidates, now)
     needs_consent = any(c.strategy.action_kind == ActionKind.MESSAGE or c.strategy.consent_purpose for c in candidates)
     granted = _consents(sorted({c.customer.pk for c in candidates})) if needs_consent else {}
+    live = _live(candidates)
+    occasions: dict[tuple[int, str, str], list[Decision]] = {}
     decisions = []
     for candidate in candidates:
         strategy, customer = candidate.strategy, candidate.customer
         held = in_holdout(strategy_key=strategy.key, customer_id=customer.pk, percent=strategy.holdout_percent)
         group = FiringGroup.HOLDOUT if held else FiringGroup.TREATMENT
         decision = Decision(candidate=candidate, group=group, outcome=FiringOutcome.SUPPRESSED)
-        consented, channel = _consent(strategy, customer, granted.get(customer.pk, set()))
-        if refusal := caps.refusal(strategy, customer.pk):
-            decision.reason = refusal
-        elif in_quiet_hours(strategy, now):
-            decision.reason = QUIET_HOURS
-        elif not consented:
-            decision.reason = NO_CONSENT
-        else:
-            decision.outcome = FiringOutcome.HELD_OUT if held else FiringOutcome.FIRED
-            decision.channel = channel
-            caps.count(strategy, customer.pk)
         decisions.append(decision)
+        occasions.setdefault((customer.pk, candidate.occasion, pool_of(strategy)), []).append(decision)
+    for (_, _, pool), members in occasions.items():
+        eligible = [decision for decision in members if _eligibility(decision, caps, granted, now)]
+        if eligible:
+            _arbitrate(eligible, caps, live, pool)
     return decisions
 
 
@@ -153,13 +227,13 @@ def decide(candidates: list[Candidate], *, now: dt.datetime) -> list[Decision]:
 # its transaction; see ``firings_record``). VALUES rows take their types from the first one.
 _INSERT = (
     "INSERT INTO insights_strategyfiring"
-    ' (strategy_id, customer_id, event_id, occasion, "group", outcome, reason, channel, at)'
+    ' (strategy_id, customer_id, event_id, occasion, "group", outcome, reason, channel, at, priority, components)'
     " SELECT v.* FROM (VALUES __ROWS__) AS v"
     " CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
     " ON CONFLICT (strategy_id, occasion) DO NOTHING RETURNING id, strategy_id, occasion"
 )
-_FIRST_ROW = "(%s::bigint, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s::timestamptz)"
-_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_FIRST_ROW = "(%s::bigint, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s::timestamptz, %s::float8, %s::jsonb)"
+_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyFiring, Decision]]:
@@ -167,10 +241,11 @@ def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyF
     another evaluation meanwhile) is skipped by the unique constraint and left out of the result."""
     if not decisions:
         return []
-    params: list[int | str | dt.datetime | None] = []
+    params: list[int | float | str | dt.datetime | None] = []
     for d in decisions:
         c = d.candidate
         params += [c.strategy.pk, c.customer.pk, c.event_id, c.occasion, d.group, d.outcome, d.reason, d.channel, now]
+        params += [d.priority, json.dumps(d.components)]
     sql = _INSERT.replace("__ROWS__", ", ".join([_FIRST_ROW] + [_ROW] * (len(decisions) - 1)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -183,6 +258,7 @@ def _insert(decisions: list[Decision], now: dt.datetime) -> list[tuple[StrategyF
             firing = StrategyFiring(
                 pk=pk, strategy=c.strategy, customer=c.customer, event_id=c.event_id, occasion=c.occasion,
                 group=d.group, outcome=d.outcome, reason=d.reason, channel=d.channel, at=now,
+                priority=d.priority, components=d.components,
             )  # fmt: skip
             recorded.append((firing, d))
     return recorded
@@ -210,9 +286,12 @@ def firings_record(candidates: list[Candidate], *, now: dt.datetime) -> list[Str
 
 def _act(firing: StrategyFiring, now: dt.datetime) -> None:
     try:
-        result = action_execute(strategy=firing.strategy, customer=firing.customer, channel=firing.channel)
+        result = action_execute(
+            strategy=firing.strategy, customer=firing.customer, channel=firing.channel, firing=firing
+        )
     except ApplicationError as error:
-        firing.outcome, firing.reason = FiringOutcome.FAILED, error.message[:200]
+        details = " ".join(f"{name}: {' '.join(errors)}" for name, errors in error.fields.items())
+        firing.outcome, firing.reason = FiringOutcome.FAILED, f"{error.message} {details}".strip()[:200]
     else:
         firing.reason = result.summary[:200]
     firing.acted_at = now

@@ -30,6 +30,11 @@ class MetricKind(models.TextChoices):
     NBA_ACCEPTED = "nba_accepted", "Accepting the next best action"
 
 
+class PropensityFrom(models.TextChoices):
+    OBSERVED = "observed", "The strategy's observed success rate, smoothed: (successes + 1) / (tries + 2)"
+    SCORE = "score", "The customer's propensity score (a sales action), else the observed rate"
+
+
 class Direction(models.TextChoices):
     ABOVE = "above", "Rises to or above"
     BELOW = "below", "Falls to or below"
@@ -78,6 +83,19 @@ class Strategy(models.Model):
     metric_stage = models.CharField(max_length=30, blank=True)
     metric_days = models.PositiveIntegerField(default=30)
 
+    # Arbitration: priority = propensity × context weight × value × lever (docs/journeys.md).
+    propensity_from = models.CharField(max_length=10, choices=PropensityFrom.choices, default=PropensityFrom.OBSERVED)
+    context_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Weight by the occasion\'s channel and "live" (the customer is in a conversation now): '
+        '{"chat": 1.5, "email": 0.8, "live": 2}; 1 where not said',
+    )
+    value = models.FloatField(default=1.0, help_text="What the action is worth to the business, relative to others")
+    lever = models.FloatField(default=1.0, help_text="The business lever: raise or lower this strategy's priority")
+    observed_tries = models.PositiveIntegerField(default=0, editable=False)
+    observed_successes = models.PositiveIntegerField(default=0, editable=False)
+
     last_scheduled_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -93,6 +111,7 @@ class Strategy(models.Model):
 class FiringGroup(models.TextChoices):
     TREATMENT = "treatment", "Treatment"
     HOLDOUT = "holdout", "Holdout"
+    CONTROL = "control", "Random control (arbitration)"
 
 
 class FiringOutcome(models.TextChoices):
@@ -119,6 +138,8 @@ class StrategyFiring(models.Model):
     channel = models.CharField(max_length=20, blank=True, help_text="A message's consented channel")
     at = models.DateTimeField()
     acted_at = models.DateTimeField(null=True, blank=True, help_text="When its action ran (fired ones)")
+    priority = models.FloatField(null=True, blank=True, help_text="Arbitration's priority (eligible ones)")
+    components = models.JSONField(default=dict, blank=True, help_text="Arbitration's components and rank")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -182,3 +203,31 @@ class StrategyEffect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.strategy_id} team {self.team_id or 'all'}: {self.difference}"
+
+
+class ArbitrationUplift(models.Model):
+    """Arbitration's uplift against the random control group, computed by a task (team ``None``: all).
+
+    One row per firing of the treatment (arbitrated) and control groups that was acted on and whose
+    metric window has been read: ``treated``/``control`` count them, ``*_successes`` their metric.
+    ``qini_auc``, ``uplift_auc`` and ``curve`` (the Qini curve's points) are scikit-uplift's, or
+    ``None`` when a group has fewer than ``CEA_ARBITRATION_UPLIFT_MIN`` firings or one outcome only.
+    """
+
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    treated = models.PositiveIntegerField()
+    treated_successes = models.PositiveIntegerField()
+    control = models.PositiveIntegerField()
+    control_successes = models.PositiveIntegerField()
+    qini_auc = models.FloatField(null=True, blank=True)
+    uplift_auc = models.FloatField(null=True, blank=True)
+    curve = models.JSONField(default=list, blank=True, help_text="[[firings targeted, incremental successes], …]")
+    note = models.CharField(max_length=200, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        # Replaced whole by the task (delete, then insert, in one transaction).
+        constraints = [models.UniqueConstraint(fields=["team"], name="arbitrationuplift_team")]
+
+    def __str__(self) -> str:
+        return f"uplift team {self.team_id or 'all'}: qini {self.qini_auc}"

@@ -14,12 +14,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
-from insights.strategies.models import ActionKind, Direction, MetricKind, Strategy, TriggerKind
+from engagement.outbound.services import OUTBOUND_CHANNELS
+from insights.strategies.models import ActionKind, Direction, MetricKind, PropensityFrom, Strategy, TriggerKind
 from records.customers.models import ConsentPurpose, ValueTier
 
 EVENT_PATTERN = re.compile(r"^[a-z0-9_*]+(\.[a-z0-9_*]+)*$")
 MAX_BOOST = 50  # routing clamps a context's priority_boost to ±50 (engagement/routing/priority.py)
 MAX_HOLDOUT_PERCENT = 90
+MAX_WEIGHT = 100.0  # context weights and levers: 0 to 100
+MAX_VALUE = 1_000_000.0
+RESERVED_KEYS = frozenset({"arbitration", "dry-run"})  # pages and APIs under /strategies/<name>/
 
 
 def event_matches(pattern: str, kind: str) -> bool:
@@ -100,6 +104,12 @@ def _trigger_errors(strategy: Strategy) -> dict[str, str]:
     return errors
 
 
+def _expiry_errors(hours: object) -> dict[str, str]:
+    if hours is None or (isinstance(hours, int) and not isinstance(hours, bool) and 1 <= hours <= 720):
+        return {}
+    return {"action_params": "'expires_hours' is a whole number of hours from 1 to 720 (or absent: none)."}
+
+
 def _action_errors(strategy: Strategy) -> dict[str, str]:
     kind, params = strategy.action_kind, strategy.action_params
     if kind not in ActionKind.values:
@@ -116,8 +126,8 @@ def _action_errors(strategy: Strategy) -> dict[str, str]:
     if kind == ActionKind.MESSAGE:
         text("text")
         channel = params.get("channel", "")
-        if channel and channel not in Channel.values:
-            errors["action_params"] = f"'channel' is one of {', '.join(Channel.values)} (or empty: preferred)."
+        if channel and channel not in OUTBOUND_CHANNELS:
+            errors["action_params"] = f"'channel' is one of {', '.join(OUTBOUND_CHANNELS)} (or empty: preferred)."
         if strategy.consent_purpose not in ConsentPurpose.values:
             errors["consent_purpose"] = f"A message needs a consent purpose: {', '.join(ConsentPurpose.values)}."
     elif kind == ActionKind.CALLBACK:
@@ -126,6 +136,7 @@ def _action_errors(strategy: Strategy) -> dict[str, str]:
     elif kind == ActionKind.NEXT_BEST_ACTION:
         text("title", 200)
         text("detail")
+        errors.update(_expiry_errors(params.get("expires_hours")))
     elif kind == ActionKind.CASE:
         text("subject", 200)
     elif kind == ActionKind.PRIORITY_BOOST:
@@ -167,6 +178,29 @@ def _audience_errors(strategy: Strategy) -> dict[str, str]:
     return {}
 
 
+def _number(value: object, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+
+
+def _arbitration_errors(strategy: Strategy) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if strategy.propensity_from not in PropensityFrom.values:
+        errors["propensity_from"] = f"One of {', '.join(PropensityFrom.values)}."
+    weights = strategy.context_weights
+    keys = {*Channel.values, "live"}
+    if not isinstance(weights, dict) or not all(
+        key in keys and _number(weight, 0, MAX_WEIGHT) for key, weight in weights.items()
+    ):
+        errors["context_weights"] = (
+            f"An object of weights from 0 to {MAX_WEIGHT:g} by channel ({', '.join(Channel.values)}) or live."
+        )
+    if not _number(strategy.value, 0, MAX_VALUE):
+        errors["value"] = f"The action's value is a number from 0 to {MAX_VALUE:,.0f}."
+    if not _number(strategy.lever, 0, MAX_WEIGHT):
+        errors["lever"] = f"The business lever is a number from 0 to {MAX_WEIGHT:g} (1: neutral)."
+    return errors
+
+
 def _metric_errors(strategy: Strategy) -> dict[str, str]:
     if strategy.metric_kind not in MetricKind.values:
         return {"metric_kind": f"One of {', '.join(MetricKind.values)}."}
@@ -183,9 +217,12 @@ def strategy_errors(strategy: Strategy) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not strategy.key or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,59}", strategy.key):
         errors["key"] = "Lower-case letters, digits and hyphens, up to 60 characters."
+    elif strategy.key in RESERVED_KEYS:
+        errors["key"] = f"{strategy.key!r} names a page of the strategies; choose another key."
     if not (strategy.name or "").strip():
         errors["name"] = "A strategy needs a name."
-    for check in (_trigger_errors, _action_errors, _limit_errors, _audience_errors, _metric_errors):
+    checks = (_trigger_errors, _action_errors, _limit_errors, _audience_errors, _metric_errors, _arbitration_errors)
+    for check in checks:
         errors.update(check(strategy))
     return errors
 

@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cea.accounts.types import Actor
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, role_of
+from engagement.recommendations.selectors import recommendation_outcomes
 from insights.access import figures_scope
+from insights.strategies.actions import source_key
+from insights.strategies.arbitration import observed_propensity
 from insights.strategies.evaluation import Candidate, decide
-from insights.strategies.models import FiringOutcome, Strategy, StrategyEffect, StrategyFiring, TriggerKind
+from insights.strategies.models import (
+    ActionKind,
+    ArbitrationUplift,
+    FiringOutcome,
+    Strategy,
+    StrategyEffect,
+    StrategyFiring,
+    TriggerKind,
+)
 from insights.strategies.services import audience_filter, beyond_filter, trigger_population
 from records.customers.models import Customer
 
@@ -137,3 +150,54 @@ def strategy_effects(*, user: Actor, strategy: Strategy) -> list[StrategyEffect]
     if team_ids is not None:
         effects = effects.filter(team_id__in=sorted(team_ids))
     return sorted(effects, key=lambda e: (e.team is not None, e.team.name if e.team else ""))
+
+
+def strategy_recommendation_outcomes(*, user: Actor, strategy: Strategy) -> dict[str, int] | None:
+    """What became of a next-best-action strategy's offers (offered, accepted, dismissed, expired), for the
+    reader's teams' customers (engagement's ``recommendation_outcomes``); ``None`` for other actions."""
+    team_ids = require_strategy_reader(user)
+    if strategy.action_kind != ActionKind.NEXT_BEST_ACTION:
+        return None
+    key = source_key(strategy)
+    return recommendation_outcomes(source_keys=[key], team_ids=team_ids)[key]
+
+
+def arbitration_settings() -> dict[str, int]:
+    """The settings arbitration runs with (docs/journeys.md, "Arbitration and uplift")."""
+    return {
+        "proactive_top": settings.CEA_ARBITRATION_PROACTIVE_TOP,
+        "nba_top": settings.CEA_ARBITRATION_NBA_TOP,
+        "control_percent": settings.CEA_ARBITRATION_CONTROL_PERCENT,
+        "uplift_min": settings.CEA_ARBITRATION_UPLIFT_MIN,
+    }
+
+
+def arbitration_components(*, user: Actor) -> list[dict[str, Any]]:
+    """Each strategy's tunable components: where its propensity comes from, its observed rate, its context
+    weights, value and lever."""
+    return [
+        {
+            "key": strategy.key,
+            "name": strategy.name,
+            "action_kind": strategy.action_kind,
+            "active": strategy.active,
+            "propensity_from": strategy.propensity_from,
+            "observed_successes": strategy.observed_successes,
+            "observed_tries": strategy.observed_tries,
+            "observed_propensity": round(observed_propensity(strategy), 6),
+            "context_weights": strategy.context_weights,
+            "value": strategy.value,
+            "lever": strategy.lever,
+        }
+        for strategy in strategies_visible_to(user)
+    ]
+
+
+def arbitration_uplift(*, user: Actor) -> list[ArbitrationUplift]:
+    """The stored uplift rows the reader may see: all customers' and each team's for admins and clients,
+    their teams' for supervisors; all customers' first, then by team name."""
+    team_ids = require_strategy_reader(user)
+    rows = ArbitrationUplift.objects.select_related("team")
+    if team_ids is not None:
+        rows = rows.filter(team_id__in=sorted(team_ids))
+    return sorted(rows, key=lambda row: (row.team is not None, row.team.name if row.team else ""))

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from cea.common.serializers import ModelSerializer
 from insights.strategies.figures import effect_claimed
-from insights.strategies.models import Strategy, StrategyEffect
+from insights.strategies.models import ArbitrationUplift, Strategy, StrategyEffect
 
 FIELDS = [
     "key", "name", "description", "active", "starts_at", "ends_at",
@@ -16,14 +16,19 @@ FIELDS = [
     "action_kind", "action_params", "consent_purpose",
     "cap_firings", "cap_days", "time_zone", "quiet_start", "quiet_end", "holdout_percent",
     "metric_kind", "metric_stage", "metric_days",
+    "propensity_from", "context_weights", "value", "lever",
 ]  # fmt: skip
 
 
 class StrategySerializer(ModelSerializer):
+    # Objects, never null (the schema says so; the service checks what they hold).
+    action_params = serializers.DictField(required=False)
+    context_weights = serializers.DictField(required=False)
+
     class Meta:
         model = Strategy
-        fields = [*FIELDS, "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        fields = [*FIELDS, "observed_tries", "observed_successes", "created_at", "updated_at"]
+        read_only_fields = ["observed_tries", "observed_successes", "created_at", "updated_at"]
         # The key's uniqueness is the service's check (a clear message), not the serializer's.
         extra_kwargs: dict[str, dict[str, list]] = {"key": {"validators": []}}
 
@@ -58,3 +63,21 @@ class EffectSerializer(ModelSerializer):
 
     def get_effect_claimed(self, effect) -> bool:
         return effect_claimed(effect)
+
+
+class UpliftSerializer(ModelSerializer):
+    team = serializers.SerializerMethodField()
+    enough_data = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ArbitrationUplift
+        fields = [
+            "team", "treated", "treated_successes", "control", "control_successes",
+            "qini_auc", "uplift_auc", "curve", "enough_data", "note", "computed_at",
+        ]  # fmt: skip
+
+    def get_team(self, row) -> str | None:
+        return row.team.name if row.team else None
+
+    def get_enough_data(self, row) -> bool:
+        return row.qini_auc is not None

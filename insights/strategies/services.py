@@ -78,7 +78,7 @@ def strategy_update(*, actor: Actor, strategy: Strategy, fields: dict[str, Any])
 
 def _customers(ids: set[int]) -> dict[int, Customer]:
     rows = Customer.objects.filter(pk__in=ids, status=CustomerStatus.ACTIVE).only(
-        "id", "team_id", "persona", "journey_stage", "segment", "value_tier", "preferred_channel", "status"
+        "id", "team_id", "persona", "journey_stage", "segment", "value_tier", "preferred_channel", "status", "scores"
     )
     return {customer.pk: customer for customer in rows}
 
@@ -97,7 +97,7 @@ def _event_candidates(events: list[JourneyEvent], now: dt.datetime) -> list[Cand
             continue
         for strategy in strategies:
             if in_audience(strategy, customer):
-                candidates.append(Candidate(strategy, customer, f"event:{event.pk}", event.pk))
+                candidates.append(Candidate(strategy, customer, f"event:{event.pk}", event.pk, event.channel))
     return candidates
 
 
@@ -257,16 +257,34 @@ TIME_TRIGGER_CHUNK = 2000
 TIME_TRIGGERS = (TriggerKind.STAGE_ENTERED, TriggerKind.STAGE_STAYED, TriggerKind.SCORE_CROSSED, TriggerKind.SCHEDULE)
 
 
+def _chunks(candidates: list[Candidate]) -> list[list[Candidate]]:
+    """About ``TIME_TRIGGER_CHUNK`` candidates each, a customer's all in one (their occasions are arbitrated
+    together)."""
+    ordered = sorted(candidates, key=lambda c: c.customer.pk)  # stable: strategies stay in key order
+    chunks: list[list[Candidate]] = []
+    for candidate in ordered:
+        if not chunks or (
+            len(chunks[-1]) >= TIME_TRIGGER_CHUNK and chunks[-1][-1].customer.pk != candidate.customer.pk
+        ):
+            chunks.append([])
+        chunks[-1].append(candidate)
+    return chunks
+
+
 def strategies_evaluate_time_triggers(*, now: dt.datetime | None = None) -> int:
-    """Evaluate every active stage, score and schedule strategy now; the number of firings recorded."""
+    """Evaluate every active stage, score and schedule strategy now; the number of firings recorded.
+
+    The candidates of all strategies are decided together, so strategies meeting a customer at the
+    same occasion (entering the same stage, the same day's schedule) are arbitrated against each other.
+    """
     now = now or timezone.now()
     recorded = 0
-    for strategy in Strategy.objects.filter(active=True, trigger_kind__in=TIME_TRIGGERS):
-        if not in_window(strategy, now):
-            continue
-        with transaction.atomic():
-            candidates = _time_candidates(strategy, now)
-            # Decided and inserted in chunks: a statement per chunk, not one of a million rows.
-            for start in range(0, len(candidates), TIME_TRIGGER_CHUNK):
-                recorded += len(firings_record(candidates[start : start + TIME_TRIGGER_CHUNK], now=now))
+    with transaction.atomic():
+        candidates: list[Candidate] = []
+        for strategy in Strategy.objects.filter(active=True, trigger_kind__in=TIME_TRIGGERS).order_by("key"):
+            if in_window(strategy, now):
+                candidates += _time_candidates(strategy, now)
+        # Decided and inserted in chunks: a statement per chunk, not one of a million rows.
+        for chunk in _chunks(candidates):
+            recorded += len(firings_record(chunk, now=now))
     return recorded

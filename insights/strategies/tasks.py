@@ -5,10 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from cea.common.tasks import database_retry
-from insights.strategies.effects import strategy_effects_compute
+from insights.strategies.effects import strategy_effects_compute, strategy_observed_refresh
 from insights.strategies.evaluation import firings_act
 from insights.strategies.models import Strategy
 from insights.strategies.services import strategies_evaluate_new_events, strategies_evaluate_time_triggers
+from insights.strategies.uplift import arbitration_uplift_compute
 
 
 @shared_task(name="insights.strategies.evaluate_events")
@@ -31,8 +32,16 @@ def evaluate_time_triggers() -> int:
 
 @shared_task(name="insights.strategies.compute_effects")
 def compute_effects() -> int:
-    """Recompute every strategy's effect against its holdout; the number of strategies done."""
+    """Recompute every strategy's effect against its holdout, and its observed success rate (arbitration's
+    propensity without a score); the number of strategies done."""
     strategies = list(Strategy.objects.all())
     for strategy in strategies:
         strategy_effects_compute(strategy=strategy)
+        strategy_observed_refresh(strategy=strategy)
     return len(strategies)
+
+
+@shared_task(name="insights.strategies.compute_uplift")
+def compute_uplift() -> int:
+    """Recompute arbitration's uplift against the random control group (scikit-uplift); rows stored."""
+    return len(arbitration_uplift_compute())

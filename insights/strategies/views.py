@@ -15,14 +15,19 @@ from django.views.decorators.http import require_GET
 from cea.accounts.types import AnyUser
 from cea.common.errors import PermissionDenied
 from cea.common.roles import Role, role_of
+from insights.strategies.arbitration import component_reasons
 from insights.strategies.figures import effect_claimed, effect_wording
 from insights.strategies.selectors import (
     access_strategy,
+    arbitration_components,
+    arbitration_settings,
+    arbitration_uplift,
     strategies_visible_to,
     strategy_dry_run,
     strategy_effects,
     strategy_firing_counts,
     strategy_recent_firings,
+    strategy_recommendation_outcomes,
 )
 
 
@@ -76,7 +81,11 @@ def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
         {
             "strategy": strategy,
             "firings": strategy_firing_counts(user=request.user, strategy=strategy),
-            "recent": strategy_recent_firings(user=request.user, strategy=strategy),
+            "recent": [
+                {"firing": firing, "components": component_reasons(firing.components)}
+                for firing in strategy_recent_firings(user=request.user, strategy=strategy)
+            ],
+            "recommendations": strategy_recommendation_outcomes(user=request.user, strategy=strategy),
             "effects": effects,
             "chart": chart,
         },
@@ -90,3 +99,22 @@ def strategy_dry_run_fragment(request: HttpRequest, key: str) -> HttpResponse:
     strategy = access_strategy(request.user, key)
     dry_run = strategy_dry_run(user=request.user, strategy=strategy)
     return render(request, "insights/strategies/partials/dry_run.html", {"strategy": strategy, "dry_run": dry_run})
+
+
+@require_GET
+@login_required
+def arbitration_page(request: HttpRequest) -> HttpResponse:
+    """Arbitration's settings and components, and its uplift against the random control group."""
+    _require_page_reader(request.user)
+    rows = arbitration_uplift(user=request.user)
+    chart = [{"label": row.team.name if row.team else "All teams", "curve": row.curve} for row in rows if row.curve]
+    return render(
+        request,
+        "insights/strategies/arbitration.html",
+        {
+            "settings": arbitration_settings(),
+            "strategies": arbitration_components(user=request.user),
+            "rows": rows,
+            "chart": chart,
+        },
+    )

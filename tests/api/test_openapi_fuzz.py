@@ -110,6 +110,11 @@ KNOWN_GAPS = {
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
     ("GET", "/api/v1/insights/kpis/"): (positive_data_acceptance, "end after start, within the range limits"),
+    # A strategy's fields depend on each other (the trigger's, the action's parameters, the context weights' keys).
+    ("POST", "/api/v1/insights/strategies/dry-run/"): (
+        positive_data_acceptance,
+        "a strategy's fields depend on its trigger and action kinds",
+    ),
     ("GET", "/api/v1/insights/metrics/engagement/"): (positive_data_acceptance, "last not before first, 36 months"),
     # A strategy's trigger and action fields depend on their kinds (an event trigger needs its pattern, a
     # message its text and consent purpose …), and its time zone is one in the IANA database.

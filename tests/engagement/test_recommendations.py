@@ -229,6 +229,48 @@ def test_outcomes_count_what_became_of_each_sources_actions(team_a, agent):
     }
 
 
+def test_outcomes_of_some_teams_count_only_their_customers_actions(team_a, team_b, agent):
+    ours, theirs = CustomerFactory(team=team_a), CustomerFactory(team=team_b)
+    accepted = offer(ours, "strategy:a")
+    offer(theirs, "strategy:a")
+    recommendation_decide(actor=agent, recommendation_id=accepted.pk, accepted=True)
+    assert recommendation_outcomes(source_keys=["strategy:a"], team_ids=[team_a.pk]) == {
+        "strategy:a": {"offered": 1, "accepted": 1, "dismissed": 0, "expired": 0}
+    }
+    assert recommendation_outcomes(source_keys=["strategy:a"], team_ids=[team_b.pk])["strategy:a"]["offered"] == 1
+    assert recommendation_outcomes(source_keys=["strategy:a"], team_ids=[])["strategy:a"]["offered"] == 0
+
+
+def test_acceptances_are_the_times_each_customer_accepted_the_source_s_actions(team_a, agent):
+    from engagement.recommendations.selectors import recommendation_acceptances
+
+    ada, bob, cleo = (CustomerFactory(team=team_a) for _ in range(3))
+    first = offer(ada, "strategy:a")
+    recommendation_decide(actor=agent, recommendation_id=first.pk, accepted=True)
+    second = offer(ada, "strategy:a")
+    recommendation_decide(actor=agent, recommendation_id=second.pk, accepted=True)
+    recommendation_decide(actor=agent, recommendation_id=offer(bob, "strategy:a").pk, accepted=False)
+    offer(cleo, "strategy:b")
+    accepted = recommendation_acceptances(source_key="strategy:a", customer_ids=[ada.pk, bob.pk, cleo.pk])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert accepted == {ada.pk: [first.decided_at, second.decided_at]}
+    assert recommendation_acceptances(source_key="strategy:a", customer_ids=[]) == {}
+
+
+def test_customers_in_a_conversation_are_those_whose_conversation_has_not_ended(team_a):
+    from engagement.conversations.models import Conversation
+    from engagement.conversations.selectors import customers_in_conversation
+    from engagement.conversations.services import conversation_start
+
+    talking, done, silent = (CustomerFactory(team=team_a) for _ in range(3))
+    conversation_start(channel=Channel.CHAT, customer=talking)
+    ended, _ = conversation_start(channel=Channel.CHAT, customer=done)
+    Conversation.objects.filter(pk=ended.pk).update(status="ended")
+    assert customers_in_conversation(customer_ids=[talking.pk, done.pk, silent.pk]) == {talking.pk}
+    assert customers_in_conversation(customer_ids=[]) == set()
+
+
 # --- REST API -------------------------------------------------------------------------------------
 
 LIST = "/api/v1/engagement/recommendations/"

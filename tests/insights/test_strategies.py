@@ -27,7 +27,8 @@ def outcomes(s) -> list[tuple[int, str, str]]:
 # --- Triggers ----------------------------------------------------------------------------------
 
 
-def test_an_event_strategy_fires_on_a_matching_event_kind_and_a_wildcard(team_a):
+def test_an_event_strategy_fires_on_a_matching_event_kind_and_a_wildcard(team_a, settings):
+    settings.CEA_ARBITRATION_PROACTIVE_TOP = 2  # arbitration keeps both (it keeps 1 by default)
     # Given one strategy on an exact kind and one on a pattern
     exact = strategy("exact", event_pattern="interaction.recorded")
     wild = strategy("wild", event_pattern="interaction.*")
@@ -181,12 +182,13 @@ def test_the_strategy_cap_suppresses_beyond_n_firings_in_d_days(team_a):
 
 def test_the_global_cap_counts_every_strategy(team_a, settings):
     settings.CEA_STRATEGIES_CUSTOMER_CAP = 2
+    settings.CEA_ARBITRATION_PROACTIVE_TOP = 3  # arbitration keeps all three; the cap stops the third
     strategy("a-first")
     strategy("b-second", action_kind="case", action_params={"subject": "Welcome call"})
     third = strategy("c-third")
     alice = customer(team_a)
     firings = evaluate(event(alice), now=NOON)
-    # Then the strategies are decided in key order: the first two fire, the third meets the customer's cap
+    # Then, at equal priority, the strategies are ranked by key: the first two fire, the third meets the cap
     assert [(f.strategy.key, f.outcome) for f in firings] == [
         ("a-first", "fired"), ("b-second", "fired"), ("c-third", "suppressed"),
     ]  # fmt: skip
@@ -228,11 +230,13 @@ def test_a_message_needs_a_channel_consented_for_its_purpose_preferring_the_pref
     for c in (refused, prefers_sms, email_only):
         evaluate(event(c), now=NOON)
     rows = {f.customer_id: f for f in StrategyFiring.objects.filter(strategy=s)}
-    # Then the refusal is recorded; the others chose their channel (the message service is wired by the lead)
+    # Then the refusal is recorded; the others chose their channel, and engagement had no address to write to
     assert (rows[refused.pk].outcome, rows[refused.pk].reason) == ("suppressed", "no_consent")
     assert (rows[prefers_sms.pk].channel, rows[email_only.pk].channel) == ("sms", "email")
-    assert rows[email_only.pk].outcome == "failed"
-    assert "outbound_start" in rows[email_only.pk].reason
+    assert (rows[email_only.pk].outcome, rows[email_only.pk].reason) == (
+        "failed",
+        "The customer has no email address to write to.",
+    )
 
 
 # --- Holdout ------------------------------------------------------------------------------------

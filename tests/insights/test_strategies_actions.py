@@ -64,15 +64,6 @@ def test_a_conversation_s_own_boost_wins_over_the_customer_s(team_a):
     assert WorkItem.objects.get(conversation=conversation).priority_reasons.get("boost") == 5
 
 
-def test_the_engagement_actions_not_yet_wired_fail_clearly_and_are_recorded(team_a):
-    s = strategy(action_kind="next_best_action", action_params={"title": "Offer the app", "detail": "Show it"})
-    alice = customer(team_a)
-    (firing,) = evaluate(event(alice), now=NOON)
-    firing.refresh_from_db()
-    assert (firing.outcome, firing.acted_at is not None) == ("failed", True)
-    assert "recommendation_offer" in StrategyFiring.objects.get(strategy=s).reason
-
-
 def test_the_action_task_acts_once_per_firing_however_often_it_is_sent(team_a):
     strategy(action_kind="case", action_params={"subject": "Only once"})
     alice = customer(team_a)

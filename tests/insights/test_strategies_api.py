@@ -153,6 +153,7 @@ def test_the_console_lets_admins_edit_and_supervisors_only_read(client, admin_us
         "cap_firings": 1, "cap_days": 7, "time_zone": "UTC", "holdout_percent": 10,
         "metric_kind": "case_resolved", "metric_days": 7, "audience_personas": "", "audience_stages": "",
         "audience_segments": "", "audience_value_tiers": "",
+        "propensity_from": "observed", "context_weights": "{}", "value": 1, "lever": 1,
     }  # fmt: skip
     refused = client.post("/admin/insights/strategy/add/", form)
     assert refused.status_code == 200 and "from -50 to 50" in refused.content.decode()

@@ -107,9 +107,3 @@ def test_retention_counts_only_windows_that_have_ended_and_stage_reached_reads_t
     strategy_effects_compute(strategy=onboard, now=NOON + dt.timedelta(days=31))
     row = StrategyEffect.objects.get(strategy=onboard, team=None)
     assert (row.treated, row.treated_successes, row.holdout, row.holdout_successes) == (1, 1, 1, 0)
-
-
-def test_the_nba_metric_stores_nothing_until_engagement_s_outcomes_are_wired(team_a):
-    s = strategy(metric_kind="nba_accepted")
-    firing(s, customer(team_a), "fired")
-    assert strategy_effects_compute(strategy=s) == []
