@@ -116,9 +116,6 @@ KNOWN_GAPS = {
         "a strategy's fields depend on its trigger and action kinds",
     ),
     ("GET", "/api/v1/insights/metrics/engagement/"): (positive_data_acceptance, "last not before first, 36 months"),
-    # A strategy's trigger and action fields depend on their kinds (an event trigger needs its pattern, a
-    # message its text and consent purpose …), and its time zone is one in the IANA database.
-    ("POST", "/api/v1/insights/strategies/dry-run/"): (positive_data_acceptance, "fields depend on the kinds"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or
     # after its first day, the time zone is in the IANA database, the name is not taken; the spans'
