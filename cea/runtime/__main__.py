@@ -1,8 +1,8 @@
 """``python -m cea.runtime``: run CEA on one machine.
 
     python -m cea.runtime run            # embedded servers (unless DATABASE_URL is set), migrate,
-                                         # demo data once, the KPI rollups, then web (ASGI),
-                                         # Celery worker and beat
+                                         # demo data once, the KPI rollups, the demo's insights
+                                         # once, then web (ASGI), Celery worker and beat
     python -m cea.runtime exec -- CMD    # run CMD with the embedded servers started and what
                                          # reaches them exported: DATABASE_URL, REDIS_URL,
                                          # SECRET_KEY, CEA_EMBEDDED=1 (what `make test` uses
@@ -133,7 +133,10 @@ def _wait_until_healthy(supervisor: _Supervisor, host: str, port: int, timeout: 
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
+    """Run one set-up step (a management command) and say how long it took."""
+    began = time.monotonic()
     subprocess.run([PYTHON, "manage.py", *args], env=env, check=True, cwd=embedded.PROJECT_DIR)
+    print(f"CEA: {args[0]} took {time.monotonic() - began:.1f} s", flush=True)
 
 
 def _sample_systems(port: int, env: dict[str, str]) -> list[str]:
@@ -175,6 +178,8 @@ def _run(host: str, port: int, web_workers: int) -> int:
         _manage(env, "load_demo_routing")
         # The KPIs' rollups: the whole history the first time, then what changed (beat keeps them current).
         _manage(env, "insights_rebuild", "--changed")
+        # Personas, journey stages, scores and the demo strategies, once (insights/demo/services.py).
+        _manage(env, "load_demo_insights")
         _manage(env, "ensure_demo_site", "--port", str(port))
         samples = _sample_systems(port, env)
         _manage(env, "load_demo_connectors", *samples, "--sync")
