@@ -36,6 +36,7 @@ def model_training(*, customers: int = 100_000, rate: float = 0.08) -> dict[str,
     """Load (or reuse), measure and print the models' training; its figures (seconds) for a summary."""
     from datetime import timedelta
 
+    from django.db import connection
     from django.utils import timezone
     from sklearn.dummy import DummyClassifier
 
@@ -57,6 +58,8 @@ def model_training(*, customers: int = 100_000, rate: float = 0.08) -> dict[str,
     else:
         print(f"  reusing the {loaded:,} synthetic customers loaded")
     print(f"  {Interaction.objects.count():,} interactions, {Customer.objects.count():,} customers in the database")
+    with connection.cursor() as cursor:  # fresh statistics: a plan made for the tables before the load can take minutes
+        cursor.execute("ANALYZE records_customer, records_interaction, records_holding, records_journeyevent")
     ModelRun.objects.all().delete()
     horizon = 30
     cutoff = now - timedelta(days=2 * horizon)
