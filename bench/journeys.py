@@ -1,6 +1,13 @@
 """Benchmark of journey stage assignment, against a floor measured in the same run.
 
     .venv/bin/python bench/journeys.py [--events 1000000] [--customers 100000] [--reuse] [--force]
+    .venv/bin/python bench/journeys.py --all [--training-customers 100000] [--strategy-events 2000] …
+
+``--all`` runs the issue's three figures in one go — stage assignment (first; its rows are removed
+after it), model training (bench/scoring.py's ``model_training``) and strategy evaluation per
+incoming event (bench/strategies.py's ``strategy_evaluation``) — and prints one summary: each
+figure's floor, the figure, the ratio, the load average, the date and the commit. Use a fresh
+bench database for it (training reads every customer in the database).
 
 (``CEA_BENCH_JOURNEY_EVENTS`` sets the default size; the issue's size is 1 million.)
 
@@ -24,7 +31,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -115,16 +122,98 @@ def _floor() -> float:
     return seconds
 
 
-def _forget_stages() -> None:
-    """Every bench customer without a stage, so that each run writes every stage back."""
+def _as_replica(*statements: str) -> None:
+    """Run ``statements`` in one transaction with triggers off (the bench's own rows: no audit trail)."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            "UPDATE records_customer SET journey_stage = '', journey_stage_since = NULL"
-            " WHERE segment = 'bench-journeys'"
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def _forget_stages() -> None:
+    """Every bench customer without a stage, so that each run writes every stage back."""
+    _as_replica(
+        "UPDATE records_customer SET journey_stage = '', journey_stage_since = NULL WHERE segment = 'bench-journeys'"
+    )
+
+
+def stage_assignment(*, events: int, customers: int | None = None, reuse: bool = False) -> dict[str, float]:
+    """Load (or reuse), measure and print stage assignment against its floor; its figures for a summary."""
+    from django.utils import timezone
+
+    from insights.journeys.assignment import stages_rebuild
+    from insights.journeys.models import StageVisit
+    from records.journey.models import JourneyEvent
+
+    customers = customers or max(1, events // 10)
+    print(f"Journey stage assignment: {events:,} events, {customers:,} customers")
+    print(f"  {machine()}")
+    loaded = JourneyEvent.objects.filter(source_system="bench").count()
+    if not (reuse and loaded == events):
+        _load(events=events, customers=customers)
+
+    _forget_stages()
+    floor = _floor()
+    began = time.perf_counter()
+    run = stages_rebuild(now=timezone.now())
+    assignment = time.perf_counter() - began
+    print(
+        f"stage assignment: {assignment:.1f} s, {events / assignment:,.0f} events/s ({run.facts:,} facts,"
+        f" {StageVisit.objects.count():,} visits, {run.changed:,} customers' stage written back);"
+        f" raw SQL pass {floor:.1f} s, {events / floor:,.0f} events/s; ratio {assignment / floor:.1f}x"
+    )
+    print(f"  load average after: {machine()}")
+    return {"events": float(events), "seconds": assignment, "floor_seconds": floor}
+
+
+def _summary(*, commit: str, assignment: dict, evaluation: dict, training: dict) -> None:
+    """One screen: each benchmark's floor, its figure, the ratio; the machine's load; the date and commit."""
+    print(f"\nSummary ({date.today():%Y-%m-%d}, commit {commit}; {machine()})")
+    print(f"{'benchmark':<52}{'floor':>14}{'measured':>14}{'ratio':>9}")
+    rows = [
+        (
+            f"stage assignment, {assignment['events']:,.0f} journey events",
+            f"{assignment['floor_seconds']:.1f} s",
+            f"{assignment['seconds']:.1f} s",
+            assignment["seconds"] / assignment["floor_seconds"],
+        ),
+        (
+            "strategy evaluation per event, 100 strategies, p50",
+            f"{evaluation['floor_p50_ms']:.2f} ms",
+            f"{evaluation['p50_ms']:.2f} ms",
+            evaluation["p50_ms"] / evaluation["floor_p50_ms"],
+        ),
+        (
+            "strategy evaluation per event, p99 (target < 20 ms)",
+            f"{evaluation['floor_p99_ms']:.2f} ms",
+            f"{evaluation['p99_ms']:.2f} ms",
+            evaluation["p99_ms"] / evaluation["floor_p99_ms"],
+        ),
+    ]
+    for kind in ("churn_risk", "propensity"):
+        rows.append(
+            (
+                f"{kind} training, {training['customers']:,.0f} customers",
+                f"{training['feature_seconds']:.2f} s",
+                f"{training[f'{kind}_seconds']:.2f} s",
+                training[f"{kind}_seconds"] / training["feature_seconds"],
+            )
         )
+    for name, floor, measured, ratio in rows:
+        print(f"{name:<52}{floor:>14}{measured:>14}{ratio:>8.1f}x")
+    print("floors: one raw SQL pass over the events; one customer-row select; records' feature statement")
+
+
+def _unload() -> None:
+    """Remove the bench's customers, their events and the stage visits (--all: training reads every customer)."""
+    _as_replica(
+        "DELETE FROM records_journeyevent WHERE source_system = 'bench'"
+        " OR customer_id IN (SELECT id FROM records_customer WHERE segment = 'bench-journeys')",
+        "TRUNCATE insights_stagevisit",
+        "DELETE FROM records_customer WHERE segment = 'bench-journeys'",
+    )
 
 
 def main() -> None:
@@ -133,34 +222,27 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=None, help="default: one per ten events")
     parser.add_argument("--reuse", action="store_true", help="keep the bench events already loaded")
     parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
+    parser.add_argument("--all", action="store_true", help="also strategy evaluation and model training; a summary")
+    parser.add_argument("--strategy-events", type=int, default=2000, help="--all: events measured (strategies)")
+    parser.add_argument("--training-customers", type=int, default=100_000, help="--all: customers trained on")
     arguments = parser.parse_args()
     setup_django()
-    from django.utils import timezone
-
-    from insights.journeys.assignment import stages_rebuild
-    from insights.journeys.models import StageVisit
-    from records.journey.models import JourneyEvent
-
     name = guard_database(force=arguments.force)
-    customers = arguments.customers or max(1, arguments.events // 10)
-    print(f"Journey stage assignment, database {name!r}: {arguments.events:,} events, {customers:,} customers")
-    print(f"  {machine()}")
-    loaded = JourneyEvent.objects.filter(source_system="bench").count()
-    if not (arguments.reuse and loaded == arguments.events):
-        _load(events=arguments.events, customers=customers)
+    print(f"bench/journeys.py on database {name!r}")
+    if not arguments.all:
+        stage_assignment(events=arguments.events, customers=arguments.customers, reuse=arguments.reuse)
+        return
+    from bench.records import commit
+    from bench.scoring import model_training
+    from bench.strategies import strategy_evaluation
 
-    _forget_stages()
-    floor = _floor()
-    began = time.perf_counter()
-    run = stages_rebuild(now=timezone.now())
-    assignment = time.perf_counter() - began
-    events = arguments.events
-    print(
-        f"stage assignment: {assignment:.1f} s, {events / assignment:,.0f} events/s ({run.facts:,} facts,"
-        f" {StageVisit.objects.count():,} visits, {run.changed:,} customers' stage written back);"
-        f" raw SQL pass {floor:.1f} s, {events / floor:,.0f} events/s; ratio {assignment / floor:.1f}x"
-    )
-    print(f"  load average after: {machine()}")
+    # Stage assignment first (before the training's holdings are facts too), its rows removed after it;
+    # then training, which reads every customer; then the strategies, which add customers of their own.
+    assignment = stage_assignment(events=arguments.events, customers=arguments.customers, reuse=arguments.reuse)
+    _unload()
+    training = model_training(customers=arguments.training_customers)
+    evaluation = strategy_evaluation(events=arguments.strategy_events)
+    _summary(commit=commit(), assignment=assignment, evaluation=evaluation, training=training)
 
 
 if __name__ == "__main__":

@@ -32,15 +32,11 @@ def _timed(work):
     return result, time.perf_counter() - began
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=0.08, help="contacts a day of a fully engaged customer")
-    parser.add_argument("--force", action="store_true")
-    arguments = parser.parse_args()
-    setup_django()
+def model_training(*, customers: int = 100_000, rate: float = 0.08) -> dict[str, float]:
+    """Load (or reuse), measure and print the models' training; its figures (seconds) for a summary."""
     from datetime import timedelta
 
+    from django.db import connection
     from django.utils import timezone
     from sklearn.dummy import DummyClassifier
 
@@ -52,18 +48,18 @@ def main() -> None:
     from records.features.selectors import customer_features_as_of
     from records.interactions.models import Interaction
 
-    name = guard_database(force=arguments.force)
-    print(f"bench/scoring.py on {name}: {machine()}")
     now = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     loaded = Customer.objects.filter(segment="synthetic").count()
-    if loaded != arguments.customers:
+    if loaded != customers:
         if loaded:
-            sys.exit(f"{loaded:,} synthetic customers are loaded, not {arguments.customers:,}: use a fresh database.")
-        _, seconds = _timed(lambda: synthetic_facts_write(customers=arguments.customers, now=now, rate=arguments.rate))
-        print(f"  loaded {arguments.customers:,} customers in {seconds:.1f} s")
+            sys.exit(f"{loaded:,} synthetic customers are loaded, not {customers:,}: use a fresh database.")
+        _, seconds = _timed(lambda: synthetic_facts_write(customers=customers, now=now, rate=rate))
+        print(f"  loaded {customers:,} customers in {seconds:.1f} s")
     else:
         print(f"  reusing the {loaded:,} synthetic customers loaded")
     print(f"  {Interaction.objects.count():,} interactions, {Customer.objects.count():,} customers in the database")
+    with connection.cursor() as cursor:  # fresh statistics: a plan made for the tables before the load can take minutes
+        cursor.execute("ANALYZE records_customer, records_interaction, records_holding, records_journeyevent")
     ModelRun.objects.all().delete()
     horizon = 30
     cutoff = now - timedelta(days=2 * horizon)
@@ -78,8 +74,10 @@ def main() -> None:
         f"floor: DummyClassifier fit on {len(train_y):,} rows: {dummy_seconds * 1000:.1f} ms;"
         f" the pipeline's fit alone: {fit_seconds:.2f} s ({fit_seconds / dummy_seconds:,.0f}x the dummy)"
     )
+    figures = {"customers": float(customers), "feature_seconds": feature_seconds}
     for kind in ("churn_risk", "propensity"):
         run, seconds = _timed(lambda kind=kind: model_train(kind=kind, until=now, horizon_days=horizon))
+        figures[f"{kind}_seconds"] = seconds
         print(
             f"{kind}: trained in {seconds:.2f} s ({seconds / feature_seconds:.1f}x the feature statement);"
             f" {run.train_rows:,} training rows, {run.eval_rows:,} evaluation rows; AUC {run.auc}, Brier {run.brier}"
@@ -90,6 +88,19 @@ def main() -> None:
             f" {result.journey_events:,} journey events)"
         )
     print(f"after: {machine()}")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=0.08, help="contacts a day of a fully engaged customer")
+    parser.add_argument("--force", action="store_true")
+    arguments = parser.parse_args()
+    setup_django()
+    name = guard_database(force=arguments.force)
+    print(f"bench/scoring.py on {name}: {machine()}")
+    model_training(customers=arguments.customers, rate=arguments.rate)
 
 
 if __name__ == "__main__":

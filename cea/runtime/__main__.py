@@ -1,8 +1,8 @@
 """``python -m cea.runtime``: run CEA on one machine.
 
     python -m cea.runtime run            # embedded servers (unless DATABASE_URL is set), migrate,
-                                         # demo data once, the KPI rollups, then web (ASGI),
-                                         # Celery worker and beat
+                                         # demo data once, the KPI rollups, the demo's insights
+                                         # once, then web (ASGI), Celery worker and beat
     python -m cea.runtime exec -- CMD    # run CMD with the embedded servers started and what
                                          # reaches them exported: DATABASE_URL, REDIS_URL,
                                          # SECRET_KEY, CEA_EMBEDDED=1 (what `make test` uses
@@ -132,8 +132,26 @@ def _wait_until_healthy(supervisor: _Supervisor, host: str, port: int, timeout: 
     return False
 
 
+# The set-up before the servers start, in order; each a management command, its time printed.
+SETUP_STEPS: tuple[tuple[str, ...], ...] = (
+    ("migrate", "--no-input", "-v", "0"),
+    ("collectstatic", "--no-input", "-v", "0"),
+    ("load_demo_data",),
+    ("ensure_demo_logins",),
+    ("load_demo_flows",),
+    ("load_demo_routing",),
+    # The KPIs' rollups: the whole history the first time, then what changed (beat keeps them current).
+    ("insights_rebuild", "--changed"),
+    # Personas, journey stages, scores and the demo strategies, once (insights/demo/services.py).
+    ("load_demo_insights",),
+)
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
+    """Run one set-up step (a management command) and say how long it took."""
+    began = time.monotonic()
     subprocess.run([PYTHON, "manage.py", *args], env=env, check=True, cwd=embedded.PROJECT_DIR)
+    print(f"CEA: {args[0]} took {time.monotonic() - began:.1f} s", flush=True)
 
 
 def _sample_systems(port: int, env: dict[str, str]) -> list[str]:
@@ -167,14 +185,8 @@ def _run(host: str, port: int, web_workers: int) -> int:
     signal.signal(signal.SIGTERM, supervisor.stop)
     code = 0
     try:
-        _manage(env, "migrate", "--no-input", "-v", "0")
-        _manage(env, "collectstatic", "--no-input", "-v", "0")
-        _manage(env, "load_demo_data")
-        _manage(env, "ensure_demo_logins")
-        _manage(env, "load_demo_flows")
-        _manage(env, "load_demo_routing")
-        # The KPIs' rollups: the whole history the first time, then what changed (beat keeps them current).
-        _manage(env, "insights_rebuild", "--changed")
+        for step in SETUP_STEPS:
+            _manage(env, *step)
         _manage(env, "ensure_demo_site", "--port", str(port))
         samples = _sample_systems(port, env)
         _manage(env, "load_demo_connectors", *samples, "--sync")

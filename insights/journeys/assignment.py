@@ -184,7 +184,7 @@ def stages_refresh(*, now: datetime | None = None, batch: int | None = None) -> 
         last_holding = holding_last_id(created_before=upto_before)
         moved: set[int] = set()
         while True:
-            upto_event = min(last_event, watermark.last_event_id + batch)
+            upto_event = _batch_end(after=watermark.last_event_id, last=last_event, batch=batch)
             upto_holding = last_holding if upto_event == last_event else watermark.last_holding_id
             if upto_event == watermark.last_event_id and upto_holding == watermark.last_holding_id:
                 break
@@ -222,6 +222,16 @@ def stages_rebuild(*, now: datetime | None = None, batch: int | None = None) -> 
             stageless = [row[0] for row in cursor.fetchall()]
         cleared = customers_clear_journey_stages(actor=None, customer_ids=stageless)
         return StageRun(facts=run.facts, entries=run.entries, changed=run.changed + cleared)
+
+
+def _batch_end(*, after: int, last: int, batch: int) -> int:
+    """The last event id of the batch after ``after``: ``batch`` ids from the next event recorded, so a run
+    of ids without events (a purge; a test database's sequence) costs one look-up, not a batch per ``batch``
+    ids."""
+    following = journey_events_between(after_id=after, upto_id=last).order_by("id").values_list("id", flat=True).first()
+    if following is None:
+        return last
+    return min(last, following - 1 + batch)
 
 
 def _assign(*, after_event: int, upto_event: int, after_holding: int, upto_holding: int) -> tuple[int, int, set[int]]:

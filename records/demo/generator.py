@@ -501,5 +501,20 @@ def load_demo_data(
     report: Callable[[str], None] = lambda line: None,
 ) -> dict[str, int]:
     """Load the demo data set in one transaction; return the counts written."""
+    counts, _ = load_demo_data_with_archetypes(size=size, seed=seed, now=now, report=report)
+    return counts
+
+
+def load_demo_data_with_archetypes(
+    *,
+    size: DemoSize,
+    seed: int = 20261123,
+    now: datetime | None = None,
+    report: Callable[[str], None] = lambda line: None,
+) -> tuple[dict[str, int], dict[int, str]]:
+    """``load_demo_data``, and each customer's archetype by id ("" for none): the generator's secret,
+    never written on the customer, for tests that measure how well insights finds the kinds again."""
     with transaction.atomic(), audited(None, job="demo_data"):
-        return DemoBuilder(size=size, seed=seed, now=now, report=report).build()
+        builder = DemoBuilder(size=size, seed=seed, now=now, report=report)
+        counts = builder.build()
+    return counts, {pk: archetype.name if archetype else "" for pk, archetype in builder.archetypes.items()}

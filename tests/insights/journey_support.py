@@ -13,3 +13,4 @@ def ensure_default_stages() -> None:
 
     if not JourneyStage.objects.exists():
         import_module("insights.migrations.0009_default_journey_stages").seed(apps, None)
+        import_module("insights.migrations.0013_default_stage_rules_for_shop_events").add_rules(apps, None)

@@ -311,3 +311,17 @@ def test_a_rebuild_clears_the_stage_no_rule_gives_any_more():
     customer.refresh_from_db()
     assert (customer.journey_stage, customer.journey_stage_since, run.changed) == ("", None, 1)
     assert visits(customer) == []
+
+
+def test_a_long_run_of_ids_without_events_is_skipped_not_read_batch_by_batch():
+    # Given two events a million ids apart (a purge, or a test database's sequence)
+    customer = CustomerFactory()
+    first = event(customer, "customer.created", 0)
+    JourneyEvent.objects.create(
+        id=first.pk + 1_000_000, customer=customer, kind="order.placed", summary="order", occurred_at=at(5)
+    )
+    # When stages are rebuilt in batches of ten ids (without the skip: 100,000 batches)
+    run = stages_rebuild(now=timezone.now(), batch=10)
+    # Then both events are read, in two batches' time
+    assert run.facts == 2
+    assert [stage for stage, _, _ in visits(customer)] == ["awareness", "purchase"]
