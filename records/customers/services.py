@@ -573,8 +573,9 @@ def customers_set_journey_stages(
 ) -> int:
     """Set each ``(customer id, stage key, since)``'s journey stage, set-based; return how many changed.
 
-    Only customers whose stage differs from ``stage key`` are written (one ``UPDATE … FROM unnest``)
-    and get a ``stage.entered`` journey event (one ``INSERT … SELECT``). Unknown ids are skipped.
+    Only customers whose stage or its start differs are written (one ``UPDATE … FROM unnest``) and
+    get a ``stage.entered`` journey event (one ``INSERT … SELECT``): a customer who left a stage and
+    entered it again has a new ``since``, which the stage triggers key on. Unknown ids are skipped.
     Stage rules never match ``stage.*`` events, so these events cannot move a customer again.
     """
     rows = list(stages)
@@ -589,7 +590,8 @@ def customers_set_journey_stages(
             "WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS w(id, stage, since)),"
             " changed AS ("
             "  UPDATE records_customer c SET journey_stage = w.stage, journey_stage_since = w.since, updated_at = now()"
-            "  FROM wanted w WHERE c.id = w.id AND c.journey_stage IS DISTINCT FROM w.stage"
+            "  FROM wanted w WHERE c.id = w.id"
+            "   AND (c.journey_stage, c.journey_stage_since) IS DISTINCT FROM (w.stage, w.since)"
             "  RETURNING c.id, c.journey_stage, c.journey_stage_since)"
             " INSERT INTO records_journeyevent (customer_id, occurred_at, recorded_at, source_system, channel, kind,"
             "  summary, payload)"

@@ -228,7 +228,11 @@ def test_one_customers_stage_is_set_through_the_single_service():
     customer = CustomerFactory()
     assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(2)) is True
     assert (customer.journey_stage, customer.journey_stage_since) == ("loyalty", at(2))
-    assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(3)) is False
+    assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(2)) is False
+    # Entering the same stage again (after leaving it) is a new start: the stage triggers key on it
+    assert customer_set_journey_stage(actor=None, customer=customer, stage="loyalty", since=at(3)) is True
+    assert (customer.journey_stage, customer.journey_stage_since) == ("loyalty", at(3))
+    assert JourneyEvent.objects.filter(customer=customer, kind="stage.entered").count() == 2
     with pytest.raises(ValidationFailed):
         customer_set_journey_stage(actor=None, customer=customer, stage="", since=at(3))
 
