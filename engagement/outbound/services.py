@@ -19,7 +19,7 @@ delay, and the beat's sweep (``callbacks_queue_due``) for any it missed, queue i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
@@ -262,7 +262,7 @@ def callback_request(
         kind="callback.requested",
         source_system="engagement",
         channel=Channel.VOICE,
-        summary=f"Callback requested for {callback.due_at:%Y-%m-%d %H:%M} UTC: {callback.reason}",
+        summary=f"Callback requested for {callback.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {callback.reason}",
         payload={"callback_id": callback.pk, "queue": queue, "due_at": callback.due_at.isoformat(), "source": source},
     )
     if callback.due_at <= now:

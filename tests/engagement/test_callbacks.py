@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -172,3 +173,17 @@ def test_the_desk_shows_a_refused_callback_in_place(customer, agent):
     assert response.status_code == 404
     assert "No active queue 'nowhere'." in parse(response).find(cls="desk-outbound").text
     assert Callback.objects.count() == 0
+
+
+def test_the_journey_says_a_callbacks_time_in_utc_whatever_zone_it_was_booked_in(customer):
+    # Given a callback booked for 09:30 in Paris (08:30 UTC) tomorrow
+    paris = ZoneInfo("Europe/Paris")
+    due = (timezone.now() + timedelta(days=1)).astimezone(paris).replace(hour=9, minute=30, second=0, microsecond=0)
+
+    # When it is requested
+    callback = request_callback(customer, due_at=due)
+
+    # Then the journey says the time in UTC, as its label does
+    event = JourneyEvent.objects.get(customer=customer, kind="callback.requested")
+    assert f"{callback.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in event.summary
+    assert f"{due.astimezone(UTC):%H:%M} UTC" in event.summary
