@@ -44,7 +44,8 @@ class DryRunSerializer(serializers.Serializer):
     sample = serializers.SerializerMethodField()
 
     def get_sample(self, dry_run) -> list[dict]:
-        return [{"id": c.pk, "name": c.full_name, "team_id": c.team_id} for c in dry_run.sample]
+        # Ids and teams only: an insights:read token reads figures, not customers' names (customers:read).
+        return [{"id": c.pk, "team_id": c.team_id} for c in dry_run.sample]
 
 
 class EffectSerializer(ModelSerializer):

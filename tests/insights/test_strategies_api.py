@@ -10,6 +10,7 @@ from insights.strategies.effects import strategy_effects_compute
 from insights.strategies.models import Strategy, StrategyFiring
 from insights.strategies.rules import in_holdout
 from insights.strategies.selectors import strategy_dry_run
+from records.customers.models import Customer
 from tests.accounts.factories import UserFactory
 from tests.insights.strategy_support import NOON, consent, customer, evaluate, event, strategy
 from tests.support import assert_error, session_client, token_client
@@ -205,6 +206,8 @@ def test_the_dry_run_api_takes_a_saved_or_an_unsaved_strategy_and_quiet_hours_co
     client = session_client(admin_user)
     saved = client.get(f"{URL}saved/dry-run/").json()
     assert (saved["in_audience"], saved["would_fire"]) == (1, 1)
+    # The sample names no one: ids and teams (a customer's name needs customers:read)
+    assert saved["sample"] == [{"id": Customer.objects.get(journey_stage="lapsed").pk, "team_id": team_a.pk}]
     quiet = {**VALID, "quiet_start": "00:00", "quiet_end": "23:59"}
     draft = client.post(f"{URL}dry-run/", quiet, format="json")
     assert draft.status_code == 200, draft.json()
