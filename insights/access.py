@@ -103,65 +103,34 @@ def realtime_team_ids_of(user: AnyUser) -> frozenset[int] | None:
     return None if sees_everything(user) else team_ids_of(user)
 
 
-# --- Customer analytics (engagement metrics) --------------------------------------------------
+# --- Customer insight: journey maps, personas, strategies, models, engagement metrics ----------
+# Figures about whole customer bases: supervisors read their teams' customers, admins and integration
+# clients every customer, agents none. Model runs and persona discovery are computed over every
+# customer and name none, so every reader sees the same runs.
 
-CUSTOMER_ANALYTICS_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+CUSTOMER_INSIGHT_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
+CUSTOMER_INSIGHT_PAGE_VIEWERS = (Role.SUPERVISOR, Role.ADMIN)  # clients have the API
 
 
-def customer_analytics_team_ids(user: AnyUser) -> frozenset[int] | None:
+def require_customer_insight_reader(user: Actor, what: str = "Customer insight figures") -> None:
+    """``PermissionDenied`` (naming ``what``) unless a supervisor, an admin or an integration client."""
+    require_signed_in(user)
+    if role_of(user) not in CUSTOMER_INSIGHT_READERS:
+        raise PermissionDenied(f"{what} are for supervisors and administrators.")
+
+
+def require_customer_insight_page_viewer(user: Actor, what: str) -> None:
+    """``PermissionDenied`` (naming ``what``) unless a supervisor or an admin: the pages' readers."""
+    require_signed_in(user)
+    if role_of(user) not in CUSTOMER_INSIGHT_PAGE_VIEWERS:
+        raise PermissionDenied(f"{what} are for supervisors and administrators.")
+
+
+def customer_insight_team_ids(user: Actor, what: str = "Customer insight figures") -> frozenset[int] | None:
     """The teams whose customers ``user`` reads figures of (``None``: every customer, for admins and
-    clients); agents are refused (``PermissionDenied``): the figures are about whole customer bases."""
-    require_signed_in(user)
-    if role_of(user) not in CUSTOMER_ANALYTICS_READERS:
-        raise PermissionDenied("Customer analytics are for supervisors and administrators.")
+    clients); ``PermissionDenied`` for anyone else, as ``require_customer_insight_reader``."""
+    require_customer_insight_reader(user, what)
     return None if sees_everything(user) else team_ids_of(user)
-
-
-# --- Scoring models (the model page and ``/api/v1/insights/models/``) ------------------------
-
-MODEL_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
-
-
-def require_model_reader(user: AnyUser) -> None:
-    """The models' figures are for supervisors, admins and integration clients (agents: 403).
-
-    A model run's figures are computed over every customer and name none, so each reader sees
-    the same runs; the customers' own scores stay behind records' customer access."""
-    require_signed_in(user)
-    if role_of(user) not in MODEL_READERS:
-        raise PermissionDenied("The scoring models are for supervisors and administrators.")
-
-
-# --- Journey maps -------------------------------------------------------------------------------
-
-JOURNEY_MAP_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
-
-
-def require_journey_map_reader(user: AnyUser) -> None:
-    """Journey maps are for supervisors (their teams' customers), admins and integration clients (agents: 403)."""
-    require_signed_in(user)
-    if role_of(user) not in JOURNEY_MAP_READERS:
-        raise PermissionDenied("Journey maps are for supervisors and administrators.")
-
-
-# --- Personas ------------------------------------------------------------------------------
-
-PERSONA_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
-PERSONA_PAGE_VIEWERS = (Role.SUPERVISOR, Role.ADMIN)
-
-
-def require_persona_reader(user: Actor) -> None:
-    """Persona definitions and their figures are for supervisors, admins and clients (agents: 403)."""
-    require_signed_in(user)
-    if role_of(user) not in PERSONA_READERS:
-        raise PermissionDenied("Personas are for supervisors and administrators.")
-
-
-def require_persona_page_viewer(user: Actor) -> None:
-    """The personas page (definitions, discovery) is for supervisors and admins (agents: 403)."""
-    require_signed_in(user)
-    if role_of(user) not in PERSONA_PAGE_VIEWERS:
-        raise PermissionDenied("The personas page is for supervisors and administrators.")
 
 
 def require_persona_editor(user: Actor) -> None:

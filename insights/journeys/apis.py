@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.serializers import CharField
-from insights.access import require_journey_map_reader
+from insights.access import require_customer_insight_reader
 from insights.journeys.selectors import customer_stage_history, journey_map
 from insights.journeys.views import persona_param
 from records.access import access_customer, customers_visible_to, interactions_visible_to
@@ -78,7 +78,7 @@ class JourneyMapApi(APIView):
     def get(self, request):
         query = JourneyMapQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        require_journey_map_reader(request.user)
+        require_customer_insight_reader(request.user, "Journey maps")
         figures = journey_map(
             customers=customers_visible_to(request.user),
             interactions=interactions_visible_to(request.user),

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from insights.access import require_journey_map_reader
+from insights.access import require_customer_insight_reader
 from insights.journeys.selectors import customer_stage_history, journey_map, stage_names
 from records.access import access_customer, customers_visible_to, interactions_visible_to
 
@@ -23,7 +23,7 @@ def persona_param(value: str | None) -> str | None:
 @require_GET
 def journey_map_page(request: HttpRequest) -> HttpResponse:
     """The journey map of the customers the reader may see, for one persona (or all)."""
-    require_journey_map_reader(request.user)
+    require_customer_insight_reader(request.user, "Journey maps")
     figures = journey_map(
         customers=customers_visible_to(request.user),
         interactions=interactions_visible_to(request.user),

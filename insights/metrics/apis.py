@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from insights.access import customer_analytics_team_ids
+from insights.access import customer_insight_team_ids
 from insights.metrics.selectors import engagement_metrics
 from insights.metrics.serializers import EngagementMetricsQuerySerializer, EngagementMetricsSerializer
 
@@ -21,7 +21,7 @@ class EngagementMetricsApi(APIView):
 
     @extend_schema(parameters=[EngagementMetricsQuerySerializer], responses=EngagementMetricsSerializer)
     def get(self, request):
-        team_ids = customer_analytics_team_ids(request.user)
+        team_ids = customer_insight_team_ids(request.user, "Engagement metrics")
         query = EngagementMetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         metrics = engagement_metrics(team_ids=team_ids, **query.validated_data)

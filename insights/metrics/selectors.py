@@ -3,7 +3,7 @@
 Every figure is one SQL statement over records' selectors (customers, their interactions, revenue
 events), by local calendar month (``settings.TIME_ZONE``); docs/journeys.md, "Engagement metrics",
 defines each one. Nothing here checks who asks: the pages and the API pass the teams a user may see
-(``insights.access.metrics_team_ids``).
+(``insights.access.customer_insight_team_ids``).
 
 - **Engaged**: a customer with at least one interaction (any channel, either direction) in the
   month. Engagement rate = engaged ÷ customers who existed by the month's end.

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
-from insights.access import customer_analytics_team_ids
+from insights.access import customer_insight_team_ids
 from insights.metrics.selectors import LAPSE_DAYS, REVENUE_EVENT_KINDS, EngagementMetrics, Rate, engagement_metrics
 from insights.metrics.serializers import NO_PERSONA, EngagementMetricsQuerySerializer
 from insights.reports.exports import as_csv
@@ -56,7 +56,7 @@ def chart_data(metrics: EngagementMetrics) -> dict[str, Any]:
 @login_required
 @require_GET
 def engagement_metrics_page(request: HttpRequest) -> HttpResponse:
-    team_ids = customer_analytics_team_ids(request.user)
+    team_ids = customer_insight_team_ids(request.user, "Engagement metrics")
     context: dict[str, Any] = {
         "channels": Channel.choices,
         "personas": customer_personas_in_use(team_ids=team_ids),
@@ -133,7 +133,7 @@ def _rows(metrics: EngagementMetrics, table: str) -> list[list[Any]]:
 @require_GET
 def engagement_metrics_export(request: HttpRequest) -> HttpResponse:
     """One table of the page as CSV: ``table`` is months, personas, channels, cohorts or stages."""
-    team_ids = customer_analytics_team_ids(request.user)
+    team_ids = customer_insight_team_ids(request.user, "Engagement metrics")
     table = request.GET.get("table", "months")
     if table not in TABLES:
         raise ValidationFailed(f"No table {table!r}.", fields={"table": f"One of {', '.join(TABLES)}."})

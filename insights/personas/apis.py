@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import NotFound
-from insights.access import require_persona_reader
+from insights.access import require_customer_insight_reader
 from insights.personas.models import PersonaDefinition
 from insights.personas.selectors import (
     discovery_clusters,
@@ -40,7 +40,7 @@ def _counts(user) -> dict[str, int]:
 
 
 def _definition(user, key: str) -> PersonaDefinition:
-    require_persona_reader(user)
+    require_customer_insight_reader(user, "Personas")
     found = persona_definitions().filter(key=key).first()
     if found is None:
         raise NotFound(f"No persona with the key {key!r}.")
@@ -54,13 +54,13 @@ class PersonaListApi(APIView):
 
     @extend_schema(responses=PersonaDefinitionSerializer(many=True))
     def get(self, request):
-        require_persona_reader(request.user)
+        require_customer_insight_reader(request.user, "Personas")
         context = {"counts": _counts(request.user)}
         return Response(PersonaDefinitionSerializer(persona_definitions(), many=True, context=context).data)
 
     @extend_schema(request=PersonaDefinitionInputSerializer, responses={201: PersonaDefinitionSerializer})
     def post(self, request):
-        require_persona_reader(request.user)
+        require_customer_insight_reader(request.user, "Personas")
         serializer = PersonaDefinitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         definition = persona_definition_create(actor=request.user, fields=serializer.validated_data)
@@ -104,7 +104,7 @@ class PersonaDiscoveryApi(APIView):
         responses={200: DiscoveryRunSerializer, 404: OpenApiResponse(description="No discovery run yet (`not_found`)")}
     )
     def get(self, request):
-        require_persona_reader(request.user)
+        require_customer_insight_reader(request.user, "Personas")
         run = discovery_latest()
         if run is None:
             raise NotFound("No discovery run yet.")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.roles import is_admin
-from insights.access import require_persona_editor, require_persona_page_viewer
+from insights.access import require_customer_insight_page_viewer, require_persona_editor
 from insights.personas.discovery import feature_label, suggested_rules
 from insights.personas.selectors import (
     discovery_clusters,
@@ -32,7 +32,7 @@ from records.access import customers_visible_to, row_id
 @require_GET
 @login_required
 def personas_page(request: HttpRequest) -> HttpResponse:
-    require_persona_page_viewer(request.user)
+    require_customer_insight_page_viewer(request.user, "Personas")
     counts = persona_customer_counts(customers=customers_visible_to(request.user))
     definitions = [
         (definition, counts.get(definition.key, 0), [json.dumps(rule) for rule in definition.rules])
@@ -59,7 +59,7 @@ def personas_page(request: HttpRequest) -> HttpResponse:
 
 
 def _cluster_id(request: HttpRequest, cluster_id: int) -> int:
-    require_persona_page_viewer(request.user)
+    require_customer_insight_page_viewer(request.user, "Personas")
     require_persona_editor(request.user)
     pk = row_id(cluster_id)
     if pk is None:

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from insights.access import require_model_reader
+from insights.access import require_customer_insight_reader
 from insights.scoring.selectors import model_histories
 from insights.scoring.serializers import ModelHistorySerializer
 
@@ -25,7 +25,7 @@ class ModelListApi(APIView):
 
     @extend_schema(responses=ModelHistorySerializer(many=True))
     def get(self, request):
-        require_model_reader(request.user)
+        require_customer_insight_reader(request.user, "The scoring models")
         histories = [
             {**asdict(history), "latest": history.latest, "previous": history.previous} for history in model_histories()
         ]

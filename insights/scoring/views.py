@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from insights.access import require_model_reader
+from insights.access import require_customer_insight_reader
 from insights.scoring.selectors import model_histories
 
 
@@ -30,7 +30,7 @@ def _chart(history) -> dict:
 @require_GET
 @login_required
 def models_page(request: HttpRequest) -> HttpResponse:
-    require_model_reader(request.user)
+    require_customer_insight_reader(request.user, "The scoring models")
     histories = model_histories()
     return render(
         request,

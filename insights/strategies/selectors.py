@@ -2,7 +2,7 @@
 
 Strategies are for supervisors, administrators and API clients (``insights:read``); agents are
 refused. Figures about customers — firings, dry-run counts and samples, effects — are limited to
-the reader's teams' customers for a supervisor (``insights.access.figures_scope``).
+the reader's teams' customers for a supervisor (``insights.access.customer_insight_team_ids``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cea.accounts.types import Actor
-from cea.common.errors import NotFound, PermissionDenied
-from cea.common.roles import Role, role_of
+from cea.common.errors import NotFound
 from engagement.recommendations.selectors import recommendation_outcomes
-from insights.access import figures_scope
+from insights.access import customer_insight_team_ids
 from insights.strategies.actions import source_key
 from insights.strategies.arbitration import observed_propensity
 from insights.strategies.evaluation import Candidate, decide
@@ -35,27 +34,17 @@ from insights.strategies.models import (
 from insights.strategies.services import audience_filter, beyond_filter, trigger_population
 from records.customers.models import Customer
 
-READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
 DRY_RUN_LIMIT = 50_000
 SAMPLE_SIZE = 20
 
 
-def require_strategy_reader(user: Actor) -> frozenset[int] | None:
-    """``PermissionDenied`` unless a supervisor, admin or client; the teams whose customers' figures they see
-    (``None``: all)."""
-    scope = figures_scope(user)
-    if role_of(user) not in READERS:
-        raise PermissionDenied("Engagement strategies are for supervisors and administrators.")
-    return scope.team_ids
-
-
 def strategies_visible_to(user: Actor) -> QuerySet[Strategy]:
-    require_strategy_reader(user)
+    customer_insight_team_ids(user, "Engagement strategies")
     return Strategy.objects.all()
 
 
 def access_strategy(user: Actor, key: str) -> Strategy:
-    require_strategy_reader(user)
+    customer_insight_team_ids(user, "Engagement strategies")
     strategy = Strategy.objects.filter(key=key).first()
     if strategy is None:
         raise NotFound(f"No strategy with the key {key!r}.")
@@ -68,7 +57,7 @@ def _team_filter(team_ids: frozenset[int] | None, path: str) -> Q:
 
 def strategy_firing_counts(*, user: Actor, strategy: Strategy) -> dict[str, int]:
     """Firings by outcome (``suppressed:<reason>`` for each reason), on the reader's customers."""
-    team_ids = require_strategy_reader(user)
+    team_ids = customer_insight_team_ids(user, "Engagement strategies")
     rows = (
         StrategyFiring.objects.filter(_team_filter(team_ids, "customer__team_id"), strategy=strategy)
         .values("outcome", "reason")
@@ -84,7 +73,7 @@ def strategy_firing_counts(*, user: Actor, strategy: Strategy) -> dict[str, int]
 
 
 def strategy_recent_firings(*, user: Actor, strategy: Strategy, limit: int = 50) -> list[StrategyFiring]:
-    team_ids = require_strategy_reader(user)
+    team_ids = customer_insight_team_ids(user, "Engagement strategies")
     firings = StrategyFiring.objects.filter(_team_filter(team_ids, "customer__team_id"), strategy=strategy)
     return list(firings.select_related("customer").order_by("-at", "-id")[:limit])
 
@@ -112,7 +101,7 @@ def strategy_dry_run(*, user: Actor, strategy: Strategy, now: dt.datetime | None
     A score trigger counts those beyond the threshold now, crossed or not. At most
     ``DRY_RUN_LIMIT`` customers are decided (``truncated``); only the reader's customers count.
     """
-    team_ids = require_strategy_reader(user)
+    team_ids = customer_insight_team_ids(user, "Engagement strategies")
     now = now or timezone.now()
     if strategy.trigger_kind in (TriggerKind.STAGE_ENTERED, TriggerKind.STAGE_STAYED):
         customers = trigger_population(strategy, now)
@@ -145,7 +134,7 @@ def strategy_dry_run(*, user: Actor, strategy: Strategy, now: dt.datetime | None
 def strategy_effects(*, user: Actor, strategy: Strategy) -> list[StrategyEffect]:
     """The stored effect rows the reader may see: all customers' and each team's for admins, their teams' for
     supervisors."""
-    team_ids = require_strategy_reader(user)
+    team_ids = customer_insight_team_ids(user, "Engagement strategies")
     effects = StrategyEffect.objects.filter(strategy=strategy).select_related("team")
     if team_ids is not None:
         effects = effects.filter(team_id__in=sorted(team_ids))
@@ -155,7 +144,7 @@ def strategy_effects(*, user: Actor, strategy: Strategy) -> list[StrategyEffect]
 def strategy_recommendation_outcomes(*, user: Actor, strategy: Strategy) -> dict[str, int] | None:
     """What became of a next-best-action strategy's offers (offered, accepted, dismissed, expired), for the
     reader's teams' customers (engagement's ``recommendation_outcomes``); ``None`` for other actions."""
-    team_ids = require_strategy_reader(user)
+    team_ids = customer_insight_team_ids(user, "Engagement strategies")
     if strategy.action_kind != ActionKind.NEXT_BEST_ACTION:
         return None
     key = source_key(strategy)
@@ -196,7 +185,7 @@ def arbitration_components(*, user: Actor) -> list[dict[str, Any]]:
 def arbitration_uplift(*, user: Actor) -> list[ArbitrationUplift]:
     """The stored uplift rows the reader may see: all customers' and each team's for admins and clients,
     their teams' for supervisors; all customers' first, then by team name."""
-    team_ids = require_strategy_reader(user)
+    team_ids = customer_insight_team_ids(user, "Engagement strategies")
     rows = ArbitrationUplift.objects.select_related("team")
     if team_ids is not None:
         rows = rows.filter(team_id__in=sorted(team_ids))

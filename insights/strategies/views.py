@@ -12,9 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cea.accounts.types import AnyUser
-from cea.common.errors import PermissionDenied
-from cea.common.roles import Role, role_of
+from insights.access import require_customer_insight_page_viewer
 from insights.strategies.arbitration import component_reasons
 from insights.strategies.figures import effect_claimed, effect_wording
 from insights.strategies.selectors import (
@@ -31,15 +29,10 @@ from insights.strategies.selectors import (
 )
 
 
-def _require_page_reader(user: AnyUser) -> None:
-    if role_of(user) not in (Role.SUPERVISOR, Role.ADMIN):
-        raise PermissionDenied("Engagement strategies are for supervisors and administrators.")
-
-
 @require_GET
 @login_required
 def strategy_list_page(request: HttpRequest) -> HttpResponse:
-    _require_page_reader(request.user)
+    require_customer_insight_page_viewer(request.user, "Engagement strategies")
     rows = [
         {"strategy": strategy, "firings": strategy_firing_counts(user=request.user, strategy=strategy)}
         for strategy in strategies_visible_to(request.user)
@@ -54,7 +47,7 @@ def _percent(successes: int, customers: int) -> float | None:
 @require_GET
 @login_required
 def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
-    _require_page_reader(request.user)
+    require_customer_insight_page_viewer(request.user, "Engagement strategies")
     strategy = access_strategy(request.user, key)
     stored = strategy_effects(user=request.user, strategy=strategy)
     effects = [
@@ -95,7 +88,7 @@ def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 @login_required
 def strategy_dry_run_fragment(request: HttpRequest, key: str) -> HttpResponse:
-    _require_page_reader(request.user)
+    require_customer_insight_page_viewer(request.user, "Engagement strategies")
     strategy = access_strategy(request.user, key)
     dry_run = strategy_dry_run(user=request.user, strategy=strategy)
     return render(request, "insights/strategies/partials/dry_run.html", {"strategy": strategy, "dry_run": dry_run})
@@ -105,7 +98,7 @@ def strategy_dry_run_fragment(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 def arbitration_page(request: HttpRequest) -> HttpResponse:
     """Arbitration's settings and components, and its uplift against the random control group."""
-    _require_page_reader(request.user)
+    require_customer_insight_page_viewer(request.user, "Engagement strategies")
     rows = arbitration_uplift(user=request.user)
     chart = [{"label": row.team.name if row.team else "All teams", "curve": row.curve} for row in rows if row.curve]
     return render(
