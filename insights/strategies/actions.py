@@ -51,11 +51,6 @@ class ActionResult:
 Executor = Callable[[Strategy, Customer, str, "StrategyFiring | None"], ActionResult]
 
 
-def source_key(strategy: Strategy) -> str:
-    """What the strategy's actions are recorded under in engagement (recommendations, outbound, callbacks)."""
-    return f"strategy:{strategy.key}"
-
-
 def why_fired(strategy: Strategy) -> str:
     """The strategy and its trigger, in words (the first of a next best action's reasons)."""
     kind = strategy.trigger_kind
@@ -80,7 +75,7 @@ def _message(strategy: Strategy, customer: Customer, channel: str, firing: Strat
         channel=channel,
         text=params["text"],
         purpose=strategy.consent_purpose,
-        source=source_key(strategy),
+        source=strategy.source_key,
         subject=params.get("subject", ""),
     )
     return ActionResult(summary=f"message by {channel}: conversation {conversation.pk}")
@@ -89,7 +84,7 @@ def _message(strategy: Strategy, customer: Customer, channel: str, firing: Strat
 def _callback(strategy: Strategy, customer: Customer, channel: str, firing: StrategyFiring | None) -> ActionResult:
     params: dict[str, Any] = strategy.action_params
     callback = callback_request(
-        actor=None, customer=customer, queue=params["queue"], reason=params["reason"], source=source_key(strategy)
+        actor=None, customer=customer, queue=params["queue"], reason=params["reason"], source=strategy.source_key
     )
     return ActionResult(summary=f"callback {callback.pk} through {callback.queue}")
 
@@ -104,7 +99,7 @@ def _next_best_action(
     action = recommendation_offer(
         actor=None,
         customer=customer,
-        source_key=source_key(strategy),
+        source_key=strategy.source_key,
         title=params["title"],
         detail=params["detail"],
         reasons=reasons,

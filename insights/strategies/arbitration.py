@@ -25,7 +25,6 @@ Pure functions: no database access here.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from django.conf import settings
 
 from insights.strategies.models import ActionKind, PropensityFrom, Strategy
+from insights.strategies.rules import bucket
 
 DESK, PROACTIVE = "desk", "proactive"
 LIVE = "live"
@@ -60,8 +60,7 @@ def in_control(*, customer_id: int, percent: int | None = None) -> bool:
     """Whether the customer is in arbitration's random control group: a bucket 0–9999 from a hash of
     their id, below ``percent`` × 100 (``CEA_ARBITRATION_CONTROL_PERCENT`` by default). Stable."""
     percent = settings.CEA_ARBITRATION_CONTROL_PERCENT if percent is None else percent
-    digest = hashlib.sha256(f"arbitration-control:{customer_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
+    return bucket(f"arbitration-control:{customer_id}") < percent * 100
 
 
 def observed_propensity(strategy: Strategy) -> float:

@@ -69,7 +69,7 @@ def metric_params(strategy: Strategy, now: dt.datetime) -> dict[str, int | str |
         "strategy": strategy.pk,
         "days": strategy.metric_days,
         "stage": strategy.metric_stage,
-        "source_key": f"strategy:{strategy.key}",
+        "source_key": strategy.source_key,
         "now": now,
     }
 
@@ -127,7 +127,7 @@ def nba_accepted_within(strategy: Strategy, firings: list[tuple[int, dt.datetime
     """For each (customer, firing time): whether the customer accepted the strategy's next best action
     within ``metric_days`` of it (engagement's ``recommendation_acceptances``)."""
     accepted = recommendation_acceptances(
-        source_key=f"strategy:{strategy.key}", customer_ids={customer_id for customer_id, _ in firings}
+        source_key=strategy.source_key, customer_ids={customer_id for customer_id, _ in firings}
     )
     window = dt.timedelta(days=strategy.metric_days)
     return [any(at <= when < at + window for when in accepted.get(customer_id, ())) for customer_id, at in firings]
@@ -195,7 +195,7 @@ def strategy_observed_refresh(*, strategy: Strategy, now: dt.datetime | None = N
     best action's accepted of offered (engagement's ``recommendation_outcomes``), else the treated
     customers who met the metric of those treated (its all-customers effect, computed first)."""
     if strategy.action_kind == ActionKind.NEXT_BEST_ACTION:
-        key = f"strategy:{strategy.key}"
+        key = strategy.source_key
         outcome = recommendation_outcomes(source_keys=[key], now=now)[key]
         successes, tries = outcome["accepted"], outcome["offered"]
     else:

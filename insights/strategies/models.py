@@ -107,6 +107,11 @@ class Strategy(models.Model):
     def __str__(self) -> str:
         return self.name or self.key
 
+    @property
+    def source_key(self) -> str:
+        """What its actions are recorded under in engagement (recommendations, outbound, callbacks)."""
+        return f"strategy:{self.key}"
+
 
 class FiringGroup(models.TextChoices):
     TREATMENT = "treatment", "Treatment"

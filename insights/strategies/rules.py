@@ -31,15 +31,18 @@ def event_matches(pattern: str, kind: str) -> bool:
     return fnmatchcase(kind, pattern)
 
 
+def bucket(seed: str) -> int:
+    """A stable bucket 0–9999 from a hash of ``seed``: the holdouts' and the control group's split."""
+    return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") % 10_000
+
+
 def in_holdout(*, strategy_key: str, customer_id: int, percent: int) -> bool:
-    """Deterministic split: the customer's bucket 0–9999 from a hash of (strategy key, customer id).
+    """Deterministic split: the customer's bucket from a hash of (strategy key, customer id).
 
     The same customer is always in the same group of a strategy, and each strategy splits
     independently of the others (the key is in the hash).
     """
-    digest = hashlib.sha256(f"{strategy_key}:{customer_id}".encode()).digest()
-    bucket = int.from_bytes(digest[:8], "big") % 10_000
-    return bucket < percent * 100
+    return bucket(f"{strategy_key}:{customer_id}") < percent * 100
 
 
 def zone_of(strategy: Strategy) -> dt.tzinfo:

@@ -19,7 +19,6 @@ from cea.accounts.types import Actor
 from cea.common.errors import NotFound
 from engagement.recommendations.selectors import recommendation_outcomes
 from insights.access import customer_insight_team_ids
-from insights.strategies.actions import source_key
 from insights.strategies.arbitration import observed_propensity
 from insights.strategies.evaluation import Candidate, decide
 from insights.strategies.models import (
@@ -147,7 +146,7 @@ def strategy_recommendation_outcomes(*, user: Actor, strategy: Strategy) -> dict
     team_ids = customer_insight_team_ids(user, "Engagement strategies")
     if strategy.action_kind != ActionKind.NEXT_BEST_ACTION:
         return None
-    key = source_key(strategy)
+    key = strategy.source_key
     return recommendation_outcomes(source_keys=[key], team_ids=team_ids)[key]
 
 
