@@ -685,13 +685,27 @@
 
   // The customer's recommended actions changed (offered, decided elsewhere): each of their Next best
   // action cards reads itself again (its hx-trigger is "cea:recommendations").
+  // A card still reading itself when another change comes would drop the new trigger (htmx ignores a
+  // request while the element's last one is in flight) and show the older list: the change waits and
+  // the card reads itself again once the swap has settled.
+  var recommendationsWaiting = {};
   function refreshRecommendations(customerId) {
     if (!window.htmx || customerId === undefined || customerId === null) return;
     var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"]';
     Array.prototype.forEach.call(document.querySelectorAll(selector), function (card) {
-      window.htmx.trigger(card, "cea:recommendations");
+      if (card.classList.contains("htmx-request")) {
+        recommendationsWaiting[customerId] = true;
+      } else {
+        window.htmx.trigger(card, "cea:recommendations");
+      }
     });
   }
+  document.body.addEventListener("htmx:afterSettle", function () {
+    Object.keys(recommendationsWaiting).forEach(function (customerId) {
+      delete recommendationsWaiting[customerId];
+      refreshRecommendations(customerId);
+    });
+  });
 
   // An outbound conversation the agent started from the desk: open its tab.
   document.body.addEventListener("desk:opened", function (event) {
