@@ -5,11 +5,11 @@ for all customers (``StrategyEffect``); the strategy page reads the rows. Each c
 once, from their first firing of the strategy that was acted on (treated: ``fired``) or held
 out (``held_out``); the metric is read from that moment on (docs/journeys.md):
 
-- ``stage_reached``: the customer is in ``metric_stage`` now, having entered it after the firing
-  and within ``metric_days`` (a stage left again since is missed until stage history is read);
+- ``stage_reached``: the customer entered ``metric_stage`` after the firing and within
+  ``metric_days``, by their stage history (``insights_stagevisit``), whether they stayed or not;
 - ``case_resolved``: a case of the customer was resolved within ``metric_days`` of the firing;
-- ``retention``: no move to the ``lapsed`` stage within ``metric_days``; only firings whose
-  window has ended count;
+- ``retention``: no entry into the ``lapsed`` stage within ``metric_days``, by the stage history;
+  only firings whose window has ended count;
 - ``nba_accepted``: the next best action the strategy offered the customer (``strategy:<key>``) was
   accepted at the desk within ``metric_days`` of the firing (holdout customers are never offered
   it: their rate is 0, and the difference is the acceptance rate); the acceptances are read through
@@ -39,14 +39,16 @@ from insights.strategies.models import ActionKind, MetricKind, Strategy, Strateg
 _WINDOW = "f.at + make_interval(days => %(days)s)"
 _SUCCESS = {
     MetricKind.STAGE_REACHED: (
-        "c.journey_stage = %(stage)s AND c.journey_stage_since >= f.at AND c.journey_stage_since < " + _WINDOW
+        "EXISTS (SELECT 1 FROM insights_stagevisit v WHERE v.customer_id = c.id AND v.stage_key = %(stage)s"  # noqa: S608
+        " AND v.entered_at >= f.at AND v.entered_at < " + _WINDOW + ")"
     ),
     MetricKind.CASE_RESOLVED: (
         "EXISTS (SELECT 1 FROM records_case k WHERE k.customer_id = c.id AND k.resolved_at >= f.at"  # noqa: S608
         " AND k.resolved_at < " + _WINDOW + ")"
     ),
     MetricKind.RETENTION: (
-        "NOT (c.journey_stage = 'lapsed' AND c.journey_stage_since >= f.at AND c.journey_stage_since < " + _WINDOW + ")"
+        "NOT EXISTS (SELECT 1 FROM insights_stagevisit v WHERE v.customer_id = c.id"  # noqa: S608
+        " AND v.stage_key = 'lapsed' AND v.entered_at >= f.at AND v.entered_at < " + _WINDOW + ")"
     ),
     # Read from engagement's selector afterwards (``nba_accepted_within``): not a table of insights' to join.
     MetricKind.NBA_ACCEPTED: "FALSE",

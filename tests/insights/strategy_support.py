@@ -7,6 +7,7 @@ from typing import Any
 
 from django.test import TestCase
 
+from insights.journeys.models import StageVisit
 from insights.strategies.models import Strategy, StrategyFiring
 from insights.strategies.services import strategies_evaluate_event, strategies_evaluate_new_events, strategy_create
 from records.customers.models import Consent, Customer
@@ -45,11 +46,16 @@ def consent(customer: Customer, channel: str, purpose: str = "marketing", grante
 
 
 def customer(team=None, **fields: Any) -> Customer:
-    """A customer of ``team`` with ``fields`` (persona, stage, scores …) set on the row as insights reads them."""
+    """A customer of ``team`` with ``fields`` (persona, stage, scores …) set on the row as insights reads them;
+    a stage given with its since is also the customer's open stage visit, as stage assignment keeps both."""
     made = make_customer(team)
     if fields:
         Customer.objects.filter(pk=made.pk).update(**fields)
         made.refresh_from_db()
+    if made.journey_stage and made.journey_stage_since:
+        StageVisit.objects.create(
+            customer_id=made.pk, stage_key=made.journey_stage, entered_at=made.journey_stage_since
+        )
     return made
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from insights.journeys.models import StageVisit
 from insights.strategies.effects import difference_interval, strategy_effects_compute
 from insights.strategies.figures import effect_claimed, effect_wording
 from insights.strategies.models import StrategyEffect, StrategyFiring
@@ -107,3 +108,23 @@ def test_retention_counts_only_windows_that_have_ended_and_stage_reached_reads_t
     strategy_effects_compute(strategy=onboard, now=NOON + dt.timedelta(days=31))
     row = StrategyEffect.objects.get(strategy=onboard, team=None)
     assert (row.treated, row.treated_successes, row.holdout, row.holdout_successes) == (1, 1, 1, 0)
+
+
+def test_a_stage_reached_and_left_again_still_counts(team_a):
+    # Given a customer who reached loyalty 3 days after the firing and lapsed 20 days later
+    onboard = strategy("onboard", metric_kind="stage_reached", metric_stage="loyalty", metric_days=30)
+    moved = customer(team_a, journey_stage="lapsed", journey_stage_since=NOON + dt.timedelta(days=23))
+    StageVisit.objects.create(
+        customer_id=moved.pk,
+        stage_key="loyalty",
+        entered_at=NOON + dt.timedelta(days=3),
+        left_at=NOON + dt.timedelta(days=23),
+    )
+    firing(onboard, moved, "fired")
+
+    # When the effect is computed
+    strategy_effects_compute(strategy=onboard, now=NOON + dt.timedelta(days=31))
+
+    # Then the stage history says they reached it (the current stage alone would not)
+    row = StrategyEffect.objects.get(strategy=onboard, team=None)
+    assert (row.treated, row.treated_successes) == (1, 1)
