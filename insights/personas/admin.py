@@ -7,9 +7,15 @@ from django import forms
 from django.contrib import admin
 
 from cea.common.admin import ADMINS, ParentRoleInline, RoleModelAdmin
+from cea.common.errors import ApplicationError
 from insights.personas.models import DiscoveredCluster, DiscoveryRun, PersonaDefinition
 from insights.personas.rules import FEATURES
-from insights.personas.services import persona_definition_problems
+from insights.personas.services import (
+    persona_definition_create,
+    persona_definition_delete,
+    persona_definition_problems,
+    persona_definition_update,
+)
 
 RULES_HELP = (
     'A JSON list of conditions that must all hold, e.g. [{"feature": "value_tier", "op": "in", "value": '
@@ -49,6 +55,21 @@ class PersonaDefinitionAdmin(RoleModelAdmin):
     search_fields = ["key", "name"]
     ordering = ["order", "key"]
     delete_roles = ADMINS
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, as the API writes (who may, the checks, one place for both).
+        fields = {name: form.cleaned_data[name] for name in (form.changed_data if change else form.cleaned_data)}
+        try:
+            if change:
+                saved = persona_definition_update(actor=request.user, definition=obj, fields=fields)
+            else:
+                saved = persona_definition_create(actor=request.user, fields=fields)
+        except ApplicationError as error:  # checked in the form already; a race is the only way here
+            raise forms.ValidationError(error.message) from error
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        persona_definition_delete(actor=request.user, definition=obj)
 
 
 class DiscoveredClusterInline(ParentRoleInline):

@@ -267,3 +267,21 @@ def test_the_persona_is_no_longer_edited_on_the_profile(supervisor, team_a):
     assert response.status_code in (200, 400)
     customer.refresh_from_db()
     assert customer.persona == "vip"
+
+
+def test_the_console_changes_and_deletes_a_definition_through_the_services(admin_user):
+    # Given a definition made in the console
+    client = _signed_in(admin_user)
+    fields = {"key": "x", "name": "X", "order": "1", "rules": "[]", "is_active": "on"}
+    assert client.post(f"{CONSOLE}add/", fields).status_code == 302
+    definition = PersonaDefinition.objects.get(key="x")
+
+    # When an admin renames it, then deletes it
+    renamed = client.post(f"{CONSOLE}{definition.pk}/change/", {**fields, "name": "Explorers"})
+    name = PersonaDefinition.objects.get(pk=definition.pk).name
+    deleted = client.post(f"{CONSOLE}{definition.pk}/delete/", {"post": "yes"})
+
+    # Then both are done (by persona_definition_update and persona_definition_delete)
+    assert (renamed.status_code, name) == (302, "Explorers")
+    assert deleted.status_code == 302
+    assert not PersonaDefinition.objects.filter(key="x").exists()
