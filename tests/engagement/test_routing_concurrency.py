@@ -197,7 +197,7 @@ def test_threads_routing_answering_and_wrapping_up_at_once_keep_every_invariant(
                 offer = Offer.objects.filter(status=OfferStatus.PENDING).select_related("agent__user").order_by("?")
                 offer = offer.first()
                 if offer is None:
-                    engine.dispatch_queue(queue.pk)
+                    done["dispatch offers"] += engine.dispatch_queue(queue.pk)
                     continue
                 try:
                     if rng.random() < 0.8:
