@@ -686,14 +686,17 @@
   // The customer's recommended actions changed (offered, decided elsewhere): each of their Next best
   // action cards reads itself again (its hx-trigger is "cea:recommendations").
   // A card still reading itself when another change comes would drop the new trigger (htmx ignores a
-  // request while the element's last one is in flight) and show the older list: the change waits and
-  // the card reads itself again once the swap has settled.
+  // request while the element's last one is in flight), and a card just swapped in does not listen
+  // until htmx has settled it: either way the change waits, and the card reads itself again once the
+  // swap has settled.
   var recommendationsWaiting = {};
+  var HTMX_BUSY = ["htmx-request", "htmx-swapping", "htmx-settling", "htmx-added"];
   function refreshRecommendations(customerId) {
     if (!window.htmx || customerId === undefined || customerId === null) return;
     var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"]';
     Array.prototype.forEach.call(document.querySelectorAll(selector), function (card) {
-      if (card.classList.contains("htmx-request")) {
+      var busy = HTMX_BUSY.some(function (name) { return card.classList.contains(name); });
+      if (busy) {
         recommendationsWaiting[customerId] = true;
       } else {
         window.htmx.trigger(card, "cea:recommendations");
