@@ -50,6 +50,8 @@ def test_the_wallboard_goes_full_screen_from_the_keyboard(new_context, asgi_serv
     page = new_context().new_page()
     sign_in(page, supervisor, next_path=f"/insights/wallboard/{team_a.pk}/")
     button = page.get_by_test_id("wallboard-fullscreen")
+    # The board's script is running (it opened its socket): its keys and buttons listen
+    expect(page.get_by_test_id("wallboard-connection")).to_have_attribute("data-state", "open")
 
     button.focus()
     page.keyboard.press("Enter")
