@@ -706,7 +706,10 @@
   document.body.addEventListener("htmx:afterSettle", function () {
     Object.keys(recommendationsWaiting).forEach(function (customerId) {
       delete recommendationsWaiting[customerId];
-      refreshRecommendations(customerId);
+      // A card the agent's own Accept or Dismiss just rendered is current (its push is that decision's)
+      // and says so in its notice, which a read again would take away.
+      var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"] [role=status]';
+      if (!document.querySelector(selector)) refreshRecommendations(customerId);
     });
   });
 
