@@ -18,8 +18,6 @@ from insights.kpis.intervals import queryset_sql
 from records.customers.models import Customer
 from records.interactions.models import Interaction
 
-NO_PERSONA = ""
-
 _VISITS = """
 WITH cust AS (
     SELECT c.id, c.persona,

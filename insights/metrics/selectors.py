@@ -36,7 +36,6 @@ from records.journey.selectors import journey_events_of_kinds_between
 
 LAPSE_DAYS = 90
 REVENUE_EVENT_KINDS = ["order.placed"]
-NO_PERSONA = ""
 
 
 @dataclass(frozen=True)
