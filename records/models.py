@@ -6,6 +6,7 @@ from records.holdings.models import Holding, SourceRecord
 from records.identities.models import Identity
 from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
+from records.privacy.models import LegalHold
 
 __all__ = [
     "Case",
@@ -16,6 +17,7 @@ __all__ = [
     "Identity",
     "Interaction",
     "JourneyEvent",
+    "LegalHold",
     "SlaPolicy",
     "SourceRecord",
 ]

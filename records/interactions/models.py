@@ -42,6 +42,9 @@ class Interaction(TimeStampedModel):
     context_snapshot = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) … 1 (positive); set by insights.")
     sentiment_label = models.CharField(max_length=20, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="CSAT answer, 1 (very dissatisfied) … 5; set by insights."
+    )
     case = models.ForeignKey(
         "records.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
     )

@@ -192,6 +192,17 @@ def interaction_set_sentiment(*, actor: Actor, interaction: Interaction, score: 
 
 
 @transaction.atomic
+def interaction_set_satisfaction(*, actor: Actor, interaction: Interaction, csat: int) -> Interaction:
+    """Written by insights' surveys: the customer's CSAT answer, 1 to 5."""
+    if not 1 <= csat <= 5:
+        raise ValidationFailed("Satisfaction is between 1 and 5.", fields={"satisfaction": "Out of range."})
+    with audited(actor):
+        interaction.satisfaction = csat
+        interaction.save(update_fields=["satisfaction", "updated_at"])
+    return interaction
+
+
+@transaction.atomic
 def interaction_wrap_up(
     *, actor: Actor, interaction: Interaction, wrap_up_code: str, disposition: str = "", notes: str = ""
 ) -> Interaction:

@@ -11,7 +11,12 @@ from django.db import connection, transaction
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from records.cases.services import case_create
 from records.interactions.models import Interaction
-from records.interactions.services import interaction_link_case, interaction_record, interaction_set_sentiment
+from records.interactions.services import (
+    interaction_link_case,
+    interaction_record,
+    interaction_set_satisfaction,
+    interaction_set_sentiment,
+)
 from records.journey.models import JourneyEvent
 from tests.records.db_locks import wait_for_lock_waiters
 from tests.records.factories import CustomerFactory
@@ -332,3 +337,30 @@ def test_sentiment_out_of_range_is_refused(integration_user, customer, score):
     assert refused.value.fields == {"sentiment": ["Out of range."]}
     interaction.refresh_from_db()
     assert (interaction.sentiment, interaction.sentiment_label) == (None, "")
+
+
+# --- Satisfaction (CSAT written by insights' surveys) -------------------------------------
+
+
+@pytest.mark.parametrize("csat", [1, 3, 5])
+def test_satisfaction_within_range_is_kept(integration_user, customer, csat):
+    # Given
+    interaction = _record(integration_user, customer=customer)
+    # When
+    interaction_set_satisfaction(actor=integration_user, interaction=interaction, csat=csat)
+    # Then
+    interaction.refresh_from_db()
+    assert interaction.satisfaction == csat
+
+
+@pytest.mark.parametrize("csat", [0, 6, -1])
+def test_satisfaction_out_of_range_is_refused(integration_user, customer, csat):
+    # Given
+    interaction = _record(integration_user, customer=customer)
+    # When
+    with pytest.raises(ValidationFailed) as refused:
+        interaction_set_satisfaction(actor=integration_user, interaction=interaction, csat=csat)
+    # Then
+    assert refused.value.fields == {"satisfaction": ["Out of range."]}
+    interaction.refresh_from_db()
+    assert interaction.satisfaction is None
