@@ -429,6 +429,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.personas.assign",
         "schedule": crontab(minute=30, hour=2),
     },
+    "insights: sample interactions for quality evaluation (daily)": {
+        "task": "insights.quality.sample",
+        "schedule": crontab(minute=15, hour=1),
+    },
     "insights: discover persona clusters": {
         "task": "insights.personas.discover",
         "schedule": crontab(minute=0, hour=3, day_of_week=1),

@@ -3,21 +3,35 @@
 from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 from insights.personas.models import DiscoveredCluster, DiscoveryRun, PersonaDefinition
+from insights.quality.models import (
+    CalibrationSession,
+    Evaluation,
+    EvaluationAnswer,
+    SampleItem,
+    Scorecard,
+    ScorecardQuestion,
+)
 from insights.scoring.models import ModelRun
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
 
 __all__ = [
     "AgentRollup",
+    "CalibrationSession",
     "CaseRollup",
     "ContactRollup",
     "DiscoveredCluster",
     "DiscoveryRun",
+    "Evaluation",
+    "EvaluationAnswer",
     "JourneyStage",
     "ModelRun",
     "PersonaDefinition",
     "QueueHourRollup",
     "QueueRollup",
     "RollupWatermark",
+    "SampleItem",
+    "Scorecard",
+    "ScorecardQuestion",
     "StageRule",
     "StageVisit",
     "StageWatermark",

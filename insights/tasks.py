@@ -3,6 +3,7 @@
 from insights.journeys.tasks import assign_stages
 from insights.kpis.tasks import rollup_contacts
 from insights.personas.tasks import assign_personas, discover_personas
+from insights.quality.tasks import sample_interactions
 from insights.scoring.tasks import score_all_customers, score_customers, train_all_models, train_model
 from insights.strategies.tasks import compute_effects, evaluate_events, evaluate_time_triggers
 
@@ -14,6 +15,7 @@ __all__ = [
     "evaluate_events",
     "evaluate_time_triggers",
     "rollup_contacts",
+    "sample_interactions",
     "score_all_customers",
     "score_customers",
     "train_all_models",

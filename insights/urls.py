@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from insights.journeys import urls as journeys
+from insights.quality import urls as quality_urls
 from insights.scoring import urls as scoring_urls
 from insights.strategies.urls import api_urlpatterns as strategy_api
 from insights.strategies.urls import page_urlpatterns as strategy_pages
@@ -15,6 +16,7 @@ api_urlpatterns: list = [
     path("journeys/", include(journeys.api_urlpatterns)),
     path("", include(strategy_api)),
     path("personas/", include("insights.personas.api_urls")),
+    path("quality/", include(quality_urls.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
@@ -25,4 +27,5 @@ page_urlpatterns: list = [
     path("journeys/", include(journeys.page_urlpatterns)),
     path("strategies/", include(strategy_pages)),
     path("personas/", include("insights.personas.urls")),
+    path("quality/", include(quality_urls.page_urlpatterns)),
 ]

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
 from records.interactions.models import Interaction
 
@@ -134,3 +134,19 @@ def interactions_of_customers_of(*, team_ids: frozenset[int] | None) -> QuerySet
     """Interactions with a known customer of ``team_ids`` (``None``: of any team or none)."""
     contacts = Interaction.objects.filter(customer__isnull=False)
     return contacts if team_ids is None else contacts.filter(customer__team_id__in=sorted(team_ids))
+
+
+def interactions_answered_between(*, ended_from: datetime, ended_before: datetime) -> QuerySet[Interaction]:
+    """Interactions an agent answered that ended in ``[ended_from, ended_before)`` and belong to a team
+    (insights' quality sampling), annotated with ``handle`` (ended − answered, an interval)."""
+    return (
+        Interaction.objects.filter(
+            ended_at__gte=ended_from,
+            ended_at__lt=ended_before,
+            agent__isnull=False,
+            answered_at__isnull=False,
+            team__isnull=False,
+        )
+        .annotate(handle=ExpressionWrapper(F("ended_at") - F("answered_at"), output_field=DurationField()))
+        .order_by()
+    )

@@ -1,0 +1,2 @@
+"""Quality assurance: scorecards, evaluations of interactions, disputes, calibration, sampling and
+reports (docs/quality.md)."""
