@@ -211,9 +211,14 @@ def test_the_calibration_api_hides_results_until_one_s_own_is_submitted(team_a, 
 
 
 def test_the_scorecards_and_schema_are_published(supervisor, card):
-    # The default scorecard (data migration) and the test's, by name
     cards = session_client(supervisor).get(f"{API}scorecards/").json()
-    assert [(row["name"], len(row["questions"])) for row in cards] == [("Calls", 4), ("Service call", 6)]
+    calls = next(row for row in cards if row["name"] == "Calls")
+    assert [(q["text"], q["weight"], q["auto_fail"]) for q in calls["questions"]] == [
+        ("Greeting", 1, False),
+        ("Resolved", 2, False),
+        ("Empathy", 1, False),
+        ("Disclosure", 1, True),
+    ]
     schema = Client().get("/api/schema/").content
     assert b"/api/v1/insights/quality/evaluations/" in schema
 
