@@ -620,4 +620,6 @@ LOGGING = {
 # Stage assignment reads journey events recorded at least this long ago (ids follow inserts, not
 # commits: a transaction open longer than this is assumed gone), this many event ids per batch.
 CEA_JOURNEY_STAGE_LAG_SECONDS = env_int("CEA_JOURNEY_STAGE_LAG_SECONDS", 30, minimum=0)
+# Quality sampling: a contact is "long" above its queue's weekly p90, or above this where the queue had too few.
+CEA_QA_LONG_HANDLE_SECONDS = env_int("CEA_QA_LONG_HANDLE_SECONDS", 900, minimum=1)
 CEA_JOURNEY_STAGE_BATCH = env_int("CEA_JOURNEY_STAGE_BATCH", 200_000, minimum=1000)

@@ -6,7 +6,8 @@ rebuilt from every event; both models trained and the customers scored (a model 
 train is reported with the reason and skipped); the demo strategies (``DEMO_STRATEGIES``, created
 through the strategies' service where their key is free); last, the strategies' event watermark set
 at the newest journey event, so the demo's history — and the stage and score events the steps above
-wrote — never fires an event strategy. Done once: when every demo strategy exists the load says so
+wrote — never fires an event strategy; then quality assurance's default scorecard, sampling queue and a
+few evaluations (``insights.quality.demo``). Done once: when every demo strategy exists the load says so
 and does nothing (``force`` runs the steps again; nothing a person made is changed).
 
 What fires after the load, and why: stage-entered strategies only reach customers who enter the
@@ -29,6 +30,7 @@ from django.utils import timezone
 from cea.common.errors import ValidationFailed
 from insights.journeys.assignment import stages_rebuild
 from insights.personas.services import personas_assign, personas_discover, personas_starter_ensure
+from insights.quality.demo import quality_demo_load
 from insights.scoring.models import ScoreKind
 from insights.scoring.services import model_score_customers, model_train
 from insights.strategies.models import Strategy
@@ -207,6 +209,7 @@ def demo_insights_load(*, report: Report, force: bool = False) -> bool:
         lambda: _model(ScoreKind.PROPENSITY),
         _strategies,
         _watermark,
+        quality_demo_load,
     ]
     for step in steps:
         _timed(report, step)

@@ -58,7 +58,7 @@ class SampleCounts:
 
 
 def long_handle_default() -> float:
-    return float(getattr(settings, "CEA_QA_LONG_HANDLE_SECONDS", 900))
+    return float(settings.CEA_QA_LONG_HANDLE_SECONDS)
 
 
 def queue_p90_seconds(contacts: QuerySet[Interaction]) -> dict[str, float]:

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from insights.quality.models import SampleItem, SampleReason
+from insights.quality.demo import quality_demo_load
+from insights.quality.models import Evaluation, SampleItem, SampleReason, Scorecard
 from insights.quality.sampling import queue_p90_seconds, sample_week, week_start_of
 from insights.quality.services import evaluation_create
 from insights.quality.tasks import sample_interactions
@@ -97,3 +98,21 @@ def test_contacts_without_an_agent_or_a_team_are_not_sampled(team_a):
     interaction(team=team_a, agent=None, ended=NOON, satisfaction=1)
     assert sample_week(week_start=MONDAY).total == 0
     assert week_start_of(dt.date(2026, 3, 8)) == MONDAY
+
+
+def test_the_demo_load_makes_the_default_scorecard_a_queue_and_a_few_evaluations(team_a, agent, supervisor):
+    # Given recent contacts of team A, some unhappy (the default scorecard flushed away, as by a transactional test)
+    Scorecard.objects.filter(name="Service call").delete()
+    for n in range(8):
+        interaction(team=team_a, agent=agent, satisfaction=1 + n % 5)
+    # When the demo's quality step runs twice
+    said = quality_demo_load()
+    again = quality_demo_load()
+    # Then the default scorecard exists, evaluations were made by the team's supervisor, once
+    assert Scorecard.objects.get(name="Service call").questions.count() == 6
+    made = Evaluation.objects.count()
+    assert made >= 4 and said.endswith(f"{made} demo evaluations")
+    assert set(Evaluation.objects.values_list("evaluator_id", flat=True)) == {supervisor.pk}
+    assert again.endswith("evaluations exist already") and Evaluation.objects.count() == made
+    assert Evaluation.objects.filter(status="acknowledged").count() == 1
+    assert Evaluation.objects.filter(status="disputed", failed=True).count() == 1
