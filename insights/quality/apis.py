@@ -27,6 +27,7 @@ from insights.quality.access import (
     require_quality_reader,
     sample_items_visible_to,
 )
+from insights.quality.models import EvaluationStatus
 from insights.quality.sampling import sample_week, week_start_of
 from insights.quality.selectors import (
     REPORT_GROUPS,
@@ -84,8 +85,13 @@ class EvaluationListApi(APIView):
     )
     def get(self, request):
         evaluations = evaluations_visible_to(request.user).prefetch_related("answers")
-        if request.query_params.get("status"):
-            evaluations = evaluations.filter(status=request.query_params["status"])
+        wanted = request.query_params.get("status", "")
+        if wanted:
+            if wanted not in EvaluationStatus.values:
+                raise ValidationFailed(
+                    f"Status is one of {', '.join(EvaluationStatus.values)}.", fields={"status": "Unknown."}
+                )
+            evaluations = evaluations.filter(status=wanted)
         interaction = request.query_params.get("interaction", "")
         if interaction:
             if not interaction.isascii() or not interaction.isdigit() or int(interaction) >= 2**63:

@@ -1,7 +1,8 @@
 """The sampling queue: which interactions of a week supervisors should evaluate, and why.
 
-Per agent and week: ``per_agent`` random picks (seeded by week and agent: the same week sampled twice
-picks the same), plus targeted picks, the worst first, at most ``targeted_per_agent`` per reason:
+Per agent and week: ``per_agent`` random picks (ordered by a hash of the week and the contact: the same
+week sampled twice picks the same), plus targeted picks, the worst first, at most ``targeted_per_agent``
+per reason (set-based: a window ranks each agent's contacts in SQL):
 
 - low satisfaction: ``Interaction.satisfaction`` (CSAT) ≤ 2;
 - negative sentiment: ``Interaction.sentiment`` ≤ −0.5;
@@ -14,14 +15,26 @@ Idempotent: an interaction is sampled once per reason, and interactions already 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Aggregate, Count, Exists, FloatField, OuterRef, QuerySet
-from django.db.models.functions import Extract
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import MD5, Cast, Coalesce, Concat, Extract, RowNumber
 
 from insights.quality.models import Evaluation, EvaluationStatus, SampleItem, SampleReason
 from records.interactions.models import Interaction
@@ -30,6 +43,7 @@ from records.interactions.selectors import interactions_answered_between
 P90_MIN_CONTACTS = 10
 LOW_SATISFACTION = 2
 NEGATIVE_SENTIMENT = -0.5
+PICKED_COLUMNS = ("id", "agent_id", "team_id", "queue", "satisfaction", "sentiment", "answered_at", "ended_at")
 FINAL_STATUSES = [status for status in EvaluationStatus.values if status != EvaluationStatus.DRAFT]
 
 
@@ -71,16 +85,10 @@ def queue_p90_seconds(contacts: QuerySet[Interaction]) -> dict[str, float]:
     return {row["queue"]: float(row["p90"]) for row in rows}
 
 
-def _pick(contacts: QuerySet[Interaction], limit: int) -> list[Interaction]:
-    """At most ``limit`` contacts per agent, in the queryset's order (the worst first)."""
-    taken: dict[int, int] = defaultdict(int)
-    picked = []
-    for contact in contacts:
-        agent_id = contact.agent_id or 0  # the selector keeps contacts with an agent only
-        if taken[agent_id] < limit:
-            taken[agent_id] += 1
-            picked.append(contact)
-    return picked
+def _worst_per_agent(contacts: QuerySet[Interaction], order: list, limit: int) -> QuerySet[Interaction]:
+    """At most ``limit`` contacts per agent, the first in ``order`` (a window in SQL: rows never loop here)."""
+    ranked = contacts.annotate(rank=Window(RowNumber(), partition_by=[F("agent_id")], order_by=order))
+    return ranked.filter(rank__lte=limit).only(*PICKED_COLUMNS).order_by("agent_id", "rank")
 
 
 def sample_week(
@@ -97,47 +105,43 @@ def sample_week(
     open_contacts = contacts.exclude(Exists(evaluated))
     picks: list[tuple[Interaction, str, str]] = []
 
-    low = open_contacts.filter(satisfaction__lte=LOW_SATISFACTION).order_by("satisfaction", "-ended_at")
-    picks += [(c, SampleReason.LOW_SATISFACTION, f"CSAT {c.satisfaction}/5") for c in _pick(low, targeted_per_agent)]
-    negative = open_contacts.filter(sentiment__lte=NEGATIVE_SENTIMENT).order_by("sentiment", "-ended_at")
+    low = open_contacts.filter(satisfaction__lte=LOW_SATISFACTION)
+    worst = [F("satisfaction").asc(), F("ended_at").desc()]
+    picks += [
+        (c, SampleReason.LOW_SATISFACTION, f"CSAT {c.satisfaction}/5")
+        for c in _worst_per_agent(low, worst, targeted_per_agent)
+    ]
+    negative = open_contacts.filter(sentiment__lte=NEGATIVE_SENTIMENT)
+    worst = [F("sentiment").asc(), F("ended_at").desc()]
     picks += [
         (c, SampleReason.NEGATIVE_SENTIMENT, f"Sentiment {c.sentiment:.2f}")
-        for c in _pick(negative, targeted_per_agent)
+        for c in _worst_per_agent(negative, worst, targeted_per_agent)
     ]
     p90 = queue_p90_seconds(contacts)
     default = long_handle_default()
-    long_ones = []
-    for contact in open_contacts.order_by("-handle"):
+    above = Q(handle__gt=dt.timedelta(seconds=default)) & ~Q(queue__in=sorted(p90))
+    for queue, seconds in p90.items():
+        above |= Q(queue=queue, handle__gt=dt.timedelta(seconds=seconds))
+    longest = [F("handle").desc(), F("id").asc()]
+    for contact in _worst_per_agent(open_contacts.filter(above), longest, targeted_per_agent):
         limit = p90.get(contact.queue, default)
-        seconds = getattr(contact, "handle").total_seconds()  # noqa: B009 - an annotation mypy cannot see
-        if seconds <= limit:
-            continue
-        long_ones.append((contact, limit, seconds))
-    taken: dict[int, int] = defaultdict(int)
-    for contact, limit, seconds in long_ones:
-        if taken[contact.agent_id or 0] < targeted_per_agent:
-            taken[contact.agent_id or 0] += 1
-            basis = "the queue's p90" if contact.queue in p90 else "the threshold"
-            picks.append(
-                (contact, SampleReason.LONG_HANDLE_TIME, f"Handle {seconds:.0f} s, above {basis} of {limit:.0f} s")
-            )
+        basis = "the queue's p90" if contact.queue in p90 else "the threshold"
+        handle = getattr(contact, "handle").total_seconds()  # noqa: B009 - an annotation mypy cannot see
+        picks.append((contact, SampleReason.LONG_HANDLE_TIME, f"Handle {handle:.0f} s, above {basis} of {limit:.0f} s"))
 
-    existing_random = dict(
-        SampleItem.objects.filter(week_start=week_start, reason=SampleReason.RANDOM)
-        .values("agent_id")
-        .annotate(n=Count("id"))
-        .values_list("agent_id", "n")
+    # Random: per agent, the first contacts by a hash of week and id (the same picks on every run), as
+    # many as the agent still lacks this week; contacts already picked at random are not drawn again.
+    random_items = SampleItem.objects.filter(week_start=week_start, reason=SampleReason.RANDOM)
+    already_random = (
+        random_items.filter(agent_id=OuterRef("agent_id")).values("agent_id").annotate(n=Count("id")).values("n")
     )
-    by_agent: dict[int, list[Interaction]] = defaultdict(list)
-    for contact in open_contacts.order_by("id"):
-        by_agent[contact.agent_id or 0].append(contact)
-    for agent_id, agent_contacts in sorted(by_agent.items()):
-        wanted = per_agent - existing_random.get(agent_id, 0)
-        if wanted <= 0:
-            continue
-        chooser = random.Random(f"{week_start.isoformat()}:{agent_id}")
-        chosen = chooser.sample(agent_contacts, min(wanted, len(agent_contacts)))
-        picks += [(c, SampleReason.RANDOM, "Random sample of the agent's week") for c in chosen]
+    draw = MD5(Concat(Value(f"{week_start.isoformat()}:"), Cast("id", output_field=CharField())))
+    candidates = open_contacts.exclude(pk__in=random_items.values("interaction_id")).annotate(
+        lacking=per_agent - Coalesce(Subquery(already_random), 0)
+    )
+    ranked = candidates.annotate(rank=Window(RowNumber(), partition_by=[F("agent_id")], order_by=[draw.asc()]))
+    chosen = ranked.filter(rank__lte=F("lacking")).only(*PICKED_COLUMNS)
+    picks += [(c, SampleReason.RANDOM, "Random sample of the agent's week") for c in chosen]
 
     return _store(picks, week_start)
 

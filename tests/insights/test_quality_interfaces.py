@@ -173,6 +173,9 @@ def test_the_api_checks_teams_roles_and_scopes(team_b, supervisor, contact, card
     assert_error(token_client(integration_user, scopes=["customers:read"]).get(f"{API}evaluations/"), 403)
     assert_error(reader.post(f"{API}evaluations/", body, format="json"), 403)
     assert_error(session_client(outsider).get(f"{API}reports/?group_by=nope"), 400)
+    assert_error(session_client(agent).get(f"{API}evaluations/?status=x%00"), 400)
+    assert_error(session_client(agent).get(f"{API}evaluations/?interaction=%C2%B2"), 400)
+    assert [row["id"] for row in session_client(agent).get(f"{API}evaluations/?status=submitted").json()] == [done.pk]
     assert session_client(outsider).get(f"{API}reports/").json() == []
     assert session_client(agent).get(f"{API}reports/").json()[0]["evaluations"] == 1
 
