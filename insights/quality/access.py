@@ -40,9 +40,12 @@ def require_evaluator(user: Actor, team_id: int | None) -> None:
 
 
 def access_interaction_to_evaluate(user: Actor, interaction_id: object) -> Interaction:
-    """The interaction ``user`` evaluates: ``NotFound``, or ``PermissionDenied`` unless theirs to evaluate."""
+    """The interaction ``user`` evaluates: ``NotFound``, or ``PermissionDenied`` unless theirs to evaluate
+    (and not one they handled themselves)."""
     interaction = access_interaction(user, interaction_id)
     require_evaluator(user, interaction.team_id)
+    if user is not None and interaction.agent_id is not None and interaction.agent_id == user.pk:
+        raise PermissionDenied("You cannot evaluate an interaction you handled yourself.")
     return interaction
 
 

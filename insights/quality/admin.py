@@ -67,6 +67,6 @@ class ScorecardAdmin(RoleModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Evaluations keep their scorecard (PROTECT): one that was used is deactivated instead.
-        if obj is not None and obj.evaluations.exists():
+        if obj is not None and (obj.evaluations.exists() or obj.calibrations.exists()):
             return False
         return super().has_delete_permission(request, obj)

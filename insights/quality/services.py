@@ -328,11 +328,15 @@ def calibration_create(
         raise NotFound("One of the evaluators does not exist.")
     if len(evaluators) < 2:
         raise ValidationFailed("Name at least two evaluators.", fields={"evaluators": "At least two."})
-    refused = [str(user) for user in evaluators if not may_evaluate_team(user, interaction.team_id)]
+    refused = [
+        str(user)
+        for user in evaluators
+        if not may_evaluate_team(user, interaction.team_id) or user.pk == interaction.agent_id
+    ]
     if refused:
         raise ValidationFailed(
             "Every evaluator must be allowed to evaluate the interaction.",
-            fields={"evaluators": f"Not a supervisor of its team: {', '.join(refused)}."},
+            fields={"evaluators": f"Not a supervisor of its team, or its agent: {', '.join(refused)}."},
         )
     questions = scorecard_snapshot(scorecard)
     with transaction.atomic():

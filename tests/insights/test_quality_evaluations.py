@@ -229,3 +229,10 @@ def test_an_inactive_or_unknown_scorecard_is_refused(supervisor, contact, card):
     for scorecard_id in (card.pk, 999999, "x"):
         with pytest.raises(ValidationFailed):
             evaluation_start(actor=supervisor, interaction_id=contact.pk, scorecard_id=scorecard_id)
+
+
+def test_a_supervisor_cannot_evaluate_an_interaction_they_handled(supervisor, team_a, card):
+    own = interaction(team=team_a, agent=supervisor)
+    with pytest.raises(PermissionDenied) as refused:
+        evaluation_start(actor=supervisor, interaction_id=own.pk, scorecard_id=card.pk)
+    assert refused.value.message == "You cannot evaluate an interaction you handled yourself."

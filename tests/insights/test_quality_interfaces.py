@@ -306,3 +306,12 @@ def test_supervisors_read_scorecards_in_the_console_but_do_not_edit(supervisor, 
         f"/admin/insights/scorecard/{card.pk}/change/", console_post(card, existing_rows(card, weight="9"), initial=4)
     )
     assert card.questions.get(text="Greeting").weight == 1
+
+
+def test_a_used_scorecard_cannot_be_deleted_in_the_console(admin_user, supervisor, contact, card):
+    evaluation_create(
+        actor=supervisor, interaction_id=contact.pk, scorecard_id=card.pk, answers=full(card), submit=True
+    )
+    client = signed_in(admin_user)
+    assert client.post(f"/admin/insights/scorecard/{card.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Scorecard.objects.filter(pk=card.pk).exists()
