@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from celery.schedules import crontab
 
+from cea.celery import app
 from insights.quality.demo import quality_demo_load
 from insights.quality.models import Evaluation, SampleItem, SampleReason, Scorecard
 from insights.quality.sampling import queue_p90_seconds, sample_week, week_start_of
@@ -116,3 +118,9 @@ def test_the_demo_load_makes_the_default_scorecard_a_queue_and_a_few_evaluations
     assert again.endswith("evaluations exist already") and Evaluation.objects.count() == made
     assert Evaluation.objects.filter(status="acknowledged").count() == 1
     assert Evaluation.objects.filter(status="disputed", failed=True).count() == 1
+
+
+def test_beat_samples_daily_with_the_registered_task(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert str(schedule["insights.quality.sample"]) == str(crontab(minute=15, hour=1))
+    assert "insights.quality.sample" in app.tasks
