@@ -42,6 +42,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from cea.common.redact import redact_cards, redact_cards_value
 from cea.common.tasks import send_on_commit
 from integration.connectors.base import (
     BaseConnector,
@@ -139,7 +140,7 @@ def sync_run_finish(*, run: SyncRun, error: str = "") -> SyncRun:
         run.finished_at = timezone.now()
         if error:
             run.status = RunStatus.FAILED
-            run.errors = [*run.errors, error][-_MAX_ERRORS_KEPT:]
+            run.errors = [*run.errors, redact_cards(error)][-_MAX_ERRORS_KEPT:]
         else:
             run.status = RunStatus.PARTIAL if run.failed else RunStatus.SUCCEEDED
         run.save(update_fields=["status", "finished_at", "errors"])
@@ -240,9 +241,13 @@ def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: 
 
 
 def _failure_payload(item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
+    """What the dead-letter list keeps to replay the item: its card data masked (``cea.common.redact``),
+    the rest as the back-end sent it (a replay loads it into the profile)."""
     if item is None:
-        return {"key": key, "text": text}
-    payload: dict[str, Any] = _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+        return {"key": key, "text": redact_cards(text)}
+    payload: dict[str, Any] = redact_cards_value(
+        _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+    )
     return payload
 
 
@@ -288,7 +293,7 @@ def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCoun
                 run=run,
                 record_key=key[:200],
                 payload=payload,
-                reason=reason,
+                reason=redact_cards(reason),
                 permanent=permanent,
                 created_at=now,
             )
@@ -327,7 +332,7 @@ def _waiting_failure_read_again(
         failure.resolved_at, failure.resolved_by_run = now, run
         failure.save(update_fields=["resolved_at", "resolved_by_run"])
         return
-    failure.payload, failure.reason = _failure_payload(item, item.key), outcome.reason
+    failure.payload, failure.reason = _failure_payload(item, item.key), redact_cards(outcome.reason)
     failure.permanent = not isinstance(outcome, CustomerNotYetKnown)
     failure.save(update_fields=["payload", "reason", "permanent"])
 
@@ -537,7 +542,7 @@ def _replay_one(run: SyncRun, connector: BaseConnector, failure_id: int) -> None
             counts.failed, reason = 1, error.message
         failure.attempts += 1
         if counts.failed:
-            failure.reason, failure.permanent = reason, not waits
+            failure.reason, failure.permanent = redact_cards(reason), not waits
             if waits and failure.attempts >= CUSTOMER_WAIT_ATTEMPTS:
                 failure.reason = _gave_up_reason(failure, customer_system_of(config), failure.attempts)
                 failure.permanent = True
