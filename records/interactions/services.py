@@ -12,6 +12,7 @@ from cea.accounts.types import Actor
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.pii import redact_text, redact_value
+from cea.common.redact import redact_cards_value
 from records.access import require_team_allowed
 from records.audit.context import audited
 from records.cases.models import Case
@@ -75,6 +76,22 @@ def _field_errors(
     return errors
 
 
+def _transcript_redacted(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each message's words (body, author's name) redacted by the policy, card data masked everywhere else."""
+    return [
+        {
+            **redact_cards_value(message),
+            "body": redact_text(message["body"]),
+            **(
+                {"author_name": redact_text(message["author_name"])}
+                if isinstance(message.get("author_name"), str)
+                else {}
+            ),
+        }
+        for message in transcript
+    ]
+
+
 @transaction.atomic
 def interaction_record(
     *,
@@ -118,7 +135,7 @@ def interaction_record(
     )
     if errors:
         raise ValidationFailed("The interaction has invalid fields.", fields=errors)
-    transcript = redact_value(_validate_transcript(transcript or []))
+    transcript = _transcript_redacted(_validate_transcript(transcript or []))
     require_team_allowed(actor, team)
     already_recorded = Conflict(
         f"The {channel} conversation {external_id!r} is already recorded.", code="already_recorded"
