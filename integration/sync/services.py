@@ -240,13 +240,19 @@ def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: 
     return outcomes
 
 
-def _failure_payload(item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
-    """What the dead-letter list keeps to replay the item: its card data masked (``cea.common.redact``),
-    the rest as the back-end sent it (a replay loads it into the profile)."""
+def _failure_payload(connector: BaseConnector, item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
+    """What the dead-letter list keeps to replay the item: its card data masked (``cea.common.redact``;
+    the connector masks its own raw form, a line field by field), the rest as the back-end sent it
+    (a replay loads it into the profile)."""
     if item is None:
-        return {"key": key, "text": redact_cards(text)}
-    payload: dict[str, Any] = redact_cards_value(
-        _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+        return {"key": key, "text": connector.dead_letter_line(text)}
+    payload: dict[str, Any] = _as_json(
+        {
+            "kind": item.kind,
+            "key": item.key,
+            "fields": redact_cards_value(item.fields),
+            "raw": connector.dead_letter_raw(item.raw),
+        }
     )
     return payload
 
@@ -279,14 +285,14 @@ def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCoun
             counts.add(outcome.outcome)
             earlier = waiting.get(item.key[:200]) if item.kind == "holding" else None
             if earlier is not None:
-                _waiting_failure_read_again(earlier, item, outcome, run=run, now=now)
+                _waiting_failure_read_again(connector, earlier, item, outcome, run=run, now=now)
             elif outcome.outcome == FAILED:
                 waits = isinstance(outcome, CustomerNotYetKnown)
-                failures.append((item.key, _failure_payload(item, item.key), outcome.reason, not waits))
+                failures.append((item.key, _failure_payload(connector, item, item.key), outcome.reason, not waits))
         bad_text = getattr(connector, "bad_line_text", lambda key: "")
         for key, reason in page.bad:
             counts.failed += 1
-            failures.append((key, _failure_payload(None, key, bad_text(key)), reason, True))
+            failures.append((key, _failure_payload(connector, None, key, bad_text(key)), reason, True))
         SyncFailure.objects.bulk_create(
             SyncFailure(
                 connector=config,
@@ -325,14 +331,20 @@ def _waiting_failures_of(config: Connector, keys: list[str]) -> dict[str, SyncFa
 
 
 def _waiting_failure_read_again(
-    failure: SyncFailure, item: SourceItem, outcome: RowOutcome, *, run: SyncRun, now: datetime
+    connector: BaseConnector,
+    failure: SyncFailure,
+    item: SourceItem,
+    outcome: RowOutcome,
+    *,
+    run: SyncRun,
+    now: datetime,
 ) -> None:
     """A normal run read again an item that waits for its customer: it loaded, waits on, or fails otherwise."""
     if outcome.outcome != FAILED:
         failure.resolved_at, failure.resolved_by_run = now, run
         failure.save(update_fields=["resolved_at", "resolved_by_run"])
         return
-    failure.payload, failure.reason = _failure_payload(item, item.key), redact_cards(outcome.reason)
+    failure.payload, failure.reason = _failure_payload(connector, item, item.key), redact_cards(outcome.reason)
     failure.permanent = not isinstance(outcome, CustomerNotYetKnown)
     failure.save(update_fields=["payload", "reason", "permanent"])
 
