@@ -12,7 +12,7 @@ extract (a good line and a bad one). Outbound webhooks are delivered to a receiv
 Then every text, varchar, json and jsonb column of every table (the audit trail's event tables
 and the journey log included), every key of the test's Redis, every stored file, every log
 record (DEBUG, all loggers), every group message sent to the channel layer, every frame the
-widget and a supervisor's live page got, every email sent and every webhook received are
+widget and a supervisor's desk got, every email sent and every webhook received are
 searched for the card's digits (with or without separators) and for the code after its cue.
 """
 
@@ -44,7 +44,7 @@ from records.identities.services import identity_add
 from records.journey.models import JourneyEvent
 from tests.engagement.adapter_support import signed_post
 from tests.engagement.factories import SiteKeyFactory, WebhookSourceFactory
-from tests.engagement.websockets import accepted, desktop, receive, run, session_cookie, widget
+from tests.engagement.websockets import accepted, desk, receive, run, session_cookie, widget
 from tests.integration.flatfile_support import drop_extract, flatfile_connector
 from tests.integration.hooks_loopback import WebhookReceiver
 from tests.support import eager_celery, isolated_redis, make_customer, session_client, token_client
@@ -281,7 +281,7 @@ Content-Transfer-Encoding: base64
 
 def webchat_with_self_service(site) -> list[dict]:
     """The visitor chats over the widget's websocket: her words, then her answer to self-service.
-    Once her conversation exists, a supervisor's live page follows its context and messages.
+    Once her conversation exists, a supervisor's desk (its websocket) follows its context and messages.
     Returns every frame both sockets got."""
     frames: list[dict] = []
 
@@ -305,7 +305,8 @@ def webchat_with_self_service(site) -> list[dict]:
         frames.append(await receive(chat, "welcome"))
         await say(chat, "c-1", f"Hi, I have a payment problem with my card {CARD_SPACED}, CVV {CVV}")
         conversation = await database_sync_to_async(Conversation.objects.get)(channel="chat")
-        page = await accepted(desktop(await database_sync_to_async(session_cookie)(site.supervisor)))
+        page = await accepted(desk(await database_sync_to_async(session_cookie)(site.supervisor)))
+        frames.append(await receive(page, "desk.state"))
         for subscription in (
             {"scope": "conversation", "id": conversation.pk},
             {"scope": "conversation_messages", "id": conversation.pk, "after": 0},
@@ -327,7 +328,7 @@ def every_channel(*, alice, team_a, agent, supervisor, integration_user, card_fl
     provider = APIClient()
     platform = token_client(integration_user, scopes=["conversations:write", "context:read", "context:write"])
 
-    # Web chat (and self-service over it), identified as Alice through her context on the desk.
+    # Web chat (and self-service over it), followed on a supervisor's desk
     site = SiteKeyFactory(name="Northwind", allowed_origins=[SHOP], queue="web-chat", team=team_a)
     site.supervisor = supervisor
     back["webchat"] = webchat_with_self_service(site)
@@ -451,8 +452,8 @@ def every_channel(*, alice, team_a, agent, supervisor, integration_user, card_fl
         format="json",
     )
     # Cases: created, noted, moved with a note
-    desk = session_client(agent)
-    back["case"] = desk.post(
+    desk_api = session_client(agent)
+    back["case"] = desk_api.post(
         "/api/v1/cases/",
         {
             "customer": alice.pk,
@@ -462,14 +463,14 @@ def every_channel(*, alice, team_a, agent, supervisor, integration_user, card_fl
         format="json",
     )
     reference = back["case"].json()["reference"]
-    back["case_note"] = desk.post(
+    back["case_note"] = desk_api.post(
         f"/api/v1/cases/{reference}/notes/", {"body": f"Refund to {CARD_DASHED} (CVV {CVV})"}, format="json"
     )
-    back["case_update"] = desk.patch(
+    back["case_update"] = desk_api.patch(
         f"/api/v1/cases/{reference}/", {"description": f"Now about {CARD_DIGITS} only"}, format="json"
     )
     # An interaction recorded through the API, its transcript and notes
-    back["interaction"] = desk.post(
+    back["interaction"] = desk_api.post(
         "/api/v1/interactions/",
         {
             "channel": "chat",
@@ -490,7 +491,7 @@ def every_channel(*, alice, team_a, agent, supervisor, integration_user, card_fl
     )
     # An agent's reply to the email, which goes out by email
     email_conversation = back["email"].json()["conversation"]
-    back["reply"] = desk.post(
+    back["reply"] = desk_api.post(
         f"/api/v1/engagement/conversations/{email_conversation}/reply/",
         {"body": f"We refunded your card {CARD_SPACED}; never send us the CVV {CVV} again."},
         format="json",
