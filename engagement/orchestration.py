@@ -16,6 +16,7 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
+from cea.common.pii import redact_text
 from engagement.access import require_handling_agent
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
@@ -171,7 +172,11 @@ def conversation_transfer(
     to_agent: User | None = None,
     note: str = "",
 ) -> WorkItem:
-    """Hand an active conversation to another queue or a named agent, with a note in its context."""
+    """Hand an active conversation to another queue or a named agent, with a note in its context.
+
+    The note (kept on the new work item and in the context) is redacted (``cea.common.pii``) first.
+    """
+    note = redact_text(note)
     if (to_queue is None) == (to_agent is None):
         raise ValidationFailed("Transfer to a queue or to an agent.", fields={"to": "Choose one."})
     if len(note) > 2000:

@@ -11,6 +11,8 @@
 - The sender's address identifies the customer; the subject goes on the conversation; the text
   is the ``text/plain`` body, or the ``text/html`` one made plain; attachments are kept in the
   media storage with their size and SHA-256.
+  Text, subject, names and text attachments (forwarded emails too) are redacted
+  (``cea.common.pii``) before they are kept; the raw message itself is never stored.
 - The message is read (MIME, and HTML made plain) before the transaction that keeps it opens:
   the sender controls what is read, so no lock or connection waits on it. HTML is read by
   libxml2 (lxml), in time linear in its size, and only its first ``CEA_EMAIL_HTML_MAX_CHARS``
@@ -39,6 +41,7 @@ from lxml import etree
 
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
+from cea.common.pii import redact_text
 from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, conversation_start, delivery_ingest, identify_contact
 from engagement.conversations.models import Attachment, Conversation, ConversationStatus, Message
 from records.identities.models import IdentityKind
@@ -266,14 +269,28 @@ def _open_conversation_of_thread(email: ParsedEmail) -> Conversation | None:
     )
 
 
+def _readable_redacted(attachment: ParsedAttachment) -> bytes:
+    """The content to keep: a text attachment or a forwarded email (``text/*``, ``message/*``,
+    raw RFC 822 included) redacted (``cea.common.pii``), byte for byte elsewhere; other kinds
+    (PDF, images) are kept as they came, which the privacy docs say."""
+    if not attachment.content_type.startswith(("text/", "message/")):
+        return attachment.content
+    # surrogateescape: bytes that are not UTF-8 go back out unchanged around the redacted text.
+    text = attachment.content.decode("utf-8", errors="surrogateescape")
+    redacted = redact_text(text)
+    return attachment.content if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
+
+
 def _attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachment:
+    filename = redact_text(attachment.filename)[:255]
+    content = _readable_redacted(attachment)
     return Attachment.objects.create(
         message=message,
-        filename=attachment.filename,
+        filename=filename,
         content_type=attachment.content_type,
-        size=len(attachment.content),
-        sha256=hashlib.sha256(attachment.content).hexdigest(),
-        file=ContentFile(attachment.content, name=attachment.filename),
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        file=ContentFile(content, name=filename),
     )
 
 

@@ -22,6 +22,7 @@ from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit
+from cea.common.pii import redact_text, redact_value
 from engagement.context import store
 from engagement.context.models import ContextChange, ContextScope
 from engagement.context.store import Context, ContextStoreError, Entry
@@ -154,10 +155,16 @@ def context_write(
     optimistic concurrency. ``replace``: the keys given become the whole context (PUT).
     ``ttl_seconds``: one TTL for every key written, or a TTL per key; default
     ``CEA_CONTEXT_TTL_SECONDS``. Over a limit: ``ValidationFailed`` and nothing is written.
+
+    Every text in the values (keys kept) and the summary are redacted (``cea.common.pii``) before
+    Redis, the durable log, the journey or a push sees them: every channel and system writes here.
     """
     if scope not in ContextScope.values:
         raise ValidationFailed(f"Unknown context scope {scope!r}.", fields={"scope": f"One of {ContextScope.values}."})
     context_id = str(context_id)
+    if isinstance(values, Mapping):  # anything else is refused by the validation below
+        values = {key: redact_value(value) for key, value in values.items()}
+    summary = redact_text(summary)
     _validate(values, ttl_seconds)
     if store.read(scope, context_id) is None:
         context_read(scope=scope, context_id=context_id)  # bring back what Redis lost before changing it

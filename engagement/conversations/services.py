@@ -18,6 +18,8 @@ from cea.accounts.types import Actor, AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit, supervision_hint_on_commit
+from cea.common.pii import redact_text
+from cea.common.redact import redact_cards_value
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
 from engagement.conversations.models import (
@@ -67,6 +69,7 @@ def conversation_start(
     """
     if channel not in Channel.values:
         raise ValidationFailed(f"Unknown channel {channel!r}.", fields={"channel": "Unknown channel."})
+    subject = redact_text(subject)  # the customer's words (an email's subject, a visit's reason)
     if external_id:
         existing = Conversation.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
@@ -139,6 +142,12 @@ def message_add(
     the conversation: the customer's channel never gets it.
 
     The same ``(channel, external_id)`` twice returns the first message, ``created=False``.
+    The body and the author's name are redacted (``cea.common.pii``, the configured policy), and
+    card data in the payload masked (``cea.common.redact``), before anything is kept or pushed:
+    every channel's messages come through here, so a card number typed in a chat, an email or
+    an SMS is never stored nor sent to a browser in clear. The payload keeps the rest as it came:
+    it is the channel's addressing (the email's ``Message-ID`` and ``References``, the number an
+    SMS goes ``to``), which replies and deliveries read back.
     Messages of one conversation are added one at a time (the conversation row is locked until
     commit), so their ids grow in commit order: a client that reconnects and asks for the
     messages after the last id it saw cannot miss one committed late with a smaller id.
@@ -159,9 +168,9 @@ def message_add(
         direction=direction,
         author_kind=author_kind,
         author=author if getattr(author, "pk", None) else None,
-        author_name=author_name[:200],
-        body=body,
-        payload=payload or {},
+        author_name=redact_text(author_name)[:200],
+        body=redact_text(body),
+        payload=redact_cards_value(payload or {}),
         internal=internal,
         sent_at=sent_at or timezone.now(),
     )

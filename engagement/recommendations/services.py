@@ -20,6 +20,7 @@ from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
+from cea.common.pii import redact_text
 from cea.common.roles import Role, can_supervise, is_admin, role_of, team_ids_of
 from engagement.context.models import ContextScope
 from engagement.context.services import live_group
@@ -172,7 +173,7 @@ def recommendation_decide(*, actor: Actor, recommendation_id: int, accepted: boo
     action.decided_by = actor
     action.decided_at = now
     action.conversation = conversation
-    action.note = note
+    action.note = redact_text(note)  # an agent's own words: redacted (cea.common.pii) like every note
     action.save(update_fields=["status", "decided_by", "decided_at", "conversation", "note", "updated_at"])
     journey_record(
         customer=action.customer,

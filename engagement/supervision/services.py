@@ -29,6 +29,7 @@ from cea.accounts.types import AnyUser
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from cea.common.live import supervision_hint_on_commit
+from cea.common.pii import redact_value
 from cea.common.roles import is_admin, team_ids_of
 from engagement.access import (
     access_supervised_conversation,
@@ -69,7 +70,7 @@ def _record(
             agent=agent,
             work_item=work_item,
             message=message,
-            detail=detail or {},
+            detail=redact_value(detail or {}),  # a supervisor's notes: redacted (cea.common.pii)
         )
 
 

@@ -2,7 +2,9 @@
 
 Every text cell that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) is prefixed with a quote (OWASP's CSV injection advice): a
-queue, a wrap-up code or a customer's name comes from users and integrations.
+queue, a wrap-up code or a customer's name comes from users and integrations. Every text cell
+is redacted (``cea.common.pii``) first: an export leaves the platform, so it carries no card
+data and follows the redaction policy for the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from openpyxl import Workbook
 
+from cea.common.pii import redact_text
 from insights.kpis.business_hours import EXPLANATION as BUSINESS_HOURS_EXPLANATION
 from insights.reports.tables import ReportTable
 from records.interactions.models import Interaction
@@ -41,7 +44,9 @@ CONVERSATION_COLUMNS = [
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` as a spreadsheet shows it, never as a formula (numbers are kept as numbers)."""
+    """``value`` as a spreadsheet shows it, redacted, never as a formula (numbers are kept as numbers)."""
+    if isinstance(value, str):
+        value = redact_text(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return f"'{value}"
     return value

@@ -36,6 +36,7 @@ import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from cea.common.redact import redact_cards_value
 from integration.aggregation.breaker import CLOSED, Decision, breaker_allow, breaker_failure, breaker_success
 from integration.connectors.base import BaseConnector, ConnectorError, connector_for, customer_system_of
 from integration.connectors.models import Connector
@@ -173,12 +174,16 @@ def _answers_live(backend: BaseConnector) -> bool:
 
 
 def _fetch(backend: BaseConnector, external_id: str) -> tuple[str, float]:
-    """The back-end's answer as JSON text, and when it arrived (epoch seconds); the connector is closed after."""
+    """The back-end's answer as JSON text, and when it arrived (epoch seconds); the connector is closed after.
+
+    Card data in the answer is masked (``cea.common.redact``) before it is cached or shown: a
+    billing system may hold a card's number on its record.
+    """
     try:
         data = backend.fetch_customer(external_id)
         if not isinstance(data, dict):
             raise ConnectorError("The system answered with something other than a record.", permanent=True)
-        return _as_json(data), time.time()
+        return _as_json(redact_cards_value(data)), time.time()
     finally:
         close = getattr(backend, "close", None)
         if callable(close):

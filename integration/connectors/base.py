@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 
+from cea.common.redact import redact_cards, redact_cards_value
 from integration.connectors.credentials import credential_env_problem, credential_file_resolved, secret_dir
 from integration.connectors.models import Connector
 
@@ -162,6 +163,17 @@ class BaseConnector:
 
     def health(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    # --- What the dead-letter list keeps -------------------------------------------------------------
+
+    def dead_letter_raw(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """``raw`` (an item as the source sent it) as the dead-letter list keeps it: card data masked
+        (``cea.common.redact``), value by value, the rest as it came so that a replay reads it again."""
+        return dict(redact_cards_value(dict(raw)))
+
+    def dead_letter_line(self, text: str) -> str:
+        """A line that could not be read, as the dead-letter list keeps it: card data masked."""
+        return redact_cards(text)
 
 
 def customer_system_of(config: Connector) -> str:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
+from cea.common.redact import redact_cards, redact_cards_value
 from cea.common.tasks import send_on_commit
 from integration.connectors.base import ConnectorError, connector_for
 from integration.connectors.models import Connector
@@ -65,8 +66,10 @@ def outbox_enqueue(
         raise Conflict(f"The connector {connector.name} is switched off; nothing can be written back to it.")
     if not kind or not kind.replace("_", "").replace("-", "").isalnum():
         raise ValidationFailed("An outbox kind is a slug such as address_change.", fields={"kind": "Invalid."})
-    # Stored as JSON: dates and decimals become strings now, not at delivery.
-    body = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
+    # Stored as JSON: dates and decimals become strings now, not at delivery. Card data never
+    # leaves nor is kept in clear (cea.common.redact); the rest is the back-end's own profile data
+    # (an address, an email), which a write-back must carry as it is.
+    body = redact_cards_value(json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder)))
     message = OutboxMessage.objects.create(
         connector=connector,
         customer=customer,
@@ -127,7 +130,7 @@ def outbox_deliver_one(*, message_id: int, now: datetime | None = None) -> Outbo
             else:
                 logger.exception("Write-back %s: the connector raised an unexpected error", message.pk)
                 error = ConnectorError(f"{type(exc).__name__}: {exc}")
-            message.last_error = error.message.replace("\x00", "")[:ERROR_LIMIT]
+            message.last_error = redact_cards(error.message.replace("\x00", ""))[:ERROR_LIMIT]
             if not error.permanent and message.attempts < settings.CEA_OUTBOX_MAX_ATTEMPTS:
                 retry_in = backoff_seconds(
                     attempt=message.attempts,
@@ -147,7 +150,7 @@ def outbox_deliver_one(*, message_id: int, now: datetime | None = None) -> Outbo
             message.status = OutboxStatus.DELIVERED
             message.delivered_at = timezone.now()
             message.last_error = ""
-            message.result = json.loads(json.dumps(result or {}, cls=DjangoJSONEncoder))
+            message.result = redact_cards_value(json.loads(json.dumps(result or {}, cls=DjangoJSONEncoder)))
         message.save(update_fields=["status", "attempts", "next_attempt_at", "last_error", "result", "delivered_at"])
     return OutboxAttempt(status=message.status, retry_in=retry_in)
 

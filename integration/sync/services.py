@@ -42,6 +42,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from cea.common.redact import redact_cards, redact_cards_value
 from cea.common.tasks import send_on_commit
 from integration.connectors.base import (
     BaseConnector,
@@ -139,7 +140,7 @@ def sync_run_finish(*, run: SyncRun, error: str = "") -> SyncRun:
         run.finished_at = timezone.now()
         if error:
             run.status = RunStatus.FAILED
-            run.errors = [*run.errors, error][-_MAX_ERRORS_KEPT:]
+            run.errors = [*run.errors, redact_cards(error)][-_MAX_ERRORS_KEPT:]
         else:
             run.status = RunStatus.PARTIAL if run.failed else RunStatus.SUCCEEDED
         run.save(update_fields=["status", "finished_at", "errors"])
@@ -239,10 +240,20 @@ def _load_page_items(system: str, items: Sequence[SourceItem], customer_system: 
     return outcomes
 
 
-def _failure_payload(item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
+def _failure_payload(connector: BaseConnector, item: SourceItem | None, key: str, text: str = "") -> dict[str, Any]:
+    """What the dead-letter list keeps to replay the item: its card data masked (``cea.common.redact``;
+    the connector masks its own raw form, a line field by field), the rest as the back-end sent it
+    (a replay loads it into the profile)."""
     if item is None:
-        return {"key": key, "text": text}
-    payload: dict[str, Any] = _as_json({"kind": item.kind, "key": item.key, "fields": item.fields, "raw": item.raw})
+        return {"key": key, "text": connector.dead_letter_line(text)}
+    payload: dict[str, Any] = _as_json(
+        {
+            "kind": item.kind,
+            "key": item.key,
+            "fields": redact_cards_value(item.fields),
+            "raw": connector.dead_letter_raw(item.raw),
+        }
+    )
     return payload
 
 
@@ -274,21 +285,21 @@ def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCoun
             counts.add(outcome.outcome)
             earlier = waiting.get(item.key[:200]) if item.kind == "holding" else None
             if earlier is not None:
-                _waiting_failure_read_again(earlier, item, outcome, run=run, now=now)
+                _waiting_failure_read_again(connector, earlier, item, outcome, run=run, now=now)
             elif outcome.outcome == FAILED:
                 waits = isinstance(outcome, CustomerNotYetKnown)
-                failures.append((item.key, _failure_payload(item, item.key), outcome.reason, not waits))
+                failures.append((item.key, _failure_payload(connector, item, item.key), outcome.reason, not waits))
         bad_text = getattr(connector, "bad_line_text", lambda key: "")
         for key, reason in page.bad:
             counts.failed += 1
-            failures.append((key, _failure_payload(None, key, bad_text(key)), reason, True))
+            failures.append((key, _failure_payload(connector, None, key, bad_text(key)), reason, True))
         SyncFailure.objects.bulk_create(
             SyncFailure(
                 connector=config,
                 run=run,
                 record_key=key[:200],
                 payload=payload,
-                reason=reason,
+                reason=redact_cards(reason),
                 permanent=permanent,
                 created_at=now,
             )
@@ -320,14 +331,20 @@ def _waiting_failures_of(config: Connector, keys: list[str]) -> dict[str, SyncFa
 
 
 def _waiting_failure_read_again(
-    failure: SyncFailure, item: SourceItem, outcome: RowOutcome, *, run: SyncRun, now: datetime
+    connector: BaseConnector,
+    failure: SyncFailure,
+    item: SourceItem,
+    outcome: RowOutcome,
+    *,
+    run: SyncRun,
+    now: datetime,
 ) -> None:
     """A normal run read again an item that waits for its customer: it loaded, waits on, or fails otherwise."""
     if outcome.outcome != FAILED:
         failure.resolved_at, failure.resolved_by_run = now, run
         failure.save(update_fields=["resolved_at", "resolved_by_run"])
         return
-    failure.payload, failure.reason = _failure_payload(item, item.key), outcome.reason
+    failure.payload, failure.reason = _failure_payload(connector, item, item.key), redact_cards(outcome.reason)
     failure.permanent = not isinstance(outcome, CustomerNotYetKnown)
     failure.save(update_fields=["payload", "reason", "permanent"])
 
@@ -537,7 +554,7 @@ def _replay_one(run: SyncRun, connector: BaseConnector, failure_id: int) -> None
             counts.failed, reason = 1, error.message
         failure.attempts += 1
         if counts.failed:
-            failure.reason, failure.permanent = reason, not waits
+            failure.reason, failure.permanent = redact_cards(reason), not waits
             if waits and failure.attempts >= CUSTOMER_WAIT_ATTEMPTS:
                 failure.reason = _gave_up_reason(failure, customer_system_of(config), failure.attempts)
                 failure.permanent = True

@@ -51,6 +51,7 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
+from cea.common.pii import redact_text, redact_value
 from cea.common.roles import Role, role_of
 from cea.common.tasks import send_on_commit
 from integration.retry import backoff_seconds
@@ -287,7 +288,8 @@ def _envelope(event: JourneyEvent, hook_event: str, event_id: uuid.UUID) -> dict
             "kind": event.kind,
             "channel": event.channel,
             "source_system": event.source_system,
-            "details": event.payload,
+            # Redacted when recorded (journey_record); again here for events older than that.
+            "details": redact_value(event.payload),
         },
     }
 
@@ -435,7 +437,7 @@ def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> tuple
             return _Answer(
                 status=response.status_code,
                 reason=response.reason_phrase,
-                body=text[:RESPONSE_BODY_LIMIT],
+                body=redact_text(text[: RESPONSE_BODY_LIMIT * 2])[:RESPONSE_BODY_LIMIT],
                 retry_after=_retry_after(response.headers.get("Retry-After")),
             ), ""
     except (httpx.HTTPError, httpx.InvalidURL) as error:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cea.accounts.models import Team, User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
+from cea.common.pii import redact_text
 from records.access import require_customer_visible, require_team_allowed, require_team_kept
 from records.audit.context import audited
 from records.cases.models import (
@@ -66,7 +67,8 @@ def case_check(*, actor: Actor, fields: dict[str, Any]) -> None:
 def _validate(fields: dict[str, Any]) -> None:
     errors = {}
     if "subject" in fields:
-        fields["subject"] = (fields["subject"] or "").strip()
+        # Redacted (cea.common.pii) before the length check: what is kept is what is checked.
+        fields["subject"] = redact_text((fields["subject"] or "").strip())
         if not fields["subject"]:
             errors["subject"] = "A case needs a subject."
         elif len(fields["subject"]) > 200:
@@ -117,7 +119,7 @@ def case_create(
             reference=next_case_reference(),
             customer=customer,
             subject=fields["subject"],
-            description=description,
+            description=redact_text(description),
             category=category,
             priority=priority,
             team=team,
@@ -150,7 +152,9 @@ def case_update(*, actor: Actor, case: Case, **fields: Any) -> Case:
     checked = {**fields, "team": fields.get("team", case.team), "assignee": fields.get("assignee", case.assignee)}
     _validate(checked)
     if "subject" in fields:
-        fields["subject"] = checked["subject"]  # trimmed by the validation, as on create
+        fields["subject"] = checked["subject"]  # trimmed and redacted by the validation, as on create
+    if isinstance(fields.get("description"), str):
+        fields["description"] = redact_text(fields["description"])
     if "team" in fields:
         require_team_kept(actor, fields["team"])  # no team would hide the case from every team
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
@@ -221,7 +225,7 @@ def case_transition(*, actor: Actor, case: Case, transition: str, note: str = ""
         case.save()
         if note.strip():
             CaseNote.objects.create(
-                case=case, author=_user(actor), body=note.strip(), visibility=NoteVisibility.INTERNAL
+                case=case, author=_user(actor), body=redact_text(note.strip()), visibility=NoteVisibility.INTERNAL
             )
         journey_record(
             customer=case.customer,
@@ -242,8 +246,11 @@ def _user(actor: Actor) -> User | None:
 
 @transaction.atomic
 def case_add_note(*, actor: Actor, case: Case, body: str, visibility: str = NoteVisibility.INTERNAL) -> CaseNote:
-    """Add a note; an external note is a response to the customer and counts as the first response."""
-    body = (body or "").strip()
+    """Add a note; an external note is a response to the customer and counts as the first response.
+
+    The note is redacted (``cea.common.pii``) before it is kept.
+    """
+    body = redact_text((body or "").strip())
     errors = {}
     if not body:
         errors["body"] = "A note needs text."

@@ -17,6 +17,7 @@ from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, NotFound, ValidationFailed
+from cea.common.redact import redact_cards, redact_cards_value
 from records.access import default_team_of, require_supervisor, require_team_kept
 from records.audit.context import audited
 from records.cases.models import Case
@@ -45,7 +46,9 @@ def _as_given(value: Any) -> Any:
 
 
 def _trimmed(value: str | None) -> str:
-    return (value or "").strip()
+    # A profile is the record of the customer's name and address, kept as given; only card data,
+    # never stored in clear, is masked (cea.common.redact).
+    return redact_cards((value or "").strip())
 
 
 def _email(value: str | None) -> str | None:
@@ -74,7 +77,7 @@ def _language(value: str | None) -> str | None:
 def _key_values(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValidationFailed("Must be an object of key/values.")
-    return value
+    return redact_cards_value(value)  # preferences, custom attributes: card data masked (cea.common.redact)
 
 
 def _one_of_choices(name: str) -> Callable[[Any], Any]:

@@ -44,6 +44,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import ApplicationError, ValidationFailed
+from cea.common.redact import redact_cards, redact_cards_value
 from records.audit.bulk import audited_copy
 from records.audit.context import audited
 from records.customers.models import Customer, CustomerStatus
@@ -240,7 +241,7 @@ _AMOUNT_LIMIT = Decimal("1e14")  # numeric(16, 2)
 
 def _text_up_to(length: int) -> Callable[[Any], str]:
     def rule(value: Any) -> str:
-        return str(value or "")[:length]
+        return redact_cards(str(value or ""))[:length]  # "Visa 4111 …": card data masked (cea.common.redact)
 
     return rule
 
@@ -253,7 +254,7 @@ def _currency(value: Any) -> str:
 
 
 def _key_values(value: Any) -> Any:
-    data = value or {}
+    data = redact_cards_value(value or {})  # a card holding's number is never kept in clear (cea.common.redact)
     if not isinstance(data, dict):
         raise ValidationFailed("Must be an object of key/values.")
     return data

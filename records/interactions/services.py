@@ -11,6 +11,8 @@ from cea.accounts.models import Team, User
 from cea.accounts.types import Actor
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
+from cea.common.pii import redact_text, redact_value
+from cea.common.redact import redact_cards_value
 from records.access import require_team_allowed
 from records.audit.context import audited
 from records.cases.models import Case
@@ -74,6 +76,22 @@ def _field_errors(
     return errors
 
 
+def _transcript_redacted(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each message's words (body, author's name) redacted by the policy, card data masked everywhere else."""
+    return [
+        {
+            **redact_cards_value(message),
+            "body": redact_text(message["body"]),
+            **(
+                {"author_name": redact_text(message["author_name"])}
+                if isinstance(message.get("author_name"), str)
+                else {}
+            ),
+        }
+        for message in transcript
+    ]
+
+
 @transaction.atomic
 def interaction_record(
     *,
@@ -98,7 +116,10 @@ def interaction_record(
 ) -> Interaction:
     """Record one finished conversation and write ``interaction.recorded`` to the customer's journey.
 
-    Refuses (``Conflict``) a second recording of the same ``(channel, external_id)``.
+    Refuses (``Conflict``) a second recording of the same ``(channel, external_id)``. The
+    transcript, the wrap-up notes and the context snapshot are redacted (``cea.common.pii``)
+    before they are kept: engagement's messages and context are redacted already, but the
+    interactions API and the legacy loads record conversations of their own.
     """
     errors = _field_errors(
         channel=channel,
@@ -114,7 +135,7 @@ def interaction_record(
     )
     if errors:
         raise ValidationFailed("The interaction has invalid fields.", fields=errors)
-    transcript = _validate_transcript(transcript or [])
+    transcript = _transcript_redacted(_validate_transcript(transcript or []))
     require_team_allowed(actor, team)
     already_recorded = Conflict(
         f"The {channel} conversation {external_id!r} is already recorded.", code="already_recorded"
@@ -140,8 +161,8 @@ def interaction_record(
                     transcript=transcript,
                     wrap_up_code=wrap_up_code,
                     disposition=disposition,
-                    wrap_up_notes=wrap_up_notes,
-                    context_snapshot=context_snapshot or {},
+                    wrap_up_notes=redact_text(wrap_up_notes),
+                    context_snapshot=redact_value(context_snapshot or {}),
                     case=case,
                 )
         except IntegrityError as exc:
@@ -206,12 +227,15 @@ def interaction_set_satisfaction(*, actor: Actor, interaction: Interaction, csat
 def interaction_wrap_up(
     *, actor: Actor, interaction: Interaction, wrap_up_code: str, disposition: str = "", notes: str = ""
 ) -> Interaction:
-    """The agent's wrap-up of a conversation recorded before they finished it (the customer left first)."""
+    """The agent's wrap-up of a conversation recorded before they finished it (the customer left first).
+
+    The notes are redacted (``cea.common.pii``) before they are kept.
+    """
     if len(wrap_up_code) > 50 or len(disposition) > 50:
         raise ValidationFailed("Wrap-up code and disposition are at most 50 characters.")
     with audited(actor):
         interaction.wrap_up_code = wrap_up_code
         interaction.disposition = disposition or interaction.disposition
-        interaction.wrap_up_notes = notes
+        interaction.wrap_up_notes = redact_text(notes)
         interaction.save(update_fields=["wrap_up_code", "disposition", "wrap_up_notes", "updated_at"])
     return interaction

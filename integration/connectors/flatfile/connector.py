@@ -41,6 +41,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 
+from cea.common.redact import redact_cards
 from cea.common.serializers import CharField, TrueFalseField, WholeNumberField
 from integration.connectors.base import BaseConnector, ConnectorError, Page, SourceItem, apply_mappings, register_kind
 from integration.connectors.flatfile.layout import FieldError, Layout, LayoutError, layout_from_settings
@@ -307,6 +308,30 @@ class FlatFileConnector(BaseConnector):
     def bad_line_text(self, key: str) -> str:
         """The text of a bad line of the current page (kept for the dead-letter list)."""
         return self._bad_text.pop(key, "")
+
+    def dead_letter_line(self, text: str) -> str:
+        """The line with card data masked field by field (``cea.common.redact``), each field keeping its
+        width: the masking never reads digits of neighbouring fields as one number (a mainframe line
+        runs account, balance and dates together), and a replay reads the line with the same layout."""
+        if self.layout.format != "fixed":
+            delimiter = self.setting("delimiter") or ","
+            cells = next(csv.reader([text], delimiter=delimiter), [])
+            return _csv_line([redact_cards(cell) for cell in cells], delimiter)
+        line = text
+        for spec in self.layout.fields:
+            start, end = spec.start, spec.start + spec.length
+            value = line[start:end]
+            masked = redact_cards(value)
+            if masked != value:
+                line = line[:start] + masked[: len(value)].ljust(len(value)) + line[end:]
+        return line
+
+    def dead_letter_raw(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """``raw`` is ``{"key", "text", "header"}``: its line masked as ``dead_letter_line`` does."""
+        kept = dict(raw)
+        if isinstance(kept.get("text"), str):
+            kept["text"] = self.dead_letter_line(kept["text"])
+        return kept
 
     def _file_started(self, path: Path, sha: str, watermark: str) -> tuple[ProcessedFile, int]:
         """The file's ``ProcessedFile`` (made on first sight) and the last line already loaded."""
