@@ -831,7 +831,11 @@ def agent_key(frame: dict) -> str | None:
     return None
 
 
-async def chat_part(port: int, *, messages: int, rounds: int, site_key: str, session: str, chats) -> dict:
+async def chat_part(
+    port: int, *, messages: int, rounds: int, site_key: str, session: str, chats, body_of=None, shown_as=None
+) -> dict:
+    """``body_of(number)``: the text of message ``number`` (default: a plain unique line);
+    ``shown_as(body)``: the body the agent's socket shows for it (default: the same)."""
     from urllib.parse import quote
 
     import redis.asyncio as aioredis
@@ -895,9 +899,9 @@ async def chat_part(port: int, *, messages: int, rounds: int, site_key: str, ses
         number = sent[0]
         sent[0] += 1
         chat = number % len(visitors)
-        body = f"{PREFIX} message {os.getpid()}-{number}"
+        body = body_of(number) if body_of else f"{PREFIX} message {os.getpid()}-{number}"
         client_id = f"m{number}"
-        delivered = agent_of[chat].expect(f"body:{body}")
+        delivered = agent_of[chat].expect(f"body:{shown_as(body) if shown_as else body}")
         acked = visitors[chat].expect(f"ack:{client_id}")
         before = time.perf_counter_ns()
         await visitors[chat].send({"type": "message", "client_id": client_id, "body": body})
