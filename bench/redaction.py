@@ -38,6 +38,10 @@ if __package__ in (None, ""):
 
 from bench.common import machine, setup_django
 
+# The chat server on loopback: plain HTTP (no redirect to HTTPS in stack mode), and room for all
+# the visitors' sockets from one address.
+SERVER_ENV = {"CEA_SSL_REDIRECT": "0", "CEA_WEBCHAT_CONNECTIONS_PER_IP": "1000"}
+
 # The floor: one scan for runs of 13–19 digits with optional single spaces or dashes.
 CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
 
@@ -152,7 +156,7 @@ def chat(messages: list[str], count: int) -> dict:
     from cea.accounts.services import api_token_revoke
     from cea.common.pii import redact_text
 
-    found: dict[str, list[int]] = {"on": [], "off": [], "layer": []}
+    found: dict[str, list[int]] = {"on": [], "off": [], "layer": [], "changed_on": [], "changed_off": []}
     token, plaintext = api_token()
     try:
         for mode in ("on", "off", "off", "on"):
@@ -167,21 +171,22 @@ def chat(messages: list[str], count: int) -> dict:
                     for part in command
                 ]
             offset = len(found["on"]) + len(found["off"])
-            with Server(
-                f"uvicorn (redaction {mode})", command, port, FLOOR_PATH, {"Authorization": f"Bearer {plaintext}"}
-            ) as server:
+            headers = {"Authorization": f"Bearer {plaintext}"}
+            with Server(f"uvicorn (redaction {mode})", command, port, FLOOR_PATH, headers, env=SERVER_ENV) as server:
                 try:
                     result = asyncio.run(
                         chat_part(
                             port, messages=count // 2, rounds=1, site_key=site_key, session=session, chats=chats,
                             body_of=lambda n, o=offset: f"{messages[(o + n) % len(messages)]} #{o + n}",
-                            shown_as=(lambda body: redact_text(body)) if mode == "on" else None,
+                            # Redacted where the platform redacts its ingest (issue 14's wiring), else as sent.
+                            shown_as=lambda body: {body, redact_text(body)},
                         )
                     )  # fmt: skip
                 except Exception:
                     print(server.output(), file=sys.stderr)
                     raise
             found[mode].extend(result["delivery"])
+            found[f"changed_{mode}"].extend(result["changed"])
             found["layer"].extend(result["layer"])
     finally:
         api_token_revoke(token=token)
@@ -195,6 +200,11 @@ def chat(messages: list[str], count: int) -> dict:
     ):
         print(f"{label:<40} {len(samples):>5} {measured.p50_ms:>7.2f} {measured.p99_ms:>7.2f}")
     print(f"with / without: p50 {on.p50_ms / off.p50_ms:.2f}x, p99 {on.p99_ms / off.p99_ms:.2f}x")
+    would = sum(redact_text(m) != m for m in messages[: len(found["changed_on"])])
+    print(
+        f"Messages the agent saw redacted: {sum(found['changed_on'])} of {len(found['changed_on'])} with redaction"
+        f" ({would} would be), {sum(found['changed_off'])} of {len(found['changed_off'])} with it switched off"
+    )
     return {"chat_on_p50_ms": on.p50_ms, "chat_on_p99_ms": on.p99_ms, "chat_off_p50_ms": off.p50_ms,
             "chat_off_p99_ms": off.p99_ms}  # fmt: skip
 

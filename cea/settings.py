@@ -517,6 +517,12 @@ CEA_CONNECTOR_SECRET_DIR = env_str("CEA_CONNECTOR_SECRET_DIR", str(embedded.conn
 CEA_DEFAULT_PHONE_REGION = env_str("CEA_DEFAULT_PHONE_REGION", "GB").upper()
 if CEA_DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"CEA_DEFAULT_PHONE_REGION={CEA_DEFAULT_PHONE_REGION!r} is not an ISO 3166 region code.")
+# PII redaction reads national phone numbers (no +country) in the default region, then in these.
+CEA_PII_PHONE_REGIONS = [
+    r.upper() for r in env_list("CEA_PII_PHONE_REGIONS", ["GB", "FR", "DE", "ES", "NL", "BE", "US"])
+]
+if unknown_regions := sorted(set(CEA_PII_PHONE_REGIONS) - phonenumbers.SUPPORTED_REGIONS):
+    raise ImproperlyConfigured(f"CEA_PII_PHONE_REGIONS has unknown region codes: {', '.join(unknown_regions)}.")
 
 # --- Engagement -----------------------------------------------------------------------------
 

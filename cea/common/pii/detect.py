@@ -406,19 +406,23 @@ def find_pii(text: str) -> list[Finding]:
     found: list[Finding] = []
     if "@" in text:
         found.extend(_emails(text))
-    if _ANY_DIGIT.search(text) is not None:
+    # Each digit kind needs so many digits at least: most chat lines have none or a few (a time,
+    # an amount) and skip the detectors that could not match.
+    digits = len(_ANY_DIGIT.findall(text))
+    if digits >= 3:  # a security code
         found.extend(_ibans(text))
-        cards = list(_cards(text))
+        cards = list(_cards(text)) if digits >= 13 else []
         found.extend(cards)
         found.extend(_cvvs_by_cue(text))
         for card in cards:
             code = _cvv_after_card(text, card)
             if code is not None:
                 found.append(code)
-        # What lower kinds would lose to anyway is not checked (a card's digits as a phone).
-        taken = [f for f in found if f.kind in (PiiKind.IBAN, PiiKind.CARD)]
-        found.extend(_national_ids(text, taken))
-        found.extend(_phones(text, taken))
+        if digits >= _MIN_DIGITS:  # a national id (the codice fiscale has seven) or a phone number
+            # What lower kinds would lose to anyway is not checked (a card's digits as a phone).
+            taken = [f for f in found if f.kind in (PiiKind.IBAN, PiiKind.CARD)]
+            found.extend(_national_ids(text, taken))
+            found.extend(_phones(text, taken))
     return _without_overlaps(found)
 
 
