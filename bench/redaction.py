@@ -203,7 +203,8 @@ def chat(messages: list[str], count: int) -> dict:
     would = sum(redact_text(m) != m for m in messages[: len(found["changed_on"])])
     print(
         f"Messages the agent saw redacted: {sum(found['changed_on'])} of {len(found['changed_on'])} with redaction"
-        f" ({would} would be), {sum(found['changed_off'])} of {len(found['changed_off'])} with it switched off"
+        f" ({would} of as many chat-mix messages have personal data), {sum(found['changed_off'])}"
+        f" of {len(found['changed_off'])} with it switched off"
     )
     return {"chat_on_p50_ms": on.p50_ms, "chat_on_p99_ms": on.p99_ms, "chat_off_p50_ms": off.p50_ms,
             "chat_off_p99_ms": off.p99_ms}  # fmt: skip
