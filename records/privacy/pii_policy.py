@@ -52,7 +52,16 @@ def pii_policy_current() -> pii.PiiPolicy:
         return loaded.policy
     version = shared_version(VERSION_KEY)
     if loaded is None or loaded.version != version:
-        loaded = _loaded = _Loaded(version, now, policy_of(PiiPolicy.objects.filter(pk=PiiPolicy.SINGLETON_ID).first()))
+        try:
+            row = PiiPolicy.objects.filter(pk=PiiPolicy.SINGLETON_ID).first()
+        except Exception:
+            # No query possible here (an async context, the database away): the policy read before
+            # serves until a read succeeds; with none, the caller's fallback (the default policy).
+            if loaded is None:
+                raise
+            loaded.checked_at = now
+            return loaded.policy
+        loaded = _loaded = _Loaded(version, now, policy_of(row))
     loaded.checked_at = now
     return loaded.policy
 

@@ -181,3 +181,20 @@ def test_a_change_is_in_the_policy_history(admin_user):
     pii_policy_update(actor=admin_user, modes={"email_mode": "generic"})
     events = PiiPolicy.pgh_event_model.objects.order_by("pgh_id").values_list("pgh_label", "email_mode")
     assert list(events) == [("insert", "label"), ("update", "keep"), ("update", "generic")]
+
+
+@pytest.mark.django_db
+def test_a_policy_read_before_serves_while_the_database_cannot_be_queried(admin_user, monkeypatch):
+    # Given the administrator's policy read by this process
+    pii_policy_update(actor=admin_user, modes={"email_mode": "keep"})
+    assert pii_policy_current().email is pii.Mode.KEEP
+    # When the version moves but the row cannot be read (an async context, the database away)
+    cache.set(policy_module.VERSION_KEY, "another-process", None)
+    monkeypatch.setattr(policy_module, "VERSION_CHECK_SECONDS", 0.0)
+
+    def unreachable(*args, **kwargs):
+        raise RuntimeError("no query here")
+
+    monkeypatch.setattr(PiiPolicy.objects, "filter", unreachable)
+    # Then the policy read before still applies, not the default
+    assert pii.redact_text("mail jo@example.com") == "mail jo@example.com"
