@@ -224,6 +224,12 @@ def test_a_phone_number_national_or_international_is_found(written):
     assert kinds(f"call me on {written} tomorrow") == [("phone", written)]
 
 
+def test_a_number_that_is_a_phone_and_a_national_id_is_a_phone_after_a_phone_word():
+    # 612345609 passes the Dutch BSN's 11-test too
+    assert kinds("BSN 612345609") == [("national_id", "612345609")]
+    assert kinds("mi móvil: 612345609") == [("phone", "612345609")]
+
+
 def test_a_bare_national_number_is_a_phone_only_after_a_phone_word():
     assert kinds("llámame al 612345678") == [("phone", "612345678")]
     assert kinds("order 612345678 shipped") == []

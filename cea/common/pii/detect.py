@@ -421,9 +421,33 @@ def find_pii(text: str) -> list[Finding]:
         if digits >= _MIN_DIGITS:  # a national id (the codice fiscale has seven) or a phone number
             # What lower kinds would lose to anyway is not checked (a card's digits as a phone).
             taken = [f for f in found if f.kind in (PiiKind.IBAN, PiiKind.CARD)]
-            found.extend(_national_ids(text, taken))
-            found.extend(_phones(text, taken))
+            phones = list(_phones(text, taken))
+            found.extend(_national_ids_not_phones(text, taken, phones))
+            found.extend(phones)
     return _without_overlaps(found)
+
+
+def _national_ids_not_phones(text: str, taken: list[Finding], phones: list[Finding]) -> Iterator[Finding]:
+    """The national ids, but for a number that is also a phone number after a phone word ("móvil:
+    612345678" is a valid Dutch BSN too): a phone there."""
+    spans = {(p.start, p.end) for p in phones}
+    for found in _national_ids(text, taken):
+        window = max(0, found.start - 40)
+        if (
+            (found.start, found.end) in spans
+            and _PHONE_CUE.search(text, window, found.start)
+            and not _ID_CUE.search(text, window, found.start)
+        ):
+            continue
+        yield found
+
+
+# Words that announce an id rather than a phone ("Mijn BSN is …", "numéro de sécurité sociale").
+_ID_CUE = re.compile(
+    r"\b(?:ssn|social security|bsn|burgerservice\w*|dni|nie|nir|s[ée]curit[ée] sociale|steuer\S*|idnr"
+    r"|identifikation\w*|codice fiscale|personnummer|national id\w*|id number|identit\w*)\b",
+    re.I,
+)
 
 
 def _inside(taken: list[Finding], start: int, end: int) -> bool:
