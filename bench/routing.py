@@ -796,9 +796,11 @@ class Socket:
             if future is not None and not future.done():
                 future.set_result((arrived, frame))
 
-    def expect(self, key: str) -> asyncio.Future:
+    def expect(self, key: str, *others: str) -> asyncio.Future:
+        """A future for the first frame answering ``key`` (or any of ``others``)."""
         future = asyncio.get_running_loop().create_future()
-        self.waiting[key] = future
+        for each in (key, *others):
+            self.waiting[each] = future
         return future
 
     async def send(self, frame: dict) -> None:
@@ -831,7 +833,12 @@ def agent_key(frame: dict) -> str | None:
     return None
 
 
-async def chat_part(port: int, *, messages: int, rounds: int, site_key: str, session: str, chats) -> dict:
+async def chat_part(
+    port: int, *, messages: int, rounds: int, site_key: str, session: str, chats, body_of=None, shown_as=None
+) -> dict:
+    """``body_of(number)``: the text of message ``number`` (default: a plain unique line);
+    ``shown_as(body)``: the bodies the agent's socket may show for it (default: the same); how
+    many arrived changed is counted in ``changed``."""
     from urllib.parse import quote
 
     import redis.asyncio as aioredis
@@ -875,7 +882,7 @@ async def chat_part(port: int, *, messages: int, rounds: int, site_key: str, ses
     await pubsub.subscribe(topic)
     await pubsub.get_message(timeout=1.0)  # the subscribe confirmation
 
-    found = {name: [] for name in ("delivery", "ack", "layer", "pubsub", "ping")}
+    found = {name: [] for name in ("delivery", "ack", "layer", "pubsub", "ping", "changed")}
     sent = [0]
 
     async def layer_trip() -> int:
@@ -895,15 +902,16 @@ async def chat_part(port: int, *, messages: int, rounds: int, site_key: str, ses
         number = sent[0]
         sent[0] += 1
         chat = number % len(visitors)
-        body = f"{PREFIX} message {os.getpid()}-{number}"
+        body = body_of(number) if body_of else f"{PREFIX} message {os.getpid()}-{number}"
         client_id = f"m{number}"
-        delivered = agent_of[chat].expect(f"body:{body}")
+        delivered = agent_of[chat].expect(*(f"body:{shown}" for shown in (shown_as(body) if shown_as else [body])))
         acked = visitors[chat].expect(f"ack:{client_id}")
         before = time.perf_counter_ns()
         await visitors[chat].send({"type": "message", "client_id": client_id, "body": body})
-        (arrived, _), (ack_at, ack) = await asyncio.wait_for(asyncio.gather(delivered, acked), 15)
+        (arrived, frame), (ack_at, ack) = await asyncio.wait_for(asyncio.gather(delivered, acked), 15)
         if ack.get("type") != "ack":
             raise RuntimeError(f"the message was refused: {ack}")
+        found["changed"].append(int(frame["message"]["body"] != body))
         found["delivery"].append(arrived - before)
         found["ack"].append(ack_at - before)
 

@@ -521,6 +521,12 @@ CEA_CONNECTOR_SECRET_DIR = env_str("CEA_CONNECTOR_SECRET_DIR", str(embedded.conn
 CEA_DEFAULT_PHONE_REGION = env_str("CEA_DEFAULT_PHONE_REGION", "GB").upper()
 if CEA_DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"CEA_DEFAULT_PHONE_REGION={CEA_DEFAULT_PHONE_REGION!r} is not an ISO 3166 region code.")
+# PII redaction reads national phone numbers (no +country) in the default region, then in these.
+CEA_PII_PHONE_REGIONS = [
+    r.upper() for r in env_list("CEA_PII_PHONE_REGIONS", ["GB", "FR", "DE", "ES", "NL", "BE", "US"])
+]
+if unknown_regions := sorted(set(CEA_PII_PHONE_REGIONS) - phonenumbers.SUPPORTED_REGIONS):
+    raise ImproperlyConfigured(f"CEA_PII_PHONE_REGIONS has unknown region codes: {', '.join(unknown_regions)}.")
 
 # --- Engagement -----------------------------------------------------------------------------
 
@@ -610,7 +616,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Personal data is redacted from every record a handler writes (strict policy: labels only).
+    "filters": {"pii": {"()": "cea.common.log_filters.PiiRedactionFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": env_str("CEA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -288,3 +288,7 @@ class InteractionAdmin(RoleModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# The privacy package's console pages (the redaction policy).
+import records.privacy.admin  # noqa: E402, F401

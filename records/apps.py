@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RecordsConfig(AppConfig):
     name = "records"
     verbose_name = "System of Record"
+
+    def ready(self) -> None:
+        from cea.common.pii import set_policy_provider
+        from records.privacy.pii_policy import pii_policy_current
+
+        # The redactor in the shared kernel reads the console's policy through this hook (it may
+        # not import records).
+        set_policy_provider(pii_policy_current)

@@ -1,8 +1,12 @@
-"""Log filters that keep personal data out of the servers' request lines."""
+"""Log filters that keep personal data out of the logs: the servers' request lines without query
+strings, and every record's message redacted (card numbers, security codes, IBANs, national ids,
+phone numbers, e-mail addresses) with the strict policy."""
 
 from __future__ import annotations
 
 import logging
+
+from cea.common.pii import STRICT_POLICY, redact_text
 
 # The loggers that write one line per request, with the address as the client sent it: uvicorn's
 # websocket lines (written even with --no-access-log) and access log, Django's development server.
@@ -36,3 +40,41 @@ def install_query_string_filters() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, QueryStringFilter) for existing in logger.filters):
             logger.addFilter(QueryStringFilter())
+
+
+class PiiRedactionFilter(logging.Filter):
+    """Redact a record's message (its arguments formatted in), traceback and stack with the strict
+    policy: every kind becomes its label ("[CARD]", "[EMAIL]"), whatever the configured policy, as
+    logs are kept and shipped. Put on handlers, so that every record written is redacted, from
+    whichever logger; a record passing several handlers is redacted once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_pii_redacted", False):
+            return True
+        record._pii_redacted = True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: logging's own error report shows it
+            return True
+        redacted = redact_text(message, policy=STRICT_POLICY)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text, policy=STRICT_POLICY)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info, policy=STRICT_POLICY)
+        return True
+
+
+def install_pii_filters() -> None:
+    """Put a ``PiiRedactionFilter`` on every handler configured so far that lacks one: those of
+    settings.LOGGING have it already; this reaches the servers' own (uvicorn's, celery's)."""
+    loggers = [logging.getLogger(), *(
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    )]  # fmt: skip
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not any(isinstance(existing, PiiRedactionFilter) for existing in handler.filters):
+                handler.addFilter(PiiRedactionFilter())

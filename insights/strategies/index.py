@@ -11,12 +11,9 @@ plus the few wildcard patterns.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-from django.db import transaction
-
+from cea.common.shared_version import shared_version, shared_version_bump
 from insights.strategies.models import Strategy, TriggerKind
 from insights.strategies.rules import event_matches
 
@@ -47,14 +44,6 @@ class StrategyIndex:
 _current: StrategyIndex | None = None
 
 
-def _version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return str(version)
-
-
 def _build(version: str) -> StrategyIndex:
     index = StrategyIndex(version=version, loaded_at=time.monotonic())
     for strategy in Strategy.objects.filter(active=True, trigger_kind=TriggerKind.EVENT).order_by("key"):
@@ -72,20 +61,18 @@ def strategy_index() -> StrategyIndex:
     index, now = _current, time.monotonic()
     if index is not None and now - index.checked_at < VERSION_CHECK_SECONDS:
         return index
-    version = _version()
+    version = shared_version(VERSION_KEY)
     if index is None or index.version != version or now - index.loaded_at > MAX_AGE_SECONDS:
         index = _current = _build(version)
     index.checked_at = now
     return index
 
 
+def _forget_here() -> None:
+    global _current
+    _current = None
+
+
 def strategy_index_invalidate() -> None:
     """Every process rebuilds its index at its next look-up: now, and again once the change commits."""
-
-    def bump() -> None:
-        global _current
-        _current = None
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-    bump()
-    transaction.on_commit(bump)
+    shared_version_bump(VERSION_KEY, forget=_forget_here)

@@ -115,6 +115,7 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "DiscoveryRun": read_only,
         "Interaction": read_only,
         "SlaPolicy": read_only,
+        "PiiPolicy": read_only,
         "OutboxMessage": read_only,
         "AgentProfile": {"add", "change"},
         "BusinessHours": read_only,
