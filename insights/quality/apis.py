@@ -80,7 +80,10 @@ class EvaluationListApi(APIView):
     scope_resource = "insights"
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str), OpenApiParameter("interaction", int)],
+        parameters=[
+            OpenApiParameter("status", str, enum=list(EvaluationStatus.values)),
+            OpenApiParameter("interaction", int),
+        ],
         responses=EvaluationSerializer(many=True),
     )
     def get(self, request):
@@ -256,7 +259,10 @@ class SampleListApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("open", bool)], responses=SampleItemSerializer(many=True))
     def get(self, request):
         items = sample_items_visible_to(request.user).order_by("-week_start", "id")
-        if request.query_params.get("open") in ("1", "true"):
+        wanted = request.query_params.get("open")
+        if wanted not in (None, "", "true", "false"):
+            raise ValidationFailed("'open' is true or false.", fields={"open": "true or false."})
+        if wanted == "true":
             items = items.filter(evaluation__isnull=True)
         return Response(SampleItemSerializer(items[:PAGE], many=True).data)
 

@@ -240,6 +240,18 @@ def test_dates_amounts_times_and_postcodes_are_not_phones(near_miss):
     assert kinds(f"on {near_miss} ok") == []
 
 
+@pytest.mark.parametrize(
+    "timestamp", ["2026-12-06 20:29:34.747475+00:00", "2026-12-06 20:29", "06/12/2026 20:29", "12.06.2026 08:15:00"]
+)
+def test_a_timestamp_a_log_line_or_an_export_carries_is_not_a_phone(timestamp):
+    # A date followed by its hour reads like a grouped national number; the time after it says otherwise.
+    assert kinds(f"older than {timestamp} ok") == []
+
+
+def test_a_phone_number_followed_by_a_time_of_day_is_still_a_phone():
+    assert kinds("ring +44 7911 123456 at 10:30") == [("phone", "+44 7911 123456")]
+
+
 def test_email_addresses_are_found_with_dots_plus_and_accents():
     text = "write to jo.doe+shop@example.co.uk or zoë.müller@web.example.de."
     assert kinds(text) == [("email", "jo.doe+shop@example.co.uk"), ("email", "zoë.müller@web.example.de")]

@@ -271,6 +271,10 @@ def _national_ids(text: str, taken: list[Finding]) -> Iterator[Finding]:
 _PHONE_RUN = re.compile(r"(?<![\w+.\-/])(?:\+|\(\+?)?\d[\d()]*(?:(?:[ .\-/]|\) ?)\(?\d[\d()]*)*")
 _PHONE_GROUP = re.compile(r"\+?\(?\+?\d[\d()]*")
 _DATE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
+# An ISO date ("2026-12-06 …") or a number that runs into a time ("06/12/2026 20:29"): a timestamp
+# (a log line, an export's cell), never a phone number.
+_ISO_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)")
+_TIME_AFTER = re.compile(r":\d")
 _MIN_DIGITS, _MAX_DIGITS = 7, 15
 
 
@@ -382,6 +386,8 @@ def _phones(text: str, taken: list[Finding]) -> Iterator[Finding]:
             lasts = range(len(groups) - 1, first - 1, -1) if international else (len(groups) - 1,)
             for last in lasts:
                 candidate = text[groups[first][0] : groups[last][1]]
+                if _ISO_DATE.match(candidate) or _TIME_AFTER.match(text, groups[last][1]):
+                    continue
                 if _is_phone(candidate, regions, cued=cued):
                     found = last
                     break
