@@ -1,23 +1,29 @@
 """All models of the System of Insight, gathered for Django; each lives in its domain package."""
 
+from insights.compliance.models import ComplianceCheck, ComplianceRule
 from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 from insights.personas.models import DiscoveredCluster, DiscoveryRun, PersonaDefinition
 from insights.scoring.models import ModelRun
+from insights.sentiment.models import NegativeTurn, SentimentSettings
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
 
 __all__ = [
     "AgentRollup",
     "CaseRollup",
+    "ComplianceCheck",
+    "ComplianceRule",
     "ContactRollup",
     "DiscoveredCluster",
     "DiscoveryRun",
     "JourneyStage",
     "ModelRun",
+    "NegativeTurn",
     "PersonaDefinition",
     "QueueHourRollup",
     "QueueRollup",
     "RollupWatermark",
+    "SentimentSettings",
     "StageRule",
     "StageVisit",
     "StageWatermark",

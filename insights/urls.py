@@ -2,8 +2,10 @@
 
 from django.urls import include, path
 
+from insights.compliance import urls as compliance_urls
 from insights.journeys import urls as journeys
 from insights.scoring import urls as scoring_urls
+from insights.sentiment import urls as sentiment_urls
 from insights.strategies.urls import api_urlpatterns as strategy_api
 from insights.strategies.urls import page_urlpatterns as strategy_pages
 
@@ -15,6 +17,8 @@ api_urlpatterns: list = [
     path("journeys/", include(journeys.api_urlpatterns)),
     path("", include(strategy_api)),
     path("personas/", include("insights.personas.api_urls")),
+    path("sentiment/", include(sentiment_urls.api_urlpatterns)),
+    path("compliance/", include(compliance_urls.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
@@ -25,4 +29,6 @@ page_urlpatterns: list = [
     path("journeys/", include(journeys.page_urlpatterns)),
     path("strategies/", include(strategy_pages)),
     path("personas/", include("insights.personas.urls")),
+    path("sentiment/", include(sentiment_urls.page_urlpatterns)),
+    path("compliance/", include(compliance_urls.page_urlpatterns)),
 ]
