@@ -69,7 +69,11 @@ def test_a_forbidden_phrase_fails_with_where_and_the_words_around_it_and_regex_r
     turns = agent_turns([{"author": "agent", "body": "Honestly, that is your own fault, sir."}])
     verdict = evaluate(ComplianceRule(kind="forbidden", phrase=r"\byour (own )?fault\b", is_regex=True), turns)
     missing = evaluate(ComplianceRule(kind="required", phrase=DISCLOSURE), turns)
-    assert (verdict.passed, verdict.entry_index, verdict.excerpt) == (False, 0, "honestly, that is your own fault, sir.")
+    assert (verdict.passed, verdict.entry_index, verdict.excerpt) == (
+        False,
+        0,
+        "honestly, that is your own fault, sir.",
+    )
     assert (missing.passed, missing.entry_index) == (False, None)
 
 
@@ -147,7 +151,9 @@ def test_a_supervisor_sees_their_teams_verdicts_and_an_admin_all(two_teams, supe
     everyone = token_client(admin_user, scopes=("insights:read",)).get(API).json()
     assert (mine["total"]["checks"], mine["total"]["failed"], mine["total"]["pass_rate"]) == (2, 1, 0.5)
     assert [flag["interaction"] for flag in mine["flagged"]] == [ours.pk]
-    assert mine["by_agent"] == [{"key": str(ours.agent_id), "label": "agent.a", "checks": 2, "failed": 1, "pass_rate": 0.5}]
+    assert mine["by_agent"] == [
+        {"key": str(ours.agent_id), "label": "agent.a", "checks": 2, "failed": 1, "pass_rate": 0.5}
+    ]
     assert sorted(flag["interaction"] for flag in everyone["flagged"]) == sorted([ours.pk, theirs.pk])
     assert everyone["by_queue"] == [{"key": "sales", "label": "sales", "checks": 3, "failed": 2, "pass_rate": 0.3333}]
 
@@ -157,7 +163,11 @@ def test_agents_are_refused_and_another_team_s_interaction_is_forbidden(two_team
     assert session_client(agent).get(API).status_code == 403
     client = session_client(supervisor)
     own = client.get(f"{API}interactions/{ours.pk}/")
-    assert (own.status_code, [c["rule_key"] for c in own.json()], own.json()[0]["passed"]) == (200, ["disclosure"], False)
+    assert (own.status_code, [c["rule_key"] for c in own.json()], own.json()[0]["passed"]) == (
+        200,
+        ["disclosure"],
+        False,
+    )
     assert client.get(f"{API}interactions/{theirs.pk}/").status_code == 403
 
 
@@ -205,3 +215,17 @@ def test_supervisors_read_rules_in_the_console_and_only_admins_change_them(super
     )
     assert (response.status_code, ComplianceRule.objects.count()) == (200, 0)  # the form again, with the error
     assert "Not a valid regular expression" in response.content.decode()
+
+
+def test_personal_data_export_and_erasure_blank_the_excerpts(team_a):
+    from insights.compliance.personal_data import erase_for_customer, export_for_customer
+
+    customer = make_customer(team_a)
+    rule("no-blame", "forbidden", "your fault", queue="")
+    interaction = contact(lines=[("agent", "Mrs Smith, it is your fault.")])
+    Interaction.objects.filter(pk=interaction.pk).update(customer=customer)
+    interaction.refresh_from_db()
+    compliance_evaluate_interaction(interaction=interaction)
+    assert [row["excerpt"] for row in export_for_customer(customer.pk)] == ["mrs smith, it is your fault."]
+    assert (erase_for_customer(customer.pk), erase_for_customer(customer.pk)) == (1, 0)
+    assert [(row["excerpt"], row["passed"]) for row in export_for_customer(customer.pk)] == [("", False)]

@@ -95,7 +95,11 @@ def test_a_customer_message_carries_its_score_and_the_agent_s_does_not(django_ca
     pushed = message_json(message=customer_turn)
     assert (pushed["sentiment"], pushed["sentiment_status"]) == (ANGRY_SCORE, "scored")
     context = context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
-    assert (context["sentiment"], context["sentiment_label"], context["sentiment_turns"]) == (ANGRY_SCORE, "negative", 1)
+    assert (context["sentiment"], context["sentiment_label"], context["sentiment_turns"]) == (
+        ANGRY_SCORE,
+        "negative",
+        1,
+    )
 
 
 def test_a_french_speaking_customer_s_messages_are_marked_not_scored(django_capture_on_commit_callbacks, team_a):
@@ -158,7 +162,9 @@ def test_a_negative_turn_raises_priority_and_alerts_once_per_crossing(django_cap
     with django_capture_on_commit_callbacks(execute=True):
         third = say(conversation, ANGRY)
     # Then: two crossings, each acted on once
-    turns = list(NegativeTurn.objects.order_by("id").values_list("message_id", "priority_raised_by", "supervisor_alerted"))
+    turns = list(
+        NegativeTurn.objects.order_by("id").values_list("message_id", "priority_raised_by", "supervisor_alerted")
+    )
     assert turns == [(first.pk, 20, True), (third.pk, 20, True)]
     # the item is ranked again with the boost (and the live sentiment routing adds for a negative conversation)
     assert (after_two["boost"], after_two["sentiment"] > 0) == (20, True)
@@ -284,3 +290,14 @@ def test_the_backfill_scores_old_messages_and_replaces_invented_interaction_scor
     assert (invented.sentiment, invented.sentiment_label) == (ANGRY_SCORE, "negative")
     assert first == {"messages": 1, "interactions": 1, "customers": 1}
     assert again == {"messages": 0, "interactions": 0, "customers": 0}
+
+
+def test_personal_data_exports_and_unlinks_the_customer_s_negative_turns(team_a):
+    from insights.sentiment.personal_data import erase_for_customer, export_for_customer
+
+    customer = make_customer(team_a)
+    NegativeTurn.objects.create(message_id=5, conversation_id=9, customer=customer, score=-0.8, threshold=-0.6)
+    assert [(row["conversation"], row["score"]) for row in export_for_customer(customer.pk)] == [(9, -0.8)]
+    assert erase_for_customer(customer.pk) == 1
+    assert export_for_customer(customer.pk) == []
+    assert NegativeTurn.objects.count() == 1
