@@ -138,7 +138,15 @@ class Message(models.Model):
                 fields=["channel", "external_id"], condition=~models.Q(external_id=""), name="message_external_once"
             )
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="message_conversation_order")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_conversation_order"),
+            # insights' hourly backfill looks for customer messages never scored: few, once all are.
+            models.Index(
+                fields=["id"],
+                name="message_customer_unscored",
+                condition=models.Q(author_kind="customer", sentiment_status=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_kind}: {self.body[:40]}"

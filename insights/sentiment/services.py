@@ -247,10 +247,13 @@ def customers_trend_update(*, customer_ids: Iterable[int], now: dt.datetime | No
 # --- Backfill ---------------------------------------------------------------------------------------
 
 
-def sentiment_backfill(*, rescore: bool = False, page: int = 1000) -> dict[str, int]:
+def sentiment_backfill(
+    *, rescore: bool = False, page: int = 1000, created_since: dt.datetime | None = None
+) -> dict[str, int]:
     """Score what came before scoring: customer messages never scored, interactions without a sentiment
-    (``rescore``: every interaction, replacing what was there, e.g. the demo's invented figures), then the
-    trends of the customers concerned. Idempotent; returns counts."""
+    (``rescore``: every interaction, replacing what was there, e.g. the demo's invented figures;
+    ``created_since``: only interactions recorded since then), then the trends of the customers concerned.
+    Idempotent; returns counts."""
     messages = 0
     after = 0
     while batch := customer_messages_unscored(after_id=after, limit=page):
@@ -261,7 +264,7 @@ def sentiment_backfill(*, rescore: bool = False, page: int = 1000) -> dict[str, 
     interactions = 0
     customers: set[int] = set()
     after = 0
-    while rows := interactions_page(after_id=after, limit=page, unscored_only=not rescore):
+    while rows := interactions_page(after_id=after, limit=page, unscored_only=not rescore, created_since=created_since):
         found: dict[int, tuple[float, str]] = {}
         for interaction in rows:
             score, _, _ = transcript_score(interaction)

@@ -19,9 +19,11 @@ SWEEP_DAYS = 2
 
 
 @shared_task(name="insights.sentiment.backfill", **database_retry(backoff_max=600))
-def sentiment_backfill_task(rescore: bool = False) -> dict[str, int]:
-    """Score messages and interactions not scored yet (``rescore``: every interaction again)."""
-    return sentiment_backfill(rescore=rescore)
+def sentiment_backfill_task(rescore: bool = False, days: int = SWEEP_DAYS) -> dict[str, int]:
+    """Score messages not scored yet and the interactions recorded in the last ``days`` days without a
+    sentiment (0: every interaction; ``rescore``: score them again)."""
+    since = timezone.now() - dt.timedelta(days=days) if days else None
+    return sentiment_backfill(rescore=rescore, created_since=since)
 
 
 @shared_task(name="insights.compliance.sweep", **database_retry(backoff_max=600))

@@ -146,3 +146,18 @@ def test_the_desk_panel_shows_each_message_s_sentiment_and_the_running_figure(
     assert 'data-testid="message-sentiment"' in html
     assert 'data-testid="conversation-sentiment-value">-0.' in html
     assert "(English messages only)" in html
+
+
+def test_the_360_page_shows_the_customer_s_sentiment_trend(supervisor, team_a):
+    from records.customers.services import customer_set_scores
+    from tests.support import make_customer
+
+    customer = make_customer(team_a)
+    customer_set_scores(
+        actor=None, customer=customer, scores={"sentiment_trend": -0.3412, "sentiment": -0.3412, "sentiment_trend_n": 4}
+    )
+    client = Client()
+    client.force_login(supervisor)
+    html = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'data-testid="score-sentiment-trend"' in html
+    assert "-0.34" in html and "over 4 contacts" in html
