@@ -72,19 +72,13 @@ def rules_for_queue(queue: str) -> list[ComplianceRule]:
     return list(ComplianceRule.objects.filter(Q(queue=queue) | Q(queue=""), active=True).order_by("key"))
 
 
-@transaction.atomic
-def compliance_evaluate_interaction(*, interaction: Interaction) -> list[ComplianceCheck]:
-    """Evaluate the interaction's queue's active rules on its agent turns, replacing earlier verdicts.
-
-    An interaction without an agent turn (contained in self-service, abandoned) is not judged: a
-    disclosure cannot be missing where no agent spoke. Returns the verdicts written.
-    """
-    ComplianceCheck.objects.filter(interaction=interaction).delete()
+def _verdicts(interaction: Interaction, rules: list[ComplianceRule]) -> list[ComplianceCheck]:
+    """The unsaved verdicts of ``rules`` on the interaction's agent turns (none where no agent spoke)."""
     turns = agent_turns(interaction.transcript)
     if not turns:
         return []
     checks = []
-    for rule in rules_for_queue(interaction.queue):
+    for rule in rules:
         verdict = evaluate(rule, turns)
         checks.append(
             ComplianceCheck(
@@ -100,7 +94,31 @@ def compliance_evaluate_interaction(*, interaction: Interaction) -> list[Complia
                 interaction_started_at=interaction.started_at,
             )
         )
-    return ComplianceCheck.objects.bulk_create(checks)
+    return checks
+
+
+@transaction.atomic
+def compliance_evaluate_interaction(*, interaction: Interaction) -> list[ComplianceCheck]:
+    """Evaluate the interaction's queue's active rules on its agent turns, replacing earlier verdicts.
+
+    An interaction without an agent turn (contained in self-service, abandoned) is not judged: a
+    disclosure cannot be missing where no agent spoke. Returns the verdicts written.
+    """
+    ComplianceCheck.objects.filter(interaction=interaction).delete()
+    return ComplianceCheck.objects.bulk_create(_verdicts(interaction, rules_for_queue(interaction.queue)))
+
+
+@transaction.atomic
+def _evaluate_page(rows: list[Interaction], rules: list[ComplianceRule]) -> int:
+    """One backfill page: its verdicts replaced in two statements (the rules read once per backfill)."""
+    by_queue: dict[str, list[ComplianceRule]] = {}
+    checks: list[ComplianceCheck] = []
+    for interaction in rows:
+        if interaction.queue not in by_queue:
+            by_queue[interaction.queue] = [rule for rule in rules if rule.queue in ("", interaction.queue)]
+        checks.extend(_verdicts(interaction, by_queue[interaction.queue]))
+    ComplianceCheck.objects.filter(interaction_id__in=[row.pk for row in rows]).delete()
+    return len(ComplianceCheck.objects.bulk_create(checks))
 
 
 def on_interaction_recorded(interaction_id: int) -> None:
@@ -115,10 +133,10 @@ def compliance_backfill(*, page: int = 500, created_since: datetime | None = Non
     verdicts are replaced; returns counts."""
     interactions = verdicts = 0
     after = 0
+    rules = list(ComplianceRule.objects.filter(active=True).order_by("key"))
     while rows := interactions_page(after_id=after, limit=page, created_since=created_since):
-        for interaction in rows:
-            verdicts += len(compliance_evaluate_interaction(interaction=interaction))
-            interactions += 1
+        verdicts += _evaluate_page(rows, rules)
+        interactions += len(rows)
         after = rows[-1].pk
     return {"interactions": interactions, "verdicts": verdicts}
 
