@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "ChallengeMethodEnum": "engagement.idv.models.ChallengeMethod",
         "WebhookEventEnum": "integration.webhooks.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "integration.webhooks.models.DeliveryStatus",
+        "ComplianceRuleKindEnum": "insights.compliance.models.RuleKind",
     },
 }
 

@@ -26,23 +26,21 @@ def form_errors(form) -> ValidationFailed:
     )
 
 
-def row_serializer(**kwargs):
-    """The schema of one row (inline: a field called ``label`` would shadow DRF's own)."""
-    return inline_serializer(
-        "SentimentRow",
-        {
-            "key": CharField(),
-            "label": CharField(),
-            "interactions": serializers.IntegerField(),
-            "scored": serializers.IntegerField(),
-            "not_scored": serializers.IntegerField(),
-            "average": serializers.FloatField(allow_null=True),
-            "positive": serializers.IntegerField(),
-            "neutral": serializers.IntegerField(),
-            "negative": serializers.IntegerField(),
-        },
-        **kwargs,
-    )
+# The schema of one row, one class (inline: a field called ``label`` would shadow DRF's own).
+SentimentRowSerializer = inline_serializer(
+    "SentimentRow",
+    {
+        "key": CharField(),
+        "label": CharField(),
+        "interactions": serializers.IntegerField(),
+        "scored": serializers.IntegerField(),
+        "not_scored": serializers.IntegerField(),
+        "average": serializers.FloatField(allow_null=True),
+        "positive": serializers.IntegerField(),
+        "neutral": serializers.IntegerField(),
+        "negative": serializers.IntegerField(),
+    },
+).__class__
 
 
 class SentimentReportApi(APIView):
@@ -62,8 +60,8 @@ class SentimentReportApi(APIView):
                 "start": serializers.DateField(),
                 "end": serializers.DateField(),
                 "group_by": CharField(),
-                "total": row_serializer(),
-                "rows": row_serializer(many=True),
+                "total": SentimentRowSerializer(),
+                "rows": SentimentRowSerializer(many=True),
                 "negative_turns": serializers.ListField(child=serializers.DictField()),
             },
         ),
