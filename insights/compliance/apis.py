@@ -10,6 +10,7 @@ Supervisors see their teams' verdicts, admins and integration clients (``insight
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -85,8 +86,10 @@ class ComplianceReportApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", str, description="First day (YYYY-MM-DD); default 30 days before end"),
-            OpenApiParameter("end", str, description="Last day, included; default today"),
+            OpenApiParameter(
+                "start", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default 30 days before end"
+            ),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included; default today"),
         ],
         responses=inline_serializer(
             "ComplianceReport",

@@ -8,6 +8,7 @@ teams, agents their own contacts. A bad period is 400 with the field's reason.
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -50,8 +51,10 @@ class SentimentReportApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", str, description="First day (YYYY-MM-DD); default 30 days before end"),
-            OpenApiParameter("end", str, description="Last day, included; default today"),
+            OpenApiParameter(
+                "start", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default 30 days before end"
+            ),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included; default today"),
             OpenApiParameter("group_by", str, enum=["queue", "agent", "team", "channel", "day"]),
         ],
         responses=inline_serializer(
