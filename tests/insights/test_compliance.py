@@ -229,3 +229,19 @@ def test_personal_data_export_and_erasure_blank_the_excerpts(team_a):
     assert [row["excerpt"] for row in export_for_customer(customer.pk)] == ["mrs smith, it is your fault."]
     assert (erase_for_customer(customer.pk), erase_for_customer(customer.pk)) == (1, 0)
     assert [(row["excerpt"], row["passed"]) for row in export_for_customer(customer.pk)] == [("", False)]
+
+
+def test_the_hourly_sweeps_read_the_interactions_recorded_in_the_last_two_days(eager_tasks):
+    from insights.sentiment.tasks import compliance_sweep_task, sentiment_backfill_task
+
+    rule("disclosure", "required", DISCLOSURE)
+    recent = contact(lines=[("customer", "This is awful, I hate it!"), ("agent", "Sorry, this call may be recorded.")])
+    old = contact(lines=[("customer", "Thanks, great service!"), ("agent", "Bye.")])
+    Interaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+    checked = compliance_sweep_task.delay().get()
+    scored = sentiment_backfill_task.delay().get()
+    assert checked == {"interactions": 1, "verdicts": 1}
+    assert scored["interactions"] == 1
+    assert list(ComplianceCheck.objects.values_list("interaction_id", "passed")) == [(recent.pk, True)]
+    assert Interaction.objects.get(pk=old.pk).sentiment is None
+    assert Interaction.objects.get(pk=recent.pk).sentiment_label == "negative"
