@@ -583,10 +583,11 @@
   }
 
   // The conversation's running sentiment and a strongly negative turn's alert, from its context.
-  function applySentiment(id, values) {
+  function applySentiment(id, version, values) {
     var panel = findPanel(id);
     var box = panel && panel.querySelector(".conversation-sentiment");
-    if (!box) return;
+    if (!box || Number(version) < (Number(box.dataset.version) || 0)) return; // an older change arriving late
+    box.dataset.version = String(version);
     if (typeof values.sentiment === "number") {
       var label = typeof values.sentiment_label === "string" ? values.sentiment_label : sentimentLabel(values.sentiment);
       var value = box.querySelector(".sentiment-value");
@@ -665,7 +666,7 @@
         box.classList.add("changed");
       }
     });
-    if (scope === "conversation" && values) applySentiment(id, values);
+    if (scope === "conversation" && values) applySentiment(id, version, values);
     if (scope === "conversation" && values && values.verification_level) {
       var panel = findPanel(id);
       var level = panel && panel.querySelector(".verification-level");
