@@ -16,6 +16,10 @@ class SentimentSettingsAdmin(RoleModelAdmin):
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not SentimentSettings.objects.exists()
 
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1  # the one row (a constraint holds it to id 1; the id sequence may be past it)
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(NegativeTurn)
 class NegativeTurnAdmin(RoleModelAdmin):
