@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "ChallengeMethodEnum": "engagement.idv.models.ChallengeMethod",
         "WebhookEventEnum": "integration.webhooks.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "integration.webhooks.models.DeliveryStatus",
+        "ComplianceRuleKindEnum": "insights.compliance.models.RuleKind",
     },
 }
 
@@ -389,6 +390,16 @@ CELERY_BEAT_SCHEDULE = {
     "insights: rescore customers (daily)": {
         "task": "insights.scoring.score_all",
         "schedule": crontab(minute=0, hour=4),
+    },
+    "insights: score sentiment of interactions recorded outside the desk (hourly)": {
+        "task": "insights.sentiment.backfill",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "insights: compliance checks of interactions recorded outside the desk (hourly)": {
+        "task": "insights.compliance.sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
     "insights: assign journey stages": {
         "task": "insights.journeys.assign_stages",

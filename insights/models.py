@@ -1,5 +1,6 @@
 """All models of the System of Insight, gathered for Django; each lives in its domain package."""
 
+from insights.compliance.models import ComplianceCheck, ComplianceRule
 from insights.journeys.models import JourneyStage, StageRule, StageVisit, StageWatermark
 from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHourRollup, QueueRollup, RollupWatermark
 from insights.personas.models import DiscoveredCluster, DiscoveryRun, PersonaDefinition
@@ -12,12 +13,15 @@ from insights.quality.models import (
     ScorecardQuestion,
 )
 from insights.scoring.models import ModelRun
+from insights.sentiment.models import NegativeTurn, SentimentSettings
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
 
 __all__ = [
     "AgentRollup",
     "CalibrationSession",
     "CaseRollup",
+    "ComplianceCheck",
+    "ComplianceRule",
     "ContactRollup",
     "DiscoveredCluster",
     "DiscoveryRun",
@@ -25,6 +29,7 @@ __all__ = [
     "EvaluationAnswer",
     "JourneyStage",
     "ModelRun",
+    "NegativeTurn",
     "PersonaDefinition",
     "QueueHourRollup",
     "QueueRollup",
@@ -32,6 +37,7 @@ __all__ = [
     "SampleItem",
     "Scorecard",
     "ScorecardQuestion",
+    "SentimentSettings",
     "StageRule",
     "StageVisit",
     "StageWatermark",

@@ -5,11 +5,13 @@ from insights.kpis.tasks import rollup_contacts
 from insights.personas.tasks import assign_personas, discover_personas
 from insights.quality.tasks import sample_interactions
 from insights.scoring.tasks import score_all_customers, score_customers, train_all_models, train_model
+from insights.sentiment.tasks import compliance_sweep_task, sentiment_backfill_task
 from insights.strategies.tasks import compute_effects, evaluate_events, evaluate_time_triggers
 
 __all__ = [
     "assign_personas",
     "assign_stages",
+    "compliance_sweep_task",
     "compute_effects",
     "discover_personas",
     "evaluate_events",
@@ -18,6 +20,7 @@ __all__ = [
     "sample_interactions",
     "score_all_customers",
     "score_customers",
+    "sentiment_backfill_task",
     "train_all_models",
     "train_model",
 ]

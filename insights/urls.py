@@ -2,9 +2,11 @@
 
 from django.urls import include, path
 
+from insights.compliance import urls as compliance_urls
 from insights.journeys import urls as journeys
 from insights.quality import urls as quality_urls
 from insights.scoring import urls as scoring_urls
+from insights.sentiment import urls as sentiment_urls
 from insights.strategies.urls import api_urlpatterns as strategy_api
 from insights.strategies.urls import page_urlpatterns as strategy_pages
 
@@ -17,6 +19,8 @@ api_urlpatterns: list = [
     path("", include(strategy_api)),
     path("personas/", include("insights.personas.api_urls")),
     path("quality/", include(quality_urls.api_urlpatterns)),
+    path("sentiment/", include(sentiment_urls.api_urlpatterns)),
+    path("compliance/", include(compliance_urls.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
@@ -28,4 +32,6 @@ page_urlpatterns: list = [
     path("strategies/", include(strategy_pages)),
     path("personas/", include("insights.personas.urls")),
     path("quality/", include(quality_urls.page_urlpatterns)),
+    path("sentiment/", include(sentiment_urls.page_urlpatterns)),
+    path("compliance/", include(compliance_urls.page_urlpatterns)),
 ]

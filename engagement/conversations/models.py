@@ -93,6 +93,16 @@ class AuthorKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class SentimentStatus(models.TextChoices):
+    """Whether a message was scored for sentiment: only customer messages are, and only in a scored
+    language (English: VADER's lexicon is English); "" for messages that are not the customer's or
+    came before scoring."""
+
+    NONE = "", "Not a customer message"
+    SCORED = "scored", "Scored"
+    NOT_SCORED = "not_scored", "Not scored"
+
+
 class Message(models.Model):
     """One message or event of a conversation, in order of ``id``.
 
@@ -114,6 +124,12 @@ class Message(models.Model):
     internal = models.BooleanField(default=False)
     sent_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # A customer message's sentiment, written by insights' scorer (engagement.conversations.hooks):
+    # VADER's compound score -1 … 1 when scored; not scored (a language VADER cannot read) says why.
+    sentiment = models.FloatField(null=True, blank=True)
+    sentiment_status = models.CharField(max_length=12, choices=SentimentStatus.choices, blank=True, default="")
+    sentiment_language = models.CharField(max_length=16, blank=True, default="")
+    sentiment_note = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -122,7 +138,15 @@ class Message(models.Model):
                 fields=["channel", "external_id"], condition=~models.Q(external_id=""), name="message_external_once"
             )
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="message_conversation_order")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_conversation_order"),
+            # insights' hourly backfill looks for customer messages never scored: few, once all are.
+            models.Index(
+                fields=["id"],
+                name="message_customer_unscored",
+                condition=models.Q(author_kind="customer", sentiment_status=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_kind}: {self.body[:40]}"

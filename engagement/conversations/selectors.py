@@ -10,7 +10,7 @@ from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
 from engagement.context.models import ContextScope
 from engagement.context.services import context_resolve
-from engagement.conversations.models import Conversation, ConversationStatus
+from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message, SentimentStatus
 from records.access import customer_visible
 from records.customers.models import Customer
 from records.identities.selectors import customer_lookup
@@ -56,3 +56,34 @@ def customers_in_conversation(*, customer_ids: Iterable[int]) -> set[int]:
         return set()
     rows = Conversation.objects.filter(customer_id__in=ids).exclude(status=ConversationStatus.ENDED)
     return set(rows.values_list("customer_id", flat=True).distinct())
+
+
+# --- Sentiment (read by insights' scorer, engagement.conversations.hooks) ---------------------------
+
+
+def message_with_conversation(*, message_id: int) -> Message | None:
+    """A message with its conversation and the conversation's customer, or ``None``."""
+    return Message.objects.select_related("conversation", "conversation__customer").filter(pk=message_id).first()
+
+
+def customer_turn_scores(*, conversation_id: int, up_to_message_id: int | None = None) -> list[tuple[int, float]]:
+    """``(message id, sentiment)`` of the conversation's scored customer messages, in order (up to and
+    including ``up_to_message_id`` when given)."""
+    rows = Message.objects.filter(
+        conversation_id=conversation_id,
+        author_kind=AuthorKind.CUSTOMER,
+        sentiment_status=SentimentStatus.SCORED,
+        sentiment__isnull=False,
+    )
+    if up_to_message_id is not None:
+        rows = rows.filter(pk__lte=up_to_message_id)
+    return [(pk, score) for pk, score in rows.order_by("id").values_list("id", "sentiment") if score is not None]
+
+
+def customer_messages_unscored(*, after_id: int = 0, limit: int = 500) -> list[Message]:
+    """Customer messages never scored (added before scoring), by id after ``after_id`` (a backfill's page)."""
+    return list(
+        Message.objects.select_related("conversation", "conversation__customer")
+        .filter(author_kind=AuthorKind.CUSTOMER, internal=False, sentiment_status="", pk__gt=after_id)
+        .order_by("id")[:limit]
+    )

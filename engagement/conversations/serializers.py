@@ -84,6 +84,10 @@ class MessageSerializer(ModelSerializer):
             "sent_at",
             "created_at",
             "attachments",
+            "sentiment",
+            "sentiment_status",
+            "sentiment_language",
+            "sentiment_note",
         ]
         read_only_fields = fields
 

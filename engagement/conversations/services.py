@@ -22,12 +22,19 @@ from cea.common.pii import redact_text
 from cea.common.redact import redact_cards_value
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
+from engagement.conversations.hooks import (
+    MessageScore,
+    customer_message_added_on_commit,
+    interaction_recorded_on_commit,
+    message_score,
+)
 from engagement.conversations.models import (
     LEVEL_ORDER,
     AuthorKind,
     Conversation,
     ConversationStatus,
     Message,
+    SentimentStatus,
     VerificationLevel,
 )
 from engagement.conversations.selectors import identify_contact
@@ -174,11 +181,17 @@ def message_add(
         internal=internal,
         sent_at=sent_at or timezone.now(),
     )
+    customer_turn = author_kind == AuthorKind.CUSTOMER and not internal
+    if customer_turn:
+        # Scored inline, before the save, so the row and the pushed JSON carry it (the scorer is cheap).
+        _apply_score(message, message_score(conversation=conversation, body=body))
     try:
         with transaction.atomic():
             message.save()
     except IntegrityError:
         return Message.objects.get(channel=conversation.channel, external_id=external_id), False
+    if customer_turn:
+        customer_message_added_on_commit(message_id=message.pk)
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.message", "message": message_json(message=message)},
@@ -186,8 +199,41 @@ def message_add(
     return message, True
 
 
+def _apply_score(message: Message, score: MessageScore | None) -> None:
+    if score is None:
+        return
+    if score.scored and score.score is not None and -1.0 <= score.score <= 1.0:
+        message.sentiment = round(score.score, 4)
+        message.sentiment_status = SentimentStatus.SCORED
+        message.sentiment_note = ""
+    else:
+        message.sentiment = None
+        message.sentiment_status = SentimentStatus.NOT_SCORED
+        message.sentiment_note = score.reason[:100]
+    message.sentiment_language = score.language[:16]
+
+
+@transaction.atomic
+def message_set_sentiment(*, message: Message, score: MessageScore) -> Message:
+    """Write a customer message's sentiment (insights' backfill of messages added before scoring).
+
+    Only customer messages carry one (``ValidationFailed`` otherwise); a score is -1 … 1.
+    """
+    if message.author_kind != AuthorKind.CUSTOMER:
+        raise ValidationFailed("Only customer messages are scored.", fields={"message": "Not a customer message."})
+    if score.scored and (score.score is None or not -1.0 <= score.score <= 1.0):
+        raise ValidationFailed("Sentiment is between -1 and 1.", fields={"sentiment": "Out of range."})
+    _apply_score(message, score)
+    message.save(update_fields=["sentiment", "sentiment_status", "sentiment_language", "sentiment_note"])
+    return message
+
+
 def message_json(*, message: Message) -> dict[str, Any]:
-    """How a message travels to browsers (the widget, the desktop)."""
+    """How a message travels to browsers (the widget, the desktop).
+
+    A customer message carries its sentiment (``sentiment``: -1 … 1 or null; ``sentiment_status``:
+    "scored" / "not_scored"; ``sentiment_note``: why not scored): the widget ignores them, the desk shows them.
+    """
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
@@ -198,6 +244,9 @@ def message_json(*, message: Message) -> dict[str, Any]:
         "payload": message.payload,
         "internal": message.internal,
         "sent_at": message.sent_at.isoformat(),
+        "sentiment": message.sentiment,
+        "sentiment_status": message.sentiment_status,
+        "sentiment_note": message.sentiment_note,
     }
 
 
@@ -339,4 +388,5 @@ def conversation_close(
         conversation.interaction = interaction
         conversation.save()
     conversation_status_push(conversation=conversation)
+    interaction_recorded_on_commit(interaction_id=interaction.pk)
     return interaction

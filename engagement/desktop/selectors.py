@@ -199,6 +199,20 @@ def live_context(*, scope: str, context_id: int) -> dict[str, Any]:
     }
 
 
+def conversation_sentiment(*, values: dict[str, Any]) -> dict[str, Any]:
+    """The running sentiment insights writes into a conversation's context (``sentiment`` -1 … 1,
+    ``sentiment_label``, ``sentiment_alert``), as the desk shows it beside the conversation."""
+    score = values.get("sentiment")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not -1 <= score <= 1:
+        score = None
+    label, alert = values.get("sentiment_label"), values.get("sentiment_alert")
+    return {
+        "score": score,
+        "label": label if isinstance(label, str) else "",
+        "alert": alert if isinstance(alert, str) else "",
+    }
+
+
 def open_cases(*, user: AnyUser, customer: Customer) -> list[Case]:
     """The customer's open cases that ``user`` may see, most urgent SLA first."""
     cases = list(
@@ -259,5 +273,8 @@ def conversation_panel(*, user: AnyUser, conversation: Conversation) -> dict[str
         "messages": messages,
         "last_message_id": messages[-1].pk if messages else 0,
         "conversation_context": live_context(scope=ContextScope.CONVERSATION, context_id=conversation.pk),
+        "sentiment": conversation_sentiment(
+            values=context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
+        ),
         **customer_panel(user=user, customer_id=conversation.customer_id),
     }

@@ -146,6 +146,37 @@ def work_enqueue(
     return item
 
 
+@transaction.atomic
+def work_reprioritise(*, conversation) -> WorkItem | None:
+    """Compute again the priority of the conversation's waiting item from its context now (a priority
+    boost or a live sentiment written since it was enqueued); returns the item, or ``None`` if none waits.
+
+    Its ageing is kept (the rank moves by the change of priority only), so it does not lose its place
+    in time. Locks the item's row.
+    """
+    item = (
+        WorkItem.objects.select_for_update(of=("self",))
+        .select_related("queue")
+        .filter(conversation=conversation, status=WorkStatus.WAITING)
+        .first()
+    )
+    if item is None:
+        return None
+    priority, reasons = priority_of(
+        base=item.queue.base_priority,
+        customer=conversation.customer,
+        verification_level=conversation.verification_level,
+        context=_context_values(conversation),
+    )
+    if (priority, reasons) == (item.priority, item.priority_reasons):
+        return item
+    item.rank = item.rank + (priority - item.priority)
+    item.priority, item.priority_reasons = priority, reasons
+    item.save(update_fields=["priority", "priority_reasons", "rank"])
+    kick_on_commit(queue_ids=[item.queue_id])
+    return item
+
+
 # --- Decisions --------------------------------------------------------------------------------
 
 

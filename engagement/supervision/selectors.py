@@ -50,6 +50,7 @@ class LiveConversation:
     work_status: str
     sentiment: float | None
     sentiment_label: str
+    sentiment_alert: str = ""  # a strongly negative customer turn (insights' alert), in words
 
 
 def _sentiment(values: dict[str, Any]) -> tuple[float | None, str]:
@@ -58,6 +59,11 @@ def _sentiment(values: dict[str, Any]) -> tuple[float | None, str]:
         score = None
     label = values.get("sentiment_label")
     return (float(score) if score is not None else None), (label if isinstance(label, str) else "")
+
+
+def _alert(values: dict[str, Any]) -> str:
+    alert = values.get("sentiment_alert")
+    return alert[:200] if isinstance(alert, str) else ""
 
 
 def _wait_seconds(conversation: Conversation, *, item: WorkItem | None, now: datetime) -> float | None:
@@ -95,6 +101,7 @@ def _live_row(
         work_status=item.status if item is not None else "",
         sentiment=sentiment,
         sentiment_label=sentiment_label,
+        sentiment_alert=_alert(context.values if context is not None else {}),
     )
 
 

@@ -31,6 +31,7 @@ class LiveConversationSerializer(serializers.Serializer):
     work_status = CharField()
     sentiment = serializers.FloatField(allow_null=True, help_text="-1 … 1 from the live context; null: unknown")
     sentiment_label = CharField()
+    sentiment_alert = CharField(help_text="A strongly negative customer turn (insights' alert), in words; empty: none")
 
 
 class SupervisorActionSerializer(serializers.Serializer):

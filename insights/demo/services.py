@@ -28,11 +28,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from cea.common.errors import ValidationFailed
+from insights.compliance.services import compliance_backfill, demo_compliance_rules_ensure
 from insights.journeys.assignment import stages_rebuild
 from insights.personas.services import personas_assign, personas_discover, personas_starter_ensure
 from insights.quality.demo import quality_demo_load
 from insights.scoring.models import ScoreKind
 from insights.scoring.services import model_score_customers, model_train
+from insights.sentiment.services import sentiment_backfill
 from insights.strategies.models import Strategy
 from insights.strategies.services import strategies_evaluate_new_events, strategy_create
 from records.demo.generator import demo_data_present
@@ -169,6 +171,18 @@ def _stages() -> str:
     return f"journey stages: {run.facts:,} facts read, {run.entries:,} visits, {run.changed:,} customers' stage set"
 
 
+def _sentiment() -> str:
+    # The generator's transcripts carry an invented sentiment: VADER scores them instead (English
+    # only), then the customers' trends follow; the demo compliance rules are checked on them too.
+    counts = sentiment_backfill(rescore=True)
+    rules = demo_compliance_rules_ensure()
+    checked = compliance_backfill()
+    return (
+        f"sentiment: {counts['interactions']:,} interactions scored by VADER, {counts['customers']:,} customers'"
+        f" trends; compliance: {rules} demo rules, {checked['verdicts']:,} verdicts"
+    )
+
+
 def _model(kind: str) -> str:
     try:
         run = model_train(kind=kind)
@@ -205,6 +219,7 @@ def demo_insights_load(*, report: Report, force: bool = False) -> bool:
         _personas,
         _discovery,
         _stages,
+        _sentiment,
         lambda: _model(ScoreKind.CHURN_RISK),
         lambda: _model(ScoreKind.PROPENSITY),
         _strategies,

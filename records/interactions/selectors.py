@@ -150,3 +150,37 @@ def interactions_answered_between(*, ended_from: datetime, ended_before: datetim
         .annotate(handle=ExpressionWrapper(F("ended_at") - F("answered_at"), output_field=DurationField()))
         .order_by()
     )
+
+
+def interaction_with_customer(*, interaction_id: int) -> Interaction | None:
+    """One interaction with its customer, or ``None`` (for insights' scorers, which check nothing: system work)."""
+    return Interaction.objects.select_related("customer").filter(pk=interaction_id).first()
+
+
+def interactions_page(
+    *, after_id: int = 0, limit: int = 1000, unscored_only: bool = False, created_since: datetime | None = None
+) -> list[Interaction]:
+    """Interactions by id after ``after_id`` (a backfill's page), with their customers; ``unscored_only``:
+    those without a sentiment yet; ``created_since``: those recorded since then."""
+    rows = Interaction.objects.select_related("customer").filter(pk__gt=after_id)
+    if unscored_only:
+        rows = rows.filter(sentiment__isnull=True)
+    if created_since is not None:
+        rows = rows.filter(created_at__gte=created_since)
+    return list(rows.order_by("id")[:limit])
+
+
+def recent_sentiments_of(*, customer_ids: list[int], since: datetime, per_customer: int) -> dict[int, list[float]]:
+    """Each customer's interactions' sentiments since ``since``, oldest first, the newest ``per_customer``
+    only (customers without one are left out). One query."""
+    rows = (
+        Interaction.objects.filter(customer_id__in=customer_ids, started_at__gte=since, sentiment__isnull=False)
+        .order_by("customer_id", "-started_at", "-id")
+        .values_list("customer_id", "sentiment")
+    )
+    found: dict[int, list[float]] = {}
+    for customer_id, score in rows:
+        kept = found.setdefault(customer_id, [])
+        if score is not None and len(kept) < per_customer:
+            kept.append(float(score))
+    return {pk: list(reversed(scores)) for pk, scores in found.items()}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from cea.accounts.models import Team, User
 from cea.accounts.types import Actor
@@ -210,6 +212,39 @@ def interaction_set_sentiment(*, actor: Actor, interaction: Interaction, score: 
         interaction.sentiment_label = label
         interaction.save(update_fields=["sentiment", "sentiment_label", "updated_at"])
     return interaction
+
+
+SENTIMENT_BATCH = 2000
+
+
+def interactions_set_sentiment_bulk(*, actor: Actor, scores: Mapping[int, tuple[float, str]]) -> int:
+    """Written by insights' backfill: each interaction's ``(score, label)``, set-wise, in batches.
+
+    Every score is -1 … 1 (``ValidationFailed`` before anything is written); unknown ids are skipped,
+    unchanged rows are not written. Returns the rows updated.
+    """
+    bad = [pk for pk, (score, _label) in scores.items() if not -1.0 <= float(score) <= 1.0]
+    if bad:
+        raise ValidationFailed("Sentiment is between -1 and 1.", fields={"sentiment": f"Out of range: {bad[:5]}"})
+    ids = sorted(scores)
+    updated = 0
+    with audited(actor):
+        for start in range(0, len(ids), SENTIMENT_BATCH):
+            batch = ids[start : start + SENTIMENT_BATCH]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE records_interaction i SET sentiment = v.score, sentiment_label = v.label, updated_at = %s"
+                    " FROM unnest(%s::bigint[], %s::float8[], %s::text[]) AS v(id, score, label)"
+                    " WHERE i.id = v.id AND (i.sentiment IS DISTINCT FROM v.score OR i.sentiment_label <> v.label)",
+                    [
+                        timezone.now(),
+                        batch,
+                        [float(scores[pk][0]) for pk in batch],
+                        [scores[pk][1][:20] for pk in batch],
+                    ],
+                )
+                updated += cursor.rowcount
+    return updated
 
 
 @transaction.atomic

@@ -547,6 +547,8 @@
     time.setAttribute("datetime", message.sent_at);
     meta.appendChild(time);
     if (payload.event) meta.appendChild(make("span", "tag event-tag", payload.event));
+    var mood = sentimentTag(message);
+    if (mood) meta.appendChild(mood);
     if (payload.delivery) meta.appendChild(make("small", "delivery", payload.delivery));
     ["recording", "transcript"].forEach(function (name) {
       var url = payload[name + "_url"];
@@ -561,6 +563,43 @@
     item.appendChild(meta);
     item.appendChild(make("div", "message-body", message.body));
     return item;
+  }
+
+  // A customer message's sentiment (insights' VADER score, English only): its score, or "not scored" and why.
+  function sentimentLabel(score) { return score >= 0.05 ? "positive" : score <= -0.05 ? "negative" : "neutral"; }
+  function sentimentTag(message) {
+    var tag;
+    if (message.sentiment_status === "scored" && typeof message.sentiment === "number") {
+      tag = make("span", "tag message-sentiment sentiment-" + sentimentLabel(message.sentiment), message.sentiment.toFixed(2));
+      tag.title = "Sentiment (VADER, -1 … 1)";
+    } else if (message.sentiment_status === "not_scored") {
+      tag = make("span", "tag message-sentiment sentiment-unknown", "not scored");
+      tag.title = message.sentiment_note || "not scored";
+    } else {
+      return null;
+    }
+    tag.dataset.testid = "message-sentiment";
+    return tag;
+  }
+
+  // The conversation's running sentiment and a strongly negative turn's alert, from its context.
+  function applySentiment(id, version, values) {
+    var panel = findPanel(id);
+    var box = panel && panel.querySelector(".conversation-sentiment");
+    if (!box || Number(version) < (Number(box.dataset.version) || 0)) return; // an older change arriving late
+    box.dataset.version = String(version);
+    if (typeof values.sentiment === "number") {
+      var label = typeof values.sentiment_label === "string" ? values.sentiment_label : sentimentLabel(values.sentiment);
+      var value = box.querySelector(".sentiment-value");
+      value.textContent = values.sentiment.toFixed(2) + " · " + label;
+      value.className = "sentiment-value sentiment-" + cssId(label);
+      box.dataset.score = String(values.sentiment);
+    }
+    var alert = box.querySelector(".sentiment-alert");
+    if (typeof values.sentiment_alert === "string" && values.sentiment_alert) {
+      alert.textContent = values.sentiment_alert;
+      alert.hidden = false;
+    }
   }
 
   function insertMessage(panel, item) {
@@ -627,6 +666,7 @@
         box.classList.add("changed");
       }
     });
+    if (scope === "conversation" && values) applySentiment(id, version, values);
     if (scope === "conversation" && values && values.verification_level) {
       var panel = findPanel(id);
       var level = panel && panel.querySelector(".verification-level");

@@ -218,6 +218,11 @@ def test_a_reconnecting_client_gets_the_messages_after_the_last_id_it_saw(world,
         "sent_at": "2025-03-14T10:00:00Z",
         "created_at": everything["results"][0]["created_at"],
         "attachments": [],
+        # insights' scorer (VADER, English): a neutral question
+        "sentiment": 0.0,
+        "sentiment_status": "scored",
+        "sentiment_language": "en",
+        "sentiment_note": "",
     }
 
 

@@ -143,3 +143,24 @@ def test_the_agents_desk_shows_a_whisper_as_internal(handled, supervisor, agent)
     html = signed_in(agent).get(url("desk-conversation", handled.conversation_id), **HTMX).content.decode()
     # Then
     assert f'data-message-id="{whisper.pk}" data-author-kind="agent" data-internal="true"' in html
+
+
+def test_a_strongly_negative_turn_s_alert_shows_on_the_team_s_live_page_only(
+    handled, supervisor, supervisor_b, django_capture_on_commit_callbacks
+):
+    """insights' sentiment hook writes the alert on the conversation's context; only its team's supervisors see it."""
+    # When the customer writes a strongly negative message
+    from engagement.conversations.services import message_add
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_add(
+            conversation=handled.conversation,
+            direction="inbound",
+            author_kind="customer",
+            body="This is absolutely terrible, I hate this awful service!",
+        )
+    # Then
+    mine = signed_in(supervisor).get(url("supervision-live"), **HTMX).content.decode()
+    theirs = signed_in(supervisor_b).get(url("supervision-live"), **HTMX).content.decode()
+    assert 'data-testid="live-sentiment-alert">⚠ Strongly negative turn (-0.' in mine
+    assert "live-sentiment-alert" not in theirs
