@@ -5,6 +5,7 @@ from insights.kpis.models import AgentRollup, CaseRollup, ContactRollup, QueueHo
 from insights.personas.models import DiscoveredCluster, DiscoveryRun, PersonaDefinition
 from insights.scoring.models import ModelRun
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
+from insights.surveys.models import PulseAnswer, PulseParticipation, Survey, SurveyConfig
 
 __all__ = [
     "AgentRollup",
@@ -15,6 +16,8 @@ __all__ = [
     "JourneyStage",
     "ModelRun",
     "PersonaDefinition",
+    "PulseAnswer",
+    "PulseParticipation",
     "QueueHourRollup",
     "QueueRollup",
     "RollupWatermark",
@@ -26,4 +29,6 @@ __all__ = [
     "StrategyEffect",
     "StrategyFiring",
     "StrategyWatermark",
+    "Survey",
+    "SurveyConfig",
 ]

@@ -6,6 +6,7 @@ from insights.journeys import urls as journeys
 from insights.scoring import urls as scoring_urls
 from insights.strategies.urls import api_urlpatterns as strategy_api
 from insights.strategies.urls import page_urlpatterns as strategy_pages
+from insights.surveys import urls as surveys
 
 api_urlpatterns: list = [
     path("", include("insights.kpis.urls")),
@@ -15,6 +16,7 @@ api_urlpatterns: list = [
     path("journeys/", include(journeys.api_urlpatterns)),
     path("", include(strategy_api)),
     path("personas/", include("insights.personas.api_urls")),
+    path("surveys/", include(surveys.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
@@ -25,4 +27,8 @@ page_urlpatterns: list = [
     path("journeys/", include(journeys.page_urlpatterns)),
     path("strategies/", include(strategy_pages)),
     path("personas/", include("insights.personas.urls")),
+    path("surveys/", include(surveys.page_urlpatterns)),
 ]
+
+# At the site's root (short links in SMS): the customers' one-time survey page.
+public_urlpatterns: list = surveys.public_urlpatterns

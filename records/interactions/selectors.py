@@ -134,3 +134,8 @@ def interactions_of_customers_of(*, team_ids: frozenset[int] | None) -> QuerySet
     """Interactions with a known customer of ``team_ids`` (``None``: of any team or none)."""
     contacts = Interaction.objects.filter(customer__isnull=False)
     return contacts if team_ids is None else contacts.filter(customer__team_id__in=sorted(team_ids))
+
+
+def interaction_for_survey(*, interaction_id: int) -> Interaction | None:
+    """The interaction with its customer, agent and team (insights' surveys follow it)."""
+    return Interaction.objects.select_related("customer", "agent", "team").filter(pk=interaction_id).first()
