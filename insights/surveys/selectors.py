@@ -152,6 +152,16 @@ def survey_responses(*, surveys: QuerySet[Survey], limit: int = 200) -> QuerySet
     )
 
 
+def survey_answers_of(*, interactions: QuerySet[Any]) -> QuerySet[Survey]:
+    """The CSAT and CES answers about ``interactions`` (the contacts a reader may see), with a customer."""
+    return Survey.objects.filter(
+        status=SurveyStatus.ANSWERED,
+        kind__in=[SurveyKind.CSAT, SurveyKind.CES],
+        customer__isnull=False,
+        interaction__in=interactions.values("id"),
+    )
+
+
 # --- The employee pulse -----------------------------------------------------------------------
 
 
