@@ -21,7 +21,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from insights.access import FiguresScope
-from insights.surveys.models import PulseAnswer, SkipReason, Survey, SurveyKind, SurveyStatus
+from insights.surveys.models import PulseAnswer, PulseParticipation, SkipReason, Survey, SurveyKind, SurveyStatus
 
 PULSE_MIN_GROUP = 5
 GROUPS = {"agent": "agent__username", "queue": "queue", "channel": "channel", "team": "team__name"}
@@ -163,6 +163,11 @@ def survey_answers_of(*, interactions: QuerySet[Any]) -> QuerySet[Survey]:
 
 
 # --- The employee pulse -----------------------------------------------------------------------
+
+
+def pulse_answered(*, user_id: int, period: date) -> bool:
+    """Whether the user answered the pulse of ``period`` (not what they answered: that is not kept)."""
+    return PulseParticipation.objects.filter(user_id=user_id, period=period).exists()
 
 
 @dataclass(frozen=True)

@@ -273,11 +273,13 @@ class SurveyClosed(ApplicationError):
     code = "survey_closed"
 
 
-def survey_by_token(*, token: str, now: datetime | None = None) -> Survey:
+def survey_by_token(*, token: str, now: datetime | None = None, lock: bool = False) -> Survey:
     """The open survey of ``token``: ``NotFound`` for an unknown (or tampered) token, ``SurveyClosed``
-    (``survey_answered`` / ``survey_expired``) for one used or expired."""
+    (``survey_answered`` / ``survey_expired``) for one used or expired. ``lock``: the row is locked
+    (``select_for_update``) before it is checked, so two answers cannot both find it open."""
     now = now or timezone.now()
-    survey = Survey.objects.filter(token_hash=token_hash(token or "")).first() if token else None
+    surveys = Survey.objects.select_for_update() if lock else Survey.objects.all()
+    survey = surveys.filter(token_hash=token_hash(token)).first() if token else None
     if survey is None or survey.status == SurveyStatus.SKIPPED:
         raise NotFound("This survey link is not valid.", code="survey_not_found")
     if survey.status == SurveyStatus.ANSWERED:
@@ -304,9 +306,7 @@ def survey_answer(
     """Answer the survey of ``token`` once: ``ValidationFailed`` for a score off the scale or a long
     comment, ``NotFound``/``SurveyClosed`` as ``survey_by_token``. The comment is kept PII-redacted."""
     now = now or timezone.now()
-    found = survey_by_token(token=token, now=now)
-    survey = Survey.objects.select_for_update().get(pk=found.pk)
-    survey = survey_by_token(token=token, now=now) if survey.status != SurveyStatus.SENT else survey
+    survey = survey_by_token(token=token, now=now, lock=True)
     return _answer(survey=survey, score=score, comment=comment, answer_ref=answer_ref, now=now)
 
 

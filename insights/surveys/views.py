@@ -11,13 +11,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from cea.common.errors import ApplicationError, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from insights.access import figures_scope
 from insights.reports.exports import as_csv
 from insights.surveys.models import SCALES, SkipReason
 from insights.surveys.selectors import (
     PULSE_MIN_GROUP,
+    pulse_answered,
     pulse_figures,
     survey_report,
     survey_responses,
@@ -125,6 +126,9 @@ def survey_report_export(request: HttpRequest) -> HttpResponse:
 def pulse_page(request: HttpRequest) -> HttpResponse:
     """Agents and supervisors answer the month's eNPS; supervisors and admins see the results of
     groups of at least five answers."""
+    role = role_of(request.user)
+    if role not in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied("The employee pulse is for agents, supervisors and administrators.")
     period = pulse_period(timezone.localdate())
     context: dict[str, Any] = {"period": period, "scale": range(0, 11), "min_group": PULSE_MIN_GROUP}
     status = 200
@@ -135,9 +139,8 @@ def pulse_page(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             context["error"] = error
             status = error.status_code
-    role = role_of(request.user)
-    if role not in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN):
-        raise NotFound("No pulse here.")
+    if "answered" not in context and role in (Role.AGENT, Role.SUPERVISOR):
+        context["answered"] = pulse_answered(user_id=request.user.pk, period=period)
     if role in (Role.SUPERVISOR, Role.ADMIN):
         team_ids = None if sees_everything(request.user) else team_ids_of(request.user)
         context["total"], context["teams"] = pulse_figures(period=period, team_ids=team_ids)

@@ -216,6 +216,9 @@ def test_an_expired_tampered_or_off_scale_answer_is_refused(team_a, agent, dispa
     with pytest.raises(ValidationFailed) as off_scale:
         survey_answer(token=token, score=6)
     assert off_scale.value.fields == {"score": ["A whole number from 1 to 5."]}
+    form = Client().post(f"/s/{token}/", {"score": "9", "comment": "kept"})
+    assert form.status_code == 400 and b"The answer is invalid. A whole number from 1 to 5.</div>" in form.content
+    assert b">kept</textarea>" in form.content
     # Tampered: not found
     page = Client().get(f"/s/{token[:-1]}x/")
     assert page.status_code == 404 and b'data-code="survey_not_found"' in page.content
@@ -401,3 +404,25 @@ def test_personal_data_is_exported_and_erased(team_a, agent):
     survey = Survey.objects.get()
     assert (survey.customer_id, survey.comment, survey.sent_to, survey.score) == (None, "", "", 4)
     assert personal_data.export_for_customer(customer.pk) == []
+
+
+def test_an_agent_answers_the_pulse_on_its_page_once(agent, integration_user):
+    page = Client()
+    page.force_login(agent)
+    assert b'data-testid="pulse-form"' in page.get("/insights/surveys/pulse/").content
+    # When the agent answers
+    answered = page.post("/insights/surveys/pulse/", {"score": "9"})
+    # Then the answer is kept with the team only, and the page no longer asks
+    assert answered.status_code == 200 and b"pulse-thanks" in answered.content
+    assert list(PulseAnswer.objects.values_list("team_id", "score")) == [(agent.teams.get().pk, 9)]
+    assert b"pulse-thanks" in page.get("/insights/surveys/pulse/").content
+    # A score off the scale is refused with its reason, a second answer in the month too
+    off_scale = page.post("/insights/surveys/pulse/", {"score": "11"})
+    assert off_scale.status_code == 400 and b"invalid. A whole number from 0 to 10.</div>" in off_scale.content
+    second = page.post("/insights/surveys/pulse/", {"score": "3"})
+    assert second.status_code == 409 and b"already answered this month" in second.content
+    assert PulseAnswer.objects.count() == 1
+    # An integration client may not open the pulse
+    client = Client()
+    client.force_login(integration_user)
+    assert client.get("/insights/surveys/pulse/").status_code == 403
