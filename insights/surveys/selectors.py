@@ -165,9 +165,9 @@ def survey_answers_of(*, interactions: QuerySet[Any]) -> QuerySet[Survey]:
 # --- The employee pulse -----------------------------------------------------------------------
 
 
-def pulse_answered(*, user_id: int, period: date) -> bool:
+def pulse_answered(*, user_id: int | None, period: date) -> bool:
     """Whether the user answered the pulse of ``period`` (not what they answered: that is not kept)."""
-    return PulseParticipation.objects.filter(user_id=user_id, period=period).exists()
+    return user_id is not None and PulseParticipation.objects.filter(user_id=user_id, period=period).exists()
 
 
 @dataclass(frozen=True)

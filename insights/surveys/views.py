@@ -140,7 +140,7 @@ def pulse_page(request: HttpRequest) -> HttpResponse:
             context["error"] = error
             status = error.status_code
     if "answered" not in context and role in (Role.AGENT, Role.SUPERVISOR):
-        context["answered"] = pulse_answered(user_id=int(request.user.pk), period=period)
+        context["answered"] = pulse_answered(user_id=request.user.pk, period=period)
     if role in (Role.SUPERVISOR, Role.ADMIN):
         team_ids = None if sees_everything(request.user) else team_ids_of(request.user)
         context["total"], context["teams"] = pulse_figures(period=period, team_ids=team_ids)
