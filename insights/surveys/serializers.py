@@ -35,10 +35,13 @@ class SurveyQuerySerializer(serializers.Serializer):
         return {**attrs, "start": start, "end": end}
 
 
-def survey_query(data) -> dict:
+def survey_query(data, *, blank_is_unset: bool = False) -> dict:
     """The validated selection as ``surveys_selected``'s arguments plus ``group_by``, or
-    ``ValidationFailed`` naming each bad field."""
-    query = SurveyQuerySerializer(data={name: value for name, value in data.items() if value != ""})
+    ``ValidationFailed`` naming each bad field. ``blank_is_unset``: the page's form, whose empty
+    fields mean "any" (the API takes what its schema says)."""
+    # A plain dict, not the QueryDict: DRF reads a blank form value of an optional field as unset.
+    data = {name: value for name, value in data.items() if not (blank_is_unset and value == "")}
+    query = SurveyQuerySerializer(data=data)
     if not query.is_valid():
         fields = {name: " ".join(str(error) for error in errors) for name, errors in query.errors.items()}
         raise ValidationFailed("The selection is not valid.", fields=fields)

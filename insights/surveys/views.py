@@ -64,7 +64,7 @@ def _require_report_reader(user) -> None:
 def _selection(request: HttpRequest) -> tuple[dict, Any]:
     scope = figures_scope(request.user)
     _require_report_reader(request.user)
-    query = survey_query(request.GET)
+    query = survey_query(request.GET, blank_is_unset=True)
     group_by = query.pop("group_by")
     return {"group_by": group_by, **query}, surveys_selected(scope=scope, **query)
 

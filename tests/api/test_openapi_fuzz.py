@@ -116,6 +116,7 @@ KNOWN_GAPS = {
         "a strategy's fields depend on its trigger and action kinds",
     ),
     ("GET", "/api/v1/insights/metrics/engagement/"): (positive_data_acceptance, "last not before first, 36 months"),
+    ("GET", "/api/v1/insights/surveys/"): (positive_data_acceptance, "start not after end, at most 366 days"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or
     # after its first day, the time zone is in the IANA database, the name is not taken; the spans'
