@@ -563,6 +563,9 @@ CEA_SMS_SENDER = env_str("CEA_SMS_SENDER", "engagement.idv.senders.ConsoleSmsSen
 # Inbound webhooks: how old a signed timestamp may be.
 CEA_WEBHOOK_TOLERANCE_SECONDS = env_int("CEA_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=10)
 
+# Surveys: the address customers reach CEA's public pages at (the survey links in emails and SMS).
+CEA_PUBLIC_URL = env_str("CEA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Inbound email: how much of an HTML-only body is read (and made plain); the rest is not shown.
 CEA_EMAIL_HTML_MAX_CHARS = env_int("CEA_EMAIL_HTML_MAX_CHARS", 512 * 1024, minimum=1024)
 

@@ -16,6 +16,7 @@ from engagement.urls import api_urlpatterns as engagement_api
 from engagement.urls import page_urlpatterns as engagement_pages
 from insights.urls import api_urlpatterns as insights_api
 from insights.urls import page_urlpatterns as insights_pages
+from insights.urls import public_urlpatterns as insights_public
 from integration.urls import api_urlpatterns as integration_api
 from integration.urls import customer_api_urlpatterns as integration_customer_api
 from records.urls import api_urlpatterns as records_api
@@ -66,4 +67,5 @@ urlpatterns = [
     path("", include((records_pages, "records"))),
     path("", include((engagement_pages, "engagement"))),
     path("insights/", include((insights_pages, "insights"))),
+    path("", include((insights_public, "insights-public"))),
 ]

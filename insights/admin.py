@@ -6,6 +6,7 @@ from insights.personas import admin as personas_admin
 from insights.quality import admin as quality_admin
 from insights.sentiment import admin as sentiment_admin
 from insights.strategies import admin as strategies_admin
+from insights.surveys import admin as surveys_admin
 
 __all__ = [
     "compliance_admin",
@@ -14,4 +15,5 @@ __all__ = [
     "quality_admin",
     "sentiment_admin",
     "strategies_admin",
+    "surveys_admin",
 ]

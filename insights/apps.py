@@ -12,3 +12,12 @@ class InsightsConfig(AppConfig):
 
         sentiment_hooks_register()
         compliance_hooks_register()
+        # Surveys follow ended conversations and may take an SMS reply: engagement calls what is
+        # registered in engagement.hooks (it cannot import insights). Tasks are registered in every
+        # process, so that a task sent by name runs eagerly where it is sent (tests).
+        from engagement.hooks import conversation_closed_register, inbound_interceptor_register
+        from insights.surveys import tasks  # noqa: F401
+        from insights.surveys.services import survey_conversation_closed, survey_sms_claim
+
+        conversation_closed_register(survey_conversation_closed)
+        inbound_interceptor_register(survey_sms_claim)

@@ -15,6 +15,7 @@ from insights.quality.models import (
 from insights.scoring.models import ModelRun
 from insights.sentiment.models import NegativeTurn, SentimentSettings
 from insights.strategies.models import Strategy, StrategyCrossing, StrategyEffect, StrategyFiring, StrategyWatermark
+from insights.surveys.models import PulseAnswer, PulseParticipation, Survey, SurveyConfig
 
 __all__ = [
     "AgentRollup",
@@ -31,6 +32,8 @@ __all__ = [
     "ModelRun",
     "NegativeTurn",
     "PersonaDefinition",
+    "PulseAnswer",
+    "PulseParticipation",
     "QueueHourRollup",
     "QueueRollup",
     "RollupWatermark",
@@ -46,4 +49,6 @@ __all__ = [
     "StrategyEffect",
     "StrategyFiring",
     "StrategyWatermark",
+    "Survey",
+    "SurveyConfig",
 ]

@@ -9,6 +9,7 @@ from insights.scoring import urls as scoring_urls
 from insights.sentiment import urls as sentiment_urls
 from insights.strategies.urls import api_urlpatterns as strategy_api
 from insights.strategies.urls import page_urlpatterns as strategy_pages
+from insights.surveys import urls as surveys
 
 api_urlpatterns: list = [
     path("", include("insights.kpis.urls")),
@@ -21,6 +22,7 @@ api_urlpatterns: list = [
     path("quality/", include(quality_urls.api_urlpatterns)),
     path("sentiment/", include(sentiment_urls.api_urlpatterns)),
     path("compliance/", include(compliance_urls.api_urlpatterns)),
+    path("surveys/", include(surveys.api_urlpatterns)),
 ]
 
 page_urlpatterns: list = [
@@ -34,4 +36,8 @@ page_urlpatterns: list = [
     path("quality/", include(quality_urls.page_urlpatterns)),
     path("sentiment/", include(sentiment_urls.page_urlpatterns)),
     path("compliance/", include(compliance_urls.page_urlpatterns)),
+    path("surveys/", include(surveys.page_urlpatterns)),
 ]
+
+# At the site's root (short links in SMS): the customers' one-time survey page.
+public_urlpatterns: list = surveys.public_urlpatterns

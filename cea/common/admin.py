@@ -15,6 +15,10 @@ rules live here, once:
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
@@ -205,3 +209,22 @@ def run_service_action(modeladmin, request, queryset, service, success: str) -> 
             modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
     if done:
         modeladmin.message_user(request, success.format(count=done), messages.SUCCESS)
+
+
+class DraftCheckedForm(forms.ModelForm):
+    """A console form whose rows a service validates: the form's values are applied to a copy of the
+    row (the draft) and ``draft_errors(draft)`` (the service's own check, a ``{field: message}``)
+    becomes the form's errors, so the console says what the API says."""
+
+    draft_errors: Callable[..., dict[str, str]]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        draft = copy.copy(self.instance)
+        for name, value in cleaned.items():
+            setattr(draft, name, value)
+        for name, message in type(self).draft_errors(draft).items():
+            self.add_error(name if name in self.fields else None, message)
+        return cleaned

@@ -37,6 +37,7 @@ from engagement.adapters.serializers import (
     AppMessageSerializer,
     BranchCheckInSerializer,
     CallEventSerializer,
+    ClaimedSerializer,
     DeviceEventSerializer,
     InboundEmailSerializer,
     IngestedSerializer,
@@ -46,6 +47,7 @@ from engagement.adapters.serializers import (
 )
 from engagement.adapters.voice import call_event_ingest
 from engagement.adapters.webhooks import sms_ingest, social_ingest, webhook_source_verify
+from engagement.hooks import Claimed
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +55,29 @@ INGEST_RESPONSES = {
     201: OpenApiResponse(IngestedSerializer, description="The message was kept"),
     200: OpenApiResponse(IngestedSerializer, description="A duplicate delivery: nothing changed"),
 }
+WEBHOOK_RESPONSES = {
+    **INGEST_RESPONSES,
+    200: OpenApiResponse(
+        PolymorphicProxySerializer(
+            component_name="WebhookUnchangedOrClaimed",
+            serializers=[IngestedSerializer, ClaimedSerializer],
+            resource_type_field_name=None,
+        ),
+        description="A duplicate delivery (nothing changed), or an SMS claimed by an interceptor (a survey answer)",
+    ),
+}
 
 
-def _ingested(result: Ingested) -> Response:
+def _ingested(result: Ingested | Claimed) -> Response:
+    if isinstance(result, Claimed):  # an SMS that answered a survey: no conversation
+        return Response(ClaimedSerializer(result).data, status=status.HTTP_200_OK)
     return Response(
         IngestedSerializer(result).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     )
 
 
 def _ingest(
-    payload, serializer_class: type[serializers.Serializer], ingest: Callable[..., Ingested], **given
+    payload, serializer_class: type[serializers.Serializer], ingest: Callable[..., Ingested | Claimed], **given
 ) -> Response:
     """Validate ``payload`` with ``serializer_class``, call the adapter's ``ingest`` with it (and
     ``given``), and say what happened."""
@@ -161,7 +176,7 @@ class DeviceEventApi(APIView):
 @dataclass(frozen=True)
 class WebhookAdapter:
     serializer: type[serializers.Serializer]
-    ingest: Callable[..., Ingested]
+    ingest: Callable[..., Ingested | Claimed]
 
 
 WEBHOOK_ADAPTERS = {
@@ -211,7 +226,7 @@ class WebhookApi(APIView):
             resource_type_field_name=None,
         ),
         responses={
-            **INGEST_RESPONSES,
+            **WEBHOOK_RESPONSES,
             400: OpenApiResponse(description="The payload is malformed (field errors)"),
             401: OpenApiResponse(description="Missing, malformed, expired or wrong signature"),
             404: OpenApiResponse(description="No active source of this name"),

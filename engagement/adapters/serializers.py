@@ -67,6 +67,13 @@ class IngestedSerializer(serializers.Serializer):
     created = serializers.BooleanField(help_text="False when this was a duplicate delivery of a kept message")
 
 
+class ClaimedSerializer(serializers.Serializer):
+    """An inbound text taken by an interceptor (a survey's SMS answer): no conversation was opened."""
+
+    claimed_by = CharField(source="by", help_text="Who took it, e.g. 'survey'")
+    reference = CharField(help_text="The row it became, e.g. the survey's id")
+
+
 # --- Email ----------------------------------------------------------------------------------
 
 

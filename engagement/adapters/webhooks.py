@@ -26,11 +26,13 @@ from datetime import datetime
 from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 
 from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, NotFound
 from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, delivery_ingest, open_thread
 from engagement.adapters.models import WebhookSource
+from engagement.hooks import Claimed, InboundText, inbound_claim
 from records.identities.models import IdentityKind
 
 SIGNATURE_PREFIX = "sha256="
@@ -114,13 +116,23 @@ def _sender_ingest(
     )
 
 
+@transaction.atomic
 def sms_ingest(
     *, source: WebhookSource, message_id: str, sender: str, to: str, text: str, sent_at: datetime
-) -> Ingested:
+) -> Ingested | Claimed:
     """An inbound SMS: ``sender`` (E.164 when it is a phone number) identifies the customer.
 
+    An interceptor registered in ``engagement.hooks`` (a survey awaiting this sender's reply) may
+    claim it first: then no conversation is opened and its ``Claimed`` is returned.
     All or nothing, as every ``delivery_ingest``.
     """
+    claimed = inbound_claim(
+        InboundText(
+            channel=Channel.SMS, sender=sender, text=text, sent_at=sent_at, external_id=f"{source.name}:{message_id}"
+        )
+    )
+    if claimed is not None:
+        return claimed
     return _sender_ingest(
         source=source,
         contact_kind=IdentityKind.PHONE,

@@ -38,6 +38,7 @@ from engagement.conversations.models import (
     VerificationLevel,
 )
 from engagement.conversations.selectors import identify_contact
+from engagement.hooks import conversation_closed_notify
 from records.audit.context import audited
 from records.customers.models import Customer
 from records.interactions.models import Interaction
@@ -389,4 +390,8 @@ def conversation_close(
         conversation.save()
     conversation_status_push(conversation=conversation)
     interaction_recorded_on_commit(interaction_id=interaction.pk)
+    # The apps above (insights' surveys) schedule what follows an ended conversation.
+    conversation_closed_notify(
+        conversation_id=conversation.pk, interaction_id=interaction.pk, channel=conversation.channel
+    )
     return interaction

@@ -18,7 +18,9 @@ Frames from the widget::
 
 Frames from the server: ``welcome`` (once, with the visitor token to keep), ``message``
 (``{"id", "author_kind", "author_name", "body", "sent_at"}``), ``status`` (``self_service``,
-``queued``, ``active``, ``ended``), ``error`` (``{"code", "message", "client_id"?}``).
+``queued``, ``active``, ``ended``), ``survey`` (after the end, when a survey is asked: ``{"kind",
+"question", "scale": [low, high], "answer_url"}``; the widget posts the answer to ``answer_url``),
+``error`` (``{"code", "message", "client_id"?}``).
 
 No message is lost across a network drop: the widget resends unacknowledged messages with
 the same ``client_id`` (stored once) and asks for what it missed with ``resume``.
@@ -272,3 +274,8 @@ class WebchatConsumer(EngagementJsonConsumer):
         if conversation is not None and conversation != self.conversation_id:
             return
         await self.send_json({"type": "status", "conversation": self.conversation_id, "status": event.get("status")})
+
+    async def conversation_survey(self, event: dict) -> None:
+        if event.get("conversation") != self.conversation_id or not isinstance(event.get("survey"), dict):
+            return
+        await self.send_json({"type": "survey", "conversation": self.conversation_id, "survey": event["survey"]})

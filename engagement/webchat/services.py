@@ -22,10 +22,11 @@ from django.db import transaction
 from cea.accounts.models import Team
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from cea.common.live import push_on_commit
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
-from engagement.conversations.services import conversation_start, message_add
+from engagement.conversations.services import conversation_group, conversation_start, message_add
 from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.services import selfservice_on_customer_message
 from engagement.webchat.limits import webchat_connection_admit, webchat_connection_release, webchat_conversation_admit
@@ -288,6 +289,23 @@ def webchat_conversation_end(*, session: WebchatSession, conversation_id: int) -
     if conversation is None:
         raise NotFound("There is no chat to end.", code="no_conversation")
     conversation_end(actor=None, conversation=conversation)
+
+
+def webchat_survey_offer(*, interaction_id: int, survey: dict[str, object]) -> bool:
+    """Offer the visitor of the chat recorded as ``interaction_id`` a survey, after commit.
+
+    ``survey`` is what the widget shows and where it answers (``{"kind", "question", "scale",
+    "answer_url"}``: insights' one-time survey link, so engagement need not know surveys). ``False``
+    when the interaction is not a web chat's.
+    """
+    conversation = Conversation.objects.filter(interaction_id=interaction_id, channel=Channel.CHAT).first()
+    if conversation is None:
+        return False
+    push_on_commit(
+        conversation_group(conversation_id=conversation.pk),
+        {"type": "conversation.survey", "conversation": conversation.pk, "survey": survey},
+    )
+    return True
 
 
 # --- The demo site --------------------------------------------------------------------------

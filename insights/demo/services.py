@@ -2,9 +2,10 @@
 
 ``demo_insights_load`` runs, in order, each step timed and reported in words: the starter personas
 (where their keys are free) and every customer's persona; a discovery run; the journey stages
-rebuilt from every event; both models trained and the customers scored (a model the data cannot
-train is reported with the reason and skipped); the demo strategies (``DEMO_STRATEGIES``, created
-through the strategies' service where their key is free); last, the strategies' event watermark set
+rebuilt from every event; surveys answered after past contacts (``insights.surveys.demo``); both
+models trained and the customers scored (a model the data cannot train is reported with the reason
+and skipped); the demo strategies (``DEMO_STRATEGIES``, created through the strategies' service
+where their key is free); last, the strategies' event watermark set
 at the newest journey event, so the demo's history — and the stage and score events the steps above
 wrote — never fires an event strategy; then quality assurance's default scorecard, sampling queue and a
 few evaluations (``insights.quality.demo``). Done once: when every demo strategy exists the load says so
@@ -37,6 +38,7 @@ from insights.scoring.services import model_score_customers, model_train
 from insights.sentiment.services import sentiment_backfill
 from insights.strategies.models import Strategy
 from insights.strategies.services import strategies_evaluate_new_events, strategy_create
+from insights.surveys.demo import surveys_demo_load
 from records.demo.generator import demo_data_present
 
 Report = Callable[[str], None]
@@ -220,6 +222,7 @@ def demo_insights_load(*, report: Report, force: bool = False) -> bool:
         _discovery,
         _stages,
         _sentiment,
+        surveys_demo_load,
         lambda: _model(ScoreKind.CHURN_RISK),
         lambda: _model(ScoreKind.PROPENSITY),
         _strategies,

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
 from insights.journeys.models import JourneyStage, StageVisit
 from insights.kpis.intervals import queryset_sql
+from insights.surveys.selectors import survey_answers_of
 from records.customers.models import Customer
 from records.interactions.models import Interaction
 
@@ -60,6 +62,22 @@ GROUP BY 1, 2
 """
 )
 
+# The survey answers (CSAT and CES) of contacts during each visit: satisfaction and effort by stage.
+SURVEY_SQL = (
+    _VISITS  # noqa: S608 - constant SQL; the selectors' querysets are formatted in, their parameters apart
+    + """,
+answers AS (SELECT a.customer_id, a.kind, a.score, a.started_at
+    FROM ({answers}) AS a (customer_id, kind, score, started_at))
+SELECT v.stage_key,
+    count(*) FILTER (WHERE a.kind = 'csat'), count(*) FILTER (WHERE a.kind = 'csat' AND a.score >= 4),
+    count(*) FILTER (WHERE a.kind = 'ces'), avg(a.score) FILTER (WHERE a.kind = 'ces')
+FROM v
+JOIN answers a ON a.customer_id = v.customer_id AND a.started_at >= v.entered_at
+    AND (v.left_at IS NULL OR a.started_at < v.left_at)
+GROUP BY 1
+"""
+)
+
 PERSONAS_SQL = (
     "SELECT c.persona, count(DISTINCT c.id) FROM ({customers}) AS c (id, persona, scores)"
     " JOIN insights_stagevisit v ON v.customer_id = c.id AND v.left_at IS NULL GROUP BY 1 ORDER BY 1"
@@ -100,6 +118,20 @@ class StageFigures:
     moved_back: int = 0
     dropped_off: int = 0
     channels: list[ChannelFigures] = field(default_factory=list)
+    csat_responses: int = 0
+    csat_satisfied: int = 0
+    ces_responses: int = 0
+    ces_average: float | None = None
+
+    @property
+    def satisfaction(self) -> float | None:
+        """CSAT of the contacts during the stage: answers of 4 or 5 ÷ CSAT answers × 100."""
+        return 100 * self.csat_satisfied / self.csat_responses if self.csat_responses else None
+
+    @property
+    def effort(self) -> float | None:
+        """The average CES answer (1 very difficult … 7 very easy) of the contacts during the stage."""
+        return self.ces_average
 
     @property
     def median_days(self) -> float | None:
@@ -155,6 +187,8 @@ class JourneyMap:
                     "drop_off": s.drop_off,
                     "sentiment": s.sentiment,
                     "customer_sentiment_score": s.customer_sentiment,
+                    "satisfaction": s.satisfaction,
+                    "effort": s.effort,
                     "channels": [
                         {
                             "channel": c.channel,
@@ -208,6 +242,15 @@ def journey_map(
                         moved_forward=forward,
                     )
                 )
+        surveyed = False
+        for key, csat_responses, csat_satisfied, ces_responses, ces_average in _survey_rows(
+            cursor, customers_sql=customers_sql, head=head, interactions=interactions
+        ):
+            surveyed = True
+            if key in stages:
+                stages[key].csat_responses, stages[key].csat_satisfied = csat_responses, csat_satisfied
+                stages[key].ces_responses = ces_responses
+                stages[key].ces_average = float(ces_average) if ces_average is not None else None
         cursor.execute(PERSONAS_SQL.format(customers=customers_sql), customers_params)
         personas = [(row[0], row[1]) for row in cursor.fetchall()]
     _count_moves(stages, flows)
@@ -215,7 +258,23 @@ def journey_map(
     ordered = sorted(stages.values(), key=lambda s: (s.order, s.key))
     for stage in ordered:
         stage.channels.sort(key=lambda c: (-c.contacts, c.channel))
-    return JourneyMap(persona=persona, stages=ordered, flows=flows, personas=personas)
+    return JourneyMap(persona=persona, stages=ordered, flows=flows, personas=personas, surveys=surveyed)
+
+
+def _survey_rows(
+    cursor: Any, *, customers_sql: str, head: tuple[Any, ...], interactions: QuerySet[Interaction]
+) -> list[tuple[Any, ...]]:
+    """Per stage: CSAT answers, satisfied ones, CES answers and their average (``SURVEY_SQL``)."""
+    try:
+        answers_sql, answers_params = queryset_sql(
+            survey_answers_of(interactions=interactions)
+            .order_by()
+            .values_list("customer_id", "kind", "score", "interaction__started_at")
+        )
+    except EmptyResultSet:  # the reader may see no contacts: no answers either
+        return []
+    cursor.execute(SURVEY_SQL.format(customers=customers_sql, answers=answers_sql), head + answers_params)
+    return list(cursor.fetchall())
 
 
 def _count_moves(stages: dict[str, StageFigures], flows: list[tuple[str, str, int]]) -> None:

@@ -188,6 +188,17 @@ KPIS: dict[str, Kpi] = {
             denominator=("fcr_eligible",),
         ),
         Kpi(
+            name="csat",
+            label="CSAT",
+            unit=Unit.PERCENT,
+            formula="Contacts whose customer answered the CSAT survey 4 or 5 (satisfied) ÷ contacts with a CSAT"
+            " answer × 100",
+            numerator_text="contacts with a CSAT answer of 4 or 5",
+            denominator_text="contacts with a CSAT answer (1–5)",
+            numerator=("csat_satisfied",),
+            denominator=("csat_responses",),
+        ),
+        Kpi(
             name="containment",
             label="Self-service containment",
             unit=Unit.PERCENT,

@@ -38,6 +38,8 @@ class ContactCounts(models.Model):
     talk_seconds = models.FloatField(default=0)
     hold_seconds = models.FloatField(default=0)
     acw_seconds = models.FloatField(default=0)
+    csat_responses = models.IntegerField(default=0)
+    csat_satisfied = models.IntegerField(default=0)
 
     class Meta:
         abstract = True

@@ -65,6 +65,7 @@ FACT_COLUMNS = (
     "first_enqueued_at",
     "transferred",
     "released_at",
+    "satisfaction",
 )
 ROLLUP_COLUMNS = (
     "interval_start",
@@ -98,6 +99,8 @@ ROLLUP_COLUMNS = (
     "talk_seconds",
     "hold_seconds",
     "acw_seconds",
+    "csat_responses",
+    "csat_satisfied",
 )
 
 # {facts} and {queues} are the selectors' SQL; {where} picks the intervals written. Defaults for a
@@ -124,7 +127,8 @@ legs AS (
         CASE WHEN l.is_flowed_out THEN l.flowed_out_at ELSE f.ended_at END AS ended_at,
         CASE WHEN l.is_flowed_out THEN false ELSE f.contained END AS contained,
         CASE WHEN l.is_flowed_out THEN false ELSE f.transferred END AS transferred,
-        CASE WHEN l.is_flowed_out THEN NULL ELSE f.released_at END AS released_at
+        CASE WHEN l.is_flowed_out THEN NULL ELSE f.released_at END AS released_at,
+        CASE WHEN l.is_flowed_out THEN NULL ELSE f.satisfaction END AS satisfaction
     FROM facts f LEFT JOIN flow_legs l ON l.interaction_id = f.id
 ),
 contacts AS (
@@ -197,7 +201,10 @@ SELECT interval_start, queue, channel, team_id, agent_id, wrap_up_code, COALESCE
     COALESCE(sum(wait) FILTER (WHERE is_abandoned), 0),
     COALESCE(sum(EXTRACT(EPOCH FROM ended_at - answered_at)) FILTER (WHERE is_handled), 0),
     0,
-    COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM released_at - ended_at))) FILTER (WHERE is_handled), 0)
+    COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM released_at - ended_at))) FILTER (WHERE is_handled), 0),
+    -- The customer's CSAT answer (insights' surveys write it on the interaction): 4 or 5 is satisfied.
+    count(*) FILTER (WHERE satisfaction IS NOT NULL),
+    count(*) FILTER (WHERE satisfaction >= 4)
 FROM marked
 WHERE {where}
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8

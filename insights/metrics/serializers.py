@@ -117,14 +117,13 @@ class StageMetricsSerializer(serializers.Serializer):
     drop_off = serializers.FloatField(allow_null=True, help_text="Visits that ended in a drop-off stage ÷ entered")
     median_days = serializers.FloatField(allow_null=True, help_text="Median time in the stage, days (ended visits)")
     sentiment = serializers.FloatField(allow_null=True, help_text="Mean sentiment of the contacts during the stage")
-    satisfaction = serializers.SerializerMethodField(help_text="CSAT during the stage: null until surveys exist")
-    effort = serializers.SerializerMethodField(help_text="Customer effort during the stage: null until surveys exist")
-
-    def get_satisfaction(self, stage: Any) -> float | None:
-        return None
-
-    def get_effort(self, stage: Any) -> float | None:
-        return None
+    satisfaction = serializers.FloatField(
+        allow_null=True, help_text="CSAT of the contacts during the stage: answers of 4-5 ÷ CSAT answers × 100"
+    )
+    effort = serializers.FloatField(
+        allow_null=True,
+        help_text="Average CES answer (1 very difficult … 7 very easy) of the contacts during the stage",
+    )
 
 
 class EngagementMetricsSerializer(serializers.Serializer):
@@ -138,4 +137,6 @@ class EngagementMetricsSerializer(serializers.Serializer):
     cohorts = CohortSerializer(many=True)
     lifetime_value = LifetimeValueSerializer()
     stages = StageMetricsSerializer(many=True)
-    surveys = serializers.BooleanField(help_text="Whether satisfaction and effort come from surveys (none yet)")
+    surveys = serializers.BooleanField(
+        help_text="Whether any survey answer falls in a stage (else satisfaction and effort are null)"
+    )

@@ -117,8 +117,8 @@ def _rows(metrics: EngagementMetrics, table: str) -> list[list[Any]]:
                 stage.drop_off,
                 stage.median_days,
                 stage.sentiment,
-                None,
-                None,
+                stage.satisfaction,
+                stage.effort,
             ]
             for stage in metrics.stages
         ]

@@ -6,33 +6,22 @@ firings log is read-only.
 
 from __future__ import annotations
 
-import copy
-
 from django import forms
 from django.contrib import admin
 
-from cea.common.admin import RoleModelAdmin
+from cea.common.admin import DraftCheckedForm, RoleModelAdmin
 from cea.common.errors import ApplicationError
 from insights.strategies.models import Strategy, StrategyFiring
 from insights.strategies.rules import strategy_errors
 from insights.strategies.services import strategy_create, strategy_update
 
 
-class StrategyForm(forms.ModelForm):
+class StrategyForm(DraftCheckedForm):
+    draft_errors = strategy_errors
+
     class Meta:
         model = Strategy
         exclude: list[str] = []
-
-    def clean(self):
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        draft = copy.copy(self.instance)
-        for name, value in cleaned.items():
-            setattr(draft, name, value)
-        for name, message in strategy_errors(draft).items():
-            self.add_error(name if name in self.fields else None, message)
-        return cleaned
 
 
 @admin.register(Strategy)

@@ -184,3 +184,8 @@ def recent_sentiments_of(*, customer_ids: list[int], since: datetime, per_custom
         if score is not None and len(kept) < per_customer:
             kept.append(float(score))
     return {pk: list(reversed(scores)) for pk, scores in found.items()}
+
+
+def interaction_for_survey(*, interaction_id: int) -> Interaction | None:
+    """The interaction with its customer, agent and team (insights' surveys follow it)."""
+    return Interaction.objects.select_related("customer", "agent", "team").filter(pk=interaction_id).first()

@@ -58,7 +58,13 @@
     ".cea-wc-form{display:flex;gap:6px;padding:10px;border-top:1px solid #e3e7ee}",
     ".cea-wc-form textarea{flex:1;resize:none;height:40px;padding:8px;border:1px solid #c9d0db;border-radius:6px;font:inherit}",
     ".cea-wc-form button,.cea-wc-restart{border:0;border-radius:6px;background:#1f5fbf;color:#fff;padding:0 14px;cursor:pointer}",
-    ".cea-wc-restart{margin:0 12px 10px;padding:8px}"
+    ".cea-wc-restart{margin:0 12px 10px;padding:8px}",
+    ".cea-wc-survey{margin:0 12px 10px;padding:10px;border:1px solid #c9d0db;border-radius:8px;display:flex;flex-direction:column;gap:6px}",
+    ".cea-wc-survey[hidden]{display:none}.cea-wc-scores{display:flex;flex-wrap:wrap;gap:4px}",
+    ".cea-wc-scores button{min-width:28px;padding:4px 6px;border:1px solid #1f5fbf;border-radius:4px;background:#fff;color:#1f5fbf;cursor:pointer}",
+    ".cea-wc-scores button[aria-pressed=true]{background:#1f5fbf;color:#fff}",
+    ".cea-wc-survey textarea{resize:none;height:40px;padding:6px;border:1px solid #c9d0db;border-radius:6px;font:inherit}",
+    ".cea-wc-survey .cea-wc-send{border:0;border-radius:6px;background:#1f5fbf;color:#fff;padding:6px;cursor:pointer}"
   ].join("\n");
   var style = document.createElement("style");
   // A page with a nonce-based Content-Security-Policy gives its nonce to this script tag.
@@ -109,7 +115,21 @@
   var sendButton = el("button", "", "cea-chat-send", "Send");
   sendButton.type = "submit";
   form.append(input, sendButton);
-  panel.append(head, list, errorLine, restartButton, form);
+  // The survey after the agent ends the chat: a score (stars for CSAT), an optional comment.
+  var survey = el("form", "cea-wc-survey", "cea-survey");
+  survey.hidden = true;
+  var surveyQuestion = el("div", "", "cea-survey-question", "");
+  var scores = el("div", "cea-wc-scores", "cea-survey-scores");
+  var surveyComment = el("textarea", "", "cea-survey-comment");
+  surveyComment.setAttribute("aria-label", "Your comment (optional)");
+  surveyComment.placeholder = "Anything to add? (optional)";
+  surveyComment.maxLength = 2000;
+  var surveySend = el("button", "cea-wc-send", "cea-survey-send", "Send");
+  surveySend.type = "submit";
+  surveySend.disabled = true;
+  survey.append(surveyQuestion, scores, surveyComment, surveySend);
+  var surveyState = null; // {token, answer_url, score}
+  panel.append(head, list, errorLine, survey, restartButton, form);
   root.append(panel, launcher);
 
   var STATUS_TEXT = {
@@ -262,6 +282,8 @@
     },
     restarted: function () {
       conversation = null;
+      survey.hidden = true;
+      surveyState = null;
       clearTranscript();
       status = "self_service";
       setStatus(status);
@@ -281,8 +303,64 @@
       pending = pending.filter(function (p) { return p.client_id !== frame.client_id; });
       save("pending", JSON.stringify(pending));
     },
+    survey: function (frame) { showSurvey(frame.survey); },
     pong: function () {}
   };
+
+  // --- The survey ----------------------------------------------------------------------------
+  function showSurvey(offer) {
+    if (!offer || !offer.token) return;
+    surveyState = { token: offer.token, answer_url: offer.answer_url, score: null };
+    surveyQuestion.textContent = offer.question || "How did we do?";
+    scores.textContent = "";
+    surveyComment.value = "";
+    surveySend.disabled = true;
+    Array.prototype.forEach.call(survey.querySelectorAll("[data-testid=cea-survey-thanks]"), function (n) { n.remove(); });
+    [surveyQuestion, scores, surveyComment, surveySend].forEach(function (node) { node.hidden = false; });
+    var low = offer.scale[0], high = offer.scale[1];
+    for (var value = low; value <= high; value++) {
+      var button = el("button", "", "cea-survey-score-" + value, offer.kind === "csat" ? "\u2605" + value : String(value));
+      button.type = "button";
+      button.setAttribute("aria-pressed", "false");
+      button.setAttribute("aria-label", value + (offer.kind === "csat" ? " of " + high + " stars" : ""));
+      button.setAttribute("data-score", value);
+      scores.appendChild(button);
+    }
+    survey.hidden = false;
+    survey.setAttribute("data-state", "open");
+  }
+  scores.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-score]");
+    if (!button || !surveyState) return;
+    surveyState.score = Number(button.getAttribute("data-score"));
+    Array.prototype.forEach.call(scores.children, function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+    surveySend.disabled = false;
+  });
+  survey.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!surveyState || surveyState.score === null) return;
+    surveySend.disabled = true;
+    fetch(origin + surveyState.answer_url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: surveyState.token, score: surveyState.score, comment: surveyComment.value })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      if (!result.ok) {
+        errorLine.textContent = (result.body.error && result.body.error.message) || "The answer could not be sent.";
+        surveySend.disabled = false;
+        return;
+      }
+      [surveyQuestion, scores, surveyComment, surveySend].forEach(function (node) { node.hidden = true; });
+      survey.appendChild(el("div", "", "cea-survey-thanks", "Thank you for your feedback!"));
+      survey.setAttribute("data-state", "answered");
+      surveyState = null;
+    }).catch(function () {
+      errorLine.textContent = "The answer could not be sent; try again.";
+      surveySend.disabled = false;
+    });
+  });
 
   // --- What the visitor does -----------------------------------------------------------------
   function newClientId() {

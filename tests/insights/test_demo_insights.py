@@ -21,8 +21,10 @@ from insights.personas.services import personas_assign, personas_starter_ensure
 from insights.scoring.models import ModelRun
 from insights.strategies.models import Strategy, StrategyFiring, StrategyWatermark
 from insights.strategies.services import strategies_evaluate_new_events
+from insights.surveys.models import Survey
 from records.customers.models import Customer
 from records.demo.generator import DemoSize, load_demo_data_with_archetypes
+from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
 from records.journey.services import journey_record
 from tests.records.factories import CustomerFactory
@@ -131,11 +133,15 @@ def test_load_demo_insights_sets_up_the_demo_once_and_fires_nothing_from_history
     call_command("load_demo_insights", stdout=out)
     # Then each step says what it did and how long it took
     said = out.getvalue()
-    for words in ("personas: 7 starter", "persona discovery", "journey stages:", "churn_risk", "propensity",
-                  "strategies: 5 created", "watermark", "quality:", "demo evaluations",
+    for words in ("personas: 7 starter", "persona discovery", "journey stages:", "surveys:", "churn_risk",
+                  "propensity", "strategies: 5 created", "watermark", "quality:", "demo evaluations",
                   "Demo insights loaded in", "interactions scored by VADER", "2 demo rules"):  # fmt: skip
         assert words in said, words
-    assert said.count(" s)") == 8
+    assert said.count(" s)") == 10
+    # the surveys report has answers of each kind, and the answered CSATs are on their interactions
+    answered = Survey.objects.filter(status="answered")
+    assert set(answered.values_list("kind", flat=True)) == {"csat", "nps", "ces"}
+    assert Interaction.objects.filter(satisfaction__isnull=False).count() == answered.filter(kind="csat").count()
     # every customer has a persona and a stage, and discovery ran
     assert not Customer.objects.filter(persona="").exists()
     assert not Customer.objects.filter(journey_stage="").exists()
