@@ -6,7 +6,7 @@ from records.holdings.models import Holding, SourceRecord
 from records.identities.models import Identity
 from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
-from records.privacy.models import LegalHold
+from records.privacy.models import LegalHold, PrivacyRequest, PrivacyRewrite
 
 __all__ = [
     "Case",
@@ -18,6 +18,8 @@ __all__ = [
     "Interaction",
     "JourneyEvent",
     "LegalHold",
+    "PrivacyRequest",
+    "PrivacyRewrite",
     "SlaPolicy",
     "SourceRecord",
 ]
