@@ -312,6 +312,8 @@ SPECTACULAR_SETTINGS = {
         "ChallengeMethodEnum": "engagement.idv.models.ChallengeMethod",
         "WebhookEventEnum": "integration.webhooks.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "integration.webhooks.models.DeliveryStatus",
+        "PrivacyRequestKindEnum": "records.privacy.models.PrivacyRequestKind",
+        "PrivacyRequestStatusEnum": "records.privacy.models.PrivacyRequestStatus",
     },
 }
 
