@@ -26,7 +26,9 @@ from cea.common.channels import Direction
 from engagement.context.services import context_write
 from engagement.conversations.models import AuthorKind
 from engagement.conversations.services import conversation_close, conversation_start, message_add
+from engagement.idv.models import VerificationChallenge
 from engagement.outbound.models import Callback
+from engagement.recommendations.models import RecommendedAction
 from integration.aggregation.aggregate import cache_key
 from records.cases.services import case_add_note, case_create, case_update
 from records.customers.models import Customer
@@ -182,6 +184,22 @@ def spread_customer(*, actor, agent, team) -> Spread:
         },
         response_body=f"ok {EMAIL}",
     )
+    RecommendedAction.objects.create(
+        customer=customer,
+        source_key="strategy:retention",
+        title="Offer a loyalty discount",
+        detail=f"Tell {GIVEN} about the discount",
+        reasons=[f"{FAMILY} is at risk"],
+        note=f"{FREE_TEXT} came up",
+    )
+    VerificationChallenge.objects.create(
+        conversation=conversation,
+        customer=customer,
+        method="email",
+        destination=EMAIL,
+        code_hash="x",
+        expires_at=timezone.now(),
+    )
     Callback.objects.create(
         customer=customer,
         queue="general",
@@ -243,25 +261,30 @@ def identifiers_found(identifiers: list[str]) -> list[str]:
     return found + [f"redis:{key}" for key in _redis_found(identifiers)]
 
 
+def _redis_contents(client: redis.Redis, key: bytes) -> list[bytes]:
+    """Every value stored under ``key``, as raw bytes (pickled values included)."""
+    kind = client.type(key)
+    if kind == b"string":
+        return [client.get(key) or b""]
+    if kind == b"hash":
+        return [part for pair in client.hgetall(key).items() for part in pair]
+    if kind == b"list":
+        return client.lrange(key, 0, -1)
+    if kind == b"set":
+        return list(client.smembers(key))
+    if kind == b"zset":
+        return client.zrange(key, 0, -1)
+    if kind == b"stream":
+        return [json.dumps(client.xrange(key), default=repr).encode()]
+    return []
+
+
 def _redis_found(identifiers: list[str]) -> list[str]:
-    client = _redis()
+    client = redis.Redis.from_url(settings.REDIS_URL)
     found = []
     lowered = [value.lower() for value in identifiers]
     for key in client.scan_iter(count=1000):
-        kind = client.type(key)
-        if kind == "string":
-            content = client.get(key) or ""
-        elif kind == "hash":
-            content = json.dumps(client.hgetall(key))
-        elif kind in ("list",):
-            content = json.dumps(client.lrange(key, 0, -1))
-        elif kind == "set":
-            content = json.dumps(sorted(client.smembers(key)))
-        elif kind == "zset":
-            content = json.dumps(client.zrange(key, 0, -1))
-        else:
-            content = ""
-        text = f"{key} {content}".lower()
+        text = b" ".join([key, *_redis_contents(client, key)]).decode("utf-8", "replace").lower()
         if any(value in text for value in lowered):
-            found.append(key)
+            found.append(key.decode("utf-8", "replace"))
     return found
