@@ -26,13 +26,15 @@ from engagement.outbound.models import Callback
 from engagement.recommendations.models import RecommendedAction
 from engagement.routing.models import WorkItem
 from engagement.supervision.models import SupervisorAction
-from records.privacy.erasure import erasure_scrubber, record_rewrite
+from records.privacy.erasure import erased_customer_ids, erasure_scrubber, record_rewrite
 from records.privacy.registry import register_personal_data
 from records.privacy.scrub import ERASED
 
 
 def _conversation_ids(customer_id: int) -> list[int]:
-    return list(Conversation.objects.filter(customer_id=customer_id).values_list("pk", flat=True))
+    return list(
+        Conversation.objects.filter(customer_id__in=erased_customer_ids(customer_id)).values_list("pk", flat=True)
+    )
 
 
 # --- Conversations and messages -------------------------------------------------------------
@@ -119,8 +121,8 @@ def _erase_conversation_history(conversation_ids: list[int], scrubber) -> int:
 
 def _context_changes(customer_id: int, conversation_ids: list[int]):
     return ContextChange.objects.filter(
-        Q(customer_id=customer_id)
-        | Q(scope=ContextScope.CUSTOMER, context_id=str(customer_id))
+        Q(customer_id__in=erased_customer_ids(customer_id))
+        | Q(scope=ContextScope.CUSTOMER, context_id__in=[str(pk) for pk in erased_customer_ids(customer_id)])
         | Q(scope=ContextScope.CONVERSATION, context_id__in=[str(pk) for pk in conversation_ids])
     )
 
@@ -140,7 +142,7 @@ def export_context(customer_id: int) -> dict[str, Any]:
 
 def _redis_keys_of(customer_id: int, conversation_ids: list[int]) -> list[str]:
     client = store.client()
-    keys = [store.key_of(ContextScope.CUSTOMER, str(customer_id))]
+    keys = [store.key_of(ContextScope.CUSTOMER, str(pk)) for pk in erased_customer_ids(customer_id)]
     for conversation_id in conversation_ids:
         keys += [
             store.key_of(ContextScope.CONVERSATION, str(conversation_id)),
@@ -149,7 +151,7 @@ def _redis_keys_of(customer_id: int, conversation_ids: list[int]) -> list[str]:
         ]
     # Aliases (a call id, a web chat visitor) point at the customer's conversation contexts.
     targets = {f"{ContextScope.CONVERSATION}:{pk}" for pk in conversation_ids}
-    targets.add(f"{ContextScope.CUSTOMER}:{customer_id}")
+    targets |= {f"{ContextScope.CUSTOMER}:{pk}" for pk in erased_customer_ids(customer_id)}
     for alias in client.scan_iter(match=f"{settings.REDIS_PREFIX}:ctx-alias:*", count=1000):
         if client.get(alias) in targets:
             keys.append(alias)
@@ -194,9 +196,10 @@ def export_engagement_records(customer_id: int) -> dict[str, Any]:
 def erase_engagement_records(customer_id: int) -> int:
     scrubber = erasure_scrubber(customer_id)
     conversation_ids = _conversation_ids(customer_id)
-    rows = VerificationChallenge.objects.filter(customer_id=customer_id).update(destination=ERASED)
-    rows += Callback.objects.filter(customer_id=customer_id).update(reason=ERASED)
-    for action in RecommendedAction.objects.filter(customer_id=customer_id).only("pk", "detail", "reasons"):
+    ids = erased_customer_ids(customer_id)
+    rows = VerificationChallenge.objects.filter(customer_id__in=ids).update(destination=ERASED)
+    rows += Callback.objects.filter(customer_id__in=ids).update(reason=ERASED)
+    for action in RecommendedAction.objects.filter(customer_id__in=ids).only("pk", "detail", "reasons"):
         rows += RecommendedAction.objects.filter(pk=action.pk).update(
             detail=scrubber.text(action.detail), reasons=scrubber.value(action.reasons), note=""
         )

@@ -17,7 +17,7 @@ from integration.aggregation.aggregate import _client as aggregate_redis
 from integration.outbox.models import OutboxMessage, OutboxStatus
 from integration.sync.models import SyncFailure, SyncRun
 from integration.webhooks.models import WebhookDelivery
-from records.privacy.erasure import erasure_scrubber
+from records.privacy.erasure import erased_customer_ids, erasure_scrubber
 from records.privacy.registry import register_personal_data
 from records.privacy.scrub import ERASED, Scrubber, sanitised_payload
 
@@ -25,7 +25,8 @@ CANCELLED_BY_ERASURE = "Cancelled: the customer's personal data was erased befor
 
 
 def _deliveries(customer_id: int):
-    return WebhookDelivery.objects.filter(payload__data__customer_id=customer_id)
+    ids = erased_customer_ids(customer_id)
+    return WebhookDelivery.objects.filter(payload__data__customer_id__in=ids)
 
 
 def _matching_ids(table: str, columns: tuple[str, ...], scrubber: Scrubber) -> list[int]:
@@ -54,7 +55,7 @@ def erase_integration(customer_id: int) -> int:
     back-end would otherwise receive "[erased]" as the customer's data)."""
     scrubber = erasure_scrubber(customer_id)
     rows = 0
-    outbox = OutboxMessage.objects.filter(customer_id=customer_id)
+    outbox = OutboxMessage.objects.filter(customer_id__in=erased_customer_ids(customer_id))
     rows += outbox.filter(status=OutboxStatus.PENDING).update(
         status=OutboxStatus.FAILED, last_error=CANCELLED_BY_ERASURE
     )

@@ -10,6 +10,7 @@ from cea.common.errors import Conflict, PermissionDenied
 from engagement.conversations.models import Conversation, Message
 from records.cases.models import Case, CaseNote
 from records.customers.models import CustomerStatus
+from records.customers.services import customer_create, customer_merge
 from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
 from records.journey.services import journey_record
@@ -142,3 +143,19 @@ def test_four_eyes_the_requester_cannot_approve(admin_user, supervisor):
         privacy_request_approve(actor=supervisor, request=request)
     request.refresh_from_db()
     assert request.status == PrivacyRequestStatus.REQUESTED
+
+
+def test_the_tombstones_merged_into_the_customer_are_erased_with_them(supervisor, admin_user, team_a):
+    survivor = customer_create(
+        actor=supervisor, team=team_a, given_name="Ines", family_name="Ortega", email="ines@example.org"
+    )
+    duplicate = customer_create(actor=supervisor, team=team_a, given_name="Inés", family_name="Ortega", city="Vigo")
+    customer_merge(actor=supervisor, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    request = privacy_request_create(actor=supervisor, customer=survivor, kind="erasure", reason="asked")
+    privacy_request_approve(actor=admin_user, request=request)
+
+    privacy_erasure_carry_out(request_id=request.pk, actor=admin_user)
+
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.given_name, duplicate.city) == ("merged", "Erased customer", "")
+    assert identifiers_found(["Ortega", "ines@example.org", "Vigo"]) == []
