@@ -18,6 +18,7 @@ from records.privacy.erasure import privacy_erasure_carry_out
 from records.privacy.models import LegalHold, PrivacyRequestStatus, PrivacyRewrite
 from records.privacy.registry import personal_data_parts
 from records.privacy.services import privacy_request_approve, privacy_request_carry_out, privacy_request_create
+from records.tasks import privacy_request_carry_out_task
 from tests.accounts.factories import UserFactory
 from tests.records.factories import CustomerFactory
 from tests.records.privacy_support import IDENTIFIERS, forget_leftovers, identifiers_found, spread_customer
@@ -159,3 +160,19 @@ def test_the_tombstones_merged_into_the_customer_are_erased_with_them(supervisor
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.given_name, duplicate.city) == ("merged", "Erased customer", "")
     assert identifiers_found(["Ortega", "ines@example.org", "Vigo"]) == []
+
+
+def test_the_task_reports_a_hold_placed_after_approval_and_erases_nothing(supervisor, admin_user):
+    customer = CustomerFactory(team=supervisor.teams.first(), given_name="Later", email="later@example.org")
+    request = privacy_request_create(actor=supervisor, customer=customer, kind="erasure", reason="asked")
+    privacy_request_approve(actor=admin_user, request=request)
+    LegalHold.objects.create(customer=customer, reason="Regulator enquiry", placed_by=admin_user)
+
+    outcome = privacy_request_carry_out_task(request.pk, admin_user.pk)
+
+    assert outcome == {
+        "refused": f"Customer {customer.pk} is under a legal hold: their data cannot be erased until the hold is "
+        "released."
+    }
+    customer.refresh_from_db()
+    assert customer.email == "later@example.org"
