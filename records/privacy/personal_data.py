@@ -305,6 +305,24 @@ def _rewrite(event_model_name: str, rows: QuerySet, **fields: Any) -> int:
     return changed
 
 
+def export_audit_history(customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The audit trail's copies of the customer's profile and identities: when each changed, and to what."""
+    objects = _customer_objects(customer_id)
+    customer_events = apps.get_model("records", "CustomerEvent").objects.filter(pgh_obj_id__in=objects[Customer])
+    identity_events = apps.get_model("records", "IdentityEvent").objects.filter(pgh_obj_id__in=objects[Identity])
+    return {
+        "profile_changes": _rows(
+            customer_events.order_by("pgh_created_at", "pgh_id"),
+            "pgh_created_at",
+            "pgh_label",
+            *CUSTOMER_PERSONAL_FIELDS,
+        ),
+        "identity_changes": _rows(
+            identity_events.order_by("pgh_created_at", "pgh_id"), "pgh_created_at", "pgh_label", "kind", "label"
+        ),
+    }
+
+
 def erase_audit_history(customer_id: int) -> int:
     """The personal fields of every audit (pghistory) event of the customer's rows rewritten; the
     events themselves stay: who changed what kind of thing, and when."""
@@ -375,4 +393,4 @@ def register() -> None:
     register_personal_data("records.cases", export=export_cases, erase=erase_cases)
     register_personal_data("records.journey", export=export_journey, erase=journey_erase)
     register_personal_data("records.admin_log", export=lambda customer_id: [], erase=erase_admin_log)
-    register_personal_data("records.audit_history", export=lambda customer_id: [], erase=erase_audit_history)
+    register_personal_data("records.audit_history", export=export_audit_history, erase=erase_audit_history)

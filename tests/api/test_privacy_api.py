@@ -133,6 +133,7 @@ def test_the_access_export_is_for_the_approver_as_json_and_a_readable_page(
     document = json.loads(exported.content)
     assert document["customer_id"] == customer.pk
     assert document["parts"]["records.customer"][0]["email"] == "orla@example.org"
+    assert document["parts"]["records.audit_history"]["profile_changes"][0]["pgh_label"] == "insert"
     assert {"records.interactions", "engagement.conversations", "integration.records"} <= set(document["parts"])
     assert PrivacyRequest.objects.get(pk=request_id).result["records.customer"] == 1
     # the readable page, for the approver only
