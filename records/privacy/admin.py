@@ -11,7 +11,7 @@ from django.contrib import admin
 from cea.common.admin import SUPERVISORS_AND_ADMINS, RoleModelAdmin, run_service_action
 from cea.common.errors import ApplicationError
 from cea.common.roles import is_admin
-from records.privacy.models import PrivacyRequest
+from records.privacy.models import PROCESS_FIELDS, PrivacyRequest
 from records.privacy.services import (
     privacy_request_approve,
     privacy_request_carry_out,
@@ -55,21 +55,7 @@ class PrivacyRequestAdmin(RoleModelAdmin):
     list_display = ["__str__", "kind", "customer", "status", "requested_by", "requested_at", "approved_by", "done_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["customer"]
-    readonly_fields = [
-        "status",
-        "requested_by",
-        "requested_at",
-        "approved_by",
-        "approved_at",
-        "rejected_by",
-        "rejected_at",
-        "rejection_reason",
-        "carried_out_by",
-        "done_at",
-        "result",
-        "last_error",
-        "export_links",
-    ]
+    readonly_fields = [*PROCESS_FIELDS, "export_links"]
     actions = ["approve", "reject", "carry_out"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -57,6 +57,23 @@ class PrivacyRequestStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+# What the services write on a request after it is made (shown read-only by the console and the API).
+PROCESS_FIELDS = (
+    "status",
+    "requested_by",
+    "requested_at",
+    "approved_by",
+    "approved_at",
+    "rejected_by",
+    "rejected_at",
+    "rejection_reason",
+    "carried_out_by",
+    "done_at",
+    "result",
+    "last_error",
+)
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class PrivacyRequest(models.Model):
     """A data subject's request: erase them (anonymise everything held on them) or export it.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cea.common.serializers import CharField, ModelSerializer
-from records.privacy.models import PrivacyRequest, PrivacyRequestKind
+from records.privacy.models import PROCESS_FIELDS, PrivacyRequest, PrivacyRequestKind
 
 
 class PrivacyRequestSerializer(ModelSerializer):
@@ -17,20 +17,9 @@ class PrivacyRequestSerializer(ModelSerializer):
             "kind",
             "customer",
             "reason",
-            "status",
-            "requested_by",
+            *PROCESS_FIELDS,
             "requested_by_username",
-            "requested_at",
-            "approved_by",
             "approved_by_username",
-            "approved_at",
-            "rejected_by",
-            "rejected_at",
-            "rejection_reason",
-            "carried_out_by",
-            "done_at",
-            "result",
-            "last_error",
         ]
         read_only_fields = fields
 
