@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "integration.webhooks.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "integration.webhooks.models.DeliveryStatus",
         "ComplianceRuleKindEnum": "insights.compliance.models.RuleKind",
+        "PrivacyRequestKindEnum": "records.privacy.models.PrivacyRequestKind",
+        "PrivacyRequestStatusEnum": "records.privacy.models.PrivacyRequestStatus",
     },
 }
 

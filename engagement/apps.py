@@ -8,4 +8,6 @@ class EngagementConfig(AppConfig):
         # Register the app's Celery tasks in every process, not only in workers: routing sends its
         # own by name (engagement/routing/work.py), and a task sent by name runs eagerly (tests,
         # CELERY_TASK_ALWAYS_EAGER) only where it is registered.
-        from engagement import tasks  # noqa: F401
+        from engagement import personal_data, tasks  # noqa: F401
+
+        personal_data.register()

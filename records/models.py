@@ -6,7 +6,7 @@ from records.holdings.models import Holding, SourceRecord
 from records.identities.models import Identity
 from records.interactions.models import Interaction
 from records.journey.models import JourneyEvent
-from records.privacy.models import LegalHold, PiiPolicy
+from records.privacy.models import LegalHold, PiiPolicy, PrivacyRequest, PrivacyRewrite
 
 __all__ = [
     "Case",
@@ -19,6 +19,8 @@ __all__ = [
     "JourneyEvent",
     "LegalHold",
     "PiiPolicy",
+    "PrivacyRequest",
+    "PrivacyRewrite",
     "SlaPolicy",
     "SourceRecord",
 ]

@@ -22,6 +22,15 @@ from records.customers.apis import (
 from records.identities.apis import CustomerIdentitiesApi, CustomerIdentityDetailApi, LookupApi
 from records.interactions.apis import InteractionDetailApi, InteractionListApi
 from records.journey.apis import CustomerTimelineApi
+from records.privacy.apis import (
+    PrivacyRequestApproveApi,
+    PrivacyRequestCarryOutApi,
+    PrivacyRequestDetailApi,
+    PrivacyRequestExportApi,
+    PrivacyRequestListApi,
+    PrivacyRequestRejectApi,
+)
+from records.privacy.views import privacy_export_page
 
 api_urlpatterns = [
     path("customers/", CustomerListApi.as_view(), name="customer-list"),
@@ -47,6 +56,18 @@ api_urlpatterns = [
     path("sla-policies/", SlaPolicyListApi.as_view(), name="sla-policy-list"),
     path("interactions/", InteractionListApi.as_view(), name="interaction-list"),
     path("interactions/<int:interaction_id>/", InteractionDetailApi.as_view(), name="interaction-detail"),
+    path("privacy/requests/", PrivacyRequestListApi.as_view(), name="privacy-request-list"),
+    path("privacy/requests/<int:request_id>/", PrivacyRequestDetailApi.as_view(), name="privacy-request-detail"),
+    path(
+        "privacy/requests/<int:request_id>/approve/", PrivacyRequestApproveApi.as_view(), name="privacy-request-approve"
+    ),
+    path("privacy/requests/<int:request_id>/reject/", PrivacyRequestRejectApi.as_view(), name="privacy-request-reject"),
+    path(
+        "privacy/requests/<int:request_id>/carry-out/",
+        PrivacyRequestCarryOutApi.as_view(),
+        name="privacy-request-carry-out",
+    ),
+    path("privacy/requests/<int:request_id>/export/", PrivacyRequestExportApi.as_view(), name="privacy-request-export"),
 ]
 
 page_urlpatterns = [
@@ -60,4 +81,5 @@ page_urlpatterns = [
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="case-transition"),
     path("cases/<str:case_id>/notes/", views.case_note_action, name="case-note"),
     path("cases/<str:case_id>/edit/", views.case_update_action, name="case-update"),
+    path("privacy/requests/<int:request_id>/export/", privacy_export_page, name="privacy-export"),
 ]

@@ -20,6 +20,7 @@ class ValueTier(models.TextChoices):
 class CustomerStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     MERGED = "merged", "Merged (tombstone)"
+    ERASED = "erased", "Erased (personal data anonymised)"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

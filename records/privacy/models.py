@@ -83,3 +83,98 @@ class PiiPolicy(models.Model):
 
     def __str__(self) -> str:
         return "PII redaction policy"
+
+
+class PrivacyRequestKind(models.TextChoices):
+    ERASURE = "erasure", "Right to erasure"
+    ACCESS = "access", "Right of access"
+
+
+class PrivacyRequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    DONE = "done", "Done"
+    REJECTED = "rejected", "Rejected"
+
+
+# What the services write on a request after it is made (shown read-only by the console and the API).
+PROCESS_FIELDS = (
+    "status",
+    "requested_by",
+    "requested_at",
+    "approved_by",
+    "approved_at",
+    "rejected_by",
+    "rejected_at",
+    "rejection_reason",
+    "carried_out_by",
+    "done_at",
+    "result",
+    "last_error",
+)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PrivacyRequest(models.Model):
+    """A data subject's request: erase them (anonymise everything held on them) or export it.
+
+    requested → approved → done, or requested → rejected. The approver must not be the requester
+    (four eyes). ``result`` holds the rows each registered part of personal data erased or exported,
+    never personal data itself. ``last_error`` says why the last attempt to carry it out failed
+    (nothing is written by a failed attempt: it runs in one transaction).
+    """
+
+    kind = models.CharField(max_length=10, choices=PrivacyRequestKind.choices)
+    customer = models.ForeignKey("records.Customer", on_delete=models.PROTECT, related_name="privacy_requests")
+    reason = models.CharField(max_length=300, help_text="Why: the data subject's request and how it was received.")
+    status = models.CharField(
+        max_length=10, choices=PrivacyRequestStatus.choices, default=PrivacyRequestStatus.REQUESTED, db_index=True
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    carried_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="Rows per registered part of personal data")
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True) | ~models.Q(approved_by=models.F("requested_by")),
+                name="privacy_request_four_eyes",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-requested_at"], name="privacy_request_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request #{self.pk} for customer {self.customer_id}"
+
+
+class PrivacyRewrite(models.Model):
+    """One privileged rewrite of history made by an erasure: the append-only journey log or an audit
+    (pghistory event) table. Written by ``records_journey_erase`` (the database function) and by
+    the erasure service; rows are only ever added."""
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.PROTECT, related_name="rewrites")
+    target = models.CharField(max_length=100, help_text="The table rewritten")
+    rows = models.PositiveIntegerField()
+    rewritten_at = models.DateTimeField(auto_now_add=True)
+    db_user = models.CharField(max_length=100, blank=True, help_text="The database role that rewrote it")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.rows} rows (request {self.request_id})"

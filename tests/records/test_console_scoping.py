@@ -111,6 +111,8 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
     assert offered == {
         "Team": read_only,
         "Case": {"add", "change"},
+        # A supervisor requests an erasure or an export; administrators decide (records/privacy/requests_admin.py).
+        "PrivacyRequest": {"add"},
         "Customer": {"add", "change"},
         "DiscoveryRun": read_only,
         "Interaction": read_only,
