@@ -3,6 +3,8 @@
 from django.urls import path
 
 from records import views
+from records.audit import views as audit_views
+from records.audit.access_apis import CustomerAccessListApi, UnusualAccessApi
 from records.audit.apis import CaseAuditApi, CustomerAuditApi
 from records.cases.apis import (
     CaseDetailApi,
@@ -38,6 +40,8 @@ api_urlpatterns = [
     path("customers/<int:customer_id>/merge/", CustomerMergeApi.as_view(), name="customer-merge"),
     path("customers/<int:customer_id>/audit/", CustomerAuditApi.as_view(), name="customer-audit"),
     path("lookup/", LookupApi.as_view(), name="lookup"),
+    path("audit/access/", CustomerAccessListApi.as_view(), name="access-log"),
+    path("audit/access/unusual/", UnusualAccessApi.as_view(), name="access-unusual"),
     path("cases/", CaseListApi.as_view(), name="case-list"),
     path("cases/<str:case_id>/", CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<str:case_id>/transitions/", CaseTransitionApi.as_view(), name="case-transitions"),
@@ -57,6 +61,8 @@ page_urlpatterns = [
     path("customers/<int:customer_id>/identities/new/", views.identity_add_action, name="identity-add"),
     path("customers/<int:customer_id>/merge/", views.customer_merge_action, name="customer-merge"),
     path("cases/<str:case_id>/", views.case_page, name="case"),
+    path("audit/access/", audit_views.access_log_page, name="access-log"),
+    path("audit/unusual/", audit_views.unusual_access_page, name="access-unusual"),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="case-transition"),
     path("cases/<str:case_id>/notes/", views.case_note_action, name="case-note"),
     path("cases/<str:case_id>/edit/", views.case_update_action, name="case-update"),

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from cea.common.errors import ValidationFailed
 from cea.common.roles import can_supervise
 from records.access import access_case, access_customer, customers_visible_to
+from records.audit.access import customer_access_record
+from records.audit.access_selectors import customer_accesses
 from records.audit.selectors import audit_trail
 from records.cases.models import transitions_from
 from records.cases.services import case_add_note, case_create, case_transition, case_update
@@ -27,6 +29,7 @@ from records.journey.apis import decode_cursor, encode_cursor
 from records.journey.selectors import journey_timeline
 
 TIMELINE_PAGE = 20
+RECENT_READS = 10
 
 
 def _form_error(form) -> ValidationFailed:
@@ -39,6 +42,9 @@ def customer_search_page(request):
     text = request.GET.get("q", "")
     customers = customer_search(customers=customers_visible_to(request.user).select_related("team"), text=text)
     page = Paginator(customers.order_by("family_name", "given_name", "id"), 25).get_page(request.GET.get("page"))
+    customer_access_record(
+        actor=request.user, customer_ids=[c.pk for c in page], surface="lookup", detail="customer search page"
+    )
     return render(request, "records/customer_search.html", {"page": page, "q": text})
 
 
@@ -48,6 +54,8 @@ def customer_page(request, customer_id: int):
     customer = access_customer(request.user, customer_id)
     if customer.merged_into_id:
         return redirect("records:customer-360", customer_id=customer.merged_into_id)
+    customer_access_record(actor=request.user, customer_ids=[customer.pk], surface="customer_360_page")
+    supervises = can_supervise(request.user)
     context = {
         "customer": customer_360(customer_id=customer.pk),
         "recent_interactions": Interaction.objects.filter(customer=customer).select_related("agent")[:10],
@@ -58,6 +66,9 @@ def customer_page(request, customer_id: int):
             customer_duplicate_candidates(customer=customer, within=customers_visible_to(request.user), limit=5)
             if can_supervise(request.user)
             else None
+        ),
+        "recent_reads": (
+            list(customer_accesses(viewer=request.user, customer_id=customer.pk)[:RECENT_READS]) if supervises else None
         ),
         **_timeline_context(customer.pk, None),
     }
