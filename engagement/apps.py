@@ -9,3 +9,8 @@ class EngagementConfig(AppConfig):
         # own by name (engagement/routing/work.py), and a task sent by name runs eagerly (tests,
         # CELERY_TASK_ALWAYS_EAGER) only where it is registered.
         from engagement import tasks  # noqa: F401
+
+        # Retention reaches engagement's messages, attachments and context log through records' registry.
+        from engagement.retention import register as register_retention
+
+        register_retention()

@@ -288,3 +288,6 @@ class InteractionAdmin(RoleModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+from records.privacy import admin as privacy_admin  # noqa: E402, F401 - registers the privacy console pages

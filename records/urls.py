@@ -24,6 +24,8 @@ from records.customers.apis import (
 from records.identities.apis import CustomerIdentitiesApi, CustomerIdentityDetailApi, LookupApi
 from records.interactions.apis import InteractionDetailApi, InteractionListApi
 from records.journey.apis import CustomerTimelineApi
+from records.privacy import hold_views
+from records.privacy.hold_apis import CaseLegalHoldsApi, CustomerLegalHoldsApi, LegalHoldReleaseApi
 
 api_urlpatterns = [
     path("customers/", CustomerListApi.as_view(), name="customer-list"),
@@ -40,6 +42,9 @@ api_urlpatterns = [
     path("customers/<int:customer_id>/merge/", CustomerMergeApi.as_view(), name="customer-merge"),
     path("customers/<int:customer_id>/audit/", CustomerAuditApi.as_view(), name="customer-audit"),
     path("lookup/", LookupApi.as_view(), name="lookup"),
+    path("customers/<int:customer_id>/legal-holds/", CustomerLegalHoldsApi.as_view(), name="customer-legal-holds"),
+    path("cases/<str:case_id>/legal-holds/", CaseLegalHoldsApi.as_view(), name="case-legal-holds"),
+    path("legal-holds/<int:hold_id>/release/", LegalHoldReleaseApi.as_view(), name="legal-hold-release"),
     path("audit/access/", CustomerAccessListApi.as_view(), name="access-log"),
     path("audit/access/unusual/", UnusualAccessApi.as_view(), name="access-unusual"),
     path("cases/", CaseListApi.as_view(), name="case-list"),
@@ -62,6 +67,9 @@ page_urlpatterns = [
     path("customers/<int:customer_id>/merge/", views.customer_merge_action, name="customer-merge"),
     path("cases/<str:case_id>/", views.case_page, name="case"),
     path("audit/access/", audit_views.access_log_page, name="access-log"),
+    path("customers/<int:customer_id>/legal-holds/", hold_views.customer_hold_action, name="customer-legal-hold"),
+    path("cases/<str:case_id>/legal-holds/", hold_views.case_hold_action, name="case-legal-hold"),
+    path("legal-holds/<int:hold_id>/release/", hold_views.hold_release_action, name="legal-hold-release"),
     path("audit/unusual/", audit_views.unusual_access_page, name="access-unusual"),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="case-transition"),
     path("cases/<str:case_id>/notes/", views.case_note_action, name="case-note"),

@@ -27,6 +27,7 @@ from records.identities.services import identity_add
 from records.interactions.models import Interaction
 from records.journey.apis import decode_cursor, encode_cursor
 from records.journey.selectors import journey_timeline
+from records.privacy.holds import legal_holds_of
 
 TIMELINE_PAGE = 20
 RECENT_READS = 10
@@ -67,6 +68,8 @@ def customer_page(request, customer_id: int):
             if can_supervise(request.user)
             else None
         ),
+        "hold_customer": customer,
+        "legal_holds": legal_holds_of(customer=customer),
         "recent_reads": (
             list(customer_accesses(viewer=request.user, customer_id=customer.pk)[:RECENT_READS]) if supervises else None
         ),
@@ -169,6 +172,7 @@ def case_page(request, case_id: str):
     context = _case_context(request, case)
     # The audit panel is for supervisors and administrators; agents do not see it.
     context["audit"] = audit_trail(objs=[case], limit=50) if can_supervise(request.user) else None
+    context.update(hold_case=case, legal_holds=legal_holds_of(case=case))
     return render(request, "records/case.html", context)
 
 

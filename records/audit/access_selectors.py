@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -97,7 +98,7 @@ def unusual_access(*, viewer, days: int = 14, floor: int = VOLUME_FLOOR) -> list
     require_access_auditor(viewer)
     today = timezone.now().astimezone(dt.UTC).date()
     since = today - dt.timedelta(days=days - 1)
-    params = {
+    params: dict[str, Any] = {
         "baseline_from": dt.datetime.combine(since - dt.timedelta(days=BASELINE_DAYS), dt.time(), tzinfo=dt.UTC),
         "baseline_days": BASELINE_DAYS,
         "since": since,
