@@ -25,6 +25,7 @@ from records.identities.apis import CustomerIdentitiesApi, CustomerIdentityDetai
 from records.interactions.apis import InteractionDetailApi, InteractionListApi
 from records.journey.apis import CustomerTimelineApi
 from records.privacy import hold_views
+from records.privacy.consent_apis import CustomerConsentHistoryApi
 from records.privacy.hold_apis import CaseLegalHoldsApi, CustomerLegalHoldsApi, LegalHoldReleaseApi
 
 api_urlpatterns = [
@@ -37,6 +38,11 @@ api_urlpatterns = [
         name="customer-identity-detail",
     ),
     path("customers/<int:customer_id>/consents/", CustomerConsentApi.as_view(), name="customer-consents"),
+    path(
+        "customers/<int:customer_id>/consents/history/",
+        CustomerConsentHistoryApi.as_view(),
+        name="customer-consent-history",
+    ),
     path("customers/<int:customer_id>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
     path("customers/<int:customer_id>/duplicates/", CustomerDuplicatesApi.as_view(), name="customer-duplicates"),
     path("customers/<int:customer_id>/merge/", CustomerMergeApi.as_view(), name="customer-merge"),

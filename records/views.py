@@ -27,10 +27,12 @@ from records.identities.services import identity_add
 from records.interactions.models import Interaction
 from records.journey.apis import decode_cursor, encode_cursor
 from records.journey.selectors import journey_timeline
+from records.privacy.consent_history import consent_history
 from records.privacy.holds import legal_holds_of
 
 TIMELINE_PAGE = 20
 RECENT_READS = 10
+CONSENT_HISTORY_SHOWN = 20
 
 
 def _form_error(form) -> ValidationFailed:
@@ -68,6 +70,7 @@ def customer_page(request, customer_id: int):
             if can_supervise(request.user)
             else None
         ),
+        "consent_history": consent_history(customer=customer, limit=CONSENT_HISTORY_SHOWN),
         "hold_customer": customer,
         "legal_holds": legal_holds_of(customer=customer),
         "recent_reads": (
