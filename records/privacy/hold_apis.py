@@ -18,8 +18,9 @@ from records.privacy.models import LegalHold
 
 
 class LegalHoldSerializer(ModelSerializer):
-    placed_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    released_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Usernames; null once the user is gone (and, for released_by, while the hold is active).
+    placed_by = CharField(source="placed_by.username", read_only=True, allow_null=True, default=None)
+    released_by = CharField(source="released_by.username", read_only=True, allow_null=True, default=None)
     case_reference = CharField(source="case.reference", read_only=True, allow_null=True, default=None)
     active = serializers.SerializerMethodField()
 
