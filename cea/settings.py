@@ -365,6 +365,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.cases.mark_sla_breaches",
         "schedule": env_int("CEA_SLA_SWEEP_SECONDS", 60, minimum=5),
     },
+    # Retention policies (records/privacy/retention.py): nightly, off-peak; disabled policies do nothing.
+    "records: apply retention policies (nightly)": {
+        "task": "records.privacy.apply_retention",
+        "schedule": crontab(minute=15, hour=3),
+    },
     "engagement: routing sweep": {
         "task": "engagement.routing.sweep",
         "schedule": float(CEA_ROUTING_SWEEP_SECONDS),

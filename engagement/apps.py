@@ -10,4 +10,9 @@ class EngagementConfig(AppConfig):
         # CELERY_TASK_ALWAYS_EAGER) only where it is registered.
         from engagement import personal_data, tasks  # noqa: F401
 
+        # Erasure, the right of access and retention reach engagement's messages, attachments and
+        # context log through records' registries.
+        from engagement.retention import register as register_retention
+
         personal_data.register()
+        register_retention()

@@ -290,5 +290,5 @@ class InteractionAdmin(RoleModelAdmin):
         return False
 
 
-# The privacy package's console pages (the redaction policy, privacy requests).
+# The privacy package's console pages (the redaction policy, privacy requests, legal holds, retention).
 import records.privacy.admin  # noqa: E402, F401

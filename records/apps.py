@@ -7,7 +7,10 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         from cea.common.pii import set_policy_provider
-        from records.privacy import personal_data
+        from records.privacy import (
+            personal_data,
+            retention,  # noqa: F401  (the retention task and records' handlers)
+        )
         from records.privacy.pii_policy import pii_policy_current
 
         # The redactor in the shared kernel reads the console's policy through this hook (it may

@@ -3,6 +3,8 @@
 from django.urls import path
 
 from records import views
+from records.audit import views as audit_views
+from records.audit.access_apis import CustomerAccessListApi, UnusualAccessApi
 from records.audit.apis import CaseAuditApi, CustomerAuditApi
 from records.cases.apis import (
     CaseDetailApi,
@@ -22,6 +24,7 @@ from records.customers.apis import (
 from records.identities.apis import CustomerIdentitiesApi, CustomerIdentityDetailApi, LookupApi
 from records.interactions.apis import InteractionDetailApi, InteractionListApi
 from records.journey.apis import CustomerTimelineApi
+from records.privacy import hold_views
 from records.privacy.apis import (
     PrivacyRequestApproveApi,
     PrivacyRequestCarryOutApi,
@@ -30,6 +33,8 @@ from records.privacy.apis import (
     PrivacyRequestListApi,
     PrivacyRequestRejectApi,
 )
+from records.privacy.consent_apis import CustomerConsentHistoryApi
+from records.privacy.hold_apis import CaseLegalHoldsApi, CustomerLegalHoldsApi, LegalHoldReleaseApi
 from records.privacy.views import privacy_export_page
 
 api_urlpatterns = [
@@ -42,11 +47,21 @@ api_urlpatterns = [
         name="customer-identity-detail",
     ),
     path("customers/<int:customer_id>/consents/", CustomerConsentApi.as_view(), name="customer-consents"),
+    path(
+        "customers/<int:customer_id>/consents/history/",
+        CustomerConsentHistoryApi.as_view(),
+        name="customer-consent-history",
+    ),
     path("customers/<int:customer_id>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
     path("customers/<int:customer_id>/duplicates/", CustomerDuplicatesApi.as_view(), name="customer-duplicates"),
     path("customers/<int:customer_id>/merge/", CustomerMergeApi.as_view(), name="customer-merge"),
     path("customers/<int:customer_id>/audit/", CustomerAuditApi.as_view(), name="customer-audit"),
     path("lookup/", LookupApi.as_view(), name="lookup"),
+    path("customers/<int:customer_id>/legal-holds/", CustomerLegalHoldsApi.as_view(), name="customer-legal-holds"),
+    path("cases/<str:case_id>/legal-holds/", CaseLegalHoldsApi.as_view(), name="case-legal-holds"),
+    path("legal-holds/<int:hold_id>/release/", LegalHoldReleaseApi.as_view(), name="legal-hold-release"),
+    path("audit/access/", CustomerAccessListApi.as_view(), name="access-log"),
+    path("audit/access/unusual/", UnusualAccessApi.as_view(), name="access-unusual"),
     path("cases/", CaseListApi.as_view(), name="case-list"),
     path("cases/<str:case_id>/", CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<str:case_id>/transitions/", CaseTransitionApi.as_view(), name="case-transitions"),
@@ -78,6 +93,11 @@ page_urlpatterns = [
     path("customers/<int:customer_id>/identities/new/", views.identity_add_action, name="identity-add"),
     path("customers/<int:customer_id>/merge/", views.customer_merge_action, name="customer-merge"),
     path("cases/<str:case_id>/", views.case_page, name="case"),
+    path("audit/access/", audit_views.access_log_page, name="access-log"),
+    path("customers/<int:customer_id>/legal-holds/", hold_views.customer_hold_action, name="customer-legal-hold"),
+    path("cases/<str:case_id>/legal-holds/", hold_views.case_hold_action, name="case-legal-hold"),
+    path("legal-holds/<int:hold_id>/release/", hold_views.hold_release_action, name="legal-hold-release"),
+    path("audit/unusual/", audit_views.unusual_access_page, name="access-unusual"),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="case-transition"),
     path("cases/<str:case_id>/notes/", views.case_note_action, name="case-note"),
     path("cases/<str:case_id>/edit/", views.case_update_action, name="case-update"),

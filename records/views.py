@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from cea.common.errors import ValidationFailed
 from cea.common.roles import can_supervise
 from records.access import access_case, access_customer, customers_visible_to
+from records.audit.access import customer_access_record
+from records.audit.access_selectors import customer_accesses
 from records.audit.selectors import audit_trail
 from records.cases.models import transitions_from
 from records.cases.services import case_add_note, case_create, case_transition, case_update
@@ -25,8 +27,12 @@ from records.identities.services import identity_add
 from records.interactions.models import Interaction
 from records.journey.apis import decode_cursor, encode_cursor
 from records.journey.selectors import journey_timeline
+from records.privacy.consent_history import consent_history
+from records.privacy.holds import legal_holds_of
 
 TIMELINE_PAGE = 20
+RECENT_READS = 10
+CONSENT_HISTORY_SHOWN = 20
 
 
 def _form_error(form) -> ValidationFailed:
@@ -39,6 +45,9 @@ def customer_search_page(request):
     text = request.GET.get("q", "")
     customers = customer_search(customers=customers_visible_to(request.user).select_related("team"), text=text)
     page = Paginator(customers.order_by("family_name", "given_name", "id"), 25).get_page(request.GET.get("page"))
+    customer_access_record(
+        actor=request.user, customer_ids=[c.pk for c in page], surface="lookup", detail="customer search page"
+    )
     return render(request, "records/customer_search.html", {"page": page, "q": text})
 
 
@@ -48,6 +57,8 @@ def customer_page(request, customer_id: int):
     customer = access_customer(request.user, customer_id)
     if customer.merged_into_id:
         return redirect("records:customer-360", customer_id=customer.merged_into_id)
+    customer_access_record(actor=request.user, customer_ids=[customer.pk], surface="customer_360_page")
+    supervises = can_supervise(request.user)
     context = {
         "customer": customer_360(customer_id=customer.pk),
         "recent_interactions": Interaction.objects.filter(customer=customer).select_related("agent")[:10],
@@ -58,6 +69,12 @@ def customer_page(request, customer_id: int):
             customer_duplicate_candidates(customer=customer, within=customers_visible_to(request.user), limit=5)
             if can_supervise(request.user)
             else None
+        ),
+        "consent_history": consent_history(customer=customer, limit=CONSENT_HISTORY_SHOWN),
+        "hold_customer": customer,
+        "legal_holds": legal_holds_of(customer=customer),
+        "recent_reads": (
+            list(customer_accesses(viewer=request.user, customer_id=customer.pk)[:RECENT_READS]) if supervises else None
         ),
         **_timeline_context(customer.pk, None),
     }
@@ -158,6 +175,7 @@ def case_page(request, case_id: str):
     context = _case_context(request, case)
     # The audit panel is for supervisors and administrators; agents do not see it.
     context["audit"] = audit_trail(objs=[case], limit=50) if can_supervise(request.user) else None
+    context.update(hold_case=case, legal_holds=legal_holds_of(case=case))
     return render(request, "records/case.html", context)
 
 

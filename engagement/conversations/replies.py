@@ -12,6 +12,11 @@ How a reply reaches the customer depends on the conversation's channel:
 - SMS, social DM and IoT: recorded only, with ``delivery: "not_sent"`` in the payload — no
   provider send exists yet (an SMS gateway/social API client belongs to the integration layer);
 - voice and branch visits: refused — the conversation is spoken, there is nothing to send.
+
+Consent: a reply inside a conversation the customer started, or has answered, is service to a
+contact they made and needs no consent. A reply in a conversation CEA started (outbound) that the
+customer has not answered is more unsolicited contact: it needs their consent for the channel and
+the purpose the conversation was started for, now (``consent_withdrawn`` if they withdrew it since).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from django.db import transaction
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.tasks import send_on_commit
+from engagement.conversations.consent import consent_required
 from engagement.conversations.delivery import Delivery
 from engagement.conversations.models import AuthorKind, Conversation, Message
 from engagement.conversations.services import message_add
@@ -68,6 +74,22 @@ def _email_headers(conversation: Conversation, *, actor, client_message_id: str)
     }
 
 
+def _consent_for_unanswered_outreach(conversation: Conversation) -> None:
+    """``Conflict`` (``consent_missing`` / ``consent_withdrawn``) for a reply that would contact the
+    customer again in an outbound conversation they have not answered, without their consent now."""
+    if conversation.direction != Direction.OUTBOUND or conversation.customer is None:
+        return
+    if conversation.messages.filter(direction=Direction.INBOUND).exists():
+        return
+    started = (
+        conversation.messages.filter(direction=Direction.OUTBOUND, payload__has_key="purpose")
+        .order_by("id")
+        .values_list("payload__purpose", flat=True)
+        .first()
+    )
+    consent_required(customer=conversation.customer, channel=conversation.channel, purpose=started or "service")
+
+
 @transaction.atomic
 def conversation_reply(
     *, actor, conversation: Conversation, body: str, client_message_id: str = ""
@@ -92,6 +114,7 @@ def conversation_reply(
             "replies are spoken, there is no text to send.",
             code="no_text_replies",
         )
+    _consent_for_unanswered_outreach(conversation)
     external_id = f"reply:{actor.pk}:{client_message_id}" if client_message_id else ""
     if channel in EMAIL_CHANNELS:
         # The Message-ID is the external id (answers thread on it); derived from the client's

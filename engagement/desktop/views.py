@@ -65,6 +65,7 @@ from engagement.routing.selectors import transfer_target_agent
 from integration.aggregation.aggregate import customer_aggregate
 from integration.outbox.selectors import outbox_for_customer
 from records.access import access_case, access_customer, customers_visible_to
+from records.audit.access import customer_access_record
 from records.cases.services import case_create, case_transition
 from records.customers.selectors import customer_search
 from records.forms import CaseForm
@@ -118,19 +119,27 @@ def _closed(request: HttpRequest, conversation: Conversation, reason: str) -> Ht
 # --- The workspace ------------------------------------------------------------------------------
 
 
+def _record_panel_reads(request: HttpRequest, panels: list[dict], *, detail: str) -> None:
+    """The access log's entry for the 360 panels shown (one statement for all of them)."""
+    shown = [panel["customer"].pk for panel in panels if panel.get("customer") is not None]
+    customer_access_record(actor=request.user, customer_ids=shown, surface="desk_panel", detail=detail)
+
+
 @desk_view
 @require_GET
 def desktop_page(request: HttpRequest) -> HttpResponse:
     """The desk: presence, pending offers, a tab per conversation on the desk, search, shortcuts."""
     profile = AgentProfile.objects.select_related("reason").get(pk=agent_profile_for(request.user).pk)
+    panels = [
+        conversation_panel(user=request.user, conversation=conversation)
+        for conversation in desk_conversations(user=request.user)
+    ]
+    _record_panel_reads(request, panels, detail="desk")
     context = {
         "presence": desk_presence(profile=profile),
         "presence_choices": presence_choices(profile=profile),
         "offers": desk_offers(user=request.user),
-        "panels": [
-            conversation_panel(user=request.user, conversation=conversation)
-            for conversation in desk_conversations(user=request.user)
-        ],
+        "panels": panels,
         "heartbeat_seconds": settings.CEA_DESKTOP_HEARTBEAT_SECONDS,
         "shortcuts": SHORTCUTS,
         **_choices(request.user),
@@ -143,7 +152,9 @@ def desktop_page(request: HttpRequest) -> HttpResponse:
 def conversation_fragment(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """A conversation's tab and panel, for the page to add (an accepted offer, a reconnect)."""
     conversation = access_conversation(request.user, conversation_id)
-    context = {"panel": conversation_panel(user=request.user, conversation=conversation), **_choices(request.user)}
+    panel = conversation_panel(user=request.user, conversation=conversation)
+    _record_panel_reads(request, [panel], detail=f"conversation {conversation.pk}")
+    context = {"panel": panel, **_choices(request.user)}
     return render(request, "engagement/desktop/partials/conversation.html", context)
 
 
@@ -153,6 +164,7 @@ def customer_fragment(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A customer's tab and 360 panel without a conversation (opened from the search)."""
     customer = access_customer(request.user, customer_id)
     panel = {"conversation": None, **customer_panel(user=request.user, customer_id=customer.pk)}
+    _record_panel_reads(request, [panel], detail="opened from search")
     return render(
         request, "engagement/desktop/partials/customer_tab.html", {"panel": panel, "case_form": CaseForm(auto_id=False)}
     )
@@ -164,6 +176,7 @@ def customer_holdings_fragment(request: HttpRequest, customer_id: int) -> HttpRe
     """The 360 panel's holdings: each back-end's part now, or why it is missing, and the customer's
     latest write-backs (changes the CEA sent to the back-ends) with their status. Loaded by htmx."""
     customer = access_customer(request.user, customer_id)
+    customer_access_record(actor=request.user, customer_ids=[customer.pk], surface="lookup", detail="desk holdings")
     context = {
         "customer": customer,
         "aggregate": customer_aggregate(customer),

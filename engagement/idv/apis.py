@@ -31,6 +31,7 @@ from engagement.idv.services import (
     verification_otp_start,
     verification_raise_for_failure,
 )
+from records.audit.access import customer_access_record
 
 TAGS = ["engagement: identification and verification"]
 
@@ -80,6 +81,13 @@ class ConversationIdentifyApi(APIView):
         serializer.is_valid(raise_exception=True)
         identification = conversation_identify(
             actor=request.user, conversation=conversation, **serializer.validated_data
+        )
+        read = [identification.customer] if identification.customer else [m.customer for m in identification.matches]
+        customer_access_record(
+            actor=request.user,
+            customer_ids=[customer.pk for customer in read],
+            surface="identify",
+            detail=f"conversation {conversation.pk}",
         )
         return Response(IdentificationSerializer(identification, context={"user": request.user}).data)
 

@@ -37,6 +37,7 @@ from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from cea.common.tasks import send_on_commit
 from engagement.access import is_desk_user
+from engagement.conversations.consent import consent_required
 from engagement.conversations.delivery import Delivery
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
 from engagement.conversations.services import conversation_start, conversation_status_push, message_add
@@ -81,22 +82,6 @@ def contact_address(*, customer: Customer, kind: str) -> str | None:
     if value:
         return value
     return (customer.email if kind == IdentityKind.EMAIL else customer.phone) or None
-
-
-def consent_required(*, customer: Customer, channel: str, purpose: str) -> None:
-    """``Conflict`` unless the customer granted consent for ``channel`` and ``purpose``
-    (``consent_missing``: never asked; ``consent_withdrawn``: they said no)."""
-    consent = Consent.objects.filter(customer=customer, channel=channel, purpose=purpose).first()
-    if consent is None:
-        raise Conflict(
-            f"The customer has not given consent to {purpose} messages by {Channel(channel).label}.",
-            code="consent_missing",
-        )
-    if not consent.granted:
-        raise Conflict(
-            f"The customer withdrew their consent to {purpose} messages by {Channel(channel).label}.",
-            code="consent_withdrawn",
-        )
 
 
 @dataclass(frozen=True)

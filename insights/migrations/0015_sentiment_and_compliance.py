@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_insights_scope'),
-        ('insights', '0013_default_stage_rules_for_shop_events'),
+        ('insights', '0014_surveys_and_csat_kpi'),
         ('records', '0008_legal_holds_and_satisfaction'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

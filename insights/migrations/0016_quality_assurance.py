@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_insights_scope'),
-        ('insights', '0013_default_stage_rules_for_shop_events'),
+        ('insights', '0015_sentiment_and_compliance'),
         ('pghistory', '0007_auto_20250421_0444'),
         ('records', '0008_legal_holds_and_satisfaction'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

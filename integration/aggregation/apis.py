@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from integration.aggregation.aggregate import customer_aggregate
 from integration.aggregation.serializers import AggregateInputSerializer, CustomerAggregateSerializer
 from records.access import access_customer
+from records.audit.access import customer_access_record
 
 
 class CustomerAggregateApi(APIView):
@@ -22,6 +23,7 @@ class CustomerAggregateApi(APIView):
         query = AggregateInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         customer = access_customer(request.user, customer_id)
+        customer_access_record(actor=request.user, customer_ids=[customer.pk], surface="lookup", detail="aggregate")
         deadline_ms = query.validated_data.get("deadline_ms")
         aggregate = customer_aggregate(customer, deadline=deadline_ms / 1000 if deadline_ms else None)
         return Response(CustomerAggregateSerializer(aggregate).data)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from records.access import access_customer, customers_visible_to
+from records.audit.access import customer_access_record
 from records.customers.filters import CustomerFilter
 from records.customers.models import Customer
 from records.customers.selectors import customer_360, customer_duplicate_candidates, customer_search
@@ -40,6 +41,14 @@ class CustomerListApi(generics.ListAPIView):
         customers = customers_visible_to(self.request.user).select_related("team")
         return customer_search(customers=customers, text=self.request.query_params.get("q", ""))
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        shown = page if page is not None else queryset
+        customer_access_record(
+            actor=self.request.user, customer_ids=[c.pk for c in shown], surface="customer_api", detail="list"
+        )
+        return page
+
     @extend_schema(parameters=[OpenApiParameter("q", str, description="Search text")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -60,6 +69,7 @@ class CustomerDetailApi(APIView):
     @extend_schema(responses=Customer360Serializer)
     def get(self, request, customer_id: int):
         customer = access_customer(request.user, customer_id)
+        customer_access_record(actor=request.user, customer_ids=[customer.pk], surface="customer_api", detail="detail")
         return Response(Customer360Serializer(customer_360(customer_id=customer.pk)).data)
 
     @extend_schema(request=CustomerInputSerializer, responses=Customer360Serializer)

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from cea.common.errors import NotFound
 from cea.common.serializers import CharField
 from records.access import access_customer, customer_visible
+from records.audit.access import customer_access_record
 from records.customers.serializers import CustomerSerializer, IdentityInputSerializer, IdentitySerializer
 from records.identities.models import IdentityKind
 from records.identities.selectors import customer_lookup, customer_lookup_any
@@ -88,6 +89,9 @@ class LookupApi(APIView):
         else:
             matches = customer_lookup_any(value=value)
         visible = [{"kind": k, "customer": c} for k, c in matches if customer_visible(request.user, c)]
+        customer_access_record(
+            actor=request.user, customer_ids=[m["customer"].pk for m in visible], surface="lookup", detail="identifier"
+        )
         return Response(LookupMatchSerializer(visible, many=True).data)
 
     def http_method_not_allowed(self, request, *args, **kwargs):

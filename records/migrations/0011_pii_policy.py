@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('records', '0008_legal_holds_and_satisfaction'),
+        ('records', '0010_retention_and_access_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
