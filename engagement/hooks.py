@@ -1,23 +1,110 @@
 """Where the layers above engagement plug in, without engagement importing them.
 
-Engagement cannot import insights (imports go one way), yet two things it does matter to insights'
-surveys: a conversation ending (a survey may follow) and an inbound text that answers one (an SMS
-reply "5 great service"). An app above registers a callable here in its ``AppConfig.ready()``;
-engagement calls the registered callables explicitly at those two points. Each list is filled once
-at start-up and only read afterwards.
+Imports go one way (insights → engagement), so engagement cannot call insights by name. An app above
+registers callables here in its ``AppConfig.ready()``; engagement calls whatever is registered at
+these points (nothing registered: nothing happens). Each list is filled once at start-up.
+
+Conversations (insights' sentiment and compliance checks):
+
+- ``register_message_scorer``: called inline by ``message_add`` for each customer message, before it is
+  saved, so the saved row and the pushed message JSON already carry the score. It must be cheap and
+  must not write: VADER scores a short message in ~0.05 ms (docs/sentiment.md). It returns a ``MessageScore``.
+- ``register_customer_message_hook``: called with the message's id once the transaction that added a
+  customer message commits (the running conversation sentiment, a strongly negative turn's actions).
+- ``register_interaction_recorded_hook``: called with the interaction's id once the transaction that
+  ended a conversation (``conversation_close``) commits (the interaction's sentiment, the customer's
+  trend, compliance checks). A hook that raises is logged and does not stop the others: the change
+  it follows is already committed.
+
+Surveys:
 
 - ``conversation_closed_register(fn)``: ``fn(*, conversation_id, interaction_id, channel)`` runs
   inside ``conversation_close``'s transaction; it must only schedule work (a task sent on commit).
 - ``inbound_interceptor_register(fn)``: ``fn(InboundText) -> Claimed | None`` runs inside the
   inbound delivery's transaction before a conversation is found or opened; the first that returns a
-  ``Claimed`` takes the message, which then opens no conversation.
+  ``Claimed`` takes the message (an SMS reply "5 great service"), which then opens no conversation.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MessageScore:
+    """A customer message's sentiment: ``score`` (VADER compound, -1 … 1) when ``scored``; else ``reason``
+    says why not (e.g. "language not scored"). ``language`` is the language the scorer decided on."""
+
+    scored: bool
+    score: float | None = None
+    language: str = ""
+    reason: str = ""
+
+
+MessageScorer = Callable[[object, str], MessageScore]  # (conversation, body) → score
+
+_scorer: list[MessageScorer] = []
+_customer_message_hooks: list[Callable[[int], None]] = []
+_interaction_recorded_hooks: list[Callable[[int], None]] = []
+
+
+def register_message_scorer(scorer: MessageScorer) -> None:
+    """Set the one scorer of customer messages (a second registration replaces the first)."""
+    _scorer[:] = [scorer]
+
+
+def register_customer_message_hook(hook: Callable[[int], None]) -> None:
+    """Call ``hook(message_id)`` after each customer message's transaction commits (once per hook)."""
+    if hook not in _customer_message_hooks:
+        _customer_message_hooks.append(hook)
+
+
+def register_interaction_recorded_hook(hook: Callable[[int], None]) -> None:
+    """Call ``hook(interaction_id)`` after a conversation is recorded as an interaction (once per hook)."""
+    if hook not in _interaction_recorded_hooks:
+        _interaction_recorded_hooks.append(hook)
+
+
+def message_score(*, conversation: object, body: str) -> MessageScore | None:
+    """The registered scorer's verdict on ``body``, or ``None`` without a scorer (or when it fails:
+    a message must never be refused because its sentiment could not be read)."""
+    if not _scorer:
+        return None
+    try:
+        return _scorer[0](conversation, body)
+    except Exception:
+        logger.exception("Message scorer failed")
+        return None
+
+
+def _run(hooks: list[Callable[[int], None]], object_id: int) -> None:
+    for hook in list(hooks):
+        try:
+            hook(object_id)
+        except Exception:
+            logger.exception("Hook %s failed for %s", getattr(hook, "__name__", hook), object_id)
+
+
+def customer_message_added_on_commit(*, message_id: int) -> None:
+    """Run the customer-message hooks once the current transaction commits."""
+    if _customer_message_hooks:
+        transaction.on_commit(lambda: _run(_customer_message_hooks, message_id))
+
+
+def interaction_recorded_on_commit(*, interaction_id: int) -> None:
+    """Run the interaction-recorded hooks once the current transaction commits."""
+    if _interaction_recorded_hooks:
+        transaction.on_commit(lambda: _run(_interaction_recorded_hooks, interaction_id))
+
+
+# --- Surveys ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class Message(models.Model):
     internal = models.BooleanField(default=False)
     sent_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
-    # A customer message's sentiment, written by insights' scorer (engagement.conversations.hooks):
+    # A customer message's sentiment, written by insights' scorer (engagement.hooks):
     # VADER's compound score -1 … 1 when scored; not scored (a language VADER cannot read) says why.
     sentiment = models.FloatField(null=True, blank=True)
     sentiment_status = models.CharField(max_length=12, choices=SentimentStatus.choices, blank=True, default="")

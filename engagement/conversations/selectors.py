@@ -58,7 +58,7 @@ def customers_in_conversation(*, customer_ids: Iterable[int]) -> set[int]:
     return set(rows.values_list("customer_id", flat=True).distinct())
 
 
-# --- Sentiment (read by insights' scorer, engagement.conversations.hooks) ---------------------------
+# --- Sentiment (read by insights' scorer, engagement.hooks) ---------------------------
 
 
 def message_with_conversation(*, message_id: int) -> Message | None:

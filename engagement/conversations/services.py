@@ -22,12 +22,6 @@ from cea.common.pii import redact_text
 from cea.common.redact import redact_cards_value
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
-from engagement.conversations.hooks import (
-    MessageScore,
-    customer_message_added_on_commit,
-    interaction_recorded_on_commit,
-    message_score,
-)
 from engagement.conversations.models import (
     LEVEL_ORDER,
     AuthorKind,
@@ -38,7 +32,13 @@ from engagement.conversations.models import (
     VerificationLevel,
 )
 from engagement.conversations.selectors import identify_contact
-from engagement.hooks import conversation_closed_notify
+from engagement.hooks import (
+    MessageScore,
+    conversation_closed_notify,
+    customer_message_added_on_commit,
+    interaction_recorded_on_commit,
+    message_score,
+)
 from records.audit.context import audited
 from records.customers.models import Customer
 from records.interactions.models import Interaction

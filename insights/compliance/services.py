@@ -1,6 +1,6 @@
 """Rules' upkeep and their evaluation on interactions.
 
-``compliance_evaluate`` runs after a conversation is recorded (``engagement.conversations.hooks``, on
+``compliance_evaluate`` runs after a conversation is recorded (``engagement.hooks``, on
 commit; registered by ``compliance_hooks_register`` from ``InsightsConfig.ready``) and from the
 backfill (``compliance_backfill``: interactions recorded otherwise, such as through the API, or before
 a rule existed). Evaluating again replaces an interaction's verdicts.
@@ -18,7 +18,7 @@ from django.db.models import Q
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
 from cea.common.roles import is_admin
-from engagement.conversations.hooks import register_interaction_recorded_hook
+from engagement.hooks import register_interaction_recorded_hook
 from insights.compliance.models import ComplianceCheck, ComplianceRule
 from insights.compliance.rules import agent_turns, evaluate, rule_errors
 from records.interactions.models import Interaction

@@ -23,7 +23,7 @@ from functools import cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from engagement.conversations.hooks import MessageScore
+from engagement.hooks import MessageScore
 
 SCORED_LANGUAGES = ("en",)
 POSITIVE_FROM = 0.05  # VADER's own thresholds on the compound score

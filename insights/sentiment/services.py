@@ -1,6 +1,6 @@
 """Scoring customer messages, conversations, interactions and customers; a strongly negative turn's actions.
 
-Wired into engagement's funnel through ``engagement.conversations.hooks`` (``sentiment_hooks_register``,
+Wired into engagement's funnel through ``engagement.hooks`` (``sentiment_hooks_register``,
 called from ``InsightsConfig.ready``):
 
 - ``message_scorer`` scores each customer message inline as it is added (``analyzer.score_text``);
@@ -25,12 +25,6 @@ from django.utils import timezone
 from cea.common.live import supervision_hint_on_commit
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write
-from engagement.conversations.hooks import (
-    MessageScore,
-    register_customer_message_hook,
-    register_interaction_recorded_hook,
-    register_message_scorer,
-)
 from engagement.conversations.models import Conversation, Message
 from engagement.conversations.selectors import (
     customer_messages_unscored,
@@ -38,6 +32,12 @@ from engagement.conversations.selectors import (
     message_with_conversation,
 )
 from engagement.conversations.services import message_set_sentiment
+from engagement.hooks import (
+    MessageScore,
+    register_customer_message_hook,
+    register_interaction_recorded_hook,
+    register_message_scorer,
+)
 from engagement.routing.engine import work_reprioritise
 from engagement.routing.priority import BOOST_LIMIT
 from insights.sentiment.analyzer import label_of, score_text, weighted_mean

@@ -37,9 +37,10 @@ from cea.common.errors import ApplicationError, Conflict, NotFound, PermissionDe
 from cea.common.pii import redact_text
 from cea.common.roles import Role, role_of, team_ids_of
 from cea.common.tasks import send_on_commit
+from engagement.conversations.consent import consent_required
 from engagement.hooks import Claimed, InboundText
 from engagement.outbound.notices import notice_send
-from engagement.outbound.services import consent_required, contact_address
+from engagement.outbound.services import contact_address
 from engagement.webchat.services import webchat_survey_offer
 from insights.surveys.models import (
     QUESTIONS,
