@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import pghistory.runtime
 from django.db import connection
 
+from cea.common.pii import redact_text
 from cea.common.roles import sees_everything, team_ids_of
 from records.audit.models import CustomerAccess
 from records.customers.models import Customer
@@ -26,7 +27,7 @@ def _request_url() -> str:
     """The address of the request being served, from the audit context pghistory's middleware opened."""
     tracked = getattr(pghistory.runtime._tracker, "value", None)
     url = (getattr(tracked, "metadata", None) or {}).get("url") or ""
-    return str(url)[:_URL_MAX]
+    return redact_text(str(url))[:_URL_MAX]
 
 
 def customer_access_record(*, actor, customer_ids: Iterable[int], surface: str, detail: str = "") -> None:
@@ -54,5 +55,14 @@ def customer_access_record(*, actor, customer_ids: Iterable[int], surface: str, 
             " CASE WHEN %s THEN FALSE ELSE (c.team_id IS NULL OR NOT (c.team_id = ANY(%s))) END,"
             " %s, %s, %s"
             f" FROM {customers} c WHERE c.id = ANY(%s)",
-            [user_id, username, everything, teams, surface[:_SURFACE_MAX], detail[:_DETAIL_MAX], _request_url(), ids],
+            [
+                user_id,
+                username,
+                everything,
+                teams,
+                surface[:_SURFACE_MAX],
+                redact_text(detail)[:_DETAIL_MAX],
+                _request_url(),
+                ids,
+            ],
         )

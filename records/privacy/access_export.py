@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, PermissionDenied
+from records.audit.access import customer_access_record
 from records.audit.context import audited
 from records.privacy.models import PrivacyRequest, PrivacyRequestKind, PrivacyRequestStatus
 from records.privacy.registry import personal_data_parts
@@ -67,7 +68,7 @@ def privacy_access_document(*, actor: Actor, request: PrivacyRequest) -> dict[st
         raise PermissionDenied("Only the approver of an access request may download its export.")
     if request.status != PrivacyRequestStatus.DONE:
         raise Conflict(f"Request #{request.pk} is not carried out yet.", code="privacy_request_status")
-    # ACCESS-AUDIT: surface="access_export"
-    # The lead wires: customer_access_record(actor=actor, customer_ids=[request.customer_id],
-    #                                        surface="access_export", detail=f"privacy request {request.pk}")
+    customer_access_record(
+        actor=actor, customer_ids=[request.customer_id], surface="access_export", detail=f"privacy request {request.pk}"
+    )
     return access_export(customer_id=request.customer_id)

@@ -17,6 +17,7 @@ from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from records.audit.models import CustomerAccess
 from records.cases.models import Case, CaseNote
 from records.customers.models import Consent, Customer, CustomerStatus
 from records.holdings.models import Holding, SourceRecord
@@ -299,6 +300,19 @@ def erase_admin_log(customer_id: int) -> int:
     return LogEntry.objects.filter(match).update(object_repr=ERASED)
 
 
+def export_access_log(customer_id: int) -> list[dict[str, Any]]:
+    """Who read the customer's record, when and where (the access log)."""
+    reads = CustomerAccess.objects.filter(customer_id__in=erased_customer_ids(customer_id)).order_by("at", "id")
+    return _rows(reads, "at", "username", "surface", "detail")
+
+
+def erase_access_log(customer_id: int) -> int:
+    """The access log keeps who read the customer and when (the reads stay countable), not what was
+    searched to find them: a look-up's detail and address may hold the customer's name or number."""
+    reads = CustomerAccess.objects.filter(customer_id__in=erased_customer_ids(customer_id))
+    return reads.exclude(detail="", url="").update(detail="", url="")
+
+
 def _rewrite(event_model_name: str, rows: QuerySet, **fields: Any) -> int:
     changed = rows.update(**fields)
     record_rewrite(target=apps.get_model("records", event_model_name)._meta.db_table, rows=changed)
@@ -392,5 +406,6 @@ def register() -> None:
     register_personal_data("records.interactions", export=export_interactions, erase=erase_interactions)
     register_personal_data("records.cases", export=export_cases, erase=erase_cases)
     register_personal_data("records.journey", export=export_journey, erase=journey_erase)
+    register_personal_data("records.access_log", export=export_access_log, erase=erase_access_log)
     register_personal_data("records.admin_log", export=lambda customer_id: [], erase=erase_admin_log)
     register_personal_data("records.audit_history", export=export_audit_history, erase=erase_audit_history)
