@@ -60,3 +60,19 @@ def test_each_claimed_kind_scores_at_least_0_9_f2(quality, kind):
     score = quality.scores[kind]
     assert score.labelled > 100
     assert score.f2 >= 0.9, (score, quality.misses[:10], quality.false_alarms[:10])
+
+
+def test_redacting_redacted_text_changes_nothing(corpus):
+    # Given text redacted once (a message is redacted at ingest, then again in the transcript, the
+    # context, a webhook): When it is redacted again, Then it stays as it was (a masked card's last
+    # four digits before "CVV" are not read as the code).
+    from cea.common.pii import redact_text
+    from cea.common.pii.policy import DEFAULT_POLICY
+
+    once = [redact_text(message.text, policy=DEFAULT_POLICY) for message in corpus]
+    twice = [redact_text(text, policy=DEFAULT_POLICY) for text in once]
+    changed = [(a, b) for a, b in zip(once, twice, strict=True) if a != b]
+    assert changed == []
+    assert redact_text(redact_text("Card 4539 1488 0343 6467, CVV 737 was charged twice")) == (
+        "Card 453914******6467, CVV [CVV] was charged twice"
+    )

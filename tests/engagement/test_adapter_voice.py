@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
+from cea.common.pii import redact_text
 from engagement.context.services import context_resolve
 from engagement.conversations.models import Conversation, Message
 from records.interactions.models import Interaction
@@ -92,10 +93,11 @@ def test_a_call_from_ringing_to_ended_is_one_conversation_recorded_as_an_interac
         ("system", "transferred"),
         ("system", "ended"),
     ]
+    # The bodies go through the redaction policy like any message (phone numbers masked by default).
     assert [m.body for m in messages] == [
-        f"Call from {CALLER} to {DIALLED} ringing.",
+        redact_text(f"Call from {CALLER} to {DIALLED} ringing."),
         "Call answered.",
-        "Call transferred to +442079460999.",
+        redact_text("Call transferred to +442079460999."),
         "Call ended. Recording: https://api.telephony.example/v1/Recordings/RE9d1c.mp3."
         " Transcript: https://api.telephony.example/v1/Transcripts/TR44ab.json.",
     ]
@@ -116,7 +118,7 @@ def test_a_call_from_ringing_to_ended_is_one_conversation_recorded_as_an_interac
     assert (interaction.channel, interaction.customer_id, interaction.queue) == ("voice", alice.pk, "Billing")
     assert [entry["event"] for entry in interaction.transcript] == ["ringing", "answered", "transferred", "ended"]
     assert interaction.context_snapshot["call_id"] == CALL
-    assert interaction.context_snapshot["dialled"] == DIALLED
+    assert interaction.context_snapshot["dialled"] == redact_text(DIALLED)  # context text is redacted too
     # The call id finds the conversation's context.
     assert context_resolve(alias=f"call:{CALL}") == ("conversation", str(conversation.pk))
 

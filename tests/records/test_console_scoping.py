@@ -143,6 +143,14 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "JourneyStage": read_only,
         "Strategy": read_only,
         "StrategyFiring": read_only,
+        # Issue 14's configuration and results: administrators edit, supervisors read.
+        "ComplianceCheck": read_only,
+        "ComplianceRule": read_only,
+        "NegativeTurn": read_only,
+        "Scorecard": read_only,
+        "SentimentSettings": read_only,
+        "Survey": read_only,
+        "SurveyConfig": read_only,
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path

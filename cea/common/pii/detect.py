@@ -147,12 +147,12 @@ _CVV_CUES = (
 )
 _CVV_CUE = re.compile(rf"\b(?:{_CVV_CUES})\b", re.I)
 # Read from the end of a cue: "CVV: 123", "security code is 4567".
-_CODE_AFTER_CUE = re.compile(r"[^\d\n]{0,25}?(?<![\w/.,])(\d{3,4})(?![\d/]|[.,\-]\d)")
+_CODE_AFTER_CUE = re.compile(r"[^\d\n[]{0,25}?(?<![\w/.,*])(\d{3,4})(?![\d/]|[.,\-]\d)")
 # Read back from the start of a cue: "123 is my cvv", "(321, cvc)".
 _CODE_BEFORE_CUE = re.compile(
-    r"(?<![\w/.,\-])(\d{3,4})\s*[),]?\s*(?:(?:is|est|ist|es)\s+)?(?:(?:the|my|le|mon|der|el|mi|de)\s+)?$", re.I
+    r"(?<![\w/.,*\-])(\d{3,4})\s*[),]?\s*(?:(?:is|est|ist|es)\s+)?(?:(?:the|my|le|mon|der|el|mi|de)\s+)?$", re.I
 )
-_CVV_TOKEN = re.compile(r"(?<![\w/.,:\-])\d{3,4}(?![\w/]|[.,:\-]\d)")
+_CVV_TOKEN = re.compile(r"(?<![\w/.,:*\-])\d{3,4}(?![\w/]|[.,:\-]\d)")
 _EXPIRY = re.compile(r"\d{1,2}\s?[/.\-]\s?\d{2,4}")
 _EXPIRY_CUE = re.compile(
     r"(?:exp\w*|valid(?: thru| until)?|g[üu]ltig(?: bis)?|ablauf\w*|vence\w*|caduca\w*|vervaldatum|geldig tot"
@@ -168,10 +168,18 @@ _CVV_HINT = re.compile(
 )
 
 
+def _in_label(text: str, at: int) -> bool:
+    """Whether the word at ``at`` is inside a redaction label ("[CVV]", "[PHONE]"): text redacted before
+    is redacted again (a transcript, a webhook), and its labels must not read as cue words."""
+    return at > 0 and text[at - 1] == "["
+
+
 def _cvvs_by_cue(text: str) -> Iterator[Finding]:
     if _CVV_HINT.search(text) is None:
         return
     for cue in _CVV_CUE.finditer(text):
+        if _in_label(text, cue.start()):
+            continue  # "[CVV]", the mask of a code redacted before, is no cue
         after = _CODE_AFTER_CUE.match(text, cue.end())
         if after is not None:
             yield Finding(PiiKind.CVV, after.start(1), after.end(1), after.group(1))
@@ -268,7 +276,7 @@ def _national_ids(text: str, taken: list[Finding]) -> Iterator[Finding]:
 
 # A run of digit groups split by one separator (space, dot, dash, slash) or in parentheses,
 # international ("+33", "0033") or national ("06 …", "(415) …", "612 345 678").
-_PHONE_RUN = re.compile(r"(?<![\w+.\-/])(?:\+|\(\+?)?\d[\d()]*(?:(?:[ .\-/]|\) ?)\(?\d[\d()]*)*")
+_PHONE_RUN = re.compile(r"(?<![\w+.\-/*])(?:\+|\(\+?)?\d[\d()]*(?:(?:[ .\-/]|\) ?)\(?\d[\d()]*)*")
 _PHONE_GROUP = re.compile(r"\+?\(?\+?\d[\d()]*")
 _DATE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
 # An ISO date ("2026-12-06 …") or a number that runs into a time ("06/12/2026 20:29"): a timestamp
@@ -372,7 +380,8 @@ def _phones(text: str, taken: list[Finding]) -> Iterator[Finding]:
         groups = [(g.start() + run.start(), g.end() + run.start()) for g in _PHONE_GROUP.finditer(run.group())]
 
         def cued(start: int = run.start()) -> bool:
-            return _PHONE_CUE.search(text, max(0, start - 40), start) is not None
+            cue = _PHONE_CUE.search(text, max(0, start - 40), start)
+            return cue is not None and not _in_label(text, cue.start())
 
         first = 0
         while first < len(groups):
