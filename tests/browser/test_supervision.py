@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engagement.supervision.models import SupervisorAction
+from insights.sentiment.analyzer import label_of, score_text
 from tests.accounts.factories import UserFactory
 from tests.browser.helpers import Desk, Widget, demo_shop_site, sign_in, visitor_conversation
 
@@ -45,7 +46,9 @@ def test_monitor_whisper_and_barge_in_a_live_chat(new_context, asgi_server, team
     expect(row).to_be_visible()
     expect(row).to_have_attribute("data-status", "active")
     expect(row.get_by_test_id("live-agent")).to_have_text(agent.get_full_name())
-    expect(row.get_by_test_id("live-sentiment")).to_have_text("—")
+    # The visitor's one message, scored by insights (VADER) as it arrived, is the chat's running sentiment.
+    said = score_text("I want to talk to an agent", declared_language="en")
+    expect(row.get_by_test_id("live-sentiment")).to_have_text(f"{said.score:.2f} · {label_of(said.score)}")
     row.get_by_test_id("monitor-link").click()
     expect(page.locator("#monitor-connection")).to_have_attribute("data-state", "open")
     messages = page.get_by_test_id("monitor-messages")
