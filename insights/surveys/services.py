@@ -57,7 +57,7 @@ from insights.surveys.models import (
 from records.customers.models import ConsentPurpose
 from records.identities.models import IdentityKind
 from records.interactions.models import Interaction
-from records.interactions.selectors import interaction_for_survey
+from records.interactions.selectors import interaction_with_customer
 from records.interactions.services import interaction_set_satisfaction
 
 DISPATCH_TASK = "insights.surveys.dispatch"
@@ -176,7 +176,7 @@ def survey_dispatch(*, interaction_id: int, now: datetime | None = None) -> Surv
     """The survey of the ended interaction: sent, skipped (with why), or ``None`` when no survey is
     configured for its queue and channel. Idempotent: a second call returns the first one's row."""
     now = now or timezone.now()
-    interaction = interaction_for_survey(interaction_id=interaction_id)
+    interaction = interaction_with_customer(interaction_id=interaction_id)
     if interaction is None or interaction.channel not in SURVEY_CHANNELS:
         return None
     existing = Survey.objects.filter(interaction=interaction).first()

@@ -153,8 +153,9 @@ def interactions_answered_between(*, ended_from: datetime, ended_before: datetim
 
 
 def interaction_with_customer(*, interaction_id: int) -> Interaction | None:
-    """One interaction with its customer, or ``None`` (for insights' scorers, which check nothing: system work)."""
-    return Interaction.objects.select_related("customer").filter(pk=interaction_id).first()
+    """One interaction with its customer, agent and team, or ``None`` (for insights' scorers, compliance
+    checks and surveys, which follow a recorded interaction: system work, no reader to check)."""
+    return Interaction.objects.select_related("customer", "agent", "team").filter(pk=interaction_id).first()
 
 
 def interactions_page(
@@ -184,8 +185,3 @@ def recent_sentiments_of(*, customer_ids: list[int], since: datetime, per_custom
         if score is not None and len(kept) < per_customer:
             kept.append(float(score))
     return {pk: list(reversed(scores)) for pk, scores in found.items()}
-
-
-def interaction_for_survey(*, interaction_id: int) -> Interaction | None:
-    """The interaction with its customer, agent and team (insights' surveys follow it)."""
-    return Interaction.objects.select_related("customer", "agent", "team").filter(pk=interaction_id).first()

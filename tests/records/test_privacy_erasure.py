@@ -150,7 +150,9 @@ def test_the_tombstones_merged_into_the_customer_are_erased_with_them(supervisor
     survivor = customer_create(
         actor=supervisor, team=team_a, given_name="Ines", family_name="Ortega", email="ines@example.org"
     )
-    duplicate = customer_create(actor=supervisor, team=team_a, given_name="Inés", family_name="Ortega", city="Pontevedra")
+    duplicate = customer_create(
+        actor=supervisor, team=team_a, given_name="Inés", family_name="Ortega", city="Pontevedra"
+    )
     customer_merge(actor=supervisor, survivor_id=survivor.pk, merged_id=duplicate.pk)
     request = privacy_request_create(actor=supervisor, customer=survivor, kind="erasure", reason="asked")
     privacy_request_approve(actor=admin_user, request=request)
