@@ -157,6 +157,7 @@ def chat(messages: list[str], count: int) -> dict:
     from cea.common.pii import redact_text
 
     found: dict[str, list[int]] = {"on": [], "off": [], "layer": [], "changed_on": [], "changed_off": []}
+    sent_on: list[str] = []  # the chat-mix messages the servers with redaction were sent
     token, plaintext = api_token()
     try:
         for mode in ("on", "off", "off", "on"):
@@ -185,6 +186,8 @@ def chat(messages: list[str], count: int) -> dict:
                 except Exception:
                     print(server.output(), file=sys.stderr)
                     raise
+            if mode == "on":
+                sent_on.extend(messages[(offset + n) % len(messages)] for n in range(len(result["changed"])))
             found[mode].extend(result["delivery"])
             found[f"changed_{mode}"].extend(result["changed"])
             found["layer"].extend(result["layer"])
@@ -200,7 +203,7 @@ def chat(messages: list[str], count: int) -> dict:
     ):
         print(f"{label:<40} {len(samples):>5} {measured.p50_ms:>7.2f} {measured.p99_ms:>7.2f}")
     print(f"with / without: p50 {on.p50_ms / off.p50_ms:.2f}x, p99 {on.p99_ms / off.p99_ms:.2f}x")
-    would = sum(redact_text(m) != m for m in messages[: len(found["changed_on"])])
+    would = sum(redact_text(m) != m for m in sent_on)
     print(
         f"Messages the agent saw redacted: {sum(found['changed_on'])} of {len(found['changed_on'])} with redaction"
         f" ({would} of as many chat-mix messages have personal data), {sum(found['changed_off'])}"
