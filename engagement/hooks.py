@@ -146,7 +146,14 @@ def inbound_interceptor_register(interceptor: InboundInterceptor) -> None:
 def conversation_closed_notify(*, conversation_id: int, interaction_id: int, channel: str) -> None:
     """Tell every registered hook that a conversation ended and was recorded as ``interaction_id``."""
     for hook in _closed:
-        hook(conversation_id=conversation_id, interaction_id=interaction_id, channel=channel)
+        # A hook that fails must not undo the conversation's end: its savepoint is rolled back, it is logged.
+        try:
+            with transaction.atomic():
+                hook(conversation_id=conversation_id, interaction_id=interaction_id, channel=channel)
+        except Exception:
+            logger.exception(
+                "Conversation-closed hook %s failed for %s", getattr(hook, "__name__", hook), interaction_id
+            )
 
 
 def inbound_claim(text: InboundText) -> Claimed | None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cea.common.pii import redact_text
 from insights.quality.access import (
     access_interaction_to_evaluate,
     may_evaluate_team,
@@ -168,7 +169,7 @@ def _clean_answers(answers: Mapping[Any, AnswerInput]) -> dict[int, AnswerInput]
             )
         if len(given.comment) > MAX_COMMENT:
             raise ValidationFailed("A comment is too long.", fields={f"q{pk}": f"At most {MAX_COMMENT} characters."})
-        cleaned[pk] = AnswerInput(answer=given.answer.strip().lower(), comment=given.comment.strip())
+        cleaned[pk] = AnswerInput(answer=given.answer.strip().lower(), comment=redact_text(given.comment.strip()))
     return cleaned
 
 
@@ -215,7 +216,7 @@ def evaluation_save(
             raise ValidationFailed("Some answers need attention.", fields=result.problems)
         _write_answers(locked, cleaned)
         if comment is not None:
-            locked.comment = comment.strip()
+            locked.comment = redact_text(comment.strip())
         locked.score, locked.failed, locked.fail_reason = result.score, result.failed, result.fail_reason
         fields = ["comment", "score", "failed", "fail_reason"]
         if submit:
@@ -267,7 +268,7 @@ def evaluation_dispute(*, actor: Actor, evaluation: Evaluation, reason: str) -> 
             raise Conflict(f"This evaluation is {locked.get_status_display().lower()}: it cannot be disputed now.")
         locked.status = EvaluationStatus.DISPUTED
         locked.disputed_at = timezone.now()
-        locked.dispute_reason = reason
+        locked.dispute_reason = redact_text(reason)
         locked.save(update_fields=["status", "disputed_at", "dispute_reason"])
     return locked
 
@@ -307,7 +308,7 @@ def evaluation_resolve_dispute(
         locked.status = EvaluationStatus.DISPUTE_UPHELD if upheld else EvaluationStatus.DISPUTE_REJECTED
         locked.resolved_by = actor if isinstance(actor, User) else None
         locked.resolved_at = timezone.now()
-        locked.resolution_note = note
+        locked.resolution_note = redact_text(note)
         locked.save(update_fields=fields)
     return locked
 

@@ -148,6 +148,9 @@ def privacy_erasure_carry_out(*, request_id: int, actor: Actor = None) -> Privac
                     f"{request.status}: only an approved erasure request is carried out.",
                     code="privacy_request_not_approved",
                 )
+            # The customer's row locked first: a hold being placed on them (or one of their cases) takes
+            # the same lock, so it is either committed and seen here, or waits until the erasure is done.
+            Customer.objects.select_for_update().filter(pk=request.customer_id).first()
             if legal_hold_active(customer_id=request.customer_id):
                 raise Conflict(
                     f"Customer {request.customer_id} is under a legal hold: their data cannot be erased until "

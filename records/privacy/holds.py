@@ -12,6 +12,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cea.common.pii import redact_text
 from cea.common.roles import is_admin
 from records.access import case_visible, customer_visible, require_signed_in, require_supervisor, row_id
 from records.audit.context import audited
@@ -41,14 +42,18 @@ def legal_hold_place(*, actor, reason: str, customer: Customer | None = None, ca
     if errors:
         raise ValidationFailed("The legal hold has invalid fields.", fields=errors)
     target = Q(customer=customer) if customer is not None else Q(case=case)
-    # Lock the target row, so that two supervisors holding it at once make one hold.
-    (Customer if customer is not None else Case).objects.select_for_update().filter(
-        pk=(customer or case).pk  # type: ignore[union-attr]
-    ).first()
+    # Lock the customer's row (a case's customer first, as an erasure does before it checks for holds
+    # and then rewrites the cases: no hold slips past an erasure, and the two never deadlock), then
+    # the case's: two supervisors holding the same target at once make one hold.
+    Customer.objects.select_for_update().filter(pk=customer.pk if customer is not None else case.customer_id).first()  # type: ignore[union-attr]
+    if case is not None:
+        Case.objects.select_for_update().filter(pk=case.pk).first()
     if LegalHold.objects.filter(target, released_at__isnull=True).exists():
         raise Conflict("It is already on legal hold.", code="already_held")
     with audited(actor):
-        return LegalHold.objects.create(customer=customer, case=case, reason=reason, placed_by=actor)
+        return LegalHold.objects.create(
+            customer=customer, case=case, reason=redact_text(reason)[:REASON_MAX], placed_by=actor
+        )
 
 
 @transaction.atomic

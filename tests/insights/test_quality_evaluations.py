@@ -236,3 +236,17 @@ def test_a_supervisor_cannot_evaluate_an_interaction_they_handled(supervisor, te
     with pytest.raises(PermissionDenied) as refused:
         evaluation_start(actor=supervisor, interaction_id=own.pk, scorecard_id=card.pk)
     assert refused.value.message == "You cannot evaluate an interaction you handled yourself."
+
+
+def test_what_evaluators_and_agents_write_is_stored_without_card_data(supervisor, contact, card, agent):
+    # Given an evaluation whose overall comment quotes the customer's card and code
+    quoted = "Customer read out 4539 1488 0343 6467 cvv 737 and the agent did not stop them."
+    done = submitted(supervisor, contact, card)
+    draft = evaluation_start(actor=supervisor, interaction_id=contact.pk, scorecard_id=card.pk)
+    kept = evaluation_save(actor=supervisor, evaluation=draft, answers=full(card), comment=quoted)
+    # When the agent disputes another one quoting it too
+    disputed = evaluation_dispute(actor=agent, evaluation=done, reason=f"I did stop them: {quoted}")
+    # Then the card is masked and the code gone, everywhere it was written
+    for text in (kept.comment, disputed.dispute_reason):
+        assert "4539 1488 0343 6467" not in text and "737" not in text
+        assert "453914******6467" in text
