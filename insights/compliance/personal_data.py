@@ -1,5 +1,5 @@
 """What the compliance checks hold on a customer, for the right of access and erasure (records.privacy's
-registry; the lead registers these at merge).
+registry, registered in InsightsConfig.ready).
 
 A failed forbidden-phrase verdict keeps an ``excerpt`` of the agent's words, which may quote the customer
 (a name, an address): personal data. Erasure blanks the excerpts; the verdicts themselves (rule, pass/fail,

@@ -1,4 +1,4 @@
-"""Quality assurance's part of a customer's personal data (the contract's registry; the lead registers it).
+"""Quality assurance's part of a customer's personal data (registered in InsightsConfig.ready).
 
 Evaluations of a customer's interactions hold free text that may quote the customer: the overall
 comment, per-question comments, the agent's dispute reason and the resolution note. Export gives them;

@@ -1,5 +1,5 @@
 """What sentiment holds on a customer, for the right of access and erasure (records.privacy's registry;
-the lead registers these at merge).
+registered in InsightsConfig.ready).
 
 Scores are inferred data about a person: the strongly negative turns recorded for the customer (when, score,
 what was done) are exported; erasure unlinks them from the customer (the team's figures keep the count).
