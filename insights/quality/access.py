@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from cea.accounts.types import Actor
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, is_admin, role_of, sees_everything, team_ids_of
+from insights.access import figures_scope
 from insights.quality.models import CalibrationSession, Evaluation, EvaluationStatus, SampleItem
 from records.access import access_interaction, require_signed_in, row_id
 from records.interactions.models import Interaction
@@ -132,11 +133,7 @@ def sample_items_visible_to(user: Actor) -> QuerySet[SampleItem]:
 
 
 def quality_team_ids(user: Actor) -> tuple[frozenset[int] | None, int | None]:
-    """Whose quality figures ``user`` reads: ``(team_ids, agent_id)``; ``None`` means no limit."""
-    require_signed_in(user)
-    if sees_everything(user):
-        return None, None
-    if role_of(user) == Role.SUPERVISOR:
-        return team_ids_of(user), None
-    assert user is not None
-    return None, user.pk
+    """Whose quality figures ``user`` reads: ``(team_ids, agent_id)``; ``None`` means no limit (the
+    same scope as every other historical figure: ``insights.access.figures_scope``)."""
+    scope = figures_scope(user)
+    return scope.team_ids, scope.agent_id
