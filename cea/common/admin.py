@@ -228,3 +228,30 @@ class DraftCheckedForm(forms.ModelForm):
         for name, message in type(self).draft_errors(draft).items():
             self.add_error(name if name in self.fields else None, message)
         return cleaned
+
+
+class KeyedServiceAdmin(RoleModelAdmin):
+    """A console page for rows named by a ``key`` that their services create and update: the key is
+    fixed once the row exists, and saving calls ``create(actor, fields)`` or ``update(actor, obj,
+    fields)`` with the changed fields (the form checked them already; a race is the only way a
+    service refuses here, and its message becomes the form's error)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj is not None else []
+
+    def service_create(self, *, actor, fields: dict):
+        raise NotImplementedError
+
+    def service_update(self, *, actor, obj, fields: dict):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "key"}
+                saved = self.service_update(actor=request.user, obj=obj, fields=fields)
+            else:
+                saved = self.service_create(actor=request.user, fields=dict(form.cleaned_data))
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from error
+        obj.pk = saved.pk

@@ -6,8 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from cea.common.admin import RoleModelAdmin
-from cea.common.errors import ApplicationError
+from cea.common.admin import KeyedServiceAdmin, RoleModelAdmin
 from insights.compliance.models import ComplianceCheck, ComplianceRule
 from insights.compliance.rules import rule_errors
 from insights.compliance.services import RULE_FIELDS, compliance_rule_create, compliance_rule_update
@@ -31,25 +30,17 @@ class ComplianceRuleForm(forms.ModelForm):
 
 
 @admin.register(ComplianceRule)
-class ComplianceRuleAdmin(RoleModelAdmin):
+class ComplianceRuleAdmin(KeyedServiceAdmin):
     form = ComplianceRuleForm
     list_display = ["key", "name", "queue", "kind", "phrase", "is_regex", "active"]
     list_filter = ["kind", "active", "queue"]
     search_fields = ["key", "name", "phrase"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["key"] if obj is not None else []
+    def service_create(self, *, actor, fields: dict):
+        return compliance_rule_create(actor=actor, fields=fields)
 
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "key"}
-                saved = compliance_rule_update(actor=request.user, rule=obj, fields=fields)
-            else:
-                saved = compliance_rule_create(actor=request.user, fields=dict(form.cleaned_data))
-        except ApplicationError as error:  # checked in the form already; a race is the only way here
-            raise forms.ValidationError(error.message) from error
-        obj.pk = saved.pk
+    def service_update(self, *, actor, obj, fields: dict):
+        return compliance_rule_update(actor=actor, rule=obj, fields=fields)
 
 
 @admin.register(ComplianceCheck)

@@ -6,11 +6,9 @@ firings log is read-only.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 
-from cea.common.admin import DraftCheckedForm, RoleModelAdmin
-from cea.common.errors import ApplicationError
+from cea.common.admin import DraftCheckedForm, KeyedServiceAdmin, RoleModelAdmin
 from insights.strategies.models import Strategy, StrategyFiring
 from insights.strategies.rules import strategy_errors
 from insights.strategies.services import strategy_create, strategy_update
@@ -25,7 +23,7 @@ class StrategyForm(DraftCheckedForm):
 
 
 @admin.register(Strategy)
-class StrategyAdmin(RoleModelAdmin):
+class StrategyAdmin(KeyedServiceAdmin):
     form = StrategyForm
     list_display = [
         "key",
@@ -59,19 +57,11 @@ class StrategyAdmin(RoleModelAdmin):
          {"fields": ["propensity_from", "context_weights", "value", "lever"]}),
     ]  # fmt: skip
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["key"] if obj is not None else []
+    def service_create(self, *, actor, fields: dict):
+        return strategy_create(actor=actor, fields=fields)
 
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "key"}
-                saved = strategy_update(actor=request.user, strategy=obj, fields=fields)
-            else:
-                saved = strategy_create(actor=request.user, fields=dict(form.cleaned_data))
-        except ApplicationError as error:  # checked in the form already; a race is the only way here
-            raise forms.ValidationError(error.message) from error
-        obj.pk = saved.pk
+    def service_update(self, *, actor, obj, fields: dict):
+        return strategy_update(actor=actor, strategy=obj, fields=fields)
 
 
 @admin.register(StrategyFiring)
