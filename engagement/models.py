@@ -22,6 +22,8 @@ from engagement.routing.models import (
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 from engagement.supervision.models import SupervisorAction
 from engagement.webchat.models import SiteKey
+from engagement.wfm.models import *  # noqa: F403 (the workforce management models, listed in engagement.wfm.models)
+from engagement.wfm.models import __all__ as _wfm_models
 
 __all__ = [
     "AgentProfile",
@@ -49,4 +51,5 @@ __all__ = [
     "WebhookSource",
     "WorkItem",
     "WrapUpCode",
+    *_wfm_models,
 ]
