@@ -46,6 +46,9 @@ class AdherenceDay(models.Model):
         ordering = ["-day", "agent"]
         constraints = [models.UniqueConstraint(fields=["agent", "day"], name="adherenceday_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.day}"
+
     @property
     def adherence(self) -> float | None:
         return self.in_adherence_seconds / self.scheduled_seconds if self.scheduled_seconds else None
@@ -53,6 +56,3 @@ class AdherenceDay(models.Model):
     @property
     def conformance(self) -> float | None:
         return self.worked_seconds / self.scheduled_work_seconds if self.scheduled_work_seconds else None
-
-    def __str__(self) -> str:
-        return f"{self.agent_id} {self.day}"

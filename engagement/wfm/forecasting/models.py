@@ -137,6 +137,9 @@ class ForecastInterval(models.Model):
             models.UniqueConstraint(fields=["planning_queue", "interval_start"], name="forecastinterval_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.planning_queue_id} {self.interval_start:%Y-%m-%d %H:%M}: {self.planned_volume:.1f}"
+
     @property
     def planned_volume(self) -> float:
         return self.volume if self.volume_adjusted is None else self.volume_adjusted
@@ -144,6 +147,3 @@ class ForecastInterval(models.Model):
     @property
     def planned_aht(self) -> float:
         return self.aht_seconds if self.aht_adjusted is None else self.aht_adjusted
-
-    def __str__(self) -> str:
-        return f"{self.planning_queue_id} {self.interval_start:%Y-%m-%d %H:%M}: {self.planned_volume:.1f}"

@@ -221,12 +221,12 @@ class ScheduleCoverage(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:%M}: {self.scheduled}/{self.required}"
+
     @property
     def unmet(self) -> float:
         return max(self.required - self.scheduled, 0.0)
-
-    def __str__(self) -> str:
-        return f"{self.interval_start:%Y-%m-%d %H:%M}: {self.scheduled}/{self.required}"
 
 
 class SwapRequest(models.Model):
