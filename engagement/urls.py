@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from engagement.supervision.urls import page_urlpatterns as supervision_pages
 from engagement.webchat import views as webchat_views
+from engagement.wfm.urls import api_urlpatterns as wfm_api
+from engagement.wfm.urls import page_urlpatterns as wfm_pages
 
 api_urlpatterns = [
     path("", include("engagement.outbound.urls")),  # before conversations/<id>/
@@ -16,6 +18,7 @@ api_urlpatterns = [
     path("", include("engagement.routing.urls")),
     path("", include("engagement.supervision.urls")),
     path("", include("engagement.recommendations.urls")),
+    *wfm_api,
 ]
 
 # Browser pages: the agent desktop, the supervisor's tools and the web chat demo site.
@@ -23,4 +26,5 @@ page_urlpatterns: list = [
     path("desk/supervision/", include(supervision_pages)),
     path("desk/", include("engagement.desktop.urls")),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
+    *wfm_pages,
 ]
