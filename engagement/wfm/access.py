@@ -146,7 +146,7 @@ def access_schedule(user: AnyUser, schedule_id: object, *, change: bool = False)
 def own_published_shifts(user: AnyUser) -> QuerySet[Shift]:
     """The published shifts of the signed-in agent or supervisor."""
     require_rostered(user)
-    return Shift.objects.filter(agent__user=user, schedule__status=ScheduleStatus.PUBLISHED).select_related(
+    return Shift.objects.filter(agent__user_id=user.pk, schedule__status=ScheduleStatus.PUBLISHED).select_related(
         "schedule", "template"
     )
 
