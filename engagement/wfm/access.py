@@ -146,9 +146,8 @@ def access_schedule(user: AnyUser, schedule_id: object, *, change: bool = False)
 def own_published_shifts(user: AnyUser) -> QuerySet[Shift]:
     """The published shifts of the signed-in agent or supervisor."""
     require_rostered(user)
-    return Shift.objects.filter(agent__user_id=user.pk, schedule__status=ScheduleStatus.PUBLISHED).select_related(
-        "schedule", "template"
-    )
+    published = Shift.objects.filter(schedule__status=ScheduleStatus.PUBLISHED)
+    return published.filter(agent__user_id=int(user.pk or 0)).select_related("schedule", "template")
 
 
 def access_own_shift(user: AnyUser, shift_id: object) -> Shift:
