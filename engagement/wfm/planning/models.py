@@ -70,7 +70,10 @@ class PlanningQueue(TimeStampedModel):
     shrinkage_percent = models.PositiveSmallIntegerField(
         default=30,
         validators=[MaxValueValidator(95)],
-        help_text="Paid time not available for contacts: breaks, training, absence",
+        help_text=(
+            "Paid time off contacts that schedules do not show (absence, sickness, unplanned meetings);"
+            " breaks and lunch are in the shifts"
+        ),
     )
     is_active = models.BooleanField(default=True)
 
