@@ -68,7 +68,7 @@ STATUS_WEIGHTS = {
 TIER_WEIGHTS = {ValueTier.STANDARD: 70, ValueTier.SILVER: 18, ValueTier.GOLD: 9, ValueTier.PLATINUM: 3}
 # The queues of the demo's routing (engagement/routing/demo.py) that a team's contacts on a channel
 # carry; every other team and channel: "<team> <channel>".
-ROUTING_QUEUES = {
+ROUTING_QUEUES: dict[tuple[str, str], str] = {
     ("Retail Support", Channel.VOICE): "orders",
     ("Retail Support", Channel.CHAT): "web-chat",
     ("Billing & Payments", Channel.VOICE): "billing",
@@ -515,7 +515,7 @@ class DemoBuilder:
         """The main voice and chat queues' contacts besides the storied ones (``size.queue_contacts``,
         shared by ``QUEUE_TRAFFIC_SHARES``), arriving by the centre's shapes, answered by an agent at
         work (or abandoned), written with one COPY and their audit rows set-wise. Returns the count."""
-        rng, rows = self.rng, []
+        rng, rows = self.rng, list[dict]()
         by_name = {team.name: team for team in teams}
         shares = {key: share for key, share in QUEUE_TRAFFIC_SHARES.items() if key[0] in by_name}
         counts = Counter(rng.choices(list(shares), weights=list(shares.values()), k=self.size.queue_contacts))
