@@ -2,9 +2,14 @@
 
 The demo's interactions (``records.demo``) have agents but no presence, so occupancy, utilisation
 and the agents' state timelines would be empty. This lays out, for each agent who handled demo
-contacts and has no presence recorded yet, plausible days: a shift from about 08:00 local (8 to
-8½ hours) with two breaks and lunch, now and then training, a meeting or coaching and a spell of
-busy (no new work); after-contact work after each contact, available in between, offline outside.
+contacts and has no presence recorded yet, plausible days. Each day the agent has contacts after
+06:30 they had a planned shift (``planned_demo_shifts``): eight hours from the half hour of their
+first contact (07:00 to 14:00), with a break two hours in, lunch at four and a break at six (the
+demo rota of ``records.demo`` keeps contacts away from those). Workforce management writes those as
+published schedules (``engagement.wfm.demo``). The presence keeps to the plan, not exactly: late
+logins now and then, early leavers, long lunches, breaks a little off; now and then training, a
+meeting or coaching and a spell of busy (no new work); after-contact work after each contact,
+available in between, offline outside.
 A contact outside the shift gets a short login around it, so no contact is handled while offline.
 Away periods are placed where the agent has no contact. Deterministic: the same seed and contacts
 give the same rows. Rows are written with one COPY in one transaction (the demo is data,
@@ -33,9 +38,21 @@ from engagement.routing.models import AgentProfile, Presence, PresenceChange, Re
 from records.interactions.selectors import interactions_handled_around
 
 MINUTE = dt.timedelta(minutes=1)
-# (reason, minutes from the shift's start, give or take, length in minutes: lowest, highest)
-BREAKS = (("break", 120, 20, 15, 15), ("lunch", 240, 30, 30, 45), ("break", 360, 20, 15, 15))
+# The planned shift: its length, and its breaks (reason, minutes from the start, length in minutes).
+SHIFT_MINUTES = 480
+PLANNED_BREAKS = (("break", 120, 15), ("lunch", 240, 30), ("break", 360, 15))
+EARLIEST_START, LATEST_START = dt.time(7), dt.time(14)
+DAY_BEGINS = dt.time(6, 30)  # contacts before this are the night's, not a shift's
 EXTRA_AWAY = ("training", "meeting", "coaching")
+
+
+@dataclass(frozen=True)
+class PlannedShift:
+    """A demo agent's planned shift: its start and end, and its breaks ``(reason, start, end)``."""
+
+    start: dt.datetime
+    end: dt.datetime
+    breaks: tuple[tuple[str, dt.datetime, dt.datetime], ...]
 
 
 @dataclass(frozen=True)
@@ -89,12 +106,50 @@ def _windows(shifts: list[tuple[dt.datetime, dt.datetime]], contacts: list[Conta
     return [(start, end) for start, end in merged]
 
 
-def _away(shift: tuple[dt.datetime, dt.datetime], rng: random.Random, busy: _Busy) -> list[Span]:
-    """Breaks, lunch, sometimes training, a meeting or coaching, and busy, where the agent has no contact."""
-    start, end = shift
+def planned_shift(day: dt.date, first_contact: dt.datetime, zone: ZoneInfo) -> PlannedShift:
+    """The shift planned on local ``day`` for an agent whose first contact of the day came at ``first_contact``:
+    from its half hour (between 07:00 and 14:00), eight hours, with the planned breaks."""
+    local = first_contact.astimezone(zone)
+    start_time = min(max(dt.time(local.hour, 30 if local.minute >= 30 else 0), EARLIEST_START), LATEST_START)
+    start = dt.datetime.combine(day, start_time, tzinfo=zone)
+    breaks = tuple(
+        (reason, start + after * MINUTE, start + (after + length) * MINUTE) for reason, after, length in PLANNED_BREAKS
+    )
+    return PlannedShift(start, start + SHIFT_MINUTES * MINUTE, breaks)
+
+
+def agent_planned_shifts(
+    *, contacts: list[Contact], first_day: dt.date, last_day: dt.date, zone: ZoneInfo
+) -> list[PlannedShift]:
+    """An agent's planned shifts from ``first_day`` to ``last_day``: one each local day they had a
+    contact after 06:30 (none otherwise: a day off)."""
+    first_contacts: dict[dt.date, dt.datetime] = {}
+    for contact in sorted(contacts, key=lambda contact: contact.answered_at):
+        local = contact.answered_at.astimezone(zone)
+        if first_day <= local.date() <= last_day and local.time() >= DAY_BEGINS:
+            first_contacts.setdefault(local.date(), contact.answered_at)
+    return [planned_shift(day, first, zone) for day, first in sorted(first_contacts.items())]
+
+
+def _actual(shift: PlannedShift, rng: random.Random) -> tuple[dt.datetime, dt.datetime]:
+    """When the agent really logged in and out: mostly on time, now and then late or leaving early."""
+    late = rng.uniform(5, 20) if rng.random() < 0.15 else rng.uniform(-5, 2)
+    early = rng.uniform(15, 30) if rng.random() < 0.08 else rng.uniform(-8, 5)
+    return shift.start + late * MINUTE, shift.end - early * MINUTE
+
+
+def _away(shift: PlannedShift, actual: tuple[dt.datetime, dt.datetime], rng: random.Random, busy: _Busy) -> list[Span]:
+    """Breaks and lunch about when planned (lunches now and then long), sometimes training, a meeting
+    or coaching, and busy, where the agent has no contact."""
+    start, end = actual
     planned = [
-        (reason, start + (at + rng.uniform(-spread, spread)) * MINUTE, rng.uniform(low, high) * MINUTE)
-        for reason, at, spread, low, high in BREAKS
+        (
+            reason,
+            begin + rng.uniform(-5, 10) * MINUTE,
+            (finish - begin)
+            + (rng.uniform(5, 20) if reason == "lunch" and rng.random() < 0.3 else rng.uniform(0, 4)) * MINUTE,
+        )
+        for reason, begin, finish in shift.breaks
     ]
     if rng.random() < 0.15:
         planned.append((rng.choice(EXTRA_AWAY), start + rng.uniform(60, 420) * MINUTE, rng.uniform(30, 60) * MINUTE))
@@ -103,7 +158,7 @@ def _away(shift: tuple[dt.datetime, dt.datetime], rng: random.Random, busy: _Bus
     spans = []
     for reason, begin, length in planned:
         finish = begin + length
-        if finish < end and busy.free(begin, finish):
+        if start < begin and finish < end and busy.free(begin, finish):
             busy.placed.append((begin, finish))
             spans.append(Span(Presence.AWAY if reason else Presence.BUSY, begin, finish, reason=reason))
     return spans
@@ -130,16 +185,14 @@ def agent_presence_spans(
     from their first login; nothing after ``now``, and the last period offline with no end."""
     zone = ZoneInfo(settings.TIME_ZONE)
     contacts = sorted(contacts, key=lambda contact: contact.answered_at)
-    shifts = []
-    day = first_day
-    while day <= last_day:
-        begin = dt.datetime.combine(day, dt.time(7, 30), tzinfo=zone) + rng.uniform(0, 120) * MINUTE
-        shifts.append((begin, begin + rng.uniform(480, 510) * MINUTE))
-        day += dt.timedelta(days=1)
+    plans = agent_planned_shifts(contacts=contacts, first_day=first_day, last_day=last_day, zone=zone)
     overlays, handling = _after_contact(contacts, rng)
     busy = _Busy(handling)
-    for shift in shifts:
-        overlays.extend(_away(shift, rng, busy))
+    shifts = []
+    for plan in plans:
+        actual = _actual(plan, rng)
+        shifts.append(actual)
+        overlays.extend(_away(plan, actual, rng, busy))
     return _timeline(_windows(shifts, contacts, rng), sorted(overlays, key=lambda span: span.start), now)
 
 
@@ -206,6 +259,21 @@ def _copy(lines: list[str]) -> None:
     columns = ", ".join(connection.ops.quote_name(fields[name]) for name in names)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("".join(lines)))
+
+
+def planned_demo_shifts(*, days: int = 90, now: dt.datetime | None = None) -> dict[int, list[PlannedShift]]:
+    """The planned shifts the demo's presence is laid out from, by user id: of every agent who handled
+    a contact in the last ``days`` days, their days from then to today (``agent_planned_shifts``)."""
+    now = now or timezone.now()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = now - dt.timedelta(days=days)
+    last_day = now.astimezone(zone).date()
+    return {
+        user_id: agent_planned_shifts(
+            contacts=own, first_day=min(start, own[0].answered_at).astimezone(zone).date(), last_day=last_day, zone=zone
+        )
+        for user_id, own in _contacts_by_agent(start=start, end=now).items()
+    }
 
 
 @transaction.atomic

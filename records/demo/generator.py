@@ -10,11 +10,13 @@ The audit triggers still record every insert, under the context ``job=demo_data`
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,13 +24,16 @@ from cea.accounts.models import Team, User
 from cea.accounts.services import team_create, user_create
 from cea.common.channels import Channel, Direction
 from cea.common.roles import Role
+from records.audit.bulk import audited_copy
 from records.audit.context import audited
 from records.cases.models import Case, CaseCategory, CaseNote, CasePriority, CaseStatus, NoteVisibility, SlaPolicy
 from records.cases.services import next_case_reference
 from records.customers.models import Consent, ConsentPurpose, Customer, ValueTier
 from records.customers.services import search_name_of
 from records.demo import vocabulary as words
+from records.demo.arrivals import ArrivalShape, DemoRota
 from records.demo.journeys import ARCHETYPES, Archetype, JourneyWalker
+from records.holdings.services import copy_rows
 from records.identities.models import Identity, IdentityKind
 from records.identities.normalise import hash_national_id
 from records.interactions.models import Interaction
@@ -61,6 +66,31 @@ STATUS_WEIGHTS = {
     CaseStatus.CLOSED: 35,
 }
 TIER_WEIGHTS = {ValueTier.STANDARD: 70, ValueTier.SILVER: 18, ValueTier.GOLD: 9, ValueTier.PLATINUM: 3}
+# The queues of the demo's routing (engagement/routing/demo.py) that a team's contacts on a channel
+# carry; every other team and channel: "<team> <channel>".
+ROUTING_QUEUES: dict[tuple[str, str], str] = {
+    ("Retail Support", Channel.VOICE): "orders",
+    ("Retail Support", Channel.CHAT): "web-chat",
+    ("Billing & Payments", Channel.VOICE): "billing",
+    ("Billing & Payments", Channel.CHAT): "billing",
+}
+# The main queues' traffic besides the storied interactions: each team's share of it by channel.
+QUEUE_TRAFFIC_SHARES = {
+    ("Retail Support", Channel.VOICE): 0.2,
+    ("Retail Support", Channel.CHAT): 0.1,
+    ("Billing & Payments", Channel.VOICE): 0.2,
+    ("Billing & Payments", Channel.CHAT): 0.1,
+    ("Technical Support", Channel.VOICE): 0.2,
+    ("Technical Support", Channel.CHAT): 0.1,
+    ("Premium Care", Channel.VOICE): 0.06,
+    ("Premium Care", Channel.CHAT): 0.04,
+}
+TRAFFIC_PREFIX = "demo-q"
+
+
+def queue_name(team: str, channel: str) -> str:
+    """The queue a demo contact of ``team`` on ``channel`` carries."""
+    return ROUTING_QUEUES.get((team, channel)) or f"{team} {Channel(channel).label}"
 
 
 @dataclass(frozen=True)
@@ -69,10 +99,18 @@ class DemoSize:
     cases: int = 5000
     interactions: int = 20000
     days: int = 90
+    # Contacts on the main voice and chat queues besides the storied interactions (no transcript, no
+    # journey event, the caller unidentified): the volume interval forecasts need.
+    queue_contacts: int = 0
 
     @classmethod
     def scaled(cls, scale: float) -> DemoSize:
-        return cls(customers=round(2000 * scale), cases=round(5000 * scale), interactions=round(20000 * scale))
+        return cls(
+            customers=round(2000 * scale),
+            cases=round(5000 * scale),
+            interactions=round(20000 * scale),
+            queue_contacts=round(50000 * scale),
+        )
 
 
 def _bulk(model, rows: list, report: Callable[[str], None] | None = None) -> list:
@@ -98,6 +136,9 @@ class DemoBuilder:
         self.quiet_from: dict[int, datetime] = {}
         self.now = now or timezone.now()
         self.start = self.now - timedelta(days=size.days)
+        zone = ZoneInfo(settings.TIME_ZONE)
+        self.shape = ArrivalShape(start=self.start, end=self.now, zone=zone)
+        self.rota = DemoRota(zone)
         self.report = report
         self.events: list[JourneyEvent] = []
 
@@ -105,6 +146,10 @@ class DemoBuilder:
         after = max(after or self.start, self.start)
         span = (min(before or self.now, self.now) - after).total_seconds()
         return after + timedelta(seconds=self.rng.uniform(0, max(span, 1)))
+
+    def _arrival(self, channel: str, *, after: datetime, before: datetime | None) -> datetime:
+        """When a contact on ``channel`` arrives, in the window and ``[after, before]``, by the centre's shapes."""
+        return self.shape.draw(self.rng, channel, max(after, self.start), min(before or self.now, self.now))
 
     def _quiet_from(self, archetype: Archetype | None, joined: datetime) -> datetime | None:
         """When a customer of ``archetype`` goes quiet (for its share of them), after they joined and
@@ -419,13 +464,13 @@ class DemoBuilder:
             customer = rng.choices(customers, weights=activity)[0]
             archetype = self.archetypes.get(customer.pk)
             channel = _weighted(rng, archetype.channels if archetype else CHANNEL_WEIGHTS)
-            started = self._moment(after=customer.created_at, before=self.quiet_from.get(customer.pk))
+            started = self._arrival(channel, after=customer.created_at, before=self.quiet_from.get(customer.pk))
             waited = timedelta(seconds=rng.expovariate(1 / 45))
             abandoned = channel in (Channel.VOICE, Channel.CHAT) and rng.random() < 0.05
             answered = None if abandoned else started + waited
             handled = timedelta(seconds=rng.gauss(360, 120) if channel == Channel.VOICE else rng.gauss(600, 200))
             ended = (answered or started + waited) + (max(handled, timedelta(seconds=30)) if answered else timedelta())
-            agent = None if abandoned else rng.choice(agents[customer.team_id])
+            agent = None if abandoned else self.rota.pick(rng, agents[customer.team_id], started)
             transcript = (
                 self._transcript(customer=customer, agent=agent, answered=answered)
                 if agent is not None and answered is not None  # not abandoned
@@ -443,7 +488,7 @@ class DemoBuilder:
                     started_at=started,
                     answered_at=answered,
                     ended_at=ended,
-                    queue=f"{customer.team.name} {Channel(channel).label}",
+                    queue=queue_name(customer.team.name, channel),
                     agent=agent,
                     team=customer.team,
                     transcript=transcript,
@@ -466,6 +511,52 @@ class DemoBuilder:
                 case_id=interaction.case_id,
             )
 
+    def queue_traffic(self, teams: list[Team], agents: dict[int, list[User]]) -> int:
+        """The main voice and chat queues' contacts besides the storied ones (``size.queue_contacts``,
+        shared by ``QUEUE_TRAFFIC_SHARES``), arriving by the centre's shapes, answered by an agent at
+        work (or abandoned), written with one COPY and their audit rows set-wise. Returns the count."""
+        rng, rows = self.rng, list[dict]()
+        by_name = {team.name: team for team in teams}
+        shares = {key: share for key, share in QUEUE_TRAFFIC_SHARES.items() if key[0] in by_name}
+        counts = Counter(rng.choices(list(shares), weights=list(shares.values()), k=self.size.queue_contacts))
+        for (team_name, channel), count in sorted(counts.items()):
+            team = by_name[team_name]
+            for _ in range(count):
+                rows.append(self._traffic_row(team, channel, agents[team.pk], len(rows)))
+        rows.sort(key=lambda row: row["started_at"])
+        ids: list[int] = []  # filled in once the rows are in: audited_copy reads it as its block ends
+        with audited_copy(Interaction, ids):
+            for start in range(0, len(rows), BATCH * 4):
+                copy_rows(model=Interaction, rows=rows[start : start + BATCH * 4])
+            written = Interaction.objects.filter(external_id__startswith=TRAFFIC_PREFIX)
+            ids.extend(written.values_list("pk", flat=True))
+        return len(rows)
+
+    def _traffic_row(self, team: Team, channel: str, members: list[User], index: int) -> dict:
+        rng = self.rng
+        started = self._arrival(channel, after=self.start, before=self.now)
+        voice = channel == Channel.VOICE
+        waited = timedelta(seconds=rng.expovariate(1 / (30 if voice else 60)))
+        abandoned = rng.random() < (0.06 if voice else 0.04)
+        handled = timedelta(seconds=max(rng.gauss(330, 110) if voice else rng.gauss(540, 180), 30))
+        answered = None if abandoned else started + waited
+        agent = None if abandoned else self.rota.pick(rng, members, started)
+        wrap_up, disposition = ("abandoned", "abandoned") if abandoned else rng.choice(words.WRAP_UPS)
+        return {
+            "channel": channel,
+            "direction": Direction.INBOUND,
+            "external_id": f"{TRAFFIC_PREFIX}{index:08d}",
+            "started_at": started,
+            "answered_at": answered,
+            "ended_at": started + waited + (timedelta() if abandoned else handled),
+            "queue": queue_name(team.name, channel),
+            "agent_id": agent.pk if agent else None,
+            "team_id": team.pk,
+            "wrap_up_code": wrap_up,
+            "disposition": disposition,
+            "context_snapshot": {"intent": rng.choice(list(words.CASE_SUBJECTS)), "verified": False},
+        }
+
     def build(self) -> dict[str, int]:
         teams, agents = self.teams_and_agents()
         policies = self.sla_policies()
@@ -478,6 +569,9 @@ class DemoBuilder:
         self.report(f"Interactions: {self.size.interactions:,}")
         if self.size.interactions:
             self.interactions(customers, agents, cases)
+        if self.size.queue_contacts:
+            self.report(f"Queue traffic: {self.size.queue_contacts:,}")
+            self.queue_traffic(teams, agents)
         self.report(f"Journey events: {len(self.events):,}")
         _bulk(JourneyEvent, self.events, self.report)
         return {
@@ -485,6 +579,7 @@ class DemoBuilder:
             "identities": identities,
             "cases": self.size.cases,
             "interactions": self.size.interactions,
+            "queue_contacts": self.size.queue_contacts,
             "journey_events": len(self.events),
         }
 

@@ -71,7 +71,7 @@ def test_the_same_seed_gives_the_same_people_and_another_seed_others():
 def test_the_command_loads_once():
     # Given
     out = StringIO()
-    call_command("load_demo_data", customers=10, cases=5, interactions=5, stdout=out)
+    call_command("load_demo_data", customers=10, cases=5, interactions=5, queue_contacts=20, stdout=out)
     # When
     call_command("load_demo_data", stdout=out)
     # Then

@@ -22,10 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int)
         parser.add_argument("--cases", type=int)
         parser.add_argument("--interactions", type=int)
+        parser.add_argument(
+            "--queue-contacts",
+            type=int,
+            help="Contacts on the main voice and chat queues besides the interactions (default 50,000 × scale)",
+        )
         parser.add_argument("--days", type=int, default=90, help="Spread cases and interactions over this many days")
         parser.add_argument("--seed", type=int, default=20261123)
 
-    def handle(self, *args, scale, customers, cases, interactions, days, seed, **options) -> None:
+    def handle(self, *args, scale, customers, cases, interactions, queue_contacts, days, seed, **options) -> None:
         if scale <= 0:
             raise CommandError("--scale must be positive.")
         if demo_data_present():
@@ -37,8 +42,9 @@ class Command(BaseCommand):
             cases=base.cases if cases is None else cases,
             interactions=base.interactions if interactions is None else interactions,
             days=days,
+            queue_contacts=base.queue_contacts if queue_contacts is None else queue_contacts,
         )
-        if size.customers < 1 or size.cases < 0 or size.interactions < 0 or size.days < 1:
+        if min(size.cases, size.interactions, size.queue_contacts) < 0 or size.customers < 1 or size.days < 1:
             raise CommandError("Sizes must be positive (at least one customer and one day).")
         started = time.monotonic()
         counts = load_demo_data(size=size, seed=seed, report=self.stdout.write)
