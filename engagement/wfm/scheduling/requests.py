@@ -54,9 +54,10 @@ OPEN_SWAP = (RequestStatus.REQUESTED, RequestStatus.ACCEPTED)
 # --- Time off -------------------------------------------------------------------------------------
 
 
-def _time_off_problems(
+def time_off_problems(
     agent: AgentProfile, starts_at: dt.datetime, ends_at: dt.datetime, kind: str
 ) -> dict[str, list[str]]:
+    """Why time off of ``agent`` at ``[starts_at, ends_at)`` cannot be asked for or entered, by field."""
     problems: dict[str, list[str]] = {}
     if kind not in TimeOffKind.values:
         problems["kind"] = [f"Choose one of {', '.join(TimeOffKind.values)}."]
@@ -89,7 +90,7 @@ def _time_off_create(
     status: str,
 ) -> TimeOff:
     AgentProfile.objects.select_for_update().filter(pk=agent.pk).first()  # one request of an agent at a time
-    problems = _time_off_problems(agent, starts_at, ends_at, kind)
+    problems = time_off_problems(agent, starts_at, ends_at, kind)
     if problems:
         raise ValidationFailed("The time off cannot be saved as it is.", fields=problems)
     return TimeOff.objects.create(
