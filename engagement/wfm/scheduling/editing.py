@@ -265,6 +265,25 @@ def default_activities(
     return [ActivityPlan(ActivityKind.WORK, starts_at, ends_at, planning_queue_id)]
 
 
+def activities_with_breaks(
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    planning_queue_id: int | None,
+    breaks: Sequence[tuple[str, dt.datetime, int]],
+) -> list[ActivityPlan]:
+    """Contacts on ``planning_queue_id`` around ``breaks`` (``(kind, start, minutes)``), as a form gives them;
+    a break outside the shift or overlapping another makes a tiling the service refuses."""
+    plans, edge = [], starts_at
+    for kind, start, minutes in sorted(breaks, key=lambda item: item[1]):
+        if start > edge:
+            plans.append(ActivityPlan(ActivityKind.WORK, edge, start, planning_queue_id))
+        plans.append(ActivityPlan(kind, start, start + dt.timedelta(minutes=minutes)))
+        edge = max(edge, start + dt.timedelta(minutes=minutes))
+    if edge < ends_at or not plans:
+        plans.append(ActivityPlan(ActivityKind.WORK, edge, ends_at, planning_queue_id))
+    return plans
+
+
 @transaction.atomic
 def shift_create(
     *,
