@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cea.accounts.models import User
 from cea.accounts.types import AnyUser
-from cea.common.errors import ValidationFailed
+from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
 from engagement.routing.live import agent_group
 from engagement.routing.models import AgentProfile, AgentSkill
@@ -110,8 +111,21 @@ def _queue_problems(schedule: Schedule, activities: Sequence[ActivityPlan]) -> l
     wanted = {plan.planning_queue_id for plan in activities if plan.planning_queue_id is not None}
     if not wanted:
         return []
-    found = set(PlanningQueue.objects.filter(pk__in=wanted, team_id=schedule.team_id).values_list("pk", flat=True))
+    found = set(team_queues(schedule.team_id).filter(pk__in=wanted).values_list("pk", flat=True))
     return [f"Planning queue {pk} is not one of this team's." for pk in sorted(wanted - found)]
+
+
+def team_queues(team_id: int | None) -> QuerySet[PlanningQueue]:
+    """The active planning queues of a team (``None``: those of no team)."""
+    queues = PlanningQueue.objects.filter(is_active=True)
+    return queues.filter(team__isnull=True) if team_id is None else queues.filter(team_id=team_id)
+
+
+def signed_in(user: AnyUser) -> User:
+    """``user`` as a signed-in ``User`` (the access checks have refused anyone else)."""
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.", code="not_authenticated")
+    return user
 
 
 def overlapping_shifts(
@@ -304,7 +318,7 @@ def shift_create(
         agent=agent,
         starts_at=starts_at,
         ends_at=ends_at,
-        edited_by=planner,
+        edited_by=signed_in(planner),
         edited_at=timezone.now(),
     )
     _write_activities(shift, plans)
@@ -335,7 +349,7 @@ def shift_update(
         excluding=[shift.pk],
     )
     shift.starts_at, shift.ends_at = starts_at, ends_at
-    shift.edited_by, shift.edited_at = planner, timezone.now()
+    shift.edited_by, shift.edited_at = signed_in(planner), timezone.now()
     shift.save(update_fields=["starts_at", "ends_at", "edited_by", "edited_at"])
     _write_activities(shift, plans)
     return _after_edit(planner, shift)

@@ -35,6 +35,7 @@ from engagement.wfm.scheduling.editing import (
     overlapping_shifts,
     schedule_changed_on_commit,
     shifts_clear_for_time_off,
+    signed_in,
     skill_warnings,
     week_shifts,
 )
@@ -100,7 +101,7 @@ def _time_off_create(
         ends_at=ends_at,
         note=note[:300],
         status=status,
-        requested_by=requested_by,
+        requested_by=signed_in(requested_by),
     )
 
 
@@ -148,7 +149,11 @@ def time_off_enter(
 
 
 def _approve(planner: AnyUser, time_off: TimeOff) -> None:
-    time_off.status, time_off.decided_by, time_off.decided_at = RequestStatus.APPROVED, planner, timezone.now()
+    time_off.status, time_off.decided_by, time_off.decided_at = (
+        RequestStatus.APPROVED,
+        signed_in(planner),
+        timezone.now(),
+    )
     time_off.save(update_fields=["status", "decided_by", "decided_at"])
     shifts_clear_for_time_off(agent=time_off.agent, starts_at=time_off.starts_at, ends_at=time_off.ends_at)
     schedule_changed_on_commit(user_id=time_off.agent.user_id, what="time_off")
@@ -169,7 +174,7 @@ def time_off_decide(*, planner: AnyUser, time_off: TimeOff, approve: bool) -> Ti
     if approve:
         _approve(planner, locked)
     else:
-        locked.status, locked.decided_by, locked.decided_at = RequestStatus.REJECTED, planner, timezone.now()
+        locked.status, locked.decided_by, locked.decided_at = RequestStatus.REJECTED, signed_in(planner), timezone.now()
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         schedule_changed_on_commit(user_id=locked.agent.user_id, what="time_off")
     return locked
@@ -314,7 +319,7 @@ def swap_decide(*, planner: AnyUser, swap: SwapRequest, approve: bool, override_
     if planner.pk in (swap.requester.user_id, swap.counterpart.user_id):
         raise PermissionDenied("Another planner decides a swap of your own.", code="own_request")
     locked = _locked_swap(swap, RequestStatus.ACCEPTED)
-    locked.decided_by, locked.decided_at = planner, timezone.now()
+    locked.decided_by, locked.decided_at = signed_in(planner), timezone.now()
     if not approve:
         locked.status = RequestStatus.REJECTED
         locked.save(update_fields=["status", "decided_by", "decided_at"])
@@ -342,7 +347,7 @@ def _move(swap: SwapRequest, planner: AnyUser) -> None:
     if swap.counterpart_shift is not None:
         moves.append((swap.counterpart_shift, swap.requester))
     for shift, taker in moves:
-        shift.agent, shift.edited_by, shift.edited_at = taker, planner, now
+        shift.agent, shift.edited_by, shift.edited_at = taker, signed_in(planner), now
         shift.save(update_fields=["agent", "edited_by", "edited_at"])
     for schedule in {shift.schedule_id: shift.schedule for shift, _ in moves}.values():
         schedule_coverage_refresh(schedule=schedule)

@@ -8,11 +8,20 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from engagement.routing.models import AgentProfile
+from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling.editing import ActivityPlan, activities_with_breaks
-from engagement.wfm.scheduling.models import ActivityKind, TimeOffKind
+from engagement.wfm.scheduling.models import ActivityKind, Shift, TimeOffKind
 
 LOCAL_MINUTE = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 NOTE = forms.CharField(max_length=300, required=False)
+
+
+def _offer(form: forms.Form, name: str, queryset) -> None:
+    """Limit the choices of ``form``'s model choice field ``name`` to ``queryset`` (what the user may pick)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
 
 
 class TimeOffRequestForm(forms.Form):
@@ -23,11 +32,11 @@ class TimeOffRequestForm(forms.Form):
 
 
 class TimeOffEnterForm(TimeOffRequestForm):
-    agent = forms.ModelChoiceField(queryset=None)  # type: ignore[arg-type]
+    agent = forms.ModelChoiceField(queryset=AgentProfile.objects.none())
 
     def __init__(self, *args, agents=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = agents
+        _offer(self, "agent", agents)
 
 
 class DecideForm(forms.Form):
@@ -51,18 +60,21 @@ class _ShiftChoice(forms.ModelChoiceField):
 
 
 class SwapRequestForm(forms.Form):
-    shift = _ShiftChoice(queryset=None, label="My shift")  # type: ignore[arg-type]
-    counterpart = forms.ModelChoiceField(queryset=None, label="Colleague")  # type: ignore[arg-type]
-    counterpart_shift = _ShiftChoice(  # type: ignore[arg-type]
-        queryset=None, required=False, label="Their shift in return (none: give mine away)", show_agent=True
+    shift = _ShiftChoice(queryset=Shift.objects.none(), label="My shift")
+    counterpart = forms.ModelChoiceField(queryset=AgentProfile.objects.none(), label="Colleague")
+    counterpart_shift = _ShiftChoice(
+        queryset=Shift.objects.none(),
+        required=False,
+        label="Their shift in return (none: give mine away)",
+        show_agent=True,
     )
     note = NOTE
 
     def __init__(self, *args, shifts=None, colleagues=None, colleagues_shifts=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shift"].queryset = shifts
-        self.fields["counterpart"].queryset = colleagues
-        self.fields["counterpart_shift"].queryset = colleagues_shifts
+        _offer(self, "shift", shifts)
+        _offer(self, "counterpart", colleagues)
+        _offer(self, "counterpart_shift", colleagues_shifts)
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -79,7 +91,9 @@ class ShiftForm(forms.Form):
     day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    planning_queue = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any of the agent's queues")  # type: ignore[arg-type]
+    planning_queue = forms.ModelChoiceField(
+        queryset=PlanningQueue.objects.none(), required=False, empty_label="Any of the agent's queues"
+    )
     break_at = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Break at")
     break_minutes = forms.IntegerField(min_value=5, max_value=60, initial=15, required=False)
     lunch_at = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Lunch at")
@@ -87,7 +101,7 @@ class ShiftForm(forms.Form):
 
     def __init__(self, *args, queues=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["planning_queue"].queryset = queues
+        _offer(self, "planning_queue", queues)
 
     def _moment(self, time: dt.time, *, after: dt.datetime | None = None) -> dt.datetime:
         moment = timezone.make_aware(dt.datetime.combine(self.cleaned_data["day"], time))

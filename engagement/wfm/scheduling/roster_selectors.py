@@ -21,7 +21,7 @@ from engagement.wfm.access import (
 )
 from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling.coverage import week_bounds
-from engagement.wfm.scheduling.editing import contract_of, contract_warnings, local, week_shifts
+from engagement.wfm.scheduling.editing import contract_of, contract_warnings, local, team_queues, week_shifts
 from engagement.wfm.scheduling.models import (
     AgentContract,
     RequestStatus,
@@ -76,13 +76,16 @@ def my_week(*, user: AnyUser, week_start: dt.date) -> list[Day]:
 def my_time_off(*, user: AnyUser) -> list[TimeOff]:
     """The agent's own time off ending within the last month or later."""
     since = timezone.now() - dt.timedelta(days=RECENT_DAYS)
-    return list(time_off_visible_to(user).filter(agent__user_id=user.pk, ends_at__gte=since).order_by("starts_at"))
+    return list(
+        time_off_visible_to(user).filter(agent__user_id=int(user.pk or 0), ends_at__gte=since).order_by("starts_at")
+    )
 
 
 def my_swaps(*, user: AnyUser) -> list[SwapRequest]:
     """Swaps the agent asked for or is asked, open ones and those of the last month."""
     since = timezone.now() - dt.timedelta(days=RECENT_DAYS)
-    mine = Q(requester__user_id=user.pk) | Q(counterpart__user_id=user.pk)
+    me = int(user.pk or 0)
+    mine = Q(requester__user_id=me) | Q(counterpart__user_id=me)
     return list(swaps_visible_to(user).filter(mine, created_at__gte=since).order_by("-created_at"))
 
 
@@ -93,11 +96,11 @@ def my_future_shifts(*, user: AnyUser) -> list[Shift]:
 
 def swap_colleagues(*, user: AnyUser) -> list[AgentProfile]:
     """The agents and supervisors sharing a team with the signed-in agent (whom they may ask)."""
-    teams = user.teams.values_list("pk", flat=True)
+    teams = team_ids_of(user)
     return list(
         AgentProfile.objects.select_related("user")
         .filter(user__teams__in=teams, user__role__in=("agent", "supervisor"), user__is_active=True)
-        .exclude(user_id=user.pk)
+        .exclude(user_id=int(user.pk or 0))
         .distinct()
         .order_by("user__first_name", "user__last_name", "user__username")
     )
@@ -109,7 +112,7 @@ def colleagues_future_shifts(*, user: AnyUser) -> list[Shift]:
     return list(
         Shift.objects.select_related("agent__user")
         .filter(agent_id__in=colleagues, schedule__status=ScheduleStatus.PUBLISHED, starts_at__gt=timezone.now())
-        .filter(schedule__team_id__in=user.teams.values_list("pk", flat=True))
+        .filter(schedule__team_id__in=team_ids_of(user))
         .order_by("starts_at")[:200]
     )
 
@@ -169,7 +172,7 @@ def agent_week(*, schedule: Schedule, agent: AgentProfile) -> AgentWeek:
         days=_days(schedule.week_start, list(shifts)),
         time_off=list(time_off),
         warnings=contract_warnings(agent, week_shifts(agent, schedule)),
-        queues=list(PlanningQueue.objects.filter(team_id=schedule.team_id, is_active=True)),
+        queues=list(team_queues(schedule.team_id)),
     )
 
 

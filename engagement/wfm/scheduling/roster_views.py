@@ -35,9 +35,8 @@ from engagement.wfm.access import (
     require_planner,
     require_rostered,
 )
-from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling import roster_selectors as selectors
-from engagement.wfm.scheduling.editing import shift_create, shift_delete, shift_update
+from engagement.wfm.scheduling.editing import shift_create, shift_delete, shift_update, team_queues
 from engagement.wfm.scheduling.models import Shift
 from engagement.wfm.scheduling.requests import (
     swap_cancel,
@@ -296,7 +295,7 @@ def _agent_week(request: HttpRequest, schedule, agent, *, status: int = 200, err
 
 
 def _queues(schedule):
-    return PlanningQueue.objects.filter(team_id=schedule.team_id, is_active=True)
+    return team_queues(schedule.team_id)
 
 
 def _shift_initial(shift: Shift) -> dict:

@@ -52,8 +52,8 @@ def template_errors(template: ShiftTemplate) -> dict[str, str]:
     breaks = template.breaks
     if not isinstance(breaks, list):
         return {**errors, "breaks": "Breaks are a list (empty for none)."}
-    problems = [_break_error(position, item, template.length_minutes or 0) for position, item in enumerate(breaks, 1)]
-    problems = [problem for problem in problems if problem]
+    found = [_break_error(position, item, template.length_minutes or 0) for position, item in enumerate(breaks, 1)]
+    problems = [problem for problem in found if problem is not None]
     if not problems:
         ordered = sorted(breaks, key=lambda item: item["after_minutes"])
         for earlier, later in itertools.pairwise(ordered):
