@@ -9,18 +9,12 @@ import pytest
 
 from engagement.wfm.scheduling.models import RequestStatus, Shift, TimeOff
 from engagement.wfm.scheduling.requests import time_off_request
-from tests.accounts.factories import UserFactory
-from tests.engagement.wfm.roster_support import at, future_monday, planning_queue, profile, schedule, shift
+from tests.engagement.wfm.roster_support import at, planning_queue, profile, schedule, shift
 from tests.support import assert_error, session_client, token_client
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/engagement/wfm/"
-
-
-@pytest.fixture
-def week():
-    return future_monday()
 
 
 @pytest.fixture
@@ -65,8 +59,7 @@ def test_bad_time_off_is_a_400_with_fields_and_nothing_written(agent, week):
     assert TimeOff.objects.count() == 0
 
 
-def test_across_teams_and_roles(agent, agent_b, team_b, supervisor, integration_user, week, published):
-    supervisor_b = UserFactory(username="supervisor.b", role="supervisor", teams=[team_b])
+def test_across_teams_and_roles(agent, agent_b, supervisor_b, supervisor, integration_user, week, published):
     ours = time_off_request(user=agent, starts_at=at(week, 9), ends_at=at(week, 17))
     # Team B's supervisor: refused to read or decide team A's, refused to enter time off for its agent
     assert_error(session_client(supervisor_b).get(f"{BASE}time-off/{ours.pk}/"), 403)
@@ -122,8 +115,7 @@ def test_a_planner_edits_a_shift_over_the_api(supervisor, agent, published, week
     assert Shift.objects.filter(schedule=published).count() == 1
 
 
-def test_a_swap_over_the_api(agent, supervisor, team_a, published):
-    colleague = UserFactory(username="agent.a2", role="agent", teams=[team_a])
+def test_a_swap_over_the_api(agent, colleague, supervisor, published):
     mine = Shift.objects.get(schedule=published)
     asked = session_client(agent).post(
         f"{BASE}swaps/", {"shift": mine.pk, "counterpart": profile(colleague).pk}, format="json"

@@ -17,10 +17,8 @@ from engagement.wfm.scheduling.models import (
     Shift,
     TimeOff,
 )
-from tests.accounts.factories import UserFactory
 from tests.engagement.wfm.roster_support import (
     at,
-    future_monday,
     planning_queue,
     profile,
     require,
@@ -30,11 +28,6 @@ from tests.engagement.wfm.roster_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def week():
-    return future_monday()
 
 
 @pytest.fixture
@@ -179,9 +172,8 @@ def test_moving_a_shift_keeps_its_break_and_fills_with_contacts_then_delete_empt
     assert (Shift.objects.count(), published.under_minutes, published.over_minutes) == (0, 240.0, 0.0)
 
 
-def test_another_teams_supervisor_and_agents_cannot_edit(plan, agent, team_b, week):
+def test_another_teams_supervisor_and_agents_cannot_edit(plan, agent, supervisor_b, week):
     published, _ = plan
-    supervisor_b = UserFactory(username="supervisor.b", role="supervisor", teams=[team_b])
     for user in (supervisor_b, agent):
         with pytest.raises(PermissionDenied):
             shift_create(

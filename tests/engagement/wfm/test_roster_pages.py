@@ -9,20 +9,9 @@ import pytest
 
 from engagement.wfm.scheduling.models import RequestStatus, ScheduleStatus, Shift, SwapRequest, TimeOff
 from engagement.wfm.scheduling.requests import swap_request, swap_respond, time_off_request
-from tests.accounts.factories import UserFactory
-from tests.engagement.wfm.roster_support import at, future_monday, planning_queue, profile, schedule, shift, tiling
+from tests.engagement.wfm.roster_support import at, planning_queue, profile, schedule, shift, tiling
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def week():
-    return future_monday()
-
-
-@pytest.fixture
-def colleague(team_a):
-    return UserFactory(username="agent.a2", role="agent", teams=[team_a])
 
 
 @pytest.fixture
@@ -132,8 +121,7 @@ def test_the_agent_week_editor_adds_a_shift_with_a_break_and_warns_of_the_contra
     assert follow.context["warnings"] == [f"{at(week, 6):%a %d %b}: starts at 06:00, before the contract's 07:00."]
 
 
-def test_another_teams_supervisor_cannot_open_or_edit_the_week(client, team_b, agent, published, week):
-    supervisor_b = UserFactory(username="supervisor.b", role="supervisor", teams=[team_b])
+def test_another_teams_supervisor_cannot_open_or_edit_the_week(client, supervisor_b, agent, published, week):
     client.force_login(supervisor_b)
     url = f"/wfm/schedules/{published.pk}/agents/{profile(agent).pk}/"
     mine = Shift.objects.get(schedule=published, agent=profile(agent))

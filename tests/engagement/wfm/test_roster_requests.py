@@ -24,11 +24,9 @@ from engagement.wfm.scheduling.requests import (
     time_off_enter,
     time_off_request,
 )
-from tests.accounts.factories import UserFactory
 from tests.engagement.factories import SkillFactory
 from tests.engagement.wfm.roster_support import (
     at,
-    future_monday,
     planning_queue,
     profile,
     require,
@@ -38,21 +36,6 @@ from tests.engagement.wfm.roster_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def week():
-    return future_monday()
-
-
-@pytest.fixture
-def colleague(team_a):
-    return UserFactory(username="agent.a2", role="agent", teams=[team_a])
-
-
-@pytest.fixture
-def supervisor_b(team_b):
-    return UserFactory(username="supervisor.b", role="supervisor", teams=[team_b])
 
 
 @pytest.fixture
