@@ -21,6 +21,10 @@ Frames from the browser, and their answers::
     {"action": "subscribe" | "unsubscribe", "scope": "conversation_messages" | "conversation" | "customer", "id"}
                                                         → as ws/context/ (engagement/context/consumers.py)
 
+Pushes to the agent's group besides offers, presence and work: ``{"type": "schedule.changed", "what":
+"schedule" | "time_off" | "swap"}`` when their published schedule or one of their requests changes
+(engagement/wfm/scheduling/editing.py); the page reloads its schedule panel.
+
 A refusal is ``{"type": "error", "code", "message", "action", ...}`` (``fields`` for invalid
 input, ``offer`` for an offer) and the socket stays open.
 
@@ -226,3 +230,8 @@ class DesktopConsumer(LiveContextConsumer):
     async def work_wrap_up(self, event: dict) -> None:
         if await self.still_a_desk_user():
             await self.send_json({"type": "work.wrap_up", "conversation": event.get("conversation")})
+
+    async def schedule_changed(self, event: dict) -> None:
+        """The agent's published schedule or one of their time-off or swap requests changed (WFM)."""
+        if await self.still_a_desk_user():
+            await self.send_json({"type": "schedule.changed", "what": event.get("what")})

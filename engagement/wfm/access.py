@@ -11,14 +11,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cea.accounts.types import AnyUser
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, can_supervise, role_of, sees_everything, team_ids_of
 from engagement.routing.models import AgentProfile
 from engagement.wfm.planning.models import PlanningQueue
-from engagement.wfm.scheduling.models import Schedule, ScheduleStatus, Shift
+from engagement.wfm.scheduling.models import Schedule, ScheduleStatus, Shift, SwapRequest, TimeOff
 from records.access import require_signed_in, row_id
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
@@ -168,3 +168,56 @@ def access_planned_shift(user: AnyUser, shift_id: object) -> Shift:
         raise NotFound(f"No shift with id {shift_id}.")
     access_schedule(user, shift.schedule_id, change=True)
     return shift
+
+
+# --- Time off and swaps (issue 15, part D) --------------------------------------------------------
+
+
+def time_off_visible_to(user: AnyUser) -> QuerySet[TimeOff]:
+    """An agent's own time off; a planner's (or client's) agents' too. Anyone else ``PermissionDenied``."""
+    require_signed_in(user)
+    if role_of(user) not in READERS:
+        require_rostered(user)
+    match = Q(agent__user_id=int(user.pk or 0))
+    if role_of(user) in READERS:
+        match |= Q(agent__in=agents_planned_by(user))
+    return TimeOff.objects.filter(match).select_related("agent__user").distinct()
+
+
+def access_time_off(user: AnyUser, time_off_id: object) -> TimeOff:
+    """Time off ``user`` reads: unknown (or a colleague's, for an agent) ``NotFound``; another team's
+    (for a planner) ``PermissionDenied``."""
+    pk = row_id(time_off_id)
+    visible = time_off_visible_to(user)
+    found = visible.filter(pk=pk).first() if pk is not None else None
+    if found is not None:
+        return found
+    if pk is not None and role_of(user) in READERS and TimeOff.objects.filter(pk=pk).exists():
+        raise PermissionDenied("This time off is of an agent in a team you do not supervise.")
+    raise NotFound(f"No time off with id {time_off_id}.")
+
+
+def swaps_visible_to(user: AnyUser) -> QuerySet[SwapRequest]:
+    """Swaps ``user`` asked for or is asked; a planner's (or client's) teams' too."""
+    require_signed_in(user)
+    if role_of(user) not in READERS:
+        require_rostered(user)
+    own = int(user.pk or 0)
+    match = Q(requester__user_id=own) | Q(counterpart__user_id=own)
+    if role_of(user) in READERS:
+        match = Q() if sees_everything(user) else match | Q(shift__schedule__team_id__in=team_ids_of(user))
+    return SwapRequest.objects.filter(match).select_related(
+        "requester__user", "counterpart__user", "shift__schedule", "counterpart_shift"
+    )
+
+
+def access_swap(user: AnyUser, swap_id: object) -> SwapRequest:
+    """A swap ``user`` reads: unknown (or not theirs, for an agent) ``NotFound``; another team's (for a
+    planner) ``PermissionDenied``."""
+    pk = row_id(swap_id)
+    found = swaps_visible_to(user).filter(pk=pk).first() if pk is not None else None
+    if found is not None:
+        return found
+    if pk is not None and role_of(user) in READERS and SwapRequest.objects.filter(pk=pk).exists():
+        raise PermissionDenied("This swap is in a team you do not supervise.")
+    raise NotFound(f"No swap with id {swap_id}.")

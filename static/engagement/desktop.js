@@ -135,6 +135,7 @@
       case "conversation.status": applyConversationStatus(frame.conversation, frame.status); break;
       case "context.changed": applyContext(frame.scope, frame.id, frame.version, frame.values); break;
       case "recommendations.changed": refreshRecommendations(frame.customer); break;
+      case "schedule.changed": if (window.htmx) window.htmx.trigger(document.body, "desk:schedule"); break;
       case "error": handleError(frame); break;
       default: break; // pong, unsubscribed
     }

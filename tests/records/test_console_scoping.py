@@ -151,6 +151,10 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "SentimentSettings": read_only,
         "Survey": read_only,
         "SurveyConfig": read_only,
+        # Issue 15's people side: contracts and time off are the team's; shift templates are global.
+        "AgentContract": {"add", "change", "delete"},
+        "ShiftTemplate": read_only,
+        "TimeOff": {"add"},
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path

@@ -1,0 +1,63 @@
+"""Time off in the browser (issue 15, part D): an agent with a shift today sees it on their desk, asks for
+the day off on /wfm/my-schedule/, a supervisor of their team approves it on /wfm/requests/, and the desk's
+schedule panel, told over the desk's websocket, shows the day free; the agent's request reads "Approved"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from engagement.wfm.scheduling.models import RequestStatus, Shift, TimeOff
+from tests.accounts.factories import UserFactory
+from tests.browser.helpers import Desk, sign_in
+from tests.engagement.wfm.roster_support import planning_queue, profile, schedule, shift
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_agent_asks_for_a_day_off_and_the_supervisor_approves_it(new_context, asgi_server, team_a, agent):
+    # Given the agent's shift today, 09:00–17:00 with lunch at 12:00, in team A's published schedule
+    today = timezone.localdate()
+    week = schedule(team_a, today - dt.timedelta(days=today.weekday()))
+    shift(week, profile(agent), today, 9, 8, queue=planning_queue(team_a), lunch_hour=12)
+    boss = UserFactory(username="sam", role="supervisor", teams=[team_a], first_name="Sam", last_name="Super")
+
+    # The agent's desk shows it
+    context = new_context()
+    desk_page = context.new_page()
+    sign_in(desk_page, agent, next_path="/desk/")
+    desk = Desk(desk_page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    panel = desk_page.get_by_test_id("desk-schedule")
+    expect(panel.get_by_test_id("roster-shift")).to_contain_text("09:00–17:00")
+
+    # The agent asks for today off on their schedule page
+    page = context.new_page()
+    page.goto("/wfm/my-schedule/")
+    form = page.get_by_test_id("time-off-form")
+    form.locator("select[name=kind]").select_option("holiday")
+    form.locator("input[name=starts_at]").fill(f"{today:%Y-%m-%d}T00:00")
+    form.locator("input[name=ends_at]").fill(f"{today + dt.timedelta(days=1):%Y-%m-%d}T00:00")
+    form.locator("input[name=note]").fill("Moving house")
+    form.get_by_test_id("time-off-submit").click()
+    expect(page.get_by_test_id("roster-messages")).to_contain_text("Time off asked for")
+    expect(page.get_by_test_id("time-off-row")).to_have_attribute("data-status", "requested")
+
+    # The supervisor approves it on the requests page
+    boss_page = new_context().new_page()
+    sign_in(boss_page, boss, next_path="/wfm/requests/")
+    request_row = boss_page.locator(f"[data-testid=time-off-request][data-agent='{agent.username}']")
+    expect(request_row).to_contain_text("Moving house")
+    request_row.get_by_test_id("approve-time-off").click()
+    expect(boss_page.get_by_test_id("roster-messages")).to_contain_text("approved")
+    expect(boss_page.get_by_test_id("time-off-decided-row")).to_have_attribute("data-status", "approved")
+
+    # The desk's panel is told and shows the day free; the request reads approved; the shift is gone
+    expect(panel).to_contain_text("No shift today.")
+    page.reload()
+    expect(page.get_by_test_id("time-off-row")).to_have_attribute("data-status", "approved")
+    assert list(TimeOff.objects.values_list("status", "decided_by")) == [(RequestStatus.APPROVED, boss.pk)]
+    assert not Shift.objects.filter(agent=profile(agent)).exists()
