@@ -70,7 +70,9 @@ def team_agents(team: Team | None) -> list[AgentProfile]:
     return list(agents.distinct().order_by("user__username"))
 
 
-def _agents(agents: list[AgentProfile], queues: list[PlanningQueue], start: dt.datetime, end: dt.datetime) -> tuple:
+def _agents(
+    agents: list[AgentProfile], queues: list[PlanningQueue], start: dt.datetime, end: dt.datetime
+) -> tuple[solver.Agent, ...]:
     skills: dict[int, set[int]] = {}
     for agent_id, skill_id in AgentSkill.objects.filter(agent__in=agents).values_list("agent_id", "skill_id"):
         skills.setdefault(agent_id, set()).add(skill_id)
@@ -243,7 +245,10 @@ def schedule_publish(*, user: AnyUser, schedule: Schedule) -> Schedule:
         if locked.status != ScheduleStatus.DRAFT:
             raise Conflict(f"Only a draft is published; this schedule is {locked.get_status_display().lower()}.")
         same_week = Schedule.objects.select_for_update().filter(
-            team_id=locked.team_id, week_start=locked.week_start, status=ScheduleStatus.PUBLISHED
+            week_start=locked.week_start, status=ScheduleStatus.PUBLISHED
+        )
+        same_week = (
+            same_week.filter(team__isnull=True) if locked.team_id is None else same_week.filter(team=locked.team_id)
         )
         same_week.update(status=ScheduleStatus.SUPERSEDED, updated_at=timezone.now())
         locked.status = ScheduleStatus.PUBLISHED
