@@ -124,8 +124,12 @@ def coverage_strips(*, schedule: Schedule) -> list[CoverageStrip]:
         for day in range(7):
             values = []
             for hour in hours:
-                cell = cells.get((day, hour))
-                values.append(CoverageCell(round(cell[0] / cell[2], 1), round(cell[1] / cell[2], 1)) if cell else None)
+                sums_of = cells.get((day, hour))
+                values.append(
+                    CoverageCell(round(sums_of[0] / sums_of[2], 1), round(sums_of[1] / sums_of[2], 1))
+                    if sums_of
+                    else None
+                )
             days.append((schedule.week_start + dt.timedelta(days=day), values))
         strips.append(CoverageStrip(queue, hours, days))
     return strips

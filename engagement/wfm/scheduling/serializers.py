@@ -44,9 +44,13 @@ class ShiftSerializer(serializers.Serializer):
 class CoverageSerializer(serializers.Serializer):
     planning_queue = serializers.IntegerField(source="planning_queue_id")
     interval_start = serializers.DateTimeField()
-    required = serializers.FloatField(help_text="Agents to schedule on contacts (with shrinkage)")
-    scheduled = serializers.FloatField(help_text="Agents scheduled on contacts for this queue")
-    unmet = serializers.FloatField()
+    required_agents = serializers.FloatField(
+        source="required", help_text="Agents to schedule on contacts (with shrinkage)"
+    )
+    scheduled_agents = serializers.FloatField(
+        source="scheduled", help_text="Agents scheduled on contacts for this queue"
+    )
+    unmet_agents = serializers.FloatField(source="unmet", help_text="Required minus scheduled, at least 0")
 
 
 class ScheduleDetailSerializer(ScheduleSerializer):
