@@ -44,6 +44,7 @@ SHORTFALL_WEIGHT = 200  # a slot below a contract's minimum hours, per slot (abo
 UNMET_EPSILON = 0.05
 WHOLE_WEEK_CANDIDATES = 4000  # above this, the week is solved two days at a time
 WINDOW_SECONDS = 8.0
+ANSWER_SHARE = 0.08  # of the time limit, kept for making the answer after the search
 WINDOWS = tuple(frozenset(pair) for pair in ((0, 1), (2, 3), (4, 5), (5, 6), (1, 2), (3, 4), (6, 0)))
 
 
@@ -542,9 +543,32 @@ def _assign_queues(
 # --- Breaks, the answer and what it could not do -----------------------------------------------------
 
 
+def _spread_slots(template: Template, option: Candidate, first: int) -> int:
+    """The spread (in slots) of the template's break placed at slot ``first`` of ``option``."""
+    offset = (first - option.start) * SLOT_MINUTES
+    for one in template.breaks:
+        if round(one.after_minutes / SLOT_MINUTES) * SLOT_MINUTES == offset:
+            return one.spread_minutes // SLOT_MINUTES
+    return 0
+
+
+def _best_start(option: Candidate, first: int, length: int, spread: int, taken: set[int], spare_of) -> int:
+    """The start within ``spread`` of ``first`` where the break costs least cover (ties: nearest)."""
+    best, best_spare = first, None
+    for shift in sorted(range(-spread, spread + 1), key=abs):
+        start = first + shift
+        slots = range(start, start + length)
+        if start <= option.start or start + length >= option.end or taken.intersection(slots):
+            continue
+        spare = spare_of(slots)
+        if best_spare is None or spare > best_spare + 1e-9:
+            best, best_spare = start, spare
+    return best
+
+
 def _stagger_breaks(problem: Problem, plan: Plan, need: np.ndarray) -> list[Candidate]:
-    """Move each break within its template's spread to the slot where its queue has the most cover
-    to spare (ties: the template's offset). Keeps the plan's queue for the agent's work slots."""
+    """Move each break within its template's spread to where the agent's queue has the most cover to
+    spare (ties: the template's offset); the slots it leaves are work on that queue."""
     staffed = np.zeros_like(need)
     for (_, slot), row in plan.queue_of.items():
         staffed[row, slot] += 1.0
@@ -553,37 +577,30 @@ def _stagger_breaks(problem: Problem, plan: Plan, need: np.ndarray) -> list[Cand
         template = problem.templates[option.template]
         placed = list(option.breaks)
         for number, (first, after, kind) in enumerate(option.breaks):
-            offset = (first - option.start) * SLOT_MINUTES
-            spec = next(
-                (one for one in template.breaks if round(one.after_minutes / SLOT_MINUTES) * SLOT_MINUTES == offset),
-                None,
-            )
-            spread = (spec.spread_minutes if spec else 0) // SLOT_MINUTES
-            queue_row = plan.queue_of.get((option.agent, first - 1))
-            if queue_row is None:
-                queue_row = plan.queue_of.get((option.agent, after))
-            if not spread or queue_row is None:
+            spread = _spread_slots(template, option, first)
+            row = plan.queue_of.get((option.agent, first - 1), plan.queue_of.get((option.agent, after), -1))
+            if not spread or row < 0:
                 continue
-            row = queue_row
-            others = {slot for index, (a, b, _) in enumerate(placed) if index != number for slot in range(a, b)}
+            taken = {slot for index, (a, b, _) in enumerate(placed) if index != number for slot in range(a, b)}
             length = after - first
-            best, best_spare = first, None
-            for shift in sorted(range(-spread, spread + 1), key=abs):
-                start = first + shift
-                slots = range(start, start + length)
-                if start <= option.start or start + length >= option.end or others.intersection(slots):
-                    continue
-                spare = float(sum(staffed[row, slot] - need[row, slot] for slot in slots))
-                if best_spare is None or spare > best_spare + 1e-9:
-                    best, best_spare = start, spare
-            if best != first:
-                for slot in range(first, after):
-                    staffed[row, slot] += 1.0
-                    plan.queue_of[(option.agent, slot)] = row
-                for slot in range(best, best + length):
-                    staffed[row, slot] -= 1.0
-                    plan.queue_of.pop((option.agent, slot), None)
-                placed[number] = (best, best + length, kind)
+            best = _best_start(
+                option,
+                first,
+                length,
+                spread,
+                taken,
+                lambda slots, row=row: float(sum(staffed[row, s] - need[row, s] for s in slots)),
+            )
+            if best == first:
+                continue
+            for slot in range(first, after):
+                staffed[row, slot] += 1.0
+                plan.queue_of[(option.agent, slot)] = row
+            for slot in range(best, best + length):
+                left = plan.queue_of.pop((option.agent, slot), None)
+                if left is not None:
+                    staffed[left, slot] -= 1.0
+            placed[number] = (best, best + length, kind)
         moved.append(
             Candidate(option.agent, option.day, option.template, option.start, option.end, tuple(sorted(placed)))
         )
@@ -736,11 +753,13 @@ def _whole_week(problem, grid, candidates, need, plan, deadline, log) -> tuple[P
 def _by_windows(problem, grid, candidates, need, plan, deadline, log) -> tuple[Plan, str, float | None]:
     """Large neighbourhood search by days: two days at a time re-solved with the rest of the week fixed,
     round the week until the deadline (each window starts from the incumbent, so none makes it worse)."""
-    status = "greedy"
+    status, building = "greedy", 1.0
     for number, days in enumerate(itertools.cycle(WINDOWS)):
         remaining = deadline - time.perf_counter()
-        if remaining < 1.0 or number >= 4 * len(WINDOWS):
+        # Stop when the next window would not get a few seconds of search after being built.
+        if remaining < building + 2.0 or number >= 4 * len(WINDOWS):
             break
+        began = time.perf_counter()
         fixed: dict[int, list[Candidate]] = defaultdict(list)
         for option in plan.chosen:
             if option.day not in days:
@@ -748,7 +767,8 @@ def _by_windows(problem, grid, candidates, need, plan, deadline, log) -> tuple[P
         built = _Model(problem, grid, candidates, need, days=days, fixed=fixed)
         built.build()
         built.hint(plan)
-        solver = _solver(problem, min(remaining, WINDOW_SECONDS), log, presolve=False)
+        building = time.perf_counter() - began
+        solver = _solver(problem, min(deadline - time.perf_counter(), WINDOW_SECONDS), log, presolve=False)
         if solver.solve(built.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             plan, status = built.plan(solver, plan), "feasible"
     return plan, status, None
@@ -760,7 +780,8 @@ def solve(problem: Problem, *, use_cp_sat: bool = True, log: bool = False) -> So
     A problem of at most ``WHOLE_WEEK_CANDIDATES`` candidate shifts is one CP-SAT model; a larger one is
     improved from the greedy schedule two days at a time (``_by_windows``)."""
     began = time.perf_counter()
-    deadline = began + problem.time_limit_seconds
+    # The answer (breaks, activities, coverage) is made after the search: keep it inside the limit.
+    deadline = began + problem.time_limit_seconds * (1 - ANSWER_SHARE)
     grid = Grid(problem.week_start, problem.time_zone)
     candidates = [candidates_of(problem, grid, index) for index in range(len(problem.agents))]
     need = requirement_matrix(problem, grid)
