@@ -3,10 +3,19 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from engagement.wfm.scheduling import roster_apis, roster_views
+from engagement.wfm.scheduling import apis, roster_apis, roster_views, views
 
-urlpatterns: list[URLPattern | URLResolver] = []
-page_urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("schedules/", apis.SchedulesApi.as_view(), name="wfm-schedules"),
+    path("schedules/generate/", apis.ScheduleGenerateApi.as_view(), name="wfm-schedule-generate"),
+    path("schedules/<str:schedule_id>/", apis.ScheduleApi.as_view(), name="wfm-schedule"),
+    path("schedules/<str:schedule_id>/publish/", apis.SchedulePublishApi.as_view(), name="wfm-schedule-publish"),
+]
+page_urlpatterns: list[URLPattern | URLResolver] = [
+    path("schedules/", views.schedules_page, name="wfm-schedules"),
+    path("schedules/<int:schedule_id>/", views.schedule_page, name="wfm-schedule"),
+    path("schedules/<int:schedule_id>/publish/", views.schedule_publish_action, name="wfm-schedule-publish"),
+]
 
 # --- The people side (issue 15, part D): time off, swaps, shift edits, the agent's own schedule ------
 urlpatterns += [
