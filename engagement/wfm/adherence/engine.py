@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 OFF = "off"
 WORK = "work"
@@ -173,7 +174,7 @@ def segments(
             spans.append((*clipped, span))
     cuts = sorted({start, end, *(t for s, e, _ in plan for t in (s, e)), *(t for s, e, _ in spans for t in (s, e))})
     pieces: list[Segment] = []
-    for lower, upper in zip(cuts, cuts[1:], strict=False):
+    for lower, upper in pairwise(cuts):
         activity = _at(plan, lower)
         span = _at(spans, lower)
         piece = Segment(
