@@ -83,9 +83,8 @@ def timelines(*, agent_ids: Iterable[int], start: datetime, end: datetime) -> di
         .order_by("started_at", "id")
     )
     for change in changes:
-        found[change.agent_id].presence.append(
-            PresenceSpan(change.presence, change.started_at, change.ended_at, change.reason.code if change.reason else "")
-        )
+        reason = change.reason.code if change.reason else ""
+        found[change.agent_id].presence.append(PresenceSpan(change.presence, change.started_at, change.ended_at, reason))
     return {agent_id: found[agent_id] for agent_id in ids}
 
 
@@ -204,8 +203,9 @@ def _between(*, start: date, end: date, team_ids: Iterable[int] | None) -> Query
 
 
 def _with_ratios(row: dict) -> dict:
-    row["adherence"] = row["in_adherence_seconds"] / row["scheduled_seconds"] if row["scheduled_seconds"] else None
-    row["conformance"] = row["worked_seconds"] / row["scheduled_work_seconds"] if row["scheduled_work_seconds"] else None
+    scheduled, scheduled_work = row["scheduled_seconds"], row["scheduled_work_seconds"]
+    row["adherence"] = row["in_adherence_seconds"] / scheduled if scheduled else None
+    row["conformance"] = row["worked_seconds"] / scheduled_work if scheduled_work else None
     return row
 
 
