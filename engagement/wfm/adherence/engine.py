@@ -176,13 +176,13 @@ def segments(
     pieces: list[Segment] = []
     for lower, upper in pairwise(cuts):
         activity = _at(plan, lower)
-        span = _at(spans, lower)
+        doing = _at(spans, lower)
         piece = Segment(
             start=lower,
             end=upper,
             scheduled=activity.kind if isinstance(activity, Scheduled) else OFF,
-            actual=span.activity if isinstance(span, PresenceSpan) else OFF,
-            actual_label=span.label if isinstance(span, PresenceSpan) else OFF,
+            actual=doing.activity if isinstance(doing, PresenceSpan) else OFF,
+            actual_label=doing.label if isinstance(doing, PresenceSpan) else OFF,
             shift_id=activity.shift_id if isinstance(activity, Scheduled) else None,
         )
         if pieces and _same(pieces[-1], piece):

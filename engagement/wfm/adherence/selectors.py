@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -45,7 +46,9 @@ class Timeline:
     presence: list[PresenceSpan]
 
 
-def published_shifts_between(*, start: datetime, end: datetime, agent_ids: Iterable[int] | None = None):
+def published_shifts_between(
+    *, start: datetime, end: datetime, agent_ids: Iterable[int] | None = None
+) -> QuerySet[Shift]:
     """Published shifts overlapping [start, end), with their activities and schedule."""
     shifts = Shift.objects.filter(
         schedule__status=ScheduleStatus.PUBLISHED, starts_at__lt=end, ends_at__gt=start
@@ -84,7 +87,8 @@ def timelines(*, agent_ids: Iterable[int], start: datetime, end: datetime) -> di
     )
     for change in changes:
         reason = change.reason.code if change.reason else ""
-        found[change.agent_id].presence.append(PresenceSpan(change.presence, change.started_at, change.ended_at, reason))
+        span = PresenceSpan(change.presence, change.started_at, change.ended_at, reason)
+        found[change.agent_id].presence.append(span)
     return {agent_id: found[agent_id] for agent_id in ids}
 
 
@@ -134,7 +138,7 @@ def live_states(*, agents: Iterable[AgentProfile], now: datetime) -> list[AgentL
     return rows
 
 
-def live_json(row: AgentLive) -> dict:
+def live_json(row: AgentLive) -> dict[str, Any]:
     """A live row as the API and the page's pushes carry it."""
     state = row.state
     return {
@@ -202,14 +206,14 @@ def _between(*, start: date, end: date, team_ids: Iterable[int] | None) -> Query
     return days if team_ids is None else days.filter(team_id__in=list(team_ids))
 
 
-def _with_ratios(row: dict) -> dict:
+def _with_ratios(row: dict[str, Any]) -> dict[str, Any]:
     scheduled, scheduled_work = row["scheduled_seconds"], row["scheduled_work_seconds"]
     row["adherence"] = row["in_adherence_seconds"] / scheduled if scheduled else None
     row["conformance"] = row["worked_seconds"] / scheduled_work if scheduled_work else None
     return row
 
 
-def adherence_by_agent(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict]:
+def adherence_by_agent(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Per agent over the days [start, end] (inclusive): the summed seconds, exceptions, days measured,
     ``adherence`` and ``conformance`` (``None`` where nothing was scheduled). ``team_ids`` ``None``: all teams."""
     rows = (
@@ -231,13 +235,13 @@ def adherence_by_agent(*, start: date, end: date, team_ids: Iterable[int] | None
     ]
 
 
-def adherence_by_team(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict]:
+def adherence_by_team(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Per team (the agent's team on each day) over [start, end]: as ``adherence_by_agent``."""
     rows = _between(start=start, end=end, team_ids=team_ids).values("team_id").annotate(**FIGURES).order_by("team_id")
     return [_with_ratios({"team_id": row["team_id"], **{key: row[key] for key in FIGURES}}) for row in rows]
 
 
-def adherence_by_day(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict]:
+def adherence_by_day(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Per day over [start, end], every agent of the teams together: as ``adherence_by_agent``."""
     rows = _between(start=start, end=end, team_ids=team_ids).values("day").annotate(**FIGURES).order_by("day")
     return [_with_ratios({"day": row["day"], **{key: row[key] for key in FIGURES}}) for row in rows]
