@@ -210,12 +210,16 @@ def _with_ratios(row: dict[str, Any]) -> dict[str, Any]:
     scheduled, scheduled_work = row["scheduled_seconds"], row["scheduled_work_seconds"]
     row["adherence"] = row["in_adherence_seconds"] / scheduled if scheduled else None
     row["conformance"] = row["worked_seconds"] / scheduled_work if scheduled_work else None
+    row["adherence_percent"] = 100 * row["adherence"] if row["adherence"] is not None else None
+    row["conformance_percent"] = 100 * row["conformance"] if row["conformance"] is not None else None
+    row["scheduled_hours"] = (scheduled or 0) / 3600
     return row
 
 
 def adherence_by_agent(*, start: date, end: date, team_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Per agent over the days [start, end] (inclusive): the summed seconds, exceptions, days measured,
-    ``adherence`` and ``conformance`` (``None`` where nothing was scheduled). ``team_ids`` ``None``: all teams."""
+    ``adherence`` and ``conformance`` (ratios of the summed seconds, ``None`` where nothing was scheduled;
+    also as ``*_percent``) and ``scheduled_hours``. ``team_ids`` ``None``: all teams."""
     rows = (
         _between(start=start, end=end, team_ids=team_ids)
         .values("agent_id", "agent__user__username", "agent__user__first_name", "agent__user__last_name")
