@@ -48,6 +48,11 @@ def activity_of(presence: str, reason: str = "") -> str:
     return OFF
 
 
+def share(part: float, whole: float) -> float | None:
+    """``part`` ÷ ``whole``, or ``None`` when there is no whole (nothing scheduled: not measured)."""
+    return part / whole if whole else None
+
+
 @dataclass(frozen=True)
 class Scheduled:
     """One scheduled activity: its kind (``work``, ``break`` …) and its time; ``shift_id`` of its shift."""
@@ -113,11 +118,11 @@ class Figures:
 
     @property
     def adherence(self) -> float | None:
-        return self.in_adherence_seconds / self.scheduled_seconds if self.scheduled_seconds else None
+        return share(self.in_adherence_seconds, self.scheduled_seconds)
 
     @property
     def conformance(self) -> float | None:
-        return self.worked_seconds / self.scheduled_work_seconds if self.scheduled_work_seconds else None
+        return share(self.worked_seconds, self.scheduled_work_seconds)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from cea.accounts.types import AnyUser
 from cea.common.roles import sees_everything, team_ids_of
 from engagement.routing.models import AgentProfile, PresenceChange
 from engagement.wfm.access import agents_planned_by, require_wfm_reader
-from engagement.wfm.adherence.engine import LiveState, PresenceSpan, Scheduled, Segment, live_state, segments
+from engagement.wfm.adherence.engine import LiveState, PresenceSpan, Scheduled, Segment, live_state, segments, share
 from engagement.wfm.adherence.models import AdherenceDay, AdherenceException
 from engagement.wfm.scheduling.models import ScheduleStatus, Shift
 
@@ -207,12 +207,11 @@ def _between(*, start: date, end: date, team_ids: Iterable[int] | None) -> Query
 
 
 def _with_ratios(row: dict[str, Any]) -> dict[str, Any]:
-    scheduled, scheduled_work = row["scheduled_seconds"], row["scheduled_work_seconds"]
-    row["adherence"] = row["in_adherence_seconds"] / scheduled if scheduled else None
-    row["conformance"] = row["worked_seconds"] / scheduled_work if scheduled_work else None
+    row["adherence"] = share(row["in_adherence_seconds"], row["scheduled_seconds"])
+    row["conformance"] = share(row["worked_seconds"], row["scheduled_work_seconds"])
     row["adherence_percent"] = 100 * row["adherence"] if row["adherence"] is not None else None
     row["conformance_percent"] = 100 * row["conformance"] if row["conformance"] is not None else None
-    row["scheduled_hours"] = (scheduled or 0) / 3600
+    row["scheduled_hours"] = (row["scheduled_seconds"] or 0) / 3600
     return row
 
 

@@ -16,6 +16,7 @@ task never open two.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -82,14 +83,15 @@ def _exceptions_sync(*, row: AgentLive, now: datetime) -> tuple[int, int]:
 
 
 def _update(agents: Iterable[AgentProfile], *, now: datetime) -> dict[str, int]:
+    """Read every agent's live row at once, then bring each one's exception up to date under its lock."""
     done = {"agents": 0, "opened": 0, "closed": 0}
     rows = []
-    for agent in agents:
-        _lock_agent(agent.pk)
-        row = live_states(agents=[agent], now=now)[0]
+    for row in live_states(agents=agents, now=now):
+        _lock_agent(row.agent_id)
         opened, closed = _exceptions_sync(row=row, now=now)
         if opened or closed:
-            row = live_states(agents=[agent], now=now)[0]
+            still_open = AdherenceException.objects.filter(agent_id=row.agent_id, ended_at__isnull=True)
+            row = replace(row, open_exception_id=still_open.values_list("pk", flat=True).first())
         rows.append(live_json(row))
         done["agents"] += 1
         done["opened"] += opened
