@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 OFF = "off"
@@ -141,7 +141,7 @@ class OutRun:
 
 
 def _clip(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> tuple[datetime, datetime] | None:
-    lower, upper = max(start, window[0]), min(end, window[1])
+    lower, upper = max(start.astimezone(UTC), window[0]), min(end.astimezone(UTC), window[1])
     return (lower, upper) if lower < upper else None
 
 
@@ -162,8 +162,11 @@ def segments(
     Scheduled activities and presence spans are clipped to the window; an open presence span lasts
     to ``end`` (the caller passes ``now`` or earlier as ``end``: the future is not measured). Where no
     presence is known the agent is ``off``; outside every activity nothing is scheduled (``off``).
-    Overlapping activities (an edit in progress) resolve to the later-starting one.
+    Overlapping activities (an edit in progress) resolve to the later-starting one. The segments'
+    times are in UTC.
     """
+    # In UTC: Python subtracts two times of one zone by their wall clocks (wrong across a clock change).
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         return []
     window = (start, end)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -31,10 +31,11 @@ LIVE_LOOKBACK = timedelta(hours=12)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The local day ``day`` (settings.TIME_ZONE) as [start, end) instants (23 or 25 hours on DST days)."""
+    """The local day ``day`` (settings.TIME_ZONE) as [start, end) instants in UTC (23 or 25 hours apart
+    when the clocks change: in UTC, so that subtracting them says so)."""
     zone = timezone.get_default_timezone()
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
 
 

@@ -245,3 +245,18 @@ def test_live_state_without_anything_is_not_scheduled():
 def test_an_empty_or_reversed_window_has_no_segments():
     assert segments(shift_9_to_17(), [], start=at(10), end=at(10)) == []
     assert segments(shift_9_to_17(), [], start=at(11), end=at(10)) == []
+
+
+def test_durations_across_a_clock_change_are_real_durations():
+    # Given: a shift 00:00–04:00 local on the night the clocks go forward in London (01:00 → 02:00),
+    # given in local time: three real hours
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    start, end = datetime(2026, 3, 29, 0, tzinfo=london), datetime(2026, 3, 29, 4, tzinfo=london)
+    # When
+    result = figures(
+        segments([Scheduled("work", start, end, 1)], [PresenceSpan("available", start)], start=start, end=end)
+    )
+    # Then
+    assert (result.scheduled_seconds, result.worked_seconds) == (3 * 3600, 3 * 3600)

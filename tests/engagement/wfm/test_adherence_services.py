@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from engagement.routing.models import Presence
 from engagement.routing.presence import presence_set
@@ -187,7 +188,7 @@ def test_a_night_shift_counts_on_both_local_days(ann, team_a):
 
 def test_the_rollup_task_rebuilds_yesterday_and_today(ann, team_a):
     # Given: a shift yesterday (local)
-    yesterday = datetime.now(tz=LONDON).date() - timedelta(days=1)
+    yesterday = timezone.localdate() - timedelta(days=1)
     published_shift(ann, team=team_a, starts_at=local(9, day=yesterday), activities=[("work", 60)])
     presence_history(ann, [("available", "", local(9, day=yesterday))])
     # When
@@ -195,3 +196,31 @@ def test_the_rollup_task_rebuilds_yesterday_and_today(ann, team_a):
     # Then
     assert result[str(yesterday)] == 1
     assert AdherenceDay.objects.get(agent=ann, day=yesterday).adherence == 1.0
+
+
+def test_a_local_day_is_23_hours_when_the_clocks_go_forward(settings):
+    settings.TIME_ZONE = "Europe/London"
+    start, end = day_bounds(date(2026, 3, 29))
+    assert (end - start) == timedelta(hours=23)
+    assert day_bounds(date(2026, 10, 25))[1] - day_bounds(date(2026, 10, 25))[0] == timedelta(hours=25)
+
+
+def test_a_shift_without_activities_or_with_gaps_is_work(ann, team_a):
+    # Given: a shift 9–13 with only a break 11:00–11:15 recorded (the rest is work), and Ann available throughout
+    shift = published_shift(ann, team=team_a, starts_at=local(9), activities=[("work", 240)])
+    shift.activities.all().delete()
+    shift.activities.create(kind="break", starts_at=local(11), ends_at=local(11, 15))
+    presence_history(ann, [("available", "", local(9)), ("offline", "", local(13))])
+    # When
+    adherence_days_rebuild(day=DAY, now=local(23))
+    # Then: 4 h scheduled, 3 h 45 to work; the break not taken is 15 minutes out
+    day = AdherenceDay.objects.get(agent=ann)
+    assert (day.scheduled_seconds, day.scheduled_work_seconds) == (14400, 13500)
+    assert (day.in_adherence_seconds, day.worked_seconds, day.exceptions) == (13500, 14400, 1)
+
+
+def test_presence_under_a_superseded_schedule_is_not_measured(ann, team_a):
+    published_shift(ann, team=team_a, starts_at=local(9), activities=[("work", 60)], status="superseded")
+    presence_history(ann, [("offline", "", local(8))])
+    assert adherence_days_rebuild(day=DAY, now=local(23)) == 0
+    assert adherence_sweep(now=local(9, 30))["agents"] == 0
