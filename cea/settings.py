@@ -327,6 +327,8 @@ CEA_ROUTING_SWEEP_SECONDS = env_int("CEA_ROUTING_SWEEP_SECONDS", 2, minimum=1)
 CEA_PRESENCE_GRACE_SECONDS = env_int("CEA_PRESENCE_GRACE_SECONDS", 30, minimum=1)
 CEA_DESKTOP_HEARTBEAT_SECONDS = env_int("CEA_DESKTOP_HEARTBEAT_SECONDS", 20, minimum=1)
 CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
+# WFM adherence: an agent out of adherence this long opens an exception (engagement/wfm/adherence).
+CEA_ADHERENCE_EXCEPTION_MINUTES = env_int("CEA_ADHERENCE_EXCEPTION_MINUTES", 5, minimum=1)
 
 # --- Websockets -----------------------------------------------------------------------------
 
@@ -369,6 +371,15 @@ CELERY_BEAT_SCHEDULE = {
     "records: apply retention policies (nightly)": {
         "task": "records.privacy.apply_retention",
         "schedule": crontab(minute=15, hour=3),
+    },
+    "engagement: WFM adherence sweep (exceptions, live rows)": {
+        "task": "engagement.wfm.adherence.sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "engagement: WFM adherence days rollup": {
+        "task": "engagement.wfm.adherence.rollup",
+        "schedule": crontab(minute="*/15"),
     },
     "engagement: routing sweep": {
         "task": "engagement.routing.sweep",

@@ -16,3 +16,8 @@ class EngagementConfig(AppConfig):
 
         personal_data.register()
         register_retention()
+
+        # Adherence follows presence changes through engagement.hooks (routing does not import wfm).
+        from engagement.wfm.adherence.live import register as register_adherence
+
+        register_adherence()

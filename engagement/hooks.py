@@ -23,6 +23,12 @@ Surveys:
 - ``inbound_interceptor_register(fn)``: ``fn(InboundText) -> Claimed | None`` runs inside the
   inbound delivery's transaction before a conversation is found or opened; the first that returns a
   ``Claimed`` takes the message (an SMS reply "5 great service"), which then opens no conversation.
+
+Presence (workforce management's adherence, which routing must not import):
+
+- ``register_presence_changed_hook(fn)``: ``fn(agent_profile_id)`` runs once the transaction that
+  changed an agent's presence (``routing.presence.presence_change_locked``) commits. It must be cheap
+  (send a task): it runs in the thread that committed the change.
 """
 
 from __future__ import annotations
@@ -163,3 +169,20 @@ def inbound_claim(text: InboundText) -> Claimed | None:
         if claimed is not None:
             return claimed
     return None
+
+
+# --- Presence -----------------------------------------------------------------------------------
+
+_presence_changed_hooks: list[Callable[[int], None]] = []
+
+
+def register_presence_changed_hook(hook: Callable[[int], None]) -> None:
+    """Call ``hook(agent_profile_id)`` after each presence change's transaction commits (once per hook)."""
+    if hook not in _presence_changed_hooks:
+        _presence_changed_hooks.append(hook)
+
+
+def presence_changed_on_commit(*, agent_id: int) -> None:
+    """Run the presence-changed hooks once the current transaction commits."""
+    if _presence_changed_hooks:
+        transaction.on_commit(lambda: _run(_presence_changed_hooks, agent_id))

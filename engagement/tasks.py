@@ -9,8 +9,10 @@ from engagement.idv.tasks import send_contact_change_notice, send_verification_c
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
 from engagement.recommendations.tasks import expire_recommendations
 from engagement.routing.tasks import route_agent, route_queue, sweep
+from engagement.wfm.adherence import tasks as adherence_tasks
 
 __all__ = [
+    "adherence_tasks",
     "deliver_email_reply",
     "deliver_outbound_sms",
     "expire_recommendations",

@@ -21,6 +21,7 @@ from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.live import supervision_hint_on_commit
 from cea.common.roles import can_supervise, is_admin, role_of
 from engagement.access import ROUTABLE_ROLES
+from engagement.hooks import presence_changed_on_commit
 from engagement.routing.live import push_to_agent
 from engagement.routing.models import (
     AgentProfile,
@@ -111,6 +112,7 @@ def presence_change_locked(
         kick_on_commit(agent_ids=[profile.pk])
     push_to_agent(profile.user_id, {"type": "presence.changed", **presence_json(profile, changed_by=changed_by)})
     supervision_hint_on_commit(what="agents")
+    presence_changed_on_commit(agent_id=profile.pk)  # adherence (engagement/wfm) follows it
     return True
 
 

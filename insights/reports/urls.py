@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from insights.reports import views
+from insights.reports import adherence, views
 
 urlpatterns = [
     path("", views.report_page, name="reports"),
@@ -13,5 +13,6 @@ urlpatterns = [
     path("contacts/", views.report_contacts_page, name="report-contacts"),
     path("contacts.csv", views.report_contacts_export, name="report-contacts-csv"),
     path("agents/", views.agent_timeline_page, name="report-agents"),
+    path("adherence/", adherence.adherence_report_page, name="report-adherence"),
     path("desk-panel/", views.desk_panel_fragment, name="report-desk-panel"),
 ]

@@ -121,6 +121,7 @@ KNOWN_GAPS = {
     # A rule's phrase, when a regular expression, must compile and not match empty text.
     ("POST", "/api/v1/insights/compliance/rules/"): (positive_data_acceptance, "a regex phrase must compile"),
     ("GET", "/api/v1/insights/surveys/"): (positive_data_acceptance, "start not after end, at most 366 days"),
+    ("GET", "/api/v1/engagement/wfm/adherence/days/"): (positive_data_acceptance, "start not after end, 366 days"),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or
     # after its first day, the time zone is in the IANA database, the name is not taken; the spans'

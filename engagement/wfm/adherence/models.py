@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from engagement.wfm.adherence.engine import share
+
 
 class AdherenceException(models.Model):
     """An agent out of adherence for longer than the threshold: what they should have been doing,
@@ -51,8 +53,8 @@ class AdherenceDay(models.Model):
 
     @property
     def adherence(self) -> float | None:
-        return self.in_adherence_seconds / self.scheduled_seconds if self.scheduled_seconds else None
+        return share(self.in_adherence_seconds, self.scheduled_seconds)
 
     @property
     def conformance(self) -> float | None:
-        return self.worked_seconds / self.scheduled_work_seconds if self.scheduled_work_seconds else None
+        return share(self.worked_seconds, self.scheduled_work_seconds)
