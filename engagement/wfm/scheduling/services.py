@@ -24,6 +24,7 @@ from engagement.wfm.access import ROSTERED, require_planner, team_planned
 from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling import solver
 from engagement.wfm.scheduling.coverage import schedule_coverage_refresh, week_bounds
+from engagement.wfm.scheduling.editing import schedule_changed_on_commit
 from engagement.wfm.scheduling.models import (
     AgentContract,
     RequestStatus,
@@ -250,6 +251,8 @@ def schedule_publish(*, user: AnyUser, schedule: Schedule) -> Schedule:
         same_week = (
             same_week.filter(team__isnull=True) if locked.team_id is None else same_week.filter(team=locked.team_id)
         )
+        told = set(Shift.objects.filter(schedule__in=same_week).values_list("agent__user_id", flat=True))
+        told |= set(Shift.objects.filter(schedule=locked).values_list("agent__user_id", flat=True))
         same_week.update(status=ScheduleStatus.SUPERSEDED, updated_at=timezone.now())
         locked.status = ScheduleStatus.PUBLISHED
         locked.published_at = timezone.now()
@@ -257,4 +260,6 @@ def schedule_publish(*, user: AnyUser, schedule: Schedule) -> Schedule:
         locked.save(update_fields=["status", "published_at", "published_by", "updated_at"])
         schedule_id = locked.pk
         transaction.on_commit(lambda: logger.info("Schedule %s published", schedule_id))
+        for user_id in sorted(told):  # their desks' schedule panels reload
+            schedule_changed_on_commit(user_id=user_id, what="schedule")
     return locked

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
+from engagement.routing.live import agent_group
 from engagement.wfm.scheduling.coverage import schedule_coverage_refresh, scheduled_agents
 from engagement.wfm.scheduling.models import (
     ActivityKind,
@@ -154,6 +157,30 @@ def test_publish_supersedes_the_weeks_published_schedule(support, team_a, team_b
     assert first.status == ScheduleStatus.SUPERSEDED
     assert other.status == ScheduleStatus.PUBLISHED
     assert Schedule.objects.filter(team=team_a, week_start=WEEK, status=ScheduleStatus.PUBLISHED).count() == 1
+
+
+def test_publishing_tells_the_desks_of_the_agents_in_both_schedules(
+    support, team_a, supervisor, django_capture_on_commit_callbacks
+):
+    # Given Ada on the published schedule of the week, and Bea on its new draft only
+    ada, bea = rostered(team_a, "ada"), rostered(team_a, "bea")
+    published = Schedule.objects.create(team=team_a, week_start=WEEK, status=ScheduleStatus.PUBLISHED)
+    draft = Schedule.objects.create(team=team_a, week_start=WEEK, status=ScheduleStatus.DRAFT)
+    monday = dt.datetime.combine(WEEK, dt.time(9), tzinfo=dt.UTC)
+    Shift.objects.create(schedule=published, agent=ada, starts_at=monday, ends_at=monday + dt.timedelta(hours=8))
+    Shift.objects.create(schedule=draft, agent=bea, starts_at=monday, ends_at=monday + dt.timedelta(hours=8))
+    layer = get_channel_layer()
+    desks = {profile.user_id: async_to_sync(layer.new_channel)() for profile in (ada, bea)}
+    for user_id, desk in desks.items():
+        async_to_sync(layer.group_add)(agent_group(user_id), desk)
+
+    # When the draft is published
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule_publish(user=supervisor, schedule=draft)
+
+    # Then both desks are told their schedule changed (Ada's shift is gone, Bea's is new)
+    for desk in desks.values():
+        assert async_to_sync(layer.receive)(desk) == {"type": "schedule.changed", "what": "schedule"}
 
 
 def test_only_a_draft_is_published(support, team_a, supervisor):
