@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, gammainc, gammaln
+from scipy.special import betainc, gammainc, gammaln  # type: ignore[import-untyped]
 
 MAX_AGENTS = 100_000
 _SERIES_CHUNK = 2048
