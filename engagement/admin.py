@@ -7,6 +7,7 @@ from engagement.recommendations import admin as recommendations_admin
 from engagement.routing import admin as routing_admin
 from engagement.selfservice import admin as selfservice_admin
 from engagement.webchat import admin as webchat_admin
+from engagement.wfm.planning import admin as wfm_planning_admin
 
 __all__ = [
     "adapters_admin",
@@ -16,4 +17,5 @@ __all__ = [
     "routing_admin",
     "selfservice_admin",
     "webchat_admin",
+    "wfm_planning_admin",
 ]
