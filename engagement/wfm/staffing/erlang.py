@@ -9,14 +9,15 @@ Units: times in seconds, traffic in erlangs (arrival rate × handle time), share
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, gammainc, gammaln  # type: ignore[import-untyped]
+from scipy.special import betainc, digamma, gammainc, gammaincc, gammaln  # type: ignore[import-untyped]
 
 MAX_AGENTS = 100_000
-_SERIES_CHUNK = 2048
+_SERIES_CHUNK = 256
 _SERIES_TAIL = 46.0  # stop Erlang A's sums when a term is e^-46 (~1e-20) of the largest
 
 
@@ -26,6 +27,18 @@ def erlang_b(traffic: float, agents: int) -> float:
     for n in range(1, agents + 1):
         blocking = traffic * blocking / (n + traffic * blocking)
     return blocking
+
+
+def erlang_b_closed(traffic: float, agents: int) -> float:
+    """Erlang B in O(1): the Poisson(``traffic``) probability of ``agents`` over that of at most ``agents``,
+    ``B = p(n) / P(N <= n)``, in log space; the recursion where the Poisson tail underflows."""
+    if traffic <= 0:
+        return 0.0
+    tail = float(gammaincc(agents + 1, traffic))  # P(N <= n) for N ~ Poisson(traffic)
+    if tail < 1e-280:
+        return erlang_b(traffic, agents)
+    log_pmf = -traffic + agents * math.log(traffic) - float(gammaln(agents + 1))
+    return min(1.0, math.exp(log_pmf - math.log(tail)))
 
 
 def _erlang_c_from_b(traffic: float, agents: int, blocking: float) -> float:
@@ -126,7 +139,7 @@ def erlang_a(arrival_rate_per_s: float, aht_s: float, patience_s: float, agents:
         return ErlangAResult(1.0, 0.0, 0.0, 1.0, 0.0)
     mu, theta = 1.0 / aht_s, 1.0 / patience_s
     x, y = agents * mu / theta, arrival_rate_per_s / theta
-    blocking = erlang_b(arrival_rate_per_s * aht_s, agents)
+    blocking = erlang_b_closed(arrival_rate_per_s * aht_s, agents)
     a_value = math.exp(_log_a_function(x, y))
     wait = a_value * blocking / (1.0 + (a_value - 1.0) * blocking)
     rho = arrival_rate_per_s / (agents * mu)
@@ -148,13 +161,15 @@ def _erlang_a_waits(x: float, y: float, theta: float, target_s: float) -> tuple[
     ``x/(x+j+1)·Σ_{i=1..j+1} 1/(x+i) / θ``.
     """
     log_weights = _queue_log_weights(x, y)
-    weights = np.exp(log_weights - log_weights.max())
+    top = float(log_weights.max())
+    j = np.flatnonzero(log_weights > top - _SERIES_TAIL).astype(float)  # the rest is below 1e-20 of the top
+    weights = np.exp(log_weights[j.astype(int)] - top)
     weights /= weights.sum()
-    j = np.arange(len(weights), dtype=float)
     answered_share = x / (x + j + 1.0)
     cut = -math.expm1(-theta * target_s)
     within = float(np.sum(weights * answered_share * betainc(j + 1.0, x + 1.0, cut)))
-    harmonic = np.cumsum(1.0 / (x + j + 1.0))
+    # Σ_{i=1..j+1} 1/(x+i) = ψ(x+j+2) - ψ(x+1): the kept j need not start at 0
+    harmonic = digamma(x + j + 2.0) - digamma(x + 1.0)
     answered_wait = float(np.sum(weights * answered_share * harmonic)) / theta
     return within, answered_wait
 
@@ -243,12 +258,25 @@ def _erlang_a_ok(demand: StaffingInput, agents: int) -> bool:
 
 
 def _erlang_a_required(demand: StaffingInput) -> StaffingResult:
-    """Smallest n meeting the target and the occupancy cap: doubling, then bisection (both monotone in n)."""
-    low, high = 0, 1
-    while not _erlang_a_ok(demand, high):
-        low, high = high, high * 2
-        if high > MAX_AGENTS:
-            raise ValueError(f"No staffing up to {MAX_AGENTS} agents meets the target.")
+    """Smallest n meeting the target and the occupancy cap (both monotone in n).
+
+    Starts from Erlang C's answer (abandonment relieves the queue, so Erlang A's is usually a few
+    agents lower): gallops down from there (1, 2, 4, … below) or up (doubling) to a bracket, then bisects."""
+    start = max(1, math.floor(demand.traffic) + 1)
+    with contextlib.suppress(ValueError):  # no Erlang C answer within MAX_AGENTS: start from the traffic
+        start = max(start, _erlang_c_required(demand, demand.traffic).agents)
+    if _erlang_a_ok(demand, start):
+        high, step = start, 1
+        low = max(0, high - step)
+        while low > 0 and _erlang_a_ok(demand, low):
+            high, step = low, step * 2
+            low = max(0, high - step)
+    else:
+        low, high = start, start * 2
+        while not _erlang_a_ok(demand, high):
+            low, high = high, high * 2
+            if high > MAX_AGENTS:
+                raise ValueError(f"No staffing up to {MAX_AGENTS} agents meets the target.")
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (low, middle) if _erlang_a_ok(demand, middle) else (middle, high)

@@ -188,3 +188,34 @@ def test_asa_target_chat_backlog_and_shrinkage():
     assert required_agents(StaffingInput(volume=0, aht_seconds=300)).agents == 0
     with pytest.raises(ValueError):
         with_shrinkage(10, 100)
+
+
+@pytest.mark.parametrize(
+    ("volume", "aht", "patience", "target_kind", "target"),
+    [
+        (900, 300, 30, "service_level", 0.8),  # impatient callers: far fewer agents than Erlang C
+        (1800, 180, 600, "service_level", 0.9),
+        (12, 420, 240, "service_level", 0.7),
+        (400, 240, 120, "asa", 10),
+        (3000, 300, 180, "service_level", 0.95),  # 1,000 erlangs
+    ],
+)
+def test_erlang_a_requirement_is_the_fewest_meeting_the_target(volume, aht, patience, target_kind, target):
+    # given an Erlang A demand with an SL or an ASA target
+    demand = StaffingInput(
+        volume=volume,
+        aht_seconds=aht,
+        model="erlang_a",
+        patience_seconds=patience,
+        target_kind=target_kind,
+        service_level_target=target if target_kind == "service_level" else 0.8,
+        asa_seconds=target if target_kind == "asa" else None,
+    )
+    # when its requirement is computed
+    result = required_agents(demand)
+    # then it meets the target and one agent fewer does not
+    at, below = (erlang_a(volume / 900, aht, patience, n, 20) for n in (result.agents, result.agents - 1))
+    if target_kind == "asa":
+        assert at.asa_seconds <= target < below.asa_seconds
+    else:
+        assert at.service_level >= target > below.service_level
