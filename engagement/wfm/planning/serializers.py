@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cea.accounts.models import Team
-from cea.common.serializers import CharField, ModelSerializer, TrueFalseField, WholeNumberField
+from cea.common.serializers import CharField, ModelSerializer, TrueFalseField
 from engagement.routing.models import Skill
 from engagement.wfm.planning.models import IntervalMinutes, PlanningQueue, StaffingModel, TargetKind
 
@@ -50,14 +50,14 @@ class PlanningQueueUpdateSerializer(serializers.Serializer):
     skill = serializers.PrimaryKeyRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True)
     interval_minutes = serializers.ChoiceField(choices=IntervalMinutes.choices, required=False)
     target_kind = serializers.ChoiceField(choices=TargetKind.choices, required=False)
-    service_level_percent = WholeNumberField(min_value=1, max_value=99, required=False)
-    service_level_seconds = WholeNumberField(min_value=1, required=False)
-    asa_seconds = WholeNumberField(min_value=1, required=False, allow_null=True)
+    service_level_percent = serializers.IntegerField(min_value=1, max_value=99, required=False)
+    service_level_seconds = serializers.IntegerField(min_value=1, required=False)
+    asa_seconds = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     model = serializers.ChoiceField(choices=StaffingModel.choices, required=False)
-    patience_seconds = WholeNumberField(min_value=1, required=False, allow_null=True)
-    concurrency = WholeNumberField(min_value=1, max_value=10, required=False)
-    max_occupancy_percent = WholeNumberField(min_value=1, max_value=100, required=False)
-    shrinkage_percent = WholeNumberField(min_value=0, max_value=95, required=False)
+    patience_seconds = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    concurrency = serializers.IntegerField(min_value=1, max_value=10, required=False)
+    max_occupancy_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    shrinkage_percent = serializers.IntegerField(min_value=0, max_value=95, required=False)
     is_active = TrueFalseField(required=False)
 
 

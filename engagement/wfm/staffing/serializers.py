@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cea.common.serializers import ModelSerializer, WholeNumberField
+from cea.common.serializers import ModelSerializer
 from engagement.wfm.planning.models import IntervalMinutes, StaffingModel, TargetKind
 from engagement.wfm.staffing.calculator import calculator_problems
 from engagement.wfm.staffing.models import StaffingRequirement
 
 
+class NumberField(serializers.FloatField):
+    """A JSON number: not ``true``/``false`` (DRF reads them as 1 and 0), not a string of digits."""
+
+    default_error_messages = {"not_a_number": "Must be a number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("not_a_number")
+        return super().to_internal_value(data)
+
+
 class CalculateInputSerializer(serializers.Serializer):
     """One interval's what-if: contacts in the interval, AHT, target, model and caps."""
 
-    volume = serializers.FloatField(min_value=0, max_value=1_000_000)
-    aht_seconds = serializers.FloatField(min_value=1, max_value=86_400)
+    volume = NumberField(min_value=0, max_value=1_000_000)
+    aht_seconds = NumberField(min_value=1, max_value=86_400)
     interval_minutes = serializers.ChoiceField(choices=IntervalMinutes.choices, default=IntervalMinutes.FIFTEEN)
     model = serializers.ChoiceField(choices=StaffingModel.choices, default=StaffingModel.ERLANG_C)
     target_kind = serializers.ChoiceField(choices=TargetKind.choices, default=TargetKind.SERVICE_LEVEL)
-    service_level_percent = WholeNumberField(min_value=1, max_value=99, default=80)
-    service_level_seconds = WholeNumberField(min_value=1, max_value=3600, default=20)
-    asa_seconds = WholeNumberField(min_value=1, max_value=3600, required=False, allow_null=True)
-    patience_seconds = WholeNumberField(min_value=1, max_value=86_400, required=False, allow_null=True)
-    concurrency = WholeNumberField(min_value=1, max_value=10, default=1)
-    max_occupancy_percent = WholeNumberField(min_value=1, max_value=100, default=100)
-    shrinkage_percent = WholeNumberField(min_value=0, max_value=95, default=0)
+    service_level_percent = serializers.IntegerField(min_value=1, max_value=99, default=80)
+    service_level_seconds = serializers.IntegerField(min_value=1, max_value=3600, default=20)
+    asa_seconds = serializers.IntegerField(min_value=1, max_value=3600, required=False, allow_null=True)
+    patience_seconds = serializers.IntegerField(min_value=1, max_value=86_400, required=False, allow_null=True)
+    concurrency = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    max_occupancy_percent = serializers.IntegerField(min_value=1, max_value=100, default=100)
+    shrinkage_percent = serializers.IntegerField(min_value=0, max_value=95, default=0)
 
     def validate(self, attrs):
         problems = calculator_problems(attrs)

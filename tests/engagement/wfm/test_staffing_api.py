@@ -53,7 +53,7 @@ def test_erlang_a_through_the_api(admin_user):
         ({"volume": 10, "aht_seconds": 0}, "aht_seconds"),
         ({"volume": 10, "aht_seconds": 240, "target_kind": "asa"}, "asa_seconds"),
         ({"volume": 10, "aht_seconds": 240, "model": "erlang_a"}, "patience_seconds"),
-        ({"volume": 10, "aht_seconds": 240, "service_level_percent": "80"}, "service_level_percent"),
+        ({"volume": 10, "aht_seconds": 240, "service_level_percent": "eighty"}, "service_level_percent"),
         ({"volume": 10, "aht_seconds": 240, "model": "magic"}, "model"),
     ],
 )
