@@ -7,6 +7,7 @@ from engagement.recommendations import admin as recommendations_admin
 from engagement.routing import admin as routing_admin
 from engagement.selfservice import admin as selfservice_admin
 from engagement.webchat import admin as webchat_admin
+from engagement.wfm.planning import admin as wfm_planning_admin
 from engagement.wfm.scheduling import admin as wfm_roster_admin
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "routing_admin",
     "selfservice_admin",
     "webchat_admin",
+    "wfm_planning_admin",
     "wfm_roster_admin",
 ]

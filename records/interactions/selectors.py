@@ -185,3 +185,36 @@ def recent_sentiments_of(*, customer_ids: list[int], since: datetime, per_custom
         if score is not None and len(kept) < per_customer:
             kept.append(float(score))
     return {pk: list(reversed(scores)) for pk, scores in found.items()}
+
+
+def interaction_queue_channels(*, since: datetime | None) -> list[dict[str, Any]]:
+    """The queues and channels inbound contacts came through since ``since`` (all history when None), for
+    workforce planning: per (queue, channel) ``contacts``, ``first_started_at``, ``last_started_at`` and
+    ``team_id``, the team most of its contacts belonged to (None when most had none; ties: the lowest id).
+    Contacts without a queue are left out. Ordered by contacts, most first."""
+    from django.db.models import Count, Max, Min
+
+    inbound = Interaction.objects.filter(direction="inbound").exclude(queue="")
+    if since is not None:
+        inbound = inbound.filter(started_at__gte=since)
+    per_team = inbound.values("queue", "channel", "team_id").annotate(
+        contacts=Count("id"), first=Min("started_at"), last=Max("started_at")
+    )
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in per_team.order_by("queue", "channel", "-contacts", "team_id"):
+        key = (row["queue"], row["channel"])
+        entry = found.get(key)
+        if entry is None:
+            found[key] = {
+                "queue": row["queue"],
+                "channel": row["channel"],
+                "contacts": row["contacts"],
+                "first_started_at": row["first"],
+                "last_started_at": row["last"],
+                "team_id": row["team_id"],
+            }
+            continue
+        entry["contacts"] += row["contacts"]
+        entry["first_started_at"] = min(entry["first_started_at"], row["first"])
+        entry["last_started_at"] = max(entry["last_started_at"], row["last"])
+    return sorted(found.values(), key=lambda entry: (-entry["contacts"], entry["queue"], entry["channel"]))

@@ -68,6 +68,16 @@ BODY_OBJECTS = {
 # the clock or the database, or one JSON Schema has no words for; everything else the schema
 # states (patterns, cross-field rules as anyOf/oneOf, strings that are strings).
 KNOWN_GAPS = {
+    # Workforce: an ASA target needs its seconds and Erlang A a patience (cross-field), and traffic no
+    # staffing up to 100,000 agents meets is refused.
+    ("POST", "/api/v1/engagement/wfm/staffing/calculate/"): (
+        positive_data_acceptance,
+        "target and model need their companion fields",
+    ),
+    ("PATCH", "/api/v1/engagement/wfm/planning-queues/{planning_queue_id}/"): (
+        positive_data_acceptance,
+        "target and model need their companion fields",
+    ),
     # A phone is valid by libphonenumber's metadata for its region, an email by Django's
     # EmailValidator; neither is a regular expression. (The language is a pattern now.)
     ("POST", "/api/v1/customers/"): (positive_data_acceptance, "phone and email are no patterns"),

@@ -155,6 +155,8 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "AgentContract": {"add", "change", "delete"},
         "ShiftTemplate": read_only,
         "TimeOff": {"add"},
+        # Issue 15: a supervisor plans their teams' queues.
+        "PlanningQueue": {"add", "change"},
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path

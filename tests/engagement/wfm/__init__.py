@@ -1,0 +1,1 @@
+"""Tests of workforce management (engagement/wfm)."""
