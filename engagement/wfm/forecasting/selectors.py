@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from engagement.wfm.forecasting.backtest import History
 from engagement.wfm.forecasting.methods import Season
-from engagement.wfm.forecasting.models import BacktestScore, ForecastInterval, ForecastRun, RunStatus, SpecialDay
+from engagement.wfm.forecasting.models import (
+    BacktestScore,
+    ForecastInterval,
+    ForecastMethod,
+    ForecastRun,
+    Horizon,
+    RunStatus,
+    SpecialDay,
+)
 from engagement.wfm.planning.models import PlanningQueue
 from records.interactions.selectors import interaction_interval_counts
 
@@ -135,3 +143,59 @@ def forecast_vs_actual(
         )
         moment += step
     return rows
+
+
+@dataclass(frozen=True)
+class HorizonSummary:
+    """One horizon of a run: the chosen method and its WAPE beside the better baseline's."""
+
+    horizon: str
+    horizon_label: str
+    method: str
+    method_label: str
+    wape: float | None
+    baseline: str
+    baseline_label: str
+    baseline_wape: float | None
+    model_wins: bool
+
+
+BASELINE_METHODS = (ForecastMethod.SEASONAL_NAIVE, ForecastMethod.HISTORICAL_AVERAGE)
+
+
+def run_summary(*, run: ForecastRun) -> list[HorizonSummary]:
+    """Per horizon (in order), what the backtest chose and how it compares with the better baseline."""
+    scores = {(s.horizon, s.method): s for s in run_scores(run=run)}
+    summary = []
+    for horizon in Horizon:
+        method = run.methods.get(horizon.value)
+        if method is None:
+            continue
+        baselines = [scores[(horizon.value, b.value)] for b in BASELINE_METHODS if (horizon.value, b.value) in scores]
+        best = min(baselines, key=lambda s: s.wape if s.wape is not None else float("inf"), default=None)
+        chosen = scores.get((horizon.value, method))
+        summary.append(
+            HorizonSummary(
+                horizon=horizon.value,
+                horizon_label=horizon.label,
+                method=method,
+                method_label=ForecastMethod(method).label,
+                wape=chosen.wape if chosen else None,
+                baseline=best.method if best else "",
+                baseline_label=ForecastMethod(best.method).label if best else "",
+                baseline_wape=best.wape if best else None,
+                model_wins=method not in BASELINE_METHODS,
+            )
+        )
+    return summary
+
+
+def backtest_table(*, run: ForecastRun) -> list[tuple[str, list[BacktestScore]]]:
+    """The run's scores as rows per horizon (in order) of one score per method (in ``ForecastMethod`` order)."""
+    scores = {(s.horizon, s.method): s for s in run_scores(run=run)}
+    table = []
+    for horizon in Horizon:
+        row = [scores[(horizon.value, m.value)] for m in ForecastMethod if (horizon.value, m.value) in scores]
+        if row:
+            table.append((horizon.label, row))
+    return table
