@@ -42,6 +42,9 @@ HORIZONS = ("interval", *DAY_HORIZONS)
 # When two methods score the same, the simpler one is chosen (the first in this order).
 PREFERENCE = (*BASELINES, *MODELS)
 MARGIN = 0.02
+# The history a run reads: the earliest origin (14 + (ORIGINS - 1) * spacing days before the end), its
+# fitting window before that, and a week to spare (a history that starts with a quiet stretch).
+HISTORY_DAYS = 7 * FIT_WEEKS + 14 + (ORIGINS - 1) * ORIGIN_SPACING_DAYS + 7
 
 
 @dataclass

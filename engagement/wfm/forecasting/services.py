@@ -21,9 +21,7 @@ from cea.accounts.types import Actor
 from cea.common.errors import ValidationFailed
 from cea.common.tasks import send_on_commit
 from engagement.wfm.forecasting.backtest import (
-    FIT_WEEKS,
-    ORIGIN_SPACING_DAYS,
-    ORIGINS,
+    HISTORY_DAYS,
     Backtest,
     backtest,
     forecast_ahead,
@@ -49,9 +47,6 @@ from records.interactions.selectors import interaction_interval_counts
 
 logger = logging.getLogger(__name__)
 
-# Enough for the fitting window, the backtest's earliest origin (14 + (ORIGINS - 1) * spacing days
-# before the end) and its window before that.
-HISTORY_DAYS = 7 * FIT_WEEKS + 14 + (ORIGINS - 1) * ORIGIN_SPACING_DAYS + 7
 MAX_DAYS_AHEAD = 56
 # The intraday factor is (actual + PRIOR) / (forecast + PRIOR): a few contacts early in the day do not
 # swing the rest of it. It is kept within [1/CLAMP, CLAMP].
