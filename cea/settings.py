@@ -315,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "ComplianceRuleKindEnum": "insights.compliance.models.RuleKind",
         "PrivacyRequestKindEnum": "records.privacy.models.PrivacyRequestKind",
         "PrivacyRequestStatusEnum": "records.privacy.models.PrivacyRequestStatus",
+        "ForecastMethodEnum": "engagement.wfm.forecasting.models.ForecastMethod",
     },
 }
 
