@@ -315,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "ComplianceRuleKindEnum": "insights.compliance.models.RuleKind",
         "PrivacyRequestKindEnum": "records.privacy.models.PrivacyRequestKind",
         "PrivacyRequestStatusEnum": "records.privacy.models.PrivacyRequestStatus",
+        "ForecastMethodEnum": "engagement.wfm.forecasting.models.ForecastMethod",
     },
 }
 
@@ -385,6 +386,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagement.routing.sweep",
         "schedule": float(CEA_ROUTING_SWEEP_SECONDS),
         "options": {"expires": float(CEA_ROUTING_SWEEP_SECONDS)},
+    },
+    # WFM forecasting (engagement/wfm/forecasting/tasks.py): nightly refit, intraday re-forecast every 30 min.
+    "engagement: WFM forecasts of every planning queue (nightly)": {
+        "task": "engagement.wfm.forecast_refresh_all",
+        "schedule": crontab(minute=45, hour=1),
+    },
+    "engagement: WFM intraday re-forecast": {
+        "task": "engagement.wfm.forecast_intraday_all",
+        "schedule": crontab(minute="5,35"),
+        "options": {"expires": 1500.0},
     },
     "integration: relay journey events to webhooks": {
         "task": "integration.webhooks.relay",

@@ -10,12 +10,16 @@ from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, 
 from engagement.recommendations.tasks import expire_recommendations
 from engagement.routing.tasks import route_agent, route_queue, sweep
 from engagement.wfm.adherence import tasks as adherence_tasks
+from engagement.wfm.forecasting.tasks import forecast_intraday_all, forecast_queue, forecast_refresh_all
 
 __all__ = [
     "adherence_tasks",
     "deliver_email_reply",
     "deliver_outbound_sms",
     "expire_recommendations",
+    "forecast_intraday_all",
+    "forecast_queue",
+    "forecast_refresh_all",
     "queue_due_callback",
     "queue_due_callbacks",
     "route_agent",

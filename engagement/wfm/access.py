@@ -17,6 +17,7 @@ from cea.accounts.types import AnyUser
 from cea.common.errors import NotFound, PermissionDenied
 from cea.common.roles import Role, can_supervise, role_of, sees_everything, team_ids_of
 from engagement.routing.models import AgentProfile
+from engagement.wfm.forecasting.models import SpecialDay
 from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling.models import Schedule, ScheduleStatus, Shift, SwapRequest, TimeOff
 from records.access import require_signed_in, row_id
@@ -221,3 +222,36 @@ def access_swap(user: AnyUser, swap_id: object) -> SwapRequest:
     if pk is not None and role_of(user) in READERS and SwapRequest.objects.filter(pk=pk).exists():
         raise PermissionDenied("This swap is in a team you do not supervise.")
     raise NotFound(f"No swap with id {swap_id}.")
+
+
+# --- Special days (forecasting) --------------------------------------------------------------------
+
+
+def special_days_visible_to(user: AnyUser) -> QuerySet[SpecialDay]:
+    """Every queue's special days and those of the planning queues ``user`` reads."""
+    visible = planning_queues_visible_to(user)
+    return SpecialDay.objects.select_related("planning_queue").filter(
+        Q(planning_queue__isnull=True) | Q(planning_queue__in=visible)
+    )
+
+
+def require_special_day_planner(user: AnyUser, planning_queue: PlanningQueue | None) -> None:
+    """Who may set a special day: a planner of the queue; of every queue (``None``), admins only."""
+    require_planner(user)
+    if planning_queue is None and not sees_everything(user):
+        raise PermissionDenied("Only administrators set special days for every queue.", code="not_a_planner")
+
+
+def access_special_day(user: AnyUser, special_day_id: object, *, change: bool = False) -> SpecialDay:
+    """A special day ``user`` reads (``change``: and changes). Unknown ``NotFound``; another team's queue's
+    ``PermissionDenied``; changing every queue's day is for admins."""
+    require_wfm_reader(user)
+    pk = row_id(special_day_id)
+    special = SpecialDay.objects.select_related("planning_queue").filter(pk=pk).first() if pk is not None else None
+    if special is None:
+        raise NotFound(f"No special day with id {special_day_id}.")
+    if special.planning_queue_id is not None:
+        access_planning_queue(user, special.planning_queue_id)
+    if change:
+        require_special_day_planner(user, special.planning_queue)
+    return special
