@@ -43,6 +43,7 @@ from engagement.wfm.forecasting.selectors import (
     special_days_between,
 )
 from engagement.wfm.planning.models import PlanningQueue
+from engagement.wfm.staffing.services import requirements_compute
 from records.interactions.selectors import interaction_interval_counts
 
 logger = logging.getLogger(__name__)
@@ -252,7 +253,8 @@ def forecast_adjust(
 
     ``volume``: the contacts each interval is planned for; ``volume_percent``: that percent of the
     model's figure (one or the other); ``aht_seconds``: the planned handle time. Returns the intervals
-    changed; ``ValidationFailed`` with field messages for bad input or a range with no forecast.
+    changed; ``ValidationFailed`` with field messages for bad input or a range with no forecast. The
+    staffing requirement of those intervals is recomputed in the same transaction.
     """
     _adjust_check(
         start=start, end=end, volume=volume, volume_percent=volume_percent, aht_seconds=aht_seconds, clear=clear
@@ -268,6 +270,13 @@ def forecast_adjust(
             interval.adjustment_note = "" if clear else note
         ForecastInterval.objects.bulk_update(
             intervals, ["volume_adjusted", "aht_adjusted", "adjusted_by", "adjusted_at", "adjustment_note"]
+        )
+        # The requirement follows the plan: the adjusted intervals' agents are recomputed with them.
+        last = max(interval.interval_start for interval in intervals)
+        requirements_compute(
+            planning_queue=planning_queue,
+            start=min(interval.interval_start for interval in intervals),
+            end=last + timedelta(minutes=planning_queue.interval_minutes),
         )
     return len(intervals)
 

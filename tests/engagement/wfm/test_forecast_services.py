@@ -20,6 +20,8 @@ from engagement.wfm.forecasting.services import (
     special_day_update,
 )
 from engagement.wfm.forecasting.synthetic import synthetic_history
+from engagement.wfm.staffing.models import StaffingRequirement
+from engagement.wfm.staffing.services import requirements_compute
 from records.interactions.models import Interaction
 from records.interactions.selectors import interaction_interval_counts
 from tests.engagement.wfm.forecast_support import MONDAY, history_write, planning_queue
@@ -177,6 +179,28 @@ def test_adjustments_survive_a_rerun(shaped_queue, supervisor):
     forecast_adjust(user=supervisor, planning_queue=shaped_queue, start=nine, end=nine + timedelta(hours=1), clear=True)
     after.refresh_from_db()
     assert (after.volume_adjusted, after.aht_adjusted, after.planned_volume) == (None, None, after.volume)
+
+
+def test_an_adjustment_is_what_the_requirement_is_computed_from(shaped_queue, supervisor):
+    # Given: a forecast of tomorrow, and its requirement at 09:00
+    forecast_run(planning_queue=shaped_queue, days_ahead=2, now=NOW)
+    nine = MONDAY + timedelta(days=43, hours=9)
+    requirements_compute(planning_queue=shaped_queue, start=nine, end=nine + timedelta(hours=1))
+    before = StaffingRequirement.objects.get(planning_queue=shaped_queue, interval_start=nine)
+    # When: a planner plans 09:00-09:15 for 60 contacts of 400 s
+    forecast_adjust(
+        user=supervisor,
+        planning_queue=shaped_queue,
+        start=nine,
+        end=nine + timedelta(minutes=15),
+        volume=60,
+        aht_seconds=400,
+    )
+    # Then: the interval's requirement is recomputed from the planner's figures, in the same call
+    after = StaffingRequirement.objects.get(planning_queue=shaped_queue, interval_start=nine)
+    assert (after.volume, after.aht_seconds) == (60, 400)
+    assert after.agents > 60 * 400 / 1800  # more agents than the 13.3 erlangs of traffic, as Erlang C needs
+    assert before.volume != 60
 
 
 @pytest.mark.parametrize(
