@@ -140,6 +140,8 @@ SETUP_STEPS: tuple[tuple[str, ...], ...] = (
     ("ensure_demo_logins",),
     ("load_demo_flows",),
     ("load_demo_routing",),
+    # Workforce management: the roster, forecasts, requirements and schedules (engagement/wfm/demo.py).
+    ("load_demo_wfm",),
     # The KPIs' rollups: the whole history the first time, then what changed (beat keeps them current).
     ("insights_rebuild", "--changed"),
     # Personas, journey stages, scores and the demo strategies, once (insights/demo/services.py).

@@ -2,8 +2,10 @@
 days, a few time-off requests (one still pending), and the published schedules of the weeks the demo's
 presence history was laid out from. Idempotent: what exists is left alone.
 
-The lead's ``load_demo_wfm`` runs this after ``load_demo_routing`` (the presence history), then the
-planning queues' discovery, forecasts, requirements and the schedules of this week and next.
+``wfm_demo_plan_load`` follows it (``manage.py load_demo_wfm`` runs both, after ``load_demo_routing``,
+the presence history): the planning queues discovered from the history, their forecasts with backtests
+and staffing requirements, next week's schedule of each team made by the solver and published, the
+coverage of this week's, and the adherence of the days the history covers.
 """
 
 from __future__ import annotations
@@ -233,3 +235,86 @@ def wfm_demo_roster_load(*, days: int = 90, now: dt.datetime | None = None) -> d
         "time_off": _time_off_ensure(agents, now),
         **_schedules_load(days=days, now=now),
     }
+
+
+# Discovery's threshold for the demo: the busy voice and chat queues (records' demo history gives the main
+# ones over a hundred contacts a day), not the trickle of every team's other channels.
+DEMO_MIN_CONTACTS_PER_DAY = 20.0
+DEMO_FORECAST_DAYS = 14  # through the end of next week, which the solver schedules
+DEMO_SOLVER_SECONDS = 10
+DEMO_ADHERENCE_DAYS = 28
+
+
+def _demo_planner() -> User:
+    """Who the demo's plans are made by: the demo's administrator (``ensure_demo_logins``), else any admin."""
+    planner = (
+        User.objects.filter(username="demo.admin").first()
+        or User.objects.filter(is_active=True, role=Role.ADMIN).order_by("pk").first()
+        or User.objects.filter(is_active=True, is_superuser=True).order_by("pk").first()
+    )
+    if planner is None:
+        raise RuntimeError("The demo's plans need an administrator: run ensure_demo_logins first.")
+    return planner
+
+
+def _forecasts_load(*, now: dt.datetime, report) -> int:
+    """Each active planning queue with no finished forecast yet: its forecast and its requirement."""
+    from engagement.wfm.forecasting.models import ForecastRun, RunStatus
+    from engagement.wfm.forecasting.services import forecast_run
+    from engagement.wfm.planning.models import PlanningQueue
+    from engagement.wfm.staffing.services import requirements_compute
+
+    done = 0
+    for queue in PlanningQueue.objects.filter(is_active=True).order_by("pk"):
+        if ForecastRun.objects.filter(planning_queue=queue, status=RunStatus.DONE).exists():
+            continue
+        run = forecast_run(planning_queue=queue, days_ahead=DEMO_FORECAST_DAYS, now=now)
+        if run.status != RunStatus.DONE or run.horizon_start is None or run.horizon_end is None:
+            report(f"  forecast of {queue} failed: {run.error}")
+            continue
+        requirements_compute(planning_queue=queue, start=run.horizon_start, end=run.horizon_end)
+        report(f"  {queue}: {run.methods} in {run.fit_seconds or 0:.1f} s")
+        done += 1
+    return done
+
+
+def _schedules_plan(*, now: dt.datetime, report) -> int:
+    """Next week's schedule of each team with planning queues, by the solver, published (where the team
+    has none published yet); this week's coverage rewritten against the requirement just computed."""
+    from cea.accounts.models import Team
+    from engagement.wfm.scheduling.coverage import schedule_coverage_refresh
+    from engagement.wfm.scheduling.services import schedule_generate, schedule_publish
+
+    planner = _demo_planner()
+    this_week = timezone.localdate(now) - dt.timedelta(days=timezone.localdate(now).weekday())
+    next_week = this_week + dt.timedelta(days=7)
+    published = 0
+    for team in Team.objects.filter(planning_queues__is_active=True).distinct().order_by("name"):
+        for schedule in Schedule.objects.filter(team=team, week_start=this_week, status=ScheduleStatus.PUBLISHED):
+            schedule_coverage_refresh(schedule=schedule)
+        if Schedule.objects.filter(team=team, week_start=next_week, status=ScheduleStatus.PUBLISHED).exists():
+            continue
+        draft = schedule_generate(user=planner, team=team, week_start=next_week, time_limit_seconds=DEMO_SOLVER_SECONDS)
+        schedule_publish(user=planner, schedule=draft)
+        unmet = draft.under_minutes / 60
+        report(f"  {team.name}, week of {next_week}: {draft.solver_status}, {unmet:.0f} agent-h unmet")
+        published += 1
+    return published
+
+
+def wfm_demo_plan_load(*, now: dt.datetime | None = None, report=lambda line: None) -> dict[str, int]:
+    """The demo's plans on top of its roster (see the module); return what was made. Idempotent: a queue
+    with a forecast, a team-week with a published schedule are left alone."""
+    from engagement.wfm.adherence.services import adherence_days_rebuild
+    from engagement.wfm.planning.services import planning_queues_discover
+
+    now = now or timezone.now()
+    queues = planning_queues_discover(min_contacts_per_day=DEMO_MIN_CONTACTS_PER_DAY, now=now)
+    report(f"Planning queues discovered: {len(queues)}")
+    forecasts = _forecasts_load(now=now, report=report)
+    schedules = _schedules_plan(now=now, report=report)
+    today = timezone.localdate(now)
+    days = sum(
+        adherence_days_rebuild(day=today - dt.timedelta(days=back), now=now) for back in range(DEMO_ADHERENCE_DAYS)
+    )
+    return {"planning_queues": len(queues), "forecasts": forecasts, "schedules": schedules, "adherence_days": days}

@@ -33,6 +33,10 @@ def test_the_landing_page_lists_the_supervisors_queues_only(client, supervisor, 
     assert f'data-testid="wfm-planning-queue-{mine.pk}"' in html and "Support line" in html
     assert f'data-testid="wfm-planning-queue-{theirs.pk}"' not in html and "Sales line" not in html
     assert 'data-testid="nav-wfm"' in html
+    # And every part of WFM is one click away: the queue's forecast, the schedules, requests and adherence
+    assert f'href="/wfm/forecasts/{mine.pk}/"' in html
+    for link in ("/wfm/forecasts/", "/wfm/staffing/", "/wfm/schedules/", "/wfm/requests/", "/wfm/adherence/"):
+        assert f'href="{link}"' in html, link
 
 
 def test_agents_are_refused_every_page_and_see_no_link(client, agent, team_a):
