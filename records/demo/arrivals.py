@@ -17,6 +17,7 @@ too (the same days as ``engagement/routing/demo.py``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -48,6 +49,14 @@ PROFILES: dict[str, tuple[tuple[float, ...], tuple[float, ...], float]] = {
     Channel.WEB_FORM: (EMAIL_HOURS, EMAIL_DAYS, 0.3),
 }
 OTHER_PROFILE = (CHAT_HOURS, OTHER_DAYS, 0.6)
+# Busy and quiet spells: real arrivals are not a fixed profile with Poisson noise. A day runs above or below
+# its weekday's shape (weather, a bill run, an outage), and so does an hour within it, and those spells
+# last: each is an AR(1) in log space (persistence, spread), the day's from day to day, the hour's from
+# hour to hour. This is what a forecasting model can learn and the historical average cannot, so the
+# demo's backtest has something to find (docs/wfm.md, "Forecasting").
+DAY_PERSISTENCE, DAY_SPREAD = 0.7, 0.1
+HOUR_PERSISTENCE, HOUR_SPREAD = 0.85, 0.12
+SPELLS_SEED = 15
 # England's bank holidays of 2026 and 2027.
 BANK_HOLIDAYS = frozenset(
     dt.date(*day)
@@ -72,6 +81,20 @@ BANK_HOLIDAYS = frozenset(
 )
 
 
+def _spells(hours: Sequence[dt.datetime]) -> list[float]:
+    """The busy-or-quiet factor of each local hour: the day's spell times the hour's (see SPELLS_SEED)."""
+    rng = random.Random(SPELLS_SEED)
+    day_level: dict[dt.date, float] = {}
+    previous_day, hour_level, factors = 0.0, 0.0, []
+    for local in hours:
+        if local.date() not in day_level:
+            previous_day = DAY_PERSISTENCE * previous_day + rng.gauss(0, DAY_SPREAD)
+            day_level[local.date()] = previous_day
+        hour_level = HOUR_PERSISTENCE * hour_level + rng.gauss(0, HOUR_SPREAD)
+        factors.append(math.exp(day_level[local.date()] + hour_level))
+    return factors
+
+
 class ArrivalShape:
     """Arrival weights per channel and UTC hour over ``[start, end)``; draws moments from them."""
 
@@ -84,6 +107,7 @@ class ArrivalShape:
         self.local = [(self.origin + index * HOUR).astimezone(zone) for index in range(hours)]
         self.holidays = frozenset(holidays)
         self.cumulative: dict[str, list[float]] = {}
+        self.spells = _spells(self.local)
 
     def weight(self, channel: str, local: dt.datetime) -> float:
         """The relative arrival rate of ``channel`` at the local moment ``local``."""
@@ -93,7 +117,8 @@ class ArrivalShape:
 
     def _cumulative(self, channel: str) -> list[float]:
         if channel not in self.cumulative:
-            weights = (self.weight(channel, local) for local in self.local)
+            spells = zip(self.local, self.spells, strict=True)
+            weights = (self.weight(channel, local) * spell for local, spell in spells)
             self.cumulative[channel] = [0.0, *accumulate(weights)]
         return self.cumulative[channel]
 

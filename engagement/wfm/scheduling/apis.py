@@ -6,6 +6,7 @@ with ``insights:read``); agents are refused (their own published shifts are on t
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -34,7 +35,7 @@ def _detail(schedule) -> dict:
 
 
 class _ListQuery(serializers.Serializer):
-    team = serializers.IntegerField(required=False)
+    team = serializers.IntegerField(required=False, min_value=1)
     week_start = serializers.DateField(required=False)
 
 
@@ -44,14 +45,16 @@ class SchedulesApi(APIView):
     scope_resource = "insights"
 
     @extend_schema(
-        parameters=[OpenApiParameter("team", int), OpenApiParameter("week_start", str)],
+        parameters=[OpenApiParameter("team", int), OpenApiParameter("week_start", OpenApiTypes.DATE)],
         responses=ScheduleSerializer(many=True),
     )
     def get(self, request):
         query = _ListQuery(data=request.query_params)
         if not query.is_valid():
             raise ValidationFailed("Bad filter.", fields=query.errors)
-        schedules = schedules_list(user=request.user, **query.validated_data)[:MAX_LISTED]
+        filters = query.validated_data
+        found = schedules_list(user=request.user, team_id=filters.get("team"), week_start=filters.get("week_start"))
+        schedules = found[:MAX_LISTED]
         return Response(ScheduleSerializer(schedules, many=True).data)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -25,6 +26,7 @@ from engagement.wfm.access import (
     access_schedule,
     access_swap,
     access_time_off,
+    require_rostered,
     swaps_visible_to,
     time_off_visible_to,
 )
@@ -70,10 +72,11 @@ class MyScheduleApi(APIView):
     scope_resource = "insights"
 
     @extend_schema(
-        parameters=[OpenApiParameter("week", str, description="A day of the week, YYYY-MM-DD")],
+        parameters=[OpenApiParameter("week", OpenApiTypes.DATE, description="A day of the week, YYYY-MM-DD")],
         responses=MyDaySerializer(many=True),
     )
     def get(self, request):
+        require_rostered(request.user)  # who asks first: a client's bad date is a 403, not a 400
         try:
             day = dt.date.fromisoformat(request.query_params.get("week") or timezone.localdate().isoformat())
         except ValueError as error:

@@ -3,6 +3,8 @@ and team may read and change."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -60,6 +62,20 @@ def test_the_list_is_the_callers_teams(
     assert sorted(ids(token_client(integration_user, scopes=("insights:read",)))) == sorted(
         [team_a_week.pk, team_b_week.pk]
     )
+
+
+def test_the_list_filters_by_team_and_week(team_a_week, team_b_week, admin_user):
+    # Given two teams' schedules, read by an admin
+    client = session_client(admin_user)
+    # When the list is filtered by a team, by a week, and by a team that has none
+    by_team = client.get(API, {"team": team_b_week.team_id})
+    by_week = client.get(API, {"week_start": (team_a_week.week_start + dt.timedelta(days=7)).isoformat()})
+    unknown = client.get(API, {"team": 999999})
+    # Then each answers with the schedules that match, and a bad team is a 400 with its field
+    assert [row["id"] for row in by_team.json()] == [team_b_week.pk]
+    assert (by_week.status_code, by_week.json(), unknown.json()) == (200, [], [])
+    refused = client.get(API, {"team": "0"})
+    assert refused.status_code == 400 and "team" in refused.json()["error"]["fields"]
 
 
 def test_the_detail_has_shifts_activities_and_coverage(team_a_week, supervisor):
