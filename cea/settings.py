@@ -316,6 +316,11 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "records.privacy.models.PrivacyRequestKind",
         "PrivacyRequestStatusEnum": "records.privacy.models.PrivacyRequestStatus",
         "ForecastMethodEnum": "engagement.wfm.forecasting.models.ForecastMethod",
+        # WFM's kinds and statuses: a shift's activities, time off, requests, schedules.
+        "ActivityKindEnum": "engagement.wfm.scheduling.models.ActivityKind",
+        "TimeOffKindEnum": "engagement.wfm.scheduling.models.TimeOffKind",
+        "RequestStatusEnum": "engagement.wfm.scheduling.models.RequestStatus",
+        "ScheduleStatusEnum": "engagement.wfm.scheduling.models.ScheduleStatus",
     },
 }
 

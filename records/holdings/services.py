@@ -44,6 +44,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import ApplicationError, ValidationFailed
+from cea.common.locks import transaction_lock
 from cea.common.redact import redact_cards, redact_cards_value
 from records.audit.bulk import audited_copy
 from records.audit.context import audited
@@ -130,8 +131,7 @@ def _owners(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
 def _lock_source_record(system: str, external_id: str) -> None:
     # Serialises loaders of the same source record until the transaction ends (the source record
     # may not exist yet, so there is no row to lock).
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"source:{system}:{external_id}"])
+    transaction_lock(f"source:{system}:{external_id}")
 
 
 @transaction.atomic

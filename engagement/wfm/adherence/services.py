@@ -20,10 +20,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cea.common.locks import transaction_lock
 from engagement.routing.models import AgentProfile
 from engagement.wfm.adherence.engine import OUT, OutRun, figures, out_runs, segments
 from engagement.wfm.adherence.live import adherence_push_on_commit
@@ -47,8 +48,7 @@ def exception_threshold() -> timedelta:
 
 
 def _lock_agent(agent_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"wfm.adherence:{agent_id}"])
+    transaction_lock(f"wfm.adherence:{agent_id}")
 
 
 def _run_holding(runs: list[OutRun], moment: datetime) -> OutRun | None:

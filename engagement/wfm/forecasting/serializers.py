@@ -84,9 +84,9 @@ class IntervalRangeSerializer(serializers.Serializer):
 
 
 class AdjustmentInputSerializer(IntervalRangeSerializer):
-    volume = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    volume = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1_000_000)
     volume_percent = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1000)
-    aht_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    aht_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=86_400)
     note = CharField(required=False, allow_blank=True, max_length=200, default="")
     clear = serializers.BooleanField(required=False, default=False)
 

@@ -281,6 +281,10 @@ def forecast_adjust(
     return len(intervals)
 
 
+MAX_INTERVAL_VOLUME = 1_000_000
+MAX_AHT_SECONDS = 86_400
+
+
 def _adjust_check(
     *,
     start: datetime,
@@ -302,6 +306,11 @@ def _adjust_check(
             fields[name] = "Must be zero or more."
     if volume_percent is not None and volume_percent > 1000:
         fields["volume_percent"] = "At most 1000 percent."
+    # Bounds the staffing formulas can answer for (the calculator's too): a week's volume in one interval.
+    if volume is not None and volume > MAX_INTERVAL_VOLUME:
+        fields["volume"] = f"At most {MAX_INTERVAL_VOLUME:,} contacts an interval."
+    if aht_seconds is not None and aht_seconds > MAX_AHT_SECONDS:
+        fields["aht_seconds"] = "At most a day (86,400 seconds)."
     if fields:
         raise ValidationFailed("Please correct the adjustment.", fields=fields)
 

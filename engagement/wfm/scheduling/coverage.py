@@ -59,7 +59,11 @@ def scheduled_agents(
 
 @transaction.atomic
 def schedule_coverage_refresh(*, schedule: Schedule) -> None:
-    """Rewrite ``schedule``'s coverage rows and its under- and over-staffed agent-minutes."""
+    """Rewrite ``schedule``'s coverage rows and its under- and over-staffed agent-minutes.
+
+    The schedule's row is locked first, so two rewrites of one schedule (an edit and an approval at
+    once) follow each other instead of both inserting rows."""
+    Schedule.objects.select_for_update().filter(pk=schedule.pk).first()
     start, end = week_bounds(schedule.week_start)
     of_team = PlanningQueue.objects.filter(is_active=True)
     of_team = of_team.filter(team__isnull=True) if schedule.team_id is None else of_team.filter(team=schedule.team_id)

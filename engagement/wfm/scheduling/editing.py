@@ -30,7 +30,7 @@ from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
 from engagement.routing.live import agent_group
 from engagement.routing.models import AgentProfile, AgentSkill
-from engagement.wfm.access import access_planned_agent, access_schedule
+from engagement.wfm.access import access_planned_agent, access_schedule, team_planned
 from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling.coverage import schedule_coverage_refresh, week_bounds
 from engagement.wfm.scheduling.models import (
@@ -187,6 +187,8 @@ def contract_warnings(agent: AgentProfile, shifts: Sequence[tuple[dt.datetime, d
             warnings.append(f"{label}: starts at {start:%H:%M}, before the contract's {contract.earliest_start:%H:%M}.")
         day_start = dt.datetime.combine(start.date(), dt.time(), tzinfo=start.tzinfo)
         latest = dt.datetime.combine(start.date(), contract.latest_end, tzinfo=start.tzinfo)
+        if contract.latest_end == dt.time():  # 00:00 is the end of the day, as the solver reads it
+            latest += dt.timedelta(days=1)
         if end - day_start > latest - day_start:
             warnings.append(f"{label}: ends at {end:%H:%M}, after the contract's {contract.latest_end:%H:%M}.")
         if contract.weekdays and start.weekday() not in contract.weekdays:
@@ -422,14 +424,26 @@ def _cut(shift: Shift, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     shift.save(update_fields=["ends_at", "edited_at"])
 
 
-def shifts_clear_for_time_off(*, agent: AgentProfile, starts_at: dt.datetime, ends_at: dt.datetime) -> list[Schedule]:
+def shifts_clear_for_time_off(
+    *, planner: AnyUser, agent: AgentProfile, starts_at: dt.datetime, ends_at: dt.datetime
+) -> list[Schedule]:
     """Trim or remove the agent's shifts (in draft and published schedules) that overlap approved time
-    off ``[starts_at, ends_at)``; rewrite the coverage of the schedules touched, which it returns."""
+    off ``[starts_at, ends_at)``, from now on (what was worked stays as it was); rewrite the coverage of
+    the schedules touched, which it returns. ``PermissionDenied`` if one of those schedules is a team's
+    that ``planner`` does not plan (an agent of two teams: each team's planner keeps their schedule)."""
+    starts_at = max(starts_at, timezone.now())
     shifts = list(
-        Shift.objects.select_related("schedule")
+        Shift.objects.select_related("schedule", "schedule__team")
         .select_for_update(of=("self",))
         .filter(agent=agent, schedule__status__in=LIVE_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at)
     )
+    for shift in shifts:
+        if not team_planned(planner, shift.schedule.team_id):
+            team = shift.schedule.team.name if shift.schedule.team else "no team"
+            raise PermissionDenied(
+                f"This time off overlaps a shift in {team}'s schedule, which you do not plan: its planner decides it.",
+                code="other_teams_schedule",
+            )
     touched = {shift.schedule_id: shift.schedule for shift in shifts}
     for shift in shifts:
         _cut(shift, starts_at, ends_at)

@@ -133,8 +133,11 @@ def time_off_enter(
     kind: str = TimeOffKind.HOLIDAY,
     note: str = "",
 ) -> TimeOff:
-    """A planner enters time off for an agent of their team: approved at once, shifts cleared."""
+    """A planner enters time off for an agent of their team: approved at once, shifts cleared. Not
+    their own: another planner decides that (``PermissionDenied``)."""
     access_planned_agent(planner, agent.pk)
+    if agent.user_id == planner.pk:
+        raise PermissionDenied("Another planner enters your own time off.", code="own_request")
     time_off = _time_off_create(
         agent=agent,
         starts_at=starts_at,
@@ -155,7 +158,9 @@ def _approve(planner: AnyUser, time_off: TimeOff) -> None:
         timezone.now(),
     )
     time_off.save(update_fields=["status", "decided_by", "decided_at"])
-    shifts_clear_for_time_off(agent=time_off.agent, starts_at=time_off.starts_at, ends_at=time_off.ends_at)
+    shifts_clear_for_time_off(
+        planner=planner, agent=time_off.agent, starts_at=time_off.starts_at, ends_at=time_off.ends_at
+    )
     schedule_changed_on_commit(user_id=time_off.agent.user_id, what="time_off")
 
 
@@ -281,6 +286,8 @@ def swap_problems(swap: SwapRequest) -> tuple[list[str], list[str]]:
             continue
         if moved.schedule.status != ScheduleStatus.PUBLISHED:
             refusals.append("A shift of the swap is no longer in a published schedule.")
+        if moved.starts_at <= timezone.now():
+            refusals.append(f"The shift of {local(moved.starts_at):%a %d %b %H:%M} has started: it stays as worked.")
         excluding = [pk for pk in (shift.pk, theirs.pk if theirs else None) if pk is not None]
         if overlapping_shifts(taker, moved.starts_at, moved.ends_at, schedule=moved.schedule, excluding=excluding):
             refusals.append(f"{taker.user} already works at {local(moved.starts_at):%a %d %b %H:%M}.")

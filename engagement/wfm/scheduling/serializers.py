@@ -24,21 +24,21 @@ class ScheduleSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
 
 
-class ActivitySerializer(serializers.Serializer):
+class ScheduleActivitySerializer(serializers.Serializer):
     kind = CharField(help_text="work, break, lunch, training, meeting, coaching")
     planning_queue = serializers.IntegerField(source="planning_queue_id", allow_null=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
 
 
-class ShiftSerializer(serializers.Serializer):
+class ScheduleShiftSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     agent = serializers.IntegerField(source="agent_id", help_text="The agent's routing profile")
     agent_name = CharField(source="agent.user.get_full_name")
     template = serializers.IntegerField(source="template_id", allow_null=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    activities = ActivitySerializer(many=True, source="activities.all")
+    activities = ScheduleActivitySerializer(many=True, source="activities.all")
 
 
 class CoverageSerializer(serializers.Serializer):
@@ -54,7 +54,7 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class ScheduleDetailSerializer(ScheduleSerializer):
-    shifts = ShiftSerializer(many=True)
+    shifts = ScheduleShiftSerializer(many=True)
     coverage = CoverageSerializer(many=True)
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from cea.accounts.models import Team
 from cea.accounts.types import AnyUser
 from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cea.common.locks import transaction_lock
 from engagement.routing.models import AgentProfile, AgentSkill
 from engagement.wfm.access import ROSTERED, require_planner, team_planned
 from engagement.wfm.planning.models import PlanningQueue
@@ -242,6 +243,9 @@ def schedule_publish(*, user: AnyUser, schedule: Schedule) -> Schedule:
     if not team_planned(user, schedule.team_id):
         raise PermissionDenied("This schedule belongs to a team you do not supervise.")
     with transaction.atomic():
+        # One publish of a team-week at a time, the first one too (when there is no published row to lock;
+        # a schedule of no team is not covered by the unique index either).
+        transaction_lock(f"wfm.publish:{schedule.team_id}:{schedule.week_start}")
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
         if locked.status != ScheduleStatus.DRAFT:
             raise Conflict(f"Only a draft is published; this schedule is {locked.get_status_display().lower()}.")

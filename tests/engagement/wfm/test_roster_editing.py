@@ -95,6 +95,18 @@ def test_a_contract_breach_is_a_warning_not_a_refusal(plan, agent, supervisor, w
     assert Shift.objects.filter(pk=edit.shift.pk).exists()
 
 
+def test_a_contract_ending_at_midnight_allows_a_late_shift(plan, agent, supervisor, week):
+    # Given a contract whose working day ends at 00:00, the end of the day (as the solver reads it)
+    published, _ = plan
+    AgentContract.objects.create(agent=profile(agent), latest_end=dt.time(0))
+    # When a supervisor places a 16:00-23:00 shift
+    edit = shift_create(
+        planner=supervisor, schedule=published, agent=profile(agent), starts_at=at(week, 16), ends_at=at(week, 23)
+    )
+    # Then nothing is said about its end
+    assert [warning for warning in edit.warnings if "after the contract" in warning] == []
+
+
 @pytest.mark.parametrize(
     ("case", "field"),
     [("outside the week", "starts_at"), ("overlap", "starts_at"), ("gap", "activities"), ("time off", "starts_at")],

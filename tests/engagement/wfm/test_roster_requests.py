@@ -261,3 +261,52 @@ def test_another_teams_supervisor_cannot_decide_a_swap(roster, agent, colleague,
         access_swap(supervisor_b, asked.pk)
     asked.refresh_from_db()
     assert asked.status == RequestStatus.ACCEPTED
+
+
+# --- Review fixes: own time off, other teams' schedules, shifts already worked --------------------
+
+
+def test_a_supervisor_cannot_enter_their_own_time_off(team_a, supervisor, week):
+    # Given a supervisor with a routing profile of their own
+    own = profile(supervisor)
+    # When they enter a day off for themselves
+    with pytest.raises(PermissionDenied) as refused:
+        time_off_enter(planner=supervisor, agent=own, starts_at=at(week, 0), ends_at=at(week, 23))
+    # Then it is refused and nothing is written
+    assert refused.value.code == "own_request"
+    assert not TimeOff.objects.exists()
+
+
+def test_time_off_over_another_teams_shift_is_for_that_teams_planner(team_a, team_b, agent, supervisor, week):
+    # Given an agent of teams A and B with a Tuesday shift in team B's published schedule
+    agent.teams.add(team_b)
+    tuesday = week + dt.timedelta(days=1)
+    theirs = shift(schedule(team_b, week), profile(agent), tuesday, 9, 8, queue=planning_queue(team_b, "sales"))
+    asked = time_off_request(user=agent, starts_at=at(tuesday, 0), ends_at=at(tuesday, 23))
+    # When team A's supervisor approves the request
+    with pytest.raises(PermissionDenied) as refused:
+        time_off_decide(planner=supervisor, time_off=asked, approve=True)
+    # Then it is refused: team B's schedule is not theirs to cut; the shift and the request are as they were
+    assert refused.value.code == "other_teams_schedule"
+    assert Shift.objects.filter(pk=theirs.pk).exists()
+    asked.refresh_from_db()
+    assert asked.status == RequestStatus.REQUESTED
+
+
+def test_a_swap_whose_shift_has_started_since_it_was_asked_is_refused(roster, agent, colleague, supervisor):
+    # Given a swap asked and accepted while both shifts were ahead
+    _, _, tuesday_shift, wednesday_shift = roster
+    asked = swap_request(
+        user=agent, shift=tuesday_shift, counterpart=profile(colleague), counterpart_shift=wednesday_shift
+    )
+    accepted = swap_respond(user=colleague, swap=asked, accept=True)
+    # When the Tuesday shift has started by the time the supervisor decides
+    now = dt.datetime.now(dt.UTC)
+    Shift.objects.filter(pk=tuesday_shift.pk).update(starts_at=now - dt.timedelta(hours=1), ends_at=now)
+    accepted.refresh_from_db()
+    with pytest.raises(ValidationFailed) as refused:
+        swap_decide(planner=supervisor, swap=accepted, approve=True)
+    assert "has started" in f"{refused.value.message} {refused.value.fields}"
+    # Then nothing moved
+    tuesday_shift.refresh_from_db()
+    assert tuesday_shift.agent_id == profile(agent).pk

@@ -74,7 +74,7 @@ def test_the_list_filters_by_team_and_week(team_a_week, team_b_week, admin_user)
     # Then each answers with the schedules that match, and a bad team is a 400 with its field
     assert [row["id"] for row in by_team.json()] == [team_b_week.pk]
     assert (by_week.status_code, by_week.json(), unknown.json()) == (200, [], [])
-    refused = client.get(API, {"team": "0"})
+    refused = client.get(API, {"team": "first"})
     assert refused.status_code == 400 and "team" in refused.json()["error"]["fields"]
 
 
