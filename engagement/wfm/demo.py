@@ -278,7 +278,42 @@ def _forecasts_load(*, now: dt.datetime, report) -> int:
     return done
 
 
-def _schedules_plan(*, now: dt.datetime, report) -> int:
+DEMO_LOGIN_USERNAMES = ("demo.agent", "demo.supervisor")
+
+
+def _logins_rostered(schedule: Schedule, *, now: dt.datetime) -> int:
+    """Shifts for the demo's own logins (``ensure_demo_logins``) in this week's published schedule of
+    their team, which the presence history does not give them: today one from the hour before ``now``
+    for eight hours, each later day of the week 09:00-17:00, each with a break, lunch and a break. So
+    whoever signs in as the demo agent sees their shift on the desk, and the live adherence page moves as
+    they change presence. Those who have a shift this week already are left alone."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    profiles = AgentProfile.objects.filter(
+        user__username__in=DEMO_LOGIN_USERNAMES, user__teams=schedule.team_id
+    ).exclude(shifts__schedule=schedule)
+    today = timezone.localdate(now)
+    starts = [now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)]
+    starts += [
+        dt.datetime.combine(schedule.week_start + dt.timedelta(days=offset), dt.time(9), tzinfo=zone)
+        for offset in range((today - schedule.week_start).days + 1, 7)
+    ]
+    minute = dt.timedelta(minutes=1)
+    created = 0
+    for profile in profiles:
+        for start in starts:
+            breaks = (
+                ("break", start + 120 * minute, start + 135 * minute),
+                ("lunch", start + 240 * minute, start + 270 * minute),
+                ("break", start + 360 * minute, start + 375 * minute),
+            )
+            plan = PlannedShift(start=start, end=start + 480 * minute, breaks=breaks)
+            shift = Shift.objects.create(schedule=schedule, agent=profile, starts_at=plan.start, ends_at=plan.end)
+            ShiftActivity.objects.bulk_create(_activities(shift, plan))
+            created += 1
+    return created
+
+
+def _schedules_plan(*, now: dt.datetime, report, solver_seconds: float) -> int:
     """Next week's schedule of each team with planning queues, by the solver, published (where the team
     has none published yet); this week's coverage rewritten against the requirement just computed."""
     from cea.accounts.models import Team
@@ -291,10 +326,11 @@ def _schedules_plan(*, now: dt.datetime, report) -> int:
     published = 0
     for team in Team.objects.filter(planning_queues__is_active=True).distinct().order_by("name"):
         for schedule in Schedule.objects.filter(team=team, week_start=this_week, status=ScheduleStatus.PUBLISHED):
+            _logins_rostered(schedule, now=now)
             schedule_coverage_refresh(schedule=schedule)
         if Schedule.objects.filter(team=team, week_start=next_week, status=ScheduleStatus.PUBLISHED).exists():
             continue
-        draft = schedule_generate(user=planner, team=team, week_start=next_week, time_limit_seconds=DEMO_SOLVER_SECONDS)
+        draft = schedule_generate(user=planner, team=team, week_start=next_week, time_limit_seconds=solver_seconds)
         schedule_publish(user=planner, schedule=draft)
         unmet = draft.under_minutes / 60
         report(f"  {team.name}, week of {next_week}: {draft.solver_status}, {unmet:.0f} agent-h unmet")
@@ -302,7 +338,9 @@ def _schedules_plan(*, now: dt.datetime, report) -> int:
     return published
 
 
-def wfm_demo_plan_load(*, now: dt.datetime | None = None, report=lambda line: None) -> dict[str, int]:
+def wfm_demo_plan_load(
+    *, now: dt.datetime | None = None, report=lambda line: None, solver_seconds: float = DEMO_SOLVER_SECONDS
+) -> dict[str, int]:
     """The demo's plans on top of its roster (see the module); return what was made. Idempotent: a queue
     with a forecast, a team-week with a published schedule are left alone."""
     from engagement.wfm.adherence.services import adherence_days_rebuild
@@ -312,7 +350,7 @@ def wfm_demo_plan_load(*, now: dt.datetime | None = None, report=lambda line: No
     queues = planning_queues_discover(min_contacts_per_day=DEMO_MIN_CONTACTS_PER_DAY, now=now)
     report(f"Planning queues discovered: {len(queues)}")
     forecasts = _forecasts_load(now=now, report=report)
-    schedules = _schedules_plan(now=now, report=report)
+    schedules = _schedules_plan(now=now, report=report, solver_seconds=solver_seconds)
     today = timezone.localdate(now)
     days = sum(
         adherence_days_rebuild(day=today - dt.timedelta(days=back), now=now) for back in range(DEMO_ADHERENCE_DAYS)

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
 
+from cea.accounts.models import Team
 from engagement.routing.demo import BANK_HOLIDAYS
 from engagement.routing.demo_presence import presence_demo_load
 from engagement.routing.models import PresenceChange
-from engagement.wfm.demo import wfm_demo_roster_load
-from engagement.wfm.forecasting.models import SpecialDay
-from engagement.wfm.scheduling.models import AgentContract, Schedule, Shift, ShiftTemplate, TimeOff
+from engagement.wfm.demo import wfm_demo_plan_load, wfm_demo_roster_load
+from engagement.wfm.forecasting.models import ForecastRun, RunStatus, SpecialDay
+from engagement.wfm.planning.models import PlanningQueue
+from engagement.wfm.scheduling.models import AgentContract, Schedule, ScheduleStatus, Shift, ShiftTemplate, TimeOff
+from engagement.wfm.staffing.models import StaffingRequirement
 from records.demo.generator import DemoSize, load_demo_data
+from tests.accounts.factories import UserFactory
+from tests.engagement.factories import AgentProfileFactory
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)  # a Wednesday
+LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
@@ -97,3 +104,35 @@ def test_a_second_load_writes_nothing(demo):
     # Then nothing is added
     assert again == {"templates": 0, "contracts": 0, "special_days": 0, "time_off": 0, "schedules": 0, "shifts": 0}
     assert Schedule.objects.count() == demo["schedules"] and TimeOff.objects.count() == 4
+
+
+def test_the_plans_are_forecasts_requirements_next_weeks_schedules_and_the_demo_logins_shifts(demo):
+    # Given the demo's logins (the agent and the supervisor in Retail Support, the administrator)
+    retail = Team.objects.get(name="Retail Support")
+    login = AgentProfileFactory(username="demo.agent", teams=[retail])
+    UserFactory(username="demo.admin", role="admin")
+    # When the plans are loaded on top of the roster, twice
+    with override_settings(TIME_ZONE="Europe/London"):
+        first = wfm_demo_plan_load(now=NOW, solver_seconds=2)
+        again = wfm_demo_plan_load(now=NOW, solver_seconds=2)
+    # Then the busy queues are planned, forecast and staffed through next week
+    assert first["planning_queues"] == PlanningQueue.objects.count() > 0
+    assert first["forecasts"] == ForecastRun.objects.filter(status=RunStatus.DONE).count() == first["planning_queues"]
+    next_monday = dt.date(2026, 6, 15)
+    assert StaffingRequirement.objects.filter(interval_start__date__gte=next_monday).exists()
+    # And each planned team's next week is published by the solver
+    teams = set(PlanningQueue.objects.values_list("team_id", flat=True))
+    published = Schedule.objects.filter(week_start=next_monday, status=ScheduleStatus.PUBLISHED)
+    assert set(published.values_list("team_id", flat=True)) == teams and first["schedules"] == len(teams)
+    # And the demo agent has a shift now in this week's schedule, then 09:00-17:00 on the days left
+    mine = Shift.objects.filter(agent=login, schedule__week_start=dt.date(2026, 6, 8)).order_by("starts_at")
+    assert mine[0].starts_at <= NOW < mine[0].ends_at
+    assert [shift.starts_at.astimezone(LONDON).strftime("%a %H:%M") for shift in mine[1:]] == [
+        "Thu 09:00",
+        "Fri 09:00",
+        "Sat 09:00",
+        "Sun 09:00",
+    ]
+    # And the second load adds nothing but the adherence days it rewrites
+    assert (again["planning_queues"], again["forecasts"], again["schedules"]) == (0, 0, 0)
+    assert mine.count() == 5 and Shift.objects.filter(agent=login, schedule__week_start=next_monday).exists()
