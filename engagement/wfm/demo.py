@@ -325,7 +325,20 @@ def _schedules_plan(*, now: dt.datetime, report, solver_seconds: float) -> int:
     next_week = this_week + dt.timedelta(days=7)
     published = 0
     for team in Team.objects.filter(planning_queues__is_active=True).distinct().order_by("name"):
-        for schedule in Schedule.objects.filter(team=team, week_start=this_week, status=ScheduleStatus.PUBLISHED):
+        this_weeks = list(Schedule.objects.filter(team=team, week_start=this_week, status=ScheduleStatus.PUBLISHED))
+        logins = AgentProfile.objects.filter(user__username__in=DEMO_LOGIN_USERNAMES, user__teams=team)
+        if not this_weeks and logins.exists():  # the history ended last week (loaded on a Monday, early)
+            this_weeks = [
+                Schedule.objects.create(
+                    team=team,
+                    week_start=this_week,
+                    status=ScheduleStatus.PUBLISHED,
+                    published_at=now,
+                    solver_status="demo logins",
+                    notes=["The demo logins' shifts: the demo's history has none this week yet."],
+                )
+            ]
+        for schedule in this_weeks:
             _logins_rostered(schedule, now=now)
             schedule_coverage_refresh(schedule=schedule)
         if Schedule.objects.filter(team=team, week_start=next_week, status=ScheduleStatus.PUBLISHED).exists():
