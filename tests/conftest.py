@@ -33,6 +33,14 @@ def eager_tasks():
 
 
 @pytest.fixture(autouse=True)
+def _no_arbitration_control_group(settings) -> None:
+    # Arbitration puts a stable 5% of customers (by a hash of their id) in a random control group.
+    # Ids depend on what ran before in the test database, so a test ranking strategies would meet it
+    # by chance; the tests of the control group set their own percentage.
+    settings.CEA_ARBITRATION_CONTROL_PERCENT = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # Fixtures make many users; the production hasher's iterations are not what the tests measure.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
