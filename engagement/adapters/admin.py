@@ -22,7 +22,7 @@ class WebhookSourceForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSource
-        fields = ["name", "channel", "secret", "queue", "team", "is_active"]
+        fields = ["name", "channel", "provider", "sender_id", "secret", "queue", "team", "is_active"]
 
     def clean_secret(self) -> str:
         secret = self.cleaned_data.get("secret", "")
@@ -43,7 +43,7 @@ class WebhookSourceAdmin(RoleModelAdmin):
     """
 
     form = WebhookSourceForm
-    list_display = ["name", "channel", "queue", "team", "is_active", "updated_at"]
+    list_display = ["name", "channel", "provider", "queue", "team", "is_active", "updated_at"]
     list_filter = ["channel", "is_active"]
     search_fields = ["name", "queue"]
     change_roles = (Role.ADMIN,)
