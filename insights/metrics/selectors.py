@@ -27,9 +27,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from cea.common.days import local_midnight
 from insights.journeys.selectors import StageFigures, journey_map
 from insights.kpis.intervals import queryset_sql
-from insights.reports.forms import local_midnight
 from records.customers.selectors import customers_served_by
 from records.interactions.selectors import interactions_of_customers_between, interactions_of_customers_of
 from records.journey.selectors import journey_events_of_kinds_between

@@ -17,10 +17,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from cea.common.days import local_today
 from cea.common.errors import PermissionDenied, ValidationFailed
 from engagement.wfm.adherence.selectors import adherence_by_agent, adherence_by_day, adherence_by_team
 from insights.access import figures_scope
-from insights.reports.forms import local_today
 from insights.reports.selectors import team_names
 
 MAX_DAYS = 92

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
-from django.utils import timezone
 
+from cea.common.days import local_midnight, local_today
 from insights.kpis.definitions import KPIS
 from insights.kpis.selectors import DIMENSIONS, Interval
 
@@ -25,15 +23,6 @@ INTERVAL_LABELS = {"15min": "15 minutes", "hour": "Hour", "day": "Day", "week": 
 # A longer range belongs to the API or an export with a coarse interval.
 MAX_DAYS = 400
 TEXT_FILTERS = ("queue", "channel", "wrap_up_code", "customer_tier")
-
-
-def local_today() -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    """The start of ``day`` in the deployment's time zone (an aware datetime)."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 class ReportForm(forms.Form):

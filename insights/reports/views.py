@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from cea.accounts.models import User
+from cea.common.days import local_midnight, local_today
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
@@ -37,7 +38,7 @@ from insights.reports.exports import (
     selection_rows,
     streamed_csv,
 )
-from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm, local_midnight, local_today
+from insights.reports.forms import GROUP_LABELS, ReportForm, TimelineForm
 from insights.reports.selectors import (
     contacts_behind,
     report_contacts,

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django import forms
 
-from insights.reports.forms import local_midnight, local_today
+from cea.common.days import local_midnight, local_today
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30

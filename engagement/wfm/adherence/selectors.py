@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cea.accounts.types import AnyUser
+from cea.common.days import local_day_bounds
 from cea.common.roles import sees_everything, team_ids_of
 from engagement.routing.models import AgentProfile, PresenceChange
 from engagement.wfm.access import agents_planned_by, require_wfm_reader
@@ -28,15 +29,6 @@ from engagement.wfm.scheduling.models import ScheduleStatus, Shift
 # How far back the live state looks for when an agent's status began (an out run longer than this
 # reads as starting this long ago).
 LIVE_LOOKBACK = timedelta(hours=12)
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The local day ``day`` (settings.TIME_ZONE) as [start, end) instants in UTC (23 or 25 hours apart
-    when the clocks change: in UTC, so that subtracting them says so)."""
-    zone = timezone.get_default_timezone()
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    return start, end
 
 
 @dataclass
@@ -109,7 +101,7 @@ class AgentLive:
 def live_states(*, agents: Iterable[AgentProfile], now: datetime) -> list[AgentLive]:
     """The live rows of ``agents`` at ``now`` (a handful of queries whatever their number)."""
     agents = list(agents)
-    day_start, _ = day_bounds(timezone.localdate(now))
+    day_start, _ = local_day_bounds(timezone.localdate(now))
     window_start = min(day_start, now - LIVE_LOOKBACK)
     lines = timelines(agent_ids=[agent.pk for agent in agents], start=window_start, end=now)
     teams: dict[int, list[int]] = defaultdict(list)

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cea.common.days import local_day_bounds
 from cea.common.locks import transaction_lock
 from engagement.routing.models import AgentProfile
 from engagement.wfm.adherence.engine import OUT, OutRun, figures, out_runs, segments
@@ -31,7 +32,6 @@ from engagement.wfm.adherence.live import adherence_push_on_commit
 from engagement.wfm.adherence.models import AdherenceDay, AdherenceException
 from engagement.wfm.adherence.selectors import (
     AgentLive,
-    day_bounds,
     live_json,
     live_states,
     published_shifts_between,
@@ -129,7 +129,7 @@ def adherence_days_rebuild(*, day: date, now: datetime | None = None) -> int:
     ``now`` for today; nothing for a day not begun) and delete the day's rows of agents no longer
     scheduled. ``team_id`` is the team of the agent's schedule that day. Returns the rows written."""
     now = now or timezone.now()
-    start, end = day_bounds(day)
+    start, end = local_day_bounds(day)
     end = min(end, now)
     if end <= start:
         return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.db.models import Q, QuerySet
@@ -29,15 +29,6 @@ def interval_floor(moment: datetime, *, interval_minutes: int) -> datetime:
     step = interval_minutes * 60
     seconds = int(moment.timestamp()) // step * step
     return datetime.fromtimestamp(seconds, tz=moment.tzinfo or timezone.get_current_timezone())
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of ``day`` in settings.TIME_ZONE, as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time()))
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    return local_midnight(day), local_midnight(day + timedelta(days=1))
 
 
 def forecast_history(*, planning_queue: PlanningQueue, start: datetime, end: datetime) -> History:

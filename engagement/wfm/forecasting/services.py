@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from cea.accounts.models import User
 from cea.accounts.types import Actor
+from cea.common.days import local_day_bounds, local_midnight
 from cea.common.errors import ValidationFailed
 from cea.common.tasks import send_on_commit
 from engagement.wfm.forecasting.backtest import (
@@ -38,8 +39,6 @@ from engagement.wfm.forecasting.selectors import (
     forecast_history,
     forecast_intervals,
     interval_floor,
-    local_day_bounds,
-    local_midnight,
     special_days_between,
 )
 from engagement.wfm.planning.models import PlanningQueue

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from cea.common.days import local_midnight
 from cea.common.errors import ValidationFailed
 from cea.common.roles import can_supervise, sees_everything
 from cea.common.tasks import send_on_commit
@@ -38,7 +39,6 @@ from engagement.wfm.forecasting.selectors import (
     ForecastVsActual,
     backtest_table,
     latest_run,
-    local_midnight,
     run_summary,
     special_days_of,
 )

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 
+from cea.common.days import local_days_bounds
 from engagement.wfm.planning.models import PlanningQueue
 from engagement.wfm.scheduling.models import ActivityKind, Schedule, ScheduleCoverage, ShiftActivity
 from engagement.wfm.staffing.models import StaffingRequirement
 
 
 def week_bounds(week_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The week from local midnight of ``week_start`` to local midnight seven days later (aware)."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime.combine(week_start, dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(week_start + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    return start, end
+    """The week from local midnight of ``week_start`` to local midnight seven days later, in UTC."""
+    return local_days_bounds(week_start, 7)
 
 
 def _interval_starts(start: dt.datetime, end: dt.datetime, minutes: int) -> list[dt.datetime]:

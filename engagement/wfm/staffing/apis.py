@@ -14,9 +14,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.days import local_day_bounds
 from engagement.wfm.access import access_planning_queue, require_wfm_reader
 from engagement.wfm.staffing.calculator import demand_of, staffing_calculate
-from engagement.wfm.staffing.selectors import local_day_bounds, requirement_day_totals, requirements_between
+from engagement.wfm.staffing.selectors import requirement_day_totals, requirements_between
 from engagement.wfm.staffing.serializers import (
     CalculateInputSerializer,
     CalculationSerializer,

@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from cea.common.days import local_day_bounds
 from cea.common.errors import ValidationFailed
 from engagement.wfm.forecasting.models import ForecastInterval
 from engagement.wfm.planning.models import PlanningQueue, StaffingModel, TargetKind
 from engagement.wfm.staffing import erlang
 from engagement.wfm.staffing.erlang import StaffingInput, StaffingResult, required_agents, with_shrinkage
-from engagement.wfm.staffing.selectors import local_day_bounds
 
 NEIGHBOURS = 3
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from engagement.wfm.planning.models import PlanningQueue
@@ -27,14 +25,6 @@ def requirements_between(
     if planning_queues is not None:
         requirements = requirements.filter(planning_queue__in=planning_queues)
     return requirements.select_related("planning_queue").order_by("planning_queue_id", "interval_start")
-
-
-def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The local day (settings.TIME_ZONE) from midnight to midnight, in UTC (23 or 25 hours on DST days)."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 def requirement_day_totals(requirements: list[StaffingRequirement], interval_minutes: int) -> dict[str, float]:

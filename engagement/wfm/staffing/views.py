@@ -11,12 +11,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cea.common.days import local_day_bounds
 from cea.common.errors import ApplicationError
 from engagement.wfm.access import access_planning_queue, planning_queues_visible_to
 from engagement.wfm.pages import wfm_page
 from engagement.wfm.planning.models import IntervalMinutes, StaffingModel, TargetKind
 from engagement.wfm.staffing.calculator import calculator_problems, calculator_start, demand_of, staffing_calculate
-from engagement.wfm.staffing.selectors import local_day_bounds, requirement_day_totals, requirements_between
+from engagement.wfm.staffing.selectors import requirement_day_totals, requirements_between
 
 CHART_WIDTH, CHART_HEIGHT = 960, 160
 

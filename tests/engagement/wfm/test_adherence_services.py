@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from cea.common.days import local_day_bounds
 from engagement.routing.models import Presence
 from engagement.routing.presence import presence_set
 from engagement.wfm.adherence import tasks
 from engagement.wfm.adherence.engine import figures, segments
 from engagement.wfm.adherence.models import AdherenceDay, AdherenceException
-from engagement.wfm.adherence.selectors import day_bounds, timelines
+from engagement.wfm.adherence.selectors import timelines
 from engagement.wfm.adherence.services import adherence_days_rebuild, adherence_sweep
 from tests.engagement.factories import AgentProfileFactory
 from tests.engagement.wfm.adherence_support import presence_history, published_shift
@@ -148,7 +149,7 @@ def test_the_day_rebuild_matches_the_engine_and_is_idempotent(settings, ann, day
     ann_day = AdherenceDay.objects.get(agent=ann)
     assert (ann_day.team_id, ann_day.scheduled_seconds, ann_day.in_adherence_seconds) == (team_a.pk, 28800, 25800)
     assert (ann_day.scheduled_work_seconds, ann_day.worked_seconds, ann_day.exceptions) == (25200, 22200, 2)
-    start, end = day_bounds(DAY)
+    start, end = local_day_bounds(DAY)
     line = timelines(agent_ids=[ann.pk], start=start, end=end)[ann.pk]
     assert ann_day.adherence == figures(segments(line.scheduled, line.presence, start=start, end=end)).adherence
     bo_day = AdherenceDay.objects.get(agent=bo)
@@ -200,9 +201,9 @@ def test_the_rollup_task_rebuilds_yesterday_and_today(ann, team_a):
 
 def test_a_local_day_is_23_hours_when_the_clocks_go_forward(settings):
     settings.TIME_ZONE = "Europe/London"
-    start, end = day_bounds(date(2026, 3, 29))
+    start, end = local_day_bounds(date(2026, 3, 29))
     assert (end - start) == timedelta(hours=23)
-    assert day_bounds(date(2026, 10, 25))[1] - day_bounds(date(2026, 10, 25))[0] == timedelta(hours=25)
+    assert local_day_bounds(date(2026, 10, 25))[1] - local_day_bounds(date(2026, 10, 25))[0] == timedelta(hours=25)
 
 
 def test_a_shift_without_activities_or_with_gaps_is_work(ann, team_a):

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
+from cea.common.days import local_day_bounds
 from cea.common.errors import ValidationFailed
 from engagement.wfm.staffing.erlang import StaffingInput, erlang_a, required_agents
 from engagement.wfm.staffing.models import StaffingRequirement
-from engagement.wfm.staffing.selectors import local_day_bounds, requirement_day_totals, requirements_between
+from engagement.wfm.staffing.selectors import requirement_day_totals, requirements_between
 from engagement.wfm.staffing.services import requirements_compute
 from tests.engagement.wfm.factories import PlanningQueueFactory, forecast_day
 

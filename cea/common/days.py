@@ -1,0 +1,35 @@
+"""Local days: the deployment's calendar days (``settings.TIME_ZONE``) as instants.
+
+A local day runs from local midnight to the next local midnight: 23 or 25 hours when the clocks
+change. Bounds are returned in UTC, so that subtracting them, or stepping through them by a fixed
+interval, counts real time (two datetimes that share one ``ZoneInfo`` subtract as wall-clock times).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+
+def local_today() -> dt.date:
+    """Today in the deployment's time zone."""
+    return dt.datetime.now(dt.UTC).astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of ``day`` in the deployment's time zone (aware, in that zone)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def local_days_bounds(first: dt.date, days: int = 1) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of ``days`` local days from ``first``, in UTC."""
+    start = local_midnight(first).astimezone(dt.UTC)
+    end = local_midnight(first + dt.timedelta(days=days)).astimezone(dt.UTC)
+    return start, end
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of the local day ``day``, in UTC (23 or 25 hours apart on the days the clocks change)."""
+    return local_days_bounds(day, 1)
