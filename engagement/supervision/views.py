@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import NotFound, ValidationFailed
+from cea.common.forms import cleaned_or_raise
 from engagement.access import (
     access_supervised_agent,
     access_supervised_conversation,
@@ -75,13 +76,6 @@ def supervision_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return login_required(checked)
 
 
-def _valid(form: forms.Form) -> dict:
-    if not form.is_valid():
-        fields = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
-        raise ValidationFailed("Please correct the highlighted fields.", fields=fields)
-    return form.cleaned_data
-
-
 def _live(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     context = {
         "conversations": live_conversations(user=request.user),
@@ -128,7 +122,7 @@ def agents_fragment(request: HttpRequest) -> HttpResponse:
 def presence_action(request: HttpRequest, agent_id: int) -> HttpResponse:
     """Set an agent's presence (``away:<reason>`` for away); answers with the agents' list."""
     agent = access_supervised_agent(request.user, agent_id)
-    data = _valid(PresenceForm(request.POST))
+    data = cleaned_or_raise(PresenceForm(request.POST))
     presence, _, reason = data["presence"].partition(":")
     if presence not in Presence.values:
         raise ValidationFailed("Choose a presence.", fields={"presence": "Unknown presence."})
@@ -140,7 +134,7 @@ def presence_action(request: HttpRequest, agent_id: int) -> HttpResponse:
 @require_POST
 def move_action(request: HttpRequest, work_item_id: int) -> HttpResponse:
     item = access_supervised_work(request.user, work_item_id)
-    data = _valid(MoveForm(request.POST))
+    data = cleaned_or_raise(MoveForm(request.POST))
     to_queue = Queue.objects.filter(name=data["to_queue"]).first()
     if to_queue is None:
         raise NotFound(f"No queue {data['to_queue']!r}.")
@@ -181,7 +175,9 @@ def monitor_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def whisper_action(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """A whisper to the agent; it reaches the page over the socket like every message."""
     conversation = access_supervised_conversation(request.user, conversation_id)
-    supervision_whisper(actor=request.user, conversation=conversation, body=_valid(TextForm(request.POST))["body"])
+    supervision_whisper(
+        actor=request.user, conversation=conversation, body=cleaned_or_raise(TextForm(request.POST))["body"]
+    )
     return HttpResponse("")
 
 
@@ -202,5 +198,7 @@ def barge_in_action(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @require_POST
 def say_action(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = access_supervised_conversation(request.user, conversation_id)
-    supervision_say(actor=request.user, conversation=conversation, body=_valid(TextForm(request.POST))["body"])
+    supervision_say(
+        actor=request.user, conversation=conversation, body=cleaned_or_raise(TextForm(request.POST))["body"]
+    )
     return HttpResponse("")

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.days import local_midnight
 from cea.common.errors import ValidationFailed
+from cea.common.forms import cleaned_or_raise
 from cea.common.roles import can_supervise, sees_everything
 from cea.common.tasks import send_on_commit
 from engagement.wfm.access import (
@@ -78,13 +79,6 @@ def wfm_reader_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, *args, **kwargs)
 
     return login_required(checked)
-
-
-def _valid(form: forms.Form) -> dict[str, Any]:
-    if not form.is_valid():
-        fields = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
-        raise ValidationFailed("Please correct the highlighted fields.", fields=fields)
-    return form.cleaned_data
 
 
 def _back(request: HttpRequest, planning_queue_id: int, **query: str) -> HttpResponse:
@@ -189,7 +183,7 @@ def _local(day: date, at: time) -> datetime:
 @require_POST
 def forecast_adjust_action(request: HttpRequest, planning_queue_id: int) -> HttpResponse:
     queue = access_planned_queue(request.user, planning_queue_id)
-    data = _valid(AdjustForm(request.POST))
+    data = cleaned_or_raise(AdjustForm(request.POST))
     start = timezone.make_aware(datetime.combine(data["day"], data["start_time"]))
     forecast_adjust(
         user=request.user,
@@ -218,7 +212,7 @@ def forecast_run_action(request: HttpRequest, planning_queue_id: int) -> HttpRes
 @require_POST
 def special_day_create_action(request: HttpRequest, planning_queue_id: int) -> HttpResponse:
     queue = access_planned_queue(request.user, planning_queue_id)
-    data = _valid(SpecialDayForm(request.POST))
+    data = cleaned_or_raise(SpecialDayForm(request.POST))
     target = None if data["every_queue"] else queue
     require_special_day_planner(request.user, target)
     special_day_create(

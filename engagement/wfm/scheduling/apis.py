@@ -20,7 +20,7 @@ from engagement.wfm.scheduling.serializers import (
     GenerateInputSerializer,
     ScheduleDetailSerializer,
     ScheduleSerializer,
-    ScheduleShiftSerializer,
+    ShiftSerializer,
 )
 from engagement.wfm.scheduling.services import schedule_generate, schedule_publish, team_of
 
@@ -29,7 +29,7 @@ MAX_LISTED = 200
 
 def _detail(schedule) -> dict:
     data = dict(ScheduleSerializer(schedule).data)
-    data["shifts"] = ScheduleShiftSerializer(schedule_shifts(schedule=schedule), many=True).data
+    data["shifts"] = ShiftSerializer(schedule_shifts(schedule=schedule), many=True).data
     data["coverage"] = CoverageSerializer(schedule_coverage(schedule=schedule), many=True).data
     return data
 

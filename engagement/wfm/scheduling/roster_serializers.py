@@ -5,35 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cea.common.serializers import CharField, ModelSerializer, TrueFalseField, WholeNumberField
-from engagement.wfm.scheduling.models import ActivityKind, Shift, ShiftActivity, SwapRequest, TimeOff, TimeOffKind
-
-
-class ActivitySerializer(ModelSerializer):
-    class Meta:
-        model = ShiftActivity
-        fields = ["kind", "planning_queue", "starts_at", "ends_at"]
-
-
-class ShiftSerializer(ModelSerializer):
-    activities = ActivitySerializer(many=True, read_only=True)
-    agent_name = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Shift
-        fields = [
-            "id",
-            "schedule",
-            "agent",
-            "agent_name",
-            "starts_at",
-            "ends_at",
-            "edited_by",
-            "edited_at",
-            "activities",
-        ]
-
-    def get_agent_name(self, shift: Shift) -> str:
-        return str(shift.agent.user)
+from engagement.wfm.scheduling.models import ActivityKind, SwapRequest, TimeOff, TimeOffKind
+from engagement.wfm.scheduling.serializers import ShiftSerializer
 
 
 class ShiftEditSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
+from cea.common.forms import cleaned_or_raise
 from engagement.routing.models import AgentProfile
 from engagement.wfm.access import (
     access_planned_agent,
@@ -72,13 +73,6 @@ def _checked(check: Callable) -> Callable:
 
 rostered_view = _checked(require_rostered)
 planner_view = _checked(require_planner)
-
-
-def _valid(form) -> dict:
-    if not form.is_valid():
-        fields = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
-        raise ValidationFailed("Please correct the highlighted fields.", fields=fields)
-    return form.cleaned_data
 
 
 def _week_param(request: HttpRequest) -> dt.date:
@@ -156,7 +150,7 @@ def _back(request: HttpRequest, name: str, message: str, **kwargs) -> HttpRespon
 def time_off_request_action(request: HttpRequest) -> HttpResponse:
     form = TimeOffRequestForm(request.POST)
     try:
-        time_off_request(user=request.user, **_valid(form))
+        time_off_request(user=request.user, **cleaned_or_raise(form))
     except ApplicationError as error:
         _refused(request, error)
         return _my_schedule(request, status=error.status_code, error=error, time_off_form=form)
@@ -168,7 +162,7 @@ def time_off_request_action(request: HttpRequest) -> HttpResponse:
 def swap_request_action(request: HttpRequest) -> HttpResponse:
     form = _swap_form(request.user, request.POST)
     try:
-        swap_request(user=request.user, **_valid(form))
+        swap_request(user=request.user, **cleaned_or_raise(form))
     except ApplicationError as error:
         _refused(request, error)
         return _my_schedule(request, status=error.status_code, error=error, swap_form=form)
@@ -196,7 +190,7 @@ def time_off_cancel_action(request: HttpRequest, time_off_id: int) -> HttpRespon
 def swap_respond_action(request: HttpRequest, swap_id: int) -> HttpResponse:
     swap = access_swap(request.user, swap_id)
     accept = request.POST.get("decision") == "accept"
-    _valid(RespondForm(request.POST))
+    cleaned_or_raise(RespondForm(request.POST))
     done = "Swap accepted: a supervisor decides." if accept else "Swap declined."
     return _my_action(request, lambda: swap_respond(user=request.user, swap=swap, accept=accept), done)
 
@@ -239,7 +233,7 @@ def _planner_action(request: HttpRequest, action: Callable[[], object], done: st
 @require_POST
 def time_off_decide_action(request: HttpRequest, time_off_id: int) -> HttpResponse:
     time_off = access_time_off(request.user, time_off_id)
-    approve = _valid(DecideForm(request.POST))["decision"] == "approve"
+    approve = cleaned_or_raise(DecideForm(request.POST))["decision"] == "approve"
     return _planner_action(
         request,
         lambda: time_off_decide(planner=request.user, time_off=time_off, approve=approve),
@@ -251,7 +245,7 @@ def time_off_decide_action(request: HttpRequest, time_off_id: int) -> HttpRespon
 @require_POST
 def swap_decide_action(request: HttpRequest, swap_id: int) -> HttpResponse:
     swap = access_swap(request.user, swap_id)
-    data = _valid(DecideForm(request.POST))
+    data = cleaned_or_raise(DecideForm(request.POST))
     approve = data["decision"] == "approve"
     return _planner_action(
         request,
@@ -267,7 +261,7 @@ def swap_decide_action(request: HttpRequest, swap_id: int) -> HttpResponse:
 def time_off_enter_action(request: HttpRequest) -> HttpResponse:
     form = TimeOffEnterForm(request.POST, agents=agents_planned_by(request.user))
     try:
-        data = _valid(form)
+        data = cleaned_or_raise(form)
         time_off_enter(planner=request.user, **data)
     except ApplicationError as error:
         _refused(request, error)
@@ -330,7 +324,7 @@ def shift_create_action(request: HttpRequest, schedule_id: int, agent_profile_id
     agent = access_planned_agent(request.user, agent_profile_id)
     form = ShiftForm(request.POST, queues=_queues(schedule))
     try:
-        _valid(form)
+        cleaned_or_raise(form)
         starts_at, ends_at, activities = form.plan()
         edit = shift_create(
             planner=request.user,
@@ -352,7 +346,7 @@ def shift_update_action(request: HttpRequest, shift_id: int) -> HttpResponse:
     shift = access_planned_shift(request.user, shift_id)
     form = ShiftForm(request.POST, queues=_queues(shift.schedule), prefix=f"s{shift.pk}")
     try:
-        _valid(form)
+        cleaned_or_raise(form)
         starts_at, ends_at, activities = form.plan()
         edit = shift_update(
             planner=request.user, shift=shift, starts_at=starts_at, ends_at=ends_at, activities=activities

@@ -24,21 +24,29 @@ class ScheduleSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
 
 
-class ScheduleActivitySerializer(serializers.Serializer):
+class ShiftActivitySerializer(serializers.Serializer):
     kind = CharField(help_text="work, break, lunch, training, meeting, coaching")
     planning_queue = serializers.IntegerField(source="planning_queue_id", allow_null=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
 
 
-class ScheduleShiftSerializer(serializers.Serializer):
+class ShiftSerializer(serializers.Serializer):
+    """One shift with its activities: in a schedule, in an agent's week and after an edit."""
+
     id = serializers.IntegerField()
+    schedule = serializers.IntegerField(source="schedule_id")
     agent = serializers.IntegerField(source="agent_id", help_text="The agent's routing profile")
-    agent_name = CharField(source="agent.user.get_full_name")
+    agent_name = serializers.SerializerMethodField()
     template = serializers.IntegerField(source="template_id", allow_null=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    activities = ScheduleActivitySerializer(many=True, source="activities.all")
+    edited_by = serializers.IntegerField(source="edited_by_id", allow_null=True, help_text="Who last edited it by hand")
+    edited_at = serializers.DateTimeField(allow_null=True)
+    activities = ShiftActivitySerializer(many=True, source="activities.all")
+
+    def get_agent_name(self, shift) -> str:
+        return str(shift.agent.user)
 
 
 class CoverageSerializer(serializers.Serializer):
@@ -54,7 +62,7 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class ScheduleDetailSerializer(ScheduleSerializer):
-    shifts = ScheduleShiftSerializer(many=True)
+    shifts = ShiftSerializer(many=True)
     coverage = CoverageSerializer(many=True)
 
 
