@@ -12,6 +12,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from cea.common.errors import ValidationFailed
+
+# The days a caller may ask for: wide enough for any plan or history, narrow enough that a week or a
+# month either side of one is still a date (``date.max`` plus a day is an OverflowError, a 500).
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+DAY_RANGE_MESSAGE = f"A date, YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}."
+
 
 def local_today() -> dt.date:
     """Today in the deployment's time zone."""
@@ -33,3 +41,18 @@ def local_days_bounds(first: dt.date, days: int = 1) -> tuple[dt.datetime, dt.da
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """``[start, end)`` of the local day ``day``, in UTC (23 or 25 hours apart on the days the clocks change)."""
     return local_days_bounds(day, 1)
+
+
+def day_in_range(day: dt.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def parse_day(raw: str, *, field: str) -> dt.date:
+    """``raw`` (YYYY-MM-DD) as a date within ``FIRST_DAY``..``LAST_DAY``; else ``ValidationFailed`` on ``field``."""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        day = None
+    if day is None or not day_in_range(day):
+        raise ValidationFailed(f"Choose a day ({field}).", fields={field: DAY_RANGE_MESSAGE})
+    return day

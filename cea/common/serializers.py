@@ -14,6 +14,8 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
+from cea.common.days import DAY_RANGE_MESSAGE, day_in_range
+
 
 class StrictStringMixin:
     """Refuses a value that is not a JSON string, before DRF would turn it into one."""
@@ -59,6 +61,18 @@ class WholeNumberField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("not_a_number")
         return super().to_internal_value(data)
+
+
+class DayField(serializers.DateField):
+    """A date (YYYY-MM-DD) from 1900 to 2999: a caller's day that a week either side of is still a date."""
+
+    default_error_messages = {"out_of_range": DAY_RANGE_MESSAGE}
+
+    def to_internal_value(self, data: Any):
+        day = super().to_internal_value(data)
+        if not day_in_range(day):
+            self.fail("out_of_range")
+        return day
 
 
 class TrueFalseField(serializers.BooleanField):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
-from cea.common.serializers import CharField, ModelSerializer
+from cea.common.serializers import CharField, DayField, ModelSerializer
 from engagement.wfm.adherence.models import AdherenceDay, AdherenceException
 
 MAX_DAYS = 366
@@ -34,8 +34,8 @@ class LiveQuerySerializer(serializers.Serializer):
 
 
 class DaysQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = DayField(required=False)
+    end = DayField(required=False)
     agent = serializers.IntegerField(required=False, min_value=1)
     team = serializers.IntegerField(required=False, min_value=1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cea.common.serializers import CharField, ModelSerializer
+from cea.common.serializers import CharField, DayField, ModelSerializer
 from engagement.wfm.forecasting.models import BacktestScore, ForecastInterval, ForecastRun, SpecialDay
 
 
@@ -101,7 +101,7 @@ class SpecialDaySerializer(ModelSerializer):
 
 class SpecialDayInputSerializer(serializers.Serializer):
     planning_queue = serializers.IntegerField(required=False, allow_null=True, default=None)
-    day = serializers.DateField()
+    day = DayField()
     name = CharField(max_length=100)
     volume_factor = serializers.FloatField(min_value=0, max_value=10, default=1.0)
     aht_factor = serializers.FloatField(min_value=0.01, max_value=10, default=1.0)

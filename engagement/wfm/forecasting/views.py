@@ -22,8 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cea.common.days import local_midnight
-from cea.common.errors import ValidationFailed
+from cea.common.days import local_midnight, parse_day
 from cea.common.forms import cleaned_or_raise
 from cea.common.roles import can_supervise, sees_everything
 from cea.common.tasks import send_on_commit
@@ -133,10 +132,7 @@ def _day_of(request: HttpRequest) -> date:
     raw = request.GET.get("day")
     if not raw:
         return timezone.localdate()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed("Choose a day.", fields={"day": "A date, YYYY-MM-DD."}) from None
+    return parse_day(raw, field="day")
 
 
 @wfm_reader_view

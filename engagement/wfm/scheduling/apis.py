@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import ValidationFailed
+from cea.common.serializers import DayField
 from engagement.wfm.access import access_schedule, require_planner
 from engagement.wfm.scheduling.selectors import schedule_coverage, schedule_shifts, schedules_list
 from engagement.wfm.scheduling.serializers import (
@@ -36,7 +37,7 @@ def _detail(schedule) -> dict:
 
 class _ListQuery(serializers.Serializer):
     team = serializers.IntegerField(required=False)
-    week_start = serializers.DateField(required=False)
+    week_start = DayField(required=False)
 
 
 class SchedulesApi(APIView):

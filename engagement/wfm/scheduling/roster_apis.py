@@ -8,8 +8,6 @@ admins decide, enter time off and edit shifts; integration clients read time off
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +15,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.days import parse_day
 from cea.common.errors import ValidationFailed
 from engagement.routing.models import AgentProfile
 from engagement.wfm.access import (
@@ -77,10 +76,7 @@ class MyScheduleApi(APIView):
     )
     def get(self, request):
         require_rostered(request.user)  # who asks first: a client's bad date is a 403, not a 400
-        try:
-            day = dt.date.fromisoformat(request.query_params.get("week") or timezone.localdate().isoformat())
-        except ValueError as error:
-            raise ValidationFailed("Give the week as a date.", fields={"week": "YYYY-MM-DD."}) from error
+        day = parse_day(request.query_params.get("week") or timezone.localdate().isoformat(), field="week")
         days = selectors.my_week(user=request.user, week_start=selectors.monday_of(day))
         return Response(MyDaySerializer([{"date": d.date, "shifts": d.shifts} for d in days], many=True).data)
 

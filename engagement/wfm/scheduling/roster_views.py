@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from cea.common.days import parse_day
 from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.forms import cleaned_or_raise
 from engagement.routing.models import AgentProfile
@@ -77,8 +78,8 @@ planner_view = _checked(require_planner)
 
 def _week_param(request: HttpRequest) -> dt.date:
     try:
-        day = dt.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
+        day = parse_day(request.GET.get("week", ""), field="week")
+    except ValidationFailed:
         day = timezone.localdate()
     return selectors.monday_of(day)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cea.common.serializers import CharField, WholeNumberField
+from cea.common.serializers import CharField, DayField, WholeNumberField
 from engagement.wfm.scheduling.services import MAX_TIME_LIMIT_SECONDS
 
 
@@ -68,5 +68,5 @@ class ScheduleDetailSerializer(ScheduleSerializer):
 
 class GenerateInputSerializer(serializers.Serializer):
     team = WholeNumberField(allow_null=True, help_text="The team's id; null: the planning queues of no team")
-    week_start = serializers.DateField(help_text="The Monday the week starts on (local)")
+    week_start = DayField(help_text="The Monday the week starts on (local)")
     time_limit_seconds = WholeNumberField(min_value=1, max_value=MAX_TIME_LIMIT_SECONDS, default=60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cea.common.serializers import ModelSerializer
+from cea.common.serializers import DayField, ModelSerializer
 from engagement.wfm.planning.models import IntervalMinutes, StaffingModel, TargetKind
 from engagement.wfm.staffing.calculator import calculator_problems
 from engagement.wfm.staffing.models import StaffingRequirement
@@ -85,7 +85,7 @@ class RequirementSerializer(ModelSerializer):
 
 
 class RequirementDayInputSerializer(serializers.Serializer):
-    day = serializers.DateField()
+    day = DayField()
 
 
 class RequirementDaySerializer(serializers.Serializer):

@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cea.common.days import local_day_bounds
-from cea.common.errors import ApplicationError
+from cea.common.days import local_day_bounds, parse_day
+from cea.common.errors import ApplicationError, ValidationFailed
 from engagement.wfm.access import access_planning_queue, planning_queues_visible_to
 from engagement.wfm.pages import wfm_page
 from engagement.wfm.planning.models import IntervalMinutes, StaffingModel, TargetKind
@@ -49,8 +49,8 @@ class CalculatorForm(forms.Form):
 def _day_of(request: HttpRequest) -> dt.date | None:
     """The ``day`` query parameter (YYYY-MM-DD) or None when absent or malformed."""
     try:
-        return dt.date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
+        return parse_day(request.GET.get("day", ""), field="day")
+    except ValidationFailed:
         return None
 
 

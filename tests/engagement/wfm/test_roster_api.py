@@ -31,7 +31,9 @@ def test_the_agent_reads_their_week(agent, published, week):
     assert [day["date"] for day in days][:2] == [f"{week:%Y-%m-%d}", f"{week + dt.timedelta(days=1):%Y-%m-%d}"]
     assert [activity["kind"] for activity in days[1]["shifts"][0]["activities"]] == ["work", "lunch", "work"]
     bad = session_client(agent).get(f"{BASE}my-schedule/", {"week": "soon"})
-    assert assert_error(bad, 400, "invalid")["fields"] == {"week": ["YYYY-MM-DD."]}
+    assert assert_error(bad, 400, "invalid")["fields"] == {
+        "week": ["A date, YYYY-MM-DD, from 1900-01-01 to 2999-12-31."]
+    }
 
 
 def test_time_off_asked_then_approved_over_the_api(agent, supervisor, published, week):
