@@ -318,3 +318,25 @@ def test_the_watch_command_reads_each_mailbox_once_with_once(imap_server):
     # Then it says what it did
     assert output.getvalue() == "support-inbox: 1 kept, 0 already kept, 0 refused\n"
     assert Message.objects.get().external_id == "once@example.org"
+
+
+@pytest.mark.django_db
+def test_an_admin_has_a_failed_mailbox_read_now_and_a_supervisor_cannot(
+    imap_server, client, admin_user, supervisor, team_a, eager_tasks, django_capture_on_commit_callbacks
+):
+    # Given team A's mailbox waiting to be retried after a failure
+    mailbox = make_mailbox(imap_server, imap_server.new_folder(plain_email("now@example.org")), team=team_a)
+    Mailbox.objects.filter(pk=mailbox.pk).update(failures=3, retry_at=timezone.now() + timedelta(hours=1))
+    action = {"action": "read_now", "_selected_action": [str(mailbox.pk)]}
+    # When team A's supervisor, then an admin, ask for it to be read now
+    client.force_login(supervisor)
+    refused = client.post("/admin/engagement/mailbox/", action)
+    assert Message.objects.count() == 0
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post("/admin/engagement/mailbox/", action)
+    # Then only the admin's request reads it, and its failures are cleared
+    mailbox.refresh_from_db()
+    assert (refused.status_code, done.status_code) == (200, 302)
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["now@example.org"]
+    assert (mailbox.failures, mailbox.retry_at) == (0, None)

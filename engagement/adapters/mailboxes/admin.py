@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from cea.common.admin import RoleModelAdmin
 from cea.common.roles import Role
+from cea.common.tasks import send_on_commit
 from engagement.adapters.credentials import credential_variable
 from engagement.adapters.mailboxes.models import Mailbox
+from engagement.adapters.mailboxes.tasks import fetch_mailbox
 
 
 @admin.register(Mailbox)
@@ -47,6 +49,20 @@ class MailboxAdmin(RoleModelAdmin):
         ("After a message is kept", {"fields": ["after_fetch", "move_to"]}),
         ("Reading", {"fields": ["uid_validity", "last_uid", "last_fetch_at", "failures", "retry_at", "last_error"]}),
     ]
+
+    actions = ["read_now"]
+
+    @admin.action(description="Read the selected mailboxes now", permissions=["change"])
+    def read_now(self, request, queryset) -> None:
+        """A pass over each selected active mailbox, by the worker, whatever its retry time."""
+        active = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        for mailbox_id in active:
+            send_on_commit(fetch_mailbox, mailbox_id)
+        self.message_user(
+            request,
+            f"Asked the worker to read {len(active)} mailbox(es); their last error and fetch time show the outcome.",
+            messages.SUCCESS,
+        )
 
     @admin.display(description="Password")
     def password_variable(self, obj: Mailbox | None) -> str:
