@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import subprocess
 import sys
@@ -11,8 +12,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from imapclient import IMAPClient
 
 from tests.engagement.test_adapter_email import FIRST_EMAIL, INVOICE_PDF
@@ -109,13 +116,42 @@ class ImapServer:
             return {uid: tuple(data[b"FLAGS"]) for uid, data in fetched.items()}
 
 
-def imap_server_fixture() -> Iterator[ImapServer]:
-    """Start pymap (the ``dict`` backend: in memory) on a free port; stopped after the module."""
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (valid a day) and its key, as PEM files in ``directory``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "imap-cert.pem", directory / "imap-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def imap_server_fixture(tls: tuple[Path, Path] | None = None) -> Iterator[ImapServer]:
+    """Start pymap (the ``dict`` backend: in memory) on a free port; stopped after the module.
+
+    With ``tls`` (certificate and key files), the server offers STARTTLS; without, plain IMAP only.
+    """
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="cea-test-pymap-", suffix=".log", delete=False)  # noqa: SIM115
     launcher = "import sys; from pymap.main import main; sys.argv[0] = 'pymap'; sys.exit(main())"
+    security = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else ["--no-tls"]
     process = subprocess.Popen(
-        [sys.executable, "-c", launcher, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict"],
+        [sys.executable, "-c", launcher, "--host", "127.0.0.1", "--port", str(port), *security, "dict"],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -142,4 +178,5 @@ __all__ = [
     "free_port",
     "imap_server_fixture",
     "plain_email",
+    "self_signed_certificate",
 ]

@@ -26,6 +26,7 @@ from tests.engagement.mail_support import (
     free_port,
     imap_server_fixture,
     plain_email,
+    self_signed_certificate,
 )
 
 SEEN = b"\\Seen"
@@ -340,3 +341,35 @@ def test_an_admin_has_a_failed_mailbox_read_now_and_a_supervisor_cannot(
     assert (refused.status_code, done.status_code) == (200, 302)
     assert list(Message.objects.values_list("external_id", flat=True)) == ["now@example.org"]
     assert (mailbox.failures, mailbox.retry_at) == (0, None)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return self_signed_certificate(tmp_path_factory.mktemp("imap-tls"))
+
+
+@pytest.fixture(scope="module")
+def starttls_server(certificate) -> ImapServer:
+    yield from imap_server_fixture(tls=certificate)
+
+
+@pytest.mark.django_db
+def test_a_starttls_mailbox_is_read_over_tls_and_an_untrusted_certificate_is_a_failure(
+    starttls_server, certificate, monkeypatch
+):
+    # Given a STARTTLS mailbox whose server's certificate is not trusted
+    folder = starttls_server.new_folder(plain_email("tls@example.org"))
+    mailbox = make_mailbox(starttls_server, folder, security=Security.STARTTLS)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0].parent / "no-such-ca.pem"))
+    # When it is read, then read again once the certificate is trusted
+    untrusted = mailbox_fetch(mailbox_id=mailbox.pk)
+    mailbox.refresh_from_db()
+    error = mailbox.last_error
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    Mailbox.objects.filter(pk=mailbox.pk).update(retry_at=None)
+    trusted = mailbox_fetch(mailbox_id=mailbox.pk)
+    # Then the first attempt failed on the certificate and the second read the message
+    assert untrusted is None
+    assert error.startswith("SSLCertVerificationError")
+    assert trusted.kept == 1
+    assert Message.objects.get().external_id == "tls@example.org"
