@@ -5,6 +5,7 @@ Mail for ``CEA_SMTP_RECIPIENTS`` becomes email conversations (engagement.adapter
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
                 "CEA_SMTP_RECIPIENTS is empty: every recipient would be refused. Set it to the addresses "
                 "(support@example.com) or domains (@help.example.com) to accept mail for."
             )
+        # aiosmtpd logs every command of every session at INFO ("mail.log"); CEA logs what it refuses or fails.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         controller = smtp_controller(host=host, port=port, recipients=recipients)
         stopping = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stopping.set())
