@@ -62,6 +62,7 @@ class IngestHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options):
         if not self.recipients.accepts(address):
+            logger.info("SMTP: refused a recipient not accepted here (%s)", address)
             return f"550 5.1.1 <{address}>: no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -71,6 +72,7 @@ class IngestHandler:
         try:
             ingested = await sync_to_async(_ingest, thread_sensitive=False)(raw)
         except ValidationFailed as refusal:
+            logger.warning("SMTP: refused a message from %s: %s", envelope.mail_from, refusal.message)
             return f"554 5.6.0 {' '.join(refusal.message.split())}"[:500]
         except Exception:
             logger.exception("SMTP: a message from %s could not be kept", envelope.mail_from)
