@@ -482,6 +482,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.personas.discover",
         "schedule": crontab(minute=0, hour=3, day_of_week=1),
     },
+    # IMAP mailboxes (engagement/adapters/mailboxes): each active, unwatched mailbox whose retry time has come.
+    "engagement: fetch mail from IMAP mailboxes": {
+        "task": "engagement.mailboxes.fetch_due",
+        "schedule": float(env_int("CEA_MAILBOX_POLL_SECONDS", 60, minimum=5)),
+        "options": {"expires": float(env_int("CEA_MAILBOX_POLL_SECONDS", 60, minimum=5))},
+    },
     "integration: send due write-backs": {
         "task": "integration.outbox.sweep",
         "schedule": float(env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
@@ -643,6 +649,19 @@ if not EMBEDDED and not DEBUG and not CEA_ALLOW_CONSOLE_SENDERS:
 
 MEDIA_ROOT = env_str("CEA_MEDIA_ROOT", str(DATA_DIR / "media"))
 MEDIA_URL = "media/"
+
+# Email in over IMAP and SMTP (engagement/adapters/mailboxes, docs/channels.md "Email in: IMAP and SMTP").
+# Mailboxes are polled this often (one that IDLEs under `manage.py mailbox_watch` is not); a mailbox
+# that fails waits twice as long after each failure in a row, up to the retry maximum.
+CEA_MAILBOX_POLL_SECONDS = env_int("CEA_MAILBOX_POLL_SECONDS", 60, minimum=5)
+CEA_MAILBOX_RETRY_MAX_SECONDS = env_int("CEA_MAILBOX_RETRY_MAX_SECONDS", 1800, minimum=5)
+CEA_MAILBOX_TIMEOUT_SECONDS = env_int("CEA_MAILBOX_TIMEOUT_SECONDS", 30, minimum=1)
+# RFC 2177: a client re-issues IDLE within 29 minutes; CEA does so sooner, and fetches then too.
+CEA_MAILBOX_IDLE_SECONDS = env_int("CEA_MAILBOX_IDLE_SECONDS", 300, minimum=1, maximum=1740)
+# `manage.py smtp_server` accepts mail for these addresses and for every address of a domain given
+# as `@domain`; anything else is refused (550). Messages over the size limit are refused (552).
+CEA_SMTP_RECIPIENTS = env_list("CEA_SMTP_RECIPIENTS", [])
+CEA_SMTP_MAX_BYTES = env_int("CEA_SMTP_MAX_BYTES", 25 * 1024 * 1024, minimum=1024, maximum=25 * 1024 * 1024)
 
 # --- Internationalisation, static -----------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """All models of the System of Engagement, gathered for Django; each lives in its domain package."""
 
+from engagement.adapters.mailboxes.models import Mailbox
 from engagement.adapters.models import WebhookSource
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
@@ -36,6 +37,7 @@ __all__ = [
     "Flow",
     "FlowStep",
     "KnowledgeArticle",
+    "Mailbox",
     "Message",
     "Offer",
     "PresenceChange",

@@ -4,6 +4,7 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 (which discovers ``<app>.tasks`` modules) register them.
 """
 
+from engagement.adapters.mailboxes.tasks import fetch_due_mailboxes, fetch_mailbox
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
@@ -17,6 +18,8 @@ __all__ = [
     "deliver_email_reply",
     "deliver_outbound_sms",
     "expire_recommendations",
+    "fetch_due_mailboxes",
+    "fetch_mailbox",
     "forecast_intraday_all",
     "forecast_queue",
     "forecast_refresh_all",

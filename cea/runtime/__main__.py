@@ -253,6 +253,14 @@ def _run(host: str, port: int, web_workers: int) -> int:
                 "",
             ],
         )
+        if env_str("CEA_SMTP_RECIPIENTS", "").strip():
+            # Email in over SMTP (docs/channels.md), only when told whom to accept mail for: opt-in,
+            # so that a port already taken never stops `make run` for everyone else.
+            smtp_port = str(env_int("CEA_SMTP_PORT", 2525, minimum=1, maximum=65535))
+            supervisor.spawn(
+                "smtp",
+                [PYTHON, str(embedded.PROJECT_DIR / "manage.py"), "smtp_server", "--host", host, "--port", smtp_port],
+            )
         print("CEA: starting web, worker and beat; waiting until /health/ says every part answers…", flush=True)
         if not _wait_until_healthy(supervisor, host, port):
             return 0 if supervisor.stopping else 1

@@ -294,8 +294,11 @@ def _attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachme
     )
 
 
-def email_ingest(*, raw: bytes) -> Ingested:
+def email_ingest(*, raw: bytes, queue: str = "", received_by: str = "") -> Ingested:
     """Keep one inbound email; a redelivery of the same ``Message-ID`` changes nothing.
+
+    ``queue`` is the agents' queue a new conversation waits in (the Email queue when empty);
+    ``received_by`` says where the message came in (``imap:<mailbox>``, ``smtp``), kept in its payload.
 
     Raises ``ValidationFailed`` (400) when ``raw`` is not a readable message with a sender. The
     message is read before the transaction opens (the sender decides how much work that is);
@@ -308,7 +311,7 @@ def email_ingest(*, raw: bytes) -> Ingested:
         channels=EMAIL_THREAD_CHANNELS,
         external_id=email.message_id,
         conversation=partial(_email_conversation, email),
-        queue=DEFAULT_QUEUES[Channel.EMAIL],
+        queue=queue or DEFAULT_QUEUES[Channel.EMAIL],
         queue_reason="Email has no self-service",
         author_name=email.sender_name or email.sender,
         body=email.text,
@@ -321,6 +324,7 @@ def email_ingest(*, raw: bytes) -> Ingested:
             "to": email.to,
             "cc": email.cc,
             "subject": email.subject,
+            **({"received_by": received_by} if received_by else {}),
         },
         after=partial(_attachments_keep, email),
     )
