@@ -1,6 +1,7 @@
 """All models of the System of Engagement, gathered for Django; each lives in its domain package."""
 
 from engagement.adapters.models import WebhookSource
+from engagement.adapters.voice_control.models import CallRecording, VoiceCall, VoiceEndpoint
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -29,6 +30,7 @@ __all__ = [
     "AgentProfile",
     "AgentSkill",
     "Attachment",
+    "CallRecording",
     "Callback",
     "ChannelLoad",
     "ContextChange",
@@ -48,6 +50,8 @@ __all__ = [
     "SupervisorAction",
     "VerificationChallenge",
     "VerificationLock",
+    "VoiceCall",
+    "VoiceEndpoint",
     "WebhookSource",
     "WorkItem",
     "WrapUpCode",
