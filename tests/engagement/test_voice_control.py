@@ -422,3 +422,56 @@ def test_the_desk_shows_a_handled_call_with_its_controls(
     assert 'data-testid="voice-call"' in html and 'data-state="connected"' in html
     assert f'data-call-url="/api/v1/engagement/conversations/{call.conversation_id}/call/"' in html
     assert 'data-testid="call-hold">' in html and 'data-testid="call-resume" disabled>' in html
+
+
+def test_no_input_at_the_menu_prompts_again_and_the_agent_can_hang_up(
+    flows, delivery, routable, voice_source, provider_api, eager, django_capture_on_commit_callbacks
+):
+    # Given a call at the main menu
+    phone = _telephony(voice_source)
+    phone.ring()
+    menu = phone.said()
+    # When the caller says nothing (the Gather falls through to its Redirect)
+    phone.post(phone.only("Redirect").text, CallStatus="in-progress")
+    # Then the menu is gathered again
+    assert phone.verbs() == ["Gather", "Redirect"]
+    assert phone.said()[-1] == menu[-1]
+    # When the call reaches the agent, who hangs up from the desk
+    phone.press("2")
+    with django_capture_on_commit_callbacks(execute=True):
+        phone.press("2")
+    call = VoiceCall.objects.get(call_sid=CALL)
+    _accept(routable, call, django_capture_on_commit_callbacks)
+    response = session_client(routable).post(f"/api/v1/engagement/conversations/{call.conversation_id}/call/hang-up/")
+    # Then the provider is told to hang up
+    assert response.status_code == 200
+    phone.run(provider_api.updates[-1])
+    assert phone.verbs() == ["Hangup"]
+
+
+def test_a_provider_queue_error_lets_the_caller_leave_a_message_that_is_transcribed(
+    flows, delivery, voice_source, provider_api, eager, django_capture_on_commit_callbacks
+):
+    # Given a waiting call
+    phone = _telephony(voice_source)
+    call = _call_waiting(phone, django_capture_on_commit_callbacks)
+    # When the provider's queue fails
+    phone.queue_result(phone.only("Enqueue"), "queue-full")
+    # Then the caller is asked to leave a message, recorded and transcribed
+    assert phone.verbs() == ["Say", "Record", "Hangup"]
+    record = phone.only("Record")
+    assert record.attrib["transcribe"] == "true"
+    phone.post(record.attrib["action"], RecordingUrl=RECORDING_URL, CallStatus="in-progress")
+    assert phone.verbs() == ["Say", "Hangup"]
+    # When the transcription arrives before the hang-up is reported
+    phone.post(
+        record.attrib["transcribeCallback"],
+        RecordingSid="RE55",
+        TranscriptionSid="TR55",
+        TranscriptionStatus="completed",
+        TranscriptionText="Please call me back about my delivery",
+        TranscriptionUrl="https://api.twilio.com/2010-04-01/Accounts/AC0123/Transcriptions/TR55",
+    )
+    # Then the agents see it on the conversation
+    message = call.conversation.messages.get(payload__event="transcription")
+    assert "Please call me back about my delivery" in message.body
