@@ -609,6 +609,18 @@ CEA_PUBLIC_URL = env_str("CEA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # Inbound email: how much of an HTML-only body is read (and made plain); the rest is not shown.
 CEA_EMAIL_HTML_MAX_CHARS = env_int("CEA_EMAIL_HTML_MAX_CHARS", 512 * 1024, minimum=1024)
 
+# Voice call control (engagement/adapters/voice_control, docs/channels.md "Voice: call control"):
+# the provider's REST API (a loopback server in tests), how long a call update may take, and what
+# a caller hears while waiting and on hold.
+CEA_TWILIO_API_URL = (env_url("CEA_TWILIO_API_URL", schemes=("https", "http")) or "https://api.twilio.com").rstrip("/")
+CEA_VOICE_API_TIMEOUT_SECONDS = env_int("CEA_VOICE_API_TIMEOUT_SECONDS", 10, minimum=1)
+CEA_VOICE_HOLD_MUSIC_URL = env_str(
+    "CEA_VOICE_HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+)
+CEA_VOICE_LANGUAGE = env_str("CEA_VOICE_LANGUAGE", "en-GB")
+# Record calls put through to agents (both sides, from the answer); the recording is linked on the interaction.
+CEA_VOICE_RECORD_CALLS = env_bool("CEA_VOICE_RECORD_CALLS", False)
+
 # The aggregated customer view (integration/aggregation): the whole answer comes back within the
 # deadline; a connector's circuit opens after that many failures in a row and stays open for the
 # cool-down, then lets one trial call through.

@@ -21,3 +21,8 @@ class EngagementConfig(AppConfig):
         from engagement.wfm.adherence.live import register as register_adherence
 
         register_adherence()
+
+        # A call waiting in a queue is put through to the agent who accepts it (engagement.hooks).
+        from engagement.adapters.voice_control.services import register as register_voice_control
+
+        register_voice_control()

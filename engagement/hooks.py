@@ -186,3 +186,40 @@ def presence_changed_on_commit(*, agent_id: int) -> None:
     """Run the presence-changed hooks once the current transaction commits."""
     if _presence_changed_hooks:
         transaction.on_commit(lambda: _run(_presence_changed_hooks, agent_id))
+
+
+# --- Work accepted or transferred (voice call control, which routing must not import) ----------
+
+_work_accepted_hooks: list[Callable[[int], None]] = []
+_work_transferred_hooks: list[Callable[[int], None]] = []
+
+
+def register_work_accepted_hook(hook: Callable[[int], None]) -> None:
+    """Call ``hook(conversation_id)`` once an agent's acceptance of an offer commits (once per hook).
+
+    Voice call control puts the waiting call through to the agent (engagement/adapters/voice_control).
+    The hook must be cheap (send a task): it runs in the thread that committed the acceptance.
+    """
+    if hook not in _work_accepted_hooks:
+        _work_accepted_hooks.append(hook)
+
+
+def register_work_transferred_hook(hook: Callable[[int], None]) -> None:
+    """Call ``hook(conversation_id)`` once a transfer of a conversation (desk, API, supervisor) commits.
+
+    Voice call control puts the caller back to waiting until the next agent accepts. Cheap, as above.
+    """
+    if hook not in _work_transferred_hooks:
+        _work_transferred_hooks.append(hook)
+
+
+def work_accepted_on_commit(*, conversation_id: int) -> None:
+    """Run the work-accepted hooks once the current transaction commits."""
+    if _work_accepted_hooks:
+        transaction.on_commit(lambda: _run(_work_accepted_hooks, conversation_id))
+
+
+def work_transferred_on_commit(*, conversation_id: int) -> None:
+    """Run the work-transferred hooks once the current transaction commits."""
+    if _work_transferred_hooks:
+        transaction.on_commit(lambda: _run(_work_transferred_hooks, conversation_id))

@@ -2,6 +2,7 @@
 
 from engagement.adapters.mailboxes.models import Mailbox
 from engagement.adapters.models import WebhookSource
+from engagement.adapters.voice_control.models import CallRecording, VoiceCall, VoiceEndpoint
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -30,6 +31,7 @@ __all__ = [
     "AgentProfile",
     "AgentSkill",
     "Attachment",
+    "CallRecording",
     "Callback",
     "ChannelLoad",
     "ContextChange",
@@ -50,6 +52,8 @@ __all__ = [
     "SupervisorAction",
     "VerificationChallenge",
     "VerificationLock",
+    "VoiceCall",
+    "VoiceEndpoint",
     "WebhookSource",
     "WorkItem",
     "WrapUpCode",

@@ -22,6 +22,7 @@ from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.conversations.services import conversation_announce, conversation_close, conversation_status_push
+from engagement.hooks import work_transferred_on_commit
 from engagement.routing.engine import work_enqueue, work_queue_change
 from engagement.routing.models import (
     AgentProfile,
@@ -238,6 +239,7 @@ def conversation_transfer(
             }
         },
     )
+    work_transferred_on_commit(conversation_id=conversation.pk)  # a call waits again (voice)
     return new_item
 
 

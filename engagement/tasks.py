@@ -5,6 +5,7 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 """
 
 from engagement.adapters.mailboxes.tasks import fetch_due_mailboxes, fetch_mailbox
+from engagement.adapters.voice_control.tasks import voice_call_connect, voice_call_requeue
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
@@ -30,4 +31,6 @@ __all__ = [
     "send_contact_change_notice",
     "send_verification_code",
     "sweep",
+    "voice_call_connect",
+    "voice_call_requeue",
 ]

@@ -11,6 +11,7 @@ api_urlpatterns = [
     path("", include("engagement.outbound.urls")),  # before conversations/<id>/
     path("", include("engagement.conversations.urls")),
     path("", include("engagement.adapters.urls")),
+    path("", include("engagement.adapters.voice_control.urls")),
     path("", include("engagement.idv.urls")),
     path("", include("engagement.selfservice.urls")),
     path("", include("engagement.context.urls")),

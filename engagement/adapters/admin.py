@@ -8,6 +8,7 @@ from django.contrib import admin
 from cea.common.admin import RoleModelAdmin
 from cea.common.roles import Role
 from engagement.adapters.models import WebhookSource
+from engagement.adapters.voice_control.models import VoiceEndpoint
 
 
 class WebhookSourceForm(forms.ModelForm):
@@ -56,3 +57,18 @@ class WebhookSourceAdmin(RoleModelAdmin):
             # A view-only page shows every field's value as text: the secret must not be one of them.
             return [field for field in fields if field != "secret"]
         return fields
+
+
+@admin.register(VoiceEndpoint)
+class VoiceEndpointAdmin(RoleModelAdmin):
+    """Where each agent's calls are put through (voice call control): a phone number or a softphone client id.
+
+    Supervisors may look; administrators set them.
+    """
+
+    list_display = ["user", "phone_number", "client_id", "updated_at"]
+    search_fields = ["user__username", "phone_number", "client_id"]
+    autocomplete_fields = ["user"]
+    change_roles = (Role.ADMIN,)
+    add_roles = (Role.ADMIN,)
+    delete_roles = (Role.ADMIN,)

@@ -15,13 +15,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cea.common.errors import NotFound, PermissionDenied
+from cea.common.errors import PermissionDenied
 from cea.common.roles import Role, role_of, sees_everything
 from engagement.access import access_conversation, access_queue, queues_visible_to, require_config_reader
 from engagement.orchestration import conversation_transfer, conversation_wrap_up
 from engagement.routing.hours import ClosedDays, WeeklyRange
 from engagement.routing.live import offer_json
-from engagement.routing.models import Queue, ReasonCode, WorkItem, WrapUpCode
+from engagement.routing.models import ReasonCode, WorkItem, WrapUpCode
 from engagement.routing.offers import offer_accept, offer_reject
 from engagement.routing.presence import agent_profile_for, presence_json, presence_set
 from engagement.routing.selectors import (
@@ -31,7 +31,7 @@ from engagement.routing.selectors import (
     queue_is_open,
     queue_open_spans,
     queue_stats,
-    transfer_target_agent,
+    transfer_destination,
 )
 from engagement.routing.serializers import (
     BusinessHoursInputSerializer,
@@ -129,15 +129,7 @@ class ConversationTransferApi(APIView):
         serializer = TransferInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        to_queue = to_agent = None
-        if data["to_queue"]:
-            to_queue = Queue.objects.filter(name=data["to_queue"]).first()
-            if to_queue is None:
-                raise NotFound(f"No queue {data['to_queue']!r}.")
-        else:
-            to_agent = transfer_target_agent(reference=data["to_agent"])
-            if to_agent is None:
-                raise NotFound(f"No agent with id {data['to_agent']}.")
+        to_queue, to_agent = transfer_destination(to_queue=data["to_queue"], to_agent=data["to_agent"])
         item = conversation_transfer(
             actor=request.user, conversation=conversation, to_queue=to_queue, to_agent=to_agent, note=data["note"]
         )

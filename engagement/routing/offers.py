@@ -10,6 +10,7 @@ from django.utils import timezone
 from cea.common.errors import Conflict, NotFound, PermissionDenied
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.conversations.services import conversation_announce
+from engagement.hooks import work_accepted_on_commit
 from engagement.routing.defaults import MISSED_OFFER
 from engagement.routing.models import AgentProfile, Offer, OfferStatus, Presence, ReasonCode, WorkItem, WorkStatus
 from engagement.routing.presence import presence_change_locked
@@ -78,6 +79,7 @@ def offer_accept(*, actor, offer_id) -> Conversation:
             "wait_seconds": round(item.wait_seconds, 1),
         },
     )
+    work_accepted_on_commit(conversation_id=conversation.pk)  # a waiting call is put through (voice)
     return conversation
 
 

@@ -269,6 +269,22 @@ def transfer_target_agent(*, reference: int | str) -> User | None:
     return agent or targets.filter(username=text).first()
 
 
+def transfer_destination(*, to_queue: str, to_agent: int | None) -> tuple[Queue | None, User | None]:
+    """The queue or the agent a transfer's input names (``TransferInputSerializer``); ``NotFound`` if none.
+
+    Routing's transfer and voice call control's call transfer read their input the same way.
+    """
+    if to_queue:
+        queue = Queue.objects.filter(name=to_queue).first()
+        if queue is None:
+            raise NotFound(f"No queue {to_queue!r}.")
+        return queue, None
+    agent = transfer_target_agent(reference=to_agent or "")
+    if agent is None:
+        raise NotFound(f"No agent with id {to_agent}.")
+    return None, agent
+
+
 def interactions_with_routing(*, interactions: QuerySet[Interaction]) -> QuerySet[Interaction]:
     """Interactions annotated with what routing knows of them, for insights' contact rollups.
 

@@ -274,3 +274,39 @@ def interaction_wrap_up(
         interaction.wrap_up_notes = redact_text(notes)
         interaction.save(update_fields=["wrap_up_code", "disposition", "wrap_up_notes", "updated_at"])
     return interaction
+
+
+@transaction.atomic
+def interaction_media_add(
+    *, actor: Actor, interaction: Interaction, kind: str, reference: str, url: str, text: str = "", at: datetime
+) -> Interaction:
+    """Link a recording or a transcription that arrived after the conversation was recorded.
+
+    The link goes into ``context_snapshot["media"]`` (``{"kind", "reference", "url", "at"}``, plus the
+    redacted ``text`` of a transcription) and a system line into the transcript; the same ``kind`` and
+    ``reference`` twice changes nothing. Locks the interaction row.
+    """
+    if not kind or len(kind) > 40 or not reference or len(reference) > 100 or len(url) > 500:
+        raise ValidationFailed(
+            "A media link needs a kind (≤ 40), a reference (≤ 100) and a URL (≤ 500 characters).",
+            fields={"media": "Invalid link."},
+        )
+    interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    snapshot = dict(interaction.context_snapshot or {})
+    media = list(snapshot.get("media") or [])
+    if any(item.get("kind") == kind and item.get("reference") == reference for item in media):
+        return interaction
+    text = redact_text(text)
+    media.append(
+        {"kind": kind, "reference": reference, "url": url, "at": at.isoformat(), **({"text": text} if text else {})}
+    )
+    snapshot["media"] = media
+    line = f"{kind.capitalize()}: {url}" + (f"\n{text}" if text else "")
+    with audited(actor):
+        interaction.context_snapshot = snapshot
+        interaction.transcript = [
+            *interaction.transcript,
+            {"at": at.isoformat(), "author": "system", "author_name": "", "body": line, "event": kind},
+        ]
+        interaction.save(update_fields=["context_snapshot", "transcript", "updated_at"])
+    return interaction
