@@ -21,3 +21,8 @@ class EngagementConfig(AppConfig):
         from engagement.wfm.adherence.live import register as register_adherence
 
         register_adherence()
+
+        # Replies on SMS, social DM and IoT leave through their source's provider (engagement.adapters.outbox).
+        from engagement.adapters.outbox import register as register_provider_replies
+
+        register_provider_replies()

@@ -1,6 +1,6 @@
 """All models of the System of Engagement, gathered for Django; each lives in its domain package."""
 
-from engagement.adapters.models import WebhookSource
+from engagement.adapters.models import ProviderSend, WebhookSource
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -39,6 +39,7 @@ __all__ = [
     "Message",
     "Offer",
     "PresenceChange",
+    "ProviderSend",
     "Queue",
     "ReasonCode",
     "RecommendedAction",

@@ -4,6 +4,7 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 (which discovers ``<app>.tasks`` modules) register them.
 """
 
+from engagement.adapters.tasks import deliver_provider_message, sweep_outbox
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
@@ -16,6 +17,7 @@ __all__ = [
     "adherence_tasks",
     "deliver_email_reply",
     "deliver_outbound_sms",
+    "deliver_provider_message",
     "expire_recommendations",
     "forecast_intraday_all",
     "forecast_queue",
@@ -27,4 +29,5 @@ __all__ = [
     "send_contact_change_notice",
     "send_verification_code",
     "sweep",
+    "sweep_outbox",
 ]
