@@ -387,6 +387,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagement.wfm.adherence.rollup",
         "schedule": crontab(minute="*/15"),
     },
+    # Replies through providers (engagement/adapters/outbox.py): resend the ones whose retry is overdue.
+    "engagement: provider outbox sweep": {
+        "task": "engagement.adapters.outbox_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "engagement: routing sweep": {
         "task": "engagement.routing.sweep",
         "schedule": float(CEA_ROUTING_SWEEP_SECONDS),
@@ -606,13 +612,23 @@ CEA_WEBHOOK_TOLERANCE_SECONDS = env_int("CEA_WEBHOOK_TOLERANCE_SECONDS", 300, mi
 # Surveys: the address customers reach CEA's public pages at (the survey links in emails and SMS).
 CEA_PUBLIC_URL = env_str("CEA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Replies through providers (engagement/adapters/outbox.py, twilio.py, vonage.py; README, "Connecting
+# Twilio and Vonage"): the providers' API base URLs (tests point them at loopback servers), how long a
+# call may take, how long a provider that is down is retried (backoff doubling from 30 s up to the
+# cap) before the reply is marked failed, and the most SMS segments a reply may take.
+CEA_TWILIO_API_URL = (env_url("CEA_TWILIO_API_URL", schemes=("https", "http")) or "https://api.twilio.com").rstrip("/")
+CEA_VONAGE_API_URL = (env_url("CEA_VONAGE_API_URL", schemes=("https", "http")) or "https://rest.nexmo.com").rstrip("/")
+CEA_PROVIDER_TIMEOUT_SECONDS = env_int("CEA_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1)
+CEA_PROVIDER_BACKOFF_MAX_SECONDS = env_int("CEA_PROVIDER_BACKOFF_MAX_SECONDS", 3600, minimum=30)
+CEA_PROVIDER_GIVE_UP_HOURS = env_int("CEA_PROVIDER_GIVE_UP_HOURS", 24, minimum=1)
+CEA_SMS_MAX_SEGMENTS = env_int("CEA_SMS_MAX_SEGMENTS", 10, minimum=1)
+
 # Inbound email: how much of an HTML-only body is read (and made plain); the rest is not shown.
 CEA_EMAIL_HTML_MAX_CHARS = env_int("CEA_EMAIL_HTML_MAX_CHARS", 512 * 1024, minimum=1024)
 
 # Voice call control (engagement/adapters/voice_control, docs/channels.md "Voice: call control"):
-# the provider's REST API (a loopback server in tests), how long a call update may take, and what
+# calls are updated through CEA_TWILIO_API_URL (above); how long a call update may take, and what
 # a caller hears while waiting and on hold.
-CEA_TWILIO_API_URL = (env_url("CEA_TWILIO_API_URL", schemes=("https", "http")) or "https://api.twilio.com").rstrip("/")
 CEA_VOICE_API_TIMEOUT_SECONDS = env_int("CEA_VOICE_API_TIMEOUT_SECONDS", 10, minimum=1)
 CEA_VOICE_HOLD_MUSIC_URL = env_str(
     "CEA_VOICE_HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"

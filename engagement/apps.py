@@ -26,3 +26,7 @@ class EngagementConfig(AppConfig):
         from engagement.adapters.voice_control.services import register as register_voice_control
 
         register_voice_control()
+        # Replies on SMS, social DM and IoT leave through their source's provider (engagement.adapters.outbox).
+        from engagement.adapters.outbox import register as register_provider_replies
+
+        register_provider_replies()

@@ -1,7 +1,7 @@
 """All models of the System of Engagement, gathered for Django; each lives in its domain package."""
 
 from engagement.adapters.mailboxes.models import Mailbox
-from engagement.adapters.models import WebhookSource
+from engagement.adapters.models import ProviderSend, WebhookSource
 from engagement.adapters.voice_control.models import CallRecording, VoiceCall, VoiceEndpoint
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
@@ -43,6 +43,7 @@ __all__ = [
     "Message",
     "Offer",
     "PresenceChange",
+    "ProviderSend",
     "Queue",
     "ReasonCode",
     "RecommendedAction",

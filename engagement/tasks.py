@@ -5,6 +5,7 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 """
 
 from engagement.adapters.mailboxes.tasks import fetch_due_mailboxes, fetch_mailbox
+from engagement.adapters.tasks import deliver_provider_message, sweep_outbox
 from engagement.adapters.voice_control.tasks import voice_call_connect, voice_call_requeue
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
@@ -18,6 +19,7 @@ __all__ = [
     "adherence_tasks",
     "deliver_email_reply",
     "deliver_outbound_sms",
+    "deliver_provider_message",
     "expire_recommendations",
     "fetch_due_mailboxes",
     "fetch_mailbox",
@@ -31,6 +33,7 @@ __all__ = [
     "send_contact_change_notice",
     "send_verification_code",
     "sweep",
+    "sweep_outbox",
     "voice_call_connect",
     "voice_call_requeue",
 ]

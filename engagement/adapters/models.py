@@ -48,3 +48,59 @@ class WebhookSource(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_channel_display()})"
+
+
+class SendStatus(models.TextChoices):
+    """Where an outbound message is, in order (``SEND_RANK``): a receipt never moves it backwards."""
+
+    QUEUED = "queued", "Queued in CEA's outbox"
+    SENT = "sent", "Accepted by the provider"
+    DELIVERED = "delivered", "Delivered to the handset"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+
+
+# delivered and failed are both ends of the carrier's part; read (a chat app's receipt) is beyond them.
+SEND_RANK = {
+    SendStatus.QUEUED: 0,
+    SendStatus.SENT: 1,
+    SendStatus.DELIVERED: 2,
+    SendStatus.FAILED: 2,
+    SendStatus.READ: 3,
+}
+
+
+class ProviderSend(TimeStampedModel):
+    """One reply going out through a source's provider (Twilio, Vonage …): its status, the time of
+    each receipt, and its retries. The message's payload mirrors it for the desk
+    (``delivery``, ``receipts``, ``error``); this row is the truth and what receipts are matched on."""
+
+    message = models.OneToOneField("engagement.Message", on_delete=models.CASCADE, related_name="provider_send")
+    source = models.ForeignKey(WebhookSource, on_delete=models.PROTECT, related_name="sends")
+    provider_message_id = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=SendStatus.choices, default=SendStatus.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    queued_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="provider_send_id_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="provider_send_due", condition=models.Q(status="queued"))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} send {self.pk} ({self.status})"

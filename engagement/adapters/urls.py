@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from engagement.adapters import provider_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -14,6 +15,15 @@ from engagement.adapters.apis import (
 urlpatterns = [
     path("email/inbound/", EmailInboundApi.as_view(), name="email-inbound"),
     path("webhooks/<str:source_name>/", WebhookApi.as_view(), name="webhook"),
+    # Providers' own webhooks (engagement/adapters/provider_apis.py).
+    path("providers/twilio/<str:source_name>/sms/", provider_apis.TwilioSmsApi.as_view(), name="twilio-sms"),
+    path("providers/twilio/<str:source_name>/status/", provider_apis.TwilioStatusApi.as_view(), name="twilio-status"),
+    path(
+        "providers/vonage/<str:source_name>/inbound/", provider_apis.VonageInboundApi.as_view(), name="vonage-inbound"
+    ),
+    path(
+        "providers/vonage/<str:source_name>/receipts/", provider_apis.VonageReceiptApi.as_view(), name="vonage-receipts"
+    ),
     path("app/messages/", AppMessageApi.as_view(), name="app-messages"),
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),
     path("branches/check-ins/", BranchCheckInApi.as_view(), name="branch-check-ins"),

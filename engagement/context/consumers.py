@@ -12,7 +12,9 @@ Frames from the browser::
 Pushes: ``{"type": "context.changed", "scope", "id", "version", "values", "changed"}`` for a
 subscribed context (a customer's subscription also gets the changes of that customer's
 conversations' contexts), ``{"type": "conversation.message", "message"}`` and
-``{"type": "conversation.status", "conversation", "status"}`` for followed conversations, and
+``{"type": "conversation.status", "conversation", "status"}`` and ``{"type": "conversation.delivery",
+"conversation", "message", "delivery", "receipts", "error"}`` (a reply's delivery receipt) for followed
+conversations, and
 ``{"type": "recommendations.changed", "customer"}`` for a subscribed customer whose recommended
 actions changed (the desk reads its Next best action card again).
 Each subscription is permission-checked (``access_customer`` / ``access_conversation``); a
@@ -313,6 +315,13 @@ class LiveContextConsumer(EngagementJsonConsumer):
         message = event.get("message") or {}
         if await self.still_subscribed(MESSAGES, str(message.get("conversation"))):
             await self.send_json({"type": "conversation.message", "message": message})
+
+    async def conversation_delivery(self, event: dict) -> None:
+        """A reply's delivery changed (a provider's receipt, engagement/adapters/outbox.py)."""
+        conversation = event.get("conversation")
+        if conversation is not None and await self.still_subscribed(MESSAGES, str(conversation)):
+            keys = ("conversation", "message", "delivery", "receipts", "error")
+            await self.send_json({"type": "conversation.delivery", **{key: event.get(key) for key in keys}})
 
     async def conversation_status(self, event: dict) -> None:
         conversation = event.get("conversation")

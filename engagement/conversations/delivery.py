@@ -15,8 +15,11 @@ logger = logging.getLogger("engagement.conversations.replies")
 
 
 class Delivery:
-    QUEUED = "queued"  # waiting for the email task
+    QUEUED = "queued"  # waiting for the email task, or in a provider's outbox (engagement.adapters.outbox)
     SENT = "sent"
+    DELIVERED = "delivered"  # a provider's receipt: on the handset
+    READ = "read"
+    FAILED = "failed"  # a provider refused it or could not deliver it (the payload's ``error`` says why)
     LIVE = "live"  # pushed to the conversation's websocket group
     NOT_SENT = "not_sent"  # recorded; no provider send for this channel yet
 

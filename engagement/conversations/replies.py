@@ -9,8 +9,11 @@ How a reply reaches the customer depends on the conversation's channel:
   is the message's external id, so the customer's answer threads back onto the conversation;
 - web chat and mobile app: live, through ``message_add``'s push to the conversation's group
   (the app's back-end also reads ``messages/?after=<id>``);
-- SMS, social DM and IoT: recorded only, with ``delivery: "not_sent"`` in the payload — no
-  provider send exists yet (an SMS gateway/social API client belongs to the integration layer);
+- SMS, social DM and IoT: through the provider of the source the customer wrote in through, when
+  a reply transport is registered for the channel (``reply_transport_register``; the adapters
+  register theirs: ``engagement.adapters.outbox``); the transport says whether the reply is queued
+  for its provider or recorded only (``delivery: "not_sent"`` with a ``reason``). Without a
+  transport it is recorded only, as ``not_sent``;
 - voice and branch visits: refused — the conversation is spoken, there is nothing to send.
 
 Consent: a reply inside a conversation the customer started, or has answered, is service to a
@@ -24,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from email.utils import parseaddr
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -41,6 +45,28 @@ EMAIL_CHANNELS = (Channel.EMAIL, Channel.WEB_FORM)
 LIVE_CHANNELS = (Channel.CHAT, Channel.MOBILE_APP)
 SPOKEN_CHANNELS = {Channel.VOICE: "a phone call", Channel.BRANCH: "a branch visit"}
 MAX_REFERENCES = 20
+
+
+class ReplyTransport(Protocol):
+    """How replies on a channel leave through a provider (registered by a layer above: the adapters).
+
+    ``prepare`` runs before the reply is added, in its transaction: it returns the message's
+    payload (``delivery: "queued"`` and how it will go, or ``delivery: "not_sent"`` and a
+    ``reason``) or raises ``ValidationFailed`` for a body the channel refuses (too many SMS
+    segments). ``queued`` runs once the queued reply is added: it sends its task on commit.
+    """
+
+    def prepare(self, *, conversation: Conversation, body: str) -> dict: ...
+
+    def queued(self, *, message: Message) -> None: ...
+
+
+_transports: dict[str, ReplyTransport] = {}
+
+
+def reply_transport_register(channel: str, transport: ReplyTransport) -> None:
+    """Make ``transport`` deliver replies on ``channel`` (once, at start-up)."""
+    _transports[channel] = transport
 
 
 def _mail_domain() -> str:
@@ -123,6 +149,8 @@ def conversation_reply(
         external_id = payload["message_id"]
     elif channel in LIVE_CHANNELS:
         payload = {"delivery": Delivery.LIVE}
+    elif channel in _transports:
+        payload = _transports[channel].prepare(conversation=conversation, body=body)
     else:
         payload = {"delivery": Delivery.NOT_SENT, "reason": f"No {conversation.get_channel_display()} sender yet."}
     message, created = message_add(
@@ -137,4 +165,6 @@ def conversation_reply(
     )
     if created and channel in EMAIL_CHANNELS:
         send_on_commit(deliver_email_reply, message.pk)
+    elif created and channel in _transports and payload.get("delivery") == Delivery.QUEUED:
+        _transports[channel].queued(message=message)
     return message, created

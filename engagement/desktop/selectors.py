@@ -12,6 +12,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -270,6 +271,7 @@ def conversation_panel(*, user: AnyUser, conversation: Conversation) -> dict[str
         "ended": ended,
         "in_wrap_up": ended or (work is not None and work.status == WorkStatus.WRAP_UP),
         "spoken": conversation.channel in SPOKEN_CHANNELS,
+        "sms_max_segments": settings.CEA_SMS_MAX_SEGMENTS,  # the reply box's SMS counter (desk_sms.js)
         "messages": messages,
         "last_message_id": messages[-1].pk if messages else 0,
         "conversation_context": live_context(scope=ContextScope.CONVERSATION, context_id=conversation.pk),

@@ -133,6 +133,7 @@
       case "subscribed": applySubscribed(frame); break;
       case "conversation.message": addMessage(frame.message); break;
       case "conversation.status": applyConversationStatus(frame.conversation, frame.status); break;
+      case "conversation.delivery": if (window.deskDelivery) window.deskDelivery.apply(frame); break; // desk_sms.js
       case "context.changed": applyContext(frame.scope, frame.id, frame.version, frame.values); break;
       case "recommendations.changed": refreshRecommendations(frame.customer); break;
       case "schedule.changed": if (window.htmx) window.htmx.trigger(document.body, "desk:schedule"); break;
@@ -550,7 +551,7 @@
     if (payload.event) meta.appendChild(make("span", "tag event-tag", payload.event));
     var mood = sentimentTag(message);
     if (mood) meta.appendChild(mood);
-    if (payload.delivery) meta.appendChild(make("small", "delivery", payload.delivery));
+    if (payload.delivery) meta.appendChild(window.deskDelivery ? window.deskDelivery.tag(payload) : make("small", "delivery", payload.delivery));
     ["recording", "transcript"].forEach(function (name) {
       var url = payload[name + "_url"];
       if (typeof url === "string" && /^https?:\/\//i.test(url)) {

@@ -402,7 +402,14 @@ def test_saving_a_source_without_typing_a_secret_keeps_the_current_one(admin_use
     # Given
     client = APIClient()
     client.force_login(admin_user)
-    form = {"name": "sms-gateway", "channel": "sms", "secret": "", "queue": "SMS priority", "team": team_a.pk}
+    form = {
+        "name": "sms-gateway",
+        "channel": "sms",
+        "provider": "cea",
+        "secret": "",
+        "queue": "SMS priority",
+        "team": team_a.pk,
+    }
     # When
     response = client.post(f"/admin/engagement/webhooksource/{sms_source.pk}/change/", {**form, "is_active": "on"})
     # Then
@@ -416,7 +423,7 @@ def test_a_new_source_needs_a_secret_and_supervisors_cannot_add_one(admin_user, 
     admin_client, supervisor_client = APIClient(), APIClient()
     admin_client.force_login(admin_user)
     supervisor_client.force_login(supervisor)
-    form = {"name": "whatsapp", "channel": "social", "secret": "", "queue": "", "is_active": "on"}
+    form = {"name": "whatsapp", "channel": "social", "provider": "cea", "secret": "", "queue": "", "is_active": "on"}
     # When
     refused = admin_client.post("/admin/engagement/webhooksource/add/", form)
     forbidden = supervisor_client.post("/admin/engagement/webhooksource/add/", {**form, "secret": "s" * 32})

@@ -1,0 +1,45 @@
+"""One HTTP call to a provider's API, with its failures sorted into retryable or not (``SendError``)."""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+
+from engagement.adapters.outbox import SendError
+
+# 408 Request Timeout, 425 Too Early, 429 Too Many Requests: the provider asks to try again later.
+RETRYABLE_STATUS = {408, 425, 429}
+
+
+def provider_post(name: str, url: str, *, data: dict, auth: tuple[str, str] | None = None) -> httpx.Response:
+    """POST the form ``data`` to ``url``; the response if it is a 2xx. A provider that cannot be reached
+    (refused, timed out), answers 5xx or asks to slow down (429) raises a retryable ``SendError``; any
+    other 4xx a permanent one, with the provider's own message (``error_text``)."""
+    try:
+        with httpx.Client(timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS, auth=auth) as client:
+            response = client.post(url, data=data)
+    except httpx.HTTPError as error:
+        raise SendError(f"{name} could not be reached: {type(error).__name__}: {error}", retryable=True) from error
+    if response.is_success:
+        return response
+    detail = error_text(response)
+    retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
+    raise SendError(
+        f"{name} answered {response.status_code}" + (f": {detail}" if detail else ""),
+        retryable=retryable,
+        code=str(response.status_code),
+    )
+
+
+def error_text(response: httpx.Response) -> str:
+    """The provider's explanation of an error: its JSON ``message``/``error-text``, else the text's start."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("message", "error-text", "detail", "title"):
+            if isinstance(body.get(key), str):
+                code = body.get("code")
+                return f"{body[key]}" + (f" (code {code})" if code else "")
+    return ""

@@ -1,0 +1,109 @@
+"""Twilio's Messages API: replies out, inbound SMS and status callbacks in (signed with X-Twilio-Signature).
+
+- Sending: ``POST {CEA_TWILIO_API_URL}/2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded
+  ``To``, ``From`` (or ``MessagingServiceSid`` when the source's sender id is one, ``MG…``), ``Body``
+  and ``StatusCallback``, with HTTP basic auth ``AccountSid:AuthToken``; a 201 carries the
+  message's ``sid``. The credentials are the source's ``ACCOUNT_SID`` and ``AUTH_TOKEN``
+  (``credentials.py``: ``CEA_SOURCE_<NAME>_ACCOUNT_SID`` …).
+- Inbound SMS: Twilio POSTs the number's "A message comes in" webhook, form-encoded (``MessageSid``,
+  ``From``, ``To``, ``Body`` …), to ``/api/v1/engagement/providers/twilio/<source>/sms/``; CEA
+  answers an empty TwiML ``<Response/>`` (the reply is the agent's, later).
+- Status callbacks: to ``/api/v1/engagement/providers/twilio/<source>/status/?message=<id>`` (the
+  ``StatusCallback`` CEA gives each message), ``MessageSid``, ``MessageStatus`` and, when it failed,
+  ``ErrorCode``.
+
+Both webhooks are checked against ``X-Twilio-Signature`` (``signatures.twilio_signature_valid``)
+keyed with the source's auth token, over ``CEA_PUBLIC_URL`` + the request's path and query: the
+URL configured at Twilio must start with ``CEA_PUBLIC_URL``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from engagement.adapters.credentials import credential
+from engagement.adapters.models import Provider, SendStatus, WebhookSource
+from engagement.adapters.outbox import OutboundText, SendError
+from engagement.adapters.provider_http import provider_post
+from engagement.adapters.signatures import twilio_signature_valid
+from engagement.adapters.webhooks import SignatureRefused
+from engagement.adapters.webhooks_providers import provider_source
+
+# Twilio's MessageStatus values → CEA's; None: an intermediate state that changes nothing.
+STATUSES: dict[str, str | None] = {
+    "accepted": None,
+    "scheduled": None,
+    "queued": None,
+    "sending": None,
+    "sent": SendStatus.SENT,
+    "delivered": SendStatus.DELIVERED,
+    "read": SendStatus.READ,
+    "undelivered": SendStatus.FAILED,
+    "failed": SendStatus.FAILED,
+    "canceled": SendStatus.FAILED,
+}
+
+# The error codes Twilio's status callbacks carry most often (Twilio's error dictionary, 30001–30010).
+ERRORS = {
+    "30001": "Queue overflow",
+    "30002": "Account suspended",
+    "30003": "Unreachable destination handset",
+    "30004": "Message blocked",
+    "30005": "Unknown destination handset",
+    "30006": "Landline or unreachable carrier",
+    "30007": "Message filtered by the carrier",
+    "30008": "Unknown error",
+    "30009": "Missing segment",
+    "30010": "Message price exceeds max price",
+}
+
+
+class TwilioAdapter:
+    def send(self, source: WebhookSource, message: OutboundText) -> str:
+        account = credential(source.name, "ACCOUNT_SID")
+        token = credential(source.name, "AUTH_TOKEN")
+        data = {"To": message.to, "Body": message.body, "StatusCallback": message.status_callback}
+        if message.sender.startswith("MG"):
+            data["MessagingServiceSid"] = message.sender
+        else:
+            data["From"] = message.sender
+        url = f"{settings.CEA_TWILIO_API_URL}/2010-04-01/Accounts/{account}/Messages.json"
+        response = provider_post("Twilio", url, data=data, auth=(account, token))
+        try:
+            sid = response.json().get("sid")
+        except (ValueError, AttributeError):
+            sid = None
+        if not isinstance(sid, str) or not sid:
+            raise SendError("Twilio accepted the message but its answer has no sid.", retryable=False)
+        return sid
+
+    def status_callback(self, source: WebhookSource, message_id: int) -> str:
+        path = reverse("engagement-api:twilio-status", kwargs={"source_name": source.name})
+        return f"{settings.CEA_PUBLIC_URL}{path}?message={message_id}"
+
+
+def twilio_source_verify(*, name: str, full_path: str, params: list[tuple[str, str]], signature: str) -> WebhookSource:
+    """The active Twilio source ``name`` if the request carries its ``X-Twilio-Signature``.
+
+    ``NotFound`` (404) for no such source; ``SignatureRefused`` (401) for a missing or wrong
+    signature; ``MissingCredential`` (409) when the source's auth token is not configured.
+    """
+    source = provider_source(name=name, provider=Provider.TWILIO)
+    token = credential(source.name, "AUTH_TOKEN")
+    if not signature:
+        raise SignatureRefused("The request is not signed: X-Twilio-Signature missing.", code="missing_signature")
+    url = f"{settings.CEA_PUBLIC_URL}{full_path}"
+    if not twilio_signature_valid(auth_token=token, url=url, params=params, signature=signature):
+        raise SignatureRefused("X-Twilio-Signature does not match the URL and parameters.", code="bad_signature")
+    return source
+
+
+def twilio_status(status: str) -> str | None:
+    """CEA's status for Twilio's ``MessageStatus``; ``None`` for an intermediate or unknown one."""
+    return STATUSES.get(status.strip().lower())
+
+
+def twilio_error(code: str) -> str:
+    code = code.strip()
+    return f"Twilio error {code}: {ERRORS.get(code, 'see twilio.com/docs/api/errors/' + code)}" if code else ""
