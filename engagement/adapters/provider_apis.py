@@ -12,6 +12,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -134,7 +135,8 @@ class TwilioWebhookView(ProviderWebhookView):
         params = [(name, value) for name, values in request.POST.lists() for value in values]
         source = twilio_source_verify(
             name=source_name,
-            full_path=request.get_full_path(),
+            # Messages: the URL Twilio was given is CEA_PUBLIC_URL's (the StatusCallback CEA sends).
+            url=f"{settings.CEA_PUBLIC_URL}{request.get_full_path()}",
             params=params,
             signature=request.headers.get("X-Twilio-Signature", ""),
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
+from cea.common.errors import NotFound
 from engagement.adapters.credentials import credential
 from engagement.adapters.models import Provider, SendStatus, WebhookSource
 from engagement.adapters.outbox import OutboundText, SendError
@@ -83,17 +84,21 @@ class TwilioAdapter:
         return f"{settings.CEA_PUBLIC_URL}{path}?message={message_id}"
 
 
-def twilio_source_verify(*, name: str, full_path: str, params: list[tuple[str, str]], signature: str) -> WebhookSource:
-    """The active Twilio source ``name`` if the request carries its ``X-Twilio-Signature``.
+def twilio_source_verify(
+    *, name: str, url: str, params: list[tuple[str, str]], signature: str | None, channel: str = ""
+) -> WebhookSource:
+    """The active Twilio source ``name`` (of ``channel``, when given) if the request to ``url`` carries
+    its ``X-Twilio-Signature`` (messages and calls alike).
 
     ``NotFound`` (404) for no such source; ``SignatureRefused`` (401) for a missing or wrong
     signature; ``MissingCredential`` (409) when the source's auth token is not configured.
     """
     source = provider_source(name=name, provider=Provider.TWILIO)
+    if channel and source.channel != channel:
+        raise NotFound(f"No active Twilio {channel} source named {name!r}.", code="unknown_source")
     token = credential(source.name, "AUTH_TOKEN")
     if not signature:
         raise SignatureRefused("The request is not signed: X-Twilio-Signature missing.", code="missing_signature")
-    url = f"{settings.CEA_PUBLIC_URL}{full_path}"
     if not twilio_signature_valid(auth_token=token, url=url, params=params, signature=signature):
         raise SignatureRefused("X-Twilio-Signature does not match the URL and parameters.", code="bad_signature")
     return source

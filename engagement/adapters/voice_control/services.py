@@ -40,14 +40,12 @@ from cea.common.channels import Direction
 from cea.common.errors import Conflict, NotFound, ValidationFailed
 from cea.common.tasks import send_on_commit
 from engagement.access import require_handling_agent
-from engagement.adapters.credentials import credential
-from engagement.adapters.models import Provider, WebhookSource
-from engagement.adapters.signatures import twilio_signature_valid
+from engagement.adapters.models import WebhookSource
+from engagement.adapters.twilio import twilio_source_verify
 from engagement.adapters.voice import CallEvent, call_event_ingest
 from engagement.adapters.voice_control.client import call_update
 from engagement.adapters.voice_control.models import CallRecording, CallState, VoiceCall, VoiceEndpoint
 from engagement.adapters.voice_control.twiml import TwiML
-from engagement.adapters.webhooks import SignatureRefused
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
 from engagement.conversations.services import message_add
 from engagement.hooks import register_work_accepted_hook, register_work_transferred_hook
@@ -71,26 +69,9 @@ STEPS = ("incoming", "gather", "wait", "queue-result", "dial-result", "message",
 
 
 def voice_source_verify(*, name: str, url: str, params: list[tuple[str, str]], signature: str | None) -> WebhookSource:
-    """The active Twilio voice source ``name`` if ``X-Twilio-Signature`` proves the request is its own.
-
-    The signature is checked over ``url`` (as the provider requested it) and the form ``params``
-    with the source's auth token (``CEA_SOURCE_<NAME>_AUTH_TOKEN``). Raises ``NotFound``
-    (``unknown_source``) for no such source, ``SignatureRefused`` (401) for a missing or wrong
-    signature, ``MissingCredential`` (409) when the auth token is not configured.
-    """
-    source = (
-        WebhookSource.objects.select_related("team")
-        .filter(name=name, is_active=True, provider=Provider.TWILIO, channel="voice")
-        .first()
-    )
-    if source is None:
-        raise NotFound(f"No active Twilio voice source named {name!r}.", code="unknown_source")
-    if not signature:
-        raise SignatureRefused("The request is not signed: X-Twilio-Signature missing.", code="missing_signature")
-    auth_token = credential(source.name, "AUTH_TOKEN")
-    if not twilio_signature_valid(auth_token=auth_token, url=url, params=params, signature=signature):
-        raise SignatureRefused("X-Twilio-Signature does not match the URL and parameters.", code="bad_signature")
-    return source
+    """The active Twilio voice source ``name`` if ``X-Twilio-Signature`` proves the request is its own
+    (``twilio.twilio_source_verify``, over ``url`` as the provider requested it and the form ``params``)."""
+    return twilio_source_verify(name=name, url=url, params=params, signature=signature, channel="voice")
 
 
 def _url(call: VoiceCall, step: str) -> str:
