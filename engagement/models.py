@@ -1,6 +1,7 @@
 """All models of the System of Engagement, gathered for Django; each lives in its domain package."""
 
 from engagement.adapters.models import WebhookSource
+from engagement.backoffice.models import BackofficeWork, OutOfHoursAnswer
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -29,6 +30,7 @@ __all__ = [
     "AgentProfile",
     "AgentSkill",
     "Attachment",
+    "BackofficeWork",
     "Callback",
     "ChannelLoad",
     "ContextChange",
@@ -38,6 +40,7 @@ __all__ = [
     "KnowledgeArticle",
     "Message",
     "Offer",
+    "OutOfHoursAnswer",
     "PresenceChange",
     "Queue",
     "ReasonCode",

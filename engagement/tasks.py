@@ -4,6 +4,7 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 (which discovers ``<app>.tasks`` modules) register them.
 """
 
+from engagement.backoffice import tasks as backoffice_tasks
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
@@ -14,6 +15,7 @@ from engagement.wfm.forecasting.tasks import forecast_intraday_all, forecast_que
 
 __all__ = [
     "adherence_tasks",
+    "backoffice_tasks",
     "deliver_email_reply",
     "deliver_outbound_sms",
     "expire_recommendations",
