@@ -1,6 +1,7 @@
 """REST API of proactive outbound: start a conversation with a customer, book a callback.
 
-``POST /api/v1/engagement/conversations/outbound/`` and ``POST /api/v1/engagement/callbacks/``. The
+``POST /api/v1/engagement/conversations/outbound/`` and ``POST /api/v1/engagement/callbacks/`` (``GET``
+lists the callbacks of the user's teams' customers, with their attempts). The
 customer is fetched through ``records.access`` (unknown 404, another team's 403); the services check
 the rest (``require_outreach``, consent, an address). API tokens need ``conversations:write``.
 """
