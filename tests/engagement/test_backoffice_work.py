@@ -219,3 +219,21 @@ def test_completing_twice_is_a_conflict_and_an_ordinary_conversation_is_no_backo
     with pytest.raises(NotFound):
         backoffice_complete(actor=agent, conversation=handled.conversation, outcome="Done")
     assert work.conversation.work_items.get().offers.get().status == OfferStatus.ACCEPTED
+
+
+def test_the_desk_refuses_another_teams_agent_completing_the_work(customer, billing, agent, agent_b):
+    RoutableAgentFactory(user=agent, skills={billing_skill(): 4})
+    work = backoffice_case_route(actor=None, case=open_case(customer), queue=billing.name)
+    engine.dispatch_queue(billing.pk)
+    offer_accept(actor=agent, offer_id=pending_offer(WorkItem.objects.get(conversation=work.conversation)).pk)
+    # When team B's agent posts the desk's "done" for team A's work
+    client = Client()
+    client.force_login(agent_b)
+    url = f"/desk/backoffice/conversations/{work.conversation_id}/complete/"
+    response = client.post(url, {"outcome": "done"}, HTTP_HX_REQUEST="true")
+    # Then they are refused and nothing changes; an empty outcome from the agent is a 400
+    assert response.status_code == 403
+    assert fresh(work).status == BackofficeStatus.QUEUED
+    client.force_login(agent)
+    assert client.post(url, {"outcome": ""}, HTTP_HX_REQUEST="true").status_code == 400
+    assert fresh(work).status == BackofficeStatus.QUEUED

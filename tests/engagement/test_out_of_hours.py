@@ -172,3 +172,16 @@ def test_only_admins_configure_out_of_hours_answers_in_the_console(support, supe
     )
     assert response.status_code == 302, response.content
     assert OutOfHoursAnswer.objects.filter(queue=support, channel="sms").count() == 1
+
+
+def test_an_sms_answer_goes_through_the_reply_path(support):
+    # Given an answer for SMS on the closed queue
+    OutOfHoursAnswer.objects.create(queue=support, channel=Channel.SMS, text=ANSWER, offer_callback=False)
+    # When an SMS arrives, the answer is a reply on the SMS path (recorded not sent without a sender)
+    (answer,) = answers(arrive(Channel.SMS, contact_kind="phone", contact_value="+447911123456"))
+    assert (answer.author_kind, answer.payload["delivery"], answer.payload["out_of_hours"]["callback_url"]) == (
+        AuthorKind.SYSTEM,
+        "not_sent",
+        "",
+    )
+    assert "call you back" not in answer.body
