@@ -321,6 +321,11 @@ SPECTACULAR_SETTINGS = {
         "TimeOffKindEnum": "engagement.wfm.scheduling.models.TimeOffKind",
         "RequestStatusEnum": "engagement.wfm.scheduling.models.RequestStatus",
         "ScheduleStatusEnum": "engagement.wfm.scheduling.models.ScheduleStatus",
+        # Back-office work's and callbacks' statuses, kinds and outcomes (docs/desk.md).
+        "CallbackStatusEnum": "engagement.outbound.models.CallbackStatus",
+        "CallbackOutcomeEnum": "engagement.outbound.models.CallbackOutcome",
+        "BackofficeStatusEnum": "engagement.backoffice.models.BackofficeStatus",
+        "BackofficeKindEnum": "engagement.backoffice.models.BackofficeKind",
     },
 }
 
@@ -335,6 +340,14 @@ CEA_DESKTOP_HEARTBEAT_SECONDS = env_int("CEA_DESKTOP_HEARTBEAT_SECONDS", 20, min
 CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
 # WFM adherence: an agent out of adherence this long opens an exception (engagement/wfm/adherence).
 CEA_ADHERENCE_EXCEPTION_MINUTES = env_int("CEA_ADHERENCE_EXCEPTION_MINUTES", 5, minimum=1)
+# Back-office work and callbacks (engagement/backoffice, engagement/outbound; docs/desk.md): a case's
+# or task's priority rises over the last CEA_BACKOFFICE_SLA_WINDOW_MINUTES before its due time; a
+# callback not answered is tried again CEA_CALLBACK_RETRY_MINUTES later, CEA_CALLBACK_MAX_ATTEMPTS
+# times in all, then given up.
+CEA_BACKOFFICE_SLA_WINDOW_MINUTES = env_int("CEA_BACKOFFICE_SLA_WINDOW_MINUTES", 480, minimum=1)
+CEA_CALLBACK_MAX_ATTEMPTS = env_int("CEA_CALLBACK_MAX_ATTEMPTS", 3, minimum=1)
+CEA_CALLBACK_RETRY_MINUTES = env_int("CEA_CALLBACK_RETRY_MINUTES", 30, minimum=1)
+# (The callback link of an out-of-hours answer is absolute with CEA_PUBLIC_URL, below.)
 
 # --- Websockets -----------------------------------------------------------------------------
 
@@ -473,6 +486,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "engagement: queue due callbacks": {
         "task": "engagement.outbound.queue_due_callbacks",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "engagement: back-office work's priority as its SLA nears": {
+        "task": "engagement.backoffice.reprioritise",
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },

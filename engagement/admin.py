@@ -2,6 +2,7 @@
 
 from engagement.adapters import admin as adapters_admin
 from engagement.adapters.mailboxes import admin as mailboxes_admin
+from engagement.backoffice import admin as backoffice_admin
 from engagement.idv import admin as idv_admin
 from engagement.outbound import admin as outbound_admin
 from engagement.recommendations import admin as recommendations_admin
@@ -13,6 +14,7 @@ from engagement.wfm.scheduling import admin as wfm_roster_admin
 
 __all__ = [
     "adapters_admin",
+    "backoffice_admin",
     "idv_admin",
     "mailboxes_admin",
     "outbound_admin",

@@ -3,6 +3,7 @@
 from engagement.adapters.mailboxes.models import Mailbox
 from engagement.adapters.models import ProviderSend, WebhookSource
 from engagement.adapters.voice_control.models import CallRecording, VoiceCall, VoiceEndpoint
+from engagement.backoffice.models import BackofficeWork, OutOfHoursAnswer
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -32,6 +33,7 @@ __all__ = [
     "AgentSkill",
     "Attachment",
     "CallRecording",
+    "BackofficeWork",
     "Callback",
     "ChannelLoad",
     "ContextChange",
@@ -42,6 +44,7 @@ __all__ = [
     "Mailbox",
     "Message",
     "Offer",
+    "OutOfHoursAnswer",
     "PresenceChange",
     "ProviderSend",
     "Queue",

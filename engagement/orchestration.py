@@ -18,6 +18,7 @@ from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.pii import redact_text
 from engagement.access import require_handling_agent
+from engagement.backoffice.out_of_hours import out_of_hours_answer_send
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
 from engagement.conversations.models import Conversation, ConversationStatus
@@ -55,6 +56,7 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
     conversation.save(update_fields=["status", "escalated_at", "queue", "updated_at"])
     work_enqueue(conversation=conversation, queue_name=conversation.queue)
     conversation_status_push(conversation=conversation)
+    out_of_hours_answer_send(conversation=conversation)  # a closed queue: told so on the contact's channel
     context_write_on_commit(
         actor=None,
         scope=ContextScope.CONVERSATION,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from engagement.backoffice.models import BackofficeWork
 from engagement.context import store
 from engagement.context.models import ContextChange, ContextScope
 from engagement.conversations.models import Attachment, AuthorKind, Conversation, Message
@@ -180,7 +181,14 @@ def export_engagement_records(customer_id: int) -> dict[str, Any]:
             )
         ),
         "callbacks": list(
-            Callback.objects.filter(customer_id=customer_id).values("queue", "reason", "due_at", "status")
+            Callback.objects.filter(customer_id=customer_id).values(
+                "queue", "reason", "due_at", "status", "phone", "attempts", "attempt_log"
+            )
+        ),
+        "backoffice_work": list(
+            BackofficeWork.objects.filter(customer_id=customer_id).values(
+                "kind", "title", "description", "status", "outcome", "due_at", "created_at"
+            )
         ),
         "recommended_actions": list(
             RecommendedAction.objects.filter(customer_id=customer_id).values(
@@ -198,7 +206,13 @@ def erase_engagement_records(customer_id: int) -> int:
     conversation_ids = _conversation_ids(customer_id)
     ids = erased_customer_ids(customer_id)
     rows = VerificationChallenge.objects.filter(customer_id__in=ids).update(destination=ERASED)
-    rows += Callback.objects.filter(customer_id__in=ids).update(reason=ERASED)
+    rows += Callback.objects.filter(customer_id__in=ids).update(reason=ERASED, phone="", attempt_log=[])
+    for work in BackofficeWork.objects.filter(customer_id__in=ids).only("pk", "title", "description", "outcome"):
+        rows += BackofficeWork.objects.filter(pk=work.pk).update(
+            title=scrubber.text(work.title)[:200],
+            description=scrubber.text(work.description),
+            outcome=scrubber.text(work.outcome)[:500],
+        )
     for action in RecommendedAction.objects.filter(customer_id__in=ids).only("pk", "detail", "reasons"):
         rows += RecommendedAction.objects.filter(pk=action.pk).update(
             detail=scrubber.text(action.detail), reasons=scrubber.value(action.reasons), note=""

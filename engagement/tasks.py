@@ -7,6 +7,7 @@ Each package keeps its tasks in its own ``tasks.py``; importing them here is wha
 from engagement.adapters.mailboxes.tasks import fetch_due_mailboxes, fetch_mailbox
 from engagement.adapters.tasks import deliver_provider_message, sweep_outbox
 from engagement.adapters.voice_control.tasks import voice_call_connect, voice_call_requeue
+from engagement.backoffice import tasks as backoffice_tasks
 from engagement.conversations.tasks import deliver_email_reply
 from engagement.idv.tasks import send_contact_change_notice, send_verification_code
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
@@ -17,6 +18,7 @@ from engagement.wfm.forecasting.tasks import forecast_intraday_all, forecast_que
 
 __all__ = [
     "adherence_tasks",
+    "backoffice_tasks",
     "deliver_email_reply",
     "deliver_outbound_sms",
     "deliver_provider_message",

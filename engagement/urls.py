@@ -2,12 +2,15 @@
 
 from django.urls import include, path
 
+from engagement.backoffice import views as backoffice_views
+from engagement.backoffice.urls import page_urlpatterns as backoffice_pages
 from engagement.supervision.urls import page_urlpatterns as supervision_pages
 from engagement.webchat import views as webchat_views
 from engagement.wfm.urls import api_urlpatterns as wfm_api
 from engagement.wfm.urls import page_urlpatterns as wfm_pages
 
 api_urlpatterns = [
+    path("", include("engagement.backoffice.urls")),  # before conversations/<id>/
     path("", include("engagement.outbound.urls")),  # before conversations/<id>/
     path("", include("engagement.conversations.urls")),
     path("", include("engagement.adapters.urls")),
@@ -25,7 +28,9 @@ api_urlpatterns = [
 # Browser pages: the agent desktop, the supervisor's tools and the web chat demo site.
 page_urlpatterns: list = [
     path("desk/supervision/", include(supervision_pages)),
+    path("desk/backoffice/", include(backoffice_pages)),
     path("desk/", include("engagement.desktop.urls")),
+    path("callback/<str:token>/", backoffice_views.callback_offer_page, name="callback-offer"),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
     *wfm_pages,
 ]

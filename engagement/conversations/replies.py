@@ -118,12 +118,20 @@ def _consent_for_unanswered_outreach(conversation: Conversation) -> None:
 
 @transaction.atomic
 def conversation_reply(
-    *, actor, conversation: Conversation, body: str, client_message_id: str = ""
+    *,
+    actor,
+    conversation: Conversation,
+    body: str,
+    client_message_id: str = "",
+    author_kind: str = AuthorKind.AGENT,
+    extra_payload: dict | None = None,
 ) -> tuple[Message, bool]:
     """Record an agent's reply and have it delivered on the conversation's channel.
 
     Returns ``(message, created)``; with ``client_message_id`` a retried request returns the
-    first reply (``created=False``) and sends nothing again. Raises ``ValidationFailed`` for an
+    first reply (``created=False``) and sends nothing again. ``author_kind`` ``system`` (with
+    ``actor=None``) is CEA's own answer, such as an out-of-hours answer; ``extra_payload`` is kept
+    with the channel's addressing in the message's payload. Raises ``ValidationFailed`` for an
     empty body, ``Conflict`` for an ended conversation (``conversation_ended``), a spoken
     channel (``no_text_replies``) or an email conversation without an address. The caller
     checks that ``actor`` may see the conversation (``engagement.access``). Locks the
@@ -153,10 +161,11 @@ def conversation_reply(
         payload = _transports[channel].prepare(conversation=conversation, body=body)
     else:
         payload = {"delivery": Delivery.NOT_SENT, "reason": f"No {conversation.get_channel_display()} sender yet."}
+    payload = {**(extra_payload or {}), **payload}
     message, created = message_add(
         conversation=conversation,
         direction=Direction.OUTBOUND,
-        author_kind=AuthorKind.AGENT,
+        author_kind=author_kind,
         author=actor,
         author_name=str(actor) if actor is not None else "",
         body=body,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import AnyUser
 from cea.common.errors import PermissionDenied
+from engagement.backoffice.selectors import backoffice_panel
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, ConversationStatus, Message
@@ -278,5 +279,6 @@ def conversation_panel(*, user: AnyUser, conversation: Conversation) -> dict[str
         "sentiment": conversation_sentiment(
             values=context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
         ),
+        "backoffice": backoffice_panel(conversation=conversation),  # a case, task or callback beside it
         **customer_panel(user=user, customer_id=conversation.customer_id),
     }

@@ -17,14 +17,21 @@ FIELDS: tuple[str, ...] = (
     "requested_by",
     "conversation",
     "queued_at",
+    "phone",
+    "attempts",
+    "max_attempts",
+    "retry_minutes",
+    "attempt_log",
+    "finished_at",
 )
 
 
 @admin.register(Callback)
 class CallbackAdmin(RoleModelAdmin):
-    """Callbacks booked (by agents, strategies, clients) and whether their conversation is queued yet."""
+    """Callbacks booked (by agents, strategies, clients, customers out of hours), whether their conversation
+    is queued yet, their attempts, and those given up."""
 
-    list_display = ["customer", "queue", "reason", "due_at", "status", "source", "conversation"]
+    list_display = ["customer", "queue", "reason", "due_at", "status", "attempts", "source", "conversation"]
     list_filter = ["status", "queue"]
     list_select_related = ["customer", "conversation"]
     search_fields = ["=customer__id", "customer__family_name", "reason", "source"]

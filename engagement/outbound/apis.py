@@ -1,6 +1,7 @@
 """REST API of proactive outbound: start a conversation with a customer, book a callback.
 
-``POST /api/v1/engagement/conversations/outbound/`` and ``POST /api/v1/engagement/callbacks/``. The
+``POST /api/v1/engagement/conversations/outbound/`` and ``POST /api/v1/engagement/callbacks/`` (``GET``
+lists the callbacks of the user's teams' customers, with their attempts). The
 customer is fetched through ``records.access`` (unknown 404, another team's 403); the services check
 the rest (``require_outreach``, consent, an address). API tokens need ``conversations:write``.
 """
@@ -8,12 +9,16 @@ the rest (``require_outreach``, consent, an address). API tokens need ``conversa
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from engagement.backoffice.apis import CallbackFilter
+from engagement.backoffice.selectors import callbacks_visible_to
+from engagement.backoffice.serializers import CallbackDetailSerializer
 from engagement.conversations.models import Conversation
 from engagement.conversations.serializers import ConversationSerializer
+from engagement.outbound.models import Callback
 from engagement.outbound.serializers import CallbackInputSerializer, CallbackSerializer, OutboundInputSerializer
 from engagement.outbound.services import callback_request, outbound_start
 from records.access import access_customer
@@ -38,8 +43,20 @@ class OutboundStartApi(APIView):
         return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
 
 
-class CallbackRequestApi(APIView):
+class CallbackRequestApi(generics.ListAPIView):
+    """``GET``: the callbacks of the user's teams' customers with their attempts (``?status=gave_up`` …),
+    latest due first. ``POST``: book one."""
+
     scope_resource = "conversations"
+    serializer_class = CallbackDetailSerializer
+    filterset_class = CallbackFilter
+    ordering_fields = ["due_at", "created_at", "id"]
+    ordering = ["-due_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Callback.objects.none()
+        return callbacks_visible_to(user=self.request.user)
 
     @extend_schema(request=CallbackInputSerializer, responses={201: CallbackSerializer})
     def post(self, request):

@@ -7,13 +7,24 @@ from django.db import models
 class CallbackStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"  # waiting for its due time
     QUEUED = "queued", "Queued"  # its conversation waits for (or is with) an agent
+    ANSWERED = "answered", "Answered"  # the agent reached the customer
+    GAVE_UP = "gave_up", "Gave up"  # no answer on its last attempt (docs/desk.md, "callbacks")
+
+
+class CallbackOutcome(models.TextChoices):
+    ANSWERED = "answered", "Answered"
+    NO_ANSWER = "no_answer", "No answer"
 
 
 class Callback(models.Model):
     """A customer to call back: at ``due_at`` a voice conversation with them joins ``queue`` as work,
     and the router offers it to an agent, who calls the customer.
 
-    ``conversation`` is that outbound voice conversation, once queued.
+    ``conversation`` is that outbound voice conversation, once queued (the current attempt's).
+    An attempt with no answer (the agent's ``no_answer`` outcome, or the conversation ended with no
+    outcome recorded) schedules the next ``retry_minutes`` later, up to ``max_attempts``; then the
+    callback ``gave_up``. ``attempt_log`` keeps every attempt's outcome. ``phone`` is a number the
+    customer gave for this callback (blank: their own).
     """
 
     customer = models.ForeignKey("records.Customer", on_delete=models.CASCADE, related_name="callbacks")
@@ -29,6 +40,12 @@ class Callback(models.Model):
         "engagement.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="callback"
     )
     queued_at = models.DateTimeField(null=True, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Attempts queued so far")
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    retry_minutes = models.PositiveIntegerField(default=30, help_text="Gap before the next attempt after no answer")
+    attempt_log = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="Answered or given up")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

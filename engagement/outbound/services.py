@@ -19,7 +19,7 @@ delay, and the beat's sweep (``callbacks_queue_due``) for any it missed, queue i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -36,13 +36,13 @@ from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from cea.common.tasks import send_on_commit
-from engagement.access import is_desk_user
+from engagement.access import is_desk_user, require_handling_agent
 from engagement.conversations.consent import consent_required
 from engagement.conversations.delivery import Delivery
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
 from engagement.conversations.services import conversation_start, conversation_status_push, message_add
-from engagement.orchestration import conversation_escalate
-from engagement.outbound.models import Callback, CallbackStatus
+from engagement.orchestration import conversation_end, conversation_escalate
+from engagement.outbound.models import Callback, CallbackOutcome, CallbackStatus
 from engagement.routing.models import Queue
 from records.customers.models import Consent, ConsentPurpose, Customer, CustomerStatus
 from records.identities.models import IdentityKind
@@ -215,8 +215,13 @@ def callback_request(
     reason: str,
     due_at: datetime | None = None,
     source: str,
+    phone: str = "",
 ) -> Callback:
     """Book a callback of ``customer`` through ``queue`` at ``due_at`` (now, or a past time: at once).
+
+    ``phone`` is a number the customer gave for this callback (blank: their own). The retry policy
+    (``max_attempts``, ``retry_minutes``) comes from ``CEA_CALLBACK_MAX_ATTEMPTS`` and
+    ``CEA_CALLBACK_RETRY_MINUTES`` when it is booked.
 
     Records ``callback.requested`` in the customer's journey. Due now, its voice conversation joins
     the queue at once; later, a task sent on commit (and the beat's sweep) queues it when due.
@@ -231,7 +236,7 @@ def callback_request(
     if not Queue.objects.filter(name=queue, is_active=True).exists():
         raise NotFound(f"No active queue {queue!r}.")
     customer = _live_customer(customer)
-    if contact_address(customer=customer, kind=IdentityKind.PHONE) is None:
+    if not phone and contact_address(customer=customer, kind=IdentityKind.PHONE) is None:
         raise Conflict("The customer has no phone number to call back.", code="no_contact_address")
     now = timezone.now()
     callback = Callback.objects.create(
@@ -241,6 +246,9 @@ def callback_request(
         source=source,
         due_at=max(due_at or now, now),
         requested_by=actor if isinstance(actor, User) else None,
+        phone=phone,
+        max_attempts=settings.CEA_CALLBACK_MAX_ATTEMPTS,
+        retry_minutes=settings.CEA_CALLBACK_RETRY_MINUTES,
     )
     journey_record(
         customer=customer,
@@ -260,7 +268,7 @@ def callback_request(
 def _queue(callback: Callback, *, now: datetime) -> None:
     """Open the callback's voice conversation and put it in its queue; the callback's row is locked."""
     customer = callback.customer
-    phone = contact_address(customer=customer, kind=IdentityKind.PHONE) or ""
+    phone = callback.phone or contact_address(customer=customer, kind=IdentityKind.PHONE) or ""
     conversation, _ = conversation_start(
         channel=Channel.VOICE,
         direction=Direction.OUTBOUND,
@@ -270,13 +278,22 @@ def _queue(callback: Callback, *, now: datetime) -> None:
         queue=callback.queue,
         subject=f"Callback: {callback.reason}",
         source=callback.source,
-        context={"callback": {"id": callback.pk, "reason": callback.reason, "due_at": callback.due_at.isoformat()}},
+        context={
+            "callback": {
+                "id": callback.pk,
+                "reason": callback.reason,
+                "due_at": callback.due_at.isoformat(),
+                "attempt": callback.attempts + 1,
+                "max_attempts": callback.max_attempts,
+            }
+        },
     )
     conversation_escalate(conversation=conversation, queue=callback.queue, reason=f"callback: {callback.reason}")
     callback.status = CallbackStatus.QUEUED
     callback.conversation = conversation
     callback.queued_at = now
-    callback.save(update_fields=["status", "conversation", "queued_at"])
+    callback.attempts += 1
+    callback.save(update_fields=["status", "conversation", "queued_at", "attempts"])
 
 
 @transaction.atomic
@@ -296,7 +313,114 @@ def callback_queue_due(*, callback_id: int, now: datetime | None = None) -> bool
 
 
 def callbacks_queue_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Queue every scheduled callback that is due (the beat's sweep); returns how many were queued."""
+    """Queue every scheduled callback that is due (the beat's sweep); returns how many were queued.
+
+    First, every queued callback whose conversation ended with no outcome recorded counts as not
+    answered (``callbacks_unanswered``), so that it is retried or given up.
+    """
     now = now or timezone.now()
+    callbacks_unanswered(now=now, limit=limit)
     due = Callback.objects.filter(status=CallbackStatus.SCHEDULED, due_at__lte=now).order_by("due_at", "id")
     return sum(callback_queue_due(callback_id=pk, now=now) for pk in due.values_list("pk", flat=True)[:limit])
+
+
+# --- Outcomes and retries -------------------------------------------------------------------------
+
+MAX_OUTCOME_NOTE = 500
+
+
+def _log_attempt(callback: Callback, *, outcome: str, now: datetime, by: str, note: str = "") -> None:
+    callback.attempt_log = [
+        *callback.attempt_log,
+        {
+            "attempt": callback.attempts,
+            "conversation": callback.conversation_id,
+            "outcome": outcome,
+            "at": now.isoformat(),
+            "by": by,
+            "note": note,
+        },
+    ]
+
+
+def _not_answered(callback: Callback, *, now: datetime) -> None:
+    """Schedule the next attempt after the policy's gap, or give up after the last; the row is locked."""
+    if callback.attempts >= callback.max_attempts:
+        callback.status = CallbackStatus.GAVE_UP
+        callback.finished_at = now
+        callback.save(update_fields=["status", "finished_at", "attempt_log"])
+        journey_record(
+            customer=callback.customer,
+            kind="callback.gave_up",
+            source_system="engagement",
+            channel=Channel.VOICE,
+            summary=f"Callback given up after {callback.attempts} attempts without an answer: {callback.reason}",
+            payload={"callback_id": callback.pk, "attempts": callback.attempts, "queue": callback.queue},
+        )
+        return
+    callback.status = CallbackStatus.SCHEDULED
+    callback.due_at = now + timedelta(minutes=callback.retry_minutes)
+    callback.conversation = None
+    callback.queued_at = None
+    callback.save(update_fields=["status", "due_at", "conversation", "queued_at", "attempt_log"])
+    send_on_commit(signature(QUEUE_CALLBACK_TASK), callback.pk, countdown=callback.retry_minutes * 60.0)
+
+
+@transaction.atomic
+def callback_outcome(*, actor: Actor, conversation: Conversation, outcome: str, note: str = "") -> Callback:
+    """Record how the call of a queued callback went, and end its conversation (the agent wraps up).
+
+    ``answered`` finishes the callback; ``no_answer`` schedules the next attempt (``retry_minutes``
+    later) or, after ``max_attempts``, gives it up (``callback.gave_up`` in the journey). Only the
+    conversation's handling agent, a supervisor or an administrator (``require_handling_agent``);
+    ``ValidationFailed`` for an unknown outcome or a long note; ``NotFound`` when the conversation is
+    not a callback's; ``Conflict`` (``callback_not_queued``) when its outcome is already recorded.
+    """
+    if outcome not in CallbackOutcome.values:
+        raise ValidationFailed("Unknown outcome.", fields={"outcome": f"One of {', '.join(CallbackOutcome.values)}."})
+    if len(note) > MAX_OUTCOME_NOTE:
+        raise ValidationFailed("The note is too long.", fields={"note": f"At most {MAX_OUTCOME_NOTE} characters."})
+    locked = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
+    require_handling_agent(actor, locked)
+    callback = (
+        Callback.objects.select_for_update(of=("self",)).select_related("customer").filter(conversation=locked).first()
+    )
+    if callback is None:
+        raise NotFound(f"Conversation {conversation.pk} is not a callback's.")
+    if callback.status != CallbackStatus.QUEUED:
+        raise Conflict(f"Callback {callback.pk} is {callback.status}.", code="callback_not_queued")
+    now = timezone.now()
+    _log_attempt(callback, outcome=outcome, now=now, by=str(actor) if actor is not None else "system", note=note)
+    if outcome == CallbackOutcome.ANSWERED:
+        callback.status = CallbackStatus.ANSWERED
+        callback.finished_at = now
+        callback.save(update_fields=["status", "finished_at", "attempt_log"])
+    else:
+        _not_answered(callback, now=now)
+    if locked.status != ConversationStatus.ENDED:
+        conversation_end(actor=actor, conversation=locked, disposition=f"callback {outcome}")
+    return callback
+
+
+def callbacks_unanswered(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queued callbacks whose conversation ended with no outcome recorded count as not answered:
+    retried or given up. Returns how many. Idempotent (each is locked, skipped if taken)."""
+    now = now or timezone.now()
+    ended = Callback.objects.filter(
+        status=CallbackStatus.QUEUED, conversation__status=ConversationStatus.ENDED
+    ).values_list("pk", flat=True)[:limit]
+    count = 0
+    for pk in ended:
+        with transaction.atomic():
+            callback = (
+                Callback.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("customer")
+                .filter(pk=pk, status=CallbackStatus.QUEUED, conversation__status=ConversationStatus.ENDED)
+                .first()
+            )
+            if callback is None:
+                continue
+            _log_attempt(callback, outcome=CallbackOutcome.NO_ANSWER, now=now, by="system", note="ended, no outcome")
+            _not_answered(callback, now=now)
+            count += 1
+    return count

@@ -8,13 +8,17 @@ minute waited, so no item starves behind a stream of higher-priority work.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils import timezone
 
 TIER_POINTS = {"platinum": 40, "gold": 25, "silver": 10, "standard": 0}
 LEVEL_POINTS = {"verified": 10, "identified": 5, "anonymous": 0}
 CHURN_RISK_POINTS = 30  # × churn risk from 0 to 1 (written by insights)
 NEGATIVE_SENTIMENT_POINTS = 20  # × how negative, from 0 to 1 (sentiment -1 … 1, written by insights)
 BOOST_LIMIT = 50  # a context's ``priority_boost`` is clamped to ±50
+SLA_POINTS = 60  # back-office work at (or past) its SLA due time; rising linearly over the window before it
 
 
 def _number(value) -> float | None:
@@ -29,8 +33,36 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def priority_of(*, base: int, customer, verification_level: str, context: dict) -> tuple[int, dict]:
-    """``(points, reasons)`` for a contact; ``customer`` may be ``None`` (anonymous)."""
+def sla_points(*, due_at: datetime, now: datetime, window_minutes: int) -> int:
+    """Points for work due at ``due_at``: none until ``window_minutes`` before it, then rising linearly
+    to ``SLA_POINTS`` at the due time, and ``SLA_POINTS`` once it is overdue."""
+    minutes_left = (due_at - now).total_seconds() / 60.0
+    if minutes_left >= window_minutes:
+        return 0
+    share = 1.0 if minutes_left <= 0 else 1.0 - minutes_left / window_minutes
+    return round(SLA_POINTS * share)
+
+
+def _due_at(value) -> datetime | None:
+    """A context's ``sla_due_at`` (a Unix time in seconds: the context store redacts digit runs in
+    text, so a due time is kept as a number) as an aware datetime, or ``None``."""
+    number = _number(value)
+    if number is None:
+        return None
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def priority_of(
+    *, base: int, customer, verification_level: str, context: dict, now: datetime | None = None
+) -> tuple[int, dict]:
+    """``(points, reasons)`` for a contact; ``customer`` may be ``None`` (anonymous).
+
+    Back-office work's context carries ``sla_due_at`` (Unix seconds): its ``sla`` points rise as ``now`` nears it
+    (``sla_points``), so a beat task recomputes waiting back-office work's priority every minute.
+    """
     reasons: dict[str, int] = {}
     if base:
         reasons["queue"] = base
@@ -59,6 +91,13 @@ def priority_of(*, base: int, customer, verification_level: str, context: dict) 
         and (points := round(NEGATIVE_SENTIMENT_POINTS * min(-live_sentiment, 1.0)))
     ):
         reasons["sentiment"] = points
+    due_at = _due_at(context.get("sla_due_at"))
+    if due_at is not None and (
+        points := sla_points(
+            due_at=due_at, now=now or timezone.now(), window_minutes=settings.CEA_BACKOFFICE_SLA_WINDOW_MINUTES
+        )
+    ):
+        reasons["sla"] = points
     boost = _number(context.get("priority_boost"))
     if boost is not None and (points := round(min(max(boost, -BOOST_LIMIT), BOOST_LIMIT))):
         reasons["boost"] = points
