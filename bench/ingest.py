@@ -17,6 +17,13 @@ Adapters and floor alternate within each round, so that both see the same machin
 messages/s and its time against the floor's (how many times the floor's time a message takes),
 then the SQL statements each adapter sends per message (one more thread of ten, counted).
 
+Outbound (``--sends``, after the inbound rounds): agents' SMS replies sent through the provider pipeline
+to a loopback Twilio Messages API (an ``http.server`` on 127.0.0.1 answering 201 with the Message
+resource): ``conversation_reply`` on an SMS conversation of a Twilio source, with Celery's tasks run
+eagerly on commit, so each reply is recorded, queued (its ``ProviderSend`` row), POSTed by
+``provider_send_deliver`` and marked sent — what a worker does. The floor: the same form POSTs to the
+same server through one bare ``httpx.Client`` (pooled connection). Sends/s of both, and the ratio.
+
 The database named by DATABASE_URL must contain "bench" unless --force; each run adds its messages
 (ids of its own, so runs never collide). The web chat's per-address and per-site limits on new
 conversations are lifted in this process (they would refuse a benchmark, not a bug).
@@ -25,13 +32,20 @@ conversations are lifted in this process (they would refuse a benchmark, not a b
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import socket
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 if __package__ in (None, ""):
     # Run as a script: bench/ is sys.path[0], where bench/records.py would shadow the ``records`` app.
@@ -184,11 +198,148 @@ def prepare():
     return site, source
 
 
+# --- Outbound: replies through the provider pipeline to a loopback Twilio ---------------------------
+
+TWILIO_SID = "AC" + "b2" * 16
+OUTBOUND_SOURCE = "bench-ingest-twilio"
+
+
+class LoopbackTwilio:
+    """Twilio's Messages endpoint on 127.0.0.1: 201 with a Message resource for each POST; counts them."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Twilio's API allows
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the
+                # client's delayed ACK hold every answer ~40 ms (the floor would measure that, not HTTP).
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self) -> None:
+                form = dict(parse_qsl(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()))
+                with lock:
+                    outer.received += 1
+                sid = "SM" + uuid.uuid4().hex
+                body = json.dumps({"sid": sid, "status": "queued", "to": form.get("To"), "body": form.get("Body")})
+                payload = body.encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def outbound_prepare(provider: LoopbackTwilio):
+    """A Twilio SMS source pointed at the loopback server, an agent, and one SMS conversation to reply in."""
+    from django.conf import settings
+
+    from cea.accounts.models import User
+    from cea.common.roles import Role
+    from engagement.adapters.models import Provider, WebhookSource
+    from engagement.adapters.webhooks import sms_ingest
+
+    settings.CEA_TWILIO_API_URL = provider.url
+    os.environ[f"CEA_SOURCE_{OUTBOUND_SOURCE.upper().replace('-', '_')}_ACCOUNT_SID"] = TWILIO_SID
+    os.environ[f"CEA_SOURCE_{OUTBOUND_SOURCE.upper().replace('-', '_')}_AUTH_TOKEN"] = "bench-twilio-token"
+    source, _ = WebhookSource.objects.update_or_create(
+        name=OUTBOUND_SOURCE,
+        defaults={
+            "channel": "sms",
+            "provider": Provider.TWILIO,
+            "sender_id": "+447700900001",
+            "secret": "bench-ingest-secret-0123456789",
+        },
+    )
+    agent, _ = User.objects.get_or_create(username="bench.ingest.agent", defaults={"role": Role.AGENT})
+    run = uuid.uuid4().hex[:10]
+    sender = f"+4477009{int(run[:5], 16) % 100000:05d}"
+    ingested = sms_ingest(
+        source=source,
+        message_id=f"in-{run}",
+        sender=sender,
+        to="+447700900001",
+        text="Hello",
+        sent_at=datetime.now(UTC),
+    )
+    return agent, ingested.conversation
+
+
+def outbound_pipeline_run(agent, conversation, sends: int) -> None:
+    from engagement.conversations.replies import conversation_reply
+
+    for index in range(sends):
+        conversation_reply(actor=agent, conversation=conversation, body=f"Your refund is on its way ({index}).")
+
+
+def outbound_floor_run(provider: LoopbackTwilio, sends: int) -> None:
+    import httpx
+
+    url = f"{provider.url}/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    with httpx.Client(timeout=10, auth=(TWILIO_SID, "bench-twilio-token")) as client:
+        for index in range(sends):
+            client.post(url, data={"To": "+447700900123", "From": "+447700900001", "Body": f"Floor ({index})."})
+
+
+def outbound(sends: int, rounds: int) -> None:
+    from celery import current_app
+
+    from engagement.adapters.models import ProviderSend
+
+    provider = LoopbackTwilio()
+    for noisy in ("httpx", "celery.app.trace"):  # a line a send would dwarf the figures
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    conf = current_app.conf
+    conf.task_always_eager, conf.task_eager_propagates = True, True
+    try:
+        agent, conversation = outbound_prepare(provider)
+        rates: dict[str, list[float]] = {"bare httpx POST (floor)": [], "reply through the outbox": []}
+        for round_number in range(rounds):
+            before = provider.received
+            rates["bare httpx POST (floor)"].append(rate(sends, lambda: outbound_floor_run(provider, sends)))
+            rates["reply through the outbox"].append(
+                rate(sends, lambda: outbound_pipeline_run(agent, conversation, sends))
+            )
+            assert provider.received - before == 2 * sends, "every send reached the loopback provider"
+            print(f"outbound round {round_number + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in rates.items()))
+        sent = ProviderSend.objects.filter(message__conversation=conversation, status="sent").count()
+        assert sent == sends * rounds, f"{sent} of {sends * rounds} replies marked sent"
+        floor = statistics.median(rates["bare httpx POST (floor)"])
+        print()
+        print(f"{'sends/s (median of rounds)':<32} {'rate':>8} {'rate / floor':>13} {'x the time':>11}")
+        for name, values in rates.items():
+            median = statistics.median(values)
+            print(f"{name:<32} {median:>8,.0f} {median / floor:>12.3f}  {floor / median:>10.1f}")
+    finally:
+        provider.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=500, help="messages per adapter per round (threads of ten)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--force", action="store_true", help="write into a database without 'bench' in its name")
+    parser.add_argument("--sends", type=int, default=300, help="outbound replies per round (0: skip outbound)")
     args = parser.parse_args()
     if args.messages < THREAD:
         parser.error(f"--messages is at least {THREAD}")
@@ -227,8 +378,12 @@ def main() -> None:
         "SMS": statements_per_message(lambda: sms_run(source, run, int(run[:6], 16), THREAD), THREAD),
     }
     print("SQL statements per message (one thread of ten): " + ", ".join(f"{k} {v:.1f}" for k, v in counted.items()))
-    print(f"at the end: {machine()}")
     raw.close()
+    if args.sends > 0:
+        print()
+        print(f"outbound: {args.sends} SMS replies per round through a loopback Twilio; {machine()}")
+        outbound(args.sends, args.rounds)
+    print(f"at the end: {machine()}")
 
 
 if __name__ == "__main__":
