@@ -2,7 +2,7 @@
 
 from engagement.adapters.models import WebhookSource
 from engagement.context.models import ContextChange
-from engagement.conversations.models import Attachment, Conversation, Message
+from engagement.conversations.models import Attachment, ChatReadMark, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
 from engagement.outbound.models import Callback
 from engagement.recommendations.models import RecommendedAction
@@ -31,6 +31,7 @@ __all__ = [
     "Attachment",
     "Callback",
     "ChannelLoad",
+    "ChatReadMark",
     "ContextChange",
     "Conversation",
     "Flow",
