@@ -363,6 +363,11 @@ CEA_WEBCHAT_CONNECTIONS_PER_IP = env_int("CEA_WEBCHAT_CONNECTIONS_PER_IP", 20, m
 CEA_WEBCHAT_CONNECTIONS_PER_SITE = env_int("CEA_WEBCHAT_CONNECTIONS_PER_SITE", 2000, minimum=1)
 CEA_WEBCHAT_CONVERSATIONS_PER_IP_PER_MINUTE = env_int("CEA_WEBCHAT_CONVERSATIONS_PER_IP_PER_MINUTE", 5, minimum=1)
 CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE = env_int("CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE", 300, minimum=1)
+# Files from the widget (engagement/webchat/attachments.py): the largest, and how many a minute per
+# client address and per site key. Keep CEA_MAX_REQUEST_BYTES above the largest file.
+CEA_WEBCHAT_ATTACHMENT_MAX_BYTES = env_int("CEA_WEBCHAT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+CEA_WEBCHAT_ATTACHMENTS_PER_IP_PER_MINUTE = env_int("CEA_WEBCHAT_ATTACHMENTS_PER_IP_PER_MINUTE", 10, minimum=1)
+CEA_WEBCHAT_ATTACHMENTS_PER_SITE_PER_MINUTE = env_int("CEA_WEBCHAT_ATTACHMENTS_PER_SITE_PER_MINUTE", 600, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 

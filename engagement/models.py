@@ -5,7 +5,7 @@ from engagement.adapters.models import ProviderSend, WebhookSource
 from engagement.adapters.voice_control.models import CallRecording, VoiceCall, VoiceEndpoint
 from engagement.backoffice.models import BackofficeWork, OutOfHoursAnswer
 from engagement.context.models import ContextChange
-from engagement.conversations.models import Attachment, Conversation, Message
+from engagement.conversations.models import Attachment, ChatReadMark, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
 from engagement.outbound.models import Callback
 from engagement.recommendations.models import RecommendedAction
@@ -36,6 +36,7 @@ __all__ = [
     "BackofficeWork",
     "Callback",
     "ChannelLoad",
+    "ChatReadMark",
     "ContextChange",
     "Conversation",
     "Flow",

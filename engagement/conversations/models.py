@@ -164,3 +164,30 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# --- A web chat's read receipts (engagement/conversations/receipts.py) ---------------------------
+
+
+class ChatReader(models.TextChoices):
+    CUSTOMER = "customer", "The customer"
+    AGENT = "agent", "The agent"
+
+
+class ChatReadMark(models.Model):
+    """How far one side of a chat has read: the last message id they saw, and when (read receipts).
+
+    One row per conversation and side. It only moves forward (``chat_read_mark``): a late or
+    repeated receipt for an earlier message changes nothing.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="read_marks")
+    reader = models.CharField(max_length=10, choices=ChatReader.choices)
+    up_to = models.BigIntegerField(help_text="The id of the last message this side has read")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "reader"], name="chat_read_mark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reader} read conversation {self.conversation_id} up to {self.up_to}"

@@ -35,7 +35,8 @@ change of the user's access (``user.<id>``).
 Pushes, from the router to ``agent.<user id>``: ``offer.new`` {offer}, ``offer.ended`` {offer,
 status, reason}, ``presence.changed`` {...presence_json}, ``work.ended`` {conversation, status},
 ``work.wrap_up`` {conversation}; and from followed conversations and contexts, as on ws/context/:
-``conversation.message``, ``conversation.status``, ``context.changed``.
+``conversation.message``, ``conversation.status``, ``context.changed``; and a web chat's
+``conversation.typing`` and ``conversation.read`` (actions ``typing`` and ``read``: engagement/desktop/chat.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from cea.common.errors import ApplicationError, ValidationFailed
 from engagement.access import require_desk_user
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from engagement.context.consumers import LiveContextConsumer
+from engagement.desktop.chat import CHAT_ACTIONS, DeskChatMixin
 from engagement.desktop.selectors import desk_presence, desk_state
 from engagement.routing.live import agent_group
 from engagement.routing.offers import offer_accept, offer_reject
@@ -62,7 +64,7 @@ from engagement.routing.presence import (
 )
 
 DESK_ACTIONS = ("accept", "reject", "presence")
-ACTIONS = ("subscribe", "unsubscribe", *DESK_ACTIONS, "ping")
+ACTIONS = ("subscribe", "unsubscribe", *DESK_ACTIONS, *CHAT_ACTIONS, "ping")
 
 
 # --- What the consumer does in the database (sync; each call is one unit of work) ----------------
@@ -126,7 +128,7 @@ def desk_set_presence(*, user_id: int, content: dict) -> dict[str, Any]:
 HANDLERS = {"accept": desk_accept, "reject": desk_reject, "presence": desk_set_presence}
 
 
-class DesktopConsumer(LiveContextConsumer):
+class DesktopConsumer(DeskChatMixin, LiveContextConsumer):
     """``ws/desktop/``: the agent's group and desk actions, on top of live context and conversations."""
 
     async def connect(self) -> None:
@@ -167,6 +169,8 @@ class DesktopConsumer(LiveContextConsumer):
             await self.act(action, content)
         elif action in ("subscribe", "unsubscribe"):
             await super().receive_json(content, **kwargs)
+        elif action in CHAT_ACTIONS:  # a web chat's typing and read receipts (engagement/desktop/chat.py)
+            await self.chat_action(action, content)
         else:
             await self.send_error("unknown_action", f"Actions: {', '.join(ACTIONS)}.")
 

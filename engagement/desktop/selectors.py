@@ -18,12 +18,15 @@ from django.utils import timezone
 
 from cea.accounts.models import User
 from cea.accounts.types import AnyUser
+from cea.common.channels import Channel
 from cea.common.errors import PermissionDenied
 from engagement.backoffice.selectors import backoffice_panel
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, ConversationStatus, Message
+from engagement.conversations.receipts import chat_read_marks
 from engagement.conversations.replies import SPOKEN_CHANNELS
+from engagement.desktop.context_display import context_readable
 from engagement.outbound.services import outbound_options
 from engagement.recommendations.selectors import recommendations_open_for
 from engagement.routing.live import offer_json
@@ -198,6 +201,8 @@ def live_context(*, scope: str, context_id: int) -> dict[str, Any]:
         "id": str(context_id),
         "version": context.version,
         "items": [(key, context_display(value=value)) for key, value in sorted(context.values.items())],
+        # The same, for a person: labels, times, lists, the raw JSON in a <details> (context_display.py).
+        "shown": [(key, context_readable(value=value)) for key, value in sorted(context.values.items())],
     }
 
 
@@ -280,5 +285,7 @@ def conversation_panel(*, user: AnyUser, conversation: Conversation) -> dict[str
             values=context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values
         ),
         "backoffice": backoffice_panel(conversation=conversation),  # a case, task or callback beside it
+        # A web chat's read receipts (engagement/conversations/receipts.py), by reader.
+        "read_marks": chat_read_marks(conversation_id=conversation.pk) if conversation.channel == Channel.CHAT else {},
         **customer_panel(user=user, customer_id=conversation.customer_id),
     }

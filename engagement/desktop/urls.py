@@ -2,12 +2,17 @@
 
 from django.urls import path
 
-from engagement.desktop import views
+from engagement.desktop import chat_views, views
 
 urlpatterns = [
     path("", views.desktop_page, name="desktop"),
     path("conversations/<int:conversation_id>/", views.conversation_fragment, name="desk-conversation"),
     path("conversations/<int:conversation_id>/reply/", views.reply_action, name="desk-reply"),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/files/<str:sha256>/",
+        chat_views.chat_attachment_download,
+        name="desk-chat-attachment",
+    ),
     path("conversations/<int:conversation_id>/wrap-up/", views.wrap_up_action, name="desk-wrap-up"),
     path("conversations/<int:conversation_id>/transfer/", views.transfer_action, name="desk-transfer"),
     path(

@@ -15,12 +15,17 @@ Frames from the widget::
     {"type": "end"}                                           (the visitor ends the chat)
     {"type": "restart"}                                       (after an end: the next message opens a new chat)
     {"type": "ping"}                                          → {"type": "pong"}
+    {"type": "typing", "typing": true}                        (the visitor is typing; false: stopped)
+    {"type": "read", "up_to": 42}                             (the visitor has read up to message 42)
 
 Frames from the server: ``welcome`` (once, with the visitor token to keep), ``message``
 (``{"id", "author_kind", "author_name", "body", "sent_at"}``), ``status`` (``self_service``,
 ``queued``, ``active``, ``ended``), ``survey`` (after the end, when a survey is asked: ``{"kind",
 "question", "scale": [low, high], "answer_url"}``; the widget posts the answer to ``answer_url``),
-``error`` (``{"code", "message", "client_id"?}``).
+``error`` (``{"code", "message", "client_id"?}``), ``typing`` (``{"typing": bool}``: the agent is
+typing, or stopped), ``read`` (``{"up_to", "read_at"}``: the agent has read up to that message; also
+sent after a ``history`` when the agent has read something). Typing is relayed, never stored, and
+throttled (engagement/conversations/receipts.py); read receipts are kept and only move forward.
 
 No message is lost across a network drop: the widget resends unacknowledged messages with
 the same ``client_id`` (stored once) and asks for what it missed with ``resume``.
@@ -31,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -40,7 +46,8 @@ from channels.db import database_sync_to_async
 from cea.common.client_ip import scope_client_ip
 from cea.common.errors import ApplicationError
 from engagement.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
-from engagement.conversations.models import ConversationStatus
+from engagement.conversations.models import ChatReader, ConversationStatus
+from engagement.conversations.receipts import TYPING_EVERY_SECONDS, chat_read_marks, typing_event, webchat_read
 from engagement.conversations.services import conversation_group
 from engagement.webchat.limits import KEEP_EVERY_SECONDS, WebchatLimitReached, webchat_connection_keep
 from engagement.webchat.selectors import (
@@ -85,6 +92,7 @@ class WebchatConsumer(EngagementJsonConsumer):
         self.session: WebchatSession | None = None
         self.keeper: asyncio.Task | None = None
         self.conversation_id: int | None = None
+        self.typing_sent_at = 0.0
         self.messages = TokenBucket(self.message_burst, self.messages_per_second)
         params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         site_key = params.get("site_key", [""])[0]
@@ -167,6 +175,8 @@ class WebchatConsumer(EngagementJsonConsumer):
             "end": self.on_end,
             "restart": self.on_restart,
             "ping": self.on_ping,
+            "typing": self.on_typing,
+            "read": self.on_read,
         }
         kind = content.get("type")
         handler = handlers.get(kind) if isinstance(kind, str) else None
@@ -228,6 +238,40 @@ class WebchatConsumer(EngagementJsonConsumer):
             }
         )
 
+        if self.conversation_id is not None:
+            marks = await database_sync_to_async(chat_read_marks)(conversation_id=self.conversation_id)
+            if ChatReader.AGENT in marks:
+                agent_read = marks[ChatReader.AGENT]
+                await self.send_json({"type": "read", "up_to": agent_read["up_to"], "read_at": agent_read["read_at"]})
+
+    async def on_typing(self, content: dict) -> None:
+        """Relay the visitor's typing to the desk: at most every ``TYPING_EVERY_SECONDS``; a stop always."""
+        typing = content.get("typing", True)
+        if not isinstance(typing, bool):
+            await self.send_error("invalid_typing", "typing is true (typing) or false (stopped).")
+            return
+        if self.conversation_id is None:
+            return  # nobody to tell before the first message
+        now = time.monotonic()
+        if typing and now - self.typing_sent_at < TYPING_EVERY_SECONDS:
+            return
+        self.typing_sent_at = now if typing else 0.0
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id=self.conversation_id),
+            typing_event(conversation_id=self.conversation_id, who=ChatReader.CUSTOMER, typing=typing),
+        )
+
+    async def on_read(self, content: dict) -> None:
+        if self.conversation_id is None:
+            await self.send_error("no_conversation", "There is no chat to read.")
+            return
+        try:
+            await database_sync_to_async(webchat_read)(
+                visitor=self.session.visitor, conversation_id=self.conversation_id, up_to=content.get("up_to")
+            )
+        except ApplicationError as refusal:
+            await self.send_error(refusal.code, refusal.message)
+
     async def on_end(self, content: dict) -> None:
         if self.conversation_id is None:
             await self.send_error("no_conversation", "There is no chat to end.")
@@ -274,6 +318,14 @@ class WebchatConsumer(EngagementJsonConsumer):
         if conversation is not None and conversation != self.conversation_id:
             return
         await self.send_json({"type": "status", "conversation": self.conversation_id, "status": event.get("status")})
+
+    async def conversation_typing(self, event: dict) -> None:
+        if event.get("conversation") == self.conversation_id and event.get("who") == ChatReader.AGENT:
+            await self.send_json({"type": "typing", "typing": event.get("typing") is True})
+
+    async def conversation_read(self, event: dict) -> None:
+        if event.get("conversation") == self.conversation_id and event.get("reader") == ChatReader.AGENT:
+            await self.send_json({"type": "read", "up_to": event.get("up_to"), "read_at": event.get("read_at")})
 
     async def conversation_survey(self, event: dict) -> None:
         if event.get("conversation") != self.conversation_id or not isinstance(event.get("survey"), dict):

@@ -129,20 +129,43 @@ def webchat_connection_release(*, site_key: str, ip: str, connection: str) -> No
     pipeline.execute()
 
 
-def webchat_conversation_admit(*, site_key: str, ip: str) -> None:
-    """Count a new conversation, or ``WebchatLimitReached`` (``too_many_conversations``, with ``retry_after``)."""
+def _count_in_window(*, kind: str, site_key: str, ip: str, limits: tuple[int, int], code: str, what: str) -> None:
+    """Count one ``kind`` for the address and the site key in their 60 s windows, or ``WebchatLimitReached``."""
     full, remaining_ms = _script(_COUNT_CONVERSATION)(
-        keys=_keys("conversations", site_key=site_key, ip=ip),
-        args=[
-            settings.CEA_WEBCHAT_CONVERSATIONS_PER_IP_PER_MINUTE,
-            settings.CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE,
-            CONVERSATION_WINDOW_SECONDS * 1000,
-        ],
+        keys=_keys(kind, site_key=site_key, ip=ip), args=[*limits, CONVERSATION_WINDOW_SECONDS * 1000]
     )
     if full:
         retry_after = max(1, math.ceil(int(remaining_ms) / 1000)) if int(remaining_ms) > 0 else 1
         raise WebchatLimitReached(
-            f"Too many new chats have started in the last minute; try again in {retry_after} s.",
-            code="too_many_conversations",
-            retry_after=retry_after,
+            f"Too many {what} in the last minute; try again in {retry_after} s.", code=code, retry_after=retry_after
         )
+
+
+def webchat_conversation_admit(*, site_key: str, ip: str) -> None:
+    """Count a new conversation, or ``WebchatLimitReached`` (``too_many_conversations``, with ``retry_after``)."""
+    _count_in_window(
+        kind="conversations",
+        site_key=site_key,
+        ip=ip,
+        limits=(
+            settings.CEA_WEBCHAT_CONVERSATIONS_PER_IP_PER_MINUTE,
+            settings.CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE,
+        ),
+        code="too_many_conversations",
+        what="new chats have started",
+    )
+
+
+def webchat_attachment_admit(*, site_key: str, ip: str) -> None:
+    """Count a file sent from the widget, or ``WebchatLimitReached`` (``too_many_files``, with ``retry_after``)."""
+    _count_in_window(
+        kind="attachments",
+        site_key=site_key,
+        ip=ip,
+        limits=(
+            settings.CEA_WEBCHAT_ATTACHMENTS_PER_IP_PER_MINUTE,
+            settings.CEA_WEBCHAT_ATTACHMENTS_PER_SITE_PER_MINUTE,
+        ),
+        code="too_many_files",
+        what="files were sent",
+    )

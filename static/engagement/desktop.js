@@ -119,7 +119,20 @@
     return true;
   }
 
+  // Scripts of desk features (static/engagement/desk_<feature>.js) send frames and hear every frame here.
+  var listeners = [];
+  window.ceaDesk = {
+    send: function (frame) { return send(frame); },
+    listen: function (fn) { listeners.push(fn); },
+    make: make, cssId: cssId, hhmm: hhmm
+  };
+
   function handle(frame) {
+    handleOwn(frame);
+    listeners.forEach(function (listen) { listen(frame); });
+  }
+
+  function handleOwn(frame) {
     switch (frame.type) {
       case "desk.state": applyState(frame); break;
       case "offer.new": addOffer(frame.offer); break;

@@ -7,6 +7,9 @@
  * and unacknowledged messages live in localStorage, so a reload continues the same chat; after a
  * network drop it reconnects with backoff, resends unacknowledged messages with their client id
  * (the server stores each once) and asks for what it missed ("resume" after the last id seen).
+ * It tells the agent when the visitor types (at most every 2 s) and how far they have read (while
+ * the panel is open and the page visible), shows the agent's typing and "Seen" under the visitor's
+ * messages the agent has read, and sends files (paperclip) to /api/v1/engagement/webchat/attachments/.
  */
 (function () {
   "use strict";
@@ -36,12 +39,19 @@
   var conversation = null, lastId = 0, status = null, welcomed = false;
   var socket = null, attempt = 0, retryTimer = null, pinger = null, stopped = false;
   var shown = {}; // message id → element
+  var TYPING_EVERY_MS = 2000, TYPING_SHOWN_MS = 6000;
+  var typingSentAt = 0, typingTimer = null, readSent = 0, agentReadUpTo = 0;
 
   // --- The panel -----------------------------------------------------------------------------
   var css = [
     ".cea-wc{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.4 system-ui,sans-serif;color:#1d2430}",
     ".cea-wc *{box-sizing:border-box}",
-    ".cea-wc-launcher{width:56px;height:56px;border-radius:50%;border:0;background:#1f5fbf;color:#fff;font-size:24px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative}",
+    ".cea-wc-launcher{width:56px;height:56px;border-radius:50%;border:0;background:#1f5fbf;color:#fff;font-size:24px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative;display:flex;align-items:center;justify-content:center}",
+    ".cea-wc svg{display:block;pointer-events:none}",
+    ".cea-wc-typing{padding:0 12px;font-size:12px;color:#5b6472;min-height:0}.cea-wc-typing[hidden]{display:none}",
+    ".cea-wc-seen{display:block;font-size:11px;opacity:.85;text-align:right}",
+    ".cea-wc-attach{border:1px solid #c9d0db;border-radius:6px;background:#fff;color:#1f5fbf;padding:0 8px;cursor:pointer;display:flex;align-items:center}",
+    ".cea-wc-file{position:absolute;width:1px;height:1px;opacity:0;overflow:hidden}",
     ".cea-wc-unread{position:absolute;top:4px;right:4px;width:12px;height:12px;border-radius:50%;background:#e5484d}",
     ".cea-wc-panel{position:absolute;right:0;bottom:70px;width:340px;max-width:calc(100vw - 40px);height:460px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:10px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden}",
     ".cea-wc-panel[hidden]{display:none}",
@@ -80,7 +90,23 @@
     return node;
   }
   var root = el("div", "cea-wc", "cea-chat");
-  var launcher = el("button", "cea-wc-launcher", "cea-chat-button", "\u{1F4AC}");
+  // An inline SVG, not a character: a font without the speech-balloon glyph showed a missing-glyph box.
+  var SVG = "http://www.w3.org/2000/svg";
+  function icon(path) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "26");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var shape = document.createElementNS(SVG, "path");
+    shape.setAttribute("fill", "currentColor");
+    shape.setAttribute("d", path);
+    svg.appendChild(shape);
+    return svg;
+  }
+  var launcher = el("button", "cea-wc-launcher", "cea-chat-button");
+  launcher.appendChild(icon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"));
   launcher.type = "button";
   launcher.setAttribute("aria-label", "Chat with us");
   launcher.setAttribute("aria-expanded", "false");
@@ -104,6 +130,9 @@
   var greeting = el("li", "cea-wc-note", "cea-chat-greeting", "");
   list.appendChild(greeting);
   var errorLine = el("div", "cea-wc-error", "cea-chat-error", "");
+  var typingLine = el("div", "cea-wc-typing", "cea-chat-typing", "The agent is typing…");
+  typingLine.setAttribute("role", "status");
+  typingLine.hidden = true;
   var restartButton = el("button", "cea-wc-restart", "cea-chat-restart", "Start a new chat");
   restartButton.type = "button";
   restartButton.hidden = true;
@@ -114,7 +143,20 @@
   input.maxLength = 2000;
   var sendButton = el("button", "", "cea-chat-send", "Send");
   sendButton.type = "submit";
-  form.append(input, sendButton);
+  var attachButton = el("button", "cea-wc-attach", "cea-chat-attach");
+  attachButton.type = "button";
+  attachButton.setAttribute("aria-label", "Attach a file");
+  attachButton.title = "Attach a file (image, PDF or text)";
+  var clip = icon("M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z");
+  clip.setAttribute("width", "18");
+  clip.setAttribute("height", "18");
+  attachButton.appendChild(clip);
+  var fileInput = el("input", "cea-wc-file", "cea-chat-file");
+  fileInput.type = "file";
+  fileInput.tabIndex = -1;
+  fileInput.setAttribute("aria-hidden", "true");
+  fileInput.accept = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.log,.csv,image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain";
+  form.append(attachButton, fileInput, input, sendButton);
   // The survey after the agent ends the chat: a score (stars for CSAT), an optional comment.
   var survey = el("form", "cea-wc-survey", "cea-survey");
   survey.hidden = true;
@@ -129,7 +171,7 @@
   surveySend.disabled = true;
   survey.append(surveyQuestion, scores, surveyComment, surveySend);
   var surveyState = null; // {token, answer_url, score}
-  panel.append(head, list, errorLine, survey, restartButton, form);
+  panel.append(head, list, typingLine, errorLine, survey, restartButton, form);
   root.append(panel, launcher);
 
   var STATUS_TEXT = {
@@ -140,7 +182,7 @@
     statusLine.textContent = STATUS_TEXT[value] || "";
     statusLine.setAttribute("data-status", value || "");
     var ended = value === "ended" || value === "unavailable";
-    input.disabled = sendButton.disabled = ended;
+    input.disabled = sendButton.disabled = attachButton.disabled = ended;
     restartButton.hidden = value !== "ended";
     endButton.hidden = ended || conversation === null;
   }
@@ -187,8 +229,43 @@
     }
     lastId = Math.max(lastId, message.id);
     if (panel.hidden && message.author_kind !== "customer") unread.hidden = false;
+    if (message.author_kind !== "customer") typingLine.hidden = true;
     list.scrollTop = list.scrollHeight;
+    markSeen();
+    sendRead();
   }
+
+  // --- Typing and read receipts ----------------------------------------------------------------------
+  function sendTyping(typing) {
+    if (conversation === null || status === "ended") return;
+    var now = Date.now();
+    if (typing && now - typingSentAt < TYPING_EVERY_MS) return;
+    if (!typing && !typingSentAt) return;
+    if (transmit({ type: "typing", typing: typing })) typingSentAt = typing ? now : 0;
+  }
+  function showTyping(typing) {
+    clearTimeout(typingTimer);
+    typingLine.hidden = !typing;
+    if (typing) typingTimer = setTimeout(function () { typingLine.hidden = true; }, TYPING_SHOWN_MS);
+  }
+  // The visitor has read what the open panel shows, while the page is visible.
+  var readTimer = null;
+  function sendRead() { clearTimeout(readTimer); readTimer = setTimeout(sendReadNow, 250); } // once per burst
+  function sendReadNow() {
+    if (panel.hidden || document.visibilityState !== "visible" || conversation === null || lastId <= readSent) return;
+    if (transmit({ type: "read", up_to: lastId })) readSent = lastId;
+  }
+  // "Seen" under the visitor's last message the agent has read.
+  function markSeen() {
+    var old = list.querySelector(".cea-wc-seen");
+    var mine = list.querySelectorAll("li[data-author=customer][data-id]");
+    var last = null;
+    for (var i = 0; i < mine.length; i++) if (Number(mine[i].getAttribute("data-id")) <= agentReadUpTo) last = mine[i];
+    if (old && old.parentNode === last) return;
+    if (old) old.remove();
+    if (last) last.appendChild(el("span", "cea-wc-seen", "cea-chat-seen", "Seen"));
+  }
+  document.addEventListener("visibilitychange", sendRead);
   function confirm(clientId, id) {
     pending = pending.filter(function (item) { return item.client_id !== clientId; });
     save("pending", JSON.stringify(pending));
@@ -199,6 +276,7 @@
     node.setAttribute("data-state", "sent");
     shown[id] = node;
     place(node, id);
+    markSeen();
   }
   function clearTranscript() {
     Object.keys(shown).forEach(function (id) { shown[id].remove(); });
@@ -256,7 +334,7 @@
       title.textContent = frame.site || "Chat";
       greeting.textContent = frame.greeting || "";
       input.maxLength = frame.max_body || 2000;
-      if (conversation !== null && frame.conversation !== conversation) clearTranscript();
+      if (conversation !== null && frame.conversation !== conversation) { clearTranscript(); agentReadUpTo = readSent = 0; }
       conversation = frame.conversation;
       status = frame.status || "self_service";
       setStatus(status);
@@ -282,6 +360,7 @@
     },
     restarted: function () {
       conversation = null;
+      agentReadUpTo = readSent = typingSentAt = 0;
       survey.hidden = true;
       surveyState = null;
       clearTranscript();
@@ -304,6 +383,11 @@
       save("pending", JSON.stringify(pending));
     },
     survey: function (frame) { showSurvey(frame.survey); },
+    typing: function (frame) { showTyping(frame.typing === true); },
+    read: function (frame) {
+      agentReadUpTo = Math.max(agentReadUpTo, Number(frame.up_to) || 0);
+      markSeen();
+    },
     pong: function () {}
   };
 
@@ -374,6 +458,7 @@
     save("active", "1");
     connect();
     input.focus();
+    sendRead();
   }
   launcher.addEventListener("click", function () {
     if (panel.hidden) open();
@@ -389,6 +474,7 @@
     event.preventDefault();
     var body = input.value.trim();
     if (!body || status === "ended") return;
+    sendTyping(false);
     input.value = "";
     errorLine.textContent = "";
     var item = { client_id: newClientId(), body: body };
@@ -402,6 +488,46 @@
     sendPending(item);
     connect();
   });
+  input.addEventListener("input", function () { sendTyping(input.value.trim() !== ""); });
+
+  // --- Files: the paperclip ----------------------------------------------------------------------------
+  attachButton.addEventListener("click", function () {
+    if (conversation === null) { errorLine.textContent = "Send a message first; then you can attach a file."; return; }
+    fileInput.click();
+  });
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files && fileInput.files[0];
+    fileInput.value = "";
+    if (!file || conversation === null || !token) return;
+    errorLine.textContent = "";
+    var clientId = newClientId();
+    var node = messageNode({ author_kind: "customer", body: file.name }, "pending");
+    node.setAttribute("data-client-id", clientId);
+    node.setAttribute("data-file", "true");
+    list.appendChild(node);
+    list.scrollTop = list.scrollHeight;
+    var data = new FormData();
+    data.append("site_key", siteKey);
+    data.append("visitor", token);
+    data.append("client_id", clientId);
+    data.append("file", file, file.name);
+    fetch(origin + "/api/v1/engagement/webchat/attachments/", { method: "POST", body: data, credentials: "omit" })
+      .then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; }, function () {
+          return { ok: false, body: {} };
+        });
+      })
+      .then(function (result) {
+        if (!result.ok) throw new Error((result.body.error && result.body.error.message) || "The file could not be sent.");
+        confirm(clientId, result.body.id);
+        lastId = Math.max(lastId, result.body.id);
+      })
+      .catch(function (error) {
+        errorLine.textContent = error.message || "The file could not be sent.";
+        node.setAttribute("data-state", "failed");
+      });
+  });
+
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });

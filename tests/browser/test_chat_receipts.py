@@ -1,0 +1,84 @@
+"""A web chat's typing, read receipts and files between the widget and the desk, each in its own browser.
+
+The visitor on the demo shop asks for a person; the agent accepts the chat on the desk. Then each
+sees the other type, each sees what the other read, and a file the visitor sends shows on the desk.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from engagement.conversations.models import Attachment, ChatReadMark
+from tests.browser.helpers import Desk, Widget, demo_shop_site, eventually, sign_in, visitor_conversation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def test_typing_read_receipts_and_a_file_between_the_widget_and_the_desk(new_context, asgi_server, team_a, agent):
+    # Given an available agent at their desk and a visitor on the shop whose chat the agent accepted
+    demo_shop_site(asgi_server.url, team=team_a)
+    desk_page = new_context().new_page()
+    sign_in(desk_page, agent, next_path="/desk/")
+    desk = Desk(desk_page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    desk.set_presence("available")
+    visitor_page = new_context().new_page()
+    visitor_page.goto("/demo/shop/")
+    widget = Widget(visitor_page)
+    widget.open()
+    widget.say("I want to talk to an agent")
+    widget.expect_status("queued")
+    conversation = visitor_conversation()
+    desk.offer_for(conversation.pk).locator("button.offer-accept").click()
+    panel = desk.panel(conversation.pk)
+    expect(panel).to_be_visible()
+    widget.expect_status("active")
+
+    # When the visitor types, the desk says so; when the agent types, the widget says so
+    widget.input.fill("Hello, I have a question about")
+    expect(panel.get_by_test_id("chat-typing")).to_be_visible()
+    reply = panel.locator("form.reply-form textarea")
+    reply.fill("Hello! Let me")
+    expect(visitor_page.get_by_test_id("cea-chat-typing")).to_be_visible()
+
+    # The agent has the chat open: the visitor's message shows as seen in the widget
+    expect(visitor_page.get_by_test_id("cea-chat-seen")).to_be_visible()
+    expect(
+        visitor_page.locator("[data-testid=cea-chat-message][data-author=customer] [data-testid=cea-chat-seen]")
+    ).to_have_count(1)
+
+    # The agent replies; the visitor, whose panel is open, reads it: the desk shows it read
+    reply.fill("Hello! How can I help?")
+    panel.locator("form.reply-form button[type=submit]").click()
+    expect(widget.message("agent", "How can I help?")).to_be_visible()
+    expect(visitor_page.get_by_test_id("cea-chat-typing")).to_be_hidden()
+    agent_message = panel.locator(".message[data-author-kind=agent]", has_text="How can I help?")
+    expect(agent_message.get_by_test_id("message-read")).to_be_visible()
+    expect(panel.get_by_test_id("chat-read")).to_be_visible()
+
+    # The visitor sends a picture: it is on the desk as a download
+    visitor_page.get_by_test_id("cea-chat-file").set_input_files(
+        files=[{"name": "broken-boot.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    link = panel.get_by_test_id("message-attachment")
+    expect(link).to_have_text("broken-boot.png")
+    expect(widget.message("customer", "broken-boot.png")).to_have_attribute("data-state", "sent")
+
+    # Then: the file is kept with the type its content has, and each side's read mark is kept
+    attachment = eventually(lambda: Attachment.objects.first(), what="the file")
+    assert (attachment.filename, attachment.content_type, attachment.size) == ("broken-boot.png", "image/png", len(PNG))
+    assert set(ChatReadMark.objects.filter(conversation=conversation).values_list("reader", flat=True)) == {
+        "agent",
+        "customer",
+    }
+    with desk_page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "broken-boot.png"
