@@ -1,6 +1,7 @@
 """The console for the System of Engagement: each part registers its models in its own admin module."""
 
 from engagement.adapters import admin as adapters_admin
+from engagement.canned import admin as canned_admin
 from engagement.idv import admin as idv_admin
 from engagement.outbound import admin as outbound_admin
 from engagement.recommendations import admin as recommendations_admin
@@ -12,6 +13,7 @@ from engagement.wfm.scheduling import admin as wfm_roster_admin
 
 __all__ = [
     "adapters_admin",
+    "canned_admin",
     "idv_admin",
     "outbound_admin",
     "recommendations_admin",

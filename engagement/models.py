@@ -1,6 +1,7 @@
 """All models of the System of Engagement, gathered for Django; each lives in its domain package."""
 
 from engagement.adapters.models import WebhookSource
+from engagement.canned.models import CannedResponse
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -30,6 +31,7 @@ __all__ = [
     "AgentSkill",
     "Attachment",
     "Callback",
+    "CannedResponse",
     "ChannelLoad",
     "ContextChange",
     "Conversation",

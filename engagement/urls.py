@@ -9,6 +9,8 @@ from engagement.wfm.urls import page_urlpatterns as wfm_pages
 
 api_urlpatterns = [
     path("", include("engagement.outbound.urls")),  # before conversations/<id>/
+    path("", include("engagement.desktop.api_urls")),  # before conversations/<id>/
+    path("", include("engagement.canned.urls")),
     path("", include("engagement.conversations.urls")),
     path("", include("engagement.adapters.urls")),
     path("", include("engagement.idv.urls")),
@@ -24,6 +26,7 @@ api_urlpatterns = [
 # Browser pages: the agent desktop, the supervisor's tools and the web chat demo site.
 page_urlpatterns: list = [
     path("desk/supervision/", include(supervision_pages)),
+    path("", include("engagement.desktop.tools_urls")),  # the desk's tools (desktools)
     path("desk/", include("engagement.desktop.urls")),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
     *wfm_pages,
