@@ -39,7 +39,7 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
         code = fields.pop("wrap_up_code")
         found = WrapUpCode.objects.filter(code=code).first() if code else None
         if code and found is None:
-            raise ValidationFailed("No such wrap-up code.", fields={"wrap_up_code": "Unknown wrap-up code."})
+            raise NotFound(f"No wrap-up code {code!r}.")
         fields["wrap_up_code"] = found
     if "team" in fields:
         team_id = fields.pop("team")

@@ -73,8 +73,11 @@ def _require_team_writer(actor: AnyUser, team: Team) -> None:
 
 def _save(canned: CannedResponse) -> CannedResponse:
     problems = canned_problems(canned)
+    taken = problems.pop("shortcut", None)
     if problems:
         raise ValidationFailed("Please correct the highlighted fields.", fields=problems)
+    if taken:  # the input is fine; the existing data refuses it
+        raise Conflict(taken, code="shortcut_taken", fields={"shortcut": taken})
     canned.full_clean(exclude=["team", "owner", "wrap_up_code"], validate_constraints=False)
     try:
         with transaction.atomic():

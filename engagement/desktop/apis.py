@@ -6,8 +6,7 @@ list. API tokens need ``conversations:read``.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -20,12 +19,28 @@ from engagement.desktop.search import MAX_TEXT, ConversationQuery, conversation_
 
 
 class ConversationSearchQuerySerializer(serializers.Serializer):
-    q = CharField(required=False, allow_blank=True, default="", max_length=MAX_TEXT)
-    customer = CharField(required=False, allow_blank=True, default="", max_length=MAX_TEXT)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    agent = serializers.IntegerField(required=False, min_value=1, max_value=ROW_ID_MAX)
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    q = CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_TEXT,
+        help_text="Text in a message, the subject or the contact address",
+    )
+    customer = CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_TEXT,
+        help_text="A customer's id, name, email, phone or identifier",
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, required=False, allow_blank=True, help_text="Blank: every channel"
+    )
+    agent = serializers.IntegerField(
+        required=False, min_value=1, max_value=ROW_ID_MAX, help_text="The handling agent's user id"
+    )
+    date_from = serializers.DateField(required=False, help_text="Started on or after this day")
+    date_to = serializers.DateField(required=False, help_text="Started on or before this day (not before date_from)")
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
@@ -42,21 +57,11 @@ class ConversationFoundSerializer(ConversationSerializer):
         fields = [*ConversationSerializer.Meta.fields, "excerpt"]
 
 
-SEARCH_PARAMETERS = [
-    OpenApiParameter("q", str, description="Text in a message, the subject or the contact address"),
-    OpenApiParameter("customer", str, description="A customer's id, name, email, phone or identifier"),
-    OpenApiParameter("channel", str, enum=Channel.values),
-    OpenApiParameter("agent", int, description="The handling agent's user id"),
-    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Started on or after this day"),
-    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Started on or before this day"),
-]
-
-
 class ConversationSearchApi(APIView):
     scope_resource = "conversations"
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=SEARCH_PARAMETERS, responses=ConversationFoundSerializer(many=True))
+    @extend_schema(parameters=[ConversationSearchQuerySerializer], responses=ConversationFoundSerializer(many=True))
     def get(self, request):
         conversations_visible_to(request.user)  # signed in, before the parameters are read
         params = ConversationSearchQuerySerializer(data=request.query_params)

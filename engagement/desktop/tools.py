@@ -196,12 +196,11 @@ def _save_personal(request: HttpRequest, editing: CannedResponse | None) -> Http
             canned_create(actor=request.user, **form.cleaned_data)
         else:
             canned_update(actor=request.user, canned=editing, **form.cleaned_data)
-    except ValidationFailed as refusal:
+    except ApplicationError as refusal:
         for name, messages in refusal.fields.items():
             form.add_error(name if name in form.fields else None, messages)
-        return _canned_page(request, form, editing, status=400)
-    except ApplicationError as refusal:
-        form.add_error(None, refusal.message)
+        if not refusal.fields:
+            form.add_error(None, refusal.message)
         return _canned_page(request, form, editing, status=refusal.status_code)
     return redirect("engagement:desk-canned")
 

@@ -196,8 +196,9 @@ def test_a_shortcut_twice_for_one_owner_is_refused(agent):
     client.post(API, {"title": "A", "shortcut": "same", "body": "A"}, format="json")
     # When the same shortcut is posted again
     response = client.post(API, {"title": "B", "shortcut": "same", "body": "B"}, format="json")
-    # Then it is a field error and one row exists
-    assert response.status_code == 400
+    # Then it is a conflict naming the shortcut, and one row exists
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "shortcut_taken"
     assert "shortcut" in response.json()["error"]["fields"]
     assert CannedResponse.objects.filter(shortcut="same").count() == 1
 
