@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from cea.accounts.types import AnyUser
 from cea.common.errors import NotFound, PermissionDenied
@@ -36,7 +36,8 @@ def canned_for_desk(*, user: AnyUser, text: str = "", limit: int = 20) -> list[C
         text = ""
     if text:
         found = found.filter(Q(shortcut__istartswith=text) | Q(title__icontains=text))
-    return sorted(found[: limit * 2], key=lambda canned: (not canned.is_personal, canned.shortcut, canned.pk))[:limit]
+    personal_first = Case(When(owner__isnull=False, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(found.order_by(personal_first, "shortcut", "pk")[:limit])
 
 
 def access_canned(user: AnyUser, canned_id: object) -> CannedResponse:
