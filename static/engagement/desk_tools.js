@@ -188,6 +188,8 @@
       if (!found.length) {
         var none = document.createElement("li");
         none.className = "muted";
+        none.setAttribute("role", "option");
+        none.setAttribute("aria-disabled", "true");
         none.textContent = "No canned response matches.";
         list.appendChild(none);
       }

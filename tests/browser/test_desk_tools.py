@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from engagement.canned.services import canned_create
@@ -79,7 +80,30 @@ def test_canned_responses_knowledge_and_search_at_the_desk(new_context, asgi_ser
     expect(note).to_be_visible()
     expect(box).to_have_value(re.compile(r"Glad I could help\.$"))
 
+    # And the tools, open with their lists, pass axe-core's WCAG 2 A/AA rules
+    box.press_sequentially(" /")
+    expect(panel.locator("[data-testid=canned-suggestions]")).to_be_visible()
+    assert violations(desk.page, ".desk-tools") == []
+
     # When the agent searches their conversations for "parking", this conversation is found
     page = desk.page
     page.goto("/desk/search/conversations/?q=parking")
     expect(page.locator(f"[data-testid=conversation-result][data-conversation-id='{conversation.pk}']")).to_be_visible()
+    assert violations(page, "main") == []
+    # and their canned responses page passes too
+    page.goto("/desk/canned/")
+    expect(page.locator("[data-testid=canned-form]")).to_be_visible()
+    assert violations(page, "main") == []
+
+
+def violations(page, selector: str) -> list[tuple[str, list[str]]]:
+    """axe-core's WCAG 2 A/AA violations inside ``selector``: (rule, the elements' selectors)."""
+    results = Axe().run(
+        page,
+        context=selector,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
+    )
+    return [
+        (violation["id"], [node["target"][0] for node in violation["nodes"]])
+        for violation in results.response["violations"]
+    ]
