@@ -305,6 +305,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "cea.common.channels.Channel",
+        # desktools: conversations are listed by two components (a conversation, a conversation found by the search).
+        "ConversationStatusEnum": "engagement.conversations.models.ConversationStatus",
         "CaseStatusEnum": "records.cases.models.CaseStatus",
         "CustomerStatusEnum": "records.customers.models.CustomerStatus",
         # Named here because ID&V has other "kind" and "method" choice sets (identify accepts "any").

@@ -3,6 +3,7 @@
 from engagement.adapters import admin as adapters_admin
 from engagement.adapters.mailboxes import admin as mailboxes_admin
 from engagement.backoffice import admin as backoffice_admin
+from engagement.canned import admin as canned_admin
 from engagement.idv import admin as idv_admin
 from engagement.outbound import admin as outbound_admin
 from engagement.recommendations import admin as recommendations_admin
@@ -15,6 +16,7 @@ from engagement.wfm.scheduling import admin as wfm_roster_admin
 __all__ = [
     "adapters_admin",
     "backoffice_admin",
+    "canned_admin",
     "idv_admin",
     "mailboxes_admin",
     "outbound_admin",

@@ -4,6 +4,7 @@ from engagement.adapters.mailboxes.models import Mailbox
 from engagement.adapters.models import ProviderSend, WebhookSource
 from engagement.adapters.voice_control.models import CallRecording, VoiceCall, VoiceEndpoint
 from engagement.backoffice.models import BackofficeWork, OutOfHoursAnswer
+from engagement.canned.models import CannedResponse
 from engagement.context.models import ContextChange
 from engagement.conversations.models import Attachment, ChatReadMark, Conversation, Message
 from engagement.idv.models import VerificationChallenge, VerificationLock
@@ -35,6 +36,7 @@ __all__ = [
     "CallRecording",
     "BackofficeWork",
     "Callback",
+    "CannedResponse",
     "ChannelLoad",
     "ChatReadMark",
     "ContextChange",

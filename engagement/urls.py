@@ -12,6 +12,8 @@ from engagement.wfm.urls import page_urlpatterns as wfm_pages
 api_urlpatterns = [
     path("", include("engagement.backoffice.urls")),  # before conversations/<id>/
     path("", include("engagement.outbound.urls")),  # before conversations/<id>/
+    path("", include("engagement.desktop.api_urls")),  # before conversations/<id>/
+    path("", include("engagement.canned.urls")),
     path("", include("engagement.conversations.urls")),
     path("", include("engagement.adapters.urls")),
     path("", include("engagement.adapters.voice_control.urls")),
@@ -29,6 +31,7 @@ api_urlpatterns = [
 page_urlpatterns: list = [
     path("desk/supervision/", include(supervision_pages)),
     path("desk/backoffice/", include(backoffice_pages)),
+    path("", include("engagement.desktop.tools_urls")),  # the desk's tools (desktools)
     path("desk/", include("engagement.desktop.urls")),
     path("callback/<str:token>/", backoffice_views.callback_offer_page, name="callback-offer"),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),

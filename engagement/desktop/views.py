@@ -78,6 +78,7 @@ SHORTCUTS = [
     ("Alt+1 … Alt+9", "Go to the first … ninth tab"),
     ("Alt+← / Alt+→", "Previous / next tab"),
     ("Ctrl+Enter", "Send the reply being written"),
+    ("/ + shortcut", "In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)"),
     ("?", "Show or hide this help"),
 ]
 

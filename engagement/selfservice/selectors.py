@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -82,6 +83,25 @@ def _lexemes(language: str, text: str) -> list[str]:
     return [lexeme for lexeme in (row[0] or []) if LEXEME.match(lexeme)][:MAX_LEXEMES]
 
 
+def _lexemes_matched(lexemes: list[str]) -> tuple[Any, SearchQuery]:
+    """How many of ``lexemes`` an article matches (an expression), and the query matching any of them.
+
+    The lexemes are already stemmed by the article's language: they are matched as they are."""
+    quoted = [f"'{lexeme}'" for lexeme in lexemes]
+    matched = sum(
+        (
+            Case(
+                When(search_vector=SearchQuery(term, search_type="raw", config="simple"), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            for term in quoted
+        ),
+        Value(0),
+    )
+    return matched, SearchQuery(" | ".join(quoted), search_type="raw", config="simple")
+
+
 def knowledge_best_answer(*, text: str) -> KnowledgeArticle | None:
     """The published article that best answers a question in the customer's own words, or ``None``.
 
@@ -103,20 +123,7 @@ def knowledge_best_answer(*, text: str) -> KnowledgeArticle | None:
         needed = max(2, math.ceil(len(lexemes) / 2))
         if len(lexemes) < needed:
             continue
-        # The lexemes are already stemmed by the article's language: match them as they are.
-        quoted = [f"'{lexeme}'" for lexeme in lexemes]
-        matched = sum(
-            (
-                Case(
-                    When(search_vector=SearchQuery(term, search_type="raw", config="simple"), then=Value(1)),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                )
-                for term in quoted
-            ),
-            Value(0),
-        )
-        any_term = SearchQuery(" | ".join(quoted), search_type="raw", config="simple")
+        matched, any_term = _lexemes_matched(lexemes)
         candidate = (
             articles.filter(language=language, search_vector=any_term)
             .annotate(matched=matched, rank=SearchRank(F("search_vector"), any_term))
@@ -129,6 +136,32 @@ def knowledge_best_answer(*, text: str) -> KnowledgeArticle | None:
             if best is None or score > best[:2]:
                 best = (*score, candidate)
     return best[2] if best else None
+
+
+def knowledge_related(*, text: str, limit: int = 5) -> list[KnowledgeArticle]:
+    """Published articles related to a customer's message, for the agent's knowledge panel: those a
+    web search finds first, then those sharing the most of the message's words (stop words aside,
+    stemmed per article language), best first. Unlike ``knowledge_best_answer`` one shared word is
+    enough: the agent picks among suggestions, the customer is not answered automatically."""
+    found = knowledge_search(text=text, limit=limit)
+    text = _query_text(text)
+    if len(found) >= limit or not text:
+        return found
+    articles = _articles(published_only=True).exclude(pk__in=[article.pk for article in found])
+    related: list[tuple[int, float, KnowledgeArticle]] = []
+    for language in _languages(articles):
+        lexemes = _lexemes(language, text)
+        if not lexemes:
+            continue
+        matched, any_term = _lexemes_matched(lexemes)
+        candidates = (
+            articles.filter(language=language, search_vector=any_term)
+            .annotate(matched=matched, rank=SearchRank(F("search_vector"), any_term))
+            .order_by("-matched", "-rank", "title", "id")[:limit]
+        )
+        related.extend((candidate.matched, candidate.rank, candidate) for candidate in candidates)
+    related.sort(key=lambda row: (-row[0], -row[1], row[2].title, row[2].pk))
+    return found + [article for _, _, article in related][: limit - len(found)]
 
 
 # --- Containment ---------------------------------------------------------------------------

@@ -119,6 +119,13 @@ KNOWN_GAPS = {
         "away's reason must be an active reason code",
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
+    # Canned responses: a variable in the text must be one of the known names (checked on save).
+    ("POST", "/api/v1/engagement/canned-responses/"): (positive_data_acceptance, "variables must be known names"),
+    ("PATCH", "/api/v1/engagement/canned-responses/{canned_id}/"): (
+        positive_data_acceptance,
+        "variables must be known names",
+    ),
+    ("GET", "/api/v1/engagement/conversations/search/"): (positive_data_acceptance, "date_to not before date_from"),
     ("GET", "/api/v1/insights/kpis/"): (positive_data_acceptance, "end after start, within the range limits"),
     # A strategy's fields depend on each other (the trigger's, the action's parameters, the context weights' keys).
     ("POST", "/api/v1/insights/strategies/dry-run/"): (
