@@ -180,6 +180,10 @@ class Attempt:
     retry_in: float | None = None
 
 
+# A retry's task may arrive a little before the time its send was given (clocks of two hosts).
+NOT_DUE_TOLERANCE = timedelta(seconds=5)
+
+
 def backoff_seconds(attempts: int) -> float:
     """The wait before try ``attempts + 1``: 30 s, 60 s, 120 s … up to ``CEA_PROVIDER_BACKOFF_MAX_SECONDS``."""
     return float(min(settings.CEA_PROVIDER_BACKOFF_MAX_SECONDS, 30 * 2 ** max(attempts - 1, 0)))
@@ -192,6 +196,10 @@ def provider_send_deliver(*, send_id: int) -> Attempt | None:
     never both send it, and a receipt for it waits until the provider's id is saved."""
     send = ProviderSend.objects.select_for_update().select_related("source").filter(pk=send_id).first()
     if send is None or send.status != SendStatus.QUEUED:
+        return None
+    if send.next_attempt_at is not None and send.next_attempt_at > timezone.now() + NOT_DUE_TOLERANCE:
+        # A second task for a send already rescheduled (the sweep's and a retry's): only the one that
+        # comes when it is due sends, so the chains of retries never multiply.
         return None
     message = Message.objects.select_for_update().get(pk=send.message_id)
     adapter = provider_adapter(send.source.provider)

@@ -42,14 +42,27 @@ os.register_at_fork(after_in_child=_forget_client_after_fork)
 
 def provider_post(name: str, url: str, *, data: dict, auth: tuple[str, str] | None = None) -> httpx.Response:
     """POST the form ``data`` to ``url``; the response if it is a 2xx. A provider that cannot be reached
-    (refused, timed out), answers 5xx or asks to slow down (429) raises a retryable ``SendError``; any
-    other 4xx a permanent one, with the provider's own message (``error_text``)."""
+    (refused, no connection in time), answers 5xx or asks to slow down (429) raises a retryable
+    ``SendError``; any other 4xx a permanent one, with the provider's own message (``error_text``).
+
+    A request that reached the provider but got no answer (read timeout, connection dropped mid-way)
+    is ambiguous: the provider may have accepted it, and sending again would text the customer twice.
+    It raises a permanent ``SendError`` (code ``no_answer``) saying so: the agent sees it on the desk
+    and decides (a status callback for it, if one comes, has no send id to match and is refused).
+    """
     try:
         response = _shared_client().post(
             url, data=data, auth=auth or httpx.USE_CLIENT_DEFAULT, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
         )
-    except httpx.HTTPError as error:
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
         raise SendError(f"{name} could not be reached: {type(error).__name__}: {error}", retryable=True) from error
+    except httpx.HTTPError as error:
+        raise SendError(
+            f"{name} did not answer ({type(error).__name__}); it may have accepted the message, so it is not "
+            "sent again: check with the customer before resending",
+            retryable=False,
+            code="no_answer",
+        ) from error
     if response.is_success:
         return response
     detail = error_text(response)

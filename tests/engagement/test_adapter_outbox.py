@@ -7,6 +7,8 @@ real sockets both ways is tests/engagement/test_adapter_outbox_live.py).
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -250,11 +252,42 @@ def test_a_provider_that_is_down_leaves_the_reply_queued_for_later(
     assert (send.status, send.attempts) == (SendStatus.QUEUED, 1)
     assert f"Twilio answered {status}" in send.last_error
     assert message.payload["delivery"] == "queued"
-    # When: the provider is back
+    # When: a second task for it comes before its time (the sweep's beside the retry's)
+    # Then: it does nothing: only the task that comes when it is due sends
+    assert provider_send_deliver(send_id=send.pk) is None
+    assert providers.calls == 1
+    # When: its time comes and the provider is back
+    ProviderSend.objects.filter(pk=send.pk).update(next_attempt_at=message.sent_at)
     attempt = provider_send_deliver(send_id=send.pk)
     # Then
     assert attempt is not None and attempt.status == "sent"
     assert [s["Body"] for s in providers.sent] == ["We're on it"]
+
+
+def test_a_provider_that_takes_the_request_but_never_answers_is_not_sent_again(
+    settings, twilio_a, agent, django_capture_on_commit_callbacks
+):
+    # Given: a provider that reads the request and never answers (it may have accepted the message)
+    silent = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(silent.accept()[0]), daemon=True).start()
+    settings.CEA_TWILIO_API_URL = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    settings.CEA_PROVIDER_TIMEOUT_SECONDS = 1
+    with django_capture_on_commit_callbacks(execute=False):
+        message, _ = conversation_reply(actor=agent, conversation=sms_in(), body="Your refund is on its way")
+    try:
+        # When
+        attempt = provider_send_deliver(send_id=message.provider_send.pk)
+    finally:
+        for connection in accepted:
+            connection.close()
+        silent.close()
+    # Then: failed, not retried (a retry could text the customer twice), saying why on the desk
+    assert attempt is not None and (attempt.status, attempt.retry_in) == ("failed", None)
+    message.refresh_from_db()
+    assert message.payload["delivery"] == "failed"
+    assert message.payload["error"]["code"] == "no_answer"
+    assert "may have accepted the message" in message.payload["error"]["reason"]
 
 
 def test_a_provider_that_cannot_be_reached_is_retried(settings, twilio_a, agent, django_capture_on_commit_callbacks):
