@@ -7,6 +7,7 @@ credentials, and no cookie is involved. It answers cross-origin requests from an
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -77,7 +78,8 @@ class WebchatAttachmentApi(APIView):
             token=data["visitor"],
             client_id=data["client_id"],
             filename=data["file"].name or "",
-            content=data["file"].read(),
+            # Never more than the limit and a byte: a larger file is refused without being read whole.
+            content=data["file"].read(settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES + 1),
         )
         sent = message.payload.get("attachments", [{}])[0]
         return Response(

@@ -77,7 +77,7 @@ def attachment_check(*, filename: str, content: bytes) -> str:
         raise ValidationFailed("The file is empty.", code="empty_file", fields={"file": "Empty."})
     if len(content) > limit:
         raise ValidationFailed(
-            f"The file is {len(content)} bytes; the limit is {limit}.",
+            f"The file is larger than the limit of {limit} bytes.",
             code="file_too_large",
             fields={"file": f"At most {limit} bytes."},
         )
@@ -106,9 +106,10 @@ def webchat_attachment_receive(
 
     Checked in this order, before anything is written: the site key and the page's origin (as the
     widget's socket: ``PermissionDenied`` ``unknown_site_key`` / ``origin_not_allowed``), the visitor
-    token (``invalid_visitor``), ``client_id``, the file (``attachment_check``), the visitor's open
-    chat (``Conflict`` ``no_conversation``: the widget offers files once a chat is open), then the
-    uploads a minute of the client's address and the site key (``WebchatLimitReached``, 429).
+    token (``invalid_visitor``), ``client_id``, the uploads a minute of the client's address and the
+    site key (``WebchatLimitReached``, 429: every upload counts, refused ones too), the file
+    (``attachment_check``), then the visitor's open chat (``Conflict`` ``no_conversation``: the widget
+    offers files once a chat is open).
     """
     site = SiteKey.objects.filter(key=site_key or "", is_active=True).first()
     if site is None:
@@ -124,6 +125,7 @@ def webchat_attachment_receive(
             code="invalid_client_id",
             fields={"client_id": "1-64 letters, digits, '-' or '_'."},
         )
+    webchat_attachment_admit(site_key=site.key, ip=ip)
     content_type = attachment_check(filename=filename, content=content)
     conversation = visitor_conversation_latest(visitor=visitor)
     if conversation is None or conversation.status == ConversationStatus.ENDED:
@@ -132,7 +134,6 @@ def webchat_attachment_receive(
     existing = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
     if existing is not None:
         return existing, False
-    webchat_attachment_admit(site_key=site.key, ip=ip)
     name = redact_text(os.path.basename(filename.replace("\\", "/")).strip())[:255]
     if content_type == "text/plain":
         content = redact_text(content.decode("utf-8")).encode("utf-8")

@@ -207,6 +207,19 @@ def test_files_a_minute_are_limited_per_address(site, visitor_chat, settings):
     assert Attachment.objects.count() == 2
 
 
+def test_refused_files_count_against_the_limit_too(site, visitor_chat, settings):
+    # Given: a visitor who sends files that are refused (too large), then a good one
+    _, token = visitor_chat
+    settings.CEA_WEBCHAT_ATTACHMENTS_PER_IP_PER_MINUTE = 2
+    settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES = 1024
+    # When
+    statuses = [send_file(site, token, "big.txt", b"a" * 4096, client_id=f"big-{n}").status_code for n in range(2)]
+    statuses.append(send_file(site, token, "a.png", PNG, client_id="good").status_code)
+    # Then: each upload counted, so refusals cannot be sent without end
+    assert statuses == [400, 400, 429]
+    assert Attachment.objects.count() == 0
+
+
 def test_the_desk_downloads_the_file_only_for_who_may_see_the_chat(site, visitor_chat, agent, agent_b):
     conversation, token = visitor_chat
     message_id = send_file(site, token, "invoice.pdf", PDF).json()["id"]
