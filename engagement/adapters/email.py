@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 from lxml import etree
 
+from cea.accounts.models import Team
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
 from cea.common.pii import redact_text
@@ -294,10 +295,11 @@ def _attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachme
     )
 
 
-def email_ingest(*, raw: bytes, queue: str = "", received_by: str = "") -> Ingested:
+def email_ingest(*, raw: bytes, queue: str = "", received_by: str = "", team: Team | None = None) -> Ingested:
     """Keep one inbound email; a redelivery of the same ``Message-ID`` changes nothing.
 
     ``queue`` is the agents' queue a new conversation waits in (the Email queue when empty);
+    ``team`` the team a new conversation belongs to (a mailbox's; else the identified customer's);
     ``received_by`` says where the message came in (``imap:<mailbox>``, ``smtp``), kept in its payload.
 
     Raises ``ValidationFailed`` (400) when ``raw`` is not a readable message with a sender. The
@@ -310,7 +312,7 @@ def email_ingest(*, raw: bytes, queue: str = "", received_by: str = "") -> Inges
     return delivery_ingest(
         channels=EMAIL_THREAD_CHANNELS,
         external_id=email.message_id,
-        conversation=partial(_email_conversation, email),
+        conversation=partial(_email_conversation, email, team),
         queue=queue or DEFAULT_QUEUES[Channel.EMAIL],
         queue_reason="Email has no self-service",
         author_name=email.sender_name or email.sender,
@@ -330,7 +332,7 @@ def email_ingest(*, raw: bytes, queue: str = "", received_by: str = "") -> Inges
     )
 
 
-def _email_conversation(email: ParsedEmail) -> tuple[Conversation, bool]:
+def _email_conversation(email: ParsedEmail, team: Team | None = None) -> tuple[Conversation, bool]:
     """The open conversation of the thread the email answers, or a new one its message id names."""
     conversation = _open_conversation_of_thread(email)
     if conversation is not None:
@@ -342,6 +344,7 @@ def _email_conversation(email: ParsedEmail) -> tuple[Conversation, bool]:
         contact_kind=IdentityKind.EMAIL,
         contact_value=email.sender,
         subject=email.subject,
+        team=team,
     )
 
 

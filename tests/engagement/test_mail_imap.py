@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from engagement.access import conversations_visible_to
 from engagement.adapters.mailboxes import imap
 from engagement.adapters.mailboxes.imap import mailbox_fetch, mailbox_watch, mailboxes_due
 from engagement.adapters.mailboxes.models import AfterFetch, Mailbox, Security
@@ -117,6 +118,20 @@ def test_a_second_fetch_reads_nothing_twice_and_then_only_what_is_new(imap_serve
         "three@example.org",
         "two@example.org",
     ]
+
+
+@pytest.mark.django_db
+def test_mail_from_an_unknown_sender_belongs_to_the_mailboxs_team(imap_server, team_a, agent, agent_b):
+    # Given team A's mailbox, and mail from someone CEA does not know
+    folder = imap_server.new_folder(plain_email("stranger@example.org", sender="stranger@example.net"))
+    mailbox = make_mailbox(imap_server, folder, team=team_a)
+    # When it is read
+    assert mailbox_fetch(mailbox_id=mailbox.pk).kept == 1
+    # Then the conversation is team A's: its agents find it, team B's do not
+    conversation = Message.objects.get(external_id="stranger@example.org").conversation
+    assert conversation.customer is None and conversation.team == team_a
+    assert conversations_visible_to(agent).filter(pk=conversation.pk).exists()
+    assert not conversations_visible_to(agent_b).filter(pk=conversation.pk).exists()
 
 
 @pytest.mark.django_db

@@ -164,7 +164,7 @@ def mailbox_read(*, client: IMAPClient, mailbox: Mailbox, renew: Callable[[], ob
 
 def _keep(mailbox: Mailbox, uid: int, raw: bytes, result: FetchResult) -> None:
     try:
-        ingested = email_ingest(raw=raw, queue=mailbox.queue, received_by=f"imap:{mailbox.name}")
+        ingested = email_ingest(raw=raw, queue=mailbox.queue, received_by=f"imap:{mailbox.name}", team=mailbox.team)
     except ValidationFailed as refusal:
         result.refused += 1
         logger.warning("Mailbox %s: message UID %s is not a readable email (%s); skipped", mailbox.name, uid, refusal)
@@ -239,7 +239,7 @@ def mailbox_fetch(*, mailbox_id: int) -> FetchResult | None:
     Returns ``None`` when the mailbox is gone or inactive, another reader holds it, or the pass
     failed (recorded on the mailbox, logged, retried after its delay).
     """
-    mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+    mailbox = Mailbox.objects.select_related("team").filter(pk=mailbox_id, is_active=True).first()
     if mailbox is None:
         return None
     with _reading(mailbox.pk) as renew:
@@ -293,7 +293,7 @@ def mailbox_watch(*, mailbox_id: int, stop: threading.Event, idle_seconds: float
 def _watch(mailbox_id: int, stop: threading.Event, idle_for: float) -> None:
     while not stop.is_set():
         close_old_connections()
-        mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+        mailbox = Mailbox.objects.select_related("team").filter(pk=mailbox_id, is_active=True).first()
         if mailbox is None:
             logger.warning("Mailbox %s is gone or inactive; the watcher stops", mailbox_id)
             return
