@@ -18,7 +18,7 @@ from cea.accounts.types import Actor
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.pii import redact_text
 from engagement.access import require_handling_agent
-from engagement.backoffice.out_of_hours import out_of_hours_answer_send
+from engagement.backoffice.out_of_hours import out_of_hours_answer_on_commit
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write_on_commit
 from engagement.conversations.models import Conversation, ConversationStatus
@@ -56,7 +56,8 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
     conversation.save(update_fields=["status", "escalated_at", "queue", "updated_at"])
     work_enqueue(conversation=conversation, queue_name=conversation.queue)
     conversation_status_push(conversation=conversation)
-    out_of_hours_answer_send(conversation=conversation)  # a closed queue: told so on the contact's channel
+    # A closed queue: told so on the contact's channel, after the contact's own message is kept.
+    out_of_hours_answer_on_commit(conversation_id=conversation.pk)
     context_write_on_commit(
         actor=None,
         scope=ContextScope.CONVERSATION,

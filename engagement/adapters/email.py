@@ -103,6 +103,9 @@ class ParsedEmail:
     sent_at: datetime | None
     text: str
     attachments: list[ParsedAttachment] = field(default_factory=list)
+    # Sent by a machine, not a person (RFC 3834: an auto-reply, a bounce, a mailing list's mail):
+    # CEA never answers it automatically, or two auto-responders would answer each other forever.
+    automatic: bool = False
 
     @property
     def thread_ids(self) -> list[str]:
@@ -218,6 +221,7 @@ def email_parse(raw: bytes) -> ParsedEmail:
         own_ids = message_ids(message["Message-ID"])
         in_reply_to = message_ids(message["In-Reply-To"])
         references = message_ids(message["References"])
+        automatic = _is_automatic(message, senders)
     except (MessageError, ValueError, TypeError, IndexError, AttributeError, LookupError) as exc:
         raise ValidationFailed(
             f"The email cannot be read: {exc}.", fields={"raw": "Not a readable RFC 822 message."}
@@ -240,7 +244,28 @@ def email_parse(raw: bytes) -> ParsedEmail:
         sent_at=sent_at,
         text=text,
         attachments=attachments,
+        automatic=automatic,
     )
+
+
+# Precedence values mailing lists and auto-responders set (not a standard, long a convention).
+AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+# Senders of bounces (delivery status notifications).
+BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+
+
+def _is_automatic(message: EmailMessage, senders) -> bool:
+    """Whether a machine sent it: ``Auto-Submitted`` other than ``no`` (RFC 3834), a bulk or list
+    ``Precedence``, a list's ``List-Id``, the common auto-reply flags, or a bounce's sender."""
+    auto_submitted = str(message["Auto-Submitted"] or "").strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if str(message["Precedence"] or "").strip().lower() in AUTOMATIC_PRECEDENCE:
+        return True
+    if message["List-Id"] is not None or message["X-Autoreply"] is not None or message["X-Autorespond"] is not None:
+        return True
+    addresses = [str(a.addr_spec or "").lower() for a in senders]
+    return any(address.startswith(BOUNCE_SENDERS) for address in addresses)
 
 
 def _open_conversation_of_thread(email: ParsedEmail) -> Conversation | None:
@@ -327,6 +352,7 @@ def email_ingest(*, raw: bytes, queue: str = "", received_by: str = "", team: Te
             "cc": email.cc,
             "subject": email.subject,
             **({"received_by": received_by} if received_by else {}),
+            **({"automatic": True} if email.automatic else {}),
         },
         after=partial(_attachments_keep, email),
     )

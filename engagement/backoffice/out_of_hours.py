@@ -1,7 +1,9 @@
 """Out-of-hours answers: a contact that reaches a closed queue is told so on its own channel.
 
-``conversation_escalate`` (engagement.orchestration) calls ``out_of_hours_answer_send`` once the
-conversation waits in its queue. When the queue's business hours (``Queue.business_hours``,
+``conversation_escalate`` (engagement.orchestration) has ``out_of_hours_answer_send`` run once the
+escalation commits (``out_of_hours_answer_on_commit``): after the contact's own first message is kept
+(an email's answer threads on it; a machine's mail, RFC 3834, is never answered), in a transaction
+of its own with the conversation locked. When the queue's business hours (``Queue.business_hours``,
 engagement.routing.hours) say it is closed and the console configured an ``OutOfHoursAnswer`` for
 the queue and the conversation's channel, the answer goes out through the reply path
 (``conversation_reply``: live on chat, by email as an auto-reply, through SMS/social's sender when
@@ -94,17 +96,34 @@ def _answer_text(answer: OutOfHoursAnswer, *, opens_at: datetime | None, callbac
     return "\n".join(lines)
 
 
+def out_of_hours_answer_on_commit(*, conversation_id: int) -> None:
+    """Send the out-of-hours answer, if one is due, once the current transaction commits."""
+
+    def answer() -> None:
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+                if conversation is not None:
+                    out_of_hours_answer_send(conversation=conversation)
+        except Exception:  # an answer that cannot go is logged; the contact waits in the queue regardless
+            logger.exception("The out-of-hours answer of conversation %s failed", conversation_id)
+
+    transaction.on_commit(answer)
+
+
 def out_of_hours_answer_send(*, conversation: Conversation, now: datetime | None = None) -> bool:
     """Send the conversation's queue's out-of-hours answer if the queue is closed; ``True`` if sent.
 
-    Called with the conversation locked, inside the escalation's transaction. Once per inbound
-    conversation; a channel without a configured answer gets none.
+    Called with the conversation locked (``out_of_hours_answer_on_commit``). Once per inbound
+    conversation; a channel without a configured answer gets none, nor does mail a machine sent.
     """
     now = now or timezone.now()
     if conversation.direction != Direction.INBOUND:  # CEA's own calls (callbacks) are not answered
         return False
     if conversation.messages.filter(payload__has_key="out_of_hours").exists():
         return False
+    if conversation.messages.filter(direction=Direction.INBOUND, payload__automatic=True).exists():
+        return False  # an auto-reply, a bounce or a list's mail: answering it could loop (RFC 3834)
     answer = out_of_hours_answer_for(queue_name=conversation.queue, channel=conversation.channel, at=now)
     if answer is None:
         return False
@@ -113,13 +132,15 @@ def out_of_hours_answer_send(*, conversation: Conversation, now: datetime | None
     token = callback_offer_token(conversation_id=conversation.pk) if answer.offer_callback else ""
     callback_url = callback_offer_url(token=token) if token else ""
     marker = {
+        # An automatic answer says so (RFC 3834), so other systems do not answer it in turn.
+        "auto_submitted": "auto-replied",
         "out_of_hours": {
             "queue": queue.name,
             "opens_at": opens_at.isoformat() if opens_at else None,
             "offer_message": answer.offer_message,
             "callback_token": token,
             "callback_url": callback_url,
-        }
+        },
     }
     text = _answer_text(answer, opens_at=opens_at, callback_url=callback_url)
     if conversation.channel in SPOKEN_CHANNELS:

@@ -58,6 +58,8 @@ def email_reply_deliver(*, message_id: int) -> bool:
         headers["In-Reply-To"] = " ".join(f"<{i}>" for i in payload["in_reply_to"])
     if payload.get("references"):
         headers["References"] = " ".join(f"<{i}>" for i in payload["references"])
+    if payload.get("auto_submitted"):
+        headers["Auto-Submitted"] = payload["auto_submitted"]
     EmailMessage(
         subject=payload["subject"],
         body=message.body,

@@ -7,10 +7,11 @@ from datetime import UTC
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from cea.common.channels import Channel
+from engagement.adapters.email import email_ingest
 from engagement.backoffice.models import OutOfHoursAnswer
 from engagement.backoffice.out_of_hours import callback_offer_token, next_opening, queue_open_at
 from engagement.conversations.models import AuthorKind, Conversation
@@ -62,8 +63,10 @@ def day_after_tomorrow_at_nine() -> dt.datetime:
 
 
 def arrive(channel: str, queue: str = "support", **fields) -> Conversation:
-    conversation, _ = conversation_start(channel=channel, queue=queue, **fields)
-    return conversation_escalate(conversation=conversation, queue=queue)
+    """A contact that reaches ``queue``, committed (the out-of-hours answer goes once it commits)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        conversation, _ = conversation_start(channel=channel, queue=queue, **fields)
+        return conversation_escalate(conversation=conversation, queue=queue)
 
 
 def answers(conversation: Conversation) -> list:
@@ -107,6 +110,45 @@ def test_an_email_gets_an_auto_reply_and_a_call_a_spoken_message(support, custom
     call = arrive(Channel.VOICE, contact_kind="phone", contact_value="+447911123456")
     (spoken,) = answers(call)
     assert (spoken.payload["spoken"], spoken.body.splitlines()[0]) == (True, ANSWER)
+
+
+def raw_email(message_id: str, *headers: str, sender: str = "ada@example.com") -> bytes:
+    return (
+        f"Message-ID: <{message_id}>\r\nFrom: {sender}\r\nTo: support@cea.example\r\nSubject: Order\r\n"
+        + "".join(f"{header}\r\n" for header in headers)
+        + "\r\nWhere is my order?\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "sender"),
+    [
+        (("Auto-Submitted: auto-replied",), "helpdesk@example.net"),  # another system's auto-reply (RFC 3834)
+        (("Precedence: bulk",), "news@example.net"),
+        (("List-Id: <deals.example.net>",), "deals@example.net"),
+        ((), "MAILER-DAEMON@example.net"),  # a bounce
+    ],
+)
+def test_mail_sent_by_a_machine_gets_no_automatic_answer(support, headers, sender, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    # When an auto-reply, a bulk or list mail, or a bounce reaches the closed queue
+    with django_capture_on_commit_callbacks(execute=True):
+        ingested = email_ingest(raw=raw_email("auto-1@example.net", *headers, sender=sender), queue="support")
+    # Then it waits for an agent, unanswered: two auto-responders never answer each other forever
+    assert ingested.message.payload["automatic"] is True
+    assert answers(ingested.conversation) == [] and mail.outbox == []
+
+
+def test_the_automatic_answer_says_it_is_one(support, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    # When a person's email reaches the closed queue
+    with django_capture_on_commit_callbacks(execute=True):
+        ingested = email_ingest(raw=raw_email("person-1@example.com", "Auto-Submitted: no"), queue="support")
+    # Then the answer is marked auto-replied, so other systems do not answer it in turn
+    (sent,) = mail.outbox
+    assert sent.extra_headers["Auto-Submitted"] == "auto-replied"
+    assert sent.extra_headers["In-Reply-To"] == "<person-1@example.com>"  # after the person's own message
+    assert "automatic" not in ingested.message.payload
 
 
 def test_no_answer_while_open_nor_on_a_channel_without_one(team_a, customer, support):
