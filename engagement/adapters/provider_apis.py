@@ -22,6 +22,7 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.serializers import CharField
 from engagement.adapters.outbox import receipt_record
@@ -139,6 +140,7 @@ class TwilioWebhookView(ProviderWebhookView):
             url=f"{settings.CEA_PUBLIC_URL}{request.get_full_path()}",
             params=params,
             signature=request.headers.get("X-Twilio-Signature", ""),
+            channel=Channel.SMS,  # a Twilio voice source's name takes no messages
         )
         return source, request.POST.dict()
 

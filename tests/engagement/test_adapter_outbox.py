@@ -483,6 +483,19 @@ def test_a_twilio_webhook_for_another_providers_source_is_not_found(providers, v
     assert_error(response, 404, "unknown_source")
 
 
+def test_a_twilio_voice_sources_name_takes_no_messages(providers, team_a, credentials, monkeypatch):
+    # Given a Twilio source for calls (its auth token configured)
+    WebhookSourceFactory(name="tw-voice", channel="voice", provider="twilio", team=team_a)
+    monkeypatch.setenv("CEA_SOURCE_TW_VOICE_AUTH_TOKEN", TWILIO_TOKEN)
+    # When an SMS, correctly signed, is posted to its name
+    response = twilio_post(
+        "tw-voice", "sms", twilio_inbound_params(sid="SM8", sender=CUSTOMER, to=OUR_NUMBER, body="Hi")
+    )
+    # Then it is not a messaging source: nothing is kept
+    assert_error(response, 404, "unknown_source")
+    assert not Message.objects.filter(external_id="tw-voice:SM8").exists()
+
+
 def test_a_twilio_sms_is_ingested_once(providers, twilio_a):
     # Given
     params = twilio_inbound_params(sid="SM42", sender=CUSTOMER, to=OUR_NUMBER, body="Twice?")
