@@ -4,7 +4,7 @@
   "use strict";
   var LABELS = {
     ivr: "In self-service (IVR)", queued: "Waiting in a queue", connecting: "Being put through to an agent",
-    connected: "With an agent", held: "On hold", ended: "Ended"
+    connected: "With an agent", held: "On hold", ended: "Ended", closed: "Told the queue is closed (out of hours)"
   };
 
   function csrfToken() {

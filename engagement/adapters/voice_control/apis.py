@@ -2,7 +2,7 @@
 
 Webhooks, ``POST /api/v1/engagement/voice/<source>/<step>/`` (form-encoded, as Twilio sends them),
 signed with ``X-Twilio-Signature`` over the URL and the form; no user: the signature is the
-authentication. ``<step>`` is one of ``incoming`` (the number's voice URL), ``gather``, ``wait``,
+authentication. ``<step>`` is one of ``incoming`` (the number's voice URL), ``gather``, ``after-hours``, ``wait``,
 ``queue-result``, ``dial-result``, ``message``, ``status`` (the status callback), ``recording`` and
 ``transcription``. The answer is TwiML (``text/xml``); a refusal is CEA's JSON error.
 
@@ -117,6 +117,8 @@ class VoiceWebhookApi(APIView):
         call = services.call_for(source=source, call_sid=form["CallSid"])
         if step == "gather":
             return _twiml(services.call_gather(call=call, digits=form["Digits"], speech=form["SpeechResult"]))
+        if step == "after-hours":
+            return _twiml(services.call_after_hours(call=call, digits=form["Digits"]))
         if step == "wait":
             return _twiml(services.call_wait(call=call, position=form["QueuePosition"]))
         if step == "queue-result":

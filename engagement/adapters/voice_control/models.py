@@ -12,6 +12,7 @@ from cea.common.models import TimeStampedModel
 class CallState(models.TextChoices):
     IVR = "ivr", "In self-service (IVR)"
     QUEUED = "queued", "Waiting in a queue"
+    CLOSED = "closed", "Told the queue is closed (out of hours)"
     CONNECTING = "connecting", "Being put through to an agent"
     CONNECTED = "connected", "With an agent"
     HELD = "held", "On hold"

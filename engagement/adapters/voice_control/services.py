@@ -27,12 +27,14 @@ context alias, the interaction recorded at the end) holds here too.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from cea.accounts.models import User
 from cea.accounts.types import Actor
@@ -46,6 +48,8 @@ from engagement.adapters.voice import CallEvent, call_event_ingest
 from engagement.adapters.voice_control.client import call_update
 from engagement.adapters.voice_control.models import CallRecording, CallState, VoiceCall, VoiceEndpoint
 from engagement.adapters.voice_control.twiml import TwiML
+from engagement.backoffice.models import OutOfHoursAnswer
+from engagement.backoffice.services import callback_offer_book
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
 from engagement.conversations.services import message_add
 from engagement.hooks import register_work_accepted_hook, register_work_transferred_hook
@@ -62,7 +66,18 @@ CALL_REQUEUE_TASK = "engagement.voice.call_requeue"
 CALL_OVER = ("completed", "busy", "failed", "no-answer", "canceled")
 # A Dial's DialCallStatus when the agent's leg never talked: the caller goes back to waiting.
 AGENT_NOT_REACHED = ("busy", "no-answer", "failed", "canceled")
-STEPS = ("incoming", "gather", "wait", "queue-result", "dial-result", "message", "status", "recording", "transcription")
+STEPS = (
+    "incoming",
+    "gather",
+    "after-hours",
+    "wait",
+    "queue-result",
+    "dial-result",
+    "message",
+    "status",
+    "recording",
+    "transcription",
+)
 
 
 # --- The provider's requests ------------------------------------------------------------------
@@ -112,9 +127,18 @@ def _hold() -> TwiML:
 
 
 def _leave_a_message(call: VoiceCall, sorry: str) -> TwiML:
+    return _record_message(call, f"{sorry} Please leave a message after the tone, and we will call you back.")
+
+
+def _closed_message(call: VoiceCall) -> TwiML:
+    return _record_message(call, "Please leave your message after the tone.")
+
+
+def _record_message(call: VoiceCall, prompt: str) -> TwiML:
+    """Say ``prompt`` and record the caller (transcribed); the recording lands on the call (``_media_note``)."""
     return (
         TwiML()
-        .say(f"{sorry} Please leave a message after the tone, and we will call you back.", language=_language())
+        .say(prompt, language=_language())
         .record(
             action=_url(call, "message"),
             recording_callback=_url(call, "recording"),
@@ -134,6 +158,8 @@ def _state_twiml(call: VoiceCall) -> TwiML:
         return _hold()
     if call.state == CallState.QUEUED:
         return _enqueue(call)
+    if call.state == CallState.CLOSED:
+        return _closed_menu(call, _closed_answer(call), TwiML())
     return TwiML().redirect(_url(call, "gather"))
 
 
@@ -154,6 +180,9 @@ def _reply_twiml(call: VoiceCall, reply: SelfServiceReply) -> TwiML:
     if status == ConversationStatus.ENDED:
         return twiml.hangup()
     if status in (ConversationStatus.QUEUED, ConversationStatus.ACTIVE):
+        closed = _closed_answer(call)
+        if closed is not None and _call_set(call, state=CallState.CLOSED, only_from=(CallState.IVR,)):
+            return _closed_twiml(call, closed, twiml)
         _call_set(call, state=CallState.QUEUED, only_from=(CallState.IVR,))
         call.refresh_from_db()
         return _enqueue(call, twiml) if call.state == CallState.QUEUED else twiml.redirect(_url(call, "wait"))
@@ -206,6 +235,9 @@ def call_incoming(*, source: WebhookSource, call_sid: str, caller: str, dialled:
     if not created or call.state != CallState.IVR:
         return str(_state_twiml(call))
     if ingested.conversation.status != ConversationStatus.SELF_SERVICE:
+        closed = _closed_answer(call)
+        if closed is not None and _call_set(call, state=CallState.CLOSED, only_from=(CallState.IVR,)):
+            return str(_closed_twiml(call, closed, TwiML()))
         # The conversation was handed to a queue as it opened (the source's queue): straight to waiting.
         _call_set(call, state=CallState.QUEUED, only_from=(CallState.IVR,))
         call.refresh_from_db()
@@ -221,6 +253,90 @@ def call_gather(*, call: VoiceCall, digits: str, speech: str) -> str:
         raise ValidationFailed("The input is too long.", fields={"Digits": "At most 40 keys.", "SpeechResult": "Long."})
     reply = selfservice_on_ivr_input(conversation=call.conversation, digits=digits, speech=speech)
     return str(_reply_twiml(call, reply))
+
+
+# --- Out of hours: the queue is closed ------------------------------------------------------------
+
+
+def _closed_answer(call: VoiceCall) -> dict[str, Any] | None:
+    """The out-of-hours answer stored for the call to say (``out_of_hours_answer_send``), if any.
+
+    ``{"text", "opens_at", "offer_message", "callback_token"}``: the console's text, the queue's
+    next opening, and the offers (a callback only for a caller CEA identified: a ``Callback`` needs a customer).
+    """
+    message = (
+        call.conversation.messages.filter(payload__has_key="out_of_hours", payload__spoken=True).order_by("pk").first()
+    )
+    if message is None:
+        return None
+    marker = message.payload["out_of_hours"]
+    configured = OutOfHoursAnswer.objects.filter(
+        queue__name=marker.get("queue", ""), channel=call.conversation.channel
+    ).first()
+    opens_at = parse_datetime(marker["opens_at"]) if marker.get("opens_at") else None
+    known = Conversation.objects.filter(pk=call.conversation_id, customer__isnull=False).exists()
+    return {
+        "text": configured.text.strip() if configured is not None else message.body.splitlines()[0],
+        "opens_at": opens_at,
+        "offer_message": bool(marker.get("offer_message")),
+        "callback_token": (marker.get("callback_token") or "") if known else "",
+    }
+
+
+def _closed_menu(call: VoiceCall, answer: dict[str, Any] | None, twiml: TwiML) -> TwiML:
+    """The offers of a closed queue by digits (1: a message, 2: a callback), or goodbye if there are none."""
+    prompts = []
+    if answer is not None and answer["offer_message"]:
+        prompts.append("To leave us a message, press 1.")
+    if answer is not None and answer["callback_token"]:
+        prompts.append("To be called back when we open, press 2.")
+    if not prompts:
+        return twiml.say("Goodbye.", language=_language()).hangup()
+    twiml.gather(action=_url(call, "after-hours"), prompts=prompts, language=_language(), digits=1)
+    return twiml.say("We did not get your choice. Goodbye.", language=_language()).hangup()
+
+
+def _closed_twiml(call: VoiceCall, answer: dict[str, Any], twiml: TwiML) -> TwiML:
+    """Say the queue's out-of-hours answer (and when it opens), then offer a message or a callback."""
+    twiml.say(answer["text"], language=_language())
+    if answer["opens_at"] is not None:
+        twiml.say(f"We open again on {_spoken_time(answer['opens_at'])}.", language=_language())
+    return _closed_menu(call, answer, twiml)
+
+
+def _spoken_time(at: datetime) -> str:
+    return f"{timezone.localtime(at):%A %d %B at %H:%M}"
+
+
+def call_after_hours(*, call: VoiceCall, digits: str) -> str:
+    """The caller's choice at a closed queue: 1 records a message, 2 books a callback for the opening.
+
+    The message is recorded (and transcribed) like any on a call: it lands on the conversation,
+    or on its interaction once the call is over. The callback is booked with the answer's offer
+    (``callback_offer_book``: once per call, for the caller's customer, on the number they called from).
+    """
+    if call.state != CallState.CLOSED:
+        return str(_state_twiml(call))
+    answer = _closed_answer(call)
+    if answer is None:
+        return str(TwiML().hangup())
+    if digits == "1" and answer["offer_message"]:
+        return str(_closed_message(call))
+    if digits == "2" and answer["callback_token"]:
+        phone = call.caller if call.caller.startswith("+") and call.caller[1:].isdigit() else ""
+        try:
+            callback = callback_offer_book(token=answer["callback_token"], phone=phone)
+        except (Conflict, NotFound, ValidationFailed) as refusal:
+            if getattr(refusal, "code", "") == "callback_already_booked":
+                text = "We have already booked a call back for you."
+                return str(TwiML().say(text, language=_language()).say("Goodbye.", language=_language()).hangup())
+            logger.info("No callback booked from call %s: %s", call.call_sid, refusal)
+            sorry = TwiML().say("Sorry, we cannot book a call back just now.", language=_language())
+            return str(_closed_menu(call, {**answer, "callback_token": ""}, sorry))
+        text = f"Thank you. We will call you back on {_spoken_time(callback.due_at)}."
+        return str(TwiML().say(text, language=_language()).say("Goodbye.", language=_language()).hangup())
+    sorry = TwiML().say("Sorry, that is not one of the choices.", language=_language())
+    return str(_closed_menu(call, answer, sorry))
 
 
 def call_wait(*, call: VoiceCall, position: str) -> str:
