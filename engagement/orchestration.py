@@ -57,7 +57,7 @@ def conversation_escalate(*, conversation: Conversation, queue: str = "", reason
     work_enqueue(conversation=conversation, queue_name=conversation.queue)
     conversation_status_push(conversation=conversation)
     # A closed queue: told so on the contact's channel, after the contact's own message is kept.
-    out_of_hours_answer_on_commit(conversation_id=conversation.pk)
+    out_of_hours_answer_on_commit(conversation=conversation)
     context_write_on_commit(
         actor=None,
         scope=ContextScope.CONVERSATION,

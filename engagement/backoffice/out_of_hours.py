@@ -96,8 +96,13 @@ def _answer_text(answer: OutOfHoursAnswer, *, opens_at: datetime | None, callbac
     return "\n".join(lines)
 
 
-def out_of_hours_answer_on_commit(*, conversation_id: int) -> None:
-    """Send the out-of-hours answer, if one is due, once the current transaction commits."""
+def out_of_hours_answer_on_commit(*, conversation: Conversation) -> None:
+    """Send the out-of-hours answer, if one is due, once the current transaction commits; a call's
+    at once (it is said in the same webhook's answer, and a call has no first message to wait for)."""
+    if conversation.channel in SPOKEN_CHANNELS:
+        out_of_hours_answer_send(conversation=conversation)
+        return
+    conversation_id = conversation.pk
 
     def answer() -> None:
         try:
