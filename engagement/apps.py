@@ -30,3 +30,7 @@ class EngagementConfig(AppConfig):
         from engagement.adapters.outbox import register as register_provider_replies
 
         register_provider_replies()
+        # The chat widget's origins read the answer of its out-of-hours callback booking (engagement.backoffice).
+        from engagement.webchat.services import register as register_webchat
+
+        register_webchat()

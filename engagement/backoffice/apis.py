@@ -24,7 +24,11 @@ from cea.accounts.models import Team
 from cea.common.errors import NotFound
 from engagement.access import access_conversation
 from engagement.backoffice.models import BackofficeKind, BackofficeStatus, BackofficeWork
-from engagement.backoffice.selectors import access_backoffice_work, backoffice_work_visible_to
+from engagement.backoffice.selectors import (
+    access_backoffice_work,
+    backoffice_work_visible_to,
+    callback_offer_origin_allowed,
+)
 from engagement.backoffice.serializers import (
     BackofficeWorkSerializer,
     CallbackDetailSerializer,
@@ -148,6 +152,7 @@ class CallbackOfferApi(APIView):
     """A customer books the callback an out-of-hours answer offered (its ``callback_token``).
 
     Anonymous: the signed token is the permission. Due when the queue next opens unless ``due_at``.
+    The chat widget's "Call me back" books here too, with its ``site_key`` (for cross-origin reads).
     """
 
     authentication_classes: list = []
@@ -165,5 +170,27 @@ class CallbackOfferApi(APIView):
     def post(self, request):
         serializer = CallbackOfferInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        callback = callback_offer_book(**serializer.validated_data)
+        booking = {name: value for name, value in serializer.validated_data.items() if name != "site_key"}
+        callback = callback_offer_book(**booking)
         return Response(CallbackDetailSerializer(callback).data, status=status.HTTP_201_CREATED)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """The chat widget books from a customer's site: the origins its site key allows read the answer.
+
+        The widget posts form-encoded (a simple request, no preflight) with its ``site_key``; no
+        cookie is involved either way, the token alone is the permission.
+        """
+        response = super().finalize_response(request, response, *args, **kwargs)
+        origin = request.headers.get("Origin", "")
+        if callback_offer_origin_allowed(site_key=_site_key_of(request), origin=origin):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Vary"] = "Origin"
+        return response
+
+
+def _site_key_of(request) -> str:
+    try:
+        value = request.data.get("site_key", "") if request.method == "POST" else ""
+    except Exception:  # a body that could not be parsed: no site key to go by
+        return ""
+    return value if isinstance(value, str) else ""

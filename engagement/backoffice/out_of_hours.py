@@ -10,8 +10,9 @@ the queue and the conversation's channel, the answer goes out through the reply 
 one exists), or, on voice, is recorded for the call-control webhook to say
 (``out_of_hours_answer_for``). It offers to leave a message (the contact keeps waiting in the queue,
 answered when it opens) and a callback: a signed link to book one (``callback_offer_token``; the
-booking itself is ``engagement.backoffice.services.callback_offer_book``). A conversation is
-answered once.
+booking itself is ``engagement.backoffice.services.callback_offer_book``) when CEA knows the
+customer (a callback needs one: an unidentified contact is offered the message only, and the marker
+says ``customer_known``). A conversation is answered once.
 """
 
 from __future__ import annotations
@@ -134,7 +135,9 @@ def out_of_hours_answer_send(*, conversation: Conversation, now: datetime | None
         return False
     queue = answer.queue
     opens_at = next_opening(queue=queue, after=now)
-    token = callback_offer_token(conversation_id=conversation.pk) if answer.offer_callback else ""
+    # A callback needs a customer to call (``callback_offer_book``): an unidentified contact is not offered one.
+    customer_known = conversation.customer_id is not None
+    token = callback_offer_token(conversation_id=conversation.pk) if answer.offer_callback and customer_known else ""
     callback_url = callback_offer_url(token=token) if token else ""
     marker = {
         # An automatic answer says so (RFC 3834), so other systems do not answer it in turn.
@@ -145,6 +148,7 @@ def out_of_hours_answer_send(*, conversation: Conversation, now: datetime | None
             "offer_message": answer.offer_message,
             "callback_token": token,
             "callback_url": callback_url,
+            "customer_known": customer_known,
         },
     }
     text = _answer_text(answer, opens_at=opens_at, callback_url=callback_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -65,3 +66,22 @@ def backoffice_panel(*, conversation: Conversation) -> dict[str, Any] | None:
             "outcomes": CallbackOutcome.choices,
         }
     return None
+
+
+# Who may read the answer of ``POST callbacks/offered/`` cross-origin: the channels above this layer
+# register a check (the chat widget's site keys: engagement.webchat.services.register).
+OriginCheck = Callable[..., bool]
+_callback_offer_origin_checks: list[OriginCheck] = []
+
+
+def register_callback_offer_origin_check(check: OriginCheck) -> None:
+    """Add ``check(site_key=…, origin=…) -> bool`` (once) to the callback offer's cross-origin checks."""
+    if check not in _callback_offer_origin_checks:
+        _callback_offer_origin_checks.append(check)
+
+
+def callback_offer_origin_allowed(*, site_key: str, origin: str) -> bool:
+    """Whether a page at ``origin`` booking with ``site_key`` may read the booking's answer."""
+    return bool(site_key and origin) and any(
+        check(site_key=site_key, origin=origin) for check in _callback_offer_origin_checks
+    )

@@ -61,6 +61,13 @@ class CallbackOfferInputSerializer(serializers.Serializer):
     token = CharField(max_length=500)
     phone = CharField(max_length=32, required=False, default="", allow_blank=True)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    site_key = CharField(
+        max_length=40,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The chat widget's site key: its allowed origins may read the answer (cross-origin)",
+    )
 
 
 class CallbackDetailSerializer(ModelSerializer):

@@ -1,7 +1,8 @@
 """Reads for web chat: a visitor's conversation and what the visitor may see of it.
 
 A visitor sees the customer's, the agents' and self-service's messages of their own
-conversation and the notices meant for them (a supervisor joined: ``CUSTOMER_NOTICES``); never
+conversation and the notices meant for them (a supervisor joined: ``CUSTOMER_NOTICES``; the
+out-of-hours answer, with what it offers as ``offer``: ``out_of_hours_offer``); never
 other system events, nor an internal message (a supervisor's whisper: ``Message.internal``, or
 ``payload["internal"]``), nor the payload of any message.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 
 from cea.common.channels import Channel
@@ -22,6 +24,12 @@ VISIBLE_AUTHORS = (AuthorKind.CUSTOMER, AuthorKind.AGENT, AuthorKind.BOT)
 # System events the customer is told about (their ``payload["event"]``).
 CUSTOMER_NOTICES = ("participant_joined",)
 HISTORY_PAGE = 200
+# The marker of backoffice's out-of-hours answer (engagement.backoffice.out_of_hours): shown with its offer.
+OUT_OF_HOURS = "out_of_hours"
+CALLBACK_NEEDS_CUSTOMER = (
+    "We can only call back customers we know, and we do not know who you are in this chat: "
+    "please leave us a message instead (or sign in on this site and chat again)."
+)
 
 
 def site_key_active(*, key: str) -> SiteKey | None:
@@ -47,12 +55,38 @@ def visible_to_visitor(*, author_kind: str, payload: dict[str, Any] | None, inte
     if internal or payload.get("internal"):
         return False
     return author_kind in VISIBLE_AUTHORS or (
-        author_kind == AuthorKind.SYSTEM and payload.get("event") in CUSTOMER_NOTICES
+        author_kind == AuthorKind.SYSTEM and (payload.get("event") in CUSTOMER_NOTICES or OUT_OF_HOURS in payload)
     )
 
 
+def out_of_hours_offer(*, payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the widget offers under an out-of-hours answer (its ``offer``), from the answer's marker.
+
+    ``callback``: the token to book one through ``POST callbacks/offered/`` (``book_url``), or
+    ``None`` with ``callback_unavailable`` saying why (CEA does not know who the visitor is: a
+    Callback needs a customer). ``leave_message``: the chat stays open for a message answered at opening.
+    """
+    marker = (payload or {}).get(OUT_OF_HOURS)
+    if not isinstance(marker, dict):
+        return None
+    token = marker.get("callback_token") or ""
+    offer: dict[str, Any] = {
+        "kind": OUT_OF_HOURS,
+        "opens_at": marker.get("opens_at"),
+        "leave_message": bool(marker.get("offer_message")),
+        "callback": {"token": token, "book_url": reverse("engagement-api:callback-offered")} if token else None,
+        "callback_unavailable": "",
+    }
+    if not token and marker.get("customer_known") is False:
+        offer["callback_unavailable"] = CALLBACK_NEEDS_CUSTOMER
+    return offer
+
+
 def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dict[str, Any]:
-    """A message as the widget gets it, from ``message_json``: no payload, no conversation internals."""
+    """A message as the widget gets it, from ``message_json``: no payload, no conversation internals.
+
+    An out-of-hours answer carries its ``offer`` (``out_of_hours_offer``), never its payload.
+    """
     shown = {
         "id": message["id"],
         "author_kind": message["author_kind"],
@@ -60,6 +94,9 @@ def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dic
         "body": message["body"],
         "sent_at": message["sent_at"],
     }
+    offer = out_of_hours_offer(payload=message.get("payload"))
+    if offer is not None:
+        shown["offer"] = offer
     if client_id:
         shown["client_id"] = client_id
     return shown

@@ -23,6 +23,7 @@ from cea.accounts.models import Team
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
+from engagement.backoffice.selectors import register_callback_offer_origin_check
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
@@ -31,7 +32,7 @@ from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.services import selfservice_on_customer_message
 from engagement.webchat.limits import webchat_connection_admit, webchat_connection_release, webchat_conversation_admit
 from engagement.webchat.models import SiteKey
-from engagement.webchat.selectors import visitor_conversation_current, visitor_conversation_latest
+from engagement.webchat.selectors import site_key_active, visitor_conversation_current, visitor_conversation_latest
 
 logger = logging.getLogger("engagement.webchat")
 
@@ -75,6 +76,17 @@ def site_origin_allowed(*, site: SiteKey, origin: str) -> bool:
     """Whether ``origin`` is exactly (scheme, host and port) one of the site key's allowed origins."""
     wanted = origin_normalise(value=origin or "")
     return wanted is not None and wanted in {origin_normalise(value=allowed) for allowed in site.allowed_origins}
+
+
+def webchat_origin_allowed(*, site_key: str, origin: str) -> bool:
+    """Whether the active site key ``site_key`` allows ``origin`` (the widget's cross-origin reads)."""
+    site = site_key_active(key=site_key) if site_key else None
+    return site is not None and site_origin_allowed(site=site, origin=origin)
+
+
+def register() -> None:
+    """The widget books an out-of-hours callback from its site's origins (engagement.backoffice)."""
+    register_callback_offer_origin_check(webchat_origin_allowed)
 
 
 # --- Visitors -------------------------------------------------------------------------------

@@ -10,6 +10,9 @@
  * It tells the agent when the visitor types (at most every 2 s) and how far they have read (while
  * the panel is open and the page visible), shows the agent's typing and "Seen" under the visitor's
  * messages the agent has read, and sends files (paperclip) to /api/v1/engagement/webchat/attachments/.
+ * Under an out-of-hours answer (the queue is closed) it shows the answer's offer as buttons: "Call me
+ * back" (books through /api/v1/engagement/callbacks/offered/ with the answer's token; a phone number
+ * may be given) and "Leave a message" (the chat stays open; it is answered at opening).
  */
 (function () {
   "use strict";
@@ -74,7 +77,15 @@
     ".cea-wc-scores button{min-width:28px;padding:4px 6px;border:1px solid #1f5fbf;border-radius:4px;background:#fff;color:#1f5fbf;cursor:pointer}",
     ".cea-wc-scores button[aria-pressed=true]{background:#1f5fbf;color:#fff}",
     ".cea-wc-survey textarea{resize:none;height:40px;padding:6px;border:1px solid #c9d0db;border-radius:6px;font:inherit}",
-    ".cea-wc-survey .cea-wc-send{border:0;border-radius:6px;background:#1f5fbf;color:#fff;padding:6px;cursor:pointer}"
+    ".cea-wc-survey .cea-wc-send{border:0;border-radius:6px;background:#1f5fbf;color:#fff;padding:6px;cursor:pointer}",
+    ".cea-wc-offer{display:flex;flex-direction:column;gap:6px;margin-top:8px;white-space:normal}",
+    ".cea-wc-offer-actions{display:flex;flex-wrap:wrap;gap:6px}",
+    ".cea-wc-offer button{border:1px solid #1f5fbf;border-radius:6px;background:#fff;color:#1f5fbf;padding:5px 10px;cursor:pointer;font:inherit}",
+    ".cea-wc-offer button[type=submit]{background:#1f5fbf;color:#fff}",
+    ".cea-wc-offer form{display:flex;flex-direction:column;gap:4px}.cea-wc-offer form[hidden],.cea-wc-offer [hidden]{display:none}",
+    ".cea-wc-offer input{padding:6px;border:1px solid #c9d0db;border-radius:6px;font:inherit}",
+    ".cea-wc-offer-note{margin:0;font-size:12px}.cea-wc-offer-error{margin:0;font-size:12px;color:#8b1d1d}",
+    ".cea-wc :focus-visible{outline:2px solid #0b3d91;outline-offset:2px}"
   ].join("\n");
   var style = document.createElement("style");
   // A page with a nonce-based Content-Security-Policy gives its nonce to this script tag.
@@ -209,6 +220,7 @@
     node.setAttribute("data-state", state);
     node.appendChild(el("small", "", "", label(message)));
     node.appendChild(document.createTextNode(message.body));
+    if (message.offer) node.appendChild(offerNode(message.offer));
     return node;
   }
   function pendingNode(clientId) {
@@ -233,6 +245,112 @@
     list.scrollTop = list.scrollHeight;
     markSeen();
     sendRead();
+  }
+
+  // --- The out-of-hours offer: a callback, or a message answered at opening ---------------------
+  var offerCount = 0;
+  function offerNode(offer) {
+    var box = el("div", "cea-wc-offer", "cea-chat-offer");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "While we are closed");
+    var actions = el("div", "cea-wc-offer-actions");
+    var note = el("p", "cea-wc-offer-note", "cea-offer-note", offer.callback_unavailable || "");
+    note.setAttribute("role", "status");
+    note.tabIndex = -1;
+    note.hidden = !offer.callback_unavailable;
+    box.appendChild(actions);
+    if (offer.callback) {
+      var call = el("button", "", "cea-offer-callback", "Call me back");
+      call.type = "button";
+      call.setAttribute("aria-expanded", "false");
+      var booking = callbackForm(offer, note, call);
+      call.setAttribute("aria-controls", booking.id);
+      call.addEventListener("click", function () {
+        booking.hidden = !booking.hidden;
+        call.setAttribute("aria-expanded", String(!booking.hidden));
+        if (!booking.hidden) booking.querySelector("input").focus();
+      });
+      actions.appendChild(call);
+      box.appendChild(booking);
+    }
+    if (offer.leave_message) {
+      var leave = el("button", "", "cea-offer-message", "Leave a message");
+      leave.type = "button";
+      leave.addEventListener("click", function () {
+        note.textContent = "Write your message below: we will answer it when we open.";
+        note.hidden = false;
+        input.focus();
+      });
+      actions.appendChild(leave);
+    }
+    box.appendChild(note);
+    return box;
+  }
+  function callbackForm(offer, note, call) {
+    var id = "cea-wc-offer-" + (++offerCount);
+    var booking = el("form", "", "cea-offer-form");
+    booking.id = id;
+    booking.hidden = true;
+    booking.noValidate = true;
+    var phoneLabel = el("label", "", "", "Your phone number (optional: blank uses the number we have)");
+    phoneLabel.htmlFor = id + "-phone";
+    var phone = el("input", "", "cea-offer-phone");
+    phone.id = id + "-phone";
+    phone.type = "tel";
+    phone.autocomplete = "tel";
+    phone.placeholder = "+44 7911 123456";
+    phone.maxLength = 32;
+    var problem = el("p", "cea-wc-offer-error", "cea-offer-error", "");
+    problem.id = id + "-error";
+    problem.hidden = true;
+    var book = el("button", "", "cea-offer-book", "Book the callback");
+    book.type = "submit";
+    booking.append(phoneLabel, phone, problem, book);
+    function refuse(text) {
+      problem.textContent = text;
+      problem.hidden = false;
+      phone.setAttribute("aria-invalid", "true");
+      phone.setAttribute("aria-describedby", problem.id);
+      book.disabled = false;
+      phone.focus();
+    }
+    function done(text) {
+      booking.hidden = true;
+      call.hidden = true;
+      note.textContent = text;
+      note.hidden = false;
+      note.focus();
+    }
+    booking.addEventListener("submit", function (event) {
+      event.preventDefault();
+      book.disabled = true;
+      problem.hidden = true;
+      phone.removeAttribute("aria-invalid");
+      phone.removeAttribute("aria-describedby");
+      // Form-encoded: a simple cross-origin request; the site key lets this site's origin read the answer.
+      var data = new URLSearchParams({ token: offer.callback.token, phone: phone.value.trim(), site_key: siteKey });
+      fetch(origin + offer.callback.book_url, { method: "POST", body: data, credentials: "omit" })
+        .then(function (response) {
+          return response.json().then(function (body) { return { ok: response.ok, body: body }; }, function () {
+            return { ok: false, body: {} };
+          });
+        })
+        .then(function (result) {
+          if (result.ok) {
+            var due = new Date(result.body.due_at);
+            done("Booked: we will call you back around " + due.toLocaleString([], {
+              weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit"
+            }) + ".");
+            return;
+          }
+          var error = result.body.error || {};
+          if (error.code === "callback_already_booked") { done(error.message); return; }
+          if (error.code === "customer_unknown") { call.hidden = true; booking.hidden = true; done(error.message); return; }
+          refuse((error.fields && error.fields.phone) || error.message || "The callback could not be booked.");
+        })
+        .catch(function () { refuse("The callback could not be booked; try again."); });
+    });
+    return booking;
   }
 
   // --- Typing and read receipts ----------------------------------------------------------------------

@@ -186,7 +186,11 @@ def test_the_customer_books_the_offered_callback_for_the_opening_once(support, c
 def test_an_anonymous_visitor_is_asked_to_leave_a_message_and_the_page_books_for_a_known_one(support, customer):
     client = Client(enforce_csrf_checks=False)
     anonymous = arrive(Channel.CHAT, visitor="visitor-1")
-    token = answers(anonymous)[0].payload["out_of_hours"]["callback_token"]
+    offer = answers(anonymous)[0].payload["out_of_hours"]
+    # An unidentified contact is offered no callback (there is no customer to call) …
+    assert (offer["callback_token"], offer["customer_known"]) == ("", False)
+    # … and a token for its conversation (forged by whoever could sign one) books nothing
+    token = callback_offer_token(conversation_id=anonymous.pk)
     response = client.post(OFFERED, {"token": token}, content_type="application/json")
     assert_error(response, 409, "customer_unknown")
     # The public page books for a known customer, on the number they give
