@@ -119,6 +119,15 @@ KNOWN_GAPS = {
         "away's reason must be an active reason code",
     ),
     ("GET", "/api/v1/engagement/selfservice/containment/"): (positive_data_acceptance, "end after start"),
+    # Workforce days are 1900-01-01 to 2999-12-31 (cea.common.days), which a JSON Schema date cannot say.
+    ("GET", "/api/v1/engagement/wfm/my-schedule/"): (positive_data_acceptance, "a day from 1900 to 2999"),
+    ("GET", "/api/v1/engagement/wfm/schedules/"): (positive_data_acceptance, "a day from 1900 to 2999"),
+    ("POST", "/api/v1/engagement/wfm/schedules/generate/"): (positive_data_acceptance, "a Monday from 1900 to 2999"),
+    ("POST", "/api/v1/engagement/wfm/special-days/"): (positive_data_acceptance, "a day from 1900 to 2999"),
+    ("GET", "/api/v1/engagement/wfm/staffing/planning-queues/{planning_queue_id}/requirements/"): (
+        positive_data_acceptance,
+        "a day from 1900 to 2999",
+    ),
     # Canned responses: a variable in the text must be one of the known names (checked on save).
     ("POST", "/api/v1/engagement/canned-responses/"): (positive_data_acceptance, "variables must be known names"),
     ("PATCH", "/api/v1/engagement/canned-responses/{canned_id}/"): (
@@ -138,7 +147,10 @@ KNOWN_GAPS = {
     # A rule's phrase, when a regular expression, must compile and not match empty text.
     ("POST", "/api/v1/insights/compliance/rules/"): (positive_data_acceptance, "a regex phrase must compile"),
     ("GET", "/api/v1/insights/surveys/"): (positive_data_acceptance, "start not after end, at most 366 days"),
-    ("GET", "/api/v1/engagement/wfm/adherence/days/"): (positive_data_acceptance, "start not after end, 366 days"),
+    ("GET", "/api/v1/engagement/wfm/adherence/days/"): (
+        positive_data_acceptance,
+        "start not after end, 366 days, from 1900 to 2999",
+    ),
     ("POST", "/api/v1/interactions/"): (positive_data_acceptance, "ended_at not before started_at"),
     # Business hours: a day's ranges must not overlap and each closes after it opens, a closure ends on or
     # after its first day, the time zone is in the IANA database, the name is not taken; the spans'

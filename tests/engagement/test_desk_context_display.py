@@ -28,9 +28,9 @@ HANDOVER = {
 
 def test_a_structure_is_shown_as_labelled_fields_lists_and_times_with_its_raw_json(settings):
     settings.TIME_ZONE = "UTC"
-    timezone.activate("UTC")
-    # When
-    html = str(context_readable(value=HANDOVER))
+    # When (in UTC: an activated time zone would outlive the test, in its worker's thread)
+    with timezone.override("UTC"):
+        html = str(context_readable(value=HANDOVER))
     # Then
     assert '<dl class="context-fields">' in html
     assert "<dt>Intent</dt><dd>order_status</dd>" in html

@@ -157,6 +157,13 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "TimeOff": {"add"},
         # Issue 15: a supervisor plans their teams' queues.
         "PlanningQueue": {"add", "change"},
+        # Issue 16: their teams' shared canned responses are theirs; mailboxes, voice endpoints,
+        # out-of-hours answers and back-office work are read-only (administrators configure them).
+        "CannedResponse": {"add", "change", "delete"},
+        "Mailbox": read_only,
+        "VoiceEndpoint": read_only,
+        "OutOfHoursAnswer": read_only,
+        "BackofficeWork": read_only,
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path
