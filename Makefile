@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(PY) bench/aggregate.py
 	$(PY) bench/wallboard.py
 	$(PY) bench/insights.py
+	$(PY) bench/ingest.py
 
 # Functions of the apps above cyclomatic complexity 20 (issue 11's bound), worst first. A report for
 # whoever refactors, not one of make test's failure conditions.
