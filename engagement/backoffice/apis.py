@@ -31,6 +31,7 @@ from engagement.backoffice.selectors import (
 )
 from engagement.backoffice.serializers import (
     BackofficeWorkSerializer,
+    CallbackBookedSerializer,
     CallbackDetailSerializer,
     CallbackOfferInputSerializer,
     CallbackOutcomeInputSerializer,
@@ -161,7 +162,7 @@ class CallbackOfferApi(APIView):
     @extend_schema(
         request=CallbackOfferInputSerializer,
         responses={
-            201: CallbackDetailSerializer,
+            201: CallbackBookedSerializer,
             400: OpenApiResponse(description="Invalid fields"),
             403: OpenApiResponse(description="A forged or expired token"),
             409: OpenApiResponse(description="Already booked, or the customer is unknown"),
@@ -172,7 +173,8 @@ class CallbackOfferApi(APIView):
         serializer.is_valid(raise_exception=True)
         booking = {name: value for name, value in serializer.validated_data.items() if name != "site_key"}
         callback = callback_offer_book(**booking)
-        return Response(CallbackDetailSerializer(callback).data, status=status.HTTP_201_CREATED)
+        # Anonymous: when, not who (no customer, conversation or attempt log).
+        return Response(CallbackBookedSerializer(callback).data, status=status.HTTP_201_CREATED)
 
     def finalize_response(self, request, response, *args, **kwargs):
         """The chat widget books from a customer's site: the origins its site key allows read the answer.

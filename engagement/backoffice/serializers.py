@@ -70,6 +70,15 @@ class CallbackOfferInputSerializer(serializers.Serializer):
     )
 
 
+class CallbackBookedSerializer(ModelSerializer):
+    """What the anonymous caller who booked a callback is told: when, and nothing of the customer."""
+
+    class Meta:
+        model = Callback
+        fields = ["id", "queue", "due_at", "status"]
+        read_only_fields = fields
+
+
 class CallbackDetailSerializer(ModelSerializer):
     class Meta:
         model = Callback

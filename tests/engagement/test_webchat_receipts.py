@@ -218,3 +218,19 @@ def test_a_message_of_another_conversation_cannot_be_marked_read(site, chat, age
 
     run(scenario)
     assert ChatReadMark.objects.count() == 0
+
+
+def test_a_read_receipt_for_an_erased_chat_is_an_error_frame(site, chat):
+    conversation, token = chat
+
+    async def scenario():
+        # Given a widget on its chat, which is then erased (a privacy request)
+        visitor = await widget_of(site, token)
+        await database_sync_to_async(Conversation.objects.filter(pk=conversation.pk).delete)()
+        # When the widget says the visitor read it
+        await visitor.send_json_to({"type": "read", "up_to": 1})
+        # Then an error frame, not a dropped socket
+        error = await receive(visitor, "error")
+        assert error["code"] == "no_conversation"
+
+    run(scenario)

@@ -110,6 +110,8 @@ def test_an_identified_visitor_books_the_callback_from_the_widget_of_an_allowed_
     response = book(client, offer["callback"]["token"], site=shop.key, origin=SHOP, phone="+44 20 7946 0000")
     # Then a callback of the customer waits in the chat's queue for the opening, to the number given
     assert response.status_code == 201, response.content
+    # The anonymous caller is told when, never whom (no customer, conversation or attempt log)
+    assert set(response.json()) == {"id", "queue", "due_at", "status"}
     callback = Callback.objects.get(pk=response.json()["id"])
     source = f"out_of_hours:{conversation.pk}"
     assert (callback.customer, callback.queue, callback.source) == (customer, "support", source)
