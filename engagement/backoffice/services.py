@@ -18,6 +18,7 @@ from datetime import datetime
 
 from celery import signature
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from cea.accounts.models import Team, User
@@ -126,6 +127,7 @@ def backoffice_case_route(*, actor: Actor, case: Case, queue: str, note: str = "
     case = Case.objects.select_for_update(of=("self",)).select_related("customer", "team").get(pk=case.pk)
     if case.status not in OPEN_CASE:
         raise Conflict(f"Case {case.reference} is {case.status}.", code="case_not_open")
+    backoffice_cancel_left(case_id=case.pk)  # routed before, its conversation ended undone: routed again
     if BackofficeWork.objects.filter(case=case, status=BackofficeStatus.QUEUED).exists():
         raise Conflict(f"Case {case.reference} is already routed.", code="already_routed")
     return _open_work(
@@ -212,6 +214,29 @@ def backoffice_complete(*, actor: Actor, conversation: Conversation, outcome: st
     if locked.status != ConversationStatus.ENDED:
         conversation_end(actor=actor, conversation=locked, disposition=f"{work.kind} done")
     return work
+
+
+LEFT_OUTCOME = "Its conversation ended without the work being done."
+
+
+def backoffice_cancel_left(*, case_id: int | None = None, limit: int = 2_000) -> int:
+    """Cancel back-office work whose conversation ended (wrapped up, ended by a supervisor) without
+    it being done, once no work item of it is open any more (an agent in wrap-up may still complete
+    it): the case can be routed again, and no one is offered it. ``case_id``: that case's only.
+    Returns how many were cancelled."""
+    open_items = WorkItem.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        status__in=[WorkStatus.WAITING, WorkStatus.OFFERED, WorkStatus.ASSIGNED, WorkStatus.WRAP_UP],
+    )
+    left = BackofficeWork.objects.filter(
+        status=BackofficeStatus.QUEUED, conversation__status=ConversationStatus.ENDED
+    ).exclude(Exists(open_items))
+    if case_id is not None:
+        left = left.filter(case_id=case_id)
+    ids = list(left.values_list("pk", flat=True)[:limit])
+    return BackofficeWork.objects.filter(pk__in=ids, status=BackofficeStatus.QUEUED).update(
+        status=BackofficeStatus.CANCELLED, outcome=LEFT_OUTCOME, updated_at=timezone.now()
+    )
 
 
 def backoffice_reprioritise_one(*, work_id: int) -> bool:

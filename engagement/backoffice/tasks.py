@@ -8,6 +8,7 @@ from cea.common.tasks import database_retry
 from engagement.backoffice.services import (
     REPRIORITISE_ONE_TASK,
     REPRIORITISE_TASK,
+    backoffice_cancel_left,
     backoffice_reprioritise,
     backoffice_reprioritise_one,
 )
@@ -15,7 +16,9 @@ from engagement.backoffice.services import (
 
 @shared_task(name=REPRIORITISE_TASK, acks_late=True)
 def reprioritise() -> int:
-    """The beat's minute: waiting back-office work's priority from its SLA due time now."""
+    """The beat's minute: waiting back-office work's priority from its SLA due time now; work whose
+    conversation ended undone is cancelled."""
+    backoffice_cancel_left()
     return backoffice_reprioritise()
 
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from engagement.backoffice.models import BackofficeStatus, BackofficeWork
 from engagement.backoffice.services import (
+    LEFT_OUTCOME,
+    backoffice_cancel_left,
     backoffice_case_route,
     backoffice_complete,
     backoffice_reprioritise,
@@ -19,7 +21,7 @@ from engagement.backoffice.services import (
 from engagement.context.models import ContextScope
 from engagement.context.services import context_write
 from engagement.conversations.models import ConversationStatus
-from engagement.orchestration import conversation_wrap_up
+from engagement.orchestration import conversation_end, conversation_wrap_up
 from engagement.routing import engine
 from engagement.routing.models import OfferStatus, WorkItem, WorkStatus
 from engagement.routing.offers import offer_accept
@@ -237,3 +239,25 @@ def test_the_desk_refuses_another_teams_agent_completing_the_work(customer, bill
     client.force_login(agent)
     assert client.post(url, {"outcome": ""}, HTTP_HX_REQUEST="true").status_code == 400
     assert fresh(work).status == BackofficeStatus.QUEUED
+
+
+def test_work_whose_conversation_ends_undone_is_cancelled_and_the_case_can_be_routed_again(customer, billing, agent):
+    # Given a routed case, its conversation ended by the agent's ordinary wrap-up, without "Done"
+    skilled = RoutableAgentFactory(user=agent, skills={billing_skill(): 4}, idle_minutes=1)
+    case = open_case(customer)
+    work = backoffice_case_route(actor=None, case=case, queue=billing.name)
+    engine.dispatch_queue(billing.pk)
+    offer_accept(actor=agent, offer_id=pending_offer(WorkItem.objects.get(conversation=work.conversation)).pk)
+    conversation_end(actor=agent, conversation=work.conversation, disposition="left")
+    # When the beat's sweep runs while the agent is still in wrap-up
+    # Then the work stays open (they may still complete it)
+    assert backoffice_cancel_left() == 0
+    # When they wrap up without completing it, and the sweep runs
+    conversation_wrap_up(actor=agent, conversation=work.conversation, wrap_up_code="resolved")
+    assert backoffice_cancel_left() == 1
+    # Then the work is cancelled, said why; the case is still open and can be routed again
+    work.refresh_from_db()
+    assert (work.status, work.outcome) == (BackofficeStatus.CANCELLED, LEFT_OUTCOME)
+    again = backoffice_case_route(actor=None, case=case, queue=billing.name)
+    assert again.status == BackofficeStatus.QUEUED and again.pk != work.pk
+    assert fresh(skilled).load_units == 0
