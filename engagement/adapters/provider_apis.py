@@ -272,7 +272,9 @@ class VonageReceiptApi(VonageWebhookView):
         receipt_record(
             source=source,
             status=vonage_status(data["status"]),
-            provider_message_id=data["messageId"],
+            # A long text's segments each have their id and their receipt, all with the message's
+            # client-ref: the receipt is the message's by its client-ref (the first final status wins).
+            provider_message_id="" if data.get("client-ref") else data["messageId"],
             message_id=_message_ref(data.get("client-ref", ""), "client-ref"),
             error_code=code if code != "0" else "",
             error_reason=vonage_error(code),

@@ -95,10 +95,19 @@ class VonageAdapter:
             parts = []
         if not parts or not all(isinstance(part, dict) for part in parts):
             raise SendError("Vonage's answer lists no messages.", retryable=False)
+        accepted = sum(1 for part in parts if str(part.get("status", "")) == "0")
         for part in parts:
             status = str(part.get("status", ""))
             if status != "0":
                 text = part.get("error-text") or RETRYABLE.get(status, "refused")
+                if accepted:
+                    # Some segments went: sending again would repeat them to the customer.
+                    raise SendError(
+                        f"Vonage took {accepted} of {len(parts)} segments, then status {status}: {text}; "
+                        "not sent again, so the customer does not get the first part twice",
+                        retryable=False,
+                        code=status,
+                    )
                 raise SendError(f"Vonage status {status}: {text}", retryable=status in RETRYABLE, code=status)
         # A long text is several segments, each with its id; the DLRs find the message by client-ref.
         return str(parts[0].get("message-id", ""))

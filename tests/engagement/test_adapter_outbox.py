@@ -599,6 +599,38 @@ def test_vonage_throttling_is_retried(providers, vonage_a, agent, django_capture
     assert attempt is not None and attempt.status == "queued" and attempt.retry_in
 
 
+def test_vonage_taking_some_segments_then_throttling_is_not_sent_again(
+    providers, vonage_a, agent, django_capture_on_commit_callbacks
+):
+    # Given: Vonage takes a long text's first segment, then throttles the second
+    parts = [{"status": "0", "message-id": "SEG1"}, {"status": "1", "error-text": "Throttled"}]
+    providers.script.append((200, {"message-count": "2", "messages": parts}))
+    conversation = sms_in_signed_by_nobody(vonage_a)
+    with django_capture_on_commit_callbacks(execute=False):
+        message, _ = conversation_reply(actor=agent, conversation=conversation, body="A long answer " * 20)
+    # When
+    attempt = provider_send_deliver(send_id=message.provider_send.pk)
+    # Then: failed, not retried (a retry would send the first segment twice), saying why
+    assert attempt is not None and (attempt.status, attempt.retry_in) == ("failed", None)
+    message.refresh_from_db()
+    assert message.payload["error"]["reason"].startswith("Vonage took 1 of 2 segments")
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_each_segments_receipt_is_the_long_texts(providers, vonage_a, agent, django_capture_on_commit_callbacks):
+    # Given: a reply of two segments, each with its own id at Vonage
+    conversation = sms_in_signed_by_nobody(vonage_a)
+    message = reply(agent, conversation, "A long answer " * 20, django_capture_on_commit_callbacks)
+    [sent] = providers.sent
+    # When: the second segment's receipt comes (its own message id, the message's client-ref)
+    second = {**vonage_receipt_params(sent, "delivered"), "messageId": "SECONDSEGMENT001"}
+    response = vonage_post("vg-a", "receipts", vonage_params(second))
+    # Then: it is the message's receipt, not an unknown message (Vonage would retry it without end)
+    assert response.status_code == 204, response.content
+    message.refresh_from_db()
+    assert message.payload["delivery"] == "delivered"
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [
