@@ -7,6 +7,7 @@ Time is controlled by moving a work item's ``enqueued_at`` / ``entered_queue_at`
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from cea.common.channels import Channel
 from engagement.conversations.services import conversation_start
 from engagement.orchestration import conversation_escalate
+from engagement.routing.hours import ClosedDays, WeeklyRange
 from engagement.routing.models import (
     LOADED_WORK,
     OPEN_WORK,
@@ -26,6 +28,7 @@ from engagement.routing.models import (
     WorkItem,
 )
 from engagement.routing.priority import rank_of
+from engagement.routing.services import business_hours_create
 from tests.support import eager_celery
 
 __all__ = ["eager_celery"]  # re-exported for the routing tests
@@ -78,3 +81,16 @@ def pending_offer(item: WorkItem) -> Offer:
 def loaded_units(profile: AgentProfile) -> int:
     """The units of ``profile``'s offered, assigned and wrap-up work, as ``load_units`` should say."""
     return WorkItem.objects.filter(agent=profile, status__in=LOADED_WORK).aggregate(total=Sum("units"))["total"] or 0
+
+
+def closed_today_and_tomorrow(name: str = "office"):
+    """Business hours open 09:00-17:00 UTC every day, but closed all of today and tomorrow (UTC):
+    a queue with them is closed now, and opens at 09:00 the day after tomorrow."""
+    today = timezone.now().astimezone(dt.UTC).date()
+    return business_hours_create(
+        actor=None,
+        name=name,
+        time_zone="UTC",
+        ranges=[WeeklyRange(day, dt.time(9), dt.time(17)) for day in range(7)],
+        closures=[ClosedDays("Stocktake", today, today + dt.timedelta(days=1))],
+    )

@@ -18,11 +18,10 @@ from engagement.conversations.models import AuthorKind, Conversation
 from engagement.conversations.services import conversation_start
 from engagement.orchestration import conversation_escalate
 from engagement.outbound.models import Callback, CallbackStatus
-from engagement.routing.hours import ClosedDays, WeeklyRange
 from engagement.routing.models import WorkItem, WorkStatus
-from engagement.routing.services import business_hours_create
 from tests.engagement.desktop_support import parse
 from tests.engagement.factories import QueueFactory
+from tests.engagement.routing_support import closed_today_and_tomorrow
 from tests.support import assert_error, make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env", "eager_tasks")]
@@ -34,14 +33,7 @@ ANSWER = "We are closed right now."
 @pytest.fixture
 def closed_today():
     """Open 09:00-17:00 UTC every day, but closed all of today and tomorrow (UTC)."""
-    today = timezone.now().astimezone(UTC).date()
-    return business_hours_create(
-        actor=None,
-        name="office",
-        time_zone="UTC",
-        ranges=[WeeklyRange(day, dt.time(9), dt.time(17)) for day in range(7)],
-        closures=[ClosedDays("Stocktake", today, today + dt.timedelta(days=1))],
-    )
+    return closed_today_and_tomorrow()
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from cea.common.channels import Channel
 from engagement.adapters.voice_control.models import CallState, VoiceCall
 from engagement.backoffice.models import OutOfHoursAnswer
 from engagement.outbound.models import Callback, CallbackStatus
-from engagement.routing.hours import ClosedDays, WeeklyRange
 from engagement.routing.models import Offer
-from engagement.routing.services import business_hours_create
 from tests.engagement.factories import QueueFactory
+from tests.engagement.routing_support import closed_today_and_tomorrow
 from tests.engagement.test_voice_control import (  # noqa: F401 (fixtures)
     CALLER,
     RECORDING_URL,
@@ -38,14 +37,7 @@ ANSWER = "Our delivery team is closed for stocktaking."
 @pytest.fixture
 def closed_delivery(team_a):
     """The queue the 'Delivery' flow hands over to: open 09-17 UTC daily, closed today and tomorrow."""
-    today = timezone.now().astimezone(UTC).date()
-    hours = business_hours_create(
-        actor=None,
-        name="office",
-        time_zone="UTC",
-        ranges=[WeeklyRange(day, dt.time(9), dt.time(17)) for day in range(7)],
-        closures=[ClosedDays("Stocktake", today, today + dt.timedelta(days=1))],
-    )
+    hours = closed_today_and_tomorrow()
     queue = QueueFactory(name="delivery", team=team_a, business_hours=hours)
     OutOfHoursAnswer.objects.create(queue=queue, channel=Channel.VOICE, text=ANSWER)
     return queue

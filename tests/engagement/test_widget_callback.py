@@ -5,12 +5,8 @@ The widget's side in a browser is tests/browser/test_widget_callback.py.
 
 from __future__ import annotations
 
-import datetime as dt
-from datetime import UTC
-
 import pytest
 from django.test import TestCase
-from django.utils import timezone
 
 from cea.common.channels import Channel
 from engagement.backoffice.models import OutOfHoursAnswer
@@ -18,11 +14,10 @@ from engagement.conversations.models import Conversation
 from engagement.conversations.services import conversation_start
 from engagement.orchestration import conversation_escalate
 from engagement.outbound.models import Callback
-from engagement.routing.hours import ClosedDays, WeeklyRange
-from engagement.routing.services import business_hours_create
 from engagement.webchat.models import SiteKey
 from engagement.webchat.selectors import CALLBACK_NEEDS_CUSTOMER, visitor_messages_after
 from tests.engagement.factories import QueueFactory
+from tests.engagement.routing_support import closed_today_and_tomorrow
 from tests.support import assert_error, make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env", "eager_tasks")]
@@ -37,14 +32,7 @@ FORM = "application/x-www-form-urlencoded"
 @pytest.fixture
 def closed_support(team_a):
     """Queue ``support`` of team A: closed today and tomorrow, with an answer on chat offering both."""
-    today = timezone.now().astimezone(UTC).date()
-    hours = business_hours_create(
-        actor=None,
-        name="office",
-        time_zone="UTC",
-        ranges=[WeeklyRange(day, dt.time(9), dt.time(17)) for day in range(7)],
-        closures=[ClosedDays("Stocktake", today, today + dt.timedelta(days=1))],
-    )
+    hours = closed_today_and_tomorrow()
     queue = QueueFactory(name="support", team=team_a, business_hours=hours)
     OutOfHoursAnswer.objects.create(queue=queue, channel=Channel.CHAT, text="We are closed right now.")
     return queue
