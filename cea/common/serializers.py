@@ -102,3 +102,10 @@ class BriefUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = CharField()
     name = CharField(source="__str__")
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """``data`` read by ``serializer_class``: its validated data, or DRF's 400 with each field's errors."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

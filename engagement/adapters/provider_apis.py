@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, ValidationFailed
-from cea.common.serializers import CharField
+from cea.common.serializers import CharField, validated
 from engagement.adapters.outbox import receipt_record
 from engagement.adapters.serializers import ID_MAX, TEXT_MAX, _phone_or_as_given
 from engagement.adapters.twilio import twilio_error, twilio_source_verify, twilio_status
@@ -92,12 +92,6 @@ VonageReceiptSerializer = _fields(
         "sig": CharField(max_length=200),
     },
 )
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: dict) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _message_ref(raw: str, field: str) -> int | None:
@@ -168,7 +162,7 @@ class TwilioSmsApi(TwilioWebhookView):
     )
     def post(self, request, source_name: str):
         source, params = self.verified(request, source_name)
-        data = _valid(TwilioSmsSerializer, params)
+        data = validated(TwilioSmsSerializer, params)
         sms_ingest(
             source=source,
             message_id=data["MessageSid"],
@@ -194,7 +188,7 @@ class TwilioStatusApi(TwilioWebhookView):
     )
     def post(self, request, source_name: str):
         source, params = self.verified(request, source_name)
-        data = _valid(TwilioStatusSerializer, params)
+        data = validated(TwilioStatusSerializer, params)
         code = data.get("ErrorCode", "")
         receipt_record(
             source=source,
@@ -244,7 +238,7 @@ class VonageInboundApi(VonageWebhookView):
     )
     def post(self, request, source_name: str):
         source, params = self.verified(request, source_name)
-        data = _valid(VonageInboundSerializer, params)
+        data = validated(VonageInboundSerializer, params)
         msisdn = data["msisdn"]
         sms_ingest(
             source=source,
@@ -267,7 +261,7 @@ class VonageReceiptApi(VonageWebhookView):
     )
     def post(self, request, source_name: str):
         source, params = self.verified(request, source_name)
-        data = _valid(VonageReceiptSerializer, params)
+        data = validated(VonageReceiptSerializer, params)
         code = data.get("err-code", "")
         receipt_record(
             source=source,

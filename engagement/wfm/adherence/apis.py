@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.serializers import validated
 from engagement.wfm.adherence.selectors import adherence_live, days_visible_to, exceptions_visible_to, live_json
 from engagement.wfm.adherence.serializers import (
     AdherenceDaySerializer,
@@ -24,12 +25,6 @@ from engagement.wfm.adherence.serializers import (
 EXCEPTIONS_SHOWN = 500
 
 
-def _query(serializer_class, request) -> dict:
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return dict(query.validated_data)
-
-
 class AdherenceLiveApi(APIView):
     """Each agent now: the activity scheduled, the presence, in or out of adherence and since when,
     today's adherence and conformance so far (``?team=``: one team's agents)."""
@@ -38,7 +33,7 @@ class AdherenceLiveApi(APIView):
 
     @extend_schema(parameters=[LiveQuerySerializer], responses=LiveRowSerializer(many=True))
     def get(self, request):
-        query = _query(LiveQuerySerializer, request)
+        query = validated(LiveQuerySerializer, request.query_params)
         rows = adherence_live(user=request.user, team_id=query.get("team"))
         return Response(LiveRowSerializer([live_json(row) for row in rows], many=True).data)
 
@@ -51,7 +46,7 @@ class AdherenceDaysApi(APIView):
 
     @extend_schema(parameters=[DaysQuerySerializer], responses=AdherenceDaySerializer(many=True))
     def get(self, request):
-        query = _query(DaysQuerySerializer, request)
+        query = validated(DaysQuerySerializer, request.query_params)
         days = days_visible_to(request.user).filter(day__gte=query["start"], day__lte=query["end"])
         if "agent" in query:
             days = days.filter(agent_id=query["agent"])
@@ -68,7 +63,7 @@ class AdherenceExceptionsApi(APIView):
 
     @extend_schema(parameters=[ExceptionsQuerySerializer], responses=AdherenceExceptionSerializer(many=True))
     def get(self, request):
-        query = _query(ExceptionsQuerySerializer, request)
+        query = validated(ExceptionsQuerySerializer, request.query_params)
         exceptions = exceptions_visible_to(request.user)
         if query.get("open") is not None:
             exceptions = exceptions.filter(ended_at__isnull=query["open"])

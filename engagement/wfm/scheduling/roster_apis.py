@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from cea.common.days import parse_day
 from cea.common.errors import ValidationFailed
+from cea.common.serializers import validated
 from engagement.routing.models import AgentProfile
 from engagement.wfm.access import (
     access_own_shift,
@@ -59,12 +60,6 @@ from engagement.wfm.scheduling.roster_serializers import (
 LIST_LIMIT = 500
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class MyScheduleApi(APIView):
     """The caller's published shifts, day by day, for the week containing ``week`` (default: this week)."""
 
@@ -99,7 +94,7 @@ class TimeOffListApi(APIView):
 
     @extend_schema(request=TimeOffInputSerializer, responses={201: TimeOffSerializer})
     def post(self, request):
-        data = dict(_valid(TimeOffInputSerializer, request.data))
+        data = dict(validated(TimeOffInputSerializer, request.data))
         agent_id = data.pop("agent", None)
         if agent_id is None:
             time_off = time_off_request(user=request.user, **data)
@@ -125,7 +120,7 @@ class TimeOffDecideApi(APIView):
     @extend_schema(request=DecisionSerializer, responses=TimeOffSerializer)
     def post(self, request, time_off_id: str):
         time_off = access_time_off(request.user, time_off_id)
-        data = _valid(DecisionSerializer, request.data)
+        data = validated(DecisionSerializer, request.data)
         decided = time_off_decide(planner=request.user, time_off=time_off, approve=data["approve"])
         return Response(TimeOffSerializer(decided).data)
 
@@ -150,7 +145,7 @@ class SwapListApi(APIView):
 
     @extend_schema(request=SwapInputSerializer, responses={201: SwapSerializer})
     def post(self, request):
-        data = _valid(SwapInputSerializer, request.data)
+        data = validated(SwapInputSerializer, request.data)
         shift = access_own_shift(request.user, data["shift"])
         counterpart = AgentProfile.objects.select_related("user").filter(pk=data["counterpart"]).first()
         if counterpart is None:
@@ -182,7 +177,7 @@ class SwapRespondApi(APIView):
     @extend_schema(request=RespondSerializer, responses=SwapSerializer)
     def post(self, request, swap_id: str):
         swap = access_swap(request.user, swap_id)
-        data = _valid(RespondSerializer, request.data)
+        data = validated(RespondSerializer, request.data)
         return Response(SwapSerializer(swap_respond(user=request.user, swap=swap, accept=data["accept"])).data)
 
 
@@ -194,7 +189,7 @@ class SwapDecideApi(APIView):
     @extend_schema(request=DecisionSerializer, responses=SwapSerializer)
     def post(self, request, swap_id: str):
         swap = access_swap(request.user, swap_id)
-        data = _valid(DecisionSerializer, request.data)
+        data = validated(DecisionSerializer, request.data)
         decided = swap_decide(
             planner=request.user, swap=swap, approve=data["approve"], override_contract=data["override_contract"]
         )
@@ -227,7 +222,7 @@ class ShiftCreateApi(APIView):
     @extend_schema(request=ShiftCreateInputSerializer, responses={201: ShiftEditSerializer})
     def post(self, request, schedule_id: str):
         schedule = access_schedule(request.user, schedule_id, change=True)
-        data = _valid(ShiftCreateInputSerializer, request.data)
+        data = validated(ShiftCreateInputSerializer, request.data)
         agent = access_planned_agent(request.user, data["agent"])
         edit = shift_create(
             planner=request.user,
@@ -254,7 +249,7 @@ class ShiftDetailApi(APIView):
     @extend_schema(request=ShiftInputSerializer, responses=ShiftEditSerializer)
     def put(self, request, shift_id: str):
         shift = access_planned_shift(request.user, shift_id)
-        data = _valid(ShiftInputSerializer, request.data)
+        data = validated(ShiftInputSerializer, request.data)
         edit = shift_update(
             planner=request.user,
             shift=shift,
