@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help run test lint pytest chromium-check stop bench complexity clean
+.PHONY: help run test lint pytest chromium-check translations stop bench complexity clean
 
 help:
 	@echo "make run    - serve CEA with demo data on http://127.0.0.1:8000/ (Ctrl-C stops everything)"
@@ -23,7 +23,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+# The translation catalogs (locale/*/LC_MESSAGES/*.po) compiled to .mo, with polib (docs/translations.md).
+translations: $(STAMP)
+	@$(PY) -m cea.common.translations
+
+run: $(STAMP) translations
 	$(PY) -m cea.runtime run
 
 # mypy's Django plugin imports tests.settings, which wants a database and Redis named (or embedded
@@ -45,7 +49,7 @@ chromium-check:
 		|| [ "$$CEA_BROWSER_TESTS" = skip ] || { echo "$(CHROMIUM_HELP)" >&2; exit 2; }
 
 # Without DATABASE_URL the suite runs against the embedded servers, started for the run.
-pytest: $(STAMP) chromium-check
+pytest: $(STAMP) chromium-check translations
 ifdef DATABASE_URL
 	SECRET_KEY=test-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
 else

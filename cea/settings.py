@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -643,6 +644,11 @@ CEA_PUBLIC_URL = env_str("CEA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # cap) before the reply is marked failed, and the most SMS segments a reply may take.
 CEA_TWILIO_API_URL = (env_url("CEA_TWILIO_API_URL", schemes=("https", "http")) or "https://api.twilio.com").rstrip("/")
 CEA_VONAGE_API_URL = (env_url("CEA_VONAGE_API_URL", schemes=("https", "http")) or "https://rest.nexmo.com").rstrip("/")
+# Meta's Graph API (WhatsApp Cloud API, Messenger Send API), with its version; FCM's HTTP v1 API.
+CEA_META_GRAPH_URL = (
+    env_url("CEA_META_GRAPH_URL", schemes=("https", "http")) or "https://graph.facebook.com/v21.0"
+).rstrip("/")
+CEA_FCM_API_URL = (env_url("CEA_FCM_API_URL", schemes=("https", "http")) or "https://fcm.googleapis.com").rstrip("/")
 CEA_PROVIDER_TIMEOUT_SECONDS = env_int("CEA_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1)
 CEA_PROVIDER_BACKOFF_MAX_SECONDS = env_int("CEA_PROVIDER_BACKOFF_MAX_SECONDS", 3600, minimum=30)
 CEA_PROVIDER_GIVE_UP_HOURS = env_int("CEA_PROVIDER_GIVE_UP_HOURS", 24, minimum=1)
@@ -719,6 +725,10 @@ CEA_SMTP_MAX_BYTES = env_int("CEA_SMTP_MAX_BYTES", 25 * 1024 * 1024, minimum=102
 # --- Internationalisation, static -----------------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"
+# The interface's languages (docs/translations.md): the browser's Accept-Language, or the language a
+# user picks, chooses among them (LocaleMiddleware). Catalogs live in locale/; make compiles them.
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -104,3 +104,35 @@ class ProviderSend(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.source.name} send {self.pk} ({self.status})"
+
+
+class TemplateStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    PENDING = "pending", "Pending review"
+    REJECTED = "rejected", "Rejected"
+    PAUSED = "paused", "Paused"
+
+
+class MessageTemplate(TimeStampedModel):
+    """A provider's approved message template (WhatsApp's), the only message a business may send
+    outside the 24-hour window after the customer's last message. ``body`` is the template's text
+    with ``{{1}}``, ``{{2}}`` … placeholders (``params``: how many); only an ``approved`` one is sent.
+    Kept in step with the provider (``engagement/adapters/whatsapp.py``) or entered in the console."""
+
+    source = models.ForeignKey(WebhookSource, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=15, help_text="The template's language code, e.g. en_GB, de")
+    category = models.CharField(max_length=20, blank=True, help_text="MARKETING, UTILITY or AUTHENTICATION")
+    body = models.TextField(help_text="The text, with {{1}}, {{2}} … where the values go")
+    params = models.PositiveSmallIntegerField(default=0, help_text="How many placeholders the body has")
+    status = models.CharField(max_length=10, choices=TemplateStatus.choices, default=TemplateStatus.PENDING)
+    provider_template_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["source", "name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "name", "language"], name="message_template_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

@@ -44,6 +44,7 @@ from cea.common.errors import NotFound
 from cea.common.live import push_on_commit
 from cea.common.tasks import send_on_commit
 from engagement.adapters.credentials import MissingCredential
+from engagement.adapters.media import outbound_media
 from engagement.adapters.models import SEND_RANK, Provider, ProviderSend, SendStatus, WebhookSource
 from engagement.adapters.sms_rules import sms_check
 from engagement.conversations.delivery import Delivery
@@ -54,10 +55,14 @@ logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "engagement.adapters.deliver_provider_message"
 
-# The provider adapters, by WebhookSource.provider; WhatsApp, Messenger and push slot in here.
+# The provider adapters, by WebhookSource.provider.
 ADAPTERS: dict[str, str] = {
     Provider.TWILIO: "engagement.adapters.twilio.TwilioAdapter",
     Provider.VONAGE: "engagement.adapters.vonage.VonageAdapter",
+    Provider.WHATSAPP: "engagement.adapters.whatsapp.WhatsAppAdapter",
+    Provider.MESSENGER: "engagement.adapters.messenger.MessengerAdapter",
+    Provider.FCM: "engagement.adapters.push.FcmAdapter",
+    Provider.WEB_PUSH: "engagement.adapters.push.WebPushAdapter",
 }
 # The channels whose replies go through a source's provider.
 PROVIDER_CHANNELS = (Channel.SMS, Channel.SOCIAL, Channel.IOT)
@@ -74,15 +79,50 @@ class SendError(Exception):
 
 
 @dataclass(frozen=True)
+class OutboundMedia:
+    """A file sent with a reply, as the provider fetches it: a signed, expiring ``url`` of CEA's
+    (``engagement.adapters.media``), with its name, type and size."""
+
+    url: str
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """An approved message template (WhatsApp's, outside the 24-hour window): its name, language
+    and the values of its ``{{1}}``, ``{{2}}`` … placeholders, in order."""
+
+    name: str
+    language: str
+    params: tuple[str, ...] = ()
+
+    @classmethod
+    def from_payload(cls, value: Any) -> TemplateRef | None:
+        if not isinstance(value, dict) or not value.get("name"):
+            return None
+        return cls(
+            name=str(value["name"]),
+            language=str(value.get("language", "")),
+            params=tuple(str(p) for p in value.get("params", ())),
+        )
+
+
+@dataclass(frozen=True)
 class OutboundText:
     """What an adapter sends: CEA's message id (the provider's client reference), the recipient
-    (``to``), the sender (``sender``: the source's sender id), the text, and where receipts go."""
+    (``to``), the sender (``sender``: the source's sender id), the text, and where receipts go;
+    ``media`` the files attached to it, ``template`` the approved template it is sent as (the
+    message's payload ``template``), when it is one."""
 
     message_id: int
     to: str
     sender: str
     body: str
     status_callback: str
+    media: tuple[OutboundMedia, ...] = ()
+    template: TemplateRef | None = None
 
 
 class ProviderAdapter(Protocol):
@@ -93,6 +133,14 @@ class ProviderAdapter(Protocol):
     def status_callback(self, source: WebhookSource, message_id: int) -> str:
         """The absolute URL the provider posts this message's receipts to."""
         ...
+
+
+class ReplyRules(Protocol):
+    """What an adapter may add (a method ``reply_rules``) to check a reply before it is queued: raise
+    ``ValidationFailed`` / ``Conflict`` for one the channel refuses (WhatsApp's 24-hour window is
+    closed: ``reply_window_closed``), or return extra payload for the message (``{}``: nothing)."""
+
+    def __call__(self, *, source: WebhookSource, conversation: Conversation, body: str) -> dict: ...
 
 
 def provider_adapter(provider: str) -> ProviderAdapter | None:
@@ -127,10 +175,10 @@ class ProviderReplies:
 
     def prepare(self, *, conversation: Conversation, body: str) -> dict:
         shape = sms_check(body).as_dict() if conversation.channel == Channel.SMS else None
-        payload = self._route(conversation)
+        payload = self._route(conversation, body)
         return {**payload, "sms": shape} if shape else payload
 
-    def _route(self, conversation: Conversation) -> dict:
+    def _route(self, conversation: Conversation, body: str) -> dict:
         label = conversation.get_channel_display()
         source = reply_source(conversation)
         if source is None:
@@ -146,7 +194,10 @@ class ProviderReplies:
             return _not_sent(f"The source {source.name!r} has no sender id (the number replies come from).")
         if not conversation.contact_value:
             return _not_sent("The conversation has no address to reply to.")
+        rules: ReplyRules | None = getattr(provider_adapter(source.provider), "reply_rules", None)
+        extra = rules(source=source, conversation=conversation, body=body) if rules is not None else {}
         return {
+            **extra,
             "delivery": Delivery.QUEUED,
             "source": source.name,
             "provider": source.provider,
@@ -212,6 +263,8 @@ def provider_send_deliver(*, send_id: int) -> Attempt | None:
         sender=message.payload.get("from", ""),
         body=message.body,
         status_callback=adapter.status_callback(send.source, message.pk),
+        media=outbound_media(message),
+        template=TemplateRef.from_payload(message.payload.get("template")),
     )
     try:
         provider_id = adapter.send(send.source, text)

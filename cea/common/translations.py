@@ -1,0 +1,33 @@
+"""Compile the interface's translation catalogs (``locale/<lang>/LC_MESSAGES/*.po``) into the
+``.mo`` files gettext reads, with polib: no GNU gettext needed on the machine (``make`` runs it
+before ``run`` and ``test``; docs/translations.md). A catalog is compiled again only when its
+``.po`` is newer than its ``.mo``.
+
+    python -m cea.common.translations [--force]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polib
+
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
+
+
+def compile_catalogs(locale_dir: Path = LOCALE_DIR, *, force: bool = False) -> list[Path]:
+    """Compile every ``.po`` under ``locale_dir`` whose ``.mo`` is missing or older; the ``.mo`` files written."""
+    written = []
+    for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+        written.append(mo_path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in compile_catalogs(force="--force" in sys.argv[1:]):
+        print(f"compiled {path.relative_to(LOCALE_DIR.parent)}")
