@@ -13,6 +13,7 @@ from celery.exceptions import Retry
 from engagement.adapters.voice_control.models import CallRecording, CallState, VoiceCall, VoiceEndpoint
 from engagement.adapters.voice_control.services import call_on_work_accepted
 from engagement.adapters.voice_control.tasks import voice_call_connect
+from engagement.backoffice.models import BackofficeWork
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.routing.models import Offer, OfferStatus, WorkItem, WorkStatus, WrapUpCode
 from engagement.routing.offers import offer_accept
@@ -207,6 +208,8 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_ends_with_its_recording_on_the
         f"Recording: {RECORDING_URL}"
     ]
     assert CallRecording.objects.get(call=call).duration_seconds == 312
+    # And a call an agent took leaves no voicemail work
+    assert not BackofficeWork.objects.exists()
 
     # And the agent wraps up as for any conversation
     code = WrapUpCode.objects.filter(is_active=True).first()

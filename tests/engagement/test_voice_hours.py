@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from cea.common.channels import Channel
 from engagement.adapters.voice_control.models import CallState, VoiceCall
-from engagement.backoffice.models import OutOfHoursAnswer
+from engagement.backoffice.models import BackofficeStatus, BackofficeWork, OutOfHoursAnswer
 from engagement.outbound.models import Callback, CallbackStatus
-from engagement.routing.models import Offer
+from engagement.routing.models import Offer, WorkItem
 from tests.engagement.factories import QueueFactory
 from tests.engagement.routing_support import closed_today_and_tomorrow
 from tests.engagement.test_voice_control import (  # noqa: F401 (fixtures)
@@ -145,6 +145,13 @@ def test_an_unknown_caller_is_offered_the_message_only_and_it_lands_on_the_conve
     conversation = call.conversation
     assert conversation.messages.filter(payload__event="recording", payload__url=RECORDING_URL).exists()
     assert "Please deliver on Friday instead" in conversation.messages.get(payload__event="transcription").body
+    # And the message is work in the closed queue, routed to its agents when it opens (once, though
+    # the provider repeats the recording's callback)
+    phone.recording(record.attrib["recordingStatusCallback"], sid="RE77", url=RECORDING_URL)
+    work = BackofficeWork.objects.get()
+    assert (work.queue, work.team, work.status) == ("delivery", closed_delivery.team, BackofficeStatus.QUEUED)
+    assert work.title == f"Voicemail from {CALLER}" and RECORDING_URL in work.description
+    assert WorkItem.objects.get(conversation=work.conversation).queue.name == "delivery"
 
 
 def test_a_repeated_request_at_a_closed_queue_gets_the_menu_again_and_an_open_queue_enqueues(

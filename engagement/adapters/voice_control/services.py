@@ -49,7 +49,7 @@ from engagement.adapters.voice_control.client import call_update
 from engagement.adapters.voice_control.models import CallRecording, CallState, VoiceCall, VoiceEndpoint
 from engagement.adapters.voice_control.twiml import TwiML
 from engagement.backoffice.models import OutOfHoursAnswer
-from engagement.backoffice.services import callback_offer_book
+from engagement.backoffice.services import MAX_TITLE, backoffice_task_create, callback_offer_book
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus
 from engagement.conversations.services import message_add
 from engagement.hooks import register_work_accepted_hook, register_work_transferred_hook
@@ -438,8 +438,16 @@ def _recording_keep(call: VoiceCall, recording_sid: str, **fields: Any) -> CallR
     return recording
 
 
+@transaction.atomic
 def call_recording(*, call: VoiceCall, recording_sid: str, url: str, status: str, duration: str) -> CallRecording:
-    """A recording's status callback; a completed one is shown on the call (``_media_note``)."""
+    """A recording's status callback; a completed one is shown on the call (``_media_note``). A
+    message the caller left without reaching an agent (out of hours, a full queue) becomes work too
+    (``_voicemail_work``), once, when its recording first completes."""
+    done_before = (
+        CallRecording.objects.select_for_update()
+        .filter(call=call, recording_sid=recording_sid, status="completed")
+        .exists()
+    )
     recording = _recording_keep(
         call,
         recording_sid,
@@ -449,7 +457,29 @@ def call_recording(*, call: VoiceCall, recording_sid: str, url: str, status: str
     )
     if status == "completed" and url:
         _media_note(call, kind="recording", reference=recording_sid, url=url)
+        if not done_before:
+            _voicemail_work(call, recording)
     return recording
+
+
+def _voicemail_work(call: VoiceCall, recording: CallRecording) -> None:
+    """A message left by a caller no agent answered: a back-office task in the call's queue, offered
+    to the queue's agents as soon as one is available (at the opening, for one left out of hours),
+    with the recording to listen to. A call an agent took, or one without a queue, makes none."""
+    conversation = Conversation.objects.select_related("customer", "team").get(pk=call.conversation_id)
+    if conversation.answered_at is not None or conversation.agent_id is not None or not conversation.queue:
+        return
+    try:
+        backoffice_task_create(
+            actor=None,
+            title=f"Voicemail from {call.caller or 'an unknown caller'}"[:MAX_TITLE],
+            description=f"Listen to the message and call back: {recording.url}",
+            queue=conversation.queue,
+            team=conversation.team or call.source.team,
+            customer=conversation.customer,
+        )
+    except (NotFound, ValidationFailed) as refusal:  # the queue was closed down, or nobody's team
+        logger.warning("No voicemail work for call %s: %s", call.call_sid, refusal)
 
 
 def call_transcription(
