@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 
 from cea.common.admin import RoleModelAdmin, run_service_action
 from cea.common.errors import ApplicationError
@@ -56,10 +55,8 @@ class WebhookSourceAdmin(RoleModelAdmin):
     delete_roles = (Role.ADMIN,)
     actions = ["sync_whatsapp_templates"]
 
-    @admin.action(description="Sync WhatsApp message templates from Meta")
+    @admin.action(description="Sync WhatsApp message templates from Meta", permissions=["change"])
     def sync_whatsapp_templates(self, request, queryset):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
         run_service_action(
             self, request, queryset, _templates_sync, "Templates synced from Meta for {count} source(s)."
         )

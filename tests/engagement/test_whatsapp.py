@@ -222,6 +222,13 @@ def test_a_webhook_without_the_apps_signature_is_refused_and_nothing_is_kept(wa_
     assert not Message.objects.exists() and not Conversation.objects.exists()
 
 
+def test_a_signed_body_that_is_not_a_whatsapp_webhook_is_refused(wa_a):
+    # When
+    response = webhook({"object": "page", "entry": []})
+    # Then
+    assert "object" in assert_error(response, 400)["fields"]
+
+
 def test_a_webhook_for_an_unknown_source_is_not_found(wa_a):
     assert_error(webhook(text_message(WA_ID, "Hi"), source="nope"), 404, "unknown_source")
 
@@ -569,6 +576,33 @@ def test_templates_are_synced_from_the_business_account(graph, wa_a):
         ("promo", "en_GB"): ("Save {{1}} today", 1, "pending"),
     }
     assert f"GET /v21.0/{WABA_ID}/message_templates" in graph.calls
+
+
+def test_an_admin_syncs_a_sources_templates_from_the_console(client, admin_user, graph, wa_a):
+    # Given
+    graph.add_template("welcome", "Welcome, {{1}}!")
+    client.force_login(admin_user)
+    # When
+    response = client.post(
+        "/admin/engagement/webhooksource/",
+        {"action": "sync_whatsapp_templates", "_selected_action": [wa_a.pk]},
+        follow=True,
+    )
+    # Then
+    assert "Templates synced from Meta for 1 source(s)." in response.content.decode()
+    assert MessageTemplate.objects.get(source=wa_a, name="welcome").params == 1
+
+
+def test_a_supervisor_cannot_sync_templates(client, supervisor, graph, wa_a):
+    # Given
+    graph.add_template("welcome", "Welcome!")
+    client.force_login(supervisor)
+    # When
+    client.post(
+        "/admin/engagement/webhooksource/", {"action": "sync_whatsapp_templates", "_selected_action": [wa_a.pk]}
+    )
+    # Then
+    assert not MessageTemplate.objects.exists() and graph.calls == []
 
 
 def test_the_sync_command_reports_what_it_did(graph, wa_a, capsys):
