@@ -648,6 +648,9 @@ CEA_VONAGE_API_URL = (env_url("CEA_VONAGE_API_URL", schemes=("https", "http")) o
 CEA_META_GRAPH_URL = (
     env_url("CEA_META_GRAPH_URL", schemes=("https", "http")) or "https://graph.facebook.com/v21.0"
 ).rstrip("/")
+# The largest WhatsApp media kept with an inbound message (engagement/adapters/whatsapp.py); 16 MB is
+# WhatsApp's own limit for audio and video.
+CEA_WHATSAPP_MEDIA_MAX_BYTES = env_int("CEA_WHATSAPP_MEDIA_MAX_BYTES", 16 * 1024 * 1024, minimum=1024)
 CEA_FCM_API_URL = (env_url("CEA_FCM_API_URL", schemes=("https", "http")) or "https://fcm.googleapis.com").rstrip("/")
 CEA_PROVIDER_TIMEOUT_SECONDS = env_int("CEA_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1)
 CEA_PROVIDER_BACKOFF_MAX_SECONDS = env_int("CEA_PROVIDER_BACKOFF_MAX_SECONDS", 3600, minimum=30)

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from engagement.adapters import whatsapp_apis
 from engagement.backoffice import views as backoffice_views
 from engagement.backoffice.urls import page_urlpatterns as backoffice_pages
 from engagement.supervision.urls import page_urlpatterns as supervision_pages
@@ -32,6 +33,11 @@ page_urlpatterns: list = [
     path("desk/supervision/", include(supervision_pages)),
     path("desk/backoffice/", include(backoffice_pages)),
     path("", include("engagement.desktop.tools_urls")),  # the desk's tools (desktools)
+    path(
+        "desk/whatsapp/<int:conversation_id>/templates/",
+        whatsapp_apis.whatsapp_template_control,
+        name="desk-whatsapp-templates",
+    ),
     path("desk/", include("engagement.desktop.urls")),
     path("callback/<str:token>/", backoffice_views.callback_offer_page, name="callback-offer"),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),

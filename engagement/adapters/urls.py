@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.adapters import provider_apis
+from engagement.adapters import provider_apis, whatsapp_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -23,6 +23,12 @@ urlpatterns = [
     ),
     path(
         "providers/vonage/<str:source_name>/receipts/", provider_apis.VonageReceiptApi.as_view(), name="vonage-receipts"
+    ),
+    path("providers/whatsapp/<str:source_name>/", whatsapp_apis.WhatsAppWebhookApi.as_view(), name="whatsapp-webhook"),
+    path(
+        "conversations/<str:conversation_id>/whatsapp/templates/",
+        whatsapp_apis.WhatsAppTemplatesApi.as_view(),
+        name="whatsapp-templates",
     ),
     path("app/messages/", AppMessageApi.as_view(), name="app-messages"),
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from engagement.adapters.models import MessageTemplate
 from engagement.routing.models import AgentProfile, Queue, Skill
 from engagement.selfservice.models import Flow, KnowledgeArticle
-from tests.engagement.factories import AgentProfileFactory, QueueFactory
+from tests.engagement.factories import AgentProfileFactory, QueueFactory, WebhookSourceFactory
 from tests.engagement.test_selfservice_admin import ASK, END, LOOKUP, flow_post
 from tests.records.test_console import changelist, form_data
 
@@ -106,3 +107,17 @@ def test_a_supervisor_sees_and_sets_up_only_their_teams_agents(client, superviso
         "user": ["Select a valid choice. That choice is not one of the available choices."]
     }
     assert list(AgentProfile.objects.values_list("user_id", flat=True)) == [agent.pk]
+
+
+def test_a_supervisor_sees_only_their_teams_whatsapp_templates(client, supervisor, team_a, team_b):
+    # Given: a WhatsApp number and template of the supervisor's team, and another team's
+    wa_a = WebhookSourceFactory(name="wa-a", channel="social", provider="whatsapp", sender_id="111", team=team_a)
+    approved = MessageTemplate.objects.create(source=wa_a, name="order_update", language="en", body="Hi {{1}}")
+    other = WebhookSourceFactory(name="wa-b", channel="social", provider="whatsapp", sender_id="999", team=team_b)
+    theirs = MessageTemplate.objects.create(source=other, name="promo", language="en", body="Hi")
+    client.force_login(supervisor)
+    # When / Then
+    assert changelist(client, "/admin/engagement/messagetemplate/") == [approved]
+    assert client.get(f"/admin/engagement/messagetemplate/{theirs.pk}/change/").status_code == 302
+    form = client.get("/admin/engagement/messagetemplate/add/").context["adminform"].form
+    assert list(form.fields["source"].queryset) == [wa_a]
