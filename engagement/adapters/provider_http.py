@@ -40,10 +40,24 @@ def _forget_client_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_client_after_fork)
 
 
-def provider_post(name: str, url: str, *, data: dict, auth: tuple[str, str] | None = None) -> httpx.Response:
-    """POST the form ``data`` to ``url``; the response if it is a 2xx. A provider that cannot be reached
-    (refused, no connection in time), answers 5xx or asks to slow down (429) raises a retryable
-    ``SendError``; any other 4xx a permanent one, with the provider's own message (``error_text``).
+def provider_client() -> httpx.Client:
+    """The process's shared client, for a call ``provider_post`` does not make (a download's stream)."""
+    return _shared_client()
+
+
+def provider_post(
+    name: str,
+    url: str,
+    *,
+    data: dict | None = None,
+    auth: tuple[str, str] | None = None,
+    json: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST the form ``data`` (or the JSON ``json``) to ``url``; the response if it is a 2xx. A provider
+    that cannot be reached (refused, no connection in time), answers 5xx or asks to slow down (429)
+    raises a retryable ``SendError``; any other 4xx a permanent one, with the provider's own message
+    (``error_text``) and code (a Graph error's ``code``, else the HTTP status).
 
     A request that reached the provider but got no answer (read timeout, connection dropped mid-way)
     is ambiguous: the provider may have accepted it, and sending again would text the customer twice.
@@ -52,7 +66,12 @@ def provider_post(name: str, url: str, *, data: dict, auth: tuple[str, str] | No
     """
     try:
         response = _shared_client().post(
-            url, data=data, auth=auth or httpx.USE_CLIENT_DEFAULT, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
+            url,
+            data=data,
+            json=json,
+            headers=headers,
+            auth=auth or httpx.USE_CLIENT_DEFAULT,
+            timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS,
         )
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
         raise SendError(f"{name} could not be reached: {type(error).__name__}: {error}", retryable=True) from error
@@ -63,6 +82,23 @@ def provider_post(name: str, url: str, *, data: dict, auth: tuple[str, str] | No
             retryable=False,
             code="no_answer",
         ) from error
+    return _success_or_send_error(name, response)
+
+
+def provider_get(name: str, url: str, *, headers: dict[str, str] | None = None, params=None) -> httpx.Response:
+    """GET ``url`` (a provider's resource: a media's URL, a list of templates); the response if it is
+    a 2xx, else a ``SendError`` sorted as ``provider_post``'s, except that a GET that got no answer
+    is worth trying again (reading twice changes nothing)."""
+    try:
+        response = _shared_client().get(
+            url, headers=headers, params=params, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
+        )
+    except httpx.HTTPError as error:
+        raise SendError(f"{name} could not be reached: {type(error).__name__}: {error}", retryable=True) from error
+    return _success_or_send_error(name, response)
+
+
+def _success_or_send_error(name: str, response: httpx.Response) -> httpx.Response:
     if response.is_success:
         return response
     detail = error_text(response)
@@ -70,8 +106,18 @@ def provider_post(name: str, url: str, *, data: dict, auth: tuple[str, str] | No
     raise SendError(
         f"{name} answered {response.status_code}" + (f": {detail}" if detail else ""),
         retryable=retryable,
-        code=str(response.status_code),
+        code=graph_error_code(response) or str(response.status_code),
     )
+
+
+def graph_error_code(response: httpx.Response) -> str:
+    """The code of a Graph API error (Meta's ``{"error": {"message", "code", …}}``), else ``""``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error["code"]) if isinstance(error, dict) and error.get("code") is not None else ""
 
 
 def error_text(response: httpx.Response) -> str:
@@ -80,6 +126,8 @@ def error_text(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]  # Meta's Graph API nests its error
     if isinstance(body, dict):
         for key in ("message", "error-text", "detail", "title"):
             if isinstance(body.get(key), str):
