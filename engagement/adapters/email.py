@@ -307,7 +307,9 @@ def _readable_redacted(attachment: ParsedAttachment) -> bytes:
     return attachment.content if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
 
 
-def _attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachment:
+def attachment_keep(message: Message, attachment: ParsedAttachment) -> Attachment:
+    """Keep a file that came with ``message`` in the media storage (an email's attachment, a WhatsApp
+    media): its name redacted, a text file's content too, its SHA-256 kept."""
     filename = redact_text(attachment.filename)[:255]
     content = _readable_redacted(attachment)
     return Attachment.objects.create(
@@ -377,4 +379,4 @@ def _email_conversation(email: ParsedEmail, team: Team | None = None) -> tuple[C
 def _attachments_keep(email: ParsedEmail, ingested: Ingested) -> None:
     if ingested.created:
         for attachment in email.attachments:
-            _attachment_keep(ingested.message, attachment)
+            attachment_keep(ingested.message, attachment)

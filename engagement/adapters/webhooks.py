@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
@@ -82,7 +83,7 @@ def webhook_source_verify(*, name: str, timestamp: str | None, signature: str | 
     return source
 
 
-def _sender_ingest(
+def sender_ingest(
     *,
     source: WebhookSource,
     contact_kind: str,
@@ -92,7 +93,11 @@ def _sender_ingest(
     sent_at: datetime,
     author_name: str,
     payload: dict,
+    after: Callable[[Ingested], None] | None = None,
 ) -> Ingested:
+    """A message from a sender of a provider's source (SMS, a social DM, WhatsApp): the sender's open
+    thread on the source (``<source>:<contact>:<n>``), a new one waiting in the source's queue; all or
+    nothing, as every ``delivery_ingest`` (``after`` runs inside, for a new message only)."""
     sender_thread = partial(
         open_thread,
         channel=source.channel,
@@ -113,6 +118,7 @@ def _sender_ingest(
         body=text,
         sent_at=sent_at,
         payload={"source": source.name, **payload},
+        after=after,
     )
 
 
@@ -133,7 +139,7 @@ def sms_ingest(
     )
     if claimed is not None:
         return claimed
-    return _sender_ingest(
+    return sender_ingest(
         source=source,
         contact_kind=IdentityKind.PHONE,
         contact_value=sender,
@@ -160,7 +166,7 @@ def social_ingest(
 
     All or nothing, as every ``delivery_ingest``.
     """
-    return _sender_ingest(
+    return sender_ingest(
         source=source,
         contact_kind=IdentityKind.SOCIAL,
         contact_value=f"{platform}:{handle}",
