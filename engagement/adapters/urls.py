@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.adapters import provider_apis
+from engagement.adapters import messenger_apis, provider_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -23,6 +23,11 @@ urlpatterns = [
     ),
     path(
         "providers/vonage/<str:source_name>/receipts/", provider_apis.VonageReceiptApi.as_view(), name="vonage-receipts"
+    ),
+    path(
+        "providers/messenger/<str:source_name>/",
+        messenger_apis.MessengerWebhookApi.as_view(),
+        name="messenger-webhook",
     ),
     path("app/messages/", AppMessageApi.as_view(), name="app-messages"),
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),
