@@ -378,7 +378,8 @@ def _fetched(files: tuple[FileRef, ...]) -> tuple[list[ParsedAttachment], list[d
             refused.append({"type": ref.kind, "reason": f"Files of type {download.content_type} are not kept."})
             continue
         extension = mimetypes.guess_extension(download.content_type) or ".bin"
-        name = download.filename.strip() or f"{ref.kind}-{number}{extension}"
+        name = download.filename.strip() or f"{ref.kind}-{number}"
+        name = name if "." in name else name + extension  # a CDN's path may name no type
         kept.append(ParsedAttachment(filename=name[:255], content_type=download.content_type, content=download.content))
     return kept, refused
 

@@ -208,6 +208,17 @@ def test_a_customers_photo_is_fetched_and_kept_as_an_attachment(graph, page_a, a
     assert [a["filename"] for a in shown["results"][0]["attachments"]] == ["parcel.png"]
 
 
+def test_a_file_whose_url_names_no_type_is_named_by_its_type(graph, page_a):
+    # Given: the CDN's URL of a JPEG has no extension
+    graph.files["asset"] = ("image/jpeg", b"\xff\xd8\xff" + b"\x00" * 32)
+    body = page_webhook(message_event(mid="m_asset", attachments=[attachment("image", graph.file_url("asset"))]))
+    # When
+    response = meta_posts(body)
+    # Then
+    assert response.status_code == 200, response.content
+    assert Attachment.objects.get().filename == "asset.jpg"
+
+
 def test_a_file_too_large_or_of_a_type_not_kept_is_listed_as_refused_and_the_message_kept(graph, page_a, settings):
     # Given: a limit of 1 KiB, a 2 KiB video and a program sent as a file
     settings.CEA_MESSENGER_ATTACHMENT_MAX_BYTES = 1024
