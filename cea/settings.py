@@ -656,6 +656,8 @@ CEA_PROVIDER_TIMEOUT_SECONDS = env_int("CEA_PROVIDER_TIMEOUT_SECONDS", 10, minim
 CEA_PROVIDER_BACKOFF_MAX_SECONDS = env_int("CEA_PROVIDER_BACKOFF_MAX_SECONDS", 3600, minimum=30)
 CEA_PROVIDER_GIVE_UP_HOURS = env_int("CEA_PROVIDER_GIVE_UP_HOURS", 24, minimum=1)
 CEA_SMS_MAX_SEGMENTS = env_int("CEA_SMS_MAX_SEGMENTS", 10, minimum=1)
+# The largest file kept from a Messenger message (engagement/adapters/messenger.py); Meta's own limit is 25 MB.
+CEA_MESSENGER_ATTACHMENT_MAX_BYTES = env_int("CEA_MESSENGER_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 
 # Inbound email: how much of an HTML-only body is read (and made plain); the rest is not shown.
 CEA_EMAIL_HTML_MAX_CHARS = env_int("CEA_EMAIL_HTML_MAX_CHARS", 512 * 1024, minimum=1024)

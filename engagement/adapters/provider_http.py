@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from django.conf import settings
@@ -134,3 +138,56 @@ def error_text(response: httpx.Response) -> str:
                 code = body.get("code")
                 return f"{body[key]}" + (f" (code {code})" if code else "")
     return ""
+
+
+# --- Files a provider serves (an inbound message's media) -----------------------------------------
+
+
+class DownloadRefused(Exception):
+    """A provider's file that is not kept: unreachable, refused, or over the size limit (``code``)."""
+
+    def __init__(self, reason: str, *, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file fetched from a provider: its bytes, its declared type (without parameters) and its
+    name (the ``Content-Disposition``'s, else the URL path's last part; ``""`` when neither has one)."""
+
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def provider_download(url: str, *, max_bytes: int, headers: dict[str, str] | None = None) -> Download:
+    """GET ``url`` (following redirects, as CDNs answer), reading at most ``max_bytes``.
+
+    ``DownloadRefused`` with code ``unreachable`` (no connection, no answer), ``refused`` (not a
+    2xx) or ``too_large`` (a declared or actual size over ``max_bytes``: the rest is not read).
+    """
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise DownloadRefused("The file's URL is not http(s).", code="refused")
+    try:
+        with _shared_client().stream(
+            "GET", url, headers=headers, follow_redirects=True, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
+        ) as response:
+            if not response.is_success:
+                raise DownloadRefused(f"The file's URL answered {response.status_code}.", code="refused")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise DownloadRefused(f"The file is larger than {max_bytes} bytes.", code="too_large")
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    raise DownloadRefused(f"The file is larger than {max_bytes} bytes.", code="too_large")
+            headers_of = EmailMessage()
+            headers_of["Content-Disposition"] = response.headers.get("Content-Disposition", "")
+            content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+            filename = headers_of.get_filename() or PurePosixPath(unquote(urlsplit(str(response.url)).path)).name
+    except httpx.HTTPError as error:
+        raise DownloadRefused(f"The file could not be fetched ({type(error).__name__}).", code="unreachable") from error
+    return Download(content=bytes(content), content_type=content_type or "application/octet-stream", filename=filename)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.adapters import provider_apis, whatsapp_apis
+from engagement.adapters import messenger_apis, provider_apis, whatsapp_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -29,6 +29,11 @@ urlpatterns = [
         "conversations/<str:conversation_id>/whatsapp/templates/",
         whatsapp_apis.WhatsAppTemplatesApi.as_view(),
         name="whatsapp-templates",
+    ),
+    path(
+        "providers/messenger/<str:source_name>/",
+        messenger_apis.MessengerWebhookApi.as_view(),
+        name="messenger-webhook",
     ),
     path("app/messages/", AppMessageApi.as_view(), name="app-messages"),
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),
