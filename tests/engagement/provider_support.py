@@ -42,7 +42,44 @@ VONAGE_SECRET = "vonage-api-secret"
 VONAGE_SIGNATURE_SECRET = "vonage-signature-secret"
 
 
-class Providers:
+class JsonHandler(BaseHTTPRequestHandler):
+    """A loopback provider's request handler: JSON answers, no logging."""
+
+    def _answer(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class LoopbackServer:
+    """An ``http.server`` on 127.0.0.1 in a thread of its own: ``serve(handler)``, ``url``, ``stop()``."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self.thread.is_alive():  # once: a second shutdown() would wait for a loop that has ended
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+
+
+class Providers(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []  # every message the provider accepted
         self.calls = 0
@@ -50,7 +87,7 @@ class Providers:
         self._lock = threading.Lock()
         providers = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
@@ -68,29 +105,7 @@ class Providers:
                 else:
                     self._answer(404, {"error": "no such endpoint"})
 
-            def _answer(self, status: int, body: dict) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
     # --- Twilio's Messages resource -------------------------------------------------------------
 
