@@ -277,6 +277,8 @@ def _vapid(source: WebhookSource) -> Vapid02:
             if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
                 raise ValueError("not a P-256 key")
             return Vapid02(key)
+        if len(urlsafe_b64decode(raw)) != 32:  # py_vapid would take any bytes as the scalar
+            raise ValueError("a raw P-256 private key is 32 bytes")
         return Vapid02.from_raw(raw.encode())
     except (ValueError, TypeError) as error:
         raise MissingCredential(

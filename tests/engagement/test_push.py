@@ -382,8 +382,69 @@ def test_a_service_account_the_token_endpoint_refuses_fails_the_reply(
     message = reply(agent, conversation, "Hello", django_capture_on_commit_callbacks)
     # Then: failed, not retried, saying so; nothing reached FCM
     assert (message.payload["delivery"], message.payload["error"]["code"]) == ("failed", "credential_refused")
-    assert "invalid_client" in message.payload["error"]["reason"] or "not found" in message.payload["error"]["reason"]
+    assert message.payload["error"]["reason"].endswith("answered 401: The OAuth client was not found.")
     assert services.fcm_sent == []
+
+
+def test_an_access_token_fcm_no_longer_takes_is_renewed_on_the_next_try(
+    services, app_push, app_backend, agent, django_capture_on_commit_callbacks
+):
+    # Given: a reply sent with an access token, which is then revoked before it expires
+    conversation = app_conversation(app_backend)
+    register(app_backend, source="app-push", session_id=SESSION, token=FCM_TOKEN)
+    first = reply(agent, conversation, "One", django_capture_on_commit_callbacks, execute=False)
+    provider_send_deliver(send_id=first.provider_send.pk)
+    services.tokens_issued.clear()
+    second = reply(agent, conversation, "Two", django_capture_on_commit_callbacks, execute=False)
+    # When: FCM answers 401 to the cached token
+    attempt = provider_send_deliver(send_id=second.provider_send.pk)
+    # Then: tried again later, with a new token
+    assert attempt is not None and attempt.status == "queued"
+    ProviderSend.objects.filter(pk=second.provider_send.pk).update(next_attempt_at=second.sent_at)
+    attempt = provider_send_deliver(send_id=second.provider_send.pk)
+    assert attempt is not None and attempt.status == "sent"
+    assert [s["notification"]["body"] for s in services.fcm_sent] == ["One", "Two"]
+    assert len(services.tokens_issued) == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "source"),
+    [
+        ("CEA_SOURCE_APP_PUSH_SERVICE_ACCOUNT_FILE", "", "app"),
+        ("CEA_SOURCE_IOT_PUSH_VAPID_PRIVATE_KEY", "bm90IGEga2V5", "iot"),
+    ],
+)
+def test_a_malformed_credential_fails_the_reply_saying_so(
+    services,
+    app_push,
+    iot_push,
+    app_backend,
+    device_owner,
+    agent,
+    monkeypatch,
+    tmp_path,
+    eager_tasks,
+    variable,
+    value,
+    source,
+    django_capture_on_commit_callbacks,
+):
+    # Given: a service account file that is not a service account's JSON key, or a VAPID key that is no key
+    if source == "app":
+        (tmp_path / "broken.json").write_text('{"type": "service_account"}')
+        value = str(tmp_path / "broken.json")
+    monkeypatch.setenv(variable, value)
+    if source == "app":
+        conversation = app_conversation(app_backend)
+        register(app_backend, source="app-push", session_id=SESSION, token=FCM_TOKEN)
+    else:
+        conversation = iot_conversation(app_backend)
+        register(app_backend, source="iot-push", device_id=DEVICE, subscription=services.subscribe())
+    # When
+    message = reply(agent, conversation, "Hello", django_capture_on_commit_callbacks)
+    # Then: failed at once, naming what is wrong; nothing was pushed
+    assert (message.payload["delivery"], message.payload["error"]["code"]) == ("failed", "bad_credential")
+    assert services.fcm_sent == [] and services.pushed == []
 
 
 @pytest.mark.usefixtures("eager_tasks")
