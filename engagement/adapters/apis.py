@@ -167,7 +167,7 @@ class DeviceEventApi(APIView):
         responses={**INGEST_RESPONSES, 404: OpenApiResponse(description="No customer has this device")},
     )
     def post(self, request):
-        return _ingest(request.data, DeviceEventSerializer, device_fault_ingest)
+        return _ingest(request.data, DeviceEventSerializer, device_fault_ingest, client=request.user)
 
 
 # --- Signed webhooks ------------------------------------------------------------------------

@@ -47,9 +47,11 @@ def device_fault_ingest(
     severity: str,
     details: dict,
     occurred_at: datetime | None = None,
+    client=None,
 ) -> Ingested:
     """Record a device's fault in its customer's proactive conversation; a redelivery changes nothing.
 
+    ``client``, the device platform that sent it, is kept with the message (``push_devices.py``).
     Raises ``NotFound`` (``unknown_device``) when no customer has the device, and
     ``ValidationFailed`` when the fault is too large for the context store. All or nothing, as
     every ``delivery_ingest``.
@@ -100,7 +102,8 @@ def device_fault_ingest(
         author_name=device_id,
         body=f"Device {device_id} reported fault {fault_code} ({severity})",
         sent_at=occurred_at,
-        payload={"event": "device_fault", **fault},
+        # The client that sent it: it may register the device for push and acknowledge its replies.
+        payload={"event": "device_fault", **fault, **({"client": client.pk} if client is not None else {})},
         after=fault_to_context,
     )
 

@@ -136,3 +136,30 @@ class MessageTemplate(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+
+class PushDevice(TimeStampedModel):
+    """Where an app's or a device's push notifications go: an FCM registration token, or a Web Push
+    subscription (its endpoint and keys, RFC 8291), registered by the channel's back-end (``client``)
+    for a mobile app session or an IoT device (``address``) under the app's push source
+    (``engagement/adapters/push.py``). One per client, channel and address: registering again
+    replaces the token or subscription (an app's token is refreshed now and then)."""
+
+    source = models.ForeignKey(WebhookSource, on_delete=models.CASCADE, related_name="push_devices")
+    client = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    address = models.CharField(max_length=120, help_text="The app's session id, or the IoT device's id")
+    token = models.CharField(max_length=4096, blank=True, help_text="FCM: the registration token")
+    endpoint = models.CharField(max_length=2048, blank=True, help_text="Web Push: the subscription's endpoint")
+    p256dh = models.CharField(max_length=100, blank=True, help_text="Web Push: the subscription's public key")
+    auth = models.CharField(max_length=40, blank=True, help_text="Web Push: the subscription's auth secret")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "channel", "address"], name="push_device_once"),
+        ]
+        indexes = [models.Index(fields=["channel", "address"], name="push_device_address")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.address} ({self.source.name})"

@@ -404,9 +404,13 @@ def receipt_record(
 
 
 def register() -> None:
-    """Replies on SMS, social DM and IoT go through their source's provider (engagement's ``ready``)."""
+    """Replies on SMS, social DM and IoT go through their source's provider, and on the mobile app and IoT
+    to a registered device first (engagement's ``ready``)."""
     from engagement.conversations.replies import reply_transport_register
 
     transport = ProviderReplies()
     for channel in PROVIDER_CHANNELS:
         reply_transport_register(channel, transport)
+    from engagement.adapters.push import register as register_push  # push.py imports this module
+
+    register_push()  # mobile app and IoT: to a registered device first (push.py)

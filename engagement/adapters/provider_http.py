@@ -68,11 +68,30 @@ def provider_post(
     It raises a permanent ``SendError`` (code ``no_answer``) saying so: the agent sees it on the desk
     and decides (a status callback for it, if one comes, has no send id to match and is refused).
     """
+    response = provider_call(name, url, data=data, json=json, headers=headers, auth=auth)
+    return _success_or_send_error(name, response)
+
+
+def provider_call(
+    name: str,
+    url: str,
+    *,
+    data: dict | None = None,
+    json: dict | None = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> httpx.Response:
+    """POST ``data`` (a form), ``json`` or ``content`` (raw bytes) to ``url``; the provider's response,
+    whatever its status (the caller reads the provider's own errors: ``provider_refusal``). Raises
+    ``SendError`` only for no answer: retryable when the provider could not be reached, permanent
+    (``no_answer``) when it may have taken the message (see ``provider_post``)."""
     try:
-        response = _shared_client().post(
+        return _shared_client().post(
             url,
             data=data,
             json=json,
+            content=content,
             headers=headers,
             auth=auth or httpx.USE_CLIENT_DEFAULT,
             timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS,
@@ -86,7 +105,6 @@ def provider_post(
             retryable=False,
             code="no_answer",
         ) from error
-    return _success_or_send_error(name, response)
 
 
 def provider_get(name: str, url: str, *, headers: dict[str, str] | None = None, params=None) -> httpx.Response:
@@ -105,12 +123,17 @@ def provider_get(name: str, url: str, *, headers: dict[str, str] | None = None, 
 def _success_or_send_error(name: str, response: httpx.Response) -> httpx.Response:
     if response.is_success:
         return response
-    detail = error_text(response)
+    raise provider_refusal(name, response, error_text(response), code=graph_error_code(response))
+
+
+def provider_refusal(name: str, response: httpx.Response, detail: str, *, code: str = "") -> SendError:
+    """The ``SendError`` for a provider's non-2xx ``response``: retryable for a 5xx or a "try again
+    later" (429 …), permanent otherwise; ``code`` the provider's error code, else the HTTP status."""
     retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
-    raise SendError(
+    return SendError(
         f"{name} answered {response.status_code}" + (f": {detail}" if detail else ""),
         retryable=retryable,
-        code=graph_error_code(response) or str(response.status_code),
+        code=code or str(response.status_code),
     )
 
 

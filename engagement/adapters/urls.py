@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.adapters import messenger_apis, provider_apis, whatsapp_apis
+from engagement.adapters import messenger_apis, provider_apis, push_apis, whatsapp_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -39,4 +39,8 @@ urlpatterns = [
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),
     path("branches/check-ins/", BranchCheckInApi.as_view(), name="branch-check-ins"),
     path("iot/events/", DeviceEventApi.as_view(), name="device-events"),
+    # App and IoT push (engagement/adapters/push_apis.py).
+    path("push/devices/", push_apis.PushDeviceListApi.as_view(), name="push-devices"),
+    path("push/devices/<int:device_id>/", push_apis.PushDeviceApi.as_view(), name="push-device"),
+    path("push/messages/<int:message_id>/receipts/", push_apis.PushReceiptApi.as_view(), name="push-receipts"),
 ]

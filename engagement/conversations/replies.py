@@ -8,8 +8,10 @@ How a reply reaches the customer depends on the conversation's channel:
   ``References`` so the customer's mail client threads it, and its ``Message-ID`` (chosen here)
   is the message's external id, so the customer's answer threads back onto the conversation;
 - web chat and mobile app: live, through ``message_add``'s push to the conversation's group
-  (the app's back-end also reads ``messages/?after=<id>``);
-- SMS, social DM and IoT: through the provider of the source the customer wrote in through, when
+  (the app's back-end also reads ``messages/?after=<id>``); a mobile app reply to a session with a
+  registered device is also pushed to it by its transport (``engagement.adapters.push``);
+- SMS, social DM and IoT: through the provider of the source the customer wrote in through (IoT: to
+  the device's registered push address first), when
   a reply transport is registered for the channel (``reply_transport_register``; the adapters
   register theirs: ``engagement.adapters.outbox``); the transport says whether the reply is queued
   for its provider or recorded only (``delivery: "not_sent"`` with a ``reason``). Without a
@@ -155,10 +157,10 @@ def conversation_reply(
         # id when one is given, so that a retried request is the same message.
         payload = _email_headers(conversation, actor=actor, client_message_id=client_message_id)
         external_id = payload["message_id"]
-    elif channel in LIVE_CHANNELS:
-        payload = {"delivery": Delivery.LIVE}
     elif channel in _transports:
         payload = _transports[channel].prepare(conversation=conversation, body=body)
+    elif channel in LIVE_CHANNELS:
+        payload = {"delivery": Delivery.LIVE}
     else:
         payload = {"delivery": Delivery.NOT_SENT, "reason": f"No {conversation.get_channel_display()} sender yet."}
     payload = {**(extra_payload or {}), **payload}

@@ -103,6 +103,12 @@ KNOWN_GAPS = {
         positive_data_acceptance,
         "customer_identifier's form depends on identifier_kind",
     ),
+    # A push registration names an active push source, and its address (token or subscription, session or
+    # device) is the one that source's provider and channel take.
+    ("POST", "/api/v1/engagement/push/devices/"): (
+        positive_data_acceptance,
+        "source must be an active push source; the address's form depends on its provider",
+    ),
     # Six digits is the form; only the code that was sent verifies (a wrong one is a 400 failure).
     ("POST", "/api/v1/engagement/conversations/{conversation_id}/verification/otp/check/"): (
         positive_data_acceptance,

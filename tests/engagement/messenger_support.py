@@ -32,7 +32,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.engagement.provider_support import JsonHandler, Loopback
+from tests.engagement.provider_support import JsonHandler, LoopbackServer
 
 PAGE_ID = "104857600000001"
 PSID = "6543210987654321"
@@ -54,7 +54,7 @@ def graph_error(message: str, *, code: int, kind: str = "OAuthException", subcod
     return {"error": error}
 
 
-class Graph(Loopback):
+class Graph(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []  # every message the Send API accepted (its body and id)
         self.calls = 0
@@ -113,7 +113,7 @@ class Graph(Loopback):
                 self.end_headers()
                 self.wfile.write(content)
 
-        self._serve(Handler)
+        self.serve(Handler)
 
     @property
     def graph_url(self) -> str:

@@ -43,11 +43,13 @@ VONAGE_SIGNATURE_SECRET = "vonage-signature-secret"
 
 
 class JsonHandler(BaseHTTPRequestHandler):
-    """A loopback provider's request handler: JSON answers (``_answer``), nothing logged."""
+    """A loopback provider's request handler: JSON answers, no logging."""
 
-    def _answer(self, status: int, body: dict) -> None:
+    def _answer(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -57,10 +59,10 @@ class JsonHandler(BaseHTTPRequestHandler):
         pass
 
 
-class Loopback:
-    """An ``http.server`` on 127.0.0.1 serving ``handler`` in a thread (``_serve``), at ``url`` until ``stop()``."""
+class LoopbackServer:
+    """An ``http.server`` on 127.0.0.1 in a thread of its own: ``serve(handler)``, ``url``, ``stop()``."""
 
-    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -71,11 +73,13 @@ class Loopback:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread.is_alive():  # once: a second shutdown() would wait for a loop that has ended
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
 
 
-class Providers(Loopback):
+class Providers(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []  # every message the provider accepted
         self.calls = 0
@@ -101,7 +105,7 @@ class Providers(Loopback):
                 else:
                     self._answer(404, {"error": "no such endpoint"})
 
-        self._serve(Handler)
+        self.serve(Handler)
 
     # --- Twilio's Messages resource -------------------------------------------------------------
 

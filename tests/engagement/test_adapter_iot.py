@@ -43,7 +43,7 @@ def alice(team_a):
 
 
 def test_a_fault_opens_a_proactive_conversation_with_the_devices_customer(
-    device_platform, alice, team_a, django_capture_on_commit_callbacks
+    device_platform, integration_user, alice, team_a, django_capture_on_commit_callbacks
 ):
     # When
     with django_capture_on_commit_callbacks(execute=True):
@@ -77,7 +77,8 @@ def test_a_fault_opens_a_proactive_conversation_with_the_devices_customer(
         "details": {"component": "boiler pressure sensor", "reading_bar": 0.4, "threshold_bar": 1.0},
         "occurred_at": "2025-03-14T07:42:10+00:00",
     }
-    assert message.payload == {"event": "device_fault", **fault}
+    # The client that sent it is kept: it may register the device for push (test_push.py)
+    assert message.payload == {"event": "device_fault", **fault, "client": integration_user.pk}
     context = context_read(scope="conversation", context_id=conversation.pk).values
     assert context["device_fault"] == fault
     assert context["direction"] == "outbound"
