@@ -86,3 +86,31 @@ def error_text(response: httpx.Response) -> str:
                 code = body.get("code")
                 return f"{body[key]}" + (f" (code {code})" if code else "")
     return ""
+
+
+def provider_get(name: str, url: str, *, auth: tuple[str, str] | None = None, max_bytes: int) -> tuple[bytes, str]:
+    """GET ``url`` (following the provider's redirects to its file store); its content and
+    ``Content-Type``. Read no further than ``max_bytes``: a larger body raises a permanent
+    ``SendError`` (code ``too_large``), as does any failure (code ``unreachable`` or the status)."""
+    try:
+        with _shared_client().stream(
+            "GET",
+            url,
+            auth=auth or httpx.USE_CLIENT_DEFAULT,
+            timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS,
+            follow_redirects=True,
+        ) as response:
+            if not response.is_success:
+                raise SendError(
+                    f"{name} answered {response.status_code}", retryable=False, code=str(response.status_code)
+                )
+            content = b""
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    raise SendError(f"{name}'s file is over {max_bytes} bytes", retryable=False, code="too_large")
+            return content, response.headers.get("Content-Type", "")
+    except httpx.HTTPError as error:
+        raise SendError(
+            f"{name} could not be read: {type(error).__name__}", retryable=False, code="unreachable"
+        ) from error

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.adapters import provider_apis
+from engagement.adapters import media, provider_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -24,6 +24,8 @@ urlpatterns = [
     path(
         "providers/vonage/<str:source_name>/receipts/", provider_apis.VonageReceiptApi.as_view(), name="vonage-receipts"
     ),
+    # A sent file, for whoever holds its signed link (engagement/adapters/media.py): providers, the widget.
+    path("media/<str:token>/", media.AttachmentMediaApi.as_view(), name="attachment-media"),
     path("app/messages/", AppMessageApi.as_view(), name="app-messages"),
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),
     path("branches/check-ins/", BranchCheckInApi.as_view(), name="branch-check-ins"),
