@@ -152,6 +152,24 @@ def test_a_retried_reply_with_files_is_the_first_one(agent, email_conversation, 
     assert Attachment.objects.filter(message_id=first.json()["id"]).count() == 1
 
 
+def test_the_desks_reply_form_sends_the_drafts_ids(agent, email_conversation, django_capture_on_commit_callbacks):
+    # Given: two drafts uploaded from the desk
+    drafts = [upload(agent, email_conversation, name, PDF).json()["id"] for name in ("a.pdf", "b.pdf")]
+    desk = session_client(agent)
+    url = f"/desk/conversations/{email_conversation.pk}/reply/"
+    # When: the reply form posts them as repeated ``attachments`` (htmx's encoding of a list)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = desk.post(url, {"body": "Both attached", "attachments": [str(pk) for pk in drafts]})
+        malformed = desk.post(url, {"body": "Again", "attachments": ["a.pdf"]})
+    # Then: the reply is the desk's message fragment, listing both files; a malformed id is refused
+    assert response.status_code == 200, response.content
+    message = Message.objects.get(conversation=email_conversation, body="Both attached")
+    assert sorted(message.attachments.values_list("pk", flat=True)) == sorted(drafts)
+    assert response.content.decode().count('data-testid="message-attachment"') == 2
+    assert malformed.status_code == 400
+    assert not Message.objects.filter(conversation=email_conversation, body="Again").exists()
+
+
 # --- Web chat: the widget's link ------------------------------------------------------------------
 
 
