@@ -104,12 +104,12 @@ def provider_get(name: str, url: str, *, auth: tuple[str, str] | None = None, ma
                 raise SendError(
                     f"{name} answered {response.status_code}", retryable=False, code=str(response.status_code)
                 )
-            content = b""
+            content = bytearray()
             for chunk in response.iter_bytes():
                 content += chunk
                 if len(content) > max_bytes:
                     raise SendError(f"{name}'s file is over {max_bytes} bytes", retryable=False, code="too_large")
-            return content, response.headers.get("Content-Type", "")
+            return bytes(content), response.headers.get("Content-Type", "")
     except httpx.HTTPError as error:
         raise SendError(
             f"{name} could not be read: {type(error).__name__}", retryable=False, code="unreachable"

@@ -16,17 +16,18 @@ it arrives. The same ``client_id`` twice stores it once (the widget retries an u
 
 from __future__ import annotations
 
-import hashlib
-import os
-
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
-from cea.common.pii import redact_text
-from engagement.conversations.files import ALLOWED_TYPES, attachment_check, sniffed_type
-from engagement.conversations.models import Attachment, AuthorKind, ConversationStatus, Message
+from engagement.conversations.files import (
+    ALLOWED_TYPES,
+    attachment_check,
+    attachment_store,
+    file_checked,
+    sniffed_type,
+)
+from engagement.conversations.models import AuthorKind, ConversationStatus, Message
 from engagement.conversations.services import message_add
 from engagement.webchat.limits import webchat_attachment_admit
 from engagement.webchat.models import SiteKey
@@ -46,8 +47,8 @@ def webchat_attachment_receive(
     widget's socket: ``PermissionDenied`` ``unknown_site_key`` / ``origin_not_allowed``), the visitor
     token (``invalid_visitor``), ``client_id``, the uploads a minute of the client's address and the
     site key (``WebchatLimitReached``, 429: every upload counts, refused ones too), the file
-    (``attachment_check``), then the visitor's open chat (``Conflict`` ``no_conversation``: the widget
-    offers files once a chat is open).
+    (``attachment_check``, through ``file_checked``), then the visitor's open chat (``Conflict``
+    ``no_conversation``: the widget offers files once a chat is open).
     """
     site = SiteKey.objects.filter(key=site_key or "", is_active=True).first()
     if site is None:
@@ -64,7 +65,7 @@ def webchat_attachment_receive(
             fields={"client_id": "1-64 letters, digits, '-' or '_'."},
         )
     webchat_attachment_admit(site_key=site.key, ip=ip)
-    content_type = attachment_check(filename=filename, content=content)
+    file = file_checked(filename=filename, content=content)
     conversation = visitor_conversation_latest(visitor=visitor)
     if conversation is None or conversation.status == ConversationStatus.ENDED:
         raise Conflict("Start a chat before sending a file.", code="no_conversation")
@@ -72,30 +73,15 @@ def webchat_attachment_receive(
     existing = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
     if existing is not None:
         return existing, False
-    name = redact_text(os.path.basename(filename.replace("\\", "/")).strip())[:255]
-    if content_type == "text/plain":
-        content = redact_text(content.decode("utf-8")).encode("utf-8")
-    digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         message, created = message_add(
             conversation=conversation,
             direction=Direction.INBOUND,
             author_kind=AuthorKind.CUSTOMER,
-            body=name,
+            body=file.filename,
             external_id=external_id,
-            payload={
-                "attachments": [
-                    {"filename": name, "content_type": content_type, "size": len(content), "sha256": digest}
-                ]
-            },
+            payload={"attachments": [file.summary()]},
         )
         if created:
-            Attachment.objects.create(
-                message=message,
-                filename=name,
-                content_type=content_type,
-                size=len(content),
-                sha256=digest,
-                file=ContentFile(content, name=name),
-            )
+            attachment_store(file, message=message)
     return message, created
