@@ -133,8 +133,8 @@ def _consent_for_unanswered_outreach(conversation: Conversation) -> None:
     consent_required(customer=conversation.customer, channel=conversation.channel, purpose=started or "service")
 
 
-def _media_rules(conversation: Conversation) -> MediaRules:
-    """Whether, and how many and how big, files may go with a reply in ``conversation``."""
+def reply_media_rules(conversation: Conversation) -> MediaRules:
+    """Whether, and how many and how big, files may go with a reply in ``conversation`` (the desk shows it)."""
     transport = _transports.get(conversation.channel)
     provider = transport.media_provider(conversation=conversation) if transport is not None else ""
     return media_rules(conversation.channel, provider)
@@ -195,7 +195,7 @@ def conversation_reply(
     if attachments and not (external_id and conversation.messages.filter(external_id=external_id).exists()):
         # (A retried reply is the first one, whose drafts it already bound: nothing to check again.)
         files = attachment_drafts_take(actor=actor, conversation=conversation, ids=list(attachments))
-        media_rules_check(_media_rules(conversation), files)
+        media_rules_check(reply_media_rules(conversation), files)
         payload["attachments"] = [attachment_summary(file) for file in files]
     message, created = message_add(
         conversation=conversation,

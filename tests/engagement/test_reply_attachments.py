@@ -441,3 +441,20 @@ def test_an_inbound_mms_is_kept_with_its_files(team_a, providers):
     ]
     expected_auth = providers._twilio_basic()
     assert providers.media_gets == [expected_auth, expected_auth]
+
+
+def test_the_desk_offers_files_only_where_the_channel_carries_them(agent, team_a, providers):
+    # Given: an SMS conversation through Twilio and one through Vonage
+    WebhookSourceFactory(name="tw-mms", provider="twilio", sender_id=OUR_NUMBER, team=team_a, queue="SMS")
+    WebhookSourceFactory(name="vg-sms", provider="vonage", sender_id=OUR_NUMBER, team=team_a, queue="SMS")
+    twilio = sms_conversation("tw-mms", team_a)
+    vonage = sms_conversation("vg-sms", team_a)
+    desk = session_client(agent)
+    # When: the agent opens each on the desk
+    with_files = desk.get(f"/desk/conversations/{twilio.pk}/").content.decode()
+    without = desk.get(f"/desk/conversations/{vonage.pk}/").content.decode()
+    # Then: Twilio's reply box takes files, with its limits; Vonage's says why not
+    assert 'data-testid="reply-attach-input"' in with_files
+    assert "up to 10 files, 5.0\xa0MB in all" in with_files
+    assert 'data-testid="reply-attach-input"' not in without
+    assert "Vonage&#x27;s SMS API sends text only" in without
