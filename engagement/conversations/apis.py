@@ -22,10 +22,9 @@ from cea.common.errors import NotFound
 from cea.common.roles import Role, role_of
 from cea.common.serializers import validated
 from engagement.access import access_conversation, conversations_visible_to
-from engagement.conversations.files import attachment_draft_add
 from engagement.conversations.filters import ConversationFilter
 from engagement.conversations.models import Attachment, Conversation
-from engagement.conversations.replies import conversation_reply
+from engagement.conversations.replies import conversation_reply, reply_attachment_add
 from engagement.conversations.serializers import (
     ConversationSerializer,
     DraftAttachmentSerializer,
@@ -144,13 +143,15 @@ class ConversationDraftAttachmentApi(APIView):
         responses={
             201: DraftAttachmentSerializer,
             400: OpenApiResponse(description="No file, too large, a type not allowed, or a name that lies"),
-            409: OpenApiResponse(description="The conversation has ended, or its channel carries no files"),
+            409: OpenApiResponse(
+                description="The conversation has ended, or its channel carries no files (attachments_not_allowed)"
+            ),
         },
     )
     def post(self, request, conversation_id: str):
         conversation = access_conversation(request.user, conversation_id)
         data = validated(DraftUploadSerializer, request.data)
-        draft = attachment_draft_add(
+        draft = reply_attachment_add(
             actor=request.user,
             conversation=conversation,
             filename=data["file"].name or "",

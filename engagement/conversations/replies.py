@@ -45,12 +45,13 @@ from engagement.conversations.consent import consent_required
 from engagement.conversations.delivery import Delivery
 from engagement.conversations.files import (
     MediaRules,
+    attachment_draft_add,
     attachment_drafts_take,
     attachment_summary,
     media_rules,
     media_rules_check,
 )
-from engagement.conversations.models import Attachment, AuthorKind, Conversation, Message
+from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
 from engagement.conversations.services import message_add
 from engagement.conversations.tasks import deliver_email_reply
 
@@ -138,6 +139,16 @@ def reply_media_rules(conversation: Conversation) -> MediaRules:
     transport = _transports.get(conversation.channel)
     provider = transport.media_provider(conversation=conversation) if transport is not None else ""
     return media_rules(conversation.channel, provider)
+
+
+def reply_attachment_add(*, actor, conversation: Conversation, filename: str, content: bytes) -> Attachment:
+    """Upload a file for a reply in ``conversation``: a draft (``files.attachment_draft_add``), refused at
+    once (``Conflict`` ``attachments_not_allowed``) where the conversation's channel carries no files.
+    The caller checks that ``actor`` may see the conversation (``engagement.access``)."""
+    rules = reply_media_rules(conversation)
+    if not rules.allowed and conversation.status != ConversationStatus.ENDED:
+        raise Conflict(rules.reason, code="attachments_not_allowed")
+    return attachment_draft_add(actor=actor, conversation=conversation, filename=filename, content=content)
 
 
 @transaction.atomic

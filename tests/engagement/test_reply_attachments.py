@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from cea.common.channels import Channel
 from engagement.adapters.media import outbound_media
-from engagement.conversations.files import attachment_media_path
+from engagement.conversations.files import attachment_draft_add, attachment_media_path
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.conversations.tasks import deliver_email_reply, remove_draft_attachments
 from engagement.webchat.selectors import visitor_message_json
@@ -396,8 +396,13 @@ def test_vonage_sms_refuses_files_with_409_and_records_nothing(agent, team_a, pr
     # Given: an SMS conversation through a Vonage number, and a draft
     WebhookSourceFactory(name="vg-sms", provider="vonage", sender_id=OUR_NUMBER, team=team_a, queue="SMS")
     conversation = sms_conversation("vg-sms", team_a)
-    draft = upload(agent, conversation, "cable.png", PNG).json()
-    # When: the agent replies with it
+    # When: the agent uploads a file for it
+    refused_upload = upload(agent, conversation, "cable.png", PNG)
+    # Then: refused at once, nothing stored
+    assert "Vonage" in assert_error(refused_upload, 409, "attachments_not_allowed")["message"]
+    assert Attachment.objects.count() == 0
+    # When: a draft made before (e.g. while the customer wrote through Twilio) goes with a reply
+    draft = {"id": attachment_draft_add(actor=agent, conversation=conversation, filename="cable.png", content=PNG).pk}
     response = reply(agent, conversation, "This cable", [draft["id"]])
     # Then: refused, clearly; no reply, the draft still a draft, nothing sent
     error = assert_error(response, 409, "attachments_not_allowed")
