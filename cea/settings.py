@@ -371,6 +371,9 @@ CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE = env_int("CEA_WEBCHAT_CONVERSATIO
 CEA_WEBCHAT_ATTACHMENT_MAX_BYTES = env_int("CEA_WEBCHAT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 CEA_WEBCHAT_ATTACHMENTS_PER_IP_PER_MINUTE = env_int("CEA_WEBCHAT_ATTACHMENTS_PER_IP_PER_MINUTE", 10, minimum=1)
 CEA_WEBCHAT_ATTACHMENTS_PER_SITE_PER_MINUTE = env_int("CEA_WEBCHAT_ATTACHMENTS_PER_SITE_PER_MINUTE", 600, minimum=1)
+# Agents' files (engagement/conversations/files.py): how long a signed link to a sent file serves it
+# without a login (Twilio fetches MediaUrl within minutes; the chat widget's download links).
+CEA_MEDIA_URL_SECONDS = env_int("CEA_MEDIA_URL_SECONDS", 24 * 3600, minimum=60)
 
 # --- Celery ---------------------------------------------------------------------------------
 
@@ -413,6 +416,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagement.adapters.outbox_sweep",
         "schedule": 60.0,
         "options": {"expires": 60.0},
+    },
+    # Agents' files uploaded for a reply never sent (engagement/conversations/files.py): removed after a day.
+    "engagement: remove draft attachments": {
+        "task": "engagement.conversations.remove_draft_attachments",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
     "engagement: routing sweep": {
         "task": "engagement.routing.sweep",

@@ -92,7 +92,12 @@ def erase_conversations(customer_id: int) -> int:
             author_name=scrubber.text(message.author_name),
             payload=scrubber.value(message.payload),
         )
-    attachments = list(Attachment.objects.filter(message__conversation_id__in=conversation_ids))
+    # Sent files and the agents' drafts not sent yet.
+    attachments = list(
+        Attachment.objects.filter(
+            Q(message__conversation_id__in=conversation_ids) | Q(conversation_id__in=conversation_ids)
+        )
+    )
     for attachment in attachments:
         transaction.on_commit(partial(attachment.file.delete, save=False))
     rows += Attachment.objects.filter(pk__in=[attachment.pk for attachment in attachments]).delete()[0]

@@ -206,6 +206,11 @@ class ProviderReplies:
             "receipts": {SendStatus.QUEUED: timezone.now().isoformat()},
         }
 
+    def media_provider(self, *, conversation: Conversation) -> str:
+        """The provider of the source a reply would leave through ("" for none): whose ``media_rules`` apply."""
+        source = reply_source(conversation)
+        return source.provider if source is not None and source.is_active else ""
+
     def queued(self, *, message: Message) -> None:
         source = WebhookSource.objects.get(name=message.payload["source"])
         now = timezone.now()

@@ -27,7 +27,7 @@ from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.serializers import CharField, validated
 from engagement.adapters.outbox import receipt_record
 from engagement.adapters.serializers import ID_MAX, TEXT_MAX, _phone_or_as_given
-from engagement.adapters.twilio import twilio_error, twilio_source_verify, twilio_status
+from engagement.adapters.twilio import twilio_error, twilio_inbound_media, twilio_source_verify, twilio_status
 from engagement.adapters.vonage import vonage_error, vonage_source_verify, vonage_status
 from engagement.adapters.webhooks import sms_ingest
 
@@ -55,6 +55,7 @@ TwilioSmsSerializer = _fields(
         "To": CharField(max_length=40),
         "Body": CharField(max_length=TEXT_MAX, allow_blank=True),
         "AccountSid": CharField(max_length=64, required=False),
+        "NumMedia": CharField(max_length=3, required=False),
     },
 )
 TwilioStatusSerializer = _fields(
@@ -149,7 +150,8 @@ TWILIO_SIGNATURE = OpenApiParameter(
 
 
 class TwilioSmsApi(TwilioWebhookView):
-    """An inbound SMS from Twilio (the number's "A message comes in" webhook)."""
+    """An inbound SMS from Twilio (the number's "A message comes in" webhook); an MMS's media are
+    fetched from Twilio and kept as the message's attachments (``twilio.twilio_inbound_media``)."""
 
     @extend_schema(
         operation_id="engagement_twilio_sms_receive",
@@ -163,6 +165,7 @@ class TwilioSmsApi(TwilioWebhookView):
     def post(self, request, source_name: str):
         source, params = self.verified(request, source_name)
         data = validated(TwilioSmsSerializer, params)
+        files, refused = twilio_inbound_media(source=source, params=params)
         sms_ingest(
             source=source,
             message_id=data["MessageSid"],
@@ -170,6 +173,8 @@ class TwilioSmsApi(TwilioWebhookView):
             to=_phone_or_as_given(data["To"]),
             text=data["Body"],
             sent_at=timezone.now(),
+            files=files,
+            media_refused=refused,
         )
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 

@@ -185,7 +185,9 @@ class Download:
     filename: str
 
 
-def provider_download(url: str, *, max_bytes: int, headers: dict[str, str] | None = None) -> Download:
+def provider_download(
+    url: str, *, max_bytes: int, headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None
+) -> Download:
     """GET ``url`` (following redirects, as CDNs answer), reading at most ``max_bytes``.
 
     ``DownloadRefused`` with code ``unreachable`` (no connection, no answer), ``refused`` (not a
@@ -195,7 +197,12 @@ def provider_download(url: str, *, max_bytes: int, headers: dict[str, str] | Non
         raise DownloadRefused("The file's URL is not http(s).", code="refused")
     try:
         with _shared_client().stream(
-            "GET", url, headers=headers, follow_redirects=True, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
+            "GET",
+            url,
+            headers=headers,
+            auth=auth or httpx.USE_CLIENT_DEFAULT,
+            follow_redirects=True,
+            timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS,
         ) as response:
             if not response.is_success:
                 raise DownloadRefused(f"The file's URL answered {response.status_code}.", code="refused")

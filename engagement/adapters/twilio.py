@@ -1,13 +1,18 @@
 """Twilio's Messages API: replies out, inbound SMS and status callbacks in (signed with X-Twilio-Signature).
 
 - Sending: ``POST {CEA_TWILIO_API_URL}/2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded
-  ``To``, ``From`` (or ``MessagingServiceSid`` when the source's sender id is one, ``MG…``), ``Body``
-  and ``StatusCallback``, with HTTP basic auth ``AccountSid:AuthToken``; a 201 carries the
-  message's ``sid``. The credentials are the source's ``ACCOUNT_SID`` and ``AUTH_TOKEN``
-  (``credentials.py``: ``CEA_SOURCE_<NAME>_ACCOUNT_SID`` …).
+  ``To``, ``From`` (or ``MessagingServiceSid`` when the source's sender id is one, ``MG…``), ``Body``,
+  ``StatusCallback`` and, for a reply with files (MMS), one ``MediaUrl`` per file (the signed links
+  of ``media.py``; up to 10, 5 MB in all: ``media_rules``), with HTTP basic auth
+  ``AccountSid:AuthToken``; a 201 carries the message's ``sid``. The credentials are the source's
+  ``ACCOUNT_SID`` and ``AUTH_TOKEN`` (``credentials.py``: ``CEA_SOURCE_<NAME>_ACCOUNT_SID`` …).
 - Inbound SMS: Twilio POSTs the number's "A message comes in" webhook, form-encoded (``MessageSid``,
   ``From``, ``To``, ``Body`` …), to ``/api/v1/engagement/providers/twilio/<source>/sms/``; CEA
-  answers an empty TwiML ``<Response/>`` (the reply is the agent's, later).
+  answers an empty TwiML ``<Response/>`` (the reply is the agent's, later). An MMS adds ``NumMedia``
+  and ``MediaUrl0..N`` / ``MediaContentType0..N``: CEA fetches each (``twilio_inbound_media``, basic
+  auth with the source's credentials, only from ``CEA_TWILIO_API_URL``) and keeps those that pass the
+  files' checks (``engagement.conversations.files``) as the message's attachments; the others are
+  listed in its payload's ``media_refused`` with why.
 - Status callbacks: to ``/api/v1/engagement/providers/twilio/<source>/status/?message=<id>`` (the
   ``StatusCallback`` CEA gives each message), ``MessageSid``, ``MessageStatus`` and, when it failed,
   ``ErrorCode``.
@@ -22,14 +27,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from cea.common.errors import NotFound
+from cea.common.errors import ApplicationError, NotFound
 from engagement.adapters.credentials import credential
 from engagement.adapters.models import Provider, SendStatus, WebhookSource
 from engagement.adapters.outbox import OutboundText, SendError
-from engagement.adapters.provider_http import provider_post
+from engagement.adapters.provider_http import DownloadRefused, provider_download, provider_post
 from engagement.adapters.signatures import twilio_signature_valid
 from engagement.adapters.webhooks import SignatureRefused
 from engagement.adapters.webhooks_providers import provider_source
+from engagement.conversations.files import ALLOWED_TYPES, CheckedFile, file_checked, sniffed_type
+
+# Twilio sends at most 10 media with one message.
+MAX_INBOUND_MEDIA = 10
 
 # Twilio's MessageStatus values → CEA's; None: an intermediate state that changes nothing.
 STATUSES: dict[str, str | None] = {
@@ -64,7 +73,12 @@ class TwilioAdapter:
     def send(self, source: WebhookSource, message: OutboundText) -> str:
         account = credential(source.name, "ACCOUNT_SID")
         token = credential(source.name, "AUTH_TOKEN")
-        data = {"To": message.to, "Body": message.body, "StatusCallback": message.status_callback}
+        data: dict[str, str | list[str]] = {"To": message.to, "StatusCallback": message.status_callback}
+        if message.body or not message.media:
+            data["Body"] = message.body
+        if message.media:
+            # MMS: Twilio fetches each URL (CEA's signed, expiring link) when it sends the message.
+            data["MediaUrl"] = [media.url for media in message.media]
         if message.sender.startswith("MG"):
             data["MessagingServiceSid"] = message.sender
         else:
@@ -112,3 +126,41 @@ def twilio_status(status: str) -> str | None:
 def twilio_error(code: str) -> str:
     code = code.strip()
     return f"Twilio error {code}: {ERRORS.get(code, 'see twilio.com/docs/api/errors/' + code)}" if code else ""
+
+
+def twilio_inbound_media(*, source: WebhookSource, params: dict[str, str]) -> tuple[list[CheckedFile], list[dict]]:
+    """The files of an inbound MMS (``NumMedia``, ``MediaUrl<i>``), fetched with the source's credentials:
+    those that pass the files' checks, and the others as ``{"index", "content_type", "code", "reason"}``.
+
+    Only URLs under ``CEA_TWILIO_API_URL`` are fetched (Twilio's media resources), so a webhook never
+    makes CEA fetch anything else. Call it outside a transaction: it waits on Twilio.
+    """
+    count = params.get("NumMedia", "0").strip()
+    if not (count.isascii() and count.isdigit()) or int(count) == 0:
+        return [], []
+    files: list[CheckedFile] = []
+    refused: list[dict] = []
+    auth = (credential(source.name, "ACCOUNT_SID"), credential(source.name, "AUTH_TOKEN"))
+    limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES
+    for index in range(min(int(count), MAX_INBOUND_MEDIA)):
+        url = params.get(f"MediaUrl{index}", "")
+        claimed = params.get(f"MediaContentType{index}", "")[:100]
+
+        def refuse(code: str, reason: str, index: int = index, claimed: str = claimed) -> None:
+            refused.append({"index": index, "content_type": claimed, "code": code, "reason": reason})
+
+        if not url.startswith(f"{settings.CEA_TWILIO_API_URL}/"):
+            refuse("not_twilio", "The media URL is not Twilio's.")
+            continue
+        try:
+            content = provider_download(url, auth=auth, max_bytes=limit).content
+        except DownloadRefused as error:
+            refuse(error.code, error.reason)
+            continue
+        kind = sniffed_type(content)
+        name = url.rstrip("/").rsplit("/", 1)[-1][:60] or f"media-{index}"
+        try:
+            files.append(file_checked(filename=f"{name}{ALLOWED_TYPES[kind][0] if kind else ''}", content=content))
+        except ApplicationError as error:
+            refuse(error.code, error.message)
+    return files, refused

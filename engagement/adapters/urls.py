@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.adapters import messenger_apis, provider_apis, push_apis, whatsapp_apis
+from engagement.adapters import media, messenger_apis, provider_apis, push_apis, whatsapp_apis
 from engagement.adapters.apis import (
     AppMessageApi,
     BranchCheckInApi,
@@ -35,6 +35,8 @@ urlpatterns = [
         messenger_apis.MessengerWebhookApi.as_view(),
         name="messenger-webhook",
     ),
+    # A sent file, for whoever holds its signed link (engagement/adapters/media.py): providers, the widget.
+    path("media/<str:token>/", media.AttachmentMediaApi.as_view(), name="attachment-media"),
     path("app/messages/", AppMessageApi.as_view(), name="app-messages"),
     path("web-forms/submissions/", WebFormSubmissionApi.as_view(), name="web-form-submissions"),
     path("branches/check-ins/", BranchCheckInApi.as_view(), name="branch-check-ins"),

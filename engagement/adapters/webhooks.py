@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -33,6 +33,7 @@ from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, NotFound
 from engagement.adapters.ingest import DEFAULT_QUEUES, Ingested, delivery_ingest, open_thread
 from engagement.adapters.models import WebhookSource
+from engagement.conversations.files import CheckedFile, attachment_store
 from engagement.hooks import Claimed, InboundText, inbound_claim
 from records.identities.models import IdentityKind
 
@@ -122,11 +123,29 @@ def sender_ingest(
     )
 
 
+def _files_keep(files: Sequence[CheckedFile], ingested: Ingested) -> None:
+    if ingested.created:
+        for file in files:
+            attachment_store(file, message=ingested.message)
+
+
 @transaction.atomic
 def sms_ingest(
-    *, source: WebhookSource, message_id: str, sender: str, to: str, text: str, sent_at: datetime
+    *,
+    source: WebhookSource,
+    message_id: str,
+    sender: str,
+    to: str,
+    text: str,
+    sent_at: datetime,
+    files: Sequence[CheckedFile] = (),
+    media_refused: Sequence[dict] = (),
 ) -> Ingested | Claimed:
     """An inbound SMS: ``sender`` (E.164 when it is a phone number) identifies the customer.
+
+    An MMS's ``files`` (checked, ``engagement.conversations.files``) are kept as the message's
+    attachments and listed in its payload (``attachments``), with the ones refused (``media_refused``);
+    without text, the body is the files' names.
 
     An interceptor registered in ``engagement.hooks`` (a survey awaiting this sender's reply) may
     claim it first: then no conversation is opened and its ``Claimed`` is returned.
@@ -139,6 +158,8 @@ def sms_ingest(
     )
     if claimed is not None:
         return claimed
+    if not text.strip() and files:
+        text = ", ".join(file.filename for file in files)
     return sender_ingest(
         source=source,
         contact_kind=IdentityKind.PHONE,
@@ -147,7 +168,14 @@ def sms_ingest(
         text=text,
         sent_at=sent_at,
         author_name=sender,
-        payload={"message_id": message_id, "from": sender, "to": to},
+        payload={
+            "message_id": message_id,
+            "from": sender,
+            "to": to,
+            **({"attachments": [file.summary() for file in files]} if files else {}),
+            **({"media_refused": list(media_refused)} if media_refused else {}),
+        },
+        after=partial(_files_keep, files) if files else None,
     )
 
 

@@ -1,26 +1,34 @@
 """REST API for live conversations: list, read, messages after an id, reply, end, attachments.
 
+An agent's files go with a reply in two steps: upload each (``POST conversations/<id>/attachments/``,
+a draft of the conversation by the agent), then reply with their ids (``attachments``).
+
 Every object is fetched through ``engagement.access``: an unknown conversation is 404, one of
 another team 403. API tokens need ``conversations:read`` (GET) or ``conversations:write``.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cea.common.errors import NotFound
 from cea.common.roles import Role, role_of
+from cea.common.serializers import validated
 from engagement.access import access_conversation, conversations_visible_to
 from engagement.conversations.filters import ConversationFilter
 from engagement.conversations.models import Attachment, Conversation
-from engagement.conversations.replies import conversation_reply
+from engagement.conversations.replies import conversation_reply, reply_attachment_add
 from engagement.conversations.serializers import (
     ConversationSerializer,
+    DraftAttachmentSerializer,
+    DraftUploadSerializer,
     EndInputSerializer,
     MessagePageSerializer,
     MessagesAfterQuerySerializer,
@@ -120,6 +128,39 @@ class ConversationEndApi(APIView):
         return Response(_conversation_out(conversation.pk))
 
 
+class ConversationDraftAttachmentApi(APIView):
+    """Upload a file to attach to a reply in the conversation (a draft until the reply sends it).
+
+    Checked like the widget's files (``engagement.conversations.files``: size, type read from the
+    content); removed by the beat if no reply sends it within a day.
+    """
+
+    scope_resource = "conversations"
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": DraftUploadSerializer},
+        responses={
+            201: DraftAttachmentSerializer,
+            400: OpenApiResponse(description="No file, too large, a type not allowed, or a name that lies"),
+            409: OpenApiResponse(
+                description="The conversation has ended, or its channel carries no files (attachments_not_allowed)"
+            ),
+        },
+    )
+    def post(self, request, conversation_id: str):
+        conversation = access_conversation(request.user, conversation_id)
+        data = validated(DraftUploadSerializer, request.data)
+        draft = reply_attachment_add(
+            actor=request.user,
+            conversation=conversation,
+            filename=data["file"].name or "",
+            # Never more than the limit and a byte: a larger file is refused without being read whole.
+            content=data["file"].read(settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES + 1),
+        )
+        return Response(DraftAttachmentSerializer(draft).data, status=status.HTTP_201_CREATED)
+
+
 class ConversationAttachmentApi(APIView):
     """Download a file that came with a message of the conversation."""
 
@@ -128,6 +169,7 @@ class ConversationAttachmentApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, conversation_id: str, attachment_id: int):
         conversation = access_conversation(request.user, conversation_id)
+        # (A draft is no message's yet: it is not served here.)
         attachment = Attachment.objects.filter(pk=attachment_id, message__conversation=conversation).first()
         if attachment is None:
             raise NotFound(f"No attachment {attachment_id} in conversation {conversation.pk}.")

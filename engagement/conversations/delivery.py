@@ -47,7 +47,7 @@ def email_reply_deliver(*, message_id: int) -> bool:
 
     Idempotent: a reply already sent, or gone (erased), is not sent again. The message row is
     locked while sending, so two workers never both send it. A failure of the mail server
-    raises (the task retries); the reply stays queued.
+    raises (the task retries); the reply stays queued. The reply's files go as MIME attachments.
     """
     message = queued_message_locked(message_id=message_id, what="Email reply")
     if message is None:
@@ -60,12 +60,16 @@ def email_reply_deliver(*, message_id: int) -> bool:
         headers["References"] = " ".join(f"<{i}>" for i in payload["references"])
     if payload.get("auto_submitted"):
         headers["Auto-Submitted"] = payload["auto_submitted"]
-    EmailMessage(
+    email = EmailMessage(
         subject=payload["subject"],
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[payload["to"]],
         headers=headers,
-    ).send()
+    )
+    for attachment in message.attachments.order_by("id"):
+        with attachment.file.open("rb") as file:
+            email.attach(attachment.filename, file.read(), attachment.content_type or "application/octet-stream")
+    email.send()
     message_delivered(message=message)
     return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from cea.common.channels import Channel, Direction
 from cea.common.models import TimeStampedModel
@@ -153,9 +154,22 @@ class Message(models.Model):
 
 
 class Attachment(models.Model):
-    """A file that came with a message (an email attachment), kept in the media storage."""
+    """A file that came with a message (an email attachment, a chat upload, an MMS, an agent's file),
+    kept in the media storage.
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    An agent's file is uploaded before its reply is sent: until then it is a draft (no ``message``)
+    of ``conversation`` by ``uploaded_by``, which the reply binds (``conversation_reply``) and the
+    beat removes after a day (``engagement/conversations/files.py``).
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="draft_attachments", null=True, blank=True
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

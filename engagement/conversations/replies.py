@@ -18,6 +18,12 @@ How a reply reaches the customer depends on the conversation's channel:
   transport it is recorded only, as ``not_sent``;
 - voice and branch visits: refused — the conversation is spoken, there is nothing to send.
 
+Files: a reply may carry the agent's draft attachments (``attachments``: their ids, uploaded first
+through ``engagement.conversations.files.attachment_draft_add``), where the channel carries files
+(``files.media_rules``, by channel and the provider the reply leaves through: the transport's
+``media_provider``); they are bound to the reply in its transaction. With files a reply may have
+no text.
+
 Consent: a reply inside a conversation the customer started, or has answered, is service to a
 contact they made and needs no consent. A reply in a conversation CEA started (outbound) that the
 customer has not answered is more unsolicited contact: it needs their consent for the channel and
@@ -39,7 +45,15 @@ from cea.common.errors import Conflict, ValidationFailed
 from cea.common.tasks import send_on_commit
 from engagement.conversations.consent import consent_required
 from engagement.conversations.delivery import Delivery
-from engagement.conversations.models import AuthorKind, Conversation, Message
+from engagement.conversations.files import (
+    MediaRules,
+    attachment_draft_add,
+    attachment_drafts_take,
+    attachment_summary,
+    media_rules,
+    media_rules_check,
+)
+from engagement.conversations.models import Attachment, AuthorKind, Conversation, ConversationStatus, Message
 from engagement.conversations.services import message_add
 from engagement.conversations.tasks import deliver_email_reply
 
@@ -61,6 +75,10 @@ class ReplyTransport(Protocol):
     def prepare(self, *, conversation: Conversation, body: str) -> dict: ...
 
     def queued(self, *, message: Message) -> None: ...
+
+    def media_provider(self, *, conversation: Conversation) -> str:
+        """The provider a reply in ``conversation`` leaves through ("" for none): whose ``media_rules`` apply."""
+        ...
 
 
 _transports: dict[str, ReplyTransport] = {}
@@ -118,6 +136,23 @@ def _consent_for_unanswered_outreach(conversation: Conversation) -> None:
     consent_required(customer=conversation.customer, channel=conversation.channel, purpose=started or "service")
 
 
+def reply_media_rules(conversation: Conversation) -> MediaRules:
+    """Whether, and how many and how big, files may go with a reply in ``conversation`` (the desk shows it)."""
+    transport = _transports.get(conversation.channel)
+    provider = transport.media_provider(conversation=conversation) if transport is not None else ""
+    return media_rules(conversation.channel, provider)
+
+
+def reply_attachment_add(*, actor, conversation: Conversation, filename: str, content: bytes) -> Attachment:
+    """Upload a file for a reply in ``conversation``: a draft (``files.attachment_draft_add``), refused at
+    once (``Conflict`` ``attachments_not_allowed``) where the conversation's channel carries no files.
+    The caller checks that ``actor`` may see the conversation (``engagement.access``)."""
+    rules = reply_media_rules(conversation)
+    if not rules.allowed and conversation.status != ConversationStatus.ENDED:
+        raise Conflict(rules.reason, code="attachments_not_allowed")
+    return attachment_draft_add(actor=actor, conversation=conversation, filename=filename, content=content)
+
+
 @transaction.atomic
 def conversation_reply(
     *,
@@ -127,20 +162,25 @@ def conversation_reply(
     client_message_id: str = "",
     author_kind: str = AuthorKind.AGENT,
     extra_payload: dict | None = None,
+    attachments: list[int] | tuple[int, ...] = (),
 ) -> tuple[Message, bool]:
     """Record an agent's reply and have it delivered on the conversation's channel.
 
     Returns ``(message, created)``; with ``client_message_id`` a retried request returns the
     first reply (``created=False``) and sends nothing again. ``author_kind`` ``system`` (with
     ``actor=None``) is CEA's own answer, such as an out-of-hours answer; ``extra_payload`` is kept
-    with the channel's addressing in the message's payload. Raises ``ValidationFailed`` for an
-    empty body, ``Conflict`` for an ended conversation (``conversation_ended``), a spoken
-    channel (``no_text_replies``) or an email conversation without an address. The caller
+    with the channel's addressing in the message's payload. ``attachments``: ids of the actor's
+    draft attachments of this conversation, bound to the reply and listed in its payload.
+    Raises ``ValidationFailed`` for an empty body without files, an id that is not such a draft
+    (``unknown_attachment``) or files over the channel's count or size (on ``attachments``);
+    ``Conflict`` for an ended conversation (``conversation_ended``), a spoken channel
+    (``no_text_replies``), files on a channel that carries none (``attachments_not_allowed``) or an
+    email conversation without an address. The caller
     checks that ``actor`` may see the conversation (``engagement.access``). Locks the
     conversation so that it cannot end while the reply is added.
     """
     body = body.strip()
-    if not body:
+    if not body and not attachments:
         raise ValidationFailed("A reply needs some text.", fields={"body": "This field may not be blank."})
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     channel = conversation.channel
@@ -164,6 +204,12 @@ def conversation_reply(
     else:
         payload = {"delivery": Delivery.NOT_SENT, "reason": f"No {conversation.get_channel_display()} sender yet."}
     payload = {**(extra_payload or {}), **payload}
+    files: list[Attachment] = []
+    if attachments and not (external_id and conversation.messages.filter(external_id=external_id).exists()):
+        # (A retried reply is the first one, whose drafts it already bound: nothing to check again.)
+        files = attachment_drafts_take(actor=actor, conversation=conversation, ids=list(attachments))
+        media_rules_check(reply_media_rules(conversation), files)
+        payload["attachments"] = [attachment_summary(file) for file in files]
     message, created = message_add(
         conversation=conversation,
         direction=Direction.OUTBOUND,
@@ -174,6 +220,8 @@ def conversation_reply(
         external_id=external_id,
         payload=payload,
     )
+    if created and files:
+        Attachment.objects.filter(pk__in=[file.pk for file in files]).update(message=message)
     if created and channel in EMAIL_CHANNELS:
         send_on_commit(deliver_email_reply, message.pk)
     elif created and channel in _transports and payload.get("delivery") == Delivery.QUEUED:

@@ -58,9 +58,11 @@ class AttachmentSerializer(ModelSerializer):
 
     @extend_schema_field(CharField())
     def get_url(self, attachment: Attachment) -> str:
+        # Listed with its message (a draft has none and is never listed here).
+        conversation_id = attachment.message.conversation_id if attachment.message else attachment.conversation_id
         return reverse(
             "engagement-api:conversation-attachment",
-            kwargs={"conversation_id": attachment.message.conversation_id, "attachment_id": attachment.pk},
+            kwargs={"conversation_id": conversation_id, "attachment_id": attachment.pk},
         )
 
 
@@ -105,7 +107,16 @@ class MessagePageSerializer(serializers.Serializer):
 
 
 class ReplyInputSerializer(serializers.Serializer):
-    body = CharField(max_length=10_000)
+    body = CharField(
+        max_length=10_000, required=False, allow_blank=True, default="", help_text="May be blank with attachments"
+    )
+    attachments = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=20,
+        required=False,
+        default=list,
+        help_text="Ids of your draft attachments of this conversation (POST conversations/<id>/attachments/)",
+    )
     client_message_id = CharField(
         max_length=120,
         required=False,
@@ -119,3 +130,19 @@ class EndInputSerializer(serializers.Serializer):
     wrap_up_code = CharField(max_length=50, required=False, allow_blank=True, default="")
     disposition = CharField(max_length=50, required=False, allow_blank=True, default="")
     notes = CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class DraftUploadSerializer(serializers.Serializer):
+    # An empty file reaches the files' check, which says so (``empty_file``).
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="An image (PNG, JPEG, GIF, WebP), a PDF or a plain text file"
+    )
+
+
+class DraftAttachmentSerializer(ModelSerializer):
+    """A file uploaded for a reply, not sent yet: its id goes in the reply's ``attachments``."""
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "conversation", "filename", "content_type", "size", "sha256", "created_at"]
+        read_only_fields = fields

@@ -5,6 +5,7 @@ from django.urls import path
 from engagement.conversations.apis import (
     ConversationAttachmentApi,
     ConversationDetailApi,
+    ConversationDraftAttachmentApi,
     ConversationEndApi,
     ConversationListApi,
     ConversationMessagesApi,
@@ -21,6 +22,11 @@ urlpatterns = [
     ),
     path("conversations/<str:conversation_id>/reply/", ConversationReplyApi.as_view(), name="conversation-reply"),
     path("conversations/<str:conversation_id>/end/", ConversationEndApi.as_view(), name="conversation-end"),
+    path(
+        "conversations/<str:conversation_id>/attachments/",
+        ConversationDraftAttachmentApi.as_view(),
+        name="conversation-attachment-drafts",
+    ),
     path(
         "conversations/<str:conversation_id>/attachments/<int:attachment_id>/",
         ConversationAttachmentApi.as_view(),

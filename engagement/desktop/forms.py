@@ -5,9 +5,23 @@ from __future__ import annotations
 from django import forms
 
 
+class IdListField(forms.Field):
+    """Repeated ``name=<id>`` parameters: a list of whole numbers (possibly empty)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        values = list(value or [])
+        if not all(isinstance(v, str) and v.isascii() and v.isdigit() and 0 < len(v) < 19 for v in values):
+            raise forms.ValidationError("Ids are whole numbers.")
+        return [int(v) for v in values]
+
+
 class ReplyForm(forms.Form):
-    body = forms.CharField(max_length=20_000, strip=False)
+    body = forms.CharField(max_length=20_000, strip=False, required=False)
     client_message_id = forms.CharField(max_length=64, required=False)
+    # The ids of the agent's draft attachments (uploaded first through the conversations API).
+    attachments = IdListField(required=False)
 
 
 class OutboundForm(forms.Form):

@@ -25,7 +25,7 @@ from engagement.context.models import ContextScope
 from engagement.context.services import context_read
 from engagement.conversations.models import Conversation, ConversationStatus, Message
 from engagement.conversations.receipts import chat_read_marks
-from engagement.conversations.replies import SPOKEN_CHANNELS
+from engagement.conversations.replies import SPOKEN_CHANNELS, reply_media_rules
 from engagement.desktop.context_display import context_readable
 from engagement.outbound.services import outbound_options
 from engagement.recommendations.selectors import recommendations_open_for
@@ -278,6 +278,7 @@ def conversation_panel(*, user: AnyUser, conversation: Conversation) -> dict[str
         "in_wrap_up": ended or (work is not None and work.status == WorkStatus.WRAP_UP),
         "spoken": conversation.channel in SPOKEN_CHANNELS,
         "sms_max_segments": settings.CEA_SMS_MAX_SEGMENTS,  # the reply box's SMS counter (desk_sms.js)
+        "media": reply_media_rules(conversation),  # whether the reply box offers files, how many, how big
         "messages": messages,
         "last_message_id": messages[-1].pk if messages else 0,
         "conversation_context": live_context(scope=ContextScope.CONVERSATION, context_id=conversation.pk),

@@ -214,6 +214,7 @@ def reply_action(request: HttpRequest, conversation_id: int) -> HttpResponse:
         conversation=conversation,
         body=form.cleaned_data["body"],
         client_message_id=form.cleaned_data["client_message_id"],
+        attachments=form.cleaned_data["attachments"],
     )
     return render(request, "engagement/desktop/partials/message.html", {"message": message})
 

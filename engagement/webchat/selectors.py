@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cea.common.channels import Channel
+from engagement.conversations.files import attachment_media_path
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.webchat.models import SiteKey
 
@@ -82,10 +83,29 @@ def out_of_hours_offer(*, payload: dict[str, Any] | None) -> dict[str, Any] | No
     return offer
 
 
+def visitor_files(*, payload: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The files an agent sent with a message, as the widget links them: name, type, size and the
+    signed link's path (``engagement.conversations.files``; the widget puts its CEA origin before it).
+    The customer's own uploads carry no id and no link (the widget shows their names)."""
+    entries = (payload or {}).get("attachments") or []
+    # From the payload alone: the widget's socket calls this in its event loop, where no query runs.
+    return [
+        {
+            "filename": str(entry.get("filename", "")),
+            "content_type": str(entry.get("content_type", "")),
+            "size": entry.get("size", 0),
+            "url": attachment_media_path(entry["id"]),
+        }
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("id"), int)
+    ]
+
+
 def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dict[str, Any]:
     """A message as the widget gets it, from ``message_json``: no payload, no conversation internals.
 
-    An out-of-hours answer carries its ``offer`` (``out_of_hours_offer``), never its payload.
+    An out-of-hours answer carries its ``offer`` (``out_of_hours_offer``), never its payload; an
+    agent's reply with files its ``attachments`` (``visitor_files``).
     """
     shown = {
         "id": message["id"],
@@ -97,6 +117,9 @@ def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dic
     offer = out_of_hours_offer(payload=message.get("payload"))
     if offer is not None:
         shown["offer"] = offer
+    files = visitor_files(payload=message.get("payload"))
+    if files:
+        shown["attachments"] = files
     if client_id:
         shown["client_id"] = client_id
     return shown

@@ -9,7 +9,8 @@
  * (the server stores each once) and asks for what it missed ("resume" after the last id seen).
  * It tells the agent when the visitor types (at most every 2 s) and how far they have read (while
  * the panel is open and the page visible), shows the agent's typing and "Seen" under the visitor's
- * messages the agent has read, and sends files (paperclip) to /api/v1/engagement/webchat/attachments/.
+ * messages the agent has read, and sends files (paperclip) to /api/v1/engagement/webchat/attachments/;
+ * an agent's files come as download links (signed links, engagement/conversations/files.py).
  * Under an out-of-hours answer (the queue is closed) it shows the answer's offer as buttons: "Call me
  * back" (books through /api/v1/engagement/callbacks/offered/ with the answer's token; a phone number
  * may be given) and "Leave a message" (the chat stays open; it is answered at opening).
@@ -64,6 +65,7 @@
     ".cea-wc-list{list-style:none;margin:0;padding:12px;flex:1;overflow-y:auto;display:flex;flex-direction:column;gap:8px}",
     ".cea-wc-msg{max-width:80%;padding:7px 10px;border-radius:10px;background:#eef1f5;white-space:pre-wrap;word-wrap:break-word}",
     ".cea-wc-msg small{display:block;font-size:11px;opacity:.7}",
+    ".cea-wc-files{list-style:none;margin:4px 0 0;padding:0}.cea-wc-files a{color:inherit;text-decoration:underline}",
     ".cea-wc-customer{align-self:flex-end;background:#1f5fbf;color:#fff}",
     ".cea-wc-msg[data-state=pending]{opacity:.6}.cea-wc-msg[data-state=failed]{background:#fde2e2;color:#8b1d1d}",
     ".cea-wc-note{align-self:center;font-size:12px;color:#5b6472;text-align:center}",
@@ -221,7 +223,23 @@
     node.appendChild(el("small", "", "", label(message)));
     node.appendChild(document.createTextNode(message.body));
     if (message.offer) node.appendChild(offerNode(message.offer));
+    if (message.attachments && message.attachments.length) node.appendChild(filesNode(message.attachments));
     return node;
+  }
+  // An agent's files: download links (signed, expiring links of CEA's; no cookie needed).
+  function filesNode(files) {
+    var box = el("ul", "cea-wc-files", "cea-chat-attachments");
+    files.forEach(function (file) {
+      var item = el("li", "");
+      var link = el("a", "", "cea-chat-attachment", file.filename);
+      link.href = origin + file.url;
+      link.setAttribute("download", file.filename);
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      item.appendChild(link);
+      box.appendChild(item);
+    });
+    return box;
   }
   function pendingNode(clientId) {
     var nodes = list.querySelectorAll("li[data-client-id]");

@@ -4,9 +4,13 @@
 documentation shapes them:
 
 - Twilio: ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, form-encoded, HTTP basic auth
-  ``AccountSid:AuthToken`` (401 with Twilio's error JSON otherwise); ``To``, ``Body`` and ``From`` or
-  ``MessagingServiceSid`` required (400, error 21604/21602 otherwise); answers 201 with the Message
-  resource (``sid`` ``SM…``, ``status`` ``queued`` …).
+  ``AccountSid:AuthToken`` (401 with Twilio's error JSON otherwise); ``To``, ``Body`` (or at least one
+  ``MediaUrl``: an MMS) and ``From`` or ``MessagingServiceSid`` required (400, error 21604/21602
+  otherwise); at most 10 ``MediaUrl`` (21623 otherwise), each fetched at once, without credentials, as
+  Twilio fetches them (kept in the record's ``fetched``); answers 201 with the Message resource (``sid``
+  ``SM…``/``MM…``, ``status`` ``queued``, ``num_media`` …).
+- Twilio's media of inbound MMS (``add_media``): ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MM}/Media/{ME}``
+  with HTTP basic auth answers a 307 to the file's store (``/media-store/{ME}``), as Twilio redirects to its CDN.
 - Vonage: ``POST /sms/json``, form-encoded ``api_key``, ``api_secret``, ``from``, ``to``, ``text``;
   answers 200 with ``message-count`` and one entry per segment (``status`` ``"0"``; ``"4"`` Bad
   Credentials, ``"2"`` Missing params).
@@ -34,6 +38,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import httpx
 
 TWILIO_SID = "AC" + "a1" * 16
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
@@ -84,13 +90,42 @@ class Providers(LoopbackServer):
         self.sent: list[dict[str, Any]] = []  # every message the provider accepted
         self.calls = 0
         self.script: list[tuple[int, dict]] = []  # canned answers for the next calls
+        self.media: dict[str, tuple[bytes, str]] = {}  # inbound MMS media by sid (ME…): content, type
+        self.media_gets: list[str] = []  # the Authorization header of each GET of a media resource
         self._lock = threading.Lock()
         providers = self
 
         class Handler(JsonHandler):
+            def do_GET(self) -> None:
+                prefix = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/"
+                media_sid = self.path.rstrip("/").rsplit("/", 1)[-1]
+                if self.path.startswith(prefix) and "/Media/" in self.path and media_sid in providers.media:
+                    authorization = self.headers.get("Authorization", "")
+                    providers.media_gets.append(authorization)
+                    if authorization != providers._twilio_basic():
+                        self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                        return
+                    self.send_response(307)
+                    self.send_header("Location", f"/media-store/{media_sid}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif self.path.startswith("/media-store/") and media_sid in providers.media:
+                    content, content_type = providers.media[media_sid]
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                else:
+                    self._answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                pairs = parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True)
+                form: dict[str, Any] = dict(pairs)
+                media_urls = [value for name, value in pairs if name == "MediaUrl"]
+                if media_urls:
+                    form["MediaUrl"] = media_urls
                 with providers._lock:
                     providers.calls += 1
                     canned = providers.script.pop(0) if providers.script else None
@@ -109,9 +144,34 @@ class Providers(LoopbackServer):
 
     # --- Twilio's Messages resource -------------------------------------------------------------
 
+    def add_media(self, content: bytes, content_type: str, message_sid: str = "MM" + "0" * 32) -> str:
+        """Keep a file an inbound MMS carries; its ``MediaUrl`` as Twilio gives it in the webhook."""
+        media_sid = "ME" + uuid.uuid4().hex
+        self.media[media_sid] = (content, content_type)
+        return f"{self.url}/2010-04-01/Accounts/{TWILIO_SID}/Messages/{message_sid}/Media/{media_sid}"
+
+    @staticmethod
+    def _twilio_basic() -> str:
+        return "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+
+    @staticmethod
+    def _fetch(url: str) -> dict[str, Any]:
+        """Fetch a ``MediaUrl`` as Twilio does: a plain GET, no credentials."""
+        try:
+            response = httpx.get(url, timeout=30)
+        except httpx.HTTPError as error:
+            return {"url": url, "status": None, "error": str(error)}
+        return {
+            "url": url,
+            "status": response.status_code,
+            "content": response.content,
+            "content_type": response.headers.get("Content-Type", ""),
+            "disposition": response.headers.get("Content-Disposition", ""),
+            "nosniff": response.headers.get("X-Content-Type-Options", ""),
+        }
+
     def _twilio(self, form: dict, authorization: str) -> tuple[int, dict]:
-        expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
-        if authorization != expected:
+        if authorization != self._twilio_basic():
             return 401, {
                 "code": 20003,
                 "message": "Authenticate",
@@ -122,17 +182,22 @@ class Providers(LoopbackServer):
             return 400, {"code": 21604, "message": "A 'To' phone number is required.", "status": 400}
         if not (form.get("From") or form.get("MessagingServiceSid")):
             return 400, {"code": 21603, "message": "A 'From' phone number is required.", "status": 400}
-        if not form.get("Body"):
+        media_urls = form.get("MediaUrl", [])
+        if not form.get("Body") and not media_urls:
             return 400, {"code": 21602, "message": "Message body is required.", "status": 400}
-        sid = "SM" + uuid.uuid4().hex
+        if len(media_urls) > 10:
+            return 400, {"code": 21623, "message": "Too many media URLs: at most 10.", "status": 400}
+        sid = ("MM" if media_urls else "SM") + uuid.uuid4().hex
         record = {"provider": "twilio", "sid": sid, **form}
+        if media_urls:
+            record["fetched"] = [self._fetch(url) for url in media_urls]
         with self._lock:
             self.sent.append(record)
         now = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
         return 201, {
             "account_sid": TWILIO_SID,
             "api_version": "2010-04-01",
-            "body": form["Body"],
+            "body": form.get("Body", ""),
             "date_created": now,
             "date_updated": now,
             "date_sent": None,
@@ -141,7 +206,7 @@ class Providers(LoopbackServer):
             "error_message": None,
             "from": form.get("From"),
             "messaging_service_sid": form.get("MessagingServiceSid"),
-            "num_media": "0",
+            "num_media": str(len(media_urls)),
             "num_segments": "1",
             "price": None,
             "price_unit": "USD",
@@ -210,12 +275,24 @@ def twilio_status_params(record: dict, status: str, error_code: str = "") -> dic
     return params
 
 
-def twilio_inbound_params(*, sid: str, sender: str, to: str, body: str) -> dict[str, str]:
-    """An inbound SMS as Twilio posts it to the number's webhook."""
+def twilio_inbound_params(
+    *,
+    sid: str,
+    sender: str,
+    to: str,
+    body: str,
+    media: list[tuple[str, str]] = (),  # type: ignore[assignment]
+) -> dict[str, str]:
+    """An inbound SMS as Twilio posts it to the number's webhook; with ``media`` (URL, type) an MMS."""
+    files = {}
+    for index, (url, content_type) in enumerate(media):
+        files[f"MediaUrl{index}"] = url
+        files[f"MediaContentType{index}"] = content_type
     return {
+        **files,
         "ToCountry": "GB",
         "SmsMessageSid": sid,
-        "NumMedia": "0",
+        "NumMedia": str(len(media)),
         "SmsSid": sid,
         "SmsStatus": "received",
         "Body": body,
