@@ -362,6 +362,13 @@ class PushReplies:
             payload["live"] = True  # pushed to the conversation's group as well, as every app reply
         return payload
 
+    def media_provider(self, *, conversation: Conversation) -> str:
+        """Whose file rules apply: the app's own (live, ``""``: the app reads the files with the
+        messages; a push notification carries text only), else the fallback's provider."""
+        if self.fallback is not None and push_device_for(conversation) is None:
+            return self.fallback.media_provider(conversation=conversation)
+        return ""
+
     def queued(self, *, message: Message) -> None:
         ProviderReplies().queued(message=message)
 

@@ -463,3 +463,18 @@ def test_the_desk_offers_files_only_where_the_channel_carries_them(agent, team_a
     assert "up to 10 files, 5.0\xa0MB in all" in with_files
     assert 'data-testid="reply-attach-input"' not in without
     assert "Vonage&#x27;s SMS API sends text only" in without
+
+
+def test_the_desk_offers_files_on_app_conversations_and_says_why_not_on_an_iot_device_without_a_source(agent, team_a):
+    # Given: a mobile app conversation (its replies go live, or pushed to a registered device) and an
+    # IoT device's conversation with no source to reply through
+    app = ConversationFactory(channel=Channel.MOBILE_APP, team=team_a, agent=agent, status="active")
+    device = ConversationFactory(channel=Channel.IOT, team=team_a, agent=agent, status="active")
+    desk = session_client(agent)
+    # When: the agent opens each on the desk
+    with_files = desk.get(f"/desk/conversations/{app.pk}/")
+    without = desk.get(f"/desk/conversations/{device.pk}/")
+    # Then: the app's reply box takes files; the device's says it cannot carry them
+    assert with_files.status_code == 200 and without.status_code == 200
+    assert 'data-testid="reply-attach-input"' in with_files.content.decode()
+    assert 'data-testid="reply-attach-input"' not in without.content.decode()
