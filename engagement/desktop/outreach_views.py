@@ -96,7 +96,8 @@ def outreach_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = OutreachForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationFailed(_("Please correct the highlighted fields."), fields=form.errors)
+            problems = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
+            raise ValidationFailed(_("Please correct the highlighted fields."), fields=problems)
         fields = form.cleaned_data
         through = fields["through"]
         if fields["channel"] == WHATSAPP:

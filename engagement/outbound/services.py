@@ -83,7 +83,7 @@ MAX_SUBJECT = 300
 MAX_SOURCE = 120
 MAX_PARAM = 200
 DEFAULT_SUBJECT = "A message from our customer service"
-ADDRESS_LABELS = {IdentityKind.EMAIL: "email address", IdentityKind.PHONE: "phone number"}
+ADDRESS_LABELS: dict[str, str] = {IdentityKind.EMAIL: "email address", IdentityKind.PHONE: "phone number"}
 PLACEHOLDER = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
 
 
@@ -100,7 +100,7 @@ class OutreachTemplate:
     def render(self, values: list[str] | tuple[str, ...]) -> str:
         """The body with ``{{1}}``, ``{{2}}`` … replaced by ``values`` (a missing or blank one stays)."""
 
-        def value(match: re.Match) -> str:
+        def value(match: re.Match[str]) -> str:
             index = int(match.group(1)) - 1
             return values[index] if 0 <= index < len(values) and values[index] else match.group(0)
 
@@ -129,7 +129,7 @@ class OutreachTransport(Protocol):
         """The open conversation of the thread the customer's answers through ``through`` join, or a new one."""
         ...
 
-    def payload(self, *, source: str, channel: str, address: str, text: str) -> dict:
+    def payload(self, *, source: str, channel: str, address: str, text: str) -> dict[str, Any]:
         """The first message's payload as a reply through ``source`` has it; ``ValidationFailed`` if refused."""
         ...
 
@@ -137,7 +137,7 @@ class OutreachTransport(Protocol):
         """Queue the message in the provider outbox (sent on commit)."""
         ...
 
-    def text_shape(self, *, channel: str, text: str) -> dict | None:
+    def text_shape(self, *, channel: str, text: str) -> dict[str, Any] | None:
         """How ``text`` is sent on ``channel``: an SMS's encoding and segments (``None``: no shape)."""
         ...
 
@@ -210,7 +210,7 @@ def medium_address(*, customer: Customer, channel: str) -> str | None:
     return contact_address(customer=customer, kind=MEDIA[channel].address_kind)
 
 
-def outreach_text_shape(*, channel: str, text: str) -> dict | None:
+def outreach_text_shape(*, channel: str, text: str) -> dict[str, Any] | None:
     """How ``text`` goes out on ``channel`` (a key of ``MEDIA``): an SMS's segments, for the panel."""
     medium = MEDIA.get(channel)
     if medium is None or not _transport:
@@ -355,7 +355,9 @@ def _outreach_source(*, customer: Customer, channel: str, through: str) -> Outre
     return None
 
 
-def _template_message(*, source: OutreachSource, template_id: int | None, params: list[str]) -> tuple[str, dict]:
+def _template_message(
+    *, source: OutreachSource, template_id: int | None, params: list[str]
+) -> tuple[str, dict[str, Any]]:
     """WhatsApp's first message: the rendered body of ``source``'s approved template ``template_id``
     with ``params``, and its payload's ``template``. ``ValidationFailed`` by field otherwise."""
     template = next((t for t in source.templates if t.id == template_id), None)
