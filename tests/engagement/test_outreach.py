@@ -40,6 +40,7 @@ from tests.engagement.provider_support import (
     twilio_request,
 )
 from tests.engagement.routing_support import fresh, pending_offer
+from tests.support import assert_error, token_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("routing_env")]
 
@@ -451,3 +452,23 @@ def test_posting_a_whatsapp_template_from_the_panel_queues_it(
         ["Ada", "A-7"],
     )
     assert message.payload["source"] == "wa-a"
+
+
+# --- The REST API ---------------------------------------------------------------------------------
+
+
+def test_an_integration_client_starts_a_whatsapp_template_through_the_api(customer, integration_user, template):
+    client = token_client(integration_user)
+    body = {"customer": customer.pk, "channel": "whatsapp", "purpose": "service", "template": template.pk}
+    # When: the template's values are missing
+    assert_error(client.post("/api/v1/engagement/conversations/outbound/", body, format="json"), 400)
+    # When: they are given
+    response = client.post(
+        "/api/v1/engagement/conversations/outbound/", {**body, "params": ["Ada", "A-9"]}, format="json"
+    )
+    # Then: a WhatsApp (social) conversation waiting for the customer, its template queued in the outbox
+    assert response.status_code == 201, response.content
+    assert (response.json()["channel"], response.json()["status"]) == ("social", "self_service")
+    message = Message.objects.get()
+    assert (message.author_kind, message.payload["template"]["name"]) == ("system", "delivery_update")
+    assert ProviderSend.objects.get(message=message).status == SendStatus.QUEUED
