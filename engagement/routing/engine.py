@@ -111,7 +111,10 @@ def work_enqueue(
     note: str = "",
     now: datetime | None = None,
 ) -> WorkItem:
-    """Put a conversation in a queue to wait for an agent; a conversation already waiting keeps its item."""
+    """Put a conversation in a queue to wait for an agent; a conversation already waiting keeps its item.
+
+    A new contact (not a transfer) of a thread an agent handled lately is targeted at that agent
+    until ``target_until`` (``last_agent``); ``route_locked_item`` then hands it to the queue."""
     existing = (
         WorkItem.objects.filter(conversation=conversation, status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
         .select_related("queue")
@@ -157,27 +160,21 @@ def work_enqueue(
 
 
 def last_agent(*, conversation, queue: Queue, now: datetime) -> AgentProfile | None:
-    """The agent a new contact is offered first: the one who handled the customer's (else the
-    contact address's) latest conversation on the same channel begun within ``CEA_LAST_AGENT_HOURS``,
-    if they may take the queue's work (of its team, when it has one). ``None`` when there is none,
-    or with ``CEA_PREFERRED_AGENT_SECONDS`` 0."""
-    if settings.CEA_PREFERRED_AGENT_SECONDS <= 0:
-        return None
-    if conversation.customer_id is not None:
-        same_contact = Q(customer_id=conversation.customer_id)
-    elif conversation.contact_value:
-        same_contact = Q(contact_kind=conversation.contact_kind, contact_value=conversation.contact_value)
-    else:
+    """The agent a new contact is offered first: the one who handled the previous conversation of
+    its thread (external id ``<thread key>:<n>``, ``adapters.ingest.open_thread``: the same sender
+    through the same source, the same app session, device …), begun within ``CEA_LAST_AGENT_HOURS``,
+    if they may take the queue's work (of its team, when it has one). ``None`` for a first
+    conversation, or with ``CEA_PREFERRED_AGENT_SECONDS`` 0. One read by the unique external id."""
+    thread_key, _, number = conversation.external_id.rpartition(":")
+    if settings.CEA_PREFERRED_AGENT_SECONDS <= 0 or not thread_key or not number.isdigit() or int(number) < 2:
         return None
     agent_user_id = (
         Conversation.objects.filter(
-            same_contact,
             channel=conversation.channel,
+            external_id=f"{thread_key}:{int(number) - 1}",
             agent__isnull=False,
             created_at__gte=now - timedelta(hours=settings.CEA_LAST_AGENT_HOURS),
         )
-        .exclude(pk=conversation.pk)
-        .order_by("-created_at", "-id")
         .values_list("agent_id", flat=True)
         .first()
     )
