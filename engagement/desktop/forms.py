@@ -16,6 +16,7 @@ class OutboundForm(forms.Form):
     option = forms.RegexField(regex=r"^[a-z_]{1,20}:[a-z_]{1,20}$")
     subject = forms.CharField(max_length=300, required=False)
     text = forms.CharField(max_length=20_000)
+    through = forms.CharField(max_length=60, required=False)  # the SMS source, when the team has several
 
 
 class CallbackForm(forms.Form):

@@ -472,3 +472,25 @@ def test_an_integration_client_starts_a_whatsapp_template_through_the_api(custom
     message = Message.objects.get()
     assert (message.author_kind, message.payload["template"]["name"]) == ("system", "delivery_update")
     assert ProviderSend.objects.get(message=message).status == SendStatus.QUEUED
+
+
+def test_the_desks_contact_form_asks_which_sms_source_when_the_team_has_several(
+    customer, agent, team_a, sms_source, django_capture_on_commit_callbacks
+):
+    # Given: two SMS sources of the team
+    WebhookSourceFactory(name="tw-a2", provider="twilio", sender_id="+442079460124", team=team_a)
+    client = logged_in(agent)
+    # When: the agent opens the customer on the desk
+    page = parse(client.get(reverse("engagement:desk-customer", args=[customer.pk])))
+    # Then: the contact form asks which source
+    options = page.find(cls="desk-outbound").find("select", name="through").find_all("option")
+    assert [option.attrs["value"] for option in options] == ["tw-a", "tw-a2"]
+    # When: they send an SMS through the second
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(
+            reverse("engagement:desk-outbound", args=[customer.pk]),
+            {"option": "sms:service", "text": "Hello", "through": "tw-a2"},
+        )
+    # Then: it is queued through it
+    assert response.status_code == 200, response.content
+    assert Message.objects.get().payload["from"] == "+442079460124"
