@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cea.accounts.models import User
 from cea.accounts.types import Actor
@@ -84,6 +86,11 @@ MAX_SOURCE = 120
 MAX_PARAM = 200
 DEFAULT_SUBJECT = "A message from our customer service"
 ADDRESS_LABELS: dict[str, str] = {IdentityKind.EMAIL: "email address", IdentityKind.PHONE: "phone number"}
+NO_ADDRESS: dict[str, Any] = {
+    IdentityKind.EMAIL: gettext_lazy("No email address."),
+    IdentityKind.PHONE: gettext_lazy("No phone number."),
+    IdentityKind.SOCIAL: gettext_lazy("No WhatsApp number."),
+}
 PLACEHOLDER = re.compile(r"\{\{\s*([0-9]{1,2})\s*\}\}")
 
 
@@ -276,16 +283,17 @@ def outreach_channels(*, customer: Customer, purpose: str) -> list[OutreachChann
         sources = tuple(outreach_sources(customer=customer, channel=key))
         templates = tuple(template for source in sources for template in source.templates)
         reason = ""
+        consent = {"purpose": purpose, "channel": Channel(medium.channel).label}
         if not address:
-            reason = f"No {ADDRESS_LABELS.get(medium.address_kind, 'WhatsApp number')}."
+            reason = str(NO_ADDRESS[medium.address_kind])
         elif medium.channel not in consents:
-            reason = f"No consent to {purpose} messages by {Channel(medium.channel).label}."
+            reason = _("No consent to %(purpose)s messages by %(channel)s.") % consent
         elif not consents[medium.channel]:
-            reason = f"Consent to {purpose} messages by {Channel(medium.channel).label} withdrawn."
+            reason = _("Consent to %(purpose)s messages by %(channel)s withdrawn.") % consent
         elif key == WHATSAPP and not sources:
-            reason = "No WhatsApp source for this team."
+            reason = _("No WhatsApp source for this team.")
         elif key == WHATSAPP and not templates:
-            reason = "No approved WhatsApp template."
+            reason = _("No approved WhatsApp template.")
         found.append(
             OutreachChannel(
                 key=key,
