@@ -6,7 +6,10 @@ purpose (records' ``Consent``: missing or withdrawn is a ``Conflict``), and an a
 channel (an email or phone identity of the customer, else the profile's). It then opens an outbound
 conversation through the funnel (``conversation_start``: the journey gets ``conversation.started``),
 adds the first message and has it delivered after commit: email as agents' email replies are
-(``deliver_email_reply``), SMS through the configured sender (``deliver_outbound_sms``). Started by
+(``deliver_email_reply``); SMS and WhatsApp (an approved template) through a source's provider by the
+provider outbox, as agents' replies are, through the transport the adapters register
+(``outreach_transport_register``, ``engagement.adapters.outreach``), in the thread the customer's
+answers join; an SMS with no source through the configured sender (``deliver_outbound_sms``). Started by
 an agent or a supervisor, the conversation is theirs and active, on their desk; started by the
 system or a client, it waits in self-service for the customer's answer.
 
@@ -30,8 +33,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import get_random_string
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from cea.accounts.models import User
 from cea.accounts.types import Actor
@@ -287,13 +289,13 @@ def outreach_channels(*, customer: Customer, purpose: str) -> list[OutreachChann
         if not address:
             reason = str(NO_ADDRESS[medium.address_kind])
         elif medium.channel not in consents:
-            reason = _("No consent to %(purpose)s messages by %(channel)s.") % consent
+            reason = gettext("No consent to %(purpose)s messages by %(channel)s.") % consent
         elif not consents[medium.channel]:
-            reason = _("Consent to %(purpose)s messages by %(channel)s withdrawn.") % consent
+            reason = gettext("Consent to %(purpose)s messages by %(channel)s withdrawn.") % consent
         elif key == WHATSAPP and not sources:
-            reason = _("No WhatsApp source for this team.")
+            reason = gettext("No WhatsApp source for this team.")
         elif key == WHATSAPP and not templates:
-            reason = _("No approved WhatsApp template.")
+            reason = gettext("No approved WhatsApp template.")
         found.append(
             OutreachChannel(
                 key=key,
@@ -430,7 +432,9 @@ def outbound_start(
     if provider_source is not None:
         # The provider's payload (source, provider, to, from, an SMS's shape), as agents' replies have it.
         payload.update(
-            _transport[0].payload(source=provider_source.name, channel=medium.channel, address=address, text=text)
+            _transport[0].payload(
+                source=provider_source.name, channel=medium.channel, address=address, text=text.strip()
+            )
         )
     subject = subject.strip() or (DEFAULT_SUBJECT if channel == Channel.EMAIL else "")
     start: dict[str, Any] = {
