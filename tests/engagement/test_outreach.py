@@ -494,3 +494,23 @@ def test_the_desks_contact_form_asks_which_sms_source_when_the_team_has_several(
     # Then: it is queued through it
     assert response.status_code == 200, response.content
     assert Message.objects.get().payload["from"] == "+442079460124"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_an_away_last_agent_is_not_waited_for(
+    customer, agent, team_a, sms_source, twilio, django_capture_on_commit_callbacks
+):
+    # Given: the agent's SMS conversation was wrapped up and the agent went away; a colleague is free
+    RoutableAgentFactory(user=agent)
+    colleague = RoutableAgentFactory(teams=[team_a], idle_minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = start(agent, customer, channel="sms", text="Your card is ready.")
+        conversation_wrap_up(actor=agent, conversation=first, wrap_up_code="resolved")
+        presence_set(actor=agent, agent_user=agent, presence=Presence.AWAY, reason_code="break")
+    # When: the customer answers
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = customer_texts("Can I pick it up?", "SM00000000000000000000000000000005")
+    # Then: the colleague is offered it at once, the preference dropped
+    item = WorkItem.objects.get(conversation=answered)
+    assert (item.target_agent, item.target_until) == (None, None)
+    assert pending_offer(item).agent == colleague
