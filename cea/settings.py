@@ -341,6 +341,11 @@ CEA_ROUTING_SWEEP_SECONDS = env_int("CEA_ROUTING_SWEEP_SECONDS", 2, minimum=1)
 CEA_PRESENCE_GRACE_SECONDS = env_int("CEA_PRESENCE_GRACE_SECONDS", 30, minimum=1)
 CEA_DESKTOP_HEARTBEAT_SECONDS = env_int("CEA_DESKTOP_HEARTBEAT_SECONDS", 20, minimum=1)
 CEA_AFTER_CONTACT_SECONDS = env_int("CEA_AFTER_CONTACT_SECONDS", 60, minimum=0)
+# The last agent: a conversation continuing a thread whose previous conversation (begun within
+# CEA_LAST_AGENT_HOURS) an agent handled is offered to that agent first, for up to
+# CEA_PREFERRED_AGENT_SECONDS (0: off), then to its queue (engagement/routing/engine.py, docs/desk.md).
+CEA_PREFERRED_AGENT_SECONDS = env_int("CEA_PREFERRED_AGENT_SECONDS", 60, minimum=0)
+CEA_LAST_AGENT_HOURS = env_int("CEA_LAST_AGENT_HOURS", 24, minimum=1)
 # WFM adherence: an agent out of adherence this long opens an exception (engagement/wfm/adherence).
 CEA_ADHERENCE_EXCEPTION_MINUTES = env_int("CEA_ADHERENCE_EXCEPTION_MINUTES", 5, minimum=1)
 # Back-office work and callbacks (engagement/backoffice, engagement/outbound; docs/desk.md): a case's

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -196,15 +197,7 @@ class ProviderReplies:
             return _not_sent("The conversation has no address to reply to.")
         rules: ReplyRules | None = getattr(provider_adapter(source.provider), "reply_rules", None)
         extra = rules(source=source, conversation=conversation, body=body) if rules is not None else {}
-        return {
-            **extra,
-            "delivery": Delivery.QUEUED,
-            "source": source.name,
-            "provider": source.provider,
-            "to": conversation.contact_value,
-            "from": source.sender_id,
-            "receipts": {SendStatus.QUEUED: timezone.now().isoformat()},
-        }
+        return {**extra, **provider_payload(source=source, to=conversation.contact_value)}
 
     def media_provider(self, *, conversation: Conversation) -> str:
         """The provider of the source a reply would leave through ("" for none): whose ``media_rules`` apply."""
@@ -212,10 +205,37 @@ class ProviderReplies:
         return source.provider if source is not None and source.is_active else ""
 
     def queued(self, *, message: Message) -> None:
-        source = WebhookSource.objects.get(name=message.payload["source"])
-        now = timezone.now()
-        send = ProviderSend.objects.create(message=message, source=source, queued_at=now, next_attempt_at=now)
-        send_on_commit(_deliver_task(), send.pk)
+        provider_message_queue(message=message, source=WebhookSource.objects.get(name=message.payload["source"]))
+
+
+def sending_sources(*, channel: str) -> QuerySet[WebhookSource]:
+    """The sources a message on ``channel`` can leave through: active, with a sender id, and of a
+    provider that has an adapter (what ``ProviderReplies`` asks of a reply's source)."""
+    return WebhookSource.objects.filter(channel=channel, is_active=True, provider__in=list(ADAPTERS)).exclude(
+        sender_id=""
+    )
+
+
+def provider_payload(*, source: WebhookSource, to: str) -> dict:
+    """The payload of a message queued to leave through ``source`` to ``to``: its delivery state, the
+    source, its provider and sender id, and the time it was queued (what the desk shows)."""
+    return {
+        "delivery": Delivery.QUEUED,
+        "source": source.name,
+        "provider": source.provider,
+        "to": to,
+        "from": source.sender_id,
+        "receipts": {SendStatus.QUEUED: timezone.now().isoformat()},
+    }
+
+
+def provider_message_queue(*, message: Message, source: WebhookSource) -> ProviderSend:
+    """Queue ``message`` (its payload from ``provider_payload``) to leave through ``source``: its
+    ``ProviderSend`` row, and the send task once the transaction commits."""
+    now = timezone.now()
+    send = ProviderSend.objects.create(message=message, source=source, queued_at=now, next_attempt_at=now)
+    send_on_commit(_deliver_task(), send.pk)
+    return send
 
 
 def _deliver_task():
@@ -410,12 +430,14 @@ def receipt_record(
 
 def register() -> None:
     """Replies on SMS, social DM and IoT go through their source's provider, and on the mobile app and IoT
-    to a registered device first (engagement's ``ready``)."""
+    to a registered device first (engagement's ``ready``); so do the conversations CEA starts on SMS
+    and WhatsApp (``outreach.register``)."""
+    from engagement.adapters.outreach import register as register_outreach
+    from engagement.adapters.push import register as register_push  # push.py imports this module
     from engagement.conversations.replies import reply_transport_register
 
     transport = ProviderReplies()
     for channel in PROVIDER_CHANNELS:
         reply_transport_register(channel, transport)
-    from engagement.adapters.push import register as register_push  # push.py imports this module
-
     register_push()  # mobile app and IoT: to a registered device first (push.py)
+    register_outreach()  # and the conversations CEA starts on SMS and WhatsApp

@@ -50,14 +50,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from py_vapid import Vapid02, VapidException
 
 from cea.common.channels import Channel
 from cea.common.errors import NotFound
 from engagement.adapters.credentials import MissingCredential, credential
 from engagement.adapters.models import ProviderSend, PushDevice, SendStatus, WebhookSource
-from engagement.adapters.outbox import OutboundText, ProviderReplies, SendError, receipt_record
+from engagement.adapters.outbox import OutboundText, ProviderReplies, SendError, provider_payload, receipt_record
 from engagement.adapters.provider_http import provider_call, provider_refusal
 from engagement.adapters.push_devices import (
     PUSH_PROVIDERS,
@@ -350,14 +349,7 @@ class PushReplies:
             if self.fallback is not None:
                 return self.fallback.prepare(conversation=conversation, body=body)
             return {"delivery": Delivery.LIVE}
-        payload: dict[str, object] = {
-            "delivery": Delivery.QUEUED,
-            "source": device.source.name,
-            "provider": device.source.provider,
-            "to": device_address(device),
-            "from": device.source.sender_id,
-            "receipts": {SendStatus.QUEUED: timezone.now().isoformat()},
-        }
+        payload: dict[str, object] = provider_payload(source=device.source, to=device_address(device))
         if conversation.channel == Channel.MOBILE_APP:
             payload["live"] = True  # pushed to the conversation's group as well, as every app reply
         return payload

@@ -30,6 +30,7 @@ class OutboundForm(forms.Form):
     option = forms.RegexField(regex=r"^[a-z_]{1,20}:[a-z_]{1,20}$")
     subject = forms.CharField(max_length=300, required=False)
     text = forms.CharField(max_length=20_000)
+    through = forms.CharField(max_length=60, required=False)  # the SMS source, when the team has several
 
 
 class CallbackForm(forms.Form):
@@ -64,3 +65,14 @@ class OtpCheckForm(forms.Form):
 class CaseTransitionForm(forms.Form):
     transition = forms.CharField(max_length=20)
     note = forms.CharField(max_length=10_000, required=False)
+
+
+class OutreachForm(forms.Form):
+    """The 360 page's "Start a conversation" form; ``param`` (repeated) are a WhatsApp template's values."""
+
+    purpose = forms.CharField(max_length=20)
+    channel = forms.CharField(max_length=20)
+    subject = forms.CharField(max_length=300, required=False)
+    text = forms.CharField(max_length=20_000, required=False)
+    through = forms.CharField(max_length=60, required=False)
+    template = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)

@@ -27,7 +27,7 @@ from engagement.conversations.models import Conversation, ConversationStatus, Me
 from engagement.conversations.receipts import chat_read_marks
 from engagement.conversations.replies import SPOKEN_CHANNELS, reply_media_rules
 from engagement.desktop.context_display import context_readable
-from engagement.outbound.services import outbound_options
+from engagement.outbound.services import outbound_options, outreach_sources
 from engagement.recommendations.selectors import recommendations_open_for
 from engagement.routing.live import offer_json
 from engagement.routing.models import (
@@ -261,6 +261,7 @@ def customer_panel(*, user: AnyUser, customer_id: int | None) -> dict[str, Any]:
         "customer_context": live_context(scope=ContextScope.CUSTOMER, context_id=customer.pk),
         "recommendations": recommendations_open_for(customer_id=customer.pk, limit=CARD_ACTIONS),
         "outbound_options": outbound_options(customer=customer),
+        "sms_sources": outreach_sources(customer=customer, channel="sms"),
         "callback_queues": transfer_queues(),
         **timeline_page(customer_id=customer.pk),
     }

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from engagement.desktop import chat_views, views
+from engagement.desktop import chat_views, outreach_views, views
 
 urlpatterns = [
     path("", views.desktop_page, name="desktop"),
@@ -41,5 +41,11 @@ urlpatterns = [
     ),
     path("customers/<int:customer_id>/outbound/", views.outbound_action, name="desk-outbound"),
     path("customers/<int:customer_id>/callbacks/", views.callback_action, name="desk-callback"),
+    path("customers/<int:customer_id>/outreach/", outreach_views.outreach_panel, name="desk-outreach"),
+    path(
+        "customers/<int:customer_id>/outreach/preview/",
+        outreach_views.outreach_preview,
+        name="desk-outreach-preview",
+    ),
     path("cases/<str:case_id>/transition/", views.case_transition_action, name="desk-case-transition"),
 ]

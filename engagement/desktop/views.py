@@ -52,7 +52,7 @@ from engagement.desktop.selectors import (
 )
 from engagement.idv.services import verification_otp_check, verification_otp_start, verification_raise_for_failure
 from engagement.orchestration import conversation_transfer, conversation_wrap_up
-from engagement.outbound.services import callback_request, outbound_options, outbound_start
+from engagement.outbound.services import callback_request, outbound_options, outbound_start, outreach_sources
 from engagement.recommendations.selectors import (
     access_recommendation,
     access_recommendations_customer,
@@ -411,6 +411,7 @@ def _outbound(request: HttpRequest, customer, *, status: int = 200, **extra) -> 
     context = {
         "customer": customer,
         "outbound_options": outbound_options(customer=customer),
+        "sms_sources": outreach_sources(customer=customer, channel="sms"),
         "callback_queues": transfer_queues(),
         **extra,
     }
@@ -434,6 +435,7 @@ def outbound_action(request: HttpRequest, customer_id: int) -> HttpResponse:
             purpose=purpose,
             text=form.cleaned_data["text"],
             subject=form.cleaned_data["subject"],
+            through=form.cleaned_data["through"] if channel == "sms" else "",
             source="agent",
         )
     except ApplicationError as error:

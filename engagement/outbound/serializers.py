@@ -12,8 +12,17 @@ class OutboundInputSerializer(serializers.Serializer):
     customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     channel = serializers.ChoiceField(choices=sorted(OUTBOUND_CHANNELS))
     purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
-    text = CharField(max_length=20_000)
+    text = CharField(max_length=20_000, required=False, default="", allow_blank=True)
     subject = CharField(max_length=300, required=False, default="", allow_blank=True)
+    through = CharField(
+        max_length=60, required=False, default="", allow_blank=True, help_text="SMS, WhatsApp: the source's name"
+    )
+    template = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None, help_text="WhatsApp"
+    )
+    params = serializers.ListField(
+        child=CharField(max_length=200), max_length=20, required=False, default=list, help_text="The template's values"
+    )
 
     def get_fields(self) -> dict:
         # "source" is also an attribute of DRF's fields: declared here, not as a class attribute.

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -34,6 +35,7 @@ from django.utils import timezone
 from cea.common.sql import row_mapper
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read
+from engagement.conversations.models import Conversation
 from engagement.routing.defaults import CHANNEL_UNITS, DEFAULT_UNITS
 from engagement.routing.defaults import DEFAULT_QUEUE as DEFAULT_QUEUE_ROW
 from engagement.routing.live import offer_payload, push_to_agent
@@ -109,7 +111,10 @@ def work_enqueue(
     note: str = "",
     now: datetime | None = None,
 ) -> WorkItem:
-    """Put a conversation in a queue to wait for an agent; a conversation already waiting keeps its item."""
+    """Put a conversation in a queue to wait for an agent; a conversation already waiting keeps its item.
+
+    A new contact (not a transfer) of a thread an agent handled lately is targeted at that agent
+    until ``target_until`` (``last_agent``); ``route_locked_item`` then hands it to the queue."""
     existing = (
         WorkItem.objects.filter(conversation=conversation, status__in=(WorkStatus.WAITING, WorkStatus.OFFERED))
         .select_related("queue")
@@ -128,6 +133,11 @@ def work_enqueue(
     # A transferred conversation's wait (for reporting) starts now; its ageing goes on from its
     # first wait, so a transfer does not send the customer to the back of the line.
     ageing_from = transferred_from.enqueued_at if transferred_from is not None else now
+    target_until = None
+    if target_agent is None and transferred_from is None:
+        target_agent = last_agent(conversation=conversation, queue=queue, now=now)
+        if target_agent is not None:
+            target_until = now + timedelta(seconds=settings.CEA_PREFERRED_AGENT_SECONDS)
     item = WorkItem.objects.create(
         conversation=conversation,
         queue=queue,
@@ -139,11 +149,41 @@ def work_enqueue(
         enqueued_at=now,
         entered_queue_at=now,
         target_agent=target_agent,
+        target_until=target_until,
         transferred_from=transferred_from,
         note=note,
     )
     kick_on_commit(queue_ids=[queue.pk], agent_ids=[target_agent.pk] if target_agent else [])
+    if target_until is not None:  # the queue's agents get it when the preference ends (the sweep too)
+        kick_on_commit(queue_ids=[queue.pk], countdown=settings.CEA_PREFERRED_AGENT_SECONDS)
     return item
+
+
+def last_agent(*, conversation, queue: Queue, now: datetime) -> AgentProfile | None:
+    """The agent a new contact is offered first: the one who handled the previous conversation of
+    its thread (external id ``<thread key>:<n>``, ``adapters.ingest.open_thread``: the same sender
+    through the same source, the same app session, device …), begun within ``CEA_LAST_AGENT_HOURS``,
+    if they may take the queue's work (of its team, when it has one). ``None`` for a first
+    conversation, or with ``CEA_PREFERRED_AGENT_SECONDS`` 0. One read by the unique external id."""
+    thread_key, _, number = conversation.external_id.rpartition(":")
+    if settings.CEA_PREFERRED_AGENT_SECONDS <= 0 or not thread_key or not number.isdigit() or int(number) < 2:
+        return None
+    agent_user_id = (
+        Conversation.objects.filter(
+            channel=conversation.channel,
+            external_id=f"{thread_key}:{int(number) - 1}",
+            agent__isnull=False,
+            created_at__gte=now - timedelta(hours=settings.CEA_LAST_AGENT_HOURS),
+        )
+        .values_list("agent_id", flat=True)
+        .first()
+    )
+    if agent_user_id is None:
+        return None
+    agents = AgentProfile.objects.filter(user_id=agent_user_id, user__is_active=True)
+    if queue.team_id is not None:
+        agents = agents.filter(user__teams=queue.team_id)
+    return agents.first()
 
 
 @transaction.atomic
@@ -375,10 +415,16 @@ def _target_can_take(item: WorkItem) -> bool:
 def route_locked_item(
     *, item: WorkItem, queue: Queue, steps: list[Step], now: datetime, view: OfferView | None = None
 ) -> Decision:
-    """One decision for an item the caller has locked: offer it, overflow it, or leave it waiting."""
-    if item.target_agent_id is not None and not _target_can_take(item):
+    """One decision for an item the caller has locked: offer it, overflow it, or leave it waiting.
+
+    A preferred agent's time (``target_until``) over, or a target who could not take it, the item
+    falls back to its queue's rules."""
+    if item.target_agent_id is not None and (
+        (item.target_until is not None and now >= item.target_until) or not _target_can_take(item)
+    ):
         item.target_agent = None
-        item.save(update_fields=["target_agent"])
+        item.target_until = None
+        item.save(update_fields=["target_agent", "target_until"])
     age = (now - item.entered_queue_at).total_seconds()
     # A transfer to a named agent skips the queue's rules: it is for them.
     index, step = step_at(steps, age) if item.target_agent_id is None else (0, ANY_AGENT)

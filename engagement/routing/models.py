@@ -426,6 +426,11 @@ class WorkItem(models.Model):
         related_name="+",
         help_text="A transfer to a named agent: only they are offered it",
     )
+    target_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A preferred agent (the last agent): the target is offered it first until then, then its queue",
+    )
     agent = models.ForeignKey(AgentProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="work")
     offered_at = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)

@@ -26,8 +26,10 @@ ROUTE_QUEUE_TASK = "engagement.routing.route_queue"
 ROUTE_AGENT_TASK = "engagement.routing.route_agent"
 
 
-def kick_on_commit(*, queue_ids: Iterable[int] = (), agent_ids: Iterable[int] = ()) -> None:
-    """After commit, ask Celery to route these queues and these agents.
+def kick_on_commit(
+    *, queue_ids: Iterable[int] = (), agent_ids: Iterable[int] = (), countdown: float | None = None
+) -> None:
+    """After commit, ask Celery to route these queues and these agents (``countdown`` seconds later).
 
     A signature is made for each send: a signature keeps the task it first resolved, and the
     task is looked up by name in the app that is current when it is sent.
@@ -36,16 +38,16 @@ def kick_on_commit(*, queue_ids: Iterable[int] = (), agent_ids: Iterable[int] = 
     if queues or agents:
         routing_changed_on_commit()  # work joined or went back to a queue, or an agent became free
     for queue_id in queues:
-        send_on_commit(signature(ROUTE_QUEUE_TASK), queue_id)
+        send_on_commit(signature(ROUTE_QUEUE_TASK), queue_id, countdown=countdown)
     for agent_id in agents:
-        send_on_commit(signature(ROUTE_AGENT_TASK), agent_id)
+        send_on_commit(signature(ROUTE_AGENT_TASK), agent_id, countdown=countdown)
 
 
 def offer_close(*, offer: Offer, item: WorkItem, agent: AgentProfile, status: str, reason: str, now: datetime) -> None:
     """End a pending offer; the caller holds the item's and the agent's locks.
 
     Rejected, timed-out and rescinded offers give the agent's capacity back and put the item back
-    to waiting (a transfer to a named agent falls back to its queue). Accepted offers keep both.
+    to waiting (a transfer to a named agent, or a preferred one, falls back to its queue). Accepted offers keep both.
     """
     offer.status = status
     offer.ended_at = now
@@ -58,7 +60,8 @@ def offer_close(*, offer: Offer, item: WorkItem, agent: AgentProfile, status: st
         item.agent = None
         item.offered_at = None
         item.target_agent = None
-        item.save(update_fields=["status", "agent", "offered_at", "target_agent"])
+        item.target_until = None
+        item.save(update_fields=["status", "agent", "offered_at", "target_agent", "target_until"])
     push_to_agent(agent.user_id, {"type": "offer.ended", "offer": offer.pk, "status": status, "reason": reason})
 
 

@@ -847,6 +847,12 @@
   // Opened from a customer's 360 page (/desk/?customer=<id>): open their tab (Next best action, contact).
   var asked = new URLSearchParams(window.location.search).get("customer");
   if (asked && /^[0-9]{1,18}$/.test(asked)) openCustomer(asked);
+  // Opened from the 360 page's "Start a conversation" (/desk/?conversation=<id>): show that conversation.
+  var started = new URLSearchParams(window.location.search).get("conversation");
+  if (started && /^[0-9]{1,18}$/.test(started)) {
+    var startedTab = tabs.querySelector('.conversation-tab[data-conversation-id="' + started + '"]');
+    if (startedTab) selectTab(startedTab);
+  }
   window.addEventListener("online", function () {
     var busy = socket && (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN);
     if (!busy && !refused) connect();

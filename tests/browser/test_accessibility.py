@@ -94,6 +94,7 @@ def test_a_customers_360_page_passes_the_audit(new_context, asgi_server, team_a,
     # When
     page.goto(reverse("records:customer-360", args=[customer.pk]))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_test_id("outreach")).to_be_visible()  # the "Start a conversation" panel, loaded after
     # Then
     assert_accessible(page)
 

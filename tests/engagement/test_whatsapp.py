@@ -27,6 +27,8 @@ from engagement.adapters.outbox import (
 )
 from engagement.adapters.whatsapp import WhatsAppAdapter, whatsapp_templates_sync
 from engagement.conversations.models import Attachment, Conversation, Message
+from engagement.outbound.services import outbound_start
+from records.customers.services import customer_set_consent
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client
 from tests.engagement.factories import WebhookSourceFactory
 from tests.engagement.meta_support import (
@@ -123,6 +125,42 @@ def reply_url(conversation: Conversation) -> str:
 
 def template_url(conversation: Conversation) -> str:
     return f"/api/v1/engagement/conversations/{conversation.pk}/whatsapp/templates/"
+
+
+# --- Started by an agent from the 360 page (engagement/outbound) -----------------------------------
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_an_agent_started_whatsapp_template_reaches_meta_and_the_answer_comes_back_to_that_agent(
+    graph, wa_a, approved, agent, team_a, django_capture_on_commit_callbacks
+):
+    # Given: a customer with a phone number who consented to service messages by social DM, and the
+    # template approved at Meta
+    graph.add_template(approved.name, approved.body)
+    customer = make_customer(team_a, phone=CUSTOMER)
+    customer_set_consent(actor=None, customer=customer, channel=Channel.SOCIAL, purpose="service", granted=True)
+    # When: the agent starts a WhatsApp conversation with the approved template
+    with django_capture_on_commit_callbacks(execute=True):
+        started = outbound_start(
+            actor=agent,
+            customer=customer,
+            channel="whatsapp",
+            purpose="service",
+            source="agent",
+            template=approved.pk,
+            params=["Ada", "A-1042"],
+        )
+    # Then: Meta receives the template, addressed to the customer's WhatsApp id
+    [sent] = graph.sent
+    assert (sent["to"], sent["type"], sent["template"]["name"]) == (WA_ID, "template", "order_update")
+    first = started.messages.get()
+    assert ProviderSend.objects.get(message=first).status == SendStatus.SENT
+    # When: the customer answers on WhatsApp
+    answer = message_in("Thanks, Friday suits me")
+    # Then: the answer joins the agent's conversation, which is still theirs
+    assert answer.conversation_id == started.pk
+    started.refresh_from_db()
+    assert started.agent == agent and started.customer == customer
 
 
 # --- The round trip -------------------------------------------------------------------------------
