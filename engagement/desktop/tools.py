@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cea.accounts.models import User
@@ -90,12 +91,12 @@ def help_article_page(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 class ConversationSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Text")
+    q = forms.CharField(required=False, max_length=200, label=_("Text"))
     customer = forms.CharField(required=False, max_length=200)
-    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    channel = forms.ChoiceField(required=False, choices=[("", _("Any channel")), *Channel.choices])
     agent = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, agents, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,15 +165,15 @@ class PersonalCannedForm(forms.Form):
     shortcut = forms.SlugField(max_length=40, help_text=SHORTCUT_HELP)
     body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), strip=False)
     note = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Internal note (a macro)"
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Internal note (a macro)")
     )
     wrap_up_code = forms.ModelChoiceField(
         queryset=WrapUpCode.objects.filter(is_active=True),
         required=False,
         to_field_name="code",
-        label="Wrap-up code to preselect (a macro)",
+        label=_("Wrap-up code to preselect (a macro)"),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="In use")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("In use"))
 
 
 def _canned_page(request: HttpRequest, form: PersonalCannedForm, editing: CannedResponse | None, status: int = 200):

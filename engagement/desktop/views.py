@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
@@ -73,13 +74,13 @@ from records.forms import CaseForm
 SEARCH_LIMIT = 20
 WRITE_BACKS_SHOWN = 10
 SHORTCUTS = [
-    ("Alt+A", "Accept the oldest offer"),
-    ("Alt+W", "Open the wrap-up of the current conversation"),
-    ("Alt+1 … Alt+9", "Go to the first … ninth tab"),
-    ("Alt+← / Alt+→", "Previous / next tab"),
-    ("Ctrl+Enter", "Send the reply being written"),
-    ("/ + shortcut", "In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)"),
-    ("?", "Show or hide this help"),
+    ("Alt+A", gettext_lazy("Accept the oldest offer")),
+    ("Alt+W", gettext_lazy("Open the wrap-up of the current conversation")),
+    ("Alt+1 … Alt+9", gettext_lazy("Go to the first … ninth tab")),
+    ("Alt+← / Alt+→", gettext_lazy("Previous / next tab")),
+    ("Ctrl+Enter", gettext_lazy("Send the reply being written")),
+    ("/ + shortcut", gettext_lazy("In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)")),
+    ("?", gettext_lazy("Show or hide this help")),
 ]
 
 
