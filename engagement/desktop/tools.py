@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -119,7 +120,7 @@ def conversation_search_page(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         if not form.is_valid():
             fields = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
-            raise ValidationFailed("Please correct the highlighted fields.", fields=fields)
+            raise ValidationFailed(gettext("Please correct the highlighted fields."), fields=fields)
         query = ConversationQuery(
             text=form.cleaned_data["q"],
             customer=form.cleaned_data["customer"],
@@ -220,7 +221,7 @@ def canned_page(request: HttpRequest) -> HttpResponse:
 def canned_edit_page(request: HttpRequest, canned_id: int) -> HttpResponse:
     canned = access_canned(request.user, canned_id)
     if not may_manage_canned(request.user, canned):
-        raise PermissionDenied("Only its owner may change this canned response.")
+        raise PermissionDenied(gettext("Only its owner may change this canned response."))
     if request.method == "POST":
         return _save_personal(request, canned)
     initial = {
