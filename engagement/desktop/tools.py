@@ -103,7 +103,7 @@ class ConversationSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         agent_field = self.fields["agent"]
         assert isinstance(agent_field, forms.TypedChoiceField)
-        agent_field.choices = [("", "Any agent"), *((agent.pk, str(agent)) for agent in agents)]
+        agent_field.choices = [("", gettext("Any agent")), *((agent.pk, str(agent)) for agent in agents)]
 
 
 def _team_agents(user):
@@ -162,9 +162,9 @@ def conversation_transcript_page(request: HttpRequest, conversation_id: int) -> 
 
 
 class PersonalCannedForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    shortcut = forms.SlugField(max_length=40, help_text=SHORTCUT_HELP)
-    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), strip=False)
+    title = forms.CharField(max_length=120, label=_("Title"))
+    shortcut = forms.SlugField(max_length=40, help_text=SHORTCUT_HELP, label=_("Shortcut"))
+    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), strip=False, label=_("Body"))
     note = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Internal note (a macro)")
     )

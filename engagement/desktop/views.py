@@ -78,8 +78,11 @@ SHORTCUTS = [
     ("Alt+W", gettext_lazy("Open the wrap-up of the current conversation")),
     ("Alt+1 … Alt+9", gettext_lazy("Go to the first … ninth tab")),
     ("Alt+← / Alt+→", gettext_lazy("Previous / next tab")),
-    ("Ctrl+Enter", gettext_lazy("Send the reply being written")),
-    ("/ + shortcut", gettext_lazy("In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)")),
+    (gettext_lazy("Ctrl+Enter"), gettext_lazy("Send the reply being written")),
+    (
+        gettext_lazy("/ + shortcut"),
+        gettext_lazy("In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)"),
+    ),
     ("?", gettext_lazy("Show or hide this help")),
 ]
 
