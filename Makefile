@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help run test lint pytest chromium-check translations stop bench complexity clean
+.PHONY: help run test lint pytest chromium-check gettext-check translations stop bench complexity clean
 
 help:
 	@echo "make run    - serve CEA with demo data on http://127.0.0.1:8000/ (Ctrl-C stops everything)"
@@ -48,8 +48,16 @@ chromium-check:
 	@command -v "$${CEA_CHROMIUM:-chromium}" >/dev/null 2>&1 || test -x /usr/bin/chromium \
 		|| [ "$$CEA_BROWSER_TESTS" = skip ] || { echo "$(CHROMIUM_HELP)" >&2; exit 2; }
 
+# One translation test runs makemessages, which needs GNU gettext (xgettext, msgmerge): say so before
+# the suite runs, with the one command that installs it (docs/translations.md).
+GETTEXT_HELP := make test needs GNU gettext for its translation tests (makemessages). Install it with: sudo apt-get install -y gettext
+
+gettext-check:
+	@command -v xgettext >/dev/null 2>&1 && command -v msgmerge >/dev/null 2>&1 \
+		|| { echo "$(GETTEXT_HELP)" >&2; exit 2; }
+
 # Without DATABASE_URL the suite runs against the embedded servers, started for the run.
-pytest: $(STAMP) chromium-check translations
+pytest: $(STAMP) chromium-check gettext-check translations
 ifdef DATABASE_URL
 	SECRET_KEY=test-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
 else

@@ -9,6 +9,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cea.health import health
@@ -55,6 +56,10 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("cea.accounts.urls")),
+    # The language picker posts to i18n/setlang/; pages load their scripts' strings from jsi18n/
+    # (docs/translations.md).
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/engagement/", include((engagement_api, "engagement-api"))),
     path("api/v1/integration/", include((integration_api, "integration-api"))),

@@ -78,7 +78,8 @@ class EngagementJsonConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=close_code)
 
     async def send_error(self, code: str, message: str, **detail: Any) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, **detail})
+        # str(): a message may be a lazy translation, rendered in the language active here.
+        await self.send_json({"type": "error", "code": code, "message": str(message), **detail})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         limit = settings.CEA_WS_MAX_BYTES

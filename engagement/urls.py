@@ -41,5 +41,6 @@ page_urlpatterns: list = [
     path("desk/", include("engagement.desktop.urls")),
     path("callback/<str:token>/", backoffice_views.callback_offer_page, name="callback-offer"),
     path("demo/shop/", webchat_views.demo_shop, name="demo-shop"),
+    path("webchat/strings/<str:language>/", webchat_views.widget_strings, name="webchat-strings"),
     *wfm_pages,
 ]

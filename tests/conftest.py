@@ -7,11 +7,14 @@ import uuid
 import pytest
 from django.conf import settings
 
+from cea.common.translations import compile_catalogs
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.support import eager_celery
 
 
 def pytest_configure(config) -> None:
+    # The translation catalogs, compiled as make does (a no-op when their .mo files are current).
+    compile_catalogs()
     # Keep the suite's keys apart from a platform running on the same Redis.
     settings.CACHES["default"]["KEY_PREFIX"] = "cea-test"
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "cea-test:channels"

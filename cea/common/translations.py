@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import polib
+from django.conf import settings
+from django.utils import translation
 
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 
@@ -26,6 +28,16 @@ def compile_catalogs(locale_dir: Path = LOCALE_DIR, *, force: bool = False) -> l
         polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
         written.append(mo_path)
     return written
+
+
+def supported_language(code: str) -> str:
+    """The interface's language nearest to ``code`` (``de-AT`` → ``de``; the first of an
+    Accept-Language header's); the default language (English) when none is."""
+    first = code.split(",")[0].split(";")[0].strip().lower()[:32]
+    try:
+        return translation.get_supported_language_variant(first) if first else settings.LANGUAGE_CODE
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 if __name__ == "__main__":

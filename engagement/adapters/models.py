@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from cea.common.models import TimeStampedModel
@@ -9,13 +10,13 @@ from cea.common.models import TimeStampedModel
 class Provider(models.TextChoices):
     """Which API a source speaks: how its webhooks are signed and shaped, and how replies leave through it."""
 
-    CEA = "cea", "CEA's own signed webhook (X-CEA-Signature)"
-    TWILIO = "twilio", "Twilio (Messages API, voice webhooks)"
-    VONAGE = "vonage", "Vonage (SMS API)"
-    WHATSAPP = "whatsapp", "WhatsApp Cloud API (Meta)"
-    MESSENGER = "messenger", "Messenger Send API (Meta Graph)"
-    FCM = "fcm", "Firebase Cloud Messaging HTTP v1"
-    WEB_PUSH = "web_push", "Web Push (VAPID)"
+    CEA = "cea", _("CEA's own signed webhook (X-CEA-Signature)")
+    TWILIO = "twilio", _("Twilio (Messages API, voice webhooks)")
+    VONAGE = "vonage", _("Vonage (SMS API)")
+    WHATSAPP = "whatsapp", _("WhatsApp Cloud API (Meta)")
+    MESSENGER = "messenger", _("Messenger Send API (Meta Graph)")
+    FCM = "fcm", _("Firebase Cloud Messaging HTTP v1")
+    WEB_PUSH = "web_push", _("Web Push (VAPID)")
 
 
 class WebhookSource(TimeStampedModel):
@@ -53,11 +54,11 @@ class WebhookSource(TimeStampedModel):
 class SendStatus(models.TextChoices):
     """Where an outbound message is, in order (``SEND_RANK``): a receipt never moves it backwards."""
 
-    QUEUED = "queued", "Queued in CEA's outbox"
-    SENT = "sent", "Accepted by the provider"
-    DELIVERED = "delivered", "Delivered to the handset"
-    READ = "read", "Read"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued in CEA's outbox")
+    SENT = "sent", _("Accepted by the provider")
+    DELIVERED = "delivered", _("Delivered to the handset")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
 
 
 # delivered and failed are both ends of the carrier's part; read (a chat app's receipt) is beyond them.
@@ -107,10 +108,10 @@ class ProviderSend(TimeStampedModel):
 
 
 class TemplateStatus(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    PENDING = "pending", "Pending review"
-    REJECTED = "rejected", "Rejected"
-    PAUSED = "paused", "Paused"
+    APPROVED = "approved", _("Approved")
+    PENDING = "pending", _("Pending review")
+    REJECTED = "rejected", _("Rejected")
+    PAUSED = "paused", _("Paused")
 
 
 class MessageTemplate(TimeStampedModel):

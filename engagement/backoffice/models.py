@@ -12,20 +12,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from cea.common.models import TimeStampedModel
 
 
 class BackofficeKind(models.TextChoices):
-    CASE = "case", "Case (service request)"
-    TASK = "task", "Task"
+    CASE = "case", _("Case (service request)")
+    TASK = "task", _("Task")
 
 
 class BackofficeStatus(models.TextChoices):
-    QUEUED = "queued", "Queued or with an agent"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued or with an agent")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class BackofficeWork(TimeStampedModel):

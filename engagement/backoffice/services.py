@@ -20,6 +20,7 @@ from celery import signature
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cea.accounts.models import Team, User
 from cea.accounts.types import Actor
@@ -276,18 +277,22 @@ def callback_offer_book(*, token: str, phone: str = "", due_at: datetime | None 
     """
     conversation_id = callback_offer_conversation_id(token=token)
     if conversation_id is None:
-        raise PermissionDenied("This callback link is not valid (or is too old).")
+        raise PermissionDenied(gettext("This callback link is not valid (or is too old)."))
     phone = phone.strip().replace(" ", "")
     if phone and (len(phone) > MAX_PHONE or not phone.startswith("+") or not phone[1:].isdigit()):
-        raise ValidationFailed("The phone number is invalid.", fields={"phone": "An international number: +44…"})
+        raise ValidationFailed(
+            gettext("The phone number is invalid."), fields={"phone": gettext("An international number: +44…")}
+        )
     conversation = (
         Conversation.objects.select_for_update(of=("self",)).select_related("customer").get(pk=conversation_id)
     )
     if conversation.customer is None:
-        raise Conflict("We could not tell who you are: please leave us a message instead.", code="customer_unknown")
+        raise Conflict(
+            gettext("We could not tell who you are: please leave us a message instead."), code="customer_unknown"
+        )
     source = f"out_of_hours:{conversation.pk}"
     if Callback.objects.filter(source=source).exists():
-        raise Conflict("A callback is already booked from this message.", code="callback_already_booked")
+        raise Conflict(gettext("A callback is already booked from this message."), code="callback_already_booked")
     queue = Queue.objects.select_related("business_hours").filter(name=conversation.queue).first()
     now = timezone.now()
     due = due_at or (next_opening(queue=queue, after=now) if queue is not None else None) or now

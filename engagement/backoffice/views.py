@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
@@ -32,7 +33,7 @@ class CallbackOfferForm(forms.Form):
 
 
 def _invalid(form) -> ValidationFailed:
-    return ValidationFailed("Please correct the highlighted fields.", fields=form.errors)
+    return ValidationFailed(gettext("Please correct the highlighted fields."), fields=form.errors)
 
 
 @login_required

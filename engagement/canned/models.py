@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
-SHORTCUT_HELP = "Letters, digits, - and _; typed as /shortcut in the desk's reply box"
+SHORTCUT_HELP = _("Letters, digits, - and _; typed as /shortcut in the desk's reply box")
 
 
 class CannedResponse(TimeStampedModel):

@@ -13,31 +13,39 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy
 
 from engagement.context.services import KEY_PATTERN
+
+if TYPE_CHECKING:  # a dev requirement: for the type checker only
+    from django_stubs_ext import StrOrPromise
 
 VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 # name → (what it is, how to read it from the fill's objects)
-FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "customer.first_name": ("The customer's given name", lambda f: f.customer and f.customer.given_name),
-    "customer.last_name": ("The customer's family name", lambda f: f.customer and f.customer.family_name),
-    "customer.full_name": ("The customer's full name", lambda f: f.customer and str(f.customer)),
-    "customer.email": ("The customer's email address", lambda f: f.customer and f.customer.email),
-    "agent.first_name": ("Your first name", lambda f: f.agent and f.agent.first_name),
-    "agent.last_name": ("Your last name", lambda f: f.agent and f.agent.last_name),
-    "agent.full_name": ("Your full name", lambda f: f.agent and f.agent.get_full_name()),
-    "conversation.id": ("The conversation's number", lambda f: f.conversation and f.conversation.pk),
+FIELDS: dict[str, tuple[StrOrPromise, Callable[[Any], Any]]] = {
+    "customer.first_name": (gettext_lazy("The customer's given name"), lambda f: f.customer and f.customer.given_name),
+    "customer.last_name": (gettext_lazy("The customer's family name"), lambda f: f.customer and f.customer.family_name),
+    "customer.full_name": (gettext_lazy("The customer's full name"), lambda f: f.customer and str(f.customer)),
+    "customer.email": (gettext_lazy("The customer's email address"), lambda f: f.customer and f.customer.email),
+    "agent.first_name": (gettext_lazy("Your first name"), lambda f: f.agent and f.agent.first_name),
+    "agent.last_name": (gettext_lazy("Your last name"), lambda f: f.agent and f.agent.last_name),
+    "agent.full_name": (gettext_lazy("Your full name"), lambda f: f.agent and f.agent.get_full_name()),
+    "conversation.id": (gettext_lazy("The conversation's number"), lambda f: f.conversation and f.conversation.pk),
     "conversation.channel": (
-        "The conversation's channel",
+        gettext_lazy("The conversation's channel"),
         lambda f: f.conversation and f.conversation.get_channel_display(),
     ),
-    "conversation.subject": ("The conversation's subject", lambda f: f.conversation and f.conversation.subject),
-    "conversation.queue": ("The conversation's queue", lambda f: f.conversation and f.conversation.queue),
+    "conversation.subject": (
+        gettext_lazy("The conversation's subject"),
+        lambda f: f.conversation and f.conversation.subject,
+    ),
+    "conversation.queue": (gettext_lazy("The conversation's queue"), lambda f: f.conversation and f.conversation.queue),
 }
 CONTEXT_PREFIX = "context."
-CONTEXT_HELP = "A key of the conversation's live context (else the customer's), e.g. {{context.order_id}}"
+CONTEXT_HELP = gettext_lazy("A key of the conversation's live context (else the customer's), e.g. {{context.order_id}}")
 
 
 def variables_in(text: str) -> list[str]:
@@ -102,6 +110,6 @@ def fill(text: str, values: Fill) -> Filled:
     return Filled(text=VARIABLE.sub(replace, text or ""), missing=missing)
 
 
-def variable_help() -> list[tuple[str, str]]:
+def variable_help() -> list[tuple[str, StrOrPromise]]:
     """(``{{name}}``, what it is) for every variable, for the console's and the desk's help."""
     return [("{{" + name + "}}", label) for name, (label, _) in FIELDS.items()] + [("{{context.<key>}}", CONTEXT_HELP)]

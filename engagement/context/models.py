@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ContextScope(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    CONVERSATION = "conversation", "Conversation"
+    CUSTOMER = "customer", _("Customer")
+    CONVERSATION = "conversation", _("Conversation")
 
 
 class ContextChange(models.Model):

@@ -27,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -73,29 +74,35 @@ def attachment_check(*, filename: str, content: bytes) -> str:
     limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     if not name or len(name) > 255 or any(char in _TEXT_CONTROLS or char == "\x00" for char in name):
-        raise ValidationFailed("The file needs a name.", code="invalid_filename", fields={"file": "No usable name."})
+        raise ValidationFailed(
+            _("The file needs a name."), code="invalid_filename", fields={"file": _("No usable name.")}
+        )
     if not content:
-        raise ValidationFailed("The file is empty.", code="empty_file", fields={"file": "Empty."})
+        raise ValidationFailed(_("The file is empty."), code="empty_file", fields={"file": _("Empty.")})
     if len(content) > limit:
         raise ValidationFailed(
-            f"The file is larger than the limit of {limit} bytes.",
+            _("The file is larger than the limit of %(limit)s bytes.") % {"limit": limit},
             code="file_too_large",
-            fields={"file": f"At most {limit} bytes."},
+            fields={"file": _("At most %(limit)s bytes.") % {"limit": limit}},
         )
     content_type = sniffed_type(content)
-    allowed = "images (PNG, JPEG, GIF, WebP), PDF and plain text"
+    allowed = _("images (PNG, JPEG, GIF, WebP), PDF and plain text")
     if content_type is None:
         raise ValidationFailed(
-            f"This kind of file cannot be sent; the chat takes {allowed}.",
+            _("This kind of file cannot be sent; the chat takes %(allowed)s.") % {"allowed": allowed},
             code="type_not_allowed",
-            fields={"file": f"Only {allowed}."},
+            fields={"file": _("Only %(allowed)s.") % {"allowed": allowed}},
         )
     extension = os.path.splitext(name)[1].lower()
     if extension not in ALLOWED_TYPES[content_type]:
         raise ValidationFailed(
-            f"The file's name says {extension or 'no type'} but its content is {content_type}.",
+            _("The file's name says %(extension)s but its content is %(type)s.")
+            % {"extension": extension or _("no type"), "type": content_type},
             code="type_mismatch",
-            fields={"file": f"Its content is {content_type}: name it {ALLOWED_TYPES[content_type][0]}."},
+            fields={
+                "file": _("Its content is %(type)s: name it %(extension)s.")
+                % {"type": content_type, "extension": ALLOWED_TYPES[content_type][0]}
+            },
         )
     return content_type
 

@@ -4,22 +4,23 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel, Direction
 from cea.common.models import TimeStampedModel
 
 
 class ConversationStatus(models.TextChoices):
-    SELF_SERVICE = "self_service", "In self-service"
-    QUEUED = "queued", "Waiting for an agent"
-    ACTIVE = "active", "With an agent"
-    ENDED = "ended", "Ended"
+    SELF_SERVICE = "self_service", _("In self-service")
+    QUEUED = "queued", _("Waiting for an agent")
+    ACTIVE = "active", _("With an agent")
+    ENDED = "ended", _("Ended")
 
 
 class VerificationLevel(models.TextChoices):
-    ANONYMOUS = "anonymous", "Anonymous"
-    IDENTIFIED = "identified", "Identified"
-    VERIFIED = "verified", "Verified"
+    ANONYMOUS = "anonymous", _("Anonymous")
+    IDENTIFIED = "identified", _("Identified")
+    VERIFIED = "verified", _("Verified")
 
 
 LEVEL_ORDER = [VerificationLevel.ANONYMOUS, VerificationLevel.IDENTIFIED, VerificationLevel.VERIFIED]
@@ -88,10 +89,10 @@ class Conversation(TimeStampedModel):
 
 
 class AuthorKind(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    AGENT = "agent", "Agent"
-    BOT = "bot", "Self-service"
-    SYSTEM = "system", "System"
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    BOT = "bot", _("Self-service")
+    SYSTEM = "system", _("System")
 
 
 class SentimentStatus(models.TextChoices):
@@ -99,9 +100,9 @@ class SentimentStatus(models.TextChoices):
     language (English: VADER's lexicon is English); "" for messages that are not the customer's or
     came before scoring."""
 
-    NONE = "", "Not a customer message"
-    SCORED = "scored", "Scored"
-    NOT_SCORED = "not_scored", "Not scored"
+    NONE = "", _("Not a customer message")
+    SCORED = "scored", _("Scored")
+    NOT_SCORED = "not_scored", _("Not scored")
 
 
 class Message(models.Model):
@@ -184,8 +185,8 @@ class Attachment(models.Model):
 
 
 class ChatReader(models.TextChoices):
-    CUSTOMER = "customer", "The customer"
-    AGENT = "agent", "The agent"
+    CUSTOMER = "customer", _("The customer")
+    AGENT = "agent", _("The agent")
 
 
 class ChatReadMark(models.Model):

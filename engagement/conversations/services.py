@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cea.accounts.models import Team, User
 from cea.accounts.types import Actor, AnyUser
@@ -103,12 +103,14 @@ def conversation_start(
         # The same thread arrived twice at once: the other request made it.
         return Conversation.objects.get(channel=channel, external_id=external_id), False
     if customer is not None:
+        with translation.override(None):  # a stored summary: in the default language, whoever started it
+            summary = f"{Channel(channel).label} conversation started" + (f": {subject}" if subject else "")
         journey_record(
             customer=customer,
             kind="conversation.started",
             source_system="engagement",
             channel=channel,
-            summary=f"{Channel(channel).label} conversation started" + (f": {subject}" if subject else ""),
+            summary=summary,
             payload={"conversation_id": conversation.pk, "direction": direction},
         )
     seed = {
@@ -273,13 +275,14 @@ def conversation_set_verification(
             if level == VerificationLevel.VERIFIED:
                 conversation.verified_at = timezone.now()
         conversation.save()
+    with translation.override(None):  # a stored summary: in the default language, whoever verified
+        summary = f"{VerificationLevel(conversation.verification_level).label} on {conversation.get_channel_display()}"
     journey_record(
         customer=customer,
         kind=f"idv.{conversation.verification_level}",
         source_system="engagement",
         channel=conversation.channel,
-        summary=f"{VerificationLevel(conversation.verification_level).label} on {conversation.get_channel_display()}"
-        + (f" by {method}" if method else ""),
+        summary=summary + (f" by {method}" if method else ""),
         payload={"conversation_id": conversation.pk, "method": method},
     )
     context_write_on_commit(

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cea.accounts.models import User
 from cea.accounts.types import AnyUser
@@ -107,20 +108,28 @@ def presence_choices(*, profile: AgentProfile) -> list[dict[str, Any]]:
     Away takes a reason: one choice per active reason code agents may pick (not the system's, such
     as a missed offer, which CEA sets).
     """
-    labels = dict(Presence.choices)
+    labels = {value: str(label) for value, label in Presence.choices}
     choices = [
         {"value": Presence.AVAILABLE.value, "label": labels[Presence.AVAILABLE], "disabled": False},
         {"value": Presence.BUSY.value, "label": labels[Presence.BUSY], "disabled": False},
         {"value": Presence.AFTER_CONTACT.value, "label": labels[Presence.AFTER_CONTACT], "disabled": False},
         *(
-            {"value": f"{Presence.AWAY}:{reason.code}", "label": f"Away · {reason.label}", "disabled": False}
+            {
+                "value": f"{Presence.AWAY}:{reason.code}",
+                "label": gettext("Away · %(reason)s") % {"reason": reason.label},
+                "disabled": False,
+            }
             for reason in ReasonCode.objects.filter(system=False, is_active=True)
         ),
         {"value": Presence.OFFLINE.value, "label": labels[Presence.OFFLINE], "disabled": False},
     ]
     current = presence_value(profile=profile)
     if all(choice["value"] != current for choice in choices):
-        label = f"Away · {profile.reason.label}" if profile.reason_id else profile.get_presence_display()
+        label = (
+            gettext("Away · %(reason)s") % {"reason": profile.reason.label}
+            if profile.reason_id
+            else profile.get_presence_display()
+        )
         choices.insert(-1, {"value": current, "label": label, "disabled": True})
     return choices
 

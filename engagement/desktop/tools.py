@@ -14,6 +14,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cea.accounts.models import User
@@ -90,18 +92,18 @@ def help_article_page(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 class ConversationSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Text")
+    q = forms.CharField(required=False, max_length=200, label=_("Text"))
     customer = forms.CharField(required=False, max_length=200)
-    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    channel = forms.ChoiceField(required=False, choices=[("", _("Any channel")), *Channel.choices])
     agent = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, agents, **kwargs):
         super().__init__(*args, **kwargs)
         agent_field = self.fields["agent"]
         assert isinstance(agent_field, forms.TypedChoiceField)
-        agent_field.choices = [("", "Any agent"), *((agent.pk, str(agent)) for agent in agents)]
+        agent_field.choices = [("", gettext("Any agent")), *((agent.pk, str(agent)) for agent in agents)]
 
 
 def _team_agents(user):
@@ -118,7 +120,7 @@ def conversation_search_page(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         if not form.is_valid():
             fields = {name: [str(error) for error in errors] for name, errors in form.errors.items()}
-            raise ValidationFailed("Please correct the highlighted fields.", fields=fields)
+            raise ValidationFailed(gettext("Please correct the highlighted fields."), fields=fields)
         query = ConversationQuery(
             text=form.cleaned_data["q"],
             customer=form.cleaned_data["customer"],
@@ -160,19 +162,19 @@ def conversation_transcript_page(request: HttpRequest, conversation_id: int) -> 
 
 
 class PersonalCannedForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    shortcut = forms.SlugField(max_length=40, help_text=SHORTCUT_HELP)
-    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), strip=False)
+    title = forms.CharField(max_length=120, label=_("Title"))
+    shortcut = forms.SlugField(max_length=40, help_text=SHORTCUT_HELP, label=_("Shortcut"))
+    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), strip=False, label=_("Body"))
     note = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Internal note (a macro)"
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Internal note (a macro)")
     )
     wrap_up_code = forms.ModelChoiceField(
         queryset=WrapUpCode.objects.filter(is_active=True),
         required=False,
         to_field_name="code",
-        label="Wrap-up code to preselect (a macro)",
+        label=_("Wrap-up code to preselect (a macro)"),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="In use")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("In use"))
 
 
 def _canned_page(request: HttpRequest, form: PersonalCannedForm, editing: CannedResponse | None, status: int = 200):
@@ -219,7 +221,7 @@ def canned_page(request: HttpRequest) -> HttpResponse:
 def canned_edit_page(request: HttpRequest, canned_id: int) -> HttpResponse:
     canned = access_canned(request.user, canned_id)
     if not may_manage_canned(request.user, canned):
-        raise PermissionDenied("Only its owner may change this canned response.")
+        raise PermissionDenied(gettext("Only its owner may change this canned response."))
     if request.method == "POST":
         return _save_personal(request, canned)
     initial = {

@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
@@ -73,13 +74,16 @@ from records.forms import CaseForm
 SEARCH_LIMIT = 20
 WRITE_BACKS_SHOWN = 10
 SHORTCUTS = [
-    ("Alt+A", "Accept the oldest offer"),
-    ("Alt+W", "Open the wrap-up of the current conversation"),
-    ("Alt+1 … Alt+9", "Go to the first … ninth tab"),
-    ("Alt+← / Alt+→", "Previous / next tab"),
-    ("Ctrl+Enter", "Send the reply being written"),
-    ("/ + shortcut", "In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)"),
-    ("?", "Show or hide this help"),
+    ("Alt+A", gettext_lazy("Accept the oldest offer")),
+    ("Alt+W", gettext_lazy("Open the wrap-up of the current conversation")),
+    ("Alt+1 … Alt+9", gettext_lazy("Go to the first … ninth tab")),
+    ("Alt+← / Alt+→", gettext_lazy("Previous / next tab")),
+    (gettext_lazy("Ctrl+Enter"), gettext_lazy("Send the reply being written")),
+    (
+        gettext_lazy("/ + shortcut"),
+        gettext_lazy("In a reply: insert a canned response (↑/↓, Enter or Tab; Esc closes)"),
+    ),
+    ("?", gettext_lazy("Show or hide this help")),
 ]
 
 
@@ -95,7 +99,7 @@ def desk_view(view: Callable) -> Callable:
 
 
 def _form_error(form) -> ValidationFailed:
-    return ValidationFailed("Please correct the highlighted fields.", fields=form.errors)
+    return ValidationFailed(gettext("Please correct the highlighted fields."), fields=form.errors)
 
 
 def _choices(user) -> dict:
@@ -237,7 +241,7 @@ def _transfer_queue(value: str) -> Queue | None:
     queue = Queue.objects.filter(pk=int(value)).first() if value.isascii() and value.isdigit() else None
     queue = queue or Queue.objects.filter(name=value).first()
     if queue is None:
-        raise ValidationFailed("No such queue.", fields={"to_queue": "Unknown queue."})
+        raise ValidationFailed(gettext("No such queue."), fields={"to_queue": gettext("Unknown queue.")})
     return queue
 
 
@@ -246,7 +250,7 @@ def _transfer_agent(value: str):
         return None
     agent = transfer_target_agent(reference=value)
     if agent is None:
-        raise ValidationFailed("No such agent.", fields={"to_agent": "Unknown agent."})
+        raise ValidationFailed(gettext("No such agent."), fields={"to_agent": gettext("Unknown agent.")})
     return agent
 
 
@@ -348,7 +352,7 @@ def case_create_action(request: HttpRequest, customer_id: int) -> HttpResponse:
         case = case_create(actor=request.user, customer=customer, channel=channel, **form.cleaned_data)
     except ApplicationError as error:
         return _cases(request, customer, error=error, case_form=form, status=error.status_code)
-    return _cases(request, customer, notice=f"Case {case.reference} opened.")
+    return _cases(request, customer, notice=gettext("Case %(reference)s opened.") % {"reference": case.reference})
 
 
 @desk_view
@@ -363,7 +367,12 @@ def case_transition_action(request: HttpRequest, case_id: str) -> HttpResponse:
         case = case_transition(actor=request.user, case=case, **form.cleaned_data)
     except ApplicationError as error:
         return _cases(request, case.customer, error=error, status=error.status_code)
-    return _cases(request, case.customer, notice=f"Case {case.reference}: {case.get_status_display().lower()}.")
+    return _cases(
+        request,
+        case.customer,
+        notice=gettext("Case %(reference)s: %(status)s.")
+        % {"reference": case.reference, "status": case.get_status_display().lower()},
+    )
 
 
 # --- Next best action and outbound ----------------------------------------------------------------
@@ -395,7 +404,7 @@ def recommendation_decide_action(request: HttpRequest, recommendation_id: int, d
     customer = access_recommendations_customer(request.user, action.customer_id)
     try:
         if decision not in DECISIONS:
-            raise ValidationFailed("Accept or dismiss.", fields={"decision": "accept or dismiss"})
+            raise ValidationFailed(gettext("Accept or dismiss."), fields={"decision": "accept or dismiss"})
         action = recommendation_decide(
             actor=request.user,
             recommendation_id=action.pk,
@@ -404,7 +413,11 @@ def recommendation_decide_action(request: HttpRequest, recommendation_id: int, d
         )
     except ApplicationError as error:
         return _next_best_action(request, customer, error=error, status=error.status_code)
-    return _next_best_action(request, customer, notice=f"{action.get_status_display()}: {action.title}.")
+    return _next_best_action(
+        request,
+        customer,
+        notice=gettext("%(status)s: %(title)s.") % {"status": action.get_status_display(), "title": action.title},
+    )
 
 
 def _outbound(request: HttpRequest, customer, *, status: int = 200, **extra) -> HttpResponse:
@@ -440,7 +453,9 @@ def outbound_action(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     except ApplicationError as error:
         return _outbound(request, customer, error=error, status=error.status_code)
-    response = _outbound(request, customer, notice=f"Sent: {conversation} is on your desk.")
+    response = _outbound(
+        request, customer, notice=gettext("Sent: %(conversation)s is on your desk.") % {"conversation": conversation}
+    )
     response["HX-Trigger"] = json.dumps({"desk:opened": {"conversation": conversation.pk}})
     return response
 
@@ -458,4 +473,8 @@ def callback_action(request: HttpRequest, customer_id: int) -> HttpResponse:
     except ApplicationError as error:
         return _outbound(request, customer, error=error, status=error.status_code)
     due = timezone.localtime(callback.due_at).strftime("%Y-%m-%d %H:%M")
-    return _outbound(request, customer, notice=f"Callback booked through {callback.queue} for {due}.")
+    return _outbound(
+        request,
+        customer,
+        notice=gettext("Callback booked through %(queue)s for %(due)s.") % {"queue": callback.queue, "due": due},
+    )

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
 
 class ChallengeMethod(models.TextChoices):
-    SMS = "sms", "One-time passcode by SMS"
-    EMAIL = "email", "One-time passcode by email"
+    SMS = "sms", _("One-time passcode by SMS")
+    EMAIL = "email", _("One-time passcode by email")
 
 
 class VerificationChallenge(TimeStampedModel):

@@ -35,6 +35,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy
 
 from cea.accounts.types import Actor
 from cea.common.errors import ApplicationError, Conflict, ValidationFailed
@@ -114,14 +115,14 @@ class TooManyCodeRequests(VerificationLocked):
 
 
 class IdentifyOutcome(models.TextChoices):
-    IDENTIFIED = "identified", "Identified"
-    AMBIGUOUS = "ambiguous", "Several customers match"
-    NOT_IDENTIFIED = "not_identified", "Not identified"
+    IDENTIFIED = "identified", gettext_lazy("Identified")
+    AMBIGUOUS = "ambiguous", gettext_lazy("Several customers match")
+    NOT_IDENTIFIED = "not_identified", gettext_lazy("Not identified")
 
 
 class KnowledgeMethod(models.TextChoices):
-    DOB_POSTCODE = "knowledge_dob_postcode", "Date of birth and postcode"
-    ACCOUNT_DIGITS = "knowledge_account_digits", "Last digits of an account number"
+    DOB_POSTCODE = "knowledge_dob_postcode", gettext_lazy("Date of birth and postcode")
+    ACCOUNT_DIGITS = "knowledge_account_digits", gettext_lazy("Last digits of an account number")
 
 
 def otp_method(*, method: str) -> str:

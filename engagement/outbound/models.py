@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CallbackStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"  # waiting for its due time
-    QUEUED = "queued", "Queued"  # its conversation waits for (or is with) an agent
-    ANSWERED = "answered", "Answered"  # the agent reached the customer
-    GAVE_UP = "gave_up", "Gave up"  # no answer on its last attempt (docs/desk.md, "callbacks")
+    SCHEDULED = "scheduled", _("Scheduled")  # waiting for its due time
+    QUEUED = "queued", _("Queued")  # its conversation waits for (or is with) an agent
+    ANSWERED = "answered", _("Answered")  # the agent reached the customer
+    GAVE_UP = "gave_up", _("Gave up")  # no answer on its last attempt (docs/desk.md, "callbacks")
 
 
 class CallbackOutcome(models.TextChoices):
-    ANSWERED = "answered", "Answered"
-    NO_ANSWER = "no_answer", "No answer"
+    ANSWERED = "answered", _("Answered")
+    NO_ANSWER = "no_answer", _("No answer")
 
 
 class Callback(models.Model):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # What the API and the console show of an action (the console adds its team).
 SHOWN_FIELDS = (
@@ -22,10 +23,10 @@ SHOWN_FIELDS = (
 
 
 class RecommendationStatus(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    ACCEPTED = "accepted", "Accepted"
-    DISMISSED = "dismissed", "Dismissed"
-    EXPIRED = "expired", "Expired"
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DISMISSED = "dismissed", _("Dismissed")
+    EXPIRED = "expired", _("Expired")
 
 
 class RecommendedAction(models.Model):

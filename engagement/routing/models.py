@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from cea.common.models import TimeStampedModel
@@ -32,13 +33,13 @@ class Skill(TimeStampedModel):
 
 
 class AgentSelection(models.TextChoices):
-    LONGEST_IDLE = "longest_idle", "Longest idle among matching agents"
-    BEST_PROFICIENCY = "best_proficiency", "Best proficiency, then longest idle"
+    LONGEST_IDLE = "longest_idle", _("Longest idle among matching agents")
+    BEST_PROFICIENCY = "best_proficiency", _("Best proficiency, then longest idle")
 
 
 class ServiceLevelFormula(models.TextChoices):
-    CONNECT = "connect", "Amazon Connect: removed from queue within target (answered, abandoned, callback) ÷ queued"
-    GENESYS = "genesys", "Genesys-style: answered within target ÷ the terms chosen below"
+    CONNECT = "connect", _("Amazon Connect: removed from queue within target (answered, abandoned, callback) ÷ queued")
+    GENESYS = "genesys", _("Genesys-style: answered within target ÷ the terms chosen below")
 
 
 def default_time_zone() -> str:
@@ -86,13 +87,13 @@ class BusinessHours(TimeStampedModel):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class OpeningRange(models.Model):
@@ -284,11 +285,11 @@ class ChannelLoad(models.Model):
 
 
 class Presence(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    BUSY = "busy", "Busy (no new work)"
-    AFTER_CONTACT = "after_contact", "After-contact work"
-    AWAY = "away", "Away"
-    OFFLINE = "offline", "Offline"
+    AVAILABLE = "available", _("Available")
+    BUSY = "busy", _("Busy (no new work)")
+    AFTER_CONTACT = "after_contact", _("After-contact work")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
 
 
 class ReasonCode(models.Model):
@@ -385,13 +386,13 @@ class PresenceChange(models.Model):
 
 
 class WorkStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    OFFERED = "offered", "Offered to an agent"
-    ASSIGNED = "assigned", "With an agent"
-    WRAP_UP = "wrap_up", "Wrap-up"
-    DONE = "done", "Done"
-    TRANSFERRED = "transferred", "Transferred"
-    ABANDONED = "abandoned", "Abandoned"
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Offered to an agent")
+    ASSIGNED = "assigned", _("With an agent")
+    WRAP_UP = "wrap_up", _("Wrap-up")
+    DONE = "done", _("Done")
+    TRANSFERRED = "transferred", _("Transferred")
+    ABANDONED = "abandoned", _("Abandoned")
 
 
 OPEN_WORK = (WorkStatus.WAITING, WorkStatus.OFFERED, WorkStatus.ASSIGNED, WorkStatus.WRAP_UP)
@@ -470,11 +471,11 @@ class WorkItem(models.Model):
 
 
 class OfferStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
-    TIMED_OUT = "timed_out", "Timed out"
-    RESCINDED = "rescinded", "Rescinded"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    TIMED_OUT = "timed_out", _("Timed out")
+    RESCINDED = "rescinded", _("Rescinded")
 
 
 class Offer(models.Model):
@@ -506,8 +507,8 @@ class Offer(models.Model):
 
 
 class FlowOutReason(models.TextChoices):
-    OVERFLOW = "overflow", "An overflow step of the queue's rules"
-    MOVED = "moved", "Moved by a supervisor"
+    OVERFLOW = "overflow", _("An overflow step of the queue's rules")
+    MOVED = "moved", _("Moved by a supervisor")
 
 
 class QueueFlowOut(models.Model):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
@@ -31,14 +32,14 @@ class Flow(TimeStampedModel):
 
 
 class StepKind(models.TextChoices):
-    SAY = "say", "Say"
-    ASK = "ask", "Ask and remember the answer"
-    MENU = "menu", "Menu (branch on the answer)"
-    LOOKUP = "lookup", "Look up in a back-end"
-    KNOWLEDGE = "knowledge", "Answer from the knowledge base"
-    BRANCH = "branch", "Branch on a remembered value"
-    HANDOVER = "handover", "Hand over to an agent"
-    END = "end", "End (solved)"
+    SAY = "say", _("Say")
+    ASK = "ask", _("Ask and remember the answer")
+    MENU = "menu", _("Menu (branch on the answer)")
+    LOOKUP = "lookup", _("Look up in a back-end")
+    KNOWLEDGE = "knowledge", _("Answer from the knowledge base")
+    BRANCH = "branch", _("Branch on a remembered value")
+    HANDOVER = "handover", _("Hand over to an agent")
+    END = "end", _("End (solved)")
 
 
 class FlowStep(models.Model):

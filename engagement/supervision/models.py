@@ -4,15 +4,16 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SupervisionKind(models.TextChoices):
-    MONITOR = "monitor", "Monitored silently"
-    WHISPER = "whisper", "Whispered to the agent"
-    BARGE_IN = "barge_in", "Barged in"
-    PRESENCE = "presence", "Changed an agent's presence"
-    MOVE = "move", "Moved waiting work to another queue"
-    REQUEUE = "requeue", "Put work back to waiting"
+    MONITOR = "monitor", _("Monitored silently")
+    WHISPER = "whisper", _("Whispered to the agent")
+    BARGE_IN = "barge_in", _("Barged in")
+    PRESENCE = "presence", _("Changed an agent's presence")
+    MOVE = "move", _("Moved waiting work to another queue")
+    REQUEUE = "requeue", _("Put work back to waiting")
 
 
 @pghistory.track(pghistory.InsertEvent())

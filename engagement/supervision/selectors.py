@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cea.accounts.models import User
 from cea.accounts.types import AnyUser
@@ -175,7 +176,7 @@ def supervised_agents(*, user: AnyUser) -> list[SupervisedAgent]:
                 id=person.pk,
                 name=str(person),
                 presence=profile.presence if profile is not None else Presence.OFFLINE,
-                presence_label=profile.get_presence_display() if profile is not None else Presence.OFFLINE.label,
+                presence_label=profile.get_presence_display() if profile is not None else str(Presence.OFFLINE.label),
                 reason_label=profile.reason.label if profile is not None and profile.reason is not None else "",
                 since=profile.presence_since if profile is not None else None,
                 load_units=profile.load_units if profile is not None else 0,
@@ -195,12 +196,12 @@ def supervision_queues(*, user: AnyUser) -> list[Queue]:
 
 def presence_options() -> list[tuple[str, str]]:
     """What a supervisor may set an agent to: ``(value, label)``, away once per reason code (``away:<code>``)."""
-    labels = dict(Presence.choices)
+    labels = {value: str(label) for value, label in Presence.choices}
     return [
         (Presence.AVAILABLE.value, labels[Presence.AVAILABLE]),
         (Presence.BUSY.value, labels[Presence.BUSY]),
         *(
-            (f"{Presence.AWAY}:{code}", f"Away · {label}")
+            (f"{Presence.AWAY}:{code}", gettext("Away · %(reason)s") % {"reason": label})
             for code, label in ReasonCode.objects.filter(system=False, is_active=True).values_list("code", "label")
         ),
         (Presence.OFFLINE.value, labels[Presence.OFFLINE]),

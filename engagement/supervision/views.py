@@ -17,6 +17,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import NotFound, ValidationFailed
@@ -125,7 +126,7 @@ def presence_action(request: HttpRequest, agent_id: int) -> HttpResponse:
     data = cleaned_or_raise(PresenceForm(request.POST))
     presence, _, reason = data["presence"].partition(":")
     if presence not in Presence.values:
-        raise ValidationFailed("Choose a presence.", fields={"presence": "Unknown presence."})
+        raise ValidationFailed(gettext("Choose a presence."), fields={"presence": gettext("Unknown presence.")})
     supervision_presence_set(actor=request.user, agent=agent, presence=presence, reason_code=reason, note=data["note"])
     return _agents(request)
 

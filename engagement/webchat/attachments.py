@@ -17,6 +17,7 @@ it arrives. The same ``client_id`` twice stores it once (the widget retries an u
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, PermissionDenied, ValidationFailed
@@ -52,12 +53,12 @@ def webchat_attachment_receive(
     """
     site = SiteKey.objects.filter(key=site_key or "", is_active=True).first()
     if site is None:
-        raise PermissionDenied("This site key is unknown or inactive.", code="unknown_site_key")
+        raise PermissionDenied(_("This site key is unknown or inactive."), code="unknown_site_key")
     if not site_origin_allowed(site=site, origin=origin):
-        raise PermissionDenied("This website may not use this chat.", code="origin_not_allowed")
+        raise PermissionDenied(_("This website may not use this chat."), code="origin_not_allowed")
     visitor = visitor_from_token(site=site, token=token)
     if visitor is None:
-        raise PermissionDenied("The visitor token is missing or not this site's.", code="invalid_visitor")
+        raise PermissionDenied(_("The visitor token is missing or not this site's."), code="invalid_visitor")
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise ValidationFailed(
             "client_id is 1-64 letters, digits, '-' or '_'.",
@@ -68,7 +69,7 @@ def webchat_attachment_receive(
     file = file_checked(filename=filename, content=content)
     conversation = visitor_conversation_latest(visitor=visitor)
     if conversation is None or conversation.status == ConversationStatus.ENDED:
-        raise Conflict("Start a chat before sending a file.", code="no_conversation")
+        raise Conflict(_("Start a chat before sending a file."), code="no_conversation")
     external_id = f"{visitor}:{client_id}"
     existing = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
     if existing is not None:

@@ -42,9 +42,13 @@ from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.utils import translation
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
 
 from cea.common.client_ip import scope_client_ip
 from cea.common.errors import ApplicationError
+from cea.common.translations import supported_language
 from engagement.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
 from engagement.conversations.models import ChatReader, ConversationStatus
 from engagement.conversations.receipts import TYPING_EVERY_SECONDS, chat_read_marks, typing_event, webchat_read
@@ -87,6 +91,17 @@ class WebchatConsumer(EngagementJsonConsumer):
     # after a reconnect.
     message_burst: float = 10
     messages_per_second: float = 0.5
+
+    @cached_property
+    def language(self) -> str:
+        """The host page's language, which the widget sends (``lang=``), else the browser's."""
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return supported_language(params.get("lang", [""])[0] or _header(self.scope, b"accept-language"))
+
+    async def dispatch(self, message) -> None:
+        # What the visitor reads (errors, answers written while handling a frame) in that language.
+        with translation.override(self.language):
+            await super().dispatch(message)
 
     async def connect(self) -> None:
         self.session: WebchatSession | None = None
@@ -263,7 +278,7 @@ class WebchatConsumer(EngagementJsonConsumer):
 
     async def on_read(self, content: dict) -> None:
         if self.conversation_id is None:
-            await self.send_error("no_conversation", "There is no chat to read.")
+            await self.send_error("no_conversation", gettext("There is no chat to read."))
             return
         try:
             await database_sync_to_async(webchat_read)(
@@ -274,7 +289,7 @@ class WebchatConsumer(EngagementJsonConsumer):
 
     async def on_end(self, content: dict) -> None:
         if self.conversation_id is None:
-            await self.send_error("no_conversation", "There is no chat to end.")
+            await self.send_error("no_conversation", gettext("There is no chat to end."))
             return
         try:
             await database_sync_to_async(webchat_conversation_end)(
@@ -286,7 +301,9 @@ class WebchatConsumer(EngagementJsonConsumer):
     async def on_restart(self, content: dict) -> None:
         latest = await database_sync_to_async(visitor_conversation_latest)(visitor=self.session.visitor)
         if latest is not None and latest.status != ConversationStatus.ENDED:
-            await self.send_error("conversation_open", "This chat is still open; end it before starting a new one.")
+            await self.send_error(
+                "conversation_open", gettext("This chat is still open; end it before starting a new one.")
+            )
             return
         if self.conversation_id is not None:
             await self.channel_layer.group_discard(

@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cea.common.errors import ApplicationError
 
@@ -110,10 +112,12 @@ def webchat_connection_admit(*, site_key: str, ip: str, connection: str) -> None
         ],
     )
     if full:
-        where = "from your network" if full == 1 else "to this website's chat"
-        raise WebchatLimitReached(
-            f"Too many chat connections {where} are open; try again later.", code="too_many_connections"
+        message = (
+            _("Too many chat connections from your network are open; try again later.")
+            if full == 1
+            else _("Too many chat connections to this website's chat are open; try again later.")
         )
+        raise WebchatLimitReached(message, code="too_many_connections")
 
 
 def webchat_connection_keep(*, site_key: str, ip: str, connection: str) -> None:
@@ -129,7 +133,7 @@ def webchat_connection_release(*, site_key: str, ip: str, connection: str) -> No
     pipeline.execute()
 
 
-def _count_in_window(*, kind: str, site_key: str, ip: str, limits: tuple[int, int], code: str, what: str) -> None:
+def _count_in_window(*, kind: str, site_key: str, ip: str, limits: tuple[int, int], code: str, refusal: str) -> None:
     """Count one ``kind`` for the address and the site key in their 60 s windows, or ``WebchatLimitReached``."""
     full, remaining_ms = _script(_COUNT_CONVERSATION)(
         keys=_keys(kind, site_key=site_key, ip=ip), args=[*limits, CONVERSATION_WINDOW_SECONDS * 1000]
@@ -137,7 +141,9 @@ def _count_in_window(*, kind: str, site_key: str, ip: str, limits: tuple[int, in
     if full:
         retry_after = max(1, math.ceil(int(remaining_ms) / 1000)) if int(remaining_ms) > 0 else 1
         raise WebchatLimitReached(
-            f"Too many {what} in the last minute; try again in {retry_after} s.", code=code, retry_after=retry_after
+            _(refusal) % {"seconds": retry_after},  # marked with gettext_noop by the caller
+            code=code,
+            retry_after=retry_after,
         )
 
 
@@ -152,7 +158,7 @@ def webchat_conversation_admit(*, site_key: str, ip: str) -> None:
             settings.CEA_WEBCHAT_CONVERSATIONS_PER_SITE_PER_MINUTE,
         ),
         code="too_many_conversations",
-        what="new chats have started",
+        refusal=gettext_noop("Too many new chats have started in the last minute; try again in %(seconds)s s."),
     )
 
 
@@ -167,5 +173,5 @@ def webchat_attachment_admit(*, site_key: str, ip: str) -> None:
             settings.CEA_WEBCHAT_ATTACHMENTS_PER_SITE_PER_MINUTE,
         ),
         code="too_many_files",
-        what="files were sent",
+        refusal=gettext_noop("Too many files were sent in the last minute; try again in %(seconds)s s."),
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from engagement.conversations.files import attachment_media_path
@@ -27,7 +28,7 @@ CUSTOMER_NOTICES = ("participant_joined",)
 HISTORY_PAGE = 200
 # The marker of backoffice's out-of-hours answer (engagement.backoffice.out_of_hours): shown with its offer.
 OUT_OF_HOURS = "out_of_hours"
-CALLBACK_NEEDS_CUSTOMER = (
+CALLBACK_NEEDS_CUSTOMER = _(
     "We can only call back customers we know, and we do not know who you are in this chat: "
     "please leave us a message instead (or sign in on this site and chat again)."
 )
@@ -79,7 +80,7 @@ def out_of_hours_offer(*, payload: dict[str, Any] | None) -> dict[str, Any] | No
         "callback_unavailable": "",
     }
     if not token and marker.get("customer_known") is False:
-        offer["callback_unavailable"] = CALLBACK_NEEDS_CUSTOMER
+        offer["callback_unavailable"] = str(CALLBACK_NEEDS_CUSTOMER)  # in the visitor's language
     return offer
 
 

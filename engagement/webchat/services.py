@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.core import signing
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cea.accounts.models import Team
 from cea.common.channels import Channel, Direction
@@ -167,9 +168,9 @@ def webchat_session_open(
     """
     site = SiteKey.objects.select_related("team").filter(key=site_key or "", is_active=True).first()
     if site is None:
-        raise PermissionDenied("This site key is unknown or inactive.", code="unknown_site_key")
+        raise PermissionDenied(_("This site key is unknown or inactive."), code="unknown_site_key")
     if not site_origin_allowed(site=site, origin=origin):
-        raise PermissionDenied("This website may not use this chat.", code="origin_not_allowed")
+        raise PermissionDenied(_("This website may not use this chat."), code="origin_not_allowed")
     webchat_connection_admit(site_key=site.key, ip=ip, connection=connection)
     visitor = visitor_from_token(site=site, token=token)
     if visitor is None:
@@ -234,13 +235,15 @@ def webchat_body_check(*, body: object) -> str:
         raise ValidationFailed("A message body is text.", code="invalid_body")
     body = body.strip()
     if not body:
-        raise ValidationFailed("The message is empty.", code="empty_body")
+        raise ValidationFailed(_("The message is empty."), code="empty_body")
     if len(body) > MAX_BODY_CHARS:
         raise ValidationFailed(
-            f"The message is {len(body)} characters; the limit is {MAX_BODY_CHARS}.", code="body_too_long"
+            _("The message is %(length)s characters; the limit is %(limit)s.")
+            % {"length": len(body), "limit": MAX_BODY_CHARS},
+            code="body_too_long",
         )
     if "\x00" in body:
-        raise ValidationFailed("The message contains a null character.", code="invalid_body")
+        raise ValidationFailed(_("The message contains a null character."), code="invalid_body")
     return body
 
 
@@ -299,7 +302,7 @@ def webchat_conversation_end(*, session: WebchatSession, conversation_id: int) -
     """The visitor ends their chat (recorded in records like any end); ending twice is harmless."""
     conversation = Conversation.objects.filter(pk=conversation_id, visitor=session.visitor).first()
     if conversation is None:
-        raise NotFound("There is no chat to end.", code="no_conversation")
+        raise NotFound(_("There is no chat to end."), code="no_conversation")
     conversation_end(actor=None, conversation=conversation)
 
 

@@ -65,7 +65,7 @@
       var read = Number(item.dataset.messageId) <= upTo;
       var tag = item.querySelector(".chat-read-tag");
       if (read && !tag) {
-        tag = make("small", "chat-read-tag", "Read");
+        tag = make("small", "chat-read-tag", gettext("Read"));
         tag.dataset.testid = "message-read";
         item.querySelector(".message-meta").appendChild(tag);
       } else if (!read && tag) {
@@ -74,7 +74,7 @@
     });
     var line = state.querySelector(".chat-read");
     if (upTo && at) {
-      line.textContent = "Read by the customer ";
+      line.textContent = gettext("Read by the customer") + " ";
       var time = make("time", null, hhmm(at));
       time.setAttribute("datetime", at);
       line.appendChild(time);
@@ -149,11 +149,11 @@
   }
   function readable(value, depth) {
     if (value === null || value === undefined || value === "") return make("span", "muted", "—");
-    if (typeof value === "boolean") return document.createTextNode(value ? "yes" : "no");
+    if (typeof value === "boolean") return document.createTextNode(value ? gettext("yes") : gettext("no"));
     if (typeof value === "string") {
       var moment = ISO_TIME.test(value) ? new Date(value) : null;
       if (moment && !isNaN(moment.getTime())) {
-        var time = make("time", null, moment.toLocaleString([], { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }));
+        var time = make("time", null, moment.toLocaleString(document.documentElement.lang || [], { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }));
         time.setAttribute("datetime", value);
         return time;
       }
@@ -162,7 +162,7 @@
     if (typeof value !== "object") return document.createTextNode(String(value));
     if (depth >= 4) return make("code", null, JSON.stringify(value));
     var keys = Array.isArray(value) ? value : Object.keys(value);
-    if (!keys.length) return make("span", "muted", "none");
+    if (!keys.length) return make("span", "muted", gettext("none"));
     var box;
     if (Array.isArray(value)) {
       box = make("ul", "context-list");
@@ -190,7 +190,7 @@
         dd.textContent = "";
         dd.appendChild(readable(value, 0));
         var raw = make("details", "context-raw");
-        raw.appendChild(make("summary", null, "Raw"));
+        raw.appendChild(make("summary", null, gettext("Raw")));
         raw.appendChild(make("pre", null, JSON.stringify(value, null, 2)));
         dd.appendChild(raw);
       });

@@ -10,12 +10,15 @@
 
   var GSM7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   var GSM7_EXTENSION = "\f^{}\\[~]|€";
-  var LABELS = { queued: "queued", sent: "sent", delivered: "delivered", read: "read", failed: "failed", live: "live", not_sent: "not sent" };
+  var LABELS = {
+    queued: gettext("queued"), sent: gettext("sent"), delivered: gettext("delivered"), read: pgettext("delivery", "read"),
+    failed: gettext("failed"), live: gettext("live"), not_sent: gettext("not sent")
+  };
 
   function receiptsTitle(receipts) {
     return ["queued", "sent", "delivered", "read", "failed"]
       .filter(function (step) { return receipts && typeof receipts[step] === "string"; })
-      .map(function (step) { return step + " " + new Date(receipts[step]).toLocaleTimeString(); })
+      .map(function (step) { return LABELS[step] + " " + new Date(receipts[step]).toLocaleTimeString(); })
       .join(" · ");
   }
 
@@ -72,11 +75,12 @@
     if (!counter) return;
     var s = shape(textarea.value);
     var max = Number(counter.dataset.maxSegments) || 0;
-    counter.textContent = s.characters + " characters · " + s.encoding + " · " + s.segments + (s.segments === 1 ? " segment" : " segments") + " (" + s.remaining + " left)";
+    counter.textContent = interpolate(ngettext("%(characters)s characters · %(encoding)s · %(segments)s segment (%(remaining)s left)",
+      "%(characters)s characters · %(encoding)s · %(segments)s segments (%(remaining)s left)", s.segments), s, true);
     counter.dataset.segments = String(s.segments);
     var over = max && s.segments > max;
     counter.classList.toggle("over-limit", Boolean(over));
-    if (over) counter.textContent += " — more than " + max + " segments cannot be sent";
+    if (over) counter.textContent += " — " + interpolate(gettext("more than %(max)s segments cannot be sent"), { max: max }, true);
   }
 
   document.addEventListener("input", function (event) {

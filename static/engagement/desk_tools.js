@@ -68,9 +68,9 @@
       insertText(replyBox(panel), applied.text, range);
       var missing = tools.querySelector(".canned-missing");
       if (applied.missing && applied.missing.length) {
-        missing.textContent = "Not filled in (no value here): " + applied.missing.map(function (name) {
-          return "{{" + name + "}}";
-        }).join(", ") + ". Edit them before you send.";
+        missing.textContent = interpolate(gettext("Not filled in (no value here): %(names)s. Edit them before you send."), {
+          names: applied.missing.map(function (name) { return "{{" + name + "}}"; }).join(", ")
+        }, true);
         missing.hidden = false;
       } else {
         missing.hidden = true;
@@ -190,7 +190,7 @@
         none.className = "muted";
         none.setAttribute("role", "option");
         none.setAttribute("aria-disabled", "true");
-        none.textContent = "No canned response matches.";
+        none.textContent = gettext("No canned response matches.");
         list.appendChild(none);
       }
     }).catch(function (error) { showError(error.message); });

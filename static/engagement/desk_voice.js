@@ -3,8 +3,8 @@
 (function () {
   "use strict";
   var LABELS = {
-    ivr: "In self-service (IVR)", queued: "Waiting in a queue", connecting: "Being put through to an agent",
-    connected: "With an agent", held: "On hold", ended: "Ended", closed: "Told the queue is closed (out of hours)"
+    ivr: gettext("In self-service (IVR)"), queued: gettext("Waiting in a queue"), connecting: gettext("Being put through to an agent"),
+    connected: gettext("With an agent"), held: gettext("On hold"), ended: gettext("Ended"), closed: gettext("Told the queue is closed (out of hours)")
   };
 
   function csrfToken() {
@@ -28,7 +28,7 @@
       headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" }
     }).then(function (response) {
       return response.json().then(function (body) {
-        if (!response.ok) throw new Error((body.error && body.error.message) || "The server answered " + response.status + ".");
+        if (!response.ok) throw new Error((body.error && body.error.message) || interpolate(gettext("The server answered %(status)s."), { status: response.status }, true));
         errors.textContent = "";
         if (body.state) show(box, body.state);
       });

@@ -29,8 +29,8 @@
   var heartbeatMs = Math.max(5, parseInt(desk.dataset.heartbeatSeconds, 10) || 20) * 1000;
   var baseTitle = document.title;
 
-  var KIND_LABELS = { customer: "Customer", agent: "Agent", bot: "Self-service", system: "System" };
-  var LEVEL_LABELS = { anonymous: "Anonymous", identified: "Identified", verified: "Verified" };
+  var KIND_LABELS = { customer: gettext("Customer"), agent: gettext("Agent"), bot: gettext("Self-service"), system: gettext("System") };
+  var LEVEL_LABELS = { anonymous: gettext("Anonymous"), identified: gettext("Identified"), verified: gettext("Verified") };
 
   // Server clock minus browser clock, so countdowns follow the server's deadlines.
   var clockOffset = offsetFrom(desk.dataset.serverTime);
@@ -73,7 +73,7 @@
     var line = make("p", kind, text);
     var close = make("button", "secondary", "×");
     close.type = "button";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", gettext("Dismiss"));
     close.addEventListener("click", function () { line.remove(); });
     line.appendChild(close);
     errors.appendChild(line);
@@ -90,7 +90,7 @@
 
   function connect() {
     clearTimeout(retryTimer);
-    setConnection("connecting", attempt ? "Reconnecting…" : "Connecting…");
+    setConnection("connecting", attempt ? gettext("Reconnecting…") : gettext("Connecting…"));
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + desk.dataset.socketPath);
     socket.addEventListener("message", function (event) {
@@ -103,10 +103,10 @@
       clearInterval(pinger);
       if (event.code === 4401 || event.code === 4403) {
         refused = true;
-        setConnection("refused", event.code === 4401 ? "Signed out: sign in again" : "Not allowed");
+        setConnection("refused", event.code === 4401 ? gettext("Signed out: sign in again") : gettext("Not allowed"));
         return;
       }
-      setConnection("closed", "Offline: reconnecting…");
+      setConnection("closed", gettext("Offline: reconnecting…"));
       attempt += 1;
       var delay = Math.min(30000, 500 * Math.pow(2, Math.min(attempt, 6))) * (0.75 + Math.random() / 2);
       retryTimer = setTimeout(connect, delay);
@@ -165,14 +165,14 @@
     } else if (frame.scope) {
       return; // a subscription refused: the panel keeps what the page rendered
     }
-    showError(frame.message || "Something went wrong.");
+    showError(frame.message || gettext("Something went wrong."));
   }
 
   function applyState(state) {
     attempt = 0;
     ready = true;
     clockOffset = offsetFrom(state.server_time);
-    setConnection("open", "Live");
+    setConnection("open", gettext("Live"));
     clearInterval(pinger);
     pinger = setInterval(function () { send({ action: "ping" }); }, heartbeatMs);
     applyPresence(state.presence);
@@ -270,15 +270,15 @@
     item.appendChild(head);
     var meta = [offer.queue];
     if (offer.subject) meta.push(offer.subject);
-    meta.push(offer.verification_level, "priority " + offer.priority);
+    meta.push(offer.verification_level, interpolate(gettext("priority %(priority)s"), { priority: offer.priority }, true));
     item.appendChild(make("div", "offer-meta muted", meta.join(" · ")));
-    if (offer.transfer) item.appendChild(make("p", "offer-note", "Transfer" + (offer.note ? ": " + offer.note : "")));
+    if (offer.transfer) item.appendChild(make("p", "offer-note", gettext("Transfer") + (offer.note ? ": " + offer.note : "")));
     var actions = make("div", "offer-actions");
     var countdown = make("span", "offer-countdown", "");
-    countdown.title = "Seconds left to answer";
-    var accept = make("button", "offer-accept", "Accept");
+    countdown.title = gettext("Seconds left to answer");
+    var accept = make("button", "offer-accept", gettext("Accept"));
     accept.type = "button";
-    var reject = make("button", "offer-reject secondary", "Reject");
+    var reject = make("button", "offer-reject secondary", gettext("Reject"));
     reject.type = "button";
     actions.appendChild(countdown);
     actions.appendChild(accept);
@@ -300,7 +300,7 @@
     updateOffers();
   }
 
-  var ENDINGS = { timed_out: "An offer timed out.", rescinded: "An offer was withdrawn" };
+  var ENDINGS = { timed_out: gettext("An offer timed out."), rescinded: gettext("An offer was withdrawn") };
 
   function offerEnded(frame) {
     var item = findOffer(frame.offer);
@@ -320,7 +320,7 @@
     setOfferBusy(item, true);
     if (!send({ action: action, offer: Number(item.dataset.offerId) })) {
       setOfferBusy(item, false);
-      showError("Not connected: the offer could not be answered. Reconnecting…");
+      showError(gettext("Not connected: the offer could not be answered. Reconnecting…"));
     }
   }
 
@@ -363,7 +363,7 @@
     presenceState.dataset.presence = state.presence;
     presenceState.className = "presence-state p-" + state.presence;
     // Set by a supervisor: the agent sees who did it (until the next change).
-    presenceBy.textContent = state.changed_by ? "set by " + state.changed_by : "";
+    presenceBy.textContent = state.changed_by ? interpolate(gettext("set by %(name)s"), { name: state.changed_by }, true) : "";
     presenceBy.hidden = !state.changed_by;
     presenceSince.dataset.since = state.since || "";
     afterContact.dataset.until = state.after_contact_until || "";
@@ -377,7 +377,7 @@
       : { action: "presence", presence: value.slice(0, cut), reason: value.slice(cut + 1) };
     if (!send(frame)) {
       presenceSelect.value = presenceSelect.dataset.current || "";
-      showError("Not connected: presence not changed. Reconnecting…");
+      showError(gettext("Not connected: presence not changed. Reconnecting…"));
     }
   });
 
@@ -400,7 +400,7 @@
     var until = Date.parse(afterContact.dataset.until || "");
     var acw = !isNaN(until) && presenceState.dataset.presence === "after_contact";
     afterContact.hidden = !acw;
-    if (acw) afterContact.textContent = "After-contact work: " + clock((until - at) / 1000) + " left";
+    if (acw) afterContact.textContent = interpolate(gettext("After-contact work: %(time)s left"), { time: clock((until - at) / 1000) }, true);
   }
   setInterval(tick, 500);
 
@@ -500,7 +500,7 @@
       .then(function (content) {
         if (!findTab(id)) place(content, ".conversation-tab", ".conversation-panel", activate);
       })
-      .catch(function (error) { showError("Conversation " + id + " could not be opened: " + error.message); })
+      .catch(function (error) { showError(interpolate(gettext("Conversation %(id)s could not be opened: %(error)s"), { id: id, error: error.message }, true)); })
       .then(function () { delete loading[key]; });
   }
 
@@ -515,7 +515,7 @@
     loading[key] = true;
     fragment(desk.dataset.customerUrl.replace(/\/0\/$/, "/" + cssId(id) + "/"))
       .then(function (content) { place(content, ".customer-tab", ".customer-only-panel", true); })
-      .catch(function (error) { showError("Customer " + id + " could not be opened: " + error.message); })
+      .catch(function (error) { showError(interpolate(gettext("Customer %(id)s could not be opened: %(error)s"), { id: id, error: error.message }, true)); })
       .then(function () { delete loading[key]; });
   }
 
@@ -586,10 +586,10 @@
     var tag;
     if (message.sentiment_status === "scored" && typeof message.sentiment === "number") {
       tag = make("span", "tag message-sentiment sentiment-" + sentimentLabel(message.sentiment), message.sentiment.toFixed(2));
-      tag.title = "Sentiment (VADER, -1 … 1)";
+      tag.title = gettext("Sentiment (VADER, -1 … 1)");
     } else if (message.sentiment_status === "not_scored") {
-      tag = make("span", "tag message-sentiment sentiment-unknown", "not scored");
-      tag.title = message.sentiment_note || "not scored";
+      tag = make("span", "tag message-sentiment sentiment-unknown", gettext("not scored"));
+      tag.title = message.sentiment_note || gettext("not scored");
     } else {
       return null;
     }
@@ -651,7 +651,7 @@
     var label = panel.querySelector(".conversation-status");
     if (label) {
       label.dataset.status = status;
-      label.textContent = { active: "With an agent", queued: "Waiting for an agent", ended: "Ended", self_service: "In self-service" }[status] || status;
+      label.textContent = { active: gettext("With an agent"), queued: gettext("Waiting for an agent"), ended: gettext("Ended"), self_service: gettext("In self-service") }[status] || status;
     }
     if (status === "ended") toWrapUp(id);
   }
@@ -672,7 +672,7 @@
         list.appendChild(make("dd", null, contextText(values[key])));
       });
       if (!keys.length) {
-        list.appendChild(make("dt", "muted", "Nothing yet."));
+        list.appendChild(make("dt", "muted", gettext("Nothing yet.")));
         list.appendChild(make("dd"));
       }
       if (Number(version) > before) {
@@ -778,7 +778,7 @@
   });
 
   document.body.addEventListener("htmx:sendError", function () {
-    showError("The server could not be reached. Try again in a moment.");
+    showError(gettext("The server could not be reached. Try again in a moment."));
   });
 
   // --- Clicks and keys --------------------------------------------------------------------------

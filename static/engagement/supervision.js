@@ -15,8 +15,8 @@
   var root = overview || monitor;
   if (!root) return;
 
-  var KIND_LABELS = { customer: "Customer", agent: "Agent", bot: "Self-service", system: "System" };
-  var STATUS_LABELS = { self_service: "In self-service", queued: "Waiting for an agent", active: "With an agent", ended: "Ended" };
+  var KIND_LABELS = { customer: gettext("Customer"), agent: gettext("Agent"), bot: gettext("Self-service"), system: gettext("System") };
+  var STATUS_LABELS = { self_service: gettext("In self-service"), queued: gettext("Waiting for an agent"), active: gettext("With an agent"), ended: gettext("Ended") };
   var connection = document.getElementById(overview ? "supervision-connection" : "monitor-connection");
   var socket = null, attempt = 0, pinger = null, refused = false;
   var pending = {}, lastSent = {};
@@ -171,7 +171,7 @@
     socket = new WebSocket(scheme + window.location.host + root.dataset.socketPath);
     socket.addEventListener("open", function () {
       attempt = 0;
-      setConnection("open", "Live");
+      setConnection("open", gettext("Live"));
       subscribe();
       pinger = setInterval(function () {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping" }));
@@ -189,7 +189,7 @@
         setConnection("closed", "Not live (reload the page)");
         return;
       }
-      setConnection("connecting", "Reconnecting…");
+      setConnection("connecting", gettext("Reconnecting…"));
       attempt += 1;
       setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, Math.min(attempt, 5))) * (0.5 + Math.random() / 2));
     });

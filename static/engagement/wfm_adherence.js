@@ -31,7 +31,7 @@
     socket = new WebSocket(scheme + window.location.host + root.dataset.socketPath);
     socket.addEventListener("open", function () {
       attempt = 0;
-      setConnection("open", "Live");
+      setConnection("open", gettext("Live"));
       pinger = setInterval(function () {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping" }));
       }, 20000);
@@ -45,11 +45,11 @@
       clearInterval(pinger);
       if (event.code === 4401 || event.code === 4403) {
         refused = true;
-        setConnection("closed", "Not live: sign in again");
+        setConnection("closed", gettext("Not live: sign in again"));
         return;
       }
       if (refused) return;
-      setConnection("connecting", "Reconnecting…");
+      setConnection("connecting", gettext("Reconnecting…"));
       attempt += 1;
       setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempt)));
     });

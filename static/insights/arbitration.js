@@ -26,8 +26,8 @@
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
       grid: { top: 40, left: 64, right: 24, bottom: 40 },
-      xAxis: { type: "value", name: "firings targeted", nameLocation: "middle", nameGap: 26 },
-      yAxis: { type: "value", name: "incremental successes" },
+      xAxis: { type: "value", name: gettext("firings targeted"), nameLocation: "middle", nameGap: 26 },
+      yAxis: { type: "value", name: gettext("incremental successes") },
       series: series
     });
     window.addEventListener("resize", function () { chart.resize(); });

@@ -25,8 +25,8 @@
       xAxis: { type: "category", data: data.months },
       yAxis: { type: "value", name: "%", min: 0 },
       series: [
-        { name: "Engagement rate", type: "line", data: data.engagement },
-        { name: "Churn rate", type: "line", data: data.churn, lineStyle: { type: "dashed" } }
+        { name: gettext("Engagement rate"), type: "line", data: data.engagement },
+        { name: gettext("Churn rate"), type: "line", data: data.churn, lineStyle: { type: "dashed" } }
       ]
     });
     var longest = 0;
@@ -45,7 +45,7 @@
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.personas },
       yAxis: { type: "value", name: "%", min: 0, max: 100 },
-      series: [{ name: "Engagement rate", type: "bar", data: data.persona_engagement }]
+      series: [{ name: gettext("Engagement rate"), type: "bar", data: data.persona_engagement }]
     });
   }
 

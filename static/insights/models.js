@@ -13,10 +13,10 @@
       tooltip: { trigger: "item" },
       legend: { top: 0 },
       grid: { left: 56, right: 16, top: 40, bottom: 48 },
-      xAxis: { type: "value", min: 0, max: 1, name: "Mean predicted", nameLocation: "middle", nameGap: 28 },
-      yAxis: { type: "value", min: 0, max: 1, name: "Observed", nameLocation: "middle", nameGap: 40 },
+      xAxis: { type: "value", min: 0, max: 1, name: gettext("Mean predicted"), nameLocation: "middle", nameGap: 28 },
+      yAxis: { type: "value", min: 0, max: 1, name: gettext("Observed"), nameLocation: "middle", nameGap: 40 },
       series: [
-        { name: "Perfect calibration", type: "line", data: [[0, 0], [1, 1]], symbol: "none", lineStyle: { type: "dashed" } },
+        { name: gettext("Perfect calibration"), type: "line", data: [[0, 0], [1, 1]], symbol: "none", lineStyle: { type: "dashed" } },
         {
           name: data.label,
           type: "line",

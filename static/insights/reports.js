@@ -76,8 +76,8 @@
       chart.dispatchAction({ type: "showTip", seriesIndex: cursor.line, dataIndex: cursor.at });
       if (status) {
         status.textContent = line.name + ", " + data.labels[cursor.at] + ": " +
-          (value === null ? "no figure" : formatValue(line.unit, value)) +
-          (line.links[cursor.at] ? ". Enter opens its contacts." : ".");
+          (value === null ? gettext("no figure") : formatValue(line.unit, value)) +
+          (line.links[cursor.at] ? ". " + gettext("Enter opens its contacts.") : ".");
       }
     }
 

@@ -20,8 +20,8 @@
       xAxis: { type: "category", data: rows.map(function (r) { return r.label; }) },
       yAxis: { type: "value", name: "rate (%)", min: 0, max: 100 },
       series: [
-        { name: "Treated", type: "bar", data: rows.map(function (r) { return r.treated; }) },
-        { name: "Holdout", type: "bar", data: rows.map(function (r) { return r.holdout; }) }
+        { name: gettext("Treated"), type: "bar", data: rows.map(function (r) { return r.treated; }) },
+        { name: gettext("Holdout"), type: "bar", data: rows.map(function (r) { return r.holdout; }) }
       ]
     });
     window.addEventListener("resize", function () { chart.resize(); });

@@ -34,7 +34,7 @@
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    setConnection("connecting", attempt ? "Reconnecting…" : "Connecting…");
+    setConnection("connecting", attempt ? gettext("Reconnecting…") : gettext("Connecting…"));
     socket = new WebSocket(scheme + location.host + wallboard.dataset.socketPath);
     socket.addEventListener("open", function () {
       attempt = 0;
@@ -47,9 +47,9 @@
       try { frame = JSON.parse(event.data); } catch (error) { return; }
       if (frame.type === "wallboard.snapshot" || frame.type === "wallboard.update") {
         show(frame);
-        setConnection("open", "Live");
+        setConnection("open", gettext("Live"));
       } else if (frame.type === "error") {
-        setConnection("error", frame.message || "Error");
+        setConnection("error", frame.message || gettext("Error"));
       }
     });
     socket.addEventListener("close", function (event) {
@@ -58,12 +58,12 @@
       // 4401 signed out, 4403 not allowed: reconnecting would be refused again.
       if (event.code === 4401 || event.code === 4403) {
         refused = true;
-        setConnection("refused", event.code === 4401 ? "Signed out: sign in again" : "Not allowed");
+        setConnection("refused", event.code === 4401 ? gettext("Signed out: sign in again") : gettext("Not allowed"));
         return;
       }
       var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
       attempt += 1;
-      setConnection("closed", "Connection lost, retrying…");
+      setConnection("closed", gettext("Connection lost, retrying…"));
       retryTimer = setTimeout(connect, delay);
     });
   }
@@ -103,7 +103,7 @@
     kiosk = on;
     wallboard.classList.toggle("kiosk", on);
     fullscreen.setAttribute("aria-pressed", on ? "true" : "false");
-    fullscreen.textContent = on ? "Exit full screen" : "Full screen";
+    fullscreen.textContent = on ? gettext("Exit full screen") : gettext("Full screen");
     if (on && wallboard.requestFullscreen && !document.fullscreenElement) {
       var asked = wallboard.requestFullscreen();
       if (asked && asked.catch) asked.catch(ignore);

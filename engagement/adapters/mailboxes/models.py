@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
@@ -11,17 +12,17 @@ from cea.common.models import TimeStampedModel
 class Security(models.TextChoices):
     """How the IMAP connection is protected."""
 
-    SSL = "ssl", "TLS from the start (IMAPS, port 993)"
-    STARTTLS = "starttls", "STARTTLS (port 143)"
-    NONE = "none", "None (a server on this machine only)"
+    SSL = "ssl", _("TLS from the start (IMAPS, port 993)")
+    STARTTLS = "starttls", _("STARTTLS (port 143)")
+    NONE = "none", _("None (a server on this machine only)")
 
 
 class AfterFetch(models.TextChoices):
     """What happens to a message in the mailbox once CEA has kept it."""
 
-    SEEN = "seen", "Mark it as read"
-    MOVE = "move", "Move it to another folder"
-    DELETE = "delete", "Delete it"
+    SEEN = "seen", _("Mark it as read")
+    MOVE = "move", _("Move it to another folder")
+    DELETE = "delete", _("Delete it")
 
 
 class Mailbox(TimeStampedModel):

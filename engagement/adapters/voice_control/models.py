@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
 
 class CallState(models.TextChoices):
-    IVR = "ivr", "In self-service (IVR)"
-    QUEUED = "queued", "Waiting in a queue"
-    CLOSED = "closed", "Told the queue is closed (out of hours)"
-    CONNECTING = "connecting", "Being put through to an agent"
-    CONNECTED = "connected", "With an agent"
-    HELD = "held", "On hold"
-    ENDED = "ended", "Ended"
+    IVR = "ivr", _("In self-service (IVR)")
+    QUEUED = "queued", _("Waiting in a queue")
+    CLOSED = "closed", _("Told the queue is closed (out of hours)")
+    CONNECTING = "connecting", _("Being put through to an agent")
+    CONNECTED = "connected", _("With an agent")
+    HELD = "held", _("On hold")
+    ENDED = "ended", _("Ended")
 
 
 class VoiceCall(TimeStampedModel):

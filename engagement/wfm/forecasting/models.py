@@ -7,33 +7,34 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ForecastMethod(models.TextChoices):
-    ETS = "ets", "Holt-Winters / ETS (daily and weekly seasonality)"
-    MSTL = "mstl", "MSTL (several seasonalities)"
-    SARIMA = "sarima", "Seasonal ARIMA"
-    SEASONAL_NAIVE = "seasonal_naive", "Seasonal naive (same interval last week)"
-    HISTORICAL_AVERAGE = "historical_average", "Historical average (same interval and weekday)"
+    ETS = "ets", _("Holt-Winters / ETS (daily and weekly seasonality)")
+    MSTL = "mstl", _("MSTL (several seasonalities)")
+    SARIMA = "sarima", _("Seasonal ARIMA")
+    SEASONAL_NAIVE = "seasonal_naive", _("Seasonal naive (same interval last week)")
+    HISTORICAL_AVERAGE = "historical_average", _("Historical average (same interval and weekday)")
 
 
 class Horizon(models.TextChoices):
-    INTERVAL = "interval", "1 interval ahead"
-    DAY = "day", "1 day ahead"
-    WEEK = "week", "7 days ahead"
-    TWO_WEEKS = "two_weeks", "14 days ahead"
+    INTERVAL = "interval", _("1 interval ahead")
+    DAY = "day", _("1 day ahead")
+    WEEK = "week", _("7 days ahead")
+    TWO_WEEKS = "two_weeks", _("14 days ahead")
 
 
 class RunKind(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    INTRADAY = "intraday", "Intraday re-forecast"
-    MANUAL = "manual", "Run by a planner"
+    SCHEDULED = "scheduled", _("Scheduled")
+    INTRADAY = "intraday", _("Intraday re-forecast")
+    MANUAL = "manual", _("Run by a planner")
 
 
 class RunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class SpecialDay(models.Model):

@@ -168,12 +168,12 @@ def run_summary(*, run: ForecastRun) -> list[HorizonSummary]:
         summary.append(
             HorizonSummary(
                 horizon=horizon.value,
-                horizon_label=horizon.label,
+                horizon_label=str(horizon.label),
                 method=method,
-                method_label=ForecastMethod(method).label,
+                method_label=str(ForecastMethod(method).label),
                 wape=chosen.wape if chosen else None,
                 baseline=best.method if best else "",
-                baseline_label=ForecastMethod(best.method).label if best else "",
+                baseline_label=str(ForecastMethod(best.method).label) if best else "",
                 baseline_wape=best.wape if best else None,
                 model_wins=method not in BASELINE_METHODS,
             )
@@ -188,5 +188,5 @@ def backtest_table(*, run: ForecastRun) -> list[tuple[str, list[BacktestScore]]]
     for horizon in Horizon:
         row = [scores[(horizon.value, m.value)] for m in ForecastMethod if (horizon.value, m.value) in scores]
         if row:
-            table.append((horizon.label, row))
+            table.append((str(horizon.label), row))
     return table

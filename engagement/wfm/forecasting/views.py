@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.days import local_midnight, parse_day
@@ -51,22 +52,22 @@ CHART_HEIGHT = 200
 
 
 class AdjustForm(forms.Form):
-    day = forms.DateField()
-    start_time = forms.TimeField()
-    end_time = forms.TimeField(help_text="Exclusive; 00:00 is the end of the day")
-    volume = forms.FloatField(required=False, min_value=0)
-    volume_percent = forms.FloatField(required=False, min_value=0, max_value=1000)
-    aht_seconds = forms.FloatField(required=False, min_value=0)
-    note = forms.CharField(required=False, max_length=200)
-    clear = forms.BooleanField(required=False)
+    day = forms.DateField(label=_("Day"))
+    start_time = forms.TimeField(label=_("Start time"))
+    end_time = forms.TimeField(label=_("End time"), help_text=_("Exclusive; 00:00 is the end of the day"))
+    volume = forms.FloatField(required=False, min_value=0, label=_("Volume"))
+    volume_percent = forms.FloatField(required=False, min_value=0, max_value=1000, label=_("Volume percent"))
+    aht_seconds = forms.FloatField(required=False, min_value=0, label=_("AHT seconds"))
+    note = forms.CharField(required=False, max_length=200, label=_("Note"))
+    clear = forms.BooleanField(required=False, label=_("Clear"))
 
 
 class SpecialDayForm(forms.Form):
-    day = forms.DateField()
-    name = forms.CharField(max_length=100)
-    volume_factor = forms.FloatField(min_value=0, max_value=10, initial=1.0)
-    aht_factor = forms.FloatField(min_value=0.01, max_value=10, initial=1.0)
-    every_queue = forms.BooleanField(required=False)
+    day = forms.DateField(label=_("Day"))
+    name = forms.CharField(max_length=100, label=_("Name"))
+    volume_factor = forms.FloatField(min_value=0, max_value=10, initial=1.0, label=_("Volume factor"))
+    aht_factor = forms.FloatField(min_value=0.01, max_value=10, initial=1.0, label=_("AHT factor"))
+    every_queue = forms.BooleanField(required=False, label=_("Every queue"))
 
 
 def wfm_reader_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -5,26 +5,27 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from cea.common.models import TimeStampedModel
 
 
 class TargetKind(models.TextChoices):
-    SERVICE_LEVEL = "service_level", "Service level (percent answered within seconds)"
-    ASA = "asa", "Average speed of answer"
+    SERVICE_LEVEL = "service_level", _("Service level (percent answered within seconds)")
+    ASA = "asa", _("Average speed of answer")
 
 
 class StaffingModel(models.TextChoices):
-    ERLANG_C = "erlang_c", "Erlang C (callers wait, none abandon)"
-    ERLANG_A = "erlang_a", "Erlang A (callers abandon after an average patience)"
-    CHAT = "chat", "Chat (Erlang C with several contacts per agent)"
-    BACKLOG = "backlog", "Backlog (e-mail and other deferred work: workload over the interval)"
+    ERLANG_C = "erlang_c", _("Erlang C (callers wait, none abandon)")
+    ERLANG_A = "erlang_a", _("Erlang A (callers abandon after an average patience)")
+    CHAT = "chat", _("Chat (Erlang C with several contacts per agent)")
+    BACKLOG = "backlog", _("Backlog (e-mail and other deferred work: workload over the interval)")
 
 
 class IntervalMinutes(models.IntegerChoices):
-    FIFTEEN = 15, "15 minutes"
-    THIRTY = 30, "30 minutes"
+    FIFTEEN = 15, _("15 minutes")
+    THIRTY = 30, _("30 minutes")
 
 
 class PlanningQueue(TimeStampedModel):

@@ -10,6 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
@@ -64,18 +65,18 @@ class ShiftTemplate(TimeStampedModel):
 
 
 class RequestStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    ACCEPTED = "accepted", "Accepted by the other agent"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted by the other agent")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class TimeOffKind(models.TextChoices):
-    HOLIDAY = "holiday", "Holiday"
-    SICK = "sick", "Sickness"
-    TRAINING = "training", "Training"
-    OTHER = "other", "Other"
+    HOLIDAY = "holiday", _("Holiday")
+    SICK = "sick", _("Sickness")
+    TRAINING = "training", _("Training")
+    OTHER = "other", _("Other")
 
 
 class TimeOff(models.Model):
@@ -109,9 +110,9 @@ class TimeOff(models.Model):
 
 
 class ScheduleStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    SUPERSEDED = "superseded", "Superseded"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 class Schedule(TimeStampedModel):
@@ -174,12 +175,12 @@ class Shift(models.Model):
 
 
 class ActivityKind(models.TextChoices):
-    WORK = "work", "Contacts"
-    BREAK = "break", "Break"
-    LUNCH = "lunch", "Lunch"
-    TRAINING = "training", "Training"
-    MEETING = "meeting", "Meeting"
-    COACHING = "coaching", "Coaching"
+    WORK = "work", _("Contacts")
+    BREAK = "break", _("Break")
+    LUNCH = "lunch", _("Lunch")
+    TRAINING = "training", _("Training")
+    MEETING = "meeting", _("Meeting")
+    COACHING = "coaching", _("Coaching")
 
 
 class ShiftActivity(models.Model):

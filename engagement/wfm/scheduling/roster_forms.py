@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from engagement.routing.models import AgentProfile
 from engagement.wfm.planning.models import PlanningQueue
@@ -14,7 +15,7 @@ from engagement.wfm.scheduling.editing import ActivityPlan, activities_with_brea
 from engagement.wfm.scheduling.models import ActivityKind, Shift, TimeOffKind
 
 LOCAL_MINUTE = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-NOTE = forms.CharField(max_length=300, required=False)
+NOTE = forms.CharField(max_length=300, required=False, label=_("Note"))
 
 
 def _offer(form: forms.Form, name: str, queryset) -> None:
@@ -25,14 +26,14 @@ def _offer(form: forms.Form, name: str, queryset) -> None:
 
 
 class TimeOffRequestForm(forms.Form):
-    kind = forms.ChoiceField(choices=TimeOffKind.choices, initial=TimeOffKind.HOLIDAY)
-    starts_at = forms.DateTimeField(label="From", widget=LOCAL_MINUTE)
-    ends_at = forms.DateTimeField(label="Until", widget=LOCAL_MINUTE)
+    kind = forms.ChoiceField(choices=TimeOffKind.choices, initial=TimeOffKind.HOLIDAY, label=_("Kind"))
+    starts_at = forms.DateTimeField(label=_("From"), widget=LOCAL_MINUTE)
+    ends_at = forms.DateTimeField(label=_("Until"), widget=LOCAL_MINUTE)
     note = NOTE
 
 
 class TimeOffEnterForm(TimeOffRequestForm):
-    agent = forms.ModelChoiceField(queryset=AgentProfile.objects.none())
+    agent = forms.ModelChoiceField(queryset=AgentProfile.objects.none(), label=_("Agent"))
 
     def __init__(self, *args, agents=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,12 +41,12 @@ class TimeOffEnterForm(TimeOffRequestForm):
 
 
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    override_contract = forms.BooleanField(required=False, label="Approve despite the contract")
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    override_contract = forms.BooleanField(required=False, label=_("Approve despite the contract"))
 
 
 class RespondForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("decline", _("Decline"))])
 
 
 class _ShiftChoice(forms.ModelChoiceField):
@@ -60,12 +61,12 @@ class _ShiftChoice(forms.ModelChoiceField):
 
 
 class SwapRequestForm(forms.Form):
-    shift = _ShiftChoice(queryset=Shift.objects.none(), label="My shift")
-    counterpart = forms.ModelChoiceField(queryset=AgentProfile.objects.none(), label="Colleague")
+    shift = _ShiftChoice(queryset=Shift.objects.none(), label=_("My shift"))
+    counterpart = forms.ModelChoiceField(queryset=AgentProfile.objects.none(), label=_("Colleague"))
     counterpart_shift = _ShiftChoice(
         queryset=Shift.objects.none(),
         required=False,
-        label="Their shift in return (none: give mine away)",
+        label=_("Their shift in return (none: give mine away)"),
         show_agent=True,
     )
     note = NOTE
@@ -80,7 +81,7 @@ class SwapRequestForm(forms.Form):
         cleaned = super().clean() or {}
         theirs, colleague = cleaned.get("counterpart_shift"), cleaned.get("counterpart")
         if theirs is not None and colleague is not None and theirs.agent_id != colleague.pk:
-            self.add_error("counterpart_shift", "Pick a shift of the colleague you ask.")
+            self.add_error("counterpart_shift", _("Pick a shift of the colleague you ask."))
         return cleaned
 
 
@@ -88,16 +89,21 @@ class ShiftForm(forms.Form):
     """A shift as a planner types it: a day, start and end (an end before the start is the next day),
     contacts on a queue, a break and a lunch."""
 
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=_("Day"))
+    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label=_("Start"))
+    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label=_("End"))
     planning_queue = forms.ModelChoiceField(
-        queryset=PlanningQueue.objects.none(), required=False, empty_label="Any of the agent's queues"
+        queryset=PlanningQueue.objects.none(),
+        required=False,
+        empty_label=_("Any of the agent's queues"),
+        label=_("Planning queue"),
     )
-    break_at = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Break at")
-    break_minutes = forms.IntegerField(min_value=5, max_value=60, initial=15, required=False)
-    lunch_at = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Lunch at")
-    lunch_minutes = forms.IntegerField(min_value=15, max_value=120, initial=30, required=False)
+    break_at = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}), label=_("Break at"))
+    break_minutes = forms.IntegerField(min_value=5, max_value=60, initial=15, required=False, label=_("Break minutes"))
+    lunch_at = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}), label=_("Lunch at"))
+    lunch_minutes = forms.IntegerField(
+        min_value=15, max_value=120, initial=30, required=False, label=_("Lunch minutes")
+    )
 
     def __init__(self, *args, queues=None, **kwargs):
         super().__init__(*args, **kwargs)

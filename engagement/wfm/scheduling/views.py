@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cea.common.errors import ValidationFailed
@@ -25,18 +27,18 @@ from engagement.wfm.scheduling.selectors import (
 from engagement.wfm.scheduling.services import MAX_TIME_LIMIT_SECONDS, schedule_generate, schedule_publish, team_of
 
 UNMET_SHOWN = 200
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_NAMES = tuple(WEEKDAYS_ABBR[day] for day in range(7))  # Mon … Sun, in the page's language (Django's catalog)
 
 
 class GenerateForm(forms.Form):
     team = forms.IntegerField()
-    week_start = forms.DateField(help_text="A Monday")
+    week_start = forms.DateField(help_text=_("A Monday"))
     time_limit_seconds = forms.IntegerField(min_value=1, max_value=MAX_TIME_LIMIT_SECONDS, initial=60)
 
     def clean_week_start(self):
         week_start = self.cleaned_data["week_start"]
         if week_start.weekday() != 0:
-            raise forms.ValidationError("A week starts on a Monday.")
+            raise forms.ValidationError(_("A week starts on a Monday."))
         return week_start
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cea.common.days import local_day_bounds, parse_day
@@ -23,20 +24,24 @@ CHART_WIDTH, CHART_HEIGHT = 960, 160
 
 
 class CalculatorForm(forms.Form):
-    volume = forms.FloatField(min_value=0, max_value=1_000_000, label="Contacts in the interval")
-    aht_seconds = forms.FloatField(min_value=1, max_value=86_400, label="Average handle time (seconds)")
-    interval_minutes = forms.TypedChoiceField(choices=IntervalMinutes.choices, coerce=int, initial=15)
-    model = forms.ChoiceField(choices=StaffingModel.choices, initial=StaffingModel.ERLANG_C)
-    target_kind = forms.ChoiceField(choices=TargetKind.choices, initial=TargetKind.SERVICE_LEVEL)
-    service_level_percent = forms.IntegerField(min_value=1, max_value=99, initial=80, label="Service level (%)")
-    service_level_seconds = forms.IntegerField(min_value=1, max_value=3600, initial=20, label="…answered within (s)")
-    asa_seconds = forms.IntegerField(min_value=1, max_value=3600, required=False, label="ASA target (s)")
-    patience_seconds = forms.IntegerField(
-        min_value=1, max_value=86_400, required=False, label="Average patience (s, Erlang A)"
+    volume = forms.FloatField(min_value=0, max_value=1_000_000, label=_("Contacts in the interval"))
+    aht_seconds = forms.FloatField(min_value=1, max_value=86_400, label=_("Average handle time (seconds)"))
+    interval_minutes = forms.TypedChoiceField(
+        choices=IntervalMinutes.choices, coerce=int, initial=15, label=_("Interval minutes")
     )
-    concurrency = forms.IntegerField(min_value=1, max_value=10, initial=1, label="Contacts at once (chat)")
-    max_occupancy_percent = forms.IntegerField(min_value=1, max_value=100, initial=85, label="Maximum occupancy (%)")
-    shrinkage_percent = forms.IntegerField(min_value=0, max_value=95, initial=30, label="Shrinkage (%)")
+    model = forms.ChoiceField(choices=StaffingModel.choices, initial=StaffingModel.ERLANG_C, label=_("Model"))
+    target_kind = forms.ChoiceField(
+        choices=TargetKind.choices, initial=TargetKind.SERVICE_LEVEL, label=_("Target kind")
+    )
+    service_level_percent = forms.IntegerField(min_value=1, max_value=99, initial=80, label=_("Service level (%)"))
+    service_level_seconds = forms.IntegerField(min_value=1, max_value=3600, initial=20, label=_("…answered within (s)"))
+    asa_seconds = forms.IntegerField(min_value=1, max_value=3600, required=False, label=_("ASA target (s)"))
+    patience_seconds = forms.IntegerField(
+        min_value=1, max_value=86_400, required=False, label=_("Average patience (s, Erlang A)")
+    )
+    concurrency = forms.IntegerField(min_value=1, max_value=10, initial=1, label=_("Contacts at once (chat)"))
+    max_occupancy_percent = forms.IntegerField(min_value=1, max_value=100, initial=85, label=_("Maximum occupancy (%)"))
+    shrinkage_percent = forms.IntegerField(min_value=0, max_value=95, initial=30, label=_("Shrinkage (%)"))
 
     def clean(self):
         cleaned = super().clean() or {}
