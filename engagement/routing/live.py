@@ -57,7 +57,7 @@ def offer_payload(
         "work_item": item.pk,
         "conversation": conversation_id,
         "channel": channel,
-        "channel_label": Channel(channel).label if channel in Channel.values else channel,
+        "channel_label": str(Channel(channel).label) if channel in Channel.values else channel,
         "queue": queue_label,
         "customer": customer_label,
         "subject": subject,
