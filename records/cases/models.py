@@ -4,6 +4,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cea.common.models import TimeStampedModel
 
@@ -17,7 +18,7 @@ class CaseStatus(models.TextChoices):
 
 
 class CaseTransition(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("case transition", "Open")
     PEND = "pend", _("Set pending")
     RESOLVE = "resolve", _("Resolve")
     CLOSE = "close", _("Close")
