@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import get_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -70,15 +71,22 @@ class ReportTable:
 
 
 def format_value(unit: str, value: float | None) -> str:
+    """A figure as the page shows it, in the active language's decimal and thousands marks."""
     if value is None:
         return "—"
     if unit == "count":
-        return f"{value:,.0f}"
+        return _marks(f"{value:,.0f}")
     if unit == "percent":
-        return f"{value:.1f}%"
+        return _marks(f"{value:.1f}") + "%"
     if unit == "seconds":
-        return f"{value:,.1f} s"
-    return f"{value:,.2f}"
+        return _marks(f"{value:,.1f}") + " s"
+    return _marks(f"{value:,.2f}")
+
+
+def _marks(text: str) -> str:
+    """``text`` (written with ``,`` for thousands and ``.`` for decimals) with the active language's marks."""
+    decimal, thousands = get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR")
+    return "".join({".": decimal, ",": thousands}.get(character, character) for character in text)
 
 
 def interval_label(start: dt.datetime, interval: str) -> str:
@@ -86,7 +94,7 @@ def interval_label(start: dt.datetime, interval: str) -> str:
     if interval in ("15min", "hour"):
         return local.strftime("%Y-%m-%d %H:%M")
     if interval == "week":
-        return f"Week of {local:%Y-%m-%d}"
+        return gettext("Week of %(day)s") % {"day": f"{local:%Y-%m-%d}"}
     if interval == "month":
         return local.strftime("%Y-%m")
     return local.strftime("%Y-%m-%d")
