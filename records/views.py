@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ValidationFailed
@@ -36,7 +37,7 @@ CONSENT_HISTORY_SHOWN = 20
 
 
 def _form_error(form) -> ValidationFailed:
-    return ValidationFailed("Please correct the highlighted fields.", fields=form.errors)
+    return ValidationFailed(gettext("Please correct the highlighted fields."), fields=form.errors)
 
 
 @login_required

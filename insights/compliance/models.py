@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RuleKind(models.TextChoices):
-    REQUIRED = "required", "Required (the agent must say it)"
-    FORBIDDEN = "forbidden", "Forbidden (the agent must not say it)"
+    REQUIRED = "required", _("Required (the agent must say it)")
+    FORBIDDEN = "forbidden", _("Forbidden (the agent must not say it)")
 
 
 class ComplianceRule(models.Model):

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
 if TYPE_CHECKING:
     from engagement.routing.models import Queue
 
@@ -42,7 +45,7 @@ class Kpi:
     """One KPI. ``numerator``/``denominator`` are the rollup columns summed (a count has no denominator)."""
 
     name: str
-    label: str
+    label: StrOrPromise
     unit: Unit
     formula: str
     numerator_text: str
@@ -62,7 +65,7 @@ KPIS: dict[str, Kpi] = {
     for kpi in (
         Kpi(
             name="offered",
-            label="Contacts queued",
+            label=_("Contacts queued"),
             unit=Unit.COUNT,
             formula="Inbound contacts that entered a queue",
             numerator_text="contacts queued (counted in the interval they were first queued)",
@@ -71,7 +74,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="answered",
-            label="Contacts answered",
+            label=_("Contacts answered"),
             unit=Unit.COUNT,
             formula="Queued contacts an agent answered",
             numerator_text="queued contacts with an answer time",
@@ -80,7 +83,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="handled",
-            label="Contacts handled",
+            label=_("Contacts handled"),
             unit=Unit.COUNT,
             formula="Contacts an agent answered, inbound or outbound",
             numerator_text="contacts with an answer time",
@@ -89,7 +92,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="abandoned",
-            label="Contacts abandoned",
+            label=_("Contacts abandoned"),
             unit=Unit.COUNT,
             formula="Queued contacts the customer left before an answer (callbacks are not abandons)",
             numerator_text="queued contacts ended unanswered, not turned into a callback",
@@ -98,7 +101,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="short_abandoned",
-            label="Short abandons",
+            label=_("Short abandons"),
             unit=Unit.COUNT,
             formula="Abandoned contacts that waited less than the queue's short-abandon threshold",
             numerator_text="abandoned contacts with a wait under the queue's short_abandon_seconds",
@@ -107,7 +110,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="flowed_out",
-            label="Contacts flowed out",
+            label=_("Contacts flowed out"),
             unit=Unit.COUNT,
             formula="Queued contacts that left the queue unanswered for another queue (overflow, a supervisor's move)",
             numerator_text="contacts queued here that routing moved to another queue before an answer",
@@ -116,7 +119,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="abandonment_rate",
-            label="Abandonment rate",
+            label=_("Abandonment rate"),
             unit=Unit.PERCENT,
             formula="Abandoned ÷ queued × 100",
             numerator_text="contacts abandoned",
@@ -126,7 +129,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="asa",
-            label="Average speed of answer",
+            label=_("Average speed of answer"),
             unit=Unit.SECONDS,
             formula="Sum of (answered − enqueued) ÷ answered contacts",
             numerator_text="seconds from enqueue to answer, summed over answered contacts",
@@ -136,7 +139,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="service_level",
-            label="Service level",
+            label=_("Service level"),
             unit=Unit.PERCENT,
             formula="Per the queue's formula (see variant): by default contacts removed from the queue"
             " within the target (answered, abandoned or turned into a callback) ÷ contacts queued × 100",
@@ -147,7 +150,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="aht",
-            label="Average handle time",
+            label=_("Average handle time"),
             unit=Unit.SECONDS,
             formula="(Talk + hold + after-contact work) ÷ handled contacts",
             numerator_text="talk, hold and after-contact seconds of handled contacts",
@@ -157,7 +160,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="after_contact_time",
-            label="Average after-contact work",
+            label=_("Average after-contact work"),
             unit=Unit.SECONDS,
             formula="After-contact work seconds ÷ handled contacts",
             numerator_text="seconds from a contact's end to its wrap-up",
@@ -167,7 +170,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="transfer_rate",
-            label="Transfer rate",
+            label=_("Transfer rate"),
             unit=Unit.PERCENT,
             formula="Handled contacts transferred at least once ÷ handled contacts × 100",
             numerator_text="handled contacts with a transfer",
@@ -177,7 +180,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="fcr",
-            label="First-contact resolution",
+            label=_("First-contact resolution"),
             unit=Unit.PERCENT,
             formula="Handled contacts with no repeat contact from the same customer with the same wrap-up"
             " code within N days (CEA_INSIGHTS_FCR_DAYS) ÷ handled contacts with a customer and a wrap-up"
@@ -189,7 +192,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="csat",
-            label="CSAT",
+            label=_("CSAT"),
             unit=Unit.PERCENT,
             formula="Contacts whose customer answered the CSAT survey 4 or 5 (satisfied) ÷ contacts with a CSAT"
             " answer × 100",
@@ -200,7 +203,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="containment",
-            label="Self-service containment",
+            label=_("Self-service containment"),
             unit=Unit.PERCENT,
             formula="Inbound contacts ended in self-service, never queued for an agent ÷ inbound contacts × 100",
             numerator_text="inbound contacts contained in self-service",
@@ -210,7 +213,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="occupancy",
-            label="Occupancy",
+            label=_("Occupancy"),
             unit=Unit.PERCENT,
             formula="Time on contacts ÷ (time on contacts + idle time) × 100, while logged in",
             numerator_text="wall-clock seconds logged in with at least one contact, from its answer to its wrap-up",
@@ -221,7 +224,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="utilisation",
-            label="Utilisation",
+            label=_("Utilisation"),
             unit=Unit.PERCENT,
             formula="Time on contacts ÷ time logged in × 100",
             numerator_text="wall-clock seconds logged in with at least one contact",
@@ -232,7 +235,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="conversations_per_agent_hour",
-            label="Conversations per agent-hour",
+            label=_("Conversations per agent-hour"),
             unit=Unit.PER_HOUR,
             formula="Contacts answered ÷ hours logged in",
             numerator_text="contacts the agents answered",
@@ -243,7 +246,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="cases_opened",
-            label="Cases opened",
+            label=_("Cases opened"),
             unit=Unit.COUNT,
             formula="Cases created",
             numerator_text="cases created in the interval",
@@ -253,7 +256,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="cases_resolved",
-            label="Cases resolved",
+            label=_("Cases resolved"),
             unit=Unit.COUNT,
             formula="Cases resolved (or closed without a resolution)",
             numerator_text="cases resolved or closed in the interval",
@@ -263,7 +266,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="case_backlog",
-            label="Case backlog",
+            label=_("Case backlog"),
             unit=Unit.COUNT,
             formula="Cases open at the end of the interval: all cases opened before it ends − all resolved",
             numerator_text="cases opened up to the interval's end minus cases resolved or closed up to it",
@@ -274,7 +277,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="case_first_response_sla",
-            label="Case SLA: first response",
+            label=_("Case SLA: first response"),
             unit=Unit.PERCENT,
             formula="Cases first answered by their due time ÷ cases whose first response is decided × 100",
             numerator_text="cases with a first response at or before first_response_due_at",
@@ -285,7 +288,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             name="case_resolution_sla",
-            label="Case SLA: resolution",
+            label=_("Case SLA: resolution"),
             unit=Unit.PERCENT,
             formula="Cases resolved by their due time ÷ cases whose resolution is decided × 100",
             numerator_text="cases resolved at or before resolution_due_at",

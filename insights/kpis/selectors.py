@@ -420,7 +420,7 @@ def _series(
     infos = [
         KpiInfo(
             name=kpi.name,
-            label=kpi.label,
+            label=str(kpi.label),
             unit=kpi.unit.value,
             formula=kpi.formula,
             numerator=kpi.numerator_text,

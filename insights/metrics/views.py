@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from cea.common.channels import Channel
@@ -28,7 +29,7 @@ def _query(request: HttpRequest) -> dict[str, Any]:
     query = EngagementMetricsQuerySerializer(data=request.GET)
     if not query.is_valid():
         fields = {name: " ".join(str(error) for error in errors) for name, errors in query.errors.items()}
-        raise ValidationFailed("The selection is not valid.", fields=fields)
+        raise ValidationFailed(gettext("The selection is not valid."), fields=fields)
     return dict(query.validated_data)
 
 

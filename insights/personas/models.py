@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
@@ -65,9 +66,9 @@ class DiscoveryRun(models.Model):
 
 
 class ClusterStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ADOPTED = "adopted", "Adopted"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", _("Open")
+    ADOPTED = "adopted", _("Adopted")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class DiscoveredCluster(models.Model):

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.common.errors import ApplicationError, ValidationFailed
@@ -79,7 +80,11 @@ def cluster_adopt_view(request: HttpRequest, cluster_id: int) -> HttpResponse:
         details = "; ".join(message for messages_ in problem.fields.values() for message in messages_)
         messages.error(request, f"{problem.message} {details}".strip())
         return redirect("insights:personas")
-    messages.success(request, f"Persona {definition.name} ({definition.key}) created; edit its rules in the console.")
+    messages.success(
+        request,
+        gettext("Persona %(name)s (%(key)s) created; edit its rules in the console.")
+        % {"name": definition.name, "key": definition.key},
+    )
     return redirect("insights:personas")
 
 
@@ -92,5 +97,5 @@ def cluster_dismiss_view(request: HttpRequest, cluster_id: int) -> HttpResponse:
     except ApplicationError as problem:
         messages.error(request, problem.message)
         return redirect("insights:personas")
-    messages.success(request, "Cluster dismissed.")
+    messages.success(request, gettext("Cluster dismissed."))
     return redirect("insights:personas")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AnswerType(models.TextChoices):
-    YES_NO = "yes_no", "Yes / no"
-    SCALE = "scale", "Scale 0–N"
+    YES_NO = "yes_no", _("Yes / no")
+    SCALE = "scale", _("Scale 0–N")
 
 
 class Scorecard(models.Model):
@@ -68,12 +69,12 @@ class ScorecardQuestion(models.Model):
 
 
 class EvaluationStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged by the agent"
-    DISPUTED = "disputed", "Disputed by the agent"
-    DISPUTE_UPHELD = "dispute_upheld", "Dispute upheld"
-    DISPUTE_REJECTED = "dispute_rejected", "Dispute rejected"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged by the agent")
+    DISPUTED = "disputed", _("Disputed by the agent")
+    DISPUTE_UPHELD = "dispute_upheld", _("Dispute upheld")
+    DISPUTE_REJECTED = "dispute_rejected", _("Dispute rejected")
 
 
 class CalibrationSession(models.Model):
@@ -172,10 +173,10 @@ class EvaluationAnswer(models.Model):
 
 
 class SampleReason(models.TextChoices):
-    RANDOM = "random", "Random sample"
-    LOW_SATISFACTION = "low_satisfaction", "Low satisfaction"
-    NEGATIVE_SENTIMENT = "negative_sentiment", "Negative sentiment"
-    LONG_HANDLE_TIME = "long_handle_time", "Long handle time"
+    RANDOM = "random", _("Random sample")
+    LOW_SATISFACTION = "low_satisfaction", _("Low satisfaction")
+    NEGATIVE_SENTIMENT = "negative_sentiment", _("Negative sentiment")
+    LONG_HANDLE_TIME = "long_handle_time", _("Long handle time")
 
 
 class SampleItem(models.Model):

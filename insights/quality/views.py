@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cea.accounts.models import User
@@ -60,7 +61,7 @@ from insights.quality.services import (
 
 def _require_supervisor_page(user) -> None:
     if not can_supervise(user):
-        raise PermissionDenied("This page is for supervisors and administrators.")
+        raise PermissionDenied(gettext("This page is for supervisors and administrators."))
 
 
 def answers_from_post(questions: list[dict], data: QueryDict) -> dict[int, AnswerInput]:
@@ -194,9 +195,9 @@ def evaluation_save_view(request: HttpRequest, evaluation_id: int) -> HttpRespon
         context["error"] = problem.message
         return render(request, "insights/quality/evaluation.html", context, status=400)
     if submit:
-        messages.success(request, "Evaluation submitted.")
+        messages.success(request, gettext("Evaluation submitted."))
     else:
-        messages.success(request, "Draft saved.")
+        messages.success(request, gettext("Draft saved."))
     return redirect("insights:quality-evaluation", evaluation_id=saved.pk)
 
 
@@ -219,7 +220,7 @@ def evaluation_acknowledge_view(request: HttpRequest, evaluation_id: int) -> Htt
         request,
         evaluation,
         lambda: evaluation_acknowledge(actor=request.user, evaluation=evaluation),
-        "Acknowledged.",
+        gettext("Acknowledged."),
     )
 
 
@@ -232,7 +233,7 @@ def evaluation_dispute_view(request: HttpRequest, evaluation_id: int) -> HttpRes
         request,
         evaluation,
         lambda: evaluation_dispute(actor=request.user, evaluation=evaluation, reason=reason),
-        "Dispute sent to your supervisor.",
+        gettext("Dispute sent to your supervisor."),
     )
 
 
@@ -259,7 +260,7 @@ def evaluation_resolve_view(request: HttpRequest, evaluation_id: int) -> HttpRes
             note=request.POST.get("note", ""),
             answers=amended,
         ),
-        "Dispute resolved.",
+        gettext("Dispute resolved."),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.days import local_midnight, local_today
 from insights.kpis.definitions import KPIS
@@ -12,14 +13,20 @@ from insights.kpis.selectors import DIMENSIONS, Interval
 
 DEFAULT_KPIS = ["handled", "aht", "service_level"]
 GROUP_LABELS = {
-    "queue": "Queue",
-    "channel": "Channel",
-    "team": "Team",
-    "agent": "Agent",
-    "wrap_up_code": "Wrap-up code",
-    "customer_tier": "Customer tier",
+    "queue": _("Queue"),
+    "channel": _("Channel"),
+    "team": _("Team"),
+    "agent": _("Agent"),
+    "wrap_up_code": _("Wrap-up code"),
+    "customer_tier": _("Customer tier"),
 }
-INTERVAL_LABELS = {"15min": "15 minutes", "hour": "Hour", "day": "Day", "week": "Week", "month": "Month"}
+INTERVAL_LABELS = {
+    "15min": _("15 minutes"),
+    "hour": _("Hour"),
+    "day": _("Day"),
+    "week": _("Week"),
+    "month": _("Month"),
+}
 # A longer range belongs to the API or an export with a coarse interval.
 MAX_DAYS = 400
 TEXT_FILTERS = ("queue", "channel", "wrap_up_code", "customer_tier")
@@ -32,10 +39,10 @@ class ReportForm(forms.Form):
         choices=[(kpi.name, kpi.label) for kpi in KPIS.values()], widget=forms.CheckboxSelectMultiple
     )
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Included.")
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Included."))
     interval = forms.ChoiceField(choices=[(interval.value, INTERVAL_LABELS[interval.value]) for interval in Interval])
     group_by = forms.ChoiceField(
-        choices=[("", "Nothing")] + [(name, GROUP_LABELS[name]) for name in DIMENSIONS], required=False
+        choices=[("", _("Nothing"))] + [(name, GROUP_LABELS[name]) for name in DIMENSIONS], required=False
     )
     queue = forms.CharField(required=False, max_length=100)
     channel = forms.CharField(required=False, max_length=20)
@@ -45,17 +52,19 @@ class ReportForm(forms.Form):
     # not as an invalid choice.
     team = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
     agent = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
-    compare = forms.BooleanField(required=False, label="Compare with the previous period")
+    compare = forms.BooleanField(required=False, label=_("Compare with the previous period"))
     business_hours = forms.BooleanField(
         required=False,
-        label="Business hours only",
-        help_text="Only the 15-minute intervals that start while the queue (without one: the team's queues) is open.",
+        label=_("Business hours only"),
+        help_text=_(
+            "Only the 15-minute intervals that start while the queue (without one: the team's queues) is open."
+        ),
     )
 
     def offer_choices(self, *, teams: list[tuple[int, str]], agents: list[tuple[int, str]]) -> None:
         """Show the teams and agents the user may filter by."""
-        self.fields["team"].widget.choices = [("", "Every team"), *teams]
-        self.fields["agent"].widget.choices = [("", "Every agent"), *agents]
+        self.fields["team"].widget.choices = [("", _("Every team")), *teams]
+        self.fields["agent"].widget.choices = [("", _("Every agent")), *agents]
 
     @classmethod
     def initial_data(cls) -> dict[str, object]:
@@ -73,9 +82,9 @@ class ReportForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:
-                self.add_error("end", "The last day must not be before the first.")
+                self.add_error("end", _("The last day must not be before the first."))
             elif (end - start).days >= MAX_DAYS:
-                self.add_error("end", f"Choose at most {MAX_DAYS} days.")
+                self.add_error("end", _("Choose at most %(days)d days.") % {"days": MAX_DAYS})
         return cleaned
 
     @property
@@ -104,9 +113,9 @@ class TimelineForm(forms.Form):
     """Agents' state timelines: a range of local days (both included), a team or an agent."""
 
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Included.")
-    team = forms.IntegerField(required=False, min_value=1, label="Team id")
-    agent = forms.IntegerField(required=False, min_value=1, label="Agent id")
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Included."))
+    team = forms.IntegerField(required=False, min_value=1, label=_("Team id"))
+    agent = forms.IntegerField(required=False, min_value=1, label=_("Agent id"))
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
@@ -114,7 +123,7 @@ class TimelineForm(forms.Form):
         cleaned["start"] = cleaned.get("start") or today
         cleaned["end"] = cleaned.get("end") or cleaned["start"]
         if cleaned["end"] < cleaned["start"]:
-            self.add_error("end", "The last day must not be before the first.")
+            self.add_error("end", _("The last day must not be before the first."))
         elif (cleaned["end"] - cleaned["start"]).days >= 31:
-            self.add_error("end", "Choose at most 31 days.")
+            self.add_error("end", _("Choose at most %(days)d days.") % {"days": 31})
         return cleaned

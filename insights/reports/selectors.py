@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from cea.accounts.models import Team, User
 from cea.accounts.types import AnyUser
@@ -87,16 +88,16 @@ def contacts_behind(*, contacts: QuerySet[Interaction], kpi: str) -> tuple[Query
         return contacts, ""
     contained = ExpressionWrapper(Q(context_snapshot__contained=True), output_field=BooleanField())
     marked = contacts.annotate(drill_contained=Coalesce(contained, Value(False)))
-    return marked.filter(sets[counted[0]]), CONTACT_SET_NAMES[counted[0]]
+    return marked.filter(sets[counted[0]]), str(CONTACT_SET_NAMES[counted[0]])
 
 
 CONTACT_SET_NAMES = {
-    "inbound": "inbound contacts",
-    "queued": "contacts queued",
-    "answered": "queued contacts answered",
-    "handled": "contacts handled",
-    "abandoned": "contacts abandoned",
-    "fcr_eligible": "handled contacts with a customer and a wrap-up code",
+    "inbound": _("inbound contacts"),
+    "queued": _("contacts queued"),
+    "answered": _("queued contacts answered"),
+    "handled": _("contacts handled"),
+    "abandoned": _("contacts abandoned"),
+    "fcr_eligible": _("handled contacts with a customer and a wrap-up code"),
 }
 
 

@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import get_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from cea.accounts.models import Team
 from insights.kpis.definitions import KPIS, LEVEL_KPIS
@@ -18,7 +21,7 @@ from insights.kpis.selectors import KpiInfo, KpiSeries, KpiValue, SeriesRow
 from insights.reports.forms import GROUP_LABELS
 from insights.reports.selectors import user_names
 
-BLANK = "(none)"
+BLANK = _("(none)")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class ReportTable:
 
     @property
     def group_label(self) -> str:
-        return GROUP_LABELS.get(self.group_by, "")
+        return str(GROUP_LABELS.get(self.group_by, ""))
 
     @property
     def compared(self) -> bool:
@@ -68,15 +71,22 @@ class ReportTable:
 
 
 def format_value(unit: str, value: float | None) -> str:
+    """A figure as the page shows it, in the active language's decimal and thousands marks."""
     if value is None:
         return "—"
     if unit == "count":
-        return f"{value:,.0f}"
+        return _marks(f"{value:,.0f}")
     if unit == "percent":
-        return f"{value:.1f}%"
+        return _marks(f"{value:.1f}") + "%"
     if unit == "seconds":
-        return f"{value:,.1f} s"
-    return f"{value:,.2f}"
+        return _marks(f"{value:,.1f}") + " s"
+    return _marks(f"{value:,.2f}")
+
+
+def _marks(text: str) -> str:
+    """``text`` (written with ``,`` for thousands and ``.`` for decimals) with the active language's marks."""
+    decimal, thousands = get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR")
+    return "".join({".": decimal, ",": thousands}.get(character, character) for character in text)
 
 
 def interval_label(start: dt.datetime, interval: str) -> str:
@@ -84,7 +94,7 @@ def interval_label(start: dt.datetime, interval: str) -> str:
     if interval in ("15min", "hour"):
         return local.strftime("%Y-%m-%d %H:%M")
     if interval == "week":
-        return f"Week of {local:%Y-%m-%d}"
+        return gettext("Week of %(day)s") % {"day": f"{local:%Y-%m-%d}"}
     if interval == "month":
         return local.strftime("%Y-%m")
     return local.strftime("%Y-%m-%d")
@@ -216,7 +226,7 @@ def report_table(*, series: KpiSeries, group_by: str, filters: dict[str, list[st
                 interval_start=row.interval_start,
                 interval_label=interval_label(row.interval_start, series.interval),
                 group_value=value,
-                group_label=(names.get(value) or str(value)) if value not in (None, "") else BLANK,
+                group_label=(names.get(value) or str(value)) if value not in (None, "") else str(BLANK),
                 cells=cells,
                 drill_url=f"{drill}?{query}",
             )
@@ -224,8 +234,8 @@ def report_table(*, series: KpiSeries, group_by: str, filters: dict[str, list[st
     return ReportTable(series=series, group_by=group_by, rows=rows, totals=_totals(series))
 
 
-UNIT_AXES = {"count": "Count", "seconds": "Seconds", "percent": "%", "per_hour": "Per hour"}
-PREVIOUS = "previous period"
+UNIT_AXES = {"count": _("Count"), "seconds": _("Seconds"), "percent": "%", "per_hour": _("Per hour")}
+PREVIOUS = _("previous period")
 
 
 def _series_name(kpi: KpiInfo, row: ReportRow, table: ReportTable) -> str:
@@ -279,12 +289,21 @@ def chart_summary(table: ReportTable) -> str:
         values = [value for row in table.rows if (value := row.cells[position].value) is not None]
         if values:
             low, high = format_value(kpi.unit, min(values)), format_value(kpi.unit, max(values))
-            parts.append(f"{kpi.label} from {low} to {high}")
+            parts.append(gettext("%(kpi)s from %(low)s to %(high)s") % {"kpi": kpi.label, "low": low, "high": high})
         else:
-            parts.append(f"{kpi.label}: no figures")
-    grouped = f", one line per {table.group_label.lower()}" if table.group_by else ""
-    compared = ", dashed lines for the previous period" if table.compared else ""
-    return (
-        f"Chart of {len(table.series.kpis)} KPI{'s' if len(table.series.kpis) > 1 else ''} by"
-        f" {table.series.interval}{grouped}{compared}: {'; '.join(parts)}. The table below lists every figure."
-    )
+            parts.append(gettext("%(kpi)s: no figures") % {"kpi": kpi.label})
+    grouped = gettext(", one line per %(group)s") % {"group": table.group_label.lower()} if table.group_by else ""
+    compared = gettext(", dashed lines for the previous period") if table.compared else ""
+    count = len(table.series.kpis)
+    text = ngettext(
+        "Chart of %(count)d KPI by %(interval)s%(grouped)s%(compared)s: %(parts)s.",
+        "Chart of %(count)d KPIs by %(interval)s%(grouped)s%(compared)s: %(parts)s.",
+        count,
+    ) % {
+        "count": count,
+        "interval": table.series.interval,
+        "grouped": grouped,
+        "compared": compared,
+        "parts": "; ".join(parts),
+    }
+    return text + " " + gettext("The table below lists every figure.")

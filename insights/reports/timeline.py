@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from engagement.routing.models import PresenceChange
 
-NO_REASON = "No reason given"
+NO_REASON = gettext_lazy("No reason given")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def agent_days(*, spans: Iterable[PresenceChange], first_day: dt.date, last_day:
 
 def _label(span: PresenceChange) -> str:
     if span.presence == "away":
-        return f"Away: {span.reason.label if span.reason else NO_REASON}"
+        return gettext("Away: %(reason)s") % {"reason": span.reason.label if span.reason else NO_REASON}
     return span.get_presence_display()
 
 
@@ -107,7 +108,7 @@ def _add(record: AgentDay, span: PresenceChange, seconds: float) -> None:
     elif span.presence == "after_contact":
         record.after_contact += seconds
     elif span.presence == "away":
-        reason = span.reason.label if span.reason else NO_REASON
+        reason = span.reason.label if span.reason else str(NO_REASON)
         record.away[reason] = record.away.get(reason, 0) + seconds
 
 

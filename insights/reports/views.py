@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from cea.accounts.models import User
@@ -78,13 +79,13 @@ def _require_visible(user, filters: dict[str, list[str | int]]) -> None:
     teams = team_ids_of(user)
     for team in filters.get("team", []):
         if team not in teams:
-            raise PermissionDenied("You can only report on your own teams.")
+            raise PermissionDenied(gettext("You can only report on your own teams."))
     for agent in filters.get("agent", []):
         if role_of(user) != Role.SUPERVISOR:
             if agent != user.pk:
-                raise PermissionDenied("You can only see your own figures.")
+                raise PermissionDenied(gettext("You can only see your own figures."))
         elif not User.objects.filter(pk=agent, teams__in=sorted(teams)).exists():
-            raise PermissionDenied("You can only report on the agents of your teams.")
+            raise PermissionDenied(gettext("You can only report on the agents of your teams."))
 
 
 def _form(request: HttpRequest) -> ReportForm:
@@ -97,7 +98,7 @@ def _form(request: HttpRequest) -> ReportForm:
     form = ReportForm(data)
     if not form.is_valid():
         raise ValidationFailed(
-            "Please correct the report's selection.",
+            gettext("Please correct the report's selection."),
             fields={name: [str(error) for error in errors] for name, errors in form.errors.items()},
         )
     _require_visible(request.user, form.filters)
@@ -181,7 +182,7 @@ def _selection(request: HttpRequest, form: ReportForm) -> list[list[object]]:
         "team": team_names(team_ids=[cast(int, team) for team in filters.get("team", [])]),
     }
     stated = [
-        (GROUP_LABELS[name], str(names[name].get(value, value) if name in names else value))
+        (str(GROUP_LABELS[name]), str(names[name].get(value, value) if name in names else value))
         for name, values in filters.items()
         for value in values
     ]
@@ -404,7 +405,7 @@ def agent_timeline_page(request: HttpRequest) -> HttpResponse:
     form = TimelineForm(request.GET)
     if not form.is_valid():
         raise ValidationFailed(
-            "Please correct the selection.",
+            gettext("Please correct the selection."),
             fields={name: [str(error) for error in errors] for name, errors in form.errors.items()},
         )
     first, last = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoreKind(models.TextChoices):
-    CHURN_RISK = "churn_risk", "Churn risk"
-    PROPENSITY = "propensity", "Propensity to buy"
+    CHURN_RISK = "churn_risk", _("Churn risk")
+    PROPENSITY = "propensity", _("Propensity to buy")
 
 
 class ModelRun(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.days import local_midnight, local_today
 
@@ -24,9 +25,9 @@ class PeriodForm(forms.Form):
         end = cleaned.get("end") or local_today()
         start = cleaned.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if end < start:
-            self.add_error("end", "The last day must not be before the first.")
+            self.add_error("end", _("The last day must not be before the first."))
         elif (end - start).days >= MAX_DAYS:
-            self.add_error("end", f"Choose at most {MAX_DAYS} days.")
+            self.add_error("end", _("Choose at most %(days)d days.") % {"days": MAX_DAYS})
         cleaned["start"], cleaned["end"] = start, end
         return cleaned
 

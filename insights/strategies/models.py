@@ -5,39 +5,40 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TriggerKind(models.TextChoices):
-    EVENT = "event", "A journey event"
-    STAGE_ENTERED = "stage_entered", "Entering a journey stage"
-    STAGE_STAYED = "stage_stayed", "Staying in a journey stage for some days"
-    SCORE_CROSSED = "score_crossed", "A score crossing a threshold"
-    SCHEDULE = "schedule", "Every day at a local time"
+    EVENT = "event", _("A journey event")
+    STAGE_ENTERED = "stage_entered", _("Entering a journey stage")
+    STAGE_STAYED = "stage_stayed", _("Staying in a journey stage for some days")
+    SCORE_CROSSED = "score_crossed", _("A score crossing a threshold")
+    SCHEDULE = "schedule", _("Every day at a local time")
 
 
 class ActionKind(models.TextChoices):
-    MESSAGE = "message", "A proactive message"
-    CALLBACK = "callback", "A callback task for agents"
-    NEXT_BEST_ACTION = "next_best_action", "A next-best-action card on the desk"
-    PRIORITY_BOOST = "priority_boost", "A routing priority boost"
-    CASE = "case", "A case"
+    MESSAGE = "message", _("A proactive message")
+    CALLBACK = "callback", _("A callback task for agents")
+    NEXT_BEST_ACTION = "next_best_action", _("A next-best-action card on the desk")
+    PRIORITY_BOOST = "priority_boost", _("A routing priority boost")
+    CASE = "case", _("A case")
 
 
 class MetricKind(models.TextChoices):
-    STAGE_REACHED = "stage_reached", "Reaching a stage within N days"
-    CASE_RESOLVED = "case_resolved", "A case resolved within N days"
-    RETENTION = "retention", "No lapse within N days"
-    NBA_ACCEPTED = "nba_accepted", "Accepting the next best action"
+    STAGE_REACHED = "stage_reached", _("Reaching a stage within N days")
+    CASE_RESOLVED = "case_resolved", _("A case resolved within N days")
+    RETENTION = "retention", _("No lapse within N days")
+    NBA_ACCEPTED = "nba_accepted", _("Accepting the next best action")
 
 
 class PropensityFrom(models.TextChoices):
-    OBSERVED = "observed", "The strategy's observed success rate, smoothed: (successes + 1) / (tries + 2)"
-    SCORE = "score", "The customer's propensity score (a sales action), else the observed rate"
+    OBSERVED = "observed", _("The strategy's observed success rate, smoothed: (successes + 1) / (tries + 2)")
+    SCORE = "score", _("The customer's propensity score (a sales action), else the observed rate")
 
 
 class Direction(models.TextChoices):
-    ABOVE = "above", "Rises to or above"
-    BELOW = "below", "Falls to or below"
+    ABOVE = "above", _("Rises to or above")
+    BELOW = "below", _("Falls to or below")
 
 
 class Strategy(models.Model):
@@ -114,16 +115,16 @@ class Strategy(models.Model):
 
 
 class FiringGroup(models.TextChoices):
-    TREATMENT = "treatment", "Treatment"
-    HOLDOUT = "holdout", "Holdout"
-    CONTROL = "control", "Random control (arbitration)"
+    TREATMENT = "treatment", _("Treatment")
+    HOLDOUT = "holdout", _("Holdout")
+    CONTROL = "control", _("Random control (arbitration)")
 
 
 class FiringOutcome(models.TextChoices):
-    FIRED = "fired", "Fired"
-    HELD_OUT = "held_out", "Eligible, held out"
-    SUPPRESSED = "suppressed", "Suppressed"
-    FAILED = "failed", "Action failed"
+    FIRED = "fired", _("Fired")
+    HELD_OUT = "held_out", _("Eligible, held out")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    FAILED = "failed", _("Action failed")
 
 
 class StrategyFiring(models.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from insights.access import require_customer_insight_page_viewer
@@ -62,7 +63,7 @@ def strategy_page(request: HttpRequest, key: str) -> HttpResponse:
     ]
     chart = [
         {
-            "label": effect.team.name if effect.team else "All teams",
+            "label": effect.team.name if effect.team else gettext("All teams"),
             "treated": _percent(effect.treated_successes, effect.treated),
             "holdout": _percent(effect.holdout_successes, effect.holdout),
         }
@@ -100,7 +101,9 @@ def arbitration_page(request: HttpRequest) -> HttpResponse:
     """Arbitration's settings and components, and its uplift against the random control group."""
     require_customer_insight_page_viewer(request.user, "Engagement strategies")
     rows = arbitration_uplift(user=request.user)
-    chart = [{"label": row.team.name if row.team else "All teams", "curve": row.curve} for row in rows if row.curve]
+    chart = [
+        {"label": row.team.name if row.team else gettext("All teams"), "curve": row.curve} for row in rows if row.curve
+    ]
     return render(
         request,
         "insights/strategies/arbitration.html",

@@ -11,15 +11,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from records.customers.models import ConsentPurpose
 
 
 class SurveyKind(models.TextChoices):
-    CSAT = "csat", "CSAT (1–5)"
-    NPS = "nps", "NPS (0–10)"
-    CES = "ces", "CES (1–7)"
+    CSAT = "csat", _("CSAT (1–5)")
+    NPS = "nps", _("NPS (0–10)")
+    CES = "ces", _("CES (1–7)")
 
 
 # The answer scale of each kind: lowest and highest score.
@@ -69,17 +70,17 @@ class SurveyConfig(models.Model):
 
 
 class SurveyStatus(models.TextChoices):
-    SENT = "sent", "Sent"
-    ANSWERED = "answered", "Answered"
-    SKIPPED = "skipped", "Skipped"
+    SENT = "sent", _("Sent")
+    ANSWERED = "answered", _("Answered")
+    SKIPPED = "skipped", _("Skipped")
 
 
 class SkipReason(models.TextChoices):
-    SAMPLED_OUT = "sampled_out", "Sampled out"
-    CAPPED = "capped", "Frequency cap"
-    NO_CONSENT = "no_consent", "No consent"
-    NO_ADDRESS = "no_address", "No address"
-    ABANDONED = "abandoned", "Abandoned before an agent"
+    SAMPLED_OUT = "sampled_out", _("Sampled out")
+    CAPPED = "capped", _("Frequency cap")
+    NO_CONSENT = "no_consent", _("No consent")
+    NO_ADDRESS = "no_address", _("No address")
+    ABANDONED = "abandoned", _("Abandoned before an agent")
 
 
 class Survey(models.Model):

@@ -1,8 +1,12 @@
-"""How the wallboard writes its figures: waits as m:ss, percentages and seconds with one decimal or a dash."""
+"""How the wallboard writes its figures: waits as m:ss, percentages and seconds with one decimal (in the
+active language's decimal mark) or a dash."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
+from django.utils.formats import get_format, number_format
 
 register = template.Library()
 
@@ -22,7 +26,9 @@ def wait(seconds: float | None) -> str:
 
 @register.filter
 def figure(value: float | None, unit: str = "") -> str:
-    """``81.25`` → ``81.3`` (with ``unit`` appended, e.g. ``%``); nothing → a dash."""
+    """``81.26`` → ``81.3`` (``81,3`` in German: the active language's decimal mark), with ``unit``
+    appended (e.g. ``%``); nothing → a dash."""
     if value is None:
         return NONE
-    return f"{value:.1f}".removesuffix(".0") + unit
+    text = number_format(Decimal(f"{value:.1f}"), decimal_pos=1)
+    return text.removesuffix(f"{get_format('DECIMAL_SEPARATOR')}0") + unit

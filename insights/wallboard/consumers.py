@@ -30,10 +30,13 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from cea.accounts.models import Team
 from cea.accounts.selectors import active_user
+from cea.common.languages import scope_language
 from cea.common.live import Throttle
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
 from engagement.context.consumers import LiveContextConsumer
@@ -56,12 +59,14 @@ def wallboard_check(*, user_id: int, team_id: int) -> None:
 
 
 def wallboard_snapshot(*, team_id: int) -> dict[str, Any]:
-    """The team's board now: its figures and its rendered HTML (templates/insights/wallboard/partials/board.html)."""
+    """The team's board now: its figures and its rendered HTML (templates/insights/wallboard/partials/board.html),
+    in each of the interface's languages (``html_by_language``; ``html``: the default language's)."""
     board = team_board(team=Team.objects.get(pk=team_id))
-    return {
-        "board": TeamBoardSerializer(board).data,
-        "html": render_to_string("insights/wallboard/partials/board.html", {"board": board}),
-    }
+    html = {}
+    for code, _name in settings.LANGUAGES:  # one read serves every socket of the team, whatever its language
+        with translation.override(code):
+            html[code] = render_to_string("insights/wallboard/partials/board.html", {"board": board})
+    return {"board": TeamBoardSerializer(board).data, "html": html[settings.LANGUAGE_CODE], "html_by_language": html}
 
 
 def wallboard_read(team_id: int) -> tuple[dict[str, Any], str]:
@@ -98,6 +103,7 @@ class WallboardConsumer(LiveContextConsumer):
         self.reads = for_this_loop(database_sync_to_async(wallboard_read))
         self.push: str | None = None  # the last push of routing.changed heard of
         self.team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
+        self.language = scope_language(self.scope)
         if await self.admitted(wallboard_check, team_id=self.team_id) is None:
             return
         # Join before reading the snapshot: a change in between then comes as an update.
@@ -174,4 +180,5 @@ class WallboardConsumer(LiveContextConsumer):
         if frame_type != "wallboard.snapshot" and figures == self.sent:
             return
         self.sent = figures
-        await self.send_json({"type": frame_type, **snapshot})
+        html = snapshot["html_by_language"].get(self.language, snapshot["html"])
+        await self.send_json({"type": frame_type, "board": snapshot["board"], "html": html})

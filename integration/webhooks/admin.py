@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext, gettext_lazy
 
 from cea.common.admin import RoleModelAdmin, SecretOnceMixin, run_service_action
 from cea.common.errors import ApplicationError
@@ -31,9 +32,9 @@ class WebhookSubscriptionForm(forms.ModelForm):
     events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
     new_secret = forms.CharField(
         required=False,
-        label="Secret",
+        label=gettext_lazy("Secret"),
         widget=forms.PasswordInput(render_value=False),
-        help_text="Never shown back. Blank: generate one (new subscription) or keep it (existing one).",
+        help_text=gettext_lazy("Never shown back. Blank: generate one (new subscription) or keep it (existing one)."),
     )
 
     class Meta:
@@ -81,7 +82,10 @@ class WebhookSubscriptionAdmin(SecretOnceMixin, RoleModelAdmin):
                 obj.pk = created.pk
                 if not secret:
                     self.show_secret_once(
-                        request, intro=f"The signing secret of {created.name}, shown once: copy it now.", secret=shown
+                        request,
+                        intro=gettext("The signing secret of %(name)s, shown once: copy it now.")
+                        % {"name": created.name},
+                        secret=shown,
                     )
         except ApplicationError as error:  # the form checked the fields; a refusal here is rare
             self.message_user(request, error.message, messages.ERROR)
@@ -90,17 +94,17 @@ class WebhookSubscriptionAdmin(SecretOnceMixin, RoleModelAdmin):
         # Deliveries are read-only; nothing else is related.
         return None
 
-    @admin.action(description="Enable the selected subscriptions (their waiting deliveries are sent)")
+    @admin.action(description=gettext_lazy("Enable the selected subscriptions (their waiting deliveries are sent)"))
     def enable(self, request, queryset) -> None:
         run_service_action(
             self,
             request,
             queryset,
             lambda subscription: webhook_subscription_enable(actor=request.user, subscription=subscription),
-            "{count} subscriptions enabled.",
+            gettext("{count} subscriptions enabled."),
         )
 
-    @admin.action(description="Disable the selected subscriptions")
+    @admin.action(description=gettext_lazy("Disable the selected subscriptions"))
     def disable(self, request, queryset) -> None:
         run_service_action(
             self,
@@ -109,7 +113,7 @@ class WebhookSubscriptionAdmin(SecretOnceMixin, RoleModelAdmin):
             lambda subscription: webhook_subscription_disable(
                 actor=request.user, subscription=subscription, reason=f"Disabled by {request.user}."
             ),
-            "{count} subscriptions disabled.",
+            gettext("{count} subscriptions disabled."),
         )
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessSurface(models.TextChoices):
-    CUSTOMER_360_PAGE = "customer_360_page", "Customer 360 page"
-    CUSTOMER_API = "customer_api", "Customer API"
-    DESK_PANEL = "desk_panel", "Desk customer panel"
-    IDENTIFY = "identify", "Identify"
-    LOOKUP = "lookup", "Look-up"
-    AGGREGATE = "aggregate", "Back-end aggregation"
-    EXPORT = "export", "Export"
-    ERASURE = "erasure", "Erasure"
-    ACCESS_EXPORT = "access_export", "Right-of-access export"
+    CUSTOMER_360_PAGE = "customer_360_page", _("Customer 360 page")
+    CUSTOMER_API = "customer_api", _("Customer API")
+    DESK_PANEL = "desk_panel", _("Desk customer panel")
+    IDENTIFY = "identify", _("Identify")
+    LOOKUP = "lookup", _("Look-up")
+    AGGREGATE = "aggregate", _("Back-end aggregation")
+    EXPORT = "export", _("Export")
+    ERASURE = "erasure", _("Erasure")
+    ACCESS_EXPORT = "access_export", _("Right-of-access export")
 
 
 class CustomerAccess(models.Model):

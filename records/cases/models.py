@@ -3,24 +3,26 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cea.common.models import TimeStampedModel
 
 
 class CaseStatus(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending customer"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
 
 class CaseTransition(models.TextChoices):
-    OPEN = "open", "Open"
-    PEND = "pend", "Set pending"
-    RESOLVE = "resolve", "Resolve"
-    CLOSE = "close", "Close"
-    REOPEN = "reopen", "Reopen"
+    OPEN = "open", pgettext_lazy("case transition", "Open")
+    PEND = "pend", _("Set pending")
+    RESOLVE = "resolve", _("Resolve")
+    CLOSE = "close", _("Close")
+    REOPEN = "reopen", _("Reopen")
 
 
 # The state machine: for each transition, the statuses it may start from and where it goes.
@@ -39,19 +41,19 @@ def transitions_from(status: str) -> list[CaseTransition]:
 
 
 class CaseCategory(models.TextChoices):
-    GENERAL = "general", "General enquiry"
-    BILLING = "billing", "Billing"
-    TECHNICAL = "technical", "Technical fault"
-    ACCOUNT = "account", "Account change"
-    ORDER = "order", "Order and delivery"
-    COMPLAINT = "complaint", "Complaint"
+    GENERAL = "general", _("General enquiry")
+    BILLING = "billing", _("Billing")
+    TECHNICAL = "technical", _("Technical fault")
+    ACCOUNT = "account", _("Account change")
+    ORDER = "order", _("Order and delivery")
+    COMPLAINT = "complaint", _("Complaint")
 
 
 class CasePriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class SlaPolicy(TimeStampedModel):
@@ -135,8 +137,8 @@ class Case(TimeStampedModel):
 
 
 class NoteVisibility(models.TextChoices):
-    INTERNAL = "internal", "Internal"
-    EXTERNAL = "external", "External (shared with the customer)"
+    INTERNAL = "internal", _("Internal")
+    EXTERNAL = "external", _("External (shared with the customer)")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

@@ -5,22 +5,23 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
 from cea.common.models import TimeStampedModel
 
 
 class ValueTier(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    SILVER = "silver", "Silver"
-    GOLD = "gold", "Gold"
-    PLATINUM = "platinum", "Platinum"
+    STANDARD = "standard", _("Standard")
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
+    PLATINUM = "platinum", _("Platinum")
 
 
 class CustomerStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    MERGED = "merged", "Merged (tombstone)"
-    ERASED = "erased", "Erased (personal data anonymised)"
+    ACTIVE = "active", _("Active")
+    MERGED = "merged", _("Merged (tombstone)")
+    ERASED = "erased", _("Erased (personal data anonymised)")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -99,10 +100,10 @@ class Customer(TimeStampedModel):
 
 
 class ConsentPurpose(models.TextChoices):
-    SERVICE = "service", "Service messages"
-    MARKETING = "marketing", "Marketing"
-    RESEARCH = "research", "Surveys and research"
-    PROFILING = "profiling", "Profiling and analytics"
+    SERVICE = "service", _("Service messages")
+    MARKETING = "marketing", _("Marketing")
+    RESEARCH = "research", _("Surveys and research")
+    PROFILING = "profiling", _("Profiling and analytics")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

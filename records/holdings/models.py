@@ -10,18 +10,19 @@ sync run finds the same customer again instead of making a second one.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
 
 class HoldingKind(models.TextChoices):
-    ACCOUNT = "account", "Account"
-    PRODUCT = "product", "Product"
-    ORDER = "order", "Order"
-    BALANCE = "balance", "Balance"
-    INVOICE = "invoice", "Invoice"
-    PAYMENT_ARRANGEMENT = "payment_arrangement", "Payment arrangement"
-    SHIPMENT = "shipment", "Shipment"
+    ACCOUNT = "account", _("Account")
+    PRODUCT = "product", _("Product")
+    ORDER = "order", _("Order")
+    BALANCE = "balance", _("Balance")
+    INVOICE = "invoice", _("Invoice")
+    PAYMENT_ARRANGEMENT = "payment_arrangement", _("Payment arrangement")
+    SHIPMENT = "shipment", _("Shipment")
 
 
 class SourceRecord(TimeStampedModel):

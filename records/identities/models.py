@@ -2,17 +2,18 @@ from __future__ import annotations
 
 import pghistory
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cea.common.models import TimeStampedModel
 
 
 class IdentityKind(models.TextChoices):
-    PHONE = "phone", "Phone (E.164)"
-    EMAIL = "email", "Email"
-    SOCIAL = "social", "Social handle"
-    DEVICE = "device", "Device id"
-    ACCOUNT = "account", "Account number"
-    NATIONAL_ID = "national_id", "National id (hashed)"
+    PHONE = "phone", _("Phone (E.164)")
+    EMAIL = "email", _("Email")
+    SOCIAL = "social", _("Social handle")
+    DEVICE = "device", _("Device id")
+    ACCOUNT = "account", _("Account number")
+    NATIONAL_ID = "national_id", _("National id (hashed)")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

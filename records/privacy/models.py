@@ -3,6 +3,7 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 ACTIVE = models.Q(released_at__isnull=True)
 
@@ -86,15 +87,15 @@ class PiiPolicy(models.Model):
 
 
 class PrivacyRequestKind(models.TextChoices):
-    ERASURE = "erasure", "Right to erasure"
-    ACCESS = "access", "Right of access"
+    ERASURE = "erasure", _("Right to erasure")
+    ACCESS = "access", _("Right of access")
 
 
 class PrivacyRequestStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    DONE = "done", "Done"
-    REJECTED = "rejected", "Rejected"
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    DONE = "done", _("Done")
+    REJECTED = "rejected", _("Rejected")
 
 
 # What the services write on a request after it is made (shown read-only by the console and the API).

@@ -39,7 +39,7 @@ class Command(BaseCommand):
                     password=password,
                     validate=False,
                     first_name="Demo",
-                    last_name=role.label,
+                    last_name=str(role.label),
                 )
             else:
                 user_set_role(user=user, role=role)
