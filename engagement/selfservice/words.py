@@ -8,47 +8,56 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from django.utils.translation import gettext_lazy
 
 from engagement.selfservice.definition import MAX_ANSWER_CHARS
 
 # --- What the assistant says -----------------------------------------------------------------
+# Lazy: each is read in the language of the turn (the web chat's visitor's, docs/translations.md),
+# when the engine says it (``say`` makes it a ``str``). Typed ``str`` for the callers.
+_: Callable[[str], str] = gettext_lazy  # type: ignore[assignment]
 
-GREETING = "Hello, I'm the virtual assistant."
-MAIN_MENU_TEXT = "How can I help? Reply with a number or a name:"
-MAIN_MENU_TEXT_FREE = "You can also just type your question."
-MAIN_MENU_VOICE_FREE = "Or say what you need."
-NO_MENU_TEXT = "How can I help? Type your question, or 'agent' to talk to a person."
-NO_MENU_VOICE = "How can I help? Say what you need, or press 0 to speak to an agent."
-AGENT_CHOICE_TEXT = "0. Talk to an agent"
-AGENT_CHOICE_VOICE = "To speak to an agent, press 0."
-MENU_HINT_TEXT = "Reply with a number or a name, or 'agent' to talk to a person."
-NOT_AN_OPTION = "Sorry, that is not one of the options."
-DEFAULT_ASK_ERROR = "Sorry, I could not take that answer."
-NO_INPUT = "Sorry, I did not get that."
-HANDOVER_SAY = "I'm passing you to an agent, who will see everything you have told me."
-RETRY_HANDOVER = "Let me pass you to an agent, who will see everything you have told me."
-LOOKUP_SORRY = "Sorry, I can't check that for you right now."
-NO_ANSWER = "Sorry, I couldn't find an answer to that."
-OFFER_AGENT_TEXT = "Would you like to talk to an agent? Reply yes or no."
-OFFER_AGENT_VOICE = "To speak to an agent, press 1 or say yes. To go back to the main menu, press 2 or say no."
-ANYTHING_ELSE_TEXT = "Is there anything else? Type 'menu' for the options, 'agent' for a person, or 'bye' to finish."
-ANYTHING_ELSE_VOICE = "To hear the menu again, press star. To speak to an agent, press 0."
-GOODBYE = "Thank you for contacting us. Goodbye!"
-START_AGAIN = "Sorry, that service has changed. Let's start again."
-CIRCLES = "Sorry, something went wrong on my side."
+
+GREETING = _("Hello, I'm the virtual assistant.")
+MAIN_MENU_TEXT = _("How can I help? Reply with a number or a name:")
+MAIN_MENU_TEXT_FREE = _("You can also just type your question.")
+MAIN_MENU_VOICE_FREE = _("Or say what you need.")
+NO_MENU_TEXT = _("How can I help? Type your question, or 'agent' to talk to a person.")
+NO_MENU_VOICE = _("How can I help? Say what you need, or press 0 to speak to an agent.")
+AGENT_CHOICE_TEXT = _("0. Talk to an agent")
+AGENT_CHOICE_VOICE = _("To speak to an agent, press 0.")
+MENU_HINT_TEXT = _("Reply with a number or a name, or 'agent' to talk to a person.")
+NOT_AN_OPTION = _("Sorry, that is not one of the options.")
+DEFAULT_ASK_ERROR = _("Sorry, I could not take that answer.")
+NO_INPUT = _("Sorry, I did not get that.")
+HANDOVER_SAY = _("I'm passing you to an agent, who will see everything you have told me.")
+RETRY_HANDOVER = _("Let me pass you to an agent, who will see everything you have told me.")
+LOOKUP_SORRY = _("Sorry, I can't check that for you right now.")
+NO_ANSWER = _("Sorry, I couldn't find an answer to that.")
+OFFER_AGENT_TEXT = _("Would you like to talk to an agent? Reply yes or no.")
+OFFER_AGENT_VOICE = _("To speak to an agent, press 1 or say yes. To go back to the main menu, press 2 or say no.")
+ANYTHING_ELSE_TEXT = _("Is there anything else? Type 'menu' for the options, 'agent' for a person, or 'bye' to finish.")
+ANYTHING_ELSE_VOICE = _("To hear the menu again, press star. To speak to an agent, press 0.")
+GOODBYE = _("Thank you for contacting us. Goodbye!")
+START_AGAIN = _("Sorry, that service has changed. Let's start again.")
+CIRCLES = _("Sorry, something went wrong on my side.")
 
 # --- The words customers use ------------------------------------------------------------------
 
 AGENT_WORDS = re.compile(
-    r"\b(agents?|human|humans|operator|representative|real person|speak to someone|talk to someone)\b"
+    r"\b(agents?|human|humans|operator|representative|real person|speak to someone|talk to someone"
+    r"|mitarbeiter(in)?|mensch|berater(in)?|kundenberater(in)?|echte person)\b"
 )
-YES = {"yes", "y", "yeah", "yep", "yes please", "ok", "okay", "sure", "please"}
-NO = {"no", "n", "nope", "no thanks", "no thank you"}
+YES = {"yes", "y", "yeah", "yep", "yes please", "ok", "okay", "sure", "please", "ja", "j", "ja bitte", "gerne", "bitte"}
+NO = {"no", "n", "nope", "no thanks", "no thank you", "nein", "nein danke"}
 GOODBYES = {"bye", "goodbye", "bye bye", "thanks bye", "end", "quit", "exit", "done", "thats all", "nothing else"}
-MENU_WORDS = {"menu", "main menu", "*", "star", "start over", "back", "restart"}
+GOODBYES |= {"tschüss", "tschuess", "auf wiedersehen", "ende", "danke tschüss", "das wars", "nichts weiter"}
+MENU_WORDS = {"menu", "main menu", "*", "star", "start over", "back", "restart", "menü", "hauptmenü", "zurück"}
 GREETINGS = {"hi", "hello", "hey", "hiya", "help", "start", "good morning", "good afternoon", "good evening"}
+GREETINGS |= {"hallo", "hilfe", "guten morgen", "guten tag", "guten abend", "moin", "servus"}
 NUMBER_WORDS = {
     "zero": "0",
     "oh": "0",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from engagement.context import store
 from engagement.context.services import context_read, context_write
@@ -450,3 +451,28 @@ def test_a_flow_switched_off_mid_conversation_starts_again(flows):
     # Then
     menu = MAIN_MENU.replace("1. Order status\n", "")
     assert reply.prompts == [START_AGAIN, menu]
+
+
+def test_a_german_visitor_is_greeted_in_german_and_understood_in_german(monkeypatch):
+    # Given: a chat whose visitor's page is in German (the web chat's socket reads its turns in that
+    # language), with the orders back-end down
+    make_flows_with_failing_orders(monkeypatch, "timed out after 5 s")
+    conversation = chat()
+    with translation.override("de"):
+        # When: they greet in German
+        greeted = says(conversation, "Hallo")
+        # Then: the assistant greets them in German
+        assert greeted.prompts[0] == "Hallo, ich bin der virtuelle Assistent."
+        assert greeted.prompts[1].startswith("Wie kann ich helfen?")
+        # When: the look-up fails and they decline the offered agent with "nein"
+        says(conversation, "1")
+        offered = says(conversation, "654321")
+        assert offered.prompts[-1].endswith("Antworten Sie mit ja oder nein.")
+        declined = says(conversation, "nein")
+        # Then: "nein" is understood: back at the main menu, still in self-service
+        assert declined.prompts[0].startswith("Wie kann ich helfen?")
+        assert reloaded(conversation).status == "self_service"
+        # When: they ask for a person in German
+        handed = says(conversation, "Ich möchte einen Mitarbeiter")
+        # Then: they are handed over, told so in German
+        assert handed.prompts == ["Ich verbinde Sie mit einem Mitarbeiter, der alles sieht, was Sie mir gesagt haben."]
