@@ -177,6 +177,19 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     file = models.FileField(upload_to="attachments/%Y/%m/")
 
+    class Meta:
+        constraints = [
+            # A file is a message's, or a draft of a conversation's: never neither.
+            models.CheckConstraint(
+                condition=models.Q(message__isnull=False) | models.Q(conversation__isnull=False),
+                name="attachment_of_a_message_or_a_draft",
+            ),
+        ]
+        indexes = [
+            # The beat's sweep of day-old drafts reads only drafts, by age.
+            models.Index(fields=["created_at"], condition=models.Q(message__isnull=True), name="attachment_draft_age"),
+        ]
+
     def __str__(self) -> str:
         return self.filename
 

@@ -139,7 +139,9 @@ def _consent_for_unanswered_outreach(conversation: Conversation) -> None:
 def reply_media_rules(conversation: Conversation) -> MediaRules:
     """Whether, and how many and how big, files may go with a reply in ``conversation`` (the desk shows it)."""
     transport = _transports.get(conversation.channel)
-    provider = transport.media_provider(conversation=conversation) if transport is not None else ""
+    # A transport that does not say (``media_provider`` is optional) sends through no provider's rules.
+    which = getattr(transport, "media_provider", None)
+    provider = which(conversation=conversation) if which is not None else ""
     return media_rules(conversation.channel, provider)
 
 

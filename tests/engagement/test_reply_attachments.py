@@ -17,12 +17,14 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cea.common.channels import Channel
 from engagement.adapters.media import outbound_media
-from engagement.conversations.files import attachment_draft_add, attachment_media_path
+from engagement.conversations import replies
+from engagement.conversations.files import attachment_draft_add, attachment_media_path, media_rules
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.conversations.tasks import deliver_email_reply, remove_draft_attachments
 from engagement.webchat.selectors import visitor_message_json
@@ -478,3 +480,28 @@ def test_the_desk_offers_files_on_app_conversations_and_says_why_not_on_an_iot_d
     assert with_files.status_code == 200 and without.status_code == 200
     assert 'data-testid="reply-attach-input"' in with_files.content.decode()
     assert 'data-testid="reply-attach-input"' not in without.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_file_is_a_message_s_or_a_conversation_s_draft_never_neither():
+    # When: a file is kept with neither a message nor a conversation
+    # Then: the database refuses it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Attachment.objects.create(filename="x.txt", content_type="text/plain", size=1, sha256="0" * 64, file="x")
+
+
+def test_a_reply_transport_that_does_not_name_its_provider_gets_the_channel_s_own_rules(team_a, monkeypatch):
+    # Given: a channel whose registered transport says nothing of files (media_provider is optional)
+    class TextOnly:
+        def prepare(self, *, conversation, body):
+            return {"delivery": "queued"}
+
+        def queued(self, *, message):
+            return None
+
+    monkeypatch.setitem(replies._transports, Channel.MOBILE_APP, TextOnly())
+    conversation = ConversationFactory(channel=Channel.MOBILE_APP, team=team_a)
+    # When: the desk asks what files a reply may carry
+    rules = replies.reply_media_rules(conversation)
+    # Then: the channel's own rule, as for a channel without a provider
+    assert rules == media_rules(Channel.MOBILE_APP, "")

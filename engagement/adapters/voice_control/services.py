@@ -443,11 +443,10 @@ def call_recording(*, call: VoiceCall, recording_sid: str, url: str, status: str
     """A recording's status callback; a completed one is shown on the call (``_media_note``). A
     message the caller left without reaching an agent (out of hours, a full queue) becomes work too
     (``_voicemail_work``), once, when its recording first completes."""
-    done_before = (
-        CallRecording.objects.select_for_update()
-        .filter(call=call, recording_sid=recording_sid, status="completed")
-        .exists()
-    )
+    # The call's row is locked first: two callbacks of one recording (the provider retrying one that
+    # timed out) wait for each other, so only the first sees it newly completed.
+    VoiceCall.objects.select_for_update().filter(pk=call.pk).first()
+    done_before = CallRecording.objects.filter(call=call, recording_sid=recording_sid, status="completed").exists()
     recording = _recording_keep(
         call,
         recording_sid,
