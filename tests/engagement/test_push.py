@@ -26,6 +26,7 @@ from engagement.conversations.replies import conversation_reply
 from engagement.conversations.services import conversation_group
 from records.customers.services import customer_set_consent
 from records.identities.services import identity_add
+from records.privacy.services import privacy_request_approve, privacy_request_carry_out, privacy_request_create
 from tests.accounts.factories import UserFactory
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
 from tests.engagement.factories import WebhookSourceFactory
@@ -732,3 +733,37 @@ def test_agents_cannot_register_devices_or_acknowledge(services, app_push, agent
         assert response.status_code == 403
         assert client.post(receipts_url(message.pk), {"status": "read"}, format="json").status_code == 403
     assert not PushDevice.objects.exists()
+
+
+# --- Erasure --------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_erasing_a_customer_deletes_the_push_registrations_of_their_sessions_and_devices(
+    services,
+    app_push,
+    iot_push,
+    app_backend,
+    other_backend,
+    device_owner,
+    supervisor,
+    django_capture_on_commit_callbacks,
+):
+    # Given: the customer's app session and device, each with a push registration
+    identity_add(actor=None, customer=device_owner, kind="account", value="acct-7731")
+    response = app_backend.post(APP_URL, {**APP_MESSAGE, "customer_identifier": "acct-7731"}, format="json")
+    assert Conversation.objects.get(pk=response.json()["conversation"]).customer_id == device_owner.pk
+    assert iot_conversation(app_backend).customer_id == device_owner.pk
+    register(app_backend, source="app-push", session_id=SESSION, token=FCM_TOKEN)
+    register(app_backend, source="iot-push", device_id=DEVICE, subscription=services.subscribe())
+    # and another customer's app session, registered too
+    other = other_backend.post(APP_URL, APP_MESSAGE, format="json")
+    assert other.status_code == 201, other.content
+    kept = register(other_backend, source="app-push", session_id=SESSION, token="OTHER" + FCM_TOKEN)
+    # When: the customer is erased
+    request = privacy_request_create(actor=supervisor, customer=device_owner, kind="erasure", reason="By letter")
+    privacy_request_approve(actor=UserFactory(username="dpo", role="admin"), request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy_request_carry_out(actor=User.objects.get(username="dpo"), request=request)
+    # Then: their registrations (session and device ids, token, endpoint) are gone, the other's stays
+    assert list(PushDevice.objects.values_list("pk", flat=True)) == [kept["id"]]
