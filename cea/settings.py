@@ -669,6 +669,9 @@ CEA_WHATSAPP_MEDIA_MAX_BYTES = env_int("CEA_WHATSAPP_MEDIA_MAX_BYTES", 16 * 1024
 CEA_FCM_API_URL = (env_url("CEA_FCM_API_URL", schemes=("https", "http")) or "https://fcm.googleapis.com").rstrip("/")
 # Web Push subscriptions on plain http endpoints (a push service on loopback in tests); https otherwise.
 CEA_WEB_PUSH_ALLOW_HTTP = env_bool("CEA_WEB_PUSH_ALLOW_HTTP", False)
+# Web Push endpoints on loopback or private hosts (the loopback push service in tests); refused
+# otherwise, when registered and when sent (SSRF, engagement/adapters/push_devices.py).
+CEA_PUSH_ALLOW_PRIVATE_HOSTS = env_bool("CEA_PUSH_ALLOW_PRIVATE_HOSTS", False)
 CEA_PROVIDER_TIMEOUT_SECONDS = env_int("CEA_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1)
 CEA_PROVIDER_BACKOFF_MAX_SECONDS = env_int("CEA_PROVIDER_BACKOFF_MAX_SECONDS", 3600, minimum=30)
 CEA_PROVIDER_GIVE_UP_HOURS = env_int("CEA_PROVIDER_GIVE_UP_HOURS", 24, minimum=1)

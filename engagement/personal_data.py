@@ -3,8 +3,10 @@
 Conversations and their messages (bodies, authors' names, channel payloads, attachments), the
 context store (its durable log and the live Redis keys), ID&V challenges and Redis counters,
 callbacks, recommended actions, work items' notes and supervisors' actions on the customer's
-conversations, and web chat visitors' tokens. Erasure anonymises them in the running erasure's
-transaction (``records.privacy.erasure``); Redis keys are deleted once it commits.
+conversations, web chat visitors' tokens, and the push registrations (session or device id, FCM
+token or Web Push endpoint) of their app sessions and IoT devices. Erasure anonymises them (the push
+registrations it deletes) in the running erasure's transaction (``records.privacy.erasure``); Redis
+keys are deleted once it commits.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from engagement.adapters.push_devices import push_devices_of
 from engagement.backoffice.models import BackofficeWork
 from engagement.context import store
 from engagement.context.models import ContextChange, ContextScope
@@ -70,10 +73,12 @@ def export_conversations(customer_id: int) -> list[dict[str, Any]]:
 
 def erase_conversations(customer_id: int) -> int:
     """The customer's words replaced, the agents' scrubbed of the customer's identifiers; contact
-    details, visitor tokens, payloads and attachments gone; channels, times and queues kept."""
+    details, visitor tokens, payloads, attachments and push registrations gone; channels, times and
+    queues kept."""
     scrubber = erasure_scrubber(customer_id)
     conversation_ids = _conversation_ids(customer_id)
-    rows = 0
+    # Their app sessions' and devices' push registrations, found by the ids erased below.
+    rows = push_devices_of(conversation_ids).delete()[0]
     for conversation in Conversation.objects.filter(pk__in=conversation_ids).only("pk", "subject", "external_id"):
         external_id = scrubber.text(conversation.external_id)
         rows += Conversation.objects.filter(pk=conversation.pk).update(

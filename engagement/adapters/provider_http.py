@@ -81,13 +81,15 @@ def provider_call(
     content: bytes | None = None,
     headers: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
+    client: httpx.Client | None = None,
 ) -> httpx.Response:
     """POST ``data`` (a form), ``json`` or ``content`` (raw bytes) to ``url``; the provider's response,
     whatever its status (the caller reads the provider's own errors: ``provider_refusal``). Raises
     ``SendError`` only for no answer: retryable when the provider could not be reached, permanent
-    (``no_answer``) when it may have taken the message (see ``provider_post``)."""
+    (``no_answer``) when it may have taken the message (see ``provider_post``). ``client`` replaces
+    the shared one (Web Push's, which connects to public addresses only)."""
     try:
-        return _shared_client().post(
+        return (client or _shared_client()).post(
             url,
             data=data,
             json=json,

@@ -21,7 +21,9 @@ adapter of the device's push source:
 Failures: a device the push service says is gone (FCM ``UNREGISTERED`` or 404, Web Push 404 or 410)
 fails the reply and drops the registration; 429, 5xx and a service that cannot be reached are tried
 again (the outbox's backoff); a service account or key the token endpoint refuses fails it with
-``credential_refused``.
+``credential_refused``. A Web Push endpoint whose host is (or now resolves to) a non-public address
+fails it with ``private_endpoint``, nothing sent; a push service's refusal shows its status and, for
+a JSON error, its ``reason``/``error`` code word only, never the answer's text.
 
 Replies on ``mobile_app`` are still pushed live to the conversation's group as before (the app's
 back-end reads them there or with ``messages/?after=``); the push notification goes beside them, and
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from datetime import datetime
@@ -68,6 +71,7 @@ from engagement.adapters.push_devices import (
 from engagement.conversations.delivery import Delivery
 from engagement.conversations.models import Conversation, Message
 from engagement.conversations.replies import ReplyTransport
+from integration.webhooks.targets import WebhookTargetRefused, WebhookTransport
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +295,38 @@ def _origin(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# A push service's error code word (e.g. ``{"error": "InvalidTokenFormat"}``, ``{"reason": "BadJwtToken"}``):
+# one short word of letters, digits and ._- (a sentence could carry whatever the host behind the endpoint says).
+ERROR_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+
+
+def _push_service_error(response: httpx.Response) -> str:
+    """A push service's JSON error as its ``reason`` or ``error`` code word, else nothing."""
+    body = _json(response)
+    for key in ("reason", "error"):
+        word = body.get(key)
+        if isinstance(word, str) and ERROR_WORD.match(word):
+            return word
+    return ""
+
+
+def _push_service_call(device: PushDevice, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
+    """POST to the subscription's endpoint, connecting only to public addresses: the host is resolved
+    again now and every address checked (a name that turned private since it was registered is
+    refused, ``private_endpoint``), unless ``CEA_PUSH_ALLOW_PRIVATE_HOSTS``."""
+    transport = WebhookTransport(allow_private=settings.CEA_PUSH_ALLOW_PRIVATE_HOSTS)
+    with httpx.Client(transport=transport) as client:
+        try:
+            return provider_call("The push service", device.endpoint, content=content, headers=headers, client=client)
+        except WebhookTargetRefused as error:
+            host = urlsplit(device.endpoint).hostname
+            raise SendError(
+                f"The subscription's endpoint {host!r} is not a public address; nothing was sent.",
+                retryable=False,
+                code="private_endpoint",
+            ) from error
+
+
 class WebPushAdapter:
     def send(self, source: WebhookSource, message: OutboundText) -> str:
         device = _device(message)
@@ -316,7 +352,7 @@ class WebPushAdapter:
             "TTL": str(WEB_PUSH_TTL_SECONDS),
             "Urgency": WEB_PUSH_URGENCY,
         }
-        response = provider_call("The push service", device.endpoint, content=body, headers=headers)
+        response = _push_service_call(device, content=body, headers=headers)
         if response.is_success:
             # RFC 8030 §5: 201 Created, the push message's resource in Location.
             return response.headers.get("Location") or f"{device_address(device)}:{message.message_id}"
@@ -327,7 +363,8 @@ class WebPushAdapter:
                 retryable=False,
                 code="unregistered",
             )
-        raise provider_refusal("The push service", response, response.text[:200])
+        # Never the answer's text: the endpoint is the client's choice, its answer none of the desk's.
+        raise provider_refusal("The push service", response, _push_service_error(response))
 
     def status_callback(self, source: WebhookSource, message_id: int) -> str:
         return ""  # receipts come from the app's back-end (push_receipt_record)

@@ -6,13 +6,23 @@ a device's push address under the app's push source (a ``WebhookSource`` of prov
 
 - a mobile app session (``session_id``, as its messages name it): the client's own sessions only,
   since the session's conversations are namespaced by the client (``<client>:<session>:<n>``);
-- an IoT device (``device_id``): only by a client that has sent that device's events (its fault
-  messages record the client), so no client can push to, or acknowledge, another's device.
+- an IoT device (``device_id``): only by the client the device belongs to, the one that sent its
+  first event (its fault messages record the client). An IoT conversation is threaded by the device
+  id alone, so another client sending an event of the device gains nothing: it cannot register the
+  device (404, as an unknown device), replies are pushed to the first client's registration only,
+  and only that client may acknowledge them.
 
 The address is an FCM registration token, or a Web Push subscription (its ``endpoint`` and keys
 ``p256dh`` and ``auth``, as the browser's ``PushSubscription.toJSON()`` gives them). Registering the
 same session or device again replaces it; a push service that says the address is gone (FCM's
 ``UNREGISTERED``, a Web Push 404/410) drops it (``push_device_drop``).
+
+A Web Push endpoint is a URL the client chooses and CEA then POSTs to, so its host must be public
+(SSRF): an IP literal or a name that resolves to a loopback, private, link-local, multicast, reserved
+or otherwise non-global address is refused when registered (``endpoint_problem``) and again when
+each push is sent (``push.py`` connects through ``integration.webhooks.targets``, which resolves the
+name and connects only to the addresses it checked). ``CEA_PUSH_ALLOW_PRIVATE_HOSTS`` (tests only: the
+loopback push service) turns this off.
 """
 
 from __future__ import annotations
@@ -26,11 +36,13 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, NotFound, ValidationFailed
 from engagement.adapters.models import Provider, PushDevice, WebhookSource
 from engagement.conversations.models import Conversation, Message
+from integration.webhooks.targets import address_kind, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -52,34 +64,68 @@ def urlsafe_b64decode(value: str) -> bytes:
 # --- Ownership ------------------------------------------------------------------------------------
 
 
-def client_sent_device_events(*, client, device_id: str) -> bool:
-    """Whether ``client`` has sent events of the IoT device ``device_id`` (``iot.device_fault_ingest``)."""
-    return Message.objects.filter(channel=Channel.IOT, payload__device_id=device_id, payload__client=client.pk).exists()
+def device_client_id(device_id: str) -> int | None:
+    """The client the IoT device ``device_id`` belongs to: the one that sent its first event
+    (``iot.device_fault_ingest`` keeps the sender with each fault message); ``None`` before any.
+
+    An IoT conversation is threaded by the device id alone, so any client may send events of any
+    device; only the first one may register the device for push and acknowledge its replies.
+    """
+    return (
+        Message.objects.filter(channel=Channel.IOT, payload__device_id=device_id, payload__has_key="client")
+        .order_by("pk")
+        .values_list("payload__client", flat=True)
+        .first()
+    )
+
+
+def _conversation_device(conversation: Conversation) -> str:
+    """The IoT device of a conversation (its contact, else its thread key ``<device>:<n>``)."""
+    return conversation.contact_value or conversation.external_id.rpartition(":")[0]
+
+
+def _app_session(conversation: Conversation) -> tuple[int, str] | None:
+    """The client and session of a mobile app conversation (``<client>:<session>:<n>``)."""
+    client_id, _, session_id = conversation.external_id.rpartition(":")[0].partition(":")
+    return (int(client_id), session_id) if client_id.isdigit() and session_id else None
 
 
 def client_owns_conversation(*, client, conversation: Conversation) -> bool:
     """Whether ``conversation`` is one of ``client``'s: a mobile app session of its, or an IoT
-    conversation of a device whose events it sent."""
+    conversation of a device that is its (``device_client_id``)."""
     if conversation.channel == Channel.MOBILE_APP:
         return conversation.external_id.startswith(f"{client.pk}:")
     if conversation.channel == Channel.IOT:
-        return conversation.messages.filter(payload__client=client.pk).exists()
+        return device_client_id(_conversation_device(conversation)) == client.pk
     return False
 
 
 def push_device_for(conversation: Conversation) -> PushDevice | None:
-    """The device registered for the conversation's app session or IoT device, if any (the newest
-    registration of the device, for IoT)."""
-    thread_key = conversation.external_id.rpartition(":")[0]
+    """The device registered for the conversation's app session or IoT device, if any (for IoT, the
+    registration of the client the device belongs to, never another client's)."""
     devices = PushDevice.objects.select_related("source").filter(channel=conversation.channel)
     if conversation.channel == Channel.MOBILE_APP:
-        client_id, _, session_id = thread_key.partition(":")
-        if not client_id.isdigit() or not session_id:
-            return None
-        return devices.filter(client_id=int(client_id), address=session_id).first()
+        session = _app_session(conversation)
+        return None if session is None else devices.filter(client_id=session[0], address=session[1]).first()
     if conversation.channel == Channel.IOT:
-        return devices.filter(address=conversation.contact_value or thread_key).order_by("-updated_at").first()
+        device_id = _conversation_device(conversation)
+        owner = device_client_id(device_id)
+        return None if owner is None else devices.filter(client_id=owner, address=device_id).first()
     return None
+
+
+def push_devices_of(conversation_ids: list[int]) -> QuerySet[PushDevice]:
+    """Every push registration of these conversations' app sessions and IoT devices, whichever client
+    made it (erasure deletes them: a session or device id and its token or endpoint are the customer's)."""
+    wanted = Q(pk__in=[])
+    conversations = Conversation.objects.filter(pk__in=conversation_ids, channel__in=PUSH_CHANNELS)
+    for conversation in conversations.only("channel", "external_id", "contact_value"):
+        if conversation.channel == Channel.IOT:
+            wanted |= Q(channel=Channel.IOT, address=_conversation_device(conversation))
+            continue
+        if session := _app_session(conversation):
+            wanted |= Q(channel=Channel.MOBILE_APP, client_id=session[0], address=session[1])
+    return PushDevice.objects.filter(wanted)
 
 
 # --- Registering ----------------------------------------------------------------------------------
@@ -117,11 +163,28 @@ def _address(*, client, source: WebhookSource, session_id: str, device_id: str) 
             f"The source {source.name!r} pushes to IoT devices: name the device.",
             fields={"device_id": "Required for an IoT source (and no session_id)."},
         )
-    if not client_sent_device_events(client=client, device_id=device_id):
-        raise NotFound(
-            f"You have sent no events of the device {device_id!r}; send its events first.", code="unknown_device"
-        )
+    if device_client_id(device_id) != client.pk:
+        # Another client's device is as unknown as one that never sent an event.
+        raise NotFound(f"You have no device {device_id!r}; send its events first.", code="unknown_device")
     return device_id
+
+
+def endpoint_problem(endpoint: str) -> str | None:
+    """Why CEA may not push to ``endpoint``'s host: an IP literal or a name that resolves to an
+    address that is not public (loopback, private, link-local, …), or a name that does not resolve;
+    ``None`` when it may, or when ``CEA_PUSH_ALLOW_PRIVATE_HOSTS`` is on."""
+    if settings.CEA_PUSH_ALLOW_PRIVATE_HOSTS:
+        return None
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    try:
+        addresses = resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except (OSError, UnicodeError, ValueError):
+        return f"The push service's host {host!r} does not resolve."
+    for address in addresses:
+        if kind := address_kind(address):
+            return f"The push service's host {host!r} is not a public address ({kind})."
+    return None
 
 
 def _endpoint_check(endpoint: str) -> None:
@@ -131,6 +194,11 @@ def _endpoint_check(endpoint: str) -> None:
         raise ValidationFailed(
             "The subscription's endpoint is not an https URL.",
             fields={"subscription.endpoint": "The push service's https URL, from the browser's PushSubscription."},
+        )
+    if problem := endpoint_problem(endpoint):
+        raise ValidationFailed(
+            "The subscription's endpoint is not a public push service.",
+            fields={"subscription.endpoint": f"{problem} Push services are public hosts only."},
         )
 
 

@@ -16,6 +16,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from cea.accounts.models import User
 from cea.common.channels import Channel
 from engagement.adapters.models import ProviderSend, PushDevice, SendStatus
 from engagement.adapters.outbox import backoff_seconds, provider_send_deliver
@@ -25,6 +26,7 @@ from engagement.conversations.replies import conversation_reply
 from engagement.conversations.services import conversation_group
 from records.customers.services import customer_set_consent
 from records.identities.services import identity_add
+from records.privacy.services import privacy_request_approve, privacy_request_carry_out, privacy_request_create
 from tests.accounts.factories import UserFactory
 from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
 from tests.engagement.factories import WebhookSourceFactory
@@ -68,6 +70,7 @@ def services(settings, tmp_path, monkeypatch):
     server = PushServices()
     settings.CEA_FCM_API_URL = server.url
     settings.CEA_WEB_PUSH_ALLOW_HTTP = True  # the loopback push service speaks plain http
+    settings.CEA_PUSH_ALLOW_PRIVATE_HOSTS = True  # … on 127.0.0.1
     key_file = tmp_path / "service-account.json"
     key_file.write_text(json.dumps(server.service_account()))
     monkeypatch.setenv("CEA_SOURCE_APP_PUSH_SERVICE_ACCOUNT_FILE", str(key_file))
@@ -548,6 +551,73 @@ def test_a_plain_http_endpoint_is_refused_unless_allowed(services, iot_push, app
     assert "subscription.endpoint" in assert_error(response, 400)["fields"]
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://10.0.0.5/push/abc",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://localhost/push/abc",
+        "https://[::1]:8443/push/abc",
+    ],
+)
+def test_an_endpoint_on_a_private_host_is_refused(services, iot_push, app_backend, device_owner, settings, endpoint):
+    # Given: production settings, and the device's events sent by this client
+    settings.CEA_PUSH_ALLOW_PRIVATE_HOSTS = False
+    iot_conversation(app_backend)
+    # When: it registers a subscription whose endpoint is inside the network (SSRF)
+    response = app_backend.post(
+        DEVICES_URL,
+        {"source": "iot-push", "device_id": DEVICE, "subscription": {**services.subscribe(), "endpoint": endpoint}},
+        format="json",
+    )
+    # Then: a 400 on the endpoint saying why, nothing kept
+    error = assert_error(response, 400)
+    assert "not a public address" in str(error["fields"]["subscription.endpoint"]), error
+    assert not PushDevice.objects.exists()
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_an_endpoint_that_is_private_when_sent_is_not_called(
+    services, iot_push, app_backend, device_owner, agent, settings, django_capture_on_commit_callbacks
+):
+    # Given: a subscription registered while its host was allowed, which is (now) a private address
+    conversation = iot_conversation(app_backend)
+    register(app_backend, source="iot-push", device_id=DEVICE, subscription=services.subscribe())
+    settings.CEA_PUSH_ALLOW_PRIVATE_HOSTS = False
+    # When: the agent replies
+    message = reply(agent, conversation, "Is the boiler on?", django_capture_on_commit_callbacks)
+    # Then: the host was resolved again and refused, nothing sent
+    assert (message.payload["delivery"], message.payload["error"]["code"]) == ("failed", "private_endpoint")
+    assert "not a public address" in message.payload["error"]["reason"]
+    assert services.pushed == []
+
+
+@pytest.mark.usefixtures("eager_tasks")
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            {"error": "InvalidTokenFormat", "message": "proxy admin:hunter2@10.0.0.7"},
+            "answered 400: InvalidTokenFormat",
+        ),
+        ({"reason": "ami-id: ami-0abc; AccessKeyId: ASIAEXAMPLE"}, "answered 400"),
+    ],
+)
+def test_a_push_services_refusal_shows_its_status_and_code_word_only(
+    services, iot_push, app_backend, device_owner, agent, django_capture_on_commit_callbacks, answer, reason
+):
+    # Given: the push service refuses with a body that says more than a code
+    conversation = iot_conversation(app_backend)
+    register(app_backend, source="iot-push", device_id=DEVICE, subscription=services.subscribe())
+    services.script.append((400, answer))
+    # When
+    message = reply(agent, conversation, "Is the boiler on?", django_capture_on_commit_callbacks)
+    # Then: the desk sees the status and at most the code word, never the rest of the answer
+    error = message.payload["error"]
+    assert (message.payload["delivery"], error["code"]) == ("failed", "400")
+    assert error["reason"] == f"The push service {reason}"
+
+
 def test_a_push_source_without_its_sender_id_is_a_conflict(services, app_push, app_backend):
     # Given
     app_push.sender_id = ""
@@ -597,6 +667,48 @@ def test_another_client_cannot_register_on_or_acknowledge_another_clients_conver
     assert PushDevice.objects.filter(pk=device["id"]).exists()
 
 
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_client_that_sends_an_event_of_another_clients_device_cannot_take_its_pushes(
+    services, iot_push, app_backend, other_backend, device_owner, agent, django_capture_on_commit_callbacks
+):
+    # Given: this client sent the device's first event and registered the device's subscription
+    conversation = iot_conversation(app_backend)
+    ours = services.subscribe()
+    register(app_backend, source="iot-push", device_id=DEVICE, subscription=ours)
+    # and another client posts one event of the same device: it joins the device's conversation
+    forged = other_backend.post(IOT_URL, {**FAULT, "event_id": "evt-forged-0001"}, format="json")
+    assert (forged.status_code, forged.json()["conversation"]) == (201, conversation.pk)
+    # When: the other client registers its own subscription for the device
+    theirs = services.subscribe()
+    on_device = other_backend.post(
+        DEVICES_URL, {"source": "iot-push", "device_id": DEVICE, "subscription": theirs}, format="json"
+    )
+    # Then: refused as an unknown device, nothing kept
+    assert_error(on_device, 404, "unknown_device")
+    assert PushDevice.objects.count() == 1
+    # Given: a newer registration of the other client's for the device all the same (made before the fix)
+    PushDevice.objects.create(
+        source=iot_push,
+        client=User.objects.get(username="other-app"),
+        channel=Channel.IOT,
+        address=DEVICE,
+        endpoint=theirs["endpoint"],
+        p256dh=theirs["keys"]["p256dh"],
+        auth=theirs["keys"]["auth"],
+    )
+    # When: the agent replies
+    message = reply(agent, conversation, "An engineer comes tomorrow.", django_capture_on_commit_callbacks)
+    # Then: it went to the device's own client's subscription only
+    assert [pushed["subscription"] for pushed in services.pushed] == [ours["endpoint"].rsplit("/", 1)[1]]
+    # When: the other client acknowledges it
+    refused = other_backend.post(receipts_url(message.pk), {"status": "read"}, format="json")
+    # Then: it is not its message; the device's client may
+    assert_error(refused, 404, "unknown_message")
+    message.refresh_from_db()
+    assert message.payload["delivery"] == "sent"
+    assert app_backend.post(receipts_url(message.pk), {"status": "read"}, format="json").status_code == 200
+
+
 def test_a_message_that_was_not_pushed_cannot_be_acknowledged(services, app_push, app_backend, agent):
     # Given: a live-only reply (no device) and the customer's own message
     conversation = app_conversation(app_backend)
@@ -621,3 +733,37 @@ def test_agents_cannot_register_devices_or_acknowledge(services, app_push, agent
         assert response.status_code == 403
         assert client.post(receipts_url(message.pk), {"status": "read"}, format="json").status_code == 403
     assert not PushDevice.objects.exists()
+
+
+# --- Erasure --------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_erasing_a_customer_deletes_the_push_registrations_of_their_sessions_and_devices(
+    services,
+    app_push,
+    iot_push,
+    app_backend,
+    other_backend,
+    device_owner,
+    supervisor,
+    django_capture_on_commit_callbacks,
+):
+    # Given: the customer's app session and device, each with a push registration
+    identity_add(actor=None, customer=device_owner, kind="account", value="acct-7731")
+    response = app_backend.post(APP_URL, {**APP_MESSAGE, "customer_identifier": "acct-7731"}, format="json")
+    assert Conversation.objects.get(pk=response.json()["conversation"]).customer_id == device_owner.pk
+    assert iot_conversation(app_backend).customer_id == device_owner.pk
+    register(app_backend, source="app-push", session_id=SESSION, token=FCM_TOKEN)
+    register(app_backend, source="iot-push", device_id=DEVICE, subscription=services.subscribe())
+    # and another customer's app session, registered too
+    other = other_backend.post(APP_URL, APP_MESSAGE, format="json")
+    assert other.status_code == 201, other.content
+    kept = register(other_backend, source="app-push", session_id=SESSION, token="OTHER" + FCM_TOKEN)
+    # When: the customer is erased
+    request = privacy_request_create(actor=supervisor, customer=device_owner, kind="erasure", reason="By letter")
+    privacy_request_approve(actor=UserFactory(username="dpo", role="admin"), request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy_request_carry_out(actor=User.objects.get(username="dpo"), request=request)
+    # Then: their registrations (session and device ids, token, endpoint) are gone, the other's stays
+    assert list(PushDevice.objects.values_list("pk", flat=True)) == [kept["id"]]
