@@ -19,7 +19,7 @@ from engagement.access import (
     access_supervised_work,
     require_supervisor,
 )
-from engagement.conversations.serializers import MessageSerializer, ReplyInputSerializer
+from engagement.conversations.serializers import MessageSerializer
 from engagement.routing.models import Queue
 from engagement.routing.presence import presence_json
 from engagement.routing.serializers import PresenceSerializer, WorkItemSerializer
@@ -27,6 +27,7 @@ from engagement.supervision.selectors import live_conversations
 from engagement.supervision.serializers import (
     AgentPresenceInputSerializer,
     LiveConversationSerializer,
+    SayInputSerializer,
     SupervisorActionSerializer,
     WhisperInputSerializer,
     WorkMoveInputSerializer,
@@ -98,7 +99,7 @@ class SayApi(APIView):
     scope_resource = "conversations"
 
     @extend_schema(
-        request=ReplyInputSerializer,
+        request=SayInputSerializer,
         responses={
             201: MessageSerializer,
             200: OpenApiResponse(MessageSerializer, description="A retried message: nothing sent again"),
@@ -106,7 +107,7 @@ class SayApi(APIView):
     )
     def post(self, request, conversation_id: str):
         conversation = access_supervised_conversation(request.user, conversation_id)
-        serializer = ReplyInputSerializer(data=request.data)
+        serializer = SayInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message, created = supervision_say(actor=request.user, conversation=conversation, **serializer.validated_data)
         return Response(

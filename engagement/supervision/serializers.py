@@ -65,3 +65,16 @@ class WorkMoveInputSerializer(serializers.Serializer):
 
 class WorkRequeueInputSerializer(serializers.Serializer):
     note = CharField(required=False, allow_blank=True, default="", max_length=MAX_NOTE_CHARS)
+
+
+class SayInputSerializer(serializers.Serializer):
+    """What a supervisor who barged in writes to the customer: text only (no files)."""
+
+    body = CharField(max_length=10_000)
+    client_message_id = CharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The client's id of this message: a retried request with the same id sends nothing twice",
+    )

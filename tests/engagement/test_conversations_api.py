@@ -435,6 +435,6 @@ def test_every_adapter_and_conversation_route_is_in_the_schema():
     # Then
     documented = {path: sorted(m for m in schema["paths"].get(path, {}) if m in methods) for path in expected}
     assert documented == expected
-    # with Twilio's and Vonage's own webhooks (engagement/adapters/provider_apis.py), the agents' draft
-    # attachments and the signed media links (engagement/adapters/media.py)
-    assert len(expected) == 18
+    # with Twilio's, Vonage's, WhatsApp's and Messenger's own webhooks, WhatsApp's templates, the push
+    # devices and receipts, the agents' draft attachments and the signed media links
+    assert len(expected) == 24

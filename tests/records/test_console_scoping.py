@@ -164,6 +164,8 @@ def test_what_a_supervisor_may_do_in_each_part_of_the_console(client, supervisor
         "VoiceEndpoint": read_only,
         "OutOfHoursAnswer": read_only,
         "BackofficeWork": read_only,
+        # Their teams' WhatsApp sources' approved templates (entered as approved at Meta, or synced).
+        "MessageTemplate": {"add", "change", "delete"},
     }
     for path in ["/admin/django_celery_beat/periodictask/", "/admin/axes/accessattempt/", "/admin/auth/group/"]:
         assert client.get(path).status_code == 403, path
