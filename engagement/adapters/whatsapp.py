@@ -41,7 +41,6 @@ number: its ``sender_id`` is the number's *phone number id* (not the number). It
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import mimetypes
 import re
@@ -53,7 +52,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -62,14 +60,15 @@ from django.utils import timezone
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from engagement.adapters.credentials import credential
-from engagement.adapters.email import ParsedAttachment, attachment_keep
 from engagement.adapters.ingest import Ingested
-from engagement.adapters.meta import graph_url, meta_auth_headers, meta_signature_check
+from engagement.adapters.meta import graph_post, graph_url, meta_auth_headers, meta_signature_check
 from engagement.adapters.models import MessageTemplate, Provider, SendStatus, TemplateStatus, WebhookSource
 from engagement.adapters.outbox import OutboundText, SendError, receipt_record, reply_source
-from engagement.adapters.provider_http import provider_client, provider_get, provider_post
+from engagement.adapters.provider_files import meta_media_hosts, provider_file_fetch
+from engagement.adapters.provider_http import DownloadRefused, provider_get
 from engagement.adapters.serializers import _phone_or_as_given
 from engagement.adapters.webhooks import sender_ingest
+from engagement.conversations.files import CheckedFile, attachment_store
 from engagement.conversations.models import Conversation, Message
 from engagement.conversations.replies import conversation_reply
 from records.identities.models import IdentityKind
@@ -121,9 +120,9 @@ class MetaUnavailable(ApplicationError):
 # --- Sending --------------------------------------------------------------------------------------
 
 
-def _wamid(response: httpx.Response) -> str:
+def _wamid(answer: dict) -> str:
     try:
-        messages = response.json().get("messages")
+        messages = answer.get("messages")
         wamid = messages[0].get("id") if isinstance(messages, list) and messages else None
     except (ValueError, AttributeError, TypeError):
         wamid = None
@@ -160,12 +159,10 @@ class WhatsAppAdapter:
         """``POST /{phone_number_id}/messages`` for each part; the first part's wamid is the message's
         (the one its statuses are matched on). Only the first part is retried as a whole: a later
         part that fails after the first went is reported, not sent again with the first."""
-        url = graph_url(f"{source.sender_id}/messages")
-        headers = meta_auth_headers(source)
         first = ""
         for number, body in enumerate(outbound_bodies(message)):
             try:
-                wamid = _wamid(provider_post(NAME, url, json=body, headers=headers))
+                wamid = _wamid(graph_post(NAME, source, f"{source.sender_id}/messages", body))
             except SendError as error:
                 if not first:
                     raise
@@ -230,10 +227,12 @@ class ReplyWindow:
 
 
 def reply_window(conversation: Conversation, *, now: datetime | None = None) -> ReplyWindow:
+    """Measured from when the customer sent their last message (its ``sent_at``, the webhook's
+    ``timestamp``), not when CEA received it: a webhook Meta delivers hours late opens no new window."""
     last = (
         conversation.messages.filter(direction=Direction.INBOUND)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
         .first()
     )
     if last is None:
@@ -474,7 +473,7 @@ def whatsapp_webhook_receive(*, source: WebhookSource, document: Any) -> Receive
 
 @dataclass
 class _Media:
-    attachment: ParsedAttachment | None = None
+    file: CheckedFile | None = None
     error: str = ""
 
 
@@ -490,8 +489,8 @@ def _message_ingest(source: WebhookSource, message: dict, profile_name: str) -> 
     text, extra = _text_of(kind, message)
     media = _media_fetch(source, kind, message.get(kind)) if kind in MEDIA_KINDS else None
     if media is not None:
-        if media.attachment is not None:
-            text = text or media.attachment.filename
+        if media.file is not None:
+            text = text or media.file.filename
         else:
             extra["media_error"] = media.error
             text = text or f"[{kind}: {media.error}]"
@@ -511,9 +510,10 @@ def _message_ingest(source: WebhookSource, message: dict, profile_name: str) -> 
             "whatsapp_type": kind,
             **({"profile_name": profile_name} if profile_name else {}),
             **extra,
-            **({"attachments": [_listed(media.attachment)]} if media and media.attachment else {}),
+            # the stored file's (its name and a text's content redacted), as the desk lists it
+            **({"attachments": [media.file.summary()]} if media and media.file else {}),
         },
-        after=partial(_media_keep, media.attachment if media else None),
+        after=partial(_media_keep, media.file if media else None),
     )
 
 
@@ -539,24 +539,16 @@ def _text_of(kind: str, message: dict) -> tuple[str, dict]:
     return "", {}
 
 
-def _listed(attachment: ParsedAttachment) -> dict:
-    return {
-        "filename": attachment.filename,
-        "content_type": attachment.content_type,
-        "size": len(attachment.content),
-        "sha256": hashlib.sha256(attachment.content).hexdigest(),
-    }
-
-
-def _media_keep(attachment: ParsedAttachment | None, ingested: Ingested) -> None:
-    if attachment is not None and ingested.created:
-        attachment_keep(ingested.message, attachment)
+def _media_keep(file: CheckedFile | None, ingested: Ingested) -> None:
+    if file is not None and ingested.created:
+        attachment_store(file, message=ingested.message)
 
 
 def _media_fetch(source: WebhookSource, kind: str, item: Any) -> _Media:
     """The media of a message: ``GET /{media-id}`` (its short-lived ``url``, type and size), then the
-    file from that URL with the bearer token. Meta down raises ``MetaUnavailable``; a refusal, a file
-    too large or of a type WhatsApp does not carry is a ``_Media`` with the ``error`` instead."""
+    file from that URL with the bearer token (``provider_file_fetch``: only on Meta's hosts, the token
+    to that URL's origin only). Meta down raises ``MetaUnavailable``; a refusal, a file too large or
+    of a type WhatsApp or CEA does not keep is a ``_Media`` with the ``error`` instead."""
     if not isinstance(item, dict) or not item.get("id"):
         return _Media(error="no media id")
     limit = settings.CEA_WHATSAPP_MEDIA_MAX_BYTES
@@ -568,39 +560,28 @@ def _media_fetch(source: WebhookSource, kind: str, item: Any) -> _Media:
             return _Media(error=f"{content_type or 'unknown type'} is not a WhatsApp {kind}: not kept")
         if int(info.get("file_size") or 0) > limit:
             return _Media(error=f"larger than {limit} bytes: not kept")
-        content = _download(str(info.get("url", "")), headers=headers, limit=limit)
+        url = str(info.get("url", ""))
+        extension = mimetypes.guess_extension(content_type) or ".bin"
+        file = provider_file_fetch(
+            url,
+            max_bytes=limit,
+            hosts=meta_media_hosts(),
+            headers=headers,
+            filename_hint=str(item.get("filename") or f"whatsapp-{kind}{extension}")[:255],
+        )
     except SendError as error:
         if error.retryable:
             raise MetaUnavailable(f"WhatsApp's media could not be fetched: {error.reason}") from error
         return _Media(error=f"could not be fetched ({error.reason})")
+    except DownloadRefused as error:
+        if error.retryable:
+            raise MetaUnavailable(f"WhatsApp's media could not be fetched: {error.reason}") from error
+        if error.code in ("too_large", "file_too_large"):
+            return _Media(error=f"larger than {limit} bytes: not kept")
+        return _Media(error=f"not kept ({error.reason})")
     except (ValueError, AttributeError):
         return _Media(error="Meta's answer about it was not readable")
-    if content is None:
-        return _Media(error=f"larger than {limit} bytes: not kept")
-    extension = mimetypes.guess_extension(content_type) or ".bin"
-    filename = str(item.get("filename") or f"whatsapp-{kind}{extension}")
-    return _Media(ParsedAttachment(filename=filename[:255], content_type=content_type, content=content))
-
-
-def _download(url: str, *, headers: dict[str, str], limit: int) -> bytes | None:
-    """The file at ``url`` (bearer token), ``None`` when it is over ``limit`` bytes (not read further)."""
-    if not url.startswith(("https://", "http://")):
-        raise SendError("The media has no URL.", retryable=False)
-    try:
-        with provider_client().stream(
-            "GET", url, headers=headers, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
-        ) as response:
-            if not response.is_success:
-                retryable = response.status_code >= 500 or response.status_code == 429
-                raise SendError(f"{NAME} answered {response.status_code} for the media", retryable=retryable)
-            content = bytearray()
-            for chunk in response.iter_bytes():
-                content.extend(chunk)
-                if len(content) > limit:
-                    return None
-            return bytes(content)
-    except httpx.HTTPError as error:
-        raise SendError(f"{NAME} could not be reached: {type(error).__name__}", retryable=True) from error
+    return _Media(file)
 
 
 def _status_record(source: WebhookSource, status: dict) -> bool:

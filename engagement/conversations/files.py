@@ -65,13 +65,13 @@ def sniffed_type(content: bytes) -> str | None:
     return None if any(char in _TEXT_CONTROLS for char in text) else "text/plain"
 
 
-def attachment_check(*, filename: str, content: bytes) -> str:
+def attachment_check(*, filename: str, content: bytes, max_bytes: int | None = None) -> str:
     """The content type to keep for the file, or ``ValidationFailed`` with a field error on ``file``.
 
-    Codes: ``empty_file``, ``file_too_large`` (over ``CEA_WEBCHAT_ATTACHMENT_MAX_BYTES``),
-    ``type_not_allowed``, ``type_mismatch``, ``invalid_filename``.
+    Codes: ``empty_file``, ``file_too_large`` (over ``max_bytes``, by default
+    ``CEA_WEBCHAT_ATTACHMENT_MAX_BYTES``), ``type_not_allowed``, ``type_mismatch``, ``invalid_filename``.
     """
-    limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES
+    limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     if not name or len(name) > 255 or any(char in _TEXT_CONTROLS or char == "\x00" for char in name):
         raise ValidationFailed(
@@ -129,9 +129,9 @@ class CheckedFile:
         }
 
 
-def file_checked(*, filename: str, content: bytes) -> CheckedFile:
+def file_checked(*, filename: str, content: bytes, max_bytes: int | None = None) -> CheckedFile:
     """``attachment_check``, then the name and a text file's content redacted like every text that comes in."""
-    content_type = attachment_check(filename=filename, content=content)
+    content_type = attachment_check(filename=filename, content=content, max_bytes=max_bytes)
     name = redact_text(os.path.basename(filename.replace("\\", "/")).strip())[:255]
     if content_type == "text/plain":
         content = redact_text(content.decode("utf-8")).encode("utf-8")
