@@ -50,6 +50,8 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cea.common.channels import Direction
 from cea.common.errors import Conflict, ValidationFailed
@@ -118,7 +120,7 @@ def messaging_window(conversation: Conversation, *, at: datetime) -> dict[str, s
     return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
 
 
-WINDOW_CLOSED = (
+WINDOW_CLOSED = gettext_noop(
     "The customer last wrote more than 7 days ago: Messenger takes no reply now (its 24-hour window and "
     "the human agent tag's 7 days have passed). The customer has to write again first."
 )
@@ -143,7 +145,7 @@ class MessengerAdapter:
             )
         window = messaging_window(conversation, at=timezone.now())
         if window is None:
-            raise Conflict(WINDOW_CLOSED, code="reply_window_closed")
+            raise Conflict(_(WINDOW_CLOSED), code="reply_window_closed")
         return window
 
     def send(self, source: WebhookSource, message: OutboundText) -> str:

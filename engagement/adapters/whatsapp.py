@@ -56,6 +56,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
@@ -188,14 +189,18 @@ class WhatsAppAdapter:
             return {"template": template}
         window = reply_window(conversation)
         if not window.open:
-            raise Conflict(
-                "WhatsApp's 24-hour customer service window is closed: "
-                + (
-                    f"the customer's last message was at {window.last_inbound:%Y-%m-%d %H:%M} UTC. "
-                    if window.last_inbound
-                    else "the customer has not written in this conversation. "
+            if window.last_inbound:
+                when = _(
+                    "WhatsApp's 24-hour customer service window is closed: the customer's last message was at "
+                    "%(at)s UTC."
+                ) % {"at": f"{window.last_inbound:%Y-%m-%d %H:%M}"}
+            else:
+                when = _(
+                    "WhatsApp's 24-hour customer service window is closed: the customer has not written in this "
+                    "conversation."
                 )
-                + "Only an approved message template may be sent now: choose one under the reply box.",
+            raise Conflict(
+                when + " " + _("Only an approved message template may be sent now: choose one under the reply box."),
                 code="reply_window_closed",
             )
         return {}
@@ -368,7 +373,7 @@ def whatsapp_templates_sync(source: WebhookSource) -> TemplatesSynced:
             if not name or not language:
                 continue
             body, count = template_body(item.get("components"))
-            _, created = MessageTemplate.objects.update_or_create(
+            _template, created = MessageTemplate.objects.update_or_create(
                 source=source,
                 name=name,
                 language=language,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -576,6 +577,38 @@ def test_attached_files_go_by_link_with_the_text_as_the_first_ones_caption(graph
         "filename": "invoice.pdf",
     }
     assert second["type"] == "image" and second["image"] == {"link": "https://cea.example/f/2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [("wave.gif", b"GIF89a" + b"\x00" * 32, "image/gif"), ("wave.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp")],
+)
+def test_a_file_whatsapp_cannot_carry_is_refused_at_upload(graph, wa_a, agent, name, content, kind):
+    # Given: a WhatsApp conversation
+    conversation = message_in().conversation
+    # When: the agent uploads a GIF or a WebP for the reply
+    response = session_client(agent).post(
+        f"/api/v1/engagement/conversations/{conversation.pk}/attachments/",
+        {"file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
+    # Then: refused at once with what WhatsApp carries; nothing kept, nothing sent
+    error = assert_error(response, 400, "attachment_type_not_carried")
+    assert kind in error["fields"]["file"][0] and "image/png" in error["message"]
+    assert not Attachment.objects.exists() and graph.sent == []
+
+
+def test_a_png_goes_to_whatsapp_as_an_image(graph, wa_a, agent):
+    # Given
+    conversation = message_in().conversation
+    # When
+    response = session_client(agent).post(
+        f"/api/v1/engagement/conversations/{conversation.pk}/attachments/",
+        {"file": SimpleUploadedFile("dent.png", PNG)},
+        format="multipart",
+    )
+    # Then
+    assert response.status_code == 201, response.content
 
 
 def test_a_template_goes_with_its_body_parameters(graph, wa_a):
