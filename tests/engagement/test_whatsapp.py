@@ -13,10 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from cea.common.channels import Channel, Direction
+from cea.common.errors import Conflict
 from engagement.adapters.models import MessageTemplate, ProviderSend, SendStatus, TemplateStatus
 from engagement.adapters.outbox import (
     OutboundMedia,
@@ -655,6 +656,18 @@ def test_a_webhook_meta_delivers_late_does_not_reopen_the_window(graph, wa_a, ag
     # Then: the window is measured from when the customer wrote
     assert_error(response, 409, "reply_window_closed")
     assert graph.sent == []
+
+
+def test_the_closed_window_refusal_reads_in_german_on_a_german_desk(graph, wa_a):
+    # Given: the window is closed
+    conversation = message_in().conversation
+    close_window(conversation)
+    # When: the refusal is made for a German desk
+    with translation.override("de"), pytest.raises(Conflict) as refused:
+        WhatsAppAdapter().reply_rules(source=wa_a, conversation=conversation, body="Noch da?")
+    # Then
+    assert "24-Stunden-Kundenservicefenster" in refused.value.message
+    assert "genehmigte Nachrichtenvorlage" in refused.value.message
 
 
 @pytest.mark.usefixtures("eager_tasks")
