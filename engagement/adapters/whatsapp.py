@@ -18,7 +18,8 @@ number: its ``sender_id`` is the number's *phone number id* (not the number). It
   ``interactive`` (button and list replies) and ``button`` (a template's quick reply) as their
   title; ``location`` as its name, address and coordinates. A media (image, document, audio,
   video, sticker) is fetched (``GET /{media-id}`` gives a short-lived URL, downloaded with the
-  bearer token) and kept as the message's attachment like an email's; a file over
+  bearer token, ``provider_files.provider_file_fetch``: only from ``CEA_META_MEDIA_HOSTS``, the
+  type read from its bytes) and kept as the message's attachment; a file over
   ``CEA_WHATSAPP_MEDIA_MAX_BYTES`` or of a type WhatsApp does not send is not kept and the message
   says why (``media_error``). Meta unreachable while fetching (down, 5xx, 429) answers 503, so
   that Meta delivers the webhook again.
@@ -29,8 +30,10 @@ number: its ``sender_id`` is the number's *phone number id* (not the number). It
   token, ``messaging_product: whatsapp``: a text, an approved template (the message's payload
   ``template``) or each attached file as an ``image``/``document``/``audio``/``video`` by ``link``
   (the first with the text as its caption). The answer's ``messages[0].id`` (the wamid) is the
-  provider's id. Meta down (connection, 5xx, 429) is retried; a Graph error (4xx) fails the send
-  with its code and message (131047: more than 24 hours since the customer's last message).
+  provider's id (``meta.graph_post``). Meta down (connection, 5xx, 429) or throttling (Graph's
+  ``GRAPH_RETRY_CODES``) is retried; another Graph error (4xx) fails the send with its code and
+  message (131047: more than 24 hours since the customer's last message). An agent's file goes only
+  as a type WhatsApp carries (``files.MEDIA_RULES``: JPEG, PNG, PDF, plain text).
 - The 24-hour customer service window (``reply_rules``): a free-form reply is refused
   (``Conflict`` ``reply_window_closed``) more than 24 hours after the customer's last message in
   the conversation (or before any); an approved template may still be sent
