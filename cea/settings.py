@@ -678,6 +678,16 @@ CEA_PROVIDER_GIVE_UP_HOURS = env_int("CEA_PROVIDER_GIVE_UP_HOURS", 24, minimum=1
 CEA_SMS_MAX_SEGMENTS = env_int("CEA_SMS_MAX_SEGMENTS", 10, minimum=1)
 # The largest file kept from a Messenger message (engagement/adapters/messenger.py); Meta's own limit is 25 MB.
 CEA_MESSENGER_ATTACHMENT_MAX_BYTES = env_int("CEA_MESSENGER_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+# The hosts (by suffix) an inbound file is fetched from, checked on every redirect
+# (engagement/adapters/provider_http.py): Meta's CDNs (WhatsApp, Messenger) and Twilio's media store
+# (besides CEA_TWILIO_API_URL's host). Tests add 127.0.0.1 for their loopback servers.
+CEA_META_MEDIA_HOSTS = [
+    host.lower()
+    for host in env_list("CEA_META_MEDIA_HOSTS", ["fbcdn.net", "fbsbx.com", "facebook.com", "whatsapp.net"])
+]
+CEA_TWILIO_MEDIA_HOSTS = [
+    host.lower() for host in env_list("CEA_TWILIO_MEDIA_HOSTS", ["twilio.com", "twiliocdn.com", "amazonaws.com"])
+]
 
 # Inbound email: how much of an HTML-only body is read (and made plain); the rest is not shown.
 CEA_EMAIL_HTML_MAX_CHARS = env_int("CEA_EMAIL_HTML_MAX_CHARS", 512 * 1024, minimum=1024)

@@ -38,27 +38,31 @@ the Page's id), with the credentials of ``meta.py`` (``ACCESS_TOKEN``: the Page 
 from __future__ import annotations
 
 import logging
-import mimetypes
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cea.common.channels import Direction
 from cea.common.errors import Conflict, ValidationFailed
-from engagement.adapters.email import ParsedAttachment, attachment_keep
 from engagement.adapters.ingest import Ingested
 from engagement.adapters.meta import graph_post
 from engagement.adapters.models import ProviderSend, SendStatus, WebhookSource
 from engagement.adapters.outbox import OutboundMedia, OutboundText, SendError, receipt_record
-from engagement.adapters.provider_http import DownloadRefused, provider_download
+from engagement.adapters.provider_files import meta_media_hosts, provider_file_fetch
+from engagement.adapters.provider_http import DownloadRefused
 from engagement.adapters.webhooks import sender_ingest
+from engagement.conversations.files import CheckedFile, attachment_store, attachment_summary
 from engagement.conversations.models import Conversation, Message
 from records.identities.models import IdentityKind
 
@@ -116,7 +120,7 @@ def messaging_window(conversation: Conversation, *, at: datetime) -> dict[str, s
     return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
 
 
-WINDOW_CLOSED = (
+WINDOW_CLOSED = gettext_noop(
     "The customer last wrote more than 7 days ago: Messenger takes no reply now (its 24-hour window and "
     "the human agent tag's 7 days have passed). The customer has to write again first."
 )
@@ -141,7 +145,7 @@ class MessengerAdapter:
             )
         window = messaging_window(conversation, at=timezone.now())
         if window is None:
-            raise Conflict(WINDOW_CLOSED, code="reply_window_closed")
+            raise Conflict(_(WINDOW_CLOSED), code="reply_window_closed")
         return window
 
     def send(self, source: WebhookSource, message: OutboundText) -> str:
@@ -207,8 +211,12 @@ def _text(value: Any, where: str, *, required: bool = True, max_length: int = 40
     return value
 
 
+# The latest time Python's datetime holds, in milliseconds (a larger one is not a time).
+_MAX_MILLIS = 253402300799999
+
+
 def _millis(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_MILLIS:
         raise _invalid(where, "A time in milliseconds since 1970.")
     return value
 
@@ -252,33 +260,48 @@ class ReceiptEvent:
     mids: tuple[str, ...] = ()
 
 
-def messenger_events(body: Any, *, page_id: str) -> list[InboundEvent | ReceiptEvent]:
-    """The events of a webhook's body that CEA keeps, for the Page ``page_id``; ``ValidationFailed``
-    (400, with the field) for a body that is not Messenger's shape. Nothing is kept until all are read."""
+@dataclass
+class ReadEvents:
+    """The events of a webhook CEA keeps, and how many it skipped (malformed, logged)."""
+
+    events: list[InboundEvent | ReceiptEvent] = field(default_factory=list)
+    skipped: int = 0
+
+
+def messenger_events(body: Any, *, page_id: str) -> ReadEvents:
+    """The events of a webhook's body that CEA keeps, for the Page ``page_id``. ``ValidationFailed``
+    (400, with the field) only for a body that is not a Page webhook at all; an entry or event that
+    cannot be read is logged and skipped (``skipped``), the others kept: a 400 would make Meta send
+    the whole batch again and, after enough of them, disable the app's subscription."""
     if not isinstance(body, dict) or body.get("object") != "page":
         raise _invalid("object", "A Messenger webhook is of the object 'page'.")
     entries = body.get("entry")
     if not isinstance(entries, list):
         raise _invalid("entry", "A list of entries.")
-    events: list[InboundEvent | ReceiptEvent] = []
+    read = ReadEvents()
     for e, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise _invalid(f"entry[{e}]", "An object.")
-        messaging = entry.get("messaging", [])
+        messaging = entry.get("messaging", []) if isinstance(entry, dict) else None
         if not isinstance(messaging, list):
-            raise _invalid(f"entry[{e}].messaging", "A list of events.")
+            logger.warning("Messenger webhook: entry[%s] is not an entry with a list of events: skipped", e)
+            read.skipped += 1
+            continue
         if str(entry.get("id", "")) != page_id:
             if messaging:
                 logger.warning("Messenger webhook: %s events of another Page ignored", len(messaging))
             continue
         for m, event in enumerate(messaging):
             where = f"entry[{e}].messaging[{m}]"
-            if not isinstance(event, dict):
-                raise _invalid(where, "An object.")
-            read = _event(event, where, page_id)
-            if read is not None:
-                events.append(read)
-    return events
+            try:
+                if not isinstance(event, dict):
+                    raise _invalid(where, "An object.")
+                found = _event(event, where, page_id)
+            except (ValidationFailed, ValueError, OverflowError) as error:
+                logger.warning("Messenger webhook: %s skipped: %s", where, error)
+                read.skipped += 1
+                continue
+            if found is not None:
+                read.events.append(found)
+    return read
 
 
 def _event(event: dict, where: str, page_id: str) -> InboundEvent | ReceiptEvent | None:
@@ -362,26 +385,34 @@ def messenger_events_record(*, source: WebhookSource, events: list[InboundEvent 
             messenger_receipts_record(source=source, event=event)
 
 
-def _fetched(files: tuple[FileRef, ...]) -> tuple[list[ParsedAttachment], list[dict]]:
-    """The files to keep and those refused (``{"type", "reason"}``), fetched outside any transaction."""
+def _fetched(files: tuple[FileRef, ...]) -> tuple[list[CheckedFile], list[dict]]:
+    """The files to keep and those refused (``{"type", "reason"}``), fetched outside any transaction
+    (``provider_file_fetch``: only from Meta's hosts, ``CEA_META_MEDIA_HOSTS``)."""
     kept, refused = [], []
     for number, ref in enumerate(files, start=1):
         if ref.url is None:
             refused.append({"type": ref.kind, "reason": f"A {ref.kind} attachment is not a file CEA keeps."})
             continue
         try:
-            download = provider_download(ref.url, max_bytes=settings.CEA_MESSENGER_ATTACHMENT_MAX_BYTES)
+            file = provider_file_fetch(
+                ref.url,
+                max_bytes=settings.CEA_MESSENGER_ATTACHMENT_MAX_BYTES,
+                hosts=meta_media_hosts(),
+                filename_hint=_cdn_name(ref.url) or f"{ref.kind}-{number}",
+            )
         except DownloadRefused as error:
             refused.append({"type": ref.kind, "reason": error.reason})
             continue
-        if download.content_type not in ATTACHMENT_TYPES[ref.kind]:
-            refused.append({"type": ref.kind, "reason": f"Files of type {download.content_type} are not kept."})
+        if file.content_type not in ATTACHMENT_TYPES[ref.kind]:
+            refused.append({"type": ref.kind, "reason": f"Files of type {file.content_type} are not kept."})
             continue
-        extension = mimetypes.guess_extension(download.content_type) or ".bin"
-        name = download.filename.strip() or f"{ref.kind}-{number}"
-        name = name if "." in name else name + extension  # a CDN's path may name no type
-        kept.append(ParsedAttachment(filename=name[:255], content_type=download.content_type, content=download.content))
+        kept.append(file)
     return kept, refused
+
+
+def _cdn_name(url: str) -> str:
+    """The last part of a CDN URL's path (``scontent.xx.fbcdn.net/…/photo_123.png``), if any."""
+    return PurePosixPath(unquote(urlsplit(url).path)).name[:200]
 
 
 def messenger_message_ingest(*, source: WebhookSource, event: InboundEvent) -> Ingested | None:
@@ -411,16 +442,11 @@ def messenger_message_ingest(*, source: WebhookSource, event: InboundEvent) -> I
     )
 
 
-def _files_keep(files: list[ParsedAttachment], ingested: Ingested) -> None:
+def _files_keep(files: list[CheckedFile], ingested: Ingested) -> None:
     if not (ingested.created and files):
         return
-    kept = [attachment_keep(ingested.message, file) for file in files]
-    ingested.message.payload = {
-        **ingested.message.payload,
-        "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256} for a in kept
-        ],
-    }
+    kept = [attachment_store(file, message=ingested.message) for file in files]
+    ingested.message.payload = {**ingested.message.payload, "attachments": [attachment_summary(a) for a in kept]}
     ingested.message.save(update_fields=["payload"])
 
 

@@ -1,8 +1,9 @@
 """Messenger's webhook (engagement/adapters/messenger.py): Meta's subscription handshake and a Page's events.
 
 The source is found first (404), then the POST's ``X-Hub-Signature-256`` is checked over the raw
-body (401) before the body is parsed; a body that is not Messenger's shape is a 400 naming the field,
-with nothing kept. Meta is answered ``200 EVENT_RECEIVED``.
+body (401) before the body is parsed; a body that is not a Page webhook at all is a 400 naming the
+field, with nothing kept. An event that cannot be read is logged and skipped, the others kept, and
+Meta is answered ``200 EVENT_RECEIVED``.
 """
 
 from __future__ import annotations
@@ -69,6 +70,6 @@ class MessengerWebhookApi(ProviderWebhookView):
             data = json.loads(body)
         except ValueError:
             raise ValidationFailed("The body is not JSON.", fields={"body": "JSON."}) from None
-        events = messenger_events(data, page_id=source.sender_id)
-        messenger_events_record(source=source, events=events)
+        read = messenger_events(data, page_id=source.sender_id)
+        messenger_events_record(source=source, events=read.events)
         return HttpResponse("EVENT_RECEIVED", content_type="text/plain")

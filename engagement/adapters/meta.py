@@ -53,8 +53,10 @@ def meta_signature_check(source: WebhookSource, *, body: bytes, signature: str) 
 
 
 # Graph's error codes that say "later": 1 unknown (possibly downtime), 2 service unavailable,
-# 4 / 17 / 32 / 613 the app's, the user's, the Page's and a custom rate limit (answered with a 400).
-GRAPH_RETRY_CODES = frozenset({"1", "2", "4", "17", "32", "613"})
+# 4 / 17 / 32 / 613 the app's, the user's, the Page's and a custom rate limit (answered with a 400);
+# WhatsApp's 80007 (the business account's rate limit), 130429 (the number's throughput) and
+# 131056 (too many messages to one customer at once).
+GRAPH_RETRY_CODES = frozenset({"1", "2", "4", "17", "32", "613", "80007", "130429", "131056"})
 
 
 def graph_post(name: str, source: WebhookSource, path: str, body: dict) -> dict:

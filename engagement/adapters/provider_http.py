@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import PurePosixPath
@@ -169,12 +170,15 @@ def error_text(response: httpx.Response) -> str:
 
 
 class DownloadRefused(Exception):
-    """A provider's file that is not kept: unreachable, refused, or over the size limit (``code``)."""
+    """A provider's file that is not kept: unreachable, refused, from a host not allowed, over the
+    size limit or failing the files' checks (``code``); ``retryable`` when the provider was
+    unreachable or answered "later" (5xx, 429)."""
 
-    def __init__(self, reason: str, *, code: str) -> None:
+    def __init__(self, reason: str, *, code: str, retryable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -187,39 +191,90 @@ class Download:
     filename: str
 
 
-def provider_download(
-    url: str, *, max_bytes: int, headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None
-) -> Download:
-    """GET ``url`` (following redirects, as CDNs answer), reading at most ``max_bytes``.
+# The most redirects a download follows (each to a host that is allowed).
+MAX_REDIRECTS = 5
 
-    ``DownloadRefused`` with code ``unreachable`` (no connection, no answer), ``refused`` (not a
-    2xx) or ``too_large`` (a declared or actual size over ``max_bytes``: the rest is not read).
+
+def host_allowed(url: str, hosts: Collection[str]) -> bool:
+    """Whether ``url`` is http(s) on one of ``hosts`` or a subdomain of one (``fbcdn.net`` allows
+    ``scontent.xx.fbcdn.net``, not ``evilfbcdn.net``)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme not in ("https", "http") or not host:
+        return False
+    return any(host == allowed or host.endswith("." + allowed) for allowed in hosts if allowed)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def provider_download(
+    url: str,
+    *,
+    max_bytes: int,
+    hosts: Collection[str],
+    headers: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> Download:
+    """GET ``url``, reading at most ``max_bytes``, following up to ``MAX_REDIRECTS`` redirects (as
+    CDNs answer) by hand: each URL, the first and every redirect's, must be on ``hosts``
+    (``host_allowed``), so a webhook cannot make CEA fetch an inner address. ``headers`` and
+    ``auth`` (a bearer token, basic auth) go only to the first URL's origin, never after a redirect
+    to another.
+
+    ``DownloadRefused`` with code ``host_not_allowed``, ``too_many_redirects``, ``unreachable`` (no
+    connection, no answer), ``refused`` (not a 2xx) or ``too_large`` (a declared or actual size over
+    ``max_bytes``: the rest is not read).
     """
     if urlsplit(url).scheme not in ("https", "http"):
         raise DownloadRefused("The file's URL is not http(s).", code="refused")
+    origin = _origin(url)
     try:
-        with _shared_client().stream(
-            "GET",
-            url,
-            headers=headers,
-            auth=auth or httpx.USE_CLIENT_DEFAULT,
-            follow_redirects=True,
-            timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS,
-        ) as response:
-            if not response.is_success:
-                raise DownloadRefused(f"The file's URL answered {response.status_code}.", code="refused")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise DownloadRefused(f"The file is larger than {max_bytes} bytes.", code="too_large")
-            content = bytearray()
-            for chunk in response.iter_bytes():
-                content += chunk
-                if len(content) > max_bytes:
-                    raise DownloadRefused(f"The file is larger than {max_bytes} bytes.", code="too_large")
-            headers_of = EmailMessage()
-            headers_of["Content-Disposition"] = response.headers.get("Content-Disposition", "")
-            content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-            filename = headers_of.get_filename() or PurePosixPath(unquote(urlsplit(str(response.url)).path)).name
+        for _hop in range(MAX_REDIRECTS + 1):
+            if not host_allowed(url, hosts):
+                host = urlsplit(url).hostname or url[:100]
+                raise DownloadRefused(
+                    f"The file's host {host} is not one files are fetched from.", code="host_not_allowed"
+                )
+            same_origin = _origin(url) == origin
+            with _shared_client().stream(
+                "GET",
+                url,
+                headers=headers if same_origin else None,
+                auth=(auth if same_origin else None) or httpx.USE_CLIENT_DEFAULT,
+                follow_redirects=False,
+                timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS,
+            ) as response:
+                if response.is_redirect:
+                    url = str(response.url.join(response.headers.get("Location", "")))
+                    continue
+                return _read(response, max_bytes)
     except httpx.HTTPError as error:
-        raise DownloadRefused(f"The file could not be fetched ({type(error).__name__}).", code="unreachable") from error
+        raise DownloadRefused(
+            f"The file could not be fetched ({type(error).__name__}).", code="unreachable", retryable=True
+        ) from error
+    raise DownloadRefused(f"The file's URL redirected more than {MAX_REDIRECTS} times.", code="too_many_redirects")
+
+
+def _read(response: httpx.Response, max_bytes: int) -> Download:
+    if not response.is_success:
+        raise DownloadRefused(
+            f"The file's URL answered {response.status_code}.",
+            code="refused",
+            retryable=response.status_code >= 500 or response.status_code in RETRYABLE_STATUS,
+        )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise DownloadRefused(f"The file is larger than {max_bytes} bytes.", code="too_large")
+    content = bytearray()
+    for chunk in response.iter_bytes():
+        content += chunk
+        if len(content) > max_bytes:
+            raise DownloadRefused(f"The file is larger than {max_bytes} bytes.", code="too_large")
+    headers_of = EmailMessage()
+    headers_of["Content-Disposition"] = response.headers.get("Content-Disposition", "")
+    content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    filename = headers_of.get_filename() or PurePosixPath(unquote(urlsplit(str(response.url)).path)).name
     return Download(content=bytes(content), content_type=content_type or "application/octet-stream", filename=filename)

@@ -24,18 +24,21 @@ URL configured at Twilio must start with ``CEA_PUBLIC_URL``.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.urls import reverse
 
-from cea.common.errors import ApplicationError, NotFound
+from cea.common.errors import NotFound
 from engagement.adapters.credentials import credential
 from engagement.adapters.models import Provider, SendStatus, WebhookSource
 from engagement.adapters.outbox import OutboundText, SendError
-from engagement.adapters.provider_http import DownloadRefused, provider_download, provider_post
+from engagement.adapters.provider_files import provider_file_fetch
+from engagement.adapters.provider_http import DownloadRefused, provider_post
 from engagement.adapters.signatures import twilio_signature_valid
 from engagement.adapters.webhooks import SignatureRefused
 from engagement.adapters.webhooks_providers import provider_source
-from engagement.conversations.files import ALLOWED_TYPES, CheckedFile, file_checked, sniffed_type
+from engagement.conversations.files import CheckedFile
 
 # Twilio sends at most 10 media with one message.
 MAX_INBOUND_MEDIA = 10
@@ -128,6 +131,13 @@ def twilio_error(code: str) -> str:
     return f"Twilio error {code}: {ERRORS.get(code, 'see twilio.com/docs/api/errors/' + code)}" if code else ""
 
 
+def twilio_media_hosts() -> list[str]:
+    """The hosts an MMS's media is fetched from: ``CEA_TWILIO_API_URL``'s, and those its media
+    redirects to (``CEA_TWILIO_MEDIA_HOSTS``: Twilio answers a media URL with a redirect to its
+    media store on Amazon S3)."""
+    return [(urlsplit(settings.CEA_TWILIO_API_URL).hostname or "").lower(), *settings.CEA_TWILIO_MEDIA_HOSTS]
+
+
 def twilio_inbound_media(*, source: WebhookSource, params: dict[str, str]) -> tuple[list[CheckedFile], list[dict]]:
     """The files of an inbound MMS (``NumMedia``, ``MediaUrl<i>``), fetched with the source's credentials:
     those that pass the files' checks, and the others as ``{"index", "content_type", "code", "reason"}``.
@@ -142,6 +152,7 @@ def twilio_inbound_media(*, source: WebhookSource, params: dict[str, str]) -> tu
     refused: list[dict] = []
     auth = (credential(source.name, "ACCOUNT_SID"), credential(source.name, "AUTH_TOKEN"))
     limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES
+    hosts = twilio_media_hosts()
     for index in range(min(int(count), MAX_INBOUND_MEDIA)):
         url = params.get(f"MediaUrl{index}", "")
         claimed = params.get(f"MediaContentType{index}", "")[:100]
@@ -152,15 +163,9 @@ def twilio_inbound_media(*, source: WebhookSource, params: dict[str, str]) -> tu
         if not url.startswith(f"{settings.CEA_TWILIO_API_URL}/"):
             refuse("not_twilio", "The media URL is not Twilio's.")
             continue
-        try:
-            content = provider_download(url, auth=auth, max_bytes=limit).content
-        except DownloadRefused as error:
-            refuse(error.code, error.reason)
-            continue
-        kind = sniffed_type(content)
         name = url.rstrip("/").rsplit("/", 1)[-1][:60] or f"media-{index}"
         try:
-            files.append(file_checked(filename=f"{name}{ALLOWED_TYPES[kind][0] if kind else ''}", content=content))
-        except ApplicationError as error:
-            refuse(error.code, error.message)
+            files.append(provider_file_fetch(url, auth=auth, max_bytes=limit, hosts=hosts, filename_hint=name))
+        except DownloadRefused as error:
+            refuse(error.code, error.reason)
     return files, refused

@@ -18,7 +18,8 @@ number: its ``sender_id`` is the number's *phone number id* (not the number). It
   ``interactive`` (button and list replies) and ``button`` (a template's quick reply) as their
   title; ``location`` as its name, address and coordinates. A media (image, document, audio,
   video, sticker) is fetched (``GET /{media-id}`` gives a short-lived URL, downloaded with the
-  bearer token) and kept as the message's attachment like an email's; a file over
+  bearer token, ``provider_files.provider_file_fetch``: only from ``CEA_META_MEDIA_HOSTS``, the
+  type read from its bytes) and kept as the message's attachment; a file over
   ``CEA_WHATSAPP_MEDIA_MAX_BYTES`` or of a type WhatsApp does not send is not kept and the message
   says why (``media_error``). Meta unreachable while fetching (down, 5xx, 429) answers 503, so
   that Meta delivers the webhook again.
@@ -29,8 +30,10 @@ number: its ``sender_id`` is the number's *phone number id* (not the number). It
   token, ``messaging_product: whatsapp``: a text, an approved template (the message's payload
   ``template``) or each attached file as an ``image``/``document``/``audio``/``video`` by ``link``
   (the first with the text as its caption). The answer's ``messages[0].id`` (the wamid) is the
-  provider's id. Meta down (connection, 5xx, 429) is retried; a Graph error (4xx) fails the send
-  with its code and message (131047: more than 24 hours since the customer's last message).
+  provider's id (``meta.graph_post``). Meta down (connection, 5xx, 429) or throttling (Graph's
+  ``GRAPH_RETRY_CODES``) is retried; another Graph error (4xx) fails the send with its code and
+  message (131047: more than 24 hours since the customer's last message). An agent's file goes only
+  as a type WhatsApp carries (``files.MEDIA_RULES``: JPEG, PNG, PDF, plain text).
 - The 24-hour customer service window (``reply_rules``): a free-form reply is refused
   (``Conflict`` ``reply_window_closed``) more than 24 hours after the customer's last message in
   the conversation (or before any); an approved template may still be sent
@@ -41,7 +44,6 @@ number: its ``sender_id`` is the number's *phone number id* (not the number). It
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import mimetypes
 import re
@@ -53,23 +55,24 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from engagement.adapters.credentials import credential
-from engagement.adapters.email import ParsedAttachment, attachment_keep
 from engagement.adapters.ingest import Ingested
-from engagement.adapters.meta import graph_url, meta_auth_headers, meta_signature_check
+from engagement.adapters.meta import graph_post, graph_url, meta_auth_headers, meta_signature_check
 from engagement.adapters.models import MessageTemplate, Provider, SendStatus, TemplateStatus, WebhookSource
 from engagement.adapters.outbox import OutboundText, SendError, receipt_record, reply_source
-from engagement.adapters.provider_http import provider_client, provider_get, provider_post
+from engagement.adapters.provider_files import meta_media_hosts, provider_file_fetch
+from engagement.adapters.provider_http import DownloadRefused, provider_get
 from engagement.adapters.serializers import _phone_or_as_given
 from engagement.adapters.webhooks import sender_ingest
+from engagement.conversations.files import CheckedFile, attachment_store
 from engagement.conversations.models import Conversation, Message
 from engagement.conversations.replies import conversation_reply
 from records.identities.models import IdentityKind
@@ -121,9 +124,9 @@ class MetaUnavailable(ApplicationError):
 # --- Sending --------------------------------------------------------------------------------------
 
 
-def _wamid(response: httpx.Response) -> str:
+def _wamid(answer: dict) -> str:
     try:
-        messages = response.json().get("messages")
+        messages = answer.get("messages")
         wamid = messages[0].get("id") if isinstance(messages, list) and messages else None
     except (ValueError, AttributeError, TypeError):
         wamid = None
@@ -160,12 +163,10 @@ class WhatsAppAdapter:
         """``POST /{phone_number_id}/messages`` for each part; the first part's wamid is the message's
         (the one its statuses are matched on). Only the first part is retried as a whole: a later
         part that fails after the first went is reported, not sent again with the first."""
-        url = graph_url(f"{source.sender_id}/messages")
-        headers = meta_auth_headers(source)
         first = ""
         for number, body in enumerate(outbound_bodies(message)):
             try:
-                wamid = _wamid(provider_post(NAME, url, json=body, headers=headers))
+                wamid = _wamid(graph_post(NAME, source, f"{source.sender_id}/messages", body))
             except SendError as error:
                 if not first:
                     raise
@@ -191,14 +192,18 @@ class WhatsAppAdapter:
             return {"template": template}
         window = reply_window(conversation)
         if not window.open:
-            raise Conflict(
-                "WhatsApp's 24-hour customer service window is closed: "
-                + (
-                    f"the customer's last message was at {window.last_inbound:%Y-%m-%d %H:%M} UTC. "
-                    if window.last_inbound
-                    else "the customer has not written in this conversation. "
+            if window.last_inbound:
+                when = _(
+                    "WhatsApp's 24-hour customer service window is closed: the customer's last message was at "
+                    "%(at)s UTC."
+                ) % {"at": f"{window.last_inbound:%Y-%m-%d %H:%M}"}
+            else:
+                when = _(
+                    "WhatsApp's 24-hour customer service window is closed: the customer has not written in this "
+                    "conversation."
                 )
-                + "Only an approved message template may be sent now: choose one under the reply box.",
+            raise Conflict(
+                when + " " + _("Only an approved message template may be sent now: choose one under the reply box."),
                 code="reply_window_closed",
             )
         return {}
@@ -230,10 +235,12 @@ class ReplyWindow:
 
 
 def reply_window(conversation: Conversation, *, now: datetime | None = None) -> ReplyWindow:
+    """Measured from when the customer sent their last message (its ``sent_at``, the webhook's
+    ``timestamp``), not when CEA received it: a webhook Meta delivers hours late opens no new window."""
     last = (
         conversation.messages.filter(direction=Direction.INBOUND)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
         .first()
     )
     if last is None:
@@ -369,7 +376,7 @@ def whatsapp_templates_sync(source: WebhookSource) -> TemplatesSynced:
             if not name or not language:
                 continue
             body, count = template_body(item.get("components"))
-            _, created = MessageTemplate.objects.update_or_create(
+            _template, created = MessageTemplate.objects.update_or_create(
                 source=source,
                 name=name,
                 language=language,
@@ -474,7 +481,7 @@ def whatsapp_webhook_receive(*, source: WebhookSource, document: Any) -> Receive
 
 @dataclass
 class _Media:
-    attachment: ParsedAttachment | None = None
+    file: CheckedFile | None = None
     error: str = ""
 
 
@@ -490,8 +497,8 @@ def _message_ingest(source: WebhookSource, message: dict, profile_name: str) -> 
     text, extra = _text_of(kind, message)
     media = _media_fetch(source, kind, message.get(kind)) if kind in MEDIA_KINDS else None
     if media is not None:
-        if media.attachment is not None:
-            text = text or media.attachment.filename
+        if media.file is not None:
+            text = text or media.file.filename
         else:
             extra["media_error"] = media.error
             text = text or f"[{kind}: {media.error}]"
@@ -511,9 +518,10 @@ def _message_ingest(source: WebhookSource, message: dict, profile_name: str) -> 
             "whatsapp_type": kind,
             **({"profile_name": profile_name} if profile_name else {}),
             **extra,
-            **({"attachments": [_listed(media.attachment)]} if media and media.attachment else {}),
+            # the stored file's (its name and a text's content redacted), as the desk lists it
+            **({"attachments": [media.file.summary()]} if media and media.file else {}),
         },
-        after=partial(_media_keep, media.attachment if media else None),
+        after=partial(_media_keep, media.file if media else None),
     )
 
 
@@ -539,24 +547,16 @@ def _text_of(kind: str, message: dict) -> tuple[str, dict]:
     return "", {}
 
 
-def _listed(attachment: ParsedAttachment) -> dict:
-    return {
-        "filename": attachment.filename,
-        "content_type": attachment.content_type,
-        "size": len(attachment.content),
-        "sha256": hashlib.sha256(attachment.content).hexdigest(),
-    }
-
-
-def _media_keep(attachment: ParsedAttachment | None, ingested: Ingested) -> None:
-    if attachment is not None and ingested.created:
-        attachment_keep(ingested.message, attachment)
+def _media_keep(file: CheckedFile | None, ingested: Ingested) -> None:
+    if file is not None and ingested.created:
+        attachment_store(file, message=ingested.message)
 
 
 def _media_fetch(source: WebhookSource, kind: str, item: Any) -> _Media:
     """The media of a message: ``GET /{media-id}`` (its short-lived ``url``, type and size), then the
-    file from that URL with the bearer token. Meta down raises ``MetaUnavailable``; a refusal, a file
-    too large or of a type WhatsApp does not carry is a ``_Media`` with the ``error`` instead."""
+    file from that URL with the bearer token (``provider_file_fetch``: only on Meta's hosts, the token
+    to that URL's origin only). Meta down raises ``MetaUnavailable``; a refusal, a file too large or
+    of a type WhatsApp or CEA does not keep is a ``_Media`` with the ``error`` instead."""
     if not isinstance(item, dict) or not item.get("id"):
         return _Media(error="no media id")
     limit = settings.CEA_WHATSAPP_MEDIA_MAX_BYTES
@@ -568,39 +568,28 @@ def _media_fetch(source: WebhookSource, kind: str, item: Any) -> _Media:
             return _Media(error=f"{content_type or 'unknown type'} is not a WhatsApp {kind}: not kept")
         if int(info.get("file_size") or 0) > limit:
             return _Media(error=f"larger than {limit} bytes: not kept")
-        content = _download(str(info.get("url", "")), headers=headers, limit=limit)
+        url = str(info.get("url", ""))
+        extension = mimetypes.guess_extension(content_type) or ".bin"
+        file = provider_file_fetch(
+            url,
+            max_bytes=limit,
+            hosts=meta_media_hosts(),
+            headers=headers,
+            filename_hint=str(item.get("filename") or f"whatsapp-{kind}{extension}")[:255],
+        )
     except SendError as error:
         if error.retryable:
             raise MetaUnavailable(f"WhatsApp's media could not be fetched: {error.reason}") from error
         return _Media(error=f"could not be fetched ({error.reason})")
+    except DownloadRefused as error:
+        if error.retryable:
+            raise MetaUnavailable(f"WhatsApp's media could not be fetched: {error.reason}") from error
+        if error.code in ("too_large", "file_too_large"):
+            return _Media(error=f"larger than {limit} bytes: not kept")
+        return _Media(error=f"not kept ({error.reason})")
     except (ValueError, AttributeError):
         return _Media(error="Meta's answer about it was not readable")
-    if content is None:
-        return _Media(error=f"larger than {limit} bytes: not kept")
-    extension = mimetypes.guess_extension(content_type) or ".bin"
-    filename = str(item.get("filename") or f"whatsapp-{kind}{extension}")
-    return _Media(ParsedAttachment(filename=filename[:255], content_type=content_type, content=content))
-
-
-def _download(url: str, *, headers: dict[str, str], limit: int) -> bytes | None:
-    """The file at ``url`` (bearer token), ``None`` when it is over ``limit`` bytes (not read further)."""
-    if not url.startswith(("https://", "http://")):
-        raise SendError("The media has no URL.", retryable=False)
-    try:
-        with provider_client().stream(
-            "GET", url, headers=headers, timeout=settings.CEA_PROVIDER_TIMEOUT_SECONDS
-        ) as response:
-            if not response.is_success:
-                retryable = response.status_code >= 500 or response.status_code == 429
-                raise SendError(f"{NAME} answered {response.status_code} for the media", retryable=retryable)
-            content = bytearray()
-            for chunk in response.iter_bytes():
-                content.extend(chunk)
-                if len(content) > limit:
-                    return None
-            return bytes(content)
-    except httpx.HTTPError as error:
-        raise SendError(f"{NAME} could not be reached: {type(error).__name__}", retryable=True) from error
+    return _Media(file)
 
 
 def _status_record(source: WebhookSource, status: dict) -> bool:

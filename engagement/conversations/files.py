@@ -28,6 +28,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cea.common.channels import Channel
 from cea.common.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -65,13 +66,13 @@ def sniffed_type(content: bytes) -> str | None:
     return None if any(char in _TEXT_CONTROLS for char in text) else "text/plain"
 
 
-def attachment_check(*, filename: str, content: bytes) -> str:
+def attachment_check(*, filename: str, content: bytes, max_bytes: int | None = None) -> str:
     """The content type to keep for the file, or ``ValidationFailed`` with a field error on ``file``.
 
-    Codes: ``empty_file``, ``file_too_large`` (over ``CEA_WEBCHAT_ATTACHMENT_MAX_BYTES``),
-    ``type_not_allowed``, ``type_mismatch``, ``invalid_filename``.
+    Codes: ``empty_file``, ``file_too_large`` (over ``max_bytes``, by default
+    ``CEA_WEBCHAT_ATTACHMENT_MAX_BYTES``), ``type_not_allowed``, ``type_mismatch``, ``invalid_filename``.
     """
-    limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES
+    limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     if not name or len(name) > 255 or any(char in _TEXT_CONTROLS or char == "\x00" for char in name):
         raise ValidationFailed(
@@ -129,9 +130,9 @@ class CheckedFile:
         }
 
 
-def file_checked(*, filename: str, content: bytes) -> CheckedFile:
+def file_checked(*, filename: str, content: bytes, max_bytes: int | None = None) -> CheckedFile:
     """``attachment_check``, then the name and a text file's content redacted like every text that comes in."""
-    content_type = attachment_check(filename=filename, content=content)
+    content_type = attachment_check(filename=filename, content=content, max_bytes=max_bytes)
     name = redact_text(os.path.basename(filename.replace("\\", "/")).strip())[:255]
     if content_type == "text/plain":
         content = redact_text(content.decode("utf-8")).encode("utf-8")
@@ -167,13 +168,14 @@ def attachment_summary(attachment: Attachment) -> dict:
 
 @dataclass(frozen=True)
 class MediaRules:
-    """Whether a reply on a channel (through a provider) may carry files, how many and how big in all;
-    ``reason`` says why not."""
+    """Whether a reply on a channel (through a provider) may carry files, how many and how big in all,
+    and of which types (``content_types``; ``None``: any CEA keeps); ``reason`` says why not."""
 
     allowed: bool
     max_files: int = 0
     max_total_bytes: int = 0
     reason: str = ""
+    content_types: frozenset[str] | None = None
 
 
 _MB = 1024 * 1024
@@ -186,15 +188,26 @@ MEDIA_RULES: dict[str, dict[str, MediaRules]] = {
     # Twilio's Messages API: up to 10 MediaUrl, 5 MB in all (twilio.com/docs/messaging/guides/accepted-mime-types).
     Channel.SMS: {
         "twilio": MediaRules(True, max_files=10, max_total_bytes=5 * _MB),
-        "vonage": MediaRules(False, reason="Vonage's SMS API sends text only: no pictures or files."),
+        "vonage": MediaRules(False, reason=gettext_noop("Vonage's SMS API sends text only: no pictures or files.")),
     },
     # WhatsApp Cloud API and the Messenger Send API: one file a message (the adapters send one each).
+    # WhatsApp's "Supported media types": of CEA's types, JPEG and PNG as an image, PDF and plain text
+    # as a document; a GIF or WebP (a WebP is only a 512x512 sticker) is refused by Graph (131053).
     Channel.SOCIAL: {
-        "whatsapp": MediaRules(True, max_files=10, max_total_bytes=50 * _MB),
+        "whatsapp": MediaRules(
+            True,
+            max_files=10,
+            max_total_bytes=50 * _MB,
+            content_types=frozenset({"image/jpeg", "image/png", "application/pdf", "text/plain"}),
+        ),
         "messenger": MediaRules(True, max_files=10, max_total_bytes=50 * _MB),
     },
-    Channel.VOICE: {"": MediaRules(False, reason="A phone call is spoken: there is nowhere to send a file.")},
-    Channel.BRANCH: {"": MediaRules(False, reason="A branch visit is in person: there is nowhere to send a file.")},
+    Channel.VOICE: {
+        "": MediaRules(False, reason=gettext_noop("A phone call is spoken: there is nowhere to send a file."))
+    },
+    Channel.BRANCH: {
+        "": MediaRules(False, reason=gettext_noop("A branch visit is in person: there is nowhere to send a file."))
+    },
 }
 
 
@@ -206,24 +219,45 @@ def media_rules(channel: str, provider: str = "") -> MediaRules:
     if found is not None:
         return found
     label = Channel(channel).label if channel in Channel.values else channel
-    via = f" through {provider}" if provider else " without a provider that carries them"
-    return MediaRules(False, reason=f"{label} replies{via} cannot carry files.")
+    if provider:
+        reason = _("%(channel)s replies through %(provider)s cannot carry files.")
+    else:
+        reason = _("%(channel)s replies without a provider that carries them cannot carry files.")
+    return MediaRules(False, reason=reason % {"channel": label, "provider": provider})
 
 
 def media_rules_check(rules: MediaRules, attachments: list[Attachment]) -> None:
     """``Conflict`` ``attachments_not_allowed`` (409) when the channel carries no files;
-    ``ValidationFailed`` on ``attachments`` (``too_many_attachments``, ``attachments_too_large``)."""
+    ``ValidationFailed`` on ``attachments`` (``too_many_attachments``, ``attachments_too_large``,
+    ``attachment_type_not_carried``)."""
     if not attachments:
         return
     if not rules.allowed:
-        raise Conflict(rules.reason, code="attachments_not_allowed")
+        raise Conflict(_(rules.reason), code="attachments_not_allowed")
     if len(attachments) > rules.max_files:
-        message = f"At most {rules.max_files} files can go with one reply on this channel."
+        message = _("At most %(count)s files can go with one reply on this channel.") % {"count": rules.max_files}
         raise ValidationFailed(message, code="too_many_attachments", fields={"attachments": message})
     total = sum(attachment.size for attachment in attachments)
     if total > rules.max_total_bytes:
-        message = f"The files are {total} bytes in all; this channel carries at most {rules.max_total_bytes}."
+        message = _("The files are %(total)s bytes in all; this channel carries at most %(limit)s.") % {
+            "total": total,
+            "limit": rules.max_total_bytes,
+        }
         raise ValidationFailed(message, code="attachments_too_large", fields={"attachments": message})
+    for attachment in attachments:
+        _type_carried(rules, attachment.filename, attachment.content_type, field="attachments")
+
+
+def _type_carried(rules: MediaRules, filename: str, content_type: str, *, field: str) -> None:
+    """``ValidationFailed`` on ``field`` (``attachment_type_not_carried``) for a type the channel does not carry."""
+    if rules.content_types is None or content_type in rules.content_types:
+        return
+    message = _("%(filename)s is %(type)s; this channel carries only %(allowed)s.") % {
+        "filename": filename,
+        "type": content_type,
+        "allowed": ", ".join(sorted(rules.content_types)),
+    }
+    raise ValidationFailed(message, code="attachment_type_not_carried", fields={field: message})
 
 
 # --- Agents' drafts ------------------------------------------------------------------------------
@@ -231,19 +265,25 @@ def media_rules_check(rules: MediaRules, attachments: list[Attachment]) -> None:
 DRAFT_MAX_AGE = timedelta(days=1)
 
 
-def attachment_draft_add(*, actor, conversation: Conversation, filename: str, content: bytes) -> Attachment:
+def attachment_draft_add(
+    *, actor, conversation: Conversation, filename: str, content: bytes, rules: MediaRules | None = None
+) -> Attachment:
     """Keep a file an agent will attach to a reply: a draft of ``conversation`` by ``actor``.
 
     The caller checks that ``actor`` may see the conversation (``engagement.access``). Raises
     ``ValidationFailed`` for the file (``attachment_check``), ``Conflict`` ``conversation_ended``
-    for an ended conversation and ``attachments_not_allowed`` for a spoken one (voice, branch).
+    for an ended conversation and ``attachments_not_allowed`` for a spoken one (voice, branch);
+    ``ValidationFailed`` on ``file`` (``attachment_type_not_carried``) for a type ``rules`` (the
+    reply's provider's) does not carry.
     """
     file = file_checked(filename=filename, content=content)
+    if rules is not None:
+        _type_carried(rules, file.filename, file.content_type, field="file")
     if conversation.status == ConversationStatus.ENDED:
         raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
-    rules = MEDIA_RULES.get(conversation.channel, {}).get("")
-    if rules is not None and not rules.allowed:
-        raise Conflict(rules.reason, code="attachments_not_allowed")
+    spoken = MEDIA_RULES.get(conversation.channel, {}).get("")
+    if spoken is not None and not spoken.allowed:
+        raise Conflict(_(spoken.reason), code="attachments_not_allowed")
     return attachment_store(file, conversation=conversation, uploaded_by=actor)
 
 

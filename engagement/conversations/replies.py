@@ -39,6 +39,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
@@ -151,8 +152,8 @@ def reply_attachment_add(*, actor, conversation: Conversation, filename: str, co
     The caller checks that ``actor`` may see the conversation (``engagement.access``)."""
     rules = reply_media_rules(conversation)
     if not rules.allowed and conversation.status != ConversationStatus.ENDED:
-        raise Conflict(rules.reason, code="attachments_not_allowed")
-    return attachment_draft_add(actor=actor, conversation=conversation, filename=filename, content=content)
+        raise Conflict(_(rules.reason), code="attachments_not_allowed")
+    return attachment_draft_add(actor=actor, conversation=conversation, filename=filename, content=content, rules=rules)
 
 
 @transaction.atomic

@@ -56,6 +56,7 @@ class Graph:
         self.calls: list[str] = []
         self.script: list[tuple[int, dict]] = []
         self.media: dict[str, tuple[str, bytes]] = {}  # media id → (type, content)
+        self.media_urls: dict[str, str] = {}  # media id → the url its GET names (else this server's)
         # Templates of the WABA, as Graph lists them.
         self.templates: list[dict[str, Any]] = []
         self.phone_number_ids = {PHONE_NUMBER_ID}
@@ -96,7 +97,7 @@ class Graph:
                         200,
                         {
                             "messaging_product": "whatsapp",
-                            "url": f"{graph.url}/download/{rest[0]}",
+                            "url": graph.media_urls.get(rest[0], f"{graph.url}/download/{rest[0]}"),
                             "mime_type": content_type,
                             "sha256": hashlib.sha256(content).hexdigest(),
                             "file_size": len(content),
@@ -302,3 +303,47 @@ def status_update(
     if errors:
         entry["errors"] = errors
     return _change({"statuses": [entry]}, number_id)
+
+
+class FileHost:
+    """A CDN on loopback, named ``host`` in its URLs (``localhost`` is another origin than
+    ``127.0.0.1``): ``files`` (path → (type, bytes)) answered 200, ``redirects`` (path → Location)
+    answered 302, anything else 404; ``requests`` records each GET's path and ``Authorization``."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.redirects: dict[str, str] = {}
+        self.requests: list[tuple[str, str]] = []
+        cdn = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                cdn.requests.append((self.path, self.headers.get("Authorization", "")))
+                if self.path in cdn.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", cdn.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                content_type, payload = cdn.files.get(self.path, ("text/plain", b""))
+                self.send_response(200 if self.path in cdn.files else 404)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

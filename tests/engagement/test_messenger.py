@@ -39,6 +39,7 @@ from tests.engagement.messenger_support import (
     postback_event,
     read_event,
 )
+from tests.engagement.meta_support import FileHost
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def _isolated_redis(settings):
 def graph(settings):
     server = Graph()
     settings.CEA_META_GRAPH_URL = server.graph_url
+    settings.CEA_META_MEDIA_HOSTS = [*settings.CEA_META_MEDIA_HOSTS, "127.0.0.1"]  # its CDN is on loopback
     yield server
     server.stop()
 
@@ -202,7 +204,7 @@ def test_a_customers_photo_is_fetched_and_kept_as_an_attachment(graph, page_a, a
     assert (kept.filename, kept.content_type, kept.size, kept.file.read()) == ("parcel.png", "image/png", len(PNG), PNG)
     assert message.body == "parcel.png"
     assert message.payload["attachments"] == [
-        {"filename": "parcel.png", "content_type": "image/png", "size": len(PNG), "sha256": kept.sha256}
+        {"id": kept.pk, "filename": "parcel.png", "content_type": "image/png", "size": len(PNG), "sha256": kept.sha256}
     ]
     shown = session_client(agent).get(f"/api/v1/engagement/conversations/{message.conversation_id}/messages/").json()
     assert [a["filename"] for a in shown["results"][0]["attachments"]] == ["parcel.png"]
@@ -242,7 +244,7 @@ def test_a_file_too_large_or_of_a_type_not_kept_is_listed_as_refused_and_the_mes
     assert not Attachment.objects.exists()
     assert [r["type"] for r in message.payload["attachments_refused"]] == ["video", "file", "location"]
     assert "larger than 1024 bytes" in message.payload["attachments_refused"][0]["reason"]
-    assert "application/x-msdownload" in message.payload["attachments_refused"][1]["reason"]
+    assert "cannot be sent" in message.payload["attachments_refused"][1]["reason"]  # its bytes are no type CEA keeps
 
 
 def test_a_webhook_meta_delivers_again_is_one_message_and_its_file_is_fetched_once(graph, page_a):
@@ -315,16 +317,63 @@ def test_a_webhook_without_the_app_secrets_signature_is_refused_and_nothing_kept
     assert not Message.objects.exists() and not Conversation.objects.exists()
 
 
-def test_a_malformed_webhook_is_a_400_naming_the_field_and_nothing_is_kept(graph, page_a):
-    # Given: the second event has no sender
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {**message_event("Oops", mid="m_bad"), "sender": {}},
+        {**message_event("Oops", mid="m_bad"), "timestamp": 10**20},  # past any date: OverflowError
+        {**message_event("Oops", mid="m_bad"), "timestamp": "yesterday"},
+        "not an event",
+    ],
+)
+def test_a_malformed_event_is_skipped_and_the_rest_of_the_webhook_kept(graph, page_a, bad):
+    # Given: the second event of the batch cannot be read
     good = message_event("Hi", mid="m_good")
-    bad = {**message_event("Oops", mid="m_bad"), "sender": {}}
     # When
     response = meta_posts(page_webhook(good, bad))
+    # Then: Meta gets its 200 (it would resend the batch, then disable the subscription), the good one is kept
+    assert response.status_code == 200, response.content
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["fb-a:m_good"]
+
+
+def test_a_body_that_is_not_a_page_webhook_is_a_400_and_nothing_is_kept(graph, page_a):
+    # Given: a signed body of another object
+    body = b'{"object": "instagram", "entry": []}'
+    # When
+    response = meta_posts(body)
     # Then
-    body = assert_error(response, 400)
-    assert "entry[0].messaging[1].sender.id" in body["fields"]
+    error = assert_error(response, 400)
+    assert "object" in error["fields"]
     assert not Message.objects.exists()
+
+
+def test_a_file_on_a_host_that_is_not_metas_is_not_fetched(graph, page_a, settings):
+    # Given: an attachment URL naming an inner address, and one on Meta's CDN that redirects there
+    inner = FileHost("localhost")
+    inner.files["/secret"] = ("text/plain", b"inner service")
+    graph.files["photo.png"] = ("image/png", PNG)
+    try:
+        settings.CEA_META_MEDIA_HOSTS = ["127.0.0.1"]  # Meta's CDN in this test; localhost is not
+        body = page_webhook(
+            message_event(
+                "Look",
+                mid="m_ssrf",
+                attachments=[
+                    attachment("file", f"{inner.url}/secret"),
+                    attachment("image", graph.file_url("photo.png")),
+                ],
+            )
+        )
+        # When
+        response = meta_posts(body)
+    finally:
+        inner.stop()
+    # Then: the inner host is never asked; the CDN's photo is kept
+    assert response.status_code == 200, response.content
+    message = Message.objects.get(external_id="fb-a:m_ssrf")
+    assert inner.requests == []
+    assert "not one files are fetched from" in message.payload["attachments_refused"][0]["reason"]
+    assert [a.filename for a in Attachment.objects.filter(message=message)] == ["photo.png"]
 
 
 def test_a_webhook_for_an_unknown_or_other_providers_source_is_not_found(graph, page_a, team_a):

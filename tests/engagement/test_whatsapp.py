@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from cea.common.channels import Channel, Direction
+from cea.common.errors import Conflict
 from engagement.adapters.models import MessageTemplate, ProviderSend, SendStatus, TemplateStatus
 from engagement.adapters.outbox import (
     OutboundMedia,
@@ -25,6 +27,7 @@ from engagement.adapters.outbox import (
     backoff_seconds,
     provider_send_deliver,
 )
+from engagement.adapters.provider_http import MAX_REDIRECTS, DownloadRefused, provider_download
 from engagement.adapters.whatsapp import WhatsAppAdapter, whatsapp_templates_sync
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.outbound.services import outbound_start
@@ -37,6 +40,7 @@ from tests.engagement.meta_support import (
     PHONE_NUMBER_ID,
     VERIFY_TOKEN,
     WABA_ID,
+    FileHost,
     Graph,
     graph_error,
     inbound_message,
@@ -62,6 +66,7 @@ def _isolated(settings, tmp_path):
 def graph(settings):
     server = Graph()
     settings.CEA_META_GRAPH_URL = server.graph_url
+    settings.CEA_META_MEDIA_HOSTS = [*settings.CEA_META_MEDIA_HOSTS, "127.0.0.1"]  # its CDN is on loopback
     yield server
     server.stop()
 
@@ -116,7 +121,8 @@ def message_in(text: str = "Where is my parcel?", **kwargs) -> Message:
 
 def close_window(conversation: Conversation) -> None:
     """The customer's last message was 25 hours ago."""
-    conversation.messages.filter(direction=Direction.INBOUND).update(created_at=timezone.now() - timedelta(hours=25))
+    long_ago = timezone.now() - timedelta(hours=25)
+    conversation.messages.filter(direction=Direction.INBOUND).update(created_at=long_ago, sent_at=long_ago)
 
 
 def reply_url(conversation: Conversation) -> str:
@@ -320,6 +326,97 @@ def test_a_media_larger_than_the_limit_is_not_kept_and_the_message_says_why(grap
     assert "larger than 1024 bytes" in message.payload["media_error"] and "document" in message.body
 
 
+def test_a_text_document_is_listed_on_the_message_as_it_is_kept(graph, wa_a):
+    # Given: a text document carrying an email address (a text file is kept redacted)
+    text = b"Order 1234: write to kerry.fisher@example.com about it\n"
+    media_id = graph.add_media("text/plain", text)
+    document = inbound_message(
+        WA_ID, {"type": "document", "document": {"filename": "note.txt", "mime_type": "text/plain", "id": media_id}}
+    )
+    # When
+    assert webhook(document).status_code == 200
+    # Then: the payload lists the stored file's size and digest, not the raw bytes'
+    message = Message.objects.get(channel=Channel.SOCIAL)
+    kept = Attachment.objects.get(message=message)
+    assert b"kerry.fisher@example.com" not in kept.file.read()
+    listed = message.payload["attachments"][0]
+    assert (listed["filename"], listed["size"], listed["sha256"]) == (kept.filename, kept.size, kept.sha256)
+
+
+def test_a_media_whose_bytes_are_not_the_type_meta_declares_is_not_kept(graph, wa_a):
+    # Given: Meta says image/png, the bytes are a Windows program
+    media_id = graph.add_media("image/png", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64)
+    document = inbound_message(WA_ID, {"type": "image", "image": {"mime_type": "image/png", "id": media_id}})
+    # When
+    assert webhook(document).status_code == 200
+    # Then: the content's type decides; the message says why
+    message = Message.objects.get(channel=Channel.SOCIAL)
+    assert not Attachment.objects.exists()
+    assert "cannot be sent" in message.payload["media_error"]
+
+
+def test_a_media_url_off_metas_hosts_is_not_fetched_and_gets_no_token(graph, wa_a):
+    # Given: Graph's answer names an inner address (localhost is not one of Meta's hosts here)
+    inner = FileHost("localhost")
+    inner.files["/admin"] = ("image/png", PNG)
+    media_id = graph.add_media("image/png", PNG)
+    graph.media_urls[media_id] = f"{inner.url}/admin"
+    document = inbound_message(WA_ID, {"type": "image", "image": {"mime_type": "image/png", "id": media_id}})
+    try:
+        # When
+        response = webhook(document)
+    finally:
+        inner.stop()
+    # Then
+    assert response.status_code == 200
+    assert inner.requests == [] and not Attachment.objects.exists()
+    assert "not one files are fetched from" in Message.objects.get().payload["media_error"]
+
+
+def test_a_media_redirected_to_another_host_gets_no_token_there(graph, wa_a, settings):
+    # Given: the media URL redirects to a CDN on another origin (allowed); then one off the list
+    settings.CEA_META_MEDIA_HOSTS = ["127.0.0.1", "localhost"]
+    first, cdn = FileHost(), FileHost("localhost")
+    cdn.files["/photo"] = ("image/png", PNG)
+    first.redirects["/media"] = f"{cdn.url}/photo"
+    media_id = graph.add_media("image/png", PNG)
+    graph.media_urls[media_id] = f"{first.url}/media"
+    try:
+        # When
+        response = webhook(
+            inbound_message(WA_ID, {"type": "image", "image": {"mime_type": "image/png", "id": media_id}})
+        )
+    finally:
+        first.stop()
+        cdn.stop()
+    # Then: the token went to the media URL only; the file is kept
+    assert response.status_code == 200
+    assert first.requests == [("/media", f"Bearer {ACCESS_TOKEN}")]
+    assert cdn.requests == [("/photo", "")]
+    assert Attachment.objects.get().file.read() == PNG
+
+
+@pytest.mark.parametrize(("hosts", "expected"), [(["127.0.0.1"], "host_not_allowed"), (None, "too_many_redirects")])
+def test_a_download_follows_redirects_only_to_allowed_hosts_and_at_most_five(hosts, expected):
+    # Given: a redirect to another host, and a redirect loop
+    first, other = FileHost(), FileHost("localhost")
+    first.redirects["/away"] = f"{other.url}/file"
+    first.redirects["/loop"] = "/loop"
+    try:
+        # When
+        with pytest.raises(DownloadRefused) as refused:
+            provider_download(
+                f"{first.url}/away" if hosts else f"{first.url}/loop", max_bytes=1024, hosts=hosts or ["127.0.0.1"]
+            )
+    finally:
+        first.stop()
+        other.stop()
+    # Then: the other host is never asked; the loop is left after five redirects
+    assert refused.value.code == expected
+    assert other.requests == []
+    assert len(first.requests) == (1 if hosts else MAX_REDIRECTS + 1)
+
+
 def test_meta_down_while_fetching_a_media_answers_503_and_keeps_nothing(graph, wa_a):
     # Given: Graph answers 503 for the media
     media_id = graph.add_media("image/png", PNG)
@@ -436,6 +533,17 @@ def test_a_graph_error_fails_the_reply_at_once_with_its_code(
     assert message.payload["error"]["code"] == code and reason in message.payload["error"]["reason"]
 
 
+@pytest.mark.parametrize("code", [4, 80007, 130429, 131056])
+def test_graph_throttling_answered_with_a_400_is_retried(graph, wa_a, code):
+    # Given: Graph answers a rate limit with a 400 and its code
+    graph.script.append((400, graph_error("(#130429) Rate limit hit", code)))
+    text = OutboundText(message_id=1, to=CUSTOMER, sender=PHONE_NUMBER_ID, body="Hi", status_callback="")
+    # When / Then: worth trying again later
+    with pytest.raises(SendError) as raised:
+        WhatsAppAdapter().send(wa_a, text)
+    assert (raised.value.retryable, raised.value.code) == (True, str(code))
+
+
 def test_a_wrong_access_token_is_refused_by_graph(graph, wa_a, monkeypatch):
     # Given
     monkeypatch.setenv("CEA_SOURCE_WA_A_ACCESS_TOKEN", "stale-token")
@@ -472,6 +580,38 @@ def test_attached_files_go_by_link_with_the_text_as_the_first_ones_caption(graph
     assert second["type"] == "image" and second["image"] == {"link": "https://cea.example/f/2"}
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [("wave.gif", b"GIF89a" + b"\x00" * 32, "image/gif"), ("wave.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp")],
+)
+def test_a_file_whatsapp_cannot_carry_is_refused_at_upload(graph, wa_a, agent, name, content, kind):
+    # Given: a WhatsApp conversation
+    conversation = message_in().conversation
+    # When: the agent uploads a GIF or a WebP for the reply
+    response = session_client(agent).post(
+        f"/api/v1/engagement/conversations/{conversation.pk}/attachments/",
+        {"file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
+    # Then: refused at once with what WhatsApp carries; nothing kept, nothing sent
+    error = assert_error(response, 400, "attachment_type_not_carried")
+    assert kind in error["fields"]["file"][0] and "image/png" in error["message"]
+    assert not Attachment.objects.exists() and graph.sent == []
+
+
+def test_a_png_goes_to_whatsapp_as_an_image(graph, wa_a, agent):
+    # Given
+    conversation = message_in().conversation
+    # When
+    response = session_client(agent).post(
+        f"/api/v1/engagement/conversations/{conversation.pk}/attachments/",
+        {"file": SimpleUploadedFile("dent.png", PNG)},
+        format="multipart",
+    )
+    # Then
+    assert response.status_code == 201, response.content
+
+
 def test_a_template_goes_with_its_body_parameters(graph, wa_a):
     # Given
     graph.add_template("order_update", "Hello {{1}}, your order {{2}} has shipped.")
@@ -506,6 +646,28 @@ def test_a_free_reply_after_24_hours_is_refused_with_the_reason(graph, wa_a, age
     error = assert_error(response, 409, "reply_window_closed")
     assert "approved message template" in error["message"]
     assert not conversation.messages.filter(direction=Direction.OUTBOUND).exists() and graph.sent == []
+
+
+def test_a_webhook_meta_delivers_late_does_not_reopen_the_window(graph, wa_a, agent):
+    # Given: a message the customer sent 25 hours ago, delivered by Meta only now
+    conversation = message_in(at=int((timezone.now() - timedelta(hours=25)).timestamp())).conversation
+    # When
+    response = session_client(agent).post(reply_url(conversation), {"body": "Still there?"}, format="json")
+    # Then: the window is measured from when the customer wrote
+    assert_error(response, 409, "reply_window_closed")
+    assert graph.sent == []
+
+
+def test_the_closed_window_refusal_reads_in_german_on_a_german_desk(graph, wa_a):
+    # Given: the window is closed
+    conversation = message_in().conversation
+    close_window(conversation)
+    # When: the refusal is made for a German desk
+    with translation.override("de"), pytest.raises(Conflict) as refused:
+        WhatsAppAdapter().reply_rules(source=wa_a, conversation=conversation, body="Noch da?")
+    # Then
+    assert "24-Stunden-Kundenservicefenster" in refused.value.message
+    assert "genehmigte Nachrichtenvorlage" in refused.value.message
 
 
 @pytest.mark.usefixtures("eager_tasks")
