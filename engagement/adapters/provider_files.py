@@ -16,7 +16,14 @@ from django.conf import settings
 
 from cea.common.errors import ApplicationError
 from engagement.adapters.provider_http import DownloadRefused, provider_download
-from engagement.conversations.files import ALLOWED_TYPES, CheckedFile, file_checked, sniffed_type
+from engagement.conversations.files import (
+    ALLOWED_TYPES,
+    MEDIA_TYPES,
+    CheckedFile,
+    file_checked,
+    sniffed_media,
+    sniffed_type,
+)
 
 
 def meta_media_hosts() -> list[str]:
@@ -40,10 +47,11 @@ def provider_file_fetch(
     the download's code, or the files' check's (``type_not_allowed``, ``file_too_large`` …)."""
     download = provider_download(url, max_bytes=max_bytes, hosts=hosts, headers=headers, auth=auth)
     name = os.path.basename((filename_hint or download.filename).replace("\\", "/")).strip() or "file"
-    kind = sniffed_type(download.content)
-    if kind is not None and os.path.splitext(name)[1].lower() not in ALLOWED_TYPES[kind]:
-        name = (os.path.splitext(name)[0] or "file")[:200] + ALLOWED_TYPES[kind][0]
+    types = {**ALLOWED_TYPES, **MEDIA_TYPES}
+    kind = sniffed_media(download.content) or sniffed_type(download.content)
+    if kind is not None and os.path.splitext(name)[1].lower() not in types[kind]:
+        name = (os.path.splitext(name)[0] or "file")[:200] + types[kind][0]
     try:
-        return file_checked(filename=name, content=download.content, max_bytes=max_bytes)
+        return file_checked(filename=name, content=download.content, max_bytes=max_bytes, media=True)
     except ApplicationError as error:
         raise DownloadRefused(str(error.message), code=error.code) from error

@@ -44,7 +44,33 @@ ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
     "application/pdf": (".pdf",),
     "text/plain": (".txt", ".log", ".csv"),
 }
+# What customers send through a messaging app (a provider's file, never an upload): voice notes,
+# audio and video, beside ``ALLOWED_TYPES`` (``provider_file_fetch`` passes ``media=True``).
+MEDIA_TYPES: dict[str, tuple[str, ...]] = {
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/mpeg": (".mp3",),
+    "audio/amr": (".amr",),
+    "audio/mp4": (".m4a", ".mp4"),
+    "video/mp4": (".mp4", ".m4v"),
+    "video/3gpp": (".3gp",),
+}
 _TEXT_CONTROLS = {chr(code) for code in range(32)} - {"\t", "\n", "\r", "\f"}
+
+
+def sniffed_media(content: bytes) -> str | None:
+    """A voice note, audio or video from its first bytes (Ogg, MP3, AMR, an ISO media file's brand)."""
+    if content.startswith(b"OggS"):
+        return "audio/ogg"
+    if content.startswith(b"ID3") or content[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    if content.startswith(b"#!AMR"):
+        return "audio/amr"
+    if content[4:8] == b"ftyp":
+        brand = content[8:12]
+        if brand.startswith(b"3g"):
+            return "video/3gpp"
+        return "audio/mp4" if brand in (b"M4A ", b"M4B ") else "video/mp4"
+    return None
 
 
 def sniffed_type(content: bytes) -> str | None:
@@ -66,12 +92,14 @@ def sniffed_type(content: bytes) -> str | None:
     return None if any(char in _TEXT_CONTROLS for char in text) else "text/plain"
 
 
-def attachment_check(*, filename: str, content: bytes, max_bytes: int | None = None) -> str:
+def attachment_check(*, filename: str, content: bytes, max_bytes: int | None = None, media: bool = False) -> str:
     """The content type to keep for the file, or ``ValidationFailed`` with a field error on ``file``.
 
     Codes: ``empty_file``, ``file_too_large`` (over ``max_bytes``, by default
     ``CEA_WEBCHAT_ATTACHMENT_MAX_BYTES``), ``type_not_allowed``, ``type_mismatch``, ``invalid_filename``.
+    ``media``: a provider's file, which may also be one of ``MEDIA_TYPES``.
     """
+    types = {**ALLOWED_TYPES, **MEDIA_TYPES} if media else ALLOWED_TYPES
     limit = settings.CEA_WEBCHAT_ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     if not name or len(name) > 255 or any(char in _TEXT_CONTROLS or char == "\x00" for char in name):
@@ -86,8 +114,12 @@ def attachment_check(*, filename: str, content: bytes, max_bytes: int | None = N
             code="file_too_large",
             fields={"file": _("At most %(limit)s bytes.") % {"limit": limit}},
         )
-    content_type = sniffed_type(content)
-    allowed = _("images (PNG, JPEG, GIF, WebP), PDF and plain text")
+    content_type = (sniffed_media(content) if media else None) or sniffed_type(content)
+    allowed = (
+        _("images (PNG, JPEG, GIF, WebP), PDF, plain text, audio and video")
+        if media
+        else _("images (PNG, JPEG, GIF, WebP), PDF and plain text")
+    )
     if content_type is None:
         raise ValidationFailed(
             _("This kind of file cannot be sent; the chat takes %(allowed)s.") % {"allowed": allowed},
@@ -95,14 +127,14 @@ def attachment_check(*, filename: str, content: bytes, max_bytes: int | None = N
             fields={"file": _("Only %(allowed)s.") % {"allowed": allowed}},
         )
     extension = os.path.splitext(name)[1].lower()
-    if extension not in ALLOWED_TYPES[content_type]:
+    if extension not in types[content_type]:
         raise ValidationFailed(
             _("The file's name says %(extension)s but its content is %(type)s.")
             % {"extension": extension or _("no type"), "type": content_type},
             code="type_mismatch",
             fields={
                 "file": _("Its content is %(type)s: name it %(extension)s.")
-                % {"type": content_type, "extension": ALLOWED_TYPES[content_type][0]}
+                % {"type": content_type, "extension": types[content_type][0]}
             },
         )
     return content_type
@@ -130,9 +162,9 @@ class CheckedFile:
         }
 
 
-def file_checked(*, filename: str, content: bytes, max_bytes: int | None = None) -> CheckedFile:
+def file_checked(*, filename: str, content: bytes, max_bytes: int | None = None, media: bool = False) -> CheckedFile:
     """``attachment_check``, then the name and a text file's content redacted like every text that comes in."""
-    content_type = attachment_check(filename=filename, content=content, max_bytes=max_bytes)
+    content_type = attachment_check(filename=filename, content=content, max_bytes=max_bytes, media=media)
     name = redact_text(os.path.basename(filename.replace("\\", "/")).strip())[:255]
     if content_type == "text/plain":
         content = redact_text(content.decode("utf-8")).encode("utf-8")

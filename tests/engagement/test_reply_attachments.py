@@ -422,9 +422,13 @@ def test_an_inbound_mms_is_kept_with_its_files(team_a, providers):
     WebhookSourceFactory(name="tw-mms", provider="twilio", sender_id=OUR_NUMBER, team=team_a, queue="SMS")
     make_customer(team_a, phone=CUSTOMER)
     picture = providers.add_media(PNG, "image/png")
-    video = providers.add_media(b"\x00\x00\x00\x18ftypmp42" + bytes(32), "video/mp4")
+    program = providers.add_media(b"MZ\x90\x00\x03" + bytes(32), "application/x-msdownload")
     params = twilio_inbound_params(
-        sid="MMin0001", sender=CUSTOMER, to=OUR_NUMBER, body="", media=[(picture, "image/png"), (video, "video/mp4")]
+        sid="MMin0001",
+        sender=CUSTOMER,
+        to=OUR_NUMBER,
+        body="",
+        media=[(picture, "image/png"), (program, "application/x-msdownload")],
     )
     path = "/api/v1/engagement/providers/twilio/tw-mms/sms/"
     # When: Twilio posts the webhook
@@ -434,7 +438,7 @@ def test_an_inbound_mms_is_kept_with_its_files(team_a, providers):
         content_type="application/x-www-form-urlencoded",
         headers=twilio_request(django_settings.CEA_PUBLIC_URL + path, params),
     )
-    # Then: the message keeps the picture (fetched with the account's credentials) and says why not the video
+    # Then: the message keeps the picture (fetched with the account's credentials) and says why not the program
     assert response.status_code == 200, response.content
     message = Message.objects.get(external_id="tw-mms:MMin0001")
     [attachment] = message.attachments.all()
@@ -444,7 +448,7 @@ def test_an_inbound_mms_is_kept_with_its_files(team_a, providers):
     assert message.body == f"{media_sid}.png"
     assert [a["filename"] for a in message.payload["attachments"]] == [f"{media_sid}.png"]
     assert [(r["index"], r["content_type"], r["code"]) for r in message.payload["media_refused"]] == [
-        (1, "video/mp4", "type_not_allowed")
+        (1, "application/x-msdownload", "type_not_allowed")
     ]
     expected_auth = providers._twilio_basic()
     assert providers.media_gets == [expected_auth, expected_auth]

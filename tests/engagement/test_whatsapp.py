@@ -310,6 +310,21 @@ def test_an_inbound_image_is_fetched_and_kept_as_an_attachment(graph, wa_a):
     assert f"GET /v21.0/{media_id}" in graph.calls and f"GET /download/{media_id}" in graph.calls
 
 
+def test_an_inbound_voice_note_is_kept_as_audio(graph, wa_a):
+    # Given: the customer records a voice note (WhatsApp sends Ogg Opus)
+    voice = b"OggS\x00\x02" + b"\x00" * 20 + b"OpusHead" + b"\x01" * 200
+    media_id = graph.add_media("audio/ogg; codecs=opus", voice)
+    document = inbound_message(
+        WA_ID, {"type": "audio", "audio": {"mime_type": "audio/ogg; codecs=opus", "id": media_id, "voice": True}}
+    )
+    # When
+    assert webhook(document).status_code == 200
+    # Then: the recording is the message's, as audio, named by its type
+    attachment = Attachment.objects.get(message__channel=Channel.SOCIAL)
+    assert (attachment.content_type, attachment.file.read()) == ("audio/ogg", voice)
+    assert attachment.filename.rsplit(".", 1)[-1] in ("ogg", "oga", "opus")
+
+
 def test_a_media_larger_than_the_limit_is_not_kept_and_the_message_says_why(graph, wa_a, settings):
     # Given
     settings.CEA_WHATSAPP_MEDIA_MAX_BYTES = 1024
