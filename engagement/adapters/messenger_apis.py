@@ -14,9 +14,10 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from cea.common.errors import PermissionDenied, ValidationFailed
+from cea.common.errors import ValidationFailed
 from engagement.adapters.messenger import messenger_events, messenger_events_record
-from engagement.adapters.meta import meta_signature_check, meta_subscription_challenge
+from engagement.adapters.meta import meta_signature_check
+from engagement.adapters.meta_apis import meta_subscription_get
 from engagement.adapters.models import Provider
 from engagement.adapters.provider_apis import REFUSALS, ProviderWebhookView
 from engagement.adapters.webhooks_providers import provider_source
@@ -35,26 +36,7 @@ class MessengerWebhookApi(ProviderWebhookView):
 
     parser_classes: list = []  # the raw body is read, signature first
 
-    @extend_schema(
-        operation_id="engagement_messenger_subscribe",
-        parameters=[
-            OpenApiParameter("hub.mode", OpenApiTypes.STR, OpenApiParameter.QUERY, description="subscribe"),
-            OpenApiParameter("hub.verify_token", OpenApiTypes.STR, OpenApiParameter.QUERY),
-            OpenApiParameter("hub.challenge", OpenApiTypes.STR, OpenApiParameter.QUERY),
-        ],
-        responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The challenge, echoed"),
-            403: OpenApiResponse(description="The verify token is not the source's"),
-            404: REFUSALS[404],
-            409: REFUSALS[409],
-        },
-    )
-    def get(self, request, source_name: str):
-        source = provider_source(name=source_name, provider=Provider.MESSENGER)
-        challenge = meta_subscription_challenge(source, request.GET)
-        if challenge is None:
-            raise PermissionDenied("The verify token is not this source's.", code="bad_verify_token")
-        return HttpResponse(challenge, content_type="text/plain")
+    get = meta_subscription_get(provider=Provider.MESSENGER, operation_id="engagement_messenger_subscribe")
 
     @extend_schema(
         operation_id="engagement_messenger_receive",

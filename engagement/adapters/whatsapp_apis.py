@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from cea.common.errors import ValidationFailed
 from cea.common.serializers import CharField, WholeNumberField, validated
 from engagement.access import access_conversation, require_desk_user
-from engagement.adapters.meta import meta_subscription_challenge
+from engagement.adapters.meta_apis import meta_subscription_get
 from engagement.adapters.models import Provider
 from engagement.adapters.provider_apis import REFUSALS, ProviderWebhookView
 from engagement.adapters.webhooks_providers import provider_source
@@ -47,26 +47,7 @@ class WhatsAppWebhookApi(ProviderWebhookView):
 
     parser_classes: list = []  # the raw body is checked before anything reads it
 
-    @extend_schema(
-        operation_id="engagement_whatsapp_webhook_verify",
-        parameters=[
-            OpenApiParameter("hub.mode", OpenApiTypes.STR, OpenApiParameter.QUERY, description="subscribe"),
-            OpenApiParameter("hub.verify_token", OpenApiTypes.STR, OpenApiParameter.QUERY),
-            OpenApiParameter("hub.challenge", OpenApiTypes.STR, OpenApiParameter.QUERY),
-        ],
-        responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="hub.challenge, echoed"),
-            403: OpenApiResponse(description="Wrong mode or verify token"),
-            404: REFUSALS[404],
-            409: REFUSALS[409],
-        },
-    )
-    def get(self, request, source_name: str):
-        source = provider_source(name=source_name, provider=Provider.WHATSAPP)
-        challenge = meta_subscription_challenge(source, request.GET)
-        if challenge is None:
-            return HttpResponse("The verify token does not match.", status=403, content_type="text/plain")
-        return HttpResponse(challenge, content_type="text/plain")
+    get = meta_subscription_get(provider=Provider.WHATSAPP, operation_id="engagement_whatsapp_webhook_verify")
 
     @extend_schema(
         operation_id="engagement_whatsapp_webhook_receive",
