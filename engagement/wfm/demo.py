@@ -282,20 +282,25 @@ DEMO_LOGIN_USERNAMES = ("demo.agent", "demo.supervisor")
 
 
 def _logins_rostered(schedule: Schedule, *, now: dt.datetime) -> int:
-    """Shifts for the demo's own logins (``ensure_demo_logins``) in this week's published schedule of
-    their team, which the presence history does not give them: today one from the hour before ``now``
-    for eight hours, each later day of the week 09:00-17:00, each with a break, lunch and a break. So
-    whoever signs in as the demo agent sees their shift on the desk, and the live adherence page moves as
-    they change presence. Those who have a shift this week already are left alone."""
+    """Shifts for the demo's own logins (``ensure_demo_logins``) in their team's schedule, which the
+    presence history (this week) or the solver (next week: it may leave a login without one, as the
+    demand asks) does not give them. This week: today one from the hour before ``now`` for eight
+    hours, each later day 09:00-17:00; a later week: Monday to Friday 09:00-17:00; each with a break,
+    lunch and a break. So whoever signs in as the demo agent sees their shift on the desk and in their
+    schedule, and the live adherence page moves as they change presence. Those who have a shift in the
+    schedule already are left alone."""
     zone = ZoneInfo(settings.TIME_ZONE)
     profiles = AgentProfile.objects.filter(
         user__username__in=DEMO_LOGIN_USERNAMES, user__teams=schedule.team_id
     ).exclude(shifts__schedule=schedule)
     today = timezone.localdate(now)
-    starts = [now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)]
+    if schedule.week_start <= today:
+        starts = [now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)]
+        days = range((today - schedule.week_start).days + 1, 7)
+    else:
+        starts, days = [], range(5)
     starts += [
-        dt.datetime.combine(schedule.week_start + dt.timedelta(days=offset), dt.time(9), tzinfo=zone)
-        for offset in range((today - schedule.week_start).days + 1, 7)
+        dt.datetime.combine(schedule.week_start + dt.timedelta(days=offset), dt.time(9), tzinfo=zone) for offset in days
     ]
     minute = dt.timedelta(minutes=1)
     created = 0
@@ -344,6 +349,7 @@ def _schedules_plan(*, now: dt.datetime, report, solver_seconds: float) -> int:
         if Schedule.objects.filter(team=team, week_start=next_week, status=ScheduleStatus.PUBLISHED).exists():
             continue
         draft = schedule_generate(user=planner, team=team, week_start=next_week, time_limit_seconds=solver_seconds)
+        _logins_rostered(draft, now=now)
         schedule_publish(user=planner, schedule=draft)
         unmet = draft.under_minutes / 60
         report(f"  {team.name}, week of {next_week}: {draft.solver_status}, {unmet:.0f} agent-h unmet")

@@ -58,7 +58,9 @@ def test_the_agent_sends_a_template_when_the_window_is_closed(new_context, asgi_
         external_id=f"wa-desk:{CUSTOMER}:1",
     )
     said = customer_says(conversation, "Where is my order?")
-    Message.objects.filter(pk=said.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    Message.objects.filter(pk=said.pk).update(
+        created_at=timezone.now() - timedelta(hours=25), sent_at=timezone.now() - timedelta(hours=25)
+    )
     page = new_context().new_page()
     sign_in(page, agent, next_path="/desk/")
     desk = Desk(page)
