@@ -112,7 +112,9 @@ def test_many_changes_within_the_throttle_window_make_one_update(supervisor, tea
             await asyncio.sleep(0.01)
         assert await socket.receive_nothing(QUIET)
         assert len(held) == 1  # one update due for all of them
-        assert 0 < held[0] <= 1.0  # within a second of the snapshot, which was this second's push
+        # within a second of the snapshot, which was this second's push (none left to wait when the
+        # first change came a second or more after it, as on a slow machine)
+        assert 0 <= held[0] <= 1.0
         let_go.set()
         update = await receive(socket, "wallboard.update")
         assert queue_row(update, "billing")["waiting"] == 3
