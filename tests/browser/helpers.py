@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from playwright.sync_api import expect
@@ -133,3 +134,38 @@ def pending_offer(conversation):
         ),
         what="the router's offer of the chat",
     )
+
+
+@dataclass
+class AcceptedChat:
+    """A visitor's chat on the demo shop that an available agent accepted: both pages, and its panel."""
+
+    desk_page: Any
+    desk: Desk
+    visitor_page: Any
+    widget: Widget
+    conversation: Any
+    panel: Any
+
+
+def accepted_chat(new_context, origin: str, *, team, agent) -> AcceptedChat:
+    """The agent signs in and becomes available, a visitor on the demo shop asks for a person, and the
+    agent accepts the offer: the conversation's panel is open and the widget says it is with an agent."""
+    demo_shop_site(origin, team=team)
+    desk_page = new_context().new_page()
+    sign_in(desk_page, agent, next_path="/desk/")
+    desk = Desk(desk_page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    desk.set_presence("available")
+    visitor_page = new_context().new_page()
+    visitor_page.goto("/demo/shop/")
+    widget = Widget(visitor_page)
+    widget.open()
+    widget.say("I want to talk to an agent")
+    widget.expect_status("queued")
+    conversation = visitor_conversation()
+    desk.offer_for(conversation.pk).locator("button.offer-accept").click()
+    panel = desk.panel(conversation.pk)
+    expect(panel).to_be_visible()
+    widget.expect_status("active")
+    return AcceptedChat(desk_page, desk, visitor_page, widget, conversation, panel)

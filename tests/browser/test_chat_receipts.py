@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engagement.conversations.models import Attachment, ChatReadMark
-from tests.browser.helpers import Desk, Widget, demo_shop_site, eventually, sign_in, visitor_conversation
+from tests.browser.helpers import accepted_chat, eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,23 +24,12 @@ def _media(settings, tmp_path):
 
 def test_typing_read_receipts_and_a_file_between_the_widget_and_the_desk(new_context, asgi_server, team_a, agent):
     # Given an available agent at their desk and a visitor on the shop whose chat the agent accepted
-    demo_shop_site(asgi_server.url, team=team_a)
-    desk_page = new_context().new_page()
-    sign_in(desk_page, agent, next_path="/desk/")
-    desk = Desk(desk_page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
-    desk.set_presence("available")
-    visitor_page = new_context().new_page()
-    visitor_page.goto("/demo/shop/")
-    widget = Widget(visitor_page)
-    widget.open()
-    widget.say("I want to talk to an agent")
-    widget.expect_status("queued")
-    conversation = visitor_conversation()
-    desk.offer_for(conversation.pk).locator("button.offer-accept").click()
-    panel = desk.panel(conversation.pk)
-    expect(panel).to_be_visible()
-    widget.expect_status("active")
+    chat = accepted_chat(new_context, asgi_server.url, team=team_a, agent=agent)
+    desk_page = chat.desk_page
+    visitor_page = chat.visitor_page
+    widget = chat.widget
+    conversation = chat.conversation
+    panel = chat.panel
 
     # When the visitor types, the desk says so; when the agent types, the widget says so
     widget.input.fill("Hello, I have a question about")

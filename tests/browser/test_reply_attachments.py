@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engagement.conversations.models import Attachment, Message
-from tests.browser.helpers import Desk, Widget, demo_shop_site, sign_in, visitor_conversation
+from tests.browser.helpers import accepted_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,23 +26,11 @@ def _media(settings, tmp_path):
 
 def test_an_agent_attaches_a_file_to_a_chat_reply_and_the_widget_shows_it(new_context, asgi_server, team_a, agent):
     # Given an agent at their desk who accepted a visitor's chat
-    demo_shop_site(asgi_server.url, team=team_a)
-    desk_page = new_context().new_page()
-    sign_in(desk_page, agent, next_path="/desk/")
-    desk = Desk(desk_page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
-    desk.set_presence("available")
-    visitor_page = new_context().new_page()
-    visitor_page.goto("/demo/shop/")
-    widget = Widget(visitor_page)
-    widget.open()
-    widget.say("I want to talk to an agent")
-    widget.expect_status("queued")
-    conversation = visitor_conversation()
-    desk.offer_for(conversation.pk).locator("button.offer-accept").click()
-    panel = desk.panel(conversation.pk)
-    expect(panel).to_be_visible()
-    widget.expect_status("active")
+    chat = accepted_chat(new_context, asgi_server.url, team=team_a, agent=agent)
+    visitor_page = chat.visitor_page
+    widget = chat.widget
+    conversation = chat.conversation
+    panel = chat.panel
 
     # When the agent chooses two files for the reply
     panel.get_by_test_id("reply-attach-input").set_input_files(
