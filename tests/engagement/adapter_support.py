@@ -28,3 +28,13 @@ def signed_post(client: APIClient, source, payload, *, timestamp: int | None = N
 
 # Shared helpers, re-exported for the tests that import them from here.
 __all__ = ["assert_error", "isolate_redis", "make_customer", "session_client", "signed_post", "token_client"]
+
+
+def reply(agent, conversation, body: str, capture, *, execute: bool = True):
+    """The agent's reply in ``conversation``, its on-commit work (the provider's send) run when ``execute``."""
+    from engagement.conversations.replies import conversation_reply
+
+    with capture(execute=execute):
+        message, _ = conversation_reply(actor=agent, conversation=conversation, body=body)
+    message.refresh_from_db()
+    return message

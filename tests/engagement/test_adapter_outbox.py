@@ -24,7 +24,7 @@ from engagement.adapters.tasks import deliver_provider_message, sweep_outbox
 from engagement.conversations.models import Conversation, Message
 from engagement.conversations.replies import conversation_reply
 from engagement.conversations.services import conversation_group
-from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client
+from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, reply, session_client
 from tests.engagement.factories import WebhookSourceFactory
 from tests.engagement.provider_support import (
     TWILIO_SID,
@@ -115,13 +115,6 @@ def sms_in(source_name: str = "tw-a", body: str = "My broadband is down again", 
     )
     assert response.status_code == 200, response.content
     return Message.objects.get(external_id=f"{source_name}:{sid}").conversation
-
-
-def reply(agent, conversation: Conversation, body: str, capture) -> Message:
-    with capture(execute=True):
-        message, _ = conversation_reply(actor=agent, conversation=conversation, body=body)
-    message.refresh_from_db()
-    return message
 
 
 # --- Twilio ---------------------------------------------------------------------------------------

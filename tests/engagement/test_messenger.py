@@ -17,7 +17,7 @@ from engagement.adapters.models import ProviderSend, SendStatus
 from engagement.adapters.outbox import OutboundMedia, OutboundText, SendError, backoff_seconds, provider_send_deliver
 from engagement.conversations.models import Attachment, Conversation, Message
 from engagement.conversations.replies import conversation_reply
-from tests.engagement.adapter_support import assert_error, isolate_redis, session_client
+from tests.engagement.adapter_support import assert_error, isolate_redis, reply, session_client
 from tests.engagement.desktop_support import parse
 from tests.engagement.factories import WebhookSourceFactory
 from tests.engagement.messenger_support import (
@@ -94,13 +94,6 @@ def customer_writes(graph: Graph, text: str = "My order never arrived", *, mid: 
     response = meta_posts(page_webhook(message_event(text, mid=mid, timestamp=timestamp)))
     assert response.status_code == 200, response.content
     return Message.objects.get(external_id=f"fb-a:{mid}").conversation
-
-
-def reply(agent, conversation: Conversation, body: str, capture) -> Message:
-    with capture(execute=True):
-        message, _ = conversation_reply(actor=agent, conversation=conversation, body=body)
-    message.refresh_from_db()
-    return message
 
 
 # --- The round trip -------------------------------------------------------------------------------

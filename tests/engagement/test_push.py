@@ -21,14 +21,21 @@ from cea.common.channels import Channel
 from engagement.adapters.models import ProviderSend, PushDevice, SendStatus
 from engagement.adapters.outbox import backoff_seconds, provider_send_deliver
 from engagement.adapters.push import fcm_access_tokens
-from engagement.conversations.models import Conversation, Message
+from engagement.conversations.models import Conversation
 from engagement.conversations.replies import conversation_reply
 from engagement.conversations.services import conversation_group
 from records.customers.services import customer_set_consent
 from records.identities.services import identity_add
 from records.privacy.services import privacy_request_approve, privacy_request_carry_out, privacy_request_create
 from tests.accounts.factories import UserFactory
-from tests.engagement.adapter_support import assert_error, isolate_redis, make_customer, session_client, token_client
+from tests.engagement.adapter_support import (
+    assert_error,
+    isolate_redis,
+    make_customer,
+    reply,
+    session_client,
+    token_client,
+)
 from tests.engagement.factories import WebhookSourceFactory
 from tests.engagement.push_support import PROJECT, PushServices
 
@@ -130,13 +137,6 @@ def register(backend, **fields) -> dict:
     response = backend.post(DEVICES_URL, fields, format="json")
     assert response.status_code == 201, response.content
     return response.json()
-
-
-def reply(agent, conversation: Conversation, body: str, capture, *, execute: bool = True) -> Message:
-    with capture(execute=execute):
-        message, _ = conversation_reply(actor=agent, conversation=conversation, body=body)
-    message.refresh_from_db()
-    return message
 
 
 class DeskFollower:
