@@ -30,9 +30,10 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.engagement.provider_support import JsonHandler, LoopbackServer
 
 VERSION = "v21.0"
 ACCESS_TOKEN = "EAAG-whatsapp-test-token"
@@ -50,7 +51,7 @@ def graph_error(message: str, code: int, *, kind: str = "OAuthException", detail
     return {"error": error}
 
 
-class Graph:
+class Graph(LoopbackServer):
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []  # every message accepted, as posted
         self.calls: list[str] = []
@@ -63,7 +64,7 @@ class Graph:
         self._lock = threading.Lock()
         graph = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 self._handle("GET", b"")
 
@@ -77,23 +78,23 @@ class Graph:
                     graph.calls.append(f"{method} {url.path}")
                     canned = graph.script.pop(0) if graph.script else None
                 if canned is not None:
-                    return self._json(*canned)
+                    return self._answer(*canned)
                 if self.headers.get("Authorization", "") != f"Bearer {ACCESS_TOKEN}":
-                    return self._json(401, graph_error("Invalid OAuth access token - Cannot parse access token", 190))
+                    return self._answer(401, graph_error("Invalid OAuth access token - Cannot parse access token", 190))
                 parts = url.path.strip("/").split("/")
                 if parts[0] == "download" and len(parts) == 2 and parts[1] in graph.media:
                     content_type, content = graph.media[parts[1]]
                     return self._bytes(200, content, content_type)
                 if parts[0] != VERSION:
-                    return self._json(404, graph_error("Unknown path components", 2500))
+                    return self._answer(404, graph_error("Unknown path components", 2500))
                 rest = parts[1:]
                 if method == "POST" and len(rest) == 2 and rest[1] == "messages":
-                    return self._json(*graph._message(rest[0], body))
+                    return self._answer(*graph._message(rest[0], body))
                 if method == "GET" and len(rest) == 2 and rest[1] == "message_templates":
-                    return self._json(*graph._templates(rest[0], parse_qs(url.query)))
+                    return self._answer(*graph._templates(rest[0], parse_qs(url.query)))
                 if method == "GET" and len(rest) == 1 and rest[0] in graph.media:
                     content_type, content = graph.media[rest[0]]
-                    return self._json(
+                    return self._answer(
                         200,
                         {
                             "messaging_product": "whatsapp",
@@ -104,7 +105,7 @@ class Graph:
                             "id": rest[0],
                         },
                     )
-                return self._json(
+                return self._answer(
                     400,
                     graph_error(
                         f"Unsupported {method.lower()} request. Object with ID '{rest[0] if rest else ''}' does not "
@@ -114,9 +115,6 @@ class Graph:
                     ),
                 )
 
-            def _json(self, status: int, body: dict) -> None:
-                self._bytes(status, json.dumps(body).encode(), "application/json")
-
             def _bytes(self, status: int, payload: bytes, content_type: str) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -124,25 +122,11 @@ class Graph:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.serve(Handler)
 
     @property
     def graph_url(self) -> str:
         return f"{self.url}/{VERSION}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add_media(self, content_type: str, content: bytes) -> str:
         media_id = str(int(time.time() * 1000)) + secrets.token_hex(2)
@@ -305,7 +289,7 @@ def status_update(
     return _change({"statuses": [entry]}, number_id)
 
 
-class FileHost:
+class FileHost(LoopbackServer):
     """A CDN on loopback, named ``host`` in its URLs (``localhost`` is another origin than
     ``127.0.0.1``): ``files`` (path → (type, bytes)) answered 200, ``redirects`` (path → Location)
     answered 302, anything else 404; ``requests`` records each GET's path and ``Authorization``."""
@@ -317,7 +301,7 @@ class FileHost:
         self.requests: list[tuple[str, str]] = []
         cdn = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 cdn.requests.append((self.path, self.headers.get("Authorization", "")))
                 if self.path in cdn.redirects:
@@ -333,17 +317,8 @@ class FileHost:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
