@@ -15,7 +15,7 @@ conversations' contexts), ``{"type": "conversation.message", "message"}`` and
 ``{"type": "conversation.status", "conversation", "status"}`` and ``{"type": "conversation.delivery",
 "conversation", "message", "delivery", "receipts", "error"}`` (a reply's delivery receipt) for followed
 conversations, and
-``{"type": "recommendations.changed", "customer"}`` for a subscribed customer whose recommended
+``{"type": "recommendations.changed", "customer", "decided"}`` for a subscribed customer whose recommended
 actions changed (the desk reads its Next best action card again).
 Each subscription is permission-checked (``access_customer`` / ``access_conversation``); a
 refusal is an error frame (``forbidden``, ``not_found``) and no subscription. An unauthenticated
@@ -309,7 +309,9 @@ class LiveContextConsumer(EngagementJsonConsumer):
         """A customer's recommended actions changed (offered, decided): their subscribers read the card again."""
         customer = event.get("customer")
         if customer is not None and await self.still_subscribed(ContextScope.CUSTOMER, str(customer)):
-            await self.send_json({"type": "recommendations.changed", "customer": customer})
+            await self.send_json(
+                {"type": "recommendations.changed", "customer": customer, "decided": event.get("decided")}
+            )
 
     async def conversation_message(self, event: dict) -> None:
         message = event.get("message") or {}

@@ -416,6 +416,7 @@ def recommendation_decide_action(request: HttpRequest, recommendation_id: int, d
     return _next_best_action(
         request,
         customer,
+        decided=action.pk,
         notice=gettext("%(status)s: %(title)s.") % {"status": action.get_status_display(), "title": action.title},
     )
 

@@ -36,11 +36,15 @@ MAX_TITLE_CHARS = 200
 MAX_SOURCE_KEY_CHARS = 120
 
 
-def recommendations_changed_on_commit(*, customer_id: int) -> None:
-    """After commit, tell the desks and pages following the customer that their actions changed."""
+def recommendations_changed_on_commit(*, customer_id: int, decided: int | None = None) -> None:
+    """After commit, tell the desks and pages following the customer that their actions changed.
+
+    ``decided`` names the action whose decision the change is: the card that decision's answer
+    rendered is current already, and keeps its notice rather than reading itself again.
+    """
     push_on_commit(
         live_group(scope=ContextScope.CUSTOMER, context_id=customer_id),
-        {"type": "recommendations.changed", "customer": customer_id},
+        {"type": "recommendations.changed", "customer": customer_id, "decided": decided},
     )
 
 
@@ -190,7 +194,7 @@ def recommendation_decide(*, actor: Actor, recommendation_id: int, accepted: boo
         },
         occurred_at=now,
     )
-    recommendations_changed_on_commit(customer_id=action.customer_id)
+    recommendations_changed_on_commit(customer_id=action.customer_id, decided=action.pk)
     return action
 
 

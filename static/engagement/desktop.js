@@ -148,7 +148,7 @@
       case "conversation.status": applyConversationStatus(frame.conversation, frame.status); break;
       case "conversation.delivery": if (window.deskDelivery) window.deskDelivery.apply(frame); break; // desk_sms.js
       case "context.changed": applyContext(frame.scope, frame.id, frame.version, frame.values); break;
-      case "recommendations.changed": refreshRecommendations(frame.customer); break;
+      case "recommendations.changed": refreshRecommendations(frame.customer, frame.decided); break;
       case "schedule.changed": if (window.htmx) window.htmx.trigger(document.body, "desk:schedule"); break;
       case "error": handleError(frame); break;
       default: break; // pong, unsubscribed
@@ -738,33 +738,36 @@
     if (time) time.textContent = hhmm(time.getAttribute("datetime")) || time.textContent;
   }
 
-  // The customer's recommended actions changed (offered, decided elsewhere): each of their Next best
-  // action cards reads itself again (its hx-trigger is "cea:recommendations").
+  // The customer's recommended actions changed (offered, decided): each of their Next best action
+  // cards reads itself again (its hx-trigger is "cea:recommendations") — except the card that the
+  // change's own decision rendered (its data-decided names the action): that one is current, and its
+  // notice ("Accepted: …") would be lost to a read again, whether the push came before the answer
+  // or after it.
   // A card still reading itself when another change comes would drop the new trigger (htmx ignores a
   // request while the element's last one is in flight), and a card just swapped in does not listen
-  // until htmx has settled it: either way the change waits, and the card reads itself again once the
-  // swap has settled.
+  // until htmx has settled it: either way the change waits, and is applied once the swap has settled.
+  // A customer's waiting changes are one decided action's (its id) or any other (null: read again).
   var recommendationsWaiting = {};
   var HTMX_BUSY = ["htmx-request", "htmx-swapping", "htmx-settling", "htmx-added"];
-  function refreshRecommendations(customerId) {
+  function refreshRecommendations(customerId, decided) {
     if (!window.htmx || customerId === undefined || customerId === null) return;
+    var decidedId = decided === undefined || decided === null ? null : String(decided);
     var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"]';
     Array.prototype.forEach.call(document.querySelectorAll(selector), function (card) {
       var busy = HTMX_BUSY.some(function (name) { return card.classList.contains(name); });
       if (busy) {
-        recommendationsWaiting[customerId] = true;
-      } else {
+        var waiting = recommendationsWaiting[customerId];
+        recommendationsWaiting[customerId] = waiting === undefined || waiting === decidedId ? decidedId : null;
+      } else if (decidedId === null || card.getAttribute("data-decided") !== decidedId) {
         window.htmx.trigger(card, "cea:recommendations");
       }
     });
   }
   document.body.addEventListener("htmx:afterSettle", function () {
     Object.keys(recommendationsWaiting).forEach(function (customerId) {
+      var decided = recommendationsWaiting[customerId];
       delete recommendationsWaiting[customerId];
-      // A card the agent's own Accept or Dismiss just rendered is current (its push is that decision's)
-      // and says so in its notice, which a read again would take away.
-      var selector = '.next-best-action[data-customer-id="' + cssId(customerId) + '"] [role=status]';
-      if (!document.querySelector(selector)) refreshRecommendations(customerId);
+      refreshRecommendations(customerId, decided);
     });
   });
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from cea.common.live import push_now
+from engagement.context.models import ContextScope
+from engagement.context.services import context_write, live_group
 from insights.strategies.tasks import compute_effects, evaluate_events
 from records.journey.services import journey_record
 from tests.accounts.factories import UserFactory
@@ -68,6 +71,25 @@ def test_a_strategy_s_next_best_action_reaches_the_desk_live_and_its_acceptance_
     eventually(
         lambda: ada.recommended_actions.filter(status="accepted").exists() or None, what="the acceptance recorded"
     )
+    # And when the push of that decision reaches the desk after its answer, the card stays as the
+    # answer rendered it (it is current): a context change pushed after it shows, and by then the
+    # card has neither been replaced nor started reading itself again (htmx marks that at once)
+    accepted = ada.recommended_actions.get(status="accepted")
+    card.evaluate("element => { element.dataset.probe = 'answered' }")
+    group = live_group(scope=ContextScope.CUSTOMER, context_id=ada.pk)
+    push_now(group, {"type": "recommendations.changed", "customer": ada.pk, "decided": accepted.pk})
+    context_write(
+        actor=None, scope=ContextScope.CONVERSATION, context_id=conversation.pk, values={"probe": "after-the-push"}
+    )
+    expect(desk.panel(conversation.pk).get_by_text("after-the-push")).to_be_visible()
+    assert card.evaluate("element => element.dataset.probe + ' ' + element.classList.contains('htmx-request')") == (
+        "answered false"
+    )
+    expect(card.locator("[role=status]")).to_have_text("Accepted: Offer a loyalty discount.")
+    # While any other change of Ada's actions reads it again
+    push_now(group, {"type": "recommendations.changed", "customer": ada.pk, "decided": None})
+    expect(card.locator("[role=status]")).to_have_count(0)
+    expect(card.get_by_test_id("no-recommendations")).to_be_visible()
     compute_effects()
 
     # Then the strategy's page counts the acceptance, in its figures and its effect

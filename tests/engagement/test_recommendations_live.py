@@ -46,10 +46,16 @@ def test_a_new_action_for_the_customer_in_an_open_conversation_is_pushed_to_the_
         assert await receive(communicator, "recommendations.changed") == {
             "type": "recommendations.changed",
             "customer": customer.pk,
+            "decided": None,
         }
-        # And when it is dismissed, again (every desk following the customer reads the card again)
+        # And when it is dismissed, again, naming the action decided (the card that decision's answer
+        # rendered is current; every other desk following the customer reads its card again)
         await database_sync_to_async(recommendation_decide)(actor=agent, recommendation_id=action.pk, accepted=False)
-        assert (await receive(communicator, "recommendations.changed"))["customer"] == customer.pk
+        assert await receive(communicator, "recommendations.changed") == {
+            "type": "recommendations.changed",
+            "customer": customer.pk,
+            "decided": action.pk,
+        }
 
     run(scenario)
 
