@@ -20,9 +20,12 @@ from cea.common.serializers import CharField
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-# A string with a character that is not whitespace; and one that is blank once trimmed.
-NOT_BLANK = r"\S"
-BLANK = r"^\s*$"
+# A string with a character that is not whitespace; and one that is blank once trimmed. Whitespace as
+# Python's str.strip() (DRF's trim) knows it: a regular expression's \s of ECMAScript, which clients
+# and schema tools read patterns as, leaves out the separators U+001C–U+001F and NEL (U+0085).
+WHITESPACE = r"\s\u001c-\u001f\u0085"
+NOT_BLANK = rf"[^{WHITESPACE}]"
+BLANK = rf"^[{WHITESPACE}]*$"
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input (`invalid`, with `fields`: the messages per field)",
