@@ -166,7 +166,8 @@ def last_agent(*, conversation, queue: Queue, now: datetime) -> AgentProfile | N
     if they may take the queue's work (of its team, when it has one). ``None`` for a first
     conversation, or with ``CEA_PREFERRED_AGENT_SECONDS`` 0. One read by the unique external id."""
     thread_key, _, number = conversation.external_id.rpartition(":")
-    if settings.CEA_PREFERRED_AGENT_SECONDS <= 0 or not thread_key or not number.isdigit() or int(number) < 2:
+    numbered = number.isascii() and number.isdigit()  # "²" is a digit to str.isdigit, not to int()
+    if settings.CEA_PREFERRED_AGENT_SECONDS <= 0 or not thread_key or not numbered or int(number) < 2:
         return None
     agent_user_id = (
         Conversation.objects.filter(

@@ -9,6 +9,7 @@ customer's answer comes in as Twilio posts it, signed as Twilio signs it.
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -23,7 +24,7 @@ from engagement.adapters.models import MessageTemplate, ProviderSend, SendStatus
 from engagement.conversations.models import Conversation, ConversationStatus, Message
 from engagement.orchestration import conversation_wrap_up
 from engagement.outbound.services import outbound_start
-from engagement.routing.engine import dispatch_queue
+from engagement.routing.engine import dispatch_queue, last_agent
 from engagement.routing.models import OfferStatus, Presence, WorkItem, WorkStatus
 from engagement.routing.offers import offer_accept
 from engagement.routing.presence import presence_set
@@ -514,3 +515,12 @@ def test_an_away_last_agent_is_not_waited_for(
     item = WorkItem.objects.get(conversation=answered)
     assert (item.target_agent, item.target_until) == (None, None)
     assert pending_offer(item).agent == colleague
+
+
+@pytest.mark.parametrize("external_id", ["form:abc:²", "form:abc:٣", "form:abc:1", "no-thread"])
+def test_a_thread_number_that_is_no_ascii_number_prefers_nobody(external_id):
+    # Given a conversation whose external id ends in no thread number a second contact would have
+    # ("²" and "٣" are digits to str.isdigit, which int() refuses or reads as another number)
+    conversation = SimpleNamespace(external_id=external_id)
+    # When routing asks for its last agent / Then there is none, and no error
+    assert last_agent(conversation=conversation, queue=None, now=timezone.now()) is None
