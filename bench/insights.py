@@ -26,7 +26,6 @@ earlier runs of (c) added.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import sys
@@ -126,32 +125,12 @@ def _rows(
         )
 
 
-class _Stream(io.RawIOBase):
-    """A file-like reader over generated lines, for COPY FROM STDIN."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self._lines, self._buffer = lines, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:
-        while len(self._buffer) < len(target):
-            chunk = "".join(line for _, line in zip(range(2000), self._lines, strict=False))
-            if not chunk:
-                break
-            self._buffer += chunk.encode()
-        size = min(len(target), len(self._buffer))
-        target[:size], self._buffer = self._buffer[:size], self._buffer[size:]
-        return size
-
-
 def _copy(cursor, lines: Iterator[str]) -> None:
     # Replica mode skips triggers (pghistory's, and the foreign-key checks: the ids are real).
     cursor.execute("SET LOCAL session_replication_role = replica")
-    cursor.cursor.copy_expert(
-        f"COPY records_interaction ({', '.join(COLUMNS)}) FROM STDIN", io.BufferedReader(_Stream(lines), 1 << 20)
-    )
+    with cursor.cursor.copy(f"COPY records_interaction ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        while chunk := "".join(line for _, line in zip(range(2000), lines, strict=False)):
+            copy.write(chunk)
     cursor.execute("SET LOCAL session_replication_role = origin")
 
 
@@ -296,7 +275,7 @@ def main() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             began_ns = time.perf_counter_ns()
             for sql, params in statements:
-                cursor.cursor.execute(sql, params)  # psycopg2's own cursor: no Django wrapper
+                cursor.cursor.execute(sql, params)  # psycopg's own cursor: no Django wrapper
                 if cursor.cursor.description is not None:
                     cursor.cursor.fetchall()
             raw.extend([time.perf_counter_ns() - began_ns])

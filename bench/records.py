@@ -226,13 +226,14 @@ def captured(call) -> tuple[object, list[tuple[str, tuple]]]:
 
 
 def raw_connection():
-    """A psycopg2 connection with Django's own connection parameters and session settings."""
-    import psycopg2
+    """A psycopg connection with Django's own connection parameters and session settings."""
+    import psycopg
     from django.db import connection
 
     params = connection.get_connection_params()
-    params.pop("cursor_factory", None)  # plain tuples: the floor builds no dicts and no models
-    raw = psycopg2.connect(**params)
+    # psycopg's client-side binding cursor, as Django's (plain tuples: the floor builds no models)
+    params["cursor_factory"] = psycopg.ClientCursor
+    raw = psycopg.connect(**params)
     raw.autocommit = True  # as Django runs outside atomic blocks
     with raw.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'UTC'")

@@ -316,13 +316,13 @@ def analyze_tables() -> None:
 
 
 def raw_connection():
-    """psycopg2 with Django's connection parameters, autocommit (each statement, or an explicit BEGIN)."""
-    import psycopg2
+    """psycopg with Django's connection parameters, autocommit (each statement, or an explicit BEGIN)."""
+    import psycopg
     from django.db import connection
 
     params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    raw = psycopg2.connect(**params)
+    params["cursor_factory"] = psycopg.ClientCursor  # client-side binding, as Django's
+    raw = psycopg.connect(**params)
     raw.autocommit = True
     return raw
 

@@ -67,8 +67,8 @@ def _copy_floor(extract: Path, layout) -> float:
     quoted = ", ".join(f'"{name}"' for name in names)
     buffer.seek(0)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {COPY_TABLE} ({quoted}) FROM STDIN", buffer)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {COPY_TABLE} ({quoted}) FROM STDIN") as copy:
+        copy.write(buffer.getvalue())
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {COPY_TABLE}")
@@ -95,6 +95,8 @@ def _records_floor(run, folder: str) -> tuple[float, int]:
     Returns (seconds, rows)."""
     from django.db import connection
 
+    from cea.common.copy import copy_out
+
     dumps: list[tuple[str, Path]] = []
     with connection.cursor() as cursor:
         cursor.execute(
@@ -104,8 +106,8 @@ def _records_floor(run, folder: str) -> tuple[float, int]:
         )
         for table, where in _WRITTEN.items():
             path = Path(folder) / f"{table}.copy"
-            with path.open("w") as handle:
-                cursor.cursor.copy_expert(f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT", handle)
+            with path.open("wb") as handle:
+                copy_out(f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT", handle)
             dumps.append((table, path))
             cursor.execute(f"DROP TABLE IF EXISTS floor_{table}")
             cursor.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
@@ -113,9 +115,11 @@ def _records_floor(run, folder: str) -> tuple[float, int]:
     rows = 0
     seconds = 0.0
     for table, path in dumps:
-        with path.open() as handle, connection.cursor() as cursor:
+        with path.open("rb") as handle, connection.cursor() as cursor:
             started = time.perf_counter()
-            cursor.cursor.copy_expert(f"COPY floor_{table} FROM STDIN", handle)
+            with cursor.cursor.copy(f"COPY floor_{table} FROM STDIN") as copy:
+                while block := handle.read(1 << 20):
+                    copy.write(block)
             seconds += time.perf_counter() - started
             rows += cursor.cursor.rowcount
     with connection.cursor() as cursor:

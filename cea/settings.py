@@ -142,16 +142,34 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------------------------
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
-        # 0 by default: under ASGI each request's sync code runs in a fresh thread, so a persistent
-        # (thread-local) connection is never reused and lingers until garbage collection, up to
-        # "too many clients" (Django's docs; measured in docs/performance.md). Celery may set it.
-        conn_max_age=env_int("CEA_DB_CONN_MAX_AGE", 0, minimum=0),
-        conn_health_checks=True,
+# Every process keeps a pool of PostgreSQL connections (Django's pool on psycopg 3 and psycopg-pool):
+# a request or a consumer's database call borrows one and gives it back, instead of connecting and
+# disconnecting each time (docs/performance.md: the connect was the largest single cost of a 360).
+# Under ASGI each in-flight request's sync code runs in its own thread and holds a connection, so the
+# pool's largest size bounds the process's connections and the requests it serves at once; a request
+# that waits longer than the timeout for one gets a clear 503 (cea.common.errors). Each connection
+# is checked before it is lent, so the pool recovers by itself after a database restart.
+# CEA_DB_POOL_MAX_SIZE=0 turns the pool off: then CEA_DB_CONN_MAX_AGE says how long a thread keeps its
+# own connection (keep it 0 under ASGI, where persistent connections leak; the pool forbids it).
+DB_POOL_MAX_SIZE = env_int("CEA_DB_POOL_MAX_SIZE", 20, minimum=0)
+DB_CONN_MAX_AGE = env_int("CEA_DB_CONN_MAX_AGE", 0, minimum=0)
+if DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE:
+    raise ImproperlyConfigured(
+        "CEA_DB_CONN_MAX_AGE keeps connections per thread, which the connection pool replaces: "
+        "unset it, or set CEA_DB_POOL_MAX_SIZE=0 to turn the pool off."
     )
-}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)}
+if DB_POOL_MAX_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env_int("CEA_DB_POOL_MIN_SIZE", 2, minimum=0), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # Seconds a borrower waits for a free connection before psycopg_pool.PoolTimeout.
+        "timeout": env_int("CEA_DB_POOL_TIMEOUT", 10, minimum=1),
+        # An idle connection beyond min_size is closed after this; every one is replaced after an hour.
+        "max_idle": 300,
+        "max_lifetime": 3600,
+        "name": "cea-default",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Several test processes (pytest-xdist) or deployments may share one Redis: keep keys apart.

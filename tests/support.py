@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+import uvicorn
 from celery import current_app
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
@@ -132,3 +136,41 @@ def finished_within(seconds: float, *, setup: str, work: str) -> str:
         pytest.fail(f"{work} did not finish within {seconds} s.")
     assert child.returncode == 0, err
     return out.rstrip("\n")
+
+
+class LiveServer:
+    """The real ASGI application under uvicorn, in a thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self, *, timeout: float = 20) -> None:
+        config = uvicorn.Config(
+            self.app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, name=f"uvicorn-{self.port}", daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError(f"The test server on port {self.port} stopped while starting (see its log).")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"The test server on port {self.port} did not start within {timeout} s.")
+            time.sleep(0.02)
+
+    def stop(self, *, timeout: float = 20) -> None:
+        if self.server is None or self.thread is None:
+            return
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise RuntimeError(f"The test server on port {self.port} did not stop within {timeout} s.")
+        self.sock.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 
@@ -20,7 +21,9 @@ from rest_framework import exceptions, filters, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cea.common.errors import ApplicationError, PayloadTooLarge
+from cea.common.errors import ApplicationError, PayloadTooLarge, ServiceUnavailable, unavailable_from
+
+logger = logging.getLogger(__name__)
 
 
 def _flatten(detail) -> dict | list | str:
@@ -32,7 +35,12 @@ def _flatten(detail) -> dict | list | str:
 
 
 def exception_handler(exc, context):
-    """Map every refusal to ``{"error": {"code", "message", "fields"?}}`` with a 4xx status."""
+    """Map every refusal to ``{"error": {"code", "message", "fields"?}}`` with a 4xx status (503 with
+    ``Retry-After`` while the database cannot be reached)."""
+    unavailable = unavailable_from(exc)
+    if unavailable is not None:
+        logger.warning("Database unavailable: %s", type(exc).__name__, exc_info=exc)
+        return unavailable_response(unavailable)
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
     if isinstance(exc, exceptions.Throttled):
@@ -65,6 +73,11 @@ def exception_handler(exc, context):
         body = {"code": codes if isinstance(codes, str) else "error", "message": str(getattr(exc, "detail", exc))}
     response.data = {"error": body}
     return response
+
+
+def unavailable_response(error: ServiceUnavailable) -> Response:
+    retry_after = str(error.retry_after_seconds)
+    return Response({"error": error.as_dict()}, status=error.status_code, headers={"Retry-After": retry_after})
 
 
 def throttled_response(retry_after: int) -> Response:

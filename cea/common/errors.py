@@ -67,3 +67,32 @@ class PayloadTooLarge(ApplicationError):
     def __init__(self, *, limit: int) -> None:
         super().__init__(f"The request body is larger than the {limit} bytes this server accepts.")
         self.limit = limit
+
+
+class ServiceUnavailable(ApplicationError):
+    """The database (or another part the request needs) cannot be reached now; the client retries.
+
+    What a request gets while PostgreSQL restarts, or when every pooled connection stays busy
+    past ``CEA_DB_POOL_TIMEOUT``: 503 with ``Retry-After``, not a 500, and nothing half-written
+    (the request's transaction did not commit).
+    """
+
+    status_code = 503
+    code = "unavailable"
+    retry_after_seconds = 5
+
+    def __init__(self, message: str = "The service is briefly unavailable: try again in a few seconds.") -> None:
+        super().__init__(message)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "retry_after_seconds": self.retry_after_seconds}
+
+
+def unavailable_from(exception: BaseException) -> ServiceUnavailable | None:
+    """A database that cannot be reached or answer now (Django's ``OperationalError``/``InterfaceError``,
+    which wrap psycopg's connection failures and psycopg_pool's ``PoolTimeout``), as a 503; else None."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exception, OperationalError | InterfaceError):
+        return ServiceUnavailable()
+    return None

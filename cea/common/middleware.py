@@ -1,10 +1,15 @@
-"""Page views raise ``ApplicationError`` like services do; this turns it into a clear page or fragment."""
+"""Page views raise ``ApplicationError`` like services do; this turns it into a clear page or fragment
+(and a database that cannot be reached into a 503 page asking to try again)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.shortcuts import render
 
-from cea.common.errors import ApplicationError
+from cea.common.errors import ApplicationError, ServiceUnavailable, unavailable_from
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationErrorMiddleware:
@@ -22,7 +27,14 @@ class ApplicationErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        unavailable = unavailable_from(exception)
+        if unavailable is not None:  # the database cannot be reached now: 503, try again
+            logger.warning("Database unavailable: %s", type(exception).__name__, exc_info=exception)
+            exception = unavailable
         if not isinstance(exception, ApplicationError):
             return None
         template = "errors/fragment.html" if getattr(request, "htmx", False) else "errors/page.html"
-        return render(request, template, {"error": exception}, status=exception.status_code)
+        response = render(request, template, {"error": exception}, status=exception.status_code)
+        if isinstance(exception, ServiceUnavailable):
+            response["Retry-After"] = str(exception.retry_after_seconds)
+        return response

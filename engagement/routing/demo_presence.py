@@ -19,7 +19,6 @@ not live presence: no pushes, no routing); each agent's last change is offline, 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -33,6 +32,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cea.common.copy import copy_in
 from engagement.routing.defaults import routing_defaults_ensure
 from engagement.routing.models import AgentProfile, Presence, PresenceChange, ReasonCode
 from records.interactions.selectors import interactions_handled_around
@@ -257,8 +257,7 @@ def _copy(lines: list[str]) -> None:
     fields = {field.name: field.column for field in PresenceChange._meta.concrete_fields}
     names = ("agent", "presence", "reason", "started_at", "ended_at", "cause")
     columns = ", ".join(connection.ops.quote_name(fields[name]) for name in names)
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("".join(lines)))
+    copy_in(f"COPY {table} ({columns}) FROM STDIN", "".join(lines))
 
 
 def planned_demo_shifts(*, days: int = 90, now: dt.datetime | None = None) -> dict[int, list[PlannedShift]]:

@@ -72,10 +72,10 @@ accounts = Table(
 
 
 def sqlalchemy_url(url: str | URL) -> URL:
-    """``postgres://`` (Django's spelling) becomes SQLAlchemy's ``postgresql://``."""
+    """``postgres://`` (Django's spelling) becomes SQLAlchemy's ``postgresql+psycopg://`` (psycopg 3)."""
     parsed = make_url(url) if isinstance(url, str) else url
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg2")
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 

@@ -27,7 +27,6 @@ attached: the record is still loaded and the skipped identifier is reported to t
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +42,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from cea.accounts.models import User
 from cea.accounts.types import Actor
+from cea.common.copy import copy_in
 from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.locks import transaction_lock
 from cea.common.redact import redact_cards, redact_cards_value
@@ -718,10 +718,8 @@ def copy_rows(*, model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
             else:
                 cells.append(_copy_text(value))
         lines.append("\t".join(cells))
-    buffer = io.StringIO("\n".join(lines) + "\n")
     quoted = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", buffer)
+    copy_in(f"COPY {model._meta.db_table} ({quoted}) FROM STDIN", "\n".join(lines) + "\n")
 
 
 def holdings_load(

@@ -27,19 +27,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
 from tests.browser.helpers import TIMEOUT_MS
+from tests.support import LiveServer, isolated_redis
 from tests.support import eager_celery as run_tasks_eagerly
-from tests.support import isolated_redis
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -94,44 +90,6 @@ def browser() -> Iterator[Any]:
 
 
 # --- The server -------------------------------------------------------------------------------
-
-
-class LiveServer:
-    """The real ASGI application under uvicorn, in a thread, on a free port of 127.0.0.1."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server: uvicorn.Server | None = None
-        self.thread: threading.Thread | None = None
-
-    def start(self, *, timeout: float = 20) -> None:
-        config = uvicorn.Config(
-            self.app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=5
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, name=f"uvicorn-{self.port}", daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError(f"The test server on port {self.port} stopped while starting (see its log).")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"The test server on port {self.port} did not start within {timeout} s.")
-            time.sleep(0.02)
-
-    def stop(self, *, timeout: float = 20) -> None:
-        if self.server is None or self.thread is None:
-            return
-        self.server.should_exit = True
-        self.thread.join(timeout)
-        if self.thread.is_alive():
-            raise RuntimeError(f"The test server on port {self.port} did not stop within {timeout} s.")
-        self.sock.close()
 
 
 @pytest.fixture(autouse=True)

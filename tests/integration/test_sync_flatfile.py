@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 
-import psycopg2
+import psycopg
 import pytest
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
@@ -175,7 +175,7 @@ def test_a_second_run_while_one_is_live_is_refused(tmp_path):
     # Given another worker (another database session) holding the connector's run lock
     config = flatfile_connector(tmp_path)
     settings = connection.settings_dict
-    other = psycopg2.connect(
+    other = psycopg.connect(
         dbname=settings["NAME"],
         user=settings["USER"],
         host=settings["HOST"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import psycopg2
+import psycopg
 import pytest
 from celery.exceptions import Retry
 from django.db import connection
@@ -133,7 +133,7 @@ def test_a_task_while_another_worker_runs_the_connector_is_skipped(tmp_path):
     # Given another worker's database session holding the connector's run lock
     config = flatfile_connector(tmp_path)
     db = connection.settings_dict
-    other = psycopg2.connect(
+    other = psycopg.connect(
         dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], password=db["PASSWORD"]
     )
     try:

@@ -42,8 +42,9 @@ _engines_lock = threading.Lock()
 
 def _sqlalchemy_url(raw: str) -> URL:
     url = make_url(raw)
-    if url.drivername in ("postgres", "postgresql"):
-        url = url.set(drivername="postgresql+psycopg2")
+    # psycopg 3 is the PostgreSQL driver installed; a URL naming psycopg2 (which is not) gets it too.
+    if url.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
     return url
 
 
