@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from cea.common.openapi import BLANK, NOT_BLANK
+
 pytestmark = pytest.mark.django_db
 
 
@@ -31,7 +33,7 @@ def test_a_required_string_says_it_is_not_blank_after_trimming(components):
     # When the branch check-in's visit id is read
     visit_id = components["BranchCheckInRequest"]["properties"]["visit_id"]
     # Then it needs a character that is not whitespace, as the server trims before it checks
-    assert visit_id["pattern"] == r"\S"
+    assert visit_id["pattern"] == NOT_BLANK
     assert [matches(visit_id, v) for v in ["v-1", " v ", "   ", "\t\n"]] == [True, True, False, False]
 
 
@@ -64,8 +66,8 @@ def test_an_ivr_input_is_digits_or_speech_not_both(components):
     ivr = components["IvrInputRequest"]
     # Then one of the two is blank (after trimming)
     assert ivr["anyOf"] == [
-        {"properties": {"digits": {"pattern": r"^\s*$"}}},
-        {"properties": {"speech": {"pattern": r"^\s*$"}}},
+        {"properties": {"digits": {"pattern": BLANK}}},
+        {"properties": {"speech": {"pattern": BLANK}}},
     ]
 
 
@@ -75,8 +77,18 @@ def test_a_presence_takes_a_reason_with_away_only(components):
     # Then away needs a reason and the others take none (or a blank one); OpenAPI 3.0 has no const
     assert presence["oneOf"] == [
         {
-            "properties": {"presence": {"pattern": "^away$"}, "reason": {"pattern": r"\S"}},
+            "properties": {"presence": {"pattern": "^away$"}, "reason": {"pattern": NOT_BLANK}},
             "required": ["reason"],
         },
-        {"properties": {"presence": {"not": {"pattern": "^away$"}}, "reason": {"pattern": r"^\s*$"}}},
+        {"properties": {"presence": {"not": {"pattern": "^away$"}}, "reason": {"pattern": BLANK}}},
     ]
+
+
+def test_blank_means_what_drfs_trim_strips():
+    # Given every character that str.strip() (DRF's trim) removes, and some it keeps
+    whitespace = [chr(code) for code in range(0x3000 + 1) if chr(code).isspace()]
+    # Then "not blank" matches none of them alone and "blank" matches all of them together
+    assert [char for char in whitespace if re.search(NOT_BLANK, char)] == []
+    assert re.fullmatch(BLANK, "".join(whitespace))
+    # And a character that stays after trimming is not blank
+    assert re.search(NOT_BLANK, " \u0085a") and not re.fullmatch(BLANK, " a ")
