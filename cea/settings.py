@@ -148,7 +148,8 @@ TEMPLATES = [
 # Under ASGI each in-flight request's sync code runs in its own thread and holds a connection, so the
 # pool's largest size bounds the process's connections and the requests it serves at once; a request
 # that waits longer than the timeout for one gets a clear 503 (cea.common.errors). Each connection
-# is checked before it is lent, so the pool recovers by itself after a database restart.
+# is checked before it is lent, so the pool recovers by itself after a database restart
+# (cea/common/postgresql: at once, not one backed-off check per dead connection).
 # CEA_DB_POOL_MAX_SIZE=0 turns the pool off: then CEA_DB_CONN_MAX_AGE says how long a thread keeps its
 # own connection (keep it 0 under ASGI, where persistent connections leak; the pool forbids it).
 DB_POOL_MAX_SIZE = env_int("CEA_DB_POOL_MAX_SIZE", 20, minimum=0)
@@ -159,6 +160,8 @@ if DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE:
         "unset it, or set CEA_DB_POOL_MAX_SIZE=0 to turn the pool off."
     )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)}
+# Django's PostgreSQL backend, whose pool drops every dead connection at once after a restart.
+DATABASES["default"]["ENGINE"] = "cea.common.postgresql"
 if DB_POOL_MAX_SIZE:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(env_int("CEA_DB_POOL_MIN_SIZE", 2, minimum=0), DB_POOL_MAX_SIZE),
@@ -168,6 +171,10 @@ if DB_POOL_MAX_SIZE:
         # An idle connection beyond min_size is closed after this; every one is replaced after an hour.
         "max_idle": 300,
         "max_lifetime": 3600,
+        # While the database is down, the pool retries a connection with a growing back-off (1 s,
+        # 2 s, 4 s …); it gives that up after this, and the next request starts again from 1 s: so
+        # after a long outage requests are served again within seconds, not after a long back-off.
+        "reconnect_timeout": 5,
         "name": "cea-default",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
