@@ -14,7 +14,6 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
-import redis
 from django.conf import settings
 from django.test import Client
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,7 +25,7 @@ from engagement.routing.work import ROUTE_QUEUE_TASK
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory, SiteKeyFactory
 from tests.process_support import Processes
-from tests.support import child_environment
+from tests.support import child_environment, redis_keys_delete
 
 SHOP = "https://shop.example"
 FRAME_SECONDS = 30  # a deadline for a frame that must come on a loaded machine, never a measurement
@@ -76,12 +75,7 @@ def redis_prefix():
     """The children's Redis keys (channel layer, cache, Celery broker) under a prefix of this test's own."""
     prefix = f"cea-test-scale-{uuid.uuid4().hex[:12]}"
     yield prefix
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
-    finally:
-        client.close()
+    redis_keys_delete(settings.REDIS_URL, prefix)
 
 
 def succeeded_tasks(log: str, name: str) -> list[tuple[str, str]]:
