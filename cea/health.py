@@ -1,5 +1,13 @@
 """GET /health/: is each part of the platform answering? PostgreSQL, Redis, and a Celery worker.
 
+Two probes for load balancers and orchestrators (docs/deploying.md), never cached either:
+
+- GET /health/live/: liveness. The process answers; nothing else is asked (no database, no Redis),
+  so a dependency's outage never gets every web process restarted at once. Always 200.
+- GET /health/ready/: readiness of a web process. PostgreSQL and Redis answer (a Celery worker is
+  not this process's business: a web process serves while the workers restart). 200 or 503, each
+  check bounded (``READY_TIMEOUT_SECONDS``: a connection from the pool, Redis's connect and read).
+
 Anyone may ask, so an anonymous caller gets only the status (``ok`` or ``failing``, 200 or 503),
 and the worker's answer to a Celery ping — a broadcast on the broker — is reused for
 ``HEALTH_WORKER_CACHE_SECONDS``, so a stream of anonymous probes costs two cheap round trips
@@ -26,12 +34,29 @@ from cea.celery import app as celery_app
 from cea.common.roles import can_supervise
 
 CELERY_PING_TIMEOUT = 1.0
+READY_TIMEOUT_SECONDS = 2.0
 
 
 def _postgres() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+    return {}
+
+
+def _postgres_bounded() -> dict:
+    """``SELECT 1`` on a connection of the pool, waiting at most ``READY_TIMEOUT_SECONDS`` for one
+    (the pool's own timeout, CEA_DB_POOL_TIMEOUT, is meant for requests and may be longer than a
+    probe's). Without the pool, as ``_postgres``."""
+    pool = getattr(connection, "pool", None)  # PostgreSQL's wrapper: None without the pool
+    if pool is None:
+        return _postgres()
+    borrowed = pool.getconn(timeout=READY_TIMEOUT_SECONDS)
+    try:
+        borrowed.execute("SELECT 1").fetchone()
+        borrowed.rollback()  # back to the pool idle, not inside a transaction
+    finally:
+        pool.putconn(borrowed)
     return {}
 
 
@@ -57,6 +82,7 @@ def _celery() -> dict:
 
 
 CHECKS: dict[str, Callable[[], dict]] = {"postgres": _postgres, "redis": _redis, "celery": _celery}
+READY_CHECKS: dict[str, Callable[[], dict]] = {"postgres": _postgres_bounded, "redis": _redis}
 
 
 class _RecentResult:
@@ -124,3 +150,25 @@ def health(request):
     if detailed:
         body["checks"] = results
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _answer(request: HttpRequest, results: dict[str, dict]) -> JsonResponse:
+    healthy = all(result["ok"] for result in results.values())
+    body: dict = {"status": "ok" if healthy else "failing"}
+    if _may_see_details(request):
+        body["checks"] = results
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def live(request):
+    """Liveness: 200 while the process answers requests. Asks nothing of PostgreSQL or Redis."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def ready(request):
+    """Readiness: 200 when PostgreSQL and Redis answer, 503 otherwise; the checks for staff and tokens."""
+    return _answer(request, {name: _run(name, check) for name, check in READY_CHECKS.items()})

@@ -261,6 +261,9 @@ SECURE_COOKIES = env_bool("CEA_SECURE_COOKIES", HTTPS_ONLY)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_SSL_REDIRECT = env_bool("CEA_SSL_REDIRECT", HTTPS_ONLY)
+# Load balancers and orchestrators probe over plain HTTP inside the network: the probes answer
+# there instead of redirecting (they carry no cookie and no data; docs/deploying.md).
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)/$"]
 SECURE_HSTS_SECONDS = env_int("CEA_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS_ONLY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CEA_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 # Asking browsers to preload HSTS for the whole domain is hard to undo: a deliberate choice.

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from cea.health import health
+from cea.health import health, live, ready
 from engagement.urls import api_urlpatterns as engagement_api
 from engagement.urls import page_urlpatterns as engagement_pages
 from insights.urls import api_urlpatterns as insights_api
@@ -54,6 +54,8 @@ admin.site.index_title = "Configuration and records"
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("health/live/", live, name="health-live"),
+    path("health/ready/", ready, name="health-ready"),
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("cea.accounts.urls")),
     # The language picker posts to i18n/setlang/; pages load their scripts' strings from jsi18n/

@@ -42,7 +42,12 @@ def isolated_redis(settings) -> Iterator[str]:
         }
     }
     yield prefix
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    redis_keys_delete(settings.REDIS_URL, prefix)
+
+
+def redis_keys_delete(redis_url: str, prefix: str) -> None:
+    """Delete every key under ``prefix:`` on the Redis at ``redis_url``."""
+    client = redis.Redis.from_url(redis_url)
     try:
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import celery.contrib.testing.tasks  # noqa: F401 - registers the ``celery.ping`` task the worker check sends
@@ -13,7 +14,8 @@ from django.conf import settings
 from cea.celery import app as celery_app
 from cea.health import recent_worker_check
 from tests.accounts.factories import UserFactory
-from tests.support import token_client
+from tests.process_support import Processes, free_port, http_get
+from tests.support import child_environment, token_client
 
 
 def _drop_broker_connections() -> None:
@@ -181,3 +183,67 @@ def test_anonymous_probes_reuse_a_recent_worker_ping_and_staff_get_a_fresh_one(c
     assert after_anonymous == 1
     assert staff.status_code == 503
     assert after_staff == 1
+
+
+# --- The probes of load balancers and orchestrators: /health/live/ and /health/ready/ ---------------
+
+NEVER_CACHED = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+@pytest.mark.django_db
+def test_readiness_is_ok_with_postgres_and_redis_and_wants_no_worker(client, supervisor, private_broker):
+    # Given: nothing consumes this broker (no Celery worker), PostgreSQL and Redis answer
+    # When: an anonymous probe, then a supervisor's
+    anonymous = client.get("/health/ready/")
+    client.force_login(supervisor)
+    staff = client.get("/health/ready/")
+    # Then: ready (a web process serves while workers restart); staff see the two checks, no Celery
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"status": "ok"}
+    assert anonymous["Cache-Control"] == NEVER_CACHED
+    assert staff.status_code == 200
+    assert {name: check["ok"] for name, check in staff.json()["checks"].items()} == {"postgres": True, "redis": True}
+
+
+@pytest.mark.django_db
+def test_readiness_is_503_when_redis_does_not_answer_and_liveness_stays_200(client, supervisor, settings):
+    # Given: a Redis address where nothing listens
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    # When: anonymous probes, then a supervisor's
+    ready = client.get("/health/ready/")
+    live = client.get("/health/live/")
+    client.force_login(supervisor)
+    staff = client.get("/health/ready/")
+    # Then: not ready, and nothing about why for an anonymous caller; alive all the same
+    assert (ready.status_code, ready.json()) == (503, {"status": "failing"})
+    assert ready["Cache-Control"] == NEVER_CACHED
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    assert live["Cache-Control"] == NEVER_CACHED
+    checks = staff.json()["checks"]
+    assert (staff.status_code, checks["postgres"]["ok"], checks["redis"]["ok"]) == (503, True, False)
+    assert checks["redis"]["error"].startswith("ConnectionError: ")
+
+
+@pytest.mark.django_db
+def test_the_probes_answer_get_only(client):
+    assert client.post("/health/live/").status_code == 405
+    assert client.post("/health/ready/").status_code == 405
+
+
+def test_a_web_process_whose_database_is_unreachable_is_alive_but_not_ready():
+    # Given: a real web process (uvicorn, as make run starts it) whose PostgreSQL address is a port
+    # where nothing listens, with the redirect to HTTPS of a deployment on (the probes are exempt)
+    dead = f"postgres://cea@127.0.0.1:{free_port()}/cea"
+    env = child_environment(DATABASE_URL=dead, CEA_SSL_REDIRECT="1", CEA_DB_POOL_MIN_SIZE="0")
+    with Processes() as processes:
+        web = processes.web("dead-db", env)
+        processes.wait_until_live(web)
+        # When
+        live = http_get(f"{web.url}/health/live/")
+        ready = http_get(f"{web.url}/health/ready/", timeout=30)
+        home = http_get(f"{web.url}/")  # any other page still redirects
+    # Then
+    assert (live[0], json.loads(live[1])) == (200, {"status": "ok"})
+    assert (ready[0], json.loads(ready[1])) == (503, {"status": "failing"})
+    assert ready[2]["Cache-Control"] == NEVER_CACHED
+    assert (home[0], home[2]["Location"]) == (301, f"https://127.0.0.1:{web.port}/")
