@@ -17,10 +17,13 @@ from django.test.utils import CaptureQueriesContext
 
 from cea.common.replica import REPLICA, forget_replica_check
 from insights.kpis.rollup import contact_rollup_rebuild
+from insights.personas.models import DiscoveryRun
+from insights.personas.services import personas_discover
 from records.audit.models import CustomerAccess
 from records.interactions.models import Interaction
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.insights.factories import T0, contact
+from tests.insights.personas_support import customer_with
 from tests.support import make_customer, session_client, token_client
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
@@ -120,3 +123,21 @@ def test_the_kpi_api_reads_from_the_replica(figures):
     assert ROLLUP in _statements(replica)
     assert ROLLUP not in _statements(primary)
     assert len(primary.captured_queries) > 0
+
+
+def test_persona_discovery_reads_its_features_from_the_replica_and_stores_its_run_on_the_primary():
+    # Given two kinds of customer (as in test_personas_discovery.py) and a replica
+    for n in range(6):
+        customer_with(value_tier="gold", contacts={"chat": 5 + n % 3}, age_days=20 + n)
+        customer_with(value_tier="standard", contacts={"voice": 1 + n % 2}, age_days=900 + 5 * n)
+    # When the weekly discovery runs (as its Celery task does)
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[REPLICA]) as replica,
+    ):
+        run = personas_discover(random_state=0, k_range=range(2, 4))
+    # Then the customers' behaviour was read on the replica alias, and the run written on the primary
+    assert run is not None and run.customers == 12
+    assert "FROM records_customer c" in _statements(replica)
+    assert "FROM records_customer c" not in _statements(primary)
+    assert f'INSERT INTO "{DiscoveryRun._meta.db_table}"' in _statements(primary)
