@@ -111,11 +111,12 @@ def forget_replica_check() -> None:
 @contextmanager
 def reading_from_replica() -> Iterator[str]:
     """In this scope, the ORM's reads go to the replica when it is usable (module docstring); yields the
-    alias they go to. Writes, and reads inside a transaction on ``"default"``, still go to ``"default"``.
+    alias they go to as it opens. Writes, and reads inside a transaction on ``"default"``, still go to
+    ``"default"``.
     Use it around reads whose figures may be a few seconds old: reports, exports, analytics."""
     token = _reads_from.set(_choose_alias())
     try:
-        yield _reads_from.get() or DEFAULT_DB_ALIAS
+        yield read_alias()
     finally:
         _reads_from.reset(token)
 

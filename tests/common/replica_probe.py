@@ -70,6 +70,7 @@ def probe() -> dict[str, object]:
         reading_from_replica,
         replica_configured,
         replica_lag_seconds,
+        replica_streamed,
     )
 
     found: dict[str, object] = {"replica_configured": replica_configured()}
@@ -85,6 +86,8 @@ def probe() -> dict[str, object]:
         found["read_alias"] = rows.db
         found["read_in_recovery"] = _in_recovery(rows.db)
         found["read_rows"] = sorted(rows.values_list("model", flat=True))
+        # A server-side cursor, as a streamed export reads (WITH HOLD outside a transaction)
+        found["iterated_rows"] = [row.model for row in replica_streamed(rows.iterator(chunk_size=1))]
         with reading_connection().cursor() as cursor:  # raw SQL goes where the ORM's reads go
             cursor.execute("SELECT pg_is_in_recovery()")
             found["raw_read_in_recovery"] = cursor.fetchone()[0]

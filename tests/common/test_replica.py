@@ -58,6 +58,7 @@ def test_a_report_read_is_served_by_the_standby_and_writes_go_to_the_primary(rep
     assert found["read_in_recovery"] is True
     assert found["raw_read_in_recovery"] is True
     assert found["read_rows"] == ["written-before"]
+    assert found["iterated_rows"] == ["written-before"]
     # And a write inside the scope went to the primary (a standby refuses writes), as did the reads of
     # a transaction open there, which see its own uncommitted change
     assert found["write_alias"] == "default"
