@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import phonenumbers
@@ -159,24 +160,43 @@ if DB_POOL_MAX_SIZE and DB_CONN_MAX_AGE:
         "CEA_DB_CONN_MAX_AGE keeps connections per thread, which the connection pool replaces: "
         "unset it, or set CEA_DB_POOL_MAX_SIZE=0 to turn the pool off."
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)}
-# Django's PostgreSQL backend, whose pool drops every dead connection at once after a restart.
-DATABASES["default"]["ENGINE"] = "cea.common.postgresql"
-if DB_POOL_MAX_SIZE:
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(env_int("CEA_DB_POOL_MIN_SIZE", 2, minimum=0), DB_POOL_MAX_SIZE),
-        "max_size": DB_POOL_MAX_SIZE,
-        # Seconds a borrower waits for a free connection before psycopg_pool.PoolTimeout.
-        "timeout": env_int("CEA_DB_POOL_TIMEOUT", 10, minimum=1),
-        # An idle connection beyond min_size is closed after this; every one is replaced after an hour.
-        "max_idle": 300,
-        "max_lifetime": 3600,
-        # While the database is down, the pool retries a connection with a growing back-off (1 s,
-        # 2 s, 4 s …); it gives that up after this, and the next request starts again from 1 s: so
-        # after a long outage requests are served again within seconds, not after a long back-off.
-        "reconnect_timeout": 5,
-        "name": "cea-default",
-    }
+
+
+def _database(url: str, *, pool_name: str) -> dict[str, Any]:
+    """Django's settings for one PostgreSQL alias: pooled as described above (or not, when the pool is off)."""
+    database: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True))
+    # Django's PostgreSQL backend, whose pool drops every dead connection at once after a restart.
+    database["ENGINE"] = "cea.common.postgresql"
+    if DB_POOL_MAX_SIZE:
+        database.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(env_int("CEA_DB_POOL_MIN_SIZE", 2, minimum=0), DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            # Seconds a borrower waits for a free connection before psycopg_pool.PoolTimeout.
+            "timeout": env_int("CEA_DB_POOL_TIMEOUT", 10, minimum=1),
+            # An idle connection beyond min_size is closed after this; every one is replaced after an hour.
+            "max_idle": 300,
+            "max_lifetime": 3600,
+            # While the database is down, the pool retries a connection with a growing back-off (1 s,
+            # 2 s, 4 s …); it gives that up after this, and the next request starts again from 1 s:
+            # after a long outage requests are served again within seconds, not after a long back-off.
+            "reconnect_timeout": 5,
+            "name": pool_name,
+        }
+    return database
+
+
+DATABASES = {"default": _database(DATABASE_URL, pool_name="cea-default")}
+# A streaming replica of the same database, for reports and analytics (docs/architecture.md, "Read
+# replica"): only code inside ``cea.common.replica.reading_from_replica()`` reads from it, every write
+# and every other read stays on "default", and migrations run on "default" only. Its pool has the
+# options above. Tests use the test database for it (MIRROR). Unset, those reads go to "default".
+REPLICA_DATABASE_URL = env_url("CEA_REPLICA_DATABASE_URL", schemes=("postgres", "postgresql"))
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = {**_database(REPLICA_DATABASE_URL, pool_name="cea-replica"), "TEST": {"MIRROR": "default"}}
+# A report reads from the primary instead while the replica has fallen further behind than this, or
+# cannot be reached (checked at most every few seconds per process); 0 accepts any lag.
+REPLICA_MAX_LAG_SECONDS = env_int("CEA_REPLICA_MAX_LAG_SECONDS", 30, minimum=0)
+DATABASE_ROUTERS = ["cea.common.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Several test processes (pytest-xdist) or deployments may share one Redis: keep keys apart.

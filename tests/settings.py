@@ -14,3 +14,7 @@ os.environ.setdefault("CEA_ALLOW_CONSOLE_SENDERS", "1")
 os.environ.setdefault("CEA_SSL_REDIRECT", "0")
 
 from cea.settings import *  # noqa: F403
+
+# A read replica from the environment is not the suite's: its tests configure the alias themselves
+# (tests/insights/test_report_replica.py) or start a real standby (tests/common/test_replica.py).
+DATABASES.pop("replica", None)  # noqa: F405

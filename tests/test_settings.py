@@ -1,5 +1,6 @@
 """The two modes: stack mode (DATABASE_URL + REDIS_URL) and the embedded default; bad set-ups fail loudly."""
 
+import json
 import os
 import subprocess
 import sys
@@ -135,3 +136,35 @@ def test_stack_mode_starts_with_console_senders_when_debugging_or_explicitly_all
         "engagement.idv.senders.ConsoleSmsSender",
         "django.core.mail.backends.console.EmailBackend",
     ]
+
+
+def test_a_replica_url_adds_a_pooled_replica_alias_that_tests_mirror():
+    # Given stack mode and CEA_REPLICA_DATABASE_URL, with a pool of 7
+    code = (
+        "import json, cea.settings as s; r = s.DATABASES['replica']; d = s.DATABASES['default']; "
+        "print(json.dumps([r['HOST'], r['NAME'], r['TEST'], r['OPTIONS']['pool'], d['OPTIONS']['pool'], "
+        "s.DATABASE_ROUTERS, s.REPLICA_MAX_LAG_SECONDS]))"
+    )
+    env = {**STACK, **REAL_SENDERS, "CEA_REPLICA_DATABASE_URL": "postgres://ro@replica.example:5432/cea"}
+    # When the settings load
+    result = load_settings({**env, "CEA_DB_POOL_MAX_SIZE": "7"}, code=code)
+    # Then the replica alias names the replica, is pooled with the primary's options under its own
+    # name, mirrors "default" in tests, and the router is installed with the default lag bound
+    assert result.returncode == 0, result.stderr
+    host, name, test, pool, default_pool, routers, max_lag = json.loads(result.stdout)
+    assert (host, name, test) == ("replica.example", "cea", {"MIRROR": "default"})
+    assert pool == {**default_pool, "name": "cea-replica"}
+    assert pool["max_size"] == 7
+    assert routers == ["cea.common.replica.ReplicaRouter"]
+    assert max_lag == 30
+
+
+def test_without_a_replica_url_there_is_no_replica_alias_and_a_malformed_one_fails():
+    # Given stack mode without CEA_REPLICA_DATABASE_URL / When the settings load / Then only "default"
+    result = load_settings({**STACK, **REAL_SENDERS}, code="import cea.settings as s; print(sorted(s.DATABASES))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["['default']"]
+    # And a replica URL that is no PostgreSQL URL stops the start, naming the variable
+    result = load_settings({**STACK, **REAL_SENDERS, "CEA_REPLICA_DATABASE_URL": "mysql://ro@replica/cea"})
+    assert result.returncode != 0
+    assert "CEA_REPLICA_DATABASE_URL must be a URL with scheme postgres" in result.stderr

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.replica import reads_from_replica
 from cea.common.serializers import CharField
 from insights.access import require_customer_insight_reader
 from insights.journeys.selectors import customer_stage_history, journey_map
@@ -75,6 +76,7 @@ class JourneyMapApi(APIView):
     scope_resource = "insights"
 
     @extend_schema(parameters=[JourneyMapQuerySerializer], responses=JourneyMapSerializer)
+    @reads_from_replica
     def get(self, request):
         query = JourneyMapQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

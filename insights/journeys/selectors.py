@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import QuerySet
 
+from cea.common.replica import reading_connection
 from insights.journeys.models import JourneyStage, StageVisit
 from insights.kpis.intervals import queryset_sql
 from insights.surveys.selectors import survey_answers_of
@@ -219,7 +219,7 @@ def journey_map(
     )
     head = (*customers_params, persona, persona)
     stages = {row["key"]: StageFigures(**row) for row in JourneyStage.objects.values(*STAGE_FIELDS)}
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:  # the replica in a report's scope
         cursor.execute(STAGE_SQL.format(customers=customers_sql), head)
         for key, entered, current, median, score in cursor.fetchall():
             if key in stages:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from cea.common.replica import reads_from_replica
 from insights.access import require_customer_insight_reader
 from insights.journeys.selectors import customer_stage_history, journey_map, stage_names
 from records.access import access_customer, customers_visible_to, interactions_visible_to
@@ -21,6 +22,7 @@ def persona_param(value: str | None) -> str | None:
 
 @login_required
 @require_GET
+@reads_from_replica
 def journey_map_page(request: HttpRequest) -> HttpResponse:
     """The journey map of the customers the reader may see, for one persona (or all)."""
     require_customer_insight_reader(request.user, "Journey maps")

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.replica import reads_from_replica
 from insights.kpis.definitions import KPIS
 from insights.kpis.selectors import DIMENSIONS, kpi_series
 from insights.kpis.serializers import (
@@ -27,6 +28,7 @@ class KpiSeriesApi(APIView):
     scope_resource = "insights"
 
     @extend_schema(parameters=[KpiSeriesQuerySerializer], responses=KpiSeriesSerializer)
+    @reads_from_replica
     def get(self, request):
         serializer = KpiSeriesQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)

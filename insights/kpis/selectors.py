@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Trunc
 
 from cea.accounts.types import Actor
 from cea.common.errors import ValidationFailed
+from cea.common.replica import read_alias
 from cea.common.roles import sees_everything
 from insights.access import contact_rollups_scope
 from insights.kpis.business_hours import OpenSpans, business_hours_check, business_hours_condition, open_spans
@@ -296,7 +297,10 @@ def _add_source(
         fields.append("variants")
     query = query.order_by("bucket", *group_columns).values_list(*fields)[: MAX_ROWS + 1]
     sql, params = query.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
+    # From the replica inside reading_from_replica() (a report), like the ORM's reads.
+    alias = read_alias()
+    connection = connections[alias]
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         # PostgreSQL's JIT compiles this for longer than a report's statement runs.
         cursor.execute("SET LOCAL jit = off")
         # The driver's tuples as they come: psycopg2 already gives ints, floats and lists, and

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cea.common.replica import reads_from_replica
 from insights.access import customer_insight_team_ids
 from insights.metrics.selectors import engagement_metrics
 from insights.metrics.serializers import EngagementMetricsQuerySerializer, EngagementMetricsSerializer
@@ -20,6 +21,7 @@ class EngagementMetricsApi(APIView):
     scope_resource = "insights"
 
     @extend_schema(parameters=[EngagementMetricsQuerySerializer], responses=EngagementMetricsSerializer)
+    @reads_from_replica
     def get(self, request):
         team_ids = customer_insight_team_ids(request.user, "Engagement metrics")
         query = EngagementMetricsQuerySerializer(data=request.query_params)

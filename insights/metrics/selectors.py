@@ -25,9 +25,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from cea.common.days import local_midnight
+from cea.common.replica import reading_connection
 from insights.journeys.selectors import StageFigures, journey_map
 from insights.kpis.intervals import queryset_sql
 from records.customers.selectors import customers_served_by
@@ -124,7 +124,7 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _rows(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:  # the replica in a report's scope
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 

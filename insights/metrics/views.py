@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
+from cea.common.replica import reads_from_replica
 from insights.access import customer_insight_team_ids
 from insights.metrics.selectors import LAPSE_DAYS, REVENUE_EVENT_KINDS, EngagementMetrics, Rate, engagement_metrics
 from insights.metrics.serializers import NO_PERSONA, EngagementMetricsQuerySerializer
@@ -56,6 +57,7 @@ def chart_data(metrics: EngagementMetrics) -> dict[str, Any]:
 
 @login_required
 @require_GET
+@reads_from_replica
 def engagement_metrics_page(request: HttpRequest) -> HttpResponse:
     team_ids = customer_insight_team_ids(request.user, "Engagement metrics")
     context: dict[str, Any] = {
@@ -132,6 +134,7 @@ def _rows(metrics: EngagementMetrics, table: str) -> list[list[Any]]:
 
 @login_required
 @require_GET
+@reads_from_replica
 def engagement_metrics_export(request: HttpRequest) -> HttpResponse:
     """One table of the page as CSV: ``table`` is months, personas, channels, cohorts or stages."""
     team_ids = customer_insight_team_ids(request.user, "Engagement metrics")

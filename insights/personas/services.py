@@ -21,6 +21,7 @@ from django.utils import timezone
 from cea.accounts.models import User
 from cea.accounts.types import Actor
 from cea.common.errors import Conflict, NotFound, ValidationFailed
+from cea.common.replica import reading_from_replica
 from insights.access import require_persona_editor
 from insights.personas.assignment import RuledPersona, personas_place
 from insights.personas.discovery import K_RANGE, Clustering, cluster, distinguishing, suggested_rules, summary
@@ -183,7 +184,8 @@ def personas_discover(
 
     ``None`` when there are too few distinct customers to cluster. Existing definitions are never touched.
     """
-    frame = behaviour_frame(now=now or timezone.now())
+    with reading_from_replica():  # a week's clustering does not miss the last seconds
+        frame = behaviour_frame(now=now or timezone.now())
     matrix = cluster_matrix(frame)
     try:
         found = cluster(matrix, random_state=random_state, k_range=k_range)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from cea.common.days import local_today
 from cea.common.errors import PermissionDenied, ValidationFailed
+from cea.common.replica import reads_from_replica
 from engagement.wfm.adherence.selectors import adherence_by_agent, adherence_by_day, adherence_by_team
 from insights.access import figures_scope
 from insights.reports.selectors import team_names
@@ -59,6 +60,7 @@ def adherence_team_ids(user, *, team: int | None) -> frozenset[int] | None:
 
 @login_required
 @require_GET
+@reads_from_replica
 def adherence_report_page(request: HttpRequest) -> HttpResponse:
     form = AdherenceReportForm(request.GET)
     if not form.is_valid():

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 from cea.accounts.models import User
 from cea.common.days import local_midnight, local_today
 from cea.common.errors import PermissionDenied, ValidationFailed
+from cea.common.replica import reads_from_replica, replica_streamed
 from cea.common.roles import Role, role_of, sees_everything, team_ids_of
 from engagement.routing.selectors import presence_timeline
 from insights.access import figures_scope
@@ -122,6 +123,7 @@ def _table(request: HttpRequest, form: ReportForm) -> ReportTable:
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_page(request: HttpRequest) -> HttpResponse:
     """The report for the selection in the query string (a permalink); htmx swaps only the result."""
     try:
@@ -197,6 +199,7 @@ def _selection(request: HttpRequest, form: ReportForm) -> list[list[object]]:
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The current selection's table as CSV or XLSX (with the previous period's columns when compared)."""
     form = _form(request)
@@ -211,6 +214,7 @@ def report_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse | StreamingHttpResponse:
     """One row per conversation counted in the selection's range and filters, as the user may see them:
     CSV streamed, or XLSX with the same columns and a sheet stating the selection."""
@@ -233,7 +237,10 @@ def conversations_export(request: HttpRequest, file_format: str) -> HttpResponse
     if file_format == "xlsx":
         response = HttpResponse(conversations_xlsx(rows, selection=_selection(request, form)), content_type=XLSX)
     else:
-        response = StreamingHttpResponse(streamed_csv(conversation_rows(rows)), content_type="text/csv; charset=utf-8")
+        # The rows are read as the response streams, after the view (and its replica scope) has returned.
+        response = StreamingHttpResponse(
+            replica_streamed(streamed_csv(conversation_rows(rows))), content_type="text/csv; charset=utf-8"
+        )
     _attachment(response, form, name="conversations", file_format=file_format)
     return response
 
@@ -312,6 +319,7 @@ def _drill_contacts(request: HttpRequest) -> tuple[QuerySet[Interaction], dict[s
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_contacts_page(request: HttpRequest) -> HttpResponse:
     """The contacts behind one figure, 50 a page, each linked to its record in the console (supervisors and
     admins) and its customer's 360; htmx swaps only the list when the page changes."""
@@ -332,12 +340,13 @@ def report_contacts_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_contacts_export(request: HttpRequest) -> StreamingHttpResponse:
     """The contacts behind one figure as CSV, one row per conversation (the per-conversation export's columns)."""
     contacts, about = _drill_contacts(request)
     _record_export(request, contacts, detail="report contacts csv")
     rows = conversation_rows(contacts.iterator(chunk_size=2000))
-    response = StreamingHttpResponse(streamed_csv(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(replica_streamed(streamed_csv(rows)), content_type="text/csv; charset=utf-8")
     at = cast(dt.datetime, about["at"]).astimezone(ZoneInfo(settings.TIME_ZONE))
     response["Content-Disposition"] = f'attachment; filename="contacts-{at:%Y%m%d-%H%M}.csv"'
     return response
@@ -354,6 +363,7 @@ DESK_KPIS = ["handled", "aht", "occupancy"]
 
 @login_required
 @require_GET
+@reads_from_replica
 def desk_panel_fragment(request: HttpRequest) -> HttpResponse:
     """The agent's own figures today (handled, AHT, occupancy) against their teams', for the desk."""
     today = local_today()
@@ -400,6 +410,7 @@ def _timeline_user_ids(user, *, team: int | None, agent: int | None) -> list[int
 
 @login_required
 @require_GET
+@reads_from_replica
 def agent_timeline_page(request: HttpRequest) -> HttpResponse:
     """Each agent's state per day: logged in, available, busy, after-contact, away by reason, and a bar."""
     form = TimelineForm(request.GET)

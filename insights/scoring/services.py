@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from cea.common.errors import NotFound, ValidationFailed
+from cea.common.replica import reading_from_replica
 from insights.scoring.features import ALL_FEATURES, NUMERIC_FEATURES, feature_frame, reason_in_words
 from insights.scoring.models import ModelRun, ScoreKind
 from records.customers.models import ValueTier
@@ -189,9 +190,11 @@ def model_train(
         "min_class_rows": min_class_rows or settings.CEA_SCORING_MIN_CLASS_ROWS,
     }
     started = time.perf_counter()
-    train_x, train_y = labelled_rows(kind=kind, cutoff=windows.train_cutoff, until=windows.eval_cutoff)
-    _require_trainable(kind=kind, window="training", labels=train_y, **limits)
-    eval_x, eval_y = labelled_rows(kind=kind, cutoff=windows.eval_cutoff, until=windows.eval_until)
+    # Past windows' history: the replica's copy serves (the run above is looked up on the primary).
+    with reading_from_replica():
+        train_x, train_y = labelled_rows(kind=kind, cutoff=windows.train_cutoff, until=windows.eval_cutoff)
+        _require_trainable(kind=kind, window="training", labels=train_y, **limits)
+        eval_x, eval_y = labelled_rows(kind=kind, cutoff=windows.eval_cutoff, until=windows.eval_until)
     _require_trainable(kind=kind, window="evaluation", labels=eval_y, **limits)
     pipeline = scoring_pipeline().fit(train_x[list(ALL_FEATURES)], train_y)
     predicted = pipeline.predict_proba(eval_x[list(ALL_FEATURES)])[:, 1]

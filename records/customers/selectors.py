@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
+from cea.common.replica import reading_connection
 from records.cases.models import Case, CaseStatus
 from records.customers.models import Customer, CustomerStatus
 from records.holdings.models import HoldingKind
@@ -236,7 +236,8 @@ def customer_behaviour_features(*, now: datetime, customer_ids: Sequence[int] | 
         "now": now,
         "recent_since": now - timedelta(days=RECENT_CONTACT_DAYS),
     }
-    with connection.cursor() as cursor:
+    # Raw SQL: the replica inside reading_from_replica() (persona discovery), as the ORM's reads.
+    with reading_connection().cursor() as cursor:
         cursor.execute(_BEHAVIOUR_SQL, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     return rows
