@@ -148,8 +148,9 @@ def context_write(
 ) -> Context:
     """Set keys (a value of ``None`` removes the key); return the context after the change.
 
-    A unit of work of its own: Redis is written at once, the durable log in its own
-    transaction. A service changing other rows in a transaction that may still roll back
+    A unit of work of its own: Redis is written at once, the durable log in the same call (one
+    autocommitted row, or a transaction with the customer's journey row; a savepoint inside a
+    caller's transaction). A service changing other rows in a transaction that may still roll back
     calls ``context_write_on_commit`` instead, so that the context never gets ahead of them.
 
     ``expected_version``: refuse (``Conflict``, 409) unless the context is at that version, for
