@@ -53,6 +53,13 @@ def access_customer(user, customer_id) -> Customer:
     customers = Customer.objects.select_related("team", "merged_into")
     pk = row_id(customer_id)
     customer = customers.filter(pk=pk).first() if pk is not None else None
+    return access_customer_read(user, customer, customer_id)
+
+
+def access_customer_read(user, customer: Customer | None, customer_id) -> Customer:
+    """``access_customer``'s verdict on a customer the caller has read already (``None``: no such row),
+    for a check of many users at once (engagement/context/rechecks.py)."""
+    require_signed_in(user)
     if customer is None:
         raise NotFound(f"No customer with id {customer_id}.")
     if not customer_visible(user, customer):

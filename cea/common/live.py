@@ -6,13 +6,16 @@ change is visible, nor arrive for a change that rolled back.
 Sync code (views, services, Celery tasks) sends through one long-lived event loop per process,
 on a daemon thread. ``async_to_sync(group_send)`` would start a fresh loop, and with it fresh
 Redis connections in channels-redis, for every push: measured at ~13 ms a push against ~0.5 ms
-this way (docs/performance.md, bench/context.py). Each push is awaited before the next, so
-pushes keep their order.
+this way (docs/performance.md, bench/context.py). The pushes of a process go out one after the
+other, in the order they were made, whether the caller waits for its push (``push_now``, the
+default) or not (``push_soon``, ``push_on_commit(..., wait=False)``: a hot path such as a context
+write does not pay the Redis round trip; the process waits for what is left at exit).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import os
@@ -32,13 +35,16 @@ PUSH_TIMEOUT_SECONDS = 5.0
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
+_tail: asyncio.Future | None = None  # the latest push of the chain; touched on the push loop only
+_flush_registered = False
 
 
 def _push_loop() -> asyncio.AbstractEventLoop:
     """This process's push loop, started on first use (and again after a fork, e.g. Celery's prefork)."""
-    global _loop, _loop_pid
+    global _loop, _loop_pid, _tail
     with _lock:
         if _loop is None or _loop_pid != os.getpid() or not _loop.is_running():
+            _tail = None
             loop = asyncio.new_event_loop()
             started = threading.Event()
             loop.call_soon(started.set)
@@ -48,23 +54,73 @@ def _push_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def push_now(group: str, event: dict[str, Any]) -> None:
-    """Send ``event`` to the Channels ``group`` now, from sync code. A failed push is logged, not raised:
-    the change it describes has already happened."""
+async def _send_after(previous: asyncio.Future | None, group: str, event: dict[str, Any]) -> None:
+    if previous is not None:
+        await asyncio.wait([previous])  # its outcome is its own; only its place in the order matters
     layer = get_channel_layer()
-    if layer is None:
+    if layer is not None:
+        await asyncio.wait_for(layer.group_send(group, event), PUSH_TIMEOUT_SECONDS)
+
+
+async def _in_order(group: str, event: dict[str, Any]) -> None:
+    """On the push loop: send after every push made before (the chain), and wait for this one."""
+    global _tail
+    _tail = asyncio.ensure_future(_send_after(_tail, group, event))
+    await asyncio.shield(_tail)
+
+
+def push_now(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` to the Channels ``group`` now, from sync code, and wait until it is sent. A failed
+    push is logged, not raised: the change it describes has already happened."""
+    if get_channel_layer() is None:
         return
-    future = asyncio.run_coroutine_threadsafe(layer.group_send(group, event), _push_loop())
+    future = asyncio.run_coroutine_threadsafe(_in_order(group, event), _push_loop())
     try:
-        future.result(timeout=PUSH_TIMEOUT_SECONDS)
+        future.result(timeout=PUSH_TIMEOUT_SECONDS * 2)
     except Exception:  # a push must never undo or fail the change it reports
         future.cancel()
         logger.exception("Live push to %s failed", group)
 
 
-def push_on_commit(group: str, event: dict[str, Any]) -> None:
-    """Send ``event`` to the Channels ``group`` once the current transaction commits."""
-    transaction.on_commit(lambda: push_now(group, event))
+def push_soon(group: str, event: dict[str, Any]) -> None:
+    """Send ``event`` to the Channels ``group`` after the pushes made before it, without waiting.
+    A failed push is logged."""
+    global _flush_registered
+    if get_channel_layer() is None:
+        return
+    if not _flush_registered:
+        _flush_registered = True
+        atexit.register(_flush)
+    future = asyncio.run_coroutine_threadsafe(_in_order(group, event), _push_loop())
+    future.add_done_callback(_log_soon_failure(group))
+
+
+def _log_soon_failure(group: str) -> Callable[[Any], None]:
+    def logged(future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.error("Live push to %s failed", group, exc_info=future.exception())
+
+    return logged
+
+
+def _flush() -> None:
+    """At exit: let the pushes still on their way go out (a command or a task that wrote just before)."""
+
+    async def drained() -> None:
+        if _tail is not None:
+            await asyncio.wait([_tail])
+
+    if _loop is not None and _loop_pid == os.getpid() and _loop.is_running():
+        try:
+            asyncio.run_coroutine_threadsafe(drained(), _loop).result(timeout=PUSH_TIMEOUT_SECONDS)
+        except Exception:
+            logger.warning("Live pushes still pending at exit were dropped")
+
+
+def push_on_commit(group: str, event: dict[str, Any], *, wait: bool = True) -> None:
+    """Send ``event`` to the Channels ``group`` once the current transaction commits; ``wait=False``:
+    the committing thread does not wait for Redis (``push_soon``)."""
+    transaction.on_commit(lambda: (push_now if wait else push_soon)(group, event))
 
 
 # --- Every live socket of one user ------------------------------------------------------------

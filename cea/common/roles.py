@@ -39,6 +39,11 @@ def is_admin(user) -> bool:
     return role_of(user) == Role.ADMIN
 
 
+def remember_team_ids(user, team_ids) -> None:
+    """Give ``team_ids_of(user)`` the ids read for many users at once (one query instead of one each)."""
+    user._cea_team_ids = frozenset(team_ids)
+
+
 def team_ids_of(user) -> frozenset[int]:
     """The ids of the user's teams, read once per user object."""
     cached = getattr(user, "_cea_team_ids", None)

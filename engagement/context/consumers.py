@@ -46,6 +46,7 @@ from cea.common.live import DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, SIGNED_
 from engagement.access import access_context, access_conversation
 from engagement.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, EngagementJsonConsumer
 from engagement.context.models import ContextScope
+from engagement.context.rechecks import rechecks
 from engagement.context.serializers import ContextSerializer, context_representation
 from engagement.context.services import context_read, live_group
 from engagement.conversations.models import Conversation
@@ -177,9 +178,17 @@ class LiveContextConsumer(EngagementJsonConsumer):
         checked = self.checked_at.get(key)
         if checked is not None and time.monotonic() - checked < self.recheck_seconds:
             return None
-        try:
-            await database_sync_to_async(check)(user_id=self.user_id, **arguments)
-        except ApplicationError as refusal:
+        if check is subscription_check:
+            # Coalesced with the other sockets' checks of the same push (rechecks.py).
+            coalesced = rechecks(subscription_check)
+            refusal = await coalesced.refusal(self.user_id, arguments["scope"], arguments["object_id"])
+        else:
+            try:
+                await database_sync_to_async(check)(user_id=self.user_id, **arguments)
+                refusal = None
+            except ApplicationError as refused:
+                refusal = refused
+        if refusal is not None:
             self.checked_at.pop(key, None)
             return refusal
         self.checked_at[key] = time.monotonic()

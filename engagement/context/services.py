@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -147,8 +148,9 @@ def context_write(
 ) -> Context:
     """Set keys (a value of ``None`` removes the key); return the context after the change.
 
-    A unit of work of its own: Redis is written at once, the durable log in its own
-    transaction. A service changing other rows in a transaction that may still roll back
+    A unit of work of its own: Redis is written at once, the durable log in the same call (one
+    autocommitted row, or a transaction with the customer's journey row; a savepoint inside a
+    caller's transaction). A service changing other rows in a transaction that may still roll back
     calls ``context_write_on_commit`` instead, so that the context never gets ahead of them.
 
     ``expected_version``: refuse (``Conflict``, 409) unless the context is at that version, for
@@ -166,16 +168,15 @@ def context_write(
         values = {key: redact_value(value) for key, value in values.items()}
     summary = redact_text(summary)
     _validate(values, ttl_seconds)
-    if store.read(scope, context_id) is None:
-        context_read(scope=scope, context_id=context_id)  # bring back what Redis lost before changing it
     now = timezone.now()
     changes: dict[str, Entry | None] = {}
     for key, value in values.items():
         ttl = ttl_seconds.get(key) if isinstance(ttl_seconds, Mapping) else ttl_seconds
         ttl = ttl or settings.CEA_CONTEXT_TTL_SECONDS
         changes[key] = None if value is None else Entry(value=value, expires_at=now + timedelta(seconds=ttl))
-    try:
-        context = store.write(
+
+    def hot_write(*, must_exist: bool) -> Context:
+        return store.write(
             scope,
             context_id,
             changes=changes,
@@ -183,11 +184,25 @@ def context_write(
             replace=replace,
             customer_id=customer_id,
             now=now.timestamp(),
+            must_exist=must_exist,
         )
+
+    try:
+        try:
+            context = hot_write(must_exist=True)
+        except ContextStoreError as exc:
+            if exc.reason != "missing":
+                raise
+            # Redis lost it (expired, restarted) or it is new: bring back what the log holds, then change it.
+            context_read(scope=scope, context_id=context_id)
+            context = hot_write(must_exist=False)
     except ContextStoreError as exc:
         raise _refusal(exc, scope, context_id) from None
+    # One log row alone is atomic in autocommit: a transaction of its own (BEGIN, COMMIT: two more
+    # round trips) only when a journey row goes with it, or as a savepoint in the caller's.
+    together = context.customer_id is not None or transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if together else nullcontext():
             _log(
                 actor=actor, context=context, changes=changes, replace=replace, source=source, now=now, summary=summary
             )
@@ -271,9 +286,10 @@ def _log(
         "values": context.values,
         "changed": sorted(changes),
     }
-    push_on_commit(live_group(scope=context.scope, context_id=context.id), event)
+    # The writer does not wait for Redis to take the pushes (they still go out in order, after the commit).
+    push_on_commit(live_group(scope=context.scope, context_id=context.id), event, wait=False)
     if context.customer_id is not None and context.scope != ContextScope.CUSTOMER:
-        push_on_commit(live_group(scope=ContextScope.CUSTOMER, context_id=context.customer_id), event)
+        push_on_commit(live_group(scope=ContextScope.CUSTOMER, context_id=context.customer_id), event, wait=False)
 
 
 def context_delete(*, actor: Actor, scope: str, context_id: str | int, source: str = "engagement") -> Context:

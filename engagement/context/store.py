@@ -25,10 +25,12 @@ from django.conf import settings
 
 # KEYS[1] context key. ARGV: expected version (-1: any), now (epoch), changes JSON
 # ({key: {"v": value, "exp": epoch|null}} or {key: false} to remove), replace (0/1),
-# customer id ("" keeps), max bytes, max keys, default ttl seconds.
+# customer id ("" keeps), max bytes, max keys, default ttl seconds, and "1" to refuse a missing
+# key ("missing": the caller rebuilds it from the durable log first) or "0" to start it at version 0.
 _WRITE = """
 local raw = redis.call('GET', KEYS[1])
 local doc
+if not raw and ARGV[9] == '1' then return cjson.encode({error = 'missing'}) end
 if raw then doc = cjson.decode(raw) else doc = {version = 0, entries = {}} end
 if doc.customer == nil then doc.customer = cjson.null end
 local expected = tonumber(ARGV[1])
@@ -156,8 +158,13 @@ def write(
     replace: bool = False,
     customer_id: int | None = None,
     now: float | None = None,
+    must_exist: bool = False,
 ) -> Context:
-    """Apply ``changes`` (``None`` removes a key); raise ``ContextStoreError`` for a stale version or a limit."""
+    """Apply ``changes`` (``None`` removes a key); raise ``ContextStoreError`` for a stale version or a limit.
+
+    ``must_exist``: refuse (reason ``missing``) instead of starting a context Redis does not hold,
+    so that the caller can bring it back from the durable log first without reading it beforehand.
+    """
     now = time.time() if now is None else now
     encoded = {
         key: False if entry is None else {"v": json.dumps(entry.value), "exp": _epoch(entry.expires_at)}
@@ -174,6 +181,7 @@ def write(
             settings.CEA_CONTEXT_MAX_BYTES,
             settings.CEA_CONTEXT_MAX_KEYS,
             settings.CEA_CONTEXT_TTL_SECONDS,
+            "1" if must_exist else "0",
         ],
     )
     doc = json.loads(result)

@@ -73,7 +73,8 @@ def offer_payload(
 
 def push_to_agent(user_id: int, event: dict) -> None:
     """Push ``event`` to the agent's desktop after commit; what an agent is told changes routing's live state too."""
-    push_on_commit(agent_group(user_id), event)
+    # The router does not wait for Redis (issue 17): the offers still reach the desk in order.
+    push_on_commit(agent_group(user_id), event, wait=False)
     routing_changed_on_commit()
 
 

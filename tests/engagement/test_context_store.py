@@ -154,3 +154,50 @@ def test_expired_entries_are_not_rebuilt(db):
         changed_at=timezone.now(),
     )
     assert context_read(scope="customer", context_id=customer.pk).values == {"new": 2}
+
+
+# --- The write path of issue 17: no read before the write, one statement, pushes not awaited ------
+
+
+@pytest.mark.django_db
+def test_a_write_to_a_context_redis_lost_continues_from_the_durable_log(settings):
+    # Given: two changes, then Redis forgets them, and nothing reads the context in between
+    context_write(actor=None, scope="conversation", context_id=21, values={"intent": "balance", "lang": "de"})
+    context_write(actor=None, scope="conversation", context_id=21, values={"lang": "fr"})
+    for key in store.client().scan_iter(f"{settings.REDIS_PREFIX}:*"):
+        store.client().delete(key)
+    # When
+    context = context_write(actor=None, scope="conversation", context_id=21, values={"step": 3}, expected_version=2)
+    # Then: the write continued from the log's version and kept the keys it had
+    assert (context.version, context.values) == (3, {"intent": "balance", "lang": "fr", "step": 3})
+    assert list(ContextChange.objects.filter(context_id="21").values_list("version", flat=True)) == [1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_row_the_database_refuses_leaves_nothing_half_written():
+    # Given
+    context_write(actor=None, scope="conversation", context_id=22, values={"intent": "balance"})
+    # When: the durable log row is refused (a source longer than its column)
+    with pytest.raises(Exception, match="too long"):
+        context_write(actor=None, scope="conversation", context_id=22, values={"intent": "loan"}, source="x" * 60)
+    # Then: no row for it, and the hot copy does not hold it either (rebuilt from the log)
+    assert ContextChange.objects.filter(context_id="22").count() == 1
+    context = context_read(scope="conversation", context_id=22)
+    assert (context.version, context.values) == (1, {"intent": "balance"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pushes_of_many_writes_arrive_in_the_order_of_their_versions():
+    # Given
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(live_group(scope="conversation", context_id=23), channel)
+    # When: writes one after the other, the writer not waiting for the pushes
+    for step in range(20):
+        context_write(actor=None, scope="conversation", context_id=23, values={"step": step})
+
+    # Then
+    async def received() -> list[int]:
+        return [(await layer.receive(channel))["version"] for _ in range(20)]
+
+    assert async_to_sync(received)() == list(range(1, 21))
