@@ -288,7 +288,7 @@ def prepare(*, agents: int, drop_folder: Path, sync_seconds: int) -> Prepared:
     from cea.accounts.services import api_token_create, user_create
     from cea.common.roles import Role
     from engagement.adapters.models import WebhookSource
-    from engagement.routing.models import AgentProfile, Presence, Queue
+    from engagement.routing.models import AgentProfile, Presence, Queue, WrapUpCode
     from engagement.webchat.models import SiteKey
     from integration.connectors.models import Connector, ConnectorKind
     from integration.sample_systems import customer_master
@@ -298,6 +298,7 @@ def prepare(*, agents: int, drop_folder: Path, sync_seconds: int) -> Prepared:
     team, _ = Team.objects.get_or_create(name=f"{PREFIX}-team")
     Queue.objects.get_or_create(name=QUEUE, defaults={"label": "Soak chat", "channel": "chat"})
     Queue.objects.get_or_create(name="soak-sms", defaults={"label": "Soak SMS", "channel": "sms"})
+    WrapUpCode.objects.get_or_create(code="resolved", defaults={"label": "Resolved"})
     site = SiteKey.objects.create(name=f"{PREFIX}-site", allowed_origins=[ORIGIN], queue=QUEUE)
     users = User.objects.bulk_create(
         User(username=f"{PREFIX}-agent-{n:04d}", role=Role.AGENT, password="!soak-no-password") for n in range(agents)
@@ -450,13 +451,7 @@ class Load:
                     elif kind == "presence.changed" and frame.get("value") != "available" and not frame.get("by_self"):
                         # Set away by the router (a missed offer) or a sweep: the agent comes back, as a person would.
                         record.counts[f"desk set {frame.get('value')} by the platform"] += 1
-                        loop = asyncio.get_running_loop()
-                        loop.call_later(
-                            5,
-                            lambda send=send, loop=loop: loop.create_task(
-                                send({"action": "presence", "presence": "available"})
-                            ),
-                        )
+                        asyncio.get_running_loop().create_task(self.come_back(send))
                     elif kind == "error":
                         record.error("desk frame", f"{frame.get('code')}: {frame.get('message')}")
                         if frame.get("retry_after") is not None:
@@ -474,6 +469,11 @@ class Load:
                 return
             attempt += 1
             await asyncio.sleep(backoff(attempt, desk=True))
+
+    @staticmethod
+    async def come_back(send) -> None:
+        await asyncio.sleep(5)
+        await send({"action": "presence", "presence": "available"})
 
     async def agent_saw(self, message: dict, last_id: dict, customer_count: dict, post_headers: dict) -> None:
         record = self.record
@@ -530,7 +530,7 @@ class Load:
             await self.post(
                 "desk wrap-up (POST)",
                 f"/desk/conversations/{conversation}/wrap-up/",
-                data={"wrap_up_code": "", "notes": "soak"},
+                data={"wrap_up_code": "resolved", "notes": "soak"},
                 headers=post_headers,
             )
 
