@@ -17,6 +17,7 @@ import phonenumbers
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from cea.common.env import env_bool, env_int, env_list, env_optional, env_rate, env_str, env_url
 from cea.common.redis_connection import CancellableConnection
@@ -219,6 +220,13 @@ CHANNEL_LAYER_HOST = {
     "address": REDIS_URL,
     "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
     "connection_class": CancellableConnection,
+    # After a Redis restart every pooled connection is dead, and redis-py fails the next command on
+    # each (one consumer's group_add or push at a time, for minutes: bench/soak.py). A connection
+    # error is retried on a new connection instead (redis-py's Retry: 3 tries with backoff).
+    "retry_on_error": [RedisConnectionError],
+    # redis-py's asyncio pool allows 100 connections and then raises MaxConnectionsError: 100 desks
+    # of one web process reconnecting at once (after a restart) took them all in the soak.
+    "max_connections": 1000,
 }
 CHANNEL_LAYERS = {
     "default": {
