@@ -150,3 +150,22 @@ def test_a_visitors_messages_sent_without_waiting_are_stored_in_the_order_sent(s
         assert [external_id.rsplit(":", 1)[1] for external_id in anna_stored] == ["a-0", *client_ids]
 
     run(scenario)
+
+
+def test_the_customer_message_hooks_run_once_after_the_ack(site, monkeypatch):
+    # Given a recorder as the only customer-message hook (insights' sentiment in the platform)
+    heard: list[int] = []
+    monkeypatch.setattr("engagement.hooks._customer_message_hooks", [heard.append])
+
+    async def scenario():
+        anna, _chat = await chatting(site, "a-1")
+        # When Anna sends a message again (the widget resends after a drop) and then a ping
+        await anna.send_json_to({"type": "message", "client_id": "a-1", "body": "Hello"})
+        again = await receive(anna, "ack")
+        await anna.send_json_to({"type": "ping"})
+        while (await receive(anna))["type"] != "pong":
+            pass  # a frame is handled only after the one before it, hooks included
+        # Then the hooks heard the message once, after it was stored
+        assert heard == [again["id"]]
+
+    run(scenario)
