@@ -421,6 +421,15 @@ CEA_CALLBACK_RETRY_MINUTES = env_int("CEA_CALLBACK_RETRY_MINUTES", 30, minimum=1
 CEA_WS_MAX_BYTES = env_int("CEA_WS_MAX_BYTES", 64 * 1024, minimum=1024)
 # A signed-in socket re-checks a subscription's access before a push at most this often.
 CEA_WS_ACCESS_RECHECK_SECONDS = env_int("CEA_WS_ACCESS_RECHECK_SECONDS", 5, minimum=0)
+# Threads a web process runs its websocket consumers' database calls on (cea/common/consumer_db.py):
+# every connection's calls share them, each call borrowing a pooled connection for its duration, so
+# they stay below the pool's size (the rest serves HTTP requests). Default: half the pool (10 of 20).
+CEA_WS_DB_THREADS = env_int("CEA_WS_DB_THREADS", max(1, DB_POOL_MAX_SIZE // 2) if DB_POOL_MAX_SIZE else 10, minimum=1)
+if DB_POOL_MAX_SIZE and CEA_WS_DB_THREADS > DB_POOL_MAX_SIZE:
+    raise ImproperlyConfigured(
+        f"CEA_WS_DB_THREADS={CEA_WS_DB_THREADS} is more than the connection pool holds "
+        f"(CEA_DB_POOL_MAX_SIZE={DB_POOL_MAX_SIZE}): the threads would wait for connections. Lower it or grow the pool."
+    )
 
 # The anonymous web chat widget: connections open at once and new conversations a minute, per
 # client address and per site key (engagement/webchat/limits.py).

@@ -34,7 +34,9 @@ Presence (workforce management's adherence, which routing must not import):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,10 +100,32 @@ def _run(hooks: list[Callable[[int], None]], object_id: int) -> None:
             logger.exception("Hook %s failed for %s", getattr(hook, "__name__", hook), object_id)
 
 
+_deferral = threading.local()
+
+
 def customer_message_added_on_commit(*, message_id: int) -> None:
-    """Run the customer-message hooks once the current transaction commits."""
-    if _customer_message_hooks:
+    """Run the customer-message hooks once the current transaction commits (unless the caller
+    runs them itself later: ``customer_message_hooks_deferred``)."""
+    if _customer_message_hooks and not getattr(_deferral, "active", False):
         transaction.on_commit(lambda: _run(_customer_message_hooks, message_id))
+
+
+@contextmanager
+def customer_message_hooks_deferred() -> Iterator[None]:
+    """In this block (this thread), a customer message's hooks are not run at commit: the caller
+    runs them with ``customer_message_hooks_run`` for each message it added, after it has answered
+    (the web chat acknowledges the visitor's message first: engagement/webchat/consumers.py)."""
+    before = getattr(_deferral, "active", False)
+    _deferral.active = True
+    try:
+        yield
+    finally:
+        _deferral.active = before
+
+
+def customer_message_hooks_run(*, message_id: int) -> None:
+    """Run the customer-message hooks of a committed message now (see ``customer_message_hooks_deferred``)."""
+    _run(_customer_message_hooks, message_id)
 
 
 def interaction_recorded_on_commit(*, interaction_id: int) -> None:

@@ -37,10 +37,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from cea.accounts.selectors import active_user
+from cea.common.consumer_db import consumer_db
 from cea.common.errors import ApplicationError, ValidationFailed
 from cea.common.live import DEACTIVATED, PASSWORD_CHANGED, ROLE_CHANGED, SIGNED_OUT, TEAMS_CHANGED, user_group
 from engagement.access import access_context, access_conversation
@@ -130,7 +130,7 @@ class LiveContextConsumer(EngagementJsonConsumer):
             return None
         await self.follow_user(user.pk)
         try:
-            await database_sync_to_async(check)(user_id=user.pk, **arguments)
+            await consumer_db(check)(user_id=user.pk, **arguments)
         except ApplicationError as refusal:
             close = CLOSE_NOT_AUTHENTICATED if refusal.code == "not_authenticated" else CLOSE_FORBIDDEN
             await self.refuse(close, refusal.code, refusal.message)
@@ -184,7 +184,7 @@ class LiveContextConsumer(EngagementJsonConsumer):
             refusal = await coalesced.refusal(self.user_id, arguments["scope"], arguments["object_id"])
         else:
             try:
-                await database_sync_to_async(check)(user_id=self.user_id, **arguments)
+                await consumer_db(check)(user_id=self.user_id, **arguments)
                 refusal = None
             except ApplicationError as refused:
                 refusal = refused
@@ -254,7 +254,7 @@ class LiveContextConsumer(EngagementJsonConsumer):
             )
             return
         try:
-            await database_sync_to_async(subscription_check)(user_id=self.user_id, scope=scope, object_id=object_id)
+            await consumer_db(subscription_check)(user_id=self.user_id, scope=scope, object_id=object_id)
         except ApplicationError as refusal:
             await self.send_error(refusal.code, refusal.message, scope=scope, id=object_id)
             return
@@ -264,7 +264,7 @@ class LiveContextConsumer(EngagementJsonConsumer):
         self.subscriptions.add(key)
         self.checked_at[key] = time.monotonic()
         try:
-            snapshot = await database_sync_to_async(subscription_snapshot)(
+            snapshot = await consumer_db(subscription_snapshot)(
                 user_id=self.user_id, scope=scope, object_id=object_id, after=after
             )
         except ApplicationError as refusal:
@@ -297,7 +297,7 @@ class LiveContextConsumer(EngagementJsonConsumer):
                 subscribed == ContextScope.CUSTOMER for subscribed, _ in self.subscriptions
             ):
                 return
-            customer_id = await database_sync_to_async(conversation_customer_id)(object_id)
+            customer_id = await consumer_db(conversation_customer_id)(object_id)
             subscription = (ContextScope.CUSTOMER, str(customer_id))
             if customer_id is None or subscription not in self.subscriptions:
                 return

@@ -17,10 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from weakref import WeakKeyDictionary
 
-from channels.db import database_sync_to_async
-
 from cea.accounts.models import User
 from cea.accounts.selectors import active_user
+from cea.common.consumer_db import consumer_db
 from cea.common.errors import ApplicationError
 from cea.common.roles import remember_team_ids
 from engagement.context.models import ContextScope
@@ -81,7 +80,7 @@ class Rechecks:
                 await asyncio.sleep(0)  # let the consumers handling the same push add their checks
                 batch, self.waiting = self.waiting, {}
                 try:
-                    verdicts = await database_sync_to_async(subscription_checks)(list(batch), self.single)
+                    verdicts = await consumer_db(subscription_checks)(list(batch), self.single)
                 except Exception as error:  # the database is down: each check fails as it would alone
                     for futures in batch.values():
                         for future in futures:

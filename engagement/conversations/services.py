@@ -193,12 +193,13 @@ def message_add(
             message.save()
     except IntegrityError:
         return Message.objects.get(channel=conversation.channel, external_id=external_id), False
-    if customer_turn:
-        customer_message_added_on_commit(message_id=message.pk)
+    # The push first: the agent's desk shows the message without waiting for the hooks (sentiment).
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
         {"type": "conversation.message", "message": message_json(message=message)},
     )
+    if customer_turn:
+        customer_message_added_on_commit(message_id=message.pk)
     return message, True
 
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import time
 
-from channels.db import database_sync_to_async
-
 from cea.accounts.selectors import active_user
+from cea.common.consumer_db import consumer_db
 from cea.common.errors import ApplicationError, ValidationFailed
 from engagement.context.consumers import MESSAGES, LiveContextConsumer
 from engagement.conversations.models import ChatReader
@@ -52,7 +51,7 @@ class DeskChatMixin(LiveContextConsumer):
             if action == "typing":
                 await self._typing(conversation_id, content.get("typing", True))
             else:
-                await database_sync_to_async(desk_read)(
+                await consumer_db(desk_read)(
                     user_id=self.user_id, conversation_id=conversation_id, up_to=content.get("up_to")
                 )
         except ApplicationError as refusal:

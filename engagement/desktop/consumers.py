@@ -43,10 +43,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from cea.accounts.models import User
 from cea.accounts.selectors import active_user
+from cea.common.consumer_db import consumer_db
 from cea.common.errors import ApplicationError, ValidationFailed
 from engagement.access import require_desk_user
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
@@ -142,7 +141,7 @@ class DesktopConsumer(DeskChatMixin, LiveContextConsumer):
         await self.channel_layer.group_add(self.agent_group, self.channel_name)
         await self.accept()
         try:
-            state = await database_sync_to_async(desk_connect)(user_id=user_id)
+            state = await consumer_db(desk_connect)(user_id=user_id)
         except ApplicationError as refusal:  # deactivated or demoted between the two reads
             await self.channel_layer.group_discard(self.agent_group, self.channel_name)
             await self.send_error(refusal.code, refusal.message)
@@ -158,12 +157,12 @@ class DesktopConsumer(DeskChatMixin, LiveContextConsumer):
             await self.channel_layer.group_discard(self.agent_group, self.channel_name)
         if getattr(self, "counted", False):
             self.counted = False
-            await database_sync_to_async(desktop_disconnected)(user_id=self.user_id)
+            await consumer_db(desktop_disconnected)(user_id=self.user_id)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         action = content.get("action")
         if action == "ping":
-            await database_sync_to_async(desktop_seen)(user_id=self.user_id)
+            await consumer_db(desktop_seen)(user_id=self.user_id)
             await self.send_json({"type": "pong"})
         elif action in DESK_ACTIONS:
             await self.act(action, content)
@@ -176,7 +175,7 @@ class DesktopConsumer(DeskChatMixin, LiveContextConsumer):
 
     async def act(self, action: str, content: dict) -> None:
         try:
-            answer = await database_sync_to_async(HANDLERS[action])(user_id=self.user_id, content=content)
+            answer = await consumer_db(HANDLERS[action])(user_id=self.user_id, content=content)
         except ApplicationError as refusal:
             detail: dict[str, Any] = {"action": action}
             if refusal.fields:

@@ -41,12 +41,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 from cea.common.client_ip import scope_client_ip
+from cea.common.consumer_db import consumer_db
 from cea.common.errors import ApplicationError
 from cea.common.translations import supported_language
 from engagement.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
@@ -114,7 +114,7 @@ class WebchatConsumer(EngagementJsonConsumer):
         origin = _header(self.scope, b"origin")
         ip = scope_client_ip(self.scope)
         try:
-            self.session = await database_sync_to_async(webchat_session_open)(
+            self.session = await consumer_db(webchat_session_open)(
                 site_key=site_key,
                 origin=origin,
                 ip=ip,
@@ -213,14 +213,15 @@ class WebchatConsumer(EngagementJsonConsumer):
         try:
             webchat_message_check(client_id=client_id, body=content.get("body"))
             if self.conversation_id is None:
-                conversation = await database_sync_to_async(webchat_conversation_open)(session=self.session)
+                conversation = await consumer_db(webchat_conversation_open)(session=self.session)
                 # Follow the conversation before the message goes in, so no reply can be missed.
                 await self._follow(conversation.pk)
-            message, _ = await database_sync_to_async(webchat_message_receive)(
+            message, created = await consumer_db(webchat_message_receive)(
                 session=self.session,
                 conversation_id=self.conversation_id,
                 client_id=client_id,
                 body=content.get("body"),
+                defer_hooks=True,
             )
         except WebchatLimitReached as refusal:
             await self.send_error(refusal.code, refusal.message, client_id=client_id, retry_after=refusal.retry_after)
@@ -231,7 +232,8 @@ class WebchatConsumer(EngagementJsonConsumer):
         await self.send_json(
             {"type": "ack", "client_id": client_id, "id": message.pk, "conversation": message.conversation_id}
         )
-        await database_sync_to_async(webchat_after_customer_message)(message=message)
+        # After the ack: the customer-message hooks (sentiment) and self-service's answer.
+        await consumer_db(webchat_after_customer_message)(message=message, run_hooks=created)
 
     async def on_resume(self, content: dict) -> None:
         after = content.get("after", 0)
@@ -240,7 +242,7 @@ class WebchatConsumer(EngagementJsonConsumer):
             return
         messages, more = [], False
         if self.conversation_id is not None:
-            messages, more = await database_sync_to_async(visitor_messages_after)(
+            messages, more = await consumer_db(visitor_messages_after)(
                 conversation_id=self.conversation_id, visitor=self.session.visitor, after=after
             )
         await self.send_json(
@@ -254,7 +256,7 @@ class WebchatConsumer(EngagementJsonConsumer):
         )
 
         if self.conversation_id is not None:
-            marks = await database_sync_to_async(chat_read_marks)(conversation_id=self.conversation_id)
+            marks = await consumer_db(chat_read_marks)(conversation_id=self.conversation_id)
             if ChatReader.AGENT in marks:
                 agent_read = marks[ChatReader.AGENT]
                 await self.send_json({"type": "read", "up_to": agent_read["up_to"], "read_at": agent_read["read_at"]})
@@ -281,7 +283,7 @@ class WebchatConsumer(EngagementJsonConsumer):
             await self.send_error("no_conversation", gettext("There is no chat to read."))
             return
         try:
-            await database_sync_to_async(webchat_read)(
+            await consumer_db(webchat_read)(
                 visitor=self.session.visitor, conversation_id=self.conversation_id, up_to=content.get("up_to")
             )
         except ApplicationError as refusal:
@@ -292,14 +294,12 @@ class WebchatConsumer(EngagementJsonConsumer):
             await self.send_error("no_conversation", gettext("There is no chat to end."))
             return
         try:
-            await database_sync_to_async(webchat_conversation_end)(
-                session=self.session, conversation_id=self.conversation_id
-            )
+            await consumer_db(webchat_conversation_end)(session=self.session, conversation_id=self.conversation_id)
         except ApplicationError as refusal:
             await self.send_error(refusal.code, refusal.message)
 
     async def on_restart(self, content: dict) -> None:
-        latest = await database_sync_to_async(visitor_conversation_latest)(visitor=self.session.visitor)
+        latest = await consumer_db(visitor_conversation_latest)(visitor=self.session.visitor)
         if latest is not None and latest.status != ConversationStatus.ENDED:
             await self.send_error(
                 "conversation_open", gettext("This chat is still open; end it before starting a new one.")

@@ -10,6 +10,7 @@ ended gets a new conversation), and each message's ``external_id`` is
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -29,6 +30,7 @@ from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.conversations.services import conversation_group, conversation_start, message_add
+from engagement.hooks import customer_message_hooks_deferred, customer_message_hooks_run
 from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.services import selfservice_on_customer_message
 from engagement.webchat.limits import webchat_connection_admit, webchat_connection_release, webchat_conversation_admit
@@ -259,32 +261,40 @@ def webchat_message_check(*, client_id: object, body: object) -> str:
 
 
 def webchat_message_receive(
-    *, session: WebchatSession, conversation_id: int, client_id: str, body: object
+    *, session: WebchatSession, conversation_id: int, client_id: str, body: object, defer_hooks: bool = False
 ) -> tuple[Message, bool]:
     """Store a visitor's message once per ``client_id``; returns ``(message, created)``.
 
+    With ``defer_hooks`` the customer-message hooks (insights' sentiment) do not run at commit: the
+    caller runs them after acknowledging the message, with ``webchat_after_customer_message(...,
+    run_hooks=created)``, so the visitor's ack waits only for the message to be stored.
     Refusals: ``ValidationFailed`` (see ``webchat_message_check``), ``Conflict``
     (``conversation_ended``).
     """
     text = webchat_message_check(client_id=client_id, body=body)
     conversation = Conversation.objects.get(pk=conversation_id, visitor=session.visitor)
-    return message_add(
-        conversation=conversation,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
-        body=text,
-        external_id=f"{session.visitor}:{client_id}",
-    )
+    with customer_message_hooks_deferred() if defer_hooks else contextlib.nullcontext():
+        return message_add(
+            conversation=conversation,
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            body=text,
+            external_id=f"{session.visitor}:{client_id}",
+        )
 
 
-def webchat_after_customer_message(*, message: Message) -> None:
+def webchat_after_customer_message(*, message: Message, run_hooks: bool = False) -> None:
     """Let self-service answer a customer's message while the conversation is in self-service.
 
     Called after the message is committed, also for a message the widget sent again: self-service
     answers each message once, so a turn cut short by a dropped connection is completed, not repeated.
     Self-service failing must not strand the customer: the conversation then goes to the agents'
-    queue and the failure is logged.
+    queue and the failure is logged. ``run_hooks``: first run the customer-message hooks that
+    ``webchat_message_receive(defer_hooks=True)`` left for after the ack (their order is kept:
+    sentiment before self-service, as when they run at commit).
     """
+    if run_hooks:
+        customer_message_hooks_run(message_id=message.pk)
     conversation = Conversation.objects.get(pk=message.conversation_id)
     if conversation.status != ConversationStatus.SELF_SERVICE:
         return

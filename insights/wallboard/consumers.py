@@ -29,13 +29,13 @@ import json
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from cea.accounts.models import Team
 from cea.accounts.selectors import active_user
+from cea.common.consumer_db import consumer_db
 from cea.common.languages import scope_language
 from cea.common.live import Throttle
 from engagement.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED
@@ -100,7 +100,7 @@ class WallboardConsumer(LiveContextConsumer):
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent: str | None = None
         self.throttle = Throttle(PUSH_INTERVAL_SECONDS)
-        self.reads = for_this_loop(database_sync_to_async(wallboard_read))
+        self.reads = for_this_loop(consumer_db(wallboard_read))
         self.push: str | None = None  # the last push of routing.changed heard of
         self.team_id = int(self.scope["url_route"]["kwargs"]["team_id"])
         self.language = scope_language(self.scope)

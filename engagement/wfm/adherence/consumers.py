@@ -15,9 +15,8 @@ to the groups it may join now.
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
 from cea.accounts.selectors import active_user
+from cea.common.consumer_db import consumer_db
 from cea.common.roles import sees_everything, team_ids_of
 from engagement.consumers import CLOSE_FORBIDDEN
 from engagement.context.consumers import LiveContextConsumer
@@ -46,7 +45,7 @@ class AdherenceConsumer(LiveContextConsumer):
         user_id = await self.admitted(reader_check)
         if user_id is None:
             return
-        groups = await database_sync_to_async(adherence_groups)(user_id=user_id)
+        groups = await consumer_db(adherence_groups)(user_id=user_id)
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.adherence_groups = groups
