@@ -6,7 +6,9 @@
 Servers: uvicorn with 1 worker, uvicorn with 2 workers, gunicorn with 2 uvicorn workers (the
 Procfile's command) and daphne (1 process), all with the connection pool of the settings (the
 default); "uvicorn (1 worker) without pool" is the same worker with CEA_DB_POOL_MAX_SIZE=0 (a connection
-per request, as before the pool) for comparison; with --wsgi-reference, also gunicorn's sync WSGI
+per request, as before the pool) and "uvicorn (1 worker) as before" the same worker with Django's
+own ASGI handler (bench/stock_asgi.py) and no API token cache (CEA_API_TOKEN_CACHE_SECONDS=0),
+issue 17's changes off, for comparison; with --wsgi-reference, also gunicorn's sync WSGI
 workers (HTTP only: a reference, not a candidate).
 
 The floor of every figure: a bare ASGI callable (bench/bare_asgi.py) under the same uvicorn, one
@@ -57,6 +59,8 @@ from bench.records import API_POOL, FLOOR_PATH, api_token, commit, database_sess
 
 BASELINE = "uvicorn (1 worker)"
 NO_POOL = "uvicorn (1 worker) without pool"
+# Issue 17's changes off: Django's own ASGIHandler (bench/stock_asgi.py) and no API token cache.
+AS_BEFORE = "uvicorn (1 worker) as before"
 # Issue 17: the trivial endpoint served about 94 requests/s per uvicorn worker before; the target is 5x.
 TRIVIAL_BEFORE_RPS = 94.0
 TRIVIAL_TARGET = 5.0
@@ -70,6 +74,8 @@ def variants(port: int, wsgi: bool) -> dict[str, tuple[list[str], dict[str, str]
     found: dict[str, tuple[list[str], dict[str, str]]] = {BARE_ASGI: (bare_asgi_command(port), {})}
     found.update({name: (command, dict(SERVER_ENV)) for name, command in server_commands(port).items()})
     found[NO_POOL] = (server_commands(port)[BASELINE], {**SERVER_ENV, "CEA_DB_POOL_MAX_SIZE": "0"})
+    stock = [part if part != "cea.asgi:application" else "bench.stock_asgi:application" for part in found[BASELINE][0]]
+    found[AS_BEFORE] = (stock, {**SERVER_ENV, "CEA_API_TOKEN_CACHE_SECONDS": "0"})
     if wsgi:
         # Not a candidate (no websockets): what the same code gives when a process keeps its connection.
         command = [sys.executable, "-m", "gunicorn", "cea.wsgi:application", "--bind", f"127.0.0.1:{port}"]
