@@ -10,7 +10,8 @@
     same parameters: the ratio is what the ORM and the selector add over the database round trip;
 (c) GET /api/v1/customers/<id>/ (the 360 view) in requests/s over a real uvicorn process, with an
     API token, against GET /api/v1/sla-policies/ (same token, authentication, middleware and
-    DRF, almost no work) measured the same way in the same run.
+    DRF, almost no work) measured the same way in the same run, and both against a bare ASGI app
+    under the same uvicorn (bench/bare_asgi.py), the floor of the HTTP figures.
 
 The data is prepared in the database named by DATABASE_URL, which must contain "bench" in its
 name unless --force: customers with identities from the demo generator (``load_demo_data``), one
@@ -360,9 +361,10 @@ def queries_per_request(path: str, token: str) -> int:
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
-    client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")  # first request: warm caches
+    # secure: as behind the TLS proxy of production (stack mode redirects plain HTTP)
+    client.get(path, secure=True, HTTP_AUTHORIZATION=f"Bearer {token}")  # first request: warm caches
     with CaptureQueriesContext(connection) as context:
-        response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.get(path, secure=True, HTTP_AUTHORIZATION=f"Bearer {token}")
     if response.status_code != 200:
         sys.exit(f"GET {path} answered {response.status_code}: {response.content[:300]!r}")
     return len(context.captured_queries)
