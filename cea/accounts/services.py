@@ -191,7 +191,8 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
         if not token.is_active or not token.user.is_active:
             raise refused
         return token  # its use was recorded when it was cached, less than a minute ago
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # The user's password hash is left out, so that it never reaches the cache (read on access if needed).
+    token = ApiToken.objects.select_related("user").defer("user__password").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.digest, digest):
         raise refused
     if not token.is_active or not token.user.is_active:

@@ -57,6 +57,22 @@ def test_a_token_that_authenticated_is_then_found_without_a_query(cached, django
 
 
 @pytest.mark.django_db
+def test_the_cache_never_holds_the_users_password_hash(integration_user):
+    # Given: a user with a password, and a token of theirs that authenticated
+    integration_user.set_password("a long passphrase for the test")
+    integration_user.save()
+    token, plaintext = api_token_create(user=integration_user, name="sync", scopes=["cases:read"])
+    api_token_authenticate(raw=plaintext)
+    # When: we read what Redis holds for it
+    redis_client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    stored = redis_client.get(cache.make_key(token_cache._key(token.digest)))
+    # Then: the token is there, the password hash is not
+    assert stored is not None
+    assert integration_user.password.encode() not in stored
+    assert token.prefix.encode() in stored
+
+
+@pytest.mark.django_db
 def test_a_wrong_secret_is_refused_even_while_the_token_is_cached(cached):
     # Given: a cached token
     token, plaintext = cached
