@@ -99,10 +99,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_commands(port: int, python: str = PYTHON) -> dict[str, list[str]]:
-    """How each ASGI server is started. Access logs are off everywhere, so no server pays for them."""
-    app = "cea.asgi:application"
-    uvicorn = [
+BARE_ASGI = "bare ASGI app (uvicorn, 1 worker)"
+# How a Django server under test runs: in stack mode without CEA_DEBUG, plain HTTP is redirected to
+# HTTPS, so the benches play the TLS proxy of production (CEA_BEHIND_TLS_PROXY and PROXY_HEADERS on
+# every request) and every security middleware still runs. The throttles still count every request
+# in Redis; the default rate is raised so that the bench's one token is never refused.
+SERVER_ENV = {"CEA_BEHIND_TLS_PROXY": "1", "CEA_THROTTLE_DEFAULT": "100000000/min"}
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
+def bare_asgi_command(port: int, python: str = PYTHON) -> list[str]:
+    """The floor: ``bench/bare_asgi.py`` under the same uvicorn options as the Django servers, one worker."""
+    return [*_uvicorn(python, "bench.bare_asgi:app", port), "--workers", "1"]
+
+
+def _uvicorn(python: str, app: str, port: int) -> list[str]:
+    return [
         python,
         "-m",
         "uvicorn",
@@ -117,6 +129,12 @@ def server_commands(port: int, python: str = PYTHON) -> dict[str, list[str]]:
         "--log-level",
         "warning",
     ]
+
+
+def server_commands(port: int, python: str = PYTHON) -> dict[str, list[str]]:
+    """How each ASGI server is started. Access logs are off everywhere, so no server pays for them."""
+    app = "cea.asgi:application"
+    uvicorn = _uvicorn(python, app, port)
     return {
         "uvicorn (1 worker)": [*uvicorn, "--workers", "1"],
         "uvicorn (2 workers)": [*uvicorn, "--workers", "2"],

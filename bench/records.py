@@ -10,7 +10,8 @@
     same parameters: the ratio is what the ORM and the selector add over the database round trip;
 (c) GET /api/v1/customers/<id>/ (the 360 view) in requests/s over a real uvicorn process, with an
     API token, against GET /api/v1/sla-policies/ (same token, authentication, middleware and
-    DRF, almost no work) measured the same way in the same run.
+    DRF, almost no work) measured the same way in the same run, and both against a bare ASGI app
+    under the same uvicorn (bench/bare_asgi.py), the floor of the HTTP figures.
 
 The data is prepared in the database named by DATABASE_URL, which must contain "bench" in its
 name unless --force: customers with identities from the demo generator (``load_demo_data``), one
@@ -38,10 +39,14 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_root))
 
 from bench.common import (
+    BARE_ASGI,
+    PROXY_HEADERS,
     ROOT,
+    SERVER_ENV,
     LoadResult,
     Server,
     Timings,
+    bare_asgi_command,
     free_port,
     guard_database,
     load,
@@ -356,9 +361,10 @@ def queries_per_request(path: str, token: str) -> int:
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
-    client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")  # first request: warm caches
+    # secure: as behind the TLS proxy of production (stack mode redirects plain HTTP)
+    client.get(path, secure=True, HTTP_AUTHORIZATION=f"Bearer {token}")  # first request: warm caches
     with CaptureQueriesContext(connection) as context:
-        response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.get(path, secure=True, HTTP_AUTHORIZATION=f"Bearer {token}")
     if response.status_code != 200:
         sys.exit(f"GET {path} answered {response.status_code}: {response.content[:300]!r}")
     return len(context.captured_queries)
@@ -376,30 +382,35 @@ def database_sessions() -> int:
 
 def bench_api(
     pool: list[int], token: str, *, requests: int, concurrency: int, rounds: int = 2
-) -> tuple[LoadResult, LoadResult, int]:
-    port = free_port()
-    headers = {"Authorization": f"Bearer {token}"}
+) -> tuple[LoadResult, LoadResult, LoadResult, int]:
+    """(360, trivial endpoint, bare ASGI app, PostgreSQL sessions opened per 1,000 requests)."""
+    headers = {"Authorization": f"Bearer {token}", **PROXY_HEADERS}
     endpoints = {"floor": [FLOOR_PATH], "360": [f"/api/v1/customers/{pk}/" for pk in pool]}
-    results = {name: LoadResult() for name in endpoints}
+    results = {name: LoadResult() for name in [*endpoints, "bare"]}
     name = "uvicorn (1 worker)"
-    with Server(name, server_commands(port)[name], port, FLOOR_PATH, headers):
+    port, bare_port = free_port(), free_port()
+    with (
+        Server(name, server_commands(port)[name], port, FLOOR_PATH, headers, env=SERVER_ENV),
+        Server(BARE_ASGI, bare_asgi_command(bare_port), bare_port, "/", {}),
+    ):
         sessions_before, measured = database_sessions(), 0
         for number in range(rounds):
-            order = list(endpoints) if number % 2 == 0 else list(reversed(endpoints))
+            order = [*endpoints, "bare"] if number % 2 == 0 else ["bare", *reversed(endpoints)]
             for endpoint in order:
                 outcome = load(
-                    port=port,
-                    paths=endpoints[endpoint],
+                    port=bare_port if endpoint == "bare" else port,
+                    paths=endpoints.get(endpoint, [FLOOR_PATH]),
                     headers=headers,
                     concurrency=concurrency,
                     requests=requests // rounds,
                     warmup=100,
                 )
                 results[endpoint].add(outcome)
-                measured += outcome["requests"] + 100
+                if endpoint != "bare":
+                    measured += outcome["requests"] + 100
         time.sleep(1.0)  # session counts are flushed when backends exit
         opened = database_sessions() - sessions_before
-    return results["360"], results["floor"], round(opened / measured * 1000)
+    return results["360"], results["floor"], results["bare"], round(opened / measured * 1000)
 
 
 # --- Report -------------------------------------------------------------------------------------
@@ -500,7 +511,9 @@ def main() -> None:
     try:
         detail_queries = queries_per_request(f"/api/v1/customers/{pool[0]}/", plaintext)
         floor_queries = queries_per_request(FLOOR_PATH, plaintext)
-        detail, floor_api, sessions = bench_api(pool, plaintext, requests=args.requests, concurrency=args.concurrency)
+        detail, floor_api, bare, sessions = bench_api(
+            pool, plaintext, requests=args.requests, concurrency=args.concurrency
+        )
     finally:
         from cea.accounts.services import api_token_revoke
 
@@ -510,14 +523,16 @@ def main() -> None:
         f"API over uvicorn (1 worker, access log off), {args.concurrency} keep-alive connections, "
         f"{args.requests:,} requests per endpoint in 2 alternating rounds, client in its own process."
     )
-    print(f"{'endpoint':<44} {'queries':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  ratio to floor")
+    print(f"{'endpoint':<44} {'queries':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  vs trivial  vs bare ASGI")
     for label, result, queries in (
-        (f"GET {FLOOR_PATH} (floor)", floor_api, floor_queries),
+        (f"{BARE_ASGI} (floor)", bare, 0),
+        (f"GET {FLOOR_PATH} (trivial)", floor_api, floor_queries),
         ("GET /api/v1/customers/<id>/ (360)", detail, detail_queries),
     ):
         print(
             f"{label:<44} {queries:>7} {result.rps:>8.0f} {result.latencies.p50_ms:>8.2f} "
-            f"{result.latencies.p99_ms:>8.2f}  {ratio(result.rps, floor_api.rps):.2f}x{result.problems()}"
+            f"{result.latencies.p99_ms:>8.2f}  {ratio(result.rps, floor_api.rps):>9.2f}x "
+            f"{ratio(result.rps, bare.rps):>10.2f}x{result.problems()}"
         )
     print(f"PostgreSQL sessions opened per 1,000 requests during the API run: {sessions}")
     print(f"Load average at the end: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")

@@ -7,9 +7,11 @@ so its consumer checks the Origin against its site key's allowed origins instead
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cea.settings")
+
+from cea.common.asgi_handler import get_asgi_application
+
+# Django's ASGI handler, reusing each request's thread rather than starting two a request.
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)

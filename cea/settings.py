@@ -315,6 +315,10 @@ AXES_VERBOSE = False
 
 # --- API ------------------------------------------------------------------------------------
 
+# Seconds an authenticated API token (with its user) stays in the Redis cache, so that a token
+# request reads no token row; every change of the token or its user invalidates it at once (0: off).
+CEA_API_TOKEN_CACHE_SECONDS = env_int("CEA_API_TOKEN_CACHE_SECONDS", 60, minimum=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "cea.accounts.authentication.ApiTokenAuthentication",

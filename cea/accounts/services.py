@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cea.accounts import token_cache
 from cea.accounts.models import ApiScope, ApiToken, Team, User
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
 from cea.common.live import (
@@ -175,15 +176,24 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
 def api_token_authenticate(*, raw: str) -> ApiToken:
     """The active token for ``raw``; ``PermissionDenied`` if it is unknown, expired or revoked.
 
-    One message for every failure so that a caller learns nothing about which tokens exist.
+    One message for every failure so that a caller learns nothing about which tokens exist. A token
+    that authenticated recently comes from a short-lived cache (``cea.accounts.token_cache``) that
+    every change of the token or its user invalidates; expiry and activity are checked every time.
     """
     refused = PermissionDenied("Invalid, expired or revoked API token.", code="invalid_token")
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise refused
     _, prefix, secret = parts
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None or not hmac.compare_digest(token.digest, _digest(secret)):
+    digest = _digest(secret)
+    token = token_cache.cached_token(digest)
+    if token is not None and hmac.compare_digest(token.prefix, prefix):
+        if not token.is_active or not token.user.is_active:
+            raise refused
+        return token  # its use was recorded when it was cached, less than a minute ago
+    # The user's password hash is left out, so that it never reaches the cache (read on access if needed).
+    token = ApiToken.objects.select_related("user").defer("user__password").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.digest, digest):
         raise refused
     if not token.is_active or not token.user.is_active:
         raise refused
@@ -191,6 +201,8 @@ def api_token_authenticate(*, raw: str) -> ApiToken:
     # Record use at most once a minute: no write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    token_cache.remember_token(token)
     return token
 
 
