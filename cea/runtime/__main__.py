@@ -65,15 +65,28 @@ def _exec(command: Sequence[str]) -> int:
 
 
 class _Supervisor:
-    """Starts child processes in their own process groups and stops them together."""
+    """Starts child processes in their own process groups, restarts one that dies, and stops them together.
+
+    A child that exits while the platform runs (a Celery worker killed, or one that gave up when
+    Redis restarted under it) is started again, as a process manager would; one that keeps dying
+    (more than ``RESTART_LIMIT`` times within ``RESTART_WINDOW`` seconds) stops everything, so a
+    broken set-up is told rather than looped on.
+    """
+
+    RESTART_LIMIT = 5
+    RESTART_WINDOW = 60.0
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.commands: dict[str, list[str]] = {}
+        self.restarts: dict[str, list[float]] = {}
         self.stopping = False
 
     def spawn(self, name: str, argv: list[str]) -> None:
         process = subprocess.Popen(argv, env=self.env, start_new_session=True)
+        self.commands[name] = argv
+        self.children = [(other, child) for other, child in self.children if other != name]
         self.children.append((name, process))
 
     def stop(self, *_: object) -> None:
@@ -93,15 +106,26 @@ class _Supervisor:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
-    def wait(self) -> int:
-        """Block until a signal arrives or a child dies; return the exit code."""
+    def wait(self, *, poll_seconds: float = 0.5) -> int:
+        """Block until a signal arrives or a child keeps dying; restart a child that died. The exit code."""
         while not self.stopping:
-            for name, process in self.children:
-                if process.poll() is not None:
-                    print(f"CEA: {name} exited with code {process.returncode}; stopping the rest.", flush=True)
+            for name, process in list(self.children):
+                if process.poll() is None:
+                    continue
+                now = time.monotonic()
+                recent = [at for at in self.restarts.get(name, []) if now - at < self.RESTART_WINDOW]
+                if len(recent) >= self.RESTART_LIMIT:
+                    print(
+                        f"CEA: {name} exited with code {process.returncode}, its {len(recent) + 1}th exit within"
+                        f" {self.RESTART_WINDOW:.0f} s; stopping the rest.",
+                        flush=True,
+                    )
                     self.stop()
                     return 1
-            time.sleep(0.5)
+                print(f"CEA: {name} exited with code {process.returncode}; starting it again.", flush=True)
+                self.restarts[name] = [*recent, now]
+                self.spawn(name, self.commands[name])
+            time.sleep(poll_seconds)
         return 0
 
 
