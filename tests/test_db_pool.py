@@ -18,7 +18,7 @@ from django.db import OperationalError, connection, connections
 
 from cea.accounts.services import api_token_create
 from cea.asgi import application
-from cea.common.api import exception_handler
+from cea.common.api import bad_request, exception_handler
 from cea.common.errors import ServiceUnavailable, unavailable_from
 from cea.runtime.embedded import _pg_system_user, start_postgres, stop_postgres
 from tests.accounts.factories import UserFactory
@@ -234,3 +234,40 @@ def test_an_api_request_while_the_database_is_unreachable_gets_503_with_retry_af
     assert response["Retry-After"] == "5"
     assert response.data["error"]["code"] == "unavailable"
     assert "refused" not in str(response.data)
+
+
+def _session_interrupted_by(error: Exception) -> Exception:
+    """The chain Django makes when a session save fails: DatabaseError → UpdateError → SessionInterrupted."""
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.contrib.sessions.exceptions import SessionInterrupted
+
+    try:
+        try:
+            try:
+                raise error
+            except OperationalError:
+                raise UpdateError  # noqa: B904 - Django's own code raises it this way
+        except UpdateError:
+            raise SessionInterrupted("The request's session was deleted before the request completed.")  # noqa: B904
+    except SessionInterrupted as interrupted:
+        return interrupted
+
+
+@pytest.mark.parametrize(("path", "content_type"), [("/api/v1/cases/", "application/json"), ("/desk/", "text/plain")])
+def test_a_session_that_could_not_be_saved_while_the_database_restarted_is_503_not_400(rf, path, content_type):
+    # Given a request whose session save failed because PostgreSQL was restarting
+    interrupted = _session_interrupted_by(OperationalError("terminating connection due to administrator command"))
+    # When Django answers it with the 400 handler / Then it is a 503 asking to retry
+    response = bad_request(rf.get(path), interrupted)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"].startswith(content_type)
+    assert b"terminating" not in response.content
+
+
+def test_a_session_interrupted_for_another_reason_stays_a_400(rf):
+    # Given a session deleted by another request (Django's own reason for SessionInterrupted)
+    from django.contrib.sessions.exceptions import SessionInterrupted
+
+    # When the 400 handler answers / Then it is the usual 400
+    assert bad_request(rf.get("/api/v1/cases/"), SessionInterrupted("deleted")).status_code == 400

@@ -229,6 +229,10 @@ def _error_response(status: int, code: str, message: str) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    unavailable = unavailable_from(exception)
+    if unavailable is not None:  # e.g. a session save that failed while the database restarted
+        logger.warning("Database unavailable: %s", type(exception).__name__, exc_info=exception)
+        return unavailable_page(request, unavailable)
     if _is_api(request):
         return _error_response(400, "bad_request", "The request could not be read.")
     return defaults.bad_request(request, exception)
@@ -244,6 +248,17 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return _error_response(404, "not_found", "No API endpoint at this address.")
     return defaults.page_not_found(request, exception)
+
+
+def unavailable_page(request: HttpRequest, error: ServiceUnavailable) -> HttpResponse:
+    """503 with ``Retry-After``: the JSON error shape under /api/, a short plain page elsewhere (no
+    template: rendering one may need the database that is down)."""
+    if _is_api(request):
+        response: HttpResponse = JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    else:
+        response = HttpResponse(error.message, status=error.status_code, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -90,9 +90,18 @@ class ServiceUnavailable(ApplicationError):
 
 def unavailable_from(exception: BaseException) -> ServiceUnavailable | None:
     """A database that cannot be reached or answer now (Django's ``OperationalError``/``InterfaceError``,
-    which wrap psycopg's connection failures and psycopg_pool's ``PoolTimeout``), as a 503; else None."""
+    which wrap psycopg's connection failures and psycopg_pool's ``PoolTimeout``), as a 503; else None.
+
+    Also when such an error is what led to ``exception``: a session that could not be saved while
+    PostgreSQL restarted reaches Django as ``SessionInterrupted`` (a 400), its cause two links down.
+    """
     from django.db import InterfaceError, OperationalError
 
-    if isinstance(exception, OperationalError | InterfaceError):
-        return ServiceUnavailable()
+    seen: set[int] = set()
+    cause: BaseException | None = exception
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OperationalError | InterfaceError):
+            return ServiceUnavailable()
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
     return None
