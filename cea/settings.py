@@ -671,6 +671,11 @@ CEA_WEBHOOK_DISABLE_AFTER = env_int("CEA_WEBHOOK_DISABLE_AFTER", 10, minimum=1)
 # Subscriptions may only send to public addresses (no loopback, private, link-local, ...): checked
 # when saved and on every attempt. Allow internal receivers only in development and tests.
 CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("CEA_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# The first load of a large fixed-width extract (integration.sync.firstload): a file read from its first
+# line and at least this big is cleaned in worker processes (CEA_SYNC_FIRST_LOAD_WORKERS, 0: one per
+# core) and merged set-wise in one transaction instead of page by page.
+CEA_SYNC_FIRST_LOAD_MIN_BYTES = env_int("CEA_SYNC_FIRST_LOAD_MIN_BYTES", 10_000_000, minimum=0)
+CEA_SYNC_FIRST_LOAD_WORKERS = env_int("CEA_SYNC_FIRST_LOAD_WORKERS", 0, minimum=0)
 # Write-back: a message is sent on commit; the sweep is the safety net for a lost trigger and
 # sends retries that fell due. A message given up on after CEA_OUTBOX_MAX_ATTEMPTS is "failed".
 CEA_OUTBOX_SWEEP_SECONDS = env_int("CEA_OUTBOX_SWEEP_SECONDS", 10, minimum=1)

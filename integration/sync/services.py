@@ -273,6 +273,11 @@ def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCoun
     updates that failure instead of adding one: resolved by this run if it loads now, the new
     reason if not. Locks those failures (``select_for_update``) for the page's transaction.
     """
+    if getattr(page, "whole_file", False):
+        # A large file read from its start: loaded whole (the first-load path, which imports this module).
+        from integration.sync.firstload import whole_file_load
+
+        return whole_file_load(run=run, connector=connector, page=page)  # type: ignore[arg-type]
     counts = PageCounts(read=len(page.items) + len(page.bad))
     config = connector.config
     with transaction.atomic():

@@ -26,9 +26,10 @@ def _insert_trigger_id(model) -> str:
 
 
 @contextlib.contextmanager
-def audited_copy(model, ids: Sequence[int]) -> Iterator[None]:
+def audited_copy(model, ids: Sequence[int] = (), *, where: str = "") -> Iterator[None]:
     """Insert ``model`` rows ``ids`` inside the block (by ``COPY`` or a multi-row ``INSERT``); their
-    ``insert`` audit events are written when it ends.
+    ``insert`` audit events are written when it ends. ``where`` instead of ``ids``: an SQL condition
+    on the model's table, aliased ``t``, that picks the rows inserted (from code, never from input).
 
     Must run in a transaction, under the audit context (``records.audit.context.audited``) the
     events should carry. Rows that are not among ``ids`` get no event: give every id inserted.
@@ -53,6 +54,6 @@ def audited_copy(model, ids: Sequence[int]) -> Iterator[None]:
             f" ({columns}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id)"
             f" SELECT {selected}, c.id, NOW(), 'insert', t.{quote(model._meta.pk.column)}"
             f" FROM {quote(model._meta.db_table)} t, (SELECT _pgh_attach_context() AS id) c"
-            f" WHERE t.{quote(model._meta.pk.column)} = ANY(%s)",
-            [list(ids)],
+            + (f" WHERE {where}" if where else f" WHERE t.{quote(model._meta.pk.column)} = ANY(%s)"),
+            [] if where else [list(ids)],
         )

@@ -87,9 +87,12 @@ def hash_national_id(raw: str) -> tuple[str, str]:
     return digest, f"•••{cleaned[-3:]}"
 
 
+_KINDS = frozenset(IdentityKind.values)  # made once: bulk loads normalise millions of identifiers
+
+
 def normalise(kind: str, raw: str) -> tuple[str, str]:
     """(stored value, display label) for an identifier of ``kind``; ``ValidationFailed`` if malformed."""
-    if kind not in IdentityKind.values:
+    if kind not in _KINDS:
         raise ValidationFailed(
             f"Unknown identity kind {kind!r}.", fields={"kind": f"Choose one of {', '.join(IdentityKind.values)}."}
         )

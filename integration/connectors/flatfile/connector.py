@@ -20,6 +20,10 @@ Each file is known by its SHA-256 (``ProcessedFile``): a file seen complete is n
 again, whatever its name. The watermark is ``<sha256>:<last line loaded>``; it is stored with
 each page, so a run killed half-way through a file resumes after the last page it committed.
 Lines that cannot be read come back in ``Page.bad`` as ``("<file>:<line>", reason)``.
+
+A large fixed-width file read from its first line (``first_load_suits``) comes as one page with
+``whole_file`` set and no items: the sync service loads it whole by the first-load path
+(``integration.sync.firstload``), whose worker processes read its byte ranges (``range_records``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -62,6 +67,10 @@ class FilePage(Page):
     path: str = ""
     lines: int = 0  # lines of the file this page covers
     last: bool = False
+    # The whole file, to load at once by the first-load path (``integration.sync.firstload``): no
+    # items; ``sha256`` is the file's.
+    whole_file: bool = False
+    sha256: str = ""
 
 
 class _HoldingSpecSerializer(serializers.Serializer):
@@ -233,21 +242,9 @@ class FlatFileConnector(BaseConnector):
     def _records(self, path: Path, start_after: int) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
         """``(line number, text, row or None, reason)`` for each record line after ``start_after``."""
         encoding = self.setting("encoding") or "utf-8"
-        skip = tuple(self.setting("skip_prefixes") or ())
         with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
             if self.layout.format == "fixed":
-                parse = self.layout.fixed_parser()
-                for number, line in enumerate(handle, start=1):
-                    if number <= start_after:
-                        continue
-                    text = line.rstrip("\r\n")
-                    if not text.strip() or (skip and text.startswith(skip)):
-                        yield number, text, None, ""
-                        continue
-                    try:
-                        yield number, text, parse(text), ""
-                    except FieldError as error:
-                        yield number, text, None, str(error) or "unreadable"
+                yield from self._fixed_records(handle, 1, start_after)
                 return
             has_header = self.setting("has_header", True)
             reader = csv.reader(handle, delimiter=self.setting("delimiter") or ",")
@@ -270,6 +267,35 @@ class FlatFileConnector(BaseConnector):
                 except FieldError as error:
                     yield number, text, None, str(error)
 
+    def _fixed_records(
+        self, lines: Iterator[str], first: int, start_after: int
+    ) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
+        """``_records`` of a fixed-width file's ``lines`` (read with ``newline=""``), numbered from ``first``."""
+        skip = tuple(self.setting("skip_prefixes") or ())
+        parse = self.layout.fixed_parser()
+        for number, line in enumerate(lines, start=first):
+            if number <= start_after:
+                continue
+            text = line.rstrip("\r\n")
+            if not text.strip() or (skip and text.startswith(skip)):
+                yield number, text, None, ""
+                continue
+            try:
+                yield number, text, parse(text), ""
+            except FieldError as error:
+                yield number, text, None, str(error) or "unreadable"
+
+    def range_records(
+        self, path: str, start: int, end: int, first_line: int
+    ) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
+        """``_records`` of the fixed-width lines in bytes ``start`` to ``end`` of ``path`` (cut at a line's
+        end), the first being line ``first_line`` (for worker processes: ``first_load_suits`` files)."""
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            data = handle.read(end - start)
+        text = data.decode(self.setting("encoding") or "utf-8", errors="replace")
+        yield from self._fixed_records(io.StringIO(text, newline=""), first_line, 0)
+
     # --- The interface ------------------------------------------------------------------------------
 
     def fetch_since(self, watermark: str) -> Iterator[Page]:
@@ -279,6 +305,11 @@ class FlatFileConnector(BaseConnector):
             sha = file_sha256(path)
             processed, start_after = self._file_started(path, sha, watermark)
             if processed.completed_at is not None:
+                self._after(path)
+                continue
+            if start_after == 0 and self.first_load_suits(path):
+                yield FilePage([], f"{sha}:0", [], processed.pk, str(path), whole_file=True, sha256=sha)
+                # Here the sync service has loaded and committed the whole file.
                 self._after(path)
                 continue
             self._header = None
@@ -304,6 +335,22 @@ class FlatFileConnector(BaseConnector):
             yield FilePage(items, f"{sha}:{last}", bad, processed.pk, str(path), last - first, last=True)
             # Here the sync service has committed the file's last page.
             self._after(path)
+
+    def first_load_suits(self, path: Path) -> bool:
+        """Whether ``path``, read from its first line, goes by the first-load path: a fixed-width file
+        of at least ``CEA_SYNC_FIRST_LOAD_MIN_BYTES`` in an encoding where a line ends in the byte
+        ``\\n`` (so the file can be cut into byte ranges for worker processes; CSV cannot: a quoted
+        cell may hold a line break)."""
+        minimum = settings.CEA_SYNC_FIRST_LOAD_MIN_BYTES
+        if self.layout.format != "fixed":
+            return False
+        encoding = self.setting("encoding") or "utf-8"
+        try:
+            if "\n".encode(encoding) != b"\n" or "\r".encode(encoding) != b"\r":
+                return False
+        except (LookupError, UnicodeError):
+            return False
+        return path.stat().st_size >= minimum
 
     def bad_line_text(self, key: str) -> str:
         """The text of a bad line of the current page (kept for the dead-letter list)."""
