@@ -28,14 +28,19 @@ POOL = settings.DATABASES["default"]["OPTIONS"]["pool"]
 
 
 def _backends(database: str) -> set[int]:
-    """The server processes of client connections to ``database``, seen from outside the pool."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
-            " AND pid <> pg_backend_pid()",
-            [database],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    """The server processes of client connections to ``database``, seen from a session of its own
+    outside the pool (a fresh statistics snapshot, not one cached by an open transaction)."""
+    admin = _admin_connection()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
+                " AND pid <> pg_backend_pid()",
+                [database],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    finally:
+        admin.close()
 
 
 def test_the_pool_is_on_by_default_and_bounded():
@@ -271,3 +276,26 @@ def test_a_session_interrupted_for_another_reason_stays_a_400(rf):
 
     # When the 400 handler answers / Then it is the usual 400
     assert bad_request(rf.get("/api/v1/cases/"), SessionInterrupted("deleted")).status_code == 400
+
+
+def test_a_pool_made_before_its_alias_named_the_test_database_is_not_used_for_it(django_db_blocker):
+    # Given an alias whose pool was made while it named one database (as before the test runner
+    # renames "default" to the test database)
+    given = {"default": connections.settings["default"], "renamed": dict(connections.settings["default"])}
+    connections.settings["renamed"] = connections.configure_settings(given)["renamed"]
+    with django_db_blocker.unblock():
+        try:
+            wrapper = connections["renamed"]
+            first = wrapper.pool
+            # When the alias comes to name another database
+            wrapper.settings_dict["NAME"] = "postgres"
+            # Then its connections go there, through a new pool, and the old pool is closed
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT current_database()")
+                assert cursor.fetchone() == ("postgres",)
+            assert wrapper.pool is not first and first.closed
+        finally:
+            connections["renamed"].close()
+            connections["renamed"].close_pool()
+            del connections["renamed"]
+            del connections.settings["renamed"]

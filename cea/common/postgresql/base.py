@@ -8,6 +8,11 @@ timeout, no connection lent (tests/test_db_pool.py). Here a failed check also ch
 the idle connections at once (``ConnectionPool.check``: the dead ones go, new ones are opened in
 the background), so the borrower's next attempt, about a second later, gets a new connection.
 
+And a pool is made again when its alias comes to name another database (the test runner renames
+``default`` to the test database; a pool made before that, by anything that connected during
+collection, would go on serving the other one — every test would have written to the development
+database).
+
 Everything else is Django's backend (``ENGINE = "cea.common.postgresql"``).
 """
 
@@ -27,6 +32,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.alias == NO_DB_ALIAS or not pool_options:
             return None
         pools: dict[str, Any] = self._connection_pools  # type: ignore[attr-defined]  # Django's, untyped
+        target = self._pool_target()
+        existing = pools.get(self.alias)
+        if existing is not None and getattr(existing, "cea_target", target) != target:
+            # The alias now names another database than its pool connects to: the test runner
+            # renamed it to the test database after something had already connected (Django keeps
+            # one pool per alias, made with the settings of its first use). A pool for the new one.
+            pools.pop(self.alias, None)
+            existing.close()
         if self.alias not in pools:
             if self.settings_dict.get("CONN_MAX_AGE", 0) != 0:
                 raise ImproperlyConfigured("Pooling doesn't support persistent connections.")
@@ -52,6 +65,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 **options,
             )
             made.append(pool)
+            pool.cea_target = target  # type: ignore[attr-defined]
             # setdefault: threads racing at start-up agree on one pool (none is open yet).
             pools.setdefault(self.alias, pool)
         return pools[self.alias]
+
+    def _pool_target(self) -> tuple[str, str, str, str]:
+        """Which server and database the alias names now."""
+        settings = self.settings_dict
+        return (
+            str(settings.get("NAME")),
+            str(settings.get("HOST")),
+            str(settings.get("PORT")),
+            str(settings.get("USER")),
+        )
