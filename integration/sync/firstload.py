@@ -47,19 +47,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from cea.common.errors import ApplicationError
-from cea.common.redact import redact_cards
 from integration.connectors.base import SourceItem
 from integration.connectors.flatfile.connector import FilePage, FlatFileConnector
 from integration.connectors.flatfile.layout import FieldError
 from integration.connectors.models import Connector
 from integration.sync import firstload_worker
-from integration.sync.models import SyncFailure, SyncRun
+from integration.sync.models import SyncRun
 from integration.sync.services import (
     PageCounts,
     _commit_without_waiting_for_disk,
     _failure_payload,
     _load_page_items,
     _row_of,
+    sync_failures_record,
 )
 from records.holdings.firstload import FirstLoad, StagedRow, known_checksums, source_row_stage_line
 from records.holdings.services import _reason
@@ -281,17 +281,8 @@ def whole_file_load(*, run: SyncRun, connector: FlatFileConnector, page: FilePag
         logger.debug(
             "First load of %s: %s later lines loaded at %.1f s", path.name, len(later), time.monotonic() - started
         )
-        SyncFailure.objects.bulk_create(
-            SyncFailure(
-                connector=config,
-                run=run,
-                record_key=key[:200],
-                payload=payload,
-                reason=redact_cards(reason),
-                permanent=True,
-                created_at=now,
-            )
-            for key, payload, reason in dead
+        sync_failures_record(
+            config=config, run=run, failures=[(key, payload, reason, True) for key, payload, reason in dead], now=now
         )
         watermark = f"{page.sha256}:{last_line}"
         whole = FilePage([], watermark, [], page.file_id, page.path, lines=last_line, last=True)

@@ -298,18 +298,7 @@ def page_load(*, run: SyncRun, connector: BaseConnector, page: Page) -> PageCoun
         for key, reason in page.bad:
             counts.failed += 1
             failures.append((key, _failure_payload(connector, None, key, bad_text(key)), reason, True))
-        SyncFailure.objects.bulk_create(
-            SyncFailure(
-                connector=config,
-                run=run,
-                record_key=key[:200],
-                payload=payload,
-                reason=redact_cards(reason),
-                permanent=permanent,
-                created_at=now,
-            )
-            for key, payload, reason, permanent in failures
-        )
+        sync_failures_record(config=config, run=run, failures=failures, now=now)
         page_loaded = getattr(connector, "page_loaded", None)
         if page_loaded is not None:
             page_loaded(page, loaded=counts.read - counts.failed, failed=counts.failed)
@@ -592,3 +581,26 @@ __all__ = [
     "sync_run_finish",
     "sync_run_start",
 ]
+
+
+def sync_failures_record(
+    *,
+    config: Connector,
+    run: SyncRun,
+    failures: Iterable[tuple[str, dict[str, Any], str, bool]],
+    now: datetime,
+) -> None:
+    """The run's dead letters, one row each: ``(record key, payload, reason, permanent)``; the reason's
+    card numbers masked."""
+    SyncFailure.objects.bulk_create(
+        SyncFailure(
+            connector=config,
+            run=run,
+            record_key=key[:200],
+            payload=payload,
+            reason=redact_cards(reason),
+            permanent=permanent,
+            created_at=now,
+        )
+        for key, payload, reason, permanent in failures
+    )
