@@ -100,3 +100,18 @@ def routing_defaults(db):
     from engagement.routing.defaults import routing_defaults_ensure
 
     routing_defaults_ensure()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases; before they are dropped, every pooled connection is closed
+    (a connection given back to Django's pool stays open, and PostgreSQL refuses to drop a
+    database with sessions on it)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()

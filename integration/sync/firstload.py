@@ -157,6 +157,7 @@ def _results(jobs: list[_Range]) -> Iterator[_RangeResult]:
     cleaned rows waiting here stay a few tens of MB while the database merges.
     """
     workers = settings.CEA_SYNC_FIRST_LOAD_WORKERS or os.cpu_count() or 1
+    pool: ProcessPoolExecutor | None = None
     try:
         pool = ProcessPoolExecutor(
             max_workers=workers,
@@ -166,6 +167,8 @@ def _results(jobs: list[_Range]) -> Iterator[_RangeResult]:
         )
         waiting = deque(pool.submit(_read_range, job) for job in jobs[: workers * AHEAD])
     except (AssertionError, OSError) as error:  # e.g. "daemonic processes are not allowed to have children"
+        if pool is not None:  # its manager thread would otherwise keep the process from exiting
+            pool.shutdown(wait=False, cancel_futures=True)
         logger.warning("First load without worker processes (%s): cleaning in this one", error)
         yield from map(_read_range, jobs)
         return

@@ -13,11 +13,17 @@ And a pool is made again when its alias comes to name another database (the test
 collection, would go on serving the other one — every test would have written to the development
 database).
 
+A process forked from one that has pooled connections (a test's worker processes; Celery's prefork
+children, whose fix-up also closes the parent's pool before forking) starts with no pool: the
+inherited pools and connections share their sockets with the parent, so the child keeps them
+unused and unclosed (closing would end the parent's sessions) and makes its own.
+
 Everything else is Django's backend (``ENGINE = "cea.common.postgresql"``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,3 +85,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
             str(settings.get("PORT")),
             str(settings.get("USER")),
         )
+
+
+# What a forked child inherited and must neither use nor close (closing sends the server a
+# Terminate on a socket the parent still uses). Kept referenced so that no garbage collection
+# closes them; a forked child ends with os._exit, which runs no finalisers.
+_inherited: list[Any] = []
+
+
+def _forget_inherited_connections() -> None:
+    from django.db import connections
+
+    pools: dict[str, Any] = base.DatabaseWrapper._connection_pools  # type: ignore[attr-defined]
+    _inherited.extend(pools.values())
+    pools.clear()
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is not None:
+            _inherited.append(wrapper.connection)
+            wrapper.connection = None
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
