@@ -49,7 +49,7 @@ def _postgres_bounded() -> dict:
     (the pool's own timeout, CEA_DB_POOL_TIMEOUT, is meant for requests and may be longer than a
     probe's). Without the pool, as ``_postgres``."""
     pool = getattr(connection, "pool", None)  # PostgreSQL's wrapper: None without the pool
-    if pool is None:
+    if pool is None or connection.connection is not None:  # no pool, or this thread holds one already
         return _postgres()
     borrowed = pool.getconn(timeout=READY_TIMEOUT_SECONDS)
     try:
