@@ -19,10 +19,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_agent_asks_for_a_day_off_and_the_supervisor_approves_it(new_context, asgi_server, team_a, agent):
-    # Given the agent's shift today, 09:00–17:00 with lunch at 12:00, in team A's published schedule
-    today = timezone.localdate()
+    # Given the agent's shift today, still to come (from the next full hour, one hour; time off
+    # approved once a shift has begun keeps the part already worked), in team A's published schedule
+    now = timezone.localtime()
+    today = now.date()
+    start_hour = min(now.hour + 1, 23)  # between 23:00 and midnight no hour of today is still to come
     week = schedule(team_a, today - dt.timedelta(days=today.weekday()))
-    shift(week, profile(agent), today, 9, 8, queue=planning_queue(team_a), lunch_hour=12)
+    shift(week, profile(agent), today, start_hour, 1, queue=planning_queue(team_a))
     boss = UserFactory(username="sam", role="supervisor", teams=[team_a], first_name="Sam", last_name="Super")
 
     # The agent's desk shows it
@@ -32,7 +35,7 @@ def test_an_agent_asks_for_a_day_off_and_the_supervisor_approves_it(new_context,
     desk = Desk(desk_page)
     expect(desk.connection).to_have_attribute("data-state", "open")
     panel = desk_page.get_by_test_id("desk-schedule")
-    expect(panel.get_by_test_id("roster-shift")).to_contain_text("09:00–17:00")
+    expect(panel.get_by_test_id("roster-shift")).to_contain_text(f"{start_hour:02d}:00–{(start_hour + 1) % 24:02d}:00")
 
     # The agent asks for today off on their schedule page
     page = context.new_page()
