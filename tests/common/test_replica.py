@@ -25,7 +25,10 @@ def replica() -> Iterator[StreamingReplica]:
 def _probe(*arguments: str, **environment: str) -> dict:
     """What tests/common/replica_probe.py found in a process with this environment (and no
     CEA_REPLICA_DATABASE_URL unless given)."""
-    env = child_environment(DJANGO_SETTINGS_MODULE="cea.settings", CEA_EMBEDDED="0", **environment)
+    # Stack mode (as deployed) refuses the console senders unless told they are a test's
+    env = child_environment(
+        DJANGO_SETTINGS_MODULE="cea.settings", CEA_EMBEDDED="0", CEA_ALLOW_CONSOLE_SENDERS="1", **environment
+    )
     if "CEA_REPLICA_DATABASE_URL" not in environment:
         env.pop("CEA_REPLICA_DATABASE_URL", None)
     done = subprocess.run(
