@@ -205,7 +205,7 @@ REDIS_PREFIX = env_str("CEA_REDIS_PREFIX", "cea")
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "cea.common.cache.RedisCache",  # one pool a process (Django's: one a request under ASGI)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_PREFIX,
     }
