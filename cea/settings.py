@@ -114,6 +114,11 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The audit trail's request context (who, which URL) is attached to requests that may write: pghistory
+# prepends two set_config() calls to every statement inside it, reads included. Services that write
+# records run inside records.audit.context.audited() whatever the method; a GET writes nothing tracked.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
 # Request bodies. The hard cap refuses a larger body with 413 before reading it (cea/common/body_limit.py;
 # the default fits a 25 MiB inbound email sent base64-encoded in JSON). Below it, Django refuses form
 # data and bodies read whole (the signed webhooks) over DATA_UPLOAD_MAX_MEMORY_SIZE (413 from the API),

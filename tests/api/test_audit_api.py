@@ -148,3 +148,21 @@ def test_changes_made_with_an_api_token_are_attributed_to_its_user(
     # Then
     assert summary(entries) == [("insert", "records.CustomerEvent", "crm-sync", "/api/v1/customers/")]
     assert entries[0]["user_id"] == integration_user.pk
+
+
+def test_reads_send_their_statements_as_written_and_writes_carry_the_request_context(client_for, admin_user, world):
+    # Given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(admin_user)
+    # When: a read, then a write, through the API
+    with CaptureQueriesContext(connection) as read:
+        assert client.get(f"/api/v1/customers/{world.customer_a.pk}/").status_code == 200
+    with CaptureQueriesContext(connection) as write:
+        response = client.post("/api/v1/cases/", {"customer": world.customer_a.pk, "subject": "Context"}, format="json")
+    # Then: no statement of the GET is prefixed with pghistory's set_config (PGHISTORY_MIDDLEWARE_METHODS),
+    # while the POST's carry the request's context, which its audit entries name
+    assert response.status_code == 201
+    assert not [q["sql"] for q in read.captured_queries if "pghistory.context_id" in q["sql"]]
+    assert [q["sql"] for q in write.captured_queries if "pghistory.context_id" in q["sql"]]
