@@ -14,6 +14,7 @@ import pghistory.runtime
 from django.db import connection
 
 from cea.common.pii import redact_text
+from cea.common.request_url import request_url
 from cea.common.roles import sees_everything, team_ids_of
 from records.audit.models import CustomerAccess
 from records.customers.models import Customer
@@ -24,9 +25,9 @@ _SURFACE_MAX = CustomerAccess._meta.get_field("surface").max_length
 
 
 def _request_url() -> str:
-    """The address of the request being served, from the audit context pghistory's middleware opened."""
+    """The address of the request being served, else the one of an audit context opened for it."""
     tracked = getattr(pghistory.runtime._tracker, "value", None)
-    url = (getattr(tracked, "metadata", None) or {}).get("url") or ""
+    url = request_url() or (getattr(tracked, "metadata", None) or {}).get("url") or ""
     return redact_text(str(url))[:_URL_MAX]
 
 

@@ -79,6 +79,13 @@ def test_the_360_page_the_api_and_the_lookup_record_their_reads(client, agent, t
         "list",
         "identifier",
     ]
+    # Each read names the request's path, a GET's as a POST's (the pages and the API)
+    assert list(CustomerAccess.objects.order_by("id").values_list("url", flat=True)) == [
+        f"/customers/{customer.pk}/",
+        f"/api/v1/customers/{customer.pk}/",
+        "/api/v1/customers/",
+        "/api/v1/lookup/",
+    ]
 
 
 def test_a_refused_read_is_not_recorded_as_a_read(client, agent, team_b):
