@@ -14,14 +14,23 @@ done, so threads are started only when more requests are in flight than ever bef
 ``IDLE_THREADS`` wait in the list; more are shut down. The thread's Django state is what a
 WSGI server's reused threads see: database connections go back to the pool (or are closed) at
 ``request_finished``, and the locale is activated per request.
+
+It also runs the middleware and the view in **one** hop to that thread. Django's own handler builds
+its middleware chain for async: a sync-only middleware is wrapped in ``sync_to_async``, an async-capable
+one below it (django-axes) is called back on the event loop through ``async_to_sync``, and the sync
+view goes to the thread again: four hand-overs between the loop and the thread per request, each a
+wake-up of the other side. CEA's HTTP views and middleware are all sync, so this handler builds the
+sync chain (as under WSGI) and runs it whole on the request's thread; an async view would still work
+(Django adapts it with ``async_to_sync``), only less directly.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponseBase
 
 IDLE_THREADS = 64
 
@@ -46,6 +55,14 @@ class ThreadReusingASGIHandler(ASGIHandler):
                 self._idle.append(executor)
             else:
                 executor.shutdown(wait=False)
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        # The sync chain whatever Django asks for (ASGIHandler asks for the async one).
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        """The whole sync chain (middleware, view, error handling, logging) in one hop to the request's thread."""
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
 
 def get_asgi_application() -> ThreadReusingASGIHandler:

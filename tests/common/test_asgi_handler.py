@@ -101,3 +101,66 @@ def test_requests_in_flight_at_once_each_have_a_thread_of_their_own():
     # Then: neither waited for the other's thread
     assert [status for status, _ in results] == [200, 200]
     assert results[0][1] != results[1][1]
+
+
+class _AsyncCapableRecorder:
+    """A middleware that can run either way (as django-axes can) and notes which way it ran, and where."""
+
+    sync_capable = True
+    async_capable = True
+    calls: list[tuple[str, int]] = []
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if asyncio.iscoroutinefunction(get_response):
+            from asgiref.sync import markcoroutinefunction
+
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if asyncio.iscoroutinefunction(self):
+            return self._acall(request)
+        self.calls.append(("sync", threading.get_ident()))
+        return self.get_response(request)
+
+    async def _acall(self, request):
+        self.calls.append(("async", threading.get_ident()))
+        return await self.get_response(request)
+
+
+def test_the_middleware_and_the_view_run_in_one_hop_to_the_request_thread(settings):
+    # Given: a handler whose chain mixes a sync-only middleware and an async-capable one below it,
+    # as CEA's does (ApplicationErrorMiddleware, then django-axes)
+    settings.MIDDLEWARE = ["cea.common.middleware.ApplicationErrorMiddleware", f"{__name__}._AsyncCapableRecorder"]
+    _AsyncCapableRecorder.calls = []
+    handler = ThreadReusingASGIHandler()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/thread/",
+        "raw_path": b"/thread/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+    async def get() -> tuple[int, int]:
+        communicator = ApplicationCommunicator(handler, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(timeout=15)
+        body = await communicator.receive_output(timeout=15)
+        await communicator.wait(timeout=15)
+        return start["status"], int(body["body"])
+
+    # When
+    status, view_thread = async_to_sync(get)()
+    # Then: the chain is the sync one, and the async-capable middleware ran on the view's thread, not
+    # back on the event loop (Django's own handler calls it async, between two hops to the thread)
+    assert status == 200
+    assert not asyncio.iscoroutinefunction(handler._middleware_chain)
+    assert _AsyncCapableRecorder.calls == [("sync", view_thread)]
