@@ -8,12 +8,11 @@ Unknown ids raise ``NotFound`` (404); ids the user may not see raise
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from cea.accounts.models import Team
 from cea.common.errors import NotFound, PermissionDenied, ValidationFailed
+from cea.common.queries import one_or_none
 from cea.common.roles import can_supervise, role_of, sees_everything, team_ids_of
 from records.cases.models import Case, CaseNote
 from records.customers.models import Customer
@@ -35,18 +34,6 @@ def require_signed_in(user) -> None:
         raise PermissionDenied("Sign in first.", code="not_authenticated")
 
 
-M = TypeVar("M", bound=Model)
-
-
-def _by_key(rows: QuerySet[M]) -> M | None:
-    """The one row of ``rows`` (filtered on a unique key), or ``None``.
-
-    Not ``.first()``: its ``ORDER BY`` is pointless on a unique key, and Django compiles it by
-    hashing every selected column (a large part of a 360 request's CPU with ``select_related``).
-    """
-    return next(iter(rows.order_by()[:1]), None)
-
-
 # --- Customers ------------------------------------------------------------------------------
 
 
@@ -66,7 +53,7 @@ def access_customer(user, customer_id) -> Customer:
     require_signed_in(user)
     customers = Customer.objects.select_related("team", "merged_into")
     pk = row_id(customer_id)
-    customer = _by_key(customers.filter(pk=pk)) if pk is not None else None
+    customer = one_or_none(customers.filter(pk=pk)) if pk is not None else None
     return access_customer_read(user, customer, customer_id)
 
 
@@ -107,11 +94,11 @@ def access_case(user, case_id) -> Case:
     cases = Case.objects.select_related("customer", "team", "assignee", "sla_policy")
     key, pk = str(case_id), row_id(case_id)
     if pk is not None:
-        case = _by_key(cases.filter(pk=pk))
+        case = one_or_none(cases.filter(pk=pk))
     elif "\x00" in key:  # PostgreSQL cannot compare text with NUL; no reference has one
         case = None
     else:
-        case = _by_key(cases.filter(reference=key.upper()))
+        case = one_or_none(cases.filter(reference=key.upper()))
     if case is None:
         raise NotFound(f"No case {case_id}.")
     if not case_visible(user, case):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from cea.common.channels import Channel
 from cea.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
+from cea.common.queries import one_or_none
 from engagement.access import access_conversation
 from engagement.conversations.models import ChatReader, ChatReadMark, Conversation, ConversationStatus, Message
 from engagement.conversations.services import conversation_group
@@ -137,7 +138,7 @@ def typing_event(*, conversation_id: int, who: str, typing: bool) -> dict[str, A
 def webchat_read(*, visitor: str, conversation_id: int, up_to: object) -> bool:
     """The visitor has read their chat up to message ``up_to`` (a message they can see)."""
     message_id = message_id_of(up_to)
-    conversation = Conversation.objects.filter(pk=conversation_id, visitor=visitor, channel=Channel.CHAT).first()
+    conversation = one_or_none(Conversation.objects.filter(pk=conversation_id, visitor=visitor, channel=Channel.CHAT))
     if conversation is None:  # erased (or never the visitor's): an error frame, not a dropped socket
         raise NotFound("This chat no longer exists.", code="no_conversation")
     return chat_read_mark(conversation=conversation, reader=ChatReader.CUSTOMER, up_to=message_id)

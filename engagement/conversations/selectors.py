@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from cea.accounts.types import AnyUser
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
+from cea.common.queries import one_or_none
 from engagement.context.models import ContextScope
 from engagement.context.services import context_resolve
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message, SentimentStatus
@@ -63,7 +64,7 @@ def customers_in_conversation(*, customer_ids: Iterable[int]) -> set[int]:
 
 def message_with_conversation(*, message_id: int) -> Message | None:
     """A message with its conversation and the conversation's customer, or ``None``."""
-    return Message.objects.select_related("conversation", "conversation__customer").filter(pk=message_id).first()
+    return one_or_none(Message.objects.select_related("conversation", "conversation__customer").filter(pk=message_id))
 
 
 def customer_turn_scores(*, conversation_id: int, up_to_message_id: int | None = None) -> list[tuple[int, float]]:

@@ -19,6 +19,7 @@ from cea.common.channels import Channel, Direction
 from cea.common.errors import Conflict, ValidationFailed
 from cea.common.live import push_on_commit, supervision_hint_on_commit
 from cea.common.pii import redact_text
+from cea.common.queries import one_or_none
 from cea.common.redact import redact_cards_value
 from engagement.context.models import ContextScope
 from engagement.context.services import context_read, context_write_on_commit
@@ -79,7 +80,7 @@ def conversation_start(
         raise ValidationFailed(f"Unknown channel {channel!r}.", fields={"channel": "Unknown channel."})
     subject = redact_text(subject)  # the customer's words (an email's subject, a visit's reason)
     if external_id:
-        existing = Conversation.objects.filter(channel=channel, external_id=external_id).first()
+        existing = one_or_none(Conversation.objects.filter(channel=channel, external_id=external_id))
         if existing is not None:
             return existing, False
     customer = customer or identify_contact(kind=contact_kind, value=contact_value, visible_to=visible_to)
@@ -165,7 +166,7 @@ def message_add(
     if author_kind not in AuthorKind.values:
         raise ValidationFailed(f"Unknown author kind {author_kind!r}.", fields={"author_kind": "Unknown."})
     if external_id:
-        existing = Message.objects.filter(channel=conversation.channel, external_id=external_id).first()
+        existing = one_or_none(Message.objects.filter(channel=conversation.channel, external_id=external_id))
         if existing is not None:
             return existing, False
     status = Conversation.objects.select_for_update().values_list("status", flat=True).get(pk=conversation.pk)

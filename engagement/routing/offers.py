@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cea.common.errors import Conflict, NotFound, PermissionDenied
+from cea.common.queries import one_or_none
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.conversations.services import conversation_announce
 from engagement.hooks import work_accepted_on_commit
@@ -21,7 +22,7 @@ from records.audit.context import audited
 def _own_offer(actor, offer_id) -> Offer:
     text = str(offer_id)
     offer = (
-        Offer.objects.select_related("agent", "work_item").filter(pk=int(text)).first()
+        one_or_none(Offer.objects.select_related("agent", "work_item").filter(pk=int(text)))
         if text.isascii() and text.isdigit()
         else None
     )
@@ -104,7 +105,7 @@ def offer_expire(*, offer_id: int, now: datetime | None = None) -> bool:
     """Time out a pending offer whose time is up; the agent may be set away (per queue). Idempotent."""
     now = now or timezone.now()
     with transaction.atomic():
-        offer = Offer.objects.select_related("work_item").filter(pk=offer_id).first()
+        offer = one_or_none(Offer.objects.select_related("work_item").filter(pk=offer_id))
         if offer is None or offer.status != OfferStatus.PENDING:
             return False
         # Going away rescinds the agent's other pending offers: lock their items before the agent.

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cea.common.errors import PermissionDenied, ValidationFailed
 from cea.common.live import supervision_hint_on_commit
+from cea.common.queries import one_or_none
 from cea.common.roles import can_supervise, is_admin, role_of
 from engagement.access import ROUTABLE_ROLES
 from engagement.hooks import presence_changed_on_commit
@@ -40,7 +41,7 @@ def agent_profile_for(user) -> AgentProfile:
     """The user's routing profile, made on first use (offline, default capacity)."""
     if role_of(user) not in ROUTABLE_ROLES:
         raise PermissionDenied("Only agents and supervisors take work.", code="not_an_agent")
-    profile = AgentProfile.objects.filter(user=user).first()
+    profile = one_or_none(AgentProfile.objects.filter(user=user))
     if profile is None:
         profile, _ = AgentProfile.objects.get_or_create(user=user)
     return profile

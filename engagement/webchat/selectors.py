@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cea.common.channels import Channel
+from cea.common.queries import one_or_none
 from engagement.conversations.files import attachment_media_path
 from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.webchat.models import SiteKey
@@ -35,7 +36,7 @@ CALLBACK_NEEDS_CUSTOMER = _(
 
 
 def site_key_active(*, key: str) -> SiteKey | None:
-    return SiteKey.objects.filter(key=key, is_active=True).first()
+    return one_or_none(SiteKey.objects.filter(key=key, is_active=True))
 
 
 def visitor_conversation_latest(*, visitor: str) -> Conversation | None:

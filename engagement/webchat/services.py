@@ -25,6 +25,7 @@ from cea.accounts.models import Team
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
+from cea.common.queries import one_or_none
 from engagement.backoffice.selectors import register_callback_offer_origin_check
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
@@ -168,7 +169,7 @@ def webchat_session_open(
     ``WebchatLimitReached`` (``too_many_connections``). A session let in holds a place until
     ``webchat_session_close``.
     """
-    site = SiteKey.objects.select_related("team").filter(key=site_key or "", is_active=True).first()
+    site = one_or_none(SiteKey.objects.select_related("team").filter(key=site_key or "", is_active=True))
     if site is None:
         raise PermissionDenied(_("This site key is unknown or inactive."), code="unknown_site_key")
     if not site_origin_allowed(site=site, origin=origin):
