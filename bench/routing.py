@@ -953,6 +953,11 @@ async def chat_part(
     return found
 
 
+# As make run serves it (embedded mode: plain HTTP on loopback; stack mode would redirect the
+# readiness check to HTTPS), with every visitor from 127.0.0.1 let in (the per-address limit is 20).
+WS_SERVER_ENV = {"CEA_EMBEDDED": "1", "CEA_WEBCHAT_CONNECTIONS_PER_IP": "100000"}
+
+
 def ws_part(args: argparse.Namespace) -> dict:
     from django.db import connection
 
@@ -967,7 +972,7 @@ def ws_part(args: argparse.Namespace) -> dict:
     command = server_commands(port)["uvicorn (1 worker)"]
     headers = {"Authorization": f"Bearer {plaintext}"}
     try:
-        with Server("uvicorn (1 worker)", command, port, FLOOR_PATH, headers) as server:
+        with Server("uvicorn (1 worker)", command, port, FLOOR_PATH, headers, env=WS_SERVER_ENV) as server:
             try:
                 return asyncio.run(
                     chat_part(port, messages=args.messages, rounds=2, site_key=site_key, session=session, chats=chats)
