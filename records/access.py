@@ -49,9 +49,11 @@ def customer_visible(user, customer: Customer) -> bool:
     return sees_everything(user) or (customer.team_id is not None and customer.team_id in team_ids_of(user))
 
 
-def access_customer(user, customer_id) -> Customer:
+def access_customer(user, customer_id, *, rows: QuerySet[Customer] | None = None) -> Customer:
+    """The customer ``customer_id`` if ``user`` may see it, read through ``rows`` when given (a
+    selector's queryset: the 360's, so that the check and the view read the customer once)."""
     require_signed_in(user)
-    customers = Customer.objects.select_related("team", "merged_into")
+    customers = rows if rows is not None else Customer.objects.select_related("team", "merged_into")
     pk = row_id(customer_id)
     customer = one_or_none(customers.filter(pk=pk)) if pk is not None else None
     return access_customer_read(user, customer, customer_id)

@@ -11,7 +11,12 @@ from records.access import access_customer, customers_visible_to
 from records.audit.access import customer_access_record
 from records.customers.filters import CustomerFilter
 from records.customers.models import Customer
-from records.customers.selectors import customer_360, customer_duplicate_candidates, customer_search
+from records.customers.selectors import (
+    customer_360,
+    customer_360_rows,
+    customer_duplicate_candidates,
+    customer_search,
+)
 from records.customers.serializers import (
     ConsentInputSerializer,
     ConsentSerializer,
@@ -68,9 +73,9 @@ class CustomerDetailApi(APIView):
 
     @extend_schema(responses=Customer360Serializer)
     def get(self, request, customer_id: int):
-        customer = access_customer(request.user, customer_id)
+        customer = access_customer(request.user, customer_id, rows=customer_360_rows())
         customer_access_record(actor=request.user, customer_ids=[customer.pk], surface="customer_api", detail="detail")
-        return Response(Customer360Serializer(customer_360(customer_id=customer.pk)).data)
+        return Response(Customer360Serializer(customer).data)
 
     @extend_schema(request=CustomerInputSerializer, responses=Customer360Serializer)
     def patch(self, request, customer_id: int):

@@ -55,7 +55,13 @@ def _count_of(model: type[Case] | type[Interaction]) -> Coalesce:
 
 
 def customer_360(*, customer_id: int) -> Customer:
-    """A customer with identities, consents and open cases loaded for the 360° view.
+    """A customer with identities, consents and open cases loaded for the 360° view."""
+    return customer_360_rows().get(pk=customer_id)
+
+
+def customer_360_rows() -> QuerySet[Customer]:
+    """Customers as the 360° view reads them (give it to ``records.access.access_customer`` to check
+    and read a customer in one statement).
 
     The counts are subqueries, not ``Count`` over joins: two joins multiply a customer's cases by
     their interactions before ``DISTINCT`` counts them, and the ``GROUP BY`` that an aggregate needs
@@ -68,7 +74,6 @@ def customer_360(*, customer_id: int) -> Customer:
         Customer.objects.select_related("team", "merged_into")
         .prefetch_related("identities", "consents", Prefetch("cases", queryset=open_cases, to_attr="open_cases"))
         .annotate(case_count=_count_of(Case), interaction_count=_count_of(Interaction))
-        .get(pk=customer_id)
     )
 
 
