@@ -36,8 +36,8 @@ def _these_views(settings):
     settings.ROOT_URLCONF = __name__
 
 
-async def _get(path_: str) -> tuple[int, int]:
-    """GET through the ASGI application as a server would: (status, the view's thread id)."""
+async def _get(path_: str, app=application) -> tuple[int, int]:
+    """GET through the ASGI application (or ``app``) as a server would: (status, the view's thread id)."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -52,7 +52,7 @@ async def _get(path_: str) -> tuple[int, int]:
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    communicator = ApplicationCommunicator(application, scope)
+    communicator = ApplicationCommunicator(app, scope)
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(timeout=15)
     body = await communicator.receive_output(timeout=15)
@@ -134,31 +134,8 @@ def test_the_middleware_and_the_view_run_in_one_hop_to_the_request_thread(settin
     settings.MIDDLEWARE = ["cea.common.middleware.ApplicationErrorMiddleware", f"{__name__}._AsyncCapableRecorder"]
     _AsyncCapableRecorder.calls = []
     handler = ThreadReusingASGIHandler()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/thread/",
-        "raw_path": b"/thread/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-
-    async def get() -> tuple[int, int]:
-        communicator = ApplicationCommunicator(handler, scope)
-        await communicator.send_input({"type": "http.request", "body": b""})
-        start = await communicator.receive_output(timeout=15)
-        body = await communicator.receive_output(timeout=15)
-        await communicator.wait(timeout=15)
-        return start["status"], int(body["body"])
-
     # When
-    status, view_thread = async_to_sync(get)()
+    status, view_thread = async_to_sync(_get)("/thread/", handler)
     # Then: the chain is the sync one, and the async-capable middleware ran on the view's thread, not
     # back on the event loop (Django's own handler calls it async, between two hops to the thread)
     assert status == 200
