@@ -37,9 +37,11 @@ def test_many_requests_reuse_the_pools_connections():
     backend = _backend_in_a_new_context()
     backend.set("cache-test-key", {"answer": 42}, 30)
     pool = backend._cache.get_client(write=True).connection_pool
+    opened_before = len(pool._available_connections) + len(pool._in_use_connections)  # by earlier tests too
     # When: fifty requests, one after the other, each read it through a backend of its own
     values = [_backend_in_a_new_context().get("cache-test-key") for _ in range(50)]
-    # Then: each read the value, and the pool opened no connection beyond the one they took in turn
+    # Then: each read the value, and the pool opened no connection for them (one at a time needs the one it has)
     assert values == [{"answer": 42}] * 50
-    assert len(pool._available_connections) + len(pool._in_use_connections) <= 2
+    assert opened_before >= 1
+    assert len(pool._available_connections) + len(pool._in_use_connections) == opened_before
     backend.delete("cache-test-key")
