@@ -15,7 +15,7 @@ from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QueryS
 from cea.common.errors import ValidationFailed
 from engagement.conversations.models import Conversation, ConversationStatus
 from engagement.selfservice.definition import FlowDef
-from engagement.selfservice.models import Flow, KnowledgeArticle
+from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 
 MAX_QUERY_CHARS = 200
 LEXEME = re.compile(r"^\w+$")
@@ -25,10 +25,44 @@ MAX_LEXEMES = 12
 # --- Flows ---------------------------------------------------------------------------------
 
 
+# This process's copy of the active flows, with the fingerprint of the rows it was built from.
+_flows_cached: tuple[str, list[FlowDef]] | None = None
+
+
+def _flows_fingerprint() -> str:
+    """An MD5 of every column of the active flows and their steps, in one statement.
+
+    Computed from the rows themselves, so any change shows — a console edit, a service, a
+    ``queryset.update()``, a migration — with nothing to invalidate.
+    """
+    quote = connection.ops.quote_name
+    flows, steps = quote(Flow._meta.db_table), quote(FlowStep._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT md5("  # noqa: S608 - table names from the models
+            f"coalesce((SELECT string_agg(f::text, ',' ORDER BY f.id) FROM {flows} f WHERE f.is_active), '')"
+            " || '|' || "
+            f"coalesce((SELECT string_agg(s::text, ',' ORDER BY s.id) FROM {steps} s"
+            f" JOIN {flows} f ON f.id = s.flow_id WHERE f.is_active), ''))"
+        )
+        return str(cursor.fetchone()[0])
+
+
 def flow_definitions_active() -> list[FlowDef]:
-    """Every active flow with its steps, as the engine runs them."""
+    """Every active flow with its steps, as the engine runs them (frozen definitions, shared read-only).
+
+    Every self-service turn asks for them: the process keeps them and rebuilds them when the rows'
+    fingerprint changes (one small statement a turn instead of two queries and the building).
+    """
+    global _flows_cached
+    fingerprint = _flows_fingerprint()
+    cached = _flows_cached
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
     flows = Flow.objects.filter(is_active=True).prefetch_related("steps")
-    return [FlowDef.of(flow, flow.steps.all()) for flow in flows]
+    definitions = [FlowDef.of(flow, flow.steps.all()) for flow in flows]
+    _flows_cached = (fingerprint, definitions)
+    return definitions
 
 
 # --- Knowledge -----------------------------------------------------------------------------
