@@ -47,6 +47,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common
 from bench.common import PYTHON, ROOT, Timings, free_port, guard_database, machine, setup_django
 
 PREFIX = "clbench"
@@ -132,47 +133,8 @@ def reset() -> None:
 # --- Clients ---------------------------------------------------------------------------------
 
 
-class Socket:
-    """A websocket whose frames a task reads; ``expect(key)`` is a future for the frame of that key."""
-
-    def __init__(self, connection, key_of, on_frame=None):
-        self.connection = connection
-        self.key_of = key_of
-        self.on_frame = on_frame
-        self.waiting: dict[str, asyncio.Future] = {}
-        self.errors: list[dict] = []
-        self.accepted = 0  # offers a desk accepted
-        self.reader = asyncio.get_running_loop().create_task(self.read())
-
-    async def read(self) -> None:
-        try:
-            async for raw in self.connection:
-                arrived = time.perf_counter_ns()
-                frame = json.loads(raw)
-                if frame.get("type") == "error":
-                    self.errors.append(frame)
-                if self.on_frame is not None:
-                    await self.on_frame(self, frame)
-                key = self.key_of(frame)
-                future = self.waiting.pop(key, None) if key is not None else None
-                if future is not None and not future.done():
-                    future.set_result((arrived, frame))
-        except Exception as error:  # the connection dropped: every waiter learns it
-            for future in self.waiting.values():
-                if not future.done():
-                    future.set_exception(error)
-
-    def expect(self, key: str) -> asyncio.Future:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[key] = future
-        return future
-
-    async def send(self, frame: dict) -> None:
-        await self.connection.send(json.dumps(frame))
-
-    async def close(self) -> None:
-        self.reader.cancel()
-        await self.connection.close()
+class Socket(common.Socket):
+    accepted = 0  # offers a desk accepted (its on_frame counts them)
 
 
 def visitor_key(frame: dict) -> str | None:

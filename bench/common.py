@@ -6,6 +6,7 @@ run, because the machine is shared and absolute numbers move between runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -17,7 +18,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,3 +260,57 @@ def load(
     if finished.returncode != 0:
         raise RuntimeError(f"load client failed:\n{finished.stderr[-4000:]}")
     return json.loads(finished.stdout)
+
+
+class Socket:
+    """A websocket client whose frames a task reads and hands to waiting futures by key.
+
+    ``key_of(frame)`` names the future a frame answers (or ``None``); ``on_frame(socket, frame)``, when
+    given, sees every frame first (a desk accepting its offers). A dropped connection fails every
+    waiting future with its error.
+    """
+
+    def __init__(
+        self,
+        connection,
+        key_of: Callable[[dict], str | None],
+        on_frame: Callable[[Socket, dict], Awaitable[None]] | None = None,
+    ):
+        self.connection = connection
+        self.key_of = key_of
+        self.on_frame = on_frame
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.errors: list[dict] = []
+        self.reader = asyncio.get_running_loop().create_task(self.read())
+
+    async def read(self) -> None:
+        try:
+            async for raw in self.connection:
+                arrived = time.perf_counter_ns()
+                frame = json.loads(raw)
+                if frame.get("type") == "error":
+                    self.errors.append(frame)
+                if self.on_frame is not None:
+                    await self.on_frame(self, frame)
+                key = self.key_of(frame)
+                future = self.waiting.pop(key, None) if key is not None else None
+                if future is not None and not future.done():
+                    future.set_result((arrived, frame))
+        except Exception as error:  # the connection dropped: every waiter learns it
+            for future in self.waiting.values():
+                if not future.done():
+                    future.set_exception(error)
+
+    def expect(self, key: str, *others: str) -> asyncio.Future:
+        """A future for the first frame answering ``key`` (or any of ``others``): (arrival ns, frame)."""
+        future = asyncio.get_running_loop().create_future()
+        for each in (key, *others):
+            self.waiting[each] = future
+        return future
+
+    async def send(self, frame: dict) -> None:
+        await self.connection.send(json.dumps(frame))
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.connection.close()

@@ -64,6 +64,7 @@ from bench.common import (
     PYTHON,
     ROOT,
     Server,
+    Socket,
     Timings,
     free_port,
     guard_database,
@@ -773,42 +774,6 @@ def prepare_chat(visitors: int):
         )
         chats.append((token, conversation.pk))
     return site.key, session, chats
-
-
-class Socket:
-    """A websocket client whose frames are read by a task and handed to waiting futures by key."""
-
-    def __init__(self, connection, key_of):
-        self.connection = connection
-        self.key_of = key_of  # frame → key of the future it answers, or None
-        self.waiting: dict[str, asyncio.Future] = {}
-        self.errors: list[dict] = []
-        self.reader = asyncio.get_running_loop().create_task(self.read())
-
-    async def read(self) -> None:
-        async for raw in self.connection:
-            arrived = time.perf_counter_ns()
-            frame = json.loads(raw)
-            if frame.get("type") == "error":
-                self.errors.append(frame)
-            key = self.key_of(frame)
-            future = self.waiting.pop(key, None) if key is not None else None
-            if future is not None and not future.done():
-                future.set_result((arrived, frame))
-
-    def expect(self, key: str, *others: str) -> asyncio.Future:
-        """A future for the first frame answering ``key`` (or any of ``others``)."""
-        future = asyncio.get_running_loop().create_future()
-        for each in (key, *others):
-            self.waiting[each] = future
-        return future
-
-    async def send(self, frame: dict) -> None:
-        await self.connection.send(json.dumps(frame))
-
-    async def close(self) -> None:
-        self.reader.cancel()
-        await self.connection.close()
 
 
 def visitor_key(frame: dict) -> str | None:
