@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pghistory.runtime
 from django.db import connection
 
 from cea.common.pii import redact_text
@@ -25,10 +24,8 @@ _SURFACE_MAX = CustomerAccess._meta.get_field("surface").max_length
 
 
 def _request_url() -> str:
-    """The address of the request being served, else the one of an audit context opened for it."""
-    tracked = getattr(pghistory.runtime._tracker, "value", None)
-    url = request_url() or (getattr(tracked, "metadata", None) or {}).get("url") or ""
-    return redact_text(str(url))[:_URL_MAX]
+    """The address of the request being served ("" outside a request), redacted and cut to fit."""
+    return redact_text(request_url())[:_URL_MAX]
 
 
 def customer_access_record(*, actor, customer_ids: Iterable[int], surface: str, detail: str = "") -> None:
