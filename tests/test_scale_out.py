@@ -31,7 +31,11 @@ SHOP = "https://shop.example"
 FRAME_SECONDS = 30  # a deadline for a frame that must come on a loaded machine, never a measurement
 
 # celery.app.trace's INFO line for a task that finished: "Task <name>[<id>] succeeded in <s>s: <result>"
-SUCCEEDED = re.compile(r"Task (?P<name>[\w.]+)\[(?P<id>[0-9a-f-]{36})\] succeeded in [0-9.e-]+s: (?P<result>\S+)")
+# The duration may come out of the log filter redacted: a run of digits such as 0.0123456789 reads as a
+# phone number ("[PHONE]"; cea/common/log_filters.py).
+SUCCEEDED = re.compile(
+    r"Task (?P<name>[\w.]+)\[(?P<id>[0-9a-f-]{36})\] succeeded in (?:[0-9.e-]+|\[[A-Z_]+\])s: (?P<result>\S+)"
+)
 
 
 class Frames:
