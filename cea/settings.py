@@ -504,6 +504,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    # Web chat (engagement/webchat/tasks.py): a visitor's message whose answer task was lost gets it again.
+    "engagement: web chat answers sweep": {
+        "task": "engagement.webchat.answers_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "engagement: routing sweep": {
         "task": "engagement.routing.sweep",
         "schedule": float(CEA_ROUTING_SWEEP_SECONDS),

@@ -13,6 +13,8 @@ from engagement.idv.tasks import send_contact_change_notice, send_verification_c
 from engagement.outbound.tasks import deliver_outbound_sms, queue_due_callback, queue_due_callbacks
 from engagement.recommendations.tasks import expire_recommendations
 from engagement.routing.tasks import route_agent, route_queue, sweep
+from engagement.webchat.tasks import answer as webchat_answer
+from engagement.webchat.tasks import answers_sweep as webchat_answers_sweep
 from engagement.wfm.adherence import tasks as adherence_tasks
 from engagement.wfm.forecasting.tasks import forecast_intraday_all, forecast_queue, forecast_refresh_all
 
@@ -38,4 +40,6 @@ __all__ = [
     "sweep_outbox",
     "voice_call_connect",
     "voice_call_requeue",
+    "webchat_answer",
+    "webchat_answers_sweep",
 ]

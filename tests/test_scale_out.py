@@ -22,6 +22,7 @@ from engagement.conversations.models import Conversation, Message
 from engagement.routing.defaults import routing_defaults_ensure
 from engagement.routing.models import Offer
 from engagement.routing.work import ROUTE_QUEUE_TASK
+from engagement.webchat.services import ANSWER_TASK
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.engagement.factories import QueueFactory, RoutableAgentFactory, SiteKeyFactory
 from tests.process_support import Processes
@@ -136,7 +137,7 @@ def test_a_desk_on_one_web_process_gets_the_offer_and_messages_of_a_visitor_on_a
                 desk, visitor = Frames(a, "the desk on A"), Frames(b, "the visitor on B")
                 state = await desk.next("desk.state")
                 await visitor.next("welcome")
-                # When: the visitor asks B for an agent (self-service hands the chat to the queue, in B)
+                # When: the visitor asks B for an agent (self-service, in a worker, hands the chat to the queue)
                 await visitor.send({"type": "message", "client_id": "c-1", "body": "I want to talk to an agent"})
                 ack = await visitor.next("ack", client_id="c-1")
                 queued = await visitor.next("status", status="queued")
@@ -189,3 +190,11 @@ def test_a_desk_on_one_web_process_gets_the_offer_and_messages_of_a_visitor_on_a
     offering = [(name, task_id) for name, task_id, result in runs if result != "0"]
     assert len(offering) == 1, (runs, worker_logs)
     assert [result for _, _, result in runs if result != "0"] == ["1"]
+
+    # And: a worker, not the web process, answered the visitor's first message: one turn, the hand-over
+    # (the second message's task, which finds the chat with the agent, may still be on its way)
+    answers = [
+        (task_id, result) for log in worker_logs.values() for task_id, result in succeeded_tasks(log, ANSWER_TASK)
+    ]
+    assert len({task_id for task_id, _ in answers}) == len(answers), answers  # no task ran twice
+    assert [result for _, result in answers if result != "0"] == ["1"], (answers, worker_logs)

@@ -10,12 +10,15 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Max, Q, QuerySet, Value, When
 
 from cea.common.errors import ValidationFailed
-from engagement.conversations.models import Conversation, ConversationStatus
+from engagement.context.models import ContextScope
+from engagement.context.services import context_read
+from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.selfservice.definition import FlowDef
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
+from engagement.selfservice.session import STATE_KEY, SessionState
 
 MAX_QUERY_CHARS = 200
 LEXEME = re.compile(r"^\w+$")
@@ -63,6 +66,36 @@ def flow_definitions_active() -> list[FlowDef]:
     definitions = [FlowDef.of(flow, flow.steps.all()) for flow in flows]
     _flows_cached = (fingerprint, definitions)
     return definitions
+
+
+# --- Messages waiting for an answer ----------------------------------------------------------
+
+
+def selfservice_messages_unanswered(*, channel: str, sent_after: datetime, sent_before: datetime) -> list[int]:
+    """The latest customer message of each conversation of ``channel`` in self-service that
+    self-service has not answered, among those stored between ``sent_after`` and ``sent_before``.
+
+    For the sweep that answers a message whose answer task was lost (a worker killed mid-turn,
+    the broker restarted). Reads each candidate's state from its context: a handful at a time.
+    """
+    latest = (
+        Message.objects.filter(
+            channel=channel,
+            author_kind=AuthorKind.CUSTOMER,
+            conversation__status=ConversationStatus.SELF_SERVICE,
+            created_at__gt=sent_after,
+            created_at__lte=sent_before,
+        )
+        .values("conversation_id")
+        .annotate(last=Max("id"))
+        .order_by("conversation_id")
+    )
+    waiting = []
+    for row in latest:
+        values = context_read(scope=ContextScope.CONVERSATION, context_id=row["conversation_id"]).values
+        if SessionState.from_json(values.get(STATE_KEY)).last_message < row["last"]:
+            waiting.append(row["last"])
+    return waiting
 
 
 # --- Knowledge -----------------------------------------------------------------------------

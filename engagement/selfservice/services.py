@@ -3,7 +3,8 @@
 A conversation in ``self_service`` status is served here, one customer input at a time:
 
 - chat (and every text channel): ``selfservice_on_customer_message(conversation, message)``
-  after the customer's message is stored (the web chat consumer calls it);
+  after the customer's message is stored, or ``selfservice_answer_pending(conversation,
+  up_to_message_id)`` for every message not answered yet, in order (the web chat's worker task);
 - voice: ``selfservice_on_ivr_input(conversation, digits=…, speech=…)`` for each DTMF or speech
   input the telephony platform reports (``POST /api/v1/engagement/ivr/<call_id>/input/``);
 - ``selfservice_start(conversation)`` greets and offers the main menu.
@@ -45,7 +46,7 @@ from engagement.selfservice.definition import StepDef, flow_fields_problems
 from engagement.selfservice.engine import Engine
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
 from engagement.selfservice.selectors import flow_definitions_active, knowledge_best_answer
-from engagement.selfservice.session import Action, Knowledge, Mode, SessionState, Turn
+from engagement.selfservice.session import STATE_KEY, Action, Knowledge, Mode, SessionState, Turn
 from engagement.selfservice.steps import flow_steps_problems
 from integration.lookups import run_lookup
 from records.audit.context import audited
@@ -53,7 +54,6 @@ from records.audit.context import audited
 logger = logging.getLogger(__name__)
 
 BOT_NAME = "Virtual assistant"
-STATE_KEY = "selfservice"
 MAX_ATTEMPTS = 3
 
 
@@ -101,6 +101,34 @@ def selfservice_on_customer_message(*, conversation: Conversation, message: Mess
     if message.author_kind != AuthorKind.CUSTOMER:
         return SelfServiceReply(conversation=conversation)
     return _turn(conversation, kind="input", message=message, text=message.body)
+
+
+def selfservice_answer_pending(*, conversation: Conversation, up_to_message_id: int) -> list[SelfServiceReply]:
+    """Answer, in the order they were sent, the customer's messages not answered yet, up to and
+    including ``up_to_message_id``, while the conversation stays in self-service.
+
+    For a worker answering a text channel after the message was acknowledged (the web chat sends
+    one task per message: ``engagement/webchat/tasks.py``). Two tasks of one conversation may run
+    at once on different workers: each answers every earlier message first, and a message one of
+    them answered is only replayed by the other (``replayed=True``), so no message is answered
+    twice or after a later one.
+    """
+    state = SessionState.from_json(
+        context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values.get(STATE_KEY)
+    )
+    pending = Message.objects.filter(
+        conversation_id=conversation.pk,
+        author_kind=AuthorKind.CUSTOMER,
+        pk__gt=state.last_message,
+        pk__lte=up_to_message_id,
+    ).order_by("pk")
+    replies = []
+    for message in pending:
+        reply = _turn(conversation, kind="input", message=message, text=message.body)
+        replies.append(reply)
+        if reply.status != ConversationStatus.SELF_SERVICE:
+            break  # handed over or ended: the rest is for the agent
+    return replies
 
 
 def selfservice_on_ivr_input(

@@ -27,6 +27,9 @@ class Outcome(StrEnum):
     ENDED_BY_CUSTOMER = "ended_by_customer"
 
 
+STATE_KEY = "selfservice"  # the conversation's context key that holds its ``SessionState``
+
+
 @dataclass
 class SessionState:
     """Where a conversation is in self-service; kept in its context under ``selfservice``."""

@@ -232,7 +232,7 @@ class WebchatConsumer(EngagementJsonConsumer):
         await self.send_json(
             {"type": "ack", "client_id": client_id, "id": message.pk, "conversation": message.conversation_id}
         )
-        # After the ack: the customer-message hooks (sentiment) and self-service's answer.
+        # After the ack: the customer-message hooks (sentiment) and self-service's answer, sent to a worker.
         await consumer_db(webchat_after_customer_message)(message=message, run_hooks=created)
 
     async def on_resume(self, content: dict) -> None:

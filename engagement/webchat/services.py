@@ -15,17 +15,22 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from celery import signature
 from django.core import signing
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from cea.accounts.models import Team
 from cea.common.channels import Channel, Direction
 from cea.common.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from cea.common.live import push_on_commit
 from cea.common.queries import one_or_none
+from cea.common.tasks import send_on_commit
 from engagement.backoffice.selectors import register_callback_offer_origin_check
 from engagement.context.models import ContextScope
 from engagement.context.services import context_alias
@@ -33,7 +38,8 @@ from engagement.conversations.models import AuthorKind, Conversation, Conversati
 from engagement.conversations.services import conversation_group, conversation_start, message_add
 from engagement.hooks import customer_message_hooks_deferred, customer_message_hooks_run
 from engagement.orchestration import conversation_end, conversation_escalate
-from engagement.selfservice.services import selfservice_on_customer_message
+from engagement.selfservice.selectors import selfservice_messages_unanswered
+from engagement.selfservice.services import selfservice_answer_pending
 from engagement.webchat.limits import webchat_connection_admit, webchat_connection_release, webchat_conversation_admit
 from engagement.webchat.models import SiteKey
 from engagement.webchat.selectors import site_key_active, visitor_conversation_current, visitor_conversation_latest
@@ -46,6 +52,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_BODY_CHARS = 2000
 MAX_PAGE_CHARS = 300
 DEMO_SITE_KEY = "site_demo_shop"
+ANSWER_TASK = "engagement.webchat.answer"  # engagement/webchat/tasks.py
+ANSWER_LATE_SECONDS = 30
 
 
 # --- Origins --------------------------------------------------------------------------------
@@ -285,28 +293,70 @@ def webchat_message_receive(
 
 
 def webchat_after_customer_message(*, message: Message, run_hooks: bool = False) -> None:
-    """Let self-service answer a customer's message while the conversation is in self-service.
+    """Have a worker answer the visitor's message (after the ack): ``engagement.webchat.answer``.
 
-    Called after the message is committed, also for a message the widget sent again: self-service
-    answers each message once, so a turn cut short by a dropped connection is completed, not repeated.
-    Self-service failing must not strand the customer: the conversation then goes to the agents'
-    queue and the failure is logged. ``run_hooks``: first run the customer-message hooks that
-    ``webchat_message_receive(defer_hooks=True)`` left for after the ack (their order is kept:
-    sentiment before self-service, as when they run at commit).
+    Called after the message is committed, also for a message the widget sent again: the answer
+    is given once, so a turn cut short by a dropped connection is completed, not repeated. The
+    web process only sends the task, so its CPU stays with acknowledging and pushing messages;
+    the self-service turn and the customer-message hooks run on the workers. When the broker
+    cannot take the task (Redis restarting), the answer is given here instead: late, not lost.
+    ``run_hooks``: the task first runs the customer-message hooks that
+    ``webchat_message_receive(defer_hooks=True)`` left for after the ack.
     """
+
+    def send() -> None:
+        try:
+            signature(ANSWER_TASK).delay(message.pk, run_hooks)
+        except KombuOperationalError:
+            logger.warning("The broker refused web chat message %s's answer task; answering it here", message.pk)
+            webchat_answer(message_id=message.pk, run_hooks=run_hooks)
+
+    transaction.on_commit(send)
+
+
+def webchat_answer(*, message_id: int, run_hooks: bool = False) -> int:
+    """Answer a visitor's message while their conversation is in self-service; how many turns ran.
+
+    Every earlier message not answered yet is answered first, in order
+    (``selfservice_answer_pending``). Self-service failing must not strand the customer: the
+    conversation then goes to the agents' queue and the failure is logged. ``run_hooks``: first
+    run the customer-message hooks of this message (sentiment before self-service, as when they
+    run at commit).
+    """
+    message = one_or_none(Message.objects.filter(pk=message_id, author_kind=AuthorKind.CUSTOMER))
+    if message is None:
+        return 0
     if run_hooks:
         customer_message_hooks_run(message_id=message.pk)
     conversation = Conversation.objects.get(pk=message.conversation_id)
     if conversation.status != ConversationStatus.SELF_SERVICE:
-        return
+        return 0
     try:
-        selfservice_on_customer_message(conversation=conversation, message=message)
+        return len(selfservice_answer_pending(conversation=conversation, up_to_message_id=message.pk))
     except Exception:
         logger.exception("Self-service failed on conversation %s; handing it to an agent", conversation.pk)
         try:
             conversation_escalate(conversation=conversation, reason="self-service could not answer")
         except ApplicationError:
             logger.warning("Conversation %s could not be escalated after a self-service failure", conversation.pk)
+        return 0
+
+
+def webchat_answers_sweep(*, now: datetime | None = None) -> int:
+    """Send the answer task again for web chat messages self-service has not answered (the beat,
+    every minute): a task lost with a worker killed mid-turn or a broker restarted without its
+    queue. Only messages stored in the last hour and at least ``ANSWER_LATE_SECONDS`` ago (a task
+    sent moments ago is still on its way); how many were sent."""
+    now = now or timezone.now()
+    waiting = selfservice_messages_unanswered(
+        channel=Channel.CHAT,
+        sent_after=now - timedelta(hours=1),
+        sent_before=now - timedelta(seconds=ANSWER_LATE_SECONDS),
+    )
+    for message_id in waiting:
+        logger.warning("Web chat message %s was not answered; sending its answer task again", message_id)
+        send_on_commit(signature(ANSWER_TASK), message_id, False)
+    return len(waiting)
 
 
 def webchat_conversation_end(*, session: WebchatSession, conversation_id: int) -> None:

@@ -38,7 +38,7 @@ def site(team_a) -> SiteKey:
 def _no_selfservice(monkeypatch):
     """Self-service answers nothing here: these tests are about when messages are stored."""
     monkeypatch.setattr(
-        "engagement.webchat.services.selfservice_on_customer_message", lambda *, conversation, message: None
+        "engagement.webchat.services.selfservice_answer_pending", lambda *, conversation, up_to_message_id: []
     )
 
 
@@ -152,8 +152,10 @@ def test_a_visitors_messages_sent_without_waiting_are_stored_in_the_order_sent(s
     run(scenario)
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_the_customer_message_hooks_run_once_after_the_ack(site, monkeypatch):
-    # Given a recorder as the only customer-message hook (insights' sentiment in the platform)
+    # Given a recorder as the only customer-message hook (insights' sentiment in the platform), run
+    # by the answer task that the ack sends (here at once, in the consumer's thread)
     heard: list[int] = []
     monkeypatch.setattr("engagement.hooks._customer_message_hooks", [heard.append])
 
@@ -164,7 +166,7 @@ def test_the_customer_message_hooks_run_once_after_the_ack(site, monkeypatch):
         again = await receive(anna, "ack")
         await anna.send_json_to({"type": "ping"})
         while (await receive(anna))["type"] != "pong":
-            pass  # a frame is handled only after the one before it, hooks included
+            pass  # a frame is handled only after the one before it, the (eager) task included
         # Then the hooks heard the message once, after it was stored
         assert heard == [again["id"]]
 

@@ -49,7 +49,7 @@ SHOP = "https://shop.example"
 @pytest.fixture(autouse=True)
 def _no_self_service(monkeypatch):
     """The visitor's messages go straight to the agents' queue: these tests are about the supervisor."""
-    monkeypatch.setattr("engagement.webchat.services.selfservice_on_customer_message", lambda **_: None)
+    monkeypatch.setattr("engagement.webchat.services.selfservice_answer_pending", lambda **_: [])
 
 
 @pytest.fixture

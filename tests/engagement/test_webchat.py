@@ -21,7 +21,9 @@ from engagement.webchat.services import visitor_from_token, visitor_token_issue
 from tests.engagement.factories import SiteKeyFactory
 from tests.engagement.websockets import QUIET, accepted, closed_with, isolated_redis, receive, run, widget
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The answer to each message (engagement.webchat.answer) runs at once, in the consumer's thread, as a
+# worker would run it moments later (tests/engagement/test_webchat_answer.py: the task itself).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 SHOP = "https://shop.example"
 
@@ -41,8 +43,8 @@ def selfservice_calls(monkeypatch) -> list[tuple[int, int]]:
     """Self-service replaced by a recorder: these tests are about the widget's protocol."""
     calls: list[tuple[int, int]] = []
     monkeypatch.setattr(
-        "engagement.webchat.services.selfservice_on_customer_message",
-        lambda *, conversation, message: calls.append((conversation.pk, message.pk)),
+        "engagement.webchat.services.selfservice_answer_pending",
+        lambda *, conversation, up_to_message_id: calls.append((conversation.pk, up_to_message_id)) or [],
     )
     return calls
 
@@ -470,10 +472,10 @@ def test_self_service_answers_the_visitor_live_and_hands_over(site):
 
 
 def test_self_service_failing_hands_the_chat_to_an_agent(site, monkeypatch, caplog):
-    def broken(*, conversation, message):
+    def broken(*, conversation, up_to_message_id):
         raise RuntimeError("flow engine down")
 
-    monkeypatch.setattr("engagement.webchat.services.selfservice_on_customer_message", broken)
+    monkeypatch.setattr("engagement.webchat.services.selfservice_answer_pending", broken)
 
     async def scenario():
         communicator, _ = await open_chat(site)

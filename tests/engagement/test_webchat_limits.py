@@ -30,7 +30,7 @@ def _behind_one_proxy(settings):
 @pytest.fixture(autouse=True)
 def _no_self_service(monkeypatch):
     monkeypatch.setattr(
-        "engagement.webchat.services.selfservice_on_customer_message", lambda *, conversation, message: None
+        "engagement.webchat.services.selfservice_answer_pending", lambda *, conversation, up_to_message_id: []
     )
 
 
