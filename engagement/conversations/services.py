@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import IntegerField, Subquery, Value
 from django.utils import timezone, translation
 
 from cea.accounts.models import Team, User
@@ -133,7 +134,6 @@ def conversation_start(
     return conversation, True
 
 
-@transaction.atomic
 def message_add(
     *,
     conversation: Conversation,
@@ -165,13 +165,6 @@ def message_add(
     """
     if author_kind not in AuthorKind.values:
         raise ValidationFailed(f"Unknown author kind {author_kind!r}.", fields={"author_kind": "Unknown."})
-    if external_id:
-        existing = one_or_none(Message.objects.filter(channel=conversation.channel, external_id=external_id))
-        if existing is not None:
-            return existing, False
-    status = Conversation.objects.select_for_update().values_list("status", flat=True).get(pk=conversation.pk)
-    if status == ConversationStatus.ENDED:
-        raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
     message = Message(
         conversation=conversation,
         channel=conversation.channel,
@@ -191,9 +184,41 @@ def message_add(
         _apply_score(message, message_score(conversation=conversation, body=body))
     try:
         with transaction.atomic():
-            message.save()
+            return _message_store(conversation, message, customer_turn=customer_turn)
     except IntegrityError:
-        return Message.objects.get(channel=conversation.channel, external_id=external_id), False
+        # The one race the lock leaves: the same external id stored at this moment in another
+        # conversation of the channel. That message stands; this one rolled back whole.
+        existing = (
+            one_or_none(Message.objects.filter(channel=conversation.channel, external_id=external_id))
+            if external_id
+            else None
+        )
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _message_store(conversation: Conversation, message: Message, *, customer_turn: bool) -> tuple[Message, bool]:
+    # One statement locks the conversation and looks for a message with the same external id, so a
+    # message is stored in four round trips (BEGIN, this, INSERT, COMMIT). Under the lock, a
+    # resent message of this conversation cannot be inserted twice.
+    existing_id = (
+        Subquery(Message.objects.filter(channel=conversation.channel, external_id=message.external_id).values("pk")[:1])
+        if message.external_id
+        else Value(None, output_field=IntegerField())
+    )
+    status, existing = (
+        Conversation.objects.select_for_update(of=("self",))
+        .filter(pk=conversation.pk)
+        .annotate(existing=existing_id)
+        .values_list("status", "existing")
+        .get()
+    )
+    if existing is not None:
+        return Message.objects.get(pk=existing), False
+    if status == ConversationStatus.ENDED:
+        raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
+    message.save(force_insert=True)
     # The push first: the agent's desk shows the message without waiting for the hooks (sentiment).
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),

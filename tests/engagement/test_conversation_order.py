@@ -59,3 +59,75 @@ def test_a_message_added_while_another_is_uncommitted_waits_and_gets_the_larger_
     # Then: the one committed later has the larger id
     assert ids["second"] > ids["first"]
     assert list(Message.objects.filter(conversation=conversation).values_list("body", flat=True)) == ["first", "second"]
+
+
+def _while_uncommitted(conversation, external_id: str, *, then) -> dict:
+    """Store ``external_id`` in ``conversation`` and hold the commit while ``then()`` runs on another
+    thread; returns ``then``'s result (or its error) and the first message's id."""
+    inserted, release, seen = threading.Event(), threading.Event(), {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                seen["first"] = message_add(
+                    conversation=conversation,
+                    direction="inbound",
+                    author_kind="customer",
+                    body="hi",
+                    external_id=external_id,
+                )[0].pk
+                inserted.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def other() -> None:
+        try:
+            seen["other"] = then()
+        except Exception as error:  # the test looks at it
+            seen["error"] = error
+        finally:
+            connection.close()
+
+    one, two = threading.Thread(target=first), threading.Thread(target=other)
+    one.start()
+    assert inserted.wait(timeout=30)
+    two.start()
+    wait_for_lock_waiters(1)
+    release.set()
+    one.join(timeout=30)
+    two.join(timeout=30)
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "again_in",
+    [
+        pytest.param("the same conversation", id="the widget resends it"),
+        pytest.param("another conversation", id="a provider redelivers it, threaded elsewhere"),
+    ],
+)
+def test_a_message_stored_again_while_its_first_copy_is_uncommitted_is_kept_once(again_in):
+    # Given: a message being stored, not yet committed
+    conversation, _ = conversation_start(channel="sms", external_id="race-a")
+    other = (
+        conversation
+        if again_in == "the same conversation"
+        else conversation_start(channel="sms", external_id="race-b")[0]
+    )
+
+    # When: it comes again (same external id) at that moment
+    def again():
+        return message_add(
+            conversation=other, direction="inbound", author_kind="customer", body="hi", external_id="SM1"
+        )
+
+    seen = _while_uncommitted(conversation, "SM1", then=again)
+    # Then: the second copy waited for the first (the conversation's lock, or the unique index:
+    # then it rolled back whole) and got the first back, not a second row
+    assert "error" not in seen, seen
+    assert seen["other"] == (Message.objects.get(pk=seen["first"]), False)
+    assert list(Message.objects.filter(external_id="SM1").values_list("conversation_id", flat=True)) == [
+        conversation.pk
+    ]
