@@ -220,9 +220,11 @@ def _message_store(conversation: Conversation, message: Message, *, customer_tur
         raise Conflict(f"Conversation {conversation.pk} has ended.", code="conversation_ended")
     message.save(force_insert=True)
     # The push first: the agent's desk shows the message without waiting for the hooks (sentiment).
+    # The external id travels beside the message, not in it: the web chat's consumer tells the
+    # visitor's own messages by it (their client id), and no browser gets it.
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
-        {"type": "conversation.message", "message": message_json(message=message)},
+        {"type": "conversation.message", "message": message_json(message=message), "external_id": message.external_id},
     )
     if customer_turn:
         customer_message_added_on_commit(message_id=message.pk)

@@ -106,7 +106,7 @@ def test_a_visitor_opens_a_chat_sends_a_message_and_gets_an_ack(site, selfservic
         conversation = await database_sync_to_async(Conversation.objects.get)()
         message = await database_sync_to_async(Message.objects.get)()
         assert ack == {"type": "ack", "client_id": "c-1", "id": message.pk, "conversation": conversation.pk}
-        assert echo == {"type": "message", "message": shown(message)}
+        assert echo == {"type": "message", "message": shown(message, client_id="c-1")}  # its own: its client id
         assert (conversation.channel, conversation.external_id, conversation.visitor) == (
             "chat",
             f"webchat:{visitor}:1",
