@@ -18,7 +18,9 @@ The load, from this one asyncio process:
 
 - agents on desks (``ws/desktop/``, session cookie): presence available, accept each offer,
   follow the conversation, reply to each visitor message through the desk's reply form (session,
-  CSRF), wrap up after the visitor's last message; a heartbeat as the desk sends it;
+  CSRF), wrap up after the visitor's last message; a heartbeat as the desk sends it (and, as the
+  desk does, a conversation whose latest message in the heartbeat's answer is newer than the last
+  one seen is followed again from that one: a push lost while the socket stayed open);
 - visitors at --visitors-per-minute on ``ws/webchat/``: three messages each, each after the agent
   answered the one before; acks and the agent's replies are waited for;
 - API clients (token): a customer 360 (``GET /api/v1/customers/<id>/``) and, one in five, a case
@@ -449,6 +451,16 @@ class Load:
                         messages = frame.get("messages") or [] if kind == "subscribed" else [frame.get("message") or {}]
                         for message in messages:
                             await self.agent_saw(message, last_id, customer_count, post_headers)
+                    elif kind == "pong":
+                        # As static/engagement/desktop.js: a followed conversation whose latest message is
+                        # newer than the last one seen lost a push (Redis restarting): ask for the rest.
+                        for conversation, latest in (frame.get("latest") or {}).items():
+                            if latest > last_id.get(int(conversation), 0):
+                                record.counts["desk: a lost push caught up at the heartbeat"] += 1
+                                await send(
+                                    {"action": "subscribe", "scope": "conversation_messages", "id": int(conversation),
+                                     "after": last_id.get(int(conversation), 0)}
+                                )  # fmt: skip
                     elif kind == "presence.changed" and frame.get("value") != "available" and not frame.get("by_self"):
                         # Set away by the router (a missed offer) or a sweep: the agent comes back, as a person would.
                         record.counts[f"desk set {frame.get('value')} by the platform"] += 1

@@ -7,7 +7,7 @@ Frames from the browser::
     {"action": "subscribe", "scope": "conversation_messages", "id": 7, "after": 0}
         → {"type": "subscribed", "scope", "id", "messages": [...], "more": bool}
     {"action": "unsubscribe", "scope": ..., "id": ...}  → {"type": "unsubscribed", "scope", "id"}
-    {"action": "ping"}                                   → {"type": "pong"}
+    {"action": "ping"}                                   → {"type": "pong", "latest"?: {"7": 1234}}
 
 Pushes: ``{"type": "context.changed", "scope", "id", "version", "values", "changed"}`` for a
 subscribed context (a customer's subscription also gets the changes of that customer's
@@ -17,9 +17,11 @@ conversations' contexts), ``{"type": "conversation.message", "message"}`` and
 conversations, and
 ``{"type": "recommendations.changed", "customer", "decided"}`` for a subscribed customer whose recommended
 actions changed (the desk reads its Next best action card again).
-Each subscription is permission-checked (``access_customer`` / ``access_conversation``); a
-refusal is an error frame (``forbidden``, ``not_found``) and no subscription. An unauthenticated
-connection is closed with 4401.
+A heartbeat's ``pong`` carries, for followed conversations, the id of each one's latest message
+(``latest``): a client showing less subscribes again with ``after`` to fetch a push it missed
+while the channel layer was down. Each subscription is permission-checked (``access_customer`` /
+``access_conversation``); a refusal is an error frame (``forbidden``, ``not_found``) and no
+subscription. An unauthenticated connection is closed with 4401.
 
 Access is not only checked once: before a push, the subscription is checked again (at most every
 ``CEA_WS_ACCESS_RECHECK_SECONDS``, so a burst of pushes reads the database once); when it is refused
@@ -50,6 +52,7 @@ from engagement.context.rechecks import rechecks
 from engagement.context.serializers import ContextSerializer, context_representation
 from engagement.context.services import context_read, live_group
 from engagement.conversations.models import Conversation
+from engagement.conversations.selectors import conversations_latest_message_ids
 from engagement.conversations.services import conversation_group, message_json
 
 MESSAGES = "conversation_messages"
@@ -214,10 +217,26 @@ class LiveContextConsumer(EngagementJsonConsumer):
         )
         return False
 
+    async def pong(self) -> None:
+        """Answer a heartbeat with the latest message id of each followed conversation (``latest``).
+
+        A push is lost when the channel layer cannot take it (Redis restarting) while this socket
+        stays open; the client compares each id with the last message it shows and subscribes
+        again (``after`` its last one) to fetch what it missed. Only for conversations the user
+        may still see (checked as before a push).
+        """
+        followed = [object_id for scope, object_id in sorted(self.subscriptions) if scope == MESSAGES]
+        visible = [int(object_id) for object_id in followed if await self.still_subscribed(MESSAGES, object_id)]
+        frame: dict[str, Any] = {"type": "pong"}
+        if visible:
+            latest = await consumer_db(conversations_latest_message_ids)(conversation_ids=visible)
+            frame["latest"] = {str(conversation_id): message_id for conversation_id, message_id in latest.items()}
+        await self.send_json(frame)
+
     async def receive_json(self, content: dict, **kwargs) -> None:
         action = content.get("action")
         if action == "ping":
-            await self.send_json({"type": "pong"})
+            await self.pong()
             return
         if action not in ("subscribe", "unsubscribe"):
             await self.send_error("unknown_action", "Actions: subscribe, unsubscribe, ping.")

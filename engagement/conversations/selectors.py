@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Max
+
 from cea.accounts.types import AnyUser
 from cea.common.channels import Channel
 from cea.common.errors import ValidationFailed
@@ -60,6 +62,18 @@ def customers_in_conversation(*, customer_ids: Iterable[int]) -> set[int]:
 
 
 # --- Sentiment (read by insights' scorer, engagement.hooks) ---------------------------
+
+
+def conversations_latest_message_ids(*, conversation_ids: Iterable[int]) -> dict[int, int]:
+    """The id of each conversation's latest message (conversations without one left out), in one
+    statement: what a live socket compares with the last message it has, to catch a push it missed."""
+    rows = (
+        Message.objects.filter(conversation_id__in=set(conversation_ids))
+        .values("conversation_id")
+        .annotate(latest=Max("id"))
+        .order_by()
+    )
+    return {row["conversation_id"]: row["latest"] for row in rows}
 
 
 def message_with_conversation(*, message_id: int) -> Message | None:

@@ -13,7 +13,7 @@ the first frame is the desk's state::
 
 Frames from the browser, and their answers::
 
-    {"action": "ping"}                                  → {"type": "pong"}   (a heartbeat: desktop_seen)
+    {"action": "ping"}                                  → {"type": "pong", "latest"?}   (a heartbeat: desktop_seen)
     {"action": "accept", "offer": 12}                   → {"type": "offer.accepted", "offer", "conversation"}
     {"action": "reject", "offer": 12, "reason": "…"}    → {"type": "offer.rejected", "offer"}
     {"action": "presence", "presence": "away", "reason": "break"}
@@ -163,7 +163,7 @@ class DesktopConsumer(DeskChatMixin, LiveContextConsumer):
         action = content.get("action")
         if action == "ping":
             await consumer_db(desktop_seen)(user_id=self.user_id)
-            await self.send_json({"type": "pong"})
+            await self.pong()
         elif action in DESK_ACTIONS:
             await self.act(action, content)
         elif action in ("subscribe", "unsubscribe"):

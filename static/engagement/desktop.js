@@ -151,8 +151,19 @@
       case "recommendations.changed": refreshRecommendations(frame.customer, frame.decided); break;
       case "schedule.changed": if (window.htmx) window.htmx.trigger(document.body, "desk:schedule"); break;
       case "error": handleError(frame); break;
-      default: break; // pong, unsubscribed
+      case "pong": catchUp(frame.latest); break;
+      default: break; // unsubscribed
     }
+  }
+
+  // A push can be lost while the socket stays open (the server's Redis restarting): each heartbeat's
+  // answer names the latest message of every followed conversation, and a panel showing less asks
+  // for what it missed.
+  function catchUp(latest) {
+    Object.keys(latest || {}).forEach(function (id) {
+      var key = "conversation_messages:" + id;
+      if (wanted[key] && Number(latest[id]) > lastMessageId(id)) subscribe(key);
+    });
   }
 
   function handleError(frame) {

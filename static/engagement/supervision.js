@@ -157,7 +157,9 @@
       case "conversation.message": addMessage(frame.message); break;
       case "conversation.status": applyStatus(frame.status); break;
       case "error": if (frame.code === "forbidden" || frame.code === "not_found") refused = true; break;
-      default: break; // pong, unsubscribed
+      // A push lost while the socket stayed open (the server's Redis restarting): fetch what is missing.
+      case "pong": if (monitor && frame.latest && Number(frame.latest[conversationId]) > lastMessageId()) subscribe(); break;
+      default: break; // unsubscribed
     }
   }
 

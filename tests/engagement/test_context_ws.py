@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
+from django.utils import timezone
 
 from cea.common.channels import Direction
 from engagement.context.services import context_write, context_write_on_commit
-from engagement.conversations.models import AuthorKind, Conversation
+from engagement.conversations.models import AuthorKind, Conversation, Message
 from engagement.conversations.services import conversation_start, message_add, message_json
 from engagement.orchestration import conversation_escalate
 from tests.engagement.websockets import (
@@ -299,5 +300,73 @@ def test_following_another_teams_conversation_is_refused(agent, customers):
         # Then
         assert (reply["type"], reply["code"]) == ("error", "forbidden")
         assert await communicator.receive_nothing(timeout=QUIET)
+
+    run(scenario)
+
+
+def test_a_message_whose_push_was_lost_is_named_at_the_heartbeat_and_fetched_after_the_last_one_seen(
+    agent, customers, settings
+):
+    # Given: an agent following a conversation of their team, and one of another team they may not follow
+    settings.CEA_WS_ACCESS_RECHECK_SECONDS = 0
+    customer_a, customer_b = customers
+    conversation, _ = conversation_start(channel="chat", customer=customer_a)
+    earlier, _ = message_add(
+        conversation=conversation, direction=Direction.INBOUND, author_kind=AuthorKind.CUSTOMER, body="Hi"
+    )
+    foreign, _ = conversation_start(channel="chat", customer=customer_b)
+    message_add(conversation=foreign, direction=Direction.INBOUND, author_kind=AuthorKind.CUSTOMER, body="Secret")
+
+    def stored_while_redis_was_down() -> Message:
+        # Stored, and its push never went out (the channel layer could not take it)
+        return Message.objects.create(
+            conversation=conversation,
+            channel="chat",
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            body="Are you there?",
+            sent_at=timezone.now(),
+        )
+
+    async def scenario():
+        communicator = await signed_in(agent)
+        await subscribe(communicator, "conversation_messages", conversation.pk, after=0)
+        await subscribe(communicator, "conversation_messages", foreign.pk)  # refused: another team's
+        missed = await database_sync_to_async(stored_while_redis_was_down)()
+        assert await communicator.receive_nothing(timeout=QUIET)
+        # When: the desk's heartbeat
+        await communicator.send_json_to({"action": "ping"})
+        pong = await receive(communicator, "pong")
+        # And: the client, showing less than the latest, follows again from the last message it has
+        fetched = await subscribe(communicator, "conversation_messages", conversation.pk, after=earlier.pk)
+        # Then: the heartbeat named the followed conversation's latest message, and nothing of the other team's
+        assert pong == {"type": "pong", "latest": {str(conversation.pk): missed.pk}}
+        assert [message["id"] for message in fetched["messages"]] == [missed.pk]
+
+    run(scenario)
+
+
+def test_the_heartbeat_names_no_conversation_the_user_may_no_longer_see(agent, customers, settings, team_b):
+    # Given: an agent following a conversation whose customer then moves to another team
+    settings.CEA_WS_ACCESS_RECHECK_SECONDS = 0
+    customer_a, _ = customers
+    conversation, _ = conversation_start(channel="chat", customer=customer_a)
+    message_add(conversation=conversation, direction=Direction.INBOUND, author_kind=AuthorKind.CUSTOMER, body="Hi")
+
+    def moved() -> None:
+        Conversation.objects.filter(pk=conversation.pk).update(team=team_b)
+        customer_a.team = team_b
+        customer_a.save(update_fields=["team"])
+
+    async def scenario():
+        communicator = await signed_in(agent)
+        await subscribe(communicator, "conversation_messages", conversation.pk, after=0)
+        await database_sync_to_async(moved)()
+        # When
+        await communicator.send_json_to({"action": "ping"})
+        # Then: the subscription is dropped, and the answer names nothing
+        unsubscribed = await receive(communicator, "unsubscribed")
+        assert (unsubscribed["id"], unsubscribed["code"]) == (str(conversation.pk), "forbidden")
+        assert await receive(communicator, "pong") == {"type": "pong"}
 
     run(scenario)

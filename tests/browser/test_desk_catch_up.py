@@ -1,0 +1,43 @@
+"""The desk catches up a message whose live push was lost while its socket stayed open (the server's
+Redis restarting): the heartbeat's answer names the conversation's latest message, and desktop.js
+fetches what it does not show, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cea.common.channels import Direction
+from engagement.conversations.models import AuthorKind, Message
+from tests.browser.helpers import Desk, sign_in
+from tests.engagement.desktop_support import customer_says, on_desk
+from tests.records.factories import CustomerFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_message_whose_push_was_lost_appears_at_the_next_heartbeat(new_context, asgi_server, team_a, agent, settings):
+    # Given: an agent's desk, live, with a chat on it, beating every 5 seconds (the least it takes)
+    settings.CEA_DESKTOP_HEARTBEAT_SECONDS = 5
+    conversation = on_desk(agent, customer=CustomerFactory(team=team_a))
+    page = new_context().new_page()
+    sign_in(page, agent, next_path="/desk/")
+    desk = Desk(page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    customer_says(conversation, "Hello")  # pushed: the desk follows the conversation live
+    expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
+
+    # When: the customer's next message is stored and its push never goes out
+    Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body="Are you still there?",
+        sent_at=timezone.now(),
+    )
+
+    # Then: the desk shows it after its next heartbeat, without a reload, once
+    expect(desk.message(conversation.pk, "customer", "Are you still there?")).to_be_visible(timeout=15_000)
+    expect(desk.panel(conversation.pk).locator(".messages .message[data-author-kind=customer]")).to_have_count(2)
