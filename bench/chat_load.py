@@ -17,6 +17,9 @@ raised for the web process (every visitor of this bench comes from 127.0.0.1).
   from sending a frame to its ``ack`` on the visitor's socket (the message is stored), p50/p99.
 - Throughput: the same visitors each send ``--burst`` more messages, one after another (the next
   when the last is acked): chat messages acked per second per web process over the wall time.
+- The bot's answer: from sending a visitor's first message to the first bot message on their socket
+  (self-service; on the Celery workers since ecce734, in the web process before), p50/p99, waited
+  for up to 60 s after the burst; visitors without one are counted.
 - Floor, same run: a ``ping``/``pong`` frame on each visitor's socket at once (the server
   without the database), p50/p99 — the latency the process's event loop alone adds at this load.
 
@@ -143,6 +146,8 @@ def visitor_key(frame: dict) -> str | None:
         return f"ack:{frame['client_id']}"
     if kind in ("welcome", "pong"):
         return kind
+    if kind == "message" and (frame.get("message") or {}).get("author_kind") == "bot":
+        return "bot"
     return None
 
 
@@ -215,8 +220,11 @@ async def scenario(port: int, *, site_key: str, sessions: list[str], visitors: i
     # Floor: every visitor pings at once (the event loop and the sockets, no database).
     await asyncio.gather(*(ping(socket) for socket in sockets))
 
+    answers: list[tuple[int, asyncio.Future]] = []  # (first message sent, ns; the bot's first answer)
+
     async def visitor(number: int, socket: Socket) -> None:
         started = time.perf_counter()
+        answers.append((time.perf_counter_ns(), socket.expect("bot")))
         first = await send(socket, f"v{number}-1", f"Hello, this is visitor {number}: where is my order?")
         if first is not None:
             found["ack1"].append(first)
@@ -239,6 +247,13 @@ async def scenario(port: int, *, site_key: str, sessions: list[str], visitors: i
     started = time.perf_counter()
     found["burst_acked"] = sum(await asyncio.gather(*(burster(n, s) for n, s in enumerate(sockets))))
     found["burst_seconds"] = time.perf_counter() - started
+    # The bot's answer to each visitor's first message (self-service, on the workers since ecce734):
+    # from sending it to the first bot message on the visitor's socket; waited for up to 60 s more.
+    await asyncio.wait([future for _, future in answers], timeout=60)
+    found["answer"] = [
+        future.result()[0] - sent for sent, future in answers if future.done() and not future.exception()
+    ]
+    found["unanswered"] = sum(1 for _, future in answers if not future.done() or future.exception())
     found["accepted"] = sum(desk.accepted for desk in desks)
     found["errors"] = [error for socket in sockets + desks for error in socket.errors]
     for socket in sockets + desks:
@@ -320,6 +335,7 @@ def summary(found: dict, web_processes: int) -> dict:
     acks = Timings(found["ack1"] + found["ack2"])
     first = Timings(found["ack1"])
     ping = Timings(found["ping"])
+    answer = Timings(found["answer"]) if found["answer"] else None
     return {
         "ack_p50_ms": acks.p50_ms,
         "ack_p99_ms": acks.p99_ms,
@@ -328,6 +344,9 @@ def summary(found: dict, web_processes: int) -> dict:
         "ping_p50_ms": ping.p50_ms,
         "ping_p99_ms": ping.p99_ms,
         "messages_per_s_per_web": found["burst_acked"] / found["burst_seconds"] / web_processes,
+        "answer_p50_ms": answer.p50_ms if answer else None,
+        "answer_p99_ms": answer.p99_ms if answer else None,
+        "unanswered": found["unanswered"],
         "acked": len(found["ack1"]) + len(found["ack2"]) + found["burst_acked"],
         "failed": len(found["failed"]),
         "error_frames": len(found["errors"]),
@@ -344,6 +363,8 @@ def print_summary(label: str, figures: dict, found: dict) -> None:
         f"  (first message p50 {figures['first_ack_p50_ms']:.1f} / p99 {figures['first_ack_p99_ms']:.1f})"
         f" | floor ping→pong p50 {figures['ping_p50_ms']:.1f} / p99 {figures['ping_p99_ms']:.1f} ms"
         f" | {figures['messages_per_s_per_web']:7.1f} messages/s per web process"
+        f" | bot's first answer p50 {figures['answer_p50_ms'] or 0:.0f} / p99 {figures['answer_p99_ms'] or 0:.0f} ms,"
+        f" {figures['unanswered']} unanswered"
         f" | acked {figures['acked']}, failed {figures['failed']}, error frames {figures['error_frames']},"
         f" offers accepted {figures['accepted_offers']} | processes {figures['processes']}"
         f" | load {figures['load_before']:.2f} → {figures['load_after']:.2f}"
