@@ -263,11 +263,16 @@ def test_threads_routing_answering_and_wrapping_up_at_once_keep_every_invariant(
         finisher(6),
         flipper,
     ]
+    offers_before = Offer.objects.count()
     # When
     errors = _run_together(workers)
     # Then: no worker failed (a deadlock or a broken constraint would), and the rows agree
     assert errors == []
-    assert done["accepted"] > 0 and done["dispatch offers"] + done["pull offers"] > 0, done
+    # Offers were made while the threads ran: by the dispatchers and pullers, or by the routing tasks
+    # that answers, wrap-ups and transfers send (run at once here); on a loaded machine those may
+    # make every offer before a dispatcher's turn comes (seen once: 98 accepted, 0 by the dispatchers).
+    made = Offer.objects.count() - offers_before
+    assert done["accepted"] > 0 and made >= done["dispatch offers"] + done["pull offers"] and made > 0, (done, made)
     _assert_consistent(queue)
     # When: one sweep runs
     routing_sweep()
