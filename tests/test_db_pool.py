@@ -241,6 +241,20 @@ def test_an_api_request_while_the_database_is_unreachable_gets_503_with_retry_af
     assert "refused" not in str(response.data)
 
 
+def test_an_api_request_while_redis_is_unreachable_gets_503_with_retry_after():
+    # Given the error a view meets while Redis restarts (the cache, the throttles, the channel layer)
+    import redis
+
+    with pytest.raises(redis.exceptions.ConnectionError) as raised:
+        redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=1).ping()
+    # When the API's exception handler answers / Then 503 and when to retry, not a 500
+    response = exception_handler(raised.value, {})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.data["error"]["code"] == "unavailable"
+    assert "127.0.0.1" not in str(response.data)
+
+
 def _session_interrupted_by(error: Exception) -> Exception:
     """The chain Django makes when a session save fails: DatabaseError → UpdateError → SessionInterrupted."""
     from django.contrib.sessions.backends.base import UpdateError

@@ -39,7 +39,7 @@ def exception_handler(exc, context):
     ``Retry-After`` while the database cannot be reached)."""
     unavailable = unavailable_from(exc)
     if unavailable is not None:
-        logger.warning("Database unavailable: %s", type(exc).__name__, exc_info=exc)
+        logger.warning("Database or Redis unavailable: %s", type(exc).__name__, exc_info=exc)
         return unavailable_response(unavailable)
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
@@ -231,7 +231,7 @@ def _error_response(status: int, code: str, message: str) -> JsonResponse:
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     unavailable = unavailable_from(exception)
     if unavailable is not None:  # e.g. a session save that failed while the database restarted
-        logger.warning("Database unavailable: %s", type(exception).__name__, exc_info=exception)
+        logger.warning("Database or Redis unavailable: %s", type(exception).__name__, exc_info=exception)
         return unavailable_page(request, unavailable)
     if _is_api(request):
         return _error_response(400, "bad_request", "The request could not be read.")

@@ -72,7 +72,7 @@ class PayloadTooLarge(ApplicationError):
 class ServiceUnavailable(ApplicationError):
     """The database (or another part the request needs) cannot be reached now; the client retries.
 
-    What a request gets while PostgreSQL restarts, or when every pooled connection stays busy
+    What a request gets while PostgreSQL or Redis restarts, or when every pooled connection stays busy
     past ``CEA_DB_POOL_TIMEOUT``: 503 with ``Retry-After``, not a 500, and nothing half-written
     (the request's transaction did not commit).
     """
@@ -90,17 +90,23 @@ class ServiceUnavailable(ApplicationError):
 
 def unavailable_from(exception: BaseException) -> ServiceUnavailable | None:
     """A database that cannot be reached or answer now (Django's ``OperationalError``/``InterfaceError``,
-    which wrap psycopg's connection failures and psycopg_pool's ``PoolTimeout``), as a 503; else None.
+    which wrap psycopg's connection failures and psycopg_pool's ``PoolTimeout``), or a Redis that
+    cannot (redis-py's ``ConnectionError``/``TimeoutError``: the cache, the throttles, the channel
+    layer; kombu's ``OperationalError``: the broker), as a 503; else None.
 
     Also when such an error is what led to ``exception``: a session that could not be saved while
     PostgreSQL restarted reaches Django as ``SessionInterrupted`` (a 400), its cause two links down.
     """
     from django.db import InterfaceError, OperationalError
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+    from redis.exceptions import ConnectionError as RedisUnreachable
+    from redis.exceptions import TimeoutError as RedisTimeout
 
+    unreachable = (OperationalError, InterfaceError, RedisUnreachable, RedisTimeout, BrokerUnreachable)
     seen: set[int] = set()
     cause: BaseException | None = exception
     while cause is not None and id(cause) not in seen:
-        if isinstance(cause, OperationalError | InterfaceError):
+        if isinstance(cause, unreachable):
             return ServiceUnavailable()
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__

@@ -1,5 +1,5 @@
 """Page views raise ``ApplicationError`` like services do; this turns it into a clear page or fragment
-(and a database that cannot be reached into a 503 page asking to try again)."""
+(and a database or Redis that cannot be reached into a 503 page asking to try again)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class ApplicationErrorMiddleware:
 
     def process_exception(self, request, exception):
         unavailable = unavailable_from(exception)
-        if unavailable is not None:  # the database cannot be reached now: 503, try again
-            logger.warning("Database unavailable: %s", type(exception).__name__, exc_info=exception)
+        if unavailable is not None:  # the database or Redis cannot be reached now: 503, try again
+            logger.warning("Database or Redis unavailable: %s", type(exception).__name__, exc_info=exception)
             exception = unavailable
         if not isinstance(exception, ApplicationError):
             return None
