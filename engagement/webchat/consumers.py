@@ -50,12 +50,13 @@ from cea.common.consumer_db import consumer_db
 from cea.common.errors import ApplicationError
 from cea.common.translations import supported_language
 from engagement.consumers import CLOSE_FLOODING, CLOSE_FORBIDDEN, EngagementJsonConsumer, TokenBucket
-from engagement.conversations.models import AuthorKind, ChatReader, ConversationStatus
+from engagement.conversations.models import ChatReader, ConversationStatus
 from engagement.conversations.receipts import TYPING_EVERY_SECONDS, chat_read_marks, typing_event, webchat_read
 from engagement.conversations.services import conversation_group
 from engagement.webchat.limits import KEEP_EVERY_SECONDS, WebchatLimitReached, webchat_connection_keep
 from engagement.webchat.selectors import (
     visible_to_visitor,
+    visitor_client_id,
     visitor_conversation_latest,
     visitor_message_json,
     visitor_messages_after,
@@ -331,11 +332,11 @@ class WebchatConsumer(EngagementJsonConsumer):
         # The visitor's own message carries the client id it was sent with (as in ``resume``), so
         # that the widget confirms the line it shows as pending instead of adding a second one
         # (a file's push can arrive before the upload's own answer).
-        own = f"{self.session.visitor}:"
-        external_id = event.get("external_id") or ""
-        client_id = ""
-        if message.get("author_kind") == AuthorKind.CUSTOMER and external_id.startswith(own):
-            client_id = external_id[len(own) :]
+        client_id = visitor_client_id(
+            visitor=self.session.visitor,
+            author_kind=message.get("author_kind", ""),
+            external_id=event.get("external_id") or "",
+        )
         await self.send_json({"type": "message", "message": visitor_message_json(message=message, client_id=client_id)})
 
     async def conversation_status(self, event: dict) -> None:

@@ -127,6 +127,15 @@ def visitor_message_json(*, message: dict[str, Any], client_id: str = "") -> dic
     return shown
 
 
+def visitor_client_id(*, visitor: str, author_kind: str, external_id: str) -> str:
+    """The widget's client id of one of ``visitor``'s own messages (its external id is
+    ``"<visitor>:<client id>"``: ``webchat_message_receive``), or "" for any other message."""
+    own_prefix = f"{visitor}:"
+    if author_kind == AuthorKind.CUSTOMER and external_id.startswith(own_prefix):
+        return external_id[len(own_prefix) :]
+    return ""
+
+
 def visitor_messages_after(
     *, conversation_id: int, visitor: str, after: int, limit: int = HISTORY_PAGE
 ) -> tuple[list[dict[str, Any]], bool]:
@@ -143,13 +152,10 @@ def visitor_messages_after(
         ]
     )
     more = len(rows) > limit
-    own_prefix = f"{visitor}:"
     shown = []
     for row in rows[:limit]:
         if not visible_to_visitor(author_kind=row["author_kind"], payload=row["payload"], internal=row["internal"]):
             continue
-        client_id = ""
-        if row["author_kind"] == AuthorKind.CUSTOMER and row["external_id"].startswith(own_prefix):
-            client_id = row["external_id"][len(own_prefix) :]
+        client_id = visitor_client_id(visitor=visitor, author_kind=row["author_kind"], external_id=row["external_id"])
         shown.append(visitor_message_json(message={**row, "sent_at": row["sent_at"].isoformat()}, client_id=client_id))
     return shown, more
