@@ -71,6 +71,13 @@ def flow_definitions_active() -> list[FlowDef]:
 # --- Messages waiting for an answer ----------------------------------------------------------
 
 
+def selfservice_state(*, conversation_id: int) -> SessionState:
+    """Where the conversation is in self-service, from its context (``last_message``: the last
+    customer message answered)."""
+    values = context_read(scope=ContextScope.CONVERSATION, context_id=conversation_id).values
+    return SessionState.from_json(values.get(STATE_KEY))
+
+
 def selfservice_messages_unanswered(*, channel: str, sent_after: datetime, sent_before: datetime) -> list[int]:
     """The latest customer message of each conversation of ``channel`` in self-service that
     self-service has not answered, among those stored between ``sent_after`` and ``sent_before``.
@@ -92,8 +99,7 @@ def selfservice_messages_unanswered(*, channel: str, sent_after: datetime, sent_
     )
     waiting = []
     for row in latest:
-        values = context_read(scope=ContextScope.CONVERSATION, context_id=row["conversation_id"]).values
-        if SessionState.from_json(values.get(STATE_KEY)).last_message < row["last"]:
+        if selfservice_state(conversation_id=row["conversation_id"]).last_message < row["last"]:
             waiting.append(row["last"])
     return waiting
 

@@ -45,7 +45,7 @@ from engagement.orchestration import conversation_end, conversation_escalate
 from engagement.selfservice.definition import StepDef, flow_fields_problems
 from engagement.selfservice.engine import Engine
 from engagement.selfservice.models import Flow, FlowStep, KnowledgeArticle
-from engagement.selfservice.selectors import flow_definitions_active, knowledge_best_answer
+from engagement.selfservice.selectors import flow_definitions_active, knowledge_best_answer, selfservice_state
 from engagement.selfservice.session import STATE_KEY, Action, Knowledge, Mode, SessionState, Turn
 from engagement.selfservice.steps import flow_steps_problems
 from integration.lookups import run_lookup
@@ -113,9 +113,7 @@ def selfservice_answer_pending(*, conversation: Conversation, up_to_message_id: 
     them answered is only replayed by the other (``replayed=True``), so no message is answered
     twice or after a later one.
     """
-    state = SessionState.from_json(
-        context_read(scope=ContextScope.CONVERSATION, context_id=conversation.pk).values.get(STATE_KEY)
-    )
+    state = selfservice_state(conversation_id=conversation.pk)
     pending = Message.objects.filter(
         conversation_id=conversation.pk,
         author_kind=AuthorKind.CUSTOMER,
