@@ -94,32 +94,46 @@
 
   // --- Full screen (kiosk) ------------------------------------------------------------------
   // The kiosk layout (large type, the board alone) follows the button; the browser's full screen
-  // comes with it where the Fullscreen API is allowed. Leaving full screen (Esc) leaves the kiosk.
+  // comes with it where the Fullscreen API is allowed. The browser settles each request later, and
+  // a supervisor may press the key again before it has: one request at a time, and when one
+  // settles the browser follows whatever the kiosk is by then. Only a leaving the page did not ask
+  // for (the browser's own Esc) ends the kiosk.
+  var kiosk = false, entering = false, exiting = false;
 
-  var kiosk = false, wentFullscreen = false;
-  function ignore() {}
+  function follow() {
+    var element = document.fullscreenElement;
+    if (kiosk && !element && !entering && !exiting && wallboard.requestFullscreen) {
+      entering = true;
+      var asked = wallboard.requestFullscreen();
+      if (asked && asked.then) {
+        asked.then(function () { entering = false; follow(); }, function () { entering = false; });
+      } else {
+        entering = false;
+      }
+    } else if (!kiosk && element === wallboard && !exiting && document.exitFullscreen) {
+      exiting = true;
+      var left = document.exitFullscreen();
+      if (left && left.catch) left.catch(function () { exiting = false; });
+    }
+  }
 
   function setKiosk(on) {
     kiosk = on;
     wallboard.classList.toggle("kiosk", on);
     fullscreen.setAttribute("aria-pressed", on ? "true" : "false");
     fullscreen.textContent = on ? gettext("Exit full screen") : gettext("Full screen");
-    if (on && wallboard.requestFullscreen && !document.fullscreenElement) {
-      var asked = wallboard.requestFullscreen();
-      if (asked && asked.catch) asked.catch(ignore);
-    } else if (!on && document.fullscreenElement && document.exitFullscreen) {
-      var left = document.exitFullscreen();
-      if (left && left.catch) left.catch(ignore);
-    }
+    follow();
   }
 
   fullscreen.addEventListener("click", function () { setKiosk(!kiosk); });
   document.addEventListener("fullscreenchange", function () {
-    if (document.fullscreenElement === wallboard) {
-      wentFullscreen = true;
-    } else if (wentFullscreen) {
-      wentFullscreen = false;
-      if (kiosk) setKiosk(false);
+    if (document.fullscreenElement) {
+      follow();  // entered: the kiosk may have been left while the request was settling
+    } else if (exiting) {
+      exiting = false;
+      follow();  // our own leaving: the kiosk may have been asked for again meanwhile
+    } else if (kiosk) {
+      setKiosk(false);
     }
   });
   document.addEventListener("keydown", function (event) {

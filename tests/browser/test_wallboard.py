@@ -68,3 +68,38 @@ def test_the_wallboard_goes_full_screen_from_the_keyboard(new_context, asgi_serv
     page.keyboard.press("Escape")
     expect(button).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_test_id("wallboard")).to_have_class("wallboard")
+
+
+def test_a_key_pressed_again_before_the_browser_has_left_full_screen_keeps_the_kiosk(
+    new_context, asgi_server, team_a, supervisor
+):
+    # Given a board in the kiosk and the browser's full screen
+    page = new_context().new_page()
+    sign_in(page, supervisor, next_path=f"/insights/wallboard/{team_a.pk}/")
+    button = page.get_by_test_id("wallboard-fullscreen")
+    board = page.get_by_test_id("wallboard")
+    expect(page.get_by_test_id("wallboard-connection")).to_have_attribute("data-state", "open")
+    page.keyboard.press("f")
+    expect(page.locator("#wallboard:fullscreen")).to_have_count(1)
+    # (the test writes down the browser's full-screen changes where a locator sees them: X left, E entered)
+    page.evaluate(
+        "document.body.dataset.changes = '';"
+        "document.addEventListener('fullscreenchange', () => {"
+        "  document.body.dataset.changes += document.fullscreenElement ? 'E' : 'X';"
+        "})"
+    )
+
+    # When "f" is pressed twice, the second time before the browser has left full screen (both in one
+    # task of the page, so the browser cannot settle between them)
+    page.evaluate(
+        "for (let i = 0; i < 2; i++) {"
+        "  document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'f', bubbles: true}));"
+        "}"
+    )
+
+    # Then the board ends as last asked once the browser settles: it left full screen and came back,
+    # with the kiosk on
+    expect(page.locator("body")).to_have_attribute("data-changes", "XE")
+    expect(page.locator("#wallboard:fullscreen")).to_have_count(1)
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(board).to_have_class("wallboard kiosk")
