@@ -11,7 +11,8 @@ Frames from the browser::
 
 Pushes: ``{"type": "context.changed", "scope", "id", "version", "values", "changed"}`` for a
 subscribed context (a customer's subscription also gets the changes of that customer's
-conversations' contexts), ``{"type": "conversation.message", "message"}`` and
+conversations' contexts), ``{"type": "conversation.message", "message", "previous"}`` (``previous``: the
+id of the conversation's message before it, or null) and
 ``{"type": "conversation.status", "conversation", "status"}`` and ``{"type": "conversation.delivery",
 "conversation", "message", "delivery", "receipts", "error"}`` (a reply's delivery receipt) for followed
 conversations, and
@@ -19,7 +20,8 @@ conversations, and
 actions changed (the desk reads its Next best action card again).
 A heartbeat's ``pong`` carries, for followed conversations, the id of each one's latest message
 (``latest``): a client showing less subscribes again with ``after`` to fetch a push it missed
-while the channel layer was down. Each subscription is permission-checked (``access_customer`` /
+while the channel layer was down; and a client that gets a message whose ``previous`` it does not
+show does the same at once. Each subscription is permission-checked (``access_customer`` /
 ``access_conversation``); a refusal is an error frame (``forbidden``, ``not_found``) and no
 subscription. An unauthenticated connection is closed with 4401.
 
@@ -344,7 +346,9 @@ class LiveContextConsumer(EngagementJsonConsumer):
     async def conversation_message(self, event: dict) -> None:
         message = event.get("message") or {}
         if await self.still_subscribed(MESSAGES, str(message.get("conversation"))):
-            await self.send_json({"type": "conversation.message", "message": message})
+            await self.send_json(
+                {"type": "conversation.message", "message": message, "previous": event.get("previous")}
+            )
 
     async def conversation_delivery(self, event: dict) -> None:
         """A reply's delivery changed (a provider's receipt, engagement/adapters/outbox.py)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import IntegerField, Subquery, Value
+from django.db.models import IntegerField, OuterRef, Subquery, Value
 from django.utils import timezone, translation
 
 from cea.accounts.models import Team, User
@@ -207,11 +207,14 @@ def _message_store(conversation: Conversation, message: Message, *, customer_tur
         if message.external_id
         else Value(None, output_field=IntegerField())
     )
-    status, existing = (
+    # It also reads the id of the conversation's latest message, which the push names (``previous``):
+    # a desk that does not show it missed a push, and fetches what it missed at once.
+    latest_id = Subquery(Message.objects.filter(conversation=OuterRef("pk")).order_by("-id").values("pk")[:1])
+    status, existing, previous = (
         Conversation.objects.select_for_update(of=("self",))
         .filter(pk=conversation.pk)
-        .annotate(existing=existing_id)
-        .values_list("status", "existing")
+        .annotate(existing=existing_id, previous=latest_id)
+        .values_list("status", "existing", "previous")
         .get()
     )
     if existing is not None:
@@ -224,7 +227,12 @@ def _message_store(conversation: Conversation, message: Message, *, customer_tur
     # visitor's own messages by it (their client id), and no browser gets it.
     push_on_commit(
         conversation_group(conversation_id=conversation.pk),
-        {"type": "conversation.message", "message": message_json(message=message), "external_id": message.external_id},
+        {
+            "type": "conversation.message",
+            "message": message_json(message=message),
+            "external_id": message.external_id,
+            "previous": previous,
+        },
     )
     if customer_turn:
         customer_message_added_on_commit(message_id=message.pk)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -167,6 +168,7 @@ def monitor_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "last_message_id": messages[-1].pk if messages else 0,
         "joined": supervision_joined(user=request.user, conversation=conversation),
         "max_whisper": MAX_WHISPER_CHARS,
+        "heartbeat_seconds": settings.CEA_DESKTOP_HEARTBEAT_SECONDS,
     }
     return render(request, "engagement/supervision/monitor.html", context)
 

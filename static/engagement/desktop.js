@@ -144,7 +144,7 @@
       case "work.ended": closeConversation(frame.conversation); break;
       case "work.wrap_up": toWrapUp(frame.conversation); break;
       case "subscribed": applySubscribed(frame); break;
-      case "conversation.message": addMessage(frame.message); break;
+      case "conversation.message": addMessage(frame.message, frame.previous); break;
       case "conversation.status": applyConversationStatus(frame.conversation, frame.status); break;
       case "conversation.delivery": if (window.deskDelivery) window.deskDelivery.apply(frame); break; // desk_sms.js
       case "context.changed": applyContext(frame.scope, frame.id, frame.version, frame.values); break;
@@ -249,7 +249,7 @@
 
   function applySubscribed(frame) {
     if (frame.scope === "conversation_messages") {
-      (frame.messages || []).forEach(addMessage);
+      (frame.messages || []).forEach(function (message) { addMessage(message); });
       if (frame.more) subscribe("conversation_messages:" + frame.id); // more missed than one page: go on
     } else if (frame.context) {
       applyContext(frame.scope, frame.id, frame.context.version, frame.context.values);
@@ -644,10 +644,15 @@
     return true;
   }
 
-  function addMessage(message) {
+  // A pushed message names the one before it (previous): a panel whose newest is older lost a push
+  // in between (the server's Redis restarting) and asks for what it missed before showing this one.
+  function addMessage(message, previous) {
     if (!message) return;
     var panel = findPanel(message.conversation);
-    if (panel) insertMessage(panel, messageElement(message));
+    if (!panel) return;
+    var key = "conversation_messages:" + message.conversation;
+    if (previous && wanted[key] && Number(previous) > lastMessageId(message.conversation)) subscribe(key);
+    insertMessage(panel, messageElement(message));
   }
 
   function scrollToEnd(panel) {

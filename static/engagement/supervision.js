@@ -154,7 +154,11 @@
       case "supervision.ready": refresh("conversations"); refresh("agents"); break;
       case "supervision.changed": refresh(frame.what); break;
       case "subscribed": (frame.messages || []).forEach(addMessage); if (frame.more) subscribe(); break;
-      case "conversation.message": addMessage(frame.message); break;
+      case "conversation.message":
+        // A message whose previous the monitor does not show: a push was lost in between, fetch it.
+        if (monitor && Number(frame.previous) > lastMessageId() && frame.message && String(frame.message.conversation) === String(conversationId)) subscribe();
+        addMessage(frame.message);
+        break;
       case "conversation.status": applyStatus(frame.status); break;
       case "error": if (frame.code === "forbidden" || frame.code === "not_found") refused = true; break;
       // A push lost while the socket stayed open (the server's Redis restarting): fetch what is missing.
@@ -177,7 +181,7 @@
       subscribe();
       pinger = setInterval(function () {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping" }));
-      }, 20000);
+      }, Math.max(5, parseInt(root.dataset.heartbeatSeconds, 10) || 20) * 1000);
     });
     socket.addEventListener("message", function (event) {
       var frame;

@@ -1,6 +1,7 @@
 """The desk catches up a message whose live push was lost while its socket stayed open (the server's
 Redis restarting): the heartbeat's answer names the conversation's latest message, and desktop.js
-fetches what it does not show, in a real browser."""
+fetches what it does not show, in a real browser; and a pushed message names the one before it, so
+the desk fetches a lost one as soon as the next message arrives."""
 
 from __future__ import annotations
 
@@ -41,3 +42,30 @@ def test_a_message_whose_push_was_lost_appears_at_the_next_heartbeat(new_context
     # Then: the desk shows it after its next heartbeat, without a reload, once
     expect(desk.message(conversation.pk, "customer", "Are you still there?")).to_be_visible(timeout=15_000)
     expect(desk.panel(conversation.pk).locator(".messages .message[data-author-kind=customer]")).to_have_count(2)
+
+
+def test_a_lost_push_shows_as_soon_as_the_next_message_arrives(new_context, asgi_server, team_a, agent, settings):
+    # Given: an agent's desk, live, with a chat on it, whose heartbeat is far off
+    settings.CEA_DESKTOP_HEARTBEAT_SECONDS = 600
+    conversation = on_desk(agent, customer=CustomerFactory(team=team_a))
+    page = new_context().new_page()
+    sign_in(page, agent, next_path="/desk/")
+    desk = Desk(page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    customer_says(conversation, "Hello")
+    expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
+
+    # When: one message's push never goes out, and the customer's next message is pushed
+    Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body="Are you still there?",
+        sent_at=timezone.now(),
+    )
+    customer_says(conversation, "Hello?")
+
+    # Then: the desk shows both, in order, without waiting for its heartbeat
+    messages = desk.panel(conversation.pk).locator(".messages .message[data-author-kind=customer] .message-body")
+    expect(messages).to_have_text(["Hello", "Are you still there?", "Hello?"])

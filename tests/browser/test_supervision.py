@@ -6,12 +6,17 @@ told and sees the supervisor's message). Each person in their own browser contex
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from cea.common.channels import Direction
+from engagement.conversations.models import AuthorKind, Message
 from engagement.supervision.models import SupervisorAction
 from insights.sentiment.analyzer import label_of, score_text
 from tests.accounts.factories import UserFactory
 from tests.browser.helpers import Desk, Widget, demo_shop_site, sign_in, visitor_conversation
+from tests.engagement.desktop_support import customer_says, on_desk
+from tests.records.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -103,3 +108,32 @@ def test_a_supervisor_sets_an_agents_presence_and_the_desk_shows_who(new_context
     expect(desk_page.get_by_test_id("presence-changed-by")).to_have_text("set by Sam Super")
     action = SupervisorAction.objects.get()
     assert (action.kind, action.agent_id, action.detail["note"]) == ("presence", agent.pk, "Overdue break")
+
+
+def test_a_monitor_shows_a_lost_push_as_soon_as_the_next_message_arrives(
+    new_context, asgi_server, team_a, agent, settings
+):
+    # Given: a supervisor monitoring a live chat of their team, whose heartbeat is far off
+    settings.CEA_DESKTOP_HEARTBEAT_SECONDS = 600
+    boss = UserFactory(username="sam", role="supervisor", teams=[team_a])
+    conversation = on_desk(agent, customer=CustomerFactory(team=team_a))
+    page = new_context().new_page()
+    sign_in(page, boss, next_path=f"/desk/supervision/conversations/{conversation.pk}/")
+    expect(page.locator("#monitor-connection")).to_have_attribute("data-state", "open")
+    customer_says(conversation, "Hello")  # pushed: the monitor follows the conversation live
+    bodies = page.get_by_test_id("monitor-messages").locator(".message[data-author-kind=customer] .message-body")
+    expect(bodies).to_have_text(["Hello"])
+
+    # When: one message's push never goes out, and the customer's next message is pushed
+    Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body="Are you still there?",
+        sent_at=timezone.now(),
+    )
+    customer_says(conversation, "Hello?")
+
+    # Then: the monitor shows both, in order, without waiting for its heartbeat
+    expect(bodies).to_have_text(["Hello", "Are you still there?", "Hello?"])

@@ -280,7 +280,7 @@ def test_an_agent_follows_a_conversations_messages_and_status(agent, customers):
             "messages": [message_json(message=earlier)],
             "more": False,
         }
-        assert pushed == {"type": "conversation.message", "message": sent}
+        assert pushed == {"type": "conversation.message", "message": sent, "previous": earlier.pk}
         assert status == {"type": "conversation.status", "conversation": conversation.pk, "status": "queued"}
 
     run(scenario)
@@ -342,6 +342,46 @@ def test_a_message_whose_push_was_lost_is_named_at_the_heartbeat_and_fetched_aft
         # Then: the heartbeat named the followed conversation's latest message, and nothing of the other team's
         assert pong == {"type": "pong", "latest": {str(conversation.pk): missed.pk}}
         assert [message["id"] for message in fetched["messages"]] == [missed.pk]
+
+    run(scenario)
+
+
+def test_a_pushed_message_names_the_one_before_it_so_a_lost_push_shows_before_the_heartbeat(agent, customers):
+    # Given: an agent following a new conversation of their team
+    customer_a, _ = customers
+    conversation, _ = conversation_start(channel="chat", customer=customer_a)
+
+    def customer_writes(body: str) -> dict:
+        message, _ = message_add(
+            conversation=Conversation.objects.get(pk=conversation.pk),
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            body=body,
+        )
+        return message_json(message=message)
+
+    def stored_while_redis_was_down() -> Message:
+        return Message.objects.create(
+            conversation=conversation,
+            channel="chat",
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            body="Are you there?",
+            sent_at=timezone.now(),
+        )
+
+    async def scenario():
+        communicator = await signed_in(agent)
+        await subscribe(communicator, "conversation_messages", conversation.pk, after=0)
+        # When: the first message is pushed, the next one's push is lost, and a third is pushed
+        await database_sync_to_async(customer_writes)("Hi")
+        first = await receive(communicator)
+        missed = await database_sync_to_async(stored_while_redis_was_down)()
+        await database_sync_to_async(customer_writes)("Hello?")
+        third = await receive(communicator)
+        # Then: the first names no message before it, and the third names the one the client never got
+        assert (first["message"]["body"], first["previous"]) == ("Hi", None)
+        assert (third["message"]["body"], third["previous"]) == ("Hello?", missed.pk)
 
     run(scenario)
 
