@@ -6,13 +6,10 @@ the desk fetches a lost one as soon as the next message arrives."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from cea.common.channels import Direction
-from engagement.conversations.models import AuthorKind, Message
 from tests.browser.helpers import Desk, sign_in
-from tests.engagement.desktop_support import customer_says, on_desk
+from tests.engagement.desktop_support import customer_says, customer_says_unpushed, on_desk
 from tests.records.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,14 +27,7 @@ def test_a_message_whose_push_was_lost_appears_at_the_next_heartbeat(new_context
     expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
 
     # When: the customer's next message is stored and its push never goes out
-    Message.objects.create(
-        conversation=conversation,
-        channel=conversation.channel,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
-        body="Are you still there?",
-        sent_at=timezone.now(),
-    )
+    customer_says_unpushed(conversation, "Are you still there?")
 
     # Then: the desk shows it after its next heartbeat, without a reload, once
     expect(desk.message(conversation.pk, "customer", "Are you still there?")).to_be_visible(timeout=15_000)
@@ -56,14 +46,7 @@ def test_a_lost_push_shows_as_soon_as_the_next_message_arrives(new_context, asgi
     expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
 
     # When: one message's push never goes out, and the customer's next message is pushed
-    Message.objects.create(
-        conversation=conversation,
-        channel=conversation.channel,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
-        body="Are you still there?",
-        sent_at=timezone.now(),
-    )
+    customer_says_unpushed(conversation, "Are you still there?")
     customer_says(conversation, "Hello?")
 
     # Then: the desk shows both, in order, without waiting for its heartbeat

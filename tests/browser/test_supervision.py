@@ -6,16 +6,13 @@ told and sees the supervisor's message). Each person in their own browser contex
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from cea.common.channels import Direction
-from engagement.conversations.models import AuthorKind, Message
 from engagement.supervision.models import SupervisorAction
 from insights.sentiment.analyzer import label_of, score_text
 from tests.accounts.factories import UserFactory
 from tests.browser.helpers import Desk, Widget, demo_shop_site, sign_in, visitor_conversation
-from tests.engagement.desktop_support import customer_says, on_desk
+from tests.engagement.desktop_support import customer_says, customer_says_unpushed, on_desk
 from tests.records.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -125,14 +122,7 @@ def test_a_monitor_shows_a_lost_push_as_soon_as_the_next_message_arrives(
     expect(bodies).to_have_text(["Hello"])
 
     # When: one message's push never goes out, and the customer's next message is pushed
-    Message.objects.create(
-        conversation=conversation,
-        channel=conversation.channel,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
-        body="Are you still there?",
-        sent_at=timezone.now(),
-    )
+    customer_says_unpushed(conversation, "Are you still there?")
     customer_says(conversation, "Hello?")
 
     # Then: the monitor shows both, in order, without waiting for its heartbeat

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 
+from django.utils import timezone
+
 from cea.common.channels import Channel, Direction
-from engagement.conversations.models import AuthorKind, Conversation
+from engagement.conversations.models import AuthorKind, Conversation, Message
 from engagement.conversations.services import conversation_start, message_add
 from engagement.orchestration import conversation_escalate
 from engagement.routing.engine import dispatch_queue, queue_for
@@ -42,6 +44,18 @@ def customer_says(conversation: Conversation, body: str):
         conversation=conversation, direction=Direction.INBOUND, author_kind=AuthorKind.CUSTOMER, body=body
     )
     return message
+
+
+def customer_says_unpushed(conversation: Conversation, body: str) -> Message:
+    """A customer message stored whose live push never went out (the channel layer could not take it)."""
+    return Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body=body,
+        sent_at=timezone.now(),
+    )
 
 
 # --- Reading HTML -------------------------------------------------------------------------------

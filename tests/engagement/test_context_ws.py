@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
-from django.utils import timezone
 
 from cea.common.channels import Direction
 from engagement.context.services import context_write, context_write_on_commit
-from engagement.conversations.models import AuthorKind, Conversation, Message
+from engagement.conversations.models import AuthorKind, Conversation
 from engagement.conversations.services import conversation_start, message_add, message_json
 from engagement.orchestration import conversation_escalate
+from tests.engagement.desktop_support import customer_says, customer_says_unpushed
 from tests.engagement.websockets import (
     QUIET,
     closed_with,
@@ -317,22 +317,11 @@ def test_a_message_whose_push_was_lost_is_named_at_the_heartbeat_and_fetched_aft
     foreign, _ = conversation_start(channel="chat", customer=customer_b)
     message_add(conversation=foreign, direction=Direction.INBOUND, author_kind=AuthorKind.CUSTOMER, body="Secret")
 
-    def stored_while_redis_was_down() -> Message:
-        # Stored, and its push never went out (the channel layer could not take it)
-        return Message.objects.create(
-            conversation=conversation,
-            channel="chat",
-            direction=Direction.INBOUND,
-            author_kind=AuthorKind.CUSTOMER,
-            body="Are you there?",
-            sent_at=timezone.now(),
-        )
-
     async def scenario():
         communicator = await signed_in(agent)
         await subscribe(communicator, "conversation_messages", conversation.pk, after=0)
         await subscribe(communicator, "conversation_messages", foreign.pk)  # refused: another team's
-        missed = await database_sync_to_async(stored_while_redis_was_down)()
+        missed = await database_sync_to_async(customer_says_unpushed)(conversation, "Are you there?")
         assert await communicator.receive_nothing(timeout=QUIET)
         # When: the desk's heartbeat
         await communicator.send_json_to({"action": "ping"})
@@ -351,33 +340,14 @@ def test_a_pushed_message_names_the_one_before_it_so_a_lost_push_shows_before_th
     customer_a, _ = customers
     conversation, _ = conversation_start(channel="chat", customer=customer_a)
 
-    def customer_writes(body: str) -> dict:
-        message, _ = message_add(
-            conversation=Conversation.objects.get(pk=conversation.pk),
-            direction=Direction.INBOUND,
-            author_kind=AuthorKind.CUSTOMER,
-            body=body,
-        )
-        return message_json(message=message)
-
-    def stored_while_redis_was_down() -> Message:
-        return Message.objects.create(
-            conversation=conversation,
-            channel="chat",
-            direction=Direction.INBOUND,
-            author_kind=AuthorKind.CUSTOMER,
-            body="Are you there?",
-            sent_at=timezone.now(),
-        )
-
     async def scenario():
         communicator = await signed_in(agent)
         await subscribe(communicator, "conversation_messages", conversation.pk, after=0)
         # When: the first message is pushed, the next one's push is lost, and a third is pushed
-        await database_sync_to_async(customer_writes)("Hi")
+        await database_sync_to_async(customer_says)(conversation, "Hi")
         first = await receive(communicator)
-        missed = await database_sync_to_async(stored_while_redis_was_down)()
-        await database_sync_to_async(customer_writes)("Hello?")
+        missed = await database_sync_to_async(customer_says_unpushed)(conversation, "Are you there?")
+        await database_sync_to_async(customer_says)(conversation, "Hello?")
         third = await receive(communicator)
         # Then: the first names no message before it, and the third names the one the client never got
         assert (first["message"]["body"], first["previous"]) == ("Hi", None)
