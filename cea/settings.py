@@ -459,6 +459,8 @@ CEA_MEDIA_URL_SECONDS = env_int("CEA_MEDIA_URL_SECONDS", 24 * 3600, minimum=60)
 # --- Celery ---------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = REDIS_URL
+# kombu's Redis transport, made to survive Redis restarting under a worker (cea/common/celery_broker.py).
+CELERY_BROKER_TRANSPORT = "cea.common.celery_broker:Transport"
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
