@@ -19,8 +19,9 @@ The load, from this one asyncio process:
 - agents on desks (``ws/desktop/``, session cookie): presence available, accept each offer,
   follow the conversation, reply to each visitor message through the desk's reply form (session,
   CSRF), wrap up after the visitor's last message; a heartbeat as the desk sends it (and, as the
-  desk does, a conversation whose latest message in the heartbeat's answer is newer than the last
-  one seen is followed again from that one: a push lost while the socket stayed open);
+  desk does, a conversation whose latest message in the heartbeat's answer, or the message before a
+  pushed one, is newer than the last one seen is followed again from that one: a push lost while
+  the socket stayed open);
 - visitors at --visitors-per-minute on ``ws/webchat/``: three messages each, each after the agent
   answered the one before; acks and the agent's replies are waited for;
 - API clients (token): a customer 360 (``GET /api/v1/customers/<id>/``) and, one in five, a case
@@ -449,6 +450,15 @@ class Load:
                         )  # fmt: skip
                     elif kind in ("subscribed", "conversation.message"):
                         messages = frame.get("messages") or [] if kind == "subscribed" else [frame.get("message") or {}]
+                        conversation = messages[0].get("conversation") if messages else None
+                        previous = frame.get("previous") or 0
+                        if kind == "conversation.message" and conversation and previous > last_id.get(conversation, 0):
+                            # As desktop.js: the message before this one never came (its push was lost).
+                            record.counts["desk: a lost push caught up at the next message"] += 1
+                            await send(
+                                {"action": "subscribe", "scope": "conversation_messages", "id": conversation,
+                                 "after": last_id.get(conversation, 0)}
+                            )  # fmt: skip
                         for message in messages:
                             await self.agent_saw(message, last_id, customer_count, post_headers)
                     elif kind == "pong":
@@ -493,9 +503,8 @@ class Load:
         conversation, message_id = message.get("conversation"), message.get("id")
         if not isinstance(message_id, int) or not isinstance(conversation, int):
             return
-        if message_id <= last_id.get(conversation, 0):
-            return
-        last_id[conversation] = message_id
+        # The newest id asks for what follows; an older one seen late (a lost push fetched) still counts.
+        last_id[conversation] = max(message_id, last_id.get(conversation, 0))
         if message.get("author_kind") != "customer":
             return
         if message_id in record.desk_seen:
