@@ -42,6 +42,28 @@ def test_a_dict_argument_is_formatted_then_redacted():
     assert entry.getMessage() == "[EMAIL] wrote"
 
 
+def test_a_duration_is_not_taken_for_a_phone_or_card_number_and_the_rest_is_still_redacted():
+    # Given Celery's line for a task that succeeded, whose duration's digits read as a phone number,
+    # and one whose return value carries an e-mail address and whose duration reads as a card number
+    template = "Task %(name)s[%(id)s] succeeded in %(runtime)ss: %(return_value)s"
+    plain = record(template, ({"name": "sweep", "id": "a1", "runtime": 0.636064650861272, "return_value": "0"},))
+    mixed = record(template, ({"name": "mail", "id": "b2", "runtime": 0.42080111670503895, "return_value": "jo@x.io"},))
+
+    # When the filter runs on both
+    for entry in (plain, mixed):
+        PiiRedactionFilter().filter(entry)
+
+    # Then the durations are as measured, and the address is redacted
+    assert plain.getMessage() == "Task sweep[a1] succeeded in 0.636064650861272s: 0"
+    assert mixed.getMessage() == "Task mail[b2] succeeded in 0.42080111670503895s: [EMAIL]"
+
+
+def test_a_float_formatted_as_a_number_is_redacted_with_the_rest():
+    entry = record("card %d by %s", (4111111111111111.0, "+44 7911 123456"))
+    PiiRedactionFilter().filter(entry)
+    assert entry.getMessage() == "card [CARD] by [PHONE]"
+
+
 def test_a_message_without_personal_data_keeps_its_template_and_arguments():
     entry = record("queue %s has %d waiting", ("billing", 4))
     PiiRedactionFilter().filter(entry)
