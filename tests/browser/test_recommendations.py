@@ -3,8 +3,11 @@ customer in the agent's open conversation (pushed live), and accepting it there 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.urls import reverse
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from engagement.recommendations.models import RecommendedAction
@@ -66,6 +69,44 @@ def test_an_offered_action_appears_on_the_desk_card_and_accepting_it_records_it(
         what="the action accepted",
     )
     assert (accepted.decided_by_id, accepted.conversation_id) == (agent.pk, conversation.pk)
+
+
+def test_a_decision_made_while_the_card_reads_itself_again_keeps_its_answer(new_context, asgi_server, team_a, agent):
+    # Given an agent's desk whose card shows one action for Ada, and the browser's requests to the card
+    # held until the test lets them go
+    customer = CustomerFactory(team=team_a, given_name="Ada", family_name="Lovelace")
+    conversation = on_desk(agent, customer=customer)
+    page = new_context().new_page()
+    sign_in(page, agent, next_path="/desk/")
+    desk = Desk(page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    card = desk.panel(conversation.pk).locator("[data-testid=next-best-action]")
+    offer(customer, "strategy:retention", "Offer a loyalty discount", 0.6)
+    expect(card.get_by_test_id("recommendation")).to_have_count(1)
+    held: dict[str, list] = {"GET": [], "POST": []}
+    card_urls = ("**/desk/customers/*/next-best-action/", "**/desk/recommendations/*/*/")
+    for url in card_urls:
+        page.route(url, lambda route: held[route.request.method].append(route))
+
+    def until_held(method: str) -> None:
+        eventually(lambda: page.wait_for_timeout(20) or held[method], what=f"the card's {method} held")
+
+    # When another action is offered (the card starts reading itself again: held), the agent accepts
+    # the one shown (held too), and the read's answer comes back before the decision's
+    offer(customer, "strategy:upgrade", "Offer the premium plan", 0.9)
+    until_held("GET")
+    card.get_by_test_id("recommendation-accept").click()
+    until_held("POST")
+    for route in held["GET"]:
+        with contextlib.suppress(PlaywrightError):  # the decision aborted the read: nothing to let go
+            route.continue_()
+    held["POST"][0].continue_()
+    for url in card_urls:
+        page.unroute(url)
+
+    # Then the card shows the decision's answer: its notice, and the other action still open
+    expect(card.locator("[role=status]")).to_have_text("Accepted: Offer a loyalty discount.")
+    expect(card.locator(".recommendation-title")).to_have_text(["Offer the premium plan"])
 
 
 def test_from_the_360_page_the_agent_texts_the_customer_and_the_conversation_opens_on_the_desk(
