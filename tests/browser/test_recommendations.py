@@ -31,17 +31,22 @@ def offer(customer, source_key: str, title: str, score: float) -> RecommendedAct
     )
 
 
-def test_an_offered_action_appears_on_the_desk_card_and_accepting_it_records_it(
-    new_context, asgi_server, team_a, agent
-):
-    # Given an agent with a chat with Ada on their desk, the desk open and live
-    customer = CustomerFactory(team=team_a, given_name="Ada", family_name="Lovelace")
+def ada_on_a_live_desk(new_context, team, agent):
+    """A chat with Ada on the agent's desk, open in a browser and live: Ada, the chat, the page, her card."""
+    customer = CustomerFactory(team=team, given_name="Ada", family_name="Lovelace")
     conversation = on_desk(agent, customer=customer)
     page = new_context().new_page()
     sign_in(page, agent, next_path="/desk/")
     desk = Desk(page)
     expect(desk.connection).to_have_attribute("data-state", "open")
-    card = desk.panel(conversation.pk).locator("[data-testid=next-best-action]")
+    return customer, conversation, page, desk.panel(conversation.pk).locator("[data-testid=next-best-action]")
+
+
+def test_an_offered_action_appears_on_the_desk_card_and_accepting_it_records_it(
+    new_context, asgi_server, team_a, agent
+):
+    # Given an agent with a chat with Ada on their desk, the desk open and live
+    customer, conversation, _page, card = ada_on_a_live_desk(new_context, team_a, agent)
     expect(card.get_by_test_id("no-recommendations")).to_be_visible()
 
     # When a strategy offers an action for Ada, then a better one
@@ -74,13 +79,7 @@ def test_an_offered_action_appears_on_the_desk_card_and_accepting_it_records_it(
 def test_a_decision_made_while_the_card_reads_itself_again_keeps_its_answer(new_context, asgi_server, team_a, agent):
     # Given an agent's desk whose card shows one action for Ada, and the browser's requests to the card
     # held until the test lets them go
-    customer = CustomerFactory(team=team_a, given_name="Ada", family_name="Lovelace")
-    conversation = on_desk(agent, customer=customer)
-    page = new_context().new_page()
-    sign_in(page, agent, next_path="/desk/")
-    desk = Desk(page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
-    card = desk.panel(conversation.pk).locator("[data-testid=next-best-action]")
+    customer, _conversation, page, card = ada_on_a_live_desk(new_context, team_a, agent)
     offer(customer, "strategy:retention", "Offer a loyalty discount", 0.6)
     expect(card.get_by_test_id("recommendation")).to_have_count(1)
     held: dict[str, list] = {"GET": [], "POST": []}
