@@ -56,27 +56,25 @@ def _redacted_message(record: logging.LogRecord) -> tuple[str, str]:
     other way (``%d``, ``%.2f``) is redacted with the rest."""
     message = record.getMessage()
     args = record.args
-    if isinstance(args, Mapping):
-        floats = [value for value in args.values() if isinstance(value, float)]
-    elif isinstance(args, tuple):
-        floats = [value for value in args if isinstance(value, float)]
-    else:
-        floats = []
+    values = list(args.values()) if isinstance(args, Mapping) else list(args) if isinstance(args, tuple) else []
+    floats = [value for value in values if isinstance(value, float)]
     if not floats:
         return message, redact_text(message, policy=STRICT_POLICY)
     marks = iter(range(len(floats)))
+
+    def marked(value: object) -> object:
+        return _float_mark(next(marks)) if isinstance(value, float) else value
+
     marked_args: Mapping | tuple
     if isinstance(args, Mapping):
-        marked_args = {
-            key: _float_mark(next(marks)) if isinstance(value, float) else value for key, value in args.items()
-        }
+        marked_args = {key: marked(value) for key, value in args.items()}
     else:
-        marked_args = tuple(_float_mark(next(marks)) if isinstance(value, float) else value for value in args)
+        marked_args = tuple(marked(value) for value in values)
     try:
-        marked = str(record.msg) % marked_args
+        text = str(record.msg) % marked_args
     except (TypeError, ValueError, KeyError):  # a float formatted as a number: redact it with the rest
         return message, redact_text(message, policy=STRICT_POLICY)
-    redacted = redact_text(marked, policy=STRICT_POLICY)
+    redacted = redact_text(text, policy=STRICT_POLICY)
     for index, value in enumerate(floats):
         redacted = redacted.replace(_float_mark(index), str(value))
     return message, redacted
