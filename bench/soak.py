@@ -409,6 +409,13 @@ class Load:
                 with contextlib.suppress(Exception):
                     await ws.send(json.dumps(frame))
 
+            async def follow(conversation: int, send=send) -> None:
+                """Follow a conversation's messages from the last one this desk has seen."""
+                await send(
+                    {"action": "subscribe", "scope": "conversation_messages", "id": conversation,
+                     "after": last_id.get(conversation, 0)}
+                )  # fmt: skip
+
             async def heartbeat(send=send) -> None:
                 while True:
                     await asyncio.sleep(20)
@@ -427,11 +434,7 @@ class Load:
                         if (frame.get("presence") or {}).get("value") != "available":
                             await send({"action": "presence", "presence": "available"})
                         for conversation in frame.get("conversations") or []:
-                            after = last_id.get(int(conversation), 0)
-                            await send(
-                                {"action": "subscribe", "scope": "conversation_messages", "id": conversation,
-                                 "after": after}
-                            )  # fmt: skip
+                            await follow(int(conversation))
                         for offer in frame.get("offers") or []:
                             offered_at.setdefault(offer["id"], time.monotonic())
                             await send({"action": "accept", "offer": offer["id"]})
@@ -443,11 +446,7 @@ class Load:
                         began = offered_at.pop(frame["offer"], None)
                         if began is not None:
                             record.took("desk: offer → accepted", time.monotonic() - began)
-                        conversation = frame["conversation"]
-                        await send(
-                            {"action": "subscribe", "scope": "conversation_messages", "id": conversation,
-                             "after": last_id.get(conversation, 0)}
-                        )  # fmt: skip
+                        await follow(frame["conversation"])
                     elif kind in ("subscribed", "conversation.message"):
                         messages = frame.get("messages") or [] if kind == "subscribed" else [frame.get("message") or {}]
                         conversation = messages[0].get("conversation") if messages else None
@@ -455,10 +454,7 @@ class Load:
                         if kind == "conversation.message" and conversation and previous > last_id.get(conversation, 0):
                             # As desktop.js: the message before this one never came (its push was lost).
                             record.counts["desk: a lost push caught up at the next message"] += 1
-                            await send(
-                                {"action": "subscribe", "scope": "conversation_messages", "id": conversation,
-                                 "after": last_id.get(conversation, 0)}
-                            )  # fmt: skip
+                            await follow(conversation)
                         for message in messages:
                             await self.agent_saw(message, last_id, customer_count, post_headers)
                     elif kind == "pong":
@@ -467,10 +463,7 @@ class Load:
                         for conversation, latest in (frame.get("latest") or {}).items():
                             if latest > last_id.get(int(conversation), 0):
                                 record.counts["desk: a lost push caught up at the heartbeat"] += 1
-                                await send(
-                                    {"action": "subscribe", "scope": "conversation_messages", "id": int(conversation),
-                                     "after": last_id.get(int(conversation), 0)}
-                                )  # fmt: skip
+                                await follow(int(conversation))
                     elif kind == "presence.changed" and frame.get("value") != "available" and not frame.get("by_self"):
                         # Set away by the router (a missed offer) or a sweep: the agent comes back, as a person would.
                         record.counts[f"desk set {frame.get('value')} by the platform"] += 1
