@@ -15,16 +15,23 @@ from tests.records.factories import CustomerFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_message_whose_push_was_lost_appears_at_the_next_heartbeat(new_context, asgi_server, team_a, agent, settings):
-    # Given: an agent's desk, live, with a chat on it, beating every 5 seconds (the least it takes)
-    settings.CEA_DESKTOP_HEARTBEAT_SECONDS = 5
-    conversation = on_desk(agent, customer=CustomerFactory(team=team_a))
+def chat_on_a_live_desk(new_context, team, agent):
+    """A chat on the agent's desk, open in a browser, its first message pushed and shown: the desk
+    follows the conversation live. Returns the conversation and the desk."""
+    conversation = on_desk(agent, customer=CustomerFactory(team=team))
     page = new_context().new_page()
     sign_in(page, agent, next_path="/desk/")
     desk = Desk(page)
     expect(desk.connection).to_have_attribute("data-state", "open")
-    customer_says(conversation, "Hello")  # pushed: the desk follows the conversation live
+    customer_says(conversation, "Hello")
     expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
+    return conversation, desk
+
+
+def test_a_message_whose_push_was_lost_appears_at_the_next_heartbeat(new_context, asgi_server, team_a, agent, settings):
+    # Given: an agent's desk, live, with a chat on it, beating every 5 seconds (the least it takes)
+    settings.CEA_DESKTOP_HEARTBEAT_SECONDS = 5
+    conversation, desk = chat_on_a_live_desk(new_context, team_a, agent)
 
     # When: the customer's next message is stored and its push never goes out
     customer_says_unpushed(conversation, "Are you still there?")
@@ -37,13 +44,7 @@ def test_a_message_whose_push_was_lost_appears_at_the_next_heartbeat(new_context
 def test_a_lost_push_shows_as_soon_as_the_next_message_arrives(new_context, asgi_server, team_a, agent, settings):
     # Given: an agent's desk, live, with a chat on it, whose heartbeat is far off
     settings.CEA_DESKTOP_HEARTBEAT_SECONDS = 600
-    conversation = on_desk(agent, customer=CustomerFactory(team=team_a))
-    page = new_context().new_page()
-    sign_in(page, agent, next_path="/desk/")
-    desk = Desk(page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
-    customer_says(conversation, "Hello")
-    expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
+    conversation, desk = chat_on_a_live_desk(new_context, team_a, agent)
 
     # When: one message's push never goes out, and the customer's next message is pushed
     customer_says_unpushed(conversation, "Are you still there?")
