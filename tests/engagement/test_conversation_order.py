@@ -5,7 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from engagement.conversations.models import AuthorKind, Message
+from cea.common.errors import Conflict
+from engagement.conversations.models import AuthorKind, Conversation, ConversationStatus, Message
 from engagement.conversations.services import conversation_start, message_add
 from tests.records.db_locks import wait_for_lock_waiters
 from tests.support import isolated_redis
@@ -131,3 +132,33 @@ def test_a_message_stored_again_while_its_first_copy_is_uncommitted_is_kept_once
     assert list(Message.objects.filter(external_id="SM1").values_list("conversation_id", flat=True)) == [
         conversation.pk
     ]
+
+
+@pytest.mark.django_db
+def test_messages_without_an_external_id_are_each_kept_and_one_with_it_once_per_channel():
+    # Given: two chat conversations and an SMS one, and a chat message already stored with an external id
+    chat, _ = conversation_start(channel="chat", external_id="once-a")
+    other_chat, _ = conversation_start(channel="chat", external_id="once-b")
+    sms, _ = conversation_start(channel="sms", external_id="once-c")
+
+    def add(conversation, external_id=""):
+        return message_add(
+            conversation=conversation, direction="inbound", author_kind="customer", body="hi", external_id=external_id
+        )
+
+    first, created = add(chat, "v:1")
+    assert created
+    # When / Then: messages with no external id are never taken for one another
+    plain = [add(chat), add(chat)]
+    assert [was_created for _, was_created in plain] == [True, True]
+    assert plain[0][0].pk != plain[1][0].pk
+    # ... the same external id in the channel gives the first message back, from any of its conversations
+    assert add(chat, "v:1") == (first, False)
+    assert add(other_chat, "v:1") == (first, False)
+    # ... and another channel's message may carry it
+    assert add(sms, "v:1")[1] is True
+    # ... and an ended conversation takes no new message, with a clear refusal
+    Conversation.objects.filter(pk=chat.pk).update(status=ConversationStatus.ENDED)
+    with pytest.raises(Conflict):
+        add(chat, "v:2")
+    assert Message.objects.filter(conversation=chat).count() == 3
