@@ -30,8 +30,9 @@ against a task listening for the client's disconnect, which can cancel the wait 
 never the view itself. Here one call on the request's thread sends ``request_started``, builds the
 request, runs the chain and, for a response whose body is already whole, closes it; the loop then
 sends the response. A streaming response (a file download) is closed after its body is sent, in a
-second hop. Each hop costs the loop and the thread a wake-up each: one instead of three is about a
-fifth of a small request's CPU (docs/performance.md, "The trivial endpoint and the 360 per worker").
+second hop. Each hop costs the loop and the thread a wake-up each: one instead of three took about
+a fifth off a small request's CPU in-process and an eighth through uvicorn (docs/performance.md,
+"The third pass: one hand-over to the request's thread").
 A client that hangs up meanwhile changes nothing: its answer goes nowhere (the server drops it).
 """
 
