@@ -18,12 +18,24 @@ from tests.engagement.wfm.roster_support import planning_queue, profile, schedul
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_agent_asks_for_a_day_off_and_the_supervisor_approves_it(new_context, asgi_server, team_a, agent):
+@pytest.fixture
+def around_noon(settings) -> None:
+    """The platform's time zone set to one where it is now about noon (UTC+offset, a whole hour), so
+    that the next full hour is today and still to come at any hour the test runs (run at 23:xx in
+    UTC, a shift from 23:00 had begun, and time off keeps the part already worked)."""
+    offset = (12 - dt.datetime.now(dt.UTC).hour + 12) % 24 - 12  # -12 … 11 hours
+    settings.TIME_ZONE = f"Etc/GMT{-offset:+d}"  # the Etc zones' signs are the other way round
+
+
+def test_an_agent_asks_for_a_day_off_and_the_supervisor_approves_it(
+    around_noon, new_context, asgi_server, team_a, agent
+):
     # Given the agent's shift today, still to come (from the next full hour, one hour; time off
     # approved once a shift has begun keeps the part already worked), in team A's published schedule
     now = timezone.localtime()
     today = now.date()
-    start_hour = min(now.hour + 1, 23)  # between 23:00 and midnight no hour of today is still to come
+    start_hour = now.hour + 1
+    assert 11 <= now.hour <= 13, now  # the time zone above: at least ten hours of today to come
     week = schedule(team_a, today - dt.timedelta(days=today.weekday()))
     shift(week, profile(agent), today, start_hour, 1, queue=planning_queue(team_a))
     boss = UserFactory(username="sam", role="supervisor", teams=[team_a], first_name="Sam", last_name="Super")
