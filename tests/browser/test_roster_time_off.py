@@ -23,7 +23,7 @@ def around_noon(settings) -> None:
     """The platform's time zone set to one where it is now about noon (UTC+offset, a whole hour), so
     that the next full hour is today and still to come at any hour the test runs (run at 23:xx in
     UTC, a shift from 23:00 had begun, and time off keeps the part already worked)."""
-    offset = (12 - dt.datetime.now(dt.UTC).hour + 12) % 24 - 12  # -12 … 11 hours
+    offset = 12 - dt.datetime.now(dt.UTC).hour  # -11 … +12 hours: the same date as in UTC
     settings.TIME_ZONE = f"Etc/GMT{-offset:+d}"  # the Etc zones' signs are the other way round
 
 
