@@ -46,7 +46,7 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 IDLE_THREADS = 64
@@ -110,10 +110,6 @@ class ThreadReusingASGIHandler(ASGIHandler):
         if not response.streaming:
             response.close()
         return response
-
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        """The whole sync chain (middleware, view, error handling, logging) in one hop to the request's thread."""
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
 
 def get_asgi_application() -> ThreadReusingASGIHandler:
