@@ -103,6 +103,15 @@ class Desk:
         )
 
 
+def live_desk(new_context, agent) -> Desk:
+    """``agent`` signed in on /desk/ in a browser context of their own, its websocket open."""
+    page = new_context().new_page()
+    sign_in(page, agent, next_path="/desk/")
+    desk = Desk(page)
+    expect(desk.connection).to_have_attribute("data-state", "open")
+    return desk
+
+
 def demo_shop_site(origin: str, *, team, queue: str = "web-chat"):
     """The demo shop's site key, allowing ``origin``; its chats go to ``queue`` (made for ``team`` if new)."""
     from engagement.routing.models import Queue, WrapUpCode
@@ -152,10 +161,7 @@ def accepted_chat(new_context, origin: str, *, team, agent) -> AcceptedChat:
     """The agent signs in and becomes available, a visitor on the demo shop asks for a person, and the
     agent accepts the offer: the conversation's panel is open and the widget says it is with an agent."""
     demo_shop_site(origin, team=team)
-    desk_page = new_context().new_page()
-    sign_in(desk_page, agent, next_path="/desk/")
-    desk = Desk(desk_page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
+    desk = live_desk(new_context, agent)
     desk.set_presence("available")
     visitor_page = new_context().new_page()
     visitor_page.goto("/demo/shop/")
@@ -168,4 +174,4 @@ def accepted_chat(new_context, origin: str, *, team, agent) -> AcceptedChat:
     panel = desk.panel(conversation.pk)
     expect(panel).to_be_visible()
     widget.expect_status("active")
-    return AcceptedChat(desk_page, desk, visitor_page, widget, conversation, panel)
+    return AcceptedChat(desk.page, desk, visitor_page, widget, conversation, panel)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import Desk, sign_in
+from tests.browser.helpers import live_desk
 from tests.engagement.desktop_support import customer_says, customer_says_unpushed, on_desk
 from tests.records.factories import CustomerFactory
 
@@ -19,10 +19,7 @@ def chat_on_a_live_desk(new_context, team, agent):
     """A chat on the agent's desk, open in a browser, its first message pushed and shown: the desk
     follows the conversation live. Returns the conversation and the desk."""
     conversation = on_desk(agent, customer=CustomerFactory(team=team))
-    page = new_context().new_page()
-    sign_in(page, agent, next_path="/desk/")
-    desk = Desk(page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
+    desk = live_desk(new_context, agent)
     customer_says(conversation, "Hello")
     expect(desk.message(conversation.pk, "customer", "Hello")).to_be_visible()
     return conversation, desk

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from engagement.recommendations.models import RecommendedAction
 from engagement.recommendations.services import recommendation_offer
-from tests.browser.helpers import Desk, eventually, sign_in
+from tests.browser.helpers import Desk, eventually, live_desk, sign_in
 from tests.engagement.desktop_support import on_desk
 from tests.records.factories import CustomerFactory
 
@@ -36,13 +36,10 @@ def ada_on_a_live_desk(new_context, team, agent):
     """A chat with Ada on the agent's desk, open in a browser and live: Ada, the chat, the page, her card."""
     customer = CustomerFactory(team=team, given_name="Ada", family_name="Lovelace")
     conversation = on_desk(agent, customer=customer)
-    page = new_context().new_page()
-    sign_in(page, agent, next_path="/desk/")
-    desk = Desk(page)
-    expect(desk.connection).to_have_attribute("data-state", "open")
+    desk = live_desk(new_context, agent)
     card = desk.panel(conversation.pk).locator("[data-testid=next-best-action]")
     expect(card.get_by_test_id("no-recommendations")).to_be_visible()  # loaded before anything is offered
-    return customer, conversation, page, card
+    return customer, conversation, desk.page, card
 
 
 def test_an_offered_action_appears_on_the_desk_card_and_accepting_it_records_it(
